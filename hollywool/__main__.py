@@ -1,0 +1,3 @@
+from hollywool.cli import app
+
+app(prog_name="hollywool")

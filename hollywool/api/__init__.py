@@ -1,0 +1,1 @@
+"""HTTP routes: thin routers, one per area. Each validates, calls one service, shapes the answer."""

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+
+from hollywool.api.deps import get_studio
+from hollywool.api.schemas import JobAccepted
+from hollywool.engines.diffusers.image_params import ImageParams
+from hollywool.errors import InvalidInputError
+from hollywool.jobs.models import ACTIVE_STATUSES, JobStatus
+from hollywool.jobs.store import JobQuery
+from hollywool.studio import Studio
+
+router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+
+
+class ImageJobRequest(ImageParams):
+    session_id: str | None = None
+
+
+def check_session(studio: Studio, session_id: str | None) -> None:
+    if session_id and studio.sessions.get(session_id) is None:
+        raise InvalidInputError(f"session_id: unknown session {session_id!r}", field="session_id")
+
+
+@router.post("", response_model=JobAccepted, status_code=201)
+def create_image_job(body: ImageJobRequest, studio: Studio = Depends(get_studio)) -> JobAccepted:
+    check_session(studio, body.session_id)
+    params = body.model_dump(exclude={"session_id"})
+    job = studio.jobs.submit("image", params, session_id=body.session_id)
+    return JobAccepted(job_id=job.id, status=job.status, message="queued")
+
+
+@router.get("")
+def list_jobs(
+    session_id: str | None = None,
+    status: list[JobStatus] | None = Query(None),
+    kind: str | None = None,
+    active_only: bool = False,
+    parent_id: str | None = None,
+    include_children: bool = False,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    studio: Studio = Depends(get_studio),
+) -> dict[str, Any]:
+    statuses = list(ACTIVE_STATUSES) if active_only else status
+    query = JobQuery(
+        status=statuses,
+        kind=kind,
+        session_id=session_id,
+        parent_id=parent_id,
+        top_level_only=not include_children,
+        limit=limit,
+        offset=offset,
+    )
+    jobs, total = studio.jobs.list(query)
+    return {"items": studio.jobs.views.many(jobs), "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/{job_id}")
+def get_job(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
+    return studio.jobs.views.one(studio.jobs.get(job_id))
+
+
+@router.post("/{job_id}/cancel")
+def cancel_job(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
+    return studio.jobs.views.one(studio.jobs.cancel(job_id))
+
+
+@router.post("/{job_id}/retry")
+def retry_job(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
+    return studio.jobs.views.one(studio.jobs.retry(job_id))
+
+
+@router.post("/{job_id}/move-to-front")
+def move_job_to_front(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
+    return studio.jobs.views.one(studio.jobs.move_to_front(job_id))

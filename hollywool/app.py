@@ -1,0 +1,95 @@
+"""Builds the FastAPI app: settings -> studio (services) -> routers, middleware, static files."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from hollywool import __version__
+from hollywool.api import assets, events, jobs, sessions, system
+from hollywool.api import settings as settings_api
+from hollywool.api.request_logging import RequestLogger
+from hollywool.api.security import TokenGuard
+from hollywool.errors import StudioError
+from hollywool.settings import Settings
+from hollywool.studio import Studio
+
+log = logging.getLogger("hollywool")
+
+
+def _field_of(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts) or ".".join(str(p) for p in loc)
+
+
+def create_app(settings: Settings | None = None, studio: Studio | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.studio.start()
+        try:
+            yield
+        finally:
+            app.state.studio.stop()
+
+    app = FastAPI(title="HollyWool", version=__version__, lifespan=lifespan)
+    app.state.studio = studio or Studio(settings)
+    app.state.settings = settings
+
+    @app.exception_handler(StudioError)
+    async def studio_error(_req: Request, exc: StudioError) -> JSONResponse:
+        body = {"detail": exc.message}
+        if exc.field:
+            body["field"] = exc.field
+        if exc.detail is not None:
+            body["errors"] = exc.detail
+        return JSONResponse(body, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        field = _field_of(tuple(first["loc"]))
+        clean = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e.get("type")} for e in errors]
+        return JSONResponse({"detail": f"{field}: {first['msg']}", "field": field, "errors": clean}, status_code=422)
+
+    for router in (system.router, settings_api.router, jobs.router, assets.router, events.router, *sessions.routers):
+        app.include_router(router)
+
+    settings.outputs_dir.mkdir(parents=True, exist_ok=True)
+    app.mount("/outputs", StaticFiles(directory=settings.outputs_dir), name="outputs")
+    _mount_web(app, settings)
+
+    app.add_middleware(RequestLogger)
+    if settings.token:
+        app.add_middleware(TokenGuard, token=settings.token)
+    return app
+
+
+def _mount_web(app: FastAPI, settings: Settings) -> None:
+    """Serve the built web UI at `/`, with client-side routes falling back to index.html."""
+    web = settings.web_dir
+    if not web or not (web / "index.html").exists():
+
+        @app.get("/", include_in_schema=False)
+        def no_ui() -> JSONResponse:
+            return JSONResponse({"detail": "The web UI is not built: run `npm --prefix web run build`."})
+
+        return
+    if (web / "assets").exists():
+        app.mount("/assets", StaticFiles(directory=web / "assets"), name="web-assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    def spa(path: str) -> FileResponse:
+        if path.startswith(("api/", "outputs/")):
+            return JSONResponse({"detail": "Not Found"}, status_code=404)
+        candidate = (web / path).resolve()
+        if path and candidate.is_file() and web.resolve() in candidate.parents:
+            return FileResponse(candidate)
+        return FileResponse(web / "index.html")

@@ -1,0 +1,162 @@
+"""The `hollywool` command: serve the studio, list jobs, generate from the terminal."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from hollywool.settings import Settings
+
+app = typer.Typer(help="HollyWool: a local AI image and video studio.", no_args_is_help=True)
+console = Console()
+
+_DEFAULT_URL = "http://127.0.0.1:8031"
+
+
+def _server_url() -> str:
+    return os.environ.get("HOLLYWOOL_URL", _DEFAULT_URL).rstrip("/")
+
+
+def _headers() -> dict[str, str]:
+    token = os.environ.get("HOLLYWOOL_TOKEN")
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8031,
+    log_level: str = "info",
+) -> None:
+    """Start the studio (API, web UI and job workers) in this process."""
+    import uvicorn
+
+    from hollywool.api.security import is_loopback
+    from hollywool.app import create_app
+
+    settings = Settings.from_env(host=host, port=port)
+    if not is_loopback(host) and not settings.token:
+        console.print(
+            f"[red]Refusing to listen on {host}:[/red] the studio would be open to the network without an "
+            "access token. Set HOLLYWOOL_TOKEN (every API call, the websocket and the event stream will "
+            "then require it), or listen on 127.0.0.1."
+        )
+        raise typer.Exit(2)
+    console.print(f"HollyWool on [bold]http://{host}:{port}[/bold]")
+    console.print(f"data: {settings.data_dir}  outputs: {settings.outputs_dir}")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+
+
+@app.command()
+def jobs(
+    limit: int = 20,
+    status: Annotated[str | None, typer.Option(help="queued, running, completed, failed, cancelled")] = None,
+) -> None:
+    """Show the studio's recent jobs as a table."""
+    params: dict = {"limit": limit}
+    if status:
+        params["status"] = status
+    try:
+        data = httpx.get(f"{_server_url()}/api/jobs", params=params, headers=_headers(), timeout=10).json()
+    except httpx.HTTPError as exc:
+        console.print(f"[red]Cannot reach the studio at {_server_url()}:[/red] {exc}")
+        raise typer.Exit(1) from None
+    table = Table("id", "kind", "status", "stage", "progress", "created", "error")
+    for job in data["items"]:
+        table.add_row(
+            job["id"][:12],
+            job["kind"],
+            job["status"],
+            job["stage"],
+            f"{job['progress']:.0f}%",
+            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(job["created_at"])),
+            (job.get("error") or "")[:60],
+        )
+    console.print(table)
+
+
+@app.command()
+def generate(
+    prompt: str,
+    model: Annotated[str, typer.Option(help="model id from the catalogue")],
+    width: int = 1024,
+    height: int = 1024,
+    steps: int | None = None,
+    guidance: float | None = None,
+    seed: int | None = None,
+    num_images: int = 1,
+    negative_prompt: str | None = None,
+    local: Annotated[bool, typer.Option(help="run in this process instead of a running studio")] = False,
+) -> None:
+    """Generate images: submitted to a running studio, or run in-process with --local."""
+    body = {
+        "prompt": prompt,
+        "model": model,
+        "width": width,
+        "height": height,
+        "steps": steps,
+        "guidance_scale": guidance,
+        "seed": seed,
+        "num_images": num_images,
+        "negative_prompt": negative_prompt,
+    }
+    if local:
+        _generate_in_process(body)
+        return
+    base = _server_url()
+    try:
+        resp = httpx.post(f"{base}/api/jobs", json=body, headers=_headers(), timeout=30)
+    except httpx.HTTPError:
+        console.print(f"No studio answers at {base}; running in this process.")
+        _generate_in_process(body)
+        return
+    if resp.status_code >= 400:
+        console.print(f"[red]Rejected ({resp.status_code}):[/red] {resp.json().get('detail')}")
+        raise typer.Exit(1)
+    job_id = resp.json()["job_id"]
+    _follow(lambda: httpx.get(f"{base}/api/jobs/{job_id}", headers=_headers(), timeout=10).json(), base)
+
+
+def _follow(read, base: str) -> None:  # noqa: ANN001
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("queued", total=100)
+        while True:
+            job = read()
+            bar.update(task, completed=job["progress"], description=job["stage"])
+            if job["status"] in ("completed", "failed", "cancelled"):
+                break
+            time.sleep(0.5)
+    if job["status"] != "completed":
+        console.print(f"[red]{job['status']}:[/red] {job.get('error') or ''}")
+        raise typer.Exit(1)
+    for image in job["images"]:
+        console.print(f"seed {image['seed']}: {base}{image['url']}")
+
+
+def _generate_in_process(body: dict) -> None:
+    from hollywool.studio import Studio
+
+    studio = Studio(Settings.from_env())
+    studio.start()
+    try:
+        job = studio.jobs.submit("image", {k: v for k, v in body.items() if v is not None})
+        _follow(lambda: studio.jobs.views.one(studio.jobs.get(job.id)), str(studio.settings.outputs_dir / ".."))
+    finally:
+        studio.stop()
+
+
+if __name__ == "__main__":
+    app()

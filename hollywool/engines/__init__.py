@@ -1,0 +1,1 @@
+"""Engines do the work of jobs: local diffusers, ComfyUI, remote providers."""

@@ -1,0 +1,1 @@
+"""Local generation with diffusers. Importing this package does not import torch."""

@@ -1,0 +1,47 @@
+"""The registry of job kinds: a kind is a parameter model, a handler and the lane it runs on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from hollywool.errors import InvalidInputError
+from hollywool.jobs.context import JobContext
+
+GPU_LANE = "gpu"
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    params: type[BaseModel]
+    # Runs in a worker thread; returns extra result fields (asset ids are recorded by the context).
+    run: Callable[[JobContext, Any], dict[str, Any] | None]
+    # The lane a job of this kind runs on, given its params ("gpu", "net:fal", ...).
+    lane: Callable[[Any], str] = lambda _params: GPU_LANE
+    # Checks that need the app's state (model exists, fits in memory), run at submit time.
+    check: Callable[[Any], None] | None = None
+
+
+class KindRegistry:
+    def __init__(self) -> None:
+        self._kinds: dict[str, JobKind] = {}
+
+    def register(self, kind: JobKind) -> None:
+        if kind.name in self._kinds:
+            raise ValueError(f"job kind {kind.name!r} registered twice")
+        self._kinds[kind.name] = kind
+
+    def get(self, name: str) -> JobKind:
+        try:
+            return self._kinds[name]
+        except KeyError:
+            raise InvalidInputError(
+                f"kind: unknown job kind {name!r}; known kinds: {', '.join(sorted(self._kinds))}", field="kind"
+            ) from None
+
+    def names(self) -> list[str]:
+        return sorted(self._kinds)

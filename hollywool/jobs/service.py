@@ -1,0 +1,175 @@
+"""The job service: what routers and the CLI call to submit and steer jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from hollywool.errors import ConflictError, InvalidInputError, NotFoundError
+from hollywool.jobs.events import EventBus, JobEvent
+from hollywool.jobs.kinds import KindRegistry
+from hollywool.jobs.models import Job, JobStatus
+from hollywool.jobs.scheduler import Scheduler
+from hollywool.jobs.store import JobQuery, JobStore, NewJob
+from hollywool.storage.assets import Asset, AssetRepository
+
+
+def _media_entry(asset: Asset) -> dict[str, Any]:
+    return {
+        "id": asset.id,
+        "url": asset.url,
+        "seed": asset.seed,
+        "width": asset.width,
+        "height": asset.height,
+        "kind": asset.kind,
+        "thumbnail_url": asset.thumbnail_url,
+    }
+
+
+class JobViews:
+    """Shapes a stored job as the API shows it: progress in percent, with its images and videos."""
+
+    def __init__(self, assets: AssetRepository):
+        self.assets = assets
+
+    def one(self, job: Job) -> dict[str, Any]:
+        return self.many([job])[0]
+
+    def many(self, jobs: Sequence[Job]) -> list[dict[str, Any]]:
+        all_ids = [aid for job in jobs for aid in job.asset_ids]
+        by_id = {a.id: a for a in self.assets.get_many(all_ids)}
+        out = []
+        for job in jobs:
+            media = [_media_entry(by_id[a]) for a in job.asset_ids if a in by_id]
+            data = job.model_dump(exclude={"checkpoint"})
+            data.update(
+                job_id=job.id,
+                progress=round(job.fraction * 100, 2),
+                images=[m for m in media if m["kind"] == "image"],
+                videos=[m for m in media if m["kind"] == "video"],
+            )
+            out.append(data)
+        return out
+
+
+class JobService:
+    def __init__(
+        self,
+        store: JobStore,
+        kinds: KindRegistry,
+        scheduler: Scheduler,
+        bus: EventBus,
+        views: JobViews,
+    ):
+        self.store = store
+        self.kinds = kinds
+        self.scheduler = scheduler
+        self.bus = bus
+        self.views = views
+
+    def validate(self, kind_name: str, params: BaseModel | dict[str, Any]) -> BaseModel:
+        kind = self.kinds.get(kind_name)
+        try:
+            model = kind.params.model_validate(params if isinstance(params, dict) else params.model_dump())
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"])
+            raise InvalidInputError(f"{field}: {first['msg']}", field=field, detail=exc.errors()) from None
+        if kind.check:
+            kind.check(model)
+        return model
+
+    def submit(
+        self,
+        kind_name: str,
+        params: BaseModel | dict[str, Any],
+        *,
+        session_id: str | None = None,
+        parent_id: str | None = None,
+        priority: int = 0,
+    ) -> Job:
+        return self.submit_many(kind_name, [params], session_id=session_id, parent_id=parent_id, priority=priority)[0]
+
+    def submit_many(
+        self,
+        kind_name: str,
+        params_list: Sequence[BaseModel | dict[str, Any]],
+        *,
+        session_id: str | None = None,
+        parent_id: str | None = None,
+        priority: int = 0,
+    ) -> list[Job]:
+        kind = self.kinds.get(kind_name)
+        models = [self.validate(kind_name, p) for p in params_list]
+        lanes = [kind.lane(m) for m in models]
+        for lane in lanes:
+            if not self.scheduler.has_lane(lane):
+                raise InvalidInputError(f"no worker lane {lane!r} is configured for kind {kind_name}")
+        jobs = self.store.create(
+            NewJob(
+                kind=kind_name,
+                lane=lane,
+                params=m.model_dump(mode="json"),
+                priority=priority,
+                session_id=session_id,
+                parent_id=parent_id,
+            )
+            for m, lane in zip(models, lanes, strict=True)
+        )
+        for job in jobs:
+            self._publish("job.queued", job)
+        self.scheduler.wake()
+        return jobs
+
+    def get(self, job_id: str) -> Job:
+        job = self.store.get(job_id)
+        if job is None:
+            raise NotFoundError(f"job {job_id} not found")
+        return job
+
+    def list(self, query: JobQuery) -> tuple[list[Job], int]:
+        return self.store.list(query)
+
+    def cancel(self, job_id: str) -> Job:
+        job = self.get(job_id)
+        if job.status.finished:
+            raise ConflictError(f"job {job_id} is already {job.status}; only queued or running jobs can be cancelled")
+        updated = self.store.request_cancel(job_id)
+        if updated is None:  # it finished between the two reads
+            raise ConflictError(f"job {job_id} finished before it could be cancelled")
+        if updated.status == JobStatus.cancelled:
+            self._publish("job.cancelled", updated)
+        else:
+            self.scheduler.signal_cancel(job_id)
+        # Children of a batch go with their parent.
+        active = [JobStatus.queued, JobStatus.running]
+        children, _ = self.store.list(JobQuery(parent_id=job_id, status=active, limit=10_000))
+        for child in children:
+            self.cancel(child.id)
+        return updated
+
+    def retry(self, job_id: str) -> Job:
+        job = self.get(job_id)
+        if job.status not in (JobStatus.failed, JobStatus.cancelled):
+            raise ConflictError(f"job {job_id} is {job.status}; only failed or cancelled jobs can be retried")
+        updated = self.store.retry(job_id)
+        if updated is None:
+            raise ConflictError(f"job {job_id} changed state; try again")
+        self._publish("job.queued", updated)
+        self.scheduler.wake()
+        return updated
+
+    def move_to_front(self, job_id: str) -> Job:
+        job = self.get(job_id)
+        if job.status != JobStatus.queued:
+            raise ConflictError(f"job {job_id} is {job.status}; only queued jobs can be moved")
+        updated = self.store.move_to_front(job_id)
+        if updated is None:
+            raise ConflictError(f"job {job_id} left the queue; try again")
+        self._publish("job.updated", updated)
+        return updated
+
+    def _publish(self, event_type: str, job: Job) -> None:
+        self.bus.publish(JobEvent(type=event_type, job_id=job.id, job=self.views.one(job)))

@@ -1,0 +1,1 @@
+"""Media files: safe paths, atomic writes, asset saving and embedded metadata."""

@@ -1,0 +1,89 @@
+"""The studio's static configuration: read once from the environment at start-up.
+
+User-editable preferences (defaults, theme, log limits, service URLs chosen in the UI) live in the
+database (see storage/preferences.py); this object holds what the process needs before it can open
+the database, plus the environment overrides for every external service.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env_path(name: str, default: str) -> Path:
+    return Path(os.environ.get(name, default)).expanduser().resolve()
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class ServiceUrls:
+    civitai: str = "https://civitai.com"
+    comfyui: str = "http://127.0.0.1:8188"
+    fal: str = ""  # empty: the real queue and platform hosts
+    krea: str = "https://api.krea.ai"
+    higgsfield: str = "https://platform.higgsfield.ai"
+    anthropic: str = "https://api.anthropic.com"
+    llm: str = "http://127.0.0.1:8080/v1"
+
+    @classmethod
+    def from_env(cls) -> ServiceUrls:
+        d = cls()
+        return cls(
+            civitai=os.environ.get("HOLLYWOOL_CIVITAI_URL", d.civitai).rstrip("/"),
+            comfyui=os.environ.get("HOLLYWOOL_COMFYUI_URL", d.comfyui).rstrip("/"),
+            fal=os.environ.get("HOLLYWOOL_FAL_URL", d.fal).rstrip("/"),
+            krea=os.environ.get("HOLLYWOOL_KREA_URL", d.krea).rstrip("/"),
+            higgsfield=os.environ.get("HOLLYWOOL_HIGGSFIELD_URL", d.higgsfield).rstrip("/"),
+            anthropic=os.environ.get("ANTHROPIC_BASE_URL", d.anthropic).rstrip("/"),
+            llm=os.environ.get("HOLLYWOOL_LLM_URL", d.llm).rstrip("/"),
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    outputs_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8031
+    token: str | None = None
+    # A job interrupted by a crash this many times is failed instead of re-queued.
+    max_attempts: int = 3
+    # Concurrent jobs on the network lane (remote providers, ComfyUI, downloads).
+    network_concurrency: int = 8
+    web_dir: Path | None = None
+    lora_dirs: tuple[Path, ...] = ()
+    civitai_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "hollywool" / "civitai")
+    services: ServiceUrls = field(default_factory=ServiceUrls)
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "hollywool.db"
+
+    @classmethod
+    def from_env(cls, **overrides) -> Settings:
+        repo_web = Path(__file__).resolve().parent.parent / "web" / "dist"
+        values = dict(
+            data_dir=_env_path("HOLLYWOOL_DATA_DIR", "./data"),
+            outputs_dir=_env_path("HOLLYWOOL_OUTPUTS_DIR", "./outputs"),
+            host=os.environ.get("HOLLYWOOL_HOST", "127.0.0.1"),
+            port=_env_int("HOLLYWOOL_PORT", 8031),
+            token=os.environ.get("HOLLYWOOL_TOKEN") or None,
+            max_attempts=_env_int("HOLLYWOOL_MAX_ATTEMPTS", 3),
+            network_concurrency=_env_int("HOLLYWOOL_NETWORK_CONCURRENCY", 8),
+            web_dir=_env_path("HOLLYWOOL_WEB_DIR", str(repo_web)),
+            lora_dirs=(_env_path("HOLLYWOOL_LORA_DIR", "~/.hollywool/loras"),),
+            civitai_dir=_env_path("HOLLYWOOL_CIVITAI_DIR", "~/.cache/hollywool/civitai"),
+            services=ServiceUrls.from_env(),
+        )
+        values.update(overrides)
+        return cls(**values)
+
+    def ensure_dirs(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.outputs_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""SQLite storage: the engine, versioned migrations and one repository per table."""

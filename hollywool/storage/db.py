@@ -1,0 +1,98 @@
+"""The one SQLite database: WAL journal, foreign keys on, migrations applied at open."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+
+from hollywool.storage.migrations import MIGRATIONS
+
+
+def now() -> float:
+    return time.time()
+
+
+def dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"), default=str)
+
+
+def loads(raw: str | None, default: Any = None) -> Any:
+    return default if raw in (None, "") else json.loads(raw)
+
+
+def open_database(path: Path) -> Engine:
+    """Open (creating if needed) the database and bring its schema up to date."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=16,
+        max_overflow=32,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record):  # noqa: ANN001 - DB-API objects
+        # Autocommit at the driver level; SQLAlchemy issues BEGIN itself (see _begin below).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # noqa: ANN001
+        # Writers take the lock up front (BEGIN IMMEDIATE): a deferred transaction that reads and
+        # then writes can fail at once with SQLITE_BUSY when another writer got in between.
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    migrate(engine)
+    return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """The engine to use for transactions that write."""
+    return engine.execution_options(sqlite_immediate=True)
+
+
+def schema_version(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+
+
+def migrate(engine: Engine) -> int:
+    """Apply every migration newer than the database's `user_version`, each in one transaction."""
+    current = schema_version(engine)
+    for version, statements in MIGRATIONS:
+        if version <= current:
+            continue
+        with writer(engine).begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+            conn.exec_driver_sql(f"PRAGMA user_version={version}")
+        current = version
+    return current
+
+
+class Database:
+    """The engine plus the two ways to use it: `read()` for queries, `write()` for a transaction."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.engine = open_database(path)
+        self._writer = writer(self.engine)
+
+    def read(self):
+        return self.engine.connect()
+
+    def write(self):
+        return self._writer.begin()
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,126 @@
+"""Versioned schema migrations, applied in order at start-up. Never edit a released one: append."""
+
+from __future__ import annotations
+
+_INITIAL = [
+    """
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,             -- image | video | bulk
+        name TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    )""",
+    "CREATE INDEX ix_sessions_type ON sessions(type, updated_at)",
+    """
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        status TEXT NOT NULL,           -- queued | running | completed | failed | cancelled
+        priority INTEGER NOT NULL DEFAULT 0,
+        queue_order REAL NOT NULL,      -- lower runs first within a priority
+        params TEXT NOT NULL,
+        stage TEXT NOT NULL DEFAULT 'queued',
+        step INTEGER NOT NULL DEFAULT 0,
+        total_steps INTEGER NOT NULL DEFAULT 0,
+        progress REAL NOT NULL DEFAULT 0,
+        eta_seconds REAL,
+        message TEXT,
+        error TEXT,
+        result TEXT,
+        checkpoint TEXT,                -- handler state that survives a crash (e.g. saved latents)
+        session_id TEXT REFERENCES sessions(id) ON DELETE SET NULL,
+        parent_id TEXT REFERENCES jobs(id) ON DELETE CASCADE,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        cancel_requested INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        started_at REAL,
+        finished_at REAL,
+        updated_at REAL NOT NULL
+    )""",
+    "CREATE INDEX ix_jobs_claim ON jobs(lane, status, priority DESC, queue_order)",
+    "CREATE INDEX ix_jobs_created ON jobs(created_at DESC)",
+    "CREATE INDEX ix_jobs_status ON jobs(status, created_at DESC)",
+    "CREATE INDEX ix_jobs_session ON jobs(session_id, created_at DESC)",
+    "CREATE INDEX ix_jobs_parent ON jobs(parent_id)",
+    """
+    CREATE TABLE assets (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,             -- image | video
+        path TEXT NOT NULL,             -- relative to the outputs folder
+        mime TEXT NOT NULL,
+        width INTEGER,
+        height INTEGER,
+        duration REAL,
+        fps REAL,
+        frame_count INTEGER,
+        has_audio INTEGER NOT NULL DEFAULT 0,
+        size_bytes INTEGER NOT NULL DEFAULT 0,
+        thumbnail_path TEXT,
+        model TEXT,
+        prompt TEXT,
+        negative_prompt TEXT,
+        seed INTEGER,
+        params TEXT,
+        job_id TEXT REFERENCES jobs(id) ON DELETE SET NULL,
+        session_id TEXT REFERENCES sessions(id) ON DELETE SET NULL,
+        created_at REAL NOT NULL
+    )""",
+    "CREATE INDEX ix_assets_created ON assets(created_at DESC)",
+    "CREATE INDEX ix_assets_session ON assets(session_id, created_at DESC)",
+    "CREATE INDEX ix_assets_job ON assets(job_id)",
+    "CREATE INDEX ix_assets_model ON assets(model)",
+    """
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""",
+    """
+    CREATE TABLE request_logs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        type TEXT NOT NULL,             -- api | job | provider name
+        method TEXT,
+        endpoint TEXT NOT NULL,
+        status TEXT NOT NULL,           -- success | error
+        status_code INTEGER,
+        duration_ms REAL,
+        request TEXT,
+        response TEXT,
+        error TEXT,
+        created_at REAL NOT NULL
+    )""",
+    "CREATE INDEX ix_logs_created ON request_logs(created_at DESC)",
+    """
+    CREATE TABLE provider_configs (
+        id TEXT PRIMARY KEY,
+        api_url TEXT,
+        is_enabled INTEGER NOT NULL DEFAULT 1,
+        extra TEXT,
+        updated_at REAL NOT NULL
+    )""",
+    """
+    CREATE TABLE downloads (
+        id TEXT PRIMARY KEY,
+        source TEXT NOT NULL,           -- huggingface | civitai
+        ref TEXT NOT NULL,              -- repo id or model version id
+        url TEXT,
+        dest_path TEXT,
+        filename TEXT,
+        total_bytes INTEGER,
+        downloaded_bytes INTEGER NOT NULL DEFAULT 0,
+        sha256 TEXT,
+        status TEXT NOT NULL,
+        error TEXT,
+        job_id TEXT REFERENCES jobs(id) ON DELETE SET NULL,
+        meta TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX ux_downloads_ref ON downloads(source, ref)",
+]
+
+# (version, statements). Later issues append their own versions here.
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (1, _INITIAL),
+]

@@ -1,0 +1,55 @@
+"""User preferences (the Settings page): typed, validated, stored as rows of one key each."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+
+from hollywool.storage.db import Database
+
+
+class Preferences(BaseModel):
+    """Everything `GET/PUT /api/settings` reads and writes. Secrets never live here."""
+
+    default_model: str | None = None
+    default_video_model: str | None = None
+    default_steps: int | None = Field(None, ge=1, le=200)
+    default_guidance: float | None = Field(None, ge=0, le=50)
+    default_width: int = Field(1024, ge=64, le=4096)
+    default_height: int = Field(1024, ge=64, le=4096)
+    theme: Literal["light", "dark", "system"] = "system"
+    max_log_entries: int = Field(1000, ge=10, le=100_000)
+    request_logging: bool = True
+    auto_name_sessions: bool = True
+    comfyui_url: str | None = None
+    memory_budget_gb: float | None = Field(None, gt=0, le=2048)
+    daily_budget_usd: float | None = Field(None, ge=0)
+    llm_provider: Literal["anthropic", "openai_compatible"] = "anthropic"
+    llm_model: str | None = None
+
+
+class PreferencesRepository:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def get(self) -> Preferences:
+        with self.db.read() as conn:
+            rows = conn.execute(text("SELECT key, value FROM settings")).all()
+        stored = {k: json.loads(v) for k, v in rows if k in Preferences.model_fields}
+        return Preferences(**stored)
+
+    def update(self, changes: dict[str, Any]) -> Preferences:
+        merged = Preferences(**{**self.get().model_dump(), **changes})  # validates the whole
+        with self.db.write() as conn:
+            for key in changes:
+                conn.execute(
+                    text(
+                        "INSERT INTO settings (key, value) VALUES (:k, :v) "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+                    ),
+                    {"k": key, "v": json.dumps(getattr(merged, key))},
+                )
+        return merged

@@ -1,0 +1,84 @@
+"""The studio: every service, built once from settings in dependency order.
+
+settings -> database -> repositories -> event bus -> job system -> engines (job kinds)
+The API, the CLI's in-process mode and the tests all start from `Studio.open(settings)`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from hollywool.jobs.events import EventBus
+from hollywool.jobs.executor import ThreadExecutor
+from hollywool.jobs.kinds import GPU_LANE, KindRegistry
+from hollywool.jobs.scheduler import Scheduler
+from hollywool.jobs.service import JobService, JobViews
+from hollywool.jobs.store import SqliteJobStore
+from hollywool.media.assets import AssetService
+from hollywool.settings import Settings
+from hollywool.storage.assets import AssetRepository
+from hollywool.storage.db import Database
+from hollywool.storage.preferences import PreferencesRepository
+from hollywool.storage.request_logs import RequestLogRepository
+from hollywool.storage.sessions import SessionRepository
+
+log = logging.getLogger("hollywool")
+
+
+class Studio:
+    def __init__(self, settings: Settings):
+        settings.ensure_dirs()
+        self.settings = settings
+        self.db = Database(settings.db_path)
+        self.assets_repo = AssetRepository(self.db)
+        self.sessions = SessionRepository(self.db)
+        self.preferences = PreferencesRepository(self.db)
+        self.request_logs = RequestLogRepository(self.db)
+        self.assets = AssetService(self.assets_repo, settings.outputs_dir)
+        self.bus = EventBus()
+        self.kinds = KindRegistry()
+        self.store = SqliteJobStore(self.db)
+        views = JobViews(self.assets_repo)
+        self.scheduler = Scheduler(
+            self.store,
+            self.kinds,
+            self.bus,
+            self.assets,
+            work_root=settings.data_dir / "jobs",
+            view=views.one,
+            max_attempts=settings.max_attempts,
+        )
+        self.jobs = JobService(self.store, self.kinds, self.scheduler, self.bus, views)
+        self.scheduler.add_lane(GPU_LANE, ThreadExecutor(GPU_LANE, capacity=1))
+        self._register_engines()
+        self._started = False
+
+    def _register_engines(self) -> None:
+        # Each engine registers its job kinds; engines import torch lazily, on their first job.
+        from hollywool.engines.diffusers.engine import DiffusersEngine
+
+        self.image_engine = DiffusersEngine(self.settings, self.bus, self.preferences)
+        self.image_engine.register(self.kinds)
+
+    def add_network_lane(self, name: str, capacity: int) -> str:
+        lane = f"net:{name}"
+        if not self.scheduler.has_lane(lane):
+            self.scheduler.add_lane(lane, ThreadExecutor(lane, capacity=capacity))
+        return lane
+
+    @property
+    def work_root(self) -> Path:
+        return self.settings.data_dir / "jobs"
+
+    def start(self) -> None:
+        if not self._started:
+            self.scheduler.start()
+            self._started = True
+
+    def stop(self) -> None:
+        if self._started:
+            self.scheduler.stop()
+            self._started = False
+        self.image_engine.close()
+        self.db.close()
