@@ -53,7 +53,7 @@ class DiffusersEngine:
         from diffusers import DiffusionPipeline
 
         started = time.monotonic()
-        pipe = DiffusionPipeline.from_pretrained(entry.path, torch_dtype=self.device.dtype)
+        pipe = DiffusionPipeline.from_pretrained(entry.path, dtype=self.device.dtype)
         pipe.to(self.device.device)
         pipe.set_progress_bar_config(disable=True)
         with self._lock:

@@ -1,0 +1,131 @@
+"""Start the studio the way a user does, on temporary folders, in-process or as a real process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Test-kit family -> catalogue model type.
+FAMILY_TYPES = {
+    "sd15": "sd",
+    "sdxl": "sdxl",
+    "sd3": "sd3",
+    "flux": "flux",
+    "cogvideox": "video",
+    "cogvideox_i2v": "video-i2v",
+    "ltx2": "ltx2",
+    "wan": "wan",
+    "wan_i2v": "wan-i2v",
+    "mochi": "mochi",
+    "svd": "svd",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_user_config(data_dir: Path, models: dict[str, dict]) -> Path:
+    """Register models exactly as a user would: entries in <data dir>/config.yaml."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "config.yaml"
+    path.write_text(yaml.safe_dump({"models": models}))
+    return path
+
+
+def tiny_entry(folder: Path, type_: str, **extra) -> dict:
+    return {
+        "name": f"Tiny {type_}",
+        "path": str(folder),
+        "type": type_,
+        "default_steps": 2,
+        "default_guidance": 5.0,
+        "category": "video" if type_ not in ("sd", "sdxl", "sd3", "flux") else "fast",
+        "size_gb": 0.01,
+        "memory_gb": 0.1,
+        **extra,
+    }
+
+
+class ServerProcess:
+    """`python -m hollywool serve` on a free port, with its own data and outputs folders."""
+
+    def __init__(self, root: Path, env: dict[str, str] | None = None, port: int | None = None):
+        self.root = root
+        self.port = port or free_port()
+        self.env = {
+            **os.environ,
+            "HOLLYWOOL_DATA_DIR": str(root / "data"),
+            "HOLLYWOOL_OUTPUTS_DIR": str(root / "outputs"),
+            "HF_HUB_OFFLINE": "1",
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
+        self.proc: subprocess.Popen | None = None
+        self.log_path = root / f"server-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> ServerProcess:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's lifetime
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hollywool", "serve", "--port", str(self.port), "--log-level", "warning"],
+            cwd=REPO,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/api/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise TimeoutError(f"server did not start: {self.log_path.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as in a crash or a power cut."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def wait_for(predicate, timeout: float = 60, interval: float = 0.05, what: str = "condition"):  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"timed out waiting for {what}")
