@@ -95,9 +95,11 @@ class DiffusersEngine:
             seed = base_seed + index
             seeds.append(seed)
 
-            def on_step(_pipe, step, _timestep, kwargs, index=index):  # noqa: ANN001
+            def on_step(pipe_, step, _timestep, kwargs, index=index):  # noqa: ANN001
                 ctx.raise_if_cancelled()
-                ctx.progress(index * steps + step + 1, total)
+                # Some schedulers (PNDM) run more timesteps than requested steps: count real ones.
+                per_image = len(pipe_.scheduler.timesteps) or steps
+                ctx.progress(index * per_image + step + 1, per_image * params.num_images)
                 return kwargs
 
             out = pipe(

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs the whole suite: lint, web unit tests, Python tests
+# (unit, API, real server processes, browser end-to-end in headless Chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh --dev
+
+echo "==> ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+
+if [ -f web/package.json ]; then
+  echo "==> web: lint, typecheck, unit tests"
+  npm --prefix web run lint --silent
+  npm --prefix web run typecheck --silent
+  npm --prefix web test --silent
+fi
+
+echo "==> pytest"
+export HF_HUB_OFFLINE=1
+exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
