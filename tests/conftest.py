@@ -16,6 +16,9 @@ from fastapi.testclient import TestClient
 from tests.kit.studio import FAMILY_TYPES, tiny_entry, write_user_config
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Tiny models are overhead-bound: one torch thread per process avoids oversubscribing the CPU when
+# the suite runs server processes beside itself (measured: 114 s -> 9 s for the test kit).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
