@@ -121,10 +121,13 @@ def generate(
         console.print(f"[red]Rejected ({resp.status_code}):[/red] {resp.json().get('detail')}")
         raise typer.Exit(1)
     job_id = resp.json()["job_id"]
-    _follow(lambda: httpx.get(f"{base}/api/jobs/{job_id}", headers=_headers(), timeout=10).json(), base)
+    _follow(
+        lambda: httpx.get(f"{base}/api/jobs/{job_id}", headers=_headers(), timeout=10).json(),
+        lambda url: f"{base}{url}",
+    )
 
 
-def _follow(read, base: str) -> None:  # noqa: ANN001
+def _follow(read, locate) -> None:  # noqa: ANN001 - read() -> job dict; locate(url) -> where the file is
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -143,7 +146,7 @@ def _follow(read, base: str) -> None:  # noqa: ANN001
         console.print(f"[red]{job['status']}:[/red] {job.get('error') or ''}")
         raise typer.Exit(1)
     for image in job["images"]:
-        console.print(f"seed {image['seed']}: {base}{image['url']}")
+        console.print(f"seed {image['seed']}: {locate(image['url'])}")
 
 
 def _generate_in_process(body: dict) -> None:
@@ -153,7 +156,11 @@ def _generate_in_process(body: dict) -> None:
     studio.start()
     try:
         job = studio.jobs.submit("image", {k: v for k, v in body.items() if v is not None})
-        _follow(lambda: studio.jobs.views.one(studio.jobs.get(job.id)), str(studio.settings.outputs_dir / ".."))
+        outputs = studio.settings.outputs_dir
+        _follow(
+            lambda: studio.jobs.views.one(studio.jobs.get(job.id)),
+            lambda url: str(outputs / url.removeprefix("/outputs/")),
+        )
     finally:
         studio.stop()
 

@@ -40,6 +40,7 @@ _INITIAL = [
         updated_at REAL NOT NULL
     )""",
     "CREATE INDEX ix_jobs_claim ON jobs(lane, status, priority DESC, queue_order)",
+    "CREATE INDEX ix_jobs_queue_order ON jobs(queue_order)",
     "CREATE INDEX ix_jobs_created ON jobs(created_at DESC)",
     "CREATE INDEX ix_jobs_status ON jobs(status, created_at DESC)",
     "CREATE INDEX ix_jobs_session ON jobs(session_id, created_at DESC)",
