@@ -127,7 +127,12 @@ def test_assets_list_search_and_delete(client, studio_dirs):
 
 
 def test_paths_from_requests_cannot_escape(client):
-    for url in ("/outputs/../data/hollywool.db", "/outputs/%2e%2e/data/hollywool.db", "/outputs/..%2fdata%2fhollywool.db"):
+    escapes = (
+        "/outputs/../data/hollywool.db",
+        "/outputs/%2e%2e/data/hollywool.db",
+        "/outputs/..%2fdata%2fhollywool.db",
+    )
+    for url in escapes:
         r = client.get(url)
         assert r.status_code == 404, url
         assert b"SQLite" not in r.content

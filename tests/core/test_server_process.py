@@ -140,9 +140,11 @@ def test_access_token_guards_api_websocket_and_events(server_root):
         auth = {"Authorization": "Bearer s3cret-token"}
         assert httpx.get(f"{server.url}/api/jobs", headers=auth).status_code == 200
         assert httpx.get(f"{server.url}/api/jobs", cookies={"hollywool_token": "s3cret-token"}).status_code == 200
-        with pytest.raises(Exception):  # noqa: B017 - closed with 4401 before accept
-            with connect(f"ws://127.0.0.1:{server.port}/api/ws") as ws:
-                ws.recv(timeout=5)
+        with (  # closed with 4401 before accept
+            pytest.raises(Exception),  # noqa: B017
+            connect(f"ws://127.0.0.1:{server.port}/api/ws") as ws,
+        ):
+            ws.recv(timeout=5)
         with connect(f"ws://127.0.0.1:{server.port}/api/ws?token=s3cret-token") as ws:
             assert json.loads(ws.recv(timeout=5))["type"] == "hello"
         logs = (server.root / f"server-{server.port}.log").read_text()
@@ -197,3 +199,14 @@ def test_submit_to_start_is_immediate_with_an_idle_worker(server_root):
                 break
         # Generous bound: no polling interval sits between submit and start.
         assert time.monotonic() - t0 < 5
+
+
+def test_graceful_shutdown_requeues_the_running_job_without_charging_an_attempt(server_root):
+    server = ServerProcess(server_root).start()
+    body = _job_body(steps=100, width=128, height=128)
+    job_id = httpx.post(f"{server.url}/api/jobs", json=body).json()["job_id"]
+    wait_for(lambda: _get_job(server.url, job_id)["step"] >= 2, timeout=60)
+    server.stop()  # SIGTERM: the lifespan shutdown interrupts the job and puts it back in the queue
+    with ServerProcess(server_root, port=server.port) as again:
+        job = wait_for(lambda: (j := _get_job(again.url, job_id))["status"] in FINISHED and j, timeout=120)
+        assert job["status"] == "completed" and job["attempts"] == 1
