@@ -14,7 +14,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 COOKIE = "hollywool_token"
 _GUARDED = ("/api", "/outputs")
-_OPEN = ("/api/health", "/api/auth/check")
 
 
 def is_loopback(host: str) -> bool:
@@ -45,7 +44,7 @@ class TokenGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] in ("http", "websocket") and path.startswith(_GUARDED) and path not in _OPEN:
+        if scope["type"] in ("http", "websocket") and path.startswith(_GUARDED):
             given = _presented(scope) or ""
             if not hmac.compare_digest(given.encode(), self.token.encode()):
                 if scope["type"] == "websocket":

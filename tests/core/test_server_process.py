@@ -134,7 +134,8 @@ def test_200_concurrent_submissions_are_all_recorded(server_root):
 def test_access_token_guards_api_websocket_and_events(server_root):
     env = {"HOLLYWOOL_TOKEN": "s3cret-token"}
     with ServerProcess(server_root, env=env) as server:
-        assert httpx.get(f"{server.url}/api/health").status_code == 200  # liveness stays open
+        assert httpx.get(f"{server.url}/api/health").status_code == 401
+        assert httpx.get(f"{server.url}/outputs/x.png").status_code == 401
         assert httpx.get(f"{server.url}/api/jobs").status_code == 401
         assert httpx.get(f"{server.url}/api/events").status_code == 401
         auth = {"Authorization": "Bearer s3cret-token"}

@@ -93,8 +93,10 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log_path.read_text()[-3000:]}")
+            token = self.env.get("HOLLYWOOL_TOKEN")
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
             try:
-                if httpx.get(f"{self.url}/api/health", timeout=2).status_code == 200:
+                if httpx.get(f"{self.url}/api/health", headers=headers, timeout=2).status_code == 200:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.2)
