@@ -1,0 +1,53 @@
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { createBrowserRouter, RouterProvider } from "react-router-dom";
+import { ApiError } from "@/api/client";
+import { LiveProvider } from "@/live/LiveProvider";
+import { Shell } from "@/layout/Shell";
+import { ImagePage } from "@/pages/image/ImagePage";
+import { QueuePage } from "@/pages/QueuePage";
+import { JobDetailPage } from "@/pages/JobDetailPage";
+import { AssetsPage } from "@/pages/AssetsPage";
+import { AssetDetailPage } from "@/pages/AssetDetailPage";
+import { ModelsPage } from "@/pages/ModelsPage";
+import { ModelDetailPage } from "@/pages/ModelDetailPage";
+import { SettingsPage } from "@/pages/SettingsPage";
+import { LogsPage } from "@/pages/LogsPage";
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      // Live events keep data fresh; no polling. Retry network failures a little, never 4xx.
+      staleTime: 10_000,
+      refetchOnWindowFocus: false,
+      retry: (count, err) => !(err instanceof ApiError && err.status >= 400 && err.status < 500) && count < 2,
+    },
+  },
+});
+
+const router = createBrowserRouter([
+  {
+    element: <Shell />,
+    children: [
+      { path: "/", element: <ImagePage /> },
+      { path: "/queue", element: <QueuePage /> },
+      { path: "/queue/:jobId", element: <JobDetailPage /> },
+      { path: "/assets", element: <AssetsPage /> },
+      { path: "/assets/:assetId", element: <AssetDetailPage /> },
+      { path: "/models", element: <ModelsPage /> },
+      { path: "/models/:modelId", element: <ModelDetailPage /> },
+      { path: "/settings", element: <SettingsPage /> },
+      { path: "/logs", element: <LogsPage /> },
+      { path: "*", element: <p className="text-sm text-muted-foreground">Page not found.</p> },
+    ],
+  },
+]);
+
+export function App() {
+  return (
+    <QueryClientProvider client={queryClient}>
+      <LiveProvider>
+        <RouterProvider router={router} />
+      </LiveProvider>
+    </QueryClientProvider>
+  );
+}

@@ -1,0 +1,114 @@
+/** Query keys and fetchers, one place for every endpoint the UI reads. */
+import { ApiError, del, get, post, put } from "./client";
+import { toCanGenerate, toCacheStatus, toDownloads, toLoras, toModels, toStyles } from "./normalize";
+import type {
+  Asset,
+  CacheState,
+  CanGenerate,
+  DownloadInfo,
+  Health,
+  ImageJobRequest,
+  Job,
+  JobAccepted,
+  Lora,
+  ModelInfo,
+  Page,
+  Preferences,
+  RequestLog,
+  Session,
+  StylePreset,
+  SystemStatus,
+} from "./types";
+
+export const qk = {
+  health: ["health"] as const,
+  systemStatus: ["system-status"] as const,
+  settings: ["settings"] as const,
+  jobs: (f: object = {}) => ["jobs", f] as const,
+  job: (id: string) => ["job", id] as const,
+  assets: (f: object = {}) => ["assets", f] as const,
+  asset: (id: string) => ["asset", id] as const,
+  assetParams: (id: string) => ["asset-params", id] as const,
+  assetModels: ["asset-models"] as const,
+  sessions: ["sessions"] as const,
+  models: ["models"] as const,
+  cacheStatus: ["cache-status"] as const,
+  downloads: ["downloads"] as const,
+  loras: (type?: string) => ["loras", type ?? "all"] as const,
+  canGenerate: (id: string) => ["can-generate", id] as const,
+  styles: ["styles"] as const,
+  logs: (f: object = {}) => ["logs", f] as const,
+  log: (id: number) => ["log", id] as const,
+};
+
+/** An endpoint that may not exist yet (404/405): answer null instead of failing the page. */
+async function optional<T>(fetcher: () => Promise<T>): Promise<T | null> {
+  try {
+    return await fetcher();
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 404 || e.status === 405)) return null;
+    throw e;
+  }
+}
+
+export const fetchers = {
+  health: () => get<Health>("/api/health"),
+  systemStatus: () => get<SystemStatus>("/api/system/status"),
+  settings: () => get<Preferences>("/api/settings"),
+  saveSettings: (changes: Partial<Preferences>) => put<Preferences>("/api/settings", changes),
+
+  jobs: (f: { status?: string[]; kind?: string; active_only?: boolean; session_id?: string; limit?: number; offset?: number }) =>
+    get<Page<Job>>("/api/jobs", { ...f, status: f.status }),
+  job: (id: string) => get<Job>(`/api/jobs/${id}`),
+  submitImage: (body: ImageJobRequest) => post<JobAccepted>("/api/jobs", body),
+  cancelJob: (id: string) => post<Job>(`/api/jobs/${id}/cancel`),
+  retryJob: (id: string) => post<Job>(`/api/jobs/${id}/retry`),
+  moveToFront: (id: string) => post<Job>(`/api/jobs/${id}/move-to-front`),
+
+  assets: (f: { kind?: string; model?: string; search?: string; session_id?: string; job_id?: string; limit?: number; offset?: number }) =>
+    get<Page<Asset>>("/api/assets", f),
+  asset: (id: string) => get<Asset>(`/api/assets/${id}`),
+  assetParams: (id: string) => optional(() => get<Record<string, unknown>>(`/api/assets/${id}/params`)),
+  assetModels: () => get<string[]>("/api/assets/models"),
+  deleteAsset: (id: string) => del<{ deleted: boolean; id: string }>(`/api/assets/${id}`),
+
+  sessions: () => get<Session[]>("/api/sessions"),
+  createSession: (name: string) => post<Session>("/api/sessions", { name }),
+  renameSession: (id: string, name: string) => put<Session>(`/api/sessions/${id}`, { name }),
+  deleteSession: (id: string) => del<{ deleted: boolean }>(`/api/sessions/${id}`),
+  generateTitle: async (prompt: string): Promise<string | null> => {
+    const r = await optional(() => post<{ title?: string }>("/api/generate-title", { prompt }));
+    return r?.title ?? null;
+  },
+
+  /** The catalogue: /api/models/detailed when present, else /api/models; null when neither is. */
+  models: async (): Promise<ModelInfo[] | null> => {
+    const detailed = await optional(() => get<unknown>("/api/models/detailed"));
+    if (detailed !== null) return toModels(detailed);
+    const plain = await optional(() => get<unknown>("/api/models"));
+    return plain === null ? null : toModels(plain);
+  },
+  cacheStatus: async (): Promise<Record<string, CacheState>> =>
+    toCacheStatus(await optional(() => get<unknown>("/api/models/cache-status"))),
+  downloads: async (): Promise<DownloadInfo[]> => toDownloads(await optional(() => get<unknown>("/api/models/downloads"))),
+  downloadModel: (id: string) => post<{ job_id?: string; download_id?: string }>(`/api/models/${id}/download`),
+  deleteModelCache: (id: string) => del<unknown>(`/api/models/${id}/cache`),
+  loras: async (type?: string): Promise<Lora[] | null> => {
+    const r = await optional(() => get<unknown>("/api/loras", { model_type: type }));
+    return r === null ? null : toLoras(r);
+  },
+  canGenerate: async (id: string): Promise<CanGenerate | null> => {
+    const r = await optional(() => get<unknown>(`/api/system/can-generate/${encodeURIComponent(id)}`));
+    return r === null ? null : toCanGenerate(r);
+  },
+  styles: async (): Promise<StylePreset[] | null> => {
+    const r = await optional(() => get<unknown>("/api/styles"));
+    return r === null ? null : toStyles(r);
+  },
+
+  logs: (f: { type?: string; status?: string; limit: number; offset: number }) =>
+    get<Page<RequestLog>>("/api/settings/logs", f),
+  log: (id: number) => get<RequestLog>(`/api/settings/logs/${id}`),
+  deleteLog: (id: number) => del<unknown>(`/api/settings/logs/${id}`),
+  clearLogs: () => del<{ deleted: number }>("/api/settings/logs"),
+};

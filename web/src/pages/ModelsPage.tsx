@@ -1,0 +1,165 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { CheckCircle2, Download, HardDrive, Trash2 } from "lucide-react";
+import { useMemo, useState } from "react";
+import { Link } from "react-router-dom";
+import { ApiError } from "@/api/client";
+import { fetchers, qk } from "@/api/queries";
+import type { ModelInfo } from "@/api/types";
+import type { DownloadProgressEvent } from "@/live/events";
+import { useLive } from "@/live/store";
+import { formatBytes, formatGb, formatSeconds } from "@/lib/utils";
+import { Button } from "@/components/ui/button";
+import { Badge, Card, Empty, ErrorText, PageHeader, ProgressBar } from "@/components/ui/misc";
+import { categoryLabel, groupByCategory } from "./image/ModelSelect";
+
+export function useModels() {
+  const models = useQuery({ queryKey: qk.models, queryFn: fetchers.models });
+  const cache = useQuery({ queryKey: qk.cacheStatus, queryFn: fetchers.cacheStatus });
+  const merged = useMemo(
+    () =>
+      models.data?.map((m) => {
+        const c = cache.data?.[m.id];
+        return c ? { ...m, cached: c.cached, cache_size_bytes: c.size_bytes ?? m.cache_size_bytes } : m;
+      }) ?? null,
+    [models.data, cache.data],
+  );
+  return { ...models, data: models.data === null ? null : merged };
+}
+
+/** Live download state of one model: its download job's progress and byte counts. */
+export function useModelDownload(modelId: string) {
+  const jobs = useLive((s) => s.jobs);
+  const downloads = useLive((s) => s.downloads);
+  return useMemo(() => {
+    const job = Object.values(jobs).find(
+      (j) =>
+        (j.status === "queued" || j.status === "running") &&
+        j.kind.includes("download") &&
+        (j.params?.model_id === modelId || j.params?.model === modelId || j.params?.id === modelId),
+    );
+    const bytes: DownloadProgressEvent | undefined = Object.values(downloads).find(
+      (d) => d.model_id === modelId || (job && d.job_id === job.id),
+    );
+    if (!job && !bytes) return null;
+    const pct = bytes?.total_bytes ? (100 * bytes.downloaded_bytes) / bytes.total_bytes : (job?.progress ?? 0);
+    const done = !job && bytes && bytes.total_bytes != null && bytes.downloaded_bytes >= bytes.total_bytes;
+    if (done) return null;
+    return { job, bytes, pct };
+  }, [jobs, downloads, modelId]);
+}
+
+export function ModelActions({ model }: { model: ModelInfo }) {
+  const qc = useQueryClient();
+  const [err, setErr] = useState<string | null>(null);
+  const dl = useModelDownload(model.id);
+  const onError = (e: unknown) => setErr(e instanceof ApiError ? (e.status === 404 || e.status === 405 ? "Not available on this server yet." : e.detail) : String(e));
+  const refresh = () => {
+    void qc.invalidateQueries({ queryKey: qk.models });
+    void qc.invalidateQueries({ queryKey: qk.cacheStatus });
+  };
+  const download = useMutation({ mutationFn: () => fetchers.downloadModel(model.id), onError, onSuccess: () => (setErr(null), refresh()) });
+  const remove = useMutation({ mutationFn: () => fetchers.deleteModelCache(model.id), onError, onSuccess: () => (setErr(null), refresh()) });
+  const local = model.source === "folder" || model.source === "file";
+  return (
+    <div className="space-y-2">
+      {dl ? (
+        <div data-testid="download-progress">
+          <div className="flex justify-between text-xs text-muted-foreground">
+            <span>Downloading{dl.bytes?.filename ? ` ${dl.bytes.filename}` : ""}…</span>
+            <span>
+              {dl.bytes ? `${formatBytes(dl.bytes.downloaded_bytes)} / ${formatBytes(dl.bytes.total_bytes)}` : `${Math.round(dl.pct)}%`}
+              {dl.bytes?.eta_seconds != null ? ` · ${formatSeconds(dl.bytes.eta_seconds)}` : ""}
+            </span>
+          </div>
+          <ProgressBar value={dl.pct} label={`Download of ${model.name}`} />
+        </div>
+      ) : (
+        <div className="flex gap-2">
+          {!local && model.cached !== true && (
+            <Button size="sm" onClick={() => download.mutate()} disabled={download.isPending} data-testid="download-model">
+              <Download className="h-3.5 w-3.5" /> Download {model.size_gb ? `(${formatGb(model.size_gb)})` : ""}
+            </Button>
+          )}
+          {!local && model.cached === true && (
+            <Button
+              size="sm"
+              variant="outline"
+              onClick={() => confirm(`Delete the cached files of ${model.name}?`) && remove.mutate()}
+              disabled={remove.isPending}
+              data-testid="delete-cache"
+            >
+              <Trash2 className="h-3.5 w-3.5" /> Delete from cache
+            </Button>
+          )}
+        </div>
+      )}
+      {err && (
+        <p role="alert" className="text-xs text-destructive">
+          {err}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function CacheBadge({ model }: { model: ModelInfo }) {
+  if (model.source === "folder" || model.source === "file") return <Badge tone="primary">local</Badge>;
+  if (model.cached === true)
+    return (
+      <Badge tone="success">
+        <CheckCircle2 className="mr-1 h-3 w-3" /> cached
+      </Badge>
+    );
+  if (model.cached === false) return <Badge>not downloaded</Badge>;
+  return null;
+}
+
+export function ModelsPage() {
+  const { data: models, error, isLoading } = useModels();
+  return (
+    <div>
+      <PageHeader title="Models" />
+      <ErrorText error={error} />
+      {models === null && <Empty>The model catalogue is not available on this server yet.</Empty>}
+      {!isLoading && models?.length === 0 && <Empty>No models in the catalogue.</Empty>}
+      <div className="space-y-6">
+        {groupByCategory(models ?? []).map(([cat, list]) => (
+          <section key={cat} aria-labelledby={`cat-${cat}`}>
+            <h2 id={`cat-${cat}`} className="mb-2 text-sm font-semibold text-muted-foreground">
+              {categoryLabel(cat)}
+            </h2>
+            <ul className="grid gap-3 md:grid-cols-2 xl:grid-cols-3">
+              {list.map((m) => (
+                <li key={m.id}>
+                  <Card className="flex h-full flex-col gap-2 p-4" data-testid="model-card" data-model-id={m.id}>
+                    <div className="flex items-start justify-between gap-2">
+                      <Link to={`/models/${m.id}`} className="font-medium hover:underline">
+                        {m.name}
+                      </Link>
+                      <CacheBadge model={m} />
+                    </div>
+                    <p className="line-clamp-2 text-xs text-muted-foreground">{m.description || m.path}</p>
+                    <div className="flex flex-wrap gap-1 text-[11px] text-muted-foreground">
+                      <Badge>{m.type}</Badge>
+                      {m.size_gb ? (
+                        <Badge>
+                          <HardDrive className="mr-1 h-3 w-3" />
+                          {formatGb(m.size_gb)}
+                        </Badge>
+                      ) : null}
+                      {m.memory_gb ? <Badge>~{formatGb(m.memory_gb)} memory</Badge> : null}
+                      {m.gated && <Badge tone="warning">gated</Badge>}
+                    </div>
+                    <div className="mt-auto">
+                      <ModelActions model={m} />
+                    </div>
+                  </Card>
+                </li>
+              ))}
+            </ul>
+          </section>
+        ))}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,489 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Dices, Sparkles } from "lucide-react";
+import { useEffect, useMemo, useState, type KeyboardEvent } from "react";
+import { Link, useLocation, useNavigate, useSearchParams } from "react-router-dom";
+import { ApiError, fieldErrors } from "@/api/client";
+import { fetchers, qk } from "@/api/queries";
+import { isActive, type Asset, type CanGenerate, type Job } from "@/api/types";
+import { useLive } from "@/live/store";
+import { familyOf, snapTo } from "@/lib/aspect";
+import { FALLBACK_STYLES } from "@/lib/styles";
+import { LIMITS, randomSeed, validateImageForm, type FormErrors } from "@/lib/validation";
+import { formatGb, titleFromPrompt } from "@/lib/utils";
+import { Button } from "@/components/ui/button";
+import { Dialog } from "@/components/ui/dialog";
+import { Field } from "@/components/ui/field";
+import { Input, Select, Textarea } from "@/components/ui/input";
+import { Card, Empty } from "@/components/ui/misc";
+import { Slider } from "@/components/ui/slider";
+import { JobProgress } from "@/components/JobProgress";
+import { AspectSelector } from "./AspectSelector";
+import { FitWarning, ModelSelect, modelHint } from "./ModelSelect";
+import { LoraPicker } from "./LoraPicker";
+import { ASSET_DRAG_TYPE, ReferenceImages, type RefImage } from "./ReferenceImages";
+import { SessionSidebar } from "./SessionSidebar";
+import { fromParams, loadForm, saveForm, toRequest, withAspect, withModel, type ImageFormState } from "./formState";
+
+const SESSION_KEY = "hollywool.imageSession";
+
+export function ImagePage() {
+  const qc = useQueryClient();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const [params, setParams] = useSearchParams();
+  const sessionId = params.get("session");
+
+  const { data: prefs } = useQuery({ queryKey: qk.settings, queryFn: fetchers.settings });
+  const { data: models, isLoading: modelsLoading } = useQuery({ queryKey: qk.models, queryFn: fetchers.models });
+  const { data: backendStyles } = useQuery({ queryKey: qk.styles, queryFn: fetchers.styles, staleTime: Infinity });
+  const imageModels = useMemo(() => (models ?? []).filter((m) => m.category !== "video" && !m.is_video), [models]);
+  const styles = backendStyles?.length ? [{ id: "none", name: "None" }, ...backendStyles.filter((s) => s.id !== "none")] : FALLBACK_STYLES;
+
+  const [form, setForm] = useState<ImageFormState>(() => loadForm());
+  const [refs, setRefs] = useState<RefImage[]>([]);
+  const [errors, setErrors] = useState<FormErrors>({});
+  const [topError, setTopError] = useState<string | null>(null);
+  const [fitConfirm, setFitConfirm] = useState<CanGenerate | null>(null);
+  const model = imageModels.find((m) => m.id === form.model);
+
+  useEffect(() => saveForm(form), [form]);
+
+  // Restore the last session when the URL names none.
+  useEffect(() => {
+    if (!sessionId) {
+      const last = localStorage.getItem(SESSION_KEY);
+      if (last) setParams({ session: last }, { replace: true });
+    } else localStorage.setItem(SESSION_KEY, sessionId);
+  }, [sessionId, setParams]);
+
+  // Defaults: the settings' default model, else the first catalogue model.
+  useEffect(() => {
+    if (!models || imageModels.length === 0) return;
+    if (!imageModels.some((m) => m.id === form.model)) {
+      const pick = imageModels.find((m) => m.id === prefs?.default_model) ?? imageModels[0];
+      setForm((f) => withModel(f, pick));
+    }
+  }, [models, imageModels, prefs?.default_model, form.model]);
+
+  // "Use these settings" from the gallery arrives as router state.
+  useEffect(() => {
+    const st = location.state as { useSettings?: Record<string, unknown>; referenceAsset?: Asset } | null;
+    if (st?.useSettings) {
+      setForm((f) => fromParams(f, st.useSettings!));
+      setErrors({});
+    }
+    if (st?.referenceAsset) {
+      const a = st.referenceAsset;
+      setRefs((r) => (r.length < LIMITS.references ? [...r, { key: a.id, assetId: a.id, preview: a.thumbnail_url ?? a.url }] : r));
+    }
+    if (st) navigate(`${location.pathname}${location.search}`, { replace: true, state: null });
+  }, [location.state, location.pathname, location.search, navigate]);
+
+  const { data: fit } = useQuery({
+    queryKey: qk.canGenerate(form.model),
+    queryFn: () => fetchers.canGenerate(form.model),
+    enabled: !!form.model && !!model,
+    staleTime: 15_000,
+  });
+
+  const set = <K extends keyof ImageFormState>(key: K, value: ImageFormState[K]) => {
+    setForm((f) => ({ ...f, [key]: value }));
+    setErrors((e) => ({ ...e, [key]: undefined }));
+  };
+
+  const submit = useMutation({
+    mutationFn: async () => {
+      let sid = sessionId;
+      const title = titleFromPrompt(form.prompt);
+      if (!sid) {
+        const s = await fetchers.createSession(title);
+        sid = s.id;
+        setParams({ session: sid }, { replace: true });
+      } else {
+        // Auto-name a session from its first prompt.
+        const s = (await qc.fetchQuery({ queryKey: qk.sessions, queryFn: fetchers.sessions })).find((x) => x.id === sid);
+        if (s && s.name === "New session" && s.job_count === 0) await fetchers.renameSession(sid, title);
+      }
+      const body = toRequest(form, {
+        sessionId: sid,
+        references: refs,
+        styles,
+        serverStyles: !!backendStyles?.length,
+        seed: form.seedMode === "random" ? randomSeed() : undefined,
+      });
+      return fetchers.submitImage(body);
+    },
+    onSuccess: (res) => {
+      setTopError(null);
+      void qc.invalidateQueries({ queryKey: qk.sessions });
+      void qc.invalidateQueries({ queryKey: ["jobs"] });
+      void qc.prefetchQuery({ queryKey: qk.job(res.job_id), queryFn: () => fetchers.job(res.job_id) });
+    },
+    onError: (err) => {
+      const fe = fieldErrors(err);
+      if (Object.keys(fe).length) {
+        setErrors(fe);
+        // A field the form does not show (or a nested one) still gets said at the top.
+        const shown = ["prompt", "negative_prompt", "model", "width", "height", "steps", "guidance_scale", "seed", "num_images", "loras", "reference_images", "strength", "session_id"];
+        if (!Object.keys(fe).some((k) => shown.includes(k))) setTopError((err as ApiError).detail);
+        else setTopError(null);
+      } else setTopError(err instanceof Error ? err.message : String(err));
+    },
+  });
+
+  function generate(force = false) {
+    const e = validateImageForm({ ...form, modelType: model?.type, referenceCount: refs.length });
+    setErrors(e);
+    if (Object.values(e).some(Boolean)) return;
+    if (!force && fit && !fit.ok) {
+      setFitConfirm(fit);
+      return;
+    }
+    setFitConfirm(null);
+    submit.mutate();
+  }
+
+  const onKeyDown = (e: KeyboardEvent) => {
+    if ((e.ctrlKey || e.metaKey) && e.key === "Enter") {
+      e.preventDefault();
+      generate();
+    }
+  };
+
+  const { multiple } = familyOf(model?.type);
+  const negativeUnsupported = model?.supports_negative_prompt === false || model?.type === "flux";
+
+  return (
+    <div className="flex flex-col gap-4 lg:flex-row">
+      <SessionSidebar current={sessionId} onSelect={(id) => (id ? setParams({ session: id }) : (localStorage.removeItem(SESSION_KEY), setParams({})))} />
+      <div className="min-w-0 flex-1 space-y-4">
+        <form
+          aria-label="Generate an image"
+          onKeyDown={onKeyDown}
+          onSubmit={(e) => {
+            e.preventDefault();
+            generate();
+          }}
+        >
+          <Card className="space-y-4 p-4">
+            <Field label="Prompt" error={errors.prompt} name="prompt" hint="Ctrl+Enter to generate">
+              <Textarea
+                data-testid="prompt"
+                value={form.prompt}
+                maxLength={LIMITS.promptMax}
+                placeholder="A lighthouse on a cliff at dusk, oil painting"
+                onChange={(e) => set("prompt", e.target.value)}
+                rows={3}
+              />
+            </Field>
+            <Field
+              label="Negative prompt"
+              error={errors.negative_prompt}
+              name="negative_prompt"
+              hint={negativeUnsupported ? "This model family has no negative prompt; it will be ignored." : undefined}
+            >
+              <Textarea
+                data-testid="negative-prompt"
+                value={form.negative_prompt}
+                maxLength={LIMITS.promptMax}
+                placeholder="blurry, low quality"
+                onChange={(e) => set("negative_prompt", e.target.value)}
+                rows={2}
+                className="min-h-12"
+              />
+            </Field>
+
+            <div className="grid gap-4 md:grid-cols-2">
+              <div className="space-y-2">
+                {models === null ? (
+                  <Field label="Model" error={errors.model} name="model" hint="The model catalogue is not available on this server yet: type a model id.">
+                    <Input data-testid="model-input" value={form.model} onChange={(e) => set("model", e.target.value)} />
+                  </Field>
+                ) : (
+                  <Field
+                    label="Model"
+                    error={errors.model}
+                    name="model"
+                    hint={model ? modelHint(model) || model.description : modelsLoading ? "Loading the catalogue…" : undefined}
+                  >
+                    <ModelSelect models={imageModels} value={form.model} onChange={(id) => setForm((f) => withModel(f, imageModels.find((m) => m.id === id)))} />
+                  </Field>
+                )}
+                <FitWarning fit={fit} />
+                {model && model.cached === false && model.source === "hub" && (
+                  <p className="text-xs text-muted-foreground">
+                    Not downloaded yet: the first job downloads it ({formatGb(model.size_gb)}), or{" "}
+                    <Link className="text-primary underline" to={`/models/${model.id}`}>
+                      download it now
+                    </Link>
+                    .
+                  </p>
+                )}
+              </div>
+              <Field label="Style" name="style">
+                <Select data-testid="style-select" value={form.style} onChange={(e) => set("style", e.target.value)}>
+                  {styles.map((s) => (
+                    <option key={s.id} value={s.id}>
+                      {s.name}
+                    </option>
+                  ))}
+                </Select>
+              </Field>
+            </div>
+
+            <div className="space-y-2">
+              <span className="text-xs font-medium text-muted-foreground">Aspect ratio</span>
+              <AspectSelector value={form.aspect} onChange={(a) => setForm((f) => withAspect(f, a, model))} />
+              <div className="grid grid-cols-2 gap-3">
+                {(["width", "height"] as const).map((k) => (
+                  <Field key={k} label={k === "width" ? "Width" : "Height"} error={errors[k]} name={k} hint={`multiple of ${multiple}`}>
+                    <Input
+                      type="number"
+                      data-testid={k}
+                      min={64}
+                      max={4096}
+                      step={multiple}
+                      value={form[k]}
+                      onChange={(e) => setForm((f) => ({ ...f, [k]: Number(e.target.value), aspect: null }))}
+                      onBlur={() => setForm((f) => ({ ...f, [k]: snapTo(f[k], multiple) }))}
+                    />
+                  </Field>
+                ))}
+              </div>
+            </div>
+
+            <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
+              <Field label="Steps" error={errors.steps} name="steps">
+                <Input
+                  type="number"
+                  data-testid="steps"
+                  min={LIMITS.steps.min}
+                  max={LIMITS.steps.max}
+                  value={form.steps ?? ""}
+                  placeholder={String(model?.default_steps ?? "")}
+                  onChange={(e) => set("steps", e.target.value === "" ? null : Number(e.target.value))}
+                />
+              </Field>
+              <Field label="Guidance" error={errors.guidance_scale} name="guidance_scale">
+                <Input
+                  type="number"
+                  data-testid="guidance"
+                  step={0.5}
+                  min={LIMITS.guidance.min}
+                  max={LIMITS.guidance.max}
+                  value={form.guidance_scale ?? ""}
+                  placeholder={String(model?.default_guidance ?? "")}
+                  onChange={(e) => set("guidance_scale", e.target.value === "" ? null : Number(e.target.value))}
+                />
+              </Field>
+              <div className="space-y-1" data-field="seed">
+                <div className="flex items-center justify-between">
+                  <label htmlFor="seed" className="text-xs font-medium text-muted-foreground">
+                    Seed
+                  </label>
+                  <div role="radiogroup" aria-label="Seed mode" className="flex gap-2 text-xs">
+                    {(["random", "fixed"] as const).map((mode) => (
+                      <label key={mode} className="flex items-center gap-1">
+                        <input
+                          type="radio"
+                          name="seedMode"
+                          checked={form.seedMode === mode}
+                          onChange={() => setForm((f) => ({ ...f, seedMode: mode, seed: mode === "fixed" ? (f.seed ?? randomSeed()) : f.seed }))}
+                        />
+                        {mode}
+                      </label>
+                    ))}
+                  </div>
+                </div>
+                <div className="flex gap-1">
+                  <Input
+                    id="seed"
+                    type="number"
+                    data-testid="seed"
+                    disabled={form.seedMode === "random"}
+                    min={0}
+                    max={LIMITS.seed.max}
+                    value={form.seedMode === "random" ? "" : (form.seed ?? "")}
+                    placeholder="random"
+                    aria-invalid={errors.seed ? true : undefined}
+                    aria-describedby={errors.seed ? "seed-error" : undefined}
+                    onChange={(e) => set("seed", e.target.value === "" ? null : Number(e.target.value))}
+                  />
+                  <Button
+                    size="icon"
+                    variant="outline"
+                    aria-label="New random seed"
+                    onClick={() => setForm((f) => ({ ...f, seedMode: "fixed", seed: randomSeed() }))}
+                  >
+                    <Dices className="h-4 w-4" />
+                  </Button>
+                </div>
+                {errors.seed && (
+                  <p id="seed-error" role="alert" className="text-xs text-destructive">
+                    {errors.seed}
+                  </p>
+                )}
+              </div>
+              <div className="space-y-1">
+                <span id="batch-label" className="text-xs font-medium text-muted-foreground">
+                  Images
+                </span>
+                <div role="radiogroup" aria-labelledby="batch-label" className="flex rounded-md bg-muted p-0.5" data-testid="batch">
+                  {[1, 2, 3, 4].map((n) => (
+                    <button
+                      key={n}
+                      type="button"
+                      role="radio"
+                      aria-checked={form.num_images === n}
+                      onClick={() => set("num_images", n)}
+                      className={`flex-1 rounded py-1 text-sm ${form.num_images === n ? "bg-card font-medium text-primary shadow-sm" : "text-muted-foreground"}`}
+                    >
+                      {n}
+                    </button>
+                  ))}
+                </div>
+                {errors.num_images && (
+                  <p role="alert" className="text-xs text-destructive">
+                    {errors.num_images}
+                  </p>
+                )}
+              </div>
+            </div>
+
+            <details className="rounded-md border border-border p-3">
+              <summary className="cursor-pointer text-sm font-medium">LoRAs and reference images</summary>
+              <div className="mt-3 grid gap-4 md:grid-cols-2">
+                <div className="space-y-1">
+                  <span className="text-xs font-medium text-muted-foreground">LoRAs</span>
+                  <LoraPicker modelType={model?.type} value={form.loras} onChange={(l) => set("loras", l)} errors={errors} />
+                </div>
+                <div className="space-y-2">
+                  <span className="text-xs font-medium text-muted-foreground">Reference images (image-to-image)</span>
+                  <ReferenceImages value={refs} onChange={setRefs} error={errors.reference_images} />
+                  {refs.length > 0 && (
+                    <div>
+                      <div className="flex justify-between text-xs text-muted-foreground">
+                        <span>Strength</span>
+                        <span className="tabular-nums">{form.strength.toFixed(2)}</span>
+                      </div>
+                      <Slider label="Reference strength" value={form.strength} min={0.1} max={1} step={0.05} onChange={(v) => set("strength", v)} />
+                      {errors.strength && (
+                        <p role="alert" className="text-xs text-destructive">
+                          {errors.strength}
+                        </p>
+                      )}
+                    </div>
+                  )}
+                </div>
+              </div>
+            </details>
+
+            {topError && (
+              <p role="alert" data-testid="submit-error" className="rounded-md bg-destructive/10 px-3 py-2 text-sm text-destructive">
+                {topError}
+              </p>
+            )}
+            <div className="flex items-center justify-end gap-3">
+              <span className="text-xs text-muted-foreground">
+                {form.width}×{form.height}
+                {form.steps ? ` · ${form.steps} steps` : ""}
+              </span>
+              <Button type="submit" size="lg" data-testid="generate" disabled={submit.isPending}>
+                <Sparkles className="h-4 w-4" />
+                {submit.isPending ? "Submitting…" : "Generate"}
+              </Button>
+            </div>
+          </Card>
+        </form>
+        <SessionResults sessionId={sessionId} />
+      </div>
+      <Dialog
+        open={!!fitConfirm}
+        onOpenChange={(o) => !o && setFitConfirm(null)}
+        title="This model may not fit in memory"
+        description={
+          <>
+            {fitConfirm?.reason ?? "The studio estimates there is not enough free memory for this model."}
+            {fitConfirm?.required_gb ? ` It needs about ${formatGb(fitConfirm.required_gb)}` : ""}
+            {fitConfirm?.available_gb != null ? `; ${formatGb(fitConfirm.available_gb)} is free.` : ""} It may run slowly
+            with offloading, or fail.
+          </>
+        }
+      >
+        <div className="flex justify-end gap-2">
+          <Button variant="outline" onClick={() => setFitConfirm(null)}>
+            Cancel
+          </Button>
+          <Button data-testid="generate-anyway" onClick={() => generate(true)}>
+            Generate anyway
+          </Button>
+        </div>
+      </Dialog>
+    </div>
+  );
+}
+
+/** Jobs of the session (live progress, errors) and its images. */
+function SessionResults({ sessionId }: { sessionId: string | null }) {
+  const qc = useQueryClient();
+  const liveJobs = useLive((s) => s.jobs);
+  const { data: jobsPage } = useQuery({
+    queryKey: qk.jobs({ session_id: sessionId, recent: true }),
+    queryFn: () => fetchers.jobs({ session_id: sessionId!, limit: 20 }),
+    enabled: !!sessionId,
+  });
+  const { data: assets } = useQuery({
+    queryKey: qk.assets({ session_id: sessionId }),
+    queryFn: () => fetchers.assets({ session_id: sessionId!, limit: 200 }),
+    enabled: !!sessionId,
+  });
+  const cancel = useMutation({
+    mutationFn: fetchers.cancelJob,
+    onSettled: () => qc.invalidateQueries({ queryKey: ["jobs"] }),
+  });
+  const jobs = useMemo(() => {
+    const byId = new Map<string, Job>();
+    for (const j of jobsPage?.items ?? []) byId.set(j.id, j);
+    for (const j of Object.values(liveJobs)) if (j.session_id === sessionId && sessionId) byId.set(j.id, { ...byId.get(j.id), ...j });
+    return [...byId.values()].sort((a, b) => b.created_at - a.created_at);
+  }, [jobsPage, liveJobs, sessionId]);
+  const running = jobs.filter((j) => isActive(j.status));
+  const failed = jobs.filter((j) => j.status === "failed").slice(0, 3);
+
+  if (!sessionId) return <Empty>Write a prompt and press Generate: your images appear here.</Empty>;
+  return (
+    <section aria-label="Results" className="space-y-3">
+      {running.length > 0 && (
+        <div className="space-y-2" data-testid="running-jobs">
+          {running.map((j) => (
+            <JobProgress key={j.id} job={j} onCancel={(id) => cancel.mutate(id)} />
+          ))}
+        </div>
+      )}
+      {failed.map((j) => (
+        <div key={j.id} role="alert" data-testid="failed-job" className="rounded-md border border-destructive/30 bg-destructive/10 px-3 py-2 text-sm text-destructive">
+          <Link to={`/queue/${j.id}`} className="font-medium underline">
+            A job failed
+          </Link>
+          : {j.error ?? "no error text"}
+        </div>
+      ))}
+      {assets && assets.items.length === 0 && running.length === 0 && <Empty>No images in this session yet.</Empty>}
+      <ul className="grid grid-cols-2 gap-3 sm:grid-cols-3 xl:grid-cols-4" data-testid="results-grid">
+        {assets?.items.map((a) => (
+          <li key={a.id}>
+            <Link
+              to={`/assets/${a.id}`}
+              draggable
+              onDragStart={(e) => e.dataTransfer.setData(ASSET_DRAG_TYPE, JSON.stringify({ id: a.id, url: a.thumbnail_url ?? a.url }))}
+              className="block overflow-hidden rounded-lg border border-border bg-muted"
+              title={a.prompt ?? undefined}
+            >
+              <img src={a.thumbnail_url ?? a.url} alt={a.prompt ?? "Generated image"} loading="lazy" className="aspect-square w-full object-cover" data-testid="result-image" />
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,118 @@
+import { ImagePlus, X } from "lucide-react";
+import { useRef, useState, type DragEvent } from "react";
+import { checkReferenceFile, LIMITS } from "@/lib/validation";
+import { cn } from "@/lib/utils";
+
+export type RefImage = { key: string; preview: string } & ({ assetId: string } | { base64: string });
+
+export const ASSET_DRAG_TYPE = "application/x-hollywool-asset";
+
+function readAsDataUrl(file: File): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(String(r.result));
+    r.onerror = () => reject(r.error);
+    r.readAsDataURL(file);
+  });
+}
+
+/** Up to five reference images: dropped files, picked files, or assets dragged from the results. */
+export function ReferenceImages({ value, onChange, error }: { value: RefImage[]; onChange: (v: RefImage[]) => void; error?: string }) {
+  const input = useRef<HTMLInputElement>(null);
+  const [over, setOver] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const room = LIMITS.references - value.length;
+
+  async function addFiles(files: File[]) {
+    setProblem(null);
+    const next = [...value];
+    for (const f of files) {
+      if (next.length >= LIMITS.references) {
+        setProblem(`At most ${LIMITS.references} reference images.`);
+        break;
+      }
+      const bad = checkReferenceFile(f);
+      if (bad) {
+        setProblem(bad);
+        continue;
+      }
+      const url = await readAsDataUrl(f);
+      next.push({ key: `${f.name}-${f.size}-${Math.random()}`, preview: url, base64: url.slice(url.indexOf(",") + 1) });
+    }
+    onChange(next);
+  }
+
+  function onDrop(e: DragEvent) {
+    e.preventDefault();
+    setOver(false);
+    const asset = e.dataTransfer.getData(ASSET_DRAG_TYPE);
+    if (asset) {
+      const { id, url } = JSON.parse(asset) as { id: string; url: string };
+      if (value.length < LIMITS.references && !value.some((v) => "assetId" in v && v.assetId === id))
+        onChange([...value, { key: id, assetId: id, preview: url }]);
+      return;
+    }
+    void addFiles([...e.dataTransfer.files]);
+  }
+
+  return (
+    <div className="space-y-2">
+      <div
+        role="button"
+        tabIndex={0}
+        aria-label="Add reference images: drop files here or press to choose"
+        data-testid="reference-dropzone"
+        onClick={() => input.current?.click()}
+        onKeyDown={(e) => (e.key === "Enter" || e.key === " ") && input.current?.click()}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setOver(true);
+        }}
+        onDragLeave={() => setOver(false)}
+        onDrop={onDrop}
+        className={cn(
+          "flex cursor-pointer items-center justify-center gap-2 rounded-md border border-dashed px-3 py-3 text-xs text-muted-foreground",
+          over ? "border-primary bg-accent" : "border-border",
+          room <= 0 && "pointer-events-none opacity-50",
+        )}
+      >
+        <ImagePlus className="h-4 w-4" aria-hidden />
+        {room > 0 ? `Drop images here or click (${value.length}/${LIMITS.references})` : "Five reference images at most"}
+      </div>
+      <input
+        ref={input}
+        type="file"
+        accept="image/*"
+        multiple
+        hidden
+        data-testid="reference-input"
+        onChange={(e) => {
+          void addFiles([...(e.target.files ?? [])]);
+          e.target.value = "";
+        }}
+      />
+      {value.length > 0 && (
+        <ul className="flex flex-wrap gap-2">
+          {value.map((r) => (
+            <li key={r.key} className="relative h-14 w-14 overflow-hidden rounded-md border border-border">
+              <img src={r.preview} alt="Reference" className="h-full w-full object-cover" />
+              <button
+                type="button"
+                aria-label="Remove reference image"
+                onClick={() => onChange(value.filter((v) => v.key !== r.key))}
+                className="absolute right-0 top-0 rounded-bl bg-black/60 p-0.5 text-white"
+              >
+                <X className="h-3 w-3" />
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {(problem || error) && (
+        <p role="alert" className="text-xs text-destructive">
+          {problem ?? error}
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,135 @@
+/** The Image page's form: defaults, persistence, to the API request and back from an asset's params. */
+import type { ImageJobRequest, LoraChoice, ModelInfo, Preferences, StylePreset } from "@/api/types";
+import { familyOf, nearestAspect, sizeForAspect } from "@/lib/aspect";
+import { applyStyle } from "@/lib/styles";
+import type { ImageForm } from "@/lib/validation";
+
+export interface ImageFormState extends Omit<ImageForm, "referenceCount" | "modelType"> {
+  aspect: string | null;
+  style: string;
+}
+
+export const FORM_KEY = "hollywool.imageForm";
+
+export function defaultForm(prefs?: Partial<Preferences> | null): ImageFormState {
+  return {
+    prompt: "",
+    negative_prompt: "",
+    model: prefs?.default_model ?? "",
+    width: prefs?.default_width ?? 1024,
+    height: prefs?.default_height ?? 1024,
+    aspect: "1:1",
+    steps: prefs?.default_steps ?? null,
+    guidance_scale: prefs?.default_guidance ?? null,
+    seedMode: "random",
+    seed: null,
+    num_images: 1,
+    loras: [],
+    strength: 0.75,
+    style: "none",
+  };
+}
+
+export function loadForm(prefs?: Partial<Preferences> | null): ImageFormState {
+  try {
+    const raw = localStorage.getItem(FORM_KEY);
+    if (raw) return { ...defaultForm(prefs), ...(JSON.parse(raw) as Partial<ImageFormState>) };
+  } catch {
+    /* ignore */
+  }
+  return defaultForm(prefs);
+}
+
+export function saveForm(f: ImageFormState): void {
+  try {
+    localStorage.setItem(FORM_KEY, JSON.stringify(f));
+  } catch {
+    /* ignore */
+  }
+}
+
+/** When the model changes: its defaults for steps and guidance, and the size re-snapped to its family. */
+export function withModel(f: ImageFormState, m: ModelInfo | undefined): ImageFormState {
+  if (!m) return { ...f, model: "" };
+  const { multiple, base } = familyOf(m.type);
+  const b = m.default_width && m.default_height ? Math.sqrt(m.default_width * m.default_height) : base;
+  const size = f.aspect ? sizeForAspect(f.aspect, b, multiple) : { width: f.width, height: f.height };
+  return {
+    ...f,
+    model: m.id,
+    steps: m.default_steps ?? f.steps,
+    guidance_scale: m.default_guidance ?? f.guidance_scale,
+    ...size,
+  };
+}
+
+export function withAspect(f: ImageFormState, aspect: string, m: ModelInfo | undefined): ImageFormState {
+  const { multiple, base } = familyOf(m?.type);
+  const b = m?.default_width && m?.default_height ? Math.sqrt(m.default_width * m.default_height) : base;
+  return { ...f, aspect, ...sizeForAspect(aspect, b, multiple) };
+}
+
+export interface RequestExtras {
+  sessionId: string | null;
+  references: ({ assetId: string } | { base64: string })[];
+  styles: StylePreset[];
+  /** The backend applies style presets itself (it has /api/styles). */
+  serverStyles: boolean;
+  seed?: number;
+}
+
+export function toRequest(f: ImageFormState, x: RequestExtras): ImageJobRequest {
+  const style = x.styles.find((s) => s.id === f.style && s.id !== "none");
+  const req: ImageJobRequest = {
+    prompt: x.serverStyles || !style ? f.prompt.trim() : applyStyle(f.prompt, style),
+    model: f.model,
+    negative_prompt: f.negative_prompt.trim() || null,
+    width: f.width,
+    height: f.height,
+    steps: f.steps,
+    guidance_scale: f.guidance_scale,
+    seed: f.seedMode === "fixed" ? f.seed : (x.seed ?? null),
+    num_images: f.num_images,
+    session_id: x.sessionId,
+  };
+  if (x.serverStyles && style) req.style = style.id;
+  if (f.loras.length) req.loras = f.loras.map((l: LoraChoice) => ({ lora_id: l.lora_id, weight: l.weight }));
+  if (x.references.length) {
+    req.reference_images = x.references.map((r) => ("assetId" in r ? { image_asset_id: r.assetId } : { image_base64: r.base64 }));
+    req.strength = f.strength;
+  }
+  return req;
+}
+
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+/** "Use these settings": an asset's recorded parameters back into the form (seed fixed). */
+export function fromParams(f: ImageFormState, p: Record<string, unknown>): ImageFormState {
+  const width = num(p.width) ?? f.width;
+  const height = num(p.height) ?? f.height;
+  const aspect = nearestAspect(width, height);
+  const exact = Math.abs(aspect.w / aspect.h - width / height) < 0.01;
+  const loras = Array.isArray(p.loras)
+    ? (p.loras as { lora_id?: string; id?: string; weight?: number }[])
+        .map((l) => ({ lora_id: String(l.lora_id ?? l.id ?? ""), weight: num(l.weight) ?? 1 }))
+        .filter((l) => l.lora_id)
+    : [];
+  const seed = num(p.seed);
+  return {
+    ...f,
+    prompt: typeof p.prompt === "string" ? p.prompt : f.prompt,
+    negative_prompt: typeof p.negative_prompt === "string" ? p.negative_prompt : "",
+    model: typeof p.model === "string" ? p.model : f.model,
+    width,
+    height,
+    aspect: exact ? aspect.id : null,
+    steps: num(p.steps) ?? f.steps,
+    guidance_scale: num(p.guidance_scale) ?? f.guidance_scale,
+    seedMode: seed != null ? "fixed" : "random",
+    seed: seed ?? f.seed,
+    num_images: 1,
+    loras,
+    strength: num(p.strength) ?? f.strength,
+    style: typeof p.style === "string" ? p.style : "none",
+  };
+}
