@@ -8,7 +8,7 @@ const backend = process.env.HOLLYWOOL_BACKEND ?? "http://127.0.0.1:8031";
 
 export default defineConfig({
   plugins: [react(), tailwindcss()],
-  resolve: { alias: { "@": path.resolve(__dirname, "src") } },
+  resolve: { alias: { "@": path.resolve(import.meta.dirname, "src") } },
   server: {
     port: 8030,
     strictPort: true,

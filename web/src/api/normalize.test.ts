@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { toCacheStatus, toCanGenerate, toLoras, toModels, toStyles } from "./normalize";
+
+describe("normalisers for the image-engine endpoints", () => {
+  it("reads models from a list or a wrapper", () => {
+    const m = { id: "sd-turbo", name: "SD Turbo", type: "sd", category: "fast", size_gb: 5 };
+    expect(toModels([m])[0].name).toBe("SD Turbo");
+    expect(toModels({ models: [m] })[0].id).toBe("sd-turbo");
+    expect(toModels({ "sd-turbo": { name: "SD Turbo", type: "sd" } })[0].id).toBe("sd-turbo");
+    expect(toModels(null)).toEqual([]);
+  });
+  it("reads cache status as a map or a list", () => {
+    expect(toCacheStatus({ a: { cached: true, size_bytes: 10 }, b: false })).toEqual({
+      a: { cached: true, size_bytes: 10 },
+      b: { cached: false },
+    });
+    expect(toCacheStatus([{ model_id: "a", cached: true }])).toEqual({ a: { cached: true, size_bytes: null } });
+  });
+  it("reads can-generate answers", () => {
+    expect(toCanGenerate({ can_generate: false, reason: "needs 24 GB", required_gb: 24, available_gb: 8 })).toMatchObject({
+      ok: false,
+      reason: "needs 24 GB",
+      required_gb: 24,
+    });
+    expect(toCanGenerate({ ok: true }).ok).toBe(true);
+    expect(toCanGenerate("weird").ok).toBe(true);
+  });
+  it("reads LoRAs and styles", () => {
+    expect(toLoras({ loras: [{ id: "l1", name: "Ink", base_model: "sdxl" }] })[0]).toMatchObject({ id: "l1", base: "sdxl" });
+    expect(toStyles(["anime"])[0]).toEqual({ id: "anime", name: "anime", prompt: undefined, negative_prompt: undefined });
+    expect(toStyles({ styles: [{ id: "cinematic", name: "Cinematic" }] })[0].name).toBe("Cinematic");
+  });
+});
