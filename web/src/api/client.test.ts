@@ -81,7 +81,7 @@ describe("api()", () => {
     vi.stubGlobal("fetch", async () => {
       throw new TypeError("Failed to fetch");
     });
-    const err = await api("/api/health").catch((e) => e);
+    const err = (await api("/api/health").catch((e: unknown) => e)) as ApiError;
     expect(err).toBeInstanceOf(ApiError);
     expect(err.offline).toBe(true);
     expect(net).toEqual([false]);

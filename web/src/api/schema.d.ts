@@ -405,12 +405,12 @@ export interface components {
              * Has Audio
              * @default false
              */
-            has_audio: boolean;
+            has_audio?: boolean;
             /**
              * Size Bytes
              * @default 0
              */
-            size_bytes: number;
+            size_bytes?: number;
             /** Thumbnail Url */
             thumbnail_url?: string | null;
             /** Model */
@@ -425,7 +425,7 @@ export interface components {
              * Params
              * @default {}
              */
-            params: {
+            params?: {
                 [key: string]: unknown;
             };
             /** Job Id */
@@ -441,7 +441,7 @@ export interface components {
              * Deleted
              * @default true
              */
-            deleted: boolean;
+            deleted?: boolean;
             /** Id */
             id: string;
         };
@@ -485,7 +485,7 @@ export interface components {
              * Num Images
              * @default 1
              */
-            num_images: number;
+            num_images?: number;
             /**
              * Scheduler
              * @description see GET /api/models/schedulers; default: the model's own
@@ -505,7 +505,7 @@ export interface components {
              * @description image-to-image: how far to move from the reference
              * @default 0.75
              */
-            strength: number;
+            strength?: number;
             /**
              * Notes
              * @description set by the studio: parameters the model ignores
@@ -536,7 +536,7 @@ export interface components {
              * Weight
              * @default 1
              */
-            weight: number;
+            weight?: number;
         };
         /** Page[Asset] */
         Page_Asset_: {
@@ -577,33 +577,33 @@ export interface components {
              * Default Width
              * @default 1024
              */
-            default_width: number;
+            default_width?: number;
             /**
              * Default Height
              * @default 1024
              */
-            default_height: number;
+            default_height?: number;
             /**
              * Theme
              * @default system
              * @enum {string}
              */
-            theme: "light" | "dark" | "system";
+            theme?: "light" | "dark" | "system";
             /**
              * Max Log Entries
              * @default 1000
              */
-            max_log_entries: number;
+            max_log_entries?: number;
             /**
              * Request Logging
              * @default true
              */
-            request_logging: boolean;
+            request_logging?: boolean;
             /**
              * Auto Name Sessions
              * @default true
              */
-            auto_name_sessions: boolean;
+            auto_name_sessions?: boolean;
             /** Comfyui Url */
             comfyui_url?: string | null;
             /** Memory Budget Gb */
@@ -615,7 +615,7 @@ export interface components {
              * @default anthropic
              * @enum {string}
              */
-            llm_provider: "anthropic" | "openai_compatible";
+            llm_provider?: "anthropic" | "openai_compatible";
             /** Llm Model */
             llm_model?: string | null;
         };
@@ -673,12 +673,12 @@ export interface components {
              * Job Count
              * @default 0
              */
-            job_count: number;
+            job_count?: number;
             /**
              * Asset Count
              * @default 0
              */
-            asset_count: number;
+            asset_count?: number;
         };
         /** SessionCreate */
         SessionCreate: {
@@ -686,7 +686,7 @@ export interface components {
              * Name
              * @default New session
              */
-            name: string;
+            name?: string;
         };
         /** SessionRename */
         SessionRename: {
