@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from hollywool import __version__
-from hollywool.api import assets, events, jobs, sessions, system
+from hollywool.api import assets, civitai, events, jobs, sessions, system
 from hollywool.api import settings as settings_api
 from hollywool.api.request_logging import RequestLogger
 from hollywool.api.security import TokenGuard
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, studio: Studio | None = None) -
 
     for router in (system.router, settings_api.router, jobs.router, assets.router, events.router, *sessions.routers):
         app.include_router(router)
+    app.include_router(civitai.router)
 
     settings.outputs_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/outputs", StaticFiles(directory=settings.outputs_dir), name="outputs")

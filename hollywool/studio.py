@@ -52,6 +52,7 @@ class Studio:
         self.jobs = JobService(self.store, self.kinds, self.scheduler, self.bus, views)
         self.scheduler.add_lane(GPU_LANE, ThreadExecutor(GPU_LANE, capacity=1))
         self._register_engines()
+        self._register_civitai()
         self._started = False
 
     def _register_engines(self) -> None:
@@ -60,6 +61,17 @@ class Studio:
 
         self.image_engine = DiffusersEngine(self.settings, self.bus, self.preferences)
         self.image_engine.register(self.kinds)
+
+    def _register_civitai(self) -> None:
+        from hollywool.integrations.civitai.service import CivitaiService
+        from hollywool.storage.secrets import SecretStore
+
+        if not hasattr(self, "secrets"):  # one store for every key: share it when already built
+            self.secrets = SecretStore(self.settings.data_dir / "secrets.json")
+        self.civitai = CivitaiService(
+            self.settings, self.db, self.secrets, self.jobs, lane=self.add_network_lane("downloads", 2)
+        )
+        self.civitai.register(self.kinds)
 
     def add_network_lane(self, name: str, capacity: int) -> str:
         lane = f"net:{name}"
@@ -81,4 +93,5 @@ class Studio:
             self.scheduler.stop()
             self._started = False
         self.image_engine.close()
+        self.civitai.close()
         self.db.close()

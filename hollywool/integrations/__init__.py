@@ -1,0 +1,1 @@
+"""Integrations with outside services that are not generation engines: Civitai, LLMs, the model hub."""

@@ -1,0 +1,293 @@
+"""The HTTP client for Civitai's public REST API (v1) and its download endpoint.
+
+* The API token, when the user has one, goes in `Authorization: Bearer`; it is read from a callable
+  on each request (so setting or clearing it takes effect at once) and never logged. httpx drops the
+  header itself when a redirect leaves Civitai's origin (the signed file URL on a storage host).
+* 429 and 5xx answers and connection failures are retried with exponential backoff, honouring
+  `Retry-After`; after the last try the caller gets one clear error, and nothing else in the studio
+  waits on it.
+* Successful JSON answers are kept for a short while: browsing back and forth does not ask again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import logging
+import random
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+
+from hollywool import __version__
+from hollywool.errors import NotFoundError, StudioError
+from hollywool.integrations.civitai.mapping import (
+    CivitaiModel,
+    CivitaiVersion,
+    SearchPage,
+    SearchQuery,
+    model_from_json,
+    page_from_json,
+    version_from_json,
+)
+
+log = logging.getLogger("hollywool.civitai")
+
+_RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class CivitaiError(StudioError):
+    """Civitai answered something the studio cannot use."""
+
+    status_code = 502
+
+
+class CivitaiUnavailable(CivitaiError):
+    """Civitai is down, unreachable or rate-limiting, even after retrying."""
+
+    status_code = 503
+
+
+class CivitaiAuthRequired(CivitaiError):
+    """The file (or call) needs a logged-in user: an API token is missing or was refused."""
+
+    # Not 401: that status belongs to the studio's own access token, and the UI reacts to it.
+    status_code = 403
+
+
+def token_message(has_token: bool) -> str:
+    if has_token:
+        return (
+            "Civitai refused the API token for this download (HTTP 401): check that the token in "
+            "Settings > Civitai is valid and not expired."
+        )
+    return (
+        "This file needs a Civitai API token: its creator only allows downloads by logged-in users. "
+        "Create a token on civitai.com (Account settings > API keys), add it in Settings > Civitai, "
+        "then start the download again."
+    )
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    raw = response.headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(float(raw), 0.0)
+    except ValueError:
+        pass
+    try:  # an HTTP date
+        when = email.utils.parsedate_to_datetime(raw)
+        return max(when.timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200].strip()
+    if isinstance(body, dict):
+        for key in ("error", "message", "detail"):
+            if isinstance(body.get(key), str):
+                return body[key]
+    return str(body)[:200]
+
+
+class _TtlCache:
+    def __init__(self, ttl_s: float, max_entries: int = 256):
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._items: OrderedDict[Any, tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: Any) -> Any | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None:
+                return None
+            if time.monotonic() - hit[0] > self.ttl_s:
+                self._items.pop(key, None)
+                return None
+            self._items.move_to_end(key)
+            return hit[1]
+
+    def put(self, key: Any, value: Any) -> None:
+        if self.ttl_s <= 0:
+            return
+        with self._lock:
+            self._items[key] = (time.monotonic(), value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+class CivitaiClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: Callable[[], str | None] = lambda: None,
+        *,
+        retries: int = 4,
+        backoff_s: float = 0.5,
+        max_wait_s: float = 30.0,
+        cache_ttl_s: float = 60.0,
+        timeout: httpx.Timeout | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.max_wait_s = max_wait_s
+        self.cache = _TtlCache(cache_ttl_s)
+        self._http = httpx.Client(
+            timeout=timeout or httpx.Timeout(30.0, connect=10.0),
+            follow_redirects=True,
+            headers={"User-Agent": f"HollyWool/{__version__}"},
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self._token())
+
+    def _headers(self) -> dict[str, str]:
+        token = self._token()
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    # -- the retry loop ---------------------------------------------------------------------------
+    def _send(
+        self,
+        url: str,
+        params: list[tuple[str, str]] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        stream: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> httpx.Response:
+        """GET `url`, retrying 429, 5xx and connection failures; the last failure raises clearly."""
+        what = url.removeprefix(self.base_url) or "/"
+        last_status: int | None = None
+        last_error = ""
+        for attempt in range(self.retries + 1):
+            wait = self.backoff_s * (2**attempt) * (1 + random.random() * 0.25)
+            try:
+                request = self._http.build_request(
+                    "GET", url, params=params, headers={**self._headers(), **(headers or {})}
+                )
+                response = self._http.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                last_status, last_error = None, f"{exc.__class__.__name__}: {exc}".rstrip(": ")
+                log.warning("Civitai %s: %s (try %d of %d)", what, last_error, attempt + 1, self.retries + 1)
+            else:
+                if response.status_code not in _RETRY_STATUSES:
+                    return response
+                last_status = response.status_code
+                with contextlib.suppress(httpx.HTTPError):
+                    response.read()
+                last_error = _error_text(response)
+                asked = _retry_after(response)
+                response.close()
+                log.warning("Civitai %s: HTTP %d (try %d of %d)", what, last_status, attempt + 1, self.retries + 1)
+                if asked is not None:
+                    if asked > self.max_wait_s:
+                        raise CivitaiUnavailable(
+                            f"Civitai is rate-limiting requests (HTTP {last_status}) and asks to wait "
+                            f"{asked:.0f} s; try again later."
+                        )
+                    wait = asked
+            if attempt < self.retries:
+                sleep(min(wait, self.max_wait_s))
+        tries = self.retries + 1
+        if last_status == 429:
+            raise CivitaiUnavailable(
+                f"Civitai is rate-limiting requests (HTTP 429) and still was after {tries} tries; "
+                "wait a minute and try again."
+            )
+        if last_status is not None:
+            raise CivitaiUnavailable(
+                f"Civitai is unavailable (HTTP {last_status}: {last_error or 'no details'}) after {tries} tries; "
+                "try again later."
+            )
+        raise CivitaiUnavailable(f"Civitai could not be reached ({last_error}) after {tries} tries; try again later.")
+
+    def get_json(self, path: str, params: list[tuple[str, str]] | None = None, *, cache: bool = True) -> Any:
+        """GET `/api/v1{path}`; 404 becomes NotFoundError, 401/403 CivitaiAuthRequired."""
+        key = (path, tuple(params or ()), self.has_token)
+        if cache:
+            hit = self.cache.get(key)
+            if hit is not None:
+                return hit
+        response = self._send(f"{self.base_url}/api/v1{path}", params)
+        if response.status_code == 404:
+            raise NotFoundError(f"Civitai does not know {path.lstrip('/')} ({_error_text(response) or 'not found'})")
+        if response.status_code in (401, 403):
+            raise CivitaiAuthRequired(token_message(self.has_token))
+        if response.status_code == 400:
+            raise CivitaiError(f"Civitai refused the request: {_error_text(response)}")
+        if response.status_code >= 400:
+            raise CivitaiError(f"Civitai answered HTTP {response.status_code}: {_error_text(response)}")
+        try:
+            data = response.json()
+        except ValueError:
+            raise CivitaiError(f"Civitai answered {path} with something other than JSON") from None
+        if cache:
+            self.cache.put(key, data)
+        return data
+
+    # -- the API ---------------------------------------------------------------------------------
+    def search(self, query: SearchQuery) -> SearchPage:
+        return page_from_json(self.get_json("/models", query.to_params()), nsfw=query.nsfw)
+
+    def model(self, model_id: int, *, nsfw: bool = True) -> CivitaiModel:
+        return model_from_json(self.get_json(f"/models/{int(model_id)}"), nsfw=nsfw)
+
+    def version(self, version_id: int, *, cache: bool = True) -> CivitaiVersion:
+        return version_from_json(self.get_json(f"/model-versions/{int(version_id)}", cache=cache))
+
+    def by_hash(self, file_hash: str) -> CivitaiVersion | None:
+        """The version a file belongs to, or None when Civitai does not know the file."""
+        try:
+            return version_from_json(self.get_json(f"/model-versions/by-hash/{file_hash}"))
+        except NotFoundError:
+            return None
+
+    @contextlib.contextmanager
+    def open_download(
+        self,
+        version_id: int,
+        *,
+        start: int = 0,
+        file_params: dict[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> Iterator[httpx.Response]:
+        """Stream a version's file from byte `start`.
+
+        Each call asks Civitai's download URL again, so an expired signed URL is never reused. The
+        response is 200 (whole file), 206 (from `start`) or 416 (nothing left past `start`).
+        """
+        url = f"{self.base_url}/api/download/models/{int(version_id)}"
+        headers = {"Range": f"bytes={start}-"} if start else {}
+        response = self._send(url, list((file_params or {}).items()), headers=headers, stream=True, sleep=sleep)
+        try:
+            if response.status_code in (401, 403):
+                raise CivitaiAuthRequired(token_message(self.has_token))
+            if response.status_code == 404:
+                raise NotFoundError(f"Civitai has no file to download for model version {version_id}")
+            if response.status_code not in (200, 206, 416):
+                response.read()
+                raise CivitaiError(f"Civitai's download answered HTTP {response.status_code}: {_error_text(response)}")
+            yield response
+        finally:
+            response.close()

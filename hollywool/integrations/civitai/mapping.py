@@ -1,0 +1,416 @@
+"""Civitai's JSON (REST API v1) turned into our typed models, and the values a search accepts.
+
+Civitai's shapes are loose (fields appear, vanish or are null depending on the model's age), so each
+mapper reads defensively and keeps only what the studio shows or needs to download and verify.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+# The enums a search accepts. Civitai's `GET /enums` lists the current values; these are the ones
+# the studio offers, and anything else is refused with a 422 before Civitai is asked.
+MODEL_TYPES = (
+    "Checkpoint",
+    "TextualInversion",
+    "Hypernetwork",
+    "AestheticGradient",
+    "LORA",
+    "LoCon",
+    "DoRA",
+    "Controlnet",
+    "Upscaler",
+    "MotionModule",
+    "VAE",
+    "Poses",
+    "Wildcards",
+    "Workflows",
+    "Other",
+)
+BASE_MODELS = (
+    "SD 1.4",
+    "SD 1.5",
+    "SD 1.5 LCM",
+    "SD 1.5 Hyper",
+    "SD 2.0",
+    "SD 2.1",
+    "SDXL 1.0",
+    "SDXL Lightning",
+    "SDXL Hyper",
+    "SDXL Turbo",
+    "Pony",
+    "Illustrious",
+    "NoobAI",
+    "Flux.1 D",
+    "Flux.1 S",
+    "Flux.1 Kontext",
+    "SD 3",
+    "SD 3.5",
+    "SD 3.5 Medium",
+    "SD 3.5 Large",
+    "SD 3.5 Large Turbo",
+    "Stable Cascade",
+    "SVD",
+    "SVD XT",
+    "CogVideoX",
+    "LTXV",
+    "Mochi",
+    "Hunyuan Video",
+    "Wan Video",
+    "Other",
+)
+SORTS = ("Highest Rated", "Most Downloaded", "Most Liked", "Most Discussed", "Most Collected", "Newest")
+PERIODS = ("AllTime", "Year", "Month", "Week", "Day")
+
+ModelType = Literal[MODEL_TYPES]  # type: ignore[valid-type]
+BaseModelName = Literal[BASE_MODELS]  # type: ignore[valid-type]
+Sort = Literal[SORTS]  # type: ignore[valid-type]
+Period = Literal[PERIODS]  # type: ignore[valid-type]
+
+# Civitai's nsfwLevel is a bit field: 1 PG, 2 PG-13, 4 R, 8 X, 16 XXX. R and above count as NSFW.
+_NSFW_FROM_LEVEL = 4
+
+# Where a downloaded file goes under the Civitai folder, by model type.
+FOLDER_BY_TYPE = {
+    "Checkpoint": "checkpoints",
+    "LORA": "loras",
+    "LoCon": "loras",
+    "DoRA": "loras",
+    "TextualInversion": "embeddings",
+    "Hypernetwork": "hypernetworks",
+    "AestheticGradient": "aesthetic_gradients",
+    "Controlnet": "controlnet",
+    "Upscaler": "upscalers",
+    "MotionModule": "motion_modules",
+    "VAE": "vae",
+    "Poses": "poses",
+    "Wildcards": "wildcards",
+    "Workflows": "workflows",
+}
+
+# Civitai's base model -> the catalogue's model type, for checkpoints the local engine can load.
+CATALOG_TYPE_BY_BASE = {
+    "SD 1.4": "sd",
+    "SD 1.5": "sd",
+    "SD 1.5 LCM": "sd",
+    "SD 1.5 Hyper": "sd",
+    "SDXL 1.0": "sdxl",
+    "SDXL Lightning": "sdxl",
+    "SDXL Hyper": "sdxl",
+    "SDXL Turbo": "sdxl",
+    "Pony": "sdxl",
+    "Illustrious": "sdxl",
+    "NoobAI": "sdxl",
+    "Flux.1 D": "flux",
+    "Flux.1 S": "flux",
+    "SD 3": "sd3",
+    "SD 3.5": "sd3",
+    "SD 3.5 Medium": "sd3",
+    "SD 3.5 Large": "sd3",
+    "SD 3.5 Large Turbo": "sd3",
+}
+
+
+def folder_for(model_type: str | None) -> str:
+    return FOLDER_BY_TYPE.get(model_type or "", "other")
+
+
+class SearchQuery(BaseModel):
+    """A search as the studio accepts it; `to_params` writes Civitai's query string."""
+
+    query: str | None = Field(None, max_length=200)
+    types: list[ModelType] = Field(default_factory=list)
+    base_models: list[BaseModelName] = Field(default_factory=list)
+    sort: Sort = "Highest Rated"
+    period: Period = "AllTime"
+    nsfw: bool = False
+    cursor: str | None = Field(None, max_length=500)
+    limit: int = Field(20, ge=1, le=100)
+    tag: str | None = Field(None, max_length=100)
+    username: str | None = Field(None, max_length=100)
+
+    def to_params(self) -> list[tuple[str, str]]:
+        params: list[tuple[str, str]] = [
+            ("limit", str(self.limit)),
+            ("sort", self.sort),
+            ("period", self.period),
+            ("nsfw", "true" if self.nsfw else "false"),
+        ]
+        if self.query:
+            params.append(("query", self.query))
+        if self.cursor:
+            params.append(("cursor", self.cursor))
+        if self.tag:
+            params.append(("tag", self.tag))
+        if self.username:
+            params.append(("username", self.username))
+        params += [("types", t) for t in self.types]
+        params += [("baseModels", b) for b in self.base_models]
+        return params
+
+
+class Creator(BaseModel):
+    username: str | None = None
+    image: str | None = None
+
+
+class Stats(BaseModel):
+    downloads: int = 0
+    thumbs_up: int = 0
+    thumbs_down: int = 0
+    comments: int = 0
+    rating: float | None = None
+    rating_count: int | None = None
+
+
+class Preview(BaseModel):
+    url: str
+    width: int | None = None
+    height: int | None = None
+    type: Literal["image", "video"] = "image"
+    nsfw_level: int = 1
+    nsfw: bool = Field(False, description="R or above: the UI blurs it until clicked")
+    blurhash: str | None = None
+    meta: dict[str, Any] | None = Field(None, description="generation parameters when Civitai knows them")
+
+
+class CivitaiFile(BaseModel):
+    id: int
+    name: str
+    type: str = "Model"
+    size_bytes: int | None = None
+    format: str | None = Field(None, description="SafeTensor, PickleTensor, GGUF, Diffusers, Other")
+    fp: str | None = None
+    size: str | None = Field(None, description="full or pruned")
+    sha256: str | None = Field(None, description="upper-case hex, as Civitai publishes it")
+    autov2: str | None = None
+    primary: bool = False
+    pickle_scan: str | None = None
+    virus_scan: str | None = None
+    download_url: str | None = None
+
+
+class CivitaiVersion(BaseModel):
+    id: int
+    model_id: int | None = None
+    name: str
+    description: str | None = None
+    base_model: str | None = None
+    base_model_type: str | None = None
+    trained_words: list[str] = Field(default_factory=list)
+    created_at: str | None = None
+    published_at: str | None = None
+    status: str | None = None
+    availability: str | None = None
+    nsfw_level: int | None = None
+    download_url: str | None = None
+    stats: Stats = Field(default_factory=Stats)
+    files: list[CivitaiFile] = Field(default_factory=list)
+    images: list[Preview] = Field(default_factory=list)
+    # Present when the version was fetched on its own (`/model-versions/{id}`, by-hash).
+    model_name: str | None = None
+    model_type: str | None = None
+
+    def primary_file(self) -> CivitaiFile | None:
+        for f in self.files:
+            if f.primary:
+                return f
+        models = [f for f in self.files if f.type in ("Model", "Pruned Model")]
+        return (models or self.files or [None])[0]
+
+    def file(self, file_id: int) -> CivitaiFile | None:
+        return next((f for f in self.files if f.id == file_id), None)
+
+
+class CivitaiModelSummary(BaseModel):
+    """A model as a search result card shows it."""
+
+    id: int
+    name: str
+    type: str
+    nsfw: bool = False
+    poi: bool = False
+    tags: list[str] = Field(default_factory=list)
+    creator: Creator = Field(default_factory=Creator)
+    stats: Stats = Field(default_factory=Stats)
+    base_models: list[str] = Field(default_factory=list, description="of its versions, newest first")
+    latest_version_id: int | None = None
+    latest_version_name: str | None = None
+    preview: Preview | None = None
+
+
+class CivitaiModel(CivitaiModelSummary):
+    """A model with every version, as the detail page shows it."""
+
+    description: str | None = Field(None, description="HTML, as the creator wrote it")
+    allow_commercial_use: list[str] | str | None = None
+    versions: list[CivitaiVersion] = Field(default_factory=list)
+
+
+class SearchPage(BaseModel):
+    items: list[CivitaiModelSummary]
+    next_cursor: str | None = None
+
+
+# -- mappers ----------------------------------------------------------------------------------------
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def stats_from_json(data: Any) -> Stats:
+    d = _dict(data)
+    return Stats(
+        downloads=_int(d.get("downloadCount")) or 0,
+        thumbs_up=_int(d.get("thumbsUpCount")) or 0,
+        thumbs_down=_int(d.get("thumbsDownCount")) or 0,
+        comments=_int(d.get("commentCount")) or 0,
+        rating=d.get("rating"),
+        rating_count=_int(d.get("ratingCount")),
+    )
+
+
+def preview_from_json(data: Any) -> Preview | None:
+    d = _dict(data)
+    if not d.get("url"):
+        return None
+    level = d.get("nsfwLevel")
+    if isinstance(level, str):  # older answers spell it out: None, Soft, Mature, X
+        level = {"None": 1, "Soft": 2, "Mature": 4, "X": 8}.get(level, 1)
+    level = _int(level) or 1
+    return Preview(
+        url=d["url"],
+        width=_int(d.get("width")),
+        height=_int(d.get("height")),
+        type="video" if d.get("type") == "video" else "image",
+        nsfw_level=level,
+        nsfw=level >= _NSFW_FROM_LEVEL or d.get("nsfw") is True,
+        blurhash=d.get("hash"),
+        meta=d.get("meta") if isinstance(d.get("meta"), dict) else None,
+    )
+
+
+def file_from_json(data: Any) -> CivitaiFile:
+    d = _dict(data)
+    meta = _dict(d.get("metadata"))
+    hashes = {str(k).upper(): v for k, v in _dict(d.get("hashes")).items()}
+    size_kb = d.get("sizeKB")
+    return CivitaiFile(
+        id=int(d["id"]),
+        name=str(d.get("name") or f"file-{d['id']}"),
+        type=str(d.get("type") or "Model"),
+        size_bytes=round(float(size_kb) * 1024) if isinstance(size_kb, int | float) else None,
+        format=meta.get("format"),
+        fp=meta.get("fp"),
+        size=meta.get("size"),
+        sha256=(hashes.get("SHA256") or None) and str(hashes["SHA256"]).upper(),
+        autov2=hashes.get("AUTOV2"),
+        primary=bool(d.get("primary")),
+        pickle_scan=d.get("pickleScanResult"),
+        virus_scan=d.get("virusScanResult"),
+        download_url=d.get("downloadUrl"),
+    )
+
+
+def version_from_json(data: Any, *, model_id: int | None = None, nsfw: bool = True) -> CivitaiVersion:
+    """One version; with `nsfw=False` previews rated R and above are left out."""
+    d = _dict(data)
+    model = _dict(d.get("model"))
+    previews = [p for p in (preview_from_json(i) for i in _list(d.get("images"))) if p is not None]
+    if not nsfw:
+        previews = [p for p in previews if not p.nsfw]
+    return CivitaiVersion(
+        id=int(d["id"]),
+        model_id=_int(d.get("modelId")) or model_id,
+        name=str(d.get("name") or ""),
+        description=d.get("description"),
+        base_model=d.get("baseModel"),
+        base_model_type=d.get("baseModelType"),
+        trained_words=[str(w).strip() for w in _list(d.get("trainedWords")) if str(w).strip()],
+        created_at=d.get("createdAt"),
+        published_at=d.get("publishedAt"),
+        status=d.get("status"),
+        availability=d.get("availability"),
+        nsfw_level=_int(d.get("nsfwLevel")),
+        download_url=d.get("downloadUrl"),
+        stats=stats_from_json(d.get("stats")),
+        files=[file_from_json(f) for f in _list(d.get("files")) if isinstance(f, dict) and "id" in f],
+        images=previews,
+        model_name=model.get("name"),
+        model_type=model.get("type"),
+    )
+
+
+def _summary_fields(d: dict[str, Any], versions: list[CivitaiVersion]) -> dict[str, Any]:
+    latest = versions[0] if versions else None
+    preview = next((img for v in versions for img in v.images), None)
+    bases = []
+    for v in versions:
+        if v.base_model and v.base_model not in bases:
+            bases.append(v.base_model)
+    creator = _dict(d.get("creator"))
+    return dict(
+        id=int(d["id"]),
+        name=str(d.get("name") or ""),
+        type=str(d.get("type") or "Other"),
+        nsfw=bool(d.get("nsfw")),
+        poi=bool(d.get("poi")),
+        tags=[t if isinstance(t, str) else str(_dict(t).get("name", "")) for t in _list(d.get("tags"))],
+        creator=Creator(username=creator.get("username"), image=creator.get("image")),
+        stats=stats_from_json(d.get("stats")),
+        base_models=bases,
+        latest_version_id=latest.id if latest else None,
+        latest_version_name=latest.name if latest else None,
+        preview=preview,
+    )
+
+
+def _versions(d: dict[str, Any], nsfw: bool) -> list[CivitaiVersion]:
+    model_id = int(d["id"])
+    versions = []
+    for v in _list(d.get("modelVersions")):
+        if isinstance(v, dict) and "id" in v:
+            version = version_from_json(v, model_id=model_id, nsfw=nsfw)
+            version.model_name = version.model_name or d.get("name")
+            version.model_type = version.model_type or d.get("type")
+            versions.append(version)
+    return versions
+
+
+def summary_from_json(data: Any, *, nsfw: bool = False) -> CivitaiModelSummary:
+    d = _dict(data)
+    return CivitaiModelSummary(**_summary_fields(d, _versions(d, nsfw)))
+
+
+def model_from_json(data: Any, *, nsfw: bool = True) -> CivitaiModel:
+    d = _dict(data)
+    versions = _versions(d, nsfw)
+    return CivitaiModel(
+        **_summary_fields(d, versions),
+        description=d.get("description"),
+        allow_commercial_use=d.get("allowCommercialUse"),
+        versions=versions,
+    )
+
+
+def page_from_json(data: Any, *, nsfw: bool = False) -> SearchPage:
+    d = _dict(data)
+    items = [summary_from_json(m, nsfw=nsfw) for m in _list(d.get("items")) if isinstance(m, dict) and "id" in m]
+    if not nsfw:  # Civitai already filters with nsfw=false; this also covers a model flagged later
+        items = [m for m in items if not m.nsfw]
+    cursor = _dict(d.get("metadata")).get("nextCursor")
+    return SearchPage(items=items, next_cursor=None if cursor in (None, "") else str(cursor))
