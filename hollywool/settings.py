@@ -16,6 +16,11 @@ def _env_path(name: str, default: str) -> Path:
     return Path(os.environ.get(name, default)).expanduser().resolve()
 
 
+def _env_float(name: str, default: float | None) -> float | None:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return int(raw) if raw not in (None, "") else default
@@ -60,6 +65,10 @@ class Settings:
     lora_dirs: tuple[Path, ...] = ()
     civitai_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "hollywool" / "civitai")
     services: ServiceUrls = field(default_factory=ServiceUrls)
+    # Memory that loaded models may hold together (GB); None: measured from the GPU, unified memory or RAM.
+    memory_budget_gb: float | None = None
+    # Seconds to wait for the model hub before a download fails as unreachable.
+    hub_timeout_s: float = 15.0
 
     @property
     def db_path(self) -> Path:
@@ -80,6 +89,8 @@ class Settings:
             lora_dirs=(_env_path("HOLLYWOOL_LORA_DIR", "~/.hollywool/loras"),),
             civitai_dir=_env_path("HOLLYWOOL_CIVITAI_DIR", "~/.cache/hollywool/civitai"),
             services=ServiceUrls.from_env(),
+            memory_budget_gb=_env_float("HOLLYWOOL_MEMORY_BUDGET_GB", None),
+            hub_timeout_s=_env_float("HOLLYWOOL_HUB_TIMEOUT", 15.0),
         )
         values.update(overrides)
         return cls(**values)

@@ -59,8 +59,8 @@ class Studio:
         # Each engine registers its job kinds; engines import torch lazily, on their first job.
         from hollywool.engines.diffusers.engine import DiffusersEngine
 
-        self.image_engine = DiffusersEngine(self.settings, self.bus, self.preferences)
-        self.image_engine.register(self.kinds)
+        self.image_engine = DiffusersEngine(self.settings, self.bus, self.preferences, self.assets)
+        self.image_engine.register(self.kinds, add_network_lane=self.add_network_lane)
 
     def _register_civitai(self) -> None:
         from hollywool.integrations.civitai.service import CivitaiService

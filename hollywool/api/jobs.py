@@ -29,7 +29,8 @@ def create_image_job(body: ImageJobRequest, studio: Studio = Depends(get_studio)
     check_session(studio, body.session_id)
     params = body.model_dump(exclude={"session_id"})
     job = studio.jobs.submit("image", params, session_id=body.session_id)
-    return JobAccepted(job_id=job.id, status=job.status, message="queued")
+    notes = job.params.get("notes") or []
+    return JobAccepted(job_id=job.id, status=job.status, message="; ".join(["queued", *notes]))
 
 
 @router.get("")

@@ -22,8 +22,9 @@ class JobKind:
     run: Callable[[JobContext, Any], dict[str, Any] | None]
     # The lane a job of this kind runs on, given its params ("gpu", "net:fal", ...).
     lane: Callable[[Any], str] = lambda _params: GPU_LANE
-    # Checks that need the app's state (model exists, fits in memory), run at submit time.
-    check: Callable[[Any], None] | None = None
+    # Checks that need the app's state (model exists, fits in memory), run at submit time. It may
+    # return the params completed (defaults resolved, uploads stored): that is what the job stores.
+    check: Callable[[Any], Any | None] | None = None
 
 
 class KindRegistry:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -78,7 +79,7 @@ class JobService:
             field = ".".join(str(p) for p in first["loc"])
             raise InvalidInputError(f"{field}: {first['msg']}", field=field, detail=exc.errors()) from None
         if kind.check:
-            kind.check(model)
+            model = kind.check(model) or model
         return model
 
     def submit(
@@ -131,6 +132,29 @@ class JobService:
 
     def list(self, query: JobQuery) -> tuple[list[Job], int]:
         return self.store.list(query)
+
+    def wait(self, job_id: str, timeout: float) -> Job:
+        """Block until the job finishes or `timeout` seconds pass; returns its latest state."""
+        import threading
+
+        done = threading.Event()
+
+        def listener(event) -> None:  # noqa: ANN001
+            if isinstance(event, JobEvent) and event.job_id == job_id and event.type != "job.queued":
+                done.set()
+
+        self.bus.add_listener(listener)
+        try:
+            deadline = time.monotonic() + timeout
+            while not (job := self.get(job_id)).status.finished:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return job
+                done.wait(min(left, 1.0))
+                done.clear()
+            return job
+        finally:
+            self.bus.remove_listener(listener)
 
     def cancel(self, job_id: str) -> Job:
         job = self.get(job_id)

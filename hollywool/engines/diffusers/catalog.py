@@ -37,6 +37,9 @@ class ModelEntry(BaseModel):
     default_width: int | None = None
     default_height: int | None = None
     variant: str | None = None
+    config: str | None = Field(
+        None, description="diffusers config folder for a single-file checkpoint (default: the shipped one)"
+    )
     extra: dict[str, Any] = Field(default_factory=dict)
     user_defined: bool = False
 

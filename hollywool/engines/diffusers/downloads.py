@@ -1,0 +1,197 @@
+"""Models from the Hugging Face hub: cache lookups, downloads with byte progress, cache removal.
+
+Downloads are resumable (the hub client keeps partial files), honour `HF_TOKEN`, `HF_ENDPOINT` and
+`HF_HUB_OFFLINE`, and fail with a clear message when the hub cannot be reached within the timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hollywool.engines.diffusers.catalog import ModelEntry
+from hollywool.errors import StudioError, UnavailableError
+
+ProgressFn = Callable[[int, int | None], None]
+
+_CONFIG_PATTERNS = ["model_index.json", "*/*.json", "*/*.txt", "*/*.model", "*/tokenizer*"]
+
+
+class NotDownloaded(StudioError):
+    status_code = 409
+
+
+def offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def endpoint() -> str:
+    return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+
+
+def allow_patterns(entry: ModelEntry) -> list[str]:
+    """Only what the diffusers folder layout needs (repos often also carry single-file copies)."""
+    if entry.variant:
+        v = entry.variant
+        weights = [f"*/*.{v}.safetensors", f"*/*.{v}-*.safetensors", f"*/*.safetensors.index.{v}.json"]
+    else:
+        weights = ["*/*.safetensors"]
+    return _CONFIG_PATTERNS + weights
+
+
+def _ignore_patterns(entry: ModelEntry) -> list[str] | None:
+    # Without a variant, skip the half-precision copies that many repos carry beside the full ones.
+    return None if entry.variant else ["*.fp16.*", "*.bf16.*", "*.fp16-*", "*.bf16-*"]
+
+
+def _progress_class(report: ProgressFn):  # noqa: ANN202
+    """A tqdm class that forwards the hub client's byte counter to `report`."""
+    from tqdm.auto import tqdm
+
+    class _Reporter(tqdm):
+        def __init__(self, *args: Any, **kwargs: Any):
+            kwargs.pop("name", None)
+            kwargs["disable"] = False
+            kwargs["file"] = open(os.devnull, "w")  # noqa: SIM115 - closed with the bar
+            super().__init__(*args, **kwargs)
+
+        def update(self, n: float | None = 1) -> bool | None:
+            out = super().update(n)
+            if self.unit == "B":
+                report(int(self.n), int(self.total) if self.total else None)
+            return out
+
+        def close(self) -> None:
+            fp = self.fp
+            super().close()
+            fp.close()
+
+    return _Reporter
+
+
+class HubModels:
+    def __init__(self, timeout_s: float = 15.0, cache_dir: Path | None = None):
+        self.timeout_s = timeout_s
+        self.cache_dir = cache_dir
+
+    def local_snapshot(self, entry: ModelEntry) -> Path | None:
+        """The cached snapshot folder of a hub model, or None when it is not downloaded."""
+        from huggingface_hub import try_to_load_from_cache
+
+        found = try_to_load_from_cache(entry.path, "model_index.json", cache_dir=self.cache_dir)
+        return Path(found).parent if isinstance(found, str) else None
+
+    def extra_file(self, repo: str, filename: str) -> Path | None:
+        from huggingface_hub import try_to_load_from_cache
+
+        found = try_to_load_from_cache(repo, filename, cache_dir=self.cache_dir)
+        return Path(found) if isinstance(found, str) else None
+
+    def is_downloaded(self, entry: ModelEntry) -> bool:
+        if self.local_snapshot(entry) is None:
+            return False
+        unet = entry.extra.get("unet")
+        return not unet or self.extra_file(unet["repo"], unet["file"]) is not None
+
+    def cache_usage(self) -> dict[str, dict[str, Any]]:
+        """{repo id: {size_bytes, last_accessed, last_modified}} for every cached model repo."""
+        from huggingface_hub import scan_cache_dir
+
+        try:
+            info = scan_cache_dir(self.cache_dir)
+        except Exception:  # no cache folder yet
+            return {}
+        return {
+            repo.repo_id: {
+                "size_bytes": repo.size_on_disk,
+                "last_accessed": repo.last_accessed,
+                "last_modified": repo.last_modified,
+            }
+            for repo in info.repos
+            if repo.repo_type == "model"
+        }
+
+    def delete(self, repo_ids: list[str]) -> int:
+        """Remove every cached revision of `repo_ids`; returns the bytes freed."""
+        from huggingface_hub import scan_cache_dir
+
+        info = scan_cache_dir(self.cache_dir)
+        revisions = [rev.commit_hash for repo in info.repos if repo.repo_id in repo_ids for rev in repo.revisions]
+        if not revisions:
+            return 0
+        strategy = info.delete_revisions(*revisions)
+        strategy.execute()
+        return strategy.expected_freed_size
+
+    def download(self, entry: ModelEntry, report: ProgressFn) -> Path:
+        """Download (or resume) a hub model; `report(done_bytes, total_bytes)` as bytes arrive."""
+        from huggingface_hub import HfApi, hf_hub_download, snapshot_download
+        from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
+
+        if offline():
+            raise UnavailableError(
+                f"cannot download {entry.id} ({entry.path}): offline mode is on (HF_HUB_OFFLINE=1). "
+                "Turn it off, or copy the model into the Hugging Face cache."
+            )
+        token = os.environ.get("HF_TOKEN") or None
+        hub = endpoint()
+        try:
+            # Resolve the revision first with a hard timeout: an unreachable hub fails here, fast.
+            info = HfApi(endpoint=hub, token=token).model_info(entry.path, timeout=self.timeout_s)
+            folder = snapshot_download(
+                entry.path,
+                revision=info.sha,
+                endpoint=hub,
+                token=token,
+                cache_dir=self.cache_dir,
+                allow_patterns=allow_patterns(entry),
+                ignore_patterns=_ignore_patterns(entry),
+                etag_timeout=self.timeout_s,
+                tqdm_class=_progress_class(report),
+                max_workers=4,
+            )
+            unet = entry.extra.get("unet")
+            if unet:
+                hf_hub_download(unet["repo"], unet["file"], endpoint=hub, token=token, cache_dir=self.cache_dir)
+        except GatedRepoError:
+            raise StudioError(
+                f"{entry.path} is gated: accept its licence on the model's Hugging Face page with your account, "
+                "then set HF_TOKEN to an access token of that account"
+            ) from None
+        except RepositoryNotFoundError:
+            raise StudioError(f"{entry.path} was not found on {hub} (or it is private: set HF_TOKEN)") from None
+        except HfHubHTTPError as exc:
+            raise UnavailableError(f"the hub refused the download of {entry.path}: {exc}") from None
+        except (OSError, TimeoutError) as exc:  # connection refused, DNS, timeouts (httpx errors are OSErrors)
+            raise UnavailableError(_unreachable(entry, hub, exc)) from None
+        except Exception as exc:
+            if exc.__class__.__module__.startswith(("httpx", "httpcore", "requests", "urllib3")):
+                raise UnavailableError(_unreachable(entry, hub, exc)) from None
+            raise
+        return Path(folder)
+
+
+def _unreachable(entry: ModelEntry, hub: str, exc: BaseException) -> str:
+    return (
+        f"cannot reach the model hub at {hub} to download {entry.path} "
+        f"({exc.__class__.__name__}: {str(exc)[:200]}). Check the network connection (or HF_ENDPOINT); "
+        "models already downloaded still work"
+    )
+
+
+class Throttle:
+    """Calls `fn` at most every `interval_s` seconds (and always for the final value)."""
+
+    def __init__(self, fn: ProgressFn, interval_s: float = 0.25):
+        self.fn = fn
+        self.interval_s = interval_s
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if now - self._last >= self.interval_s or (total and done >= total):
+            self._last = now
+            self.fn(done, total)

@@ -1,0 +1,27 @@
+"""Read a .safetensors file's tensor names, shapes and metadata from its header, without torch."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+from typing import Any
+
+_MAX_HEADER = 100 * 1024 * 1024
+
+
+def read_header(path: Path) -> tuple[dict[str, list[int]], dict[str, str]]:
+    """({tensor name: shape}, metadata) of a safetensors file; ValueError when it is not one."""
+    with open(path, "rb") as fh:
+        raw = fh.read(8)
+        if len(raw) != 8:
+            raise ValueError(f"{path.name}: not a safetensors file")
+        (size,) = struct.unpack("<Q", raw)
+        if size > _MAX_HEADER:
+            raise ValueError(f"{path.name}: not a safetensors file")
+        try:
+            header: dict[str, Any] = json.loads(fh.read(size))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ValueError(f"{path.name}: not a safetensors file") from None
+    metadata = header.pop("__metadata__", None) or {}
+    return {k: v.get("shape", []) for k, v in header.items() if isinstance(v, dict)}, metadata

@@ -1,0 +1,28 @@
+"""Aspect presets and snapping sizes to a family's multiple."""
+
+from __future__ import annotations
+
+import math
+
+ASPECT_RATIOS = {
+    "1:1": (1, 1),
+    "16:9": (16, 9),
+    "9:16": (9, 16),
+    "4:3": (4, 3),
+    "3:4": (3, 4),
+    "3:2": (3, 2),
+    "2:3": (2, 3),
+    "21:9": (21, 9),
+}
+
+
+def snap(value: float, multiple: int) -> int:
+    return max(multiple, int(round(value / multiple)) * multiple)
+
+
+def aspect_size(ratio: str, base_side: int, multiple: int) -> tuple[int, int]:
+    """Width and height with about the area of a `base_side` square, in `ratio`, snapped to `multiple`."""
+    a, b = ASPECT_RATIOS[ratio]
+    width = base_side * math.sqrt(a / b)
+    height = base_side * math.sqrt(b / a)
+    return snap(width, multiple), snap(height, multiple)
