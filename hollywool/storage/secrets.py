@@ -57,10 +57,14 @@ class SecretStore:
     def has(self, name: str) -> bool:
         return self.get(name) is not None
 
-    def set(self, name: str, value: str) -> None:
+    def set(self, name: str, value: str | None) -> None:
+        """Store a secret; None or an empty string removes it."""
         with self._lock:
             data = self._read()
-            data[name] = value
+            if value:
+                data[name] = value
+            else:
+                data.pop(name, None)
             self._write(data)
 
     def delete(self, name: str) -> bool:
