@@ -62,6 +62,10 @@ def create_app(settings: Settings | None = None, studio: Studio | None = None) -
     for router in (system.router, settings_api.router, jobs.router, assets.router, events.router, *sessions.routers):
         app.include_router(router)
     app.include_router(civitai.router)
+    from hollywool.api import bulk, costs, providers
+
+    for router in (providers.router, bulk.router, costs.router):
+        app.include_router(router)
 
     settings.outputs_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/outputs", StaticFiles(directory=settings.outputs_dir), name="outputs")

@@ -53,6 +53,7 @@ class Studio:
         self.scheduler.add_lane(GPU_LANE, ThreadExecutor(GPU_LANE, capacity=1))
         self._register_engines()
         self._register_civitai()
+        self._register_remote()
         self._started = False
 
     def _register_engines(self) -> None:
@@ -61,6 +62,11 @@ class Studio:
 
         self.image_engine = DiffusersEngine(self.settings, self.bus, self.preferences, self.assets)
         self.image_engine.register(self.kinds, add_network_lane=self.add_network_lane)
+
+    def _register_remote(self) -> None:
+        from hollywool.engines.remote.wiring import attach_remote
+
+        attach_remote(self)  # self.remote, self.llm, self.providers, self.bulk; "remote" and "bulk" kinds
 
     def _register_civitai(self) -> None:
         from hollywool.integrations.civitai.service import CivitaiService
@@ -94,4 +100,5 @@ class Studio:
             self._started = False
         self.image_engine.close()
         self.civitai.close()
+        self.remote.close()
         self.db.close()

@@ -121,7 +121,30 @@ _INITIAL = [
     "CREATE UNIQUE INDEX ux_downloads_ref ON downloads(source, ref)",
 ]
 
+# 5: the cost ledger of remote jobs (issue 9). One row per provider request: `pending` while it runs
+# (an estimate that counts against the daily budget), then `charged` or `void` (failed, cancelled).
+_COST_LEDGER = [
+    """
+    CREATE TABLE costs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id TEXT REFERENCES jobs(id) ON DELETE SET NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        session_id TEXT,
+        request_id TEXT,
+        amount_usd REAL NOT NULL DEFAULT 0,
+        estimated INTEGER NOT NULL DEFAULT 1,   -- 1: from published pricing; 0: billed per the result
+        status TEXT NOT NULL,                   -- pending | charged | void
+        day TEXT NOT NULL,                      -- local date, YYYY-MM-DD
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    )""",
+    "CREATE INDEX ix_costs_job ON costs(job_id)",
+    "CREATE INDEX ix_costs_day ON costs(day, provider)",
+]
+
 # (version, statements). Later issues append their own versions here.
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (1, _INITIAL),
+    (5, _COST_LEDGER),
 ]

@@ -1,0 +1,96 @@
+"""Bulk generation: prompt variations from an LLM, then one tracked batch of child jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from hollywool.api.deps import get_studio
+from hollywool.api.schemas import JobAccepted
+from hollywool.bulk.service import BulkRequest
+from hollywool.studio import Studio
+
+router = APIRouter(prefix="/api/bulk", tags=["bulk"])
+
+
+class LlmChoice(BaseModel):
+    provider: str | None = Field(None, description="anthropic | openai_compatible (default: settings)")
+    model: str | None = None
+
+
+class VariationsRequest(BaseModel):
+    base_prompt: str = Field(min_length=1, max_length=4000)
+    count: int = Field(ge=1, le=100)
+    style_guidance: str | None = Field(None, max_length=4000)
+    llm: LlmChoice | None = None
+
+
+class VariationsResponse(BaseModel):
+    variations: list[str]
+    base_prompt: str
+    count: int
+
+
+class RetryRequest(BaseModel):
+    indexes: list[int] | None = None
+    include_cancelled: bool = False
+
+
+@router.post("/variations", response_model=VariationsResponse)
+def create_variations(body: VariationsRequest, studio: Studio = Depends(get_studio)) -> VariationsResponse:
+    base = body.base_prompt.strip()
+    if not base:
+        from hollywool.errors import InvalidInputError
+
+        raise InvalidInputError("base_prompt: the idea is empty", field="base_prompt")
+    llm = body.llm or LlmChoice()
+    variations = studio.llm.variations(base, body.count, body.style_guidance, llm.provider, llm.model)
+    return VariationsResponse(variations=variations, base_prompt=base, count=len(variations))
+
+
+@router.post("/jobs", response_model=JobAccepted, status_code=201)
+def create_bulk_job(body: BulkRequest, studio: Studio = Depends(get_studio)) -> JobAccepted:
+    parent = studio.bulk.create(body)
+    return JobAccepted(job_id=parent.id, status=str(parent.status), message=f"queued {len(body.prompts)} prompts")
+
+
+@router.get("/jobs")
+def list_bulk_jobs(
+    session_id: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    studio: Studio = Depends(get_studio),
+) -> dict[str, Any]:
+    items, total = studio.bulk.list(session_id, limit, offset)
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/jobs/{job_id}")
+def get_bulk_job(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
+    return studio.bulk.view(studio.bulk.parent(job_id))
+
+
+@router.post("/jobs/{job_id}/cancel")
+def cancel_bulk_job(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
+    return studio.bulk.cancel(job_id)
+
+
+@router.post("/jobs/{job_id}/retry")
+def retry_bulk_job(
+    job_id: str, body: RetryRequest | None = None, studio: Studio = Depends(get_studio)
+) -> dict[str, Any]:
+    body = body or RetryRequest()
+    return studio.bulk.retry(job_id, body.indexes, body.include_cancelled)
+
+
+@router.get("/jobs/{job_id}/export")
+def export_bulk_job(job_id: str, studio: Studio = Depends(get_studio)) -> StreamingResponse:
+    data = studio.bulk.export_zip(job_id)
+    return StreamingResponse(
+        iter(lambda: data.read(1 << 20), b""),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="bulk-{job_id[:12]}.zip"'},
+    )

@@ -1,0 +1,349 @@
+"""Bulk batches on the one queue: a parent job (kind "bulk") and one ordinary child job per prompt.
+
+Children are "image" jobs for local models and "remote" jobs for `<provider>:<model>` ids, so they
+queue, run, cancel and retry like any other job. The parent runs on its own light lane and only
+watches its children: it finishes when they all have (failed if any failed, so retrying those
+children re-queues it). Counts, progress and cost are always computed from the children.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import re
+import tempfile
+import time
+import zipfile
+from collections import Counter
+from typing import IO, Any
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from hollywool.errors import ConflictError, InvalidInputError, NotFoundError, StudioError
+from hollywool.jobs.context import JobContext
+from hollywool.jobs.kinds import JobKind, KindRegistry
+from hollywool.jobs.models import Job, JobStatus
+from hollywool.jobs.store import JobQuery
+
+MAX_PROMPTS = 500
+_ACTIVE = (JobStatus.queued, JobStatus.running)
+
+
+class BulkRequest(BaseModel):
+    """`POST /api/bulk/jobs`, with the seed's field names (`fal_model` is an alias of `model`)."""
+
+    prompts: list[str] = Field(min_length=1, max_length=MAX_PROMPTS)
+    model: str | None = None
+    fal_model: str | None = None
+    width: int = Field(1024, ge=64, le=8192)
+    height: int = Field(1024, ge=64, le=8192)
+    steps: int | None = Field(None, ge=1, le=200)
+    guidance_scale: float | None = Field(None, ge=0, le=50)
+    negative_prompt: str | None = None
+    seed: int | None = Field(None, ge=0, le=2**32 - 1, description="the first prompt's seed; the rest count up")
+    num_images: int = Field(1, ge=1, le=4, description="images per prompt")
+    base_prompt: str | None = None
+    session_id: str | None = None
+    provider_params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("prompts")
+    @classmethod
+    def _prompts(cls, prompts: list[str]) -> list[str]:
+        cleaned = [p.strip() for p in prompts]
+        for i, p in enumerate(cleaned):
+            if not p:
+                raise ValueError(f"prompt {i + 1} is empty")
+        return cleaned
+
+    @model_validator(mode="after")
+    def _model(self) -> BulkRequest:
+        if not self.model and self.fal_model:
+            self.model = self.fal_model if ":" in self.fal_model else f"fal:{self.fal_model}"
+        if not self.model:
+            raise ValueError("model: a model is required (a local model id or `<provider>:<model id>`)")
+        return self
+
+
+class BulkParams(BaseModel):
+    """The parent job's params: the batch as it was asked for."""
+
+    model: str
+    child_kind: str
+    prompts: list[str]
+    width: int
+    height: int
+    steps: int | None = None
+    num_images: int = 1
+    base_prompt: str | None = None
+    shared: dict[str, Any] = Field(default_factory=dict)
+
+
+class BulkService:
+    def __init__(self, jobs, remote, ledger, sessions, assets):  # noqa: ANN001
+        self.jobs = jobs
+        self.remote = remote
+        self.ledger = ledger
+        self.sessions = sessions
+        self.assets = assets
+        self.poll_s = 0.25
+
+    def register(self, kinds: KindRegistry, lane: str) -> None:
+        kinds.register(JobKind("bulk", BulkParams, self._watch, lane=lambda _p: lane))
+
+    # -- creating ----------------------------------------------------------------------------------
+    def create(self, req: BulkRequest) -> Job:
+        if req.session_id and self.sessions.get(req.session_id) is None:
+            raise InvalidInputError(f"session_id: unknown session {req.session_id!r}", field="session_id")
+        remote = self.remote.is_remote(req.model)
+        kind = "remote" if remote else "image"
+        shared = {
+            "model": req.model,
+            "width": req.width,
+            "height": req.height,
+            "steps": req.steps,
+            "guidance_scale": req.guidance_scale,
+            "negative_prompt": req.negative_prompt,
+            "num_images": req.num_images,
+        }
+        if remote:
+            shared["provider_params"] = req.provider_params
+        elif req.provider_params:
+            raise InvalidInputError(
+                "provider_params: local models take no provider parameters", field="provider_params"
+            )
+        children = []
+        for index, prompt in enumerate(req.prompts):
+            child = {**shared, "prompt": prompt}
+            if req.seed is not None:
+                child["seed"] = (req.seed + index * req.num_images) % 2**32
+            children.append({k: v for k, v in child.items() if v is not None})
+        # Children differ only by prompt: checking one refuses a bad batch before anything is queued
+        # (submit_many then validates them all before inserting any).
+        validated = [self.jobs.validate(kind, c) for c in children[:1]]
+        if not validated:
+            raise InvalidInputError("prompts: at least one prompt is required", field="prompts")
+        parent = self.jobs.submit(
+            "bulk",
+            BulkParams(
+                model=req.model,
+                child_kind=kind,
+                prompts=req.prompts,
+                width=req.width,
+                height=req.height,
+                steps=req.steps,
+                num_images=req.num_images,
+                base_prompt=req.base_prompt,
+                shared={k: v for k, v in shared.items() if v is not None and k != "model"},
+            ),
+            session_id=req.session_id,
+        )
+        try:
+            jobs = self.jobs.submit_many(kind, children, session_id=req.session_id, parent_id=parent.id)
+        except StudioError:
+            self.jobs.cancel(parent.id)
+            raise
+        self.jobs.store.merge_result(parent.id, {"child_ids": [j.id for j in jobs]})
+        return parent
+
+    # -- the parent job ----------------------------------------------------------------------------
+    def _watch(self, ctx: JobContext, params: BulkParams) -> dict[str, Any]:
+        total = len(params.prompts)
+        ctx.set_stage("running", f"0 of {total} done", total_steps=total)
+        last = None
+        while True:
+            ctx.raise_if_cancelled()
+            counts = self.jobs.store.counts_by_status(ctx.job_id)
+            done = sum(counts.get(s, 0) for s in ("completed", "failed", "cancelled"))
+            created = sum(counts.values())
+            if created >= total and done >= created:
+                break
+            if (done, counts.get("failed", 0)) != last:
+                last = (done, counts.get("failed", 0))
+                ctx.progress(done, total, message=_summary(counts, total))
+            time.sleep(self.poll_s)
+        summary = {
+            "completed": counts.get("completed", 0),
+            "failed": counts.get("failed", 0),
+            "cancelled": counts.get("cancelled", 0),
+            "total": total,
+        }
+        if summary["failed"]:
+            raise StudioError(f"{summary['failed']} of {total} prompts failed; retry them from the batch")
+        return summary
+
+    # -- reading -----------------------------------------------------------------------------------
+    def parent(self, job_id: str) -> Job:
+        job = self.jobs.get(job_id)
+        if job.kind != "bulk":
+            raise NotFoundError(f"bulk job {job_id} not found")
+        return job
+
+    def children(self, parent: Job) -> list[Job]:
+        kids, _ = self.jobs.store.list(JobQuery(parent_id=parent.id, limit=100_000))
+        order = {cid: i for i, cid in enumerate(parent.result.get("child_ids") or [])}
+        return sorted(kids, key=lambda j: (order.get(j.id, len(order)), j.created_at))
+
+    def list(self, session_id: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        parents, total = self.jobs.list(JobQuery(kind="bulk", session_id=session_id, limit=limit, offset=offset))
+        return [self.view(p, with_items=False) for p in parents], total
+
+    def view(self, parent: Job, with_items: bool = True) -> dict[str, Any]:
+        params = BulkParams.model_validate(parent.params)
+        kids = self.children(parent)
+        views = self.jobs.views.many(kids)
+        costs = self.ledger.for_jobs([k.id for k in kids])
+        counts = Counter(str(k.status) for k in kids)
+        total = len(params.prompts)
+        finished = sum(counts[s] for s in ("completed", "failed", "cancelled"))
+        running_fraction = sum(k.fraction for k in kids if k.status == JobStatus.running)
+        items = []
+        for index, (kid, view) in enumerate(zip(kids, views, strict=True)):
+            media = view["images"] + view["videos"]
+            first = media[0] if media else None
+            cost = costs.get(kid.id)
+            items.append(
+                {
+                    "index": index,
+                    "job_id": kid.id,
+                    "prompt": kid.params.get("prompt"),
+                    "status": str(kid.status),
+                    "stage": kid.stage,
+                    "progress": view["progress"],
+                    "message": kid.message,
+                    "asset_id": first["id"] if first else None,
+                    "image_url": first["url"] if first else None,
+                    "thumbnail_url": (first["thumbnail_url"] or first["url"]) if first else None,
+                    "images": media,
+                    "error": kid.error,
+                    "seed": first["seed"] if first and first["seed"] is not None else kid.params.get("seed"),
+                    "cost_usd": cost["amount_usd"] if cost else None,
+                }
+            )
+        cost_usd = round(sum(c["amount_usd"] for c in costs.values()), 6)
+        if counts["queued"] or counts["running"]:
+            status = "running" if (counts["running"] or finished) else "queued"
+        elif parent.status in _ACTIVE and finished < total:
+            status = str(parent.status)
+        elif counts["failed"]:
+            status = "failed"
+        elif counts["cancelled"] and not counts["completed"]:
+            status = "cancelled"
+        else:
+            status = "completed" if kids else str(parent.status)
+        out = {
+            "job_id": parent.id,
+            "id": parent.id,
+            "status": status,
+            "model": params.model,
+            "kind": params.child_kind,
+            "base_prompt": params.base_prompt,
+            "session_id": parent.session_id,
+            "width": params.width,
+            "height": params.height,
+            "steps": params.steps,
+            "num_images": params.num_images,
+            "total": total,
+            "completed": counts["completed"],
+            "failed": counts["failed"],
+            "running": counts["running"],
+            "queued": counts["queued"],
+            "cancelled": counts["cancelled"],
+            "progress": round((finished + running_fraction) / total * 100, 2) if total else 100.0,
+            "cost_usd": cost_usd,
+            "cost_estimated": any(c["estimated"] for c in costs.values()),
+            "created_at": parent.created_at,
+            "finished_at": parent.finished_at,
+        }
+        if with_items:
+            out["items"] = items
+        return out
+
+    # -- steering ----------------------------------------------------------------------------------
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        parent = self.parent(job_id)
+        if parent.status in _ACTIVE:
+            self.jobs.cancel(parent.id)  # cascades to queued and running children
+        for kid in self.children(parent):
+            if kid.status in _ACTIVE:
+                with contextlib.suppress(ConflictError):  # it finished meanwhile
+                    self.jobs.cancel(kid.id)
+        return self.view(self.parent(job_id))
+
+    def retry(self, job_id: str, indexes: list[int] | None = None, include_cancelled: bool = False) -> dict[str, Any]:
+        parent = self.parent(job_id)
+        kids = self.children(parent)
+        wanted = {JobStatus.failed} | ({JobStatus.cancelled} if include_cancelled else set())
+        chosen = [k for i, k in enumerate(kids) if (indexes is None or i in indexes) and k.status in wanted]
+        if not chosen:
+            raise ConflictError("no failed prompts to retry in this batch")
+        for kid in chosen:
+            self.jobs.retry(kid.id)
+        if parent.status in (JobStatus.failed, JobStatus.cancelled):
+            self.jobs.retry(parent.id)
+        return self.view(self.parent(job_id))
+
+    # -- export ------------------------------------------------------------------------------------
+    def export_zip(self, job_id: str) -> IO[bytes]:
+        """A zip of the batch's images and videos with `prompts.csv` (prompt, seed, parameters)."""
+        parent = self.parent(job_id)
+        view = self.view(parent)
+        kids = {k.id: k for k in self.children(parent)}
+        out = tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024)  # noqa: SIM115 - returned
+        rows = io.StringIO()
+        writer = csv.writer(rows)
+        writer.writerow(
+            [
+                "index",
+                "prompt",
+                "status",
+                "seed",
+                "model",
+                "width",
+                "height",
+                "steps",
+                "file",
+                "job_id",
+                "cost_usd",
+                "error",
+                "params",
+            ]
+        )
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            for item in view["items"]:
+                kid = kids[item["job_id"]]
+                files = []
+                for n, media in enumerate(item["images"]):
+                    asset = self.assets.get(media["id"])
+                    path = self.assets.path_of(asset)
+                    if not path.exists():
+                        continue
+                    suffix = f"_{n + 1}" if len(item["images"]) > 1 else ""
+                    name = f"{item['index'] + 1:03d}_{_slug(item['prompt'])}{suffix}{path.suffix}"
+                    zf.write(path, f"images/{name}")
+                    files.append(f"images/{name}")
+                writer.writerow([
+                    item["index"] + 1, item["prompt"], item["status"], item["seed"] if item["seed"] is not None else "",
+                    kid.params.get("model"), kid.params.get("width"), kid.params.get("height"),
+                    kid.params.get("steps") or "", ";".join(files), kid.id,
+                    item["cost_usd"] if item["cost_usd"] is not None else "", item["error"] or "",
+                    json.dumps({k: v for k, v in kid.params.items() if k != "prompt"}, sort_keys=True),
+                ])  # fmt: skip
+            zf.writestr("prompts.csv", rows.getvalue())
+            summary = {k: v for k, v in view.items() if k != "items"}
+            zf.writestr("batch.json", json.dumps(summary, indent=2, default=str))
+        out.seek(0)
+        return out
+
+
+def _summary(counts: dict[str, int], total: int) -> str:
+    done = counts.get("completed", 0)
+    failed = counts.get("failed", 0)
+    text = f"{done} of {total} done"
+    return text + (f", {failed} failed" if failed else "")
+
+
+def _slug(text: str | None, limit: int = 40) -> str:
+    slug = re.sub(r"[^a-zA-Z0-9]+", "-", text or "").strip("-").lower()
+    return slug[:limit].rstrip("-") or "prompt"

@@ -1,0 +1,144 @@
+"""The Providers page's view of every external service: image providers and LLM backends alike.
+
+A record says whether the provider is configured and enabled, its base URL and whether a key is set
+(with its last four characters), never the key itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from hollywool.engines.remote.job import RemoteEngine
+from hollywool.engines.remote.keys import ENV_KEYS, mask
+from hollywool.engines.remote.provider import ProviderError, RemoteModel
+from hollywool.errors import NotFoundError, StudioError
+from hollywool.integrations.llm.service import NAMES as LLM_NAMES
+from hollywool.integrations.llm.service import LlmService
+
+
+class ProviderRecord(BaseModel):
+    id: str
+    name: str
+    kind: str  # "image" (generation) | "llm" (prompt variations)
+    is_configured: bool
+    is_enabled: bool
+    api_url: str
+    has_api_key: bool
+    api_key_masked: str | None = None
+    key_source: str | None = None  # "stored" | "env"
+    key_env: str | None = None
+    model_count: int = 0
+    discovered_at: float | None = None
+    concurrency: int | None = None
+
+
+class ProviderCheck(BaseModel):
+    ok: bool
+    message: str
+
+
+class ProviderDirectory:
+    def __init__(self, remote: RemoteEngine, llm: LlmService):
+        self.remote = remote
+        self.llm = llm
+
+    @property
+    def ids(self) -> list[str]:
+        return [*self.remote.providers, *LLM_NAMES]
+
+    def _known(self, provider_id: str) -> None:
+        if provider_id not in self.ids:
+            raise NotFoundError(f"provider {provider_id!r} not found; providers are {', '.join(self.ids)}")
+
+    def record(self, provider_id: str) -> ProviderRecord:
+        self._known(provider_id)
+        keys = self.remote.keys
+        key = keys.get(provider_id)
+        config = self.remote.configs.get(provider_id)
+        common = {
+            "id": provider_id,
+            "is_enabled": config.is_enabled,
+            "has_api_key": key is not None,
+            "api_key_masked": mask(key),
+            "key_source": keys.source(provider_id),
+            "key_env": ENV_KEYS.get(provider_id),
+        }
+        if provider_id in self.remote.providers:
+            provider = self.remote.providers[provider_id]
+            return ProviderRecord(
+                **common,
+                name=provider.name,
+                kind="image",
+                is_configured=key is not None,
+                api_url=provider.base_url or "https://queue.fal.run",
+                model_count=len(provider.list_models()),
+                discovered_at=provider.discovered_at(),
+                concurrency=int(config.extra.get("concurrency") or provider.concurrency),
+            )
+        url = self.llm.base_url(provider_id)
+        configured = key is not None if provider_id == "anthropic" else bool(url)
+        return ProviderRecord(**common, name=LLM_NAMES[provider_id], kind="llm", is_configured=configured, api_url=url)
+
+    def records(self) -> list[ProviderRecord]:
+        return [self.record(i) for i in self.ids]
+
+    def update(
+        self,
+        provider_id: str,
+        *,
+        api_key: str | None = None,
+        api_url: str | None = None,
+        is_enabled: bool | None = None,
+        fields: set[str],
+    ) -> ProviderRecord:
+        self._known(provider_id)
+        if "api_key" in fields:
+            self.remote.keys.set(provider_id, (api_key or "").strip() or None)
+        changes: dict[str, Any] = {}
+        if "api_url" in fields:
+            changes["api_url"] = (api_url or "").strip().rstrip("/") or None
+        if "is_enabled" in fields and is_enabled is not None:
+            changes["is_enabled"] = is_enabled
+        if changes:
+            self.remote.configs.update(provider_id, **changes)
+        return self.record(provider_id)
+
+    def test(self, provider_id: str) -> ProviderCheck:
+        self._known(provider_id)
+        try:
+            if provider_id in self.remote.providers:
+                result = self.remote.providers[provider_id].test_credentials()
+                return ProviderCheck(ok=result.ok, message=result.message)
+            return ProviderCheck(ok=True, message=self.llm.backend(provider_id).check())
+        except StudioError as exc:
+            return ProviderCheck(ok=False, message=self.remote.keys.redact(exc.message) or exc.message)
+
+    def discover(self, provider_id: str) -> list[RemoteModel]:
+        self._known(provider_id)
+        if provider_id not in self.remote.providers:
+            names = self.llm.backend(provider_id).models()
+            return [
+                RemoteModel(id=f"{provider_id}:{n}", provider=provider_id, model_id=n, name=n, category="llm")
+                for n in names
+            ]
+        try:
+            return self.remote.providers[provider_id].discover()
+        except ProviderError as exc:
+            exc.message = self.remote.keys.redact(exc.message) or exc.message
+            raise
+
+    def models(self, provider_id: str, q: str | None = None, category: str | None = None) -> list[RemoteModel]:
+        self._known(provider_id)
+        if provider_id not in self.remote.providers:
+            return []
+        models = self.remote.providers[provider_id].list_models()
+        if category:
+            models = [m for m in models if m.category == category]
+        if q:
+            needle = q.lower()
+            models = [
+                m for m in models if needle in f"{m.model_id} {m.name} {m.description} {' '.join(m.tags)}".lower()
+            ]
+        return models

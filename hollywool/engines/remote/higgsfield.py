@@ -1,0 +1,155 @@
+"""Higgsfield: no list-models call, so a small shipped catalogue (extendable from the data folder's
+`providers/higgsfield.yaml`), one POST per model and `GET /requests/{id}/status` for state and result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from hollywool.engines.remote.base import HttpProvider
+from hollywool.engines.remote.provider import (
+    CheckResult,
+    Output,
+    ParamSpec,
+    Price,
+    ProviderError,
+    RemoteModel,
+    RemoteResult,
+    RemoteStatus,
+    Submission,
+)
+
+_ASPECTS = ["1:1", "3:4", "4:3", "9:16", "16:9", "2:3", "3:2"]
+
+_CATALOGUE: list[dict[str, Any]] = [
+    {
+        "model_id": "higgsfield-ai/soul/standard",
+        "name": "Soul",
+        "category": "text-to-image",
+        "params": [
+            {"name": "prompt", "type": "string", "required": True},
+            {"name": "aspect_ratio", "type": "string", "enum": _ASPECTS, "default": "1:1"},
+            {"name": "resolution", "type": "string", "enum": ["720p", "1080p"], "default": "720p"},
+            {"name": "seed", "type": "integer", "minimum": 0},
+        ],
+        "price": {"unit_price": 0.03, "unit": "image"},
+    },
+    {
+        "model_id": "bytedance/seedream/v4/text-to-image",
+        "name": "Seedream 4",
+        "category": "text-to-image",
+        "params": [
+            {"name": "prompt", "type": "string", "required": True},
+            {"name": "aspect_ratio", "type": "string", "enum": _ASPECTS, "default": "1:1"},
+            {"name": "resolution", "type": "string", "enum": ["1K", "2K", "4K"], "default": "2K"},
+            {"name": "seed", "type": "integer", "minimum": 0},
+        ],
+        "price": {"unit_price": 0.03, "unit": "image"},
+    },
+    {
+        "model_id": "higgsfield-ai/dop/standard",
+        "name": "DoP (image to video)",
+        "category": "image-to-video",
+        "params": [
+            {"name": "prompt", "type": "string", "required": True},
+            {"name": "image_url", "type": "string", "required": True},
+            {"name": "duration", "type": "integer", "enum": [3, 5], "default": 5},
+            {"name": "seed", "type": "integer", "minimum": 0},
+        ],
+        "price": {"unit_price": 0.1, "unit": "second"},
+    },
+]
+
+
+class HiggsfieldProvider(HttpProvider):
+    id = "higgsfield"
+    name = "Higgsfield"
+    concurrency = 4
+
+    def auth_header(self, key: str) -> dict[str, str]:
+        return {"Authorization": f"Key {key}"}
+
+    def builtin_models(self) -> list[RemoteModel]:
+        entries = list(_CATALOGUE)
+        user = self.env.cache_dir / "higgsfield.yaml"
+        if user.exists():
+            try:
+                extra = yaml.safe_load(user.read_text()) or {}
+            except yaml.YAMLError:
+                extra = {}
+            overrides = {
+                e["model_id"]: e for e in extra.get("models") or [] if isinstance(e, dict) and e.get("model_id")
+            }
+            entries = [overrides.pop(e["model_id"], e) for e in entries] + list(overrides.values())
+        models = []
+        for e in entries:
+            models.append(
+                RemoteModel(
+                    id=f"{self.id}:{e['model_id']}",
+                    provider=self.id,
+                    model_id=e["model_id"],
+                    name=e.get("name") or e["model_id"],
+                    category=e.get("category") or "text-to-image",
+                    description=e.get("description") or "",
+                    params=[ParamSpec(**p) for p in e.get("params") or []],
+                    price=Price(**e["price"]) if e.get("price") else None,
+                )
+            )
+        return models
+
+    def list_models(self) -> list[RemoteModel]:
+        return self.builtin_models()
+
+    def discover(self) -> list[RemoteModel]:
+        return self.builtin_models()
+
+    def submit(self, model: RemoteModel, body: dict[str, Any]) -> Submission:
+        data = self.client.json("POST", f"{self.base_url}/{model.model_id}", json=body)
+        request_id = data.get("request_id")
+        if not request_id:
+            raise ProviderError(f"{self.name}: the answer had no request id")
+        return Submission(str(request_id), {"request_id": str(request_id)})
+
+    def _status(self, handle: dict[str, Any]) -> dict[str, Any]:
+        return self.client.json("GET", f"{self.base_url}/requests/{handle['request_id']}/status")
+
+    def status(self, handle: dict[str, Any]) -> RemoteStatus:
+        data = self._status(handle)
+        state = data.get("status")
+        if state == "queued":
+            return RemoteStatus("queued")
+        if state == "in_progress":
+            return RemoteStatus("running")
+        if state == "completed":
+            return RemoteStatus("completed")
+        if state == "nsfw":
+            return RemoteStatus("failed", error=f"{self.name}: the result was withheld by its content filter (nsfw)")
+        if state == "failed":
+            return RemoteStatus("failed", error=f"{self.name}: {data.get('error') or 'the request failed'}")
+        if state in ("canceled", "cancelled"):
+            return RemoteStatus("cancelled")
+        return RemoteStatus("running", message=str(state))
+
+    def result(self, handle: dict[str, Any]) -> RemoteResult:
+        data = self._status(handle)
+        outputs = [Output(i["url"], "image") for i in data.get("images") or [] if isinstance(i, dict)]
+        if isinstance(data.get("video"), dict):
+            outputs.append(Output(data["video"]["url"], "video"))
+        if not outputs:
+            raise ProviderError(f"{self.name}: request {handle['request_id']} completed without outputs")
+        return RemoteResult(outputs)
+
+    def cancel(self, handle: dict[str, Any]) -> bool:
+        response = self.client.request(
+            "POST", f"{self.base_url}/requests/{handle['request_id']}/cancel", ok=(400, 404), retry=False
+        )
+        return response.is_success
+
+    def test_credentials(self) -> CheckResult:
+        self.require_key()
+        self.client.request(
+            "GET", f"{self.base_url}/requests/00000000-0000-0000-0000-000000000000/status", ok=(404,), retry=False
+        )
+        return CheckResult(True, "Higgsfield accepted the key")
