@@ -52,6 +52,7 @@ class Studio:
         self.jobs = JobService(self.store, self.kinds, self.scheduler, self.bus, views)
         self.scheduler.add_lane(GPU_LANE, ThreadExecutor(GPU_LANE, capacity=1))
         self._register_engines()
+        self._register_comfyui()
         self._register_civitai()
         self._register_remote()
         self._started = False
@@ -79,6 +80,19 @@ class Studio:
         )
         self.civitai.register(self.kinds)
 
+    def _register_comfyui(self) -> None:
+        from hollywool.engines.comfyui.service import ComfyService
+        from hollywool.storage.comfyui_workflows import ComfyWorkflowRepository
+
+        self.comfyui = ComfyService(
+            self.settings,
+            self.preferences,
+            ComfyWorkflowRepository(self.db),
+            self.jobs,
+            lane=self.add_network_lane("comfyui", 1),
+        )
+        self.comfyui.register(self.kinds)
+
     def add_network_lane(self, name: str, capacity: int) -> str:
         lane = f"net:{name}"
         if not self.scheduler.has_lane(lane):
@@ -99,6 +113,7 @@ class Studio:
             self.scheduler.stop()
             self._started = False
         self.image_engine.close()
+        self.comfyui.close()
         self.civitai.close()
         self.remote.close()
         self.db.close()

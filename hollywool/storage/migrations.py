@@ -143,8 +143,29 @@ _COST_LEDGER = [
     "CREATE INDEX ix_costs_day ON costs(day, provider)",
 ]
 
+# 4: saved ComfyUI workflows (issue 8): both formats, the parameter list found at import and the
+# user's pinned inputs. The thumbnail is the last output made with the workflow.
+_COMFYUI_WORKFLOWS = [
+    """
+    CREATE TABLE comfyui_workflows (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        description TEXT,
+        thumbnail_asset_id TEXT REFERENCES assets(id) ON DELETE SET NULL,
+        source_format TEXT NOT NULL,    -- api | editor | png | webp
+        api_graph TEXT NOT NULL,        -- {node_id: {class_type, inputs}}
+        editor_workflow TEXT,           -- the editor's {nodes, links, ...}, when known
+        parameters TEXT NOT NULL,       -- the parameter list found at import
+        pins TEXT NOT NULL DEFAULT '[]',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    )""",
+    "CREATE INDEX ix_comfyui_workflows_updated ON comfyui_workflows(updated_at DESC)",
+]
+
 # (version, statements). Later issues append their own versions here.
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (1, _INITIAL),
+    (4, _COMFYUI_WORKFLOWS),
     (5, _COST_LEDGER),
 ]

@@ -1,0 +1,213 @@
+"""A small client for one ComfyUI server: its HTTP API and its websocket (see comfyui-protocol.md).
+
+Every network failure becomes `ComfyUnreachable` (the server is down or restarting) and every
+refusal of a submitted graph becomes `ComfyRejected` with the server's own error body, so callers
+tell "try again later" apart from "this graph is wrong".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+from websockets.sync.client import ClientConnection, connect
+
+from hollywool.errors import StudioError, UnavailableError
+
+DEFAULT_TIMEOUT_S = 30.0
+
+# Binary websocket frames: 4-byte big-endian event type, then the payload.
+_PREVIEW_IMAGE = 1
+_PREVIEW_IMAGE_WITH_METADATA = 4
+_IMAGE_FORMATS = {1: "image/jpeg", 2: "image/png"}
+
+
+class ComfyUnreachable(UnavailableError):
+    """The server did not answer (down, restarting, wrong URL)."""
+
+
+class ComfyRejected(StudioError):
+    """The server refused a prompt (HTTP 400): `body` is its error object with `node_errors`."""
+
+    status_code = 422
+
+    def __init__(self, message: str, body: dict[str, Any]):
+        super().__init__(message, detail=body)
+        self.body = body
+
+
+@dataclass(frozen=True)
+class Preview:
+    image: bytes
+    mime: str
+    node_id: str | None = None
+    prompt_id: str | None = None
+
+
+def parse_binary_frame(data: bytes) -> Preview | None:
+    """Decode a binary websocket frame; None for kinds that are not previews (e.g. text)."""
+    if len(data) < 8:
+        return None
+    event = int.from_bytes(data[:4], "big")
+    if event == _PREVIEW_IMAGE:
+        fmt = int.from_bytes(data[4:8], "big")
+        return Preview(image=data[8:], mime=_IMAGE_FORMATS.get(fmt, "image/jpeg"))
+    if event == _PREVIEW_IMAGE_WITH_METADATA:
+        size = int.from_bytes(data[4:8], "big")
+        try:
+            meta = json.loads(data[8 : 8 + size])
+        except ValueError:
+            return None
+        return Preview(
+            image=data[8 + size :],
+            mime=meta.get("image_type", "image/jpeg"),
+            node_id=meta.get("node_id"),
+            prompt_id=meta.get("prompt_id"),
+        )
+    return None
+
+
+def describe_rejection(body: dict[str, Any]) -> str:
+    """One readable line per problem of a /prompt 400 body."""
+    error = body.get("error") or {}
+    if isinstance(error, str):
+        error = {"message": error}
+    parts = [str(error.get("message") or "the server refused the workflow")]
+    if error.get("details") and not body.get("node_errors"):
+        parts[0] += f" ({error['details']})"
+    for node_id, info in (body.get("node_errors") or {}).items():
+        for err in info.get("errors", []):
+            detail = f": {err['details']}" if err.get("details") else ""
+            parts.append(f"node {node_id} ({info.get('class_type', '?')}): {err.get('message', '')}{detail}")
+    return "; ".join(parts)
+
+
+class ComfyClient:
+    def __init__(self, base_url: str, *, timeout: float = DEFAULT_TIMEOUT_S):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ComfyClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- plumbing --------------------------------------------------------------------------------
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ComfyUnreachable(f"ComfyUI server at {self.base_url} is unreachable ({_short(exc)})") from exc
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._request(method, path, **kwargs)
+        if response.status_code >= 500:
+            raise ComfyUnreachable(f"ComfyUI server at {self.base_url} answered {response.status_code} to {path}")
+        if response.status_code >= 400:
+            raise StudioError(f"ComfyUI answered {response.status_code} to {method} {path}: {response.text[:300]}")
+        return response.json() if response.content else None
+
+    # -- information -----------------------------------------------------------------------------
+    def system_stats(self) -> dict[str, Any]:
+        return self._json("GET", "/system_stats")
+
+    def object_info(self) -> dict[str, Any]:
+        return self._json("GET", "/object_info")
+
+    def queue(self) -> dict[str, list]:
+        return self._json("GET", "/queue")
+
+    def history(self, prompt_id: str) -> dict[str, Any] | None:
+        """The history entry of `prompt_id`, or None while it is pending, running or unknown."""
+        body = self._json("GET", f"/history/{quote(prompt_id, safe='')}") or {}
+        return body.get(prompt_id)
+
+    def locate(self, prompt_id: str) -> tuple[str, dict[str, Any] | None]:
+        """Where a prompt is: ("done", history entry), ("running"|"pending", None) or ("unknown", None)."""
+        entry = self.history(prompt_id)
+        if entry:
+            return "done", entry
+        queue = self.queue()
+        if any(_item_id(item) == prompt_id for item in queue.get("queue_running", [])):
+            return "running", None
+        if any(_item_id(item) == prompt_id for item in queue.get("queue_pending", [])):
+            return "pending", None
+        entry = self.history(prompt_id)  # it may have finished between the two reads
+        return ("done", entry) if entry else ("unknown", None)
+
+    # -- actions ---------------------------------------------------------------------------------
+    def submit(
+        self,
+        graph: dict[str, Any],
+        *,
+        client_id: str,
+        prompt_id: str,
+        extra_data: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"prompt": graph, "client_id": client_id, "prompt_id": prompt_id}
+        if extra_data:
+            body["extra_data"] = extra_data
+        response = self._request("POST", "/prompt", json=body)
+        if response.status_code == 400:
+            try:
+                error = response.json()
+            except ValueError:
+                error = {"error": {"message": response.text[:300]}}
+            raise ComfyRejected(describe_rejection(error), error)
+        if response.status_code >= 400:
+            raise ComfyUnreachable(f"ComfyUI answered {response.status_code} to POST /prompt: {response.text[:300]}")
+        return response.json()
+
+    def delete_from_queue(self, prompt_ids: list[str]) -> None:
+        self._json("POST", "/queue", json={"delete": prompt_ids})
+
+    def clear_queue(self) -> None:
+        self._json("POST", "/queue", json={"clear": True})
+
+    def interrupt(self, prompt_id: str | None = None) -> None:
+        self._json("POST", "/interrupt", json={"prompt_id": prompt_id} if prompt_id else {})
+
+    def view(self, filename: str, subfolder: str = "", type_: str = "output") -> bytes:
+        response = self._request("GET", "/view", params={"filename": filename, "subfolder": subfolder, "type": type_})
+        if response.status_code != 200:
+            raise StudioError(f"ComfyUI could not send output {subfolder}/{filename} ({response.status_code})")
+        return response.content
+
+    def upload_image(self, name: str, data: bytes, *, overwrite: bool = False) -> dict[str, Any]:
+        files = {"image": (name, data, "application/octet-stream")}
+        form = {"type": "input", "overwrite": "true" if overwrite else "false"}
+        return self._json("POST", "/upload/image", files=files, data=form)
+
+    # -- websocket -------------------------------------------------------------------------------
+    def ws_url(self, client_id: str) -> str:
+        parts = urlsplit(self.base_url)
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        return f"{scheme}://{parts.netloc}{parts.path}/ws?clientId={quote(client_id, safe='')}"
+
+    def open_socket(self, client_id: str) -> ClientConnection:
+        try:
+            ws = connect(self.ws_url(client_id), open_timeout=self.timeout, max_size=None, proxy=None)
+        except (OSError, TimeoutError, Exception) as exc:  # websockets raises several unrelated types
+            raise ComfyUnreachable(f"ComfyUI websocket at {self.base_url} is unreachable ({_short(exc)})") from exc
+        # Ask for previews that name their node and prompt (older servers ignore it). A socket
+        # closing here is noticed by the first recv.
+        with contextlib.suppress(Exception):
+            ws.send(json.dumps({"type": "feature_flags", "data": {"supports_preview_metadata": True}}))
+        return ws
+
+
+def _item_id(item: Any) -> str | None:
+    return item[1] if isinstance(item, list | tuple) and len(item) > 1 else None
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc) or exc.__class__.__name__

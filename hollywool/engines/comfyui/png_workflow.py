@@ -1,0 +1,63 @@
+"""Workflows embedded in images that ComfyUI saved.
+
+PNG: text chunks `prompt` (API graph) and `workflow` (editor format).
+WebP (SaveAnimatedWEBP / SaveWEBM posters): EXIF strings "prompt:{json}" (tag 0x0110) and
+"workflow:{json}" (tag 0x010F and below), as ComfyUI writes them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+
+from hollywool.engines.comfyui.workflow_formats import WorkflowError
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass
+class Embedded:
+    prompt: dict[str, Any] | None
+    workflow: dict[str, Any] | None
+
+
+def looks_like_image(data: bytes) -> bool:
+    return data.startswith(PNG_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+
+
+def read_embedded(data: bytes) -> Embedded:
+    """Read the prompt and workflow ComfyUI embedded in a PNG or WebP; WorkflowError if neither is there."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            info = getattr(img, "text", None) or img.info
+            texts: dict[str, str] = {k: v for k, v in info.items() if isinstance(v, str)}
+            if img.format == "WEBP":
+                for value in img.getexif().values():
+                    if isinstance(value, bytes):
+                        value = value.decode("utf-8", "replace")
+                    if isinstance(value, str) and ":" in value:
+                        key, _, rest = value.partition(":")
+                        if key in ("prompt", "workflow"):
+                            texts.setdefault(key, rest)
+    except (UnidentifiedImageError, OSError) as exc:
+        raise WorkflowError([f"not a readable image: {exc}"], field="file") from None
+    found = Embedded(_parse(texts.get("prompt")), _parse(texts.get("workflow")))
+    if found.prompt is None and found.workflow is None:
+        raise WorkflowError(
+            ["the image has no embedded ComfyUI workflow (no 'prompt' or 'workflow' text)"], field="file"
+        )
+    return found
+
+
+def _parse(raw: str | None) -> dict[str, Any] | None:
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) and value else None

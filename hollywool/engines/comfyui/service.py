@@ -1,0 +1,456 @@
+"""The ComfyUI engine: the server connection, saved workflows, and submitting their jobs.
+
+Routers call this and nothing else of the engine. The server URL is read on each use (the
+Preferences override `comfyui_url`, else HOLLYWOOL_COMFYUI_URL / the default), so changing it in
+Settings takes effect without a restart.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from hollywool.engines.comfyui.client import ComfyClient, ComfyUnreachable
+from hollywool.engines.comfyui.job import KIND, ComfyConfig, ComfyJobParams, ComfyRun
+from hollywool.engines.comfyui.parameters import Parameter, Pin, find_parameters, seed_keys
+from hollywool.engines.comfyui.png_workflow import looks_like_image, read_embedded
+from hollywool.engines.comfyui.validation import GraphProblems, Problem, apply_values, check_graph
+from hollywool.engines.comfyui.workflow_formats import (
+    WorkflowError,
+    check_api_graph,
+    detect_format,
+    editor_to_api,
+    is_link,
+    unwrap_api,
+)
+from hollywool.errors import InvalidInputError, NotFoundError, UnavailableError
+from hollywool.jobs.context import JobContext
+from hollywool.jobs.kinds import JobKind, KindRegistry
+from hollywool.jobs.models import Job, JobStatus
+from hollywool.jobs.service import JobService
+from hollywool.jobs.store import JobQuery
+from hollywool.settings import Settings
+from hollywool.storage.comfyui_workflows import ComfyWorkflow, ComfyWorkflowRepository
+from hollywool.storage.preferences import PreferencesRepository
+
+# Problems that may disappear once the server's catalogue is read again (a node or model installed).
+_STALE_CATALOGUE = {"missing_node", "missing_model", "value_not_in_list"}
+_SEED_MAX = 0xFFFFFFFFFFFFFFFF
+
+
+def config_from_env() -> ComfyConfig:
+    def number(name: str, default: float) -> float:
+        raw = os.environ.get(name)
+        return float(raw) if raw not in (None, "") else default
+
+    d = ComfyConfig()
+    return ComfyConfig(
+        http_timeout_s=number("HOLLYWOOL_COMFYUI_TIMEOUT", d.http_timeout_s),
+        status_timeout_s=number("HOLLYWOOL_COMFYUI_STATUS_TIMEOUT", d.status_timeout_s),
+        lost_timeout_s=number("HOLLYWOOL_COMFYUI_LOST_TIMEOUT", d.lost_timeout_s),
+        retry_interval_s=number("HOLLYWOOL_COMFYUI_RETRY_INTERVAL", d.retry_interval_s),
+        history_poll_s=number("HOLLYWOOL_COMFYUI_HISTORY_POLL", d.history_poll_s),
+    )
+
+
+class _ObjectInfoCache:
+    """The server's node catalogue, per URL. Read again on demand, after an upload, when a check
+    finds something missing (it may just have been installed) and after `ttl_s`."""
+
+    def __init__(self, ttl_s: float = 300.0, down_ttl_s: float = 5.0):
+        self.ttl_s = ttl_s
+        self.down_ttl_s = down_ttl_s
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._down: dict[str, tuple[float, ComfyUnreachable]] = {}
+
+    def get(self, client: ComfyClient, *, refresh: bool = False) -> dict[str, Any]:
+        url = client.base_url
+        now = time.monotonic()
+        with self._lock:
+            cached = self._entries.get(url)
+            down = self._down.get(url)
+        if not refresh:
+            if cached and now - cached[0] < self.ttl_s:
+                return cached[1]
+            if down and now - down[0] < self.down_ttl_s:
+                raise down[1]
+        try:
+            info = client.object_info()
+        except ComfyUnreachable as exc:
+            with self._lock:
+                self._down[url] = (now, exc)
+            raise
+        with self._lock:
+            self._entries[url] = (time.monotonic(), info)
+            self._down.pop(url, None)
+        return info
+
+    def invalidate(self, url: str | None = None) -> None:
+        with self._lock:
+            if url is None:
+                self._entries.clear()
+            else:
+                self._entries.pop(url, None)
+
+
+class ComfyService:
+    def __init__(
+        self,
+        settings: Settings,
+        preferences: PreferencesRepository,
+        workflows: ComfyWorkflowRepository,
+        jobs: JobService,
+        *,
+        lane: str,
+        config: ComfyConfig | None = None,
+    ):
+        self.settings = settings
+        self.preferences = preferences
+        self.workflows = workflows
+        self.jobs = jobs
+        self.lane = lane
+        self.config = config or config_from_env()
+        self.catalogue = _ObjectInfoCache()
+
+    def register(self, kinds: KindRegistry) -> None:
+        kinds.register(JobKind(KIND, ComfyJobParams, self.run_job, lane=lambda _p: self.lane))
+
+    def close(self) -> None:
+        pass
+
+    # -- the server ------------------------------------------------------------------------------
+    def url(self) -> str:
+        override = self.preferences.get().comfyui_url
+        return (override or self.settings.services.comfyui).rstrip("/")
+
+    def client(self, *, timeout: float | None = None) -> ComfyClient:
+        return ComfyClient(self.url(), timeout=timeout or self.config.http_timeout_s)
+
+    def status(self) -> dict[str, Any]:
+        url = self.url()
+        with self.client(timeout=self.config.status_timeout_s) as client:
+            try:
+                stats = client.system_stats() or {}
+                queue = client.queue() or {}
+            except (ComfyUnreachable, Exception) as exc:  # noqa: BLE001 - any failure means "not usable"
+                message = getattr(exc, "message", None) or str(exc)
+                return {"reachable": False, "url": url, "error": message}
+        system = stats.get("system") or {}
+        running, pending = len(queue.get("queue_running") or []), len(queue.get("queue_pending") or [])
+        return {
+            "reachable": True,
+            "url": url,
+            "version": system.get("comfyui_version"),
+            "python_version": system.get("python_version"),
+            "pytorch_version": system.get("pytorch_version"),
+            "devices": [
+                {k: d.get(k) for k in ("name", "type", "index", "vram_total", "vram_free")}
+                for d in stats.get("devices") or []
+            ],
+            "queue_running": running,
+            "queue_pending": pending,
+            "queue_length": running + pending,
+        }
+
+    def object_info(self, *, refresh: bool = False) -> dict[str, Any]:
+        with self.client() as client:
+            return self.catalogue.get(client, refresh=refresh)
+
+    def object_info_or_none(self, *, refresh: bool = False) -> dict[str, Any] | None:
+        with self.client(timeout=self.config.status_timeout_s) as client:
+            try:
+                return self.catalogue.get(client, refresh=refresh)
+            except ComfyUnreachable:
+                return None
+
+    def upload_image(self, name: str, data: bytes) -> dict[str, Any]:
+        with self.client() as client:
+            answer = client.upload_image(name, data)
+        self.catalogue.invalidate(self.url())  # LoadImage's list of files changed
+        return answer
+
+    # -- workflows -------------------------------------------------------------------------------
+    def import_workflow(
+        self,
+        *,
+        workflow_json: Any = None,
+        file_bytes: bytes | None = None,
+        filename: str | None = None,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> dict[str, Any]:
+        source, prompt, editor = self._read_source(workflow_json, file_bytes)
+        warnings: list[str] = []
+        info = self.object_info_or_none()
+        if prompt is not None:
+            api_graph = check_api_graph(unwrap_api(prompt))
+        else:
+            if info is None:
+                raise UnavailableError(
+                    f"Converting an editor-format workflow needs the node definitions of the ComfyUI server at "
+                    f"{self.url()}, which is unreachable. Start the server, or export the workflow in API format "
+                    "(Workflow > Export (API)) and import that."
+                )
+            api_graph = editor_to_api(editor, info)
+        if info is None:
+            warnings.append(
+                f"The ComfyUI server at {self.url()} is unreachable: parameter choices and the checks for "
+                "missing nodes and models wait for the server."
+            )
+        params = find_parameters(api_graph, info)
+        problems = check_graph(api_graph, info) if info is not None else []
+        title = name or (Path(filename).stem if filename else None) or f"Workflow {time.strftime('%Y-%m-%d %H:%M')}"
+        saved = self.workflows.create(
+            name=title,
+            description=description,
+            source_format=source,
+            api_graph=api_graph,
+            editor_workflow=editor,
+            parameters=[p.model_dump() for p in params],
+        )
+        view = self.view(saved, info=info, checked=info is not None)
+        view.update(warnings=warnings, problems=[p.model_dump() for p in problems])
+        return view
+
+    def _read_source(self, workflow_json: Any, file_bytes: bytes | None) -> tuple[str, dict | None, dict | None]:
+        """(source format, API graph or None, editor workflow or None)."""
+        if file_bytes is not None:
+            if looks_like_image(file_bytes):
+                embedded = read_embedded(file_bytes)
+                source = "png" if file_bytes.startswith(b"\x89PNG") else "webp"
+                if embedded.prompt is not None:
+                    detect_format(unwrap_api(embedded.prompt))
+                return source, embedded.prompt, embedded.workflow
+            try:
+                workflow_json = json.loads(file_bytes.decode("utf-8-sig"))
+            except (UnicodeDecodeError, ValueError):
+                raise WorkflowError(
+                    ["neither format: the file is not JSON (API or editor workflow) nor a PNG/WebP made by ComfyUI"],
+                    field="file",
+                ) from None
+        elif isinstance(workflow_json, str):
+            try:
+                workflow_json = json.loads(workflow_json)
+            except ValueError as exc:
+                raise WorkflowError([f"workflow_json is not valid JSON: {exc}"]) from None
+        if workflow_json is None:
+            raise InvalidInputError("workflow_json: send a workflow (JSON) or a file", field="workflow_json")
+        fmt = detect_format(unwrap_api(workflow_json) if isinstance(workflow_json, dict) else workflow_json)
+        return (fmt, workflow_json, None) if fmt == "api" else (fmt, None, workflow_json)
+
+    def get(self, workflow_id: str) -> ComfyWorkflow:
+        workflow = self.workflows.get(workflow_id)
+        if workflow is None:
+            raise NotFoundError(f"ComfyUI workflow {workflow_id} not found")
+        return workflow
+
+    def parameters(self, workflow: ComfyWorkflow, info: dict[str, Any] | None) -> list[Parameter]:
+        pins = [Pin(**p) for p in workflow.pins]
+        if info is None:  # the list found at import, with today's pins
+            stored = [Parameter(**p) for p in workflow.parameters if not p.get("pinned")]
+            return stored + [p for p in find_parameters(workflow.api_graph, None, pins) if p.category == "pinned"]
+        return find_parameters(workflow.api_graph, info, pins)
+
+    def view(self, workflow: ComfyWorkflow, *, info: Any = ..., checked: bool | None = None) -> dict[str, Any]:
+        if info is ...:
+            info = self.object_info_or_none()
+        thumb = None
+        if workflow.thumbnail_asset_id:
+            thumb = self._thumbnail_url(workflow.thumbnail_asset_id)
+        data = workflow.model_dump()
+        data.update(
+            workflow_id=workflow.id,
+            workflow_json=workflow.api_graph,
+            node_count=len(workflow.api_graph),
+            parameters=[p.model_dump() for p in self.parameters(workflow, info)],
+            thumbnail_url=thumb,
+            server_checked=info is not None if checked is None else checked,
+        )
+        return data
+
+    def summary(self, workflow: ComfyWorkflow) -> dict[str, Any]:
+        return {
+            "id": workflow.id,
+            "workflow_id": workflow.id,
+            "name": workflow.name,
+            "description": workflow.description,
+            "source_format": workflow.source_format,
+            "node_count": len(workflow.api_graph),
+            "parameter_count": len(workflow.parameters) + len(workflow.pins),
+            "thumbnail_asset_id": workflow.thumbnail_asset_id,
+            "thumbnail_url": self._thumbnail_url(workflow.thumbnail_asset_id) if workflow.thumbnail_asset_id else None,
+            "created_at": workflow.created_at,
+            "updated_at": workflow.updated_at,
+        }
+
+    def _thumbnail_url(self, asset_id: str) -> str | None:
+        asset = self.jobs.views.assets.get(asset_id)
+        return (asset.thumbnail_url or asset.url) if asset else None
+
+    def list(self, limit: int = 100, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        items, total = self.workflows.list(limit, offset)
+        return [self.summary(w) for w in items], total
+
+    def update(self, workflow_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        workflow = self.get(workflow_id)
+        if "pins" in changes:
+            changes["pins"] = [self._check_pin(workflow, Pin(**p)).model_dump() for p in changes["pins"] or []]
+        updated = self.workflows.update(workflow_id, changes)
+        if updated is None:
+            raise NotFoundError(f"ComfyUI workflow {workflow_id} not found")
+        return self.view(updated)
+
+    def pin(self, workflow_id: str, pin: Pin) -> dict[str, Any]:
+        workflow = self.get(workflow_id)
+        self._check_pin(workflow, pin)
+        pins = [p for p in workflow.pins if (p["node_id"], p["input_name"]) != (pin.node_id, pin.input_name)]
+        return self.update(workflow_id, {"pins": [*pins, pin.model_dump()]})
+
+    def unpin(self, workflow_id: str, node_id: str, input_name: str) -> dict[str, Any]:
+        workflow = self.get(workflow_id)
+        pins = [p for p in workflow.pins if (p["node_id"], p["input_name"]) != (node_id, input_name)]
+        if len(pins) == len(workflow.pins):
+            raise NotFoundError(f"input {node_id}.{input_name} is not pinned")
+        return self.update(workflow_id, {"pins": pins})
+
+    def _check_pin(self, workflow: ComfyWorkflow, pin: Pin) -> Pin:
+        node = workflow.api_graph.get(pin.node_id)
+        if node is None:
+            raise InvalidInputError(f"node_id: the workflow has no node {pin.node_id}", field="node_id")
+        value = node.get("inputs", {}).get(pin.input_name, ...)
+        if value is ... or is_link(value):
+            raise InvalidInputError(
+                f"input_name: node {pin.node_id} ({node['class_type']}) has no editable input '{pin.input_name}'",
+                field="input_name",
+            )
+        return pin
+
+    def delete(self, workflow_id: str) -> None:
+        if not self.workflows.delete(workflow_id):
+            raise NotFoundError(f"ComfyUI workflow {workflow_id} not found")
+
+    def export(self, workflow_id: str, fmt: str) -> dict[str, Any]:
+        workflow = self.get(workflow_id)
+        if fmt == "editor":
+            if workflow.editor_workflow is None:
+                raise NotFoundError(f"workflow {workflow_id} was imported in API format; only 'api' can be exported")
+            return workflow.editor_workflow
+        return workflow.api_graph
+
+    # -- jobs ------------------------------------------------------------------------------------
+    def check(self, workflow_id: str, values: dict[str, Any]) -> tuple[dict[str, Any], list[Problem], bool]:
+        """The graph a job would run and the problems the server would find. (graph, problems, checked)"""
+        workflow = self.get(workflow_id)
+        info = self.object_info_or_none()
+        graph = apply_values(workflow.api_graph, self.parameters(workflow, info), values, info)
+        graph = check_api_graph(graph)
+        if info is None:
+            return graph, [], False
+        problems = check_graph(graph, info)
+        if any(p.type in _STALE_CATALOGUE for p in problems):
+            fresh = self.object_info_or_none(refresh=True)
+            if fresh is not None:
+                problems = check_graph(graph, fresh)
+        return graph, problems, True
+
+    def submit(
+        self,
+        workflow_id: str,
+        values: dict[str, Any],
+        *,
+        session_id: str | None = None,
+        batch_count: int = 1,
+    ) -> tuple[list[Job], str]:
+        if not 1 <= batch_count <= 100:
+            raise InvalidInputError("batch_count: must be between 1 and 100", field="batch_count")
+        graph, problems, checked = self.check(workflow_id, values)
+        if problems:
+            raise GraphProblems(problems)
+        workflow = self.get(workflow_id)
+        seeds = seed_keys(self.parameters(workflow, None))
+        runs = []
+        for i in range(batch_count):
+            g = copy.deepcopy(graph)
+            run_values = dict(values)
+            for key in seeds:
+                node_id, _, name = key.rpartition(".")
+                base = g[node_id]["inputs"].get(name)
+                if isinstance(base, int) and not isinstance(base, bool) and i:
+                    g[node_id]["inputs"][name] = (base + i) % (_SEED_MAX + 1)
+                    run_values[key] = g[node_id]["inputs"][name]
+            runs.append(
+                ComfyJobParams(
+                    workflow_id=workflow_id, graph=g, values=run_values, batch_index=i, batch_count=batch_count
+                )
+            )
+        jobs = self.jobs.submit_many(KIND, runs, session_id=session_id)
+        message = "queued"
+        if not checked:
+            message = (
+                f"queued; the ComfyUI server at {self.url()} is unreachable: the job waits for it, and the "
+                "server checks the workflow when it is back"
+            )
+        return jobs, message
+
+    def job_view(self, job: Job) -> dict[str, Any]:
+        data = self.jobs.views.one(job)
+        data.update(
+            workflow_id=job.params.get("workflow_id"),
+            parameters=job.params.get("values", {}),
+            batch_index=job.params.get("batch_index", 0),
+            prompt_id=job.checkpoint.get("prompt_id"),
+            outputs=job.result.get("outputs", {}),
+        )
+        data.pop("params", None)
+        return data
+
+    def list_jobs(self, limit: int, offset: int, status: list[JobStatus] | None) -> tuple[list[Job], int]:
+        return self.jobs.list(JobQuery(kind=KIND, status=status, limit=limit, offset=offset))
+
+    def get_job(self, job_id: str) -> Job:
+        job = self.jobs.get(job_id)
+        if job.kind != KIND:
+            raise NotFoundError(f"job {job_id} is not a ComfyUI job")
+        return job
+
+    def interrupt(self) -> dict[str, Any]:
+        """Stop what runs: the studio's running ComfyUI jobs, or else whatever the server runs."""
+        running, _ = self.jobs.list(JobQuery(kind=KIND, status=[JobStatus.running], limit=100))
+        for job in running:
+            self.jobs.cancel(job.id)
+        if not running:
+            with self.client(timeout=self.config.status_timeout_s) as client:
+                client.interrupt()
+        return {"interrupted": True, "cancelled_jobs": [j.id for j in running]}
+
+    def clear_queue(self) -> dict[str, Any]:
+        """Cancel the studio's queued ComfyUI jobs and empty the server's pending queue."""
+        queued, _ = self.jobs.list(JobQuery(kind=KIND, status=[JobStatus.queued], limit=10_000))
+        for job in queued:
+            self.jobs.cancel(job.id)
+        server_cleared = True
+        with self.client(timeout=self.config.status_timeout_s) as client:
+            try:
+                client.clear_queue()
+            except ComfyUnreachable:
+                server_cleared = False
+        return {"cancelled_jobs": [j.id for j in queued], "server_cleared": server_cleared}
+
+    # -- the job kind ----------------------------------------------------------------------------
+    def run_job(self, ctx: JobContext, params: ComfyJobParams) -> dict[str, Any]:
+        editor = None
+        if params.workflow_id:
+            workflow = self.workflows.get(params.workflow_id)
+            editor = workflow.editor_workflow if workflow else None
+        with self.client() as client:
+            result = ComfyRun(ctx, params, client, self.config, editor).execute()
+        images = [a for a in ctx.asset_ids]
+        if params.workflow_id and images and self.workflows.get(params.workflow_id):
+            self.workflows.set_thumbnail(params.workflow_id, images[-1])
+        return result
