@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from hollywool.errors import InvalidInputError, StudioError, UnavailableError
 
-DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5"
+DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-5-5"
 
 
 class LlmError(StudioError):

@@ -1,0 +1,1 @@
+from tests.remote.fixtures import *  # noqa: F403 - shared fixtures
