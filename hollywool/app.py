@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from hollywool import __version__
-from hollywool.api import assets, civitai, comfyui, events, jobs, sessions, system
+from hollywool.api import assets, civitai, comfyui, events, generate, jobs, loras, models, sessions, system
 from hollywool.api import settings as settings_api
 from hollywool.api.request_logging import RequestLogger
 from hollywool.api.security import TokenGuard
@@ -67,6 +67,8 @@ def create_app(settings: Settings | None = None, studio: Studio | None = None) -
     for router in (providers.router, bulk.router, costs.router):
         app.include_router(router)
     app.include_router(comfyui.router)
+    for router in (*models.routers, loras.router, generate.router):
+        app.include_router(router)
 
     settings.outputs_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/outputs", StaticFiles(directory=settings.outputs_dir), name="outputs")

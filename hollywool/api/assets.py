@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query
 
 from hollywool.api.deps import get_studio
 from hollywool.api.schemas import Deleted, Page
+from hollywool.engines.diffusers.metadata import FORM_FIELDS
 from hollywool.storage.assets import Asset, AssetQuery
 from hollywool.studio import Studio
 
@@ -38,6 +39,14 @@ def asset_models(studio: Studio = Depends(get_studio)) -> list[str]:
 @router.get("/{asset_id}", response_model=Asset)
 def get_asset(asset_id: str, studio: Studio = Depends(get_studio)) -> Asset:
     return studio.assets.get(asset_id)
+
+
+@router.get("/{asset_id}/params")
+def get_asset_params(asset_id: str, studio: Studio = Depends(get_studio)) -> dict:
+    """The parameters that made an asset, as the generate form takes them, plus everything recorded."""
+    asset = studio.assets.get(asset_id)
+    form = {k: asset.params[k] for k in FORM_FIELDS if k in asset.params}
+    return {"asset_id": asset.id, "form": form, "params": asset.params}
 
 
 @router.delete("/{asset_id}", response_model=Deleted)

@@ -22,7 +22,11 @@ def model_files(entry: ModelEntry, hub: HubModels) -> Path | None:
 
 def load_pipeline(entry: ModelEntry, family: Family, hub: HubModels, configs_root: Path, dtype):  # noqa: ANN001, ANN201
     from diffusers import DiffusionPipeline
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
 
+    diffusers_logging.disable_progress_bar()  # the job reports its own progress
+    transformers_logging.disable_progress_bar()
     location = model_files(entry, hub)
     if location is None:
         if entry.source == "hub":

@@ -49,7 +49,7 @@ def _b64(text: str, field: str) -> bytes:
         if ";base64" not in header:
             raise InvalidInputError(f"{field}: data URL is not base64", field=field)
     if len(text) > MAX_BYTES * 4 // 3 + 4:
-        raise InvalidInputError(f"{field}: image is over 20 MB", field=field)
+        raise InvalidInputError(f"{field}: image is over 20 MB; the limit is 20 MB", field=field)
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):

@@ -1,0 +1,85 @@
+"""Fixtures for the image engine: tiny models of every image family, LoRA files, helpers."""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import pytest
+import yaml
+from PIL import Image
+
+from tests.kit.studio import wait_for
+
+FINISHED = ("completed", "failed", "cancelled")
+IMAGE_FAMILIES = {"tiny-sd": "sd15", "tiny-sdxl": "sdxl", "tiny-sd3": "sd3", "tiny-flux": "flux"}
+
+
+def wait_job(client, job_id: str, timeout: float = 120) -> dict:
+    return wait_for(
+        lambda: (j := client.get(f"/api/jobs/{job_id}").json())["status"] in FINISHED and j,
+        timeout=timeout,
+        what=f"job {job_id}",
+    )
+
+
+def submit(client, **overrides) -> str:
+    body = {"prompt": "a red fox in snow", "model": "tiny-sd", "width": 64, "height": 64, "steps": 2, **overrides}
+    resp = client.post("/api/jobs", json=body)
+    assert resp.status_code == 201, resp.text
+    return resp.json()["job_id"]
+
+
+def run(client, **overrides) -> dict:
+    job = wait_job(client, submit(client, **overrides))
+    assert job["status"] == "completed", job["error"]
+    return job
+
+
+def image_of(client, image: dict) -> Image.Image:
+    resp = client.get(image["url"])
+    assert resp.status_code == 200
+    img = Image.open(io.BytesIO(resp.content))
+    img.load()
+    return img
+
+
+def pixels(client, job: dict, index: int = 0) -> bytes:
+    return image_of(client, job["images"][index]).convert("RGB").tobytes()
+
+
+def mean_abs_diff(a: bytes, b: bytes) -> float:
+    return sum(abs(x - y) for x, y in zip(a, b, strict=True)) / len(a)
+
+
+def png_base64(image: Image.Image, fmt: str = "PNG") -> str:
+    buf = io.BytesIO()
+    image.save(buf, format=fmt)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def add_user_models(config: Path, entries: dict[str, dict]) -> None:
+    data = yaml.safe_load(config.read_text())
+    data["models"].update(entries)
+    config.write_text(yaml.safe_dump(data))
+
+
+@pytest.fixture(scope="session")
+def lora_dir(tmp_path_factory, tiny_model) -> Path:
+    """A LoRA folder as a user has it: diffusers-format folders and kohya single files."""
+    from hollywool.testkit.loras import write_diffusers_lora, write_kohya_lora
+
+    root = tmp_path_factory.mktemp("loras")
+    write_diffusers_lora(tiny_model("sd15"), root / "detail-sd15", seed=1)
+    write_kohya_lora(tiny_model("sd15"), root / "kohya-sd15.safetensors", seed=2, text_encoder=True)
+    write_diffusers_lora(tiny_model("sdxl"), root / "style-sdxl", seed=3)
+    (root / "notes.safetensors").write_bytes(b"not a safetensors file")
+    return root
+
+
+@pytest.fixture
+def image_client(register_models, make_client, lora_dir, tmp_path):
+    """A studio with the four tiny image families and the LoRA folder."""
+    register_models(IMAGE_FAMILIES)
+    return make_client(lora_dirs=(lora_dir,), civitai_dir=tmp_path / "civitai")
