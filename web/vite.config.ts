@@ -19,7 +19,8 @@ export default defineConfig({
       "/outputs": { target: backend, changeOrigin: true },
     },
   },
-  build: { outDir: "dist", emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 1200 },
+  // "assets" is a client route (the gallery), so built files go under /static.
+  build: { outDir: "dist", assetsDir: "static", emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 1200 },
   test: {
     environment: "jsdom",
     include: ["src/**/*.test.{ts,tsx}"],

@@ -63,7 +63,7 @@ function SystemInfo() {
         >
           <Cpu className="h-4 w-4" aria-hidden />
           <span className="font-medium text-foreground">{device}</span>
-          <span className="hidden sm:inline">{gpu?.name ?? health?.gpu ?? "CPU"}</span>
+          <span className="hidden max-w-48 truncate sm:inline">{gpu?.name ?? health?.gpu ?? status?.cpu.name ?? ""}</span>
           {memory && <span className="hidden lg:inline">· {memory}</span>}
         </button>
       </HoverCard.Trigger>

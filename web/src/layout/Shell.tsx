@@ -22,7 +22,7 @@ export function Shell() {
       </a>
       <nav aria-label="Main" className="flex w-14 shrink-0 flex-col border-r border-border bg-card md:w-52">
         <div className="flex h-14 items-center gap-2 px-4 font-semibold">
-          <span aria-hidden className="text-lg">🐑</span>
+          <img src="/favicon.svg" alt="" aria-hidden className="h-6 w-6" />
           <span className="hidden md:inline">HollyWool</span>
         </div>
         <ul className="flex flex-1 flex-col gap-1 p-2">

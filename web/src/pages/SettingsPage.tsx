@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
 import { fieldErrors } from "@/api/client";
 import { fetchers, qk } from "@/api/queries";
@@ -42,9 +42,12 @@ export function SettingsPage() {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [saved, setSaved] = useState(false);
 
+  const loaded = useRef(false);
   useEffect(() => {
-    if (prefs)
-      setDraft({
+    // Fill the form once: a later refetch must not overwrite what the user is typing.
+    if (!prefs || loaded.current) return;
+    loaded.current = true;
+    setDraft({
         default_model: prefs.default_model ?? "",
         default_steps: prefs.default_steps?.toString() ?? "",
         default_guidance: prefs.default_guidance?.toString() ?? "",
@@ -113,7 +116,7 @@ export function SettingsPage() {
           ))}
         </div>
       </Card>
-      <form onSubmit={submit}>
+      <form onSubmit={submit} noValidate>
         <Card className="space-y-4 p-4">
           <h2 className="text-sm font-semibold">Generation defaults</h2>
           <div className="grid gap-4 sm:grid-cols-2">

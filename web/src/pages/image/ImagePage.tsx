@@ -159,6 +159,7 @@ export function ImagePage() {
       <div className="min-w-0 flex-1 space-y-4">
         <form
           aria-label="Generate an image"
+          noValidate
           onKeyDown={onKeyDown}
           onSubmit={(e) => {
             e.preventDefault();
