@@ -29,8 +29,10 @@ CHROMIUM_ARGS = [
 ]
 
 if not (WEB_DIST / "index.html").is_file():
-    pytest.skip("web/dist is missing: build the UI first (npm --prefix web ci && npm --prefix web run build)",
-                allow_module_level=True)
+    pytest.skip(
+        "web/dist is missing: build the UI first (npm --prefix web ci && npm --prefix web run build)",
+        allow_module_level=True,
+    )
 
 
 @pytest.fixture(scope="session")
