@@ -71,6 +71,7 @@ class Studio:
 
     def _register_civitai(self) -> None:
         from hollywool.integrations.civitai.service import CivitaiService
+        from hollywool.integrations.civitai.use import attach_to_image_engine
         from hollywool.storage.secrets import SecretStore
 
         if not hasattr(self, "secrets"):  # one store for every key: share it when already built
@@ -79,6 +80,7 @@ class Studio:
             self.settings, self.db, self.secrets, self.jobs, lane=self.add_network_lane("downloads", 2)
         )
         self.civitai.register(self.kinds)
+        attach_to_image_engine(self.civitai, self.image_engine)  # downloads become models and LoRAs
 
     def _register_comfyui(self) -> None:
         from hollywool.engines.comfyui.service import ComfyService

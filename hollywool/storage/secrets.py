@@ -15,11 +15,21 @@ import tempfile
 import threading
 from pathlib import Path
 
+_LOCKS: dict[Path, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _lock_for(path: Path) -> threading.Lock:
+    # One lock per file, shared by every store opened on it, so two services writing different
+    # keys at once cannot lose one of the writes.
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(path.resolve(), threading.Lock())
+
 
 class SecretStore:
     def __init__(self, path: Path):
         self.path = path
-        self._lock = threading.Lock()
+        self._lock = _lock_for(path)
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> SecretStore:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,8 @@ class LoraLibrary:
         self.folders = folders
         self._lock = threading.Lock()
         self._items: dict[str, LoraInfo] | None = None
+        # Trigger words known from elsewhere (Civitai's trained words) for files that carry none.
+        self.known_words: Callable[[Path], list[str]] = lambda _path: []
 
     def scan(self) -> list[LoraInfo]:
         found: dict[str, LoraInfo] = {}
@@ -109,6 +112,7 @@ class LoraLibrary:
         base = detect_base(shapes, metadata)
         kohya = any(k.startswith(("lora_unet_", "lora_te")) for k in shapes)
         words = [w.strip() for w in metadata.get("ss_trigger_words", "").split(",") if w.strip()]
+        words = words or self.known_words(path)
         return LoraInfo(
             id=_slug(name),
             name=metadata.get("ss_output_name") or name,

@@ -1,0 +1,112 @@
+"""Make verified Civitai downloads usable: checkpoints become local models, LoRAs offer their
+trigger words.
+
+* A checkpoint is registered in the model catalogue as `civitai-<version id>`, a single-file model
+  whose architecture is read from the file's keys (Civitai's base model is the fallback). A user
+  entry with that id in `config.yaml` adjusts it field by field (a `config:` folder, default steps).
+* A LoRA is found by the LoRA library's scan of the Civitai folder; its trigger words are Civitai's
+  trained words when the file carries none itself.
+Both happen at start-up for files already downloaded and at once for each new one.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hollywool.integrations.civitai.mapping import CATALOG_TYPE_BY_BASE
+from hollywool.integrations.civitai.records import Download
+
+log = logging.getLogger("hollywool.civitai")
+
+LORA_TYPES = ("LORA", "LoCon", "DoRA")
+# Sensible first settings per architecture; the user may change them in config.yaml.
+_DEFAULTS = {"sd": (25, 7.0, 512), "sdxl": (25, 6.0, 1024), "sd3": (28, 5.0, 1024), "flux": (28, 3.5, 1024)}
+
+
+def model_id_for(download: Download) -> str:
+    return f"civitai-{download.version_id}"
+
+
+def architecture(path: Path, base_model: str | None) -> str | None:
+    """The catalogue model type of a checkpoint: from its keys, else from Civitai's base model."""
+    try:
+        from hollywool.engines.diffusers.single_file import detect_architecture
+
+        return detect_architecture(path)[0]
+    except Exception as exc:  # not a safetensors file, or an architecture the engine cannot tell
+        log.info("%s: architecture not detected from keys (%s); using Civitai's base model", path.name, exc)
+        return CATALOG_TYPE_BY_BASE.get(base_model or "")
+
+
+def _user_overrides(user_config: Path | None, model_id: str) -> dict[str, Any]:
+    if not user_config or not user_config.exists():
+        return {}
+    try:
+        models = (yaml.safe_load(user_config.read_text()) or {}).get("models") or {}
+    except (yaml.YAMLError, AttributeError):
+        return {}
+    if isinstance(models, list):
+        models = {str(m.get("id")): m for m in models if isinstance(m, dict)}
+    fields = models.get(model_id)
+    return {k: v for k, v in fields.items() if k != "id"} if isinstance(fields, dict) else {}
+
+
+def catalog_entry(download: Download, user_config: Path | None = None):  # noqa: ANN201 - a ModelEntry or None
+    from hollywool.engines.diffusers.catalog import ModelEntry
+
+    if download.model_type != "Checkpoint" or not download.path:
+        return None
+    path = Path(download.path)
+    model_type = architecture(path, download.base_model)
+    if model_type not in _DEFAULTS:
+        return None
+    steps, guidance, side = _DEFAULTS[model_type]
+    model_id = model_id_for(download)
+    fields: dict[str, Any] = dict(
+        id=model_id,
+        name=f"{download.model_name} ({download.version_name})" if download.version_name else download.model_name,
+        path=str(path),
+        type=model_type,
+        default_steps=steps,
+        default_guidance=guidance,
+        default_width=side,
+        default_height=side,
+        category="quality",
+        size_gb=round(path.stat().st_size / 1e9, 2) if path.exists() else 0.0,
+        tags=["civitai", *([download.base_model] if download.base_model else [])],
+        description=f"Downloaded from Civitai (model {download.model_id}, version {download.version_id}).",
+        extra={"civitai": {"model_id": download.model_id, "version_id": download.version_id}},
+    )
+    fields.update(_user_overrides(user_config, model_id))
+    return ModelEntry(**fields)
+
+
+def attach_to_image_engine(civitai, engine) -> None:  # noqa: ANN001 - CivitaiService, DiffusersEngine
+    """Register downloads with the image engine's catalogue and LoRA library, now and from now on."""
+    words: dict[str, list[str]] = {}
+
+    def known_words(path: Path) -> list[str]:
+        return words.get(str(Path(path).resolve()), [])
+
+    def completed(download: Download) -> None:
+        if download.model_type in LORA_TYPES and download.path:
+            words[str(Path(download.path).resolve())] = list(download.trained_words)
+            engine.loras.scan()
+            return
+        entry = catalog_entry(download, engine.catalog.user_config)
+        if entry is not None:
+            engine.catalog.register(entry)
+
+    def removed(download: Download) -> None:
+        engine.catalog.unregister(model_id_for(download))
+        if download.path:
+            words.pop(str(Path(download.path).resolve()), None)
+        if download.model_type in LORA_TYPES:
+            engine.loras.scan()
+
+    engine.loras.known_words = known_words
+    civitai.on_download(completed, removed)
