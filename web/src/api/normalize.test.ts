@@ -15,6 +15,10 @@ describe("normalisers for the image-engine endpoints", () => {
       b: { cached: false },
     });
     expect(toCacheStatus([{ model_id: "a", cached: true }])).toEqual({ a: { cached: true, size_bytes: null } });
+    expect(toCacheStatus({ downloaded: ["sd-turbo"], hub_cache_bytes: 5, loaded: [] })).toEqual({ "sd-turbo": { cached: true } });
+  });
+  it("reads the studio's `downloaded` flag as cached", () => {
+    expect(toModels([{ id: "a", name: "A", type: "sd", category: "fast", downloaded: true }])[0].cached).toBe(true);
   });
   it("reads can-generate answers", () => {
     expect(toCanGenerate({ can_generate: false, reason: "needs 24 GB", required_gb: 24, available_gb: 8 })).toMatchObject({

@@ -32,7 +32,14 @@ export function toModel(raw: unknown): ModelInfo | null {
     name: str(raw.name) ?? str(raw.display_name) ?? id,
     type: str(raw.type) ?? "sd",
     category: str(raw.category) ?? "quality",
-    cached: typeof raw.cached === "boolean" ? raw.cached : typeof cache.cached === "boolean" ? (cache.cached as boolean) : undefined,
+    cached:
+      typeof raw.cached === "boolean"
+        ? raw.cached
+        : typeof raw.downloaded === "boolean"
+          ? raw.downloaded
+          : typeof cache.cached === "boolean"
+            ? (cache.cached as boolean)
+            : undefined,
     cache_size_bytes: num(raw.cache_size_bytes) ?? num(raw.size_on_disk_bytes) ?? num(cache.size_bytes) ?? null,
   };
 }
@@ -43,6 +50,11 @@ export function toModels(data: unknown): ModelInfo[] {
 
 export function toCacheStatus(data: unknown): Record<string, CacheState> {
   const out: Record<string, CacheState> = {};
+  // The studio's shape: {downloaded: [ids], hub_cache_bytes, ...loaded-model info}
+  if (isObj(data) && Array.isArray(data.downloaded)) {
+    for (const id of data.downloaded) if (typeof id === "string") out[id] = { cached: true };
+    return out;
+  }
   const source = isObj(data) && isObj(data.models) ? data.models : data;
   if (isObj(source) && !Array.isArray(source)) {
     for (const [id, v] of Object.entries(source)) {

@@ -108,6 +108,9 @@ export interface ModelInfo {
   cache_size_bytes?: number | null;
   last_used?: number | null;
   supports_negative_prompt?: boolean;
+  size_multiple?: number;
+  downloaded?: boolean;
+  loaded?: boolean;
   is_video?: boolean;
   downloading?: boolean;
 }

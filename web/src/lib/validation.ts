@@ -18,6 +18,8 @@ export interface ImageForm {
   negative_prompt: string;
   model: string;
   modelType?: string;
+  /** The model's size multiple when the backend says it; else the family's. */
+  multiple?: number;
   width: number;
   height: number;
   steps: number | null;
@@ -40,7 +42,7 @@ export function validateImageForm(f: ImageForm): FormErrors {
   else if (f.prompt.length > LIMITS.promptMax) e.prompt = `At most ${LIMITS.promptMax} characters.`;
   if (f.negative_prompt.length > LIMITS.promptMax) e.negative_prompt = `At most ${LIMITS.promptMax} characters.`;
   if (!f.model) e.model = "Choose a model.";
-  const { multiple } = familyOf(f.modelType);
+  const multiple = f.multiple ?? familyOf(f.modelType).multiple;
   for (const key of ["width", "height"] as const) {
     const v = f[key];
     if (!intIn(v, SIZE_LIMITS.min, SIZE_LIMITS.max)) e[key] = `Between ${SIZE_LIMITS.min} and ${SIZE_LIMITS.max} px.`;

@@ -132,7 +132,7 @@ export function ImagePage() {
   });
 
   function generate(force = false) {
-    const e = validateImageForm({ ...form, modelType: model?.type, referenceCount: refs.length });
+    const e = validateImageForm({ ...form, modelType: model?.type, multiple: model?.size_multiple, referenceCount: refs.length });
     setErrors(e);
     if (Object.values(e).some(Boolean)) return;
     if (!force && fit && !fit.ok) {
@@ -150,7 +150,7 @@ export function ImagePage() {
     }
   };
 
-  const { multiple } = familyOf(model?.type);
+  const multiple = model?.size_multiple ?? familyOf(model?.type).multiple;
   const negativeUnsupported = model?.supports_negative_prompt === false || model?.type === "flux";
 
   return (
