@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from hollywool import __version__
 from hollywool.api import assets, civitai, comfyui, events, generate, jobs, loras, models, sessions, system
 from hollywool.api import settings as settings_api
+from hollywool.api import video as video_api
 from hollywool.api.request_logging import RequestLogger
 from hollywool.api.security import TokenGuard
 from hollywool.errors import StudioError
@@ -62,11 +63,13 @@ def create_app(settings: Settings | None = None, studio: Studio | None = None) -
     for router in (system.router, settings_api.router, jobs.router, assets.router, events.router, *sessions.routers):
         app.include_router(router)
     app.include_router(civitai.router)
+    for router in video_api.routers:
+        app.include_router(router)
+    app.include_router(comfyui.router)
     from hollywool.api import bulk, costs, providers
 
     for router in (providers.router, bulk.router, costs.router):
         app.include_router(router)
-    app.include_router(comfyui.router)
     for router in (*models.routers, loras.router, generate.router):
         app.include_router(router)
 
@@ -90,14 +93,15 @@ def _mount_web(app: FastAPI, settings: Settings) -> None:
             return JSONResponse({"detail": "The web UI is not built: run `npm --prefix web run build`."})
 
         return
-    if (web / "assets").exists():
-        app.mount("/assets", StaticFiles(directory=web / "assets"), name="web-assets")
+    root = web.resolve()
 
     @app.get("/{path:path}", include_in_schema=False)
     def spa(path: str) -> FileResponse:
         if path.startswith(("api/", "outputs/")):
             return JSONResponse({"detail": "Not Found"}, status_code=404)
         candidate = (web / path).resolve()
-        if path and candidate.is_file() and web.resolve() in candidate.parents:
+        if path and candidate.is_file() and root in candidate.parents:
             return FileResponse(candidate)
+        if "." in path.rsplit("/", 1)[-1]:  # a file that is not there, not a client-side route
+            return JSONResponse({"detail": "Not Found"}, status_code=404)
         return FileResponse(web / "index.html")
