@@ -37,7 +37,8 @@ def test_download_completes_verified_with_progress_events(studio, fake, civitai_
     studio.app.state.studio.bus.add_listener(lambda e: isinstance(e, DownloadProgress) and events.append(e))
     fake.chunk_delay = 0.02
     started = _start(studio, version_id)
-    assert started["status"] == "queued" and started["model_name"] == "Barn Diffusion" and started["job_id"]
+    assert started["status"] in ("queued", "downloading")  # it may be under way already
+    assert started["model_name"] == "Barn Diffusion" and started["job_id"]
     done = wait_download(studio, started["id"])
     assert done["status"] == "completed", done
     path = civitai_dir / "checkpoints" / "barn_v1.safetensors"
