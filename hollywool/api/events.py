@@ -11,9 +11,17 @@ import json
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 
+from hollywool.jobs.events import AnyEvent
+
 router = APIRouter(prefix="/api", tags=["events"])
 
 _KEEPALIVE_S = 15
+
+
+@router.get("/events/types", response_model=list[AnyEvent])
+def event_types() -> list:
+    """Documents the events sent on `/api/ws` and `/api/events` (their schemas); answers an empty list."""
+    return []
 
 
 @router.websocket("/ws")

@@ -3,12 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import Field
 
 from hollywool.api.deps import get_studio
+from hollywool.api.remote_jobs import submit_remote
 from hollywool.api.schemas import JobAccepted
 from hollywool.engines.diffusers.image_params import ImageParams
 from hollywool.errors import InvalidInputError
-from hollywool.jobs.models import ACTIVE_STATUSES, JobStatus
+from hollywool.jobs.models import ACTIVE_STATUSES, JobPage, JobStatus, JobView
 from hollywool.jobs.store import JobQuery
 from hollywool.studio import Studio
 
@@ -17,6 +19,9 @@ router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
 class ImageJobRequest(ImageParams):
     session_id: str | None = None
+    provider_params: dict[str, Any] = Field(
+        default_factory=dict, description="remote models (`<provider>:<model id>`): fields only that model has"
+    )
 
 
 def check_session(studio: Studio, session_id: str | None) -> None:
@@ -27,13 +32,15 @@ def check_session(studio: Studio, session_id: str | None) -> None:
 @router.post("", response_model=JobAccepted, status_code=201)
 def create_image_job(body: ImageJobRequest, studio: Studio = Depends(get_studio)) -> JobAccepted:
     check_session(studio, body.session_id)
-    params = body.model_dump(exclude={"session_id"})
+    if studio.remote.is_remote(body.model):
+        return submit_remote(studio, body.model_dump(exclude={"session_id"}), body.session_id)
+    params = body.model_dump(exclude={"session_id", "provider_params"})
     job = studio.jobs.submit("image", params, session_id=body.session_id)
     notes = job.params.get("notes") or []
     return JobAccepted(job_id=job.id, status=job.status, message="; ".join(["queued", *notes]))
 
 
-@router.get("")
+@router.get("", response_model=JobPage)
 def list_jobs(
     session_id: str | None = None,
     status: list[JobStatus] | None = Query(None),
@@ -59,21 +66,21 @@ def list_jobs(
     return {"items": studio.jobs.views.many(jobs), "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/{job_id}")
+@router.get("/{job_id}", response_model=JobView)
 def get_job(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
     return studio.jobs.views.one(studio.jobs.get(job_id))
 
 
-@router.post("/{job_id}/cancel")
+@router.post("/{job_id}/cancel", response_model=JobView)
 def cancel_job(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
     return studio.jobs.views.one(studio.jobs.cancel(job_id))
 
 
-@router.post("/{job_id}/retry")
+@router.post("/{job_id}/retry", response_model=JobView)
 def retry_job(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
     return studio.jobs.views.one(studio.jobs.retry(job_id))
 
 
-@router.post("/{job_id}/move-to-front")
+@router.post("/{job_id}/move-to-front", response_model=JobView)
 def move_job_to_front(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
     return studio.jobs.views.one(studio.jobs.move_to_front(job_id))

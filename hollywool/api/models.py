@@ -18,7 +18,7 @@ system_router = APIRouter(prefix="/api/system", tags=["system"])
 
 @router.get("")
 def list_models(kind: Literal["image", "video"] | None = None, studio: Studio = Depends(get_studio)) -> list[dict]:
-    return studio.image_engine.list_models(kind=kind)
+    return studio.image_engine.list_models(kind=kind) + studio.remote.describe_models(kind)  # remote: issue 9
 
 
 @router.get("/detailed")

@@ -52,6 +52,7 @@ class DownloadProgress(Event):
     type: Literal["download.progress"] = "download.progress"
     download_id: str
     job_id: str | None = None
+    model_id: str | None = Field(None, description="the catalogue model being downloaded, when there is one")
     filename: str | None = None
     downloaded_bytes: int
     total_bytes: int | None = None
@@ -74,6 +75,9 @@ class ModelUnloaded(Event):
 
 class StreamOverflow(Event):
     type: Literal["stream.overflow"] = "stream.overflow"
+
+
+AnyEvent = JobEvent | JobProgress | JobPreview | DownloadProgress | ModelLoaded | ModelUnloaded | StreamOverflow
 
 
 class Subscription:

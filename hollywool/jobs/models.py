@@ -53,3 +53,51 @@ class Job(BaseModel):
     @property
     def asset_ids(self) -> list[str]:
         return list(self.result.get("asset_ids", []))
+
+
+class MediaRef(BaseModel):
+    id: str
+    url: str
+    kind: str
+    seed: int | None = None
+    width: int | None = None
+    height: int | None = None
+    thumbnail_url: str | None = None
+
+
+class JobView(BaseModel):
+    """A job as the API and the live events show it."""
+
+    id: str
+    job_id: str
+    kind: str
+    lane: str
+    status: JobStatus
+    priority: int
+    params: dict[str, Any]
+    stage: str
+    step: int
+    total_steps: int
+    fraction: float
+    progress: float = Field(description="0 to 100")
+    eta_seconds: float | None = None
+    message: str | None = None
+    error: str | None = None
+    result: dict[str, Any] = Field(default_factory=dict)
+    session_id: str | None = None
+    parent_id: str | None = None
+    attempts: int
+    cancel_requested: bool
+    created_at: float
+    started_at: float | None = None
+    finished_at: float | None = None
+    updated_at: float
+    images: list[MediaRef] = Field(default_factory=list)
+    videos: list[MediaRef] = Field(default_factory=list)
+
+
+class JobPage(BaseModel):
+    items: list[JobView]
+    total: int
+    limit: int
+    offset: int
