@@ -205,3 +205,37 @@ def test_a_job_over_the_daily_budget_waits_for_confirmation(remote_client, fal):
     assert wait_job(remote_client, job_id)["status"] == "completed"
     assert remote_client.post(f"/api/jobs/{job_id}/confirm").status_code == 409
     assert remote_client.get("/api/costs").json()["daily_budget_usd"] == 0.0001
+
+
+def test_remote_models_in_api_models_and_post_api_jobs(remote_client, fal):
+    remote_client.post("/api/providers/fal/discover")
+    models = remote_client.get("/api/models").json()
+    schnell = next(m for m in models if m["id"] == SCHNELL)
+    assert schnell["provider"] == "fal" and schnell["category"] == "text-to-image"
+    assert schnell["price"]["unit_price"] == 0.003 and schnell["provider_configured"] is True
+    videos = remote_client.get("/api/models", params={"kind": "video"}).json()
+    assert "fal:fal-ai/kling-video/v2/master/text-to-video" in {m["id"] for m in videos}
+    assert SCHNELL not in {m["id"] for m in videos}
+    r = remote_client.post(
+        "/api/jobs",
+        json={
+            "model": SCHNELL,
+            "prompt": "a kite",
+            "width": 512,
+            "height": 512,
+            "steps": 3,
+            "provider_params": {"enable_safety_checker": False},
+        },
+    )
+    assert r.status_code == 201, r.text
+    job = wait_job(remote_client, r.json()["job_id"])
+    assert job["status"] == "completed" and job["kind"] == "remote" and job["lane"] == "net:fal"
+    assert fal.submissions[-1][1] == {
+        "prompt": "a kite",
+        "num_inference_steps": 3,
+        "num_images": 1,
+        "enable_safety_checker": False,
+        "image_size": {"width": 512, "height": 512},
+    }
+    r = remote_client.post("/api/jobs", json={"model": SCHNELL, "prompt": "x", "provider_params": {"nope": 1}})
+    assert r.status_code == 422 and r.json()["field"] == "provider_params.nope"

@@ -125,6 +125,37 @@ class RemoteEngine:
     def all_models(self) -> list[RemoteModel]:
         return [m for p in self.providers.values() if p.enabled for m in p.list_models()]
 
+    def describe_models(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """Remote models as `/api/models` lists them beside local ones: provider badge, category, price."""
+        out = []
+        for provider in self.providers.values():
+            if not provider.enabled:
+                continue
+            has_key = provider.key() is not None
+            for m in provider.list_models():
+                if m.category == "upscaling" or (kind is not None and (kind == "video") != m.is_video):
+                    continue
+                out.append(
+                    {
+                        "id": m.id,
+                        "name": m.name,
+                        "type": "remote",
+                        "remote": True,
+                        "provider": provider.id,
+                        "provider_name": provider.name,
+                        "provider_configured": has_key,
+                        "model_id": m.model_id,
+                        "category": m.category,
+                        "is_video": m.is_video,
+                        "description": m.description,
+                        "tags": m.tags,
+                        "price": m.price.model_dump() if m.price else None,
+                        "params": [p.model_dump() for p in m.params],
+                        "thumbnail_url": m.thumbnail_url,
+                    }
+                )
+        return out
+
     # -- the job kind ----------------------------------------------------------------------------
     def lane_of(self, params: RemoteParams) -> str:
         split = split_model_ref(params.model)
