@@ -12,6 +12,7 @@ import { ModelsPage } from "@/pages/ModelsPage";
 import { ModelDetailPage } from "@/pages/ModelDetailPage";
 import { SettingsPage } from "@/pages/SettingsPage";
 import { LogsPage } from "@/pages/LogsPage";
+import { CivitaiModelPage } from "@/pages/civitai/CivitaiModelPage";
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -35,6 +36,7 @@ const router = createBrowserRouter([
       { path: "/assets/:assetId", element: <AssetDetailPage /> },
       { path: "/models", element: <ModelsPage /> },
       { path: "/models/:modelId", element: <ModelDetailPage /> },
+      { path: "/civitai/models/:civitaiId", element: <CivitaiModelPage /> },
       { path: "/settings", element: <SettingsPage /> },
       { path: "/logs", element: <LogsPage /> },
       { path: "*", element: <p className="text-sm text-muted-foreground">Page not found.</p> },

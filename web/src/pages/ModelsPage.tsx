@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { CheckCircle2, Download, HardDrive, Trash2 } from "lucide-react";
 import { useMemo, useState } from "react";
-import { Link } from "react-router-dom";
+import { Link, useSearchParams } from "react-router-dom";
 import { ApiError } from "@/api/client";
 import { fetchers, qk } from "@/api/queries";
 import type { ModelInfo } from "@/api/types";
@@ -10,6 +10,8 @@ import { useLive } from "@/live/store";
 import { formatBytes, formatGb, formatSeconds } from "@/lib/utils";
 import { Button } from "@/components/ui/button";
 import { Badge, Card, Empty, ErrorText, PageHeader, ProgressBar } from "@/components/ui/misc";
+import { Tabs } from "@/components/ui/tabs";
+import { CivitaiBrowser } from "./civitai/CivitaiBrowser";
 import { categoryLabel, groupByCategory } from "./image/ModelSelect";
 
 export function useModels() {
@@ -116,9 +118,29 @@ export function CacheBadge({ model }: { model: ModelInfo }) {
 
 export function ModelsPage() {
   const { data: models, error, isLoading } = useModels();
+  const [params, setParams] = useSearchParams();
+  const tab = params.get("tab") === "civitai" ? "civitai" : "local";
+  const tabs = (
+    <Tabs
+      label="Model source"
+      value={tab}
+      onChange={(v) => setParams(v === "civitai" ? { tab: v } : {})}
+      items={[
+        { value: "local", label: "Catalogue" },
+        { value: "civitai", label: "Civitai" },
+      ]}
+    />
+  );
+  if (tab === "civitai")
+    return (
+      <div>
+        <PageHeader title="Models">{tabs}</PageHeader>
+        <CivitaiBrowser />
+      </div>
+    );
   return (
     <div>
-      <PageHeader title="Models" />
+      <PageHeader title="Models">{tabs}</PageHeader>
       <ErrorText error={error} />
       {models === null && <Empty>The model catalogue is not available on this server yet.</Empty>}
       {!isLoading && models?.length === 0 && <Empty>No models in the catalogue.</Empty>}
