@@ -27,3 +27,40 @@ def txt2img_editor() -> dict:
 @pytest.fixture
 def txt2img_api() -> dict:
     return load("txt2img_api.json")
+
+
+CHECKPOINT = "v1-5-pruned-emaonly.safetensors"
+
+
+@pytest.fixture
+def fake_comfy(tmp_path):
+    from tests.fakes.comfyui import FakeComfyUI
+
+    server = FakeComfyUI(models={"checkpoints": [CHECKPOINT]}, root=tmp_path / "comfy").start()
+    yield server
+    server.resume()
+    server.stop()
+
+
+@pytest.fixture
+def comfy_env(monkeypatch):
+    """Short waits, so fault tests finish in seconds."""
+    monkeypatch.setenv("HOLLYWOOL_COMFYUI_RETRY_INTERVAL", "0.1")
+    monkeypatch.setenv("HOLLYWOOL_COMFYUI_HISTORY_POLL", "0.5")
+    monkeypatch.setenv("HOLLYWOOL_COMFYUI_STATUS_TIMEOUT", "1")
+
+
+@pytest.fixture
+def studio_for(make_client, comfy_env):
+    """studio_for(url) -> a TestClient on a studio whose ComfyUI server is `url`."""
+    from hollywool.settings import ServiceUrls
+
+    def make(url: str):
+        return make_client(services=ServiceUrls(comfyui=url))
+
+    return make
+
+
+@pytest.fixture
+def studio(studio_for, fake_comfy):
+    return studio_for(fake_comfy.url)

@@ -195,7 +195,7 @@ class ComfyClient:
 
     def open_socket(self, client_id: str) -> ClientConnection:
         try:
-            ws = connect(self.ws_url(client_id), open_timeout=self.timeout, max_size=None, proxy=None)
+            ws = connect(self.ws_url(client_id), open_timeout=self.timeout, max_size=None, proxy=None, legacy=True)
         except (OSError, TimeoutError, Exception) as exc:  # websockets raises several unrelated types
             raise ComfyUnreachable(f"ComfyUI websocket at {self.base_url} is unreachable ({_short(exc)})") from exc
         # Ask for previews that name their node and prompt (older servers ignore it). A socket
