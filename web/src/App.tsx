@@ -12,6 +12,7 @@ import { ModelsPage } from "@/pages/ModelsPage";
 import { ModelDetailPage } from "@/pages/ModelDetailPage";
 import { SettingsPage } from "@/pages/SettingsPage";
 import { LogsPage } from "@/pages/LogsPage";
+import { ComfyUIPage } from "@/pages/ComfyUIPage";
 import { CivitaiModelPage } from "@/pages/civitai/CivitaiModelPage";
 
 const queryClient = new QueryClient({
@@ -39,6 +40,7 @@ const router = createBrowserRouter([
       { path: "/civitai/models/:civitaiId", element: <CivitaiModelPage /> },
       { path: "/settings", element: <SettingsPage /> },
       { path: "/logs", element: <LogsPage /> },
+      { path: "/comfyui", element: <ComfyUIPage /> },
       { path: "*", element: <p className="text-sm text-muted-foreground">Page not found.</p> },
     ],
   },

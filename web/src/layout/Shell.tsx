@@ -1,5 +1,5 @@
 import { NavLink, Outlet } from "react-router-dom";
-import { Boxes, FileText, Image as ImageIcon, LayoutGrid, ListOrdered, Settings } from "lucide-react";
+import { Boxes, FileText, Image as ImageIcon, LayoutGrid, ListOrdered, Settings, Workflow } from "lucide-react";
 import { cn } from "@/lib/utils";
 import { Header } from "./Header";
 import { BackendBanner } from "./BackendBanner";
@@ -10,6 +10,7 @@ const NAV = [
   { to: "/queue", label: "Queue", icon: ListOrdered },
   { to: "/assets", label: "Assets", icon: LayoutGrid },
   { to: "/models", label: "Models", icon: Boxes },
+  { to: "/comfyui", label: "ComfyUI", icon: Workflow },
   { to: "/settings", label: "Settings", icon: Settings },
   { to: "/logs", label: "Request logs", icon: FileText },
 ];

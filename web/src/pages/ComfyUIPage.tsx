@@ -1,0 +1,476 @@
+/**
+ * ComfyUI: the server's status, import of workflow files (either format, or a ComfyUI PNG), the
+ * saved workflows as cards, and a simple form built from a workflow's parameter list. Jobs run on
+ * the studio's one queue; progress and previews come from the live events like any other job.
+ */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Pin, PinOff, Trash2, Upload } from "lucide-react";
+import { useMemo, useRef, useState, type DragEvent } from "react";
+import { Link } from "react-router-dom";
+import { ApiError, api, del, get, post } from "@/api/client";
+import type { Job } from "@/api/types";
+import { useLive } from "@/live/store";
+import { JobProgress } from "@/components/JobProgress";
+import { Button } from "@/components/ui/button";
+import { Field } from "@/components/ui/field";
+import { Input, Select, Textarea } from "@/components/ui/input";
+import { Card, Empty, ErrorText, PageHeader } from "@/components/ui/misc";
+import { cn } from "@/lib/utils";
+
+interface ComfyStatus {
+  reachable: boolean;
+  url: string;
+  version?: string | null;
+  error?: string;
+  devices?: { name: string; type: string }[];
+  queue_length?: number;
+}
+
+interface ComfyParameter {
+  key: string;
+  node_id: string;
+  node_class: string;
+  input_name: string;
+  input_type: string;
+  current_value: unknown;
+  constraints: { min?: number; max?: number; step?: number; choices?: unknown[]; multiline?: boolean };
+  display_name: string;
+  category: string;
+  role?: string | null;
+  pinned?: boolean;
+}
+
+interface WorkflowSummary {
+  id: string;
+  name: string;
+  description?: string | null;
+  node_count: number;
+  thumbnail_url?: string | null;
+  source_format: string;
+}
+
+interface Workflow extends WorkflowSummary {
+  parameters: ComfyParameter[];
+  workflow_json: Record<string, { class_type: string; inputs: Record<string, unknown>; _meta?: { title?: string } }>;
+  warnings?: string[];
+  problems?: Problem[];
+  server_checked?: boolean;
+}
+
+interface Problem {
+  type: string;
+  message: string;
+  node_id?: string | null;
+  input_name?: string | null;
+}
+
+const isLink = (v: unknown) => Array.isArray(v) && v.length === 2 && typeof v[1] === "number";
+
+export function ComfyUIPage() {
+  const qc = useQueryClient();
+  const [selected, setSelected] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string[]>([]);
+  const status = useQuery({
+    queryKey: ["comfyui", "status"],
+    queryFn: () => get<ComfyStatus>("/api/comfyui/status"),
+    refetchInterval: 15_000,
+  });
+  const workflows = useQuery({
+    queryKey: ["comfyui", "workflows"],
+    queryFn: () => get<{ items: WorkflowSummary[] }>("/api/comfyui/workflows"),
+  });
+  const importer = useMutation({
+    mutationFn: (file: File) => {
+      const form = new FormData();
+      form.append("file", file);
+      return api<Workflow>("/api/comfyui/workflows", { method: "POST", body: form });
+    },
+    onSuccess: (wf) => {
+      setNotice([...(wf.warnings ?? []), ...(wf.problems ?? []).map((p) => p.message)]);
+      setSelected(wf.id);
+      qc.invalidateQueries({ queryKey: ["comfyui", "workflows"] });
+    },
+  });
+
+  return (
+    <div className="space-y-4" data-testid="comfyui-page">
+      <PageHeader title="ComfyUI">
+        <ServerStatus status={status.data} />
+      </PageHeader>
+      <ImportZone onFile={(f) => importer.mutate(f)} busy={importer.isPending} />
+      {importer.error ? <ErrorText error={importer.error} /> : null}
+      {notice.length > 0 && (
+        <ul className="space-y-1 text-xs text-warning" data-testid="import-notices">
+          {notice.map((n) => (
+            <li key={n}>{n}</li>
+          ))}
+        </ul>
+      )}
+      <div className="grid grid-cols-2 gap-3 md:grid-cols-4 xl:grid-cols-6" data-testid="workflow-cards">
+        {(workflows.data?.items ?? []).map((wf) => (
+          <button
+            key={wf.id}
+            type="button"
+            onClick={() => setSelected(wf.id)}
+            data-testid="workflow-card"
+            className={cn(
+              "overflow-hidden rounded-lg border border-border bg-card text-left text-sm hover:border-primary",
+              selected === wf.id && "border-primary ring-1 ring-primary",
+            )}
+          >
+            <div className="aspect-square bg-muted">
+              {wf.thumbnail_url && <img src={wf.thumbnail_url} alt="" className="h-full w-full object-cover" />}
+            </div>
+            <div className="p-2">
+              <div className="truncate font-medium">{wf.name}</div>
+              <div className="text-xs text-muted-foreground">
+                {wf.node_count} nodes · {wf.source_format}
+              </div>
+            </div>
+          </button>
+        ))}
+      </div>
+      {workflows.data && workflows.data.items.length === 0 && <Empty>No workflows yet: import one above.</Empty>}
+      {selected && <WorkflowForm key={selected} id={selected} onDeleted={() => setSelected(null)} />}
+    </div>
+  );
+}
+
+function ServerStatus({ status }: { status?: ComfyStatus }) {
+  if (!status) return <span className="text-xs text-muted-foreground">Checking the ComfyUI server…</span>;
+  return (
+    <span className="text-xs" data-testid="comfyui-status" data-reachable={status.reachable}>
+      <span className={cn("mr-1 inline-block h-2 w-2 rounded-full", status.reachable ? "bg-success" : "bg-destructive")} />
+      {status.reachable
+        ? `ComfyUI ${status.version ?? ""} at ${status.url} · ${status.devices?.[0]?.name ?? "?"} · queue ${status.queue_length ?? 0}`
+        : `ComfyUI at ${status.url} is unreachable`}
+    </span>
+  );
+}
+
+function ImportZone({ onFile, busy }: { onFile: (f: File) => void; busy: boolean }) {
+  const input = useRef<HTMLInputElement>(null);
+  const [over, setOver] = useState(false);
+  const drop = (e: DragEvent) => {
+    e.preventDefault();
+    setOver(false);
+    const file = e.dataTransfer.files?.[0];
+    if (file) onFile(file);
+  };
+  return (
+    <div
+      onDragOver={(e) => {
+        e.preventDefault();
+        setOver(true);
+      }}
+      onDragLeave={() => setOver(false)}
+      onDrop={drop}
+      data-testid="import-drop"
+      className={cn(
+        "flex items-center justify-between gap-3 rounded-lg border border-dashed border-border p-4 text-sm",
+        over && "border-primary bg-muted",
+      )}
+    >
+      <span className="text-muted-foreground">
+        Drop a ComfyUI workflow here: a .json in either format (editor or API), or a PNG/WebP made by ComfyUI.
+      </span>
+      <Button onClick={() => input.current?.click()} disabled={busy}>
+        <Upload className="mr-1 h-4 w-4" /> {busy ? "Importing…" : "Import workflow"}
+      </Button>
+      <input
+        ref={input}
+        type="file"
+        accept=".json,application/json,image/png,image/webp"
+        className="hidden"
+        data-testid="import-file"
+        onChange={(e) => {
+          const file = e.target.files?.[0];
+          if (file) onFile(file);
+          e.target.value = "";
+        }}
+      />
+    </div>
+  );
+}
+
+function WorkflowForm({ id, onDeleted }: { id: string; onDeleted: () => void }) {
+  const qc = useQueryClient();
+  const wf = useQuery({ queryKey: ["comfyui", "workflow", id], queryFn: () => get<Workflow>(`/api/comfyui/workflows/${id}`) });
+  const [values, setValues] = useState<Record<string, unknown>>({});
+  const [batch, setBatch] = useState(1);
+  const [problems, setProblems] = useState<Problem[]>([]);
+  const [jobIds, setJobIds] = useState<string[]>([]);
+  const refresh = (data: Workflow) => qc.setQueryData(["comfyui", "workflow", id], data);
+
+  const run = useMutation({
+    mutationFn: () =>
+      post<{ job_ids: string[] }>("/api/comfyui/jobs", { workflow_id: id, parameters: values, batch_count: batch }),
+    onMutate: () => setProblems([]),
+    onSuccess: (r) => setJobIds((ids) => [...r.job_ids, ...ids]),
+    onError: (e) => {
+      if (e instanceof ApiError && Array.isArray(e.errors)) setProblems(e.errors as Problem[]);
+    },
+  });
+  const check = useMutation({
+    mutationFn: () => post<{ ok: boolean; problems: Problem[] }>(`/api/comfyui/workflows/${id}/check`, { parameters: values }),
+    onSuccess: (r) => setProblems(r.problems),
+    onError: (e) => {
+      if (e instanceof ApiError && Array.isArray(e.errors)) setProblems(e.errors as Problem[]);
+    },
+  });
+  const remove = useMutation({
+    mutationFn: () => del(`/api/comfyui/workflows/${id}`),
+    onSuccess: () => {
+      qc.invalidateQueries({ queryKey: ["comfyui", "workflows"] });
+      onDeleted();
+    },
+  });
+
+  if (wf.isLoading) return <p className="text-sm text-muted-foreground">Loading the workflow…</p>;
+  if (wf.error || !wf.data) return <ErrorText error={wf.error} />;
+  const params = wf.data.parameters;
+  const problemFor = (key: string) => problems.find((p) => `${p.node_id}.${p.input_name}` === key)?.message;
+  return (
+    <div className="grid gap-4 lg:grid-cols-[minmax(0,1fr)_minmax(0,1fr)]">
+      <Card className="space-y-3 p-4" data-testid="comfyui-form">
+        <div className="flex items-center justify-between">
+          <h2 className="text-base font-semibold">{wf.data.name}</h2>
+          <Button variant="ghost" size="icon" aria-label="Delete workflow" onClick={() => remove.mutate()}>
+            <Trash2 className="h-4 w-4" />
+          </Button>
+        </div>
+        {!wf.data.server_checked && (
+          <p className="text-xs text-warning">The ComfyUI server is unreachable: choices and checks wait for it.</p>
+        )}
+        {params.map((p) => (
+          <ParameterField
+            key={p.key}
+            param={p}
+            value={p.key in values ? values[p.key] : p.current_value}
+            error={problemFor(p.key)}
+            onChange={(v) => setValues((old) => ({ ...old, [p.key]: v }))}
+          />
+        ))}
+        <Field label="Batch count" hint="Runs N times with seeds seed, seed+1, …">
+          <Input type="number" min={1} max={100} value={batch} onChange={(e) => setBatch(Number(e.target.value) || 1)} />
+        </Field>
+        {problems.length > 0 && (
+          <ul role="alert" className="space-y-1 rounded-md border border-destructive p-2 text-xs text-destructive" data-testid="comfyui-problems">
+            {problems.map((p, i) => (
+              <li key={i}>{p.message}</li>
+            ))}
+          </ul>
+        )}
+        {run.error && !problems.length ? <ErrorText error={run.error} /> : null}
+        <div className="flex gap-2">
+          <Button onClick={() => run.mutate()} disabled={run.isPending} data-testid="comfyui-run">
+            {run.isPending ? "Queueing…" : "Run"}
+          </Button>
+          <Button variant="outline" onClick={() => check.mutate()} disabled={check.isPending}>
+            Check
+          </Button>
+        </div>
+        <NodeView workflow={wf.data} onChange={refresh} />
+      </Card>
+      <div className="space-y-3">
+        {jobIds.map((jid) => (
+          <ComfyJob key={jid} id={jid} />
+        ))}
+      </div>
+    </div>
+  );
+}
+
+function ParameterField({
+  param,
+  value,
+  error,
+  onChange,
+}: {
+  param: ComfyParameter;
+  value: unknown;
+  error?: string;
+  onChange: (v: unknown) => void;
+}) {
+  const c = param.constraints;
+  const name = param.key;
+  const label = param.display_name;
+  if (param.input_type === "IMAGE") return <ImageParameter param={param} value={value} error={error} onChange={onChange} />;
+  if (c.choices && c.choices.length > 0) {
+    return (
+      <Field label={label} error={error} name={name}>
+        <Select value={String(value ?? "")} onChange={(e) => onChange(e.target.value)}>
+          {c.choices.map((choice) => (
+            <option key={String(choice)} value={String(choice)}>
+              {String(choice)}
+            </option>
+          ))}
+        </Select>
+      </Field>
+    );
+  }
+  if (param.input_type === "STRING") {
+    const Control = param.category === "prompt" || c.multiline ? Textarea : Input;
+    return (
+      <Field label={label} error={error} name={name}>
+        <Control value={String(value ?? "")} onChange={(e) => onChange(e.target.value)} data-testid={`param-${name}`} />
+      </Field>
+    );
+  }
+  if (param.input_type === "BOOLEAN") {
+    return (
+      <label className="flex items-center gap-2 text-sm">
+        <input type="checkbox" checked={Boolean(value)} onChange={(e) => onChange(e.target.checked)} /> {label}
+      </label>
+    );
+  }
+  if (param.input_type === "INT" || param.input_type === "FLOAT") {
+    const isInt = param.input_type === "INT";
+    const slider = c.min !== undefined && c.max !== undefined && c.max - c.min <= 10_000 && param.category !== "seed";
+    const parse = (raw: string) => (raw === "" ? raw : isInt ? parseInt(raw, 10) : parseFloat(raw));
+    return (
+      <Field label={label} error={error} name={name} hint={c.min !== undefined ? `${c.min} – ${c.max}` : undefined}>
+        <div className="flex items-center gap-2">
+          {slider && (
+            <input
+              type="range"
+              aria-label={`${label} slider`}
+              min={c.min}
+              max={c.max}
+              step={c.step ?? (isInt ? 1 : 0.01)}
+              value={Number(value ?? 0)}
+              onChange={(e) => onChange(parse(e.target.value))}
+              className="flex-1"
+            />
+          )}
+          <Input
+            type="number"
+            className={slider ? "w-28" : undefined}
+            min={c.min}
+            max={c.max}
+            step={c.step ?? (isInt ? 1 : "any")}
+            value={String(value ?? "")}
+            onChange={(e) => onChange(parse(e.target.value))}
+            data-testid={`param-${name}`}
+          />
+        </div>
+      </Field>
+    );
+  }
+  return (
+    <Field label={label} error={error} name={name}>
+      <Input value={String(value ?? "")} onChange={(e) => onChange(e.target.value)} />
+    </Field>
+  );
+}
+
+function ImageParameter({ param, value, error, onChange }: { param: ComfyParameter; value: unknown; error?: string; onChange: (v: unknown) => void }) {
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<unknown>(null);
+  const upload = async (file: File) => {
+    setBusy(true);
+    setFailure(null);
+    try {
+      const form = new FormData();
+      form.append("image", file);
+      const r = await api<{ name: string }>("/api/comfyui/upload", { method: "POST", body: form });
+      onChange(r.name);
+    } catch (e) {
+      setFailure(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Field label={param.display_name} error={error} name={param.key} hint={`On the server: ${String(value ?? "")}`}>
+      <div
+        className="rounded-md border border-dashed border-border p-3 text-xs text-muted-foreground"
+        onDragOver={(e) => e.preventDefault()}
+        onDrop={(e) => {
+          e.preventDefault();
+          const f = e.dataTransfer.files?.[0];
+          if (f) void upload(f);
+        }}
+      >
+        {busy ? "Uploading…" : "Drop an image or "}
+        <input type="file" accept="image/*" aria-label={`${param.display_name} file`} onChange={(e) => e.target.files?.[0] && void upload(e.target.files[0])} />
+        {failure ? <ErrorText error={failure} /> : null}
+      </div>
+    </Field>
+  );
+}
+
+/** Every node with its literal inputs: pin one to the form, or unpin it. */
+function NodeView({ workflow, onChange }: { workflow: Workflow; onChange: (w: Workflow) => void }) {
+  const pinned = useMemo(() => new Set(workflow.parameters.filter((p) => p.pinned).map((p) => p.key)), [workflow]);
+  const shown = useMemo(() => new Set(workflow.parameters.map((p) => p.key)), [workflow]);
+  const toggle = async (nodeId: string, input: string) => {
+    const key = `${nodeId}.${input}`;
+    const updated = pinned.has(key)
+      ? await del<Workflow>(`/api/comfyui/workflows/${workflow.id}/pins/${encodeURIComponent(nodeId)}/${encodeURIComponent(input)}`)
+      : await post<Workflow>(`/api/comfyui/workflows/${workflow.id}/pins`, { node_id: nodeId, input_name: input });
+    onChange(updated);
+  };
+  return (
+    <details className="text-xs" data-testid="node-view">
+      <summary className="cursor-pointer text-muted-foreground">Nodes ({Object.keys(workflow.workflow_json).length}) · pin more inputs</summary>
+      <ul className="mt-2 space-y-2">
+        {Object.entries(workflow.workflow_json).map(([nodeId, node]) => (
+          <li key={nodeId}>
+            <div className="font-medium">
+              #{nodeId} {node._meta?.title ?? node.class_type}
+            </div>
+            <ul className="ml-3">
+              {Object.entries(node.inputs)
+                .filter(([, v]) => !isLink(v))
+                .map(([input, v]) => {
+                  const key = `${nodeId}.${input}`;
+                  return (
+                    <li key={input} className="flex items-center gap-2">
+                      <span className="text-muted-foreground">{input}</span>
+                      <span className="truncate">{JSON.stringify(v).slice(0, 40)}</span>
+                      {(pinned.has(key) || !shown.has(key)) && (
+                        <button
+                          type="button"
+                          className="ml-auto text-muted-foreground hover:text-foreground"
+                          aria-label={pinned.has(key) ? `Unpin ${key}` : `Pin ${key}`}
+                          onClick={() => void toggle(nodeId, input)}
+                        >
+                          {pinned.has(key) ? <PinOff className="h-3 w-3" /> : <Pin className="h-3 w-3" />}
+                        </button>
+                      )}
+                    </li>
+                  );
+                })}
+            </ul>
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+}
+
+function ComfyJob({ id }: { id: string }) {
+  const live = useLive((s) => s.jobs[id]);
+  const job = useQuery({
+    queryKey: ["comfyui", "job", id, live?.status],
+    queryFn: () => get<Job>(`/api/comfyui/jobs/${id}`),
+  });
+  const j = job.data ? { ...job.data, ...(live ?? {}) } : live;
+  if (!j) return null;
+  const images = (j as Job).images ?? [];
+  return (
+    <div className="space-y-2" data-testid="comfyui-job" data-status={j.status}>
+      <JobProgress job={j as Job} onCancel={(jid) => void post(`/api/jobs/${jid}/cancel`)} />
+      {images.length > 0 && (
+        <div className="grid grid-cols-3 gap-2" data-testid="comfyui-results">
+          {images.map((img) => (
+            <Link key={img.id} to={`/assets/${img.id}`} data-testid="comfyui-result">
+              <img src={img.thumbnail_url ?? img.url} alt="ComfyUI result" className="aspect-square w-full rounded-md object-cover" />
+            </Link>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
