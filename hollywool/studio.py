@@ -52,6 +52,7 @@ class Studio:
         self.jobs = JobService(self.store, self.kinds, self.scheduler, self.bus, views)
         self.scheduler.add_lane(GPU_LANE, ThreadExecutor(GPU_LANE, capacity=1))
         self._register_engines()
+        self._register_video()
         self._register_comfyui()
         self._register_civitai()
         self._register_remote()
@@ -94,6 +95,17 @@ class Studio:
             lane=self.add_network_lane("comfyui", 1),
         )
         self.comfyui.register(self.kinds)
+
+    def _register_video(self) -> None:
+        from hollywool.engines.upscale.engine import UpscaleEngine
+        from hollywool.engines.video.engine import VideoEngine
+        from hollywool.engines.video.references import VideoReferences
+
+        refs = VideoReferences(self.settings.data_dir / "uploads", self.assets)
+        self.video_engine = VideoEngine(self.image_engine.catalog, self.image_engine, self.assets, refs)
+        self.video_engine.register(self.kinds)
+        self.upscale_engine = UpscaleEngine(self.settings.data_dir / "upscalers", self.assets)
+        self.upscale_engine.register(self.kinds)
 
     def add_network_lane(self, name: str, capacity: int) -> str:
         lane = f"net:{name}"

@@ -18,7 +18,7 @@ from hollywool.engines.diffusers import memory
 from hollywool.engines.diffusers.cache import CachedModel, ModelCache
 from hollywool.engines.diffusers.catalog import IMAGE_TYPES, Catalog, ModelEntry
 from hollywool.engines.diffusers.downloads import HubModels, Throttle
-from hollywool.engines.diffusers.families import FAMILIES, family_of
+from hollywool.engines.diffusers.families import FAMILIES
 from hollywool.engines.diffusers.image_job import ImageJob
 from hollywool.engines.diffusers.image_params import ImageParams
 from hollywool.engines.diffusers.loading import load_pipeline, model_files
@@ -119,7 +119,7 @@ class DiffusersEngine:
             ctx.set_stage("loading", f"Loading {entry.name}")
             self.cache.make_room(self.estimate_bytes(entry))  # evict first, so the peak stays in budget
             started = time.monotonic()
-            pipe = load_pipeline(entry, family_of(entry.type), self.hub, self.configs_root, self.device.dtype)
+            pipe = load_pipeline(entry, FAMILIES.get(entry.type), self.hub, self.configs_root, self.device.dtype)
             size, largest = memory.module_bytes(pipe)
             plan = self.plan_for(size, largest, pixels, entry.id)
             memory.apply_placement(pipe, plan.placement, self.device.device)

@@ -20,7 +20,7 @@ def model_files(entry: ModelEntry, hub: HubModels) -> Path | None:
     return path if path.exists() else None
 
 
-def load_pipeline(entry: ModelEntry, family: Family, hub: HubModels, configs_root: Path, dtype):  # noqa: ANN001, ANN201
+def load_pipeline(entry: ModelEntry, family: Family | None, hub: HubModels, configs_root: Path, dtype):  # noqa: ANN001, ANN201
     from diffusers import DiffusionPipeline
     from diffusers.utils import logging as diffusers_logging
     from transformers.utils import logging as transformers_logging

@@ -1,0 +1,123 @@
+"""Video and upscale routes: text-to-video, image-to-video and upscale jobs, and their models.
+
+Each job route is the one job system seen through one kind: create, list, get, cancel and retry
+behave exactly as under /api/jobs.
+"""
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from hollywool.api.deps import get_studio
+from hollywool.api.jobs import check_session
+from hollywool.api.schemas import JobAccepted
+from hollywool.engines.upscale.engine import UpscaleParams
+from hollywool.engines.upscale.models import UpscalerModel
+from hollywool.engines.video.params import I2VParams, VideoParams
+from hollywool.errors import NotFoundError
+from hollywool.jobs.models import ACTIVE_STATUSES, JobStatus
+from hollywool.jobs.store import JobQuery
+from hollywool.studio import Studio
+
+
+class VideoJobRequest(VideoParams):
+    session_id: str | None = None
+
+
+class I2VJobRequest(I2VParams):
+    session_id: str | None = None
+
+
+class UpscaleJobRequest(UpscaleParams):
+    session_id: str | None = None
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"description": "the job cannot fit in memory; `errors` holds needed_gb and free_gb"},
+    422: {"description": "invalid parameters; the message names the nearest valid values"},
+}
+
+
+def job_routes(prefix: str, kind: str, request_model: type[BaseModel], summary: str) -> APIRouter:
+    router = APIRouter(prefix=prefix, tags=[kind])
+
+    def _own(studio: Studio, job_id: str):  # noqa: ANN202
+        job = studio.jobs.get(job_id)
+        if job.kind != kind:
+            raise NotFoundError(f"{kind} job {job_id} not found")
+        return job
+
+    @router.post(
+        "", response_model=JobAccepted, status_code=201, responses=_ERRORS, summary=summary,
+        operation_id=f"create_{kind}_job",
+    )  # fmt: skip
+    def create(body: request_model, studio: Studio = Depends(get_studio)) -> JobAccepted:  # type: ignore[valid-type]  # noqa: E501
+        check_session(studio, body.session_id)
+        job = studio.jobs.submit(kind, body.model_dump(exclude={"session_id"}), session_id=body.session_id)
+        return JobAccepted(job_id=job.id, status=job.status, message="queued")
+
+    @router.get("", operation_id=f"list_{kind}_jobs")
+    def list_jobs(
+        session_id: str | None = None,
+        status: list[JobStatus] | None = Query(None),
+        active_only: bool = False,
+        limit: int = Query(50, ge=1, le=500),
+        offset: int = Query(0, ge=0),
+        studio: Studio = Depends(get_studio),
+    ) -> dict[str, Any]:
+        query = JobQuery(
+            status=list(ACTIVE_STATUSES) if active_only else status,
+            kind=kind,
+            session_id=session_id,
+            limit=limit,
+            offset=offset,
+        )
+        jobs, total = studio.jobs.list(query)
+        return {"items": studio.jobs.views.many(jobs), "total": total, "limit": limit, "offset": offset}
+
+    @router.get("/{job_id}", operation_id=f"get_{kind}_job")
+    def get(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
+        return studio.jobs.views.one(_own(studio, job_id))
+
+    @router.post("/{job_id}/cancel", operation_id=f"cancel_{kind}_job")
+    def cancel(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
+        _own(studio, job_id)
+        return studio.jobs.views.one(studio.jobs.cancel(job_id))
+
+    @router.post("/{job_id}/retry", operation_id=f"retry_{kind}_job")
+    def retry(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
+        _own(studio, job_id)
+        return studio.jobs.views.one(studio.jobs.retry(job_id))
+
+    return router
+
+
+models_router = APIRouter(tags=["video"])
+
+
+@models_router.get("/api/video/models")
+def video_models(studio: Studio = Depends(get_studio)) -> list[dict[str, Any]]:
+    """Video models with their rules: frame form and maximum, size multiple and maxima, fps, and which
+    reference images each uses."""
+    return studio.video_engine.video_models()
+
+
+@models_router.get("/api/upscale/models", response_model=list[UpscalerModel], tags=["upscale"])
+def upscale_models(studio: Studio = Depends(get_studio)) -> list[UpscalerModel]:
+    """Catalogue upscalers (fetched on first use) and every model file in the upscalers folder."""
+    return studio.upscale_engine.models()
+
+
+routers = [
+    job_routes("/api/video/jobs", "video", VideoJobRequest, "Text-to-video job"),
+    job_routes(
+        "/api/i2v/jobs",
+        "i2v",
+        I2VJobRequest,
+        "Image-to-video job (CogVideoX I2V, LTX-2 and SVD use the first image as the first frame; "
+        "Wan I2V uses the first as the first frame and a second as the last)",
+    ),
+    job_routes("/api/upscale/jobs", "upscale", UpscaleJobRequest, "Upscale an image or video asset 2x or 4x"),
+    models_router,
+]

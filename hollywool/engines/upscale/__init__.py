@@ -1,0 +1,1 @@
+"""Upscaling images and videos with spandrel models (Real-ESRGAN and anything else spandrel reads)."""

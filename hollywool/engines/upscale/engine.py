@@ -1,0 +1,183 @@
+"""The "upscale" job kind: 2x or 4x an image or video asset with a spandrel model, tile by tile.
+
+Videos are upscaled frame by frame and written again at the same frame rate with their audio track
+copied over. A model with another native scale is run as many times as needed and resized to the
+exact requested size.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from hollywool.engines.upscale.models import UpscalerCatalog, UpscalerModel
+from hollywool.errors import InvalidInputError, StudioError
+from hollywool.jobs.context import JobContext
+from hollywool.jobs.kinds import JobKind, KindRegistry
+from hollywool.media.assets import AssetService
+from hollywool.media.files import atomic_path
+
+log = logging.getLogger("hollywool.upscale")
+
+
+class UpscaleParams(BaseModel):
+    asset_id: str = Field(min_length=1, description="the image or video asset to upscale")
+    model: str = Field("realesrgan-x4plus", description="an upscaler id (GET /api/upscale/models)")
+    scale: Literal[2, 4] = 2
+    tile: int = Field(512, ge=16, le=4096, description="tile side in input pixels; smaller uses less memory")
+
+
+class UpscaleEngine:
+    def __init__(self, folder: Path, assets: AssetService):
+        self.catalog = UpscalerCatalog(folder)
+        self.assets = assets
+        self._lock = threading.Lock()
+        self._loaded: tuple[str, Any] | None = None  # one upscaler resident; they are small
+
+    def register(self, kinds: KindRegistry) -> None:
+        kinds.register(JobKind("upscale", UpscaleParams, self.run, check=self.check))
+
+    def models(self) -> list[UpscalerModel]:
+        return self.catalog.all()
+
+    def check(self, p: UpscaleParams) -> None:
+        asset = self.assets.repo.get(p.asset_id)
+        if asset is None or asset.kind not in ("image", "video"):
+            raise InvalidInputError(f"asset_id: no image or video asset {p.asset_id!r}", field="asset_id")
+        model = self.catalog.get(p.model)
+        if not model.available and not model.url:
+            raise InvalidInputError(f"model: {model.id} has no file and no download source", field="model")
+
+    # -- models ----------------------------------------------------------------------------------
+    def _fetch(self, ctx: JobContext, model: UpscalerModel) -> Path:
+        path = self.catalog.path_of(model)
+        if path.is_file():
+            return path
+        import httpx
+
+        ctx.set_stage("downloading", f"Downloading {model.name}")
+        with atomic_path(path) as tmp, httpx.stream("GET", model.url, follow_redirects=True, timeout=60) as resp:
+            if resp.status_code != 200:
+                raise StudioError(f"could not download {model.name}: HTTP {resp.status_code} from {model.url}")
+            total = int(resp.headers.get("content-length") or 0)
+            done = 0
+            with open(tmp, "wb") as fh:
+                for chunk in resp.iter_bytes(1 << 20):
+                    ctx.raise_if_cancelled()
+                    fh.write(chunk)
+                    done += len(chunk)
+                    if total:
+                        ctx.progress(done, total)
+        return path
+
+    def _load(self, ctx: JobContext, model: UpscalerModel) -> Any:
+        with self._lock:
+            if self._loaded and self._loaded[0] == model.id:
+                return self._loaded[1]
+        path = self._fetch(ctx, model)
+        ctx.set_stage("loading", f"Loading {model.name}")
+        import torch
+        from spandrel import ImageModelDescriptor, ModelLoader
+
+        try:
+            descriptor = ModelLoader().load_from_file(str(path))
+        except Exception as exc:  # spandrel raises plain errors for unknown architectures
+            raise StudioError(f"{path.name} is not an upscaler spandrel recognises: {exc}") from None
+        if not isinstance(descriptor, ImageModelDescriptor):
+            raise StudioError(f"{path.name} is not an image-to-image model")
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        descriptor.to(device).eval()
+        if device == "cuda" and descriptor.supports_half:
+            descriptor.half()
+        with self._lock:
+            self._loaded = (model.id, descriptor)
+        return descriptor
+
+    # -- running ---------------------------------------------------------------------------------
+    def run(self, ctx: JobContext, p: UpscaleParams) -> dict[str, Any]:
+        if ctx.asset_ids:
+            return {"resumed": True}
+        source = self.assets.get(p.asset_id)
+        model = self.catalog.get(p.model)
+        descriptor = self._load(ctx, model)
+        src_path = self.assets.path_of(source)
+        recorded = {
+            **p.model_dump(),
+            "source_asset_id": source.id,
+            "model_scale": descriptor.scale,
+            "source_params": source.params,
+        }
+        fields = {"model": source.model, "prompt": source.prompt, "negative_prompt": source.negative_prompt}
+        fields["seed"] = source.seed
+        if source.kind == "image":
+            asset = self._image(ctx, descriptor, src_path, p, recorded, fields)
+        else:
+            asset = self._video(ctx, descriptor, src_path, p, recorded, fields)
+        return {"asset_id": asset.id, "model_scale": descriptor.scale}
+
+    def _upscale(self, descriptor: Any, frame: Any, p: UpscaleParams) -> Any:
+        import numpy as np
+        from PIL import Image
+
+        from hollywool.engines.upscale.tiles import upscale_array
+
+        h, w = frame.shape[:2]
+        out, reached = frame, 1
+        while reached < p.scale:
+            out = upscale_array(descriptor, out, p.tile)
+            reached *= descriptor.scale
+        if out.shape[:2] != (h * p.scale, w * p.scale):
+            resized = Image.fromarray(out).resize((w * p.scale, h * p.scale), Image.Resampling.LANCZOS)
+            out = np.asarray(resized)
+        return out
+
+    def _image(self, ctx, descriptor, src_path, p, recorded, fields):  # noqa: ANN001, ANN202
+        import numpy as np
+        from PIL import Image
+
+        ctx.set_stage("upscaling", f"Upscaling {p.scale}x", total_steps=1)
+        with Image.open(src_path) as img:
+            frame = np.asarray(img.convert("RGB"))
+        out = Image.fromarray(self._upscale(descriptor, frame, p))
+        ctx.progress(1, 1)
+        return ctx.save_image(out, params=recorded, **fields)
+
+    def _video(self, ctx, descriptor, src_path, p, recorded, fields):  # noqa: ANN001, ANN202
+        from PIL import Image
+
+        from hollywool.media.video import probe, read_audio, read_frames, write_mp4
+
+        info = probe(src_path)
+        ctx.set_stage("upscaling", f"Upscaling {info.frame_count} frames {p.scale}x", total_steps=info.frame_count)
+        frames = []
+        for index, frame in enumerate(read_frames(src_path)):
+            ctx.raise_if_cancelled()
+            frames.append(self._upscale(descriptor, frame, p))
+            ctx.progress(index + 1, info.frame_count)
+        audio = read_audio(src_path)
+        ctx.set_stage("encoding", "Writing the MP4")
+        written: dict[str, Any] = {}
+
+        def write(tmp: Path) -> None:
+            data, rate = audio if audio else (None, None)
+            written["info"] = write_mp4(tmp, frames, info.fps, audio=data, sample_rate=rate)
+
+        return ctx.save_file(
+            "video",
+            "mp4",
+            "video/mp4",
+            write,
+            params={**recorded, "has_audio": audio is not None},
+            poster=Image.fromarray(frames[0]),
+            width=frames[0].shape[1],
+            height=frames[0].shape[0],
+            fps=info.fps,
+            frame_count=len(frames),
+            duration=len(frames) / info.fps if info.fps else None,
+            has_audio=audio is not None,
+            **fields,
+        )

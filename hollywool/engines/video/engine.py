@@ -1,0 +1,328 @@
+"""The local video engine: the "video" (text-to-video) and "i2v" (image-to-video) job kinds.
+
+A job runs in stages: loading, sampling (output_type="latent"), saving the final latents, decoding
+(resilient to running out of memory), encoding the MP4 with a poster. Each stage after sampling can be
+repeated from the saved latents, so a crash after sampling costs a decode, not the whole run.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import Any
+
+from hollywool.engines.diffusers.catalog import VIDEO_TYPES, Catalog, ModelEntry
+from hollywool.engines.video import decode as latents_io
+from hollywool.engines.video.families import VIDEO_FAMILIES, Rules, VideoFamily, video_family
+from hollywool.engines.video.memory import MemoryEstimate, estimate_gb, free_gb
+from hollywool.engines.video.params import I2VParams, VideoParams
+from hollywool.engines.video.references import VideoReferences, fit
+from hollywool.errors import ConflictError, InvalidInputError
+from hollywool.jobs.context import JobContext
+from hollywool.jobs.kinds import JobKind, KindRegistry
+from hollywool.media.assets import AssetService
+
+log = logging.getLogger("hollywool.video")
+
+T2V_TYPES = tuple(t for t, f in VIDEO_FAMILIES.items() if f.text_to_video)
+I2V_TYPES = tuple(t for t, f in VIDEO_FAMILIES.items() if f.i2v_pipeline)
+_SHORT_SIDE = {"480p": 480, "576p": 576, "720p": 720, "1080p": 1080}
+_ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "3:4": (3, 4)}
+
+
+def _snap(value: float, multiple: int) -> int:
+    return max(multiple, int(round(value / multiple)) * multiple)
+
+
+def _neighbours(value: int, multiple: int, maximum: int) -> str:
+    low, high = value // multiple * multiple, (value // multiple + 1) * multiple
+    options = [v for v in (low, high) if multiple <= v <= maximum] or [min(max(low, multiple), maximum)]
+    return " or ".join(str(v) for v in options)
+
+
+class VideoEngine:
+    def __init__(self, catalog: Catalog, models: Any, assets: AssetService, references: VideoReferences):
+        self.catalog = catalog
+        self.models = models  # the diffusers engine: it owns loading and the model cache
+        self.assets = assets
+        self.references = references
+
+    def register(self, kinds: KindRegistry) -> None:
+        kinds.register(JobKind("video", VideoParams, self.run, check=self.check_text))
+        kinds.register(JobKind("i2v", I2VParams, self.run, check=self.check_image))
+
+    # -- what the API shows ------------------------------------------------------------------------
+    def describe(self, entry: ModelEntry) -> dict[str, Any]:
+        family = video_family(entry.type)
+        rules = family.rules_for(entry.path, entry.extra)
+        width, height = self._default_size(entry, rules)
+        return {
+            "id": entry.id,
+            "name": entry.name,
+            "type": entry.type,
+            "family": family.label,
+            "text_to_video": family.text_to_video,
+            "image_to_video": family.i2v_pipeline is not None,
+            "audio": family.audio,
+            "prompt": family.prompt,
+            "negative_prompt": family.negative_prompt,
+            "reference_images": family.max_references,
+            "reference_images_use": family.references_doc,
+            "frames": {
+                "form": rules.frame_form,
+                "max": rules.max_frames,
+                "default": rules.default_frames,
+            },
+            "fps": rules.fps,
+            "size_multiple": rules.size_multiple,
+            "max_width": rules.max_width,
+            "max_height": rules.max_height,
+            "fixed_size": list(rules.fixed_size) if rules.fixed_size else None,
+            "default_width": width,
+            "default_height": height,
+            "default_steps": entry.default_steps,
+            "default_guidance": entry.default_guidance,
+            "memory_gb": entry.memory_gb,
+        }
+
+    def video_models(self) -> list[dict[str, Any]]:
+        return [self.describe(e) for e in self.catalog.all() if e.type in VIDEO_TYPES and e.type in VIDEO_FAMILIES]
+
+    # -- submit-time checks: resolve the params, enforce the model's rules, check memory -------------
+    def check_text(self, params: VideoParams) -> None:
+        self._resolve(params, T2V_TYPES, image_to_video=False)
+
+    def check_image(self, params: I2VParams) -> None:
+        self._resolve(params, I2V_TYPES, image_to_video=True)
+
+    def _default_size(self, entry: ModelEntry, rules: Rules) -> tuple[int, int]:
+        if rules.fixed_size:
+            return rules.fixed_size
+        if entry.default_width and entry.default_height:
+            return entry.default_width, entry.default_height
+        return rules.default_size
+
+    def _resolve(self, p: VideoParams, types: tuple[str, ...], *, image_to_video: bool) -> None:
+        entry = self.catalog.get(p.model, kinds=types)
+        family = video_family(entry.type)
+        rules = family.rules_for(entry.path, entry.extra)
+        notes: list[str] = []
+        self._resolve_size(p, entry, family, rules)
+        p.fps = p.fps or rules.fps
+        if p.num_frames is not None:
+            if p.num_frames not in rules.valid_frames():
+                nearest = " or ".join(str(n) for n in rules.nearest_frames(p.num_frames))
+                raise InvalidInputError(
+                    f"num_frames: {p.num_frames} is not valid for {family.label} (frames are {rules.frame_form}, "
+                    f"at most {rules.max_frames}); try {nearest}",
+                    field="num_frames",
+                )
+        elif p.duration is not None:
+            p.num_frames = rules.snap_frames(min(p.duration * p.fps, rules.max_frames))
+            notes.append(f"{p.duration:g} s at {p.fps:g} fps is {p.num_frames} frames ({rules.frame_form})")
+            p.duration = None
+        else:
+            p.num_frames = rules.default_frames
+        if family.prompt and not p.prompt.strip():
+            raise InvalidInputError(f"prompt: {family.label} needs a prompt", field="prompt")
+        if not family.prompt and p.prompt:
+            notes.append(f"{family.label} takes no prompt; the prompt is ignored")
+        if not family.negative_prompt and p.negative_prompt:
+            notes.append(f"{family.label} takes no negative prompt; it is ignored")
+        if image_to_video:
+            assert isinstance(p, I2VParams)
+            if len(p.images) > family.max_references:
+                notes.append(
+                    f"{family.label} uses {family.max_references} reference image(s) "
+                    f"({family.references_doc}); the other {len(p.images) - family.max_references} are ignored"
+                )
+            p.images = self.references.normalise(p.images)
+        p.steps = p.steps or entry.default_steps
+        p.guidance_scale = p.guidance_scale if p.guidance_scale is not None else entry.default_guidance
+        p.seed = p.seed if p.seed is not None else random.randint(0, 2**32 - 1)
+        p.notes = notes
+        self._check_memory(entry, rules, p)
+
+    def _resolve_size(self, p: VideoParams, entry: ModelEntry, family: VideoFamily, rules: Rules) -> None:
+        if rules.fixed_size:
+            fw, fh = rules.fixed_size
+            if p.width is not None and (p.width, p.height) != (fw, fh):
+                raise InvalidInputError(
+                    f"width: {family.label} renders only {fw}x{fh} (its positions are learned); try {fw}x{fh}",
+                    field="width",
+                )
+            p.width, p.height = fw, fh
+            return
+        m = rules.size_multiple
+        if p.width is None:
+            if p.resolution:
+                a, b = _ASPECTS[p.aspect_ratio or "16:9"]
+                short = _SHORT_SIDE[p.resolution]
+                w, h = (short * a / b, short) if a >= b else (short, short * b / a)
+                p.width, p.height = _snap(w, m), _snap(h, m)
+            else:
+                p.width, p.height = self._default_size(entry, rules)
+        for name, value, maximum in (("width", p.width, rules.max_width), ("height", p.height, rules.max_height)):
+            if value % m:
+                raise InvalidInputError(
+                    f"{name}: {value} is not a multiple of {m} for {family.label}; "
+                    f"try {_neighbours(value, m, maximum)}",
+                    field=name,
+                )
+            if value > maximum:
+                raise InvalidInputError(
+                    f"{name}: {value} is above {family.label}'s maximum of {maximum}; try {maximum // m * m}",
+                    field=name,
+                )
+
+    def _check_memory(self, entry: ModelEntry, rules: Rules, p: VideoParams) -> None:
+        dw, dh = self._default_size(entry, rules)
+        needed = estimate_gb(entry.memory_gb, p.width * p.height * p.num_frames, dw * dh * rules.default_frames)
+        loaded = {e.id: e.memory_gb for e in self.catalog.all() if e.id in set(self.models.loaded_models())}
+        est = MemoryEstimate(needed, free_gb() + sum(loaded.values()))
+        if not est.fits:
+            raise ConflictError(
+                f"{entry.name} at {p.width}x{p.height}, {p.num_frames} frames needs about {est.needed_gb:.1f} GB; "
+                f"{est.free_gb:.1f} GB is free. Try fewer frames, a smaller size or a lighter model.",
+                detail={"needed_gb": round(est.needed_gb, 2), "free_gb": round(est.free_gb, 2)},
+            )
+
+    # -- running -------------------------------------------------------------------------------------
+    def _pipeline(self, ctx: JobContext, entry: ModelEntry, family: VideoFamily, p: VideoParams, i2v: bool):  # noqa: ANN202
+        """The model from the diffusers engine's cache (its loading, placement and memory budget)."""
+        cached = self.models.acquire(entry, ctx, p.width * p.height)
+        pipe, variants = cached.pipe, cached.variants
+        if i2v and type(pipe).__name__ != family.i2v_pipeline:
+            converted = variants.get(family.i2v_pipeline)
+            if converted is None:
+                import diffusers
+
+                converted = getattr(diffusers, family.i2v_pipeline).from_pipe(pipe)  # same modules, no copy
+                converted.set_progress_bar_config(disable=True)
+                variants[family.i2v_pipeline] = converted
+            pipe = converted
+        return pipe
+
+    def _pipeline_for_tests(self, model_id: str) -> Any:
+        """The loaded pipeline of `model_id` (wherever it is cached), or None."""
+        cached = self.models.cache.get(model_id)
+        return cached.pipe if cached is not None else None
+
+    def run(self, ctx: JobContext, p: VideoParams) -> dict[str, Any]:
+        if ctx.asset_ids:  # finished before a crash between saving the video and completing the job
+            return {"seed": p.seed, "resumed": True}
+        entry = self.catalog.get(p.model, kinds=VIDEO_TYPES)
+        family = video_family(entry.type)
+        rules = family.rules_for(entry.path, entry.extra)
+        image_to_video = isinstance(p, I2VParams)
+        meta = {"num_frames": p.num_frames, "width": p.width, "height": p.height}
+
+        saved_at = ctx.checkpoint.get("latents")
+        latents = latents_io.load_latents(ctx.work_dir / saved_at) if saved_at else None
+        resumed = latents is not None
+        ctx.set_stage("loading", f"Loading {entry.name}")
+        pipe = self._pipeline(ctx, entry, family, p, image_to_video)
+        if latents is None:
+            latents = self._sample(ctx, pipe, entry, family, rules, p, image_to_video)
+            ctx.work_dir.mkdir(parents=True, exist_ok=True)
+            path = latents_io.save_latents(ctx.work_dir, latents)
+            ctx.save_checkpoint(latents=path.name, sampled_at=time.time())
+        else:
+            ctx.set_stage("decoding", "Decoding the latents saved before the restart")
+
+        ctx.raise_if_cancelled()
+        ctx.set_stage("decoding", "Decoding frames")
+
+        def on_retry(mode: str) -> None:
+            ctx.set_stage(
+                "decoding", "Out of memory: retrying with VAE tiling and slicing" if mode == "tiled" else
+                "Out of memory: retrying with the decoder offloaded to the CPU"
+            )  # fmt: skip
+
+        decoded, mode = latents_io.decode_resilient(pipe, family, latents, meta, on_retry)
+        ctx.raise_if_cancelled()
+        asset = self._save(ctx, entry, family, p, decoded, mode)
+        (ctx.work_dir / latents_io.LATENTS_FILE).unlink(missing_ok=True)
+        return {"seed": p.seed, "decode_mode": mode, "resumed_from_latents": resumed, "asset_id": asset.id}
+
+    def _sample(self, ctx, pipe, entry, family, rules, p, image_to_video) -> dict[str, Any]:  # noqa: ANN001
+        import torch
+
+        images: list[Any] = []
+        if image_to_video:
+            images = [fit(self.references.load(ref), p.width, p.height) for ref in p.images[: family.max_references]]
+        kwargs: dict[str, Any] = {
+            "height": p.height,
+            "width": p.width,
+            "num_frames": p.num_frames,
+            "num_inference_steps": p.steps,
+            "generator": torch.Generator("cpu").manual_seed(p.seed),
+            "output_type": "latent",
+            "callback_on_step_end_tensor_inputs": ["latents"],
+        }
+        if family.prompt:
+            kwargs["prompt"] = p.prompt
+            kwargs["guidance_scale"] = p.guidance_scale
+        if family.negative_prompt and p.negative_prompt:
+            kwargs["negative_prompt"] = p.negative_prompt
+        if images:
+            kwargs["image"] = images[0]
+        kwargs.update(family.pipe_args(pipe))
+        kwargs.update(family.call_args(p, rules, images))
+        kwargs.update(entry.extra.get("call") or {})  # catalogue escape hatch: extra.call keyword arguments
+
+        ctx.set_stage("sampling", f"Sampling {p.num_frames} frames", total_steps=p.steps)
+
+        def on_step(pipe_, step, _timestep, tensors):  # noqa: ANN001
+            ctx.raise_if_cancelled()
+            ctx.progress(step + 1, p.steps)
+            return tensors
+
+        kwargs["callback_on_step_end"] = on_step
+        with torch.no_grad():
+            out = pipe(**kwargs)
+        return family.latents_of(out)
+
+    def _save(self, ctx, entry, family, p, decoded, mode):  # noqa: ANN001, ANN202
+        from PIL import Image
+
+        from hollywool.media.video import normalize_frames, write_mp4
+
+        ctx.set_stage("encoding", "Writing the MP4")
+        frames = normalize_frames(decoded.frames)
+        audio = decoded.audio if decoded.audio is not None and decoded.sample_rate else None
+        info: dict[str, Any] = {}
+
+        def write(tmp):  # noqa: ANN001
+            info["video"] = write_mp4(tmp, frames, p.fps, audio=audio, sample_rate=decoded.sample_rate)
+
+        recorded = {
+            **p.model_dump(mode="json", exclude={"images"}),
+            "kind": ctx.job.kind,
+            "family": family.label,
+            "frames": len(frames),
+            "has_audio": audio is not None,
+            "decode_mode": mode,
+        }
+        if isinstance(p, I2VParams):
+            recorded["images"] = [r.model_dump(exclude_none=True) for r in p.images]
+        asset = ctx.save_file(
+            "video",
+            "mp4",
+            "video/mp4",
+            write,
+            params=recorded,
+            poster=Image.fromarray(frames[0]),
+            width=frames[0].shape[1],
+            height=frames[0].shape[0],
+            fps=p.fps,
+            frame_count=len(frames),
+            duration=len(frames) / p.fps,
+            has_audio=audio is not None,
+            model=entry.id,
+            prompt=p.prompt or None,
+            negative_prompt=p.negative_prompt,
+            seed=p.seed,
+        )
+        return asset

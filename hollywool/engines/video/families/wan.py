@@ -1,0 +1,62 @@
+"""Wan 2.1/2.2 text- and image-to-video (the A14B two-expert form and the 5B form): 4k+1 frames."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hollywool.engines.video.families.base import Decoded, Rules, VideoFamily, postprocess
+
+
+def _decode(pipe, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool) -> Decoded:  # noqa: ANN001
+    import torch
+
+    vae = pipe.vae
+    latents = saved["video"].to(vae.device, vae.dtype)
+    shape = (1, vae.config.z_dim, 1, 1, 1)
+    mean = torch.tensor(vae.config.latents_mean).view(shape).to(latents.device, latents.dtype)
+    std = torch.tensor(vae.config.latents_std).view(shape).to(latents.device, latents.dtype)
+    return Decoded(postprocess(pipe, vae.decode(latents * std + mean, return_dict=False)[0]))
+
+
+def _i2v_args(_params: Any, _rules: Rules, images: list[Any]) -> dict[str, Any]:
+    return {"last_image": images[1]} if len(images) > 1 else {}
+
+
+def _facts(configs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    vae, transformer = configs.get("vae", {}), configs.get("transformer", {})
+    facts: dict[str, Any] = {}
+    if vae.get("scale_factor_temporal"):
+        facts["frame_step"] = int(vae["scale_factor_temporal"])
+    patch = transformer.get("patch_size") or [1, 2, 2]
+    facts["size_multiple"] = int(vae.get("scale_factor_spatial", 8)) * int(patch[-1])
+    return facts
+
+
+RULES = Rules(
+    frame_step=4,
+    max_frames=121,
+    default_frames=81,
+    size_multiple=16,
+    max_width=1280,
+    max_height=1280,
+    fps=16.0,
+    default_size=(832, 480),
+)
+
+T2V = VideoFamily(
+    type="wan", label="Wan", pipeline="WanPipeline", rules=RULES, decode=_decode, facts_from_folder=_facts
+)
+
+I2V = VideoFamily(
+    type="wan-i2v",
+    label="Wan I2V",
+    pipeline="WanImageToVideoPipeline",
+    rules=RULES,
+    text_to_video=False,
+    i2v_pipeline="WanImageToVideoPipeline",
+    max_references=2,
+    references_doc="the first image is the first frame; a second image, when given, is the last frame",
+    call_args=_i2v_args,
+    decode=_decode,
+    facts_from_folder=_facts,
+)

@@ -1,0 +1,71 @@
+"""Parameters of video jobs (text-to-video "video", image-to-video "i2v").
+
+At submit time the engine resolves everything left open (size, frame count, fps, steps, guidance,
+seed) and checks it against the model's rules, so the stored job carries exactly what re-runs it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+MAX_REFERENCE_IMAGES = 5
+Resolution = Literal["480p", "576p", "720p", "1080p"]
+VideoAspect = Literal["16:9", "9:16", "1:1", "4:3", "3:4"]
+
+
+class VideoReference(BaseModel):
+    """One of: an existing image asset, or an uploaded image (base64 or a data: URL). `upload_id` is
+    internal: an upload is stored once at submit time and the job keeps only its id."""
+
+    image_asset_id: str | None = None
+    image_base64: str | None = None
+    upload_id: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> VideoReference:
+        given = [v for v in (self.image_asset_id, self.image_base64, self.upload_id) if v]
+        if len(given) != 1:
+            raise ValueError("give exactly one of image_asset_id or image_base64")
+        return self
+
+
+class VideoParams(BaseModel):
+    prompt: str = Field(min_length=1, max_length=10_000)
+    model: str = Field(min_length=1, description="a video model id (GET /api/video/models)")
+    negative_prompt: str | None = Field(None, max_length=10_000)
+    width: int | None = Field(None, ge=16, le=4096, description="default: the model's size or the preset")
+    height: int | None = Field(None, ge=16, le=4096)
+    resolution: Resolution | None = Field(None, description="preset: the short side; see aspect_ratio")
+    aspect_ratio: VideoAspect | None = Field(None, description="with resolution (default 16:9)")
+    num_frames: int | None = Field(None, ge=1, le=1000, description="must fit the model's form, e.g. 4k+1")
+    duration: float | None = Field(
+        None, gt=0, le=120, description="seconds; the nearest valid frame count at `fps` is used"
+    )
+    fps: float | None = Field(None, ge=1, le=120, description="default: the model's frame rate")
+    steps: int | None = Field(None, ge=1, le=200)
+    guidance_scale: float | None = Field(None, ge=0, le=50)
+    seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    notes: list[str] = Field(default_factory=list, description="set by the studio: what it adjusted or ignored")
+
+    @model_validator(mode="after")
+    def _frames_or_duration(self) -> VideoParams:
+        if self.num_frames is not None and self.duration is not None:
+            raise ValueError("give num_frames or duration, not both")
+        if (self.width is None) != (self.height is None):
+            raise ValueError("give both width and height, or neither")
+        return self
+
+
+class I2VParams(VideoParams):
+    prompt: str = Field("", max_length=10_000, description="required except for models without a prompt (SVD)")
+    images: list[VideoReference] = Field(
+        min_length=1,
+        max_length=MAX_REFERENCE_IMAGES,
+        description=(
+            "1 to 5 reference images, used as each model allows: CogVideoX I2V, LTX-2 and SVD use the first "
+            "as the first frame; Wan I2V uses the first as the first frame and a second as the last frame. "
+            "Images beyond what the model uses are ignored (noted in `notes`)."
+        ),
+    )
