@@ -14,7 +14,7 @@ import io
 import json
 import re
 import tempfile
-import time
+import threading
 import zipfile
 from collections import Counter
 from typing import IO, Any
@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from hollywool.errors import ConflictError, InvalidInputError, NotFoundError, StudioError
 from hollywool.jobs.context import JobContext
+from hollywool.jobs.events import Event, JobEvent
 from hollywool.jobs.kinds import JobKind, KindRegistry
 from hollywool.jobs.models import Job, JobStatus
 from hollywool.jobs.store import JobQuery
@@ -87,7 +88,7 @@ class BulkService:
         self.ledger = ledger
         self.sessions = sessions
         self.assets = assets
-        self.poll_s = 0.25
+        self.resync_s = 5.0
 
     def register(self, kinds: KindRegistry, lane: str) -> None:
         kinds.register(JobKind("bulk", BulkParams, self._watch, lane=lambda _p: lane))
@@ -149,20 +150,33 @@ class BulkService:
 
     # -- the parent job ----------------------------------------------------------------------------
     def _watch(self, ctx: JobContext, params: BulkParams) -> dict[str, Any]:
+        """The parent job: sleeps until one of its children changes state, then recounts."""
         total = len(params.prompts)
         ctx.set_stage("running", f"0 of {total} done", total_steps=total)
-        last = None
-        while True:
-            ctx.raise_if_cancelled()
-            counts = self.jobs.store.counts_by_status(ctx.job_id)
-            done = sum(counts.get(s, 0) for s in ("completed", "failed", "cancelled"))
-            created = sum(counts.values())
-            if created >= total and done >= created:
-                break
-            if (done, counts.get("failed", 0)) != last:
-                last = (done, counts.get("failed", 0))
-                ctx.progress(done, total, message=_summary(counts, total))
-            time.sleep(self.poll_s)
+        changed = threading.Event()
+
+        def on_event(event: Event) -> None:
+            if isinstance(event, JobEvent) and event.job.get("parent_id") == ctx.job_id:
+                changed.set()
+
+        self.jobs.bus.add_listener(on_event)
+        try:
+            last = None
+            while True:
+                ctx.raise_if_cancelled()
+                changed.clear()
+                counts = self.jobs.store.counts_by_status(ctx.job_id)
+                done = sum(counts.get(s, 0) for s in ("completed", "failed", "cancelled"))
+                created = sum(counts.values())
+                if created >= total and done >= created:
+                    break
+                if (done, counts.get("failed", 0)) != last:
+                    last = (done, counts.get("failed", 0))
+                    ctx.progress(done, total, message=_summary(counts, total))
+                # Children announce every change on the bus; the timeout only guards a missed event.
+                changed.wait(self.resync_s)
+        finally:
+            self.jobs.bus.remove_listener(on_event)
         summary = {
             "completed": counts.get("completed", 0),
             "failed": counts.get("failed", 0),
