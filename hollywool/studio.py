@@ -99,10 +99,9 @@ class Studio:
     def _register_video(self) -> None:
         from hollywool.engines.upscale.engine import UpscaleEngine
         from hollywool.engines.video.engine import VideoEngine
-        from hollywool.engines.video.references import VideoReferences
 
-        refs = VideoReferences(self.settings.data_dir / "uploads", self.assets)
-        self.video_engine = VideoEngine(self.image_engine.catalog, self.image_engine, self.assets, refs)
+        engine = self.image_engine  # video models share its catalogue, model cache and reference uploads
+        self.video_engine = VideoEngine(engine.catalog, engine, self.assets, engine.references)
         self.video_engine.register(self.kinds)
         self.upscale_engine = UpscaleEngine(self.settings.data_dir / "upscalers", self.assets)
         self.upscale_engine.register(self.kinds)

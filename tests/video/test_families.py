@@ -31,7 +31,7 @@ def test_family_makes_a_playable_mp4(family, kind, register_models, make_client,
     client = make_client()
     body = tiny_body(family, "tiny")
     if kind == "i2v":
-        body["images"] = [{"image_base64": png_b64()}]
+        body["reference_images"] = [{"image_base64": png_b64()}]
     job = run_job(client, kind, body)
 
     assert len(job["videos"]) == 1
@@ -81,10 +81,12 @@ def test_i2v_from_an_image_asset_starts_from_that_image(register_models, make_cl
     job = run_job(
         client,
         "i2v",
-        tiny_body("svd", "tiny-svd", prompt="", images=[{"image_asset_id": image.id}, {"image_base64": png_b64()}]),
+        tiny_body(
+            "svd", "tiny-svd", prompt="", reference_images=[{"image_asset_id": image.id}, {"image_base64": png_b64()}]
+        ),
     )
     assert any("ignored" in n for n in job["params"]["notes"])  # SVD uses one image: the second is noted
-    first, second = job["params"]["images"]
+    first, second = job["params"]["reference_images"]
     assert first["image_asset_id"] == image.id
     assert second["upload_id"] and second["image_base64"] is None  # the upload is stored once, not in the job
     assert job["videos"]

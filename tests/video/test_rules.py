@@ -43,26 +43,30 @@ def test_nearest_frames_names_both_neighbours(client):
 
 
 def test_fixed_size_model_names_its_only_size(client):
-    body = tiny_body("cogvideox_i2v", "tiny-cog-i2v", width=32, height=32, images=[{"image_base64": png_b64()}])
+    body = tiny_body(
+        "cogvideox_i2v", "tiny-cog-i2v", width=32, height=32, reference_images=[{"image_base64": png_b64()}]
+    )
     r = client.post("/api/i2v/jobs", json=body)
     assert r.status_code == 422 and "only 16x16" in r.json()["detail"]
 
 
 def test_reference_that_is_not_an_image_is_422(client):
     text = base64.b64encode(b"definitely not a picture").decode()
-    body = tiny_body("cogvideox_i2v", "tiny-cog-i2v", images=[{"image_base64": text}])
+    body = tiny_body("cogvideox_i2v", "tiny-cog-i2v", reference_images=[{"image_base64": text}])
     r = client.post("/api/i2v/jobs", json=body)
-    assert r.status_code == 422 and r.json()["field"] == "images.0"
+    assert r.status_code == 422 and r.json()["field"] == "reference_images.0"
     assert "not a readable image" in r.json()["detail"]
-    r = client.post("/api/i2v/jobs", json={**body, "images": [{"image_asset_id": "nope"}]})
+    r = client.post("/api/i2v/jobs", json={**body, "reference_images": [{"image_asset_id": "nope"}]})
     assert r.status_code == 422 and "no image asset" in r.json()["detail"]
-    r = client.post("/api/i2v/jobs", json={**body, "images": [{"image_base64": png_b64()}] * 6})
+    r = client.post("/api/i2v/jobs", json={**body, "reference_images": [{"image_base64": png_b64()}] * 6})
     assert r.status_code == 422  # at most five references
     assert _no_jobs(client)
 
 
 def test_text_model_is_not_an_image_to_video_model(client):
-    r = client.post("/api/i2v/jobs", json=tiny_body("cogvideox", "tiny-cog", images=[{"image_base64": png_b64()}]))
+    r = client.post(
+        "/api/i2v/jobs", json=tiny_body("cogvideox", "tiny-cog", reference_images=[{"image_base64": png_b64()}])
+    )
     assert r.status_code == 404 and "tiny-cog-i2v" in r.json()["detail"]  # the valid ids are listed
     r = client.post("/api/video/jobs", json=tiny_body("cogvideox_i2v", "tiny-cog-i2v"))
     assert r.status_code == 404

@@ -13,11 +13,11 @@ import time
 from typing import Any
 
 from hollywool.engines.diffusers.catalog import VIDEO_TYPES, Catalog, ModelEntry
+from hollywool.engines.diffusers.references import ReferenceImages, fit
 from hollywool.engines.video import decode as latents_io
 from hollywool.engines.video.families import VIDEO_FAMILIES, Rules, VideoFamily, video_family
 from hollywool.engines.video.memory import MemoryEstimate, estimate_gb, free_gb
 from hollywool.engines.video.params import I2VParams, VideoParams
-from hollywool.engines.video.references import VideoReferences, fit
 from hollywool.errors import ConflictError, InvalidInputError
 from hollywool.jobs.context import JobContext
 from hollywool.jobs.kinds import JobKind, KindRegistry
@@ -42,7 +42,7 @@ def _neighbours(value: int, multiple: int, maximum: int) -> str:
 
 
 class VideoEngine:
-    def __init__(self, catalog: Catalog, models: Any, assets: AssetService, references: VideoReferences):
+    def __init__(self, catalog: Catalog, models: Any, assets: AssetService, references: ReferenceImages):
         self.catalog = catalog
         self.models = models  # the diffusers engine: it owns loading and the model cache
         self.assets = assets
@@ -132,12 +132,13 @@ class VideoEngine:
             notes.append(f"{family.label} takes no negative prompt; it is ignored")
         if image_to_video:
             assert isinstance(p, I2VParams)
-            if len(p.images) > family.max_references:
+            unused = len(p.reference_images) - family.max_references
+            if unused > 0:
                 notes.append(
                     f"{family.label} uses {family.max_references} reference image(s) "
-                    f"({family.references_doc}); the other {len(p.images) - family.max_references} are ignored"
+                    f"({family.references_doc}); the other {unused} are ignored"
                 )
-            p.images = self.references.normalise(p.images)
+            p.reference_images = self.references.normalise(p.reference_images)
         p.steps = p.steps or entry.default_steps
         p.guidance_scale = p.guidance_scale if p.guidance_scale is not None else entry.default_guidance
         p.seed = p.seed if p.seed is not None else random.randint(0, 2**32 - 1)
@@ -251,7 +252,9 @@ class VideoEngine:
 
         images: list[Any] = []
         if image_to_video:
-            images = [fit(self.references.load(ref), p.width, p.height) for ref in p.images[: family.max_references]]
+            images = [
+                fit(self.references.load(ref), p.width, p.height) for ref in p.reference_images[: family.max_references]
+            ]
         kwargs: dict[str, Any] = {
             "height": p.height,
             "width": p.width,
@@ -298,7 +301,7 @@ class VideoEngine:
             info["video"] = write_mp4(tmp, frames, p.fps, audio=audio, sample_rate=decoded.sample_rate)
 
         recorded = {
-            **p.model_dump(mode="json", exclude={"images"}),
+            **p.model_dump(mode="json", exclude={"reference_images"}),
             "kind": ctx.job.kind,
             "family": family.label,
             "frames": len(frames),
@@ -306,7 +309,7 @@ class VideoEngine:
             "decode_mode": mode,
         }
         if isinstance(p, I2VParams):
-            recorded["images"] = [r.model_dump(exclude_none=True) for r in p.images]
+            recorded["reference_images"] = [r.model_dump(exclude_none=True) for r in p.reference_images]
         asset = ctx.save_file(
             "video",
             "mp4",

@@ -10,25 +10,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from hollywool.engines.diffusers.image_params import ReferenceImage
+
 MAX_REFERENCE_IMAGES = 5
 Resolution = Literal["480p", "576p", "720p", "1080p"]
 VideoAspect = Literal["16:9", "9:16", "1:1", "4:3", "3:4"]
-
-
-class VideoReference(BaseModel):
-    """One of: an existing image asset, or an uploaded image (base64 or a data: URL). `upload_id` is
-    internal: an upload is stored once at submit time and the job keeps only its id."""
-
-    image_asset_id: str | None = None
-    image_base64: str | None = None
-    upload_id: str | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> VideoReference:
-        given = [v for v in (self.image_asset_id, self.image_base64, self.upload_id) if v]
-        if len(given) != 1:
-            raise ValueError("give exactly one of image_asset_id or image_base64")
-        return self
 
 
 class VideoParams(BaseModel):
@@ -60,12 +46,12 @@ class VideoParams(BaseModel):
 
 class I2VParams(VideoParams):
     prompt: str = Field("", max_length=10_000, description="required except for models without a prompt (SVD)")
-    images: list[VideoReference] = Field(
+    reference_images: list[ReferenceImage] = Field(
         min_length=1,
         max_length=MAX_REFERENCE_IMAGES,
         description=(
             "1 to 5 reference images, used as each model allows: CogVideoX I2V, LTX-2 and SVD use the first "
             "as the first frame; Wan I2V uses the first as the first frame and a second as the last frame. "
-            "Images beyond what the model uses are ignored (noted in `notes`)."
+            "Images beyond what the model uses are ignored (noted in `notes`). Same shape as image jobs' references."
         ),
     )
