@@ -165,5 +165,103 @@ def _generate_in_process(body: dict) -> None:
         studio.stop()
 
 
+# -- models ------------------------------------------------------------------------------------
+models_app = typer.Typer(help="Models: the catalogue and the Hugging Face cache.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+def _models():  # noqa: ANN202 - (Catalog, HubModels); neither imports torch
+    from hollywool.engines.diffusers.catalog import Catalog
+    from hollywool.engines.diffusers.downloads import HubModels
+
+    settings = Settings.from_env()
+    return Catalog(settings.data_dir / "config.yaml"), HubModels(timeout_s=settings.hub_timeout_s)
+
+
+def _entry(catalog, model_id: str):  # noqa: ANN001, ANN202
+    from hollywool.errors import StudioError
+
+    try:
+        return catalog.get(model_id)
+    except StudioError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from None
+
+
+@models_app.command("list")
+def models_list(kind: Annotated[str | None, typer.Option(help="image or video")] = None) -> None:
+    """Show the catalogue: type, size, memory and whether each model is on this machine."""
+    from hollywool.engines.diffusers.loading import model_files
+
+    catalog, hub = _models()
+    table = Table("id", "name", "type", "category", "size GB", "memory GB", "source", "here")
+    for entry in catalog.all():
+        if kind and (kind == "video") != entry.is_video:
+            continue
+        here = model_files(entry, hub) is not None
+        source = entry.source + (" (gated)" if entry.gated else "")
+        table.add_row(
+            entry.id,
+            entry.name,
+            entry.type,
+            entry.category,
+            f"{entry.size_gb:g}",
+            f"{entry.memory_gb:g}",
+            source,
+            "[green]yes[/green]" if here else "no",
+        )
+    console.print(table)
+
+
+@models_app.command("pull")
+def models_pull(model_id: str) -> None:
+    """Download a hub model into the Hugging Face cache, with a progress bar (resumes partial files)."""
+    from rich.progress import DownloadColumn, TransferSpeedColumn
+
+    from hollywool.errors import StudioError
+
+    catalog, hub = _models()
+    entry = _entry(catalog, model_id)
+    if entry.source != "hub":
+        console.print(f"{model_id} is a local {entry.source} ({entry.path}); nothing to download.")
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task(entry.path, total=None)
+
+        def report(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            folder = hub.download(entry, report)
+        except StudioError as exc:
+            bar.stop()
+            console.print(f"[red]{exc.message}[/red]")
+            raise typer.Exit(1) from None
+    console.print(f"{model_id}: {folder}")
+
+
+@models_app.command("rm")
+def models_rm(
+    model_id: str, yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False
+) -> None:
+    """Remove a hub model's files from the Hugging Face cache."""
+    catalog, hub = _models()
+    entry = _entry(catalog, model_id)
+    if entry.source != "hub":
+        console.print(f"{model_id} is a local {entry.source}; the studio does not delete your files.")
+        raise typer.Exit(1)
+    if not yes and not typer.confirm(f"Remove {entry.path} from the Hugging Face cache?"):
+        raise typer.Exit(1)
+    freed = hub.delete([entry.path])
+    console.print(f"{model_id}: freed {freed / 1e9:.2f} GB" if freed else f"{model_id} was not in the cache")
+
+
 if __name__ == "__main__":
     app()

@@ -25,11 +25,11 @@ def title_from_prompt(prompt: str, max_words: int = 6) -> str:
         words.extend(candidate)
         if len(words) >= 3:
             break
+    while words and words[0].lower() in {"a", "an", "the"}:
+        words.pop(0)
     words = words[:max_words]
     while words and words[-1].lower() in _SMALL:
         words.pop()
-    while words and words[0].lower() in {"a", "an", "the"}:
-        words.pop(0)
     if not words:
         return "Untitled"
     return " ".join(w if i and w.lower() in _SMALL else w[:1].upper() + w[1:] for i, w in enumerate(words))

@@ -117,8 +117,12 @@ class HubModels:
     def delete(self, repo_ids: list[str]) -> int:
         """Remove every cached revision of `repo_ids`; returns the bytes freed."""
         from huggingface_hub import scan_cache_dir
+        from huggingface_hub.errors import CacheNotFound
 
-        info = scan_cache_dir(self.cache_dir)
+        try:
+            info = scan_cache_dir(self.cache_dir)
+        except CacheNotFound:
+            return 0
         revisions = [rev.commit_hash for repo in info.repos if repo.repo_id in repo_ids for rev in repo.revisions]
         if not revisions:
             return 0
