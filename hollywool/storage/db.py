@@ -61,23 +61,36 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(sqlite_immediate=True)
 
 
+def applied_migrations(engine: Engine) -> set[int]:
+    with writer(engine).begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL)"
+        )
+        return set(conn.exec_driver_sql("SELECT version FROM schema_migrations").scalars())
+
+
 def schema_version(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+    return max(applied_migrations(engine), default=0)
 
 
 def migrate(engine: Engine) -> int:
-    """Apply every migration newer than the database's `user_version`, each in one transaction."""
-    current = schema_version(engine)
-    for version, statements in MIGRATIONS:
-        if version <= current:
+    """Apply every migration not yet recorded, in version order, each in one transaction.
+
+    Applied versions are recorded one by one (not as a high-water mark), so a version that lands
+    after a higher one, from work done in parallel, is still applied.
+    """
+    applied = applied_migrations(engine)
+    for version, statements in sorted(MIGRATIONS):
+        if version in applied:
             continue
         with writer(engine).begin() as conn:
             for statement in statements:
                 conn.execute(text(statement))
+            conn.execute(
+                text("INSERT INTO schema_migrations (version, applied_at) VALUES (:v, :t)"), {"v": version, "t": now()}
+            )
             conn.exec_driver_sql(f"PRAGMA user_version={version}")
-        current = version
-    return current
+    return schema_version(engine)
 
 
 class Database:

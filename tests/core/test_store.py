@@ -129,3 +129,18 @@ def test_list_filters_and_counts(store):
     jobs, total = store.list(JobQuery(status=[JobStatus.queued], limit=2))
     assert total == 4 and len(jobs) == 2
     assert store.counts_by_status() == {"queued": 4}
+
+
+def test_a_migration_landing_after_a_higher_one_is_still_applied(tmp_path, monkeypatch):
+    from hollywool.storage import db as db_module
+
+    monkeypatch.setattr(db_module, "MIGRATIONS", [(1, ["CREATE TABLE a (x)"]), (3, ["CREATE TABLE c (x)"])])
+    engine = db_module.open_database(tmp_path / "m.sqlite")
+    monkeypatch.setattr(
+        db_module, "MIGRATIONS", [(1, ["CREATE TABLE a (x)"]), (2, ["CREATE TABLE b (x)"]), (3, ["CREATE TABLE c (x)"])]
+    )
+    assert db_module.migrate(engine) == 3
+    with engine.connect() as conn:
+        tables = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'").scalars())
+    assert {"a", "b", "c"} <= tables
+    assert db_module.applied_migrations(engine) == {1, 2, 3}
