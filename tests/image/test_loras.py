@@ -37,7 +37,10 @@ def test_kohya_lora_and_two_loras_in_one_job(image_client):
     )
     assert mean_abs_diff(base, kohya) > 0.5
     assert pixels(client, both) not in (base, kohya)
-    assert "Lora hashes: " in client.get(both["images"][0]["url"]).content.decode("latin-1")
+    png = client.get(both["images"][0]["url"]).content
+    read = client.post("/api/images/metadata", files={"file": ("x.png", png, "image/png")}).json()["params"]
+    assert read["loras"] == [{"lora_id": "kohya-sd15", "weight": 1.0}, {"lora_id": "detail-sd15", "weight": 0.8}]
+    assert b"<lora:kohya-sd15:1> <lora:detail-sd15:0.8>" in png
 
 
 def test_incompatible_or_unknown_lora_is_refused_with_a_clear_message(image_client):

@@ -31,7 +31,9 @@ FORM_FIELDS = (
 
 def a1111_parameters(p: dict[str, Any]) -> str:
     """The A1111 `parameters` text for a recorded HollyWool image."""
-    lines = [p.get("final_prompt") or p["prompt"]]
+    # A1111 names LoRAs in the prompt as <lora:name:weight>, which Civitai and other readers parse.
+    tags = "".join(f" <lora:{lr['lora_id']}:{lr['weight']:g}>" for lr in p.get("loras") or [])
+    lines = [(p.get("final_prompt") or p["prompt"]) + tags]
     negative = p.get("final_negative_prompt", p.get("negative_prompt"))
     if negative:
         lines.append(f"Negative prompt: {negative}")
@@ -49,8 +51,6 @@ def a1111_parameters(p: dict[str, Any]) -> str:
     ]
     if p.get("reference_images"):
         fields.append(("Denoising strength", p.get("strength")))
-    if p.get("loras"):
-        fields.append(("Lora hashes", ", ".join(f"{lr['lora_id']}: {lr['weight']}" for lr in p["loras"])))
     fields.append(("Version", f"HollyWool {__version__}"))
     lines.append(", ".join(f"{k}: {_quote(v)}" for k, v in fields if v is not None))
     return "\n".join(lines)
