@@ -12,8 +12,9 @@ import { ModelsPage } from "@/pages/ModelsPage";
 import { ModelDetailPage } from "@/pages/ModelDetailPage";
 import { SettingsPage } from "@/pages/SettingsPage";
 import { LogsPage } from "@/pages/LogsPage";
-import { ComfyUIPage } from "@/pages/ComfyUIPage";
 import { CivitaiModelPage } from "@/pages/civitai/CivitaiModelPage";
+import { ComfyUIPage } from "@/pages/ComfyUIPage";
+import { VideoPage } from "@/pages/video/VideoPage";
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -31,6 +32,7 @@ const router = createBrowserRouter([
     element: <Shell />,
     children: [
       { path: "/", element: <ImagePage /> },
+      { path: "/video", element: <VideoPage /> },
       { path: "/queue", element: <QueuePage /> },
       { path: "/queue/:jobId", element: <JobDetailPage /> },
       { path: "/assets", element: <AssetsPage /> },

@@ -1,5 +1,5 @@
 import { NavLink, Outlet } from "react-router-dom";
-import { Boxes, FileText, Image as ImageIcon, LayoutGrid, ListOrdered, Settings, Workflow } from "lucide-react";
+import { Boxes, FileText, Film, Image as ImageIcon, LayoutGrid, ListOrdered, Settings, Workflow } from "lucide-react";
 import { cn } from "@/lib/utils";
 import { Header } from "./Header";
 import { BackendBanner } from "./BackendBanner";
@@ -7,6 +7,7 @@ import { TokenDialog } from "./TokenDialog";
 
 const NAV = [
   { to: "/", label: "Image", icon: ImageIcon, end: true },
+  { to: "/video", label: "Video", icon: Film },
   { to: "/queue", label: "Queue", icon: ListOrdered },
   { to: "/assets", label: "Assets", icon: LayoutGrid },
   { to: "/models", label: "Models", icon: Boxes },

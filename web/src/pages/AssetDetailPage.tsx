@@ -9,6 +9,7 @@ import { formatBytes, formatTime } from "@/lib/utils";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { Card, ErrorText } from "@/components/ui/misc";
+import { UpscaleAction } from "@/pages/video/UpscaleAction";
 
 /** Everything needed to re-run: the recorded params, with the asset's own columns filled in. */
 export function settingsOf(asset: Asset, recorded: Record<string, unknown> | null | undefined): Record<string, unknown> {
@@ -98,6 +99,7 @@ export function AssetDetailPage() {
             >
               <Download className="h-3.5 w-3.5" /> Download
             </a>
+            <UpscaleAction assetId={asset.id} />
             <Button size="sm" variant="destructive" onClick={() => setConfirmDelete(true)} data-testid="delete-asset">
               <Trash2 className="h-3.5 w-3.5" /> Delete
             </Button>
