@@ -7,10 +7,11 @@ behave exactly as under /api/jobs.
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from hollywool.api.deps import get_studio
 from hollywool.api.jobs import check_session
+from hollywool.api.remote_jobs import submit_remote
 from hollywool.api.schemas import JobAccepted
 from hollywool.engines.upscale.engine import UpscaleParams
 from hollywool.engines.upscale.models import UpscalerModel
@@ -23,6 +24,9 @@ from hollywool.studio import Studio
 
 class VideoJobRequest(VideoParams):
     session_id: str | None = None
+    provider_params: dict[str, Any] = Field(
+        default_factory=dict, description="fields only a remote model (`<provider>:<model id>`) has"
+    )
 
 
 class I2VJobRequest(I2VParams):
@@ -54,7 +58,11 @@ def job_routes(prefix: str, kind: str, request_model: type[BaseModel], summary: 
     )  # fmt: skip
     def create(body: request_model, studio: Studio = Depends(get_studio)) -> JobAccepted:  # type: ignore[valid-type]  # noqa: E501
         check_session(studio, body.session_id)
-        job = studio.jobs.submit(kind, body.model_dump(exclude={"session_id"}), session_id=body.session_id)
+        if kind == "video" and studio.remote.is_remote(body.model):
+            return submit_remote(studio, body.model_dump(exclude={"session_id"}), body.session_id)
+        job = studio.jobs.submit(
+            kind, body.model_dump(exclude={"session_id", "provider_params"}), session_id=body.session_id
+        )
         return JobAccepted(job_id=job.id, status=job.status, message="queued")
 
     @router.get("", operation_id=f"list_{kind}_jobs")

@@ -239,3 +239,16 @@ def test_remote_models_in_api_models_and_post_api_jobs(remote_client, fal):
     }
     r = remote_client.post("/api/jobs", json={"model": SCHNELL, "prompt": "x", "provider_params": {"nope": 1}})
     assert r.status_code == 422 and r.json()["field"] == "provider_params.nope"
+
+
+def test_remote_video_model_through_the_video_route(remote_client, fal):
+    remote_client.post("/api/providers/fal/discover")
+    kling = "fal:fal-ai/kling-video/v2/master/text-to-video"
+    r = remote_client.post(
+        "/api/video/jobs", json={"model": kling, "prompt": "waves at night", "duration": 5, "provider_params": {}}
+    )
+    assert r.status_code == 201, r.text
+    job = wait_job(remote_client, r.json()["job_id"])
+    assert job["status"] == "completed" and job["kind"] == "remote" and len(job["videos"]) == 1
+    assert fal.submissions[-1][0] == "fal-ai/kling-video/v2/master/text-to-video"
+    assert fal.submissions[-1][1]["prompt"] == "waves at night"
