@@ -1,6 +1,6 @@
 """Video export benchmark: H.264 encode speed of 49 frames at 512x512, with and without AAC audio.
 
-    .venv/bin/python bench/video_export.py [--frames 49] [--size 512] [--repeat 5]
+.venv/bin/python bench/video_export.py [--frames 49] [--size 512] [--repeat 5]
 """
 
 from __future__ import annotations
