@@ -64,18 +64,24 @@ class AssetService:
         kind: str,
         ext: str,
         mime: str,
-        write: Callable[[Path], None],
+        write: Callable[[Path], dict[str, Any] | None],
         *,
         params: dict[str, Any],
-        poster: Image.Image | None = None,
+        poster: Image.Image | Callable[[], Image.Image] | None = None,
         **fields: Any,
     ) -> Asset:
-        """Save a file that `write(tmp_path)` produces (a video encoder, a download)."""
+        """Save a file that `write(tmp_path)` produces (a video encoder, a download).
+
+        `write` may return fields only known once the file is written (size, frame count); `poster`
+        may be a function, called after `write`, for the same reason.
+        """
         asset_id = uuid.uuid4().hex
         rel = self._relative(kind, asset_id, ext)
         final = self.outputs_dir / rel
         with atomic_path(final) as tmp:
-            write(tmp)
+            fields.update(write(tmp) or {})
+        if callable(poster):
+            poster = poster()
         thumb_rel = None
         if poster is not None:
             thumb_rel = self._relative(kind, f"{asset_id}.poster", "jpg")

@@ -6,7 +6,8 @@ Every video family hands frames over in its own shape (PIL lists, numpy in [0, 1
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -81,18 +82,22 @@ def _even(frame: np.ndarray) -> np.ndarray:
 
 def write_mp4(
     path: Path,
-    frames: Sequence[np.ndarray],
+    frames: Iterable[np.ndarray],
     fps: float,
     *,
     audio: np.ndarray | None = None,
     sample_rate: int | None = None,
     crf: int = 18,
 ) -> VideoInfo:
-    """Encode frames (uint8 HxWx3) as H.264; `audio` is float (channels, samples) in [-1, 1]."""
-    if not frames:
+    """Encode frames (uint8 HxWx3) as H.264; `audio` is float (channels, samples) in [-1, 1].
+
+    `frames` may be a generator: frames are encoded as they come, never all held in memory.
+    """
+    frames = iter(frames)
+    first = next(frames, None)
+    if first is None:
         raise ValueError("no frames to encode")
-    frames = [_even(f) for f in frames]
-    height, width = frames[0].shape[:2]
+    height, width = _even(first).shape[:2]
     rate = Fraction(fps).limit_denominator(1001)
     with av.open(str(path), mode="w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=rate)
@@ -102,8 +107,8 @@ def write_mp4(
         if audio is not None and sample_rate:
             audio_stream = container.add_stream("aac", rate=int(sample_rate))
             audio_stream.layout = "stereo" if audio.shape[0] >= 2 else "mono"
-        for frame in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+        for frame in itertools.chain([first], frames):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(_even(frame), format="rgb24")):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)

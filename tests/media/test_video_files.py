@@ -52,3 +52,17 @@ def test_odd_sizes_are_padded_and_audio_is_optional(tmp_path):
 def test_no_frames_is_an_error(tmp_path):
     with pytest.raises(ValueError):
         write_mp4(tmp_path / "c.mp4", [], 8)
+
+
+def test_frames_can_stream_from_a_generator(tmp_path):
+    produced = []
+
+    def frames():
+        for i in range(6):
+            produced.append(i)
+            yield np.full((16, 16, 3), i * 40, dtype=np.uint8)
+
+    info = write_mp4(tmp_path / "g.mp4", frames(), 12)
+    assert info.frame_count == 6 and produced == list(range(6))
+    with pytest.raises(ValueError):
+        write_mp4(tmp_path / "e.mp4", iter(()), 12)

@@ -152,19 +152,28 @@ class UpscaleEngine:
         from hollywool.media.video import probe, read_audio, read_frames, write_mp4
 
         info = probe(src_path)
-        ctx.set_stage("upscaling", f"Upscaling {info.frame_count} frames {p.scale}x", total_steps=info.frame_count)
-        frames = []
-        for index, frame in enumerate(read_frames(src_path)):
-            ctx.raise_if_cancelled()
-            frames.append(self._upscale(descriptor, frame, p))
-            ctx.progress(index + 1, info.frame_count)
         audio = read_audio(src_path)
-        ctx.set_stage("encoding", "Writing the MP4")
-        written: dict[str, Any] = {}
+        ctx.set_stage("upscaling", f"Upscaling {info.frame_count} frames {p.scale}x", total_steps=info.frame_count)
+        first: list = []  # the first upscaled frame, for the poster
 
-        def write(tmp: Path) -> None:
+        def upscaled():  # frames go to the encoder one by one: a long video never sits in memory
+            for index, frame in enumerate(read_frames(src_path)):
+                ctx.raise_if_cancelled()
+                out = self._upscale(descriptor, frame, p)
+                if not first:
+                    first.append(out)
+                ctx.progress(index + 1, info.frame_count)
+                yield out
+
+        def write(tmp: Path) -> dict[str, Any]:
             data, rate = audio if audio else (None, None)
-            written["info"] = write_mp4(tmp, frames, info.fps, audio=data, sample_rate=rate)
+            out = write_mp4(tmp, upscaled(), info.fps, audio=data, sample_rate=rate)
+            return {
+                "width": out.width,
+                "height": out.height,
+                "frame_count": out.frame_count,
+                "duration": out.frame_count / info.fps if info.fps else None,
+            }
 
         return ctx.save_file(
             "video",
@@ -172,12 +181,8 @@ class UpscaleEngine:
             "video/mp4",
             write,
             params={**recorded, "has_audio": audio is not None},
-            poster=Image.fromarray(frames[0]),
-            width=frames[0].shape[1],
-            height=frames[0].shape[0],
+            poster=lambda: Image.fromarray(first[0]),
             fps=info.fps,
-            frame_count=len(frames),
-            duration=len(frames) / info.fps if info.fps else None,
             has_audio=audio is not None,
             **fields,
         )
