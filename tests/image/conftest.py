@@ -10,6 +10,7 @@ import pytest
 import yaml
 from PIL import Image
 
+from tests.fakes.hf_hub import FakeHub
 from tests.kit.studio import wait_for
 
 FINISHED = ("completed", "failed", "cancelled")
@@ -83,3 +84,44 @@ def image_client(register_models, make_client, lora_dir, tmp_path):
     """A studio with the four tiny image families and the LoRA folder."""
     register_models(IMAGE_FAMILIES)
     return make_client(lora_dirs=(lora_dir,), civitai_dir=tmp_path / "civitai")
+
+
+# -- a fake Hugging Face hub -----------------------------------------------------------------
+UNET = "unet/diffusion_pytorch_model.safetensors"
+
+
+def hub_entry(repo: str, **extra) -> dict:
+    return {
+        "name": f"Hub {repo}",
+        "path": repo,
+        "type": "sd",
+        "default_steps": 2,
+        "default_guidance": 5.0,
+        "category": "fast",
+        "size_gb": 0.01,
+        "memory_gb": 0.1,
+        **extra,
+    }
+
+
+@pytest.fixture
+def hub(tiny_model):
+    with FakeHub() as fake:
+        fake.add_repo("acme/tiny-sd", tiny_model("sd15"))
+        fake.add_repo("acme/gated-sd", tiny_model("sd15"), gated=True, tokens=("hf_granted",))
+        yield fake
+
+
+@pytest.fixture
+def online(hub, monkeypatch, tmp_path):
+    """The hub client pointed at the fake, online, with its cache in a tmp folder."""
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    for name in ("HF_HUB_CACHE", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    # The product syncs the hub client's import-time offline flag; put it back for the next tests.
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", constants.HF_HUB_OFFLINE)
+    return tmp_path / "hf-home" / "hub"

@@ -1,7 +1,9 @@
 """Models from the Hugging Face hub: cache lookups, downloads with byte progress, cache removal.
 
-Downloads are resumable (the hub client keeps partial files), honour `HF_TOKEN`, `HF_ENDPOINT` and
-`HF_HUB_OFFLINE`, and fail with a clear message when the hub cannot be reached within the timeout.
+Downloads resume a file with a `Range` request when the connection drops mid-file (the hub client
+retries), skip files already in the cache, honour `HF_TOKEN`, `HF_ENDPOINT`, `HF_HUB_OFFLINE` and
+`HF_HOME` / `HF_HUB_CACHE` as they are when the download starts (the hub client reads some of them
+once, at import), and fail with a clear message when the hub cannot be reached within the timeout.
 """
 
 from __future__ import annotations
@@ -32,6 +34,21 @@ def endpoint() -> str:
     return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
 
 
+def hub_cache_dir() -> Path:
+    """The hub cache folder from the environment now: HF_HUB_CACHE, else HF_HOME/hub, else the default."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.path.expandvars(os.environ["HF_HUB_CACHE"])).expanduser()
+    default_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "huggingface"
+    return Path(os.path.expandvars(os.environ.get("HF_HOME") or str(default_home))).expanduser() / "hub"
+
+
+def _sync_offline_mode() -> None:
+    """The hub client reads HF_HUB_OFFLINE once, at import: make it follow the environment now."""
+    from huggingface_hub import constants
+
+    constants.HF_HUB_OFFLINE = offline()
+
+
 def allow_patterns(entry: ModelEntry) -> list[str]:
     """Only what the diffusers folder layout needs (repos often also carry single-file copies)."""
     if entry.variant:
@@ -47,9 +64,16 @@ def _ignore_patterns(entry: ModelEntry) -> list[str] | None:
     return None if entry.variant else ["*.fp16.*", "*.bf16.*", "*.fp16-*", "*.bf16-*"]
 
 
-def _progress_class(report: ProgressFn):  # noqa: ANN202
-    """A tqdm class that forwards the hub client's byte counter to `report`."""
+def _progress_class(report: ProgressFn, already: int = 0, planned: int | None = None):  # noqa: ANN202
+    """A tqdm class that forwards the hub client's byte counters to `report(done, total)`.
+
+    The hub client keeps two byte bars for a snapshot (bytes received, bytes written) whose totals
+    grow as files start: `done` is the larger count plus the bytes `already` in the cache, and
+    `total` the `planned` size of the files to fetch when known, so the fraction never goes back.
+    """
     from tqdm.auto import tqdm
+
+    bars: list[tqdm] = []
 
     class _Reporter(tqdm):
         def __init__(self, *args: Any, **kwargs: Any):
@@ -57,11 +81,15 @@ def _progress_class(report: ProgressFn):  # noqa: ANN202
             kwargs["disable"] = False
             kwargs["file"] = open(os.devnull, "w")  # noqa: SIM115 - closed with the bar
             super().__init__(*args, **kwargs)
+            if self.unit == "B":
+                bars.append(self)
 
         def update(self, n: float | None = 1) -> bool | None:
             out = super().update(n)
             if self.unit == "B":
-                report(int(self.n), int(self.total) if self.total else None)
+                done = already + max(int(b.n) for b in bars)
+                total = planned or max((int(b.total or 0) for b in bars), default=0) + already or None
+                report(min(done, total) if total else done, total)
             return out
 
         def close(self) -> None:
@@ -75,7 +103,12 @@ def _progress_class(report: ProgressFn):  # noqa: ANN202
 class HubModels:
     def __init__(self, timeout_s: float = 15.0, cache_dir: Path | None = None):
         self.timeout_s = timeout_s
-        self.cache_dir = cache_dir
+        self._cache_dir = cache_dir
+
+    @property
+    def cache_dir(self) -> Path:
+        """The given folder, else the hub cache the environment names now (not at import)."""
+        return self._cache_dir or hub_cache_dir()
 
     def local_snapshot(self, entry: ModelEntry) -> Path | None:
         """The cached snapshot folder of a hub model, or None when it is not downloaded."""
@@ -140,31 +173,36 @@ class HubModels:
                 f"cannot download {entry.id} ({entry.path}): offline mode is on (HF_HUB_OFFLINE=1). "
                 "Turn it off, or copy the model into the Hugging Face cache."
             )
+        _sync_offline_mode()
         token = os.environ.get("HF_TOKEN") or None
         hub = endpoint()
+        cache = self.cache_dir
         try:
             # Resolve the revision first with a hard timeout: an unreachable hub fails here, fast.
-            info = HfApi(endpoint=hub, token=token).model_info(entry.path, timeout=self.timeout_s)
+            info = HfApi(endpoint=hub, token=token).model_info(entry.path, timeout=self.timeout_s, files_metadata=True)
+            already, planned = self._plan(entry, info)
             folder = snapshot_download(
                 entry.path,
                 revision=info.sha,
                 endpoint=hub,
                 token=token,
-                cache_dir=self.cache_dir,
+                cache_dir=cache,
                 allow_patterns=allow_patterns(entry),
                 ignore_patterns=_ignore_patterns(entry),
                 etag_timeout=self.timeout_s,
-                tqdm_class=_progress_class(report),
+                tqdm_class=_progress_class(report, already, planned),
                 max_workers=4,
             )
             unet = entry.extra.get("unet")
             if unet:
-                hf_hub_download(unet["repo"], unet["file"], endpoint=hub, token=token, cache_dir=self.cache_dir)
-        except GatedRepoError:
-            raise StudioError(
-                f"{entry.path} is gated: accept its licence on the model's Hugging Face page with your account, "
-                "then set HF_TOKEN to an access token of that account"
-            ) from None
+                hf_hub_download(unet["repo"], unet["file"], endpoint=hub, token=token, cache_dir=cache)
+            # Downloading by commit hash leaves no refs/main: record it, so cache look-ups find the snapshot.
+            _write_ref(cache, entry.path, "main", info.sha)
+            if planned:
+                report(planned, planned)
+        except GatedRepoError as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            raise StudioError(_gated_message(entry, token is not None and status == 403)) from None
         except RepositoryNotFoundError:
             raise StudioError(f"{entry.path} was not found on {hub} (or it is private: set HF_TOKEN)") from None
         except HfHubHTTPError as exc:
@@ -176,6 +214,43 @@ class HubModels:
                 raise UnavailableError(_unreachable(entry, hub, exc)) from None
             raise
         return Path(folder)
+
+    def _plan(self, entry: ModelEntry, info: Any) -> tuple[int, int | None]:
+        """(bytes already in the cache, bytes of every file the download needs), from the repo listing."""
+        from huggingface_hub import try_to_load_from_cache
+        from huggingface_hub.utils import filter_repo_objects
+
+        sizes = {s.rfilename: s.size for s in info.siblings or []}
+        wanted = list(
+            filter_repo_objects(sizes, allow_patterns=allow_patterns(entry), ignore_patterns=_ignore_patterns(entry))
+        )
+        if not wanted or any(sizes[name] is None for name in wanted):
+            return 0, None
+        cached = [n for n in wanted if isinstance(try_to_load_from_cache(entry.path, n, self.cache_dir, info.sha), str)]
+        return sum(sizes[n] for n in cached), sum(sizes[n] for n in wanted)
+
+
+def _write_ref(cache: Path, repo_id: str, ref: str, commit: str) -> None:
+    from huggingface_hub.file_download import repo_folder_name
+
+    path = cache / repo_folder_name(repo_id=repo_id, repo_type="model") / "refs" / ref
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text() != commit:
+        tmp = path.with_name(f".{ref}.{os.getpid()}.tmp")
+        tmp.write_text(commit)
+        tmp.replace(path)
+
+
+def _gated_message(entry: ModelEntry, refused_token: bool) -> str:
+    if refused_token:
+        return (
+            f"{entry.path} is gated and the account of HF_TOKEN has no access yet: accept its licence on "
+            f"https://huggingface.co/{entry.path} with that account (or set HF_TOKEN to a token of one that has)"
+        )
+    return (
+        f"{entry.path} is gated: accept its licence on the model's Hugging Face page with your account, "
+        "then set HF_TOKEN to an access token of that account"
+    )
 
 
 def _unreachable(entry: ModelEntry, hub: str, exc: BaseException) -> str:

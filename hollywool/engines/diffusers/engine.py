@@ -264,6 +264,7 @@ class DiffusersEngine:
                 DownloadProgress(
                     download_id=ctx.job_id,
                     job_id=ctx.job_id,
+                    model_id=entry.id,
                     filename=entry.path,
                     downloaded_bytes=done,
                     total_bytes=total,
