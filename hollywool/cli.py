@@ -213,11 +213,73 @@ def models_list(kind: Annotated[str | None, typer.Option(help="image or video")]
     console.print(table)
 
 
-@models_app.command("pull")
-def models_pull(model_id: str) -> None:
-    """Download a hub model into the Hugging Face cache, with a progress bar (resumes partial files)."""
+def _download_bar() -> Progress:
     from rich.progress import DownloadColumn, TransferSpeedColumn
 
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+@models_app.command("pull")
+def models_pull(
+    model_id: str,
+    local: Annotated[bool, typer.Option(help="download in this process instead of a running studio")] = False,
+) -> None:
+    """Download a hub model into the Hugging Face cache, with a progress bar.
+
+    Submitted as a download job to the running studio at HOLLYWOOL_URL (it shows in the studio's
+    downloads); run in this process with --local, or when no studio answers.
+    """
+    if not local:
+        base = _server_url()
+        try:
+            resp = httpx.post(f"{base}/api/models/{model_id}/download", headers=_headers(), timeout=30)
+        except httpx.HTTPError:
+            console.print(f"No studio answers at {base}; downloading in this process.")
+        else:
+            if resp.status_code >= 400:
+                console.print(f"[red]Rejected ({resp.status_code}):[/red] {_detail(resp)}")
+                raise typer.Exit(1)
+            job_id = resp.json()["job_id"]
+            _follow_download(model_id, lambda: httpx.get(f"{base}/api/jobs/{job_id}", headers=_headers(), timeout=10))
+            return
+    _pull_in_process(model_id)
+
+
+def _detail(resp: httpx.Response) -> str:
+    try:
+        return str(resp.json().get("detail"))
+    except ValueError:
+        return resp.text[:200]
+
+
+def _follow_download(model_id: str, read) -> None:  # noqa: ANN001 - read() -> the job's HTTP response
+    """Poll the download job, drawing its bytes (the job's step / total_steps) as a bar."""
+    with _download_bar() as bar:
+        task = bar.add_task(f"{model_id} (queued)", total=None)
+        while True:
+            job = read().json()
+            total = job.get("total_steps") or None
+            done = job.get("step") or 0
+            if job["status"] == "completed" and total:
+                done = total
+            bar.update(task, completed=done, total=total, description=f"{model_id} ({job['stage']})")
+            if job["status"] in ("completed", "failed", "cancelled"):
+                break
+            time.sleep(0.3)
+    if job["status"] != "completed":
+        console.print(f"[red]{job['status']}:[/red] {job.get('error') or ''}")
+        raise typer.Exit(1)
+    console.print(f"{model_id}: {(job.get('result') or {}).get('path', 'downloaded')}")
+
+
+def _pull_in_process(model_id: str) -> None:
     from hollywool.errors import StudioError
 
     catalog, hub = _models()
@@ -225,14 +287,7 @@ def models_pull(model_id: str) -> None:
     if entry.source != "hub":
         console.print(f"{model_id} is a local {entry.source} ({entry.path}); nothing to download.")
         return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-    ) as bar:
+    with _download_bar() as bar:
         task = bar.add_task(entry.path, total=None)
 
         def report(done: int, total: int | None) -> None:

@@ -87,6 +87,7 @@ def test_models_cli_lists_and_refuses_offline(studio_dirs, tiny_model, monkeypat
 
     monkeypatch.setenv("HOLLYWOOL_DATA_DIR", str(studio_dirs["data_dir"]))
     monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("HOLLYWOOL_URL", f"http://127.0.0.1:{_closed_port()}")  # no studio: in-process
     runner = CliRunner()
     listed = runner.invoke(app, ["models", "list"])
     assert listed.exit_code == 0 and "flux-schnell" in listed.output and "sdxl-lightning" in listed.output
