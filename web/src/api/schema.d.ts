@@ -267,6 +267,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/events/types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Event Types
+         * @description Documents the events sent on `/api/ws` and `/api/events` (their schemas); answers an empty list.
+         */
+        get: operations["event_types_api_events_types_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/events": {
         parameters: {
             query?: never;
@@ -1892,6 +1912,15 @@ export interface components {
              */
             batch_count?: number;
         };
+        /** CpuStatus */
+        CpuStatus: {
+            /** Percent */
+            percent: number;
+            /** Cores */
+            cores: number | null;
+            /** Name */
+            name: string;
+        };
         /** Creator */
         Creator: {
             /** Username */
@@ -1982,6 +2011,36 @@ export interface components {
              * @description 0 to 100
              */
             readonly progress: number;
+        };
+        /** DownloadProgress */
+        DownloadProgress: {
+            /**
+             * Type
+             * @default download.progress
+             * @constant
+             */
+            type?: "download.progress";
+            /** Ts */
+            ts?: number;
+            /** Download Id */
+            download_id: string;
+            /** Job Id */
+            job_id?: string | null;
+            /**
+             * Model Id
+             * @description the catalogue model being downloaded, when there is one
+             */
+            model_id?: string | null;
+            /** Filename */
+            filename?: string | null;
+            /** Downloaded Bytes */
+            downloaded_bytes: number;
+            /** Total Bytes */
+            total_bytes?: number | null;
+            /** Speed Bps */
+            speed_bps?: number | null;
+            /** Eta Seconds */
+            eta_seconds?: number | null;
         };
         /** DownloadRequest */
         DownloadRequest: {
@@ -2082,16 +2141,58 @@ export interface components {
             /** Session Id */
             session_id?: string | null;
             /**
+             * Provider Params
+             * @description remote models (`<provider>:<model id>`): fields only that model has
+             */
+            provider_params?: {
+                [key: string]: unknown;
+            };
+            /**
              * Timeout S
              * @description how long to wait before answering with the job
              * @default 600
              */
             timeout_s?: number;
         };
+        /** GpuStatus */
+        GpuStatus: {
+            /** Index */
+            index: number;
+            /** Name */
+            name: string;
+            /** Memory Total Gb */
+            memory_total_gb?: number | null;
+            /** Memory Used Gb */
+            memory_used_gb?: number | null;
+            /**
+             * Unified Memory
+             * @default false
+             */
+            unified_memory?: boolean;
+            /** Utilization Percent */
+            utilization_percent?: number | null;
+            /** Temperature C */
+            temperature_c?: number | null;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** Health */
+        Health: {
+            /** Status */
+            status: string;
+            /** Version */
+            version: string;
+            /** Device */
+            device: string;
+            /** Gpu */
+            gpu: string | null;
+            /** Loaded Models */
+            loaded_models: string[];
+            /** Loaded Model */
+            loaded_model: string | null;
         };
         /** I2VJobRequest */
         I2VJobRequest: {
@@ -2152,10 +2253,10 @@ export interface components {
              */
             notes?: string[];
             /**
-             * Images
-             * @description 1 to 5 reference images, used as each model allows: CogVideoX I2V, LTX-2 and SVD use the first as the first frame; Wan I2V uses the first as the first frame and a second as the last frame. Images beyond what the model uses are ignored (noted in `notes`).
+             * Reference Images
+             * @description 1 to 5 reference images, used as each model allows: CogVideoX I2V, LTX-2 and SVD use the first as the first frame; Wan I2V uses the first as the first frame and a second as the last frame. Images beyond what the model uses are ignored (noted in `notes`). Same shape as image jobs' references.
              */
-            images: components["schemas"]["VideoReference"][];
+            reference_images: components["schemas"]["ReferenceImage"][];
             /** Session Id */
             session_id?: string | null;
         };
@@ -2268,6 +2369,13 @@ export interface components {
             notes?: string[];
             /** Session Id */
             session_id?: string | null;
+            /**
+             * Provider Params
+             * @description remote models (`<provider>:<model id>`): fields only that model has
+             */
+            provider_params?: {
+                [key: string]: unknown;
+            };
         };
         /** JobAccepted */
         JobAccepted: {
@@ -2279,10 +2387,154 @@ export interface components {
             message: string;
         };
         /**
+         * JobEvent
+         * @description A change of a job's state; `job` is the job as `GET /api/jobs/{id}` shows it.
+         */
+        JobEvent: {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "job.queued" | "job.started" | "job.completed" | "job.failed" | "job.cancelled" | "job.updated";
+            /** Ts */
+            ts?: number;
+            /** Job Id */
+            job_id: string;
+            /** Job */
+            job: {
+                [key: string]: unknown;
+            };
+        };
+        /** JobPage */
+        JobPage: {
+            /** Items */
+            items: components["schemas"]["JobView"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** JobPreview */
+        JobPreview: {
+            /**
+             * Type
+             * @default job.preview
+             * @constant
+             */
+            type?: "job.preview";
+            /** Ts */
+            ts?: number;
+            /** Job Id */
+            job_id: string;
+            /** Step */
+            step: number;
+            /**
+             * Image
+             * @description a data: URL (JPEG)
+             */
+            image: string;
+        };
+        /** JobProgress */
+        JobProgress: {
+            /**
+             * Type
+             * @default job.progress
+             * @constant
+             */
+            type?: "job.progress";
+            /** Ts */
+            ts?: number;
+            /** Job Id */
+            job_id: string;
+            /** Kind */
+            kind: string;
+            /** Stage */
+            stage: string;
+            /** Step */
+            step: number;
+            /** Total Steps */
+            total_steps: number;
+            /**
+             * Progress
+             * @description 0 to 100
+             */
+            progress: number;
+            /** Eta Seconds */
+            eta_seconds?: number | null;
+            /** Message */
+            message?: string | null;
+        };
+        /**
          * JobStatus
          * @enum {string}
          */
         JobStatus: "queued" | "running" | "completed" | "failed" | "cancelled";
+        /**
+         * JobView
+         * @description A job as the API and the live events show it.
+         */
+        JobView: {
+            /** Id */
+            id: string;
+            /** Job Id */
+            job_id: string;
+            /** Kind */
+            kind: string;
+            /** Lane */
+            lane: string;
+            status: components["schemas"]["JobStatus"];
+            /** Priority */
+            priority: number;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Stage */
+            stage: string;
+            /** Step */
+            step: number;
+            /** Total Steps */
+            total_steps: number;
+            /** Fraction */
+            fraction: number;
+            /**
+             * Progress
+             * @description 0 to 100
+             */
+            progress: number;
+            /** Eta Seconds */
+            eta_seconds?: number | null;
+            /** Message */
+            message?: string | null;
+            /** Error */
+            error?: string | null;
+            /** Result */
+            result?: {
+                [key: string]: unknown;
+            };
+            /** Session Id */
+            session_id?: string | null;
+            /** Parent Id */
+            parent_id?: string | null;
+            /** Attempts */
+            attempts: number;
+            /** Cancel Requested */
+            cancel_requested: boolean;
+            /** Created At */
+            created_at: number;
+            /** Started At */
+            started_at?: number | null;
+            /** Finished At */
+            finished_at?: number | null;
+            /** Updated At */
+            updated_at: number;
+            /** Images */
+            images?: components["schemas"]["MediaRef"][];
+            /** Videos */
+            videos?: components["schemas"]["MediaRef"][];
+        };
         /** LlmChoice */
         LlmChoice: {
             /**
@@ -2302,6 +2554,66 @@ export interface components {
              * @default 1
              */
             weight?: number;
+        };
+        /** MediaRef */
+        MediaRef: {
+            /** Id */
+            id: string;
+            /** Url */
+            url: string;
+            /** Kind */
+            kind: string;
+            /** Seed */
+            seed?: number | null;
+            /** Width */
+            width?: number | null;
+            /** Height */
+            height?: number | null;
+            /** Thumbnail Url */
+            thumbnail_url?: string | null;
+        };
+        /** MemoryStatus */
+        MemoryStatus: {
+            /** Total Gb */
+            total_gb: number;
+            /** Used Gb */
+            used_gb: number;
+            /** Available Gb */
+            available_gb: number;
+            /** Percent */
+            percent: number;
+        };
+        /** ModelLoaded */
+        ModelLoaded: {
+            /**
+             * Type
+             * @default model.loaded
+             * @constant
+             */
+            type?: "model.loaded";
+            /** Ts */
+            ts?: number;
+            /** Model Id */
+            model_id: string;
+            /** Device */
+            device: string;
+            /** Seconds */
+            seconds: number;
+        };
+        /** ModelUnloaded */
+        ModelUnloaded: {
+            /**
+             * Type
+             * @default model.unloaded
+             * @constant
+             */
+            type?: "model.unloaded";
+            /** Ts */
+            ts?: number;
+            /** Model Id */
+            model_id: string;
+            /** Reason */
+            reason: string;
         };
         /** Page[Asset] */
         Page_Asset_: {
@@ -2689,6 +3001,26 @@ export interface components {
             /** Rating Count */
             rating_count?: number | null;
         };
+        /** StreamOverflow */
+        StreamOverflow: {
+            /**
+             * Type
+             * @default stream.overflow
+             * @constant
+             */
+            type?: "stream.overflow";
+            /** Ts */
+            ts?: number;
+        };
+        /** SystemStatus */
+        SystemStatus: {
+            cpu: components["schemas"]["CpuStatus"];
+            memory: components["schemas"]["MemoryStatus"];
+            /** Gpus */
+            gpus: components["schemas"]["GpuStatus"][];
+            /** Device */
+            device: string;
+        };
         /** TitleRequest */
         TitleRequest: {
             /** Prompt */
@@ -2847,19 +3179,13 @@ export interface components {
             notes?: string[];
             /** Session Id */
             session_id?: string | null;
-        };
-        /**
-         * VideoReference
-         * @description One of: an existing image asset, or an uploaded image (base64 or a data: URL). `upload_id` is
-         *     internal: an upload is stored once at submit time and the job keeps only its id.
-         */
-        VideoReference: {
-            /** Image Asset Id */
-            image_asset_id?: string | null;
-            /** Image Base64 */
-            image_base64?: string | null;
-            /** Upload Id */
-            upload_id?: string | null;
+            /**
+             * Provider Params
+             * @description fields only a remote model (`<provider>:<model id>`) has
+             */
+            provider_params?: {
+                [key: string]: unknown;
+            };
         };
         /** WorkflowUpdate */
         WorkflowUpdate: {
@@ -2894,9 +3220,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Health"];
                 };
             };
         };
@@ -2916,9 +3240,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["SystemStatus"];
                 };
             };
         };
@@ -3142,9 +3464,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["JobPage"];
                 };
             };
             /** @description Validation Error */
@@ -3208,9 +3528,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["JobView"];
                 };
             };
             /** @description Validation Error */
@@ -3241,9 +3559,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["JobView"];
                 };
             };
             /** @description Validation Error */
@@ -3274,9 +3590,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["JobView"];
                 };
             };
             /** @description Validation Error */
@@ -3307,9 +3621,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["JobView"];
                 };
             };
             /** @description Validation Error */
@@ -3472,6 +3784,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    event_types_api_events_types_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": (components["schemas"]["JobEvent"] | components["schemas"]["JobProgress"] | components["schemas"]["JobPreview"] | components["schemas"]["DownloadProgress"] | components["schemas"]["ModelLoaded"] | components["schemas"]["ModelUnloaded"] | components["schemas"]["StreamOverflow"])[];
                 };
             };
         };
