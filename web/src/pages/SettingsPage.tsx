@@ -12,6 +12,7 @@ import { Input } from "@/components/ui/input";
 import { Card, ErrorText, PageHeader } from "@/components/ui/misc";
 import { ModelSelect } from "./image/ModelSelect";
 import { useModels } from "./ModelsPage";
+import { CostsPanel } from "./settings/CostsPanel";
 
 type Draft = Partial<Record<keyof Preferences, string | boolean>>;
 
@@ -171,6 +172,7 @@ export function SettingsPage() {
           </div>
         </Card>
       </form>
+      <CostsPanel />
     </div>
   );
 }

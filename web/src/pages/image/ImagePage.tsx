@@ -18,7 +18,9 @@ import { Card, Empty } from "@/components/ui/misc";
 import { Slider } from "@/components/ui/slider";
 import { JobProgress } from "@/components/JobProgress";
 import { AspectSelector } from "./AspectSelector";
-import { FitWarning, ModelSelect, modelHint } from "./ModelSelect";
+import { FitWarning, ModelSelect, RemoteModelBadge, modelHint } from "./ModelSelect";
+import { isRemoteModel } from "@/pages/providers/api";
+import { useRemoteModels } from "@/pages/providers/hooks";
 import { LoraPicker } from "./LoraPicker";
 import { ASSET_DRAG_TYPE, ReferenceImages, type RefImage } from "./ReferenceImages";
 import { SessionSidebar } from "./SessionSidebar";
@@ -36,7 +38,15 @@ export function ImagePage() {
   const { data: prefs } = useQuery({ queryKey: qk.settings, queryFn: fetchers.settings });
   const { data: models, isLoading: modelsLoading } = useQuery({ queryKey: qk.models, queryFn: fetchers.models });
   const { data: backendStyles } = useQuery({ queryKey: qk.styles, queryFn: fetchers.styles, staleTime: Infinity });
-  const imageModels = useMemo(() => (models ?? []).filter((m) => m.category !== "video" && !m.is_video), [models]);
+  // Remote text-to-image models (enabled providers) come after the local ones, grouped by provider.
+  const { data: remoteModels, isFetched: remoteFetched } = useRemoteModels("image");
+  const imageModels = useMemo(
+    () => [
+      ...(models ?? []).filter((m) => m.category !== "video" && !m.is_video),
+      ...(remoteModels ?? []).filter((m) => m.category === "text-to-image"),
+    ],
+    [models, remoteModels],
+  );
   const styles = backendStyles?.length ? [{ id: "none", name: "None" }, ...backendStyles.filter((s) => s.id !== "none")] : FALLBACK_STYLES;
 
   const [form, setForm] = useState<ImageFormState>(() => loadForm());
@@ -45,6 +55,7 @@ export function ImagePage() {
   const [topError, setTopError] = useState<string | null>(null);
   const [fitConfirm, setFitConfirm] = useState<CanGenerate | null>(null);
   const model = imageModels.find((m) => m.id === form.model);
+  const remote = isRemoteModel(model);
 
   useEffect(() => saveForm(form), [form]);
 
@@ -58,12 +69,12 @@ export function ImagePage() {
 
   // Defaults: the settings' default model, else the first catalogue model.
   useEffect(() => {
-    if (!models || imageModels.length === 0) return;
+    if (!models || imageModels.length === 0 || !remoteFetched) return;
     if (!imageModels.some((m) => m.id === form.model)) {
       const pick = imageModels.find((m) => m.id === prefs?.default_model) ?? imageModels[0];
       setForm((f) => withModel(f, pick));
     }
-  }, [models, imageModels, prefs?.default_model, form.model]);
+  }, [models, imageModels, remoteFetched, prefs?.default_model, form.model]);
 
   // "Use these settings" from the gallery arrives as router state.
   useEffect(() => {
@@ -82,7 +93,7 @@ export function ImagePage() {
   const { data: fit } = useQuery({
     queryKey: qk.canGenerate(form.model),
     queryFn: () => fetchers.canGenerate(form.model),
-    enabled: !!form.model && !!model,
+    enabled: !!form.model && !!model && !remote,
     staleTime: 15_000,
   });
 
@@ -106,11 +117,13 @@ export function ImagePage() {
       }
       const body = toRequest(form, {
         sessionId: sid,
-        references: refs,
+        // A remote model takes the shared fields only: its style goes into the prompt here.
+        references: remote ? [] : refs,
         styles,
-        serverStyles: !!backendStyles?.length,
+        serverStyles: !remote && !!backendStyles?.length,
         seed: form.seedMode === "random" ? randomSeed() : undefined,
       });
+      if (remote) delete body.loras;
       return fetchers.submitImage(body);
     },
     onSuccess: (res) => {
@@ -132,7 +145,13 @@ export function ImagePage() {
   });
 
   function generate(force = false) {
-    const e = validateImageForm({ ...form, modelType: model?.type, multiple: model?.size_multiple, referenceCount: refs.length });
+    const e = validateImageForm({
+      ...form,
+      loras: remote ? [] : form.loras,
+      modelType: model?.type,
+      multiple: model?.size_multiple,
+      referenceCount: remote ? 0 : refs.length,
+    });
     setErrors(e);
     if (Object.values(e).some(Boolean)) return;
     if (!force && fit && !fit.ok) {
@@ -210,7 +229,8 @@ export function ImagePage() {
                     <ModelSelect models={imageModels} value={form.model} onChange={(id) => setForm((f) => withModel(f, imageModels.find((m) => m.id === id)))} />
                   </Field>
                 )}
-                <FitWarning fit={fit} />
+                <RemoteModelBadge model={model} />
+                {!remote && <FitWarning fit={fit} />}
                 {model && model.cached === false && model.source === "hub" && (
                   <p className="text-xs text-muted-foreground">
                     Not downloaded yet: the first job downloads it ({formatGb(model.size_gb)}), or{" "}
@@ -352,7 +372,9 @@ export function ImagePage() {
             </div>
 
             <details className="rounded-md border border-border p-3">
-              <summary className="cursor-pointer text-sm font-medium">LoRAs and reference images</summary>
+              <summary className="cursor-pointer text-sm font-medium">
+                LoRAs and reference images{remote && <span className="font-normal text-muted-foreground"> (local models only)</span>}
+              </summary>
               <div className="mt-3 grid gap-4 md:grid-cols-2">
                 <div className="space-y-1">
                   <span className="text-xs font-medium text-muted-foreground">LoRAs</span>

@@ -1,6 +1,9 @@
+import { Link } from "react-router-dom";
 import type { CanGenerate, ModelInfo } from "@/api/types";
 import { formatGb } from "@/lib/utils";
 import { Select } from "@/components/ui/input";
+import { Badge } from "@/components/ui/misc";
+import { formatPrice, isRemoteModel } from "@/pages/providers/api";
 
 const CATEGORY_ORDER = ["fast", "quality", "specialized", "video"];
 const CATEGORY_LABEL: Record<string, string> = {
@@ -13,18 +16,28 @@ const CATEGORY_LABEL: Record<string, string> = {
 export function groupByCategory(models: ModelInfo[]): [string, ModelInfo[]][] {
   const groups = new Map<string, ModelInfo[]>();
   for (const m of models) {
-    const list = groups.get(m.category) ?? [];
+    // Remote models group by provider, after the local ones.
+    const key = isRemoteModel(m) ? `remote:${m.provider_name ?? m.provider}` : m.category;
+    const list = groups.get(key) ?? [];
     list.push(m);
-    groups.set(m.category, list);
+    groups.set(key, list);
   }
-  const rank = (c: string) => (CATEGORY_ORDER.includes(c) ? CATEGORY_ORDER.indexOf(c) : 99);
+  const rank = (c: string) => (CATEGORY_ORDER.includes(c) ? CATEGORY_ORDER.indexOf(c) : c.startsWith("remote:") ? 100 : 99);
   return [...groups.entries()].sort((a, b) => rank(a[0]) - rank(b[0]) || a[0].localeCompare(b[0]));
 }
 
-export const categoryLabel = (c: string) => CATEGORY_LABEL[c] ?? c[0].toUpperCase() + c.slice(1);
+export const categoryLabel = (c: string) =>
+  c.startsWith("remote:") ? `${c.slice(7)} (remote)` : (CATEGORY_LABEL[c] ?? c[0].toUpperCase() + c.slice(1));
 
 export function modelHint(m: ModelInfo): string {
   const parts = [];
+  if (isRemoteModel(m)) {
+    parts.push(`runs on ${m.provider_name ?? m.provider}`);
+    const price = formatPrice(m.price);
+    if (price) parts.push(price);
+    if (m.provider_configured === false) parts.push("no API key set");
+    return parts.join(" · ");
+  }
   if (m.size_gb) parts.push(`${formatGb(m.size_gb)} download`);
   if (m.memory_gb) parts.push(`needs ~${formatGb(m.memory_gb)}`);
   if (m.cached === true) parts.push("cached");
@@ -52,6 +65,7 @@ export function ModelSelect({
           {list.map((m) => (
             <option key={m.id} value={m.id}>
               {m.name}
+              {isRemoteModel(m) ? ` — ${formatPrice(m.price) ?? "price unknown"}${m.provider_configured === false ? " · no key" : ""}` : ""}
               {m.memory_gb ? ` — ${formatGb(m.size_gb)} · ~${formatGb(m.memory_gb)} memory` : ""}
               {m.cached === true ? " ✓" : ""}
             </option>
@@ -70,5 +84,26 @@ export function FitWarning({ fit }: { fit: CanGenerate | null | undefined }) {
       {fit.required_gb ? ` Needs ~${formatGb(fit.required_gb)}` : ""}
       {fit.available_gb != null ? `, ${formatGb(fit.available_gb)} free.` : ""}
     </p>
+  );
+}
+
+/** Provider badge and price of a remote model, beside the selector. */
+export function RemoteModelBadge({ model }: { model: ModelInfo | undefined }) {
+  if (!isRemoteModel(model)) return null;
+  const price = formatPrice(model.price);
+  return (
+    <div className="flex flex-wrap items-center gap-1.5 text-xs" data-testid="remote-model-badge">
+      <Badge tone="primary">{model.provider_name ?? model.provider}</Badge>
+      {price && <Badge>{price}</Badge>}
+      {model.provider_configured === false && (
+        <span className="text-warning">
+          No API key: add one on the{" "}
+          <Link className="underline" to={`/providers/${model.provider}`}>
+            provider page
+          </Link>
+          .
+        </span>
+      )}
+    </div>
   );
 }
