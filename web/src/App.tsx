@@ -15,6 +15,9 @@ import { LogsPage } from "@/pages/LogsPage";
 import { CivitaiModelPage } from "@/pages/civitai/CivitaiModelPage";
 import { ComfyUIPage } from "@/pages/ComfyUIPage";
 import { VideoPage } from "@/pages/video/VideoPage";
+import { BulkPage } from "@/pages/bulk/BulkPage";
+import { ProvidersPage } from "@/pages/providers/ProvidersPage";
+import { ProviderDetailPage } from "@/pages/providers/ProviderDetailPage";
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -43,6 +46,9 @@ const router = createBrowserRouter([
       { path: "/settings", element: <SettingsPage /> },
       { path: "/logs", element: <LogsPage /> },
       { path: "/comfyui", element: <ComfyUIPage /> },
+      { path: "/bulk", element: <BulkPage /> },
+      { path: "/providers", element: <ProvidersPage /> },
+      { path: "/providers/:providerId", element: <ProviderDetailPage /> },
       { path: "*", element: <p className="text-sm text-muted-foreground">Page not found.</p> },
     ],
   },

@@ -1,5 +1,5 @@
 import { NavLink, Outlet } from "react-router-dom";
-import { Boxes, FileText, Film, Image as ImageIcon, LayoutGrid, ListOrdered, Settings, Workflow } from "lucide-react";
+import { Boxes, Cloud, FileText, Film, Layers, Image as ImageIcon, LayoutGrid, ListOrdered, Settings, Workflow } from "lucide-react";
 import { cn } from "@/lib/utils";
 import { Header } from "./Header";
 import { BackendBanner } from "./BackendBanner";
@@ -12,6 +12,8 @@ const NAV = [
   { to: "/assets", label: "Assets", icon: LayoutGrid },
   { to: "/models", label: "Models", icon: Boxes },
   { to: "/comfyui", label: "ComfyUI", icon: Workflow },
+  { to: "/bulk", label: "Bulk", icon: Layers },
+  { to: "/providers", label: "Providers", icon: Cloud },
   { to: "/settings", label: "Settings", icon: Settings },
   { to: "/logs", label: "Request logs", icon: FileText },
 ];
