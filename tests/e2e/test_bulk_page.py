@@ -1,0 +1,148 @@
+"""The Bulk and Providers pages in Chromium: an LLM (a fake OpenAI-compatible server) writes prompt
+variations, the user edits one, the batch runs on a tiny local model and the grid fills in from live
+events; a provider key set on the server shows only as its mask."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import WEB_DIST, shot
+from tests.kit.studio import ServerProcess, tiny_entry, write_user_config
+
+pytestmark = pytest.mark.e2e
+
+KEY_ENV = ("FAL_KEY", "KREA_API_KEY", "HIGGSFIELD_API_KEY", "ANTHROPIC_API_KEY", "HOLLYWOOL_LLM_API_KEY")
+
+
+@pytest.fixture(scope="module")
+def llm_fake():
+    from tests.fakes.openai_compat import FakeOpenAICompat
+
+    with FakeOpenAICompat() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def fal_fake():
+    from tests.fakes.fal import FakeFal
+
+    with FakeFal(api_key="fal-e2e-id:fal-e2e-secret-7Q2z") as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory, tiny_model, llm_fake, fal_fake):
+    """The studio with the tiny SD model, its LLM and fal.ai pointed at the fakes, no keys from the
+    environment (overrides the suite's studio)."""
+    root = tmp_path_factory.mktemp("e2e-bulk")
+    write_user_config(root / "data", {"tiny-sd": tiny_entry(tiny_model("sd15"), "sd", name="Tiny SD")})
+    env = {
+        "HOLLYWOOL_WEB_DIR": str(WEB_DIST),
+        "HOLLYWOOL_LLM_URL": f"{llm_fake.url}/v1",
+        "HOLLYWOOL_FAL_URL": fal_fake.url,
+        **dict.fromkeys(KEY_ENV, ""),
+    }
+    server = ServerProcess(root, env=env).start(timeout=90)
+    yield server
+    server.stop()
+
+
+def test_variations_edited_and_run_as_a_batch_fill_the_grid(page, studio, llm_fake):
+    from playwright.sync_api import expect
+
+    page.goto(page.base + "/bulk")
+    page.get_by_test_id("bulk-idea").fill("a lighthouse on a cliff")
+    page.get_by_test_id("bulk-count").fill("3")
+    page.get_by_test_id("bulk-style").fill("moody")
+    page.get_by_test_id("bulk-llm").select_option("openai_compatible")
+    page.get_by_test_id("bulk-generate-variations").click()
+
+    texts = page.get_by_test_id("variation-text")
+    expect(texts).to_have_count(3)
+    expect(texts.first).to_have_value(re.compile("lighthouse on a cliff"))
+    assert len(llm_fake.completions) == 1
+
+    # Regenerate one (the LLM is asked for one prompt unlike the others), edit one, remove one, add one.
+    llm_fake.responder = lambda body: "1. a lighthouse under the northern lights"
+    page.get_by_test_id("variation-regenerate").nth(0).click()
+    expect(texts.nth(0)).to_have_value("a lighthouse under the northern lights")
+    llm_fake.responder = llm_fake._default_reply
+    asked = str(llm_fake.completions[-1][1]["messages"])
+    assert "a lighthouse on a cliff, golden hour" in asked  # another prompt, so the new one differs
+    texts.nth(1).fill("a lighthouse in a snowstorm, edited")
+    page.get_by_test_id("variation-remove").nth(2).click()
+    expect(texts).to_have_count(2)
+    page.get_by_test_id("variation-add").click()
+    expect(texts).to_have_count(3)
+    expect(page.get_by_test_id("bulk-run")).to_be_disabled()  # the new prompt is empty
+    texts.nth(2).fill("a lighthouse at dawn")
+
+    page.get_by_test_id("model-select").select_option("tiny-sd")
+    page.get_by_test_id("bulk-width").fill("64")
+    page.get_by_test_id("bulk-height").fill("64")
+    page.get_by_test_id("bulk-steps").fill("2")
+    shot(page, "bulk-page-reviewed")
+    page.get_by_test_id("bulk-run").click()
+
+    batch = page.get_by_test_id("bulk-batch")
+    expect(page).to_have_url(re.compile(r"/bulk\?.*batch="))
+    items = page.get_by_test_id("bulk-item")
+    expect(items).to_have_count(3)
+    expect(batch).to_have_attribute("data-status", "completed", timeout=60_000)
+    expect(page.get_by_test_id("bulk-image")).to_have_count(3)
+    expect(page.get_by_test_id("bulk-summary")).to_contain_text("3 of 3 done")
+    export = page.get_by_test_id("bulk-export")
+    expect(export).to_be_visible()
+    href = export.get_attribute("href")
+    assert href and href.endswith("/export")
+    shot(page, "bulk-page-batch")
+
+    # The batch ran the prompts as edited, and the export holds them.
+    batch_id = re.search(r"batch=([0-9a-f]+)", page.url).group(1)
+    view = httpx.get(f"{studio.url}/api/bulk/jobs/{batch_id}", timeout=10).json()
+    assert [i["prompt"] for i in view["items"]] == [
+        "a lighthouse under the northern lights",
+        "a lighthouse in a snowstorm, edited",
+        "a lighthouse at dawn",
+    ]
+    resp = httpx.get(studio.url + href, timeout=30)
+    assert resp.status_code == 200 and resp.headers["content-type"] == "application/zip"
+
+    # The session keeps the batch.
+    expect(page.get_by_test_id("bulk-batch-list").locator("li")).to_have_count(1)
+
+
+def test_providers_show_a_key_only_masked(page, studio, fal_fake):
+    from playwright.sync_api import expect
+
+    key = fal_fake.api_key
+    assert httpx.put(f"{studio.url}/api/providers/fal", json={"api_key": key}, timeout=10).status_code == 200
+
+    page.goto(page.base + "/providers")
+    card = page.locator('[data-testid="provider-card"][data-provider="fal"]')
+    expect(card.get_by_test_id("provider-configured")).to_have_attribute("data-configured", "true")
+    expect(card.get_by_test_id("provider-key")).to_contain_text("••••" + key[-4:])
+    shot(page, "providers-page")
+    assert key not in page.content() and key[:-4] not in page.content()
+
+    card.click()
+    expect(page).to_have_url(re.compile("/providers/fal$"))
+    expect(page.get_by_test_id("provider-key-state")).to_have_attribute("data-has-key", "true")
+    expect(page.get_by_test_id("provider-key-input")).to_have_value("")
+    page.get_by_test_id("provider-test").click()
+    expect(page.get_by_test_id("provider-test-result")).to_have_attribute("data-ok", "true")
+    page.get_by_test_id("provider-discover").click()
+    expect(page.get_by_test_id("provider-model-row").first).to_be_visible()
+    page.get_by_test_id("provider-model-search").fill("schnell")
+    expect(page.get_by_test_id("provider-model-row").first).to_contain_text("schnell")
+    shot(page, "provider-detail")
+    assert key not in page.content()
+
+    # The discovered models are offered on the Image page beside the local one, with their price.
+    page.goto(page.base + "/")
+    options = page.get_by_test_id("model-select").locator("option")
+    expect(options.filter(has_text="Tiny SD")).to_have_count(1)
+    expect(page.get_by_test_id("model-select").locator('optgroup[label="fal.ai (remote)"]')).to_have_count(1)
