@@ -29,6 +29,9 @@ _ARCH_MARKERS = (
     ("cond_stage_model.model.", "sd"),  # SD 2.x (OpenCLIP-H)
 )
 _SD2_MARKER = "cond_stage_model.model."
+# The first cross-attention's key projection: (320, 768) in SD 1.x, (320, 1024) in SD 2.x (OpenCLIP-H).
+_SD_CROSS_ATTN_K = "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight"
+SD2 = "SD 2.x"
 
 
 def detect_architecture(path: Path) -> tuple[str, str]:
@@ -39,9 +42,19 @@ def detect_architecture(path: Path) -> tuple[str, str]:
         raise InvalidInputError(f"{path.name}: cannot read checkpoint ({exc})") from None
     for prefix, model_type in _ARCH_MARKERS:
         if any(k.startswith(prefix) for k in shapes):
-            detail = "SD 2.x" if prefix == _SD2_MARKER else FAMILIES[model_type].label
-            return model_type, detail
+            sd2 = prefix == _SD2_MARKER or (model_type == "sd" and _context_dim(shapes) == 1024)
+            return model_type, SD2 if sd2 else FAMILIES[model_type].label
     raise InvalidInputError(f"{path.name}: not a Stable Diffusion, SDXL, SD3 or FLUX checkpoint")
+
+
+def _context_dim(shapes: dict) -> int | None:
+    shape = shapes.get(_SD_CROSS_ATTN_K)
+    return int(shape[-1]) if shape and len(shape) == 2 else None
+
+
+def config_arch(model_type: str, detail: str) -> str | None:
+    """The shipped config folder for a detected checkpoint: sd15, sd2 (768 v-prediction), sdxl."""
+    return "sd2" if detail == SD2 else FAMILIES[model_type].single_file_config
 
 
 def _bpe_vocab() -> tuple[dict[str, int], list[str]]:
@@ -57,7 +70,7 @@ def _bpe_vocab() -> tuple[dict[str, int], list[str]]:
 
 
 def shipped_config(arch: str, configs_root: Path) -> Path:
-    """The shipped config folder for `arch` (sd15, sdxl), complete with tokenizer files."""
+    """The shipped config folder for `arch` (sd15, sd2, sdxl), complete with tokenizer files."""
     target = configs_root / arch
     if (target / ".complete").exists():
         return target
@@ -88,10 +101,11 @@ def load_single_file(path: Path, model_type: str, config: str | None, configs_ro
             f"{path.name} is a {detail} checkpoint but its catalogue entry says type {model_type!r}; "
             f"set `type: {found}`"
         )
+    arch = config_arch(found, detail)
     if config:
         config_dir = Path(config).expanduser()
-    elif family.single_file_config and detail != "SD 2.x":
-        config_dir = shipped_config(family.single_file_config, configs_root)
+    elif arch:
+        config_dir = shipped_config(arch, configs_root)
     else:
         raise InvalidInputError(
             f"{path.name}: loading a {detail} single file offline needs a diffusers config folder; "
