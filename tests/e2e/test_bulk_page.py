@@ -146,3 +146,16 @@ def test_providers_show_a_key_only_masked(page, studio, fal_fake):
     options = page.get_by_test_id("model-select").locator("option")
     expect(options.filter(has_text="Tiny SD")).to_have_count(1)
     expect(page.get_by_test_id("model-select").locator('optgroup[label="fal.ai (remote)"]')).to_have_count(1)
+
+
+def test_costs_view_sets_the_daily_budget(page, studio):
+    from playwright.sync_api import expect
+
+    page.goto(page.base + "/settings")
+    panel = page.get_by_test_id("costs-panel")
+    expect(panel.get_by_test_id("budget-state")).to_contain_text("no daily budget")
+    panel.get_by_test_id("setting-daily_budget_usd").fill("2.5")
+    panel.get_by_test_id("save-budget").click()
+    expect(panel.get_by_test_id("budget-state")).to_contain_text("of $2.50 spent today")
+    assert httpx.get(f"{studio.url}/api/settings", timeout=10).json()["daily_budget_usd"] == 2.5
+    shot(page, "settings-costs")

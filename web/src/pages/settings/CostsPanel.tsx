@@ -143,15 +143,15 @@ function BudgetEditor({ current, state }: { current: number | null; state: Retur
   };
   return (
     <form onSubmit={submit} className="space-y-2" noValidate>
-      <div className="flex flex-wrap items-end gap-2">
-        <Field label="Daily budget (USD)" name="daily_budget_usd" error={error} hint="A remote job that would pass it waits for your confirmation.">
-          <Input data-testid="setting-daily_budget_usd" inputMode="decimal" className="w-40" value={text} placeholder="no budget" onChange={(e) => setText(e.target.value)} />
+      <div className="flex flex-wrap items-start gap-2">
+        <Field className="w-56" label="Daily budget (USD)" name="daily_budget_usd" error={error} hint="A remote job that would pass it waits for your confirmation.">
+          <Input data-testid="setting-daily_budget_usd" inputMode="decimal" value={text} placeholder="no budget" onChange={(e) => setText(e.target.value)} />
         </Field>
-        <Button type="submit" variant="outline" disabled={save.isPending} data-testid="save-budget" className="mb-5">
+        <Button type="submit" variant="outline" disabled={save.isPending} data-testid="save-budget" className="mt-5">
           Save budget
         </Button>
         {saved && (
-          <span role="status" className="mb-7 text-sm text-success">
+          <span role="status" className="mt-7 text-sm text-success">
             Saved
           </span>
         )}
