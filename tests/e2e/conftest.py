@@ -35,8 +35,10 @@ if not (WEB_DIST / "index.html").is_file():
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    # Package scope: Playwright's sync API runs an event loop on the main thread while it is open;
+    # closing it when the browser tests end keeps it from clashing with later asyncio tests.
     from playwright.sync_api import expect
 
     expect.set_options(timeout=20_000)
