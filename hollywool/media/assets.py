@@ -79,7 +79,9 @@ class AssetService:
         rel = self._relative(kind, asset_id, ext)
         final = self.outputs_dir / rel
         with atomic_path(final) as tmp:
-            fields.update(write(tmp) or {})
+            known = write(tmp)
+        if isinstance(known, dict):
+            fields.update(known)
         if callable(poster):
             poster = poster()
         thumb_rel = None

@@ -7,7 +7,6 @@ the field it names, where it names one). Keys travel only in headers and never i
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import os
 import random
@@ -19,10 +18,9 @@ from typing import Any
 import httpx
 
 from hollywool.engines.remote.provider import ProviderError
+from hollywool.http_retry import RETRY_STATUSES, error_text, retry_after_s
 
 log = logging.getLogger("hollywool.remote")
-
-RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504, 529}
 
 
 @dataclass(frozen=True)
@@ -52,44 +50,6 @@ class Tuning:
             timeout_s=num("HOLLYWOOL_REMOTE_TIMEOUT", d.timeout_s),
             download_retries=int(num("HOLLYWOOL_REMOTE_DOWNLOAD_RETRIES", d.download_retries)),
         )
-
-
-def retry_after_s(response: httpx.Response) -> float | None:
-    raw = response.headers.get("retry-after")
-    if not raw:
-        return None
-    try:
-        return max(float(raw), 0.0)
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(raw)
-        return max(parsed.timestamp() - time.time(), 0.0) if parsed else None
-
-
-def error_text(response: httpx.Response) -> tuple[str, str | None]:
-    """The service's message and the field it names, from the error shapes the providers use."""
-    try:
-        body = response.json()
-    except ValueError:
-        return (response.text.strip()[:300] or response.reason_phrase), None
-    if isinstance(body, dict):
-        detail = body.get("detail")
-        if isinstance(detail, list) and detail and isinstance(detail[0], dict):
-            first = detail[0]
-            loc = [str(p) for p in first.get("loc") or [] if p not in ("body", "query")]
-            field = ".".join(loc) or None
-            msg = str(first.get("msg") or first.get("message") or detail)
-            return (f"{field}: {msg}" if field else msg), field
-        if isinstance(detail, str):
-            return detail, None
-        err = body.get("error")
-        if isinstance(err, dict):  # Anthropic-like {error: {type, message}}
-            return str(err.get("message") or err), None
-        if isinstance(err, str):
-            field = body.get("field") or body.get("param")
-            return err, field if isinstance(field, str) else None
-        if body.get("message"):
-            return str(body["message"]), None
-    return str(body)[:300], None
 
 
 class ServiceClient:

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import logging
 import random
 import threading
@@ -25,6 +24,7 @@ import httpx
 
 from hollywool import __version__
 from hollywool.errors import NotFoundError, StudioError
+from hollywool.http_retry import RETRY_STATUSES, error_text, retry_after_s
 from hollywool.integrations.civitai.mapping import (
     CivitaiModel,
     CivitaiVersion,
@@ -37,7 +37,9 @@ from hollywool.integrations.civitai.mapping import (
 
 log = logging.getLogger("hollywool.civitai")
 
-_RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+def _error_text(response: httpx.Response) -> str:
+    return error_text(response)[0]
 
 
 class CivitaiError(StudioError):
@@ -70,33 +72,6 @@ def token_message(has_token: bool) -> str:
         "Create a token on civitai.com (Account settings > API keys), add it in Settings > Civitai, "
         "then start the download again."
     )
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    raw = response.headers.get("retry-after")
-    if not raw:
-        return None
-    try:
-        return max(float(raw), 0.0)
-    except ValueError:
-        pass
-    try:  # an HTTP date
-        when = email.utils.parsedate_to_datetime(raw)
-        return max(when.timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None
-
-
-def _error_text(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200].strip()
-    if isinstance(body, dict):
-        for key in ("error", "message", "detail"):
-            if isinstance(body.get(key), str):
-                return body[key]
-    return str(body)[:200]
 
 
 class _TtlCache:
@@ -191,13 +166,13 @@ class CivitaiClient:
                 last_status, last_error = None, f"{exc.__class__.__name__}: {exc}".rstrip(": ")
                 log.warning("Civitai %s: %s (try %d of %d)", what, last_error, attempt + 1, self.retries + 1)
             else:
-                if response.status_code not in _RETRY_STATUSES:
+                if response.status_code not in RETRY_STATUSES:
                     return response
                 last_status = response.status_code
                 with contextlib.suppress(httpx.HTTPError):
                     response.read()
                 last_error = _error_text(response)
-                asked = _retry_after(response)
+                asked = retry_after_s(response)
                 response.close()
                 log.warning("Civitai %s: HTTP %d (try %d of %d)", what, last_status, attempt + 1, self.retries + 1)
                 if asked is not None:
