@@ -55,7 +55,7 @@ def test_generate_find_reuse_delete(page, studio):
     page.get_by_role("radio", name="Aspect 1:1").click()
     page.get_by_test_id("width").fill("128")
     page.get_by_test_id("height").fill("128")
-    page.get_by_test_id("steps").fill("12")
+    page.get_by_test_id("steps").fill("80")
     page.get_by_role("radio", name="fixed").check()
     page.get_by_test_id("seed").fill("1234")
     shot(page, "image-page")
@@ -64,9 +64,9 @@ def test_generate_find_reuse_delete(page, studio):
     page.get_by_test_id("steps").fill("500")
     page.get_by_test_id("prompt").press("Control+Enter")
     expect(page.get_by_test_id("error-steps")).to_contain_text("200")
-    page.get_by_test_id("steps").fill("12")
+    page.get_by_test_id("steps").fill("80")
 
-    # Ctrl+Enter generates; live progress shows stage, step count and previews.
+    # Ctrl+Enter generates; live progress shows stage, step count and previews (80 steps: long enough to see).
     page.get_by_test_id("prompt").press("Control+Enter")
     progress = page.get_by_test_id("job-progress").first
     expect(progress).to_be_visible()
@@ -102,7 +102,7 @@ def test_generate_find_reuse_delete(page, studio):
     page.get_by_test_id("use-settings").click()
     expect(page).to_have_url(re.compile(r"/(\?session=.*)?$"))
     expect(page.get_by_test_id("prompt")).to_have_value("a red fox in the snow, e2e")
-    expect(page.get_by_test_id("steps")).to_have_value("12")
+    expect(page.get_by_test_id("steps")).to_have_value("80")
     expect(page.get_by_test_id("seed")).to_have_value("1234")
 
     # Delete it from its detail page; the gallery no longer has it.
