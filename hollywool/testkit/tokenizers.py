@@ -12,6 +12,8 @@ import io
 import json
 from pathlib import Path
 
+from hollywool.engines.diffusers.bpe import bytes_to_unicode
+
 # Sentences the tiny sentencepiece models learn their pieces from; the prompts used in tests should
 # mostly fall inside this alphabet, but unknown characters are fine (they map to <unk>).
 _CORPUS = [
@@ -39,27 +41,13 @@ _GEMMA_PIECES = {
 _CLIP_MERGES = ["t h", "th e</w>", "a n", "i n", "o n</w>", "a</w> p", "c a", "ca t</w>"]
 
 
-def _bytes_to_unicode() -> dict[int, str]:
-    """GPT-2 / CLIP byte-to-printable-character table (every byte gets one visible character)."""
-    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
-    printable += list(range(ord("®"), ord("ÿ") + 1))
-    chars = printable[:]
-    extra = 0
-    for b in range(256):
-        if b not in printable:
-            printable.append(b)
-            chars.append(256 + extra)
-            extra += 1
-    return dict(zip(printable, map(chr, chars), strict=True))
-
-
 def write_clip_tokenizer(folder: str | Path) -> Path:
     """Write a byte-level BPE CLIP tokenizer (vocab.json, merges.txt, config) into ``folder``."""
     from transformers import CLIPTokenizer
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    byte_chars = list(_bytes_to_unicode().values())
+    byte_chars = list(bytes_to_unicode().values())
     tokens = byte_chars + [c + "</w>" for c in byte_chars]
     tokens += ["".join(m.split()) for m in _CLIP_MERGES]
     tokens += ["<|startoftext|>", "<|endoftext|>"]

@@ -12,6 +12,7 @@ from PIL import Image
 
 from tests.comfyui.conftest import CHECKPOINT
 from tests.kit.studio import free_port, wait_for
+from tests.kit.studio import wait_job as kit_wait_job
 
 FINISHED = ("completed", "failed", "cancelled")
 
@@ -30,11 +31,7 @@ def small(api: dict, steps: int = 3) -> dict:
 
 
 def wait_job(client, job_id: str, statuses=FINISHED, timeout: float = 30) -> dict:
-    return wait_for(
-        lambda: (j := client.get(f"/api/comfyui/jobs/{job_id}").json())["status"] in statuses and j,
-        timeout=timeout,
-        what=f"job {job_id} to be {statuses}",
-    )
+    return kit_wait_job(client, job_id, statuses, timeout, path="/api/comfyui/jobs")
 
 
 def submit(client, workflow_id: str, parameters: dict | None = None, **extra) -> dict:

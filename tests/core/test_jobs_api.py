@@ -7,17 +7,7 @@ import json
 
 from PIL import Image
 
-from tests.kit.studio import wait_for
-
-FINISHED = ("completed", "failed", "cancelled")
-
-
-def wait_job(client, job_id: str, timeout: float = 120) -> dict:
-    return wait_for(
-        lambda: (j := client.get(f"/api/jobs/{job_id}").json())["status"] in FINISHED and j,
-        timeout=timeout,
-        what=f"job {job_id}",
-    )
+from tests.kit.studio import wait_for, wait_job
 
 
 def submit(client, **overrides) -> str:

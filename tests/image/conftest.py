@@ -11,18 +11,9 @@ import yaml
 from PIL import Image
 
 from tests.fakes.hf_hub import FakeHub
-from tests.kit.studio import wait_for
+from tests.kit.studio import FINISHED, wait_for, wait_job  # noqa: F401 - re-exported to the image tests
 
-FINISHED = ("completed", "failed", "cancelled")
 IMAGE_FAMILIES = {"tiny-sd": "sd15", "tiny-sdxl": "sdxl", "tiny-sd3": "sd3", "tiny-flux": "flux"}
-
-
-def wait_job(client, job_id: str, timeout: float = 120) -> dict:
-    return wait_for(
-        lambda: (j := client.get(f"/api/jobs/{job_id}").json())["status"] in FINISHED and j,
-        timeout=timeout,
-        what=f"job {job_id}",
-    )
 
 
 def submit(client, **overrides) -> str:

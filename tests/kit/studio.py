@@ -131,3 +131,23 @@ def wait_for(predicate, timeout: float = 60, interval: float = 0.05, what: str =
             return value
         time.sleep(interval)
     raise TimeoutError(f"timed out waiting for {what}")
+
+
+FINISHED = ("completed", "failed", "cancelled")
+
+
+def wait_job(client, job_id: str, statuses=FINISHED, timeout: float = 120, path: str = "/api/jobs") -> dict:  # noqa: ANN001
+    """Poll a job through the API (a TestClient or an httpx client) until it reaches one of `statuses`."""
+    last: dict = {}
+
+    def reached():  # noqa: ANN202
+        nonlocal last
+        last = client.get(f"{path}/{job_id}").json()
+        return last.get("status") in statuses and last
+
+    try:
+        return wait_for(reached, timeout=timeout, interval=0.02, what=f"job {job_id}")
+    except TimeoutError:
+        raise TimeoutError(
+            f"job {job_id} stayed {last.get('status')} ({last.get('stage')}: {last.get('message')})"
+        ) from None

@@ -12,6 +12,7 @@ from tests.fakes.fal import FakeFal
 from tests.fakes.higgsfield import FakeHiggsfield
 from tests.fakes.krea import FakeKrea
 from tests.fakes.openai_compat import FakeOpenAICompat
+from tests.kit.studio import wait_job as kit_wait_job
 
 FAST_REMOTE_ENV = {
     "HOLLYWOOL_REMOTE_POLL_INTERVAL": "0.02",
@@ -68,16 +69,6 @@ def remote_client(make_client, fast_remote, fal, krea, higgsfield):
     return client
 
 
-def wait_job(client, job_id: str, statuses=("completed", "failed", "cancelled"), timeout: float = 30) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/jobs/{job_id}").json()
-        if job["status"] in statuses:
-            return job
-        time.sleep(0.02)
-    raise TimeoutError(f"job {job_id} stayed {job['status']} ({job['stage']}: {job['message']})")
-
-
 def wait_until(predicate, timeout: float = 30, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -86,3 +77,7 @@ def wait_until(predicate, timeout: float = 30, what: str = "condition"):
             return value
         time.sleep(0.02)
     raise TimeoutError(f"timed out waiting for {what}")
+
+
+def wait_job(client, job_id: str, statuses=("completed", "failed", "cancelled"), timeout: float = 30) -> dict:
+    return kit_wait_job(client, job_id, statuses, timeout)

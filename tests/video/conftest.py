@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import base64
 import io
-import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from hollywool.testkit.tiny_models import FAMILIES
-
-TERMINAL = ("completed", "failed", "cancelled")
+from tests.kit.studio import FINISHED as TERMINAL
+from tests.kit.studio import wait_job as kit_wait_job
 
 
 def png_b64(size: tuple[int, int] = (48, 40), color: tuple[int, int, int] = (200, 90, 30)) -> str:
@@ -39,13 +38,7 @@ def tiny_body(family: str, model: str, **overrides) -> dict:
 
 
 def wait_job(client, kind: str, job_id: str, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/{kind}/jobs/{job_id}").json()
-        if job["status"] in TERMINAL:
-            return job
-        time.sleep(0.05)
-    raise TimeoutError(f"{kind} job {job_id} did not finish")
+    return kit_wait_job(client, job_id, TERMINAL, timeout, path=f"/api/{kind}/jobs")
 
 
 def run_job(client, kind: str, body: dict) -> dict:
