@@ -13,11 +13,13 @@ import time
 from typing import Any
 
 from hollywool.engines.diffusers.catalog import VIDEO_TYPES, Catalog, ModelEntry
+from hollywool.engines.diffusers.previews import should_preview
 from hollywool.engines.diffusers.references import ReferenceImages, fit
 from hollywool.engines.video import decode as latents_io
 from hollywool.engines.video.families import VIDEO_FAMILIES, Rules, VideoFamily, video_family
 from hollywool.engines.video.memory import MemoryEstimate, estimate_gb, free_gb
 from hollywool.engines.video.params import I2VParams, VideoParams
+from hollywool.engines.video.previews import latents_to_preview
 from hollywool.errors import ConflictError, InvalidInputError
 from hollywool.jobs.context import JobContext
 from hollywool.jobs.kinds import JobKind, KindRegistry
@@ -277,9 +279,19 @@ class VideoEngine:
 
         ctx.set_stage("sampling", f"Sampling {p.num_frames} frames", total_steps=p.steps)
 
+        meta = {"num_frames": p.num_frames, "width": p.width, "height": p.height}
+        previews_failed = False
+
         def on_step(pipe_, step, _timestep, tensors):  # noqa: ANN001
+            nonlocal previews_failed
             ctx.raise_if_cancelled()
             ctx.progress(step + 1, p.steps)
+            if not previews_failed and should_preview(step, p.steps) and "latents" in tensors:
+                try:
+                    ctx.preview(latents_to_preview(family.preview, pipe_, tensors["latents"], meta), step + 1)
+                except Exception:  # a preview is cosmetic: it must never cost an hour-long job
+                    log.warning("live previews for %s failed; sampling goes on", family.label, exc_info=True)
+                    previews_failed = True
             return tensors
 
         kwargs["callback_on_step_end"] = on_step

@@ -14,7 +14,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from hollywool.engines.diffusers.families.base import LatentRGB
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,21 @@ class Rules:
 
 
 @dataclass(frozen=True)
+class LatentPreview:
+    """How the latents a step callback receives become one frame's latent channels for a live preview.
+
+    `layout` names the axes of the (unpacked) latents: diffusers' video pipelines disagree on whether
+    frames or channels come first. `unpack` turns packed token latents back into that layout. `rgb` is a
+    community-fitted channels-by-3 projection; without one (or when a model's channel count differs, as
+    in tiny test models) the preview falls back to a normalised mean of three channel groups.
+    """
+
+    layout: Literal["BCFHW", "BFCHW"] = "BCFHW"
+    unpack: Callable[[Any, Any, dict[str, Any]], Any] | None = None  # (pipe, latents, meta) -> unpacked
+    rgb: LatentRGB | None = None
+
+
+@dataclass(frozen=True)
 class VideoFamily:
     type: str  # the catalogue's model type
     label: str
@@ -80,6 +97,7 @@ class VideoFamily:
     # Facts read from a local model folder's configs (frame step, size multiple, fixed size, maxima).
     facts_from_folder: Callable[[dict[str, dict[str, Any]]], dict[str, Any]] = lambda _cfg: {}
     config_files: tuple[str, ...] = ("vae", "transformer")
+    preview: LatentPreview = LatentPreview()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def rules_for(self, path: str, extra: dict[str, Any] | None = None) -> Rules:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hollywool.engines.video.families.base import Decoded, Rules, VideoFamily, postprocess
+from hollywool.engines.video.families.base import Decoded, LatentPreview, Rules, VideoFamily, postprocess
 
 
 def _decode(pipe, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool) -> Decoded:  # noqa: ANN001
@@ -35,6 +35,9 @@ def _facts(configs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return facts
 
 
+# Callback latents are [B, F, C, H, W]; no community projection is fitted for CogVideoX's latent space.
+PREVIEW = LatentPreview(layout="BFCHW")
+
 RULES = Rules(
     frame_step=4,
     max_frames=49,
@@ -54,6 +57,7 @@ T2V = VideoFamily(
     pipe_args=_pipe_args,
     decode=_decode,
     facts_from_folder=_facts,
+    preview=PREVIEW,
 )
 
 I2V = VideoFamily(
@@ -68,4 +72,5 @@ I2V = VideoFamily(
     pipe_args=_pipe_args,
     decode=_decode,
     facts_from_folder=_facts,
+    preview=PREVIEW,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hollywool.engines.video.families.base import Decoded, Rules, VideoFamily, postprocess
+from hollywool.engines.video.families.base import Decoded, LatentPreview, Rules, VideoFamily, postprocess
 
 
 def _call_args(params: Any, _rules: Rules, _images: list[Any]) -> dict[str, Any]:
@@ -33,6 +33,20 @@ def _decode(pipe, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool)
         audio = waveform[0].float().cpu().numpy()
         rate = int(pipe.vocoder.config.output_sampling_rate)
     return Decoded(frames, audio, rate)
+
+
+def _unpack(pipe, latents, meta: dict[str, Any]):  # noqa: ANN001, ANN202
+    # During sampling LTX-2 keeps its video latents packed into tokens [B, seq, C * patch]; the
+    # pipeline's own helper restores [B, C, F, H, W] from the latent grid's size.
+    frames = (meta["num_frames"] - 1) // pipe.vae_temporal_compression_ratio + 1
+    return pipe._unpack_latents(
+        latents,
+        frames,
+        meta["height"] // pipe.vae_spatial_compression_ratio,
+        meta["width"] // pipe.vae_spatial_compression_ratio,
+        pipe.transformer_spatial_patch_size,
+        pipe.transformer_temporal_patch_size,
+    )
 
 
 def _facts(configs: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -66,4 +80,5 @@ FAMILY = VideoFamily(
     latents_of=_latents_of,
     decode=_decode,
     facts_from_folder=_facts,
+    preview=LatentPreview(unpack=_unpack),  # LTX-2's VAE has no fitted projection yet
 )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hollywool.engines.video.families.base import Decoded, Rules, VideoFamily, postprocess
+from hollywool.engines.diffusers.families.base import LatentRGB
+from hollywool.engines.video.families.base import Decoded, LatentPreview, Rules, VideoFamily, postprocess
 
 
 def _decode(pipe, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool) -> Decoded:  # noqa: ANN001
@@ -43,4 +44,24 @@ FAMILY = VideoFamily(
     ),
     pipe_args=_pipe_args,
     decode=_decode,
+    # Mochi's 12 normalised channels, as fitted in ComfyUI's latent formats.
+    preview=LatentPreview(
+        rgb=LatentRGB(
+            (
+                (-0.0069, -0.0045, 0.0018),
+                (0.0154, -0.0692, -0.0274),
+                (0.0333, 0.0019, 0.0206),
+                (-0.1390, 0.0628, 0.1678),
+                (-0.0725, 0.0134, -0.1898),
+                (0.0074, -0.0270, -0.0209),
+                (-0.0176, -0.0277, -0.0221),
+                (0.5294, 0.5204, 0.3852),
+                (-0.0326, -0.0446, -0.0143),
+                (-0.0659, 0.0153, -0.0153),
+                (0.0185, -0.0217, 0.0014),
+                (-0.0396, -0.0495, -0.0281),
+            ),
+            (-0.0940, -0.1418, -0.1453),
+        )
+    ),
 )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hollywool.engines.video.families.base import Decoded, Rules, VideoFamily, postprocess
+from hollywool.engines.diffusers.families import sd
+from hollywool.engines.video.families.base import Decoded, LatentPreview, Rules, VideoFamily, postprocess
 
 
 def _call_args(params: Any, _rules: Rules, _images: list[Any]) -> dict[str, Any]:
@@ -51,4 +52,6 @@ FAMILY = VideoFamily(
     decode=_decode,
     facts_from_folder=_facts,
     config_files=("vae", "unet"),
+    # SVD samples [B, F, C, H, W] in Stable Diffusion's scaled 4-channel VAE space.
+    preview=LatentPreview(layout="BFCHW", rgb=sd.FAMILY.latent_rgb),
 )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hollywool.engines.video.families.base import Decoded, Rules, VideoFamily, postprocess
+from hollywool.engines.diffusers.families.base import LatentRGB
+from hollywool.engines.video.families.base import Decoded, LatentPreview, Rules, VideoFamily, postprocess
 
 
 def _decode(pipe, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool) -> Decoded:  # noqa: ANN001
@@ -32,6 +33,32 @@ def _facts(configs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return facts
 
 
+# The Wan 2.1 VAE's 16 normalised channels (also Wan 2.2 A14B's), as fitted in ComfyUI's latent formats.
+# Wan 2.2 5B's 48-channel VAE has no table here and falls back to the channel-group preview.
+PREVIEW = LatentPreview(
+    rgb=LatentRGB(
+        (
+            (-0.1299, -0.1692, 0.2932),
+            (0.0671, 0.0406, 0.0442),
+            (0.3568, 0.2548, 0.1747),
+            (0.0372, 0.2344, 0.1420),
+            (0.0313, 0.0189, -0.0328),
+            (0.0296, -0.0956, -0.0665),
+            (-0.3477, -0.4059, -0.2925),
+            (0.0166, 0.1902, 0.1975),
+            (-0.0412, 0.0267, -0.1364),
+            (-0.1293, 0.0740, 0.1636),
+            (0.0680, 0.3019, 0.1128),
+            (0.0032, 0.0581, 0.0639),
+            (-0.1251, 0.0927, 0.1699),
+            (0.0060, -0.0633, 0.0005),
+            (0.3477, 0.2275, 0.2950),
+            (0.1984, 0.0913, 0.1861),
+        ),
+        (-0.1835, -0.0868, -0.3360),
+    )
+)
+
 RULES = Rules(
     frame_step=4,
     max_frames=121,
@@ -44,7 +71,13 @@ RULES = Rules(
 )
 
 T2V = VideoFamily(
-    type="wan", label="Wan", pipeline="WanPipeline", rules=RULES, decode=_decode, facts_from_folder=_facts
+    type="wan",
+    label="Wan",
+    pipeline="WanPipeline",
+    rules=RULES,
+    decode=_decode,
+    facts_from_folder=_facts,
+    preview=PREVIEW,
 )
 
 I2V = VideoFamily(
@@ -59,4 +92,5 @@ I2V = VideoFamily(
     call_args=_i2v_args,
     decode=_decode,
     facts_from_folder=_facts,
+    preview=PREVIEW,
 )
