@@ -31,6 +31,8 @@ describe("normalisers for the image-engine endpoints", () => {
   });
   it("reads LoRAs and styles", () => {
     expect(toLoras({ loras: [{ id: "l1", name: "Ink", base_model: "sdxl" }] })[0]).toMatchObject({ id: "l1", base: "sdxl" });
+    expect(toLoras({ loras: [{ id: "l1", name: "Ink" }] })[0].trigger_words).toEqual([]);
+    expect(toLoras([{ id: "l2", trigger_words: ["inkpunk ", "", 3, "nvinkpunk"] }])[0].trigger_words).toEqual(["inkpunk", "nvinkpunk"]);
     expect(toStyles(["anime"])[0]).toEqual({ id: "anime", name: "anime", prompt: undefined, negative_prompt: undefined });
     expect(toStyles({ styles: [{ id: "cinematic", name: "Cinematic" }] })[0].name).toBe("Cinematic");
   });

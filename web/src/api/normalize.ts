@@ -83,6 +83,9 @@ export function toLoras(data: unknown): Lora[] {
         model_type: str(l.model_type) ?? str(l.type) ?? null,
         path: str(l.path),
         size_bytes: num(l.size_bytes) ?? null,
+        trigger_words: (Array.isArray(l.trigger_words) ? l.trigger_words : Array.isArray(l.trained_words) ? l.trained_words : [])
+          .map((w: unknown) => str(w)?.trim())
+          .filter((w): w is string => !!w),
       };
     })
     .filter((l) => l.id);

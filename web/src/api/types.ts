@@ -127,6 +127,8 @@ export interface Lora {
   model_type?: string | null;
   path?: string;
   size_bytes?: number | null;
+  /** Words the LoRA was trained on (from its metadata or Civitai); they belong in the prompt. */
+  trigger_words: string[];
 }
 
 export interface CanGenerate {

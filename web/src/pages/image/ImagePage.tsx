@@ -9,6 +9,7 @@ import { useLive } from "@/live/store";
 import { familyOf, snapTo } from "@/lib/aspect";
 import { FALLBACK_STYLES } from "@/lib/styles";
 import { LIMITS, randomSeed, validateImageForm, type FormErrors } from "@/lib/validation";
+import { insertWord } from "@/lib/prompt";
 import { formatGb, titleFromPrompt } from "@/lib/utils";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
@@ -378,7 +379,17 @@ export function ImagePage() {
               <div className="mt-3 grid gap-4 md:grid-cols-2">
                 <div className="space-y-1">
                   <span className="text-xs font-medium text-muted-foreground">LoRAs</span>
-                  <LoraPicker modelType={model?.type} value={form.loras} onChange={(l) => set("loras", l)} errors={errors} />
+                  <LoraPicker
+                    modelType={model?.type}
+                    value={form.loras}
+                    onChange={(l) => set("loras", l)}
+                    errors={errors}
+                    prompt={form.prompt}
+                    onInsertWord={(word) => {
+                      setForm((f) => ({ ...f, prompt: insertWord(f.prompt, word) }));
+                      setErrors((e) => ({ ...e, prompt: undefined }));
+                    }}
+                  />
                 </div>
                 <div className="space-y-2">
                   <span className="text-xs font-medium text-muted-foreground">Reference images (image-to-image)</span>
