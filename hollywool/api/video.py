@@ -13,24 +13,31 @@ from hollywool.api.deps import get_studio
 from hollywool.api.jobs import check_session
 from hollywool.api.remote_jobs import submit_remote
 from hollywool.api.schemas import JobAccepted
+from hollywool.engines.diffusers.image_params import ReferenceImage
 from hollywool.engines.upscale.engine import UpscaleParams
 from hollywool.engines.upscale.models import UpscalerModel
 from hollywool.engines.video.params import I2VParams, VideoParams
-from hollywool.errors import NotFoundError
+from hollywool.errors import InvalidInputError, NotFoundError
 from hollywool.jobs.models import ACTIVE_STATUSES, JobStatus
 from hollywool.jobs.store import JobQuery
 from hollywool.studio import Studio
 
+_PROVIDER_PARAMS = "fields only a remote model (`<provider>:<model id>`) has"
+
 
 class VideoJobRequest(VideoParams):
     session_id: str | None = None
-    provider_params: dict[str, Any] = Field(
-        default_factory=dict, description="fields only a remote model (`<provider>:<model id>`) has"
+    provider_params: dict[str, Any] = Field(default_factory=dict, description=_PROVIDER_PARAMS)
+    reference_images: list[ReferenceImage] = Field(
+        default_factory=list,
+        max_length=5,
+        description="remote image-to-video models only (local image-to-video is /api/i2v/jobs)",
     )
 
 
 class I2VJobRequest(I2VParams):
     session_id: str | None = None
+    provider_params: dict[str, Any] = Field(default_factory=dict, description=_PROVIDER_PARAMS)
 
 
 class UpscaleJobRequest(UpscaleParams):
@@ -58,11 +65,17 @@ def job_routes(prefix: str, kind: str, request_model: type[BaseModel], summary: 
     )  # fmt: skip
     def create(body: request_model, studio: Studio = Depends(get_studio)) -> JobAccepted:  # type: ignore[valid-type]  # noqa: E501
         check_session(studio, body.session_id)
-        if kind == "video" and studio.remote.is_remote(body.model):
+        if kind in ("video", "i2v") and studio.remote.is_remote(body.model):
             return submit_remote(studio, body.model_dump(exclude={"session_id"}), body.session_id)
-        job = studio.jobs.submit(
-            kind, body.model_dump(exclude={"session_id", "provider_params"}), session_id=body.session_id
-        )
+        exclude = {"session_id", "provider_params"}
+        if kind == "video":
+            if body.reference_images:
+                raise InvalidInputError(
+                    "reference_images: local text-to-video models take no images; use /api/i2v/jobs",
+                    field="reference_images",
+                )
+            exclude.add("reference_images")
+        job = studio.jobs.submit(kind, body.model_dump(exclude=exclude), session_id=body.session_id)
         return JobAccepted(job_id=job.id, status=job.status, message="queued")
 
     @router.get("", operation_id=f"list_{kind}_jobs")

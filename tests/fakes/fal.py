@@ -5,7 +5,9 @@ A request advances one state per status poll: `queue_polls` polls IN_QUEUE (queu
 down to 0), then `progress_polls` polls IN_PROGRESS with logs, then COMPLETED. Knobs: `fail_next()`,
 `validate_on_submit` (422 at submit; otherwise the result call answers 422 like the real queue),
 `next_result_error = (status, body)`. Counters: `submissions` (list of (endpoint_id, input)),
-`status_polls`, `result_calls`. Register models with `add_model(FalModel(...))`.
+`status_polls`, `result_calls`, `input_images` (list of (field, bytes, content type) decoded from the
+data: URIs of image fields; an image field holding neither an http(s) URL nor a decodable data URI
+fails validation). Register models with `add_model(FalModel(...))`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.fakes.fal_catalog import PRESET_PIXELS, FalModel, default_catalog
-from tests.fakes.schema_check import check_body
+from tests.fakes.schema_check import check_body, check_images
 from tests.fakes.server import FakeServer, color_of, png_bytes
 
 FAKE_MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
@@ -72,6 +74,7 @@ class FakeFal(FakeServer):
         self.validate_on_submit = False
         self.next_result_error: tuple[int, dict] | None = None
         self.submissions: list[tuple[str, dict]] = []
+        self.input_images: list[tuple[str, bytes, str]] = []
         self.status_polls = 0
         self.result_calls = 0
         super().__init__()
@@ -114,7 +117,9 @@ class FakeFal(FakeServer):
         except ValueError:
             return JSONResponse({"detail": "Invalid JSON body"}, status_code=400)
         self.submissions.append((model_id, body))
-        errors = check_body(body, model.input_schema)
+        image_errors, images = check_images(body)
+        self.input_images.extend(images)
+        errors = check_body(body, model.input_schema) + image_errors
         if errors and self.validate_on_submit:
             return JSONResponse({"detail": errors}, status_code=422, headers={"X-Fal-Retryable": "false"})
         app = "/".join(model_id.split("/")[:2])

@@ -101,6 +101,32 @@ def video_input_schema(title: str) -> dict:
     }
 
 
+def image_to_image_input_schema(title: str) -> dict:
+    """Like fal-ai/flux/dev/image-to-image: the image to start from in `image_url`, and `strength`."""
+    schema = image_input_schema(title, 50, 40)
+    props = {
+        "image_url": {
+            "title": "Image URL",
+            "type": "string",
+            "description": "The URL of the image to generate an image from.",
+        },
+        "strength": {"title": "Strength", "type": "number", "minimum": 0.01, "maximum": 1, "default": 0.95},
+        **schema["properties"],
+    }
+    return {**schema, "x-fal-order-properties": list(props), "properties": props, "required": ["image_url", "prompt"]}
+
+
+def image_to_video_input_schema(title: str) -> dict:
+    """Like fal-ai/kling-video/.../image-to-video: `image_url` is the first frame, `tail_image_url` the last."""
+    schema = video_input_schema(title)
+    props = {
+        "image_url": {"title": "Image Url", "type": "string", "description": "URL of the image to be used"},
+        "tail_image_url": {"title": "Tail Image Url", "type": "string", "description": "The last frame"},
+        **{k: v for k, v in schema["properties"].items() if k != "aspect_ratio"},
+    }
+    return {**schema, "x-fal-order-properties": list(props), "properties": props, "required": ["prompt", "image_url"]}
+
+
 @dataclass
 class FalModel:
     endpoint_id: str
@@ -293,6 +319,30 @@ def default_catalog() -> list[FalModel]:
             "Kling 2.0 Master",
             "text-to-video",
             video_input_schema("TextToVideoV2MasterRequest"),
+            0.28,
+            "second",
+            tags=["video"],
+        ),
+    ]
+
+
+def image_input_models() -> list[FalModel]:
+    """Models that take an input image (not in the default catalogue; tests add them)."""
+    return [
+        FalModel(
+            "fal-ai/flux/dev/image-to-image",
+            "FLUX.1 [dev] Image-to-Image",
+            "image-to-image",
+            image_to_image_input_schema("ImageToImageInput"),
+            0.03,
+            "megapixels",
+            tags=["image-to-image"],
+        ),
+        FalModel(
+            "fal-ai/kling-video/v2/master/image-to-video",
+            "Kling 2.0 Master Image to Video",
+            "image-to-video",
+            image_to_video_input_schema("ImageToVideoV2MasterRequest"),
             0.28,
             "second",
             tags=["video"],

@@ -4,7 +4,8 @@ then `PUT upload_url`. Auth `Authorization: Key <key_id>:<key_secret>`.
 
 Each status poll moves a request queued -> in_progress -> the terminal state `fake.next_outcome`
 (default "completed"; also "failed", "nsfw"). Knobs: `no_credits` (403), `fail_next()`. Counters:
-`submissions` (list of (model_id, body)), `polls`, `uploads` (upload id -> bytes).
+`submissions` (list of (model_id, body)), `polls`, `uploads` (upload id -> bytes),
+`upload_requests` (upload id -> the PUT's headers; a signed URL must not carry the API key).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class FakeHiggsfield(FakeServer):
         self.jobs: dict[str, HfRequest] = {}
         self.files: dict[str, tuple[bytes, str]] = {}
         self.uploads: dict[str, bytes] = {}
+        self.upload_requests: dict[str, dict[str, str]] = {}
         self.next_outcome = "completed"
         self.no_credits = False
         self.submissions: list[tuple[str, dict]] = []
@@ -111,6 +113,16 @@ class FakeHiggsfield(FakeServer):
         self.submissions.append((model_id, body))
         kind, schema = self.catalog[model_id]
         errors = check_body(body, schema)
+        errors += [
+            {
+                "loc": ["body", k],
+                "msg": "Input should be a URL; upload images first",
+                "type": "url_type",
+                "input": v[:40],
+            }
+            for k, v in body.items()
+            if isinstance(v, str) and v.startswith("data:")
+        ]
         if errors:
             return JSONResponse({"detail": errors}, status_code=422)
         job = HfRequest(str(uuid.uuid4()), model_id, kind, body)
@@ -180,8 +192,11 @@ class FakeHiggsfield(FakeServer):
         name = f"uploads/{request.path_params['upload_id']}"
         if name not in self.files:
             return Response(status_code=403)
+        if "authorization" in request.headers:  # S3 refuses a second auth mechanism on a signed URL
+            return Response(b"<Error><Code>InvalidArgument</Code></Error>", status_code=400)
         data = await request.body()
         self.uploads[request.path_params["upload_id"]] = data
+        self.upload_requests[request.path_params["upload_id"]] = dict(request.headers)
         self.files[name] = (data, request.headers.get("content-type", self.files[name][1]))
         return Response(status_code=200)
 

@@ -4,7 +4,9 @@
 Each poll of a job moves it one state along `fake.states` (default backlogged, queued, processing,
 then completed with `result.urls` to real files). Knobs: `fail_next_job(message)`,
 `out_of_credits` (402), `fail_next(status=429)`. Counters: `submissions` (list of (path, body)),
-`polls`. Register models with `add_model(kind, vendor, model, summary, description, schema)`.
+`polls`, `input_images` (list of (field, bytes, content type) decoded from image fields' data: URIs;
+an image field holding neither an http(s) URL nor a decodable data URI answers 400).
+Register models with `add_model(kind, vendor, model, summary, description, schema)`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakes.fal import FAKE_MP4
-from tests.fakes.schema_check import check_body
+from tests.fakes.schema_check import check_body, check_images
 from tests.fakes.server import FakeServer, color_of, png_bytes
 
 
@@ -101,6 +103,7 @@ class FakeKrea(FakeServer):
         self.files: dict[str, tuple[bytes, str]] = {}
         self.out_of_credits = False
         self.submissions: list[tuple[str, dict]] = []
+        self.input_images: list[tuple[str, bytes, str]] = []
         self.polls = 0
         self._fail_message: str | None = None
         super().__init__()
@@ -192,7 +195,9 @@ class FakeKrea(FakeServer):
         except ValueError:
             return self.error_response(400, "Invalid JSON body", {})
         self.submissions.append((model.path, body))
-        errors = check_body(body, model.schema, forbid_extra=True)
+        image_errors, images = check_images(body)
+        self.input_images.extend(images)
+        errors = check_body(body, model.schema, forbid_extra=True) + image_errors
         if errors:
             first = errors[0]
             return self.error_response(400, f"{'.'.join(map(str, first['loc'][1:]))}: {first['msg']}", {})

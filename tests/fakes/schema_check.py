@@ -92,3 +92,46 @@ def _err(loc: list, kind: str, msg: str, value: object, ctx: dict | None = None)
     if ctx:
         error["ctx"] = ctx
     return error
+
+
+# ---- input images (fal and KREA take a public URL or a data: URI in a model's image fields) --------
+IMAGE_FIELDS = {"image", "images", "startImage", "endImage", "start_image", "end_image", "input_image", "init_image"}
+
+
+def is_image_field(name: str) -> bool:
+    return name in IMAGE_FIELDS or name.endswith(("image_url", "image_urls"))
+
+
+def check_images(body: dict) -> tuple[list[dict], list[tuple[str, bytes, str]]]:
+    """Errors for image fields holding neither an http(s) URL nor a data: URI of a decodable image,
+    and the images decoded from data URIs as (field, bytes, content type)."""
+    import base64
+    import binascii
+    import io
+
+    from PIL import Image
+
+    errors, images = [], []
+    for name, value in body.items():
+        if not is_image_field(name):
+            continue
+        for n, item in enumerate(value if isinstance(value, list) else [value]):
+            loc = [name, n] if isinstance(value, list) else [name]
+            if not isinstance(item, str):
+                errors.append(_err(loc, "string_type", "Input should be a valid string", item))
+                continue
+            if item.startswith(("http://", "https://")):
+                continue
+            header, sep, payload = item.partition(",")
+            if not (item.startswith("data:image/") and header.endswith(";base64") and sep):
+                errors.append(_err(loc, "value_error", "Unsupported URL: give an http(s) URL or a data URI", item[:40]))
+                continue
+            try:
+                data = base64.b64decode(payload, validate=True)
+                with Image.open(io.BytesIO(data)) as probe:
+                    probe.load()
+            except (binascii.Error, ValueError, OSError):
+                errors.append(_err(loc, "value_error", "Could not load the image from the data URI", item[:40]))
+                continue
+            images.append((name, data, header[len("data:") : -len(";base64")]))
+    return errors, images

@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from hollywool.engines.remote.http import ServiceClient, Tuning
+from hollywool.engines.remote.images import ImagePlan, data_uri, fill_placeholders, plan_images, put_placeholders
 from hollywool.engines.remote.keys import ENV_KEYS, ProviderKeys
 from hollywool.engines.remote.provider import Provider, ProviderError, RemoteModel
 from hollywool.errors import InvalidInputError
@@ -60,6 +62,11 @@ class HttpProvider(Provider):
         "duration": ("duration",),
         "strength": ("strength",),
     }
+    # How an input image travels to the service: inline as a data: URI in the model's image field,
+    # or uploaded first (`upload_image`) and passed as the URL the upload gives.
+    image_transport: Literal["data_uri", "upload"] = "data_uri"
+    # The image field of a model whose input schema is not known (not discovered yet).
+    default_image_field: str = "image_url"
 
     def __init__(self, env: ProviderEnv, default_url: str | None = None):
         self.env = env
@@ -149,7 +156,14 @@ class HttpProvider(Provider):
                     body[candidate] = value
                     break
         self.map_size(model, request.get("width"), request.get("height"), body)
+        plan = self.image_plan(model, request)
+        put_placeholders(plan, body)
         for name, value in (request.get("provider_params") or {}).items():
+            if name in plan.fields:
+                raise InvalidInputError(
+                    f"provider_params.{name}: the reference images go in {name}; give the image once",
+                    field=f"provider_params.{name}",
+                )
             if names and name not in names:
                 raise InvalidInputError(
                     f"provider_params.{name}: {model.name} has no input {name!r}; it accepts "
@@ -175,6 +189,29 @@ class HttpProvider(Provider):
                 if spec.maximum is not None and value > spec.maximum:
                     raise InvalidInputError(f"{spec.name}: must be at most {spec.maximum}", field=spec.name)
         return body
+
+    # -- input images --------------------------------------------------------------------------
+    def image_plan(self, model: RemoteModel, request: dict[str, Any]) -> ImagePlan:
+        """Which of the model's fields the request's reference images fill (422 when it has none)."""
+        count = len(request.get("reference_images") or [])
+        if count and request.get("image_url"):
+            raise InvalidInputError(
+                "reference_images: give reference_images or image_url, not both", field="reference_images"
+            )
+        return plan_images(model, count, self.default_image_field)
+
+    def attach_images(self, body: dict[str, Any], image_of: Callable[[int], tuple[bytes, str]]) -> dict[str, Any]:
+        """The body to submit: each reference image placeholder replaced by what the service takes."""
+        return fill_placeholders(body, lambda index: self.image_value(*image_of(index)))
+
+    def image_value(self, data: bytes, content_type: str) -> str:
+        if self.image_transport == "upload":
+            return self.upload_image(data, content_type)
+        return data_uri(data, content_type)
+
+    def upload_image(self, data: bytes, content_type: str) -> str:
+        """Upload an input image; return the URL the model's image field takes."""
+        raise NotImplementedError(f"{self.name} takes input images inline")
 
 
 def nearest_aspect(width: int, height: int, choices: list[Any] | None) -> str:

@@ -31,6 +31,7 @@ class FalProvider(HttpProvider):
     id = "fal"
     name = "fal.ai"
     concurrency = 8
+    image_transport = "data_uri"  # the queue takes data: URIs wherever a model takes a file URL
 
     def auth_header(self, key: str) -> dict[str, str]:
         return {"Authorization": f"Key {key}"}

@@ -49,6 +49,17 @@ _CATALOGUE: list[dict[str, Any]] = [
         "price": {"unit_price": 0.03, "unit": "image"},
     },
     {
+        "model_id": "kling-video/v2.1/pro/image-to-video",
+        "name": "Kling 2.1 Pro (image to video)",
+        "category": "image-to-video",
+        "params": [
+            {"name": "prompt", "type": "string", "required": True},
+            {"name": "image_url", "type": "string", "required": True},
+            {"name": "duration", "type": "integer", "enum": [5, 10], "default": 5},
+        ],
+        "price": {"unit_price": 0.1, "unit": "second"},
+    },
+    {
         "model_id": "higgsfield-ai/dop/standard",
         "name": "DoP (image to video)",
         "category": "image-to-video",
@@ -67,6 +78,8 @@ class HiggsfieldProvider(HttpProvider):
     id = "higgsfield"
     name = "Higgsfield"
     concurrency = 4
+    # Input images are uploaded first; the model's image field takes the upload's public URL.
+    image_transport = "upload"
 
     def auth_header(self, key: str) -> dict[str, str]:
         return {"Authorization": f"Key {key}"}
@@ -111,6 +124,27 @@ class HiggsfieldProvider(HttpProvider):
         if not request_id:
             raise ProviderError(f"{self.name}: the answer had no request id")
         return Submission(str(request_id), {"request_id": str(request_id)})
+
+    def upload_image(self, data: bytes, content_type: str) -> str:
+        """`POST /files/generate-upload-url`, then `PUT` the bytes to the signed URL it gives."""
+        grant = self.client.json(
+            "POST", f"{self.base_url}/files/generate-upload-url", json={"content_type": content_type}
+        )
+        upload_url, public_url = grant.get("upload_url"), grant.get("public_url")
+        if not upload_url or not public_url:
+            raise ProviderError(f"{self.name}: the upload URL answer had no upload_url or public_url")
+        headers = {str(k): str(v) for k, v in (grant.get("upload_headers") or {}).items()}
+        headers.setdefault("Content-Type", content_type)
+        try:
+            # A signed URL: the key must not travel with it.
+            self.client.request("PUT", upload_url, content=data, headers=headers, authed=False)
+        except ProviderError as exc:
+            raise ProviderError(
+                f"{self.name}: could not upload an input image ({exc.message})",
+                status=exc.status,
+                retryable=exc.retryable,
+            ) from None
+        return str(public_url)
 
     def _status(self, handle: dict[str, Any]) -> dict[str, Any]:
         return self.client.json("GET", f"{self.base_url}/requests/{handle['request_id']}/status")

@@ -71,6 +71,8 @@ class ServiceClient:
         *,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
         authed: bool = True,
         ok: tuple[int, ...] = (),
         retry: bool = True,
@@ -79,9 +81,9 @@ class ServiceClient:
         attempts = (self.tuning.retries if retry else 0) + 1
         last: str = ""
         for attempt in range(attempts):
-            headers = self.auth() if authed else {}
+            sent = {**(headers or {}), **(self.auth() if authed else {})}
             try:
-                response = self._http.request(method, url, json=json, params=params, headers=headers)
+                response = self._http.request(method, url, json=json, params=params, content=content, headers=sent)
             except httpx.TimeoutException:
                 last = "timed out"
                 wait = None

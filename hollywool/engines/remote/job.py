@@ -20,10 +20,13 @@ from typing import Any
 from PIL import Image
 from pydantic import BaseModel, Field
 
+from hollywool.engines.diffusers.image_params import MAX_REFERENCE_IMAGES, ReferenceImage
+from hollywool.engines.diffusers.references import ReferenceImages
 from hollywool.engines.remote.base import HttpProvider, ProviderEnv
 from hollywool.engines.remote.fal import FalProvider
 from hollywool.engines.remote.higgsfield import HiggsfieldProvider
 from hollywool.engines.remote.http import Tuning
+from hollywool.engines.remote.images import image_capacity, png_of
 from hollywool.engines.remote.keys import ProviderKeys
 from hollywool.engines.remote.krea import KreaProvider
 from hollywool.engines.remote.provider import Provider, ProviderError, RemoteModel, split_model_ref
@@ -57,7 +60,13 @@ class RemoteParams(BaseModel):
     image_url: str | None = None
     duration: float | None = Field(None, gt=0, le=120)
     strength: float | None = Field(None, ge=0, le=1)
+    reference_images: list[ReferenceImage] = Field(
+        default_factory=list,
+        max_length=MAX_REFERENCE_IMAGES,
+        description="input images (asset id or base64), as for local models; they fill the model's image fields",
+    )
     provider_params: dict[str, Any] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list, description="set by the studio: which reference images were used")
 
 
 class RemoteEngine:
@@ -70,7 +79,9 @@ class RemoteEngine:
         services,  # noqa: ANN001 - settings.ServiceUrls
         db,  # noqa: ANN001
         preferences: PreferencesRepository,
+        references: ReferenceImages | None = None,
     ):
+        self.references = references
         self.tuning = Tuning.from_env()
         self.keys = ProviderKeys(SecretStore.in_data_dir(data_dir))
         self.configs = ProviderConfigRepository(db)
@@ -151,6 +162,7 @@ class RemoteEngine:
                         "tags": m.tags,
                         "price": m.price.model_dump() if m.price else None,
                         "params": [p.model_dump() for p in m.params],
+                        "max_reference_images": image_capacity(m, provider.default_image_field),
                         "thumbnail_url": m.thumbnail_url,
                     }
                 )
@@ -161,13 +173,23 @@ class RemoteEngine:
         split = split_model_ref(params.model)
         return f"net:{split[0] if split else 'remote'}"
 
-    def check(self, params: RemoteParams) -> None:
+    def check(self, params: RemoteParams) -> RemoteParams:
         provider, model = self.resolve(params.model)
         if not provider.enabled:
             raise InvalidInputError(
                 f"model: {provider.name} is disabled; enable it on its provider page", field="model"
             )
-        provider.validate(model, params.model_dump())
+        request = params.model_dump()
+        provider.validate(model, request)  # the model takes images (422 otherwise) and every other field
+        if not params.reference_images:
+            return params
+        if self.references is None:
+            raise InvalidInputError("reference_images: this studio has no image store", field="reference_images")
+        # Decoded, checked and stored once (same 422s as local jobs); the job keeps only ids.
+        refs = self.references.normalise(params.reference_images)
+        note = provider.image_plan(model, request).note()
+        notes = [n for n in params.notes if not n.startswith("reference_images:")] + ([note] if note else [])
+        return params.model_copy(update={"reference_images": refs, "notes": notes})
 
     def run(self, ctx: JobContext, params: RemoteParams) -> dict[str, Any]:
         try:
@@ -191,9 +213,10 @@ class RemoteEngine:
             provider.require_key()
             estimate = provider.estimate_usd(model, body)
             entry = self._budget_gate(ctx, provider, model, estimate)
-            ctx.set_stage("submitting", f"Submitting to {provider.name}")
             try:
-                submission = provider.submit(model, body)
+                sent = self._attach_images(ctx, provider, params, body)
+                ctx.set_stage("submitting", f"Submitting to {provider.name}")
+                submission = provider.submit(model, sent)
             except BaseException:
                 self.ledger.void(entry)
                 raise
@@ -234,6 +257,19 @@ class RemoteEngine:
             "cost_estimated": costs.get("estimated", billed is None),
             "seed": result.seed,
         }
+
+    def _attach_images(
+        self, ctx: JobContext, provider: HttpProvider, params: RemoteParams, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Before the submit (so a re-attach never repeats it): inline or upload the input images."""
+        refs = params.reference_images
+        if not refs:
+            return body
+        if self.references is None:
+            raise InvalidInputError("reference_images: this studio has no image store", field="reference_images")
+        if provider.image_transport == "upload":
+            ctx.set_stage("uploading", f"Uploading the input images to {provider.name}")
+        return provider.attach_images(body, lambda i: (png_of(self.references.load(refs[i])), "image/png"))
 
     def _forget_request(self, ctx: JobContext, entry: int | None) -> None:
         if entry is not None:

@@ -30,6 +30,7 @@ class KreaProvider(HttpProvider):
     id = "krea"
     name = "KREA"
     concurrency = 4
+    image_transport = "data_uri"  # `image_url` (and a video's `startImage`) take a data: URI
     field_names = {
         **HttpProvider.field_names,
         "guidance_scale": ("guidance_scale", "guidance_scale_flux", "cfg_scale"),

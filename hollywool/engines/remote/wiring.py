@@ -11,7 +11,11 @@ from hollywool.integrations.llm.service import LlmService
 def attach_remote(studio) -> None:  # noqa: ANN001 - hollywool.studio.Studio (imported lazily by it)
     services = studio.settings.services
     studio.remote = RemoteEngine(
-        data_dir=studio.settings.data_dir, services=services, db=studio.db, preferences=studio.preferences
+        data_dir=studio.settings.data_dir,
+        services=services,
+        db=studio.db,
+        preferences=studio.preferences,
+        references=studio.image_engine.references,  # input images: the same checks and store as local jobs
     )
     studio.remote.register(studio.kinds, studio.add_network_lane)
     studio.llm = LlmService(
