@@ -159,3 +159,36 @@ def test_costs_view_sets_the_daily_budget(page, studio):
     expect(panel.get_by_test_id("budget-state")).to_contain_text("of $2.50 spent today")
     assert httpx.get(f"{studio.url}/api/settings", timeout=10).json()["daily_budget_usd"] == 2.5
     shot(page, "settings-costs")
+
+
+def test_remote_text_to_video_from_the_video_page(page, studio, fal_fake):
+    """A remote text-to-video model is offered beside the local ones with its provider and price; the
+    job sends only what a remote job takes (prompt, duration, the model's own parameters)."""
+    from playwright.sync_api import expect
+
+    assert httpx.put(f"{studio.url}/api/providers/fal", json={"api_key": fal_fake.api_key}, timeout=10).is_success
+    assert httpx.post(f"{studio.url}/api/providers/fal/discover", timeout=30).is_success
+    # No daily budget (another test here sets one), so the job runs without asking for confirmation.
+    assert httpx.put(f"{studio.url}/api/settings", json={"daily_budget_usd": None}, timeout=10).is_success
+    model = "fal:fal-ai/kling-video/v2/master/text-to-video"
+
+    page.goto(page.base + "/video")
+    select = page.get_by_test_id("video-model-select")
+    expect(select.locator('optgroup[label="fal.ai (remote)"] option')).to_contain_text(["Kling 2.0 Master"])
+    select.select_option(model)
+    expect(page.get_by_test_id("remote-model-badge")).to_contain_text("fal.ai")
+    expect(page.get_by_test_id("remote-model-badge")).to_contain_text("/ second")
+    page.get_by_test_id("video-prompt").fill("a fox running through snow")
+    page.get_by_test_id("video-duration").select_option("10")
+    page.get_by_test_id("provider-params").get_by_label("Aspect ratio").select_option("9:16")
+    shot(page, "video-page-remote")
+    submitted = len(fal_fake.submissions)
+    page.get_by_test_id("video-generate").click()
+
+    results = page.get_by_test_id("video-results")
+    expect(results.locator("video")).to_have_count(1, timeout=60_000)
+    endpoint, body = fal_fake.submissions[submitted]
+    assert endpoint == "fal-ai/kling-video/v2/master/text-to-video"
+    assert body["prompt"] == "a fox running through snow"
+    assert body["duration"] == "10" and body["aspect_ratio"] == "9:16"
+    assert not {"num_frames", "fps", "width", "height", "num_inference_steps"} & set(body)

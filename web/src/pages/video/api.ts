@@ -1,6 +1,7 @@
 /** Video: types and fetchers for /api/video, /api/i2v and /api/upscale (kept beside the pages using them). */
 import { get, post } from "@/api/client";
 import type { Job } from "@/api/types";
+import type { ParamSpec, RemoteModelInfo } from "@/pages/providers/api";
 
 export interface VideoModel {
   id: string;
@@ -42,7 +43,8 @@ export interface Accepted {
 
 export const videoKeys = {
   models: ["video", "models"] as const,
-  jobs: (kind: string) => ["video", "jobs", kind] as const,
+  // Under "jobs" so the live feed's job events refresh these lists too.
+  jobs: (kind: string) => ["jobs", "video-page", kind] as const,
   upscalers: ["upscale", "models"] as const,
 };
 
@@ -70,4 +72,57 @@ export function fileToDataUrl(file: File): Promise<string> {
     reader.onerror = () => reject(reader.error);
     reader.readAsDataURL(file);
   });
+}
+
+/**
+ * Remote model parameters the Video page shows as its own fields: the studio maps them to the
+ * provider's input (hollywool/engines/remote/base.py), so they are not provider_params. Image fields
+ * belong to image-to-video models.
+ */
+export const STUDIO_MAPPED_PARAMS = new Set(["prompt", "negative_prompt", "duration", "seed", "num_images", "image_url", "image", "start_image", "startImage"]);
+
+/** A remote video model's own parameters, offered as provider_params. */
+export function providerParamSpecs(model: RemoteModelInfo): ParamSpec[] {
+  return (model.params ?? []).filter((p) => !STUDIO_MAPPED_PARAMS.has(p.name));
+}
+
+export const hasParam = (model: RemoteModelInfo, name: string) => (model.params ?? []).some((p) => p.name === name);
+
+/** The duration choices of a remote model (its schema's enum), or null for a free number of seconds. */
+export function durationChoices(model: RemoteModelInfo): number[] | null {
+  const spec = model.params?.find((p) => p.name === "duration");
+  const values = (spec?.enum ?? []).map(Number).filter((n) => Number.isFinite(n) && n > 0);
+  return values.length ? values : null;
+}
+
+export function defaultDuration(model: RemoteModelInfo): number {
+  const spec = model.params?.find((p) => p.name === "duration");
+  const d = Number(spec?.default);
+  return Number.isFinite(d) && d > 0 ? d : (durationChoices(model)?.[0] ?? 5);
+}
+
+export interface RemoteVideoForm {
+  prompt: string;
+  negative_prompt: string;
+  duration: number;
+  seed: string;
+  /** Values the user set for the model's own parameters (untouched ones are left to the provider). */
+  provider_params: Record<string, unknown>;
+}
+
+/**
+ * The body of POST /api/video/jobs for a remote model: only the fields a remote job accepts
+ * (hollywool/api/remote_jobs.py `remote_params`); local-only fields such as frames, fps, steps or
+ * size are never sent, and provider parameters the model does not list are dropped.
+ */
+export function remoteVideoRequest(model: RemoteModelInfo, form: RemoteVideoForm): Record<string, unknown> {
+  const known = new Set(providerParamSpecs(model).map((p) => p.name));
+  const provider_params = Object.fromEntries(
+    Object.entries(form.provider_params).filter(([k, v]) => known.has(k) && v !== undefined && v !== null && v !== ""),
+  );
+  const body: Record<string, unknown> = { model: model.id, prompt: form.prompt, provider_params };
+  if (Number.isFinite(form.duration) && form.duration > 0) body.duration = form.duration;
+  if (form.negative_prompt.trim() && hasParam(model, "negative_prompt")) body.negative_prompt = form.negative_prompt;
+  if (form.seed !== "" && hasParam(model, "seed")) body.seed = Number(form.seed);
+  return body;
 }
