@@ -18,8 +18,8 @@ repo's accepted list a 403 `GatedRepo`, an unknown revision a 404 `RevisionNotFo
 
 Knobs: `add_repo(repo_id, folder, gated=..., tokens=...)`, `drop_once(filename, after_bytes)`
 (the next body of that file stops after K bytes and the socket closes), `chunk_delay`.
-Records: `bytes_served[filename]`, `file_requests` (one `FileRequest` per HEAD/GET on a file, with
-its `Range` header) and `requests_for(filename)`.
+Records: `bytes_served[filename]` (body bytes sent, also of responses cut short), `file_requests`
+(one `FileRequest` per HEAD/GET on a file, with its `Range` header) and `requests_for(filename)`.
 """
 
 from __future__ import annotations
@@ -286,12 +286,18 @@ class FakeHub(FakeServer):
             return Response(status_code=200, headers={**headers, "Content-Length": str(len(f.data))})
         with self._knobs:
             drop = self._drops.pop(f.path, None)
-        response = FileResponse(
-            f.data, request.headers.get("range"), headers=headers, drop_after=drop, chunk_delay=self.chunk_delay
+
+        def sent(n: int) -> None:
+            self.bytes_served[f.path] += n
+
+        return FileResponse(
+            f.data,
+            request.headers.get("range"),
+            headers=headers,
+            drop_after=drop,
+            chunk_delay=self.chunk_delay,
+            on_send=sent,
         )
-        sent = len(response.body_part) if drop is None else min(drop, len(response.body_part))
-        self.bytes_served[f.path] += sent
-        return response
 
 
 def _hub_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:

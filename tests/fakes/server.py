@@ -234,7 +234,7 @@ class _RecordAndFault:
                 if not message.get("more_body"):
                     break
             body = b"".join(chunks)
-            receive = _replay(body)
+            receive = _replay(body, receive)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         record = RecordedRequest(
             scope.get("method", "WS"), scope["path"], scope["query_string"].decode(), headers, body
@@ -254,7 +254,7 @@ class _RecordAndFault:
         await self.app(scope, receive, send)
 
 
-def _replay(body: bytes):
+def _replay(body: bytes, server_receive):  # noqa: ANN001
     sent = False
 
     async def receive():
@@ -262,7 +262,6 @@ def _replay(body: bytes):
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
-        await asyncio.Event().wait()  # like a real socket: nothing more until disconnect
-        return {"type": "http.disconnect"}
+        return await server_receive()  # the body was read: nothing more until the client disconnects
 
     return receive

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 
 from starlette.responses import Response
 
@@ -17,7 +18,8 @@ class FileResponse(Response):
     """Serve `data` with Content-Length, honouring `Range: bytes=N-[M]` (206 + Content-Range).
 
     `drop_after`: send only that many body bytes, then close the socket (the client sees a short
-    body). `chunk_delay`: seconds between chunks of `chunk_size` bytes.
+    body). `chunk_delay`: seconds between chunks of `chunk_size` bytes. `on_send(n)`: called with
+    each chunk's size as it is handed to the socket (what a client that goes away did get).
     """
 
     def __init__(
@@ -30,6 +32,7 @@ class FileResponse(Response):
         drop_after: int | None = None,
         chunk_size: int = 65536,
         chunk_delay: float = 0.0,
+        on_send: Callable[[int], None] | None = None,
     ) -> None:
         headers = {"Accept-Ranges": "bytes", **(headers or {})}
         status, start, end = 200, 0, len(data)
@@ -40,7 +43,7 @@ class FileResponse(Response):
             if start >= len(data):
                 super().__init__(status_code=416, headers={"Content-Range": f"bytes */{len(data)}"})
                 self.body_part = b""
-                self.drop_after, self.chunk_size, self.chunk_delay = None, chunk_size, 0.0
+                self.drop_after, self.chunk_size, self.chunk_delay, self.on_send = None, chunk_size, 0.0, None
                 return
             status = 206
             headers["Content-Range"] = f"bytes {start}-{end - 1}/{len(data)}"
@@ -50,13 +53,32 @@ class FileResponse(Response):
         self.drop_after = drop_after
         self.chunk_size = chunk_size
         self.chunk_delay = chunk_delay
+        self.on_send = on_send
 
     async def __call__(self, scope, receive, send) -> None:
+        gone = asyncio.Event()  # the client disconnected: stop sending (and counting) what nobody reads
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        watcher = asyncio.get_running_loop().create_task(watch())
+        try:
+            await self._send_body(send, gone)
+        finally:
+            watcher.cancel()
+
+    async def _send_body(self, send, gone: asyncio.Event) -> None:  # noqa: ANN001
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         body = self.body_part
         limit = len(body) if self.drop_after is None else min(self.drop_after, len(body))
         for offset in range(0, limit, self.chunk_size):
+            if gone.is_set():
+                return
             chunk = body[offset : min(offset + self.chunk_size, limit)]
+            if self.on_send:
+                self.on_send(len(chunk))
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
             if self.chunk_delay:
                 await asyncio.sleep(self.chunk_delay)

@@ -1,9 +1,10 @@
 """Models from the Hugging Face hub: cache lookups, downloads with byte progress, cache removal.
 
-Downloads resume a file with a `Range` request when the connection drops mid-file (the hub client
-retries), skip files already in the cache, honour `HF_TOKEN`, `HF_ENDPOINT`, `HF_HUB_OFFLINE` and
-`HF_HOME` / `HF_HUB_CACHE` as they are when the download starts (the hub client reads some of them
-once, at import), and fail with a clear message when the hub cannot be reached within the timeout.
+Downloads resume a file with a `Range` request when the connection drops mid-file, and continue
+from the bytes on disk after a crash or a failed job (see `hub_blobs`); they skip files already in
+the cache, honour `HF_TOKEN`, `HF_ENDPOINT`, `HF_HUB_OFFLINE` and `HF_HOME` / `HF_HUB_CACHE` as they
+are when the download starts (the hub client reads some of them once, at import), and fail with a
+clear message when the hub cannot be reached within the timeout.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from hollywool.engines.diffusers.catalog import ModelEntry
+from hollywool.engines.diffusers.hub_blobs import ByteProgress, ProgressFn, bytes_on_disk, fetch_blob
 from hollywool.errors import StudioError, UnavailableError
-
-ProgressFn = Callable[[int, int | None], None]
 
 _CONFIG_PATTERNS = ["model_index.json", "*/*.json", "*/*.txt", "*/*.model", "*/tokenizer*"]
 
@@ -64,40 +66,17 @@ def _ignore_patterns(entry: ModelEntry) -> list[str] | None:
     return None if entry.variant else ["*.fp16.*", "*.bf16.*", "*.fp16-*", "*.bf16-*"]
 
 
-def _progress_class(report: ProgressFn, already: int = 0, planned: int | None = None):  # noqa: ANN202
-    """A tqdm class that forwards the hub client's byte counters to `report(done, total)`.
-
-    The hub client keeps two byte bars for a snapshot (bytes received, bytes written) whose totals
-    grow as files start: `done` is the larger count plus the bytes `already` in the cache, and
-    `total` the `planned` size of the files to fetch when known, so the fraction never goes back.
-    """
+def _silent_bars():  # noqa: ANN202
+    """A tqdm class that shows nothing: the studio reports the bytes itself (see `hub_blobs`)."""
     from tqdm.auto import tqdm
 
-    bars: list[tqdm] = []
-
-    class _Reporter(tqdm):
+    class _Silent(tqdm):
         def __init__(self, *args: Any, **kwargs: Any):
             kwargs.pop("name", None)
-            kwargs["disable"] = False
-            kwargs["file"] = open(os.devnull, "w")  # noqa: SIM115 - closed with the bar
+            kwargs["disable"] = True
             super().__init__(*args, **kwargs)
-            if self.unit == "B":
-                bars.append(self)
 
-        def update(self, n: float | None = 1) -> bool | None:
-            out = super().update(n)
-            if self.unit == "B":
-                done = already + max(int(b.n) for b in bars)
-                total = planned or max((int(b.total or 0) for b in bars), default=0) + already or None
-                report(min(done, total) if total else done, total)
-            return out
-
-        def close(self) -> None:
-            fp = self.fp
-            super().close()
-            fp.close()
-
-    return _Reporter
+    return _Silent
 
 
 class HubModels:
@@ -151,22 +130,31 @@ class HubModels:
         """Remove every cached revision of `repo_ids`; returns the bytes freed."""
         from huggingface_hub import scan_cache_dir
         from huggingface_hub.errors import CacheNotFound
+        from huggingface_hub.file_download import repo_folder_name
 
         try:
             info = scan_cache_dir(self.cache_dir)
         except CacheNotFound:
             return 0
+        # Partial downloads go too (the library counts them as orphaned `*.incomplete` files).
+        folders = {repo_folder_name(repo_id=r, repo_type="model") for r in repo_ids}
+        freed = 0
+        for kept in info.incomplete_files:
+            if kept.file_path.parent.parent.name in folders:
+                kept.file_path.unlink(missing_ok=True)
+                freed += kept.size_on_disk
         revisions = [rev.commit_hash for repo in info.repos if repo.repo_id in repo_ids for rev in repo.revisions]
         if not revisions:
-            return 0
+            return freed
         strategy = info.delete_revisions(*revisions)
         strategy.execute()
-        return strategy.expected_freed_size
+        return freed + strategy.expected_freed_size
 
     def download(self, entry: ModelEntry, report: ProgressFn) -> Path:
         """Download (or resume) a hub model; `report(done_bytes, total_bytes)` as bytes arrive."""
-        from huggingface_hub import HfApi, hf_hub_download, snapshot_download
+        from huggingface_hub import HfApi, hf_hub_download, hf_hub_url, snapshot_download
         from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
+        from huggingface_hub.file_download import repo_folder_name
 
         if offline():
             raise UnavailableError(
@@ -180,7 +168,17 @@ class HubModels:
         try:
             # Resolve the revision first with a hard timeout: an unreachable hub fails here, fast.
             info = HfApi(endpoint=hub, token=token).model_info(entry.path, timeout=self.timeout_s, files_metadata=True)
-            already, planned = self._plan(entry, info)
+            storage = cache / repo_folder_name(repo_id=entry.path, repo_type="model")
+            files = self._wanted(entry, info)
+            on_disk = {etag: bytes_on_disk(storage, etag, size) for etag, size in files.values()}
+            planned = sum(size for _, size in files.values()) or None
+            progress = ByteProgress(report, planned, on_disk)
+            progress.add(0)  # the first report counts what earlier attempts left on disk
+            missing = [name for name, (etag, size) in files.items() if on_disk[etag] < size]
+            fetch = partial(fetch_blob, token=token, timeout=self.timeout_s, endpoint=hub, progress=progress)
+            _each(missing, lambda name: fetch(storage, hf_hub_url(entry.path, name, revision=info.sha, endpoint=hub)))
+            # Every blob is in the cache now: the library links the snapshot (and fetches any file the
+            # listing did not size).
             folder = snapshot_download(
                 entry.path,
                 revision=info.sha,
@@ -190,11 +188,14 @@ class HubModels:
                 allow_patterns=allow_patterns(entry),
                 ignore_patterns=_ignore_patterns(entry),
                 etag_timeout=self.timeout_s,
-                tqdm_class=_progress_class(report, already, planned),
+                tqdm_class=_silent_bars(),
                 max_workers=4,
             )
             unet = entry.extra.get("unet")
             if unet:
+                unet_storage = cache / repo_folder_name(repo_id=unet["repo"], repo_type="model")
+                silent = ByteProgress(lambda *_: None, None, {})
+                fetch(unet_storage, hf_hub_url(unet["repo"], unet["file"], endpoint=hub), progress=silent)
                 hf_hub_download(unet["repo"], unet["file"], endpoint=hub, token=token, cache_dir=cache)
             # Downloading by commit hash leaves no refs/main: record it, so cache look-ups find the snapshot.
             _write_ref(cache, entry.path, "main", info.sha)
@@ -215,19 +216,35 @@ class HubModels:
             raise
         return Path(folder)
 
-    def _plan(self, entry: ModelEntry, info: Any) -> tuple[int, int | None]:
-        """(bytes already in the cache, bytes of every file the download needs), from the repo listing."""
-        from huggingface_hub import try_to_load_from_cache
+    def _wanted(self, entry: ModelEntry, info: Any) -> dict[str, tuple[str, int]]:
+        """{file: (blob name, size)} of the files the download needs, from the repo listing.
+
+        The blob name is the hub's ETag: the sha256 of an LFS file, the git blob id of another.
+        """
         from huggingface_hub.utils import filter_repo_objects
 
-        sizes = {s.rfilename: s.size for s in info.siblings or []}
-        wanted = list(
-            filter_repo_objects(sizes, allow_patterns=allow_patterns(entry), ignore_patterns=_ignore_patterns(entry))
-        )
-        if not wanted or any(sizes[name] is None for name in wanted):
-            return 0, None
-        cached = [n for n in wanted if isinstance(try_to_load_from_cache(entry.path, n, self.cache_dir, info.sha), str)]
-        return sum(sizes[n] for n in cached), sum(sizes[n] for n in wanted)
+        siblings = {s.rfilename: s for s in info.siblings or []}
+        ignore = _ignore_patterns(entry)
+        names = filter_repo_objects(siblings, allow_patterns=allow_patterns(entry), ignore_patterns=ignore)
+        out = {}
+        for name in names:
+            s = siblings[name]
+            etag = s.lfs.sha256 if s.lfs else s.blob_id
+            if etag and s.size is not None:
+                out[name] = (etag, s.size)
+        return out
+
+
+def _each(items: list[str], fn: Callable[[str], None], workers: int = 4) -> None:
+    """`fn` on every item, a few at a time; the first error stops those not started and is raised."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(fn, item) for item in items]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
 
 
 def _write_ref(cache: Path, repo_id: str, ref: str, commit: str) -> None:

@@ -254,11 +254,13 @@ class DiffusersEngine:
 
     def _download_reporter(self, ctx: JobContext, entry: ModelEntry) -> Callable[[int, int | None], None]:
         started = time.monotonic()
+        first: list[int] = []  # the bytes on disk when this attempt began: the speed counts what arrives
 
         def report(done: int, total: int | None) -> None:
             ctx.raise_if_cancelled()
+            first[:] = first or [done]
             elapsed = max(time.monotonic() - started, 1e-6)
-            speed = done / elapsed
+            speed = (done - first[0]) / elapsed
             ctx.progress(done, total or 0, fraction=done / total if total else 0.0)
             ctx.publish(
                 DownloadProgress(
