@@ -192,3 +192,67 @@ def test_remote_text_to_video_from_the_video_page(page, studio, fal_fake):
     assert body["prompt"] == "a fox running through snow"
     assert body["duration"] == "10" and body["aspect_ratio"] == "9:16"
     assert not {"num_frames", "fps", "width", "height", "num_inference_steps"} & set(body)
+
+
+def _png(color: tuple[int, int, int]) -> dict:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 32), color).save(buf, format="PNG")
+    return {"name": "ref.png", "mimeType": "image/png", "buffer": buf.getvalue()}
+
+
+def test_remote_models_take_input_images_on_the_image_and_video_pages(page, studio, fal_fake):
+    """A remote image-to-image model takes as many reference images as it has room for (a text-to-image
+    one none, with a note); a remote image-to-video model is offered on the Image-to-video tab and its
+    input images go as reference_images into the model's first and last frame fields."""
+    from playwright.sync_api import expect
+
+    from tests.fakes.fal_catalog import image_input_models
+
+    for model in image_input_models():
+        fal_fake.add_model(model)
+    assert httpx.put(f"{studio.url}/api/providers/fal", json={"api_key": fal_fake.api_key}, timeout=10).is_success
+    assert httpx.post(f"{studio.url}/api/providers/fal/discover", timeout=30).is_success
+    assert httpx.put(f"{studio.url}/api/settings", json={"daily_budget_usd": None}, timeout=10).is_success
+
+    # Image page: the text-to-image model takes none, the image-to-image one takes one.
+    page.goto(page.base + "/")
+    page.get_by_test_id("model-select").select_option("fal:fal-ai/flux/schnell")
+    page.get_by_text("LoRAs and reference images").click()
+    expect(page.get_by_test_id("no-reference-images")).to_contain_text("takes no input image")
+    page.get_by_test_id("model-select").select_option("fal:fal-ai/flux/dev/image-to-image")
+    expect(page.get_by_test_id("reference-dropzone")).to_contain_text("(0/1)")
+    page.get_by_test_id("reference-input").set_input_files(_png((255, 0, 0)))
+    expect(page.get_by_test_id("reference-dropzone")).to_contain_text("At most one reference image")
+    page.get_by_test_id("prompt").fill("the same scene at night")
+    submitted = len(fal_fake.submissions)
+    page.get_by_test_id("generate").click()
+    expect(page.get_by_test_id("result-image")).to_have_count(1, timeout=60_000)
+    endpoint, body = fal_fake.submissions[submitted]
+    assert endpoint == "fal-ai/flux/dev/image-to-image"
+    assert body["image_url"].startswith("data:image/")
+    shot(page, "image-page-remote-i2i")
+
+    # Video page, Image-to-video tab: the remote image-to-video model, with a first and a last frame.
+    model = "fal:fal-ai/kling-video/v2/master/image-to-video"
+    page.goto(page.base + "/video")
+    page.get_by_role("tab", name="Image to video").click()
+    select = page.get_by_test_id("video-model-select")
+    expect(select.locator('optgroup[label="fal.ai (remote)"] option')).to_contain_text(
+        ["Kling 2.0 Master Image to Video"]
+    )
+    select.select_option(model)
+    page.get_by_test_id("video-references").set_input_files([_png((255, 255, 255)), _png((0, 0, 0))])
+    expect(page.get_by_text("Input images (2 of 2 used)")).to_be_visible()
+    page.get_by_test_id("video-prompt").fill("day turns to night")
+    submitted = len(fal_fake.submissions)
+    page.get_by_test_id("video-generate").click()
+    expect(page.get_by_test_id("video-results").locator("video")).to_have_count(1, timeout=60_000)
+    endpoint, body = fal_fake.submissions[submitted]
+    assert endpoint == "fal-ai/kling-video/v2/master/image-to-video"
+    assert body["image_url"].startswith("data:image/") and body["tail_image_url"].startswith("data:image/")
+    assert not {"num_frames", "fps", "width", "height"} & set(body)
+    shot(page, "video-page-remote-i2v")

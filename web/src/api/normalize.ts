@@ -1,5 +1,6 @@
 /**
- * Readers for answers whose exact shape is still settling (the image-engine endpoints): each
+ * Readers for the answers that have no response model on the server yet (`/api/models*`, `/api/loras`,
+ * `/api/styles`, `/api/system/can-generate/{id}`, `/api/models/downloads`): each
  * accepts the documented shape and the close variants, and never throws on an unexpected one.
  */
 import type { CacheState, CanGenerate, DownloadInfo, Lora, ModelInfo, StylePreset } from "./types";

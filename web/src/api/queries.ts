@@ -3,18 +3,21 @@ import { ApiError, del, get, post, put } from "./client";
 import { toCanGenerate, toCacheStatus, toDownloads, toLoras, toModels, toStyles } from "./normalize";
 import type {
   Asset,
+  AssetPage,
   CacheState,
   CanGenerate,
+  Deleted,
   DownloadInfo,
   Health,
   ImageJobRequest,
   Job,
   JobAccepted,
+  JobPage,
   Lora,
   ModelInfo,
-  Page,
   Preferences,
   RequestLog,
+  RequestLogPage,
   Session,
   StylePreset,
   SystemStatus,
@@ -58,7 +61,7 @@ export const fetchers = {
   saveSettings: (changes: Partial<Preferences>) => put<Preferences>("/api/settings", changes),
 
   jobs: (f: { status?: string[]; kind?: string; active_only?: boolean; session_id?: string; limit?: number; offset?: number }) =>
-    get<Page<Job>>("/api/jobs", { ...f, status: f.status }),
+    get<JobPage>("/api/jobs", { ...f, status: f.status }),
   job: (id: string) => get<Job>(`/api/jobs/${id}`),
   submitImage: (body: ImageJobRequest) => post<JobAccepted>("/api/jobs", body),
   cancelJob: (id: string) => post<Job>(`/api/jobs/${id}/cancel`),
@@ -66,16 +69,16 @@ export const fetchers = {
   moveToFront: (id: string) => post<Job>(`/api/jobs/${id}/move-to-front`),
 
   assets: (f: { kind?: string; model?: string; search?: string; session_id?: string; job_id?: string; limit?: number; offset?: number }) =>
-    get<Page<Asset>>("/api/assets", f),
+    get<AssetPage>("/api/assets", f),
   asset: (id: string) => get<Asset>(`/api/assets/${id}`),
   assetParams: (id: string) => optional(() => get<Record<string, unknown>>(`/api/assets/${id}/params`)),
   assetModels: () => get<string[]>("/api/assets/models"),
-  deleteAsset: (id: string) => del<{ deleted: boolean; id: string }>(`/api/assets/${id}`),
+  deleteAsset: (id: string) => del<Deleted>(`/api/assets/${id}`),
 
   sessions: () => get<Session[]>("/api/sessions"),
   createSession: (name: string) => post<Session>("/api/sessions", { name }),
   renameSession: (id: string, name: string) => put<Session>(`/api/sessions/${id}`, { name }),
-  deleteSession: (id: string) => del<{ deleted: boolean }>(`/api/sessions/${id}`),
+  deleteSession: (id: string) => del<Deleted>(`/api/sessions/${id}`),
   generateTitle: async (prompt: string): Promise<string | null> => {
     const r = await optional(() => post<{ title?: string }>("/api/generate-title", { prompt }));
     return r?.title ?? null;
@@ -91,7 +94,7 @@ export const fetchers = {
   cacheStatus: async (): Promise<Record<string, CacheState>> =>
     toCacheStatus(await optional(() => get<unknown>("/api/models/cache-status"))),
   downloads: async (): Promise<DownloadInfo[]> => toDownloads(await optional(() => get<unknown>("/api/models/downloads"))),
-  downloadModel: (id: string) => post<{ job_id?: string; download_id?: string }>(`/api/models/${id}/download`),
+  downloadModel: (id: string) => post<JobAccepted>(`/api/models/${id}/download`),
   deleteModelCache: (id: string) => del<unknown>(`/api/models/${id}/cache`),
   loras: async (type?: string): Promise<Lora[] | null> => {
     const r = await optional(() => get<unknown>("/api/loras", { model_type: type }));
@@ -107,8 +110,8 @@ export const fetchers = {
   },
 
   logs: (f: { type?: string; status?: string; limit: number; offset: number }) =>
-    get<Page<RequestLog>>("/api/settings/logs", f),
+    get<RequestLogPage>("/api/settings/logs", f),
   log: (id: number) => get<RequestLog>(`/api/settings/logs/${id}`),
-  deleteLog: (id: number) => del<unknown>(`/api/settings/logs/${id}`),
+  deleteLog: (id: number) => del<Deleted>(`/api/settings/logs/${id}`),
   clearLogs: () => del<{ deleted: number }>("/api/settings/logs"),
 };

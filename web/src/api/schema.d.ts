@@ -2259,6 +2259,13 @@ export interface components {
             reference_images: components["schemas"]["ReferenceImage"][];
             /** Session Id */
             session_id?: string | null;
+            /**
+             * Provider Params
+             * @description fields only a remote model (`<provider>:<model id>`) has
+             */
+            provider_params?: {
+                [key: string]: unknown;
+            };
         };
         /** Identification */
         Identification: {
@@ -3186,6 +3193,11 @@ export interface components {
             provider_params?: {
                 [key: string]: unknown;
             };
+            /**
+             * Reference Images
+             * @description remote image-to-video models only (local image-to-video is /api/i2v/jobs)
+             */
+            reference_images?: components["schemas"]["ReferenceImage"][];
         };
         /** WorkflowUpdate */
         WorkflowUpdate: {

@@ -1,88 +1,60 @@
 /**
  * API types. Everything the backend's OpenAPI schema describes comes from the generated
- * `schema.d.ts` (`npm run gen:api`). Endpoints that answer untyped dicts (jobs, health, system)
- * or are still being built (models, LoRAs, can-generate) are described here from the documented
- * shapes, loosely, and read through the normalisers in `normalize.ts`.
+ * `schema.d.ts` (`npm run dump:api && npm run gen:api`): the aliases below only name them.
+ * What is still written by hand here (from ModelCategory down) describes endpoints that answer an
+ * untyped dict (`/api/models*`, `/api/loras`, `/api/styles`, `/api/system/can-generate/{id}`); those
+ * answers are read through the normalisers in `normalize.ts`.
  */
 import type { components } from "./schema";
 
 type S = components["schemas"];
 
-export type Asset = S["Asset"];
-export type Session = S["Session"];
-export type Preferences = S["Preferences"];
-export type RequestLog = S["RequestLog"];
-export type JobAccepted = S["JobAccepted"];
-export type ImageJobRequestBase = S["ImageJobRequest"];
+/**
+ * A response body as the backend sends it. FastAPI serialises every field of a response model
+ * (defaults filled in, `null` where unset; events too, via `model_dump_json`), while the generated
+ * types mark fields with a default as optional because the same schemas describe request bodies.
+ * `Sent<T>` makes them present, all the way down.
+ */
+export type Sent<T> = T extends (infer U)[]
+  ? Sent<U>[]
+  : T extends object
+    ? { [K in keyof T]-?: Sent<T[K]> }
+    : T;
 
+export type Asset = Sent<S["Asset"]>;
+export type AssetPage = Sent<S["Page_Asset_"]>;
+export type Session = Sent<S["Session"]>;
+export type Preferences = Sent<S["Preferences"]>;
+export type RequestLog = Sent<S["RequestLog"]>;
+export type RequestLogPage = Sent<S["Page_RequestLog_"]>;
+export type JobAccepted = Sent<S["JobAccepted"]>;
+export type Deleted = Sent<S["Deleted"]>;
+
+/** A job as `GET /api/jobs/{id}` shows it. */
+export type Job = Sent<S["JobView"]>;
+export type JobPage = Sent<S["JobPage"]>;
+export type JobMedia = Sent<S["MediaRef"]>;
+export type JobStatus = S["JobStatus"];
+export const ACTIVE_STATUSES: JobStatus[] = ["queued", "running"];
+export const isActive = (s: JobStatus | string | undefined) => s === "queued" || s === "running";
+
+export type Health = Sent<S["Health"]>;
+export type SystemStatus = Sent<S["SystemStatus"]>;
+export type GpuInfo = Sent<S["GpuStatus"]>;
+
+/** POST /api/jobs (local and remote models). */
+export type ImageJobRequest = S["ImageJobRequest"];
+export type ReferenceImage = S["ReferenceImage"];
+/** A LoRA as the form holds it: the weight always set. */
+export type LoraChoice = Required<S["LoraRef"]>;
+
+/** A page of a list endpoint that has no response model yet (see `Page_*` / `JobPage` for those that do). */
 export interface Page<T> {
   items: T[];
   total: number;
   limit: number;
   offset: number;
 }
-
-export type JobStatus = "queued" | "running" | "completed" | "failed" | "cancelled";
-export const ACTIVE_STATUSES: JobStatus[] = ["queued", "running"];
-export const isActive = (s: JobStatus | string | undefined) => s === "queued" || s === "running";
-
-export interface JobMedia {
-  id: string;
-  url: string;
-  seed?: number | null;
-  width?: number | null;
-  height?: number | null;
-  kind?: string;
-  thumbnail_url?: string | null;
-}
-
-/** A job as `GET /api/jobs/{id}` shows it (hollywool/jobs/service.py JobViews). */
-export interface Job {
-  id: string;
-  job_id: string;
-  kind: string;
-  lane?: string;
-  status: JobStatus;
-  priority?: number;
-  params: Record<string, unknown>;
-  stage: string;
-  step: number;
-  total_steps: number;
-  fraction?: number;
-  progress: number;
-  eta_seconds?: number | null;
-  message?: string | null;
-  error?: string | null;
-  result?: Record<string, unknown>;
-  session_id?: string | null;
-  parent_id?: string | null;
-  attempts?: number;
-  cancel_requested?: boolean;
-  created_at: number;
-  started_at?: number | null;
-  finished_at?: number | null;
-  updated_at: number;
-  images: JobMedia[];
-  videos: JobMedia[];
-}
-
-export interface LoraChoice {
-  lora_id: string;
-  weight: number;
-}
-
-export type ReferenceImage = { image_asset_id: string } | { image_base64: string };
-
-/** POST /api/jobs: the generated request plus the image-engine fields documented in issue 3. */
-export type ImageJobRequest = ImageJobRequestBase & {
-  session_id?: string | null;
-  loras?: LoraChoice[];
-  reference_images?: ReferenceImage[];
-  strength?: number;
-  style?: string | null;
-  aspect_ratio?: string | null;
-  scheduler?: string | null;
-};
 
 export type ModelCategory = "fast" | "quality" | "specialized" | "video" | string;
 
@@ -154,30 +126,3 @@ export interface DownloadInfo {
   downloaded_bytes?: number;
   total_bytes?: number | null;
 }
-
-export interface GpuInfo {
-  index: number;
-  name: string;
-  memory_total_gb?: number;
-  memory_used_gb?: number;
-  unified_memory?: boolean;
-  utilization_percent?: number | null;
-  temperature_c?: number | null;
-}
-
-export interface SystemStatus {
-  cpu: { percent: number; cores: number; name: string };
-  memory: { total_gb: number; used_gb: number; available_gb: number; percent: number };
-  gpus: GpuInfo[];
-  device: string;
-}
-
-export interface Health {
-  status: string;
-  version: string;
-  device: string;
-  gpu: string | null;
-  loaded_models: string[];
-  loaded_model: string | null;
-}
-

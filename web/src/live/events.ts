@@ -1,66 +1,28 @@
-/** The live events the backend publishes (hollywool/jobs/events.py), as the client reads them. */
-import type { Job } from "@/api/types";
+/**
+ * The live events the backend publishes (hollywool/jobs/events.py), typed from the schemas that
+ * `GET /api/events/types` declares. The generated types leave `type` optional (it has a default on
+ * the server); every published event carries it, so `Sent<>` makes it, like every field, present.
+ */
+import type { components } from "@/api/schema";
+import type { Job, Sent } from "@/api/types";
 
-export type JobStateEventType =
-  | "job.queued"
-  | "job.started"
-  | "job.completed"
-  | "job.failed"
-  | "job.cancelled"
-  | "job.updated";
+type S = components["schemas"];
 
-export interface JobStateEvent {
-  type: JobStateEventType;
-  ts?: number;
-  job_id: string;
-  job: Job;
-}
+export type JobStateEventType = S["JobEvent"]["type"];
 
-export interface JobProgressEvent {
-  type: "job.progress";
-  ts?: number;
-  job_id: string;
-  kind: string;
-  stage: string;
-  step: number;
-  total_steps: number;
-  progress: number;
-  eta_seconds?: number | null;
-  message?: string | null;
-}
+/** `job` is declared as a plain object on the server; it is the job as `GET /api/jobs/{id}` shows it. */
+export type JobStateEvent = Omit<Sent<S["JobEvent"]>, "job"> & { job: Job };
+export type JobProgressEvent = Sent<S["JobProgress"]>;
+export type JobPreviewEvent = Sent<S["JobPreview"]>;
+export type DownloadProgressEvent = Sent<S["DownloadProgress"]>;
+export type ModelLoadedEvent = Sent<S["ModelLoaded"]>;
+export type ModelUnloadedEvent = Sent<S["ModelUnloaded"]>;
+export type ModelEvent = ModelLoadedEvent | ModelUnloadedEvent;
+export type StreamOverflowEvent = Sent<S["StreamOverflow"]>;
 
-export interface JobPreviewEvent {
-  type: "job.preview";
-  ts?: number;
-  job_id: string;
-  step: number;
-  image: string;
-}
-
-export interface DownloadProgressEvent {
-  type: "download.progress";
-  ts?: number;
-  download_id: string;
-  job_id?: string | null;
-  model_id?: string | null;
-  filename?: string | null;
-  downloaded_bytes: number;
-  total_bytes?: number | null;
-  speed_bps?: number | null;
-  eta_seconds?: number | null;
-}
-
-export interface ModelEvent {
-  type: "model.loaded" | "model.unloaded";
-  ts?: number;
-  model_id: string;
-  device?: string;
-  seconds?: number;
-  reason?: string;
-}
-
+/** Frames of the websocket itself (not events of the bus): a greeting and a keep-alive. */
 export interface ControlEvent {
-  type: "hello" | "ping" | "stream.overflow";
+  type: "hello" | "ping";
 }
 
 export type LiveEvent =
@@ -69,6 +31,7 @@ export type LiveEvent =
   | JobPreviewEvent
   | DownloadProgressEvent
   | ModelEvent
+  | StreamOverflowEvent
   | ControlEvent;
 
 const JOB_STATE = new Set<string>([

@@ -1,28 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { Job } from "@/api/types";
-import { activeJobs, initialLiveState, liveReducer, mergeJob, type LiveState } from "./jobsReducer";
+import { activeJobs, blankJob, initialLiveState, liveReducer, mergeJob, type LiveState } from "./jobsReducer";
 import type { LiveEvent } from "./events";
 
 function job(id: string, status: Job["status"], extra: Partial<Job> = {}): Job {
-  return {
-    id,
-    job_id: id,
-    kind: "image",
-    status,
-    params: { prompt: "a cat" },
-    stage: status,
-    step: 0,
-    total_steps: 0,
-    progress: 0,
-    created_at: 1,
-    updated_at: 1,
-    images: [],
-    videos: [],
-    ...extra,
-  };
+  return { ...blankJob(id, "image", status), params: { prompt: "a cat" }, created_at: 1, updated_at: 1, ...extra };
 }
 
-const ev = (s: LiveState, e: LiveEvent) => liveReducer(s, { type: "event", event: e });
+/** An event with only the fields a test cares about; the rest as the server fills them. */
+const ev = (s: LiveState, e: { type: LiveEvent["type"] } & Record<string, unknown>) =>
+  liveReducer(s, { type: "event", event: { ts: 0, eta_seconds: null, message: null, ...e } as LiveEvent });
 
 describe("liveReducer", () => {
   it("tracks a job from queued through progress and previews to completed", () => {

@@ -29,19 +29,33 @@ export type LiveAction =
 const FINISHED: JobStatus[] = ["completed", "failed", "cancelled"];
 export const isFinished = (s: string | undefined) => FINISHED.includes(s as JobStatus);
 
-function skeleton(jobId: string, kind: string): Job {
+/** A job known only by id (a progress event for a job not seen yet): every field of a JobView set. */
+export function blankJob(jobId: string, kind: string, status: JobStatus = "running"): Job {
   const t = Date.now() / 1000;
   return {
     id: jobId,
     job_id: jobId,
     kind,
-    status: "running",
+    lane: "",
+    status,
+    priority: 0,
     params: {},
-    stage: "running",
+    stage: status,
     step: 0,
     total_steps: 0,
+    fraction: 0,
     progress: 0,
+    eta_seconds: null,
+    message: null,
+    error: null,
+    result: {},
+    session_id: null,
+    parent_id: null,
+    attempts: 0,
+    cancel_requested: false,
     created_at: t,
+    started_at: null,
+    finished_at: null,
     updated_at: t,
     images: [],
     videos: [],
@@ -85,7 +99,7 @@ function applyEvent(state: LiveState, event: LiveEvent): LiveState {
   }
   switch (event.type) {
     case "job.progress": {
-      const prev = state.jobs[event.job_id] ?? skeleton(event.job_id, event.kind);
+      const prev = state.jobs[event.job_id] ?? blankJob(event.job_id, event.kind);
       if (isFinished(prev.status)) return state; // late progress after the end
       const job: Job = {
         ...prev,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Job } from "@/api/types";
+import { blankJob } from "@/live/jobsReducer";
 import type { BulkItem } from "./api";
 import { batchSignature, batchSummary, costText, estimateCost, mergeLive } from "./batch";
 
@@ -22,7 +23,7 @@ function item(index: number, status: BulkItem["status"], extra: Partial<BulkItem
 }
 
 function job(id: string, status: Job["status"], extra: Partial<Job> = {}): Job {
-  return { id, job_id: id, kind: "image", status, params: {}, stage: status, step: 0, total_steps: 0, progress: 0, created_at: 1, updated_at: 1, images: [], videos: [], ...extra };
+  return { ...blankJob(id, "image", status), created_at: 1, updated_at: 1, ...extra };
 }
 
 describe("mergeLive", () => {

@@ -1,86 +1,25 @@
 /** Civitai: types, query keys and fetchers for /api/civitai (kept beside the pages that use them). */
 import { del, get, post, put } from "@/api/client";
+import type { components } from "@/api/schema";
+import type { Sent } from "@/api/types";
 
 export const MODEL_TYPES = ["Checkpoint", "LORA", "LoCon", "DoRA", "TextualInversion", "Controlnet", "Upscaler", "VAE", "MotionModule"] as const;
 export const BASE_MODELS = ["SD 1.5", "SDXL 1.0", "Pony", "Illustrious", "Flux.1 D", "Flux.1 S", "SD 3", "SD 3.5"] as const;
 export const SORTS = ["Highest Rated", "Most Downloaded", "Newest"] as const;
 export const PERIODS = ["AllTime", "Year", "Month", "Week", "Day"] as const;
 
-export interface CivitaiPreview {
-  url: string;
-  width?: number | null;
-  height?: number | null;
-  type: "image" | "video";
-  nsfw: boolean;
-}
-export interface CivitaiStats {
-  downloads: number;
-  thumbs_up: number;
-  thumbs_down: number;
-  comments: number;
-}
-export interface CivitaiFile {
-  id: number;
-  name: string;
-  type: string;
-  size_bytes?: number | null;
-  format?: string | null;
-  fp?: string | null;
-  size?: string | null;
-  sha256?: string | null;
-  primary: boolean;
-}
-export interface CivitaiVersion {
-  id: number;
-  model_id?: number | null;
-  name: string;
-  base_model?: string | null;
-  trained_words: string[];
-  published_at?: string | null;
-  stats: CivitaiStats;
-  files: CivitaiFile[];
-  images: CivitaiPreview[];
-}
-export interface CivitaiModelSummary {
-  id: number;
-  name: string;
-  type: string;
-  nsfw: boolean;
-  tags: string[];
-  creator: { username?: string | null };
-  stats: CivitaiStats;
-  base_models: string[];
-  latest_version_id?: number | null;
-  latest_version_name?: string | null;
-  preview?: CivitaiPreview | null;
-}
-export interface CivitaiModel extends CivitaiModelSummary {
-  description?: string | null;
-  versions: CivitaiVersion[];
-}
-export interface SearchPage {
-  items: CivitaiModelSummary[];
-  next_cursor?: string | null;
-}
-export interface CivitaiDownload {
-  id: string;
-  version_id: number;
-  model_id?: number | null;
-  model_name: string;
-  version_name: string;
-  model_type?: string | null;
-  file_id?: number | null;
-  file_name: string;
-  path?: string | null;
-  total_bytes?: number | null;
-  downloaded_bytes: number;
-  status: "queued" | "downloading" | "verifying" | "completed" | "failed" | "cancelled";
-  error?: string | null;
-  job_id?: string | null;
-  speed_bps?: number | null;
-  eta_seconds?: number | null;
-  progress: number;
-}
+type S = components["schemas"];
+
+export type CivitaiPreview = Sent<S["Preview"]>;
+export type CivitaiStats = Sent<S["Stats"]>;
+export type CivitaiFile = Sent<S["CivitaiFile"]>;
+export type CivitaiVersion = Sent<S["CivitaiVersion"]>;
+export type CivitaiModelSummary = Sent<S["CivitaiModelSummary"]>;
+export type CivitaiModel = Sent<S["CivitaiModel"]>;
+export type SearchPage = Sent<S["SearchPage"]>;
+export type CivitaiDownload = Sent<S["Download"]>;
+export type CivitaiDownloadPage = Sent<S["Page_Download_"]>;
+export type TokenState = Sent<S["TokenState"]>;
 export interface SearchFilters {
   query?: string;
   types?: string[];
@@ -112,10 +51,10 @@ export const civitai = {
       limit: 24,
     }),
   model: (id: string, nsfw: boolean) => get<CivitaiModel>(`/api/civitai/models/${id}`, { nsfw: nsfw ? "true" : undefined }),
-  downloads: () => get<{ items: CivitaiDownload[]; total: number }>("/api/civitai/downloads"),
+  downloads: () => get<CivitaiDownloadPage>("/api/civitai/downloads"),
   startDownload: (version_id: number, file_id?: number) => post<CivitaiDownload>("/api/civitai/downloads", { version_id, file_id }),
   removeDownload: (id: string) => del<CivitaiDownload>(`/api/civitai/downloads/${id}`),
-  token: () => get<{ has_token: boolean }>("/api/civitai/token"),
-  setToken: (token: string) => put<{ has_token: boolean }>("/api/civitai/token", { token }),
-  clearToken: () => del<{ has_token: boolean }>("/api/civitai/token"),
+  token: () => get<TokenState>("/api/civitai/token"),
+  setToken: (token: string) => put<TokenState>("/api/civitai/token", { token }),
+  clearToken: () => del<TokenState>("/api/civitai/token"),
 };

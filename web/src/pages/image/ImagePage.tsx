@@ -20,12 +20,12 @@ import { Slider } from "@/components/ui/slider";
 import { JobProgress } from "@/components/JobProgress";
 import { AspectSelector } from "./AspectSelector";
 import { FitWarning, ModelSelect, RemoteModelBadge, modelHint } from "./ModelSelect";
-import { isRemoteModel } from "@/pages/providers/api";
+import { isRemoteModel, REMOTE_IMAGE_CATEGORIES } from "@/pages/providers/api";
 import { useRemoteModels } from "@/pages/providers/hooks";
 import { LoraPicker } from "./LoraPicker";
 import { ASSET_DRAG_TYPE, ReferenceImages, type RefImage } from "./ReferenceImages";
 import { SessionSidebar } from "./SessionSidebar";
-import { fromParams, loadForm, saveForm, toRequest, withAspect, withModel, type ImageFormState } from "./formState";
+import { fromParams, loadForm, referenceLimit, saveForm, takesStrength, toRequest, withAspect, withModel, type ImageFormState } from "./formState";
 
 const SESSION_KEY = "hollywool.imageSession";
 
@@ -39,12 +39,12 @@ export function ImagePage() {
   const { data: prefs } = useQuery({ queryKey: qk.settings, queryFn: fetchers.settings });
   const { data: models, isLoading: modelsLoading } = useQuery({ queryKey: qk.models, queryFn: fetchers.models });
   const { data: backendStyles } = useQuery({ queryKey: qk.styles, queryFn: fetchers.styles, staleTime: Infinity });
-  // Remote text-to-image models (enabled providers) come after the local ones, grouped by provider.
+  // Remote text-to-image and image-to-image models (enabled providers) come after the local ones, grouped by provider.
   const { data: remoteModels, isFetched: remoteFetched } = useRemoteModels("image");
   const imageModels = useMemo(
     () => [
       ...(models ?? []).filter((m) => m.category !== "video" && !m.is_video),
-      ...(remoteModels ?? []).filter((m) => m.category === "text-to-image"),
+      ...(remoteModels ?? []).filter((m) => REMOTE_IMAGE_CATEGORIES.includes(m.category)),
     ],
     [models, remoteModels],
   );
@@ -57,6 +57,16 @@ export function ImagePage() {
   const [fitConfirm, setFitConfirm] = useState<CanGenerate | null>(null);
   const model = imageModels.find((m) => m.id === form.model);
   const remote = isRemoteModel(model);
+  const remoteModel = remote ? model : null;
+  // A remote model takes as many reference images as its input schema has room for (0: none).
+  const maxRefs = referenceLimit(remoteModel, LIMITS.references);
+  const usedRefs = refs.slice(0, maxRefs);
+  const selectModel = (id: string) => {
+    const next = imageModels.find((m) => m.id === id);
+    setForm((f) => withModel(f, next));
+    const limit = referenceLimit(isRemoteModel(next) ? next : null, LIMITS.references);
+    setRefs((r) => (r.length > limit ? r.slice(0, limit) : r));
+  };
 
   useEffect(() => saveForm(form), [form]);
 
@@ -118,13 +128,13 @@ export function ImagePage() {
       }
       const body = toRequest(form, {
         sessionId: sid,
-        // A remote model takes the shared fields only: its style goes into the prompt here.
-        references: remote ? [] : refs,
+        references: usedRefs,
         styles,
-        serverStyles: !remote && !!backendStyles?.length,
+        serverStyles: !!backendStyles?.length,
         seed: form.seedMode === "random" ? randomSeed() : undefined,
+        // A remote model takes the shared fields only: no LoRAs, its style goes into the prompt.
+        remote: remoteModel,
       });
-      if (remote) delete body.loras;
       return fetchers.submitImage(body);
     },
     onSuccess: (res) => {
@@ -151,7 +161,7 @@ export function ImagePage() {
       loras: remote ? [] : form.loras,
       modelType: model?.type,
       multiple: model?.size_multiple,
-      referenceCount: remote ? 0 : refs.length,
+      referenceCount: usedRefs.length,
     });
     setErrors(e);
     if (Object.values(e).some(Boolean)) return;
@@ -227,7 +237,7 @@ export function ImagePage() {
                     name="model"
                     hint={model ? modelHint(model) || model.description : modelsLoading ? "Loading the catalogue…" : undefined}
                   >
-                    <ModelSelect models={imageModels} value={form.model} onChange={(id) => setForm((f) => withModel(f, imageModels.find((m) => m.id === id)))} />
+                    <ModelSelect models={imageModels} value={form.model} onChange={selectModel} />
                   </Field>
                 )}
                 <RemoteModelBadge model={model} />
@@ -374,7 +384,13 @@ export function ImagePage() {
 
             <details className="rounded-md border border-border p-3">
               <summary className="cursor-pointer text-sm font-medium">
-                LoRAs and reference images{remote && <span className="font-normal text-muted-foreground"> (local models only)</span>}
+                LoRAs and reference images
+                {remote && (
+                  <span className="font-normal text-muted-foreground">
+                    {" "}
+                    (LoRAs: local models only; {maxRefs ? `up to ${maxRefs} reference image${maxRefs > 1 ? "s" : ""}` : "no reference images"})
+                  </span>
+                )}
               </summary>
               <div className="mt-3 grid gap-4 md:grid-cols-2">
                 <div className="space-y-1">
@@ -393,8 +409,14 @@ export function ImagePage() {
                 </div>
                 <div className="space-y-2">
                   <span className="text-xs font-medium text-muted-foreground">Reference images (image-to-image)</span>
-                  <ReferenceImages value={refs} onChange={setRefs} error={errors.reference_images} />
-                  {refs.length > 0 && (
+                  {maxRefs > 0 ? (
+                    <ReferenceImages value={usedRefs} onChange={setRefs} error={errors.reference_images} max={maxRefs} />
+                  ) : (
+                    <p className="text-xs text-muted-foreground" data-testid="no-reference-images">
+                      {model?.name ?? "This model"} takes no input image: pick an image-to-image model to use reference images.
+                    </p>
+                  )}
+                  {usedRefs.length > 0 && takesStrength(remoteModel) && (
                     <div>
                       <div className="flex justify-between text-xs text-muted-foreground">
                         <span>Strength</span>

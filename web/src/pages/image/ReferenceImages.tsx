@@ -16,19 +16,33 @@ function readAsDataUrl(file: File): Promise<string> {
   });
 }
 
-/** Up to five reference images: dropped files, picked files, or assets dragged from the results. */
-export function ReferenceImages({ value, onChange, error }: { value: RefImage[]; onChange: (v: RefImage[]) => void; error?: string }) {
+/**
+ * Reference images (five at most, fewer when the model takes fewer): dropped files, picked files, or
+ * assets dragged from the results.
+ */
+export function ReferenceImages({
+  value,
+  onChange,
+  error,
+  max = LIMITS.references,
+}: {
+  value: RefImage[];
+  onChange: (v: RefImage[]) => void;
+  error?: string;
+  max?: number;
+}) {
   const input = useRef<HTMLInputElement>(null);
   const [over, setOver] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
-  const room = LIMITS.references - value.length;
+  const room = max - value.length;
+  const atMost = max === 1 ? "one reference image" : `${max} reference images`;
 
   async function addFiles(files: File[]) {
     setProblem(null);
     const next = [...value];
     for (const f of files) {
-      if (next.length >= LIMITS.references) {
-        setProblem(`At most ${LIMITS.references} reference images.`);
+      if (next.length >= max) {
+        setProblem(`This model takes at most ${atMost}.`);
         break;
       }
       const bad = checkReferenceFile(f);
@@ -48,7 +62,7 @@ export function ReferenceImages({ value, onChange, error }: { value: RefImage[];
     const asset = e.dataTransfer.getData(ASSET_DRAG_TYPE);
     if (asset) {
       const { id, url } = JSON.parse(asset) as { id: string; url: string };
-      if (value.length < LIMITS.references && !value.some((v) => "assetId" in v && v.assetId === id))
+      if (value.length < max && !value.some((v) => "assetId" in v && v.assetId === id))
         onChange([...value, { key: id, assetId: id, preview: url }]);
       return;
     }
@@ -77,13 +91,13 @@ export function ReferenceImages({ value, onChange, error }: { value: RefImage[];
         )}
       >
         <ImagePlus className="h-4 w-4" aria-hidden />
-        {room > 0 ? `Drop images here or click (${value.length}/${LIMITS.references})` : "Five reference images at most"}
+        {room > 0 ? `Drop images here or click (${value.length}/${max})` : `At most ${atMost}`}
       </div>
       <input
         ref={input}
         type="file"
         accept="image/*"
-        multiple
+        multiple={max > 1}
         hidden
         data-testid="reference-input"
         onChange={(e) => {

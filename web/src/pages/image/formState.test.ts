@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ModelInfo } from "@/api/types";
-import { defaultForm, fromParams, toRequest, withAspect, withModel } from "./formState";
+import type { RemoteModelInfo } from "@/pages/providers/api";
+import { defaultForm, fromParams, referenceLimit, takesStrength, toRequest, withAspect, withModel } from "./formState";
 
 const sd: ModelInfo = { id: "tiny-sd", name: "Tiny", type: "sd", category: "fast", default_steps: 2, default_guidance: 5 };
 const flux: ModelInfo = { id: "flux", name: "Flux", type: "flux", category: "quality", default_steps: 4, default_guidance: 0 };
@@ -82,5 +83,71 @@ describe("image form state", () => {
       loras: [{ lora_id: "ink", weight: 0.5 }],
     });
     expect(fromParams(defaultForm(), { width: 500, height: 300 }).aspect).toBeNull();
+  });
+});
+
+describe("remote image requests", () => {
+  const base = { id: "", type: "remote", remote: true as const, provider: "fal", model_id: "" };
+  const i2i: RemoteModelInfo = {
+    ...base,
+    id: "fal:fal-ai/flux/dev/image-to-image",
+    model_id: "fal-ai/flux/dev/image-to-image",
+    name: "FLUX.1 [dev] Image-to-Image",
+    category: "image-to-image",
+    max_reference_images: 1,
+    params: [
+      { name: "prompt", type: "string", required: true },
+      { name: "image_url", type: "string", required: true },
+      { name: "strength", type: "number", minimum: 0, maximum: 1 },
+    ],
+  };
+  const multi: RemoteModelInfo = { ...i2i, id: "fal:edit", max_reference_images: 3, params: [{ name: "image_urls", type: "array" }] };
+  const t2i: RemoteModelInfo = { ...i2i, id: "fal:fal-ai/flux/schnell", category: "text-to-image", max_reference_images: 0, params: [{ name: "prompt" }] };
+  const refs = [{ assetId: "a1" }, { base64: "QUJD" }, { assetId: "a2" }, { assetId: "a3" }];
+  const form = (model: string) => ({
+    ...withModel(defaultForm(), sd),
+    model,
+    prompt: "a cat",
+    style: "noir",
+    loras: [{ lora_id: "ink", weight: 0.8 }],
+  });
+  const styles = [{ id: "noir", name: "Noir", prompt: "film noir" }];
+  const extras = (remote: RemoteModelInfo) => ({ sessionId: null, references: refs, styles, serverStyles: true, remote });
+
+  it("sends no more reference images than the model takes, with strength where it has one", () => {
+    const req = toRequest(form(i2i.id), extras(i2i));
+    expect(req.reference_images).toEqual([{ image_asset_id: "a1" }]);
+    expect(req.strength).toBe(0.75);
+    const many = toRequest(form(multi.id), extras(multi));
+    expect(many.reference_images).toEqual([{ image_asset_id: "a1" }, { image_base64: "QUJD" }, { image_asset_id: "a2" }]);
+    expect(many).not.toHaveProperty("strength");
+  });
+
+  it("sends no reference images to a model that takes none", () => {
+    const req = toRequest(form(t2i.id), extras(t2i));
+    expect(req).not.toHaveProperty("reference_images");
+    expect(req).not.toHaveProperty("strength");
+  });
+
+  it("leaves local-only fields out: no LoRAs, the style written into the prompt", () => {
+    const req = toRequest(form(i2i.id), extras(i2i));
+    expect(req).not.toHaveProperty("loras");
+    expect(req).not.toHaveProperty("style");
+    expect(req.prompt).toContain("film noir");
+    // a local model keeps them, and all its references
+    const local = toRequest(form("tiny-sd"), { ...extras(i2i), remote: null });
+    expect(local).toMatchObject({ style: "noir", loras: [{ lora_id: "ink", weight: 0.8 }], prompt: "a cat" });
+    expect(local.reference_images).toHaveLength(4);
+  });
+
+  it("limits the form to the model's capacity", () => {
+    expect(referenceLimit(null, 5)).toBe(5);
+    expect(referenceLimit(i2i, 5)).toBe(1);
+    expect(referenceLimit(t2i, 5)).toBe(0);
+    expect(referenceLimit({ ...i2i, max_reference_images: 9 }, 5)).toBe(5);
+    expect(referenceLimit({ ...i2i, max_reference_images: undefined }, 5)).toBe(0);
+    expect(takesStrength(i2i)).toBe(true);
+    expect(takesStrength(multi)).toBe(false);
+    expect(takesStrength({ ...i2i, params: [] })).toBe(true); // inputs not known: the provider decides
   });
 });

@@ -1,5 +1,6 @@
 /** The Image page's form: defaults, persistence, to the API request and back from an asset's params. */
-import type { ImageJobRequest, LoraChoice, ModelInfo, Preferences, StylePreset } from "@/api/types";
+import type { ImageJobRequest, LoraChoice, ModelInfo, Preferences, ReferenceImage, StylePreset } from "@/api/types";
+import { maxReferenceImages, type RemoteModelInfo } from "@/pages/providers/api";
 import { familyOf, nearestAspect, sizeForAspect } from "@/lib/aspect";
 import { applyStyle } from "@/lib/styles";
 import type { ImageForm } from "@/lib/validation";
@@ -69,19 +70,39 @@ export function withAspect(f: ImageFormState, aspect: string, m: ModelInfo | und
   return { ...f, aspect, ...sizeForAspect(aspect, b, multiple) };
 }
 
+export type FormReference = { assetId: string } | { base64: string };
+
 export interface RequestExtras {
   sessionId: string | null;
-  references: ({ assetId: string } | { base64: string })[];
+  references: FormReference[];
   styles: StylePreset[];
   /** The backend applies style presets itself (it has /api/styles). */
   serverStyles: boolean;
   seed?: number;
+  /**
+   * The selected model when it is remote: its request takes the shared fields only (no LoRAs, the
+   * style written into the prompt) and at most `max_reference_images` reference images.
+   */
+  remote?: RemoteModelInfo | null;
 }
 
+export const toReferenceImage = (r: FormReference): ReferenceImage =>
+  "assetId" in r ? { image_asset_id: r.assetId } : { image_base64: r.base64 };
+
+/** How many reference images the form may hold: a remote model says how many it takes; local models take `localLimit`. */
+export const referenceLimit = (remote: RemoteModelInfo | null | undefined, localLimit: number): number =>
+  remote ? Math.min(maxReferenceImages(remote), localLimit) : localLimit;
+
+/** Whether the strength slider means anything: local models, and remote ones with a `strength` input (or no known inputs). */
+export const takesStrength = (remote: RemoteModelInfo | null | undefined): boolean =>
+  !remote || !remote.params?.length || remote.params.some((p) => p.name === "strength");
+
 export function toRequest(f: ImageFormState, x: RequestExtras): ImageJobRequest {
+  const remote = x.remote ?? null;
+  const serverStyles = x.serverStyles && !remote;
   const style = x.styles.find((s) => s.id === f.style && s.id !== "none");
   const req: ImageJobRequest = {
-    prompt: x.serverStyles || !style ? f.prompt.trim() : applyStyle(f.prompt, style),
+    prompt: serverStyles || !style ? f.prompt.trim() : applyStyle(f.prompt, style),
     model: f.model,
     negative_prompt: f.negative_prompt.trim() || null,
     width: f.width,
@@ -92,11 +113,12 @@ export function toRequest(f: ImageFormState, x: RequestExtras): ImageJobRequest 
     num_images: f.num_images,
     session_id: x.sessionId,
   };
-  if (x.serverStyles && style) req.style = style.id;
-  if (f.loras.length) req.loras = f.loras.map((l: LoraChoice) => ({ lora_id: l.lora_id, weight: l.weight }));
-  if (x.references.length) {
-    req.reference_images = x.references.map((r) => ("assetId" in r ? { image_asset_id: r.assetId } : { image_base64: r.base64 }));
-    req.strength = f.strength;
+  if (serverStyles && style) req.style = style.id;
+  if (f.loras.length && !remote) req.loras = f.loras.map((l: LoraChoice) => ({ lora_id: l.lora_id, weight: l.weight }));
+  const references = remote ? x.references.slice(0, maxReferenceImages(remote)) : x.references;
+  if (references.length) {
+    req.reference_images = references.map(toReferenceImage);
+    if (takesStrength(remote)) req.strength = f.strength;
   }
   return req;
 }

@@ -26,6 +26,8 @@ export interface RemoteModelInfo extends ModelInfo {
   price?: Price | null;
   params?: ParamSpec[];
   thumbnail_url?: string | null;
+  /** How many input images the model takes (0: none), from its input schema (engines/remote/images.py). */
+  max_reference_images?: number;
 }
 
 export interface CostRow {
@@ -83,6 +85,12 @@ export const providerApi = {
   costs: (range: { since?: string; until?: string } = {}) => get<CostSummary>("/api/costs", range),
   confirmJob: (id: string) => post<Job>(`/api/jobs/${encodeURIComponent(id)}/confirm`),
 };
+
+/** Remote categories the Image page offers (an image-to-image model needs a reference image). */
+export const REMOTE_IMAGE_CATEGORIES = ["text-to-image", "image-to-image"];
+
+/** How many reference images a remote model takes; 0 when /api/models does not say. */
+export const maxReferenceImages = (m: RemoteModelInfo): number => Math.max(0, Math.floor(m.max_reference_images ?? 0));
 
 export const isRemoteModel = (m: ModelInfo | undefined | null): m is RemoteModelInfo =>
   !!m && (m as Partial<RemoteModelInfo>).remote === true;

@@ -21,6 +21,7 @@ import {
   fileToDataUrl,
   hasParam,
   providerParamSpecs,
+  remoteImageCapacity,
   remoteVideoRequest,
   snapFrames,
   videoApi,
@@ -30,10 +31,12 @@ import {
 } from "./api";
 
 const REMOTE_JOBS = { kind: "remote", limit: 50 };
+const REMOTE_CATEGORY: Record<VideoKind, string> = { video: "text-to-video", i2v: "image-to-video" };
 
 /**
  * Text-to-video and image-to-video: a form per model's rules, live progress, and a player for results.
- * The text-to-video tab also offers the enabled providers' remote text-to-video models.
+ * Each tab also offers the enabled providers' remote models of its kind (text-to-video,
+ * image-to-video); a remote image-to-video model gets its input images as `reference_images`.
  */
 export function VideoPage() {
   const qc = useQueryClient();
@@ -42,7 +45,7 @@ export function VideoPage() {
   const { data: remoteVideo } = useRemoteModels("video");
   const usable = useMemo(() => models.filter((m) => (kind === "video" ? m.text_to_video : m.image_to_video)), [models, kind]);
   const remoteUsable = useMemo(
-    () => (kind === "video" ? (remoteVideo ?? []).filter((m) => m.category === "text-to-video") : []),
+    () => (remoteVideo ?? []).filter((m) => m.category === REMOTE_CATEGORY[kind]),
     [remoteVideo, kind],
   );
   const [modelId, setModelId] = useState("");
@@ -79,18 +82,28 @@ export function VideoPage() {
   }, [chosenRemote?.id]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const jobs = useQuery({ queryKey: videoKeys.jobs(kind), queryFn: () => videoApi.jobs(kind) });
-  // Remote jobs run as the "remote" kind: the text-to-video tab shows those of remote video models.
+  // Remote jobs run as the "remote" kind: each tab shows those of its remote models.
   const remoteJobs = useQuery({
     queryKey: qk.jobs(REMOTE_JOBS),
     queryFn: () => fetchers.jobs(REMOTE_JOBS),
-    enabled: kind === "video" && (remoteVideo?.length ?? 0) > 0,
+    enabled: remoteUsable.length > 0,
   });
   const submit = useMutation({
     mutationFn: () =>
       chosenRemote
-        ? videoApi.submit("video", remoteVideoRequest(chosenRemote, { prompt, negative_prompt: negative, duration, seed, provider_params: providerParams }))
+        ? videoApi.submit(
+            kind,
+            remoteVideoRequest(chosenRemote, {
+              prompt,
+              negative_prompt: negative,
+              duration,
+              seed,
+              provider_params: providerParams,
+              images: kind === "i2v" ? images : [],
+            }),
+          )
         : videoApi.submit(kind, {
-        model: model?.id,
+        model: model?.id ?? "",
         prompt,
         negative_prompt: negative || null,
         width,
@@ -100,16 +113,16 @@ export function VideoPage() {
         steps,
         guidance_scale: guidance,
         seed: seed === "" ? null : Number(seed),
-        ...(kind === "i2v" ? { reference_images: images.map((image_base64) => ({ image_base64 })) } : {}),
+        reference_images: kind === "i2v" ? images.map((image_base64) => ({ image_base64 })) : [],
       }),
     onSuccess: () => qc.invalidateQueries({ queryKey: ["jobs"] }),
   });
   const errors = fieldErrors(submit.error);
   const items = useMemo(() => {
-    const videoModelIds = new Set((remoteVideo ?? []).map((m) => m.id));
-    const remoteItems = kind === "video" ? (remoteJobs.data?.items ?? []).filter((j) => videoModelIds.has(String(j.params.model)) || j.videos.length > 0) : [];
+    const tabModelIds = new Set(remoteUsable.map((m) => m.id));
+    const remoteItems = remoteUsable.length ? (remoteJobs.data?.items ?? []).filter((j) => tabModelIds.has(String(j.params.model))) : [];
     return [...(jobs.data?.items ?? []), ...remoteItems].sort((a, b) => b.created_at - a.created_at).slice(0, 20);
-  }, [jobs.data, remoteJobs.data, remoteVideo, kind]);
+  }, [jobs.data, remoteJobs.data, remoteUsable]);
   const byId = new Map<string, Job>(items.map((j) => [j.id, j]));
   const cancel = (id: string) =>
     (byId.get(id)?.kind === "remote" ? fetchers.cancelJob(id) : videoApi.cancel(kind, id)).then(() => qc.invalidateQueries({ queryKey: ["jobs"] }));
@@ -165,6 +178,9 @@ export function VideoPage() {
                 </Select>
               </Field>
               {chosenRemote && <RemoteModelBadge model={chosenRemote} />}
+              {chosenRemote && kind === "i2v" && (
+                <RemoteInputImages model={chosenRemote} count={images.length} onChange={setImages} error={errors["reference_images.0"] ?? errors.reference_images} />
+              )}
               {chosenRemote ? (
                 <RemoteVideoFields
                   model={chosenRemote}
@@ -269,6 +285,34 @@ function remoteGroups(models: RemoteModelInfo[]): [string, RemoteModelInfo[]][] 
     groups.set(key, [...(groups.get(key) ?? []), m]);
   }
   return [...groups.entries()];
+}
+
+/** The input images of a remote image-to-video model: the first frame, then a last frame where it takes one. */
+function RemoteInputImages({
+  model,
+  count,
+  onChange,
+  error,
+}: {
+  model: RemoteModelInfo;
+  count: number;
+  onChange: (images: string[]) => void;
+  error?: string;
+}) {
+  const max = remoteImageCapacity(model);
+  if (max === 0) return <p className="text-xs text-muted-foreground">{model.name} takes no input image.</p>;
+  const hint = max === 1 ? "the first frame" : `up to ${max}: the first frame, then the last frame`;
+  return (
+    <Field label={`Input images (${Math.min(count, max)} of ${max} used)`} hint={hint} error={error}>
+      <Input
+        type="file"
+        accept="image/*"
+        multiple={max > 1}
+        data-testid="video-references"
+        onChange={async (e) => onChange(await Promise.all([...(e.target.files ?? [])].slice(0, max).map(fileToDataUrl)))}
+      />
+    </Field>
+  );
 }
 
 /** The fields a remote text-to-video job takes: prompt, duration, and the model's own parameters. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RemoteModelInfo } from "@/pages/providers/api";
-import { defaultDuration, durationChoices, providerParamSpecs, remoteVideoRequest, snapFrames } from "./api";
+import { defaultDuration, durationChoices, providerParamSpecs, remoteImageCapacity, remoteVideoRequest, snapFrames } from "./api";
 
 const kling: RemoteModelInfo = {
   id: "fal:fal-ai/kling-video/v2/master/text-to-video",
@@ -55,5 +55,48 @@ describe("frame counts", () => {
   it("snaps to the model's form", () => {
     expect(snapFrames(50, "4k+1", 49)).toBe(49);
     expect(snapFrames(10, "8k+1", 257)).toBe(9);
+  });
+});
+
+describe("remote image-to-video requests", () => {
+  const i2v: RemoteModelInfo = {
+    ...kling,
+    id: "fal:fal-ai/kling-video/v2/master/image-to-video",
+    model_id: "fal-ai/kling-video/v2/master/image-to-video",
+    category: "image-to-video",
+    max_reference_images: 2,
+    params: [
+      { name: "prompt", type: "string", required: true },
+      { name: "image_url", type: "string", required: true },
+      { name: "tail_image_url", type: "string" },
+      { name: "duration", type: "string", enum: ["5", "10"], default: "5" },
+    ],
+  };
+  const a = "data:image/png;base64,QUFB";
+  const b = "data:image/png;base64,QkJC";
+  const c = "data:image/png;base64,Q0ND";
+
+  it("sends the input images as reference_images, no more than the model takes", () => {
+    const body = remoteVideoRequest(i2v, { ...form, images: [a, b, c] });
+    expect(body).toEqual({
+      model: i2v.id,
+      prompt: "a fox in the snow",
+      duration: 5,
+      provider_params: {},
+      reference_images: [{ image_base64: a }, { image_base64: b }],
+    });
+    expect(remoteVideoRequest({ ...i2v, max_reference_images: 1 }, { ...form, images: [a, b] }).reference_images).toEqual([{ image_base64: a }]);
+  });
+
+  it("sends no reference_images to a model that takes none, or when none were picked", () => {
+    expect(remoteVideoRequest(kling, { ...form, images: [a] })).not.toHaveProperty("reference_images");
+    expect(remoteVideoRequest(i2v, { ...form, images: [] })).not.toHaveProperty("reference_images");
+    expect(remoteVideoRequest(i2v, form)).not.toHaveProperty("reference_images");
+  });
+
+  it("never offers the image fields as provider parameters (the images fill them)", () => {
+    expect(providerParamSpecs(i2v).map((p) => p.name)).toEqual([]);
+    expect(remoteImageCapacity(i2v)).toBe(2);
+    expect(remoteImageCapacity(kling)).toBe(0);
   });
 });
