@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from hollywool.api.deps import get_studio
 from hollywool.api.schemas import JobAccepted
-from hollywool.bulk.service import BulkRequest
+from hollywool.bulk.service import BulkPage, BulkRequest, BulkView
 from hollywool.studio import Studio
 
 router = APIRouter(prefix="/api/bulk", tags=["bulk"])
@@ -57,7 +57,7 @@ def create_bulk_job(body: BulkRequest, studio: Studio = Depends(get_studio)) -> 
     return JobAccepted(job_id=parent.id, status=str(parent.status), message=f"queued {len(body.prompts)} prompts")
 
 
-@router.get("/jobs")
+@router.get("/jobs", response_model=BulkPage)
 def list_bulk_jobs(
     session_id: str | None = None,
     limit: int = Query(50, ge=1, le=500),
@@ -68,17 +68,17 @@ def list_bulk_jobs(
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/jobs/{job_id}")
+@router.get("/jobs/{job_id}", response_model=BulkView)
 def get_bulk_job(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
     return studio.bulk.view(studio.bulk.parent(job_id))
 
 
-@router.post("/jobs/{job_id}/cancel")
+@router.post("/jobs/{job_id}/cancel", response_model=BulkView)
 def cancel_bulk_job(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
     return studio.bulk.cancel(job_id)
 
 
-@router.post("/jobs/{job_id}/retry")
+@router.post("/jobs/{job_id}/retry", response_model=BulkView)
 def retry_bulk_job(
     job_id: str, body: RetryRequest | None = None, studio: Studio = Depends(get_studio)
 ) -> dict[str, Any]:

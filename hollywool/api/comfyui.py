@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 from starlette.concurrency import run_in_threadpool
 
 from hollywool.api.deps import get_studio
 from hollywool.api.jobs import check_session
-from hollywool.engines.comfyui.parameters import Pin
+from hollywool.engines.comfyui.parameters import Parameter, Pin
+from hollywool.engines.comfyui.validation import Problem
 from hollywool.errors import InvalidInputError
-from hollywool.jobs.models import JobStatus
+from hollywool.jobs.models import JobStatus, JobView
 from hollywool.studio import Studio
 
 router = APIRouter(prefix="/api/comfyui", tags=["comfyui"])
@@ -49,11 +51,111 @@ class CheckRequest(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 
+class ComfyDevice(BaseModel):
+    name: str | None = None
+    type: str | None = None
+    index: int | None = None
+    vram_total: int | float | None = None
+    vram_free: int | float | None = None
+
+
+class ComfyReachable(BaseModel):
+    reachable: Literal[True]
+    url: str
+    version: str | None
+    python_version: str | None
+    pytorch_version: str | None
+    devices: list[ComfyDevice]
+    queue_running: int
+    queue_pending: int
+    queue_length: int
+
+
+class ComfyUnreachable(BaseModel):
+    reachable: Literal[False]
+    url: str
+    error: str
+
+
+ComfyStatus = Annotated[ComfyReachable | ComfyUnreachable, Field(discriminator="reachable")]
+
+
+class WorkflowSummary(BaseModel):
+    id: str
+    workflow_id: str
+    name: str
+    description: str | None
+    source_format: str
+    node_count: int
+    parameter_count: int
+    thumbnail_asset_id: str | None
+    thumbnail_url: str | None
+    created_at: float
+    updated_at: float
+
+
+class WorkflowPage(BaseModel):
+    items: list[WorkflowSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class WorkflowView(BaseModel):
+    """A saved workflow with its parameter form (hollywool/engines/comfyui/service.py ComfyUIService.view)."""
+
+    id: str
+    workflow_id: str
+    name: str
+    description: str | None
+    thumbnail_asset_id: str | None
+    thumbnail_url: str | None
+    source_format: str
+    api_graph: dict[str, Any]
+    workflow_json: dict[str, Any] = Field(description="the API graph (the same as api_graph)")
+    editor_workflow: dict[str, Any] | None
+    node_count: int
+    parameters: list[Parameter]
+    pins: list[Pin]
+    server_checked: bool
+    created_at: float
+    updated_at: float
+
+
+class WorkflowImported(WorkflowView):
+    warnings: list[str]
+    problems: list[Problem]
+
+
+class WorkflowCheck(BaseModel):
+    ok: bool
+    server_checked: bool
+    problems: list[Problem]
+
+
+class ComfyJobView(JobView):
+    """A ComfyUI job: the job view with the workflow's values in place of `params`."""
+
+    params: SkipJsonSchema[dict[str, Any] | None] = Field(None, exclude=True)
+    workflow_id: str | None
+    parameters: dict[str, Any]
+    batch_index: int
+    prompt_id: str | None
+    outputs: dict[str, Any]
+
+
+class ComfyJobPage(BaseModel):
+    items: list[ComfyJobView]
+    total: int
+    limit: int
+    offset: int
+
+
 def _comfy(studio: Studio = Depends(get_studio)):  # noqa: ANN202
     return studio.comfyui
 
 
-@router.get("/status")
+@router.get("/status", response_model=ComfyStatus)
 def server_status(comfy=Depends(_comfy)) -> dict[str, Any]:  # noqa: ANN001
     return comfy.status()
 
@@ -76,7 +178,7 @@ async def upload_image(request: Request, comfy=Depends(_comfy)) -> dict[str, Any
     return await run_in_threadpool(comfy.upload_image, upload.filename or "upload.png", data)
 
 
-@router.post("/workflows", status_code=201)
+@router.post("/workflows", response_model=WorkflowImported, status_code=201)
 async def import_workflow(request: Request, comfy=Depends(_comfy)) -> dict[str, Any]:  # noqa: ANN001
     """JSON `{name, workflow_json}` in either format, or a multipart `file` (JSON, PNG or WebP)."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
@@ -105,7 +207,7 @@ async def import_workflow(request: Request, comfy=Depends(_comfy)) -> dict[str, 
     )
 
 
-@router.get("/workflows")
+@router.get("/workflows", response_model=WorkflowPage)
 def list_workflows(
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0),
@@ -115,12 +217,12 @@ def list_workflows(
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/workflows/{workflow_id}")
+@router.get("/workflows/{workflow_id}", response_model=WorkflowView)
 def get_workflow(workflow_id: str, comfy=Depends(_comfy)) -> dict[str, Any]:  # noqa: ANN001
     return comfy.view(comfy.get(workflow_id))
 
 
-@router.put("/workflows/{workflow_id}")
+@router.put("/workflows/{workflow_id}", response_model=WorkflowView)
 def update_workflow(workflow_id: str, body: WorkflowUpdate, comfy=Depends(_comfy)) -> dict[str, Any]:  # noqa: ANN001
     changes = body.model_dump(exclude_unset=True)
     if "pins" in changes:
@@ -134,12 +236,12 @@ def delete_workflow(workflow_id: str, comfy=Depends(_comfy)) -> dict[str, Any]: 
     return {"deleted": True, "id": workflow_id}
 
 
-@router.post("/workflows/{workflow_id}/pins")
+@router.post("/workflows/{workflow_id}/pins", response_model=WorkflowView)
 def pin_input(workflow_id: str, pin: Pin, comfy=Depends(_comfy)) -> dict[str, Any]:  # noqa: ANN001
     return comfy.pin(workflow_id, pin)
 
 
-@router.delete("/workflows/{workflow_id}/pins/{node_id}/{input_name}")
+@router.delete("/workflows/{workflow_id}/pins/{node_id}/{input_name}", response_model=WorkflowView)
 def unpin_input(workflow_id: str, node_id: str, input_name: str, comfy=Depends(_comfy)) -> dict[str, Any]:  # noqa: ANN001
     return comfy.unpin(workflow_id, node_id, input_name)
 
@@ -158,7 +260,7 @@ def export_workflow(
     return JSONResponse(data, headers=headers)
 
 
-@router.post("/workflows/{workflow_id}/check")
+@router.post("/workflows/{workflow_id}/check", response_model=WorkflowCheck)
 def check_workflow(workflow_id: str, body: CheckRequest, comfy=Depends(_comfy)) -> dict[str, Any]:  # noqa: ANN001
     """The pre-run check without queueing: the problems the server would find."""
     _graph, problems, checked = comfy.check(workflow_id, body.parameters)
@@ -174,7 +276,7 @@ def create_job(body: ComfyJobRequest, studio: Studio = Depends(get_studio)) -> C
     return ComfyJobAccepted(job_id=jobs[0].id, status=jobs[0].status, message=message, job_ids=[j.id for j in jobs])
 
 
-@router.get("/jobs")
+@router.get("/jobs", response_model=ComfyJobPage)
 def list_jobs(
     status: list[JobStatus] | None = Query(None),
     limit: int = Query(50, ge=1, le=500),
@@ -185,12 +287,12 @@ def list_jobs(
     return {"items": [comfy.job_view(j) for j in jobs], "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/jobs/{job_id}")
+@router.get("/jobs/{job_id}", response_model=ComfyJobView)
 def get_job(job_id: str, comfy=Depends(_comfy)) -> dict[str, Any]:  # noqa: ANN001
     return comfy.job_view(comfy.get_job(job_id))
 
 
-@router.post("/jobs/{job_id}/cancel")
+@router.post("/jobs/{job_id}/cancel", response_model=ComfyJobView)
 def cancel_job(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
     studio.comfyui.get_job(job_id)
     return studio.comfyui.job_view(studio.jobs.cancel(job_id))

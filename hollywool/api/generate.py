@@ -43,7 +43,14 @@ def generate_title(body: TitleRequest) -> dict[str, str]:
     return {"title": title_from_prompt(body.prompt)}
 
 
-@router.get("/styles")
+class StylePreset(BaseModel):
+    id: str
+    name: str
+    template: str = Field(description='the prompt with "{prompt}" where the user\'s prompt goes')
+    negative: str = Field(description="added to the negative prompt")
+
+
+@router.get("/styles", response_model=list[StylePreset])
 def styles() -> list[dict[str, str]]:
     return [{"id": s.id, "name": s.name, "template": s.template, "negative": s.negative} for s in STYLES.values()]
 

@@ -15,6 +15,12 @@ from hollywool.studio import Studio
 router = APIRouter(prefix="/api/providers", tags=["providers"])
 
 
+class DiscoverResult(BaseModel):
+    provider: str
+    count: int
+    models: list[RemoteModel]
+
+
 class ProviderUpdate(BaseModel):
     api_key: str | None = Field(None, max_length=4096, description="write-only; empty or null removes the key")
     api_url: str | None = Field(None, max_length=2048)
@@ -47,7 +53,7 @@ def test_provider(provider_id: str, studio: Studio = Depends(get_studio)) -> Pro
     return studio.providers.test(provider_id)
 
 
-@router.post("/{provider_id}/discover")
+@router.post("/{provider_id}/discover", response_model=DiscoverResult)
 def discover_models(provider_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
     models = studio.providers.discover(provider_id)
     return {"provider": provider_id, "count": len(models), "models": [m.model_dump() for m in models]}

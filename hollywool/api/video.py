@@ -18,7 +18,7 @@ from hollywool.engines.upscale.engine import UpscaleParams
 from hollywool.engines.upscale.models import UpscalerModel
 from hollywool.engines.video.params import I2VParams, VideoParams
 from hollywool.errors import InvalidInputError, NotFoundError
-from hollywool.jobs.models import ACTIVE_STATUSES, JobStatus
+from hollywool.jobs.models import ACTIVE_STATUSES, JobPage, JobStatus, JobView
 from hollywool.jobs.store import JobQuery
 from hollywool.studio import Studio
 
@@ -78,7 +78,7 @@ def job_routes(prefix: str, kind: str, request_model: type[BaseModel], summary: 
         job = studio.jobs.submit(kind, body.model_dump(exclude=exclude), session_id=body.session_id)
         return JobAccepted(job_id=job.id, status=job.status, message="queued")
 
-    @router.get("", operation_id=f"list_{kind}_jobs")
+    @router.get("", response_model=JobPage, operation_id=f"list_{kind}_jobs")
     def list_jobs(
         session_id: str | None = None,
         status: list[JobStatus] | None = Query(None),
@@ -97,16 +97,16 @@ def job_routes(prefix: str, kind: str, request_model: type[BaseModel], summary: 
         jobs, total = studio.jobs.list(query)
         return {"items": studio.jobs.views.many(jobs), "total": total, "limit": limit, "offset": offset}
 
-    @router.get("/{job_id}", operation_id=f"get_{kind}_job")
+    @router.get("/{job_id}", response_model=JobView, operation_id=f"get_{kind}_job")
     def get(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
         return studio.jobs.views.one(_own(studio, job_id))
 
-    @router.post("/{job_id}/cancel", operation_id=f"cancel_{kind}_job")
+    @router.post("/{job_id}/cancel", response_model=JobView, operation_id=f"cancel_{kind}_job")
     def cancel(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
         _own(studio, job_id)
         return studio.jobs.views.one(studio.jobs.cancel(job_id))
 
-    @router.post("/{job_id}/retry", operation_id=f"retry_{kind}_job")
+    @router.post("/{job_id}/retry", response_model=JobView, operation_id=f"retry_{kind}_job")
     def retry(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
         _own(studio, job_id)
         return studio.jobs.views.one(studio.jobs.retry(job_id))
@@ -114,10 +114,43 @@ def job_routes(prefix: str, kind: str, request_model: type[BaseModel], summary: 
     return router
 
 
+class VideoFrames(BaseModel):
+    form: str = Field(description='"any count" or "<step>k+1"')
+    max: int
+    default: int
+
+
+class VideoModel(BaseModel):
+    """A local video model with its rules (hollywool/engines/video/engine.py VideoEngine.describe)."""
+
+    id: str
+    name: str
+    type: str
+    family: str
+    text_to_video: bool
+    image_to_video: bool
+    audio: bool
+    prompt: bool = Field(description="whether the model takes a prompt")
+    negative_prompt: bool
+    reference_images: int = Field(description="reference images the model uses")
+    reference_images_use: str
+    frames: VideoFrames
+    fps: float
+    size_multiple: int
+    max_width: int
+    max_height: int
+    fixed_size: list[int] | None
+    default_width: int
+    default_height: int
+    default_steps: int
+    default_guidance: float
+    memory_gb: float
+
+
 models_router = APIRouter(tags=["video"])
 
 
-@models_router.get("/api/video/models")
+@models_router.get("/api/video/models", response_model=list[VideoModel])
 def video_models(studio: Studio = Depends(get_studio)) -> list[dict[str, Any]]:
     """Video models with their rules: frame form and maximum, size multiple and maxima, fps, and which
     reference images each uses."""

@@ -25,7 +25,7 @@ from hollywool.errors import ConflictError, InvalidInputError, NotFoundError, St
 from hollywool.jobs.context import JobContext
 from hollywool.jobs.events import Event, JobEvent
 from hollywool.jobs.kinds import JobKind, KindRegistry
-from hollywool.jobs.models import Job, JobStatus
+from hollywool.jobs.models import Job, JobStatus, MediaRef
 from hollywool.jobs.store import JobQuery
 
 MAX_PROMPTS = 500
@@ -79,6 +79,65 @@ class BulkParams(BaseModel):
     num_images: int = 1
     base_prompt: str | None = None
     shared: dict[str, Any] = Field(default_factory=dict)
+
+
+class BulkItem(BaseModel):
+    """One prompt of a batch and its child job."""
+
+    index: int
+    job_id: str
+    prompt: str | None
+    status: JobStatus
+    stage: str
+    progress: float = Field(description="0 to 100")
+    message: str | None
+    asset_id: str | None
+    image_url: str | None
+    thumbnail_url: str | None
+    images: list[MediaRef] = Field(description="the child's images and videos")
+    error: str | None
+    seed: int | None
+    cost_usd: float | None
+
+
+class BulkSummary(BaseModel):
+    """A batch as `GET /api/bulk/jobs` lists it."""
+
+    job_id: str
+    id: str
+    status: JobStatus
+    model: str
+    kind: str
+    base_prompt: str | None
+    session_id: str | None
+    width: int
+    height: int
+    steps: int | None
+    num_images: int
+    total: int
+    completed: int
+    failed: int
+    running: int
+    queued: int
+    cancelled: int
+    progress: float = Field(description="0 to 100")
+    cost_usd: float
+    cost_estimated: bool
+    created_at: float
+    finished_at: float | None
+
+
+class BulkView(BulkSummary):
+    """A batch with its prompts, as `GET /api/bulk/jobs/{id}` shows it."""
+
+    items: list[BulkItem]
+
+
+class BulkPage(BaseModel):
+    items: list[BulkSummary]
+    total: int
+    limit: int
+    offset: int
 
 
 class BulkService:
@@ -156,7 +215,7 @@ class BulkService:
         changed = threading.Event()
 
         def on_event(event: Event) -> None:
-            if isinstance(event, JobEvent) and event.job.get("parent_id") == ctx.job_id:
+            if isinstance(event, JobEvent) and event.job.parent_id == ctx.job_id:
                 changed.set()
 
         self.jobs.bus.add_listener(on_event)

@@ -11,9 +11,11 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from hollywool.jobs.models import JobView
 
 
 class Event(BaseModel):
@@ -26,7 +28,7 @@ class JobEvent(Event):
 
     type: Literal["job.queued", "job.started", "job.completed", "job.failed", "job.cancelled", "job.updated"]
     job_id: str
-    job: dict[str, Any]
+    job: JobView
 
 
 class JobProgress(Event):
