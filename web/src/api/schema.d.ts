@@ -1665,6 +1665,56 @@ export interface components {
             file: string;
         };
         /**
+         * BulkItem
+         * @description One prompt of a batch and its child job.
+         */
+        BulkItem: {
+            /** Index */
+            index: number;
+            /** Job Id */
+            job_id: string;
+            /** Prompt */
+            prompt: string | null;
+            status: components["schemas"]["JobStatus"];
+            /** Stage */
+            stage: string;
+            /**
+             * Progress
+             * @description 0 to 100
+             */
+            progress: number;
+            /** Message */
+            message: string | null;
+            /** Asset Id */
+            asset_id: string | null;
+            /** Image Url */
+            image_url: string | null;
+            /** Thumbnail Url */
+            thumbnail_url: string | null;
+            /**
+             * Images
+             * @description the child's images and videos
+             */
+            images: components["schemas"]["MediaRef"][];
+            /** Error */
+            error: string | null;
+            /** Seed */
+            seed: number | null;
+            /** Cost Usd */
+            cost_usd: number | null;
+        };
+        /** BulkPage */
+        BulkPage: {
+            /** Items */
+            items: components["schemas"]["BulkSummary"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /**
          * BulkRequest
          * @description `POST /api/bulk/jobs`, with the seed's field names (`fal_model` is an alias of `model`).
          */
@@ -1710,6 +1760,160 @@ export interface components {
             provider_params?: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * BulkSummary
+         * @description A batch as `GET /api/bulk/jobs` lists it.
+         */
+        BulkSummary: {
+            /** Job Id */
+            job_id: string;
+            /** Id */
+            id: string;
+            status: components["schemas"]["JobStatus"];
+            /** Model */
+            model: string;
+            /** Kind */
+            kind: string;
+            /** Base Prompt */
+            base_prompt: string | null;
+            /** Session Id */
+            session_id: string | null;
+            /** Width */
+            width: number;
+            /** Height */
+            height: number;
+            /** Steps */
+            steps: number | null;
+            /** Num Images */
+            num_images: number;
+            /** Total */
+            total: number;
+            /** Completed */
+            completed: number;
+            /** Failed */
+            failed: number;
+            /** Running */
+            running: number;
+            /** Queued */
+            queued: number;
+            /** Cancelled */
+            cancelled: number;
+            /**
+             * Progress
+             * @description 0 to 100
+             */
+            progress: number;
+            /** Cost Usd */
+            cost_usd: number;
+            /** Cost Estimated */
+            cost_estimated: boolean;
+            /** Created At */
+            created_at: number;
+            /** Finished At */
+            finished_at: number | null;
+        };
+        /**
+         * BulkView
+         * @description A batch with its prompts, as `GET /api/bulk/jobs/{id}` shows it.
+         */
+        BulkView: {
+            /** Job Id */
+            job_id: string;
+            /** Id */
+            id: string;
+            status: components["schemas"]["JobStatus"];
+            /** Model */
+            model: string;
+            /** Kind */
+            kind: string;
+            /** Base Prompt */
+            base_prompt: string | null;
+            /** Session Id */
+            session_id: string | null;
+            /** Width */
+            width: number;
+            /** Height */
+            height: number;
+            /** Steps */
+            steps: number | null;
+            /** Num Images */
+            num_images: number;
+            /** Total */
+            total: number;
+            /** Completed */
+            completed: number;
+            /** Failed */
+            failed: number;
+            /** Running */
+            running: number;
+            /** Queued */
+            queued: number;
+            /** Cancelled */
+            cancelled: number;
+            /**
+             * Progress
+             * @description 0 to 100
+             */
+            progress: number;
+            /** Cost Usd */
+            cost_usd: number;
+            /** Cost Estimated */
+            cost_estimated: boolean;
+            /** Created At */
+            created_at: number;
+            /** Finished At */
+            finished_at: number | null;
+            /** Items */
+            items: components["schemas"]["BulkItem"][];
+        };
+        /** CacheStatus */
+        CacheStatus: {
+            /** Budget Bytes */
+            budget_bytes: number;
+            /** Used Bytes */
+            used_bytes: number;
+            /** Free Bytes */
+            free_bytes: number;
+            /**
+             * Models
+             * @description the models loaded now
+             */
+            models: components["schemas"]["LoadedModel"][];
+            /** Hub Cache Bytes */
+            hub_cache_bytes: number;
+            /**
+             * Downloaded
+             * @description ids of the hub models whose files are in the cache
+             */
+            downloaded: string[];
+        };
+        /**
+         * CanGenerate
+         * @description Whether a model can run here. A video model answers only the first four fields.
+         */
+        CanGenerate: {
+            /** Model Id */
+            model_id: string;
+            /** Can Generate */
+            can_generate: boolean;
+            /** Loaded */
+            loaded: boolean;
+            /** Reason */
+            reason: string;
+            /** Downloaded */
+            downloaded?: boolean | null;
+            /** Required Gb */
+            required_gb?: number | null;
+            /** Available Gb */
+            available_gb?: number | null;
+            /** Budget Gb */
+            budget_gb?: number | null;
+            /** Device */
+            device?: string | null;
+            /** Memory Kind */
+            memory_kind?: string | null;
+            plan?: components["schemas"]["MemoryPlanInfo"] | null;
         };
         /** CheckRequest */
         CheckRequest: {
@@ -1881,6 +2085,19 @@ export interface components {
             /** Model Type */
             model_type?: string | null;
         };
+        /** ComfyDevice */
+        ComfyDevice: {
+            /** Name */
+            name?: string | null;
+            /** Type */
+            type?: string | null;
+            /** Index */
+            index?: number | null;
+            /** Vram Total */
+            vram_total?: number | null;
+            /** Vram Free */
+            vram_free?: number | null;
+        };
         /** ComfyJobAccepted */
         ComfyJobAccepted: {
             /** Job Id */
@@ -1891,6 +2108,17 @@ export interface components {
             message: string;
             /** Job Ids */
             job_ids: string[];
+        };
+        /** ComfyJobPage */
+        ComfyJobPage: {
+            /** Items */
+            items: components["schemas"]["ComfyJobView"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
         };
         /** ComfyJobRequest */
         ComfyJobRequest: {
@@ -1912,6 +2140,141 @@ export interface components {
              */
             batch_count?: number;
         };
+        /**
+         * ComfyJobView
+         * @description A ComfyUI job: the job view with the workflow's values in place of `params`.
+         */
+        ComfyJobView: {
+            /** Id */
+            id: string;
+            /** Job Id */
+            job_id: string;
+            /** Kind */
+            kind: string;
+            /** Lane */
+            lane: string;
+            status: components["schemas"]["JobStatus"];
+            /** Priority */
+            priority: number;
+            /** Stage */
+            stage: string;
+            /** Step */
+            step: number;
+            /** Total Steps */
+            total_steps: number;
+            /** Fraction */
+            fraction: number;
+            /**
+             * Progress
+             * @description 0 to 100
+             */
+            progress: number;
+            /** Eta Seconds */
+            eta_seconds?: number | null;
+            /** Message */
+            message?: string | null;
+            /** Error */
+            error?: string | null;
+            /** Result */
+            result?: {
+                [key: string]: unknown;
+            };
+            /** Session Id */
+            session_id?: string | null;
+            /** Parent Id */
+            parent_id?: string | null;
+            /** Attempts */
+            attempts: number;
+            /** Cancel Requested */
+            cancel_requested: boolean;
+            /** Created At */
+            created_at: number;
+            /** Started At */
+            started_at?: number | null;
+            /** Finished At */
+            finished_at?: number | null;
+            /** Updated At */
+            updated_at: number;
+            /** Images */
+            images?: components["schemas"]["MediaRef"][];
+            /** Videos */
+            videos?: components["schemas"]["MediaRef"][];
+            /** Workflow Id */
+            workflow_id: string | null;
+            /** Parameters */
+            parameters: {
+                [key: string]: unknown;
+            };
+            /** Batch Index */
+            batch_index: number;
+            /** Prompt Id */
+            prompt_id: string | null;
+            /** Outputs */
+            outputs: {
+                [key: string]: unknown;
+            };
+        };
+        /** ComfyReachable */
+        ComfyReachable: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            reachable: "true";
+            /** Url */
+            url: string;
+            /** Version */
+            version: string | null;
+            /** Python Version */
+            python_version: string | null;
+            /** Pytorch Version */
+            pytorch_version: string | null;
+            /** Devices */
+            devices: components["schemas"]["ComfyDevice"][];
+            /** Queue Running */
+            queue_running: number;
+            /** Queue Pending */
+            queue_pending: number;
+            /** Queue Length */
+            queue_length: number;
+        };
+        /** ComfyUnreachable */
+        ComfyUnreachable: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            reachable: "false";
+            /** Url */
+            url: string;
+            /** Error */
+            error: string;
+        };
+        /** CostSummary */
+        CostSummary: {
+            /** Total Usd */
+            total_usd: number;
+            /** Count */
+            count: number;
+            /** By Day */
+            by_day: components["schemas"]["DayCost"][];
+            /** By Provider */
+            by_provider: components["schemas"]["ProviderCost"][];
+            /** By Model */
+            by_model: components["schemas"]["ModelCost"][];
+            /** By Session */
+            by_session: components["schemas"]["SessionCost"][];
+            /** Today */
+            today: string;
+            /** Today Usd */
+            today_usd: number;
+            /** Daily Budget Usd */
+            daily_budget_usd: number | null;
+            /** Budget Left Usd */
+            budget_left_usd: number | null;
+            /** Currency */
+            currency: string;
+        };
         /** CpuStatus */
         CpuStatus: {
             /** Percent */
@@ -1928,6 +2291,25 @@ export interface components {
             /** Image */
             image?: string | null;
         };
+        /** DayCost */
+        DayCost: {
+            /** Total Usd */
+            total_usd: number;
+            /** Count */
+            count: number;
+            /**
+             * Estimated
+             * @description how many of the costs are estimates
+             */
+            estimated: number;
+            /**
+             * Pending
+             * @description how many are not settled yet
+             */
+            pending: number;
+            /** Day */
+            day: string;
+        };
         /** Deleted */
         Deleted: {
             /**
@@ -1937,6 +2319,15 @@ export interface components {
             deleted?: boolean;
             /** Id */
             id: string;
+        };
+        /** DiscoverResult */
+        DiscoverResult: {
+            /** Provider */
+            provider: string;
+            /** Count */
+            count: number;
+            /** Models */
+            models: components["schemas"]["RemoteModel"][];
         };
         /** Download */
         Download: {
@@ -2011,6 +2402,13 @@ export interface components {
              * @description 0 to 100
              */
             readonly progress: number;
+        };
+        /** DownloadPage */
+        DownloadPage: {
+            /** Items */
+            items: components["schemas"]["JobView"][];
+            /** Total */
+            total: number;
         };
         /** DownloadProgress */
         DownloadProgress: {
@@ -2407,10 +2805,7 @@ export interface components {
             ts?: number;
             /** Job Id */
             job_id: string;
-            /** Job */
-            job: {
-                [key: string]: unknown;
-            };
+            job: components["schemas"]["JobView"];
         };
         /** JobPage */
         JobPage: {
@@ -2552,6 +2947,194 @@ export interface components {
             /** Model */
             model?: string | null;
         };
+        /** LoadedModel */
+        LoadedModel: {
+            /** Model Id */
+            model_id: string;
+            /** Size Gb */
+            size_gb: number;
+            /** Size Bytes */
+            size_bytes: number;
+            /** Placement */
+            placement: string;
+            /** Device */
+            device: string;
+            /** Loaded At */
+            loaded_at: number;
+            /** Last Used */
+            last_used: number;
+        };
+        /**
+         * LocalModelDetail
+         * @description A catalogue entry with its files: `/api/models/detailed`.
+         */
+        LocalModelDetail: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Path */
+            path: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "flux" | "sdxl" | "sd" | "sd3" | "video" | "ltx2" | "wan" | "mochi" | "video-i2v" | "wan-i2v" | "svd";
+            /** Default Steps */
+            default_steps: number;
+            /** Default Guidance */
+            default_guidance: number;
+            /**
+             * Category
+             * @enum {string}
+             */
+            category: "fast" | "quality" | "specialized" | "video";
+            /** Size Gb */
+            size_gb: number;
+            /** Memory Gb */
+            memory_gb: number;
+            /** Tags */
+            tags: string[];
+            /** Description */
+            description: string;
+            /** Gated */
+            gated: boolean;
+            /** Default Width */
+            default_width: number | null;
+            /** Default Height */
+            default_height: number | null;
+            /** Variant */
+            variant: string | null;
+            /** User Defined */
+            user_defined: boolean;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "hub" | "folder" | "file";
+            /** Is Video */
+            is_video: boolean;
+            /** Downloaded */
+            downloaded: boolean;
+            /** Loaded */
+            loaded: boolean;
+            /**
+             * Size Multiple
+             * @description image models only
+             */
+            size_multiple?: number | null;
+            /**
+             * Supports Negative Prompt
+             * @description image models only
+             */
+            supports_negative_prompt?: boolean | null;
+            /**
+             * Schedulers
+             * @description image models only
+             */
+            schedulers?: string[] | null;
+            /** Cache Size Bytes */
+            cache_size_bytes: number;
+            /** Last Used */
+            last_used: number | null;
+            /** Location */
+            location: string | null;
+        };
+        /**
+         * LocalModelInfo
+         * @description A catalogue entry as `/api/models` lists it. The routes that answer these leave out the fields a
+         *     model does not have (`exclude_unset`): the family fields are absent for models without an image family.
+         */
+        LocalModelInfo: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Path */
+            path: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "flux" | "sdxl" | "sd" | "sd3" | "video" | "ltx2" | "wan" | "mochi" | "video-i2v" | "wan-i2v" | "svd";
+            /** Default Steps */
+            default_steps: number;
+            /** Default Guidance */
+            default_guidance: number;
+            /**
+             * Category
+             * @enum {string}
+             */
+            category: "fast" | "quality" | "specialized" | "video";
+            /** Size Gb */
+            size_gb: number;
+            /** Memory Gb */
+            memory_gb: number;
+            /** Tags */
+            tags: string[];
+            /** Description */
+            description: string;
+            /** Gated */
+            gated: boolean;
+            /** Default Width */
+            default_width: number | null;
+            /** Default Height */
+            default_height: number | null;
+            /** Variant */
+            variant: string | null;
+            /** User Defined */
+            user_defined: boolean;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "hub" | "folder" | "file";
+            /** Is Video */
+            is_video: boolean;
+            /** Downloaded */
+            downloaded: boolean;
+            /** Loaded */
+            loaded: boolean;
+            /**
+             * Size Multiple
+             * @description image models only
+             */
+            size_multiple?: number | null;
+            /**
+             * Supports Negative Prompt
+             * @description image models only
+             */
+            supports_negative_prompt?: boolean | null;
+            /**
+             * Schedulers
+             * @description image models only
+             */
+            schedulers?: string[] | null;
+        };
+        /**
+         * Lora
+         * @description A LoRA file (hollywool/engines/diffusers/loras.py LoraInfo).
+         */
+        Lora: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Path */
+            path: string;
+            /** Base */
+            base?: string | null;
+            /** Format */
+            format: string;
+            /** Size Bytes */
+            size_bytes: number;
+            /** Source */
+            source: string;
+            /** Model Types */
+            model_types: string[];
+            /** Trigger Words */
+            trigger_words: string[];
+        };
         /** LoraRef */
         LoraRef: {
             /** Lora Id */
@@ -2561,6 +3144,13 @@ export interface components {
              * @default 1
              */
             weight?: number;
+        };
+        /** LoraScan */
+        LoraScan: {
+            /** Count */
+            count: number;
+            /** Items */
+            items: components["schemas"]["Lora"][];
         };
         /** MediaRef */
         MediaRef: {
@@ -2579,6 +3169,22 @@ export interface components {
             /** Thumbnail Url */
             thumbnail_url?: string | null;
         };
+        /** MemoryPlanInfo */
+        MemoryPlanInfo: {
+            /**
+             * Placement
+             * @description device, model_offload or sequential_offload
+             */
+            placement: string;
+            /** Vae Tiling */
+            vae_tiling: boolean;
+            /** Required Bytes */
+            required_bytes: number;
+            /** Available Bytes */
+            available_bytes: number;
+            /** Reason */
+            reason: string;
+        };
         /** MemoryStatus */
         MemoryStatus: {
             /** Total Gb */
@@ -2589,6 +3195,25 @@ export interface components {
             available_gb: number;
             /** Percent */
             percent: number;
+        };
+        /** ModelCost */
+        ModelCost: {
+            /** Total Usd */
+            total_usd: number;
+            /** Count */
+            count: number;
+            /**
+             * Estimated
+             * @description how many of the costs are estimates
+             */
+            estimated: number;
+            /**
+             * Pending
+             * @description how many are not settled yet
+             */
+            pending: number;
+            /** Model */
+            model: string | null;
         };
         /** ModelLoaded */
         ModelLoaded: {
@@ -2685,6 +3310,56 @@ export interface components {
              * @default
              */
             description?: string;
+        };
+        /**
+         * Parameter
+         * @description One form field. The first eight fields are the seed's shape; the rest help the form.
+         */
+        Parameter: {
+            /** Node Id */
+            node_id: string;
+            /** Node Class */
+            node_class: string;
+            /** Input Name */
+            input_name: string;
+            /**
+             * Input Type
+             * @description INT, FLOAT, STRING, BOOLEAN, COMBO or IMAGE (an image to upload)
+             */
+            input_type: string;
+            /** Current Value */
+            current_value?: unknown;
+            /**
+             * Constraints
+             * @description min, max, step, choices, multiline
+             */
+            constraints?: {
+                [key: string]: unknown;
+            };
+            /** Display Name */
+            display_name: string;
+            /**
+             * Category
+             * @description prompt, image, model, lora, size, seed, sampling, pinned
+             */
+            category: string;
+            /**
+             * Key
+             * @description "<node_id>.<input_name>", the key of a value in POST /api/comfyui/jobs
+             */
+            key: string;
+            /**
+             * Role
+             * @description positive or negative, for prompts
+             */
+            role?: string | null;
+            /** Node Title */
+            node_title?: string | null;
+            /**
+             * Pinned
+             * @default false
+             */
+            pinned?: boolean;
         };
         /** Pin */
         Pin: {
@@ -2804,12 +3479,46 @@ export interface components {
              */
             currency?: string;
         };
+        /** Problem */
+        Problem: {
+            /** Type */
+            type: string;
+            /** Message */
+            message: string;
+            /** Node Id */
+            node_id?: string | null;
+            /** Node Class */
+            node_class?: string | null;
+            /** Input Name */
+            input_name?: string | null;
+            /** Value */
+            value?: unknown;
+        };
         /** ProviderCheck */
         ProviderCheck: {
             /** Ok */
             ok: boolean;
             /** Message */
             message: string;
+        };
+        /** ProviderCost */
+        ProviderCost: {
+            /** Total Usd */
+            total_usd: number;
+            /** Count */
+            count: number;
+            /**
+             * Estimated
+             * @description how many of the costs are estimates
+             */
+            estimated: number;
+            /**
+             * Pending
+             * @description how many are not settled yet
+             */
+            pending: number;
+            /** Provider */
+            provider: string | null;
         };
         /** ProviderRecord */
         ProviderRecord: {
@@ -2903,6 +3612,52 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * RemoteModelInfo
+         * @description A provider's model, listed by `/api/models` beside the local ones.
+         */
+        RemoteModelInfo: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "remote";
+            /**
+             * Remote
+             * @constant
+             */
+            remote: true;
+            /** Provider */
+            provider: string;
+            /** Provider Name */
+            provider_name: string;
+            /** Provider Configured */
+            provider_configured: boolean;
+            /** Model Id */
+            model_id: string;
+            /** Category */
+            category: string;
+            /** Is Video */
+            is_video: boolean;
+            /** Description */
+            description: string;
+            /** Tags */
+            tags: string[];
+            price: components["schemas"]["Price"] | null;
+            /** Params */
+            params: components["schemas"]["ParamSpec"][];
+            /**
+             * Max Reference Images
+             * @description input images the model takes (0: none)
+             */
+            max_reference_images: number;
+            /** Thumbnail Url */
+            thumbnail_url: string | null;
+        };
         /** RequestLog */
         RequestLog: {
             /** Id */
@@ -2968,6 +3723,25 @@ export interface components {
              */
             asset_count?: number;
         };
+        /** SessionCost */
+        SessionCost: {
+            /** Total Usd */
+            total_usd: number;
+            /** Count */
+            count: number;
+            /**
+             * Estimated
+             * @description how many of the costs are estimates
+             */
+            estimated: number;
+            /**
+             * Pending
+             * @description how many are not settled yet
+             */
+            pending: number;
+            /** Session Id */
+            session_id: string | null;
+        };
         /** SessionCreate */
         SessionCreate: {
             /**
@@ -3018,6 +3792,23 @@ export interface components {
             type?: "stream.overflow";
             /** Ts */
             ts?: number;
+        };
+        /** StylePreset */
+        StylePreset: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Template
+             * @description the prompt with "{prompt}" where the user's prompt goes
+             */
+            template: string;
+            /**
+             * Negative
+             * @description added to the negative prompt
+             */
+            negative: string;
         };
         /** SystemStatus */
         SystemStatus: {
@@ -3130,6 +3921,18 @@ export interface components {
             /** Count */
             count: number;
         };
+        /** VideoFrames */
+        VideoFrames: {
+            /**
+             * Form
+             * @description "any count" or "<step>k+1"
+             */
+            form: string;
+            /** Max */
+            max: number;
+            /** Default */
+            default: number;
+        };
         /** VideoJobRequest */
         VideoJobRequest: {
             /** Prompt */
@@ -3199,6 +4002,154 @@ export interface components {
              */
             reference_images?: components["schemas"]["ReferenceImage"][];
         };
+        /**
+         * VideoModel
+         * @description A local video model with its rules (hollywool/engines/video/engine.py VideoEngine.describe).
+         */
+        VideoModel: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
+            /** Family */
+            family: string;
+            /** Text To Video */
+            text_to_video: boolean;
+            /** Image To Video */
+            image_to_video: boolean;
+            /** Audio */
+            audio: boolean;
+            /**
+             * Prompt
+             * @description whether the model takes a prompt
+             */
+            prompt: boolean;
+            /** Negative Prompt */
+            negative_prompt: boolean;
+            /**
+             * Reference Images
+             * @description reference images the model uses
+             */
+            reference_images: number;
+            /** Reference Images Use */
+            reference_images_use: string;
+            frames: components["schemas"]["VideoFrames"];
+            /** Fps */
+            fps: number;
+            /** Size Multiple */
+            size_multiple: number;
+            /** Max Width */
+            max_width: number;
+            /** Max Height */
+            max_height: number;
+            /** Fixed Size */
+            fixed_size: number[] | null;
+            /** Default Width */
+            default_width: number;
+            /** Default Height */
+            default_height: number;
+            /** Default Steps */
+            default_steps: number;
+            /** Default Guidance */
+            default_guidance: number;
+            /** Memory Gb */
+            memory_gb: number;
+        };
+        /** WorkflowCheck */
+        WorkflowCheck: {
+            /** Ok */
+            ok: boolean;
+            /** Server Checked */
+            server_checked: boolean;
+            /** Problems */
+            problems: components["schemas"]["Problem"][];
+        };
+        /** WorkflowImported */
+        WorkflowImported: {
+            /** Id */
+            id: string;
+            /** Workflow Id */
+            workflow_id: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string | null;
+            /** Thumbnail Asset Id */
+            thumbnail_asset_id: string | null;
+            /** Thumbnail Url */
+            thumbnail_url: string | null;
+            /** Source Format */
+            source_format: string;
+            /** Api Graph */
+            api_graph: {
+                [key: string]: unknown;
+            };
+            /**
+             * Workflow Json
+             * @description the API graph (the same as api_graph)
+             */
+            workflow_json: {
+                [key: string]: unknown;
+            };
+            /** Editor Workflow */
+            editor_workflow: {
+                [key: string]: unknown;
+            } | null;
+            /** Node Count */
+            node_count: number;
+            /** Parameters */
+            parameters: components["schemas"]["Parameter"][];
+            /** Pins */
+            pins: components["schemas"]["Pin"][];
+            /** Server Checked */
+            server_checked: boolean;
+            /** Created At */
+            created_at: number;
+            /** Updated At */
+            updated_at: number;
+            /** Warnings */
+            warnings: string[];
+            /** Problems */
+            problems: components["schemas"]["Problem"][];
+        };
+        /** WorkflowPage */
+        WorkflowPage: {
+            /** Items */
+            items: components["schemas"]["WorkflowSummary"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** WorkflowSummary */
+        WorkflowSummary: {
+            /** Id */
+            id: string;
+            /** Workflow Id */
+            workflow_id: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string | null;
+            /** Source Format */
+            source_format: string;
+            /** Node Count */
+            node_count: number;
+            /** Parameter Count */
+            parameter_count: number;
+            /** Thumbnail Asset Id */
+            thumbnail_asset_id: string | null;
+            /** Thumbnail Url */
+            thumbnail_url: string | null;
+            /** Created At */
+            created_at: number;
+            /** Updated At */
+            updated_at: number;
+        };
         /** WorkflowUpdate */
         WorkflowUpdate: {
             /** Name */
@@ -3207,6 +4158,53 @@ export interface components {
             description?: string | null;
             /** Pins */
             pins?: components["schemas"]["Pin"][] | null;
+        };
+        /**
+         * WorkflowView
+         * @description A saved workflow with its parameter form (hollywool/engines/comfyui/service.py ComfyUIService.view).
+         */
+        WorkflowView: {
+            /** Id */
+            id: string;
+            /** Workflow Id */
+            workflow_id: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string | null;
+            /** Thumbnail Asset Id */
+            thumbnail_asset_id: string | null;
+            /** Thumbnail Url */
+            thumbnail_url: string | null;
+            /** Source Format */
+            source_format: string;
+            /** Api Graph */
+            api_graph: {
+                [key: string]: unknown;
+            };
+            /**
+             * Workflow Json
+             * @description the API graph (the same as api_graph)
+             */
+            workflow_json: {
+                [key: string]: unknown;
+            };
+            /** Editor Workflow */
+            editor_workflow: {
+                [key: string]: unknown;
+            } | null;
+            /** Node Count */
+            node_count: number;
+            /** Parameters */
+            parameters: components["schemas"]["Parameter"][];
+            /** Pins */
+            pins: components["schemas"]["Pin"][];
+            /** Server Checked */
+            server_checked: boolean;
+            /** Created At */
+            created_at: number;
+            /** Updated At */
+            updated_at: number;
         };
     };
     responses: never;
@@ -4695,9 +5693,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["JobPage"];
                 };
             };
             /** @description Validation Error */
@@ -4766,9 +5762,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["JobView"];
                 };
             };
             /** @description Validation Error */
@@ -4799,9 +5793,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["JobView"];
                 };
             };
             /** @description Validation Error */
@@ -4832,9 +5824,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["JobView"];
                 };
             };
             /** @description Validation Error */
@@ -4869,9 +5859,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["JobPage"];
                 };
             };
             /** @description Validation Error */
@@ -4940,9 +5928,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["JobView"];
                 };
             };
             /** @description Validation Error */
@@ -4973,9 +5959,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["JobView"];
                 };
             };
             /** @description Validation Error */
@@ -5006,9 +5990,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["JobView"];
                 };
             };
             /** @description Validation Error */
@@ -5043,9 +6025,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["JobPage"];
                 };
             };
             /** @description Validation Error */
@@ -5114,9 +6094,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["JobView"];
                 };
             };
             /** @description Validation Error */
@@ -5147,9 +6125,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["JobView"];
                 };
             };
             /** @description Validation Error */
@@ -5180,9 +6156,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["JobView"];
                 };
             };
             /** @description Validation Error */
@@ -5211,9 +6185,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["VideoModel"][];
                 };
             };
         };
@@ -5253,9 +6225,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ComfyReachable"] | components["schemas"]["ComfyUnreachable"];
                 };
             };
         };
@@ -5334,9 +6304,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowPage"];
                 };
             };
             /** @description Validation Error */
@@ -5365,9 +6333,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowImported"];
                 };
             };
         };
@@ -5389,9 +6355,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowView"];
                 };
             };
             /** @description Validation Error */
@@ -5426,9 +6390,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowView"];
                 };
             };
             /** @description Validation Error */
@@ -5496,9 +6458,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowView"];
                 };
             };
             /** @description Validation Error */
@@ -5531,9 +6491,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowView"];
                 };
             };
             /** @description Validation Error */
@@ -5601,9 +6559,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowCheck"];
                 };
             };
             /** @description Validation Error */
@@ -5636,9 +6592,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ComfyJobPage"];
                 };
             };
             /** @description Validation Error */
@@ -5702,9 +6656,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ComfyJobView"];
                 };
             };
             /** @description Validation Error */
@@ -5735,9 +6687,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ComfyJobView"];
                 };
             };
             /** @description Validation Error */
@@ -5929,9 +6879,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DiscoverResult"];
                 };
             };
             /** @description Validation Error */
@@ -6031,9 +6979,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["BulkPage"];
                 };
             };
             /** @description Validation Error */
@@ -6097,9 +7043,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["BulkView"];
                 };
             };
             /** @description Validation Error */
@@ -6130,9 +7074,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["BulkView"];
                 };
             };
             /** @description Validation Error */
@@ -6167,9 +7109,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["BulkView"];
                 };
             };
             /** @description Validation Error */
@@ -6234,9 +7174,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CostSummary"];
                 };
             };
             /** @description Validation Error */
@@ -6267,9 +7205,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["JobView"];
                 };
             };
             /** @description Validation Error */
@@ -6300,9 +7236,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": (components["schemas"]["LocalModelInfo"] | components["schemas"]["RemoteModelInfo"])[];
                 };
             };
             /** @description Validation Error */
@@ -6333,9 +7267,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["LocalModelDetail"][];
                 };
             };
             /** @description Validation Error */
@@ -6364,9 +7296,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CacheStatus"];
                 };
             };
         };
@@ -6408,9 +7338,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DownloadPage"];
                 };
             };
         };
@@ -6551,9 +7479,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CanGenerate"];
                 };
             };
             /** @description Validation Error */
@@ -6585,9 +7511,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["Lora"][];
                 };
             };
             /** @description Validation Error */
@@ -6616,9 +7540,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["LoraScan"];
                 };
             };
         };
@@ -6708,9 +7630,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: string;
-                    }[];
+                    "application/json": components["schemas"]["StylePreset"][];
                 };
             };
         };

@@ -1,9 +1,13 @@
 /**
  * API types. Everything the backend's OpenAPI schema describes comes from the generated
  * `schema.d.ts` (`npm run dump:api && npm run gen:api`): the aliases below only name them.
- * What is still written by hand here (from ModelCategory down) describes endpoints that answer an
- * untyped dict (`/api/models*`, `/api/loras`, `/api/styles`, `/api/system/can-generate/{id}`); those
- * answers are read through the normalisers in `normalize.ts`.
+ * What is still written by hand here (from ModelCategory down) is the UI's own view of `/api/models*`,
+ * `/api/loras`, `/api/styles`, `/api/system/can-generate/{id}` and `/api/models/downloads`: those
+ * endpoints now have response models (LocalModelInfo/LocalModelDetail/RemoteModelInfo, CacheStatus,
+ * Lora, StylePreset, CanGenerate, DownloadPage in `schema.d.ts`), but their answers still go through
+ * the lenient normalisers in `normalize.ts`, which derive fields the server does not send (`cached`,
+ * per-model `CacheState`, `ok`) and accept older variants. TODO(issue 4): read the generated types
+ * directly and retire these views with the normalisers.
  */
 import type { components } from "./schema";
 

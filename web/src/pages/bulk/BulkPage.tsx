@@ -489,7 +489,7 @@ function BulkTile({ item, onRetry }: { item: BulkItem; onRetry: () => void }) {
       <div className="relative aspect-square overflow-hidden rounded-lg border border-border bg-muted">
         {item.status === "completed" && thumb ? (
           <Link to={item.asset_id ? `/assets/${item.asset_id}` : `/queue/${item.job_id}`} className="block h-full">
-            <img src={thumb} alt={item.prompt} loading="lazy" className="h-full w-full object-cover" data-testid="bulk-image" />
+            <img src={thumb} alt={item.prompt ?? undefined} loading="lazy" className="h-full w-full object-cover" data-testid="bulk-image" />
           </Link>
         ) : item.status === "running" && preview ? (
           <img src={preview.image} alt={`Preview of prompt ${item.index + 1}`} className="h-full w-full object-cover opacity-80" />
@@ -514,7 +514,7 @@ function BulkTile({ item, onRetry }: { item: BulkItem; onRetry: () => void }) {
         <span className="absolute left-1.5 top-1.5 rounded bg-black/60 px-1.5 text-[11px] tabular-nums text-white">{item.index + 1}</span>
       </div>
       {item.status === "running" && <ProgressBar value={item.progress} label={`Prompt ${item.index + 1} progress`} className="h-1" />}
-      <p className="line-clamp-2 text-xs text-muted-foreground" title={item.prompt}>
+      <p className="line-clamp-2 text-xs text-muted-foreground" title={item.prompt ?? undefined}>
         {item.prompt}
       </p>
     </li>

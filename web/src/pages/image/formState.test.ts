@@ -87,7 +87,7 @@ describe("image form state", () => {
 });
 
 describe("remote image requests", () => {
-  const base = { id: "", type: "remote", remote: true as const, provider: "fal", model_id: "" };
+  const base = { id: "", type: "remote" as const, remote: true as const, provider: "fal", model_id: "", provider_name: "fal", provider_configured: true, is_video: false, description: "", tags: [], price: null, thumbnail_url: null, max_reference_images: 0 };
   const i2i: RemoteModelInfo = {
     ...base,
     id: "fal:fal-ai/flux/dev/image-to-image",
@@ -145,7 +145,7 @@ describe("remote image requests", () => {
     expect(referenceLimit(i2i, 5)).toBe(1);
     expect(referenceLimit(t2i, 5)).toBe(0);
     expect(referenceLimit({ ...i2i, max_reference_images: 9 }, 5)).toBe(5);
-    expect(referenceLimit({ ...i2i, max_reference_images: undefined }, 5)).toBe(0);
+    expect(referenceLimit({ ...i2i, max_reference_images: undefined as unknown as number }, 5)).toBe(0);
     expect(takesStrength(i2i)).toBe(true);
     expect(takesStrength(multi)).toBe(false);
     expect(takesStrength({ ...i2i, params: [] })).toBe(true); // inputs not known: the provider decides

@@ -5,7 +5,7 @@
  */
 import { get, post, put } from "@/api/client";
 import type { components } from "@/api/schema";
-import type { Job, ModelInfo } from "@/api/types";
+import type { Job, ModelInfo, Sent } from "@/api/types";
 
 type S = components["schemas"];
 
@@ -16,51 +16,17 @@ export type RemoteModel = S["RemoteModel"];
 export type Price = S["Price"];
 export type ParamSpec = S["ParamSpec"];
 
-/** A remote model as `/api/models` lists it beside the local ones (RemoteEngine.describe_models). */
-export interface RemoteModelInfo extends ModelInfo {
-  remote: true;
-  provider: string;
-  provider_name?: string;
-  provider_configured?: boolean;
-  model_id: string;
-  price?: Price | null;
-  params?: ParamSpec[];
-  thumbnail_url?: string | null;
-  /** How many input images the model takes (0: none), from its input schema (engines/remote/images.py). */
-  max_reference_images?: number;
-}
+/** A remote model as `/api/models` lists it beside the local ones (RemoteEngine.describe_models); the
+ * `ModelInfo` part lets the pickers treat it like a local entry. */
+export type RemoteModelInfo = ModelInfo & S["RemoteModelInfo"];
 
-export interface CostRow {
-  total_usd: number;
-  count: number;
-  estimated: number;
-  pending: number;
-  day?: string;
-  provider?: string;
-  model?: string;
-  session_id?: string | null;
-}
+/** One row of a cost breakdown; the row's key column (`day`, `provider`, `model` or `session_id`) depends on the breakdown. */
+export type CostRow = Omit<Sent<S["DayCost"]>, "day"> & { day?: string; provider?: string | null; model?: string | null; session_id?: string | null };
 
 /** GET /api/costs (hollywool/api/costs.py). */
-export interface CostSummary {
-  total_usd: number;
-  count: number;
-  by_day: CostRow[];
-  by_provider: CostRow[];
-  by_model: CostRow[];
-  by_session: CostRow[];
-  today: string;
-  today_usd: number;
-  daily_budget_usd: number | null;
-  budget_left_usd: number | null;
-  currency: string;
-}
+export type CostSummary = Sent<S["CostSummary"]>;
 
-export interface DiscoverResult {
-  provider: string;
-  count: number;
-  models: RemoteModel[];
-}
+export type DiscoverResult = Sent<S["DiscoverResult"]>;
 
 export const providerKeys = {
   all: ["providers"] as const,

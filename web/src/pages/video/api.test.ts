@@ -8,6 +8,7 @@ const kling: RemoteModelInfo = {
   type: "remote",
   category: "text-to-video",
   remote: true,
+  provider_name: "fal", provider_configured: true, is_video: true, description: "", tags: [], price: null, thumbnail_url: null, max_reference_images: 0,
   provider: "fal",
   model_id: "fal-ai/kling-video/v2/master/text-to-video",
   params: [

@@ -4,29 +4,8 @@ import type { components } from "@/api/schema";
 import type { Job, JobAccepted, Sent } from "@/api/types";
 import { maxReferenceImages, type ParamSpec, type RemoteModelInfo } from "@/pages/providers/api";
 
-/** One entry of GET /api/video/models (an untyped list on the server: no response model yet). */
-export interface VideoModel {
-  id: string;
-  name: string;
-  family: string;
-  text_to_video: boolean;
-  image_to_video: boolean;
-  audio: boolean;
-  prompt: boolean;
-  negative_prompt: boolean;
-  reference_images: number;
-  reference_images_use: string;
-  frames: { form: string; max: number; default: number };
-  fps: number;
-  size_multiple: number;
-  max_width: number;
-  max_height: number;
-  fixed_size: [number, number] | null;
-  default_width: number;
-  default_height: number;
-  default_steps: number;
-  default_guidance: number;
-}
+/** One entry of GET /api/video/models: a local video model with its rules. */
+export type VideoModel = Sent<components["schemas"]["VideoModel"]>;
 
 export type UpscalerModel = Sent<components["schemas"]["UpscalerModel"]>;
 
