@@ -4,14 +4,14 @@
  * the server); every published event carries it, so `Sent<>` makes it, like every field, present.
  */
 import type { components } from "@/api/schema";
-import type { Job, Sent } from "@/api/types";
+import type { Sent } from "@/api/types";
 
 type S = components["schemas"];
 
 export type JobStateEventType = S["JobEvent"]["type"];
 
-/** `job` is declared as a plain object on the server; it is the job as `GET /api/jobs/{id}` shows it. */
-export type JobStateEvent = Omit<Sent<S["JobEvent"]>, "job"> & { job: Job };
+/** `job` is the job as `GET /api/jobs/{id}` shows it (a JobView on the server too). */
+export type JobStateEvent = Sent<S["JobEvent"]>;
 export type JobProgressEvent = Sent<S["JobProgress"]>;
 export type JobPreviewEvent = Sent<S["JobPreview"]>;
 export type DownloadProgressEvent = Sent<S["DownloadProgress"]>;
