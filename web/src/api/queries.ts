@@ -1,20 +1,19 @@
 /** Query keys and fetchers, one place for every endpoint the UI reads. */
 import { ApiError, del, get, post, put } from "./client";
-import { toCanGenerate, toCacheStatus, toDownloads, toLoras, toModels, toStyles } from "./normalize";
 import type {
   Asset,
   AssetPage,
-  CacheState,
+  CacheStatus,
   CanGenerate,
   Deleted,
-  DownloadInfo,
+  DownloadPage,
   Health,
   ImageJobRequest,
   Job,
   JobAccepted,
   JobPage,
+  LocalModel,
   Lora,
-  ModelInfo,
   Preferences,
   RequestLog,
   RequestLogPage,
@@ -84,31 +83,17 @@ export const fetchers = {
     return r?.title ?? null;
   },
 
-  /** The catalogue: /api/models/detailed when present, else /api/models; null when neither is. */
-  models: async (): Promise<ModelInfo[] | null> => {
-    const detailed = await optional(() => get<unknown>("/api/models/detailed"));
-    if (detailed !== null) return toModels(detailed);
-    const plain = await optional(() => get<unknown>("/api/models"));
-    return plain === null ? null : toModels(plain);
-  },
-  cacheStatus: async (): Promise<Record<string, CacheState>> =>
-    toCacheStatus(await optional(() => get<unknown>("/api/models/cache-status"))),
-  downloads: async (): Promise<DownloadInfo[]> => toDownloads(await optional(() => get<unknown>("/api/models/downloads"))),
+  /** The local catalogue (/api/models/detailed); null when the server has none. */
+  models: (): Promise<LocalModel[] | null> => optional(() => get<LocalModel[]>("/api/models/detailed")),
+  cacheStatus: (): Promise<CacheStatus | null> => optional(() => get<CacheStatus>("/api/models/cache-status")),
+  downloads: (): Promise<DownloadPage | null> => optional(() => get<DownloadPage>("/api/models/downloads")),
   downloadModel: (id: string) => post<JobAccepted>(`/api/models/${id}/download`),
   deleteModelCache: (id: string) => del<unknown>(`/api/models/${id}/cache`),
-  loras: async (type?: string): Promise<Lora[] | null> => {
-    const r = await optional(() => get<unknown>("/api/loras", { model_type: type }));
-    return r === null ? null : toLoras(r);
-  },
-  canGenerate: async (id: string): Promise<CanGenerate | null> => {
-    const r = await optional(() => get<unknown>(`/api/system/can-generate/${encodeURIComponent(id)}`));
-    return r === null ? null : toCanGenerate(r);
-  },
-  styles: async (): Promise<StylePreset[] | null> => {
-    const r = await optional(() => get<unknown>("/api/styles"));
-    return r === null ? null : toStyles(r);
-  },
-
+  /** With a model type, only the LoRAs that fit it (the server filters on each LoRA's `model_types`). */
+  loras: (type?: string): Promise<Lora[] | null> => optional(() => get<Lora[]>("/api/loras", { model_type: type })),
+  canGenerate: (id: string): Promise<CanGenerate | null> =>
+    optional(() => get<CanGenerate>(`/api/system/can-generate/${encodeURIComponent(id)}`)),
+  styles: (): Promise<StylePreset[] | null> => optional(() => get<StylePreset[]>("/api/styles")),
   logs: (f: { type?: string; status?: string; limit: number; offset: number }) =>
     get<RequestLogPage>("/api/settings/logs", f),
   log: (id: number) => get<RequestLog>(`/api/settings/logs/${id}`),

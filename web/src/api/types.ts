@@ -1,13 +1,6 @@
 /**
  * API types. Everything the backend's OpenAPI schema describes comes from the generated
  * `schema.d.ts` (`npm run dump:api && npm run gen:api`): the aliases below only name them.
- * What is still written by hand here (from ModelCategory down) is the UI's own view of `/api/models*`,
- * `/api/loras`, `/api/styles`, `/api/system/can-generate/{id}` and `/api/models/downloads`: those
- * endpoints now have response models (LocalModelInfo/LocalModelDetail/RemoteModelInfo, CacheStatus,
- * Lora, StylePreset, CanGenerate, DownloadPage in `schema.d.ts`), but their answers still go through
- * the lenient normalisers in `normalize.ts`, which derive fields the server does not send (`cached`,
- * per-model `CacheState`, `ok`) and accept older variants. TODO(issue 4): read the generated types
- * directly and retire these views with the normalisers.
  */
 import type { components } from "./schema";
 
@@ -60,73 +53,26 @@ export interface Page<T> {
   offset: number;
 }
 
-export type ModelCategory = "fast" | "quality" | "specialized" | "video" | string;
+/** A local catalogue entry as `/api/models/detailed` lists it (with its cache size and last use). */
+export type LocalModel = Sent<S["LocalModelDetail"]>;
+/** A remote model as `/api/models` lists it beside the local ones (RemoteEngine.describe_models). */
+export type RemoteModel = Sent<S["RemoteModelInfo"]>;
+/** What a model picker offers: a local entry or a remote one, told apart by `type === "remote"`. */
+export type ModelInfo = LocalModel | RemoteModel;
+export type ModelCategory = LocalModel["category"];
 
-/** One catalogue entry (hollywool/engines/diffusers/catalog.py ModelEntry plus cache state). */
-export interface ModelInfo {
-  id: string;
-  name: string;
-  type: string;
-  category: ModelCategory;
-  path?: string;
-  source?: string;
-  default_steps?: number;
-  default_guidance?: number;
-  default_width?: number | null;
-  default_height?: number | null;
-  size_gb?: number;
-  memory_gb?: number;
-  tags?: string[];
-  description?: string;
-  gated?: boolean;
-  user_defined?: boolean;
-  cached?: boolean;
-  cache_size_bytes?: number | null;
-  last_used?: number | null;
-  supports_negative_prompt?: boolean;
-  size_multiple?: number;
-  downloaded?: boolean;
-  loaded?: boolean;
-  is_video?: boolean;
-  downloading?: boolean;
-}
+/** `/api/models/cache-status`: the memory budget, the loaded models and the downloaded hub ids. */
+export type CacheStatus = Sent<S["CacheStatus"]>;
 
-export interface CacheState {
-  cached: boolean;
-  size_bytes?: number | null;
-}
+/** A LoRA file; `model_types` lists the model types (sd, sdxl, sd3, flux) it can be used with. */
+export type Lora = Sent<S["Lora"]>;
 
-export interface Lora {
-  id: string;
-  name: string;
-  base?: string | null;
-  model_type?: string | null;
-  path?: string;
-  size_bytes?: number | null;
-  /** Words the LoRA was trained on (from its metadata or Civitai); they belong in the prompt. */
-  trigger_words: string[];
-}
+/** `/api/system/can-generate/{id}`; `plan` says how the model would be placed (device or offload) and why. */
+export type CanGenerate = Sent<S["CanGenerate"]>;
+export type MemoryPlan = Sent<S["MemoryPlanInfo"]>;
 
-export interface CanGenerate {
-  ok: boolean;
-  reason: string | null;
-  required_gb?: number | null;
-  available_gb?: number | null;
-  plan?: string | null;
-}
+/** A style preset: `template` holds "{prompt}" where the user's prompt goes; `negative` is added to the negative prompt. */
+export type StylePreset = Sent<S["StylePreset"]>;
 
-export interface StylePreset {
-  id: string;
-  name: string;
-  prompt?: string;
-  negative_prompt?: string;
-}
-
-export interface DownloadInfo {
-  id: string;
-  model_id?: string | null;
-  job_id?: string | null;
-  status?: string;
-  downloaded_bytes?: number;
-  total_bytes?: number | null;
-}
+/** `/api/models/downloads`: the model download jobs; the model id is in `params.model`. */
+export type DownloadPage = Sent<S["DownloadPage"]>;

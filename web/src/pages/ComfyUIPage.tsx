@@ -8,7 +8,8 @@ import { Pin, PinOff, Trash2, Upload } from "lucide-react";
 import { useMemo, useRef, useState, type DragEvent } from "react";
 import { Link } from "react-router-dom";
 import { ApiError, api, del, get, post } from "@/api/client";
-import type { Job } from "@/api/types";
+import type { components } from "@/api/schema";
+import type { Job, Sent } from "@/api/types";
 import { useLive } from "@/live/store";
 import { JobProgress } from "@/components/JobProgress";
 import { Button } from "@/components/ui/button";
@@ -17,51 +18,85 @@ import { Input, Select, Textarea } from "@/components/ui/input";
 import { Card, Empty, ErrorText, PageHeader } from "@/components/ui/misc";
 import { cn } from "@/lib/utils";
 
-interface ComfyStatus {
-  reachable: boolean;
-  url: string;
-  version?: string | null;
-  error?: string;
-  devices?: { name: string; type: string }[];
-  queue_length?: number;
+type S = components["schemas"];
+
+/**
+ * GET /api/comfyui/status, a union on `reachable`. The server's discriminator is a bool literal, which
+ * the generator turns into the strings "true"/"false"; the wire has JSON booleans, so they are put back here.
+ */
+type ComfyStatus =
+  | (Omit<Sent<S["ComfyReachable"]>, "reachable"> & { reachable: true })
+  | (Omit<Sent<S["ComfyUnreachable"]>, "reachable"> & { reachable: false });
+type ComfyParameter = Sent<S["Parameter"]>;
+type WorkflowPage = Sent<S["WorkflowPage"]>;
+type Workflow = Sent<S["WorkflowView"]>;
+type WorkflowImported = Sent<S["WorkflowImported"]>;
+type WorkflowCheck = Sent<S["WorkflowCheck"]>;
+type Problem = Sent<S["Problem"]>;
+type ComfyJobRequest = S["ComfyJobRequest"];
+type ComfyJobAccepted = Sent<S["ComfyJobAccepted"]>;
+type ComfyJobView = Sent<S["ComfyJobView"]>;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => !!v && typeof v === "object" && !Array.isArray(v);
+const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+
+/** A parameter's `constraints` (an open mapping in the schema: min, max, step, choices, multiline), narrowed. */
+export function constraintsOf(p: Pick<ComfyParameter, "constraints">) {
+  const c: Obj = isObj(p.constraints) ? p.constraints : {};
+  return {
+    min: num(c.min),
+    max: num(c.max),
+    step: num(c.step),
+    choices: Array.isArray(c.choices) ? (c.choices as unknown[]) : undefined,
+    multiline: c.multiline === true,
+  };
 }
 
-interface ComfyParameter {
-  key: string;
-  node_id: string;
-  node_class: string;
-  input_name: string;
-  input_type: string;
-  current_value: unknown;
-  constraints: { min?: number; max?: number; step?: number; choices?: unknown[]; multiline?: boolean };
-  display_name: string;
-  category: string;
-  role?: string | null;
-  pinned?: boolean;
+interface GraphNode {
+  class_type: string;
+  inputs: Obj;
+  title: string | null;
 }
 
-interface WorkflowSummary {
-  id: string;
-  name: string;
-  description?: string | null;
-  node_count: number;
-  thumbnail_url?: string | null;
-  source_format: string;
+/** The nodes of an API graph (`workflow_json`, an open mapping in the schema): entries that are not nodes are left out. */
+export function nodesOf(graph: Obj): [string, GraphNode][] {
+  return Object.entries(graph).flatMap(([id, v]): [string, GraphNode][] =>
+    isObj(v) && typeof v.class_type === "string"
+      ? [
+          [
+            id,
+            {
+              class_type: v.class_type,
+              inputs: isObj(v.inputs) ? v.inputs : {},
+              title: isObj(v._meta) && typeof v._meta.title === "string" ? v._meta.title : null,
+            },
+          ],
+        ]
+      : [],
+  );
 }
 
-interface Workflow extends WorkflowSummary {
-  parameters: ComfyParameter[];
-  workflow_json: Record<string, { class_type: string; inputs: Record<string, unknown>; _meta?: { title?: string } }>;
-  warnings?: string[];
-  problems?: Problem[];
-  server_checked?: boolean;
+/** The `errors` of a 422 from the ComfyUI endpoints, when they are problems. */
+export function problemsOf(e: unknown): Problem[] | null {
+  if (!(e instanceof ApiError) || !Array.isArray(e.errors)) return null;
+  return e.errors
+    .filter((p): p is Obj => isObj(p) && typeof p.message === "string")
+    .map((p) => ({
+      type: typeof p.type === "string" ? p.type : "invalid",
+      message: p.message as string,
+      node_id: typeof p.node_id === "string" ? p.node_id : null,
+      node_class: typeof p.node_class === "string" ? p.node_class : null,
+      input_name: typeof p.input_name === "string" ? p.input_name : null,
+      value: p.value,
+    }));
 }
 
-interface Problem {
-  type: string;
-  message: string;
-  node_id?: string | null;
-  input_name?: string | null;
+/** A ComfyUI job as JobProgress shows it: the job view (its workflow values as params), then the live state. */
+export function comfyJobView(view: ComfyJobView | undefined, live: Job | undefined): Job | undefined {
+  if (!view) return live;
+  const { workflow_id: _w, parameters, batch_index: _b, prompt_id: _p, outputs: _o, ...rest } = view;
+  return { ...rest, params: parameters, ...(live ?? {}) };
 }
 
 const isLink = (v: unknown) => Array.isArray(v) && v.length === 2 && typeof v[1] === "number";
@@ -77,16 +112,16 @@ export function ComfyUIPage() {
   });
   const workflows = useQuery({
     queryKey: ["comfyui", "workflows"],
-    queryFn: () => get<{ items: WorkflowSummary[] }>("/api/comfyui/workflows"),
+    queryFn: () => get<WorkflowPage>("/api/comfyui/workflows"),
   });
   const importer = useMutation({
     mutationFn: (file: File) => {
       const form = new FormData();
       form.append("file", file);
-      return api<Workflow>("/api/comfyui/workflows", { method: "POST", body: form });
+      return api<WorkflowImported>("/api/comfyui/workflows", { method: "POST", body: form });
     },
     onSuccess: (wf) => {
-      setNotice([...(wf.warnings ?? []), ...(wf.problems ?? []).map((p) => p.message)]);
+      setNotice([...wf.warnings, ...wf.problems.map((p) => p.message)]);
       setSelected(wf.id);
       qc.invalidateQueries({ queryKey: ["comfyui", "workflows"] });
     },
@@ -142,8 +177,8 @@ function ServerStatus({ status }: { status?: ComfyStatus }) {
     <span className="text-xs" data-testid="comfyui-status" data-reachable={status.reachable}>
       <span className={cn("mr-1 inline-block h-2 w-2 rounded-full", status.reachable ? "bg-success" : "bg-destructive")} />
       {status.reachable
-        ? `ComfyUI ${status.version ?? ""} at ${status.url} · ${status.devices?.[0]?.name ?? "?"} · queue ${status.queue_length ?? 0}`
-        : `ComfyUI at ${status.url} is unreachable`}
+        ? `ComfyUI ${status.version ?? ""} at ${status.url} · ${status.devices[0]?.name ?? "?"} · queue ${status.queue_length}`
+        : `ComfyUI at ${status.url} is unreachable${status.error ? `: ${status.error}` : ""}`}
     </span>
   );
 }
@@ -204,18 +239,20 @@ function WorkflowForm({ id, onDeleted }: { id: string; onDeleted: () => void }) 
 
   const run = useMutation({
     mutationFn: () =>
-      post<{ job_ids: string[] }>("/api/comfyui/jobs", { workflow_id: id, parameters: values, batch_count: batch }),
+      post<ComfyJobAccepted>("/api/comfyui/jobs", { workflow_id: id, parameters: values, batch_count: batch } satisfies ComfyJobRequest),
     onMutate: () => setProblems([]),
     onSuccess: (r) => setJobIds((ids) => [...r.job_ids, ...ids]),
     onError: (e) => {
-      if (e instanceof ApiError && Array.isArray(e.errors)) setProblems(e.errors as Problem[]);
+      const found = problemsOf(e);
+      if (found) setProblems(found);
     },
   });
   const check = useMutation({
-    mutationFn: () => post<{ ok: boolean; problems: Problem[] }>(`/api/comfyui/workflows/${id}/check`, { parameters: values }),
+    mutationFn: () => post<WorkflowCheck>(`/api/comfyui/workflows/${id}/check`, { parameters: values }),
     onSuccess: (r) => setProblems(r.problems),
     onError: (e) => {
-      if (e instanceof ApiError && Array.isArray(e.errors)) setProblems(e.errors as Problem[]);
+      const found = problemsOf(e);
+      if (found) setProblems(found);
     },
   });
   const remove = useMutation({
@@ -292,7 +329,7 @@ function ParameterField({
   error?: string;
   onChange: (v: unknown) => void;
 }) {
-  const c = param.constraints;
+  const c = constraintsOf(param);
   const name = param.key;
   const label = param.display_name;
   if (param.input_type === "IMAGE") return <ImageParameter param={param} value={value} error={error} onChange={onChange} />;
@@ -373,7 +410,9 @@ function ImageParameter({ param, value, error, onChange }: { param: ComfyParamet
     try {
       const form = new FormData();
       form.append("image", file);
-      const r = await api<{ name: string }>("/api/comfyui/upload", { method: "POST", body: form });
+      // The upload answers ComfyUI's own JSON (an open mapping in the schema): its `name` is the file on the server.
+      const r = await api<Obj>("/api/comfyui/upload", { method: "POST", body: form });
+      if (typeof r.name !== "string") throw new Error("ComfyUI did not say where it put the image.");
       onChange(r.name);
     } catch (e) {
       setFailure(e);
@@ -403,6 +442,7 @@ function ImageParameter({ param, value, error, onChange }: { param: ComfyParamet
 /** Every node with its literal inputs: pin one to the form, or unpin it. */
 function NodeView({ workflow, onChange }: { workflow: Workflow; onChange: (w: Workflow) => void }) {
   const pinned = useMemo(() => new Set(workflow.parameters.filter((p) => p.pinned).map((p) => p.key)), [workflow]);
+  const nodes = useMemo(() => nodesOf(workflow.workflow_json), [workflow]);
   const shown = useMemo(() => new Set(workflow.parameters.map((p) => p.key)), [workflow]);
   const toggle = async (nodeId: string, input: string) => {
     const key = `${nodeId}.${input}`;
@@ -413,12 +453,12 @@ function NodeView({ workflow, onChange }: { workflow: Workflow; onChange: (w: Wo
   };
   return (
     <details className="text-xs" data-testid="node-view">
-      <summary className="cursor-pointer text-muted-foreground">Nodes ({Object.keys(workflow.workflow_json).length}) · pin more inputs</summary>
+      <summary className="cursor-pointer text-muted-foreground">Nodes ({nodes.length}) · pin more inputs</summary>
       <ul className="mt-2 space-y-2">
-        {Object.entries(workflow.workflow_json).map(([nodeId, node]) => (
+        {nodes.map(([nodeId, node]) => (
           <li key={nodeId}>
             <div className="font-medium">
-              #{nodeId} {node._meta?.title ?? node.class_type}
+              #{nodeId} {node.title ?? node.class_type}
             </div>
             <ul className="ml-3">
               {Object.entries(node.inputs)
@@ -454,14 +494,14 @@ function ComfyJob({ id }: { id: string }) {
   const live = useLive((s) => s.jobs[id]);
   const job = useQuery({
     queryKey: ["comfyui", "job", id, live?.status],
-    queryFn: () => get<Job>(`/api/comfyui/jobs/${id}`),
+    queryFn: () => get<ComfyJobView>(`/api/comfyui/jobs/${id}`),
   });
-  const j = job.data ? { ...job.data, ...(live ?? {}) } : live;
+  const j = comfyJobView(job.data, live);
   if (!j) return null;
-  const images = (j as Job).images ?? [];
+  const images = j.images ?? [];
   return (
     <div className="space-y-2" data-testid="comfyui-job" data-status={j.status}>
-      <JobProgress job={j as Job} onCancel={(jid) => void post(`/api/jobs/${jid}/cancel`)} />
+      <JobProgress job={j} onCancel={(jid) => void post(`/api/jobs/${jid}/cancel`)} />
       {images.length > 0 && (
         <div className="grid grid-cols-3 gap-2" data-testid="comfyui-results">
           {images.map((img) => (

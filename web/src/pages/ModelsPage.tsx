@@ -4,7 +4,7 @@ import { useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { ApiError } from "@/api/client";
 import { fetchers, qk } from "@/api/queries";
-import type { ModelInfo } from "@/api/types";
+import { isActive, type CacheStatus, type Job, type LocalModel } from "@/api/types";
 import type { DownloadProgressEvent } from "@/live/events";
 import { useLive } from "@/live/store";
 import { formatBytes, formatGb, formatSeconds } from "@/lib/utils";
@@ -14,17 +14,24 @@ import { Tabs } from "@/components/ui/tabs";
 import { CivitaiBrowser } from "./civitai/CivitaiBrowser";
 import { categoryLabel, groupByCategory } from "./image/ModelSelect";
 
+/** The model a download job fetches: `/api/models/downloads` and the live jobs carry it in `params.model`. */
+export const downloadModelId = (job: Pick<Job, "params">): string | null =>
+  typeof job.params?.model === "string" ? job.params.model : null;
+
+/** The active download job of a model among `jobs` (a download page's items or the live jobs). */
+export const activeDownloadOf = (jobs: Iterable<Job>, modelId: string): Job | undefined =>
+  [...jobs].find((j) => isActive(j.status) && j.kind.includes("download") && downloadModelId(j) === modelId);
+
+/** A catalogue entry with the downloaded state of the cache status when the server has one (it is refreshed on its own). */
+export function withCacheStatus(m: LocalModel, cache: CacheStatus | null | undefined): LocalModel {
+  if (!cache || m.source !== "hub") return m;
+  return { ...m, downloaded: cache.downloaded.includes(m.id) };
+}
+
 export function useModels() {
   const models = useQuery({ queryKey: qk.models, queryFn: fetchers.models });
   const cache = useQuery({ queryKey: qk.cacheStatus, queryFn: fetchers.cacheStatus });
-  const merged = useMemo(
-    () =>
-      models.data?.map((m) => {
-        const c = cache.data?.[m.id];
-        return c ? { ...m, cached: c.cached, cache_size_bytes: c.size_bytes ?? m.cache_size_bytes } : m;
-      }) ?? null,
-    [models.data, cache.data],
-  );
+  const merged = useMemo(() => models.data?.map((m) => withCacheStatus(m, cache.data)) ?? null, [models.data, cache.data]);
   return { ...models, data: models.data === null ? null : merged };
 }
 
@@ -32,13 +39,10 @@ export function useModels() {
 export function useModelDownload(modelId: string) {
   const jobs = useLive((s) => s.jobs);
   const downloads = useLive((s) => s.downloads);
+  // The server's list of download jobs, so a download started before this page loaded shows too.
+  const page = useQuery({ queryKey: qk.downloads, queryFn: fetchers.downloads, staleTime: 5_000 });
   return useMemo(() => {
-    const job = Object.values(jobs).find(
-      (j) =>
-        (j.status === "queued" || j.status === "running") &&
-        j.kind.includes("download") &&
-        (j.params?.model_id === modelId || j.params?.model === modelId || j.params?.id === modelId),
-    );
+    const job = activeDownloadOf(Object.values(jobs), modelId) ?? activeDownloadOf(page.data?.items ?? [], modelId);
     const bytes: DownloadProgressEvent | undefined = Object.values(downloads).find(
       (d) => d.model_id === modelId || (job && d.job_id === job.id),
     );
@@ -47,10 +51,10 @@ export function useModelDownload(modelId: string) {
     const done = !job && bytes && bytes.total_bytes != null && bytes.downloaded_bytes >= bytes.total_bytes;
     if (done) return null;
     return { job, bytes, pct };
-  }, [jobs, downloads, modelId]);
+  }, [jobs, downloads, page.data, modelId]);
 }
 
-export function ModelActions({ model }: { model: ModelInfo }) {
+export function ModelActions({ model }: { model: LocalModel }) {
   const qc = useQueryClient();
   const [err, setErr] = useState<string | null>(null);
   const dl = useModelDownload(model.id);
@@ -77,12 +81,12 @@ export function ModelActions({ model }: { model: ModelInfo }) {
         </div>
       ) : (
         <div className="flex gap-2">
-          {!local && model.cached !== true && (
+          {!local && model.downloaded !== true && (
             <Button size="sm" onClick={() => download.mutate()} disabled={download.isPending} data-testid="download-model">
               <Download className="h-3.5 w-3.5" /> Download {model.size_gb ? `(${formatGb(model.size_gb)})` : ""}
             </Button>
           )}
-          {!local && model.cached === true && (
+          {!local && model.downloaded === true && (
             <Button
               size="sm"
               variant="outline"
@@ -104,15 +108,15 @@ export function ModelActions({ model }: { model: ModelInfo }) {
   );
 }
 
-export function CacheBadge({ model }: { model: ModelInfo }) {
+export function CacheBadge({ model }: { model: LocalModel }) {
   if (model.source === "folder" || model.source === "file") return <Badge tone="primary">local</Badge>;
-  if (model.cached === true)
+  if (model.downloaded === true)
     return (
       <Badge tone="success">
         <CheckCircle2 className="mr-1 h-3 w-3" /> cached
       </Badge>
     );
-  if (model.cached === false) return <Badge>not downloaded</Badge>;
+  if (model.downloaded === false) return <Badge>not downloaded</Badge>;
   return null;
 }
 

@@ -15,7 +15,7 @@ import { Badge, Card, Empty, ErrorText, PageHeader, ProgressBar } from "@/compon
 import { StatusBadge } from "@/components/jobs";
 import { AspectSelector } from "@/pages/image/AspectSelector";
 import { ModelSelect, RemoteModelBadge, modelHint } from "@/pages/image/ModelSelect";
-import { formatUsd, isRemoteModel } from "@/pages/providers/api";
+import { formatUsd, isRemoteModel, localOf } from "@/pages/providers/api";
 import { useImageModelChoices } from "@/pages/providers/hooks";
 import { sizeForAspect } from "@/lib/aspect";
 import { bulkApi, bulkKeys, type BulkItem, type BulkRequest, type BulkView } from "./api";
@@ -114,13 +114,14 @@ function Composer({ sessionId, onStarted }: { sessionId: string | null; onStarte
   const choices = useImageModelChoices();
   const model = choices.all.find((m) => m.id === run.model);
   const remote = isRemoteModel(model);
+  const localModel = localOf(model);
 
   useEffect(() => saveDraft({ idea, count, style, list }), [idea, count, style, list]);
   useEffect(() => localStorage.setItem(PARAMS_KEY, JSON.stringify(run)), [run]);
   useEffect(() => {
     if (!choices.local || choices.all.length === 0 || choices.all.some((m) => m.id === run.model)) return;
     const pick = choices.all.find((m) => m.id === prefs?.default_model) ?? choices.all[0];
-    setRun((r) => withRunModel(r, pick?.id ?? "", pick?.type, pick?.default_width, pick?.default_height));
+    setRun((r) => withRunModel(r, pick?.id ?? "", pick?.type, localOf(pick)?.default_width, localOf(pick)?.default_height));
   }, [choices.local, choices.all, prefs?.default_model, run.model]);
 
   const llmChoice = { provider: backend, model: llmModel.trim() || null };
@@ -183,7 +184,7 @@ function Composer({ sessionId, onStarted }: { sessionId: string | null; onStarte
   });
   const problem = listProblem(list) ?? (run.model ? null : "Choose a model.");
   const estimate = remote ? estimateCost(model.price, list.length, run.num_images) : null;
-  const multiple = model?.size_multiple ?? familyOf(model?.type).multiple;
+  const multiple = localModel?.size_multiple ?? familyOf(model?.type).multiple;
 
   return (
     <>
@@ -296,7 +297,7 @@ function Composer({ sessionId, onStarted }: { sessionId: string | null; onStarte
                 value={run.model}
                 onChange={(id) => {
                   const m = choices.all.find((x) => x.id === id);
-                  setRun((r) => withRunModel(r, id, m?.type, m?.default_width, m?.default_height));
+                  setRun((r) => withRunModel(r, id, m?.type, localOf(m)?.default_width, localOf(m)?.default_height));
                 }}
               />
             </Field>
@@ -312,7 +313,7 @@ function Composer({ sessionId, onStarted }: { sessionId: string | null; onStarte
             value={run.aspect}
             onChange={(a) => {
               const { multiple: mul, base } = familyOf(model?.type);
-              const b = model?.default_width && model?.default_height ? Math.sqrt(model.default_width * model.default_height) : base;
+              const b = localModel?.default_width && localModel?.default_height ? Math.sqrt(localModel.default_width * localModel.default_height) : base;
               setRun((r) => ({ ...r, aspect: a, ...sizeForAspect(a, b, mul) }));
             }}
           />
@@ -339,7 +340,7 @@ function Composer({ sessionId, onStarted }: { sessionId: string | null; onStarte
               min={LIMITS.steps.min}
               max={LIMITS.steps.max}
               value={run.steps ?? ""}
-              placeholder={String(model?.default_steps ?? "")}
+              placeholder={String(localModel?.default_steps ?? "")}
               onChange={(e) => setRun((r) => ({ ...r, steps: e.target.value === "" ? null : Number(e.target.value) }))}
             />
           </Field>
@@ -351,7 +352,7 @@ function Composer({ sessionId, onStarted }: { sessionId: string | null; onStarte
               min={0}
               max={50}
               value={run.guidance_scale ?? ""}
-              placeholder={String(model?.default_guidance ?? "")}
+              placeholder={String(localModel?.default_guidance ?? "")}
               onChange={(e) => setRun((r) => ({ ...r, guidance_scale: e.target.value === "" ? null : Number(e.target.value) }))}
             />
           </Field>

@@ -7,7 +7,7 @@ import { fetchers, qk } from "@/api/queries";
 import { isActive, type Asset, type CanGenerate, type Job } from "@/api/types";
 import { useLive } from "@/live/store";
 import { familyOf, snapTo } from "@/lib/aspect";
-import { FALLBACK_STYLES } from "@/lib/styles";
+import { FALLBACK_STYLES, NO_STYLE } from "@/lib/styles";
 import { LIMITS, randomSeed, validateImageForm, type FormErrors } from "@/lib/validation";
 import { insertWord } from "@/lib/prompt";
 import { formatGb, titleFromPrompt } from "@/lib/utils";
@@ -19,7 +19,7 @@ import { Card, Empty } from "@/components/ui/misc";
 import { Slider } from "@/components/ui/slider";
 import { JobProgress } from "@/components/JobProgress";
 import { AspectSelector } from "./AspectSelector";
-import { FitWarning, ModelSelect, RemoteModelBadge, modelHint } from "./ModelSelect";
+import { FitWarning, ModelSelect, RemoteModelBadge, modelHint, planText } from "./ModelSelect";
 import { isRemoteModel, REMOTE_IMAGE_CATEGORIES } from "@/pages/providers/api";
 import { useRemoteModels } from "@/pages/providers/hooks";
 import { LoraPicker } from "./LoraPicker";
@@ -48,7 +48,7 @@ export function ImagePage() {
     ],
     [models, remoteModels],
   );
-  const styles = backendStyles?.length ? [{ id: "none", name: "None" }, ...backendStyles.filter((s) => s.id !== "none")] : FALLBACK_STYLES;
+  const styles = backendStyles?.length ? [NO_STYLE, ...backendStyles.filter((s) => s.id !== "none")] : FALLBACK_STYLES;
 
   const [form, setForm] = useState<ImageFormState>(() => loadForm());
   const [refs, setRefs] = useState<RefImage[]>([]);
@@ -58,6 +58,7 @@ export function ImagePage() {
   const model = imageModels.find((m) => m.id === form.model);
   const remote = isRemoteModel(model);
   const remoteModel = remote ? model : null;
+  const localModel = model && !isRemoteModel(model) ? model : undefined;
   // A remote model takes as many reference images as its input schema has room for (0: none).
   const maxRefs = referenceLimit(remoteModel, LIMITS.references);
   const usedRefs = refs.slice(0, maxRefs);
@@ -160,12 +161,12 @@ export function ImagePage() {
       ...form,
       loras: remote ? [] : form.loras,
       modelType: model?.type,
-      multiple: model?.size_multiple,
+      multiple: localModel?.size_multiple ?? undefined,
       referenceCount: usedRefs.length,
     });
     setErrors(e);
     if (Object.values(e).some(Boolean)) return;
-    if (!force && fit && !fit.ok) {
+    if (!force && fit && !fit.can_generate) {
       setFitConfirm(fit);
       return;
     }
@@ -180,8 +181,8 @@ export function ImagePage() {
     }
   };
 
-  const multiple = model?.size_multiple ?? familyOf(model?.type).multiple;
-  const negativeUnsupported = model?.supports_negative_prompt === false || model?.type === "flux";
+  const multiple = localModel?.size_multiple ?? familyOf(model?.type).multiple;
+  const negativeUnsupported = localModel?.supports_negative_prompt === false || model?.type === "flux";
 
   return (
     <div className="flex flex-col gap-4 lg:flex-row">
@@ -242,10 +243,10 @@ export function ImagePage() {
                 )}
                 <RemoteModelBadge model={model} />
                 {!remote && <FitWarning fit={fit} />}
-                {model && model.cached === false && model.source === "hub" && (
+                {localModel && !localModel.downloaded && localModel.source === "hub" && (
                   <p className="text-xs text-muted-foreground">
-                    Not downloaded yet: the first job downloads it ({formatGb(model.size_gb)}), or{" "}
-                    <Link className="text-primary underline" to={`/models/${model.id}`}>
+                    Not downloaded yet: the first job downloads it ({formatGb(localModel.size_gb)}), or{" "}
+                    <Link className="text-primary underline" to={`/models/${localModel.id}`}>
                       download it now
                     </Link>
                     .
@@ -292,7 +293,7 @@ export function ImagePage() {
                   min={LIMITS.steps.min}
                   max={LIMITS.steps.max}
                   value={form.steps ?? ""}
-                  placeholder={String(model?.default_steps ?? "")}
+                  placeholder={String(localModel?.default_steps ?? "")}
                   onChange={(e) => set("steps", e.target.value === "" ? null : Number(e.target.value))}
                 />
               </Field>
@@ -304,7 +305,7 @@ export function ImagePage() {
                   min={LIMITS.guidance.min}
                   max={LIMITS.guidance.max}
                   value={form.guidance_scale ?? ""}
-                  placeholder={String(model?.default_guidance ?? "")}
+                  placeholder={String(localModel?.default_guidance ?? "")}
                   onChange={(e) => set("guidance_scale", e.target.value === "" ? null : Number(e.target.value))}
                 />
               </Field>
@@ -459,10 +460,11 @@ export function ImagePage() {
         title="This model may not fit in memory"
         description={
           <>
-            {fitConfirm?.reason ?? "The studio estimates there is not enough free memory for this model."}
+            {fitConfirm?.reason || "The studio estimates there is not enough free memory for this model."}
             {fitConfirm?.required_gb ? ` It needs about ${formatGb(fitConfirm.required_gb)}` : ""}
             {fitConfirm?.available_gb != null ? `; ${formatGb(fitConfirm.available_gb)} is free.` : ""} It may run slowly
             with offloading, or fail.
+            {planText(fitConfirm?.plan) ? ` ${planText(fitConfirm?.plan)}` : ""}
           </>
         }
       >

@@ -1,12 +1,18 @@
 import { useQuery } from "@tanstack/react-query";
 import { X } from "lucide-react";
 import { fetchers, qk } from "@/api/queries";
-import type { LoraChoice } from "@/api/types";
+import type { Lora, LoraChoice } from "@/api/types";
 import { hasWord } from "@/lib/prompt";
 import { LIMITS } from "@/lib/validation";
 import { Button } from "@/components/ui/button";
 import { Select } from "@/components/ui/input";
 import { Slider } from "@/components/ui/slider";
+
+/** Whether a LoRA can be used with a model type: the server lists the types in `model_types` (no type known yet: all). */
+export const fitsModelType = (lora: Lora, modelType: string | undefined): boolean => !modelType || lora.model_types.includes(modelType);
+
+/** The LoRAs the picker offers for a model type. */
+export const lorasFor = (loras: Lora[], modelType: string | undefined): Lora[] => loras.filter((l) => fitsModelType(l, modelType));
 
 export function LoraPicker({
   modelType,
@@ -25,9 +31,15 @@ export function LoraPicker({
   /** Adds a LoRA's trigger word to the prompt (the page owns the prompt). */
   onInsertWord: (word: string) => void;
 }) {
-  const { data: loras, isLoading } = useQuery({ queryKey: qk.loras(modelType), queryFn: () => fetchers.loras(modelType) });
+  // Every LoRA, filtered here by each one's `model_types`: the chosen ones keep their names (and are
+  // flagged) when the model changes to a type they do not fit.
+  const { data: loras, isLoading } = useQuery({ queryKey: qk.loras(), queryFn: () => fetchers.loras() });
   if (loras === null) return <p className="text-xs text-muted-foreground">LoRAs are not available on this server yet.</p>;
-  const available = (loras ?? []).filter((l) => !value.some((v) => v.lora_id === l.id));
+  const available = lorasFor(loras ?? [], modelType).filter((l) => !value.some((v) => v.lora_id === l.id));
+  const misfit = (id: string) => {
+    const l = loras?.find((x) => x.id === id);
+    return l && !fitsModelType(l, modelType) ? l : null;
+  };
   const nameOf = (id: string) => loras?.find((l) => l.id === id)?.name ?? id;
   const wordsOf = (id: string) => loras?.find((l) => l.id === id)?.trigger_words ?? [];
   return (
@@ -57,6 +69,11 @@ export function LoraPicker({
             step={0.05}
             onChange={(w) => onChange(value.map((v, j) => (j === i ? { ...v, weight: w } : v)))}
           />
+          {misfit(choice.lora_id) && (
+            <p role="alert" className="text-xs text-warning" data-testid="lora-misfit">
+              Made for {misfit(choice.lora_id)?.model_types.join(", ") || "another model type"}: not usable with this {modelType} model.
+            </p>
+          )}
           {wordsOf(choice.lora_id).length > 0 && (
             <div className="mt-1 flex flex-wrap items-center gap-1" data-testid="lora-trigger-words">
               <span className="text-[11px] text-muted-foreground">Trigger words:</span>

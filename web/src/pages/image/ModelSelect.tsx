@@ -1,5 +1,5 @@
 import { Link } from "react-router-dom";
-import type { CanGenerate, ModelInfo } from "@/api/types";
+import type { CanGenerate, MemoryPlan, ModelInfo } from "@/api/types";
 import { formatGb } from "@/lib/utils";
 import { Select } from "@/components/ui/input";
 import { Badge } from "@/components/ui/misc";
@@ -13,8 +13,8 @@ const CATEGORY_LABEL: Record<string, string> = {
   video: "Video",
 };
 
-export function groupByCategory(models: ModelInfo[]): [string, ModelInfo[]][] {
-  const groups = new Map<string, ModelInfo[]>();
+export function groupByCategory<M extends ModelInfo>(models: M[]): [string, M[]][] {
+  const groups = new Map<string, M[]>();
   for (const m of models) {
     // Remote models group by provider, after the local ones.
     const key = isRemoteModel(m) ? `remote:${m.provider_name ?? m.provider}` : m.category;
@@ -40,8 +40,7 @@ export function modelHint(m: ModelInfo): string {
   }
   if (m.size_gb) parts.push(`${formatGb(m.size_gb)} download`);
   if (m.memory_gb) parts.push(`needs ~${formatGb(m.memory_gb)}`);
-  if (m.cached === true) parts.push("cached");
-  else if (m.cached === false && m.source !== "folder" && m.source !== "file") parts.push("not downloaded");
+  if (m.source === "hub") parts.push(m.downloaded ? "cached" : "not downloaded");
   return parts.join(" · ");
 }
 
@@ -66,8 +65,8 @@ export function ModelSelect({
             <option key={m.id} value={m.id}>
               {m.name}
               {isRemoteModel(m) ? ` — ${formatPrice(m.price) ?? "price unknown"}${m.provider_configured === false ? " · no key" : ""}` : ""}
-              {m.memory_gb ? ` — ${formatGb(m.size_gb)} · ~${formatGb(m.memory_gb)} memory` : ""}
-              {m.cached === true ? " ✓" : ""}
+              {!isRemoteModel(m) && m.memory_gb ? ` — ${formatGb(m.size_gb)} · ~${formatGb(m.memory_gb)} memory` : ""}
+              {!isRemoteModel(m) && m.source === "hub" && m.downloaded ? " ✓" : ""}
             </option>
           ))}
         </optgroup>
@@ -76,14 +75,43 @@ export function ModelSelect({
   );
 }
 
+const PLACEMENT_LABEL: Record<string, string> = {
+  device: "whole on the device",
+  model_offload: "model offload (parts moved to the device as needed)",
+  sequential_offload: "sequential offload (slow)",
+};
+
+/** How the studio would place the model in memory, and why: "Plan: model offload (…): <reason>". */
+export function planText(plan: MemoryPlan | null | undefined): string | null {
+  if (!plan) return null;
+  const placement = PLACEMENT_LABEL[plan.placement] ?? plan.placement.replace(/_/g, " ");
+  return `Plan: ${placement}${plan.reason ? ` — ${plan.reason}` : ""}${plan.vae_tiling ? " (VAE tiling on)" : ""}.`;
+}
+
+/**
+ * The can-generate answer beside the selector: a warning when the model may not fit, with the
+ * memory plan; when it fits but only with offloading, the plan alone.
+ */
 export function FitWarning({ fit }: { fit: CanGenerate | null | undefined }) {
-  if (!fit || fit.ok) return null;
+  if (!fit) return null;
+  const plan = planText(fit.plan);
+  if (fit.can_generate) {
+    if (!plan || fit.plan?.placement === "device") return null;
+    return (
+      <p role="status" data-testid="fit-plan" className="text-xs text-muted-foreground">
+        {plan}
+      </p>
+    );
+  }
   return (
-    <p role="status" data-testid="fit-warning" className="rounded-md bg-warning/15 px-2 py-1 text-xs text-warning">
-      This model may not fit in memory{fit.reason ? `: ${fit.reason}` : "."}
-      {fit.required_gb ? ` Needs ~${formatGb(fit.required_gb)}` : ""}
-      {fit.available_gb != null ? `, ${formatGb(fit.available_gb)} free.` : ""}
-    </p>
+    <div role="status" data-testid="fit-warning" className="rounded-md bg-warning/15 px-2 py-1 text-xs text-warning">
+      <p>
+        This model may not fit in memory{fit.reason ? `: ${fit.reason}` : "."}
+        {fit.required_gb ? ` Needs ~${formatGb(fit.required_gb)}` : ""}
+        {fit.available_gb != null ? `, ${formatGb(fit.available_gb)} free.` : ""}
+      </p>
+      {plan && <p data-testid="fit-plan">{plan}</p>}
+    </div>
   );
 }
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { ModelInfo } from "@/api/types";
 import type { RemoteModelInfo } from "@/pages/providers/api";
+import { localModel, paramSpec, style as preset } from "@/test/fixtures";
 import { defaultForm, fromParams, referenceLimit, takesStrength, toRequest, withAspect, withModel } from "./formState";
 
-const sd: ModelInfo = { id: "tiny-sd", name: "Tiny", type: "sd", category: "fast", default_steps: 2, default_guidance: 5 };
-const flux: ModelInfo = { id: "flux", name: "Flux", type: "flux", category: "quality", default_steps: 4, default_guidance: 0 };
+const sd = localModel({ id: "tiny-sd", name: "Tiny", type: "sd", category: "fast", default_steps: 2, default_guidance: 5 });
+const flux = localModel({ id: "flux", name: "Flux", type: "flux", category: "quality", default_steps: 4, default_guidance: 0 });
 
 describe("image form state", () => {
   it("takes a model's defaults and its family's native size", () => {
@@ -41,13 +41,23 @@ describe("image form state", () => {
     });
   });
 
-  it("sends the style id when the server has styles, else adds the style text itself", () => {
-    const styles = [{ id: "anime", name: "Anime", prompt: "anime style" }];
-    const f = { ...withModel(defaultForm(), sd), prompt: "a cat", style: "anime" };
-    expect(toRequest(f, { sessionId: null, references: [], styles, serverStyles: true })).toMatchObject({ prompt: "a cat", style: "anime" });
+  it("sends the style id when the server has styles, else applies the style's template and negative itself", () => {
+    // The shape /api/styles sends: `template` with "{prompt}", `negative` for the negative prompt.
+    const styles = [preset({ id: "anime", name: "Anime", template: "anime artwork of {prompt}, studio anime", negative: "photo, realistic" })];
+    const f = { ...withModel(defaultForm(), sd), prompt: " a cat ", negative_prompt: "blurry", style: "anime" };
+    expect(toRequest(f, { sessionId: null, references: [], styles, serverStyles: true })).toMatchObject({
+      prompt: "a cat",
+      negative_prompt: "blurry",
+      style: "anime",
+    });
     const local = toRequest(f, { sessionId: null, references: [], styles, serverStyles: false });
-    expect(local.prompt).toBe("a cat, anime style");
+    expect(local.prompt).toBe("anime artwork of a cat, studio anime");
+    expect(local.negative_prompt).toBe("blurry, photo, realistic");
     expect(local.style).toBeUndefined();
+    // no negative prompt of the user's: the style's alone
+    expect(toRequest({ ...f, negative_prompt: "" }, { sessionId: null, references: [], styles, serverStyles: false }).negative_prompt).toBe(
+      "photo, realistic",
+    );
   });
 
   it("random seed mode sends the seed picked at submit time", () => {
@@ -96,13 +106,13 @@ describe("remote image requests", () => {
     category: "image-to-image",
     max_reference_images: 1,
     params: [
-      { name: "prompt", type: "string", required: true },
-      { name: "image_url", type: "string", required: true },
-      { name: "strength", type: "number", minimum: 0, maximum: 1 },
+      paramSpec({ name: "prompt", type: "string", required: true }),
+      paramSpec({ name: "image_url", type: "string", required: true }),
+      paramSpec({ name: "strength", type: "number", minimum: 0, maximum: 1 }),
     ],
   };
-  const multi: RemoteModelInfo = { ...i2i, id: "fal:edit", max_reference_images: 3, params: [{ name: "image_urls", type: "array" }] };
-  const t2i: RemoteModelInfo = { ...i2i, id: "fal:fal-ai/flux/schnell", category: "text-to-image", max_reference_images: 0, params: [{ name: "prompt" }] };
+  const multi: RemoteModelInfo = { ...i2i, id: "fal:edit", max_reference_images: 3, params: [paramSpec({ name: "image_urls", type: "array" })] };
+  const t2i: RemoteModelInfo = { ...i2i, id: "fal:fal-ai/flux/schnell", category: "text-to-image", max_reference_images: 0, params: [paramSpec({ name: "prompt" })] };
   const refs = [{ assetId: "a1" }, { base64: "QUJD" }, { assetId: "a2" }, { assetId: "a3" }];
   const form = (model: string) => ({
     ...withModel(defaultForm(), sd),
@@ -111,7 +121,7 @@ describe("remote image requests", () => {
     style: "noir",
     loras: [{ lora_id: "ink", weight: 0.8 }],
   });
-  const styles = [{ id: "noir", name: "Noir", prompt: "film noir" }];
+  const styles = [preset({ id: "noir", name: "Noir", template: "film noir still of {prompt}, high contrast", negative: "colour" })];
   const extras = (remote: RemoteModelInfo) => ({ sessionId: null, references: refs, styles, serverStyles: true, remote });
 
   it("sends no more reference images than the model takes, with strength where it has one", () => {
@@ -133,7 +143,8 @@ describe("remote image requests", () => {
     const req = toRequest(form(i2i.id), extras(i2i));
     expect(req).not.toHaveProperty("loras");
     expect(req).not.toHaveProperty("style");
-    expect(req.prompt).toContain("film noir");
+    expect(req.prompt).toBe("film noir still of a cat, high contrast");
+    expect(req.negative_prompt).toBe("colour");
     // a local model keeps them, and all its references
     const local = toRequest(form("tiny-sd"), { ...extras(i2i), remote: null });
     expect(local).toMatchObject({ style: "noir", loras: [{ lora_id: "ink", weight: 0.8 }], prompt: "a cat" });

@@ -1,6 +1,6 @@
 /** The Image page's form: defaults, persistence, to the API request and back from an asset's params. */
 import type { ImageJobRequest, LoraChoice, ModelInfo, Preferences, ReferenceImage, StylePreset } from "@/api/types";
-import { maxReferenceImages, type RemoteModelInfo } from "@/pages/providers/api";
+import { localOf, maxReferenceImages, type RemoteModelInfo } from "@/pages/providers/api";
 import { familyOf, nearestAspect, sizeForAspect } from "@/lib/aspect";
 import { applyStyle } from "@/lib/styles";
 import type { ImageForm } from "@/lib/validation";
@@ -50,21 +50,24 @@ export function saveForm(f: ImageFormState): void {
 }
 
 /** When the model changes: its defaults for steps and guidance, and the size re-snapped to its family. */
-export function withModel(f: ImageFormState, m: ModelInfo | undefined): ImageFormState {
-  if (!m) return { ...f, model: "" };
-  const { multiple, base } = familyOf(m.type);
-  const b = m.default_width && m.default_height ? Math.sqrt(m.default_width * m.default_height) : base;
+export function withModel(f: ImageFormState, model: ModelInfo | undefined): ImageFormState {
+  if (!model) return { ...f, model: "" };
+  // A remote model has no local defaults: the form keeps its steps and guidance.
+  const m = localOf(model);
+  const { multiple, base } = familyOf(model.type);
+  const b = m?.default_width && m.default_height ? Math.sqrt(m.default_width * m.default_height) : base;
   const size = f.aspect ? sizeForAspect(f.aspect, b, multiple) : { width: f.width, height: f.height };
   return {
     ...f,
-    model: m.id,
-    steps: m.default_steps ?? f.steps,
-    guidance_scale: m.default_guidance ?? f.guidance_scale,
+    model: model.id,
+    steps: m?.default_steps ?? f.steps,
+    guidance_scale: m?.default_guidance ?? f.guidance_scale,
     ...size,
   };
 }
 
-export function withAspect(f: ImageFormState, aspect: string, m: ModelInfo | undefined): ImageFormState {
+export function withAspect(f: ImageFormState, aspect: string, model: ModelInfo | undefined): ImageFormState {
+  const m = localOf(model);
   const { multiple, base } = familyOf(m?.type);
   const b = m?.default_width && m?.default_height ? Math.sqrt(m.default_width * m.default_height) : base;
   return { ...f, aspect, ...sizeForAspect(aspect, b, multiple) };
@@ -101,10 +104,11 @@ export function toRequest(f: ImageFormState, x: RequestExtras): ImageJobRequest 
   const remote = x.remote ?? null;
   const serverStyles = x.serverStyles && !remote;
   const style = x.styles.find((s) => s.id === f.style && s.id !== "none");
+  const styled = applyStyle(f.prompt, f.negative_prompt, serverStyles ? undefined : style);
   const req: ImageJobRequest = {
-    prompt: serverStyles || !style ? f.prompt.trim() : applyStyle(f.prompt, style),
+    prompt: styled.prompt,
     model: f.model,
-    negative_prompt: f.negative_prompt.trim() || null,
+    negative_prompt: styled.negative,
     width: f.width,
     height: f.height,
     steps: f.steps,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { categoriesOf, filterModels, formatPrice, formatUsd, isRemoteModel, type RemoteModel } from "./api";
+import { localModel, remoteModel } from "@/test/fixtures";
+import { categoriesOf, filterModels, formatPrice, formatUsd, isRemoteModel, localOf, type RemoteModel } from "./api";
 import { keyText } from "./ProvidersPage";
 
 describe("formatUsd", () => {
@@ -59,7 +60,9 @@ describe("keys and remote models", () => {
     expect(keyText({ has_api_key: false, api_key_masked: null, key_source: null, key_env: "FAL_KEY" })).toBe("No key (or set FAL_KEY)");
   });
   it("tells a remote model from a local one", () => {
-    expect(isRemoteModel({ id: "tiny", name: "t", type: "sd", category: "fast" })).toBe(false);
-    expect(isRemoteModel({ id: "fal:x", name: "x", type: "remote", category: "text-to-image", remote: true } as never)).toBe(true);
+    expect(isRemoteModel(localModel({ id: "tiny", type: "sd", category: "fast" }))).toBe(false);
+    expect(isRemoteModel(remoteModel({ id: "fal:x" }))).toBe(true);
+    expect(localOf(localModel({ id: "tiny" }))?.id).toBe("tiny");
+    expect(localOf(remoteModel({ id: "fal:x" }))).toBeUndefined();
   });
 });

@@ -5,7 +5,7 @@
  */
 import { get, post, put } from "@/api/client";
 import type { components } from "@/api/schema";
-import type { Job, ModelInfo, Sent } from "@/api/types";
+import type { Job, LocalModel, ModelInfo, RemoteModel as RemoteModelView, Sent } from "@/api/types";
 
 type S = components["schemas"];
 
@@ -16,9 +16,8 @@ export type RemoteModel = S["RemoteModel"];
 export type Price = S["Price"];
 export type ParamSpec = S["ParamSpec"];
 
-/** A remote model as `/api/models` lists it beside the local ones (RemoteEngine.describe_models); the
- * `ModelInfo` part lets the pickers treat it like a local entry. */
-export type RemoteModelInfo = ModelInfo & S["RemoteModelInfo"];
+/** A remote model as `/api/models` lists it beside the local ones (RemoteEngine.describe_models). */
+export type RemoteModelInfo = RemoteModelView;
 
 /** One row of a cost breakdown; the row's key column (`day`, `provider`, `model` or `session_id`) depends on the breakdown. */
 export type CostRow = Omit<Sent<S["DayCost"]>, "day"> & { day?: string; provider?: string | null; model?: string | null; session_id?: string | null };
@@ -45,8 +44,8 @@ export const providerApi = {
   models: (id: string) => get<RemoteModel[]>(`/api/providers/${encodeURIComponent(id)}/models`),
   /** The remote entries of /api/models (enabled providers only; upscalers left out). */
   remoteModels: async (kind: "image" | "video" = "image"): Promise<RemoteModelInfo[]> => {
-    const all = await get<Record<string, unknown>[]>("/api/models", { kind });
-    return (Array.isArray(all) ? all : []).filter((m) => m.remote === true && typeof m.id === "string") as unknown as RemoteModelInfo[];
+    const all = await get<(Sent<S["LocalModelInfo"]> | RemoteModelInfo)[]>("/api/models", { kind });
+    return all.filter((m): m is RemoteModelInfo => m.type === "remote");
   },
   costs: (range: { since?: string; until?: string } = {}) => get<CostSummary>("/api/costs", range),
   confirmJob: (id: string) => post<Job>(`/api/jobs/${encodeURIComponent(id)}/confirm`),
@@ -58,8 +57,10 @@ export const REMOTE_IMAGE_CATEGORIES = ["text-to-image", "image-to-image"];
 /** How many reference images a remote model takes; 0 when /api/models does not say. */
 export const maxReferenceImages = (m: RemoteModelInfo): number => Math.max(0, Math.floor(m.max_reference_images ?? 0));
 
-export const isRemoteModel = (m: ModelInfo | undefined | null): m is RemoteModelInfo =>
-  !!m && (m as Partial<RemoteModelInfo>).remote === true;
+export const isRemoteModel = (m: ModelInfo | undefined | null): m is RemoteModelInfo => !!m && m.type === "remote";
+
+/** The model when it is a local catalogue entry (it has defaults, sizes, a cache state); undefined for a remote one. */
+export const localOf = (m: ModelInfo | undefined | null): LocalModel | undefined => (m && m.type !== "remote" ? m : undefined);
 
 const UNIT_LABEL: Record<string, string> = { image: "image", megapixels: "MP", second: "second", request: "request", video: "video" };
 

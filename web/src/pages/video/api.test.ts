@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RemoteModelInfo } from "@/pages/providers/api";
+import { paramSpec } from "@/test/fixtures";
 import { defaultDuration, durationChoices, providerParamSpecs, remoteImageCapacity, remoteVideoRequest, snapFrames } from "./api";
 
 const kling: RemoteModelInfo = {
@@ -12,11 +13,11 @@ const kling: RemoteModelInfo = {
   provider: "fal",
   model_id: "fal-ai/kling-video/v2/master/text-to-video",
   params: [
-    { name: "prompt", type: "string", required: true },
-    { name: "duration", type: "string", enum: ["5", "10"], default: "5" },
-    { name: "aspect_ratio", type: "string", enum: ["16:9", "9:16", "1:1"], default: "16:9" },
-    { name: "negative_prompt", type: "string" },
-    { name: "cfg_scale", type: "number", minimum: 0, maximum: 1, default: 0.5 },
+    paramSpec({ name: "prompt", type: "string", required: true }),
+    paramSpec({ name: "duration", type: "string", enum: ["5", "10"], default: "5" }),
+    paramSpec({ name: "aspect_ratio", type: "string", enum: ["16:9", "9:16", "1:1"], default: "16:9" }),
+    paramSpec({ name: "negative_prompt", type: "string" }),
+    paramSpec({ name: "cfg_scale", type: "number", minimum: 0, maximum: 1, default: 0.5 }),
   ],
 };
 
@@ -67,10 +68,10 @@ describe("remote image-to-video requests", () => {
     category: "image-to-video",
     max_reference_images: 2,
     params: [
-      { name: "prompt", type: "string", required: true },
-      { name: "image_url", type: "string", required: true },
-      { name: "tail_image_url", type: "string" },
-      { name: "duration", type: "string", enum: ["5", "10"], default: "5" },
+      paramSpec({ name: "prompt", type: "string", required: true }),
+      paramSpec({ name: "image_url", type: "string", required: true }),
+      paramSpec({ name: "tail_image_url", type: "string" }),
+      paramSpec({ name: "duration", type: "string", enum: ["5", "10"], default: "5" }),
     ],
   };
   const a = "data:image/png;base64,QUFB";

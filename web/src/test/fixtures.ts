@@ -1,0 +1,122 @@
+/** Complete API objects for tests: the generated types make every sent field present, so fixtures fill in the rest. */
+import type { CanGenerate, Job, LocalModel, Lora, RemoteModel, Sent, StylePreset } from "@/api/types";
+import type { components } from "@/api/schema";
+
+type ParamSpec = Sent<components["schemas"]["ParamSpec"]>;
+
+export const paramSpec = (p: Partial<ParamSpec> & { name: string }): ParamSpec => ({
+  type: "string",
+  required: false,
+  default: null,
+  enum: null,
+  minimum: null,
+  maximum: null,
+  description: "",
+  ...p,
+});
+
+export const localModel = (m: Partial<LocalModel> & Pick<LocalModel, "id">): LocalModel => ({
+  name: m.id,
+  path: `org/${m.id}`,
+  type: "sd",
+  default_steps: 20,
+  default_guidance: 7,
+  category: "quality",
+  size_gb: 2,
+  memory_gb: 4,
+  tags: [],
+  description: "",
+  gated: false,
+  default_width: null,
+  default_height: null,
+  variant: null,
+  user_defined: false,
+  source: "hub",
+  is_video: false,
+  downloaded: false,
+  loaded: false,
+  size_multiple: 8,
+  supports_negative_prompt: true,
+  schedulers: null,
+  cache_size_bytes: 0,
+  last_used: null,
+  location: null,
+  ...m,
+});
+
+export const remoteModel = (m: Partial<RemoteModel> & Pick<RemoteModel, "id">): RemoteModel => ({
+  name: m.id,
+  type: "remote",
+  remote: true,
+  provider: "fal",
+  provider_name: "fal",
+  provider_configured: true,
+  model_id: m.id.replace(/^fal:/, ""),
+  category: "text-to-image",
+  is_video: false,
+  description: "",
+  tags: [],
+  price: null,
+  params: [],
+  max_reference_images: 0,
+  thumbnail_url: null,
+  ...m,
+});
+
+export const style = (s: Partial<StylePreset> & Pick<StylePreset, "id">): StylePreset => ({ name: s.id, template: "{prompt}", negative: "", ...s });
+
+export const lora = (l: Partial<Lora> & Pick<Lora, "id">): Lora => ({
+  name: l.id,
+  path: `/loras/${l.id}.safetensors`,
+  base: null,
+  format: "safetensors",
+  size_bytes: 1,
+  source: "folder",
+  model_types: ["sd", "sdxl", "sd3", "flux"],
+  trigger_words: [],
+  ...l,
+});
+
+export const canGenerate = (c: Partial<CanGenerate>): CanGenerate => ({
+  model_id: "m",
+  can_generate: true,
+  loaded: false,
+  reason: "",
+  downloaded: true,
+  required_gb: null,
+  available_gb: null,
+  budget_gb: null,
+  device: null,
+  memory_kind: null,
+  plan: null,
+  ...c,
+});
+
+export const job = (j: Partial<Job> & Pick<Job, "id">): Job => ({
+  job_id: j.id,
+  kind: "image",
+  lane: "gpu",
+  status: "queued",
+  priority: 0,
+  params: {},
+  stage: "",
+  step: 0,
+  total_steps: 0,
+  fraction: 0,
+  progress: 0,
+  eta_seconds: null,
+  message: null,
+  error: null,
+  result: {},
+  session_id: null,
+  parent_id: null,
+  attempts: 0,
+  cancel_requested: false,
+  created_at: 0,
+  started_at: null,
+  finished_at: null,
+  updated_at: 0,
+  images: [],
+  videos: [],
+  ...j,
+});
