@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -77,7 +77,8 @@ class ComfyUnreachable(BaseModel):
     error: str
 
 
-ComfyStatus = Annotated[ComfyReachable | ComfyUnreachable, Field(discriminator="reachable")]
+# A plain union: a discriminator on a bool literal would be published in OpenAPI as the strings "true"/"false".
+ComfyStatus = ComfyReachable | ComfyUnreachable
 
 
 class WorkflowSummary(BaseModel):

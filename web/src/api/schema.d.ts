@@ -2217,10 +2217,10 @@ export interface components {
         /** ComfyReachable */
         ComfyReachable: {
             /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
+             * Reachable
+             * @constant
              */
-            reachable: "true";
+            reachable: true;
             /** Url */
             url: string;
             /** Version */
@@ -2241,10 +2241,10 @@ export interface components {
         /** ComfyUnreachable */
         ComfyUnreachable: {
             /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
+             * Reachable
+             * @constant
              */
-            reachable: "false";
+            reachable: false;
             /** Url */
             url: string;
             /** Error */

@@ -20,13 +20,8 @@ import { cn } from "@/lib/utils";
 
 type S = components["schemas"];
 
-/**
- * GET /api/comfyui/status, a union on `reachable`. The server's discriminator is a bool literal, which
- * the generator turns into the strings "true"/"false"; the wire has JSON booleans, so they are put back here.
- */
-type ComfyStatus =
-  | (Omit<Sent<S["ComfyReachable"]>, "reachable"> & { reachable: true })
-  | (Omit<Sent<S["ComfyUnreachable"]>, "reachable"> & { reachable: false });
+/** GET /api/comfyui/status: a union on `reachable`. */
+type ComfyStatus = Sent<S["ComfyReachable"]> | Sent<S["ComfyUnreachable"]>;
 type ComfyParameter = Sent<S["Parameter"]>;
 type WorkflowPage = Sent<S["WorkflowPage"]>;
 type Workflow = Sent<S["WorkflowView"]>;
