@@ -14,6 +14,31 @@ import httpx
 # 408 timeout, 425 too early, 429 rate limited, 5xx server faults, 529 overloaded (Anthropic).
 RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504, 529}
 
+# A host that refuses or never answers the connection is not retried at length: the user is waiting
+# on a page. A few seconds to connect; reads keep their own, longer limit.
+CONNECT_TIMEOUT_S = 5.0
+# Extra tries after a refused connection (a service restarting); 429/5xx keep their own retries.
+CONNECT_RETRIES = 1
+
+
+def timeout(read_s: float) -> httpx.Timeout:
+    return httpx.Timeout(read_s, connect=CONNECT_TIMEOUT_S)
+
+
+def origin(url: str) -> str:
+    """`scheme://host[:port]` of a URL, for messages (never its path or query)."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return "its configured address"
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.scheme}://{parsed.host}{port}"
+
+
+def _looks_like_html(response: httpx.Response) -> bool:
+    kind = response.headers.get("content-type", "").lower()
+    return "html" in kind or response.text.lstrip()[:1] == "<"
+
 
 def retry_after_s(response: httpx.Response) -> float | None:
     raw = response.headers.get("retry-after")
@@ -35,6 +60,8 @@ def error_text(response: httpx.Response) -> tuple[str, str | None]:
     try:
         body = response.json()
     except ValueError:
+        if _looks_like_html(response):  # an error page, a proxy or captive portal: its markup says nothing
+            return f"an HTML page instead of JSON (HTTP {response.status_code} {response.reason_phrase})", None
         return (response.text.strip()[:300] or response.reason_phrase), None
     if isinstance(body, dict):
         detail = body.get("detail")

@@ -1,12 +1,17 @@
 """Civitai: search and model details, the API token (set, clear, `has_token` only), downloads as
-jobs, the versions already downloaded, and identification of local files by hash."""
+jobs, the versions already downloaded, and identification of local files by hash.
+
+Every number a request carries is bounded (422 beyond). Civitai unreachable or answering oddly is a
+502/503/504 naming it (see the client). Answers and bodies also take the seed's names: `modelVersions`
+on models, a plain list of version ids from `/downloaded-versions`, the seed's download body.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from hollywool.api.deps import get_studio
@@ -41,14 +46,35 @@ class TokenBody(BaseModel):
     token: str = Field(min_length=1, max_length=500)
 
 
+# Civitai's ids are positive integers; anything past 64 bits is refused before it reaches a query.
+MAX_ID = 2**63 - 1
+MAX_OFFSET = 2**31 - 1
+
+ModelIdPath = Path(..., ge=1, le=MAX_ID, description="a Civitai model id")
+VersionIdPath = Path(..., ge=1, le=MAX_ID, description="a Civitai model version id")
+DownloadIdPath = Path(..., min_length=1, max_length=64)
+
+
 class DownloadRequest(BaseModel):
-    version_id: int = Field(gt=0)
-    file_id: int | None = Field(None, gt=0, description="a file of the version; its primary file when left out")
+    version_id: int = Field(gt=0, le=MAX_ID)
+    file_id: int | None = Field(
+        None, gt=0, le=MAX_ID, description="a file of the version; its primary file when left out"
+    )
+    # The seed's body: accepted as it was sent. The file is always fetched through Civitai by version
+    # (never from `download_url`, which could point anywhere); `filename` picks the version's file of
+    # that name when `file_id` is left out.
+    civitai_model_id: int | None = Field(None, ge=0, le=MAX_ID)
+    model_name: str | None = Field(None, max_length=500)
+    type: str | None = Field(None, max_length=100)
+    filename: str | None = Field(None, max_length=500)
+    download_url: str | None = Field(None, max_length=4096)
+    base_model: str | None = Field(None, max_length=100)
+    file_size_kb: float | None = Field(None, ge=0, le=1e12, allow_inf_nan=False)
 
 
 class IdentifyRequest(BaseModel):
-    path: str | None = Field(None, description="a model file on the studio's disk")
-    sha256: str | None = Field(None, pattern=r"^[0-9a-fA-F]{8,64}$")
+    path: str | None = Field(None, max_length=4096, description="a model file on the studio's disk")
+    sha256: str | None = Field(None, pattern=r"^[0-9a-fA-F]{8,64}$", description="8 to 64 hex digits")
 
 
 @router.get("/models", response_model=SearchPage)
@@ -81,12 +107,14 @@ def search_models(
 
 
 @router.get("/models/{model_id}", response_model=CivitaiModel)
-def get_model(model_id: int, nsfw: bool = False, civitai: CivitaiService = Depends(get_civitai)) -> CivitaiModel:
+def get_model(
+    model_id: int = ModelIdPath, nsfw: bool = False, civitai: CivitaiService = Depends(get_civitai)
+) -> CivitaiModel:
     return civitai.model(model_id, nsfw=nsfw)
 
 
 @router.get("/model-versions/{version_id}", response_model=CivitaiVersion)
-def get_version(version_id: int, civitai: CivitaiService = Depends(get_civitai)) -> CivitaiVersion:
+def get_version(version_id: int = VersionIdPath, civitai: CivitaiService = Depends(get_civitai)) -> CivitaiVersion:
     return civitai.version(version_id)
 
 
@@ -112,7 +140,7 @@ def start_download(
     body: DownloadRequest, response: Response, civitai: CivitaiService = Depends(get_civitai)
 ) -> Download:
     """201 with a new download; 200 with the existing one when the version is downloaded or under way."""
-    download, created = civitai.start_download(body.version_id, body.file_id)
+    download, created = civitai.start_download(body.version_id, body.file_id, filename=body.filename)
     if not created:
         response.status_code = 200
     return download
@@ -122,7 +150,7 @@ def start_download(
 def list_downloads(
     status: list[DownloadStatus] | None = Query(None),
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     civitai: CivitaiService = Depends(get_civitai),
 ) -> Page[Download]:
     items, total = civitai.list_downloads(status=status, limit=limit, offset=offset)
@@ -130,21 +158,28 @@ def list_downloads(
 
 
 @router.get("/downloads/{download_id}", response_model=Download)
-def get_download(download_id: str, civitai: CivitaiService = Depends(get_civitai)) -> Download:
+def get_download(download_id: str = DownloadIdPath, civitai: CivitaiService = Depends(get_civitai)) -> Download:
     return civitai.get_download(download_id)
 
 
 @router.delete("/downloads/{download_id}", response_model=Download)
 def delete_download(
-    download_id: str, delete_file: bool = True, civitai: CivitaiService = Depends(get_civitai)
+    download_id: str = DownloadIdPath, delete_file: bool = True, civitai: CivitaiService = Depends(get_civitai)
 ) -> Download:
     """Cancel an active download (its partial file is removed); forget a finished one and delete its
     file (keep it with `delete_file=false`)."""
     return civitai.cancel_or_delete(download_id, delete_file=delete_file)
 
 
-@router.get("/downloaded-versions")
-def downloaded_versions(
+@router.get("/downloaded-versions", response_model=list[int])
+def downloaded_versions(civitai: CivitaiService = Depends(get_civitai)) -> list[int]:
+    """The ids of the versions downloaded and verified (the seed's answer); `/downloaded-versions/details`
+    also lists those under way, with their download."""
+    return sorted({v.version_id for v in civitai.downloaded_versions() if v.status == DownloadStatus.completed})
+
+
+@router.get("/downloaded-versions/details")
+def downloaded_version_details(
     civitai: CivitaiService = Depends(get_civitai),
 ) -> dict[Literal["items"], list[DownloadedVersion]]:
     return {"items": civitai.downloaded_versions()}
@@ -152,7 +187,7 @@ def downloaded_versions(
 
 @router.post("/identify", response_model=Identification)
 def identify(body: IdentifyRequest, civitai: CivitaiService = Depends(get_civitai)) -> Identification:
-    return civitai.identify(path=Path(body.path) if body.path else None, sha256=body.sha256)
+    return civitai.identify(path=FilePath(body.path) if body.path else None, sha256=body.sha256)
 
 
 @router.get("/updates")

@@ -52,7 +52,8 @@ def test_download_completes_verified_with_progress_events(studio, fake, civitai_
     assert events[0].filename == "barn_v1.safetensors"
     listed = studio.get("/api/civitai/downloads").json()
     assert listed["total"] == 1 and listed["items"][0]["id"] == started["id"]
-    versions = studio.get("/api/civitai/downloaded-versions").json()["items"]
+    assert studio.get("/api/civitai/downloaded-versions").json() == [version_id]  # the seed's plain list
+    versions = studio.get("/api/civitai/downloaded-versions/details").json()["items"]
     assert [(v["version_id"], v["model_id"], v["status"]) for v in versions] == [(version_id, model["id"], "completed")]
 
 
@@ -168,7 +169,8 @@ def test_cancel_stops_the_download_and_removes_the_partial_file(studio, fake, ci
     assert done["status"] == "cancelled"
     assert studio.get(f"/api/jobs/{download['job_id']}").json()["status"] == "cancelled"
     assert files_under(civitai_dir) == []
-    assert studio.get("/api/civitai/downloaded-versions").json()["items"] == []
+    assert studio.get("/api/civitai/downloaded-versions").json() == []
+    assert studio.get("/api/civitai/downloaded-versions/details").json()["items"] == []
     # A finished download can be forgotten, its file deleted.
     assert studio.delete(f"/api/civitai/downloads/{download['id']}").status_code == 200
     assert studio.get(f"/api/civitai/downloads/{download['id']}").status_code == 404

@@ -3,9 +3,11 @@
 * The API token, when the user has one, goes in `Authorization: Bearer`; it is read from a callable
   on each request (so setting or clearing it takes effect at once) and never logged. httpx drops the
   header itself when a redirect leaves Civitai's origin (the signed file URL on a storage host).
-* 429 and 5xx answers and connection failures are retried with exponential backoff, honouring
+* 429 and 5xx answers and dropped connections are retried with exponential backoff, honouring
   `Retry-After`; after the last try the caller gets one clear error, and nothing else in the studio
-  waits on it.
+  waits on it. A refused or timed-out connection is tried once more at most (downloads, which run in
+  the background, keep every retry): a page waiting on an unreachable Civitai fails in seconds.
+* An answer the studio cannot read (HTML, JSON of another shape) is a 502 naming Civitai, never a crash.
 * Successful JSON answers are kept for a short while: browsing back and forth does not ask again.
 """
 
@@ -18,13 +20,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from hollywool import __version__
 from hollywool.errors import NotFoundError, StudioError
-from hollywool.http_retry import RETRY_STATUSES, error_text, retry_after_s
+from hollywool.http_retry import CONNECT_RETRIES, CONNECT_TIMEOUT_S, RETRY_STATUSES, error_text, origin, retry_after_s
+from hollywool.http_retry import timeout as http_timeout
 from hollywool.integrations.civitai.mapping import (
     CivitaiModel,
     CivitaiVersion,
@@ -36,6 +39,7 @@ from hollywool.integrations.civitai.mapping import (
 )
 
 log = logging.getLogger("hollywool.civitai")
+T = TypeVar("T")
 
 
 def _error_text(response: httpx.Response) -> str:
@@ -52,6 +56,12 @@ class CivitaiUnavailable(CivitaiError):
     """Civitai is down, unreachable or rate-limiting, even after retrying."""
 
     status_code = 503
+
+
+class CivitaiTimeout(CivitaiUnavailable):
+    """Civitai accepted the connection but did not answer in time."""
+
+    status_code = 504
 
 
 class CivitaiAuthRequired(CivitaiError):
@@ -125,7 +135,7 @@ class CivitaiClient:
         self.max_wait_s = max_wait_s
         self.cache = _TtlCache(cache_ttl_s)
         self._http = httpx.Client(
-            timeout=timeout or httpx.Timeout(30.0, connect=10.0),
+            timeout=timeout or http_timeout(30.0),
             follow_redirects=True,
             headers={"User-Agent": f"HollyWool/{__version__}"},
         )
@@ -151,10 +161,15 @@ class CivitaiClient:
         stream: bool = False,
         sleep: Callable[[float], None] = time.sleep,
     ) -> httpx.Response:
-        """GET `url`, retrying 429, 5xx and connection failures; the last failure raises clearly."""
+        """GET `url`, retrying 429, 5xx and dropped connections; the last failure raises clearly.
+
+        A refused or timed-out connection is retried `CONNECT_RETRIES` times on an interactive call and
+        like any other fault on a download (`stream`), which waits in the background.
+        """
         what = url.removeprefix(self.base_url) or "/"
         last_status: int | None = None
         last_error = ""
+        connect_failures = 0
         for attempt in range(self.retries + 1):
             wait = self.backoff_s * (2**attempt) * (1 + random.random() * 0.25)
             try:
@@ -162,6 +177,21 @@ class CivitaiClient:
                     "GET", url, params=params, headers={**self._headers(), **(headers or {})}
                 )
                 response = self._http.send(request, stream=stream)
+            except httpx.InvalidURL:
+                raise CivitaiError(
+                    f"Civitai's address {self.base_url!r} is not a valid URL; check HOLLYWOOL_CIVITAI_URL."
+                ) from None
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
+                last_status, last_error = None, f"{exc.__class__.__name__}: {exc}".rstrip(": ")
+                log.warning("Civitai %s: %s (try %d of %d)", what, last_error, attempt + 1, self.retries + 1)
+                connect_failures += 1
+                if not stream and connect_failures > CONNECT_RETRIES:
+                    raise self._unreachable(exc) from None
+            except httpx.TimeoutException as exc:
+                last_status, last_error = None, f"{exc.__class__.__name__}: {exc}".rstrip(": ")
+                log.warning("Civitai %s: %s (try %d of %d)", what, last_error, attempt + 1, self.retries + 1)
+                if not stream:  # the read limit already passed once: a page does not wait for it again
+                    raise self._unreachable(exc) from None
             except httpx.TransportError as exc:
                 last_status, last_error = None, f"{exc.__class__.__name__}: {exc}".rstrip(": ")
                 log.warning("Civitai %s: %s (try %d of %d)", what, last_error, attempt + 1, self.retries + 1)
@@ -195,7 +225,23 @@ class CivitaiClient:
                 f"Civitai is unavailable (HTTP {last_status}: {last_error or 'no details'}) after {tries} tries; "
                 "try again later."
             )
-        raise CivitaiUnavailable(f"Civitai could not be reached ({last_error}) after {tries} tries; try again later.")
+        raise CivitaiUnavailable(
+            f"Civitai could not be reached at {origin(self.base_url)} after {tries} tries (the connection "
+            "failed); check your connection or HOLLYWOOL_CIVITAI_URL, then try again."
+        )
+
+    def _unreachable(self, exc: httpx.TransportError) -> CivitaiUnavailable:
+        where = origin(self.base_url)
+        if isinstance(exc, httpx.ConnectTimeout):
+            return CivitaiTimeout(
+                f"Civitai did not accept a connection at {where} within {CONNECT_TIMEOUT_S:.0f} s; check your "
+                "connection or HOLLYWOOL_CIVITAI_URL, then try again."
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return CivitaiTimeout(f"Civitai at {where} did not answer in time; try again later.")
+        return CivitaiUnavailable(
+            f"Civitai could not be reached at {where}; check your connection or HOLLYWOOL_CIVITAI_URL, then try again."
+        )
 
     def get_json(self, path: str, params: list[tuple[str, str]] | None = None, *, cache: bool = True) -> Any:
         """GET `/api/v1{path}`; 404 becomes NotFoundError, 401/403 CivitaiAuthRequired."""
@@ -216,25 +262,41 @@ class CivitaiClient:
         try:
             data = response.json()
         except ValueError:
-            raise CivitaiError(f"Civitai answered {path} with something other than JSON") from None
+            raise CivitaiError(
+                f"Civitai answered {path} with something other than JSON; check HOLLYWOOL_CIVITAI_URL points "
+                "at Civitai, or try again later."
+            ) from None
         if cache:
             self.cache.put(key, data)
         return data
 
     # -- the API ---------------------------------------------------------------------------------
+    def _read(self, path: str, mapper: Callable[[Any], T], params: list[tuple[str, str]] | None = None, **kw: Any) -> T:
+        """GET `path` and map it; an answer of another shape is Civitai's fault (502), not ours (500)."""
+        data = self.get_json(path, params, **kw)
+        try:
+            return mapper(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # ValidationError is a ValueError
+            self.cache.clear()  # do not serve the unreadable answer again
+            log.warning("Civitai %s: unreadable answer (%s)", path, exc.__class__.__name__)
+            raise CivitaiError(
+                f"Civitai answered {path} in a shape the studio cannot read; check HOLLYWOOL_CIVITAI_URL "
+                "points at Civitai, or try again later."
+            ) from None
+
     def search(self, query: SearchQuery) -> SearchPage:
-        return page_from_json(self.get_json("/models", query.to_params()), nsfw=query.nsfw)
+        return self._read("/models", lambda d: page_from_json(d, nsfw=query.nsfw), query.to_params())
 
     def model(self, model_id: int, *, nsfw: bool = True) -> CivitaiModel:
-        return model_from_json(self.get_json(f"/models/{int(model_id)}"), nsfw=nsfw)
+        return self._read(f"/models/{int(model_id)}", lambda d: model_from_json(d, nsfw=nsfw))
 
     def version(self, version_id: int, *, cache: bool = True) -> CivitaiVersion:
-        return version_from_json(self.get_json(f"/model-versions/{int(version_id)}", cache=cache))
+        return self._read(f"/model-versions/{int(version_id)}", version_from_json, cache=cache)
 
     def by_hash(self, file_hash: str) -> CivitaiVersion | None:
         """The version a file belongs to, or None when Civitai does not know the file."""
         try:
-            return version_from_json(self.get_json(f"/model-versions/by-hash/{file_hash}"))
+            return self._read(f"/model-versions/by-hash/{file_hash}", version_from_json)
         except NotFoundError:
             return None
 

@@ -61,18 +61,28 @@ class Identifier:
         self._lock = threading.Lock()
 
     def hash_file(self, path: Path) -> str:
-        path = path.expanduser()
-        if not path.is_file():
+        try:
+            path = path.expanduser()
+            is_file = path.is_file()
+        except (OSError, ValueError, RuntimeError):  # a name too long, a NUL byte, an unknown ~user
+            raise InvalidInputError("path: not a path the studio can open", field="path") from None
+        if not is_file:
             raise NotFoundError(f"path: no file at {path}", field="path")
         if path.suffix.lower() not in MODEL_SUFFIXES:
             raise InvalidInputError(f"path: not a model file ({', '.join(MODEL_SUFFIXES)})", field="path")
-        st = path.stat()
-        key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+        try:
+            st = path.stat()
+            key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+        except OSError as exc:
+            raise InvalidInputError(f"path: the file cannot be read ({exc.strerror})", field="path") from None
         with self._lock:
             known = self._hashes.get(key)
         if known:
             return known
-        digest = sha256_of(path)
+        try:
+            digest = sha256_of(path)
+        except OSError as exc:
+            raise InvalidInputError(f"path: the file cannot be read ({exc.strerror})", field="path") from None
         with self._lock:
             self._hashes[key] = digest
         return digest

@@ -1,7 +1,13 @@
 """Civitai's JSON (REST API v1) turned into our typed models, and the values a search accepts.
 
 Civitai's shapes are loose (fields appear, vanish or are null depending on the model's age), so each
-mapper reads defensively and keeps only what the studio shows or needs to download and verify.
+mapper reads defensively and keeps only what the studio shows or needs to download and verify. A
+search result that cannot be read is left out of its page; a model or version that cannot be read
+raises, and the client turns that into a 502 naming Civitai.
+
+Models also carry the seed's names for the same facts (the seed answered Civitai's raw JSON):
+`modelVersions` with `baseModel`, `downloadUrl`, `files[{id, name, sizeKB, type}]`, `images`, and the
+counters of `stats` under Civitai's names (`downloadCount`, `thumbsUpCount`...).
 """
 
 from __future__ import annotations
@@ -163,6 +169,13 @@ class Stats(BaseModel):
     comments: int = 0
     rating: float | None = None
     rating_count: int | None = None
+    # The same counters under Civitai's (and the seed's) names.
+    downloadCount: int = 0
+    favoriteCount: int = 0
+    thumbsUpCount: int = 0
+    thumbsDownCount: int = 0
+    commentCount: int = 0
+    ratingCount: int = 0
 
 
 class Preview(BaseModel):
@@ -224,6 +237,67 @@ class CivitaiVersion(BaseModel):
         return next((f for f in self.files if f.id == file_id), None)
 
 
+class SeedFile(BaseModel):
+    """A version's file under Civitai's (and the seed's) names."""
+
+    id: int
+    name: str
+    sizeKB: float | None = None
+    type: str = "Model"
+    primary: bool = False
+    downloadUrl: str | None = None
+    hashes: dict[str, str] = Field(default_factory=dict)
+
+
+class SeedImage(BaseModel):
+    url: str
+    nsfw: bool = False
+    nsfwLevel: int = 1
+    width: int | None = None
+    height: int | None = None
+    type: str = "image"
+
+
+class SeedVersion(BaseModel):
+    """A version under Civitai's (and the seed's) names, as `modelVersions[]` lists it."""
+
+    id: int
+    name: str
+    baseModel: str | None = None
+    downloadUrl: str | None = None
+    trainedWords: list[str] = Field(default_factory=list)
+    createdAt: str | None = None
+    files: list[SeedFile] = Field(default_factory=list)
+    images: list[SeedImage] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, v: CivitaiVersion) -> SeedVersion:
+        return cls(
+            id=v.id,
+            name=v.name,
+            baseModel=v.base_model,
+            downloadUrl=v.download_url,
+            trainedWords=v.trained_words,
+            createdAt=v.created_at,
+            files=[
+                SeedFile(
+                    id=f.id,
+                    name=f.name,
+                    sizeKB=None if f.size_bytes is None else f.size_bytes / 1024,
+                    type=f.type,
+                    primary=f.primary,
+                    downloadUrl=f.download_url,
+                    hashes={"SHA256": f.sha256} if f.sha256 else {},
+                )
+                for f in v.files
+            ],
+            images=[
+                SeedImage(url=i.url, nsfw=i.nsfw, nsfwLevel=i.nsfw_level, width=i.width, height=i.height, type=i.type)
+                for i in v.images
+            ],
+        )
+
+
 class CivitaiModelSummary(BaseModel):
     """A model as a search result card shows it."""
 
@@ -239,19 +313,27 @@ class CivitaiModelSummary(BaseModel):
     latest_version_id: int | None = None
     latest_version_name: str | None = None
     preview: Preview | None = None
+    description: str | None = Field(None, description="HTML, as the creator wrote it")
+    modelVersions: list[SeedVersion] = Field(
+        default_factory=list, description="the versions under Civitai's (and the seed's) field names"
+    )
 
 
 class CivitaiModel(CivitaiModelSummary):
     """A model with every version, as the detail page shows it."""
 
-    description: str | None = Field(None, description="HTML, as the creator wrote it")
     allow_commercial_use: list[str] | str | None = None
     versions: list[CivitaiVersion] = Field(default_factory=list)
+
+
+class SearchMetadata(BaseModel):
+    nextCursor: str | None = None
 
 
 class SearchPage(BaseModel):
     items: list[CivitaiModelSummary]
     next_cursor: str | None = None
+    metadata: SearchMetadata = Field(default_factory=SearchMetadata, description="`next_cursor` as Civitai names it")
 
 
 # -- mappers ----------------------------------------------------------------------------------------
@@ -272,15 +354,24 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def stats_from_json(data: Any) -> Stats:
     d = _dict(data)
+    counts = {
+        k: _int(d.get(k)) or 0
+        for k in ("downloadCount", "favoriteCount", "thumbsUpCount", "thumbsDownCount", "commentCount", "ratingCount")
+    }
     return Stats(
-        downloads=_int(d.get("downloadCount")) or 0,
-        thumbs_up=_int(d.get("thumbsUpCount")) or 0,
-        thumbs_down=_int(d.get("thumbsDownCount")) or 0,
-        comments=_int(d.get("commentCount")) or 0,
-        rating=d.get("rating"),
+        downloads=counts["downloadCount"],
+        thumbs_up=counts["thumbsUpCount"],
+        thumbs_down=counts["thumbsDownCount"],
+        comments=counts["commentCount"],
+        rating=_num(d.get("rating")),
         rating_count=_int(d.get("ratingCount")),
+        **counts,
     )
 
 
@@ -376,6 +467,8 @@ def _summary_fields(d: dict[str, Any], versions: list[CivitaiVersion]) -> dict[s
         latest_version_id=latest.id if latest else None,
         latest_version_name=latest.name if latest else None,
         preview=preview,
+        description=d.get("description") if isinstance(d.get("description"), str) else None,
+        modelVersions=[SeedVersion.of(v) for v in versions],
     )
 
 
@@ -401,16 +494,25 @@ def model_from_json(data: Any, *, nsfw: bool = True) -> CivitaiModel:
     versions = _versions(d, nsfw)
     return CivitaiModel(
         **_summary_fields(d, versions),
-        description=d.get("description"),
         allow_commercial_use=d.get("allowCommercialUse"),
         versions=versions,
     )
 
 
+def _readable_summary(data: dict[str, Any], nsfw: bool) -> CivitaiModelSummary | None:
+    try:
+        return summary_from_json(data, nsfw=nsfw)
+    except (KeyError, TypeError, ValueError, AttributeError):  # ValidationError is a ValueError
+        return None
+
+
 def page_from_json(data: Any, *, nsfw: bool = False) -> SearchPage:
-    d = _dict(data)
-    items = [summary_from_json(m, nsfw=nsfw) for m in _list(d.get("items")) if isinstance(m, dict) and "id" in m]
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        raise ValueError("a search answer is an object with an `items` list")
+    found = [_readable_summary(m, nsfw) for m in data["items"] if isinstance(m, dict) and "id" in m]
+    items = [m for m in found if m is not None]
     if not nsfw:  # Civitai already filters with nsfw=false; this also covers a model flagged later
         items = [m for m in items if not m.nsfw]
-    cursor = _dict(d.get("metadata")).get("nextCursor")
-    return SearchPage(items=items, next_cursor=None if cursor in (None, "") else str(cursor))
+    cursor = _dict(data.get("metadata")).get("nextCursor")
+    next_cursor = None if cursor in (None, "") else str(cursor)
+    return SearchPage(items=items, next_cursor=next_cursor, metadata=SearchMetadata(nextCursor=next_cursor))

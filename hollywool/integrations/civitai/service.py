@@ -95,13 +95,18 @@ class CivitaiService:
         return self.client.version(version_id)
 
     # -- downloads --------------------------------------------------------------------------------
-    def start_download(self, version_id: int, file_id: int | None = None) -> tuple[Download, bool]:
-        """Queue a version's file; (download, created). A version already downloaded or under way
-        is returned as it is, never fetched a second time."""
+    def start_download(
+        self, version_id: int, file_id: int | None = None, *, filename: str | None = None
+    ) -> tuple[Download, bool]:
+        """Queue a version's file (by id, else by name, else its primary file); (download, created).
+        A version already downloaded or under way is returned as it is, never fetched a second time."""
         version = self.client.version(version_id)
+        if file_id is None and filename:
+            named = next((f for f in version.files if f.name == filename), None)
+            file_id = named.id if named is not None else None
         file = version.file(file_id) if file_id is not None else version.primary_file()
         if file is None:
-            which = f"file {file_id}" if file_id is not None else "a file"
+            which = f"file {file_id}" if file_id is not None else "file"
             raise NotFoundError(f"model version {version_id} has no {which} to download", field="file_id")
         ref = ref_for(version.id, file.id, primary=file_id is None or file.primary)
         existing = self.repo.by_ref(ref)
