@@ -72,7 +72,18 @@ class ComfyWorkflowRepository:
                     "t": t,
                 },
             )
-        return self.get(workflow_id)  # type: ignore[return-value]
+        # Built from what was written, not read back: a big workflow is megabytes of JSON to parse again.
+        return ComfyWorkflow(
+            id=workflow_id,
+            name=name,
+            description=description,
+            source_format=source_format,
+            api_graph=api_graph,
+            editor_workflow=editor_workflow,
+            parameters=parameters,
+            created_at=t,
+            updated_at=t,
+        )
 
     def get(self, workflow_id: str) -> ComfyWorkflow | None:
         with self.db.read() as conn:

@@ -51,12 +51,20 @@ def comfy_env(monkeypatch):
 
 
 @pytest.fixture
-def studio_for(make_client, comfy_env):
-    """studio_for(url) -> a TestClient on a studio whose ComfyUI server is `url`."""
+def studio_for(make_client, comfy_env, tmp_path):
+    """studio_for(url) -> a TestClient on a studio whose ComfyUI server is `url`. A second studio
+    in the same test gets its own folders (one process owns a data folder at a time)."""
     from hollywool.settings import ServiceUrls
 
+    made = 0
+
     def make(url: str):
-        return make_client(services=ServiceUrls(comfyui=url))
+        nonlocal made
+        made += 1
+        folders = {}
+        if made > 1:
+            folders = {"data_dir": tmp_path / f"data{made}", "outputs_dir": tmp_path / f"outputs{made}"}
+        return make_client(services=ServiceUrls(comfyui=url), **folders)
 
     return make
 

@@ -203,7 +203,7 @@ class ComfyService:
                 f"The ComfyUI server at {self.url()} is unreachable: parameter choices and the checks for "
                 "missing nodes and models wait for the server."
             )
-        params = find_parameters(api_graph, info)
+        dumped = [p.model_dump() for p in find_parameters(api_graph, info)]
         problems = check_graph(api_graph, info) if info is not None else []
         title = name or (Path(filename).stem if filename else None) or f"Workflow {time.strftime('%Y-%m-%d %H:%M')}"
         saved = self.workflows.create(
@@ -212,9 +212,9 @@ class ComfyService:
             source_format=source,
             api_graph=api_graph,
             editor_workflow=editor,
-            parameters=[p.model_dump() for p in params],
+            parameters=dumped,
         )
-        view = self.view(saved, info=info, checked=info is not None)
+        view = self.view(saved, info=info, checked=info is not None, parameters=dumped)
         view.update(warnings=warnings, problems=[p.model_dump() for p in problems])
         return view
 
@@ -257,9 +257,18 @@ class ComfyService:
             return stored + [p for p in find_parameters(workflow.api_graph, None, pins) if p.category == "pinned"]
         return find_parameters(workflow.api_graph, info, pins)
 
-    def view(self, workflow: ComfyWorkflow, *, info: Any = ..., checked: bool | None = None) -> dict[str, Any]:
+    def view(
+        self,
+        workflow: ComfyWorkflow,
+        *,
+        info: Any = ...,
+        checked: bool | None = None,
+        parameters: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
         if info is ...:
             info = self.object_info_or_none()
+        if parameters is None:
+            parameters = [p.model_dump() for p in self.parameters(workflow, info)]
         thumb = None
         if workflow.thumbnail_asset_id:
             thumb = self._thumbnail_url(workflow.thumbnail_asset_id)
@@ -268,7 +277,7 @@ class ComfyService:
             workflow_id=workflow.id,
             workflow_json=workflow.api_graph,
             node_count=len(workflow.api_graph),
-            parameters=[p.model_dump() for p in self.parameters(workflow, info)],
+            parameters=parameters,
             thumbnail_url=thumb,
             server_checked=info is not None if checked is None else checked,
         )

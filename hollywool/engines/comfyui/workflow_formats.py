@@ -80,6 +80,7 @@ def check_api_graph(graph: dict[str, Any]) -> dict[str, Any]:
     nodes without class_type, links to missing nodes, malformed links and cycles."""
     problems: list[str] = []
     clean: dict[str, Any] = {}
+    node_ids = {str(k) for k in graph}  # once: a set per link made big imports quadratic
     for node_id, node in graph.items():
         node_id = str(node_id)
         if not isinstance(node, dict) or not isinstance(node.get("class_type"), str):
@@ -93,7 +94,7 @@ def check_api_graph(graph: dict[str, Any]) -> dict[str, Any]:
         for name, value in inputs.items():
             if isinstance(value, list) and len(value) == 2 and isinstance(value[0], int | str) and is_link(value):
                 value = [str(value[0]), value[1]]
-                if value[0] not in {str(k) for k in graph}:
+                if value[0] not in node_ids:
                     problems.append(
                         f"node {node_id} ({node['class_type']}): input '{name}' links to node {value[0]}, "
                         "which does not exist"
@@ -156,8 +157,8 @@ def declared_inputs(info: dict[str, Any]) -> list[str]:
     names: list[str] = []
     for group in ("required", "optional"):
         listed = order.get(group) or list((info.get("input") or {}).get(group, {}))
-        names.extend(n for n in listed if n not in names)
-    return names
+        names.extend(listed)
+    return list(dict.fromkeys(names))
 
 
 def combo_choices(type_: Any, opts: dict[str, Any]) -> list[Any] | None:
@@ -225,6 +226,7 @@ class _Scope:
     parent: _Scope | None = None
     instance: dict[str, Any] | None = None
     definition: dict[str, Any] | None = None
+    outputs: dict[int, int] = field(default_factory=dict)  # subgraph output slot -> the inner link feeding it
 
 
 class _Drop:
@@ -249,6 +251,15 @@ class _Converter:
     subgraphs: dict[str, dict[str, Any]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     out: dict[str, Any] = field(default_factory=dict)
+    # Built once per class / subgraph instance: big workflows repeat both thousands of times.
+    _layouts: dict[tuple[str, bool], tuple[list[_Widget], int]] = field(default_factory=dict)
+    _scopes: dict[str, _Scope] = field(default_factory=dict)
+
+    def _layout(self, type_: str, info: dict[str, Any], with_force_input: bool = False) -> tuple[list[_Widget], int]:
+        key = (type_, with_force_input)
+        if key not in self._layouts:
+            self._layouts[key] = widget_layout(info, with_force_input=with_force_input)
+        return self._layouts[key]
 
     def convert(self, scope: _Scope, depth: int = 0) -> None:
         if depth > 16:
@@ -271,15 +282,20 @@ class _Converter:
             self._convert_node(scope, node)
 
     def _inner_scope(self, scope: _Scope, instance: dict[str, Any]) -> _Scope:
-        definition = self.subgraphs[instance["type"]]
-        return _Scope(
-            nodes={str(n["id"]): n for n in definition.get("nodes", [])},
-            links=_parse_links(definition.get("links", [])),
-            prefix=f"{scope.prefix}{instance['id']}:",
-            parent=scope,
-            instance=instance,
-            definition=definition,
-        )
+        prefix = f"{scope.prefix}{instance['id']}:"
+        if prefix not in self._scopes:
+            definition = self.subgraphs[instance["type"]]
+            links = _parse_links(definition.get("links", []))
+            self._scopes[prefix] = _Scope(
+                nodes={str(n["id"]): n for n in definition.get("nodes", [])},
+                links=links,
+                prefix=prefix,
+                parent=scope,
+                instance=instance,
+                definition=definition,
+                outputs=_subgraph_outputs(links),
+            )
+        return self._scopes[prefix]
 
     def _convert_node(self, scope: _Scope, node: dict[str, Any]) -> None:
         node_id = f"{scope.prefix}{node['id']}"
@@ -312,10 +328,10 @@ class _Converter:
         if values is None:
             values = []
         if isinstance(values, dict):  # some custom nodes save widgets by name
-            widgets, _ = widget_layout(info)
+            widgets, _ = self._layout(node["type"], info)
             return {w.name: _api_value(values[w.name]) for w in widgets if w.name in values}
         for with_force_input in (False, True):  # old saves also stored forceInput values
-            widgets, uploads = widget_layout(info, with_force_input=with_force_input)
+            widgets, uploads = self._layout(node["type"], info, with_force_input)
             expected = sum(1 + w.extras for w in widgets) + uploads
             # A missing trailing upload widget or control value is tolerated: older editors omitted them.
             if len(values) in (expected, expected - uploads) or (
@@ -378,11 +394,17 @@ class _Converter:
             return self._resolve(scope, slot["link"], wanted, where, depth + 1)
         if type_ in self.subgraphs:
             inner = self._inner_scope(scope, origin)
-            for inner_link in inner.links.values():
-                if inner_link.target_id == SUBGRAPH_OUTPUT_NODE and inner_link.target_slot == link.origin_slot:
-                    return self._resolve(inner, inner_link.id, wanted, where, depth + 1)
-            return DROP
+            inner_link = inner.outputs.get(link.origin_slot)
+            return DROP if inner_link is None else self._resolve(inner, inner_link, wanted, where, depth + 1)
         return [f"{scope.prefix}{origin['id']}", link.origin_slot]
+
+
+def _subgraph_outputs(links: dict[int, _Link]) -> dict[int, int]:
+    outputs: dict[int, int] = {}
+    for link in links.values():
+        if link.target_id == SUBGRAPH_OUTPUT_NODE:
+            outputs.setdefault(link.target_slot, link.id)
+    return outputs
 
 
 def _subgraph_instance_slot(scope: _Scope, index: int, slots: list[dict[str, Any]]) -> dict[str, Any] | None:
