@@ -19,6 +19,7 @@ from hollywool.media.assets import AssetService
 from hollywool.settings import Settings
 from hollywool.storage.assets import AssetRepository
 from hollywool.storage.db import Database
+from hollywool.storage.lock import DataFolderLock
 from hollywool.storage.preferences import PreferencesRepository
 from hollywool.storage.request_logs import RequestLogRepository
 from hollywool.storage.sessions import SessionRepository
@@ -27,14 +28,15 @@ log = logging.getLogger("hollywool")
 
 
 class Studio:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, lock: DataFolderLock | None = None):
+        """`lock`: the data folder's lock when the caller took it first (the CLI, before the database opens)."""
         settings.ensure_dirs()
         self.settings = settings
         self.db = Database(settings.db_path)
         self.assets_repo = AssetRepository(self.db)
         self.sessions = SessionRepository(self.db)
         self.preferences = PreferencesRepository(self.db)
-        self.request_logs = RequestLogRepository(self.db)
+        self.request_logs = RequestLogRepository(self.db, policy=self._log_policy)
         self.assets = AssetService(self.assets_repo, settings.outputs_dir)
         self.bus = EventBus()
         self.kinds = KindRegistry()
@@ -56,7 +58,12 @@ class Studio:
         self._register_comfyui()
         self._register_civitai()
         self._register_remote()
+        self.lock = lock or DataFolderLock(settings.data_dir)
         self._started = False
+
+    def _log_policy(self) -> tuple[bool, int]:
+        prefs = self.preferences.get()
+        return prefs.request_logging, prefs.max_log_entries
 
     def _register_engines(self) -> None:
         # Each engine registers its job kinds; engines import torch lazily, on their first job.
@@ -116,17 +123,38 @@ class Studio:
     def work_root(self) -> Path:
         return self.settings.data_dir / "jobs"
 
+    def claim_data_folder(self, url: str | None = None) -> None:
+        """Take the data folder for this process (raises DataFolderInUse); `url`: where the API answers."""
+        self.lock.acquire(url)
+
     def start(self) -> None:
         if not self._started:
+            # Before anything re-queues "running" jobs: they may be another live process's.
+            if not self.lock.held:
+                self.claim_data_folder()
+            self._remove_orphan_temp_files()
             self.scheduler.start()
             self._started = True
 
+    def _remove_orphan_temp_files(self) -> None:
+        from hollywool.media.files import remove_orphan_temp_files
+
+        s = self.settings
+        try:
+            remove_orphan_temp_files([s.outputs_dir, s.data_dir], skip=(s.civitai_dir,))
+        except OSError:  # tidying must not stop the studio from starting
+            log.exception("could not remove temporary files left by an interrupted write")
+
     def stop(self) -> None:
-        if self._started:
-            self.scheduler.stop()
-            self._started = False
-        self.image_engine.close()
-        self.comfyui.close()
-        self.civitai.close()
-        self.remote.close()
-        self.db.close()
+        try:
+            if self._started:
+                self.scheduler.stop()
+                self._started = False
+            self.request_logs.close()  # writes the rows still queued
+            self.image_engine.close()
+            self.comfyui.close()
+            self.civitai.close()
+            self.remote.close()
+            self.db.close()
+        finally:
+            self.lock.release()

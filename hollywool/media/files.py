@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from hollywool.errors import InvalidInputError
+
+log = logging.getLogger("hollywool")
+
+# What atomic_path's mkstemp names look like: `.<final name>.<8 random chars>.part`.
+_TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.part$")
 
 
 def safe_join(root: Path, relative: str, *, field: str = "path") -> Path:
@@ -42,3 +49,25 @@ def atomic_path(final: Path) -> Iterator[Path]:
 def atomic_write_bytes(final: Path, data: bytes) -> None:
     with atomic_path(final) as tmp:
         tmp.write_bytes(data)
+
+
+def remove_orphan_temp_files(roots: list[Path], skip: tuple[Path, ...] = ()) -> int:
+    """Delete atomic_path's temporary files left under `roots` by a crash; returns how many.
+
+    Only for a process that owns these folders (no writer can be mid-file): a `.part` of ours is
+    never resumed, so one found at start-up is garbage. Folders in `skip` (and symlinks) are not entered.
+    """
+    skipped = {p.resolve() for p in skip}
+    removed = 0
+    for root in roots:
+        for folder, dirs, files in os.walk(root):  # os.walk does not follow symlinked folders
+            dirs[:] = [d for d in dirs if (Path(folder) / d).resolve() not in skipped]
+            for name in files:
+                path = Path(folder) / name
+                if _TEMP_NAME.match(name) and not path.is_symlink():
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                        removed += 1
+    if removed:
+        log.info("removed %d temporary file(s) left by an interrupted write", removed)
+    return removed
