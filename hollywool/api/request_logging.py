@@ -33,14 +33,12 @@ class RequestLogger:
             self._record(scope, status["code"], (time.perf_counter() - started) * 1000)
 
     def _record(self, scope: Scope, code: int, ms: float) -> None:
+        # Runs on the event loop: hands the row to the log's writer thread and never waits on the
+        # database (whether logging is on is read there too).
         studio = scope["app"].state.studio
         try:
-            prefs = studio.preferences.get()
-            if not prefs.request_logging:
-                return
             parts = scope["path"].split("/")
-            studio.request_logs.add(
-                max_entries=prefs.max_log_entries,
+            studio.request_logs.record(
                 type=parts[2] if len(parts) > 2 else "api",
                 method=scope["method"],
                 endpoint=scope["path"],  # never the query string: it may carry a token
