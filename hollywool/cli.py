@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 from typing import Annotated
 
 import httpx
@@ -29,19 +30,57 @@ def _headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
+_MIN_NETWORK_TOKEN = 16
+
+
+def _check_token(token: str | None, network: bool) -> None:
+    """Refuse a token that guards nothing (blank, padded) and, on a network address, a short one."""
+    if token is None:
+        return
+    if not token.strip():
+        console.print("[red]HOLLYWOOL_TOKEN is blank (only spaces):[/red] set it to a real access token, or unset it.")
+        raise typer.Exit(2)
+    if token != token.strip():  # a header value loses its surrounding spaces: no client could send it
+        console.print("[red]HOLLYWOOL_TOKEN starts or ends with a space:[/red] remove the spaces.")
+        raise typer.Exit(2)
+    if len(token) < _MIN_NETWORK_TOKEN:
+        if network:
+            console.print(
+                f"[red]HOLLYWOOL_TOKEN is too short for a network address:[/red] {len(token)} characters; "
+                f"use at least {_MIN_NETWORK_TOKEN} "
+                '(for example: python -c "import secrets; print(secrets.token_urlsafe(24))").'
+            )
+            raise typer.Exit(2)
+        console.print(f"[yellow]HOLLYWOOL_TOKEN is short ({len(token)} characters); prefer 16 or more.[/yellow]")
+
+
+def _in_use(message: str) -> typer.Exit:
+    console.print(f"[red]{message}[/red]", soft_wrap=True)  # unwrapped: the path and URL stay whole
+    return typer.Exit(1)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8031,
     log_level: str = "info",
+    data_dir: Annotated[
+        Path | None, typer.Option(help="data folder (database, settings, config.yaml); default HOLLYWOOL_DATA_DIR")
+    ] = None,
 ) -> None:
     """Start the studio (API, web UI and job workers) in this process."""
     import uvicorn
 
     from hollywool.api.security import is_loopback
     from hollywool.app import create_app
+    from hollywool.storage.lock import DataFolderInUse, DataFolderLock
+    from hollywool.studio import Studio
 
-    settings = Settings.from_env(host=host, port=port)
+    try:
+        settings = Settings.from_env(host=host, port=port, **({"data_dir": data_dir} if data_dir else {}))
+    except ValueError as exc:  # a setting that cannot work (a blank token, a port that is not a number)
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
     if not is_loopback(host) and not settings.token:
         console.print(
             f"[red]Refusing to listen on {host}:[/red] the studio would be open to the network without an "
@@ -49,9 +88,16 @@ def serve(
             "then require it), or listen on 127.0.0.1."
         )
         raise typer.Exit(2)
+    _check_token(settings.token, network=not is_loopback(host))
+    lock = DataFolderLock(settings.data_dir)
+    try:  # before the database opens: a second studio on this folder would re-queue the first one's jobs
+        lock.acquire(url=f"http://{host}:{port}")
+    except DataFolderInUse as exc:
+        raise _in_use(str(exc)) from None
+    studio = Studio(settings, lock=lock)
     console.print(f"HollyWool on [bold]http://{host}:{port}[/bold]")
     console.print(f"data: {settings.data_dir}  outputs: {settings.outputs_dir}")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+    uvicorn.run(create_app(settings, studio=studio), host=host, port=port, log_level=log_level)
 
 
 @app.command()
@@ -150,9 +196,17 @@ def _follow(read, locate) -> None:  # noqa: ANN001 - read() -> job dict; locate(
 
 
 def _generate_in_process(body: dict) -> None:
+    from hollywool.storage.lock import DataFolderInUse, DataFolderLock
     from hollywool.studio import Studio
 
-    studio = Studio(Settings.from_env())
+    settings = Settings.from_env()
+    lock = DataFolderLock(settings.data_dir)
+    try:  # never a second scheduler on a folder a live studio owns: it would re-queue that one's jobs
+        lock.acquire()
+    except DataFolderInUse as exc:
+        send = f"send the job to it with HOLLYWOOL_URL={exc.owner.url}, " if exc.owner.url else ""
+        raise _in_use(f"{exc.headline}; {send}stop it, or use another HOLLYWOOL_DATA_DIR.") from None
+    studio = Studio(settings, lock=lock)
     studio.start()
     try:
         job = studio.jobs.submit("image", {k: v for k, v in body.items() if v is not None})
