@@ -5,18 +5,25 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query
 
 from hollywool.api.deps import get_studio
-from hollywool.api.schemas import Deleted, Page
+from hollywool.api.schemas import Deleted, Limit, Offset, Page
 from hollywool.engines.diffusers.metadata import FORM_FIELDS
+from hollywool.errors import NotFoundError
 from hollywool.storage.assets import Asset, AssetQuery
 from hollywool.studio import Studio
 
-router = APIRouter(prefix="/api/assets", tags=["assets"])
+router = APIRouter(tags=["assets"])
 
 
-@router.get("", response_model=Page[Asset])
+class VideoAssetPage(Page[Asset]):
+    """The seed's `/api/video-assets` answer (`assets`, `total`) with the studio's paging fields."""
+
+    assets: list[Asset]
+
+
+@router.get("/api/assets", response_model=Page[Asset])
 def list_assets(
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    limit: Limit = 50,
+    offset: Offset = 0,
     model: str | None = None,
     kind: Literal["image", "video"] | None = None,
     session_id: str | None = None,
@@ -31,17 +38,17 @@ def list_assets(
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/models", response_model=list[str])
+@router.get("/api/assets/models", response_model=list[str])
 def asset_models(studio: Studio = Depends(get_studio)) -> list[str]:
     return studio.assets_repo.models()
 
 
-@router.get("/{asset_id}", response_model=Asset)
+@router.get("/api/assets/{asset_id}", response_model=Asset)
 def get_asset(asset_id: str, studio: Studio = Depends(get_studio)) -> Asset:
     return studio.assets.get(asset_id)
 
 
-@router.get("/{asset_id}/params")
+@router.get("/api/assets/{asset_id}/params")
 def get_asset_params(asset_id: str, studio: Studio = Depends(get_studio)) -> dict:
     """The parameters that made an asset, as the generate form takes them, plus everything recorded."""
     asset = studio.assets.get(asset_id)
@@ -49,7 +56,40 @@ def get_asset_params(asset_id: str, studio: Studio = Depends(get_studio)) -> dic
     return {"asset_id": asset.id, "form": form, "params": asset.params}
 
 
-@router.delete("/{asset_id}", response_model=Deleted)
+@router.delete("/api/assets/{asset_id}", response_model=Deleted)
 def delete_asset(asset_id: str, studio: Studio = Depends(get_studio)) -> Deleted:
+    studio.assets.delete(asset_id)
+    return Deleted(id=asset_id)
+
+
+# The seed's video gallery routes: the same assets, video only.
+
+
+def _video_asset(studio: Studio, asset_id: str) -> Asset:
+    asset = studio.assets.get(asset_id)
+    if asset.kind != "video":
+        raise NotFoundError(f"video asset {asset_id} not found")
+    return asset
+
+
+@router.get("/api/video-assets", response_model=VideoAssetPage)
+def list_video_assets(
+    limit: Limit = 50,
+    offset: Offset = 0,
+    model: str | None = None,
+    studio: Studio = Depends(get_studio),
+) -> VideoAssetPage:
+    items, total = studio.assets_repo.list(AssetQuery(kind="video", model=model, limit=limit, offset=offset))
+    return VideoAssetPage(items=items, assets=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/api/video-assets/{asset_id}", response_model=Asset)
+def get_video_asset(asset_id: str, studio: Studio = Depends(get_studio)) -> Asset:
+    return _video_asset(studio, asset_id)
+
+
+@router.delete("/api/video-assets/{asset_id}", response_model=Deleted)
+def delete_video_asset(asset_id: str, studio: Studio = Depends(get_studio)) -> Deleted:
+    _video_asset(studio, asset_id)
     studio.assets.delete(asset_id)
     return Deleted(id=asset_id)

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from hollywool.api.deps import get_studio
 from hollywool.api.remote_jobs import submit_remote
-from hollywool.api.schemas import JobAccepted
+from hollywool.api.schemas import JobAccepted, Limit, Offset
 from hollywool.engines.diffusers.image_params import ImageParams
 from hollywool.errors import InvalidInputError
 from hollywool.jobs.models import ACTIVE_STATUSES, JobPage, JobStatus, JobView
@@ -48,8 +48,8 @@ def list_jobs(
     active_only: bool = False,
     parent_id: str | None = None,
     include_children: bool = False,
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    limit: Limit = 50,
+    offset: Offset = 0,
     studio: Studio = Depends(get_studio),
 ) -> dict[str, Any]:
     statuses = list(ACTIVE_STATUSES) if active_only else status

@@ -5,7 +5,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Body, Depends, Query
 
 from hollywool.api.deps import get_studio
-from hollywool.api.schemas import Deleted, Page
+from hollywool.api.schemas import MAX_PAGE, DbId, Deleted, Limit, Offset, Page
 from hollywool.errors import InvalidInputError, NotFoundError
 from hollywool.storage.preferences import Preferences
 from hollywool.storage.request_logs import RequestLog
@@ -34,28 +34,41 @@ def put_settings(changes: dict[str, Any] = Body(...), studio: Studio = Depends(g
         raise InvalidInputError(f"{field}: {err['msg']}", field=field) from None
 
 
-@router.get("/logs", response_model=Page[RequestLog])
+class LogPage(Page[RequestLog]):
+    """A page of the request log; `logs`, `page` and `page_size` are the seed's names for it."""
+
+    logs: list[RequestLog]
+    page: int
+    page_size: int
+
+
+@router.get("/logs", response_model=LogPage)
 def list_logs(
     type: str | None = None,
     status: Literal["success", "error"] | None = None,
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    limit: Limit = 50,
+    offset: Offset = 0,
+    page: int | None = Query(None, ge=1, le=MAX_PAGE, description="the seed's paging: page n of page_size"),
+    page_size: int | None = Query(None, ge=1, le=200, description="with page (default 50)"),
     studio: Studio = Depends(get_studio),
-) -> Page[RequestLog]:
+) -> LogPage:
+    if page is not None or page_size is not None:
+        limit = page_size or 50
+        offset = ((page or 1) - 1) * limit
     items, total = studio.request_logs.list(type_=type, status=status, limit=limit, offset=offset)
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    return LogPage(
+        items=items, total=total, limit=limit, offset=offset, logs=items, page=offset // limit + 1, page_size=limit
+    )
 
 
-@router.get("/logs/{log_id}", response_model=RequestLog)
-def get_log(log_id: int, studio: Studio = Depends(get_studio)) -> RequestLog:
-    entry = studio.request_logs.get(log_id)
-    if entry is None:
-        raise NotFoundError(f"log {log_id} not found")
-    return entry
+@router.get("/logs/{log_id}", response_model=RequestLog | None)
+def get_log(log_id: DbId, studio: Studio = Depends(get_studio)) -> RequestLog | None:
+    """A log entry, or null when there is none with this id (as the seed answered)."""
+    return studio.request_logs.get(log_id)
 
 
 @router.delete("/logs/{log_id}", response_model=Deleted)
-def delete_log(log_id: int, studio: Studio = Depends(get_studio)) -> Deleted:
+def delete_log(log_id: DbId, studio: Studio = Depends(get_studio)) -> Deleted:
     if not studio.request_logs.delete(log_id):
         raise NotFoundError(f"log {log_id} not found")
     return Deleted(id=str(log_id))

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from hollywool.api.deps import get_studio
 from hollywool.api.jobs import check_session
 from hollywool.api.remote_jobs import submit_remote
-from hollywool.api.schemas import JobAccepted
+from hollywool.api.schemas import JobAccepted, Limit, Offset
 from hollywool.engines.diffusers.image_params import ReferenceImage
 from hollywool.engines.upscale.engine import UpscaleParams
 from hollywool.engines.upscale.models import UpscalerModel
@@ -83,8 +83,8 @@ def job_routes(prefix: str, kind: str, request_model: type[BaseModel], summary: 
         session_id: str | None = None,
         status: list[JobStatus] | None = Query(None),
         active_only: bool = False,
-        limit: int = Query(50, ge=1, le=500),
-        offset: int = Query(0, ge=0),
+        limit: Limit = 50,
+        offset: Offset = 0,
         studio: Studio = Depends(get_studio),
     ) -> dict[str, Any]:
         query = JobQuery(

@@ -6,12 +6,14 @@ default, steps, guidance, seeds) so the stored job carries exactly what re-runs 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
 AspectRatio = Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9"]
 MAX_REFERENCE_IMAGES = 5
+MAX_SEED = 2**32 - 1
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
 
 
 class LoraRef(BaseModel):
@@ -44,8 +46,8 @@ class ImageParams(BaseModel):
     aspect_ratio: AspectRatio | None = Field(None, description="sets width and height from the model's size")
     steps: int | None = Field(None, ge=1, le=200)
     guidance_scale: float | None = Field(None, ge=0, le=50)
-    seed: int | None = Field(None, ge=0, le=2**32 - 1)
-    seeds: list[int] | None = Field(
+    seed: Seed | None = None
+    seeds: list[Seed] | None = Field(
         None, min_length=1, max_length=4, description="one seed per image; overrides seed and num_images"
     )
     num_images: int = Field(1, ge=1, le=4)
@@ -55,9 +57,3 @@ class ImageParams(BaseModel):
     reference_images: list[ReferenceImage] = Field(default_factory=list, max_length=MAX_REFERENCE_IMAGES)
     strength: float = Field(0.75, ge=0.1, le=1.0, description="image-to-image: how far to move from the reference")
     notes: list[str] = Field(default_factory=list, description="set by the studio: parameters the model ignores")
-
-    @model_validator(mode="after")
-    def _seeds_in_range(self) -> ImageParams:
-        if self.seeds and any(not 0 <= s <= 2**32 - 1 for s in self.seeds):
-            raise ValueError("seeds must be between 0 and 4294967295")
-        return self
