@@ -111,6 +111,7 @@ def test_reading_a1111_comfyui_and_invokeai_pngs(image_client):
         "model": "juggernautXL_v9",
         "strength": 0.45,
         "loras": [{"lora_id": "add_detail", "weight": 0.6}],
+        "unreadable": [],
     }
     graph = {
         "3": {
@@ -182,6 +183,7 @@ def test_reading_a1111_comfyui_and_invokeai_pngs(image_client):
         "scheduler": "euler",
         "model": "stable-diffusion-xl-base-1-0",
         "loras": [{"lora_id": "pixel-art", "weight": 0.75}],
+        "unreadable": [],
     }
     assert read({})["source"] is None
     bad = client.post("/api/images/metadata", files={"file": ("x.png", b"not an image", "image/png")})
