@@ -8,12 +8,15 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
-from fastapi.staticfiles import StaticFiles
 
 from hollywool import __version__
 from hollywool.api import assets, civitai, comfyui, events, generate, jobs, loras, models, sessions, system
 from hollywool.api import settings as settings_api
 from hollywool.api import video as video_api
+from hollywool.api.body_limits import BodyLimits, too_large
+from hollywool.api.content_policy import OutputFiles, SecurityHeaders, UiPolicy
+from hollywool.api.log_redaction import redact_uvicorn_logs
+from hollywool.api.origins import CrossSiteGuard, HostGuard, OriginPolicy
 from hollywool.api.request_logging import RequestLogger
 from hollywool.api.security import TokenGuard
 from hollywool.errors import StudioError
@@ -42,6 +45,8 @@ def create_app(settings: Settings | None = None, studio: Studio | None = None) -
     app = FastAPI(title="HollyWool", version=__version__, lifespan=lifespan)
     app.state.studio = studio or Studio(settings)
     app.state.settings = settings
+    app.state.origin_policy = policy = OriginPolicy(settings)
+    redact_uvicorn_logs()
 
     @app.exception_handler(StudioError)
     async def studio_error(_req: Request, exc: StudioError) -> JSONResponse:
@@ -60,6 +65,8 @@ def create_app(settings: Settings | None = None, studio: Studio | None = None) -
         clean = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e.get("type")} for e in errors]
         return JSONResponse({"detail": f"{field}: {first['msg']}", "field": field, "errors": clean}, status_code=422)
 
+    app.add_exception_handler(413, too_large)
+
     for router in (system.router, settings_api.router, jobs.router, assets.router, events.router, *sessions.routers):
         app.include_router(router)
     app.include_router(civitai.router)
@@ -74,12 +81,17 @@ def create_app(settings: Settings | None = None, studio: Studio | None = None) -
         app.include_router(router)
 
     settings.outputs_dir.mkdir(parents=True, exist_ok=True)
-    app.mount("/outputs", StaticFiles(directory=settings.outputs_dir), name="outputs")
+    app.mount("/outputs", OutputFiles(directory=settings.outputs_dir), name="outputs")
     _mount_web(app, settings)
 
+    # Added innermost first: a request meets HostGuard, then TokenGuard, CrossSiteGuard, BodyLimits.
     app.add_middleware(RequestLogger)
+    app.add_middleware(BodyLimits)
+    app.add_middleware(CrossSiteGuard, policy=policy)
     if settings.token:
         app.add_middleware(TokenGuard, token=settings.token)
+    app.add_middleware(HostGuard, policy=policy)
+    app.add_middleware(SecurityHeaders, policy=UiPolicy(settings.web_dir))
     return app
 
 

@@ -21,6 +21,12 @@ def _env_float(name: str, default: float | None) -> float | None:
     return float(raw) if raw not in (None, "") else default
 
 
+def _env_list(name: str) -> tuple[str, ...]:
+    """A comma-separated variable as a tuple of lower-case items (trailing slashes dropped)."""
+    items = (part.strip().rstrip("/").lower() for part in os.environ.get(name, "").split(","))
+    return tuple(item for item in items if item)
+
+
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return int(raw) if raw not in (None, "") else default
@@ -69,6 +75,17 @@ class Settings:
     memory_budget_gb: float | None = None
     # Seconds to wait for the model hub before a download fails as unreachable.
     hub_timeout_s: float = 15.0
+    # Host names the studio answers besides localhost, loopback addresses, IP literals and `host`
+    # (a defence against DNS rebinding), and other origins allowed to use the live streams and to
+    # send writes from a browser (same-origin always is).
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.token is not None and not self.token.strip():
+            raise ValueError(
+                "HOLLYWOOL_TOKEN is blank (only spaces): set it to a real access token, or unset it to run without one."
+            )
 
     @property
     def db_path(self) -> Path:
@@ -91,6 +108,8 @@ class Settings:
             services=ServiceUrls.from_env(),
             memory_budget_gb=_env_float("HOLLYWOOL_MEMORY_BUDGET_GB", None),
             hub_timeout_s=_env_float("HOLLYWOOL_HUB_TIMEOUT", 15.0),
+            allowed_hosts=_env_list("HOLLYWOOL_ALLOWED_HOSTS"),
+            allowed_origins=_env_list("HOLLYWOOL_ALLOWED_ORIGINS"),
         )
         values.update(overrides)
         return cls(**values)

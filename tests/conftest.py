@@ -64,7 +64,8 @@ def make_client(studio_dirs):
     clients = []
 
     def make(**overrides) -> TestClient:
-        settings = Settings.from_env(**{**studio_dirs, **overrides})
+        # The TestClient sends `Host: testserver`; only tests allow that name (see test_security.py).
+        settings = Settings.from_env(**{**studio_dirs, "allowed_hosts": ("testserver",), **overrides})
         client = TestClient(create_app(settings))
         client.__enter__()
         clients.append(client)

@@ -9,8 +9,9 @@ import asyncio
 import json
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from hollywool.api.origins import STREAM_REFUSAL, WS_POLICY_CLOSE
 from hollywool.jobs.events import AnyEvent
 
 router = APIRouter(prefix="/api", tags=["events"])
@@ -26,6 +27,10 @@ def event_types() -> list:
 
 @router.websocket("/ws")
 async def websocket_events(ws: WebSocket) -> None:
+    # A page on another site may open a websocket to localhost: the browser sends its Origin.
+    if not ws.app.state.origin_policy.stream_allowed(ws.headers):
+        await ws.close(code=WS_POLICY_CLOSE, reason="origin not allowed (HOLLYWOOL_ALLOWED_ORIGINS)")
+        return
     bus = ws.app.state.studio.bus
     await ws.accept()
     with bus.subscribe() as sub:
@@ -59,7 +64,9 @@ async def _drain(ws: WebSocket) -> None:
 
 
 @router.get("/events")
-async def server_sent_events(request: Request) -> StreamingResponse:
+async def server_sent_events(request: Request) -> Response:
+    if not request.app.state.origin_policy.stream_allowed(request.headers):
+        return JSONResponse({"detail": STREAM_REFUSAL}, status_code=403)
     bus = request.app.state.studio.bus
     sub = bus.subscribe()
 

@@ -8,32 +8,38 @@ can load media after the web UI signed in).
 from __future__ import annotations
 
 import hmac
+from urllib.parse import parse_qs, unquote
 
+from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 COOKIE = "hollywool_token"
-_GUARDED = ("/api", "/outputs")
+# The API, the media, and the API's description (its pages load the schema with the cookie).
+_GUARDED = ("/api", "/outputs", "/docs", "/redoc", "/openapi.json")
 
 
 def is_loopback(host: str) -> bool:
     return host in ("127.0.0.1", "localhost", "::1")
 
 
-def _presented(scope: Scope) -> str | None:
-    headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+def _presented(scope: Scope) -> bytes | None:
+    """The token the request carries, as the bytes the client sent (compared with the token's UTF-8).
+
+    Header bytes are whatever the client sent: latin-1 maps each byte to one character and back,
+    so an odd byte is a wrong token (401), never an error.
+    """
+    headers = Headers(scope=scope)
     auth = headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        return auth[7:].strip()
-    from urllib.parse import parse_qs
-
-    query = parse_qs(scope.get("query_string", b"").decode())
+        return auth[7:].strip().encode("latin-1")
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"), encoding="latin-1")
     if "token" in query:
-        return query["token"][0]
+        return query["token"][0].encode("latin-1")
     for part in headers.get("cookie", "").split(";"):
         name, _, value = part.strip().partition("=")
         if name == COOKIE:
-            return value
+            return unquote(value, encoding="latin-1").encode("latin-1")  # the web UI URL-encodes it
     return None
 
 
@@ -45,8 +51,8 @@ class TokenGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         if scope["type"] in ("http", "websocket") and path.startswith(_GUARDED):
-            given = _presented(scope) or ""
-            if not hmac.compare_digest(given.encode(), self.token.encode()):
+            given = _presented(scope) or b""
+            if not hmac.compare_digest(given, self.token.encode()):
                 if scope["type"] == "websocket":
                     await send({"type": "websocket.close", "code": 4401, "reason": "access token required"})
                     return

@@ -48,7 +48,7 @@ def test_job_killed_after_sampling_resumes_by_decoding_only(register_models, stu
         raise ProcessDied()
 
     monkeypatch.setattr(latents_io, "decode_resilient", die_before_decoding)
-    settings = Settings.from_env(**studio_dirs)
+    settings = Settings.from_env(**studio_dirs, allowed_hosts=("testserver",))  # the TestClient's Host
 
     first = TestClient(create_app(settings))
     first.__enter__()
