@@ -1,44 +1,90 @@
-"""Providers: keys (write-only), base URLs, enabled flags, credential tests and model discovery."""
+"""Providers: keys (write-only), base URLs, enabled flags, credential tests and model discovery.
+
+Answers carry the seed's field names beside the studio's (`{providers: [...]}` with `provider`,
+`success`/`error` on a test, `success`/`discovered` on a discovery). A service that cannot be reached
+or answers oddly is a 502/503/504 naming it on discovery, and an unsuccessful check (200) on a test.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+import httpx
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, Field, field_validator
 
 from hollywool.api.deps import get_studio
 from hollywool.engines.remote.directory import ProviderCheck, ProviderRecord
-from hollywool.engines.remote.provider import RemoteModel
+from hollywool.engines.remote.provider import VIDEO_CATEGORIES, RemoteModel
 from hollywool.studio import Studio
 
 router = APIRouter(prefix="/api/providers", tags=["providers"])
+
+ProviderId = Path(..., max_length=64, description="krea, higgsfield, fal, anthropic, openai_compatible")
+
+
+class DiscoveredModel(RemoteModel):
+    """A discovered model; `type` and `input_type` are the seed's names for its kind and category."""
+
+    type: Literal["image", "video", "unknown"] = "image"
+    input_type: str | None = None
+
+    @classmethod
+    def of(cls, model: RemoteModel) -> DiscoveredModel:
+        kind = "video" if model.category in VIDEO_CATEGORIES else "unknown" if model.category == "llm" else "image"
+        return cls(**model.model_dump(), type=kind, input_type=model.category)
 
 
 class DiscoverResult(BaseModel):
     provider: str
     count: int
-    models: list[RemoteModel]
+    models: list[DiscoveredModel]
+    success: bool = True
+    discovered: int = Field(description="`count` under the seed's name")
+    error: str | None = None
+
+
+class ProviderList(BaseModel):
+    providers: list[ProviderRecord]
 
 
 class ProviderUpdate(BaseModel):
     api_key: str | None = Field(None, max_length=4096, description="write-only; empty or null removes the key")
-    api_url: str | None = Field(None, max_length=2048)
+    api_url: str | None = Field(
+        None,
+        max_length=2048,
+        description="http(s) base URL; changing it removes the stored key unless `api_key` is given too",
+    )
     is_enabled: bool | None = None
 
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return value
+        try:
+            url = httpx.URL(value.strip())
+        except httpx.InvalidURL:
+            url = None
+        if url is None or url.scheme not in ("http", "https") or not url.host:
+            raise ValueError("must be an http:// or https:// URL with a host name")
+        return value
 
-@router.get("", response_model=list[ProviderRecord])
-def list_providers(studio: Studio = Depends(get_studio)) -> list[ProviderRecord]:
-    return studio.providers.records()
+
+@router.get("", response_model=ProviderList)
+def list_providers(studio: Studio = Depends(get_studio)) -> ProviderList:
+    return ProviderList(providers=studio.providers.records())
 
 
 @router.get("/{provider_id}", response_model=ProviderRecord)
-def get_provider(provider_id: str, studio: Studio = Depends(get_studio)) -> ProviderRecord:
+def get_provider(provider_id: str = ProviderId, studio: Studio = Depends(get_studio)) -> ProviderRecord:
     return studio.providers.record(provider_id)
 
 
 @router.put("/{provider_id}", response_model=ProviderRecord)
-def update_provider(provider_id: str, body: ProviderUpdate, studio: Studio = Depends(get_studio)) -> ProviderRecord:
+def update_provider(
+    body: ProviderUpdate, provider_id: str = ProviderId, studio: Studio = Depends(get_studio)
+) -> ProviderRecord:
     return studio.providers.update(
         provider_id,
         api_key=body.api_key,
@@ -48,19 +94,28 @@ def update_provider(provider_id: str, body: ProviderUpdate, studio: Studio = Dep
     )
 
 
+@router.delete("/{provider_id}", response_model=ProviderRecord)
+def remove_provider(provider_id: str = ProviderId, studio: Studio = Depends(get_studio)) -> ProviderRecord:
+    """Forget the stored key, base URL and flags (an environment key still applies)."""
+    return studio.providers.remove(provider_id)
+
+
 @router.post("/{provider_id}/test", response_model=ProviderCheck)
-def test_provider(provider_id: str, studio: Studio = Depends(get_studio)) -> ProviderCheck:
+def test_provider(provider_id: str = ProviderId, studio: Studio = Depends(get_studio)) -> ProviderCheck:
     return studio.providers.test(provider_id)
 
 
 @router.post("/{provider_id}/discover", response_model=DiscoverResult)
-def discover_models(provider_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
-    models = studio.providers.discover(provider_id)
-    return {"provider": provider_id, "count": len(models), "models": [m.model_dump() for m in models]}
+def discover_models(provider_id: str = ProviderId, studio: Studio = Depends(get_studio)) -> DiscoverResult:
+    models = [DiscoveredModel.of(m) for m in studio.providers.discover(provider_id)]
+    return DiscoverResult(provider=provider_id, count=len(models), discovered=len(models), models=models)
 
 
 @router.get("/{provider_id}/models", response_model=list[RemoteModel])
 def list_provider_models(
-    provider_id: str, q: str | None = None, category: str | None = None, studio: Studio = Depends(get_studio)
+    provider_id: str = ProviderId,
+    q: str | None = Query(None, max_length=200),
+    category: str | None = Query(None, max_length=64),
+    studio: Studio = Depends(get_studio),
 ) -> list[RemoteModel]:
     return studio.providers.models(provider_id, q=q, category=category)

@@ -177,9 +177,10 @@ class FalProvider(HttpProvider):
     def cancel(self, handle: dict[str, Any]) -> bool:
         response = self.client.request("PUT", handle["cancel_url"], ok=(400, 404), retry=False)
         try:
-            state = response.json().get("status")
+            answer = response.json()
         except ValueError:
-            state = None
+            answer = None
+        state = answer.get("status") if isinstance(answer, dict) else None
         return response.status_code == 202 or state in ("OK", "CANCELLATION_REQUESTED")
 
     def test_credentials(self) -> CheckResult:

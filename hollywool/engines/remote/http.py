@@ -2,7 +2,10 @@
 
 429 and 5xx answers (and dropped connections) are retried with exponential backoff, honouring
 `Retry-After`; other 4xx answers become a `ProviderError` carrying the service's own message (and
-the field it names, where it names one). Keys travel only in headers and never into a message.
+the field it names, where it names one). A refused connection is tried once more only and a connect
+timeout not at all (503 / 504 naming the provider and its address): discovery or a key test against
+a closed or black-holed port fails in seconds. An answer that is not a JSON object is a 502.
+Keys travel only in headers and never into a message.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from typing import Any
 
 import httpx
 
-from hollywool.engines.remote.provider import ProviderError
-from hollywool.http_retry import RETRY_STATUSES, error_text, retry_after_s
+from hollywool.engines.remote.provider import ProviderError, ProviderTimeout, ProviderUnavailable
+from hollywool.http_retry import CONNECT_RETRIES, CONNECT_TIMEOUT_S, RETRY_STATUSES, error_text, origin, retry_after_s
+from hollywool.http_retry import timeout as http_timeout
 
 log = logging.getLogger("hollywool.remote")
 
@@ -59,7 +63,7 @@ class ServiceClient:
         self.provider_name = provider_name
         self.auth = auth
         self.tuning = tuning
-        self._http = httpx.Client(timeout=httpx.Timeout(tuning.timeout_s, connect=10.0), follow_redirects=True)
+        self._http = httpx.Client(timeout=http_timeout(tuning.timeout_s), follow_redirects=True)
 
     def close(self) -> None:
         self._http.close()
@@ -80,13 +84,34 @@ class ServiceClient:
         """Send with retries on 429/5xx/connection faults; return 2xx (or an `ok` status) answers."""
         attempts = (self.tuning.retries if retry else 0) + 1
         last: str = ""
+        refused = 0
         for attempt in range(attempts):
             sent = {**(headers or {}), **(self.auth() if authed else {})}
             try:
                 response = self._http.request(method, url, json=json, params=params, content=content, headers=sent)
+            except httpx.InvalidURL:
+                raise ProviderError(
+                    f"{self.provider_name}: its base URL is not a valid URL; fix it on the {self.provider_name} "
+                    "provider page.",
+                    field="api_url",
+                ) from None
+            except httpx.ConnectTimeout:
+                raise self._unreachable(url, timed_out=True) from None
+            except (httpx.ConnectError, httpx.UnsupportedProtocol):
+                refused += 1
+                if refused > CONNECT_RETRIES or attempt == attempts - 1:
+                    raise self._unreachable(url) from None
+                last = "could not connect"
+                wait = min(self.tuning.backoff_s, 1.0)
             except httpx.TimeoutException:
                 last = "timed out"
                 wait = None
+                if attempt == attempts - 1:
+                    raise ProviderTimeout(
+                        f"{self.provider_name} at {origin(url)} did not answer in time after {attempts} tries; "
+                        "try again later.",
+                        retryable=True,
+                    ) from None
             except httpx.TransportError as exc:
                 last = f"could not connect ({exc.__class__.__name__})"
                 wait = None
@@ -116,6 +141,20 @@ class ServiceClient:
             time.sleep(delay)
         raise ProviderError(f"{self.provider_name}: {last} after {attempts} tries; try again later", retryable=True)
 
+    def _unreachable(self, url: str, *, timed_out: bool = False) -> ProviderUnavailable:
+        name, where = self.provider_name, origin(url)
+        if timed_out:
+            return ProviderTimeout(
+                f"{name} did not accept a connection at {where} within {CONNECT_TIMEOUT_S:.0f} s; check your "
+                f"connection or the base URL on the {name} provider page, then try again.",
+                retryable=True,
+            )
+        return ProviderUnavailable(
+            f"{name} could not be reached at {where}; check your connection or the base URL on the {name} "
+            "provider page, then try again.",
+            retryable=True,
+        )
+
     def _error(self, response: httpx.Response, tries: int = 1) -> ProviderError:
         status = response.status_code
         message, field = error_text(response)
@@ -136,12 +175,19 @@ class ServiceClient:
             text = f"{name}: {message} (HTTP {status})"
         return ProviderError(text, status=status, field=field, retryable=status in RETRY_STATUSES)
 
-    def json(self, method: str, url: str, **kw: Any) -> Any:
+    def json(self, method: str, url: str, **kw: Any) -> dict[str, Any]:
+        """The answer as a JSON object; anything else (HTML, a list, garbage) is a 502 naming the provider."""
         response = self.request(method, url, **kw)
         try:
-            return response.json()
+            data = response.json()
         except ValueError:
-            raise ProviderError(f"{self.provider_name}: the answer to {method} {_path(url)} was not JSON") from None
+            data = None
+        if not isinstance(data, dict):
+            raise ProviderError(
+                f"{self.provider_name}: the answer to {method} {_path(url)} was not the JSON object expected; "
+                f"check the base URL on the {self.provider_name} provider page, or try again later."
+            )
+        return data
 
     def download(self, url: str) -> tuple[bytes, str | None]:
         """Fetch a result file (public URL, no auth), retried; raises ProviderError at the end."""

@@ -27,7 +27,7 @@ from hollywool.engines.remote.fal import FalProvider
 from hollywool.engines.remote.higgsfield import HiggsfieldProvider
 from hollywool.engines.remote.http import Tuning
 from hollywool.engines.remote.images import image_capacity, png_of
-from hollywool.engines.remote.keys import ProviderKeys
+from hollywool.engines.remote.keys import ENV_KEY_OFF, ProviderKeys
 from hollywool.engines.remote.krea import KreaProvider
 from hollywool.engines.remote.provider import Provider, ProviderError, RemoteModel, split_model_ref
 from hollywool.errors import ConflictError, InvalidInputError, StudioError
@@ -83,8 +83,10 @@ class RemoteEngine:
     ):
         self.references = references
         self.tuning = Tuning.from_env()
-        self.keys = ProviderKeys(SecretStore.in_data_dir(data_dir))
         self.configs = ProviderConfigRepository(db)
+        self.keys = ProviderKeys(
+            SecretStore.in_data_dir(data_dir), env_off=lambda pid: bool(self.configs.get(pid).extra.get(ENV_KEY_OFF))
+        )
         self.ledger = CostLedger(db)
         self.preferences = preferences
         env = ProviderEnv(self.keys, self.configs, data_dir / "providers", self.tuning)

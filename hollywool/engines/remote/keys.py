@@ -8,6 +8,7 @@ error that echoes the key, an exception message) before it is stored or shown.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from hollywool.storage.secrets import SecretStore
 
@@ -20,6 +21,10 @@ ENV_KEYS = {
     "openai_compatible": "HOLLYWOOL_LLM_API_KEY",
 }
 
+# A provider config `extra` flag: the base URL changed after the environment's key was read, so that
+# key is not sent until the user gives a key again (it was meant for the old address).
+ENV_KEY_OFF = "env_key_off"
+
 _MIN_REDACT = 6  # shorter strings are too likely to occur in ordinary text
 
 
@@ -31,21 +36,23 @@ def mask(key: str | None) -> str | None:
 
 
 class ProviderKeys:
-    def __init__(self, secrets: SecretStore):
+    def __init__(self, secrets: SecretStore, env_off: Callable[[str], bool] = lambda _id: False):
         self.secrets = secrets
+        self.env_off = env_off
+
+    def _env(self, provider_id: str) -> str | None:
+        env = ENV_KEYS.get(provider_id)
+        if not env or not os.environ.get(env) or self.env_off(provider_id):
+            return None
+        return os.environ[env]
 
     def get(self, provider_id: str) -> str | None:
-        stored = self.secrets.get(provider_id)
-        if stored:
-            return stored
-        env = ENV_KEYS.get(provider_id)
-        return (os.environ.get(env) or None) if env else None
+        return self.secrets.get(provider_id) or self._env(provider_id)
 
     def source(self, provider_id: str) -> str | None:
         if self.secrets.get(provider_id):
             return "stored"
-        env = ENV_KEYS.get(provider_id)
-        return "env" if env and os.environ.get(env) else None
+        return "env" if self._env(provider_id) else None
 
     def set(self, provider_id: str, key: str | None) -> None:
         if key:

@@ -116,6 +116,18 @@ class ProviderError(StudioError):
         self.retryable = retryable
 
 
+class ProviderUnavailable(ProviderError):
+    """The service could not be reached (connection refused, DNS, no network)."""
+
+    status_code = 503
+
+
+class ProviderTimeout(ProviderUnavailable):
+    """The service did not accept the connection, or did not answer, in time."""
+
+    status_code = 504
+
+
 class Provider(abc.ABC):
     """What every generation backend answers. `id` is the prefix of its model ids."""
 

@@ -36,7 +36,7 @@ export const providerKeys = {
 };
 
 export const providerApi = {
-  list: () => get<ProviderRecord[]>("/api/providers"),
+  list: async () => (await get<{ providers: ProviderRecord[] }>("/api/providers")).providers,
   get: (id: string) => get<ProviderRecord>(`/api/providers/${encodeURIComponent(id)}`),
   update: (id: string, body: ProviderUpdate) => put<ProviderRecord>(`/api/providers/${encodeURIComponent(id)}`, body),
   test: (id: string) => post<ProviderCheck>(`/api/providers/${encodeURIComponent(id)}/test`),
