@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { api, ApiError, buildUrl, fieldErrors, onAuthRequired, onNetwork, setToken, toApiError } from "./client";
+import { api, ApiError, buildUrl, fieldErrors, onAuthRequired, onNetwork, setToken, socketUrl, toApiError } from "./client";
 
 describe("toApiError", () => {
   it("reads the studio's {detail, field, errors} body", () => {
@@ -61,6 +61,22 @@ describe("api()", () => {
     expect(document.cookie).toContain("hollywool_token=s3cret");
   });
 
+  it("marks every call with X-HollyWool, uploads and body-less writes included", async () => {
+    const fetchMock = vi.fn(async () => new Response("{}", { status: 200 }));
+    vi.stubGlobal("fetch", fetchMock);
+    const form = new FormData();
+    form.append("file", new Blob(["{}"]), "w.json");
+    await api("/api/comfyui/workflows", { method: "POST", body: form });
+    await api("/api/models/unload", { method: "POST" });
+    await api("/api/assets/a1", { method: "DELETE" });
+    await api("/api/health");
+    for (const call of fetchMock.mock.calls as unknown as [string, RequestInit][]) {
+      expect((call[1].headers as Record<string, string>)["X-HollyWool"]).toBe("1");
+    }
+    const upload = (fetchMock.mock.calls[0] as unknown as [string, RequestInit])[1];
+    expect((upload.headers as Record<string, string>)["Content-Type"]).toBeUndefined(); // the browser sets the boundary
+  });
+
   it("throws ApiError with the field on 422", async () => {
     vi.stubGlobal("fetch", async () => new Response(JSON.stringify({ detail: "model: unknown model 'x'", field: "model" }), { status: 404 }));
     await expect(api("/api/jobs", { method: "POST", body: {} })).rejects.toMatchObject({ status: 404, field: "model" });
@@ -86,5 +102,22 @@ describe("api()", () => {
     expect(err.offline).toBe(true);
     expect(net).toEqual([false]);
     off();
+  });
+});
+
+describe("socketUrl", () => {
+  afterEach(() => setToken(null));
+
+  it("leaves the token to the cookie, out of the URL (and so out of logs)", () => {
+    setToken("s3cret");
+    expect(socketUrl("/api/ws")).toBe(`ws://${location.host}/api/ws`);
+  });
+  it("puts the token in the query only when no cookie carries it", () => {
+    setToken("s3cret");
+    document.cookie = "hollywool_token=; path=/; max-age=0";
+    expect(socketUrl("/api/ws")).toBe(`ws://${location.host}/api/ws?token=s3cret`);
+  });
+  it("has no query without a token", () => {
+    expect(socketUrl("/api/ws")).toBe(`ws://${location.host}/api/ws`);
   });
 });

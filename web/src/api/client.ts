@@ -128,8 +128,30 @@ export function buildUrl(path: string, query?: RequestOptions["query"]): string 
   return qs ? `${path}?${qs}` : path;
 }
 
+/** Sent on every call: a custom header marks it as the studio's own page, not a cross-site form post. */
+export const CSRF_HEADER = { "X-HollyWool": "1" } as const;
+
+function tokenCookie(): string | null {
+  for (const part of document.cookie.split(";")) {
+    const [name, ...value] = part.trim().split("=");
+    if (name === TOKEN_COOKIE) return decodeURIComponent(value.join("="));
+  }
+  return null;
+}
+
+/**
+ * The websocket's URL. The token goes in the query only when the cookie cannot carry it (a browser
+ * sends the cookie with the handshake), so that it stays out of server and proxy logs.
+ */
+export function socketUrl(path: string): string {
+  const proto = location.protocol === "https:" ? "wss" : "ws";
+  const token = getToken();
+  const query = token && tokenCookie() !== token ? `?token=${encodeURIComponent(token)}` : "";
+  return `${proto}://${location.host}${path}${query}`;
+}
+
 export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
+  const headers: Record<string, string> = { Accept: "application/json", ...CSRF_HEADER };
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   let body: BodyInit | undefined;

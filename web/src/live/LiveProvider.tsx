@@ -4,7 +4,7 @@
  */
 import { useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { createContext, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
-import { getToken, onAuthRequired, onNetwork } from "@/api/client";
+import { onAuthRequired, onNetwork, socketUrl } from "@/api/client";
 import { fetchers, qk } from "@/api/queries";
 import { isJobStateEvent, parseEvent, type LiveEvent } from "./events";
 import { LiveConnection, type LiveStatus, type SocketLike } from "./reconnect";
@@ -29,11 +29,7 @@ const LiveContext = createContext<LiveContextValue>({
 
 export const useLiveStatus = () => useContext(LiveContext);
 
-function wsUrl(): string {
-  const proto = location.protocol === "https:" ? "wss" : "ws";
-  const token = getToken();
-  return `${proto}://${location.host}/api/ws${token ? `?token=${encodeURIComponent(token)}` : ""}`;
-}
+const wsUrl = () => socketUrl("/api/ws");
 
 export async function resync(qc: QueryClient): Promise<void> {
   // Everything on screen may be stale: refetch it, and rebuild the active-job list from REST.
