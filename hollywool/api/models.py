@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from hollywool.api.deps import get_studio
 from hollywool.api.schemas import JobAccepted
-from hollywool.engines.diffusers.catalog import ModelType
+from hollywool.engines.diffusers.catalog import ConfigProblems, ModelType
 from hollywool.engines.diffusers.image_job import scheduler_choices
 from hollywool.engines.remote.provider import ParamSpec, Price
 from hollywool.jobs.models import JobView
@@ -134,6 +134,13 @@ system_router = APIRouter(prefix="/api/system", tags=["system"])
 @router.get("", response_model=list[AnyModelInfo], response_model_exclude_unset=True)
 def list_models(kind: Literal["image", "video"] | None = None, studio: Studio = Depends(get_studio)) -> list[dict]:
     return studio.image_engine.list_models(kind=kind) + studio.remote.describe_models(kind)  # remote: issue 9
+
+
+@router.get("/config-problems", response_model=ConfigProblems)
+def config_problems(studio: Studio = Depends(get_studio)) -> ConfigProblems:
+    """What in the user's config.yaml the studio could not use: the file as a whole (`errors`: not YAML,
+    not UTF-8, a folder) or single entries (`skipped`, each with its reason). Both are logged at start-up."""
+    return studio.image_engine.catalog.problems()
 
 
 @router.get("/detailed", response_model=list[LocalModelDetail], response_model_exclude_unset=True)

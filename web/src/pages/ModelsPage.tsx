@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { CheckCircle2, Download, HardDrive, Trash2 } from "lucide-react";
 import { useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
-import { ApiError } from "@/api/client";
+import { ApiError, get } from "@/api/client";
 import { fetchers, qk } from "@/api/queries";
 import { isActive, type CacheStatus, type Job, type LocalModel } from "@/api/types";
 import type { DownloadProgressEvent } from "@/live/events";
@@ -120,6 +120,44 @@ export function CacheBadge({ model }: { model: LocalModel }) {
   return null;
 }
 
+// TODO(lead): use components["schemas"]["ConfigProblems"] from the generated schema once web/src/api/schema.d.ts
+// is regenerated (GET /api/models/config-problems is new); this hand-written type mirrors it until then.
+export type ConfigProblems = { path: string | null; errors: string[]; skipped: { id: string; reason: string }[] };
+
+/** The readable notice for what the studio could not use in config.yaml, or null when all was used. */
+export function configProblemsNotice(p: ConfigProblems | null | undefined): { title: string; lines: string[] } | null {
+  if (!p || (p.errors.length === 0 && p.skipped.length === 0)) return null;
+  const n = p.skipped.length;
+  const title =
+    p.errors.length > 0
+      ? "config.yaml could not be read; the studio uses its shipped models."
+      : `${n} ${n === 1 ? "entry" : "entries"} in config.yaml ${n === 1 ? "was" : "were"} skipped:`;
+  return { title, lines: [...p.errors, ...p.skipped.map((s) => `${s.id}: ${s.reason}`)] };
+}
+
+function ConfigProblemsNotice() {
+  const { data } = useQuery({
+    queryKey: ["models-config-problems"],
+    queryFn: () => get<ConfigProblems>("/api/models/config-problems"),
+    retry: false,
+  });
+  const notice = configProblemsNotice(data);
+  if (!notice) return null;
+  return (
+    <div role="status" data-testid="config-problems" className="mb-4 rounded-lg border border-warning/40 bg-warning/10 p-3 text-sm">
+      <p className="font-medium">{notice.title}</p>
+      <ul className="mt-1 list-disc pl-5 text-muted-foreground">
+        {notice.lines.map((line) => (
+          <li key={line} className="break-words">
+            {line}
+          </li>
+        ))}
+      </ul>
+      {data?.path && <p className="mt-1 text-xs text-muted-foreground">Fix {data.path} and restart the studio.</p>}
+    </div>
+  );
+}
+
 export function ModelsPage() {
   const { data: models, error, isLoading } = useModels();
   const [params, setParams] = useSearchParams();
@@ -145,6 +183,7 @@ export function ModelsPage() {
   return (
     <div>
       <PageHeader title="Models">{tabs}</PageHeader>
+      <ConfigProblemsNotice />
       <ErrorText error={error} />
       {models === null && <Empty>The model catalogue is not available on this server yet.</Empty>}
       {!isLoading && models?.length === 0 && <Empty>No models in the catalogue.</Empty>}
