@@ -32,7 +32,7 @@ class Owner:
         parts = [f"pid {self.pid}" if self.pid else "pid unknown"]
         if self.host and self.host != socket.gethostname():
             parts.append(f"on {self.host}")
-        parts.append(self.url or "a command-line job")
+        parts.append(self.url or "in-process, no API address")
         return ", ".join(parts)
 
 

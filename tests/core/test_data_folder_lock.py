@@ -76,7 +76,7 @@ def test_a_lock_left_by_a_dead_process_is_taken_over_and_then_guards_the_folder(
         assert DataFolderLock(data).owner().pid == os.getpid()
         with pytest.raises(DataFolderInUse) as err:  # a second owner, even in this process, is refused
             DataFolderLock(data).acquire()
-        assert f"pid {os.getpid()}, a command-line job" in str(err.value)
+        assert f"pid {os.getpid()}, in-process, no API address) is using {data}" in str(err.value)
     finally:
         studio.stop()
     DataFolderLock(data).acquire()  # released on stop
