@@ -14,7 +14,8 @@ export default defineConfig({
     strictPort: true,
     host: true,
     proxy: {
-      "/api/ws": { target: backend.replace(/^http/, "ws"), ws: true, changeOrigin: true },
+      // Host stays the dev server's, so that the studio sees the page's Origin as same-origin.
+      "/api/ws": { target: backend.replace(/^http/, "ws"), ws: true, changeOrigin: false },
       "/api": { target: backend, changeOrigin: true },
       "/outputs": { target: backend, changeOrigin: true },
     },
