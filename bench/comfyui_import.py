@@ -40,7 +40,7 @@ def main() -> None:
             settings = Settings.from_env(
                 data_dir=Path(tmp) / "data", outputs_dir=Path(tmp) / "outputs", services=ServiceUrls(comfyui=fake.url)
             )
-            with TestClient(create_app(settings)) as client:
+            with TestClient(create_app(settings), base_url="http://localhost") as client:  # a Host the studio serves
                 for fmt, workflow in (("api", big_api(copies)), ("editor", big_editor(copies))):
                     body = json.dumps({"name": f"bench {fmt}", "workflow_json": workflow})
                     wall, cpu = time.perf_counter(), time.process_time()
