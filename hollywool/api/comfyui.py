@@ -6,19 +6,23 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 from starlette.concurrency import run_in_threadpool
 
 from hollywool.api.deps import get_studio
 from hollywool.api.jobs import check_session
+from hollywool.engines.comfyui.limits import MAX_WORKFLOW_BYTES, parse_json, too_large
 from hollywool.engines.comfyui.parameters import Parameter, Pin
 from hollywool.engines.comfyui.validation import Problem
 from hollywool.errors import InvalidInputError
-from hollywool.jobs.models import JobStatus, JobView
+from hollywool.jobs.models import ACTIVE_STATUSES, JobStatus, JobView
 from hollywool.studio import Studio
 
 router = APIRouter(prefix="/api/comfyui", tags=["comfyui"])
+
+MAX_BODY_BYTES = MAX_WORKFLOW_BYTES + 64 * 1024  # the workflow and the form's other fields
+MAX_OFFSET = 1_000_000_000  # beyond any list; SQLite's 64-bit integers overflow past 2**63
 
 
 class WorkflowImport(BaseModel):
@@ -61,7 +65,10 @@ class ComfyDevice(BaseModel):
 
 class ComfyReachable(BaseModel):
     reachable: Literal[True]
+    available: Literal[True] = Field(True, description="the seed's name for reachable")
     url: str
+    server_url: str = Field(description="the seed's name for url")
+    error: None = None
     version: str | None
     python_version: str | None
     pytorch_version: str | None
@@ -73,8 +80,12 @@ class ComfyReachable(BaseModel):
 
 class ComfyUnreachable(BaseModel):
     reachable: Literal[False]
+    available: Literal[False] = Field(False, description="the seed's name for reachable")
     url: str
-    error: str
+    server_url: str = Field(description="the seed's name for url")
+    error: str = Field(description="what went wrong and what to do, as a sentence")
+    queue_running: int = 0
+    queue_pending: int = 0
 
 
 # A plain union: a discriminator on a bool literal would be published in OpenAPI as the strings "true"/"false".
@@ -126,6 +137,36 @@ class WorkflowView(BaseModel):
 class WorkflowImported(WorkflowView):
     warnings: list[str]
     problems: list[Problem]
+    message: str
+
+
+class ObjectInfo(BaseModel):
+    """The server's node definitions `{class name: definition}`, with the seed's `nodes` (the class
+    names) and `total` beside them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    nodes: list[str]
+    total: int
+
+
+class Message(BaseModel):
+    message: str
+
+
+class WorkflowDeleted(Message):
+    deleted: bool
+    id: str
+
+
+class Interrupted(Message):
+    interrupted: bool
+    cancelled_jobs: list[str]
+
+
+class QueueCleared(Message):
+    cancelled_jobs: list[str]
+    server_cleared: bool
 
 
 class WorkflowCheck(BaseModel):
@@ -139,14 +180,17 @@ class ComfyJobView(JobView):
 
     params: SkipJsonSchema[dict[str, Any] | None] = Field(None, exclude=True)
     workflow_id: str | None
+    workflow_name: str | None = Field(None, description="the workflow's name when the job was queued")
     parameters: dict[str, Any]
     batch_index: int
     prompt_id: str | None
+    current_node: str | None = Field(None, description="the seed's field; never set (see message)")
     outputs: dict[str, Any]
 
 
 class ComfyJobPage(BaseModel):
     items: list[ComfyJobView]
+    jobs: list[ComfyJobView] = Field(description="the same list, under the seed's name")
     total: int
     limit: int
     offset: int
@@ -161,12 +205,16 @@ def server_status(comfy=Depends(_comfy)) -> dict[str, Any]:  # noqa: ANN001
     return comfy.status()
 
 
-@router.get("/object-info")
-def object_info(refresh: bool = False, node_class: str | None = None, comfy=Depends(_comfy)) -> dict[str, Any]:  # noqa: ANN001
+@router.get("/object-info", response_model=ObjectInfo)
+def object_info(
+    refresh: bool = False,
+    node_class: str | None = Query(None, max_length=500),
+    comfy=Depends(_comfy),  # noqa: ANN001
+) -> dict[str, Any]:
     info = comfy.object_info(refresh=refresh)
     if node_class is not None:
-        return {node_class: info[node_class]} if node_class in info else {}
-    return info
+        info = {node_class: info[node_class]} if node_class in info else {}
+    return {**info, "nodes": sorted(info), "total": len(info)}
 
 
 @router.post("/upload")
@@ -179,15 +227,35 @@ async def upload_image(request: Request, comfy=Depends(_comfy)) -> dict[str, Any
     return await run_in_threadpool(comfy.upload_image, upload.filename or "upload.png", data)
 
 
+async def _read_body(request: Request) -> bytes:
+    """The request body, refused (413) past MAX_BODY_BYTES before more of it is read."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large(int(declared), "body")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large(size, "body")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 @router.post("/workflows", response_model=WorkflowImported, status_code=201)
 async def import_workflow(request: Request, comfy=Depends(_comfy)) -> dict[str, Any]:  # noqa: ANN001
-    """JSON `{name, workflow_json}` in either format, or a multipart `file` (JSON, PNG or WebP)."""
+    """JSON `{name, workflow_json}` in either format, or a multipart `file` (JSON, PNG or WebP).
+    At most 20 MB and 50,000 nodes (413 / 422)."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form()
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise too_large(int(declared), "body")
+        form = await request.form(max_part_size=MAX_BODY_BYTES)
         upload = form.get("file")
         text = form.get("workflow_json")
         name, description = form.get("name"), form.get("description")
         if upload is not None and hasattr(upload, "read"):
+            if (upload.size or 0) > MAX_BODY_BYTES:
+                raise too_large(upload.size, "file")
             data = await upload.read()
             return await run_in_threadpool(
                 lambda: comfy.import_workflow(
@@ -199,8 +267,9 @@ async def import_workflow(request: Request, comfy=Depends(_comfy)) -> dict[str, 
         return await run_in_threadpool(
             lambda: comfy.import_workflow(workflow_json=text, name=name, description=description)
         )
+    raw = await _read_body(request)
     try:
-        body = WorkflowImport.model_validate(await request.json())
+        body = WorkflowImport.model_validate(parse_json(raw, "body"))
     except ValueError as exc:
         raise InvalidInputError(f"body: expected JSON {{name, workflow_json}} ({str(exc)[:200]})") from None
     return await run_in_threadpool(
@@ -211,7 +280,7 @@ async def import_workflow(request: Request, comfy=Depends(_comfy)) -> dict[str, 
 @router.get("/workflows", response_model=WorkflowPage)
 def list_workflows(
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     comfy=Depends(_comfy),  # noqa: ANN001
 ) -> dict[str, Any]:
     items, total = comfy.list(limit, offset)
@@ -231,10 +300,10 @@ def update_workflow(workflow_id: str, body: WorkflowUpdate, comfy=Depends(_comfy
     return comfy.update(workflow_id, changes)
 
 
-@router.delete("/workflows/{workflow_id}")
+@router.delete("/workflows/{workflow_id}", response_model=WorkflowDeleted)
 def delete_workflow(workflow_id: str, comfy=Depends(_comfy)) -> dict[str, Any]:  # noqa: ANN001
     comfy.delete(workflow_id)
-    return {"deleted": True, "id": workflow_id}
+    return {"deleted": True, "id": workflow_id, "message": "Workflow deleted"}
 
 
 @router.post("/workflows/{workflow_id}/pins", response_model=WorkflowView)
@@ -280,12 +349,19 @@ def create_job(body: ComfyJobRequest, studio: Studio = Depends(get_studio)) -> C
 @router.get("/jobs", response_model=ComfyJobPage)
 def list_jobs(
     status: list[JobStatus] | None = Query(None),
+    session_id: str | None = Query(None, max_length=200),
+    active_only: bool = Query(False, description="only queued and running jobs (the seed's filter)"),
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     comfy=Depends(_comfy),  # noqa: ANN001
 ) -> dict[str, Any]:
-    jobs, total = comfy.list_jobs(limit, offset, status)
-    return {"items": [comfy.job_view(j) for j in jobs], "total": total, "limit": limit, "offset": offset}
+    if active_only:
+        status = [s for s in (status or list(JobStatus)) if s in ACTIVE_STATUSES]
+        if not status:  # e.g. status=completed&active_only=true
+            return {"items": [], "jobs": [], "total": 0, "limit": limit, "offset": offset}
+    jobs, total = comfy.list_jobs(limit, offset, status, session_id=session_id)
+    views = [comfy.job_view(j) for j in jobs]
+    return {"items": views, "jobs": views, "total": total, "limit": limit, "offset": offset}
 
 
 @router.get("/jobs/{job_id}", response_model=ComfyJobView)
@@ -299,11 +375,11 @@ def cancel_job(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, A
     return studio.comfyui.job_view(studio.jobs.cancel(job_id))
 
 
-@router.post("/interrupt")
+@router.post("/interrupt", response_model=Interrupted)
 def interrupt(comfy=Depends(_comfy)) -> dict[str, Any]:  # noqa: ANN001
     return comfy.interrupt()
 
 
-@router.post("/clear-queue")
+@router.post("/clear-queue", response_model=QueueCleared)
 def clear_queue(comfy=Depends(_comfy)) -> dict[str, Any]:  # noqa: ANN001
     return comfy.clear_queue()

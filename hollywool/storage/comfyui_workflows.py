@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from hollywool.storage.db import Database, dumps, loads, now
+from hollywool.errors import InvalidInputError
+from hollywool.storage.db import Database, loads, now
 
 
 class ComfyWorkflow(BaseModel):
@@ -30,6 +32,20 @@ _COLUMNS = (
     "created_at, updated_at"
 )
 _JSON_COLUMNS = ("api_graph", "editor_workflow", "parameters", "pins")
+
+
+def dumps(value: Any) -> str | None:
+    """JSON for a column. NaN and Infinity are refused: they are not JSON, would be read back as
+    null or break every export of the workflow."""
+    if value is None:
+        return None
+    try:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        raise InvalidInputError(
+            "workflow_json: the workflow holds NaN or Infinity, which cannot be stored; use finite numbers",
+            field="workflow_json",
+        ) from None
 
 
 def _to_workflow(row) -> ComfyWorkflow:  # noqa: ANN001 - a SQLAlchemy Row

@@ -45,7 +45,7 @@ def test_status_reports_version_devices_and_queue(studio, fake_comfy, studio_for
     assert status["reachable"] is True and status["version"] == "0.3.64"
     assert status["devices"][0]["type"] == "cuda" and status["queue_length"] == 0
     info = studio.get("/api/comfyui/object-info", params={"node_class": "KSampler"}).json()
-    assert list(info) == ["KSampler"]
+    assert info["nodes"] == ["KSampler"] and info["total"] == 1 and "seed" in info["KSampler"]["input"]["required"]
     down = studio_for(f"http://127.0.0.1:{free_port()}").get("/api/comfyui/status").json()
     assert down["reachable"] is False and "unreachable" in down["error"]
 
@@ -303,7 +303,8 @@ def test_workflows_can_be_renamed_pinned_exported_and_deleted(studio, txt2img_ed
     exported = studio.get(f"/api/comfyui/workflows/{wid}/export", params={"format": "api"})
     assert exported.json() == txt2img_api and "Lighthouse_api.json" in exported.headers["content-disposition"]
     assert studio.get(f"/api/comfyui/workflows/{wid}/export", params={"format": "editor"}).json() == txt2img_editor
-    assert studio.delete(f"/api/comfyui/workflows/{wid}").json() == {"deleted": True, "id": wid}
+    deleted = {"deleted": True, "id": wid, "message": "Workflow deleted"}
+    assert studio.delete(f"/api/comfyui/workflows/{wid}").json() == deleted
     assert studio.get(f"/api/comfyui/workflows/{wid}").status_code == 404
 
 

@@ -3,8 +3,9 @@ shared/notes/comfyui-protocol.md).
 
 Tests register model files with `FakeComfyUI(models={"checkpoints": ["sd15.safetensors"]})` or
 `add_model(folder, name)`, submit graphs with any client, and steer the run with knobs:
-`step_delay`, `node_delay`, `pause()`/`resume()`, `fail_node_class`, `previews`, and `go_down()` /
-`come_back()` (queue and history survive in memory; the running prompt goes back to the queue).
+`step_delay`, `node_delay`, `pause()`/`resume()`, `fail_node_class`, `previews`, `answer_oddly`,
+`extra_output_files`, and `go_down()` / `come_back()` (queue and history survive in memory; the
+running prompt goes back to the queue).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from PIL import Image
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -99,6 +100,11 @@ class FakeComfyUI(FakeServer):
         self.previews = True
         self.fail_node_class: str | None = None
         self.fail_message = "Intentional sync execution error for testing"
+        # "html": every HTTP route answers a web page (a proxy or another app at the URL);
+        # "shape": every HTTP route answers JSON of the wrong shape. None: behave.
+        self.answer_oddly: str | None = None
+        # {filename: bytes}: extra files SaveImage reports (custom nodes write what they like).
+        self.extra_output_files: dict[str, bytes] = {}
         # state and counters
         self.submissions = 0  # every POST /prompt, accepted or not
         self.accepted: list[str] = []
@@ -201,9 +207,19 @@ class FakeComfyUI(FakeServer):
         ]
         routes = []
         for prefix in ("", "/api"):
-            routes += [Route(prefix + path, fn, methods=methods) for path, fn, methods in http]
+            routes += [Route(prefix + path, self._oddly(fn), methods=methods) for path, fn, methods in http]
             routes.append(WebSocketRoute(prefix + "/ws", self.websocket))
         return routes
+
+    def _oddly(self, fn):
+        async def handler(request: Request):
+            if self.answer_oddly == "html":
+                return HTMLResponse("<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>")
+            if self.answer_oddly == "shape":
+                return JSONResponse(["not", "what", "ComfyUI", "sends"])
+            return await fn(request)
+
+        return handler
 
     async def system_stats(self, request: Request):
         return JSONResponse(
@@ -544,7 +560,11 @@ class FakeComfyUI(FakeServer):
                 color = img.convert("RGB").getpixel((0, 0))
                 args["_loaded"] = Picture(img.width, img.height, 1, color)
         if class_type == "SaveImage":
-            return (), {"images": self._write_images(args["images"], args["filename_prefix"], "output")}
+            images = self._write_images(args["images"], args["filename_prefix"], "output")
+            for name, data in self.extra_output_files.items():
+                (self.root / "output" / name).write_bytes(data)
+                images.append({"filename": name, "subfolder": "", "type": "output"})
+            return (), {"images": images}
         if class_type == "PreviewImage":
             prefix = "ComfyUI_temp_" + "".join(random.choices(string.ascii_lowercase, k=5))
             return (), {"images": self._write_images(args["images"], prefix, "temp")}

@@ -1,8 +1,10 @@
 """A small client for one ComfyUI server: its HTTP API and its websocket (see comfyui-protocol.md).
 
-Every network failure becomes `ComfyUnreachable` (the server is down or restarting) and every
-refusal of a submitted graph becomes `ComfyRejected` with the server's own error body, so callers
-tell "try again later" apart from "this graph is wrong".
+Every network failure becomes `ComfyUnreachable` (the server is down or restarting; a timeout is
+`ComfyTimeout`, an answer that is not ComfyUI's, such as a web page, an error status or JSON of
+another shape, is `ComfyBadAnswer`), and every refusal of a submitted graph becomes `ComfyRejected`
+with the server's own error body, so callers tell "try again later" apart from "this graph is wrong".
+Their messages name the server's URL and say what to do.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from websockets.sync.client import ClientConnection, connect
 from hollywool.errors import StudioError, UnavailableError
 
 DEFAULT_TIMEOUT_S = 30.0
+# A server that is not there should say so in seconds, whatever the read timeout.
+CONNECT_TIMEOUT_S = 3.0
+WHAT_TO_DO = "Start ComfyUI, or set its URL in Settings (or HOLLYWOOL_COMFYUI_URL)."
 
 # Binary websocket frames: 4-byte big-endian event type, then the payload.
 _PREVIEW_IMAGE = 1
@@ -27,7 +32,20 @@ _IMAGE_FORMATS = {1: "image/jpeg", 2: "image/png"}
 
 
 class ComfyUnreachable(UnavailableError):
-    """The server did not answer (down, restarting, wrong URL)."""
+    """The server did not answer (down, restarting, wrong URL): 503."""
+
+
+class ComfyTimeout(ComfyUnreachable):
+    """The server did not answer in time: 504."""
+
+    status_code = 504
+
+
+class ComfyBadAnswer(ComfyUnreachable):
+    """Something answered, but not as ComfyUI does (a web page, an error status, JSON of another
+    shape): 502. Still a kind of "unreachable": a job waits for the real server to come back."""
+
+    status_code = 502
 
 
 class ComfyRejected(StudioError):
@@ -73,14 +91,21 @@ def parse_binary_frame(data: bytes) -> Preview | None:
 
 def describe_rejection(body: dict[str, Any]) -> str:
     """One readable line per problem of a /prompt 400 body."""
+    if not isinstance(body, dict):
+        body = {}
     error = body.get("error") or {}
-    if isinstance(error, str):
-        error = {"message": error}
+    if not isinstance(error, dict):
+        error = {"message": str(error)}
     parts = [str(error.get("message") or "the server refused the workflow")]
     if error.get("details") and not body.get("node_errors"):
         parts[0] += f" ({error['details']})"
-    for node_id, info in (body.get("node_errors") or {}).items():
-        for err in info.get("errors", []):
+    node_errors = body.get("node_errors")
+    for node_id, info in (node_errors if isinstance(node_errors, dict) else {}).items():
+        if not isinstance(info, dict) or not isinstance(info.get("errors"), list):
+            continue
+        for err in info["errors"]:
+            if not isinstance(err, dict):
+                continue
             detail = f": {err['details']}" if err.get("details") else ""
             parts.append(f"node {node_id} ({info.get('class_type', '?')}): {err.get('message', '')}{detail}")
     return "; ".join(parts)
@@ -90,7 +115,9 @@ class ComfyClient:
     def __init__(self, base_url: str, *, timeout: float = DEFAULT_TIMEOUT_S):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
+        self._http = httpx.Client(
+            base_url=self.base_url, timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT_S))
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -105,31 +132,63 @@ class ComfyClient:
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             return self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            phase = "accept the connection" if isinstance(exc, httpx.ConnectTimeout) else f"answer {method} {path}"
+            raise ComfyTimeout(
+                f"The ComfyUI server at {self.base_url} did not {phase} in time. Check that it is running and "
+                f"not stuck. {WHAT_TO_DO}"
+            ) from exc
         except httpx.HTTPError as exc:
-            raise ComfyUnreachable(f"ComfyUI server at {self.base_url} is unreachable ({_short(exc)})") from exc
+            raise ComfyUnreachable(
+                f"The ComfyUI server at {self.base_url} is unreachable ({_short(exc)}). {WHAT_TO_DO}"
+            ) from exc
 
-    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+    def bad_answer(self, method: str, path: str, what: str) -> ComfyBadAnswer:
+        return ComfyBadAnswer(
+            f"The server at {self.base_url} answered {method} {path} with {what}, not as ComfyUI does: is "
+            f"ComfyUI what runs at this URL? {WHAT_TO_DO}"
+        )
+
+    def _json(self, method: str, path: str, *, expect: type | None = None, **kwargs: Any) -> Any:
+        """The answer's JSON; ComfyBadAnswer for an error status, a non-JSON body or (with `expect`)
+        JSON of another type."""
         response = self._request(method, path, **kwargs)
-        if response.status_code >= 500:
-            raise ComfyUnreachable(f"ComfyUI server at {self.base_url} answered {response.status_code} to {path}")
         if response.status_code >= 400:
-            raise StudioError(f"ComfyUI answered {response.status_code} to {method} {path}: {response.text[:300]}")
-        return response.json() if response.content else None
+            raise self.bad_answer(method, path, f"HTTP status {response.status_code}")
+        if not response.content:
+            if expect is not None:
+                raise self.bad_answer(method, path, "an empty body")
+            return None
+        try:
+            body = response.json()
+        except (ValueError, RecursionError):
+            kind = "an HTML page" if "html" in response.headers.get("content-type", "") else "a body that is not JSON"
+            raise self.bad_answer(method, path, kind) from None
+        if expect is not None and not isinstance(body, expect):
+            raise self.bad_answer(method, path, f"JSON of an unexpected shape (a {type(body).__name__})")
+        return body
 
     # -- information -----------------------------------------------------------------------------
     def system_stats(self) -> dict[str, Any]:
-        return self._json("GET", "/system_stats")
+        return self._json("GET", "/system_stats", expect=dict)
 
     def object_info(self) -> dict[str, Any]:
-        return self._json("GET", "/object_info")
+        """The node catalogue; classes whose definition is malformed are left out."""
+        info = self._json("GET", "/object_info", expect=dict)
+        return {str(name): spec for name, spec in info.items() if _well_formed_class(spec)}
 
     def queue(self) -> dict[str, list]:
-        return self._json("GET", "/queue")
+        body = self._json("GET", "/queue", expect=dict)
+        lists = {
+            key: body.get(key) if isinstance(body.get(key), list) else [] for key in ("queue_running", "queue_pending")
+        }
+        return {key: [item for item in items if isinstance(item, list)] for key, items in lists.items()}
 
     def history(self, prompt_id: str) -> dict[str, Any] | None:
         """The history entry of `prompt_id`, or None while it is pending, running or unknown."""
-        body = self._json("GET", f"/history/{quote(prompt_id, safe='')}") or {}
-        return body.get(prompt_id)
+        body = self._json("GET", f"/history/{quote(prompt_id, safe='')}", expect=dict)
+        entry = body.get(prompt_id)
+        return entry if isinstance(entry, dict) else None
 
     def locate(self, prompt_id: str) -> tuple[str, dict[str, Any] | None]:
         """Where a prompt is: ("done", history entry), ("running"|"pending", None) or ("unknown", None)."""
@@ -160,12 +219,18 @@ class ComfyClient:
         if response.status_code == 400:
             try:
                 error = response.json()
-            except ValueError:
+            except (ValueError, RecursionError):
                 error = {"error": {"message": response.text[:300]}}
+            if not isinstance(error, dict):
+                error = {"error": {"message": str(error)[:300]}}
             raise ComfyRejected(describe_rejection(error), error)
         if response.status_code >= 400:
-            raise ComfyUnreachable(f"ComfyUI answered {response.status_code} to POST /prompt: {response.text[:300]}")
-        return response.json()
+            raise self.bad_answer("POST", "/prompt", f"HTTP status {response.status_code}")
+        try:
+            answer = response.json()
+        except (ValueError, RecursionError):
+            raise self.bad_answer("POST", "/prompt", "a body that is not JSON") from None
+        return answer if isinstance(answer, dict) else {}
 
     def delete_from_queue(self, prompt_ids: list[str]) -> None:
         self._json("POST", "/queue", json={"delete": prompt_ids})
@@ -179,13 +244,16 @@ class ComfyClient:
     def view(self, filename: str, subfolder: str = "", type_: str = "output") -> bytes:
         response = self._request("GET", "/view", params={"filename": filename, "subfolder": subfolder, "type": type_})
         if response.status_code != 200:
-            raise StudioError(f"ComfyUI could not send output {subfolder}/{filename} ({response.status_code})")
+            raise StudioError(
+                f"The ComfyUI server at {self.base_url} could not send output {subfolder}/{filename} "
+                f"(HTTP status {response.status_code})"
+            )
         return response.content
 
     def upload_image(self, name: str, data: bytes, *, overwrite: bool = False) -> dict[str, Any]:
         files = {"image": (name, data, "application/octet-stream")}
         form = {"type": "input", "overwrite": "true" if overwrite else "false"}
-        return self._json("POST", "/upload/image", files=files, data=form)
+        return self._json("POST", "/upload/image", expect=dict, files=files, data=form)
 
     # -- websocket -------------------------------------------------------------------------------
     def ws_url(self, client_id: str) -> str:
@@ -203,6 +271,20 @@ class ComfyClient:
         with contextlib.suppress(Exception):
             ws.send(json.dumps({"type": "feature_flags", "data": {"supports_preview_metadata": True}}))
         return ws
+
+
+def _well_formed_class(spec: Any) -> bool:
+    """A node definition the studio can read: the parts it uses have the types it expects."""
+    if not isinstance(spec, dict):
+        return False
+    inputs, order = spec.get("input") or {}, spec.get("input_order") or {}
+    if not isinstance(inputs, dict) or not isinstance(order, dict):
+        return False
+    if not all(isinstance(group, dict) for group in inputs.values()):
+        return False
+    if not all(isinstance(names, list) and all(isinstance(n, str) for n in names) for names in order.values()):
+        return False
+    return all(isinstance(spec.get(key) or [], list) for key in ("output", "output_name"))
 
 
 def _item_id(item: Any) -> str | None:

@@ -44,6 +44,8 @@ _VIDEO_MIME = {
     "png": "image/png",
 }
 _IMAGE_MIME = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
+# What the studio keeps of a run's outputs (images and videos); anything else is skipped and noted.
+MEDIA_EXTENSIONS = frozenset({*_IMAGE_MIME, "gif", "mp4", "webm", "mov", "mkv"})
 _SQLITE_INT_MAX = 2**63 - 1
 
 
@@ -51,6 +53,7 @@ class ComfyJobParams(BaseModel):
     """What a comfyui job runs: the final API graph (values already written in)."""
 
     workflow_id: str | None = None
+    workflow_name: str | None = None
     graph: dict[str, Any]
     values: dict[str, Any] = Field(default_factory=dict, description="the parameter values given, by key")
     batch_index: int = 0
@@ -320,23 +323,47 @@ class ComfyRun:
                     raise StudioError(f"The run was interrupted on the ComfyUI server at node {data.get('node_id')}")
             raise StudioError(f"ComfyUI reported an error for prompt {self.prompt_id}")
         outputs = entry.get("outputs") or self.ws_outputs
+        if not isinstance(outputs, dict):
+            outputs = {}
         files = _output_files(outputs)
+        # Only media the studio makes are kept: an .html (or any other) file from a custom node would
+        # otherwise be served from the studio's own origin.
+        skipped = [
+            {"node_id": node_id, "filename": item["filename"], "reason": "not an image or a video file"}
+            for node_id, item, _animated in files
+            if _extension(item["filename"]) not in MEDIA_EXTENSIONS
+        ]
+        files = [f for f in files if _extension(f[1]["filename"]) in MEDIA_EXTENSIONS]
         self.ctx.set_stage("saving", f"Downloading {len(files)} output(s) from ComfyUI", total_steps=len(files))
         saved: dict[str, str] = dict(self.ctx.checkpoint.get("saved") or {})
         facts = _asset_facts(self.graph)
         for i, (node_id, item, animated) in enumerate(files, 1):
-            key = f"{item.get('type', 'output')}/{item.get('subfolder', '')}/{item['filename']}"
+            key = f"{item['type']}/{item['subfolder']}/{item['filename']}"
             if key not in saved:
-                data = self.client.view(item["filename"], item.get("subfolder", ""), item.get("type", "output"))
-                saved[key] = self._save(node_id, item, data, animated, facts).id
-                self.ctx.save_checkpoint(saved=saved)  # a restart from here does not save it twice
+                data = self.client.view(item["filename"], item["subfolder"], item["type"])
+                asset = self._save(node_id, item, data, animated, facts)
+                if asset is None:
+                    reason = f"its content is not a {_extension(item['filename'])} file"
+                    skipped.append({"node_id": node_id, "filename": item["filename"], "reason": reason})
+                else:
+                    saved[key] = asset.id
+                    self.ctx.save_checkpoint(saved=saved)  # a restart from here does not save it twice
             self.ctx.progress(i, len(files))
         texts = {n: out["text"] for n, out in outputs.items() if isinstance(out, dict) and out.get("text")}
-        return {"prompt_id": self.prompt_id, "outputs": outputs, **({"texts": texts} if texts else {})}
+        result = {"prompt_id": self.prompt_id, "outputs": outputs, **({"texts": texts} if texts else {})}
+        if skipped:
+            names = ", ".join(s["filename"] for s in skipped[:5]) + (", ..." if len(skipped) > 5 else "")
+            result["skipped_outputs"] = skipped
+            result["note"] = (
+                f"Not saved: {names} ({len(skipped)} output(s) that are not images or videos; "
+                "they stay in ComfyUI's output folder)"
+            )
+            log.warning("prompt %s: %s", self.prompt_id, result["note"])
+        return result
 
     def _save(self, node_id: str, item: dict[str, Any], data: bytes, animated: bool, facts: dict[str, Any]):  # noqa: ANN202
         filename = item["filename"]
-        ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+        ext = _extension(filename)
         meta = {
             "comfyui": {
                 "prompt_id": self.prompt_id,
@@ -351,6 +378,8 @@ class ComfyRun:
             "graph": self.graph,
         }
         image = _open_image(data)
+        if not _content_matches(ext, data, image):
+            return None
         frames = getattr(image, "n_frames", 1) if image is not None else 1
         if ext == "png" and image is not None and frames == 1 and not animated:
             chunks = {k: v for k, v in read_text_chunks(data).items() if k != HOLLYWOOL_CHUNK}
@@ -372,6 +401,21 @@ class ComfyRun:
         return self.ctx.save_file("video", ext, mime, write, params=meta, poster=poster, **size, **facts)
 
 
+def _extension(filename: str) -> str:
+    return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+
+
+def _content_matches(ext: str, data: bytes, image: Image.Image | None) -> bool:
+    """The bytes are what the extension says: an image PIL decodes, or a video container."""
+    if ext in _IMAGE_MIME or ext == "gif":
+        return image is not None
+    if ext in ("mp4", "mov"):
+        return data[4:8] in (b"ftyp", b"moov", b"wide", b"mdat", b"free", b"skip")
+    if ext in ("webm", "mkv"):
+        return data[:4] == b"\x1a\x45\xdf\xa3"
+    return False
+
+
 def _open_image(data: bytes) -> Image.Image | None:
     try:
         image = Image.open(io.BytesIO(data))
@@ -387,12 +431,20 @@ def _output_files(outputs: dict[str, Any]) -> list[tuple[str, dict[str, Any], bo
     for node_id, out in outputs.items():
         if not isinstance(out, dict):
             continue
-        animated = bool(any(out.get("animated") or []))
+        flags = out.get("animated")
+        animated = isinstance(flags, list) and any(flags)
         for key in ("images", "gifs", "videos", "video"):
-            for item in out.get(key) or []:
-                if isinstance(item, dict) and item.get("filename"):
-                    found.append((str(node_id), item, animated or key in ("gifs", "videos", "video")))
-    saved = [f for f in found if f[1].get("type", "output") == "output"]
+            items = out.get(key)
+            for item in items if isinstance(items, list) else []:
+                if not isinstance(item, dict) or not isinstance(item.get("filename"), str) or not item["filename"]:
+                    continue
+                entry = {
+                    **item,
+                    "subfolder": item.get("subfolder") if isinstance(item.get("subfolder"), str) else "",
+                    "type": item.get("type") if isinstance(item.get("type"), str) else "output",
+                }
+                found.append((str(node_id), entry, animated or key in ("gifs", "videos", "video")))
+    saved = [f for f in found if f[1]["type"] == "output"]
     return saved or found
 
 

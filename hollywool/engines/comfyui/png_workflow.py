@@ -14,6 +14,7 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
+from hollywool.engines.comfyui.limits import too_deep
 from hollywool.engines.comfyui.workflow_formats import WorkflowError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -43,7 +44,7 @@ def read_embedded(data: bytes) -> Embedded:
                         key, _, rest = value.partition(":")
                         if key in ("prompt", "workflow"):
                             texts.setdefault(key, rest)
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError) as exc:  # PIL: ValueError for oversized text chunks
         raise WorkflowError([f"not a readable image: {exc}"], field="file") from None
     found = Embedded(_parse(texts.get("prompt")), _parse(texts.get("workflow")))
     if found.prompt is None and found.workflow is None:
@@ -58,6 +59,8 @@ def _parse(raw: str | None) -> dict[str, Any] | None:
         return None
     try:
         value = json.loads(raw)
+    except RecursionError:
+        raise too_deep("file") from None
     except ValueError:
         return None
     return value if isinstance(value, dict) and value else None

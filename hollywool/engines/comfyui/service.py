@@ -8,7 +8,7 @@ Settings takes effect without a restart.
 from __future__ import annotations
 
 import copy
-import json
+import math
 import os
 import threading
 import time
@@ -17,6 +17,13 @@ from typing import Any
 
 from hollywool.engines.comfyui.client import ComfyClient, ComfyUnreachable
 from hollywool.engines.comfyui.job import KIND, ComfyConfig, ComfyJobParams, ComfyRun
+from hollywool.engines.comfyui.limits import (
+    MAX_WORKFLOW_BYTES,
+    check_json,
+    check_node_count,
+    parse_json,
+    too_large,
+)
 from hollywool.engines.comfyui.parameters import Parameter, Pin, find_parameters, seed_keys
 from hollywool.engines.comfyui.png_workflow import looks_like_image, read_embedded
 from hollywool.engines.comfyui.validation import GraphProblems, Problem, apply_values, check_graph
@@ -28,7 +35,7 @@ from hollywool.engines.comfyui.workflow_formats import (
     is_link,
     unwrap_api,
 )
-from hollywool.errors import InvalidInputError, NotFoundError, UnavailableError
+from hollywool.errors import InvalidInputError, NotFoundError
 from hollywool.jobs.context import JobContext
 from hollywool.jobs.kinds import JobKind, KindRegistry
 from hollywool.jobs.models import Job, JobStatus
@@ -133,26 +140,35 @@ class ComfyService:
         return ComfyClient(self.url(), timeout=timeout or self.config.http_timeout_s)
 
     def status(self) -> dict[str, Any]:
+        """Reachable or not, with the seed's fields (available, server_url, queue counts, error) too."""
         url = self.url()
         with self.client(timeout=self.config.status_timeout_s) as client:
             try:
-                stats = client.system_stats() or {}
-                queue = client.queue() or {}
-            except (ComfyUnreachable, Exception) as exc:  # noqa: BLE001 - any failure means "not usable"
-                message = getattr(exc, "message", None) or str(exc)
-                return {"reachable": False, "url": url, "error": message}
-        system = stats.get("system") or {}
-        running, pending = len(queue.get("queue_running") or []), len(queue.get("queue_pending") or [])
+                stats = client.system_stats()
+                queue = client.queue()
+            except ComfyUnreachable as exc:
+                return {
+                    "reachable": False,
+                    "available": False,
+                    "url": url,
+                    "server_url": url,
+                    "error": exc.message,
+                    "queue_running": 0,
+                    "queue_pending": 0,
+                }
+        system = stats.get("system") if isinstance(stats.get("system"), dict) else {}
+        devices = stats.get("devices") if isinstance(stats.get("devices"), list) else []
+        running, pending = len(queue["queue_running"]), len(queue["queue_pending"])
         return {
             "reachable": True,
+            "available": True,
             "url": url,
-            "version": system.get("comfyui_version"),
-            "python_version": system.get("python_version"),
-            "pytorch_version": system.get("pytorch_version"),
-            "devices": [
-                {k: d.get(k) for k in ("name", "type", "index", "vram_total", "vram_free")}
-                for d in stats.get("devices") or []
-            ],
+            "server_url": url,
+            "error": None,
+            "version": _text(system.get("comfyui_version")),
+            "python_version": _text(system.get("python_version")),
+            "pytorch_version": _text(system.get("pytorch_version")),
+            "devices": [_device(d) for d in devices if isinstance(d, dict)],
             "queue_running": running,
             "queue_pending": pending,
             "queue_length": running + pending,
@@ -187,15 +203,18 @@ class ComfyService:
     ) -> dict[str, Any]:
         source, prompt, editor = self._read_source(workflow_json, file_bytes)
         warnings: list[str] = []
-        info = self.object_info_or_none()
+        try:
+            with self.client(timeout=self.config.status_timeout_s) as client:
+                info = self.catalogue.get(client)
+        except ComfyUnreachable as exc:
+            info, down = None, exc
         if prompt is not None:
             api_graph = check_api_graph(unwrap_api(prompt))
         else:
             if info is None:
-                raise UnavailableError(
-                    f"Converting an editor-format workflow needs the node definitions of the ComfyUI server at "
-                    f"{self.url()}, which is unreachable. Start the server, or export the workflow in API format "
-                    "(Workflow > Export (API)) and import that."
+                raise type(down)(
+                    f"{down.message} Converting an editor-format workflow needs the server's node definitions; "
+                    "or export the workflow in API format (Workflow > Export (API)) and import that."
                 )
             api_graph = editor_to_api(editor, info)
         if info is None:
@@ -215,33 +234,48 @@ class ComfyService:
             parameters=dumped,
         )
         view = self.view(saved, info=info, checked=info is not None, parameters=dumped)
-        view.update(warnings=warnings, problems=[p.model_dump() for p in problems])
+        message = f"Imported workflow '{saved.name}' with {_count(len(dumped), 'parameter')}"
+        if problems:
+            message += f"; {_count(len(problems), 'problem')} to fix before it can run on the server"
+        view.update(warnings=warnings, problems=[p.model_dump() for p in problems], message=message)
         return view
 
     def _read_source(self, workflow_json: Any, file_bytes: bytes | None) -> tuple[str, dict | None, dict | None]:
         """(source format, API graph or None, editor workflow or None)."""
+        field = "workflow_json"
         if file_bytes is not None:
+            field = "file"
+            if len(file_bytes) > MAX_WORKFLOW_BYTES:
+                raise too_large(len(file_bytes), field)
             if looks_like_image(file_bytes):
                 embedded = read_embedded(file_bytes)
                 source = "png" if file_bytes.startswith(b"\x89PNG") else "webp"
+                for part in (embedded.prompt, embedded.workflow):
+                    check_json(part, field)
                 if embedded.prompt is not None:
                     detect_format(unwrap_api(embedded.prompt))
+                else:
+                    _check_size(embedded.workflow, field)
                 return source, embedded.prompt, embedded.workflow
             try:
-                workflow_json = json.loads(file_bytes.decode("utf-8-sig"))
-            except (UnicodeDecodeError, ValueError):
+                text = file_bytes.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = None
+            if text is None or not text.lstrip().startswith(("{", "[")):
                 raise WorkflowError(
                     ["neither format: the file is not JSON (API or editor workflow) nor a PNG/WebP made by ComfyUI"],
                     field="file",
-                ) from None
+                )
+            workflow_json = parse_json(text, field)
         elif isinstance(workflow_json, str):
-            try:
-                workflow_json = json.loads(workflow_json)
-            except ValueError as exc:
-                raise WorkflowError([f"workflow_json is not valid JSON: {exc}"]) from None
+            if len(workflow_json) > MAX_WORKFLOW_BYTES:
+                raise too_large(len(workflow_json))
+            workflow_json = parse_json(workflow_json)
         if workflow_json is None:
             raise InvalidInputError("workflow_json: send a workflow (JSON) or a file", field="workflow_json")
+        check_json(workflow_json, field)
         fmt = detect_format(unwrap_api(workflow_json) if isinstance(workflow_json, dict) else workflow_json)
+        _check_size(workflow_json if fmt == "editor" else unwrap_api(workflow_json), field)
         return (fmt, workflow_json, None) if fmt == "api" else (fmt, None, workflow_json)
 
     def get(self, workflow_id: str) -> ComfyWorkflow:
@@ -355,6 +389,7 @@ class ComfyService:
     # -- jobs ------------------------------------------------------------------------------------
     def check(self, workflow_id: str, values: dict[str, Any]) -> tuple[dict[str, Any], list[Problem], bool]:
         """The graph a job would run and the problems the server would find. (graph, problems, checked)"""
+        check_json(values, "parameters")
         workflow = self.get(workflow_id)
         info = self.object_info_or_none()
         graph = apply_values(workflow.api_graph, self.parameters(workflow, info), values, info)
@@ -395,7 +430,12 @@ class ComfyService:
                     run_values[key] = g[node_id]["inputs"][name]
             runs.append(
                 ComfyJobParams(
-                    workflow_id=workflow_id, graph=g, values=run_values, batch_index=i, batch_count=batch_count
+                    workflow_id=workflow_id,
+                    workflow_name=workflow.name,
+                    graph=g,
+                    values=run_values,
+                    batch_index=i,
+                    batch_count=batch_count,
                 )
             )
         jobs = self.jobs.submit_many(KIND, runs, session_id=session_id)
@@ -411,6 +451,8 @@ class ComfyService:
         data = self.jobs.views.one(job)
         data.update(
             workflow_id=job.params.get("workflow_id"),
+            workflow_name=job.params.get("workflow_name"),
+            current_node=None,
             parameters=job.params.get("values", {}),
             batch_index=job.params.get("batch_index", 0),
             prompt_id=job.checkpoint.get("prompt_id"),
@@ -419,8 +461,10 @@ class ComfyService:
         data.pop("params", None)
         return data
 
-    def list_jobs(self, limit: int, offset: int, status: list[JobStatus] | None) -> tuple[list[Job], int]:
-        return self.jobs.list(JobQuery(kind=KIND, status=status, limit=limit, offset=offset))
+    def list_jobs(
+        self, limit: int, offset: int, status: list[JobStatus] | None, *, session_id: str | None = None
+    ) -> tuple[list[Job], int]:
+        return self.jobs.list(JobQuery(kind=KIND, status=status, session_id=session_id, limit=limit, offset=offset))
 
     def get_job(self, job_id: str) -> Job:
         job = self.jobs.get(job_id)
@@ -433,23 +477,33 @@ class ComfyService:
         running, _ = self.jobs.list(JobQuery(kind=KIND, status=[JobStatus.running], limit=100))
         for job in running:
             self.jobs.cancel(job.id)
-        if not running:
+        if running:
+            message = f"Cancelled {_count(len(running), 'running ComfyUI job')}"
+        else:
             with self.client(timeout=self.config.status_timeout_s) as client:
                 client.interrupt()
-        return {"interrupted": True, "cancelled_jobs": [j.id for j in running]}
+            message = f"Interrupted what the ComfyUI server at {self.url()} was running"
+        return {"interrupted": True, "cancelled_jobs": [j.id for j in running], "message": message}
 
     def clear_queue(self) -> dict[str, Any]:
-        """Cancel the studio's queued ComfyUI jobs and empty the server's pending queue."""
+        """Cancel the studio's queued ComfyUI jobs and empty the server's pending queue. The
+        studio's jobs are cancelled even when the server cannot be reached; the answer is then the
+        server's error, saying so."""
         queued, _ = self.jobs.list(JobQuery(kind=KIND, status=[JobStatus.queued], limit=10_000))
         for job in queued:
             self.jobs.cancel(job.id)
-        server_cleared = True
+        cancelled = _count(len(queued), "queued ComfyUI job")
         with self.client(timeout=self.config.status_timeout_s) as client:
             try:
                 client.clear_queue()
-            except ComfyUnreachable:
-                server_cleared = False
-        return {"cancelled_jobs": [j.id for j in queued], "server_cleared": server_cleared}
+            except ComfyUnreachable as exc:
+                done = f"Cancelled {cancelled} of the studio, but could not empty the server's queue."
+                raise type(exc)(f"{done} {exc.message}") from None
+        return {
+            "cancelled_jobs": [j.id for j in queued],
+            "server_cleared": True,
+            "message": f"Cancelled {cancelled} and emptied the queue of the ComfyUI server at {self.url()}",
+        }
 
     # -- the job kind ----------------------------------------------------------------------------
     def run_job(self, ctx: JobContext, params: ComfyJobParams) -> dict[str, Any]:
@@ -463,3 +517,40 @@ class ComfyService:
         if params.workflow_id and images and self.workflows.get(params.workflow_id):
             self.workflows.set_thumbnail(params.workflow_id, images[-1])
         return result
+
+
+def _check_size(workflow: dict[str, Any], field: str) -> None:
+    """At most MAX_NODES nodes: an API graph's nodes, or an editor workflow's with its subgraphs'."""
+    if "nodes" in workflow and isinstance(workflow["nodes"], list):
+        definitions = workflow.get("definitions")
+        subgraphs = definitions.get("subgraphs") if isinstance(definitions, dict) else None
+        subgraphs = subgraphs if isinstance(subgraphs, list) else []
+        inner = sum(len(d["nodes"]) for d in subgraphs if isinstance(d, dict) and isinstance(d.get("nodes"), list))
+        check_node_count(len(workflow["nodes"]) + inner, field)
+    else:
+        check_node_count(len(workflow), field)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _device(raw: dict[str, Any]) -> dict[str, Any]:
+    """A device of /system_stats with the types the status answer declares (odd values dropped)."""
+    index = raw.get("index")
+    return {
+        "name": _text(raw.get("name")),
+        "type": _text(raw.get("type")),
+        "index": index if isinstance(index, int) and not isinstance(index, bool) else None,
+        "vram_total": _finite(raw.get("vram_total")),
+        "vram_free": _finite(raw.get("vram_free")),
+    }
+
+
+def _finite(value: Any) -> float | int | None:
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    return value if is_number and math.isfinite(value) else None

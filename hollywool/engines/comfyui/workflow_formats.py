@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from hollywool.engines.comfyui.limits import MAX_NODES
 from hollywool.errors import InvalidInputError
 
 Format = Literal["api", "editor"]
@@ -90,6 +91,9 @@ def check_api_graph(graph: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(inputs, dict):
             problems.append(f"node {node_id} ({node['class_type']}): 'inputs' must be an object")
             continue
+        meta = node.get("_meta")
+        if "_meta" in node and not (isinstance(meta, dict) and isinstance(meta.get("title", ""), str)):
+            node = {k: v for k, v in node.items() if k != "_meta"}  # the server ignores _meta; the studio reads it
         new_inputs = {}
         for name, value in inputs.items():
             if isinstance(value, list) and len(value) == 2 and isinstance(value[0], int | str) and is_link(value):
@@ -254,6 +258,8 @@ class _Converter:
     # Built once per class / subgraph instance: big workflows repeat both thousands of times.
     _layouts: dict[tuple[str, bool], tuple[list[_Widget], int]] = field(default_factory=dict)
     _scopes: dict[str, _Scope] = field(default_factory=dict)
+    current: str | None = None  # the node being converted, for messages
+    visited: int = 0
 
     def _layout(self, type_: str, info: dict[str, Any], with_force_input: bool = False) -> tuple[list[_Widget], int]:
         key = (type_, with_force_input)
@@ -266,6 +272,11 @@ class _Converter:
             self.problems.append("subgraphs nested more than 16 deep")
             return
         for node in scope.nodes.values():
+            self.current = f"{scope.prefix}{node.get('id')}"
+            self.visited += 1
+            if self.visited > MAX_NODES:
+                self.problems.append(f"more than {MAX_NODES} nodes once subgraphs are expanded")
+                raise WorkflowError(self.problems)
             type_ = node.get("type")
             mode = node.get("mode", 0)
             if type_ in FRONTEND_ONLY or mode in (MODE_NEVER, MODE_BYPASS):
@@ -463,9 +474,19 @@ def editor_to_api(workflow: dict[str, Any], object_info: dict[str, Any]) -> dict
         if not isinstance(node, dict) or "id" not in node or "type" not in node:
             raise WorkflowError([f"not a graph: node without id or type: {str(node)[:80]}"])
         nodes[str(node["id"])] = node
-    subgraphs = {d["id"]: d for d in (workflow.get("definitions") or {}).get("subgraphs", []) if "id" in d}
-    converter = _Converter(object_info=object_info, subgraphs=subgraphs)
-    converter.convert(_Scope(nodes=nodes, links=_parse_links(workflow.get("links", []))))
+    converter = _Converter(object_info=object_info)
+    try:
+        definitions = workflow.get("definitions") or {}
+        converter.subgraphs = {d["id"]: d for d in definitions.get("subgraphs", []) if "id" in d}
+        converter.convert(_Scope(nodes=nodes, links=_parse_links(workflow.get("links", []))))
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        if isinstance(exc, WorkflowError):
+            raise
+        # Parts of the editor format of other types than the editor writes (a list for an object...).
+        near = f" at node {converter.current}" if converter.current else ""
+        raise WorkflowError(
+            [f"not a graph: the editor workflow is malformed{near}; save it again in ComfyUI"]
+        ) from None
     if converter.problems:
         raise WorkflowError(converter.problems)
     return check_api_graph(converter.out)
