@@ -6,6 +6,7 @@ or in another process later without knowing about HTTP, the database or the even
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -15,10 +16,13 @@ from typing import Any
 from PIL import Image
 
 from hollywool.jobs.events import Event, EventBus, JobPreview, JobProgress
+from hollywool.jobs.faults import is_storage_error
 from hollywool.jobs.models import Job
 from hollywool.jobs.store import JobStore, Progress
 from hollywool.media.assets import AssetService, preview_data_url
 from hollywool.storage.assets import Asset
+
+log = logging.getLogger("hollywool.jobs")
 
 # Progress is published on every step but written to the database at most this often.
 _PERSIST_EVERY_S = 0.5
@@ -117,7 +121,12 @@ class JobContext:
         t = time.monotonic()
         if force or t - self._last_persist >= _PERSIST_EVERY_S:
             self._last_persist = t
-            self._store.set_progress(self.job_id, progress)
+            try:
+                self._store.set_progress(self.job_id, progress)
+            except Exception as exc:  # progress is advisory: a storage fault must not fail the job
+                if not is_storage_error(exc):
+                    raise
+                log.warning("job %s: progress not saved: %s", self.job_id, exc)
         self._bus.publish(
             JobProgress(
                 job_id=self.job_id,
@@ -154,6 +163,16 @@ class JobContext:
     @property
     def asset_ids(self) -> list[str]:
         return list(self._asset_ids)
+
+    def saved_assets(self) -> list[Asset]:
+        """What earlier attempts of this job saved and still exists, in order: a retry (or a restart)
+        continues from these instead of saving them again. Ids of assets deleted since are dropped."""
+        found = {a.id: a for a in self._assets.repo.get_many(self._asset_ids)}
+        kept = [i for i in self._asset_ids if i in found]
+        if kept != self._asset_ids:
+            self._asset_ids = kept
+            self._store.merge_result(self.job_id, {"asset_ids": kept})
+        return [found[i] for i in kept]
 
     def save_checkpoint(self, **values: Any) -> None:
         """Persist handler state (e.g. the path of saved latents) so a restart can resume from it."""

@@ -25,6 +25,9 @@ class JobKind:
     # Checks that need the app's state (model exists, fits in memory), run at submit time. It may
     # return the params completed (defaults resolved, uploads stored): that is what the job stores.
     check: Callable[[Any], Any | None] | None = None
+    # Runs once at start-up, after interrupted jobs are re-queued and before any job is dispatched:
+    # repairs what a crash can leave behind for this kind (e.g. a batch parent without children).
+    recover: Callable[[], None] | None = None
 
 
 class KindRegistry:
@@ -46,3 +49,6 @@ class KindRegistry:
 
     def names(self) -> list[str]:
         return sorted(self._kinds)
+
+    def all(self) -> list[JobKind]:
+        return [self._kinds[name] for name in sorted(self._kinds)]

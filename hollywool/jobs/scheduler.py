@@ -3,12 +3,19 @@
 A lane is a resource: "gpu" runs one job at a time on the local device; network lanes
 ("net:<name>") run several. One dispatcher thread sleeps on a condition until something changes
 (a submit, a job ending, a cancel), then claims as many jobs as there are free slots.
+
+The condition guards only in-memory accounting; the database claim runs outside it, with a slot
+reserved on each free lane so that a lane can never be over-committed. A storage fault (disk full,
+database locked) never stops the queue: claims and the final transition of a job are retried with
+backoff, the fault is reported by `queue_health()` (and `/api/health`), and dispatch resumes by
+itself once the database can be written again.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -18,12 +25,19 @@ from hollywool.errors import StudioError
 from hollywool.jobs.context import JobCancelled, JobContext, JobInterrupted
 from hollywool.jobs.events import EventBus, JobEvent
 from hollywool.jobs.executor import Executor
+from hollywool.jobs.faults import is_storage_error, storage_problem
 from hollywool.jobs.kinds import KindRegistry
 from hollywool.jobs.models import Job
 from hollywool.jobs.store import JobStore
 from hollywool.media.assets import AssetService
 
 log = logging.getLogger("hollywool.jobs")
+
+# Backoff after a storage fault: from the first delay, doubling, up to the last.
+RETRY_FIRST_S = 0.1
+RETRY_MAX_S = 4.0
+# Cancels that arrive between a job's claim and its launch (kept until the launch, bounded).
+_MAX_EARLY_CANCELS = 1000
 
 
 class Scheduler:
@@ -48,7 +62,11 @@ class Scheduler:
         self._busy: dict[str, int] = {}
         self._running: dict[str, JobContext] = {}
         self._cond = threading.Condition()
+        self._changes = 0  # bumped on every notify: a change seen while claiming skips the next sleep
+        self._early_cancels: dict[str, None] = {}
+        self._faults: dict[str, tuple[str, float]] = {}  # where -> (problem, since)
         self._stopping = False
+        self._stop_event = threading.Event()
         self._thread: threading.Thread | None = None
 
     # -- configuration -----------------------------------------------------------------------
@@ -56,7 +74,7 @@ class Scheduler:
         with self._cond:
             self._lanes[name] = executor
             self._busy.setdefault(name, 0)
-            self._cond.notify()
+            self._notify()
 
     def has_lane(self, name: str) -> bool:
         return name in self._lanes
@@ -66,7 +84,14 @@ class Scheduler:
         requeued, failed = self.store.recover_interrupted(self.max_attempts)
         if requeued or failed:
             log.warning("recovered after restart: %d re-queued, %d failed", len(requeued), len(failed))
+        for kind in self.kinds.all():
+            if kind.recover is not None:
+                try:
+                    kind.recover()
+                except Exception:  # a repair that fails must not keep the studio from starting
+                    log.exception("start-up repair of %s jobs failed", kind.name)
         self._stopping = False
+        self._stop_event.clear()
         self._thread = threading.Thread(target=self._dispatch_loop, name="job-dispatcher", daemon=True)
         self._thread.start()
 
@@ -74,8 +99,9 @@ class Scheduler:
         """Stop dispatching; running jobs are interrupted and go back to the queue."""
         with self._cond:
             self._stopping = True
+            self._stop_event.set()
             running = list(self._running.values())
-            self._cond.notify_all()
+            self._notify()
         for ctx in running:
             ctx.request_shutdown()
         if self._thread:
@@ -85,12 +111,51 @@ class Scheduler:
 
     def wake(self) -> None:
         with self._cond:
-            self._cond.notify()
+            self._notify()
+
+    def _notify(self) -> None:  # the caller holds the condition
+        self._changes += 1
+        self._cond.notify_all()
+
+    # -- health --------------------------------------------------------------------------------
+    def queue_health(self) -> dict[str, Any]:
+        """{ok, message, since}: whether jobs can be dispatched and recorded, and if not, why."""
+        with self._cond:
+            faults = sorted(self._faults.values(), key=lambda f: f[1])
+        if not faults:
+            return {"ok": True, "message": None, "since": None}
+        problem, since = faults[-1]
+        return {
+            "ok": False,
+            "message": f"The job queue is paused: {problem}. It resumes by itself when the problem is fixed.",
+            "since": faults[0][1],
+        }
+
+    def _fault(self, where: str, exc: BaseException) -> None:
+        problem = storage_problem(exc) if is_storage_error(exc) else f"an internal error ({_describe(exc)})"
+        with self._cond:
+            first = not self._faults
+            self._faults[where] = (problem, self._faults.get(where, ("", time.time()))[1])
+        if first:
+            log.error("job queue paused (%s): %s", where, problem, exc_info=not is_storage_error(exc))
+
+    def _clear_fault(self, where: str) -> None:
+        with self._cond:
+            if self._faults.pop(where, None) is None:
+                return
+            resumed = not self._faults
+        if resumed:
+            log.warning("job queue resumed: the database can be written again")
 
     # -- control -------------------------------------------------------------------------------
     def signal_cancel(self, job_id: str) -> None:
+        """Set the running job's cancel flag now; its next step boundary stops it."""
         with self._cond:
             ctx = self._running.get(job_id)
+            if ctx is None:  # claimed but not launched yet: _launch applies it
+                self._early_cancels[job_id] = None
+                while len(self._early_cancels) > _MAX_EARLY_CANCELS:
+                    self._early_cancels.pop(next(iter(self._early_cancels)))
         if ctx:
             ctx.request_cancel()
 
@@ -103,22 +168,50 @@ class Scheduler:
         return [name for name, ex in self._lanes.items() if self._busy[name] < ex.capacity]
 
     def _dispatch_loop(self) -> None:
+        delay = 0.0
         while True:
             with self._cond:
                 if self._stopping:
                     return
-                free = self._free_lanes()
-                job = self.store.claim_next(free) if free else None
-                if job is None:
-                    # Nothing to do: sleep until notified. The timeout is only a safety net.
+                lanes = self._free_lanes()
+                if not lanes:
+                    # Nothing can run: sleep until notified. The timeout is only a safety net.
                     self._cond.wait(timeout=30)
                     continue
-                self._busy[job.lane] += 1
+                for lane in lanes:  # reserve a slot on each free lane for the claim
+                    self._busy[lane] += 1
+                seen = self._changes
+            job = None
+            try:
+                job = self.store.claim_next(lanes)
+            except Exception as exc:  # a storage fault (disk full, locked): wait, then try again
+                self._fault("claim", exc)
+                delay = min(max(delay * 2, RETRY_FIRST_S), RETRY_MAX_S)
+            else:
+                self._clear_fault("claim")
+                delay = 0.0
+            with self._cond:
+                for lane in lanes:  # keep only the slot of the lane that got a job
+                    if job is None or lane != job.lane:
+                        self._busy[lane] -= 1
+                if delay:
+                    self._sleep_locked(delay)
+                    continue
+                if job is None:
+                    if self._changes == seen:
+                        self._cond.wait(timeout=30)
+                    continue
             try:
                 self._launch(job)
             except Exception as exc:  # never let one bad job stop the dispatcher
                 log.exception("could not start job %s", job.id)
                 self._finish(job, partial(self.store.fail, job.id, f"could not start: {_describe(exc)}"))
+
+    def _sleep_locked(self, seconds: float) -> None:
+        """Wait `seconds` (backoff), ending early only when the scheduler stops."""
+        deadline = time.monotonic() + seconds
+        while not self._stopping and (left := deadline - time.monotonic()) > 0:
+            self._cond.wait(left)
 
     def _launch(self, job: Job) -> None:
         kind = self.kinds.get(job.kind)
@@ -133,6 +226,9 @@ class Scheduler:
         )
         with self._cond:
             self._running[job.id] = ctx
+            if job.id in self._early_cancels:
+                del self._early_cancels[job.id]
+                ctx.request_cancel()
         self._publish("job.started", job)
         self._lanes[job.lane].submit(job, lambda: self._run(kind, ctx))
 
@@ -154,20 +250,56 @@ class Scheduler:
 
     def _finish(self, job: Job, transition: Callable[[], Job | None], event: str | None = "auto") -> None:
         try:
-            updated = transition()
+            updated = self._record_end(job, transition)
         finally:
             with self._cond:
                 self._running.pop(job.id, None)
+                self._early_cancels.pop(job.id, None)
                 self._busy[job.lane] = max(self._busy.get(job.lane, 1) - 1, 0)
-                self._cond.notify()
+                self._notify()
         if updated is not None and event is not None:
-            self._publish(f"job.{updated.status}", updated)
+            try:
+                self._publish(f"job.{updated.status}", updated)
+            except Exception:  # the job is recorded; a live event that cannot be built is only logged
+                log.exception("could not announce the end of job %s", job.id)
+
+    def _record_end(self, job: Job, transition: Callable[[], Job | None]) -> Job | None:
+        """Apply a job's final transition, retrying storage faults until it is written or the
+        studio stops (then the job is still `running` in the database, and the next start
+        re-queues it). A job must never stay `running` because one write failed."""
+        where = f"job:{job.id}"
+        delay = 0.0
+        fell_back = False
+        while True:
+            try:
+                updated = transition()
+            except Exception as exc:
+                if not is_storage_error(exc):
+                    if fell_back:
+                        log.exception("could not record the end of job %s", job.id)
+                        self._clear_fault(where)
+                        return None
+                    log.exception("could not record the result of job %s", job.id)
+                    fell_back = True
+                    transition = partial(self.store.fail, job.id, f"could not record its result: {_describe(exc)}")
+                    continue
+                self._fault(where, exc)
+                if self._stopping:
+                    self._clear_fault(where)
+                    return None
+                delay = min(max(delay * 2, RETRY_FIRST_S), RETRY_MAX_S)
+                self._stop_event.wait(delay)
+                continue
+            self._clear_fault(where)
+            return updated
 
     def _publish(self, event_type: str, job: Job) -> None:
         self.bus.publish(JobEvent(type=event_type, job_id=job.id, job=self.view(job)))
 
 
 def _describe(exc: BaseException) -> str:
+    if is_storage_error(exc):
+        return f"The studio could not save this job's work: {storage_problem(exc)}. Free space, then retry the job."
     text = str(exc) or exc.__class__.__name__
     if "out of memory" in text.lower() or exc.__class__.__name__ == "OutOfMemoryError":
         return (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -102,13 +104,49 @@ class JobService:
         parent_id: str | None = None,
         priority: int = 0,
     ) -> list[Job]:
+        jobs = self.store.create(
+            self._new_jobs(kind_name, params_list, session_id=session_id, parent_id=parent_id, priority=priority)
+        )
+        for job in jobs:
+            self._publish("job.queued", job)
+        self.scheduler.wake()
+        return jobs
+
+    def submit_with_children(
+        self,
+        kind_name: str,
+        params: BaseModel | dict[str, Any],
+        child_kind: str,
+        children: Sequence[BaseModel | dict[str, Any]],
+        *,
+        session_id: str | None = None,
+        priority: int = 0,
+    ) -> tuple[Job, list[Job]]:
+        """A parent job and its children, validated, then inserted in one transaction."""
+        (parent,) = self._new_jobs(kind_name, [params], session_id=session_id, parent_id=None, priority=priority)
+        kids = self._new_jobs(child_kind, children, session_id=session_id, parent_id=None, priority=priority)
+        job, jobs = self.store.create_with_children(parent, kids)
+        for created in (job, *jobs):
+            self._publish("job.queued", created)
+        self.scheduler.wake()
+        return job, jobs
+
+    def _new_jobs(
+        self,
+        kind_name: str,
+        params_list: Sequence[BaseModel | dict[str, Any]],
+        *,
+        session_id: str | None,
+        parent_id: str | None,
+        priority: int,
+    ) -> list[NewJob]:
         kind = self.kinds.get(kind_name)
         models = [self.validate(kind_name, p) for p in params_list]
         lanes = [kind.lane(m) for m in models]
         for lane in lanes:
             if not self.scheduler.has_lane(lane):
                 raise InvalidInputError(f"no worker lane {lane!r} is configured for kind {kind_name}")
-        jobs = self.store.create(
+        return [
             NewJob(
                 kind=kind_name,
                 lane=lane,
@@ -118,11 +156,7 @@ class JobService:
                 parent_id=parent_id,
             )
             for m, lane in zip(models, lanes, strict=True)
-        )
-        for job in jobs:
-            self._publish("job.queued", job)
-        self.scheduler.wake()
-        return jobs
+        ]
 
     def get(self, job_id: str) -> Job:
         job = self.store.get(job_id)
@@ -156,23 +190,69 @@ class JobService:
         finally:
             self.bus.remove_listener(listener)
 
+    async def wait_async(self, job_id: str, timeout: float) -> Job:
+        """`wait` for the event loop: holds no thread while the job runs (the bus wakes it)."""
+        loop = asyncio.get_running_loop()
+        changed = asyncio.Event()
+
+        def listener(event) -> None:  # noqa: ANN001 - runs on the publisher's thread
+            if isinstance(event, JobEvent) and event.job_id == job_id and event.type != "job.queued":
+                with contextlib.suppress(RuntimeError):  # the waiting loop has closed
+                    loop.call_soon_threadsafe(changed.set)
+
+        self.bus.add_listener(listener)
+        try:
+            deadline = loop.time() + timeout
+            while not (job := await asyncio.to_thread(self.get, job_id)).status.finished:
+                left = deadline - loop.time()
+                if left <= 0:
+                    return job
+                with contextlib.suppress(TimeoutError):  # a missed event: read the job again
+                    await asyncio.wait_for(changed.wait(), min(left, 5.0))
+                changed.clear()
+            return job
+        finally:
+            self.bus.remove_listener(listener)
+
     def cancel(self, job_id: str) -> Job:
+        """Cancel a queued or running job and its active children.
+
+        The job itself must be active (409 otherwise). Its children may finish while they are being
+        cancelled: those are skipped, never an error."""
         job = self.get(job_id)
         if job.status.finished:
             raise ConflictError(f"job {job_id} is already {job.status}; only queued or running jobs can be cancelled")
-        updated = self.store.request_cancel(job_id)
+        updated = self._cancel_one(job_id)
         if updated is None:  # it finished between the two reads
             raise ConflictError(f"job {job_id} finished before it could be cancelled")
+        self._cancel_children(job_id)
+        return updated
+
+    def cancel_tree(self, job_id: str) -> Job:
+        """Cancel a job if it is still active, and every active child of it (a batch whose parent
+        already ended may have retried children running). Never a conflict."""
+        job = self.get(job_id)
+        updated = self._cancel_one(job_id) if not job.status.finished else None
+        self._cancel_children(job_id)
+        return updated or self.get(job_id)
+
+    def _cancel_one(self, job_id: str) -> Job | None:
+        """Guarded: cancels a queued job, flags a running one; None when it had already finished."""
+        updated = self.store.request_cancel(job_id)
+        if updated is None:
+            return None
         if updated.status == JobStatus.cancelled:
             self._publish("job.cancelled", updated)
         else:
-            self.scheduler.signal_cancel(job_id)
-        # Children of a batch go with their parent.
-        active = [JobStatus.queued, JobStatus.running]
-        children, _ = self.store.list(JobQuery(parent_id=job_id, status=active, limit=10_000))
-        for child in children:
-            self.cancel(child.id)
+            self.scheduler.signal_cancel(job_id)  # its next step boundary stops it
         return updated
+
+    def _cancel_children(self, parent_id: str) -> None:
+        active = [JobStatus.queued, JobStatus.running]
+        children, _ = self.store.list(JobQuery(parent_id=parent_id, status=active, limit=100_000))
+        for child in children:
+            if self._cancel_one(child.id) is not None:  # None: it finished meanwhile
+                self._cancel_children(child.id)
 
     def retry(self, job_id: str) -> Job:
         job = self.get(job_id)

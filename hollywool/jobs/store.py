@@ -14,7 +14,7 @@ from __future__ import annotations
 import abc
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import text
@@ -59,6 +59,13 @@ class JobStore(abc.ABC):
     @abc.abstractmethod
     def create(self, jobs: Iterable[NewJob]) -> list[Job]:
         """Insert jobs in one transaction, in queue order."""
+
+    @abc.abstractmethod
+    def create_with_children(self, parent: NewJob, children: Sequence[NewJob]) -> tuple[Job, list[Job]]:
+        """Insert a parent and its children in one transaction: a crash leaves both or neither.
+
+        The children's `parent_id` is set to the parent, and the parent's result lists them in
+        order (`child_ids`)."""
 
     @abc.abstractmethod
     def get(self, job_id: str) -> Job | None: ...
@@ -192,42 +199,51 @@ class SqliteJobStore(JobStore):
 
     # -- writing -----------------------------------------------------------------------------
     def create(self, jobs: Iterable[NewJob]) -> list[Job]:
-        t = now()
-        ids = []
         with self.db.write() as conn:
-            last = conn.execute(text("SELECT COALESCE(MAX(queue_order), 0) FROM jobs")).scalar_one()
-            for i, new in enumerate(jobs):
-                job_id = uuid.uuid4().hex
-                ids.append(job_id)
-                conn.execute(
-                    text(
-                        "INSERT INTO jobs (id, kind, lane, status, priority, queue_order, params, stage, "
-                        "session_id, parent_id, created_at, updated_at) VALUES (:id, :kind, :lane, :status, "
-                        ":priority, :qo, :params, :stage, :session_id, :parent_id, :t, :t)"
-                    ),
-                    {
-                        "id": job_id,
-                        "kind": new.kind,
-                        "lane": new.lane,
-                        "status": str(new.status),
-                        "priority": new.priority,
-                        "qo": last + 1 + i,
-                        "params": dumps(new.params),
-                        "stage": str(new.status),
-                        "session_id": new.session_id,
-                        "parent_id": new.parent_id,
-                        "t": t + i * 1e-6,  # keeps creation order stable within one batch
-                    },
-                )
-            rows = (
-                conn.execute(
-                    text(f"SELECT {_COLUMNS} FROM jobs WHERE id IN ({', '.join(f':i{n}' for n in range(len(ids)))})"),
-                    {f"i{n}": v for n, v in enumerate(ids)},
-                ).all()
-                if ids
-                else []
+            return self._insert(conn, [(uuid.uuid4().hex, new, None) for new in jobs])
+
+    def create_with_children(self, parent: NewJob, children: Sequence[NewJob]) -> tuple[Job, list[Job]]:
+        parent_id = uuid.uuid4().hex
+        rows = [(uuid.uuid4().hex, replace(child, parent_id=parent_id), None) for child in children]
+        result = {"child_ids": [job_id for job_id, _, _ in rows]}
+        with self.db.write() as conn:
+            jobs = self._insert(conn, [(parent_id, parent, result), *rows])
+        return jobs[0], jobs[1:]
+
+    def _insert(self, conn, rows: list[tuple[str, NewJob, dict[str, Any] | None]]) -> list[Job]:  # noqa: ANN001
+        """Insert (id, job, initial result) rows inside the caller's transaction, in queue order."""
+        t = now()
+        last = conn.execute(text("SELECT COALESCE(MAX(queue_order), 0) FROM jobs")).scalar_one()
+        for i, (job_id, new, result) in enumerate(rows):
+            conn.execute(
+                text(
+                    "INSERT INTO jobs (id, kind, lane, status, priority, queue_order, params, stage, result, "
+                    "session_id, parent_id, created_at, updated_at) VALUES (:id, :kind, :lane, :status, "
+                    ":priority, :qo, :params, :stage, :result, :session_id, :parent_id, :t, :t)"
+                ),
+                {
+                    "id": job_id,
+                    "kind": new.kind,
+                    "lane": new.lane,
+                    "status": str(new.status),
+                    "priority": new.priority,
+                    "qo": last + 1 + i,
+                    "params": dumps(new.params),
+                    "stage": str(new.status),
+                    "result": dumps(result) if result else None,
+                    "session_id": new.session_id,
+                    "parent_id": new.parent_id,
+                    "t": t + i * 1e-6,  # keeps creation order stable within one batch
+                },
             )
-        by_id = {r._mapping["id"]: _row_to_job(r) for r in rows}
+        ids = [job_id for job_id, _, _ in rows]
+        if not ids:
+            return []
+        found = conn.execute(
+            text(f"SELECT {_COLUMNS} FROM jobs WHERE id IN ({', '.join(f':i{n}' for n in range(len(ids)))})"),
+            {f"i{n}": v for n, v in enumerate(ids)},
+        ).all()
+        by_id = {r._mapping["id"]: _row_to_job(r) for r in found}
         return [by_id[i] for i in ids]
 
     def _update_returning(self, sql: str, args: dict[str, Any]) -> Job | None:

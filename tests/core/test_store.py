@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from hollywool.jobs.models import JobStatus
 from hollywool.jobs.store import JobQuery, NewJob, Progress, SqliteJobStore
@@ -144,3 +145,15 @@ def test_a_migration_landing_after_a_higher_one_is_still_applied(tmp_path, monke
         tables = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'").scalars())
     assert {"a", "b", "c"} <= tables
     assert db_module.applied_migrations(engine) == {1, 2, 3}
+
+
+def test_a_parent_and_its_children_are_inserted_together_or_not_at_all(store):
+    parent, children = store.create_with_children(NewJob(kind="bulk", lane="bulk", params={}), _new(3))
+    assert [c.parent_id for c in children] == [parent.id] * 3
+    assert parent.result == {"child_ids": [c.id for c in children]}
+    assert store.counts_by_status(parent.id) == {"queued": 3}
+    # A child that cannot be written (here: an unknown session) takes the parent with it.
+    bad = [*_new(2), NewJob(kind="image", lane="gpu", params={}, session_id="no-such-session")]
+    with pytest.raises(IntegrityError):
+        store.create_with_children(NewJob(kind="bulk", lane="bulk", params={}), bad)
+    assert store.list(JobQuery(kind="bulk"))[1] == 1 and store.counts_by_status() == {"queued": 4}

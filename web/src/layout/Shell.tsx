@@ -3,6 +3,7 @@ import { Boxes, Cloud, FileText, Film, Layers, Image as ImageIcon, LayoutGrid, L
 import { cn } from "@/lib/utils";
 import { Header } from "./Header";
 import { BackendBanner } from "./BackendBanner";
+import { QueueBanner } from "./QueueBanner";
 import { TokenDialog } from "./TokenDialog";
 
 const NAV = [
@@ -53,6 +54,7 @@ export function Shell() {
       <div className="flex min-w-0 flex-1 flex-col">
         <Header />
         <BackendBanner />
+        <QueueBanner />
         <main id="main" className="min-h-0 flex-1 overflow-auto p-4 md:p-6">
           <Outlet />
         </main>

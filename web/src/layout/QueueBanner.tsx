@@ -1,0 +1,41 @@
+import { useQuery } from "@tanstack/react-query";
+import { PauseCircle } from "lucide-react";
+import { fetchers, qk } from "@/api/queries";
+import type { Health } from "@/api/types";
+
+/** `queue` of /api/health (newer than the generated schema: read as optional). */
+type QueueHealth = { ok: boolean; message?: string | null; since?: number | null };
+
+const FALLBACK =
+  "The job queue is paused: the database could not be written (disk full?). It resumes by itself when the problem is fixed.";
+
+/** The sentence to show when the server says its job queue is paused, else null. */
+export function queuePausedMessage(health: Health | undefined | null): string | null {
+  const queue = (health as (Health & { queue?: QueueHealth }) | undefined | null)?.queue;
+  if (!queue || queue.ok) return null;
+  return queue.message || FALLBACK;
+}
+
+export function QueuePausedNotice({ message }: { message: string | null }) {
+  if (!message) return null;
+  return (
+    <div
+      role="alert"
+      data-testid="queue-banner"
+      className="flex items-center gap-3 border-b border-warning/40 bg-warning/15 px-4 py-2 text-sm text-warning"
+    >
+      <PauseCircle className="h-4 w-4" aria-hidden />
+      <span className="flex-1">{message} New jobs are kept in the queue meanwhile.</span>
+    </div>
+  );
+}
+
+/** Polls /api/health (more often while paused) and says when the job queue cannot run. */
+export function QueueBanner() {
+  const { data } = useQuery({
+    queryKey: qk.health,
+    queryFn: fetchers.health,
+    refetchInterval: (query) => (queuePausedMessage(query.state.data) ? 3_000 : 15_000),
+  });
+  return <QueuePausedNotice message={queuePausedMessage(data)} />;
+}
