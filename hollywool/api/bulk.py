@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from hollywool.api.deps import get_studio
-from hollywool.api.schemas import JobAccepted
-from hollywool.bulk.service import BulkPage, BulkRequest, BulkView
+from hollywool.api.schemas import MAX_OFFSET, JobAccepted
+from hollywool.bulk.service import MAX_PROMPTS, BulkPage, BulkRequest, BulkView
 from hollywool.studio import Studio
 
 router = APIRouter(prefix="/api/bulk", tags=["bulk"])
@@ -35,7 +35,9 @@ class VariationsResponse(BaseModel):
 
 
 class RetryRequest(BaseModel):
-    indexes: list[int] | None = None
+    indexes: list[Annotated[int, Field(ge=0, lt=MAX_PROMPTS)]] | None = Field(
+        None, max_length=MAX_PROMPTS, description="positions of the prompts to retry (0-based); default: all failed"
+    )
     include_cancelled: bool = False
 
 
@@ -61,7 +63,7 @@ def create_bulk_job(body: BulkRequest, studio: Studio = Depends(get_studio)) -> 
 def list_bulk_jobs(
     session_id: str | None = None,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     studio: Studio = Depends(get_studio),
 ) -> dict[str, Any]:
     items, total = studio.bulk.list(session_id, limit, offset)

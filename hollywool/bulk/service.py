@@ -8,10 +8,10 @@ children re-queues it). Counts, progress and cost are always computed from the c
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
+import logging
 import re
 import tempfile
 import threading
@@ -28,8 +28,16 @@ from hollywool.jobs.kinds import JobKind, KindRegistry
 from hollywool.jobs.models import Job, JobStatus, MediaRef
 from hollywool.jobs.store import JobQuery
 
+log = logging.getLogger("hollywool.bulk")
+
 MAX_PROMPTS = 500
 _ACTIVE = (JobStatus.queued, JobStatus.running)
+# A batch created before parents and children were inserted together could lose its children to a
+# crash; start-up fails such a parent with this sentence (retrying it queues its prompts).
+ORPHAN_ERROR = (
+    "This batch was interrupted while it was being created (the studio stopped before its prompts were "
+    "queued), so nothing was generated. Retry the batch to queue its prompts."
+)
 
 
 class BulkRequest(BaseModel):
@@ -79,6 +87,7 @@ class BulkParams(BaseModel):
     num_images: int = 1
     base_prompt: str | None = None
     shared: dict[str, Any] = Field(default_factory=dict)
+    seed: int | None = None
 
 
 class BulkItem(BaseModel):
@@ -150,7 +159,7 @@ class BulkService:
         self.resync_s = 5.0
 
     def register(self, kinds: KindRegistry, lane: str) -> None:
-        kinds.register(JobKind("bulk", BulkParams, self._watch, lane=lambda _p: lane))
+        kinds.register(JobKind("bulk", BulkParams, self._watch, lane=lambda _p: lane, recover=self.repair_orphans))
 
     # -- creating ----------------------------------------------------------------------------------
     def create(self, req: BulkRequest) -> Job:
@@ -173,18 +182,13 @@ class BulkService:
             raise InvalidInputError(
                 "provider_params: local models take no provider parameters", field="provider_params"
             )
-        children = []
-        for index, prompt in enumerate(req.prompts):
-            child = {**shared, "prompt": prompt}
-            if req.seed is not None:
-                child["seed"] = (req.seed + index * req.num_images) % 2**32
-            children.append({k: v for k, v in child.items() if v is not None})
-        # Children differ only by prompt: checking one refuses a bad batch before anything is queued
-        # (submit_many then validates them all before inserting any).
+        children = _children(shared, req.prompts, req.seed, req.num_images)
+        # Children differ only by prompt: checking one refuses a bad batch early (then every child is
+        # validated before anything is inserted).
         validated = [self.jobs.validate(kind, c) for c in children[:1]]
         if not validated:
             raise InvalidInputError("prompts: at least one prompt is required", field="prompts")
-        parent = self.jobs.submit(
+        parent, _ = self.jobs.submit_with_children(
             "bulk",
             BulkParams(
                 model=req.model,
@@ -196,16 +200,25 @@ class BulkService:
                 num_images=req.num_images,
                 base_prompt=req.base_prompt,
                 shared={k: v for k, v in shared.items() if v is not None and k != "model"},
+                seed=req.seed,
             ),
+            kind,
+            children,
             session_id=req.session_id,
         )
-        try:
-            jobs = self.jobs.submit_many(kind, children, session_id=req.session_id, parent_id=parent.id)
-        except StudioError:
-            self.jobs.cancel(parent.id)
-            raise
-        self.jobs.store.merge_result(parent.id, {"child_ids": [j.id for j in jobs]})
         return parent
+
+    def repair_orphans(self) -> None:
+        """At start-up: fail batch parents that have no children (see ORPHAN_ERROR).
+
+        Failing rather than re-creating the children: the request that made the batch never got
+        its answer, so the user (or a script) may already have sent it again, and re-creating would
+        then generate, and for remote models pay for, the batch twice. Retry re-creates them."""
+        store = self.jobs.store
+        parents, _ = store.list(JobQuery(kind="bulk", status=list(_ACTIVE), limit=100_000))
+        for parent in parents:
+            if not store.counts_by_status(parent.id) and store.fail(parent.id, ORPHAN_ERROR):
+                log.warning("bulk batch %s had no prompts queued (interrupted at creation): failed", parent.id)
 
     # -- the parent job ----------------------------------------------------------------------------
     def _watch(self, ctx: JobContext, params: BulkParams) -> dict[str, Any]:
@@ -336,17 +349,15 @@ class BulkService:
     # -- steering ----------------------------------------------------------------------------------
     def cancel(self, job_id: str) -> dict[str, Any]:
         parent = self.parent(job_id)
-        if parent.status in _ACTIVE:
-            self.jobs.cancel(parent.id)  # cascades to queued and running children
-        for kid in self.children(parent):
-            if kid.status in _ACTIVE:
-                with contextlib.suppress(ConflictError):  # it finished meanwhile
-                    self.jobs.cancel(kid.id)
+        # The parent (if still active) and every active child; children finishing meanwhile are skipped.
+        self.jobs.cancel_tree(parent.id)
         return self.view(self.parent(job_id))
 
     def retry(self, job_id: str, indexes: list[int] | None = None, include_cancelled: bool = False) -> dict[str, Any]:
         parent = self.parent(job_id)
         kids = self.children(parent)
+        if not kids and parent.status in (JobStatus.failed, JobStatus.cancelled):
+            return self._requeue_orphan(parent)
         wanted = {JobStatus.failed} | ({JobStatus.cancelled} if include_cancelled else set())
         chosen = [k for i, k in enumerate(kids) if (indexes is None or i in indexes) and k.status in wanted]
         if not chosen:
@@ -356,6 +367,16 @@ class BulkService:
         if parent.status in (JobStatus.failed, JobStatus.cancelled):
             self.jobs.retry(parent.id)
         return self.view(self.parent(job_id))
+
+    def _requeue_orphan(self, parent: Job) -> dict[str, Any]:
+        """Queue the prompts of a batch whose children were never created, then the parent again."""
+        params = BulkParams.model_validate(parent.params)
+        shared = {"model": params.model, **params.shared}
+        children = _children(shared, params.prompts, params.seed, params.num_images)
+        jobs = self.jobs.submit_many(params.child_kind, children, session_id=parent.session_id, parent_id=parent.id)
+        self.jobs.store.merge_result(parent.id, {"child_ids": [j.id for j in jobs]})
+        self.jobs.retry(parent.id)
+        return self.view(self.parent(parent.id))
 
     # -- export ------------------------------------------------------------------------------------
     def export_zip(self, job_id: str) -> IO[bytes]:
@@ -396,18 +417,40 @@ class BulkService:
                     name = f"{item['index'] + 1:03d}_{_slug(item['prompt'])}{suffix}{path.suffix}"
                     zf.write(path, f"images/{name}")
                     files.append(f"images/{name}")
-                writer.writerow([
+                writer.writerow([csv_cell(v) for v in [
                     item["index"] + 1, item["prompt"], item["status"], item["seed"] if item["seed"] is not None else "",
                     kid.params.get("model"), kid.params.get("width"), kid.params.get("height"),
                     kid.params.get("steps") or "", ";".join(files), kid.id,
                     item["cost_usd"] if item["cost_usd"] is not None else "", item["error"] or "",
                     json.dumps({k: v for k, v in kid.params.items() if k != "prompt"}, sort_keys=True),
-                ])  # fmt: skip
+                ]])  # fmt: skip
             zf.writestr("prompts.csv", rows.getvalue())
             summary = {k: v for k, v in view.items() if k != "items"}
             zf.writestr("batch.json", json.dumps(summary, indent=2, default=str))
         out.seek(0)
         return out
+
+
+def _children(shared: dict[str, Any], prompts: list[str], seed: int | None, num_images: int) -> list[dict[str, Any]]:
+    """One child's params per prompt; with a seed, the prompts' seeds count up from it."""
+    children = []
+    for index, prompt in enumerate(prompts):
+        child = {**shared, "prompt": prompt}
+        if seed is not None:
+            child["seed"] = (seed + index * num_images) % 2**32
+        children.append({k: v for k, v in child.items() if v is not None})
+    return children
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell a spreadsheet shows as text: a leading formula character gets a `'` before it."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _summary(counts: dict[str, int], total: int) -> str:
