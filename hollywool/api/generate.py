@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from hollywool.api.deps import get_studio
 from hollywool.api.jobs import ImageJobRequest, check_session
@@ -13,12 +14,20 @@ from hollywool.engines.diffusers import metadata
 from hollywool.engines.diffusers.references import MAX_BYTES, decode_image_bytes
 from hollywool.engines.diffusers.sizes import ASPECT_RATIOS
 from hollywool.engines.diffusers.styles import STYLES
-from hollywool.errors import InvalidInputError
+from hollywool.errors import InvalidInputError, StudioError
 from hollywool.media.png_meta import read_text_chunks
 from hollywool.studio import Studio
 from hollywool.titles import title_from_prompt
 
 router = APIRouter(prefix="/api", tags=["generate"])
+
+# Synchronous generations waiting at once; beyond this they are refused (each waits on the event
+# loop, holding no worker thread, but a queue of them only grows).
+MAX_SYNC_WAITS = 32
+
+
+class TooManyWaitsError(StudioError):
+    status_code = 429
 
 
 class GenerateRequest(ImageJobRequest):
@@ -30,12 +39,31 @@ class TitleRequest(BaseModel):
 
 
 @router.post("/generate")
-def generate(body: GenerateRequest, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
-    """Submit an image job and wait for it: answers with the job, its images and seeds."""
+async def generate(body: GenerateRequest, request: Request, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
+    """Submit an image job and wait for it: answers with the job, its images and seeds.
+
+    The wait holds no worker thread (the job's events wake it), so other requests stay fast
+    however many generations wait; more than MAX_SYNC_WAITS at once answer 429."""
+    state = request.app.state
+    waiting = getattr(state, "sync_generate_waits", 0)
+    if waiting >= MAX_SYNC_WAITS:
+        raise TooManyWaitsError(
+            f"Too many synchronous generations waiting ({waiting}); use POST /api/jobs to queue the job "
+            "and follow it with GET /api/jobs/{job_id} or the live events, or try again later."
+        )
+    state.sync_generate_waits = waiting + 1
+    try:
+        job = await run_in_threadpool(_submit, studio, body)
+        done = await studio.jobs.wait_async(job.id, body.timeout_s)
+        return await run_in_threadpool(studio.jobs.views.one, done)
+    finally:
+        state.sync_generate_waits -= 1
+
+
+def _submit(studio: Studio, body: GenerateRequest):  # noqa: ANN202
     check_session(studio, body.session_id)
     params = body.model_dump(exclude={"session_id", "timeout_s"})
-    job = studio.jobs.submit("image", params, session_id=body.session_id)
-    return studio.jobs.views.one(studio.jobs.wait(job.id, body.timeout_s))
+    return studio.jobs.submit("image", params, session_id=body.session_id)
 
 
 @router.post("/generate-title")
