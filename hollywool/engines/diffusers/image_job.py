@@ -9,6 +9,7 @@ saves each image with its metadata. Progress, previews and cancellation go throu
 from __future__ import annotations
 
 import random
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from hollywool import __version__
@@ -92,6 +93,19 @@ class ImageJob:
         entry = engine.catalog.get(params.model, kinds=IMAGE_TYPES)
         family = family_of(entry.type)
         width, height, seeds = params.width, params.height, params.seeds
+        # A retry (or a restart) continues: images an earlier attempt saved are kept, not made again.
+        kept = Counter(a.seed for a in ctx.saved_assets() if a.kind == "image")
+        todo = []
+        for index, seed in enumerate(seeds):
+            if kept[seed] > 0:
+                kept[seed] -= 1
+            else:
+                todo.append((index, seed))
+        result = {"seeds": seeds, "notes": params.notes}
+        if len(todo) < len(seeds):
+            result["kept_from_earlier_attempt"] = len(seeds) - len(todo)
+        if not todo:
+            return result
         cached = engine.acquire(entry, ctx, width * height)
         pipe = cached.pipe
         references = [engine.references.load(r) for r in params.reference_images]
@@ -128,13 +142,13 @@ class ImageJob:
             "final_negative_prompt": call.get("negative_prompt"),
             "generator": f"HollyWool {__version__}",
         }
-        ctx.set_stage("generating", total_steps=params.steps * len(seeds))
+        ctx.set_stage("generating", total_steps=params.steps * len(todo))
         with AppliedLoras(pipe, loras, entry.id):
-            for index, seed in enumerate(seeds):
+            for position, (index, seed) in enumerate(todo):
                 if references:
                     call["image"] = fit(references[index % len(references)], width, height)
                     call["strength"] = params.strength
-                on_step = self._step_callback(ctx, family, index, len(seeds), width, height)
+                on_step = self._step_callback(ctx, family, position, len(todo), width, height)
                 try:
                     out = pipe(
                         **call,
@@ -154,7 +168,7 @@ class ImageJob:
                     negative_prompt=params.negative_prompt,
                     seed=seed,
                 )
-        return {"seeds": seeds, "notes": params.notes}
+        return result
 
     @staticmethod
     def _step_callback(ctx: JobContext, family: Family, index: int, count: int, width: int, height: int):  # noqa: ANN205
