@@ -95,20 +95,34 @@ def create_app(settings: Settings | None = None, studio: Studio | None = None) -
     return app
 
 
+_ABOUT = {
+    "name": "HollyWool",
+    "version": __version__,
+    "description": "A local AI image and video studio: diffusion models on your own GPU behind a web studio.",
+}
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
 def _mount_web(app: FastAPI, settings: Settings) -> None:
-    """Serve the built web UI at `/`, with client-side routes falling back to index.html."""
+    """Serve the built web UI at `/`, with client-side routes falling back to index.html. An API client
+    asking for `/` (no text/html in Accept) gets the seed's `{name, version, description}`."""
     web = settings.web_dir
     if not web or not (web / "index.html").exists():
 
         @app.get("/", include_in_schema=False)
         def no_ui() -> JSONResponse:
-            return JSONResponse({"detail": "The web UI is not built: run `npm --prefix web run build`."})
+            return JSONResponse({**_ABOUT, "detail": "The web UI is not built: run `npm --prefix web run build`."})
 
         return
     root = web.resolve()
 
     @app.get("/{path:path}", include_in_schema=False)
-    def spa(path: str) -> FileResponse:
+    def spa(path: str, request: Request) -> FileResponse:
+        if not path and not _wants_html(request):
+            return JSONResponse(_ABOUT)
         if path.startswith(("api/", "outputs/")):
             return JSONResponse({"detail": "Not Found"}, status_code=404)
         candidate = (web / path).resolve()

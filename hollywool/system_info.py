@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import platform
+import socket
 import sys
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -50,6 +52,7 @@ def status() -> dict[str, Any]:
         "cpu": {
             "percent": psutil.cpu_percent(interval=None),
             "cores": psutil.cpu_count(logical=True),
+            "physical_cores": psutil.cpu_count(logical=False),
             "name": platform.processor() or platform.machine(),
         },
         "memory": {
@@ -63,13 +66,39 @@ def status() -> dict[str, Any]:
     }
 
 
+def is_dgx_spark() -> bool:
+    try:
+        return "DGX Spark" in Path("/etc/dgx-release").read_text(errors="replace")
+    except OSError:
+        return False
+
+
+def dgx_hostname() -> str | None:
+    """The seed's health answer: "spark.local" on a DGX Spark, else null."""
+    return "spark.local" if is_dgx_spark() else None
+
+
 @lru_cache(maxsize=1)
 def system() -> dict[str, Any]:
+    from hollywool import __version__
+
+    os_kind = {"Darwin": "mac", "Windows": "windows"}.get(platform.system(), "linux")
     info: dict[str, Any] = {
+        "version": __version__,
+        "hostname": socket.gethostname(),
         "os": f"{platform.system()} {platform.release()}",
-        "platform": platform.platform(),
+        "os_name": platform.system(),
+        "platform": os_kind,
+        "device_type": "Spark" if is_dgx_spark() else ("Mac" if os_kind == "mac" else "PC"),
         "python": sys.version.split()[0],
+        "python_version": sys.version.split()[0],
         "machine": platform.machine(),
+        "torch": None,
+        "cuda": None,
+        "cuda_available": False,
+        "gpu": None,
+        "gpu_memory_gb": None,
+        "gpu_warning": None,
     }
     try:
         import torch
@@ -77,14 +106,24 @@ def system() -> dict[str, Any]:
         info["torch"] = torch.__version__
         info["cuda_available"] = torch.cuda.is_available()
         info["cuda"] = torch.version.cuda
-        info["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+        if torch.cuda.is_available():
+            info["gpu"] = torch.cuda.get_device_name(0)
+            info["gpu_memory_gb"] = round(torch.cuda.get_device_properties(0).total_memory / 2**30, 1)
     except Exception as exc:  # torch missing or broken: still answer
-        info["torch"] = None
-        info["torch_error"] = str(exc)
+        info["gpu_warning"] = f"PyTorch could not be loaded ({exc}); the studio runs on the CPU."
+    if not info["cuda_available"] and info["gpu_warning"] is None:
+        info["gpu_warning"] = "No CUDA GPU found: generation runs on the CPU and is slow."
     try:
         import diffusers
 
         info["diffusers"] = diffusers.__version__
     except Exception:
         info["diffusers"] = None
+    info.update(
+        torch_version=info["torch"],
+        diffusers_version=info["diffusers"],
+        torch_cuda_enabled=info["cuda"] is not None,
+        gpu_name=info["gpu"],
+        compute_mode="GPU" if info["cuda_available"] else "CPU",
+    )
     return info

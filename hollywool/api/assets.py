@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import computed_field
 
 from hollywool.api.deps import get_studio
 from hollywool.api.schemas import Deleted, Limit, Offset, Page
@@ -14,13 +15,16 @@ from hollywool.studio import Studio
 router = APIRouter(tags=["assets"])
 
 
-class VideoAssetPage(Page[Asset]):
-    """The seed's `/api/video-assets` answer (`assets`, `total`) with the studio's paging fields."""
+class AssetPage(Page[Asset]):
+    """A page of assets; `assets` is the seed's name for `items` (its `/api/assets` and `/api/video-assets`)."""
 
-    assets: list[Asset]
+    @computed_field
+    @property
+    def assets(self) -> list[Asset]:
+        return self.items
 
 
-@router.get("/api/assets", response_model=Page[Asset])
+@router.get("/api/assets", response_model=AssetPage)
 def list_assets(
     limit: Limit = 50,
     offset: Offset = 0,
@@ -30,12 +34,12 @@ def list_assets(
     job_id: str | None = None,
     search: str | None = Query(None, max_length=500, description="text searched in prompts"),
     studio: Studio = Depends(get_studio),
-) -> Page[Asset]:
+) -> AssetPage:
     q = AssetQuery(
         kind=kind, model=model, session_id=session_id, job_id=job_id, search=search, limit=limit, offset=offset
     )
     items, total = studio.assets_repo.list(q)
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    return AssetPage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/api/assets/models", response_model=list[str])
@@ -72,15 +76,15 @@ def _video_asset(studio: Studio, asset_id: str) -> Asset:
     return asset
 
 
-@router.get("/api/video-assets", response_model=VideoAssetPage)
+@router.get("/api/video-assets", response_model=AssetPage)
 def list_video_assets(
     limit: Limit = 50,
     offset: Offset = 0,
     model: str | None = None,
     studio: Studio = Depends(get_studio),
-) -> VideoAssetPage:
+) -> AssetPage:
     items, total = studio.assets_repo.list(AssetQuery(kind="video", model=model, limit=limit, offset=offset))
-    return VideoAssetPage(items=items, assets=items, total=total, limit=limit, offset=offset)
+    return AssetPage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/api/video-assets/{asset_id}", response_model=Asset)

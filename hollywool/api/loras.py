@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, computed_field
 
 from hollywool.api.deps import get_studio
 from hollywool.studio import Studio
@@ -24,21 +24,54 @@ class Lora(BaseModel):
     model_types: list[str]
     trigger_words: list[str]
 
+    # The seed's LoRAInfo names, derived.
+    @computed_field
+    @property
+    def compatible_types(self) -> list[str]:
+        return self.model_types
+
+    @computed_field
+    @property
+    def default_weight(self) -> float:
+        return 0.8
+
+    @computed_field
+    @property
+    def description(self) -> str:
+        return ", ".join(self.trigger_words)
+
+    @computed_field
+    @property
+    def is_downloaded(self) -> bool:
+        return True
+
+
+class LoraList(BaseModel):
+    loras: list[Lora]
+    local_lora_dir: str = Field(description="the first folder LoRAs are read from (HOLLYWOOL_LORA_DIR)")
+
 
 class LoraScan(BaseModel):
     count: int
     items: list[Lora]
 
+    @computed_field(description="the seed's name for `items`")
+    @property
+    def loras(self) -> list[Lora]:
+        return self.items
 
-@router.get("", response_model=list[Lora])
+
+@router.get("", response_model=LoraList)
 def list_loras(
     model_type: str | None = Query(None, description="only LoRAs that fit this model type (sd, sdxl, sd3, flux)"),
     studio: Studio = Depends(get_studio),
-) -> list[dict]:
-    return [info.to_dict() for info in studio.image_engine.loras.all(model_type)]
+) -> LoraList:
+    loras = [Lora(**info.to_dict()) for info in studio.image_engine.loras.all(model_type)]
+    dirs = studio.settings.lora_dirs
+    return LoraList(loras=loras, local_lora_dir=str(dirs[0]) if dirs else "")
 
 
 @router.post("/scan", response_model=LoraScan)
-def scan_loras(studio: Studio = Depends(get_studio)) -> dict:
+def scan_loras(studio: Studio = Depends(get_studio)) -> LoraScan:
     found = studio.image_engine.loras.scan()
-    return {"count": len(found), "items": [info.to_dict() for info in found]}
+    return LoraScan(count=len(found), items=[Lora(**info.to_dict()) for info in found])

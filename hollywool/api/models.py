@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from hollywool.api.deps import get_studio
 from hollywool.api.schemas import JobAccepted
@@ -47,6 +47,27 @@ class LocalModelInfo(BaseModel):
     supports_negative_prompt: bool | None = Field(None, description="image models only")
     schedulers: list[str] | None = Field(None, description="image models only")
 
+    # The seed's ModelInfo names (shared/notes/seed-api.md), derived from the fields above.
+    @computed_field
+    @property
+    def is_cached(self) -> bool:
+        return self.downloaded
+
+    @computed_field
+    @property
+    def requires_approval(self) -> bool:
+        return self.gated
+
+    @computed_field
+    @property
+    def approval_url(self) -> str | None:
+        return f"https://huggingface.co/{self.path}" if self.gated and self.source == "hub" else None
+
+    @computed_field
+    @property
+    def hf_path(self) -> str | None:
+        return self.path if self.source == "hub" else None
+
 
 class LocalModelDetail(LocalModelInfo):
     """A catalogue entry with its files: `/api/models/detailed`."""
@@ -54,6 +75,26 @@ class LocalModelDetail(LocalModelInfo):
     cache_size_bytes: int
     last_used: float | None
     location: str | None
+
+    @computed_field
+    @property
+    def cached_size_mb(self) -> float:
+        return round(self.cache_size_bytes / 2**20, 1)
+
+    @computed_field
+    @property
+    def actual_size_gb(self) -> float | None:
+        return round(self.cache_size_bytes / 2**30, 3) if self.cache_size_bytes else None
+
+    @computed_field
+    @property
+    def estimated_size_gb(self) -> float:
+        return self.size_gb
+
+    @computed_field
+    @property
+    def last_accessed(self) -> float | None:
+        return self.last_used
 
 
 class RemoteModelInfo(BaseModel):
@@ -76,8 +117,56 @@ class RemoteModelInfo(BaseModel):
     max_reference_images: int = Field(description="input images the model takes (0: none)")
     thumbnail_url: str | None
 
+    # The seed's ModelInfo fields, which a remote model has no value for (computed: always sent).
+    @computed_field
+    @property
+    def default_steps(self) -> int | None:
+        return None
+
+    @computed_field
+    @property
+    def default_guidance(self) -> float | None:
+        return None
+
+    @computed_field
+    @property
+    def size_gb(self) -> float | None:
+        return None
+
+    @computed_field
+    @property
+    def requires_approval(self) -> bool:
+        return False
+
+    @computed_field
+    @property
+    def approval_url(self) -> str | None:
+        return None
+
+    @computed_field
+    @property
+    def is_cached(self) -> bool:
+        return True
+
+    @computed_field
+    @property
+    def hf_path(self) -> str | None:
+        return None
+
 
 AnyModelInfo = Annotated[LocalModelInfo | RemoteModelInfo, Field(discriminator="type")]
+
+
+class ModelList(BaseModel):
+    """`/api/models`: local and remote models; `current_model` is the model loaded most recently."""
+
+    models: list[AnyModelInfo]
+    current_model: str | None
+    loaded_models: list[str]
+
+
+class DetailedModelList(BaseModel):
+    models: list[LocalModelDetail]
 
 
 class LoadedModel(BaseModel):
@@ -97,11 +186,73 @@ class CacheStatus(BaseModel):
     models: list[LoadedModel] = Field(description="the models loaded now")
     hub_cache_bytes: int
     downloaded: list[str] = Field(description="ids of the hub models whose files are in the cache")
+    cache_dir: str = Field(description="the Hugging Face hub cache folder")
+
+    # The seed's CacheStatusResponse names.
+    @computed_field
+    @property
+    def total_size_gb(self) -> float:
+        return round(self.hub_cache_bytes / 2**30, 3)
+
+    @computed_field
+    @property
+    def num_models(self) -> int:
+        return len(self.downloaded)
+
+    @computed_field
+    @property
+    def num_datasets(self) -> int:
+        return 0
 
 
-class DownloadPage(BaseModel):
-    items: list[JobView]
-    total: int
+class ModelDownload(JobView):
+    """A model download job with the seed's HFDownloadJob names."""
+
+    @computed_field
+    @property
+    def model_id(self) -> str | None:
+        return self.params.get("model")
+
+    @computed_field
+    @property
+    def model_name(self) -> str | None:
+        return self.params.get("model")
+
+    @computed_field
+    @property
+    def model_path(self) -> str | None:
+        return self.params.get("path") or self.params.get("model")
+
+    @computed_field
+    @property
+    def total_size_mb(self) -> float | None:
+        total = self.result.get("total_bytes") or self.params.get("total_bytes")
+        return round(total / 2**20, 1) if total else None
+
+    @computed_field
+    @property
+    def speed_mbps(self) -> float | None:
+        return None
+
+
+class DownloadStarted(JobAccepted):
+    """A model download: `status` is "downloading" (a job was queued) or "already_cached" (no job needed)."""
+
+    model_id: str
+    job_id: str | None = None  # type: ignore[assignment]
+
+
+class CacheDeleted(BaseModel):
+    model_id: str
+    freed_bytes: int
+    also_removed_for: list[str] = Field(description="other catalogue ids sharing the same hub files")
+    success: bool = True
+    error: str | None = None
+
+    @computed_field
+    @property
+    def freed_mb(self) -> float:
+        return round(self.freed_bytes / 2**20, 1)
 
 
 class MemoryPlanInfo(BaseModel):
@@ -126,14 +277,24 @@ class CanGenerate(BaseModel):
     device: str | None = None
     memory_kind: str | None = None
     plan: MemoryPlanInfo | None = None
+    recommended_models: list[str] = Field(
+        default_factory=list, description="when it cannot run: models of the same kind that fit in memory here"
+    )
+
+    @computed_field(description='the seed\'s summary: "ok" or "insufficient_resources"')
+    @property
+    def status(self) -> str:
+        return "ok" if self.can_generate else "insufficient_resources"
 
 
 system_router = APIRouter(prefix="/api/system", tags=["system"])
 
 
-@router.get("", response_model=list[AnyModelInfo], response_model_exclude_unset=True)
-def list_models(kind: Literal["image", "video"] | None = None, studio: Studio = Depends(get_studio)) -> list[dict]:
-    return studio.image_engine.list_models(kind=kind) + studio.remote.describe_models(kind)  # remote: issue 9
+@router.get("", response_model=ModelList, response_model_exclude_unset=True)
+def list_models(kind: Literal["image", "video"] | None = None, studio: Studio = Depends(get_studio)) -> ModelList:
+    models = studio.image_engine.list_models(kind=kind) + studio.remote.describe_models(kind)  # remote: issue 9
+    loaded = studio.image_engine.loaded_models()
+    return ModelList(models=models, current_model=loaded[-1] if loaded else None, loaded_models=loaded)
 
 
 @router.get("/config-problems", response_model=ConfigProblems)
@@ -143,16 +304,18 @@ def config_problems(studio: Studio = Depends(get_studio)) -> ConfigProblems:
     return studio.image_engine.catalog.problems()
 
 
-@router.get("/detailed", response_model=list[LocalModelDetail], response_model_exclude_unset=True)
+@router.get("/detailed", response_model=DetailedModelList, response_model_exclude_unset=True)
 def list_models_detailed(
     kind: Literal["image", "video"] | None = None, studio: Studio = Depends(get_studio)
-) -> list[dict]:
-    return studio.image_engine.list_models(kind=kind, detailed=True)
+) -> DetailedModelList:
+    return DetailedModelList(models=studio.image_engine.list_models(kind=kind, detailed=True))
 
 
 @router.get("/cache-status", response_model=CacheStatus)
-def cache_status(studio: Studio = Depends(get_studio)) -> dict[str, Any]:
-    return studio.image_engine.cache_status()
+def cache_status(studio: Studio = Depends(get_studio)) -> CacheStatus:
+    from huggingface_hub import constants
+
+    return CacheStatus(**studio.image_engine.cache_status(), cache_dir=str(constants.HF_HUB_CACHE))
 
 
 @router.get("/schedulers")
@@ -160,19 +323,23 @@ def schedulers() -> list[dict[str, Any]]:
     return scheduler_choices()
 
 
-@router.get("/downloads", response_model=DownloadPage)
-def downloads(studio: Studio = Depends(get_studio)) -> dict[str, Any]:
-    jobs, total = studio.jobs.list(JobQuery(kind="model.download", limit=100))
-    return {"items": studio.jobs.views.many(jobs), "total": total}
+@router.get("/downloads", response_model=list[ModelDownload])
+def downloads(studio: Studio = Depends(get_studio)) -> list[dict[str, Any]]:
+    """Model download jobs, newest first (a list, as the seed answered)."""
+    jobs, _ = studio.jobs.list(JobQuery(kind="model.download", limit=100))
+    return studio.jobs.views.many(jobs)
 
 
-@router.post("/{model_id}/download", response_model=JobAccepted, status_code=201)
-def download(model_id: str, studio: Studio = Depends(get_studio)) -> JobAccepted:
+@router.post("/{model_id}/download", response_model=DownloadStarted, status_code=201)
+def download(model_id: str, studio: Studio = Depends(get_studio)) -> DownloadStarted:
+    entry = studio.image_engine.catalog.get(model_id)  # 404 for an unknown id
+    if entry.source == "hub" and model_id in studio.image_engine.cache_status()["downloaded"]:
+        return DownloadStarted(status="already_cached", model_id=model_id, message=f"{model_id} is already here")
     job = studio.jobs.submit("model.download", {"model": model_id})
-    return JobAccepted(job_id=job.id, status=job.status, message=f"downloading {model_id}")
+    return DownloadStarted(job_id=job.id, status="downloading", model_id=model_id, message=f"downloading {model_id}")
 
 
-@router.delete("/{model_id}/cache")
+@router.delete("/{model_id}/cache", response_model=CacheDeleted)
 def delete_cache(model_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
     return studio.image_engine.delete_cache(model_id)
 
@@ -189,8 +356,18 @@ def unload_all(studio: Studio = Depends(get_studio)) -> dict[str, Any]:
 
 
 @system_router.get("/can-generate/{model_id}", response_model=CanGenerate, response_model_exclude_unset=True)
-def can_generate(model_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
-    return studio.image_engine.can_generate(model_id)
+def can_generate(model_id: str, studio: Studio = Depends(get_studio)) -> CanGenerate:
+    answer = CanGenerate(**studio.image_engine.can_generate(model_id))
+    answer.recommended_models = []
+    if not answer.can_generate and answer.available_gb is not None:
+        entry = studio.image_engine.catalog.get(model_id)
+        fits = [
+            m["id"]
+            for m in studio.image_engine.list_models(kind="video" if entry.is_video else "image")
+            if m["id"] != model_id and m["memory_gb"] <= answer.available_gb
+        ]
+        answer.recommended_models = sorted(fits)
+    return answer
 
 
 routers = [router, system_router]

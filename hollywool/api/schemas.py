@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
 T = TypeVar("T")
 
@@ -33,8 +33,14 @@ class JobAccepted(BaseModel):
     job_id: str
     status: str
     message: str
+    eta_seconds: float | None = None
 
 
 class Deleted(BaseModel):
     deleted: bool = True
     id: str
+
+    @computed_field(description='the seed\'s answer: "deleted"')
+    @property
+    def status(self) -> str:
+        return "deleted"

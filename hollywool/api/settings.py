@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query
+from pydantic import BaseModel, computed_field
 
 from hollywool.api.deps import get_studio
 from hollywool.api.schemas import MAX_PAGE, DbId, Deleted, Limit, Offset, Page
@@ -14,24 +15,20 @@ from hollywool.studio import Studio
 router = APIRouter(prefix="/api/settings", tags=["settings"])
 
 
-@router.get("", response_model=Preferences)
-def get_settings(studio: Studio = Depends(get_studio)) -> Preferences:
-    return studio.preferences.get()
+class AppSettings(Preferences):
+    """The settings as answered: the stored preferences plus the seed's `civitai_api_key`, which is
+    never sent back (null); whether one is set is `has_civitai_api_key`."""
+
+    has_civitai_api_key: bool = False
+
+    @computed_field
+    @property
+    def civitai_api_key(self) -> None:
+        return None
 
 
-@router.put("", response_model=Preferences)
-def put_settings(changes: dict[str, Any] = Body(...), studio: Studio = Depends(get_studio)) -> Preferences:
-    unknown = sorted(set(changes) - set(Preferences.model_fields))
-    if unknown:
-        raise InvalidInputError(f"{unknown[0]}: unknown setting", field=unknown[0])
-    from pydantic import ValidationError
-
-    try:
-        return studio.preferences.update(changes)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        raise InvalidInputError(f"{field}: {err['msg']}", field=field) from None
+def _answer(studio: Studio, prefs: Preferences) -> AppSettings:
+    return AppSettings(**prefs.model_dump(), has_civitai_api_key=studio.civitai.has_token)
 
 
 class LogPage(Page[RequestLog]):
@@ -74,6 +71,11 @@ def delete_log(log_id: DbId, studio: Studio = Depends(get_studio)) -> Deleted:
     return Deleted(id=str(log_id))
 
 
-@router.delete("/logs")
-def clear_logs(studio: Studio = Depends(get_studio)) -> dict[str, int]:
-    return {"deleted": studio.request_logs.clear()}
+class LogsCleared(BaseModel):
+    deleted: int
+    status: str = "cleared"
+
+
+@router.delete("/logs", response_model=LogsCleared)
+def clear_logs(studio: Studio = Depends(get_studio)) -> LogsCleared:
+    return LogsCleared(deleted=studio.request_logs.clear())

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from hollywool import __version__, system_info
 from hollywool.api.deps import get_studio
@@ -46,6 +45,7 @@ class GpuStatus(BaseModel):
 class CpuStatus(BaseModel):
     percent: float
     cores: int | None
+    physical_cores: int | None = None
     name: str
 
 
@@ -61,6 +61,89 @@ class SystemStatus(BaseModel):
     memory: MemoryStatus
     gpus: list[GpuStatus]
     device: str
+
+    # The seed's SystemResourceStatus names.
+    @computed_field
+    @property
+    def memory_total_gb(self) -> float:
+        return self.memory.total_gb
+
+    @computed_field
+    @property
+    def memory_available_gb(self) -> float:
+        return self.memory.available_gb
+
+    @computed_field
+    @property
+    def memory_used_gb(self) -> float:
+        return self.memory.used_gb
+
+    @computed_field
+    @property
+    def memory_percent(self) -> float:
+        return self.memory.percent
+
+    @computed_field
+    @property
+    def gpu_utilization(self) -> float | None:
+        return self.gpus[0].utilization_percent if self.gpus else None
+
+    @computed_field
+    @property
+    def cpu_percent(self) -> float:
+        return self.cpu.percent
+
+    @computed_field
+    @property
+    def cpu_name(self) -> str:
+        return self.cpu.name
+
+    @computed_field
+    @property
+    def cpu_cores(self) -> int | None:
+        return self.cpu.physical_cores or self.cpu.cores
+
+    @computed_field
+    @property
+    def cpu_threads(self) -> int | None:
+        return self.cpu.cores
+
+    @computed_field
+    @property
+    def is_available(self) -> bool:
+        return True
+
+    @computed_field
+    @property
+    def rejection_reason(self) -> str | None:
+        return None
+
+
+class SystemInfo(BaseModel):
+    """This machine and the software the studio runs on (the seed's SystemInfo fields, plus versions)."""
+
+    app_name: str = "HollyWool"
+    version: str
+    hostname: str | None
+    os_name: str
+    platform: str = Field(description="linux, mac or windows")
+    device_type: str = Field(description="Spark (a DGX Spark), Mac or PC")
+    compute_mode: str = Field(description="GPU or CPU")
+    cuda_available: bool
+    torch_cuda_enabled: bool
+    gpu_name: str | None
+    gpu_memory_gb: float | None
+    gpu_warning: str | None
+    python_version: str
+    torch_version: str | None
+    diffusers_version: str | None
+    machine: str
+    os: str = Field(description="system and release")
+    python: str
+    torch: str | None
+    diffusers: str | None
+    cuda: str | None
+    gpu: str | None
 
 
 @router.get("/health", response_model=Health)
@@ -78,15 +161,8 @@ def health(studio: Studio = Depends(get_studio)) -> dict[str, Any]:
         "queue": queue,
         "gpu_available": bool(stat["gpus"]),
         "current_model": next(iter(loaded), None),
-        "hostname": _spark_hostname(),
+        "hostname": system_info.dgx_hostname(),
     }
-
-
-def _spark_hostname() -> str | None:
-    try:
-        return "spark.local" if "DGX Spark" in Path("/etc/dgx-release").read_text(errors="replace") else None
-    except OSError:
-        return None
 
 
 @router.get("/system/status", response_model=SystemStatus)
@@ -94,6 +170,6 @@ def system_status() -> dict[str, Any]:
     return system_info.status()
 
 
-@router.get("/settings/system")
+@router.get("/settings/system", response_model=SystemInfo)
 def settings_system() -> dict[str, Any]:
     return system_info.system()

@@ -7,7 +7,7 @@ behave exactly as under /api/jobs.
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field, model_validator
 
 from hollywool.api.deps import get_studio
 from hollywool.api.jobs import check_session
@@ -39,9 +39,27 @@ class I2VJobRequest(I2VParams):
     session_id: str | None = None
     provider_params: dict[str, Any] = Field(default_factory=dict, description=_PROVIDER_PARAMS)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _seed_image_fields(cls, data: Any) -> Any:
+        """The seed's single-image fields (`image_base64`, `image_asset_id`) become the first reference."""
+        if isinstance(data, dict) and (data.get("image_base64") or data.get("image_asset_id")):
+            data = dict(data)
+            ref = {"image_base64": data.pop("image_base64", None), "image_asset_id": data.pop("image_asset_id", None)}
+            data["reference_images"] = [{k: v for k, v in ref.items() if v}, *(data.get("reference_images") or [])]
+        return data
+
 
 class UpscaleJobRequest(UpscaleParams):
     session_id: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _seed_video_asset_id(cls, data: Any) -> Any:
+        """The seed named the source `video_asset_id`."""
+        if isinstance(data, dict) and "video_asset_id" in data and "asset_id" not in data:
+            data = {**data, "asset_id": data["video_asset_id"]}
+        return data
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -157,10 +175,23 @@ def video_models(studio: Studio = Depends(get_studio)) -> list[dict[str, Any]]:
     return studio.video_engine.video_models()
 
 
-@models_router.get("/api/upscale/models", response_model=list[UpscalerModel], tags=["upscale"])
-def upscale_models(studio: Studio = Depends(get_studio)) -> list[UpscalerModel]:
+class UpscalerEntry(UpscalerModel):
+    @computed_field  # the seed's field
+    @property
+    def description(self) -> str:
+        where = "in the upscalers folder" if self.source == "folder" else "fetched on first use"
+        scale = f"{self.scale}x " if self.scale else ""
+        return f"{scale}{self.kind} upscaler, {where}"
+
+
+class UpscalerList(BaseModel):
+    models: list[UpscalerEntry]
+
+
+@models_router.get("/api/upscale/models", response_model=UpscalerList, tags=["upscale"])
+def upscale_models(studio: Studio = Depends(get_studio)) -> UpscalerList:
     """Catalogue upscalers (fetched on first use) and every model file in the upscalers folder."""
-    return studio.upscale_engine.models()
+    return UpscalerList(models=[UpscalerEntry(**m.model_dump()) for m in studio.upscale_engine.models()])
 
 
 routers = [

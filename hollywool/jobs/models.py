@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 
 class JobStatus(StrEnum):
@@ -63,6 +63,15 @@ class MediaRef(BaseModel):
     width: int | None = None
     height: int | None = None
     thumbnail_url: str | None = None
+    duration: float | None = None
+    fps: float | None = None
+    num_frames: int | None = None
+    has_audio: bool = False
+
+    @computed_field  # the seed's ImageResult / VideoResult name the file
+    @property
+    def filename(self) -> str:
+        return self.url.rsplit("/", 1)[-1]
 
 
 class JobView(BaseModel):
@@ -94,6 +103,138 @@ class JobView(BaseModel):
     updated_at: float
     images: list[MediaRef] = Field(default_factory=list)
     videos: list[MediaRef] = Field(default_factory=list)
+    source_image_urls: list[str] = Field(default_factory=list, description="URLs of the reference images used")
+
+    # The seed's names for the same facts (shared/notes/seed-api.md, "Job records"): clients written
+    # for the seed read these. They are derived, never stored.
+    def _param(self, name: str) -> Any:
+        return self.params.get(name)
+
+    @computed_field
+    @property
+    def prompt(self) -> str | None:
+        return self._param("prompt")
+
+    @computed_field
+    @property
+    def model(self) -> str | None:
+        return self._param("model")
+
+    @computed_field
+    @property
+    def width(self) -> int | None:
+        return self._param("width")
+
+    @computed_field
+    @property
+    def height(self) -> int | None:
+        return self._param("height")
+
+    @computed_field
+    @property
+    def steps(self) -> int | None:
+        return self._param("steps")
+
+    @computed_field
+    @property
+    def guidance_scale(self) -> float | None:
+        return self._param("guidance_scale")
+
+    @computed_field
+    @property
+    def num_images(self) -> int | None:
+        return self._param("num_images")
+
+    @computed_field
+    @property
+    def strength(self) -> float | None:
+        return self._param("strength") if self._param("reference_images") else None
+
+    @computed_field
+    @property
+    def batch_id(self) -> str:
+        return self._param("batch_id") or self.id
+
+    @computed_field
+    @property
+    def total_images(self) -> int:
+        return self._param("num_images") or len(self.images)
+
+    @computed_field
+    @property
+    def current_image(self) -> int:
+        done = len(self.images)
+        return min(done + 1, self.total_images) if self.status == JobStatus.running else done
+
+    @computed_field
+    @property
+    def num_frames(self) -> int | None:
+        return self._param("num_frames") or (self.videos[0].num_frames if self.videos else None)
+
+    @computed_field
+    @property
+    def fps(self) -> float | None:
+        return self._param("fps") or (self.videos[0].fps if self.videos else None)
+
+    @computed_field
+    @property
+    def current_frame(self) -> int:
+        return self.step
+
+    @computed_field
+    @property
+    def total_frames(self) -> int:
+        return self.total_steps
+
+    @computed_field
+    @property
+    def video(self) -> MediaRef | None:
+        return self.videos[0] if self.videos else None
+
+    @computed_field
+    @property
+    def load_progress(self) -> float:
+        return 100.0 if self.stage not in ("queued", "loading", "loading_model", "downloading") else 0.0
+
+    @computed_field
+    @property
+    def download_progress(self) -> float | None:
+        return self.progress if self.stage == "downloading" else None
+
+    @computed_field
+    @property
+    def download_total_mb(self) -> float | None:
+        return None
+
+    @computed_field
+    @property
+    def download_speed_mbps(self) -> float | None:
+        return None
+
+    @computed_field
+    @property
+    def completed_at(self) -> float | None:
+        return self.finished_at
+
+    @computed_field
+    @property
+    def source_video_id(self) -> str | None:
+        return self._param("video_asset_id") or (self._param("asset_id") if self.kind == "upscale" else None)
+
+    @computed_field
+    @property
+    def scale_factor(self) -> int | None:
+        return self._param("scale") if self.kind == "upscale" else None
+
+    @computed_field
+    @property
+    def target_width(self) -> int | None:
+        return self.videos[0].width if self.kind == "upscale" and self.videos else None
+
+    @computed_field
+    @property
+    def target_height(self) -> int | None:
+        return self.videos[0].height if self.kind == "upscale" and self.videos else None
 
 
 class JobPage(BaseModel):
@@ -101,3 +242,8 @@ class JobPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+    @computed_field(description="the seed's name for `items`")
+    @property
+    def jobs(self) -> list[JobView]:
+        return self.items

@@ -28,7 +28,16 @@ def _media_entry(asset: Asset) -> dict[str, Any]:
         "height": asset.height,
         "kind": asset.kind,
         "thumbnail_url": asset.thumbnail_url,
+        "duration": asset.duration,
+        "fps": asset.fps,
+        "num_frames": asset.frame_count,
+        "has_audio": asset.has_audio,
     }
+
+
+def _reference_asset_ids(job: Job) -> list[str]:
+    refs = job.params.get("reference_images") or []
+    return [r["image_asset_id"] for r in refs if isinstance(r, dict) and r.get("image_asset_id")]
 
 
 class JobViews:
@@ -41,7 +50,7 @@ class JobViews:
         return self.many([job])[0]
 
     def many(self, jobs: Sequence[Job]) -> list[dict[str, Any]]:
-        all_ids = [aid for job in jobs for aid in job.asset_ids]
+        all_ids = [aid for job in jobs for aid in (*job.asset_ids, *_reference_asset_ids(job))]
         by_id = {a.id: a for a in self.assets.get_many(all_ids)}
         out = []
         for job in jobs:
@@ -52,6 +61,7 @@ class JobViews:
                 progress=round(job.fraction * 100, 2),
                 images=[m for m in media if m["kind"] == "image"],
                 videos=[m for m in media if m["kind"] == "video"],
+                source_image_urls=[by_id[a].url for a in _reference_asset_ids(job) if a in by_id],
             )
             out.append(data)
         return out

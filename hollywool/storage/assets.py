@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 from sqlalchemy import text
 
 from hollywool.storage.db import Database, dumps, loads, now
@@ -33,6 +33,37 @@ class Asset(BaseModel):
     job_id: str | None = None
     session_id: str | None = None
     created_at: float
+
+    # The seed's AssetMetadata / VideoAssetMetadata names (shared/notes/seed-api.md), derived.
+    @computed_field
+    @property
+    def filename(self) -> str:
+        return self.url.rsplit("/", 1)[-1]
+
+    @computed_field
+    @property
+    def type(self) -> str:
+        return self.kind
+
+    @computed_field
+    @property
+    def steps(self) -> int | None:
+        return self.params.get("steps")
+
+    @computed_field
+    @property
+    def guidance_scale(self) -> float | None:
+        return self.params.get("guidance_scale")
+
+    @computed_field
+    @property
+    def batch_id(self) -> str | None:
+        return self.params.get("batch_id") or self.job_id
+
+    @computed_field
+    @property
+    def num_frames(self) -> int | None:
+        return self.frame_count
 
 
 @dataclass

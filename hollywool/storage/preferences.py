@@ -29,6 +29,9 @@ class Preferences(BaseModel):
     daily_budget_usd: float | None = Field(None, ge=0)
     llm_provider: Literal["anthropic", "openai_compatible"] = "anthropic"
     llm_model: str | None = None
+    # The seed's AppSettings fields.
+    auto_save_history: bool = True
+    favorite_models: list[str] = Field(default_factory=list, max_length=200)
 
 
 class PreferencesRepository:

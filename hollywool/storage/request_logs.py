@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 from sqlalchemy import text
 
 from hollywool.storage.db import Database, dumps, loads, now
@@ -38,6 +38,45 @@ class RequestLog(BaseModel):
     response: Any = None
     error: str | None
     created_at: float
+
+    # The seed's RequestLog names, read from the request and the answer where they carry them.
+    def _from(self, source: Any, key: str) -> Any:
+        return source.get(key) if isinstance(source, dict) else None
+
+    @computed_field
+    @property
+    def timestamp(self) -> float:
+        return self.created_at
+
+    @computed_field
+    @property
+    def prompt(self) -> str | None:
+        return self._from(self.request, "prompt")
+
+    @computed_field
+    @property
+    def negative_prompt(self) -> str | None:
+        return self._from(self.request, "negative_prompt")
+
+    @computed_field
+    @property
+    def model(self) -> str | None:
+        return self._from(self.request, "model")
+
+    @computed_field
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return self.request if isinstance(self.request, dict) else {}
+
+    @computed_field
+    @property
+    def result_id(self) -> str | None:
+        return self._from(self.response, "job_id") or self._from(self.response, "id")
+
+    @computed_field
+    @property
+    def source_image_urls(self) -> list[str]:
+        return []
 
 
 def _row(values: dict[str, Any]) -> dict[str, Any]:

@@ -64,10 +64,10 @@ def test_downloaded_checkpoint_generates_and_downloaded_lora_changes_the_image(
         r = client.post("/api/civitai/downloads", json={"version_id": version_id})
         assert wait_download(client, r.json()["id"])["status"] == "completed"
 
-    models = {m["id"]: m for m in client.get("/api/models").json()}
+    models = {m["id"]: m for m in client.get("/api/models").json()["models"]}
     assert model_id in models and models[model_id]["type"] == "sd"
     assert models[model_id]["name"] == "Tiny Barn (v1.0)"
-    loras = {lr["id"]: lr for lr in client.get("/api/loras", params={"model_type": "sd"}).json()}
+    loras = {lr["id"]: lr for lr in client.get("/api/loras", params={"model_type": "sd"}).json()["loras"]}
     assert loras["roofs"]["source"] == "civitai" and loras["roofs"]["trigger_words"] == ["redroof", "tin roof"]
 
     base = _generate(client, model=model_id)
@@ -77,9 +77,12 @@ def test_downloaded_checkpoint_generates_and_downloaded_lora_changes_the_image(
     # After a restart the downloads are registered again from the downloads table.
     client.__exit__(None, None, None)
     again = make_client(services=ServiceUrls(civitai=fake.url), civitai_dir=civitai_dir)
-    assert model_id in {m["id"] for m in again.get("/api/models").json()}
-    assert {lr["id"]: lr for lr in again.get("/api/loras").json()}["roofs"]["trigger_words"] == ["redroof", "tin roof"]
+    assert model_id in {m["id"] for m in again.get("/api/models").json()["models"]}
+    assert {lr["id"]: lr for lr in again.get("/api/loras").json()["loras"]}["roofs"]["trigger_words"] == [
+        "redroof",
+        "tin roof",
+    ]
     # Forgetting the download deletes the file and the model.
     download_id = again.get("/api/civitai/downloads").json()["items"][-1]["id"]
     assert again.delete(f"/api/civitai/downloads/{download_id}").status_code == 200
-    assert model_id not in {m["id"] for m in again.get("/api/models").json()}
+    assert model_id not in {m["id"] for m in again.get("/api/models").json()["models"]}

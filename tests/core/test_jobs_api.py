@@ -131,7 +131,7 @@ def test_paths_from_requests_cannot_escape(client):
 def test_sessions_of_each_type(client):
     for prefix in ("/api/sessions", "/api/video-sessions", "/api/bulk-sessions"):
         created = client.post(prefix, json={"name": "One"}).json()
-        assert client.get(prefix).json()[0]["id"] == created["id"]
+        assert client.get(prefix).json()["sessions"][0]["id"] == created["id"]
         renamed = client.put(f"{prefix}/{created['id']}", json={"name": "Two"}).json()
         assert renamed["name"] == "Two"
         assert client.put(f"{prefix}/{created['id']}", json={"name": ""}).status_code == 422

@@ -22,7 +22,7 @@ def test_download_in_offline_mode_fails_with_a_clear_message(image_client):
     job = wait_job(image_client, r.json()["job_id"])
     assert job["status"] == "failed" and "offline mode is on (HF_HUB_OFFLINE=1)" in job["error"]
     assert job["lane"] == "net:downloads"
-    assert image_client.get("/api/models/downloads").json()["items"][0]["id"] == job["id"]
+    assert image_client.get("/api/models/downloads").json()[0]["id"] == job["id"]
     # A local model has nothing to download; an image job on a missing hub model says what to do.
     assert image_client.post("/api/models/tiny-sd/download").status_code == 422
     failed = wait_job(
@@ -47,7 +47,7 @@ def test_unreachable_hub_fails_within_the_timeout(register_models, make_client, 
 
 
 def test_catalogue_models_and_hub_cache(image_client):
-    models = {m["id"]: m for m in image_client.get("/api/models").json()}
+    models = {m["id"]: m for m in image_client.get("/api/models").json()["models"]}
     seed_ids = {
         "sd-turbo", "sdxl-turbo", "sdxl-lightning", "flux-schnell", "flux-dev", "sd3-medium", "sdxl-base",
         "playground-v25", "realvisxl", "dreamshaper-xl", "animagine-xl", "juggernaut-xl", "cogvideox-5b",
@@ -57,12 +57,12 @@ def test_catalogue_models_and_hub_cache(image_client):
     assert models["flux-dev"]["path"] == "black-forest-labs/FLUX.1-dev" and models["flux-dev"]["gated"]
     assert models["sdxl-base"]["source"] == "hub" and not models["sdxl-base"]["downloaded"]
     assert models["tiny-sd"]["source"] == "folder" and models["tiny-sd"]["downloaded"]
-    video = image_client.get("/api/models", params={"kind": "video"}).json()
+    video = image_client.get("/api/models", params={"kind": "video"}).json()["models"]
     assert {"cogvideox-5b", "cogvideox-2b", "ltx-2", "ltx-2-fp8", "wan22-t2v", "mochi-1", "cogvideox-5b-i2v",
             "wan22-i2v", "svd-xt"} <= {m["id"] for m in video}  # fmt: skip
     assert not any(m["id"].startswith("tiny-") for m in video)
     run(image_client)
-    detailed = {m["id"]: m for m in image_client.get("/api/models/detailed").json()}
+    detailed = {m["id"]: m for m in image_client.get("/api/models/detailed").json()["models"]}
     assert detailed["tiny-sd"]["cache_size_bytes"] > 0 and detailed["tiny-sd"]["last_used"]
     assert image_client.delete("/api/models/tiny-sd/cache").status_code == 422
     assert image_client.delete("/api/models/sdxl-base/cache").json()["freed_bytes"] == 0

@@ -31,7 +31,7 @@ def test_flux_says_it_ignores_the_negative_prompt(image_client):
     )
     assert resp.status_code == 201
     assert "FLUX models take no negative prompt" in resp.json()["message"]
-    models = {m["id"]: m for m in image_client.get("/api/models").json()}
+    models = {m["id"]: m for m in image_client.get("/api/models").json()["models"]}
     assert models["tiny-flux"]["supports_negative_prompt"] is False
     assert models["tiny-sd"]["supports_negative_prompt"] is True
 

@@ -37,7 +37,7 @@ def test_pull_submits_a_job_to_the_running_studio(hub, online, cli_env, tmp_path
         assert "models--acme--tiny-sd/snapshots/" in pulled.output.replace("\n", "")
         assert (tmp_path / "server-hf" / "hub" / "models--acme--tiny-sd").is_dir()
         assert not online.exists()
-        jobs = httpx.get(f"{server.url}/api/models/downloads").json()["items"]
+        jobs = httpx.get(f"{server.url}/api/models/downloads").json()
         assert [(j["kind"], j["status"], j["params"]["model"]) for j in jobs] == [
             ("model.download", "completed", "hub-sd")
         ]

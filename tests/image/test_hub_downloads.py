@@ -24,7 +24,7 @@ def hub_client(online, register_models, make_client):
 def test_download_job_with_byte_progress_then_cached_and_generating(hub, hub_client, online, tiny_model):
     client = hub_client
     hub.chunk_delay = 0.01  # a few progress reports on the way
-    before = client.get("/api/models/detailed").json()
+    before = client.get("/api/models/detailed").json()["models"]
     assert next(m for m in before if m["id"] == "hub-sd")["downloaded"] is False
     with client.websocket_connect("/api/ws") as ws:
         assert ws.receive_json()["type"] == "hello"
@@ -59,7 +59,7 @@ def test_download_job_with_byte_progress_then_cached_and_generating(hub, hub_cli
     assert (next(snapshot.iterdir()) / UNET).read_bytes() == (folder / UNET).read_bytes()
     status = client.get("/api/models/cache-status").json()
     assert status["downloaded"] == ["hub-sd"] and status["hub_cache_bytes"] == total
-    detailed = {m["id"]: m for m in client.get("/api/models/detailed").json()}
+    detailed = {m["id"]: m for m in client.get("/api/models/detailed").json()["models"]}
     assert detailed["hub-sd"]["downloaded"] and detailed["hub-sd"]["cache_size_bytes"] == total
     assert detailed["hub-sd"]["location"].startswith(str(snapshot))
     assert client.get("/api/system/can-generate/hub-sd").json()["downloaded"] is True
@@ -70,14 +70,14 @@ def test_download_job_with_byte_progress_then_cached_and_generating(hub, hub_cli
     assert len(images) == 1 and sum(hub.bytes_served.values()) == served
 
     listed = client.get("/api/models/downloads").json()
-    assert listed["total"] == 1 and listed["items"][0]["id"] == job_id
-    assert listed["items"][0]["status"] == "completed"
+    assert len(listed) == 1 and listed[0]["id"] == job_id
+    assert listed[0]["status"] == "completed" and listed[0]["model_id"] == "hub-sd"
 
     removed = client.delete("/api/models/hub-sd/cache").json()
     assert removed["freed_bytes"] == total
     assert not (online / "models--acme--tiny-sd").exists() or not any(snapshot.glob("*/*"))
     assert client.get("/api/models/cache-status").json()["downloaded"] == []
-    assert not next(m for m in client.get("/api/models").json() if m["id"] == "hub-sd")["downloaded"]
+    assert not next(m for m in client.get("/api/models").json()["models"] if m["id"] == "hub-sd")["downloaded"]
 
 
 def test_an_image_job_downloads_a_missing_hub_model_first(hub, hub_client):
@@ -124,7 +124,7 @@ def test_a_gated_repo_needs_hf_token(hub, hub_client, monkeypatch):
     # The token goes to the hub, never to the CDN the LFS files are redirected to.
     assert hub.requests_to("/cdn/") and not any("authorization" in r.headers for r in hub.requests_to("/cdn/"))
     assert "gated-sd" in client.get("/api/models/cache-status").json()["downloaded"]
-    assert [j["status"] for j in client.get("/api/models/downloads").json()["items"]].count("failed") == 2
+    assert [j["status"] for j in client.get("/api/models/downloads").json()].count("failed") == 2
 
 
 def test_an_unknown_repo_fails_clearly(hub, hub_client):

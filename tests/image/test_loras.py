@@ -6,12 +6,12 @@ from tests.image.conftest import mean_abs_diff, pixels, run
 
 
 def test_loras_are_found_identified_and_filtered(image_client):
-    loras = {lr["id"]: lr for lr in image_client.get("/api/loras").json()}
+    loras = {lr["id"]: lr for lr in image_client.get("/api/loras").json()["loras"]}
     assert set(loras) == {"detail-sd15", "kohya-sd15", "style-sdxl"}  # the broken file is skipped
     assert loras["detail-sd15"]["base"] == "sd1" and loras["detail-sd15"]["format"] == "diffusers"
     assert loras["kohya-sd15"]["base"] == "sd1" and loras["kohya-sd15"]["format"] == "kohya"
     assert loras["style-sdxl"]["base"] == "sdxl"
-    sd = {lr["id"] for lr in image_client.get("/api/loras", params={"model_type": "sd"}).json()}
+    sd = {lr["id"] for lr in image_client.get("/api/loras", params={"model_type": "sd"}).json()["loras"]}
     assert sd == {"detail-sd15", "kohya-sd15"}
     assert image_client.post("/api/loras/scan").json()["count"] == 3
 

@@ -49,7 +49,7 @@ def test_single_file_loads_offline_and_matches_its_folder(register_models, make_
         from_file = run(client, model=file_model, seed=21, guidance_scale=5.0)
         from_folder = run(client, model=folder_model, seed=21, guidance_scale=5.0)
         assert pixels(client, from_file) == pixels(client, from_folder)
-    models = {m["id"]: m for m in client.get("/api/models").json()}
+    models = {m["id"]: m for m in client.get("/api/models").json()["models"]}
     assert models["file-sd"]["source"] == "file" and models["file-sd"]["downloaded"]
 
 

@@ -186,7 +186,7 @@ def test_remote_image_to_video_through_the_video_route_fills_first_and_last_fram
         "reference_images: 2 of 2 used (image_url <- reference_images.0, tail_image_url <- reference_images.1)"
     ]
     # the model list says how many images each remote model takes
-    models = {m["id"]: m for m in client.get("/api/models", params={"kind": "video"}).json()}
+    models = {m["id"]: m for m in client.get("/api/models", params={"kind": "video"}).json()["models"]}
     assert models[FAL_I2V]["max_reference_images"] == 2
     assert models["fal:fal-ai/kling-video/v2/master/text-to-video"]["max_reference_images"] == 0
 

@@ -209,11 +209,11 @@ def test_a_job_over_the_daily_budget_waits_for_confirmation(remote_client, fal):
 
 def test_remote_models_in_api_models_and_post_api_jobs(remote_client, fal):
     remote_client.post("/api/providers/fal/discover")
-    models = remote_client.get("/api/models").json()
+    models = remote_client.get("/api/models").json()["models"]
     schnell = next(m for m in models if m["id"] == SCHNELL)
     assert schnell["provider"] == "fal" and schnell["category"] == "text-to-image"
     assert schnell["price"]["unit_price"] == 0.003 and schnell["provider_configured"] is True
-    videos = remote_client.get("/api/models", params={"kind": "video"}).json()
+    videos = remote_client.get("/api/models", params={"kind": "video"}).json()["models"]
     assert "fal:fal-ai/kling-video/v2/master/text-to-video" in {m["id"] for m in videos}
     assert SCHNELL not in {m["id"] for m in videos}
     r = remote_client.post(

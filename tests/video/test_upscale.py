@@ -19,7 +19,7 @@ def upscale_client(register_models, make_client, studio_dirs):
 
 
 def test_upscale_models_list_the_catalogue_and_the_folder(upscale_client):
-    models = {m["id"]: m for m in upscale_client.get("/api/upscale/models").json()}
+    models = {m["id"]: m for m in upscale_client.get("/api/upscale/models").json()["models"]}
     assert {"realesrgan-x4plus", "realesrgan-x4plus-anime", "realesr-animevideov3"} <= set(models)
     assert models["realesrgan-x4plus"]["url"].startswith("https://github.com/xinntao/Real-ESRGAN/releases/")
     assert models["realesrgan-x4plus"]["available"] is False

@@ -1,5 +1,5 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { createBrowserRouter, RouterProvider } from "react-router-dom";
+import { createBrowserRouter, Navigate, RouterProvider, useParams } from "react-router-dom";
 import { ApiError } from "@/api/client";
 import { LiveProvider } from "@/live/LiveProvider";
 import { Shell } from "@/layout/Shell";
@@ -30,6 +30,24 @@ const queryClient = new QueryClient({
   },
 });
 
+/** A page URL of the seed (bookmarks, links in old notes) that now lives elsewhere: `:param` is carried over. */
+function SeedAlias({ to }: { to: string }) {
+  const params = useParams();
+  const target = to.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(params[name] ?? ""));
+  return <Navigate to={target} replace />;
+}
+
+// The seed's page URLs (see shared/notes/seed-api.md, section 7.1) and where each page lives now.
+const seedAliases = [
+  { path: "/image", to: "/" },
+  { path: "/job/:jobId", to: "/queue/:jobId" },
+  { path: "/model/:modelId", to: "/models/:modelId" },
+  { path: "/provider/:providerId", to: "/providers/:providerId" },
+  { path: "/models/civitai/:modelId", to: "/civitai/models/:modelId" },
+  { path: "/asset/:assetId", to: "/assets/:assetId" },
+  { path: "/asset/video/:assetId", to: "/assets/:assetId" },
+].map(({ path, to }) => ({ path, element: <SeedAlias to={to} /> }));
+
 const router = createBrowserRouter([
   {
     element: <Shell />,
@@ -49,6 +67,7 @@ const router = createBrowserRouter([
       { path: "/bulk", element: <BulkPage /> },
       { path: "/providers", element: <ProvidersPage /> },
       { path: "/providers/:providerId", element: <ProviderDetailPage /> },
+      ...seedAliases,
       { path: "*", element: <p className="text-sm text-muted-foreground">Page not found.</p> },
     ],
   },

@@ -6,7 +6,7 @@ import type {
   CacheStatus,
   CanGenerate,
   Deleted,
-  DownloadPage,
+  ModelDownload,
   Health,
   ImageJobRequest,
   Job,
@@ -18,6 +18,7 @@ import type {
   RequestLog,
   RequestLogPage,
   Session,
+  SessionsData,
   StylePreset,
   SystemStatus,
 } from "./types";
@@ -74,7 +75,7 @@ export const fetchers = {
   assetModels: () => get<string[]>("/api/assets/models"),
   deleteAsset: (id: string) => del<Deleted>(`/api/assets/${id}`),
 
-  sessions: () => get<Session[]>("/api/sessions"),
+  sessions: () => get<SessionsData>("/api/sessions").then((d) => d.sessions),
   createSession: (name: string) => post<Session>("/api/sessions", { name }),
   renameSession: (id: string, name: string) => put<Session>(`/api/sessions/${id}`, { name }),
   deleteSession: (id: string) => del<Deleted>(`/api/sessions/${id}`),
@@ -84,13 +85,15 @@ export const fetchers = {
   },
 
   /** The local catalogue (/api/models/detailed); null when the server has none. */
-  models: (): Promise<LocalModel[] | null> => optional(() => get<LocalModel[]>("/api/models/detailed")),
+  models: (): Promise<LocalModel[] | null> =>
+    optional(() => get<{ models: LocalModel[] }>("/api/models/detailed").then((d) => d.models)),
   cacheStatus: (): Promise<CacheStatus | null> => optional(() => get<CacheStatus>("/api/models/cache-status")),
-  downloads: (): Promise<DownloadPage | null> => optional(() => get<DownloadPage>("/api/models/downloads")),
+  downloads: (): Promise<ModelDownload[] | null> => optional(() => get<ModelDownload[]>("/api/models/downloads")),
   downloadModel: (id: string) => post<JobAccepted>(`/api/models/${id}/download`),
   deleteModelCache: (id: string) => del<unknown>(`/api/models/${id}/cache`),
   /** With a model type, only the LoRAs that fit it (the server filters on each LoRA's `model_types`). */
-  loras: (type?: string): Promise<Lora[] | null> => optional(() => get<Lora[]>("/api/loras", { model_type: type })),
+  loras: (type?: string): Promise<Lora[] | null> =>
+    optional(() => get<{ loras: Lora[] }>("/api/loras", { model_type: type }).then((d) => d.loras)),
   canGenerate: (id: string): Promise<CanGenerate | null> =>
     optional(() => get<CanGenerate>(`/api/system/can-generate/${encodeURIComponent(id)}`)),
   styles: (): Promise<StylePreset[] | null> => optional(() => get<StylePreset[]>("/api/styles")),

@@ -66,7 +66,8 @@ export interface paths {
         get: operations["get_settings_api_settings_get"];
         /** Put Settings */
         put: operations["put_settings_api_settings_put"];
-        post?: never;
+        /** Update settings (the seed's verb; same as PUT) */
+        post: operations["put_settings_api_settings_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -267,6 +268,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/video-assets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Video Assets */
+        get: operations["list_video_assets_api_video_assets_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/video-assets/{asset_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Video Asset */
+        get: operations["get_video_asset_api_video_assets__asset_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Video Asset */
+        delete: operations["delete_video_asset_api_video_assets__asset_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/events/types": {
         parameters: {
             query?: never;
@@ -311,10 +347,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Sessions */
+        /**
+         * List Sessions
+         * @description Newest first; `currentSessionId` is the session used most recently.
+         */
         get: operations["list_image_sessions"];
         put?: never;
-        /** Create Session */
+        /**
+         * Create Session
+         * @description `{name}` creates a session (201); the seed's `{sessions, currentSessionId}` writes the list (200).
+         */
         post: operations["create_image_session"];
         delete?: never;
         options?: never;
@@ -348,10 +390,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Sessions */
+        /**
+         * List Sessions
+         * @description Newest first; `currentSessionId` is the session used most recently.
+         */
         get: operations["list_video_sessions"];
         put?: never;
-        /** Create Session */
+        /**
+         * Create Session
+         * @description `{name}` creates a session (201); the seed's `{sessions, currentSessionId}` writes the list (200).
+         */
         post: operations["create_video_session"];
         delete?: never;
         options?: never;
@@ -385,10 +433,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Sessions */
+        /**
+         * List Sessions
+         * @description Newest first; `currentSessionId` is the session used most recently.
+         */
         get: operations["list_bulk_sessions"];
         put?: never;
-        /** Create Session */
+        /**
+         * Create Session
+         * @description `{name}` creates a session (201); the seed's `{sessions, currentSessionId}` writes the list (200).
+         */
         post: operations["create_bulk_session"];
         delete?: never;
         options?: never;
@@ -1379,7 +1433,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Downloads */
+        /**
+         * Downloads
+         * @description Model download jobs, newest first (a list, as the seed answered).
+         */
         get: operations["downloads_api_models_downloads_get"];
         put?: never;
         post?: never;
@@ -1603,6 +1660,80 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AppSettings
+         * @description The settings as answered: the stored preferences plus the seed's `civitai_api_key`, which is
+         *     never sent back (null); whether one is set is `has_civitai_api_key`.
+         */
+        AppSettings: {
+            /** Default Model */
+            default_model?: string | null;
+            /** Default Video Model */
+            default_video_model?: string | null;
+            /** Default Steps */
+            default_steps?: number | null;
+            /** Default Guidance */
+            default_guidance?: number | null;
+            /**
+             * Default Width
+             * @default 1024
+             */
+            default_width?: number;
+            /**
+             * Default Height
+             * @default 1024
+             */
+            default_height?: number;
+            /**
+             * Theme
+             * @default system
+             * @enum {string}
+             */
+            theme?: "light" | "dark" | "system";
+            /**
+             * Max Log Entries
+             * @default 1000
+             */
+            max_log_entries?: number;
+            /**
+             * Request Logging
+             * @default true
+             */
+            request_logging?: boolean;
+            /**
+             * Auto Name Sessions
+             * @default true
+             */
+            auto_name_sessions?: boolean;
+            /** Comfyui Url */
+            comfyui_url?: string | null;
+            /** Memory Budget Gb */
+            memory_budget_gb?: number | null;
+            /** Daily Budget Usd */
+            daily_budget_usd?: number | null;
+            /**
+             * Llm Provider
+             * @default anthropic
+             * @enum {string}
+             */
+            llm_provider?: "anthropic" | "openai_compatible";
+            /** Llm Model */
+            llm_model?: string | null;
+            /**
+             * Auto Save History
+             * @default true
+             */
+            auto_save_history?: boolean;
+            /** Favorite Models */
+            favorite_models?: string[];
+            /**
+             * Has Civitai Api Key
+             * @default false
+             */
+            has_civitai_api_key?: boolean;
+            /** Civitai Api Key */
+            readonly civitai_api_key: null;
+        };
         /** Asset */
         Asset: {
             /** Id */
@@ -1658,6 +1789,34 @@ export interface components {
             session_id?: string | null;
             /** Created At */
             created_at: number;
+            /** Filename */
+            readonly filename: string;
+            /** Type */
+            readonly type: string;
+            /** Steps */
+            readonly steps: number | null;
+            /** Guidance Scale */
+            readonly guidance_scale: number | null;
+            /** Batch Id */
+            readonly batch_id: string | null;
+            /** Num Frames */
+            readonly num_frames: number | null;
+        };
+        /** AssetPage */
+        AssetPage: {
+            /** Items */
+            items: components["schemas"]["Asset"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /**
+             * Assets
+             * @description the seed's name for `items`
+             */
+            readonly assets: components["schemas"]["Asset"][];
         };
         /** Body_read_image_metadata_api_images_metadata_post */
         Body_read_image_metadata_api_images_metadata_post: {
@@ -1867,6 +2026,27 @@ export interface components {
             /** Items */
             items: components["schemas"]["BulkItem"][];
         };
+        /** CacheDeleted */
+        CacheDeleted: {
+            /** Model Id */
+            model_id: string;
+            /** Freed Bytes */
+            freed_bytes: number;
+            /**
+             * Also Removed For
+             * @description other catalogue ids sharing the same hub files
+             */
+            also_removed_for: string[];
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+            /** Error */
+            error?: string | null;
+            /** Freed Mb */
+            readonly freed_mb: number;
+        };
         /** CacheStatus */
         CacheStatus: {
             /** Budget Bytes */
@@ -1887,6 +2067,17 @@ export interface components {
              * @description ids of the hub models whose files are in the cache
              */
             downloaded: string[];
+            /**
+             * Cache Dir
+             * @description the Hugging Face hub cache folder
+             */
+            cache_dir: string;
+            /** Total Size Gb */
+            readonly total_size_gb: number;
+            /** Num Models */
+            readonly num_models: number;
+            /** Num Datasets */
+            readonly num_datasets: number;
         };
         /**
          * CanGenerate
@@ -1914,6 +2105,16 @@ export interface components {
             /** Memory Kind */
             memory_kind?: string | null;
             plan?: components["schemas"]["MemoryPlanInfo"] | null;
+            /**
+             * Recommended Models
+             * @description when it cannot run: models of the same kind that fit in memory here
+             */
+            recommended_models?: string[];
+            /**
+             * Status
+             * @description the seed's summary: "ok" or "insufficient_resources"
+             */
+            readonly status: string;
         };
         /** CheckRequest */
         CheckRequest: {
@@ -2199,6 +2400,11 @@ export interface components {
             images?: components["schemas"]["MediaRef"][];
             /** Videos */
             videos?: components["schemas"]["MediaRef"][];
+            /**
+             * Source Image Urls
+             * @description URLs of the reference images used
+             */
+            source_image_urls?: string[];
             /** Workflow Id */
             workflow_id: string | null;
             /** Parameters */
@@ -2213,6 +2419,55 @@ export interface components {
             outputs: {
                 [key: string]: unknown;
             };
+            /** Prompt */
+            readonly prompt: string | null;
+            /** Model */
+            readonly model: string | null;
+            /** Width */
+            readonly width: number | null;
+            /** Height */
+            readonly height: number | null;
+            /** Steps */
+            readonly steps: number | null;
+            /** Guidance Scale */
+            readonly guidance_scale: number | null;
+            /** Num Images */
+            readonly num_images: number | null;
+            /** Strength */
+            readonly strength: number | null;
+            /** Batch Id */
+            readonly batch_id: string;
+            /** Total Images */
+            readonly total_images: number;
+            /** Current Image */
+            readonly current_image: number;
+            /** Num Frames */
+            readonly num_frames: number | null;
+            /** Fps */
+            readonly fps: number | null;
+            /** Current Frame */
+            readonly current_frame: number;
+            /** Total Frames */
+            readonly total_frames: number;
+            readonly video: components["schemas"]["MediaRef"] | null;
+            /** Load Progress */
+            readonly load_progress: number;
+            /** Download Progress */
+            readonly download_progress: number | null;
+            /** Download Total Mb */
+            readonly download_total_mb: number | null;
+            /** Download Speed Mbps */
+            readonly download_speed_mbps: number | null;
+            /** Completed At */
+            readonly completed_at: number | null;
+            /** Source Video Id */
+            readonly source_video_id: string | null;
+            /** Scale Factor */
+            readonly scale_factor: number | null;
+            /** Target Width */
+            readonly target_width: number | null;
+            /** Target Height */
+            readonly target_height: number | null;
         };
         /** ComfyReachable */
         ComfyReachable: {
@@ -2281,6 +2536,8 @@ export interface components {
             percent: number;
             /** Cores */
             cores: number | null;
+            /** Physical Cores */
+            physical_cores?: number | null;
             /** Name */
             name: string;
         };
@@ -2319,6 +2576,16 @@ export interface components {
             deleted?: boolean;
             /** Id */
             id: string;
+            /**
+             * Status
+             * @description the seed's answer: "deleted"
+             */
+            readonly status: string;
+        };
+        /** DetailedModelList */
+        DetailedModelList: {
+            /** Models */
+            models: components["schemas"]["LocalModelDetail"][];
         };
         /** DiscoverResult */
         DiscoverResult: {
@@ -2403,13 +2670,6 @@ export interface components {
              */
             readonly progress: number;
         };
-        /** DownloadPage */
-        DownloadPage: {
-            /** Items */
-            items: components["schemas"]["JobView"][];
-            /** Total */
-            total: number;
-        };
         /** DownloadProgress */
         DownloadProgress: {
             /**
@@ -2449,6 +2709,22 @@ export interface components {
              * @description a file of the version; its primary file when left out
              */
             file_id?: number | null;
+        };
+        /**
+         * DownloadStarted
+         * @description A model download: `status` is "downloading" (a job was queued) or "already_cached" (no job needed).
+         */
+        DownloadStarted: {
+            /** Job Id */
+            job_id?: string | null;
+            /** Status */
+            status: string;
+            /** Message */
+            message: string;
+            /** Eta Seconds */
+            eta_seconds?: number | null;
+            /** Model Id */
+            model_id: string;
         };
         /**
          * DownloadStatus
@@ -2591,6 +2867,12 @@ export interface components {
             loaded_models: string[];
             /** Loaded Model */
             loaded_model: string | null;
+            /** Hostname */
+            hostname?: string | null;
+            /** Gpu Available */
+            readonly gpu_available: boolean;
+            /** Current Model */
+            readonly current_model: string | null;
         };
         /** I2VJobRequest */
         I2VJobRequest: {
@@ -2790,6 +3072,8 @@ export interface components {
             status: string;
             /** Message */
             message: string;
+            /** Eta Seconds */
+            eta_seconds?: number | null;
         };
         /**
          * JobEvent
@@ -2817,6 +3101,11 @@ export interface components {
             limit: number;
             /** Offset */
             offset: number;
+            /**
+             * Jobs
+             * @description the seed's name for `items`
+             */
+            readonly jobs: components["schemas"]["JobView"][];
         };
         /** JobPreview */
         JobPreview: {
@@ -2936,6 +3225,60 @@ export interface components {
             images?: components["schemas"]["MediaRef"][];
             /** Videos */
             videos?: components["schemas"]["MediaRef"][];
+            /**
+             * Source Image Urls
+             * @description URLs of the reference images used
+             */
+            source_image_urls?: string[];
+            /** Prompt */
+            readonly prompt: string | null;
+            /** Model */
+            readonly model: string | null;
+            /** Width */
+            readonly width: number | null;
+            /** Height */
+            readonly height: number | null;
+            /** Steps */
+            readonly steps: number | null;
+            /** Guidance Scale */
+            readonly guidance_scale: number | null;
+            /** Num Images */
+            readonly num_images: number | null;
+            /** Strength */
+            readonly strength: number | null;
+            /** Batch Id */
+            readonly batch_id: string;
+            /** Total Images */
+            readonly total_images: number;
+            /** Current Image */
+            readonly current_image: number;
+            /** Num Frames */
+            readonly num_frames: number | null;
+            /** Fps */
+            readonly fps: number | null;
+            /** Current Frame */
+            readonly current_frame: number;
+            /** Total Frames */
+            readonly total_frames: number;
+            readonly video: components["schemas"]["MediaRef"] | null;
+            /** Load Progress */
+            readonly load_progress: number;
+            /** Download Progress */
+            readonly download_progress: number | null;
+            /** Download Total Mb */
+            readonly download_total_mb: number | null;
+            /** Download Speed Mbps */
+            readonly download_speed_mbps: number | null;
+            /** Completed At */
+            readonly completed_at: number | null;
+            /** Source Video Id */
+            readonly source_video_id: string | null;
+            /** Scale Factor */
+            readonly scale_factor: number | null;
+            /** Target Width */
+            readonly target_width: number | null;
+            /** Target Height */
+            readonly target_height: number | null;
         };
         /** LlmChoice */
         LlmChoice: {
@@ -3039,6 +3382,22 @@ export interface components {
             last_used: number | null;
             /** Location */
             location: string | null;
+            /** Is Cached */
+            readonly is_cached: boolean;
+            /** Requires Approval */
+            readonly requires_approval: boolean;
+            /** Approval Url */
+            readonly approval_url: string | null;
+            /** Hf Path */
+            readonly hf_path: string | null;
+            /** Cached Size Mb */
+            readonly cached_size_mb: number;
+            /** Actual Size Gb */
+            readonly actual_size_gb: number | null;
+            /** Estimated Size Gb */
+            readonly estimated_size_gb: number;
+            /** Last Accessed */
+            readonly last_accessed: number | null;
         };
         /**
          * LocalModelInfo
@@ -3056,7 +3415,7 @@ export interface components {
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
-            type: "flux" | "sdxl" | "sd" | "sd3" | "video" | "ltx2" | "wan" | "mochi" | "video-i2v" | "wan-i2v" | "svd";
+            type: "flux" | "ltx2" | "mochi" | "sd" | "sd3" | "sdxl" | "svd" | "video" | "video-i2v" | "wan" | "wan-i2v";
             /** Default Steps */
             default_steps: number;
             /** Default Guidance */
@@ -3110,6 +3469,44 @@ export interface components {
              * @description image models only
              */
             schedulers?: string[] | null;
+            /** Is Cached */
+            readonly is_cached: boolean;
+            /** Requires Approval */
+            readonly requires_approval: boolean;
+            /** Approval Url */
+            readonly approval_url: string | null;
+            /** Hf Path */
+            readonly hf_path: string | null;
+        };
+        /** LogPage */
+        LogPage: {
+            /** Items */
+            items: components["schemas"]["RequestLog"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /**
+             * Logs
+             * @description the seed's name for `items`
+             */
+            readonly logs: components["schemas"]["RequestLog"][];
+            /** Page */
+            readonly page: number;
+            /** Page Size */
+            readonly page_size: number;
+        };
+        /** LogsCleared */
+        LogsCleared: {
+            /** Deleted */
+            deleted: number;
+            /**
+             * Status
+             * @default cleared
+             */
+            status?: string;
         };
         /**
          * Lora
@@ -3134,6 +3531,24 @@ export interface components {
             model_types: string[];
             /** Trigger Words */
             trigger_words: string[];
+            /** Compatible Types */
+            readonly compatible_types: string[];
+            /** Default Weight */
+            readonly default_weight: number;
+            /** Description */
+            readonly description: string;
+            /** Is Downloaded */
+            readonly is_downloaded: boolean;
+        };
+        /** LoraList */
+        LoraList: {
+            /** Loras */
+            loras: components["schemas"]["Lora"][];
+            /**
+             * Local Lora Dir
+             * @description the first folder LoRAs are read from (HOLLYWOOL_LORA_DIR)
+             */
+            local_lora_dir: string;
         };
         /** LoraRef */
         LoraRef: {
@@ -3151,6 +3566,11 @@ export interface components {
             count: number;
             /** Items */
             items: components["schemas"]["Lora"][];
+            /**
+             * Loras
+             * @description the seed's name for `items`
+             */
+            readonly loras: components["schemas"]["Lora"][];
         };
         /** MediaRef */
         MediaRef: {
@@ -3168,6 +3588,19 @@ export interface components {
             height?: number | null;
             /** Thumbnail Url */
             thumbnail_url?: string | null;
+            /** Duration */
+            duration?: number | null;
+            /** Fps */
+            fps?: number | null;
+            /** Num Frames */
+            num_frames?: number | null;
+            /**
+             * Has Audio
+             * @default false
+             */
+            has_audio?: boolean;
+            /** Filename */
+            readonly filename: string;
         };
         /** MemoryPlanInfo */
         MemoryPlanInfo: {
@@ -3215,6 +3648,146 @@ export interface components {
             /** Model */
             model: string | null;
         };
+        /**
+         * ModelDownload
+         * @description A model download job with the seed's HFDownloadJob names.
+         */
+        ModelDownload: {
+            /** Id */
+            id: string;
+            /** Job Id */
+            job_id: string;
+            /** Kind */
+            kind: string;
+            /** Lane */
+            lane: string;
+            status: components["schemas"]["JobStatus"];
+            /** Priority */
+            priority: number;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Stage */
+            stage: string;
+            /** Step */
+            step: number;
+            /** Total Steps */
+            total_steps: number;
+            /** Fraction */
+            fraction: number;
+            /**
+             * Progress
+             * @description 0 to 100
+             */
+            progress: number;
+            /** Eta Seconds */
+            eta_seconds?: number | null;
+            /** Message */
+            message?: string | null;
+            /** Error */
+            error?: string | null;
+            /** Result */
+            result?: {
+                [key: string]: unknown;
+            };
+            /** Session Id */
+            session_id?: string | null;
+            /** Parent Id */
+            parent_id?: string | null;
+            /** Attempts */
+            attempts: number;
+            /** Cancel Requested */
+            cancel_requested: boolean;
+            /** Created At */
+            created_at: number;
+            /** Started At */
+            started_at?: number | null;
+            /** Finished At */
+            finished_at?: number | null;
+            /** Updated At */
+            updated_at: number;
+            /** Images */
+            images?: components["schemas"]["MediaRef"][];
+            /** Videos */
+            videos?: components["schemas"]["MediaRef"][];
+            /**
+             * Source Image Urls
+             * @description URLs of the reference images used
+             */
+            source_image_urls?: string[];
+            /** Prompt */
+            readonly prompt: string | null;
+            /** Model */
+            readonly model: string | null;
+            /** Width */
+            readonly width: number | null;
+            /** Height */
+            readonly height: number | null;
+            /** Steps */
+            readonly steps: number | null;
+            /** Guidance Scale */
+            readonly guidance_scale: number | null;
+            /** Num Images */
+            readonly num_images: number | null;
+            /** Strength */
+            readonly strength: number | null;
+            /** Batch Id */
+            readonly batch_id: string;
+            /** Total Images */
+            readonly total_images: number;
+            /** Current Image */
+            readonly current_image: number;
+            /** Num Frames */
+            readonly num_frames: number | null;
+            /** Fps */
+            readonly fps: number | null;
+            /** Current Frame */
+            readonly current_frame: number;
+            /** Total Frames */
+            readonly total_frames: number;
+            readonly video: components["schemas"]["MediaRef"] | null;
+            /** Load Progress */
+            readonly load_progress: number;
+            /** Download Progress */
+            readonly download_progress: number | null;
+            /** Download Total Mb */
+            readonly download_total_mb: number | null;
+            /** Download Speed Mbps */
+            readonly download_speed_mbps: number | null;
+            /** Completed At */
+            readonly completed_at: number | null;
+            /** Source Video Id */
+            readonly source_video_id: string | null;
+            /** Scale Factor */
+            readonly scale_factor: number | null;
+            /** Target Width */
+            readonly target_width: number | null;
+            /** Target Height */
+            readonly target_height: number | null;
+            /** Model Id */
+            readonly model_id: string | null;
+            /** Model Name */
+            readonly model_name: string | null;
+            /** Model Path */
+            readonly model_path: string | null;
+            /** Total Size Mb */
+            readonly total_size_mb: number | null;
+            /** Speed Mbps */
+            readonly speed_mbps: number | null;
+        };
+        /**
+         * ModelList
+         * @description `/api/models`: local and remote models; `current_model` is the model loaded most recently.
+         */
+        ModelList: {
+            /** Models */
+            models: (components["schemas"]["LocalModelInfo"] | components["schemas"]["RemoteModelInfo"])[];
+            /** Current Model */
+            current_model: string | null;
+            /** Loaded Models */
+            loaded_models: string[];
+        };
         /** ModelLoaded */
         ModelLoaded: {
             /**
@@ -3247,32 +3820,10 @@ export interface components {
             /** Reason */
             reason: string;
         };
-        /** Page[Asset] */
-        Page_Asset_: {
-            /** Items */
-            items: components["schemas"]["Asset"][];
-            /** Total */
-            total: number;
-            /** Limit */
-            limit: number;
-            /** Offset */
-            offset: number;
-        };
         /** Page[Download] */
         Page_Download_: {
             /** Items */
             items: components["schemas"]["Download"][];
-            /** Total */
-            total: number;
-            /** Limit */
-            limit: number;
-            /** Offset */
-            offset: number;
-        };
-        /** Page[RequestLog] */
-        Page_RequestLog_: {
-            /** Items */
-            items: components["schemas"]["RequestLog"][];
             /** Total */
             total: number;
             /** Limit */
@@ -3369,65 +3920,6 @@ export interface components {
             input_name: string;
             /** Label */
             label?: string | null;
-        };
-        /**
-         * Preferences
-         * @description Everything `GET/PUT /api/settings` reads and writes. Secrets never live here.
-         */
-        Preferences: {
-            /** Default Model */
-            default_model?: string | null;
-            /** Default Video Model */
-            default_video_model?: string | null;
-            /** Default Steps */
-            default_steps?: number | null;
-            /** Default Guidance */
-            default_guidance?: number | null;
-            /**
-             * Default Width
-             * @default 1024
-             */
-            default_width?: number;
-            /**
-             * Default Height
-             * @default 1024
-             */
-            default_height?: number;
-            /**
-             * Theme
-             * @default system
-             * @enum {string}
-             */
-            theme?: "light" | "dark" | "system";
-            /**
-             * Max Log Entries
-             * @default 1000
-             */
-            max_log_entries?: number;
-            /**
-             * Request Logging
-             * @default true
-             */
-            request_logging?: boolean;
-            /**
-             * Auto Name Sessions
-             * @default true
-             */
-            auto_name_sessions?: boolean;
-            /** Comfyui Url */
-            comfyui_url?: string | null;
-            /** Memory Budget Gb */
-            memory_budget_gb?: number | null;
-            /** Daily Budget Usd */
-            daily_budget_usd?: number | null;
-            /**
-             * Llm Provider
-             * @default anthropic
-             * @enum {string}
-             */
-            llm_provider?: "anthropic" | "openai_compatible";
-            /** Llm Model */
-            llm_model?: string | null;
         };
         /** Preview */
         Preview: {
@@ -3657,6 +4149,20 @@ export interface components {
             max_reference_images: number;
             /** Thumbnail Url */
             thumbnail_url: string | null;
+            /** Default Steps */
+            readonly default_steps: number | null;
+            /** Default Guidance */
+            readonly default_guidance: number | null;
+            /** Size Gb */
+            readonly size_gb: number | null;
+            /** Requires Approval */
+            readonly requires_approval: boolean;
+            /** Approval Url */
+            readonly approval_url: string | null;
+            /** Is Cached */
+            readonly is_cached: boolean;
+            /** Hf Path */
+            readonly hf_path: string | null;
         };
         /** RequestLog */
         RequestLog: {
@@ -3682,6 +4188,22 @@ export interface components {
             error: string | null;
             /** Created At */
             created_at: number;
+            /** Timestamp */
+            readonly timestamp: number;
+            /** Prompt */
+            readonly prompt: string | null;
+            /** Negative Prompt */
+            readonly negative_prompt: string | null;
+            /** Model */
+            readonly model: string | null;
+            /** Parameters */
+            readonly parameters: {
+                [key: string]: unknown;
+            };
+            /** Result Id */
+            readonly result_id: string | null;
+            /** Source Image Urls */
+            readonly source_image_urls: string[];
         };
         /** RetryRequest */
         RetryRequest: {
@@ -3699,6 +4221,21 @@ export interface components {
             items: components["schemas"]["CivitaiModelSummary"][];
             /** Next Cursor */
             next_cursor?: string | null;
+        };
+        /**
+         * SeedSession
+         * @description A session as the seed's clients write it (their own id, camelCase).
+         */
+        SeedSession: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Createdat
+             * @description milliseconds since 1970
+             */
+            createdAt?: number | null;
         };
         /** Session */
         Session: {
@@ -3722,6 +4259,19 @@ export interface components {
              * @default 0
              */
             asset_count?: number;
+            /**
+             * Job Ids
+             * @description the session's top-level jobs, oldest first
+             */
+            job_ids?: string[];
+            /** Createdat */
+            readonly createdAt: number;
+            /** Batchids */
+            readonly batchIds: string[];
+            /** Bulkjobids */
+            readonly bulkJobIds: string[];
+            /** Isautonamed */
+            readonly isAutoNamed: boolean;
         };
         /** SessionCost */
         SessionCost: {
@@ -3754,6 +4304,24 @@ export interface components {
         SessionRename: {
             /** Name */
             name: string;
+        };
+        /**
+         * SessionsData
+         * @description The seed's whole-list shape: GET answers it; POST of it creates or renames each session listed
+         *     (sessions it leaves out are kept: delete one with DELETE) and makes `currentSessionId` the newest.
+         */
+        SessionsData: {
+            /** Sessions */
+            sessions: components["schemas"]["Session"][];
+            /** Currentsessionid */
+            currentSessionId?: string | null;
+        };
+        /** SessionsWrite */
+        SessionsWrite: {
+            /** Sessions */
+            sessions: components["schemas"]["SeedSession"][];
+            /** Currentsessionid */
+            currentSessionId?: string | null;
         };
         /** Stats */
         Stats: {
@@ -3810,6 +4378,71 @@ export interface components {
              */
             negative: string;
         };
+        /**
+         * SystemInfo
+         * @description This machine and the software the studio runs on (the seed's SystemInfo fields, plus versions).
+         */
+        SystemInfo: {
+            /**
+             * App Name
+             * @default HollyWool
+             */
+            app_name?: string;
+            /** Version */
+            version: string;
+            /** Hostname */
+            hostname: string | null;
+            /** Os Name */
+            os_name: string;
+            /**
+             * Platform
+             * @description linux, mac or windows
+             */
+            platform: string;
+            /**
+             * Device Type
+             * @description Spark (a DGX Spark), Mac or PC
+             */
+            device_type: string;
+            /**
+             * Compute Mode
+             * @description GPU or CPU
+             */
+            compute_mode: string;
+            /** Cuda Available */
+            cuda_available: boolean;
+            /** Torch Cuda Enabled */
+            torch_cuda_enabled: boolean;
+            /** Gpu Name */
+            gpu_name: string | null;
+            /** Gpu Memory Gb */
+            gpu_memory_gb: number | null;
+            /** Gpu Warning */
+            gpu_warning: string | null;
+            /** Python Version */
+            python_version: string;
+            /** Torch Version */
+            torch_version: string | null;
+            /** Diffusers Version */
+            diffusers_version: string | null;
+            /** Machine */
+            machine: string;
+            /**
+             * Os
+             * @description system and release
+             */
+            os: string;
+            /** Python */
+            python: string;
+            /** Torch */
+            torch: string | null;
+            /** Diffusers */
+            diffusers: string | null;
+            /** Cuda */
+            cuda: string | null;
+            /** Gpu */
+            gpu: string | null;
+        };
         /** SystemStatus */
         SystemStatus: {
             cpu: components["schemas"]["CpuStatus"];
@@ -3818,6 +4451,28 @@ export interface components {
             gpus: components["schemas"]["GpuStatus"][];
             /** Device */
             device: string;
+            /** Memory Total Gb */
+            readonly memory_total_gb: number;
+            /** Memory Available Gb */
+            readonly memory_available_gb: number;
+            /** Memory Used Gb */
+            readonly memory_used_gb: number;
+            /** Memory Percent */
+            readonly memory_percent: number;
+            /** Gpu Utilization */
+            readonly gpu_utilization: number | null;
+            /** Cpu Percent */
+            readonly cpu_percent: number;
+            /** Cpu Name */
+            readonly cpu_name: string;
+            /** Cpu Cores */
+            readonly cpu_cores: number | null;
+            /** Cpu Threads */
+            readonly cpu_threads: number | null;
+            /** Is Available */
+            readonly is_available: boolean;
+            /** Rejection Reason */
+            readonly rejection_reason: string | null;
         };
         /** TitleRequest */
         TitleRequest: {
@@ -3862,8 +4517,8 @@ export interface components {
             /** Session Id */
             session_id?: string | null;
         };
-        /** UpscalerModel */
-        UpscalerModel: {
+        /** UpscalerEntry */
+        UpscalerEntry: {
             /** Id */
             id: string;
             /** Name */
@@ -3888,6 +4543,13 @@ export interface components {
             source: "catalogue" | "folder";
             /** Available */
             available: boolean;
+            /** Description */
+            readonly description: string;
+        };
+        /** UpscalerList */
+        UpscalerList: {
+            /** Models */
+            models: components["schemas"]["UpscalerEntry"][];
         };
         /** ValidationError */
         ValidationError: {
@@ -4270,9 +4932,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["SystemInfo"];
                 };
             };
         };
@@ -4292,7 +4952,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Preferences"];
+                    "application/json": components["schemas"]["AppSettings"];
                 };
             };
         };
@@ -4318,7 +4978,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Preferences"];
+                    "application/json": components["schemas"]["AppSettings"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_settings_api_settings_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppSettings"];
                 };
             };
             /** @description Validation Error */
@@ -4339,6 +5034,10 @@ export interface operations {
                 status?: ("success" | "error") | null;
                 limit?: number;
                 offset?: number;
+                /** @description the seed's paging: page from 1 ... */
+                page?: number | null;
+                /** @description ... of page_size entries */
+                page_size?: number | null;
             };
             header?: never;
             path?: never;
@@ -4352,7 +5051,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_RequestLog_"];
+                    "application/json": components["schemas"]["LogPage"];
                 };
             };
             /** @description Validation Error */
@@ -4381,9 +5080,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: number;
-                    };
+                    "application/json": components["schemas"]["LogsCleared"];
                 };
             };
         };
@@ -4669,7 +5366,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_Asset_"];
+                    "application/json": components["schemas"]["AssetPage"];
                 };
             };
             /** @description Validation Error */
@@ -4798,6 +5495,101 @@ export interface operations {
             };
         };
     };
+    list_video_assets_api_video_assets_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                model?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_video_asset_api_video_assets__asset_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                asset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Asset"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_video_asset_api_video_assets__asset_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                asset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     event_types_api_events_types_get: {
         parameters: {
             query?: never;
@@ -4853,7 +5645,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Session"][];
+                    "application/json": components["schemas"]["SessionsData"];
                 };
             };
         };
@@ -4867,7 +5659,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["SessionCreate"] | null;
+                "application/json": components["schemas"]["SessionsWrite"] | components["schemas"]["SessionCreate"] | null;
             };
         };
         responses: {
@@ -4877,7 +5669,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Session"];
+                    "application/json": components["schemas"]["Session"] | components["schemas"]["SessionsData"];
                 };
             };
             /** @description Validation Error */
@@ -5003,7 +5795,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Session"][];
+                    "application/json": components["schemas"]["SessionsData"];
                 };
             };
         };
@@ -5017,7 +5809,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["SessionCreate"] | null;
+                "application/json": components["schemas"]["SessionsWrite"] | components["schemas"]["SessionCreate"] | null;
             };
         };
         responses: {
@@ -5027,7 +5819,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Session"];
+                    "application/json": components["schemas"]["Session"] | components["schemas"]["SessionsData"];
                 };
             };
             /** @description Validation Error */
@@ -5153,7 +5945,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Session"][];
+                    "application/json": components["schemas"]["SessionsData"];
                 };
             };
         };
@@ -5167,7 +5959,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["SessionCreate"] | null;
+                "application/json": components["schemas"]["SessionsWrite"] | components["schemas"]["SessionCreate"] | null;
             };
         };
         responses: {
@@ -5177,7 +5969,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Session"];
+                    "application/json": components["schemas"]["Session"] | components["schemas"]["SessionsData"];
                 };
             };
             /** @description Validation Error */
@@ -6205,7 +6997,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UpscalerModel"][];
+                    "application/json": components["schemas"]["UpscalerList"];
                 };
             };
         };
@@ -7236,7 +8028,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": (components["schemas"]["LocalModelInfo"] | components["schemas"]["RemoteModelInfo"])[];
+                    "application/json": components["schemas"]["ModelList"];
                 };
             };
             /** @description Validation Error */
@@ -7267,7 +8059,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LocalModelDetail"][];
+                    "application/json": components["schemas"]["DetailedModelList"];
                 };
             };
             /** @description Validation Error */
@@ -7338,7 +8130,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DownloadPage"];
+                    "application/json": components["schemas"]["ModelDownload"][];
                 };
             };
         };
@@ -7360,7 +8152,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["JobAccepted"];
+                    "application/json": components["schemas"]["DownloadStarted"];
                 };
             };
             /** @description Validation Error */
@@ -7391,9 +8183,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CacheDeleted"];
                 };
             };
             /** @description Validation Error */
@@ -7511,7 +8301,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Lora"][];
+                    "application/json": components["schemas"]["LoraList"];
                 };
             };
             /** @description Validation Error */

@@ -15,15 +15,26 @@ type S = components["schemas"];
 export type Sent<T> = T extends (infer U)[]
   ? Sent<U>[]
   : T extends object
-    ? { [K in keyof T]-?: Sent<T[K]> }
+    ? { [K in keyof T as K extends ReadonlyKeys<T> ? never : K]-?: Sent<T[K]> }
     : T;
 
+/**
+ * The keys the schema marks `readOnly`: computed fields, which the backend derives for the seed's
+ * clients (its names for the same facts, shared/notes/seed-api.md). The UI reads the stored fields,
+ * so `Sent<T>` leaves these out.
+ */
+type ReadonlyKeys<T> = {
+  [P in keyof T]-?: IfEquals<{ [Q in P]: T[P] }, { -readonly [Q in P]: T[P] }, never, P>;
+}[keyof T];
+type IfEquals<X, Y, A, B> = (<G>() => G extends X ? 1 : 2) extends <G>() => G extends Y ? 1 : 2 ? A : B;
+
 export type Asset = Sent<S["Asset"]>;
-export type AssetPage = Sent<S["Page_Asset_"]>;
+export type AssetPage = Sent<S["AssetPage"]>;
 export type Session = Sent<S["Session"]>;
-export type Preferences = Sent<S["Preferences"]>;
+export type SessionsData = Sent<S["SessionsData"]>;
+export type Preferences = Sent<S["AppSettings"]>;
 export type RequestLog = Sent<S["RequestLog"]>;
-export type RequestLogPage = Sent<S["Page_RequestLog_"]>;
+export type RequestLogPage = Sent<S["LogPage"]>;
 export type JobAccepted = Sent<S["JobAccepted"]>;
 export type Deleted = Sent<S["Deleted"]>;
 
@@ -74,5 +85,5 @@ export type MemoryPlan = Sent<S["MemoryPlanInfo"]>;
 /** A style preset: `template` holds "{prompt}" where the user's prompt goes; `negative` is added to the negative prompt. */
 export type StylePreset = Sent<S["StylePreset"]>;
 
-/** `/api/models/downloads`: the model download jobs; the model id is in `params.model`. */
-export type DownloadPage = Sent<S["DownloadPage"]>;
+/** `/api/models/downloads`: the model download jobs (newest first); the model id is in `params.model`. */
+export type ModelDownload = Sent<S["ModelDownload"]>;

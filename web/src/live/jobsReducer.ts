@@ -59,6 +59,7 @@ export function blankJob(jobId: string, kind: string, status: JobStatus = "runni
     updated_at: t,
     images: [],
     videos: [],
+    source_image_urls: [],
   };
 }
 

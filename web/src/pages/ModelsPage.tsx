@@ -42,7 +42,7 @@ export function useModelDownload(modelId: string) {
   // The server's list of download jobs, so a download started before this page loaded shows too.
   const page = useQuery({ queryKey: qk.downloads, queryFn: fetchers.downloads, staleTime: 5_000 });
   return useMemo(() => {
-    const job = activeDownloadOf(Object.values(jobs), modelId) ?? activeDownloadOf(page.data?.items ?? [], modelId);
+    const job = activeDownloadOf(Object.values(jobs), modelId) ?? activeDownloadOf(page.data ?? [], modelId);
     const bytes: DownloadProgressEvent | undefined = Object.values(downloads).find(
       (d) => d.model_id === modelId || (job && d.job_id === job.id),
     );

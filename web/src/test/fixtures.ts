@@ -89,6 +89,7 @@ export const canGenerate = (c: Partial<CanGenerate>): CanGenerate => ({
   device: null,
   memory_kind: null,
   plan: null,
+  recommended_models: [],
   ...c,
 });
 
@@ -118,5 +119,6 @@ export const job = (j: Partial<Job> & Pick<Job, "id">): Job => ({
   updated_at: 0,
   images: [],
   videos: [],
+  source_image_urls: [],
   ...j,
 });

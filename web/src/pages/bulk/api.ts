@@ -34,7 +34,7 @@ export const bulkApi = {
   /** A plain link: the token cookie authorises it like the /outputs images. */
   exportUrl: (id: string) => buildUrl(`/api/bulk/jobs/${encodeURIComponent(id)}/export`),
 
-  sessions: () => get<Session[]>("/api/bulk-sessions"),
+  sessions: () => get<{ sessions: Session[] }>("/api/bulk-sessions").then((d) => d.sessions),
   createSession: (name: string) => post<Session>("/api/bulk-sessions", { name }),
   renameSession: (id: string, name: string) => put<Session>(`/api/bulk-sessions/${encodeURIComponent(id)}`, { name }),
   deleteSession: (id: string) => del<{ deleted: boolean }>(`/api/bulk-sessions/${encodeURIComponent(id)}`),

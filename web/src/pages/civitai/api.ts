@@ -17,8 +17,9 @@ export type CivitaiVersion = Sent<S["CivitaiVersion"]>;
 export type CivitaiModelSummary = Sent<S["CivitaiModelSummary"]>;
 export type CivitaiModel = Sent<S["CivitaiModel"]>;
 export type SearchPage = Sent<S["SearchPage"]>;
-export type CivitaiDownload = Sent<S["Download"]>;
-export type CivitaiDownloadPage = Sent<S["Page_Download_"]>;
+/** A Civitai download; `progress` (0-100) is computed by the server, so `Sent<>` leaves it out: added back here. */
+export type CivitaiDownload = Sent<S["Download"]> & { readonly progress: number };
+export type CivitaiDownloadPage = Omit<Sent<S["Page_Download_"]>, "items"> & { items: CivitaiDownload[] };
 export type TokenState = Sent<S["TokenState"]>;
 export interface SearchFilters {
   query?: string;

@@ -7,7 +7,7 @@ import { maxReferenceImages, type ParamSpec, type RemoteModelInfo } from "@/page
 /** One entry of GET /api/video/models: a local video model with its rules. */
 export type VideoModel = Sent<components["schemas"]["VideoModel"]>;
 
-export type UpscalerModel = Sent<components["schemas"]["UpscalerModel"]>;
+export type UpscalerModel = Sent<components["schemas"]["UpscalerEntry"]>;
 
 export type VideoKind = "video" | "i2v";
 /** POST /api/video/jobs (text-to-video; remote image-to-video too) and POST /api/i2v/jobs. */
@@ -27,7 +27,7 @@ export const videoApi = {
   jobs: (kind: VideoKind | "upscale") => get<{ items: Job[] }>(`/api/${kind}/jobs`, { limit: 20 }),
   submit: (kind: VideoKind, body: VideoJobRequest | I2VJobRequest) => post<JobAccepted>(`/api/${kind}/jobs`, body),
   cancel: (kind: VideoKind | "upscale", id: string) => post<Job>(`/api/${kind}/jobs/${id}/cancel`),
-  upscalers: () => get<UpscalerModel[]>("/api/upscale/models"),
+  upscalers: () => get<{ models: UpscalerModel[] }>("/api/upscale/models").then((d) => d.models),
   upscale: (body: components["schemas"]["UpscaleJobRequest"]) => post<JobAccepted>("/api/upscale/jobs", body),
 };
 
