@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, computed_field
 
 from hollywool.api.deps import get_studio
 from hollywool.api.schemas import MAX_PAGE, DbId, Deleted, Limit, Offset, Page
-from hollywool.errors import InvalidInputError, NotFoundError
+from hollywool.errors import NotFoundError
 from hollywool.storage.preferences import Preferences
 from hollywool.storage.request_logs import RequestLog
 from hollywool.studio import Studio
