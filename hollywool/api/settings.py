@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, computed_field
 
 from hollywool.api.deps import get_studio
 from hollywool.api.schemas import MAX_PAGE, DbId, Deleted, Limit, Offset, Page
-from hollywool.errors import NotFoundError
+from hollywool.errors import InvalidInputError, NotFoundError
 from hollywool.storage.preferences import Preferences
 from hollywool.storage.request_logs import RequestLog
 from hollywool.studio import Studio
@@ -29,6 +29,34 @@ class AppSettings(Preferences):
 
 def _answer(studio: Studio, prefs: Preferences) -> AppSettings:
     return AppSettings(**prefs.model_dump(), has_civitai_api_key=studio.civitai.has_token)
+
+
+@router.get("", response_model=AppSettings)
+def get_settings(studio: Studio = Depends(get_studio)) -> AppSettings:
+    return _answer(studio, studio.preferences.get())
+
+
+@router.post("", response_model=AppSettings, summary="Update settings (the seed's verb; same as PUT)")
+@router.put("", response_model=AppSettings)
+def put_settings(changes: dict[str, Any] = Body(...), studio: Studio = Depends(get_studio)) -> AppSettings:
+    key = changes.pop("civitai_api_key", None)
+    changes.pop("has_civitai_api_key", None)  # read-only: what GET answered may be sent back as is
+    if key is not None and not isinstance(key, str):
+        raise InvalidInputError("civitai_api_key: must be a string", field="civitai_api_key")
+    unknown = sorted(set(changes) - set(Preferences.model_fields))
+    if unknown:
+        raise InvalidInputError(f"{unknown[0]}: unknown setting", field=unknown[0])
+    from pydantic import ValidationError
+
+    try:
+        prefs = studio.preferences.update(changes)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise InvalidInputError(f"{field}: {err['msg']}", field=field) from None
+    if key and key.strip():  # the seed set the Civitai key here; it goes to the secret store, never the database
+        studio.civitai.set_token(key)
+    return _answer(studio, prefs)
 
 
 class LogPage(Page[RequestLog]):
