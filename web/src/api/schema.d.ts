@@ -99,7 +99,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Log */
+        /**
+         * Get Log
+         * @description A log entry, or null when there is none with this id (as the seed answered).
+         */
         get: operations["get_log_api_settings_logs__log_id__get"];
         put?: never;
         post?: never;
@@ -589,8 +592,29 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Downloaded Versions */
+        /**
+         * Downloaded Versions
+         * @description The ids of the versions downloaded and verified (the seed's answer); `/downloaded-versions/details`
+         *     also lists those under way, with their download.
+         */
         get: operations["downloaded_versions_api_civitai_downloaded_versions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/civitai/downloaded-versions/details": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Downloaded Version Details */
+        get: operations["downloaded_version_details_api_civitai_downloaded_versions_details_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1161,7 +1185,11 @@ export interface paths {
         /** Update Provider */
         put: operations["update_provider_api_providers__provider_id__put"];
         post?: never;
-        delete?: never;
+        /**
+         * Remove Provider
+         * @description Forget the stored key, base URL and flags (an environment key still applies).
+         */
+        delete: operations["remove_provider_api_providers__provider_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1367,6 +1395,27 @@ export interface paths {
         };
         /** List Models */
         get: operations["list_models_api_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/config-problems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Config Problems
+         * @description What in the user's config.yaml the studio could not use: the file as a whole (`errors`: not YAML,
+         *     not UTF-8, a folder) or single entries (`skipped`, each with its reason). Both are logged at start-up.
+         */
+        get: operations["config_problems_api_models_config_problems_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1802,7 +1851,10 @@ export interface components {
             /** Num Frames */
             readonly num_frames: number | null;
         };
-        /** AssetPage */
+        /**
+         * AssetPage
+         * @description A page of assets; `assets` is the seed's name for `items` (its `/api/assets` and `/api/video-assets`).
+         */
         AssetPage: {
             /** Items */
             items: components["schemas"]["Asset"][];
@@ -1812,10 +1864,7 @@ export interface components {
             limit: number;
             /** Offset */
             offset: number;
-            /**
-             * Assets
-             * @description the seed's name for `items`
-             */
+            /** Assets */
             readonly assets: components["schemas"]["Asset"][];
         };
         /** Body_read_image_metadata_api_images_metadata_post */
@@ -2207,6 +2256,11 @@ export interface components {
              * @description HTML, as the creator wrote it
              */
             description?: string | null;
+            /**
+             * Modelversions
+             * @description the versions under Civitai's (and the seed's) field names
+             */
+            modelVersions?: components["schemas"]["SeedVersion"][];
             /** Allow Commercial Use */
             allow_commercial_use?: string[] | string | null;
             /** Versions */
@@ -2247,6 +2301,16 @@ export interface components {
             /** Latest Version Name */
             latest_version_name?: string | null;
             preview?: components["schemas"]["Preview"] | null;
+            /**
+             * Description
+             * @description HTML, as the creator wrote it
+             */
+            description?: string | null;
+            /**
+             * Modelversions
+             * @description the versions under Civitai's (and the seed's) field names
+             */
+            modelVersions?: components["schemas"]["SeedVersion"][];
         };
         /** CivitaiVersion */
         CivitaiVersion: {
@@ -2505,6 +2569,24 @@ export interface components {
             /** Error */
             error: string;
         };
+        /** ConfigProblems */
+        ConfigProblems: {
+            /**
+             * Path
+             * @description the user's config.yaml
+             */
+            path: string | null;
+            /**
+             * Errors
+             * @description problems with the file as a whole (it was not read)
+             */
+            errors: string[];
+            /**
+             * Skipped
+             * @description entries left out of the catalogue
+             */
+            skipped: components["schemas"]["Skipped"][];
+        };
         /** CostSummary */
         CostSummary: {
             /** Total Usd */
@@ -2594,7 +2676,65 @@ export interface components {
             /** Count */
             count: number;
             /** Models */
-            models: components["schemas"]["RemoteModel"][];
+            models: components["schemas"]["DiscoveredModel"][];
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+            /**
+             * Discovered
+             * @description `count` under the seed's name
+             */
+            discovered: number;
+            /** Error */
+            error?: string | null;
+        };
+        /**
+         * DiscoveredModel
+         * @description A discovered model; `type` and `input_type` are the seed's names for its kind and category.
+         */
+        DiscoveredModel: {
+            /**
+             * Id
+             * @description `<provider>:<model id>`, as /api/models and the job routes take it
+             */
+            id: string;
+            /** Provider */
+            provider: string;
+            /** Model Id */
+            model_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Category
+             * @default text-to-image
+             */
+            category?: string;
+            /**
+             * Description
+             * @default
+             */
+            description?: string;
+            /** Tags */
+            tags?: string[];
+            /** Thumbnail Url */
+            thumbnail_url?: string | null;
+            /** Params */
+            params?: components["schemas"]["ParamSpec"][];
+            price?: components["schemas"]["Price"] | null;
+            /** Extra */
+            extra?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Type
+             * @default image
+             * @enum {string}
+             */
+            type?: "image" | "video" | "unknown";
+            /** Input Type */
+            input_type?: string | null;
         };
         /** Download */
         Download: {
@@ -2709,6 +2849,20 @@ export interface components {
              * @description a file of the version; its primary file when left out
              */
             file_id?: number | null;
+            /** Civitai Model Id */
+            civitai_model_id?: number | null;
+            /** Model Name */
+            model_name?: string | null;
+            /** Type */
+            type?: string | null;
+            /** Filename */
+            filename?: string | null;
+            /** Download Url */
+            download_url?: string | null;
+            /** Base Model */
+            base_model?: string | null;
+            /** File Size Kb */
+            file_size_kb?: number | null;
         };
         /**
          * DownloadStarted
@@ -2990,7 +3144,10 @@ export interface components {
              * @description a model file on the studio's disk
              */
             path?: string | null;
-            /** Sha256 */
+            /**
+             * Sha256
+             * @description 8 to 64 hex digits
+             */
             sha256?: string | null;
         };
         /** ImageJobRequest */
@@ -3478,7 +3635,10 @@ export interface components {
             /** Hf Path */
             readonly hf_path: string | null;
         };
-        /** LogPage */
+        /**
+         * LogPage
+         * @description A page of the request log; `logs`, `page` and `page_size` are the seed's names for it.
+         */
         LogPage: {
             /** Items */
             items: components["schemas"]["RequestLog"][];
@@ -3488,15 +3648,12 @@ export interface components {
             limit: number;
             /** Offset */
             offset: number;
-            /**
-             * Logs
-             * @description the seed's name for `items`
-             */
-            readonly logs: components["schemas"]["RequestLog"][];
+            /** Logs */
+            logs: components["schemas"]["RequestLog"][];
             /** Page */
-            readonly page: number;
+            page: number;
             /** Page Size */
-            readonly page_size: number;
+            page_size: number;
         };
         /** LogsCleared */
         LogsCleared: {
@@ -3992,6 +4149,16 @@ export interface components {
             ok: boolean;
             /** Message */
             message: string;
+            /**
+             * Success
+             * @description `ok` under the seed's name
+             */
+            success: boolean;
+            /**
+             * Error
+             * @description what went wrong and what to do, when the check failed
+             */
+            error?: string | null;
         };
         /** ProviderCost */
         ProviderCost: {
@@ -4012,10 +4179,20 @@ export interface components {
             /** Provider */
             provider: string | null;
         };
+        /** ProviderList */
+        ProviderList: {
+            /** Providers */
+            providers: components["schemas"]["ProviderRecord"][];
+        };
         /** ProviderRecord */
         ProviderRecord: {
             /** Id */
             id: string;
+            /**
+             * Provider
+             * @description the provider id again, under the seed's name
+             */
+            provider: string;
             /** Name */
             name: string;
             /** Kind */
@@ -4051,7 +4228,10 @@ export interface components {
              * @description write-only; empty or null removes the key
              */
             api_key?: string | null;
-            /** Api Url */
+            /**
+             * Api Url
+             * @description http(s) base URL; changing it removes the stored key unless `api_key` is given too
+             */
             api_url?: string | null;
             /** Is Enabled */
             is_enabled?: boolean | null;
@@ -4215,12 +4395,71 @@ export interface components {
              */
             include_cancelled?: boolean;
         };
+        /** SearchMetadata */
+        SearchMetadata: {
+            /** Nextcursor */
+            nextCursor?: string | null;
+        };
         /** SearchPage */
         SearchPage: {
             /** Items */
             items: components["schemas"]["CivitaiModelSummary"][];
             /** Next Cursor */
             next_cursor?: string | null;
+            /** @description `next_cursor` as Civitai names it */
+            metadata?: components["schemas"]["SearchMetadata"];
+        };
+        /**
+         * SeedFile
+         * @description A version's file under Civitai's (and the seed's) names.
+         */
+        SeedFile: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Sizekb */
+            sizeKB?: number | null;
+            /**
+             * Type
+             * @default Model
+             */
+            type?: string;
+            /**
+             * Primary
+             * @default false
+             */
+            primary?: boolean;
+            /** Downloadurl */
+            downloadUrl?: string | null;
+            /** Hashes */
+            hashes?: {
+                [key: string]: string;
+            };
+        };
+        /** SeedImage */
+        SeedImage: {
+            /** Url */
+            url: string;
+            /**
+             * Nsfw
+             * @default false
+             */
+            nsfw?: boolean;
+            /**
+             * Nsfwlevel
+             * @default 1
+             */
+            nsfwLevel?: number;
+            /** Width */
+            width?: number | null;
+            /** Height */
+            height?: number | null;
+            /**
+             * Type
+             * @default image
+             */
+            type?: string;
         };
         /**
          * SeedSession
@@ -4236,6 +4475,28 @@ export interface components {
              * @description milliseconds since 1970
              */
             createdAt?: number | null;
+        };
+        /**
+         * SeedVersion
+         * @description A version under Civitai's (and the seed's) names, as `modelVersions[]` lists it.
+         */
+        SeedVersion: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Basemodel */
+            baseModel?: string | null;
+            /** Downloadurl */
+            downloadUrl?: string | null;
+            /** Trainedwords */
+            trainedWords?: string[];
+            /** Createdat */
+            createdAt?: string | null;
+            /** Files */
+            files?: components["schemas"]["SeedFile"][];
+            /** Images */
+            images?: components["schemas"]["SeedImage"][];
         };
         /** Session */
         Session: {
@@ -4323,6 +4584,16 @@ export interface components {
             /** Currentsessionid */
             currentSessionId?: string | null;
         };
+        /**
+         * Skipped
+         * @description A config.yaml entry the studio could not use, and why.
+         */
+        Skipped: {
+            /** Id */
+            id: string;
+            /** Reason */
+            reason: string;
+        };
         /** Stats */
         Stats: {
             /**
@@ -4349,6 +4620,36 @@ export interface components {
             rating?: number | null;
             /** Rating Count */
             rating_count?: number | null;
+            /**
+             * Downloadcount
+             * @default 0
+             */
+            downloadCount?: number;
+            /**
+             * Favoritecount
+             * @default 0
+             */
+            favoriteCount?: number;
+            /**
+             * Thumbsupcount
+             * @default 0
+             */
+            thumbsUpCount?: number;
+            /**
+             * Thumbsdowncount
+             * @default 0
+             */
+            thumbsDownCount?: number;
+            /**
+             * Commentcount
+             * @default 0
+             */
+            commentCount?: number;
+            /**
+             * Ratingcount
+             * @default 0
+             */
+            ratingCount?: number;
         };
         /** StreamOverflow */
         StreamOverflow: {
@@ -5032,11 +5333,13 @@ export interface operations {
             query?: {
                 type?: string | null;
                 status?: ("success" | "error") | null;
+                /** @description items to answer */
                 limit?: number;
+                /** @description items to skip */
                 offset?: number;
-                /** @description the seed's paging: page from 1 ... */
+                /** @description the seed's paging: page n of page_size */
                 page?: number | null;
-                /** @description ... of page_size entries */
+                /** @description with page (default 50) */
                 page_size?: number | null;
             };
             header?: never;
@@ -5090,6 +5393,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 log_id: number;
             };
             cookie?: never;
@@ -5102,7 +5406,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RequestLog"];
+                    "application/json": components["schemas"]["RequestLog"] | null;
                 };
             };
             /** @description Validation Error */
@@ -5121,6 +5425,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 log_id: number;
             };
             cookie?: never;
@@ -5156,7 +5461,9 @@ export interface operations {
                 active_only?: boolean;
                 parent_id?: string | null;
                 include_children?: boolean;
+                /** @description items to answer */
                 limit?: number;
+                /** @description items to skip */
                 offset?: number;
             };
             header?: never;
@@ -5345,7 +5652,9 @@ export interface operations {
     list_assets_api_assets_get: {
         parameters: {
             query?: {
+                /** @description items to answer */
                 limit?: number;
+                /** @description items to skip */
                 offset?: number;
                 model?: string | null;
                 kind?: ("image" | "video") | null;
@@ -5498,7 +5807,9 @@ export interface operations {
     list_video_assets_api_video_assets_get: {
         parameters: {
             query?: {
+                /** @description items to answer */
                 limit?: number;
+                /** @description items to skip */
                 offset?: number;
                 model?: string | null;
             };
@@ -6127,6 +6438,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description a Civitai model id */
                 model_id: number;
             };
             cookie?: never;
@@ -6158,6 +6470,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a Civitai model version id */
                 version_id: number;
             };
             cookie?: never;
@@ -6402,6 +6715,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": number[];
+                };
+            };
+        };
+    };
+    downloaded_version_details_api_civitai_downloaded_versions_details_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": {
                         [key: string]: components["schemas"]["DownloadedVersion"][];
                     };
@@ -6470,7 +6803,9 @@ export interface operations {
                 session_id?: string | null;
                 status?: components["schemas"]["JobStatus"][] | null;
                 active_only?: boolean;
+                /** @description items to answer */
                 limit?: number;
+                /** @description items to skip */
                 offset?: number;
             };
             header?: never;
@@ -6636,7 +6971,9 @@ export interface operations {
                 session_id?: string | null;
                 status?: components["schemas"]["JobStatus"][] | null;
                 active_only?: boolean;
+                /** @description items to answer */
                 limit?: number;
+                /** @description items to skip */
                 offset?: number;
             };
             header?: never;
@@ -6802,7 +7139,9 @@ export interface operations {
                 session_id?: string | null;
                 status?: components["schemas"]["JobStatus"][] | null;
                 active_only?: boolean;
+                /** @description items to answer */
                 limit?: number;
+                /** @description items to skip */
                 offset?: number;
             };
             header?: never;
@@ -7552,7 +7891,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProviderRecord"][];
+                    "application/json": components["schemas"]["ProviderList"];
                 };
             };
         };
@@ -7562,6 +7901,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description krea, higgsfield, fal, anthropic, openai_compatible */
                 provider_id: string;
             };
             cookie?: never;
@@ -7593,6 +7933,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description krea, higgsfield, fal, anthropic, openai_compatible */
                 provider_id: string;
             };
             cookie?: never;
@@ -7623,11 +7964,44 @@ export interface operations {
             };
         };
     };
+    remove_provider_api_providers__provider_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description krea, higgsfield, fal, anthropic, openai_compatible */
+                provider_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderRecord"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     test_provider_api_providers__provider_id__test_post: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description krea, higgsfield, fal, anthropic, openai_compatible */
                 provider_id: string;
             };
             cookie?: never;
@@ -7659,6 +8033,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description krea, higgsfield, fal, anthropic, openai_compatible */
                 provider_id: string;
             };
             cookie?: never;
@@ -7693,6 +8068,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description krea, higgsfield, fal, anthropic, openai_compatible */
                 provider_id: string;
             };
             cookie?: never;
@@ -8038,6 +8414,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    config_problems_api_models_config_problems_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigProblems"];
                 };
             };
         };

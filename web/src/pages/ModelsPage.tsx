@@ -4,7 +4,8 @@ import { useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { ApiError, get } from "@/api/client";
 import { fetchers, qk } from "@/api/queries";
-import { isActive, type CacheStatus, type Job, type LocalModel } from "@/api/types";
+import type { components } from "@/api/schema";
+import { isActive, type CacheStatus, type Job, type LocalModel, type Sent } from "@/api/types";
 import type { DownloadProgressEvent } from "@/live/events";
 import { useLive } from "@/live/store";
 import { formatBytes, formatGb, formatSeconds } from "@/lib/utils";
@@ -120,9 +121,8 @@ export function CacheBadge({ model }: { model: LocalModel }) {
   return null;
 }
 
-// TODO(lead): use components["schemas"]["ConfigProblems"] from the generated schema once web/src/api/schema.d.ts
-// is regenerated (GET /api/models/config-problems is new); this hand-written type mirrors it until then.
-export type ConfigProblems = { path: string | null; errors: string[]; skipped: { id: string; reason: string }[] };
+/** `GET /api/models/config-problems`: what the studio could not use in config.yaml. */
+export type ConfigProblems = Sent<components["schemas"]["ConfigProblems"]>;
 
 /** The readable notice for what the studio could not use in config.yaml, or null when all was used. */
 export function configProblemsNotice(p: ConfigProblems | null | undefined): { title: string; lines: string[] } | null {
