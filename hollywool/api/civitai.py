@@ -15,7 +15,6 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from hollywool.api.deps import get_studio
-from hollywool.api.schemas import Page
 from hollywool.integrations.civitai.identify import Identification
 from hollywool.integrations.civitai.mapping import (
     BaseModelName,
@@ -146,15 +145,18 @@ def start_download(
     return download
 
 
-@router.get("/downloads", response_model=Page[Download])
+@router.get("/downloads", response_model=list[Download])
 def list_downloads(
+    response: Response,
     status: list[DownloadStatus] | None = Query(None),
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
     civitai: CivitaiService = Depends(get_civitai),
-) -> Page[Download]:
+) -> list[Download]:
+    """A plain list, as the seed answered; the number of downloads in all is the `X-Total-Count` header."""
     items, total = civitai.list_downloads(status=status, limit=limit, offset=offset)
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(total)
+    return items
 
 
 @router.get("/downloads/{download_id}", response_model=Download)

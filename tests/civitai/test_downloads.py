@@ -50,8 +50,8 @@ def test_download_completes_verified_with_progress_events(studio, fake, civitai_
     assert events and events[-1].downloaded_bytes == SIZE and events[-1].total_bytes == SIZE
     assert any(e.speed_bps and e.eta_seconds is not None for e in events)
     assert events[0].filename == "barn_v1.safetensors"
-    listed = studio.get("/api/civitai/downloads").json()
-    assert listed["total"] == 1 and listed["items"][0]["id"] == started["id"]
+    listed = studio.get("/api/civitai/downloads")
+    assert listed.headers["x-total-count"] == "1" and [d["id"] for d in listed.json()] == [started["id"]]
     assert studio.get("/api/civitai/downloaded-versions").json() == [version_id]  # the seed's plain list
     versions = studio.get("/api/civitai/downloaded-versions/details").json()["items"]
     assert [(v["version_id"], v["model_id"], v["status"]) for v in versions] == [(version_id, model["id"], "completed")]
@@ -183,7 +183,7 @@ def test_a_full_disk_is_refused_before_any_byte(studio, fake, civitai_dir, monke
     monkeypatch.setattr(downloads, "disk_free", lambda _folder: 10_000_000)
     r = studio.post("/api/civitai/downloads", json={"version_id": version_id})
     assert r.status_code == 507 and "Not enough free disk space" in r.json()["detail"]
-    assert fake.download_calls == 0 and studio.get("/api/civitai/downloads").json()["total"] == 0
+    assert fake.download_calls == 0 and studio.get("/api/civitai/downloads").json() == []
 
 
 def test_files_go_to_a_folder_per_type(studio, fake, civitai_dir):

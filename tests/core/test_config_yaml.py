@@ -23,7 +23,7 @@ def _start(make_client, studio_dirs, text: str | bytes | None, caplog):
     assert models.status_code == 200
     problems = client.get("/api/models/config-problems")
     assert problems.status_code == 200
-    return client, {m["id"] for m in models.json()}, problems.json()
+    return client, {m["id"] for m in models.json()["models"]}, problems.json()
 
 
 def _logged(caplog) -> str:

@@ -549,7 +549,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Downloads */
+        /**
+         * List Downloads
+         * @description A plain list, as the seed answered; the number of downloads in all is the `X-Total-Count` header.
+         */
         get: operations["list_downloads_api_civitai_downloads_get"];
         put?: never;
         /**
@@ -3977,17 +3980,6 @@ export interface components {
             /** Reason */
             reason: string;
         };
-        /** Page[Download] */
-        Page_Download_: {
-            /** Items */
-            items: components["schemas"]["Download"][];
-            /** Total */
-            total: number;
-            /** Limit */
-            limit: number;
-            /** Offset */
-            offset: number;
-        };
         /**
          * ParamSpec
          * @description One input field of a model, read from its published schema, for the form.
@@ -6589,7 +6581,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_Download_"];
+                    "application/json": components["schemas"]["Download"][];
                 };
             };
             /** @description Validation Error */

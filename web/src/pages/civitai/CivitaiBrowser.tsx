@@ -46,7 +46,7 @@ function useDownloads() {
   return useQuery({
     queryKey: civitaiKeys.downloads,
     queryFn: civitai.downloads,
-    refetchInterval: (q) => (q.state.data?.items.some((d) => ACTIVE.includes(d.status)) ? 1500 : false),
+    refetchInterval: (q) => (q.state.data?.some((d) => ACTIVE.includes(d.status)) ? 1500 : false),
   });
 }
 
@@ -79,7 +79,7 @@ export function DownloadsList() {
     mutationFn: civitai.removeDownload,
     onSettled: () => qc.invalidateQueries({ queryKey: civitaiKeys.downloads }),
   });
-  const items = data?.items ?? [];
+  const items = data ?? [];
   return (
     <section aria-labelledby="civitai-downloads" className="space-y-2">
       <h2 id="civitai-downloads" className="text-sm font-semibold text-muted-foreground">

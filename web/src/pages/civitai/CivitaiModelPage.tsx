@@ -16,9 +16,9 @@ function VersionCard({ version }: { version: CivitaiVersion }) {
   const downloads = useQuery({
     queryKey: civitaiKeys.downloads,
     queryFn: civitai.downloads,
-    refetchInterval: (q) => (q.state.data?.items.some((d) => ACTIVE.includes(d.status)) ? 1500 : false),
+    refetchInterval: (q) => (q.state.data?.some((d) => ACTIVE.includes(d.status)) ? 1500 : false),
   });
-  const mine = downloads.data?.items.find((d) => d.version_id === version.id && (d.file_id == null || version.files.some((f) => f.id === d.file_id && f.primary)));
+  const mine = downloads.data?.find((d) => d.version_id === version.id && (d.file_id == null || version.files.some((f) => f.id === d.file_id && f.primary)));
   const start = useMutation({
     mutationFn: () => civitai.startDownload(version.id),
     onSuccess: () => (setErr(null), qc.invalidateQueries({ queryKey: civitaiKeys.downloads })),

@@ -19,7 +19,6 @@ export type CivitaiModel = Sent<S["CivitaiModel"]>;
 export type SearchPage = Sent<S["SearchPage"]>;
 /** A Civitai download; `progress` (0-100) is computed by the server, so `Sent<>` leaves it out: added back here. */
 export type CivitaiDownload = Sent<S["Download"]> & { readonly progress: number };
-export type CivitaiDownloadPage = Omit<Sent<S["Page_Download_"]>, "items"> & { items: CivitaiDownload[] };
 export type TokenState = Sent<S["TokenState"]>;
 export interface SearchFilters {
   query?: string;
@@ -52,7 +51,7 @@ export const civitai = {
       limit: 24,
     }),
   model: (id: string, nsfw: boolean) => get<CivitaiModel>(`/api/civitai/models/${id}`, { nsfw: nsfw ? "true" : undefined }),
-  downloads: () => get<CivitaiDownloadPage>("/api/civitai/downloads"),
+  downloads: () => get<CivitaiDownload[]>("/api/civitai/downloads"),
   startDownload: (version_id: number, file_id?: number) => post<CivitaiDownload>("/api/civitai/downloads", { version_id, file_id }),
   removeDownload: (id: string) => del<CivitaiDownload>(`/api/civitai/downloads/${id}`),
   token: () => get<TokenState>("/api/civitai/token"),
