@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
@@ -104,13 +104,6 @@ class WorkflowSummary(BaseModel):
     thumbnail_url: str | None
     created_at: float
     updated_at: float
-
-
-class WorkflowPage(BaseModel):
-    items: list[WorkflowSummary]
-    total: int
-    limit: int
-    offset: int
 
 
 class WorkflowView(BaseModel):
@@ -277,14 +270,17 @@ async def import_workflow(request: Request, comfy=Depends(_comfy)) -> dict[str, 
     )
 
 
-@router.get("/workflows", response_model=WorkflowPage)
+@router.get("/workflows", response_model=list[WorkflowSummary])
 def list_workflows(
+    response: Response,
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
     comfy=Depends(_comfy),  # noqa: ANN001
-) -> dict[str, Any]:
+) -> list[dict[str, Any]]:
+    """Newest first, a plain list as the seed answered; the number saved in all is `X-Total-Count`."""
     items, total = comfy.list(limit, offset)
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    response.headers["X-Total-Count"] = str(total)
+    return items
 
 
 @router.get("/workflows/{workflow_id}", response_model=WorkflowView)

@@ -108,7 +108,7 @@ class JobView(BaseModel):
     # The seed's names for the same facts (shared/notes/seed-api.md, "Job records"): clients written
     # for the seed read these. They are derived, never stored.
     def _param(self, name: str) -> Any:
-        return self.params.get(name)
+        return (self.params or {}).get(name)  # a ComfyUI job's view leaves `params` out
 
     @computed_field
     @property

@@ -26,5 +26,5 @@ def test_a_16000_node_workflow_imports_in_both_formats(studio):
         assert saved["node_count"] == 7 * copies and saved["source_format"] == fmt
         assert len([p for p in saved["parameters"] if p["category"] == "seed"]) == copies
         assert saved["workflow_json"]["13"]["inputs"]["positive"] == ["17", 0]  # copy 1, renumbered
-    listed = studio.get("/api/comfyui/workflows").json()["items"]
+    listed = studio.get("/api/comfyui/workflows").json()
     assert [w["node_count"] for w in listed] == [7 * copies, 7 * copies]

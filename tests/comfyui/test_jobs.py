@@ -59,8 +59,8 @@ def test_editor_import_converts_with_the_servers_catalogue_and_finds_parameters(
     assert params["4.ckpt_name"]["constraints"]["choices"] == [CHECKPOINT]
     got = studio.get(f"/api/comfyui/workflows/{saved['id']}").json()
     assert [p["key"] for p in got["parameters"]] == [p["key"] for p in saved["parameters"]]
-    listed = studio.get("/api/comfyui/workflows").json()
-    assert listed["total"] == 1 and listed["items"][0]["name"] == "txt2img"
+    listed = studio.get("/api/comfyui/workflows")
+    assert listed.headers["x-total-count"] == "1" and [w["name"] for w in listed.json()] == ["txt2img"]
 
 
 def test_job_reports_progress_and_previews_and_saves_an_asset_with_the_graph(studio, fake_comfy, txt2img_api):
@@ -99,7 +99,7 @@ def test_job_reports_progress_and_previews_and_saves_an_asset_with_the_graph(stu
         assert json.loads(img.text["prompt"])["3"]["inputs"]["seed"] == 42  # ComfyUI can open it again
         assert (img.width, img.height) == (64, 64)
     assert fake_comfy.submissions == 1
-    assert studio.get("/api/comfyui/workflows").json()["items"][0]["thumbnail_url"]
+    assert studio.get("/api/comfyui/workflows").json()[0]["thumbnail_url"]
 
 
 def test_png_from_comfyui_keeps_its_workflow_chunk_and_can_be_imported(studio, fake_comfy, txt2img_editor):

@@ -22,7 +22,7 @@ def test_every_seed_route_answers_the_seeds_fields(studio, fake_comfy, txt2img_a
     assert isinstance(imported["parameters"], list) and "seedish" in imported["message"]
     wid = imported["id"]
 
-    listed = studio.get("/api/comfyui/workflows").json()["items"]
+    listed = studio.get("/api/comfyui/workflows").json()
     has(listed[0], "id", "name", "parameter_count", "created_at")
     has(studio.get(f"/api/comfyui/workflows/{wid}").json(), "id", "name", "workflow_json", "parameters")
 

@@ -969,12 +969,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Workflows */
+        /**
+         * List Workflows
+         * @description Newest first, a plain list as the seed answered; the number saved in all is `X-Total-Count`.
+         */
         get: operations["list_workflows_api_comfyui_workflows_get"];
         put?: never;
         /**
          * Import Workflow
          * @description JSON `{name, workflow_json}` in either format, or a multipart `file` (JSON, PNG or WebP).
+         *     At most 20 MB and 50,000 nodes (413 / 422).
          */
         post: operations["import_workflow_api_comfyui_workflows_post"];
         delete?: never;
@@ -2381,6 +2385,11 @@ export interface components {
         ComfyJobPage: {
             /** Items */
             items: components["schemas"]["ComfyJobView"][];
+            /**
+             * Jobs
+             * @description the same list, under the seed's name
+             */
+            jobs: components["schemas"]["ComfyJobView"][];
             /** Total */
             total: number;
             /** Limit */
@@ -2474,6 +2483,11 @@ export interface components {
             source_image_urls?: string[];
             /** Workflow Id */
             workflow_id: string | null;
+            /**
+             * Workflow Name
+             * @description the workflow's name when the job was queued
+             */
+            workflow_name?: string | null;
             /** Parameters */
             parameters: {
                 [key: string]: unknown;
@@ -2482,6 +2496,11 @@ export interface components {
             batch_index: number;
             /** Prompt Id */
             prompt_id: string | null;
+            /**
+             * Current Node
+             * @description the seed's field; never set (see message)
+             */
+            current_node?: string | null;
             /** Outputs */
             outputs: {
                 [key: string]: unknown;
@@ -2543,8 +2562,22 @@ export interface components {
              * @constant
              */
             reachable: true;
+            /**
+             * Available
+             * @description the seed's name for reachable
+             * @default true
+             * @constant
+             */
+            available?: true;
             /** Url */
             url: string;
+            /**
+             * Server Url
+             * @description the seed's name for url
+             */
+            server_url: string;
+            /** Error */
+            error?: null;
             /** Version */
             version: string | null;
             /** Python Version */
@@ -2567,10 +2600,35 @@ export interface components {
              * @constant
              */
             reachable: false;
+            /**
+             * Available
+             * @description the seed's name for reachable
+             * @default false
+             * @constant
+             */
+            available?: false;
             /** Url */
             url: string;
-            /** Error */
+            /**
+             * Server Url
+             * @description the seed's name for url
+             */
+            server_url: string;
+            /**
+             * Error
+             * @description what went wrong and what to do, as a sentence
+             */
             error: string;
+            /**
+             * Queue Running
+             * @default 0
+             */
+            queue_running?: number;
+            /**
+             * Queue Pending
+             * @default 0
+             */
+            queue_pending?: number;
         };
         /** ConfigProblems */
         ConfigProblems: {
@@ -3223,6 +3281,15 @@ export interface components {
             provider_params?: {
                 [key: string]: unknown;
             };
+        };
+        /** Interrupted */
+        Interrupted: {
+            /** Message */
+            message: string;
+            /** Interrupted */
+            interrupted: boolean;
+            /** Cancelled Jobs */
+            cancelled_jobs: string[];
         };
         /** JobAccepted */
         JobAccepted: {
@@ -3981,6 +4048,19 @@ export interface components {
             reason: string;
         };
         /**
+         * ObjectInfo
+         * @description The server's node definitions `{class name: definition}`, with the seed's `nodes` (the class
+         *     names) and `total` beside them.
+         */
+        ObjectInfo: {
+            /** Nodes */
+            nodes: string[];
+            /** Total */
+            total: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
          * ParamSpec
          * @description One input field of a model, read from its published schema, for the form.
          */
@@ -4227,6 +4307,15 @@ export interface components {
             api_url?: string | null;
             /** Is Enabled */
             is_enabled?: boolean | null;
+        };
+        /** QueueCleared */
+        QueueCleared: {
+            /** Message */
+            message: string;
+            /** Cancelled Jobs */
+            cancelled_jobs: string[];
+            /** Server Cleared */
+            server_cleared: boolean;
         };
         /**
          * ReferenceImage
@@ -5021,6 +5110,15 @@ export interface components {
             /** Problems */
             problems: components["schemas"]["Problem"][];
         };
+        /** WorkflowDeleted */
+        WorkflowDeleted: {
+            /** Message */
+            message: string;
+            /** Deleted */
+            deleted: boolean;
+            /** Id */
+            id: string;
+        };
         /** WorkflowImported */
         WorkflowImported: {
             /** Id */
@@ -5068,17 +5166,8 @@ export interface components {
             warnings: string[];
             /** Problems */
             problems: components["schemas"]["Problem"][];
-        };
-        /** WorkflowPage */
-        WorkflowPage: {
-            /** Items */
-            items: components["schemas"]["WorkflowSummary"][];
-            /** Total */
-            total: number;
-            /** Limit */
-            limit: number;
-            /** Offset */
-            offset: number;
+            /** Message */
+            message: string;
         };
         /** WorkflowSummary */
         WorkflowSummary: {
@@ -7371,9 +7460,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ObjectInfo"];
                 };
             };
             /** @description Validation Error */
@@ -7427,7 +7514,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WorkflowPage"];
+                    "application/json": components["schemas"]["WorkflowSummary"][];
                 };
             };
             /** @description Validation Error */
@@ -7544,9 +7631,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowDeleted"];
                 };
             };
             /** @description Validation Error */
@@ -7700,6 +7785,9 @@ export interface operations {
         parameters: {
             query?: {
                 status?: components["schemas"]["JobStatus"][] | null;
+                session_id?: string | null;
+                /** @description only queued and running jobs (the seed's filter) */
+                active_only?: boolean;
                 limit?: number;
                 offset?: number;
             };
@@ -7839,9 +7927,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Interrupted"];
                 };
             };
         };
@@ -7861,9 +7947,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["QueueCleared"];
                 };
             };
         };

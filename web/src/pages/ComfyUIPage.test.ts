@@ -33,7 +33,7 @@ describe("ComfyUI answers narrowed from the schema's open mappings", () => {
 
   it("shows a ComfyUI job with its workflow values as params, the live state over it", () => {
     const { params: _p, ...base } = job({ id: "c1", kind: "comfyui", status: "queued" });
-    const view = { ...base, workflow_id: "w1", parameters: { "3.steps": 4 }, batch_index: 0, prompt_id: null, outputs: {} };
+    const view = { ...base, workflow_id: "w1", workflow_name: "w", current_node: null, parameters: { "3.steps": 4 }, batch_index: 0, prompt_id: null, outputs: {} };
     expect(comfyJobView(view, undefined)).toMatchObject({ id: "c1", params: { "3.steps": 4 }, status: "queued" });
     expect(comfyJobView(view, job({ id: "c1", status: "running", progress: 50 }))?.status).toBe("running");
     expect(comfyJobView(undefined, undefined)).toBeUndefined();

@@ -23,7 +23,7 @@ type S = components["schemas"];
 /** GET /api/comfyui/status: a union on `reachable`. */
 type ComfyStatus = Sent<S["ComfyReachable"]> | Sent<S["ComfyUnreachable"]>;
 type ComfyParameter = Sent<S["Parameter"]>;
-type WorkflowPage = Sent<S["WorkflowPage"]>;
+type WorkflowSummary = Sent<S["WorkflowSummary"]>;
 type Workflow = Sent<S["WorkflowView"]>;
 type WorkflowImported = Sent<S["WorkflowImported"]>;
 type WorkflowCheck = Sent<S["WorkflowCheck"]>;
@@ -107,7 +107,7 @@ export function ComfyUIPage() {
   });
   const workflows = useQuery({
     queryKey: ["comfyui", "workflows"],
-    queryFn: () => get<WorkflowPage>("/api/comfyui/workflows"),
+    queryFn: () => get<WorkflowSummary[]>("/api/comfyui/workflows"),
   });
   const importer = useMutation({
     mutationFn: (file: File) => {
@@ -137,7 +137,7 @@ export function ComfyUIPage() {
         </ul>
       )}
       <div className="grid grid-cols-2 gap-3 md:grid-cols-4 xl:grid-cols-6" data-testid="workflow-cards">
-        {(workflows.data?.items ?? []).map((wf) => (
+        {(workflows.data ?? []).map((wf) => (
           <button
             key={wf.id}
             type="button"
@@ -160,7 +160,7 @@ export function ComfyUIPage() {
           </button>
         ))}
       </div>
-      {workflows.data && workflows.data.items.length === 0 && <Empty>No workflows yet: import one above.</Empty>}
+      {workflows.data && workflows.data.length === 0 && <Empty>No workflows yet: import one above.</Empty>}
       {selected && <WorkflowForm key={selected} id={selected} onDeleted={() => setSelected(null)} />}
     </div>
   );
