@@ -221,3 +221,17 @@ def test_the_reader_itself_never_raises_on_any_chunk_values():
             json.dumps(params, allow_nan=False)  # what the API answers must be valid JSON
     chunks = read_text_chunks(_png({"parameters": "Steps: 2"}))
     assert read_params(chunks)["steps"] == 2
+
+
+def test_a_comfyui_png_with_a_workflow_over_a_megabyte_is_read(read):
+    """Pillow refuses text chunks over 1 MB by default; big ComfyUI graphs are larger and legitimate."""
+    notes = {str(i): {"class_type": "Note", "inputs": {"text": "n" * 1000}} for i in range(100, 1300)}
+    params = read({"prompt": _graph(**notes)}, compressed=("prompt",))
+    assert params["source"] == "comfyui" and params["prompt"] == "a lighthouse" and params["steps"] == 20
+
+
+def test_an_unreadable_upload_is_a_sentence_without_exception_names(client):
+    resp = client.post("/api/images/metadata", files={"file": ("in.png", b"\x89PNG\r\n\x1a\n broken", "image/png")})
+    assert resp.status_code == 422 and resp.json()["field"] == "file"
+    detail = resp.json()["detail"]
+    assert "not a readable image" in detail and "Error" not in detail and "choose another" in detail

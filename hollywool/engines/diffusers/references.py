@@ -13,7 +13,7 @@ import hashlib
 import io
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from hollywool.engines.diffusers.image_params import ReferenceImage
 from hollywool.errors import InvalidInputError
@@ -22,6 +22,11 @@ from hollywool.media.files import atomic_write_bytes
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_SIDE = 4096
+
+# Pillow refuses PNG text chunks over 1 MB (ValueError), but a ComfyUI image's embedded workflow can be
+# larger. The file itself is capped at MAX_BYTES, so allowing text up to that size bounds memory the same.
+PngImagePlugin.MAX_TEXT_CHUNK = max(PngImagePlugin.MAX_TEXT_CHUNK, MAX_BYTES)
+PngImagePlugin.MAX_TEXT_MEMORY = max(PngImagePlugin.MAX_TEXT_MEMORY, 4 * MAX_BYTES)
 
 
 def decode_image_bytes(data: bytes, field: str) -> Image.Image:
@@ -40,7 +45,11 @@ def decode_image_bytes(data: bytes, field: str) -> Image.Image:
     except InvalidInputError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise InvalidInputError(f"{field}: not a readable image ({exc.__class__.__name__})", field=field) from None
+        raise InvalidInputError(
+            f"{field}: not a readable image: the file is damaged or not a PNG, JPEG or WebP picture; choose another",
+            field=field,
+            detail=[{"field": field, "reason": str(exc) or exc.__class__.__name__}],
+        ) from None
 
 
 def _b64(text: str, field: str) -> bytes:
