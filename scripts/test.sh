@@ -14,6 +14,8 @@ if [ -f web/package.json ]; then
   npm --prefix web run lint --silent
   npm --prefix web run typecheck --silent
   npm --prefix web test --silent
+  echo "==> web: API types match the server"
+  bash scripts/check-api-types.sh
 fi
 
 echo "==> pytest"
