@@ -23,9 +23,15 @@ class LlmChoice(BaseModel):
 
 class VariationsRequest(BaseModel):
     base_prompt: str = Field(min_length=1, max_length=4000)
-    count: int = Field(ge=1, le=100)
+    count: int = Field(10, ge=1, le=200)
     style_guidance: str | None = Field(None, max_length=4000)
     llm: LlmChoice | None = None
+    claude_model: str | None = Field(None, max_length=200, description="the seed's field: an Anthropic model")
+
+    def choice(self) -> LlmChoice:
+        if self.llm:
+            return self.llm
+        return LlmChoice(provider="anthropic", model=self.claude_model) if self.claude_model else LlmChoice()
 
 
 class VariationsResponse(BaseModel):
@@ -48,7 +54,7 @@ def create_variations(body: VariationsRequest, studio: Studio = Depends(get_stud
         from hollywool.errors import InvalidInputError
 
         raise InvalidInputError("base_prompt: the idea is empty", field="base_prompt")
-    llm = body.llm or LlmChoice()
+    llm = body.choice()
     variations = studio.llm.variations(base, body.count, body.style_guidance, llm.provider, llm.model)
     return VariationsResponse(variations=variations, base_prompt=base, count=len(variations))
 
@@ -73,6 +79,18 @@ def list_bulk_jobs(
 @router.get("/jobs/{job_id}", response_model=BulkView)
 def get_bulk_job(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
     return studio.bulk.view(studio.bulk.parent(job_id))
+
+
+class BulkDeleted(BaseModel):
+    status: str = "deleted"
+    job_id: str
+
+
+@router.delete("/jobs/{job_id}", response_model=BulkDeleted)
+def delete_bulk_job(job_id: str, studio: Studio = Depends(get_studio)) -> BulkDeleted:
+    """The seed's delete: the batch is cancelled (what is done stays in the gallery and the history)."""
+    studio.bulk.cancel(job_id)
+    return BulkDeleted(job_id=job_id)
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=BulkView)

@@ -15,6 +15,7 @@ from hollywool.engines.diffusers.references import MAX_BYTES, decode_image_bytes
 from hollywool.engines.diffusers.sizes import ASPECT_RATIOS
 from hollywool.engines.diffusers.styles import STYLES
 from hollywool.errors import InvalidInputError, StudioError
+from hollywool.jobs.models import JobView
 from hollywool.media.png_meta import read_text_chunks
 from hollywool.studio import Studio
 from hollywool.titles import title_from_prompt
@@ -38,7 +39,7 @@ class TitleRequest(BaseModel):
     prompt: str = Field(min_length=1, max_length=10_000)
 
 
-@router.post("/generate")
+@router.post("/generate", response_model=JobView)
 async def generate(body: GenerateRequest, request: Request, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
     """Submit an image job and wait for it: answers with the job, its images and seeds.
 

@@ -19,7 +19,7 @@ import zipfile
 from collections import Counter
 from typing import IO, Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, computed_field, field_validator, model_validator
 
 from hollywool.errors import ConflictError, InvalidInputError, NotFoundError, StudioError
 from hollywool.jobs.context import JobContext
@@ -134,6 +134,19 @@ class BulkSummary(BaseModel):
     cost_estimated: bool
     created_at: float
     finished_at: float | None
+    started_at: float | None = None
+    error: str | None = None
+
+    # The seed's BulkJob names, derived.
+    @computed_field
+    @property
+    def fal_model(self) -> str | None:
+        return self.model.removeprefix("fal:") if self.model.startswith("fal:") else None
+
+    @computed_field
+    @property
+    def completed_at(self) -> float | None:
+        return self.finished_at
 
 
 class BulkView(BulkSummary):
@@ -147,6 +160,11 @@ class BulkPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+    @computed_field(description="the seed's name for `items`")
+    @property
+    def jobs(self) -> list[BulkSummary]:
+        return self.items
 
 
 class BulkService:
@@ -341,6 +359,8 @@ class BulkService:
             "cost_estimated": any(c["estimated"] for c in costs.values()),
             "created_at": parent.created_at,
             "finished_at": parent.finished_at,
+            "started_at": parent.started_at,
+            "error": parent.error,
         }
         if with_items:
             out["items"] = items

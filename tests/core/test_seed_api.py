@@ -296,9 +296,25 @@ def test_civitai_routes_without_civitai(seed_client):
 
 def test_bulk_and_comfyui_routes(seed_client):
     c = seed_client
+    body = {"prompts": ["a red barn", "a blue barn"], "model": "tiny-sd", "width": 128, "height": 128, "steps": 1}
+    accepted = c.post("/api/bulk/jobs", json=body)
+    assert accepted.status_code in (200, 201), accepted.text
+    has(accepted.json(), JOB_ACCEPTED, "POST /api/bulk/jobs")
+    batch_id = accepted.json()["job_id"]
+    wait_job(c, batch_id, statuses=("completed",), path="/api/bulk/jobs")
+    batch = c.get(f"/api/bulk/jobs/{batch_id}").json()
+    has(batch, BULK_JOB, "GET /api/bulk/jobs/{id}")
+    each(batch["items"], {"index", "prompt", "status", "image_url", "asset_id", "error", "seed"}, "bulk items")
+    assert batch["completed"] == 2 and all(i["image_url"] for i in batch["items"])
     listed = c.get("/api/bulk/jobs").json()
     has(listed, {"jobs"}, "GET /api/bulk/jobs")
+    each(listed["jobs"], BULK_JOB - {"items"}, "GET /api/bulk/jobs .jobs")
+    assert c.delete(f"/api/bulk/jobs/{batch_id}").json() == {"status": "deleted", "job_id": batch_id}
     assert c.get("/api/bulk/jobs/nope").status_code == 404
+    remote = c.post("/api/bulk/jobs", json={"prompts": ["x"], "fal_model": "fal-ai/flux/schnell"})
+    assert remote.status_code < 500, remote.text  # the seed's body is understood (fal has no key here)
+    variations = c.post("/api/bulk/variations", json={"base_prompt": "a barn", "count": 3, "claude_model": "c"})
+    assert variations.status_code < 500 or "Anthropic" in variations.json()["detail"], variations.text
     status = c.get("/api/comfyui/status").json()
     has(status, COMFY_STATUS, "GET /api/comfyui/status")
     assert status["available"] is False and status["error"]

@@ -1299,7 +1299,11 @@ export interface paths {
         get: operations["get_bulk_job_api_bulk_jobs__job_id__get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete Bulk Job
+         * @description The seed's delete: the batch is cancelled (what is done stays in the gallery and the history).
+         */
+        delete: operations["delete_bulk_job_api_bulk_jobs__job_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1633,6 +1637,9 @@ export interface paths {
         /**
          * Generate
          * @description Submit an image job and wait for it: answers with the job, its images and seeds.
+         *
+         *     The wait holds no worker thread (the job's events wake it), so other requests stay fast
+         *     however many generations wait; more than MAX_SYNC_WAITS at once answer 429.
          */
         post: operations["generate_api_generate_post"];
         delete?: never;
@@ -1879,6 +1886,16 @@ export interface components {
             /** File */
             file: string;
         };
+        /** BulkDeleted */
+        BulkDeleted: {
+            /**
+             * Status
+             * @default deleted
+             */
+            status?: string;
+            /** Job Id */
+            job_id: string;
+        };
         /**
          * BulkItem
          * @description One prompt of a batch and its child job.
@@ -1928,6 +1945,11 @@ export interface components {
             limit: number;
             /** Offset */
             offset: number;
+            /**
+             * Jobs
+             * @description the seed's name for `items`
+             */
+            readonly jobs: components["schemas"]["BulkSummary"][];
         };
         /**
          * BulkRequest
@@ -2027,6 +2049,14 @@ export interface components {
             created_at: number;
             /** Finished At */
             finished_at: number | null;
+            /** Started At */
+            started_at?: number | null;
+            /** Error */
+            error?: string | null;
+            /** Fal Model */
+            readonly fal_model: string | null;
+            /** Completed At */
+            readonly completed_at: number | null;
         };
         /**
          * BulkView
@@ -2079,8 +2109,16 @@ export interface components {
             created_at: number;
             /** Finished At */
             finished_at: number | null;
+            /** Started At */
+            started_at?: number | null;
+            /** Error */
+            error?: string | null;
             /** Items */
             items: components["schemas"]["BulkItem"][];
+            /** Fal Model */
+            readonly fal_model: string | null;
+            /** Completed At */
+            readonly completed_at: number | null;
         };
         /** CacheDeleted */
         CacheDeleted: {
@@ -3070,7 +3108,10 @@ export interface components {
         };
         /** Health */
         Health: {
-            /** Status */
+            /**
+             * Status
+             * @description "ok", or "degraded" while the job queue is paused (see `queue`)
+             */
             status: string;
             /** Version */
             version: string;
@@ -3082,12 +3123,16 @@ export interface components {
             loaded_models: string[];
             /** Loaded Model */
             loaded_model: string | null;
-            /** Hostname */
-            hostname?: string | null;
+            queue: components["schemas"]["QueueHealth"];
             /** Gpu Available */
-            readonly gpu_available: boolean;
+            gpu_available: boolean;
             /** Current Model */
-            readonly current_model: string | null;
+            current_model: string | null;
+            /**
+             * Hostname
+             * @description "spark.local" on a DGX Spark, else null
+             */
+            hostname: string | null;
         };
         /** I2VJobRequest */
         I2VJobRequest: {
@@ -4317,6 +4362,24 @@ export interface components {
             /** Server Cleared */
             server_cleared: boolean;
         };
+        /** QueueHealth */
+        QueueHealth: {
+            /**
+             * Ok
+             * @description false while jobs cannot be dispatched or recorded (e.g. the data disk is full)
+             */
+            ok: boolean;
+            /**
+             * Message
+             * @description what is wrong and what happens next, as a sentence
+             */
+            message?: string | null;
+            /**
+             * Since
+             * @description when the problem began (epoch seconds)
+             */
+            since?: number | null;
+        };
         /**
          * ReferenceImage
          * @description One of: an existing asset, an uploaded image (base64 or a data: URL). `upload_id` is internal:
@@ -4468,7 +4531,10 @@ export interface components {
         };
         /** RetryRequest */
         RetryRequest: {
-            /** Indexes */
+            /**
+             * Indexes
+             * @description positions of the prompts to retry (0-based); default: all failed
+             */
             indexes?: number[] | null;
             /**
              * Include Cancelled
@@ -4950,11 +5016,19 @@ export interface components {
         VariationsRequest: {
             /** Base Prompt */
             base_prompt: string;
-            /** Count */
-            count: number;
+            /**
+             * Count
+             * @default 10
+             */
+            count?: number;
             /** Style Guidance */
             style_guidance?: string | null;
             llm?: components["schemas"]["LlmChoice"] | null;
+            /**
+             * Claude Model
+             * @description the seed's field: an Anthropic model
+             */
+            claude_model?: string | null;
         };
         /** VariationsResponse */
         VariationsResponse: {
@@ -8301,6 +8375,37 @@ export interface operations {
             };
         };
     };
+    delete_bulk_job_api_bulk_jobs__job_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkDeleted"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     cancel_bulk_job_api_bulk_jobs__job_id__cancel_post: {
         parameters: {
             query?: never;
@@ -8826,9 +8931,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["JobView"];
                 };
             };
             /** @description Validation Error */
