@@ -301,6 +301,9 @@ def models_pull(
             if resp.status_code >= 400:
                 console.print(f"[red]Rejected ({resp.status_code}):[/red] {_detail(resp)}")
                 raise typer.Exit(1)
+            if resp.json().get("status") == "already_cached":
+                console.print(f"{model_id} is already downloaded.")
+                return
             job_id = resp.json()["job_id"]
             _follow_download(model_id, lambda: httpx.get(f"{base}/api/jobs/{job_id}", headers=_headers(), timeout=10))
             return

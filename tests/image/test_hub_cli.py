@@ -42,6 +42,9 @@ def test_pull_submits_a_job_to_the_running_studio(hub, online, cli_env, tmp_path
             ("model.download", "completed", "hub-sd")
         ]
         assert httpx.get(f"{server.url}/api/models/cache-status").json()["downloaded"] == ["hub-sd"]
+        again = cli_env.invoke(app, ["models", "pull", "hub-sd"])  # the seed's "already_cached": no new job
+        assert again.exit_code == 0 and "already downloaded" in again.output, again.output
+        assert len(httpx.get(f"{server.url}/api/models/downloads").json()) == 1
 
         gated = cli_env.invoke(app, ["models", "pull", "gated-sd"])
         assert gated.exit_code == 1 and "HF_TOKEN" in gated.output
