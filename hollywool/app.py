@@ -37,6 +37,9 @@ def create_app(settings: Settings | None = None, studio: Studio | None = None) -
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.studio.start()
+        from hollywool.engines import warmup
+
+        app.state.warmup = warmup.start()  # heavy imports in a background thread, after start-up
         try:
             yield
         finally:

@@ -80,7 +80,10 @@ class DiffusersEngine:
     @property
     def device(self):  # noqa: ANN201
         if self._device is None:
+            from hollywool.engines import warmup
             from hollywool.engines.diffusers.device import pick_device
+
+            warmup.wait()  # torch may be half-imported by the warm-up thread
 
             self._device = pick_device()
         return self._device

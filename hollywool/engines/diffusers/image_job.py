@@ -13,6 +13,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from hollywool import __version__
+from hollywool.engines import warmup
 from hollywool.engines.diffusers import metadata
 from hollywool.engines.diffusers.catalog import IMAGE_TYPES
 from hollywool.engines.diffusers.families import Family, family_of
@@ -87,6 +88,7 @@ class ImageJob:
 
     # -- run time ------------------------------------------------------------------------------
     def run(self, ctx: JobContext, params: ImageParams) -> dict[str, Any]:
+        warmup.wait()  # torch may be half-imported by the warm-up thread: let it finish first
         import torch
 
         engine = self.engine
