@@ -46,3 +46,13 @@ def test_seed_page_urls_open_the_right_page(page, studio):
         if sign is not None:
             expect(sign.first).to_be_visible()
     shot(page, "seed-url-asset")
+
+
+def test_an_unknown_page_says_so_and_leads_back(page, studio):
+    page.goto(studio.url + "/no-such-page")
+    notice = page.get_by_role("alert").filter(has_text="Page not found")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("pick a page in the menu")
+    notice.get_by_role("link", name="Image page").click()
+    expect(page).to_have_url(re.compile(re.escape(studio.url) + r"/?$"))
+    expect(page.get_by_role("button", name=re.compile("Generate")).first).to_be_visible()

@@ -1,5 +1,5 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { createBrowserRouter, Navigate, RouterProvider, useParams } from "react-router-dom";
+import { createBrowserRouter, Link, Navigate, RouterProvider, useParams } from "react-router-dom";
 import { ApiError } from "@/api/client";
 import { LiveProvider } from "@/live/LiveProvider";
 import { Shell } from "@/layout/Shell";
@@ -29,6 +29,18 @@ const queryClient = new QueryClient({
     },
   },
 });
+
+function NotFound() {
+  return (
+    <p className="text-sm text-muted-foreground" role="alert">
+      Page not found: this address is not a page of the studio. Start again from the{" "}
+      <Link to="/" className="underline">
+        Image page
+      </Link>{" "}
+      or pick a page in the menu.
+    </p>
+  );
+}
 
 /** A page URL of the seed (bookmarks, links in old notes) that now lives elsewhere: `:param` is carried over. */
 function SeedAlias({ to }: { to: string }) {
@@ -68,7 +80,7 @@ const router = createBrowserRouter([
       { path: "/providers", element: <ProvidersPage /> },
       { path: "/providers/:providerId", element: <ProviderDetailPage /> },
       ...seedAliases,
-      { path: "*", element: <p className="text-sm text-muted-foreground">Page not found.</p> },
+      { path: "*", element: <NotFound /> },
     ],
   },
 ]);
