@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hollywool.engines.diffusers.prompt_cache import PromptCache
+
 
 @dataclass
 class CachedModel:
@@ -28,6 +30,7 @@ class CachedModel:
     last_used: float = field(default_factory=time.time)
     default_scheduler: Any = None
     variants: dict[str, Any] = field(default_factory=dict)  # image-to-image pipeline made with from_pipe
+    prompts: PromptCache = field(default_factory=PromptCache)  # text embeddings of recent prompts
 
     def info(self) -> dict[str, Any]:
         return {

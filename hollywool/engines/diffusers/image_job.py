@@ -20,6 +20,7 @@ from hollywool.engines.diffusers.families import Family, family_of
 from hollywool.engines.diffusers.image_params import ImageParams
 from hollywool.engines.diffusers.loras import AppliedLoras
 from hollywool.engines.diffusers.previews import latents_to_preview, should_preview
+from hollywool.engines.diffusers.prompt_cache import with_embeddings
 from hollywool.engines.diffusers.references import fit
 from hollywool.engines.diffusers.schedulers import SCHEDULERS, make_scheduler
 from hollywool.engines.diffusers.sizes import aspect_size
@@ -145,6 +146,13 @@ class ImageJob:
             "generator": f"HollyWool {__version__}",
         }
         ctx.set_stage("generating", total_steps=params.steps * len(todo))
+        if not loras:  # a LoRA may change the text encoder: such jobs encode their prompt themselves
+            try:
+                embeddings = cached.prompts.embeddings(family.type, pipe, call)
+            except torch.OutOfMemoryError as exc:
+                raise engine.out_of_memory(entry, cached, width, height, len(seeds)) from exc
+            if embeddings is not None:
+                call = with_embeddings(call, embeddings)
         with AppliedLoras(pipe, loras, entry.id):
             for position, (index, seed) in enumerate(todo):
                 if references:
