@@ -84,9 +84,17 @@ def styles() -> list[dict[str, str]]:
     return [{"id": s.id, "name": s.name, "template": s.template, "negative": s.negative} for s in STYLES.values()]
 
 
-@router.get("/aspect-ratios")
-def aspect_ratios() -> list[dict[str, Any]]:
-    return [{"id": name, "width": w, "height": h} for name, (w, h) in ASPECT_RATIOS.items()]
+class AspectPreset(BaseModel):
+    """An aspect preset: `width`:`height` is the ratio; each image model's `aspect_sizes` gives its pixels."""
+
+    id: str
+    width: int
+    height: int
+
+
+@router.get("/aspect-ratios", response_model=list[AspectPreset])
+def aspect_ratios() -> list[AspectPreset]:
+    return [AspectPreset(id=name, width=w, height=h) for name, (w, h) in ASPECT_RATIOS.items()]
 
 
 @router.post("/images/metadata")

@@ -5,18 +5,42 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, Field, computed_field, model_validator
 
 from hollywool.api.deps import get_studio
 from hollywool.api.schemas import JobAccepted
 from hollywool.engines.diffusers.catalog import ConfigProblems, ModelType
 from hollywool.engines.diffusers.image_job import scheduler_choices
-from hollywool.engines.remote.provider import ParamSpec, Price
+from hollywool.engines.diffusers.image_params import ImageParams
+from hollywool.engines.diffusers.sizes import aspect_sizes
+from hollywool.engines.remote.base import STUDIO_FIELDS, HttpProvider
+from hollywool.engines.remote.images import plan_images
+from hollywool.engines.remote.provider import ParamSpec, Price, RemoteModel
 from hollywool.jobs.models import JobView
 from hollywool.jobs.store import JobQuery
 from hollywool.studio import Studio
 
 router = APIRouter(prefix="/api/models", tags=["models"])
+
+
+def _side_bound(kind: str) -> int:
+    """The smallest ("ge") or largest ("le") width an image request takes (ImageParams is the rule)."""
+    return next(getattr(m, kind) for m in ImageParams.model_fields["width"].metadata if hasattr(m, kind))
+
+
+MIN_SIDE, MAX_SIDE = _side_bound("ge"), _side_bound("le")
+# What the UI offers for a remote model's size: about 1024x1024 in multiples of 8 (the provider maps
+# width and height to its own size or aspect input).
+REMOTE_BASE_SIDE, REMOTE_SIZE_MULTIPLE = 1024, 8
+
+
+class AspectSize(BaseModel):
+    width: int
+    height: int
+
+
+def _aspect_sizes(base_side: int, multiple: int) -> dict[str, AspectSize]:
+    return {r: AspectSize(width=w, height=h) for r, (w, h) in aspect_sizes(base_side, multiple).items()}
 
 
 class LocalModelInfo(BaseModel):
@@ -46,6 +70,20 @@ class LocalModelInfo(BaseModel):
     size_multiple: int | None = Field(None, description="image models only")
     supports_negative_prompt: bool | None = Field(None, description="image models only")
     schedulers: list[str] | None = Field(None, description="image models only")
+    min_size: int | None = Field(None, description="image models only: the smallest width or height")
+    max_size: int | None = Field(None, description="image models only: the largest width or height")
+    aspect_sizes: dict[str, AspectSize] | None = Field(
+        None, description="image models only: width and height per aspect preset (what `aspect_ratio` gives)"
+    )
+
+    @model_validator(mode="after")
+    def _size_rules(self) -> LocalModelInfo:
+        # Set (not defaulted) so that the routes' exclude_unset keeps them.
+        if self.size_multiple and self.default_width and self.default_height:
+            self.min_size, self.max_size = MIN_SIDE, MAX_SIDE
+            base = int((self.default_width * self.default_height) ** 0.5)
+            self.aspect_sizes = _aspect_sizes(base, self.size_multiple)
+        return self
 
     # The seed's ModelInfo names (shared/notes/seed-api.md), derived from the fields above.
     @computed_field
@@ -115,6 +153,19 @@ class RemoteModelInfo(BaseModel):
     price: Price | None
     params: list[ParamSpec]
     max_reference_images: int = Field(description="input images the model takes (0: none)")
+    size_multiple: int = Field(REMOTE_SIZE_MULTIPLE, description="the sizes offered are multiples of this")
+    min_size: int = MIN_SIDE
+    max_size: int = MAX_SIDE
+    aspect_sizes: dict[str, AspectSize] = Field(
+        default_factory=lambda: _aspect_sizes(REMOTE_BASE_SIDE, REMOTE_SIZE_MULTIPLE),
+        description="width and height per aspect preset",
+    )
+    studio_params: dict[str, str] = Field(
+        default_factory=dict,
+        description="the model's inputs the studio fills from a job's own fields: input name -> the field "
+        '(prompt, negative_prompt, seed, duration, num_images, steps, guidance_scale, strength, or "reference_images" '
+        "for the inputs that take the reference images); the model's other inputs go in provider_params",
+    )
     thumbnail_url: str | None
 
     # The seed's ModelInfo fields, which a remote model has no value for (computed: always sent).
@@ -290,9 +341,41 @@ class CanGenerate(BaseModel):
 system_router = APIRouter(prefix="/api/system", tags=["system"])
 
 
+def studio_params(provider: HttpProvider, model: RemoteModel) -> dict[str, str]:
+    """Which of a remote model's inputs the studio fills itself (the mapping HttpProvider.validate and
+    plan_images make for a request), so that the UI offers only the others as provider parameters."""
+    names = {p.name for p in model.params}
+    mapped: dict[str, str] = {}
+    for field in STUDIO_FIELDS:
+        name = next((c for c in provider.field_names.get(field, ()) if c in names), None)
+        if name and field != "image_url":  # a request's image_url fills the image inputs, as reference_images do
+            mapped.setdefault(name, field)
+    for name in plan_images(model, 5, provider.default_image_field, strict=False).fields:
+        if name in names:
+            mapped[name] = "reference_images"
+    return mapped
+
+
+def _remote_models(studio: Studio, kind: str | None) -> list[dict[str, Any]]:
+    described = studio.remote.describe_models(kind)
+    listed = {
+        (pid, m.id): (provider, m)
+        for pid, provider in studio.remote.providers.items()
+        if pid in {d["provider"] for d in described}
+        for m in provider.list_models()
+    }
+    remote_sizes = _aspect_sizes(REMOTE_BASE_SIDE, REMOTE_SIZE_MULTIPLE)
+    for d in described:
+        found = listed.get((d["provider"], d["id"]))
+        d["studio_params"] = studio_params(*found) if found else {}
+        # Given (not defaulted), so that the route's exclude_unset sends them.
+        d.update(size_multiple=REMOTE_SIZE_MULTIPLE, min_size=MIN_SIDE, max_size=MAX_SIDE, aspect_sizes=remote_sizes)
+    return described
+
+
 @router.get("", response_model=ModelList, response_model_exclude_unset=True)
 def list_models(kind: Literal["image", "video"] | None = None, studio: Studio = Depends(get_studio)) -> ModelList:
-    models = studio.image_engine.list_models(kind=kind) + studio.remote.describe_models(kind)  # remote: issue 9
+    models = studio.image_engine.list_models(kind=kind) + _remote_models(studio, kind)  # remote: issue 9
     loaded = studio.image_engine.loaded_models()
     return ModelList(models=models, current_model=loaded[-1] if loaded else None, loaded_models=loaded)
 

@@ -134,6 +134,7 @@ def job_routes(prefix: str, kind: str, request_model: type[BaseModel], summary: 
 
 class VideoFrames(BaseModel):
     form: str = Field(description='"any count" or "<step>k+1"')
+    step: int = Field(description="valid counts are step * k + 1 up to max (1: any count)")
     max: int
     default: int
 

@@ -108,3 +108,17 @@ def test_cancel_and_retry_through_the_video_routes(client):
     assert client.get(f"/api/i2v/jobs/{job_id}").status_code == 404  # each route sees its own kind
     assert client.post(f"/api/video/jobs/{job_id}/retry").json()["status"] == "queued"
     client.post(f"/api/video/jobs/{job_id}/cancel")
+
+
+def test_video_models_answer_the_frame_rule_as_data(client):
+    """The UI snaps a frame count from `frames` (step, max); they are the rule the engine enforces."""
+    models = {m["id"]: m for m in client.get("/api/video/models").json()}
+    for model_id, family, step in (("tiny-cog", "cogvideox", 4), ("tiny-ltx", "ltx2", 2)):
+        frames = models[model_id]["frames"]
+        assert frames["step"] == step and frames["form"] == f"{step}k+1"
+        r = client.post("/api/video/jobs", json=tiny_body(family, model_id, num_frames=frames["max"] + step))
+        assert r.status_code == 422 and r.json()["field"] == "num_frames"
+        # Off the step: refused, and the nearest valid counts are step * k + 1.
+        r = client.post("/api/video/jobs", json=tiny_body(family, model_id, num_frames=step + 2))
+        assert r.status_code == 422 and f"try {step + 1}" in r.json()["detail"]
+    assert _no_jobs(client)

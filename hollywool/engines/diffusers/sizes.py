@@ -26,3 +26,8 @@ def aspect_size(ratio: str, base_side: int, multiple: int) -> tuple[int, int]:
     width = base_side * math.sqrt(a / b)
     height = base_side * math.sqrt(b / a)
     return snap(width, multiple), snap(height, multiple)
+
+
+def aspect_sizes(base_side: int, multiple: int) -> dict[str, tuple[int, int]]:
+    """Every preset's width and height for a model of this base side and multiple (what the UI offers)."""
+    return {ratio: aspect_size(ratio, base_side, multiple) for ratio in ASPECT_RATIOS}

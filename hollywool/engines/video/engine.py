@@ -73,6 +73,7 @@ class VideoEngine:
             "reference_images_use": family.references_doc,
             "frames": {
                 "form": rules.frame_form,
+                "step": rules.frame_step,
                 "max": rules.max_frames,
                 "default": rules.default_frames,
             },

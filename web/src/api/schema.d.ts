@@ -1797,6 +1797,25 @@ export interface components {
             /** Civitai Api Key */
             readonly civitai_api_key: null;
         };
+        /**
+         * AspectPreset
+         * @description An aspect preset: `width`:`height` is the ratio; each image model's `aspect_sizes` gives its pixels.
+         */
+        AspectPreset: {
+            /** Id */
+            id: string;
+            /** Width */
+            width: number;
+            /** Height */
+            height: number;
+        };
+        /** AspectSize */
+        AspectSize: {
+            /** Width */
+            width: number;
+            /** Height */
+            height: number;
+        };
         /** Asset */
         Asset: {
             /** Id */
@@ -3648,6 +3667,23 @@ export interface components {
              * @description image models only
              */
             schedulers?: string[] | null;
+            /**
+             * Min Size
+             * @description image models only: the smallest width or height
+             */
+            min_size?: number | null;
+            /**
+             * Max Size
+             * @description image models only: the largest width or height
+             */
+            max_size?: number | null;
+            /**
+             * Aspect Sizes
+             * @description image models only: width and height per aspect preset (what `aspect_ratio` gives)
+             */
+            aspect_sizes?: {
+                [key: string]: components["schemas"]["AspectSize"];
+            } | null;
             /** Cache Size Bytes */
             cache_size_bytes: number;
             /** Last Used */
@@ -3741,6 +3777,23 @@ export interface components {
              * @description image models only
              */
             schedulers?: string[] | null;
+            /**
+             * Min Size
+             * @description image models only: the smallest width or height
+             */
+            min_size?: number | null;
+            /**
+             * Max Size
+             * @description image models only: the largest width or height
+             */
+            max_size?: number | null;
+            /**
+             * Aspect Sizes
+             * @description image models only: width and height per aspect preset (what `aspect_ratio` gives)
+             */
+            aspect_sizes?: {
+                [key: string]: components["schemas"]["AspectSize"];
+            } | null;
             /** Is Cached */
             readonly is_cached: boolean;
             /** Requires Approval */
@@ -4471,6 +4524,36 @@ export interface components {
              * @description input images the model takes (0: none)
              */
             max_reference_images: number;
+            /**
+             * Size Multiple
+             * @description the sizes offered are multiples of this
+             * @default 8
+             */
+            size_multiple?: number;
+            /**
+             * Min Size
+             * @default 64
+             */
+            min_size?: number;
+            /**
+             * Max Size
+             * @default 4096
+             */
+            max_size?: number;
+            /**
+             * Aspect Sizes
+             * @description width and height per aspect preset
+             */
+            aspect_sizes?: {
+                [key: string]: components["schemas"]["AspectSize"];
+            };
+            /**
+             * Studio Params
+             * @description the model's inputs the studio fills from a job's own fields: input name -> the field (prompt, negative_prompt, seed, duration, num_images, steps, guidance_scale, strength, or "reference_images" for the inputs that take the reference images); the model's other inputs go in provider_params
+             */
+            studio_params?: {
+                [key: string]: string;
+            };
             /** Thumbnail Url */
             thumbnail_url: string | null;
             /** Default Steps */
@@ -5046,6 +5129,11 @@ export interface components {
              * @description "any count" or "<step>k+1"
              */
             form: string;
+            /**
+             * Step
+             * @description valid counts are step * k + 1 up to max (1: any count)
+             */
+            step: number;
             /** Max */
             max: number;
             /** Default */
@@ -9015,9 +9103,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["AspectPreset"][];
                 };
             };
         };

@@ -1,68 +1,56 @@
-/** Aspect-ratio presets and snapping a size to what a model family accepts. */
+/**
+ * Aspect presets and size rules, as the API gives them: the presets from GET /api/aspect-ratios, and
+ * per model (GET /api/models) its size multiple, its smallest and largest side, and its width and
+ * height for each preset (`aspect_sizes`, what the server gives an `aspect_ratio` request).
+ * The UI keeps no table of its own.
+ */
+import { get } from "@/api/client";
+import type { components } from "@/api/schema";
+import type { ModelInfo } from "@/api/types";
 
-export interface AspectPreset {
-  id: string;
-  w: number;
-  h: number;
-}
+export type AspectPreset = components["schemas"]["AspectPreset"];
+export type Size = { width: number; height: number };
 
-export const ASPECT_PRESETS: AspectPreset[] = [
-  { id: "1:1", w: 1, h: 1 },
-  { id: "16:9", w: 16, h: 9 },
-  { id: "9:16", w: 9, h: 16 },
-  { id: "4:3", w: 4, h: 3 },
-  { id: "3:4", w: 3, h: 4 },
-  { id: "3:2", w: 3, h: 2 },
-  { id: "2:3", w: 2, h: 3 },
-  { id: "21:9", w: 21, h: 9 },
-];
-
-export const SIZE_LIMITS = { min: 64, max: 4096 } as const;
-
-/** Size multiple and native resolution per model type (mirrors the engine's family adapters). */
-const FAMILY: Record<string, { multiple: number; base: number }> = {
-  sd: { multiple: 8, base: 512 },
-  sdxl: { multiple: 8, base: 1024 },
-  sd3: { multiple: 16, base: 1024 },
-  flux: { multiple: 16, base: 1024 },
+export const aspectQuery = {
+  queryKey: ["aspect-ratios"] as const,
+  queryFn: () => get<AspectPreset[]>("/api/aspect-ratios"),
+  staleTime: Infinity,
 };
 
-export function familyOf(type: string | undefined): { multiple: number; base: number } {
-  return FAMILY[type ?? ""] ?? { multiple: 8, base: 1024 };
+/** One model's size rules, from its /api/models entry. */
+export interface SizeRules {
+  multiple: number;
+  min: number;
+  max: number;
+  aspectSizes: Record<string, Size>;
 }
 
-export function snapTo(value: number, multiple: number): number {
-  const snapped = Math.round(value / multiple) * multiple;
-  const lo = Math.ceil(SIZE_LIMITS.min / multiple) * multiple;
-  const hi = Math.floor(SIZE_LIMITS.max / multiple) * multiple;
-  return Math.min(hi, Math.max(lo, snapped));
+/** The model's size rules; null when the API gives none (a video model, or no model chosen). */
+export function sizeRulesOf(model: ModelInfo | undefined | null): SizeRules | null {
+  if (!model?.size_multiple || model.min_size == null || model.max_size == null || !model.aspect_sizes) return null;
+  return { multiple: model.size_multiple, min: model.min_size, max: model.max_size, aspectSizes: model.aspect_sizes };
 }
 
-/** Width and height for a preset at about `base`² pixels, each snapped to `multiple`. */
-export function sizeForAspect(preset: AspectPreset | string, base: number, multiple: number): { width: number; height: number } {
-  const p = typeof preset === "string" ? ASPECT_PRESETS.find((a) => a.id === preset) ?? parseRatio(preset) : preset;
-  if (!p) return { width: snapTo(base, multiple), height: snapTo(base, multiple) };
-  const ratio = p.w / p.h;
-  const area = base * base;
-  const width = Math.sqrt(area * ratio);
-  const height = width / ratio;
-  return { width: snapTo(width, multiple), height: snapTo(height, multiple) };
+/** A typed side snapped to the nearest multiple the model takes, within its smallest and largest side. */
+export function snapTo(value: number, rules: SizeRules): number {
+  const m = rules.multiple;
+  const lo = Math.ceil(rules.min / m) * m;
+  const hi = Math.floor(rules.max / m) * m;
+  return Math.min(hi, Math.max(lo, Math.round(value / m) * m));
 }
 
-export function parseRatio(id: string): AspectPreset | null {
-  const m = /^(\d+(?:\.\d+)?)\s*[:x]\s*(\d+(?:\.\d+)?)$/.exec(id.trim());
-  if (!m) return null;
-  const w = Number(m[1]);
-  const h = Number(m[2]);
-  return w > 0 && h > 0 ? { id, w, h } : null;
+/**
+ * The form's size when the model or the preset changes: the model's size for the preset, else the
+ * current size snapped to the model's rules (kept as is when the API gives no rules).
+ */
+export function sizeFor(rules: SizeRules | null, aspect: string | null, current: Size): Size {
+  if (!rules) return current;
+  const preset = aspect ? rules.aspectSizes[aspect] : undefined;
+  if (preset) return { width: preset.width, height: preset.height };
+  return { width: snapTo(current.width, rules), height: snapTo(current.height, rules) };
 }
 
-/** The preset closest to a given size (used when settings come back from an asset). */
-export function nearestAspect(width: number, height: number): AspectPreset {
-  const r = Math.log(width / height);
-  let best = ASPECT_PRESETS[0];
-  for (const p of ASPECT_PRESETS) {
-    if (Math.abs(Math.log(p.w / p.h) - r) < Math.abs(Math.log(best.w / best.h) - r)) best = p;
-  }
-  return best;
+/** The preset whose ratio is exactly this size's, if any (settings that come back from an asset). */
+export function exactAspect(width: number, height: number, presets: AspectPreset[]): AspectPreset | null {
+  return presets.find((p) => Math.abs(p.width / p.height - width / height) < 0.01) ?? null;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { style } from "@/test/fixtures";
-import { FALLBACK_STYLES, applyStyle } from "./styles";
+import { NO_STYLE, applyStyle, styleChoices } from "./styles";
 
 describe("applyStyle (client side, as hollywool/engines/diffusers/styles.py does it)", () => {
   const cinematic = style({ id: "cinematic", template: "cinematic film still of {prompt}, film grain", negative: "cartoon, flat lighting" });
@@ -17,10 +17,17 @@ describe("applyStyle (client side, as hollywool/engines/diffusers/styles.py does
 
   it("leaves the prompt alone without a style, and for the None preset", () => {
     expect(applyStyle(" a fox ", " ", undefined)).toEqual({ prompt: "a fox", negative: null });
-    expect(applyStyle("a fox", null, FALLBACK_STYLES[0])).toEqual({ prompt: "a fox", negative: null });
+    expect(applyStyle("a fox", null, NO_STYLE)).toEqual({ prompt: "a fox", negative: null });
   });
 
-  it("every fallback style has the server's shape, with the placeholder", () => {
-    for (const s of FALLBACK_STYLES) expect(s.template).toContain("{prompt}");
+});
+
+describe("styleChoices", () => {
+  it("is None and then the server's styles, in its order, with nothing of the UI's own", () => {
+    const server = [style({ id: "cinematic", template: "cinematic film still of {prompt}" }), style({ id: "anime" })];
+    expect(styleChoices(server).map((s) => s.id)).toEqual(["none", "cinematic", "anime"]);
+    expect(styleChoices(server)[1].template).toBe("cinematic film still of {prompt}");
+    expect(styleChoices([NO_STYLE, ...server]).map((s) => s.id)).toEqual(["none", "cinematic", "anime"]);
+    expect(styleChoices(undefined)).toEqual([NO_STYLE]);
   });
 });

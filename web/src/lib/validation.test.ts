@@ -5,7 +5,7 @@ const ok: ImageForm = {
   prompt: "a cat",
   negative_prompt: "",
   model: "tiny-sd",
-  modelType: "sd",
+  sizeRules: { multiple: 8, min: 64, max: 4096, aspectSizes: {} },
   width: 512,
   height: 512,
   steps: 20,
@@ -31,11 +31,18 @@ describe("validateImageForm mirrors the API limits", () => {
     expect(validateImageForm({ ...ok, prompt: "x".repeat(10_001) }).prompt).toMatch(/10000/);
     expect(validateImageForm({ ...ok, negative_prompt: "x".repeat(10_001) }).negative_prompt).toBeTruthy();
   });
-  it("checks size range and the family multiple", () => {
+  it("checks size range and multiple from the model's rules (as /api/models gives them)", () => {
     expect(validateImageForm({ ...ok, width: 32 }).width).toMatch(/64/);
     expect(validateImageForm({ ...ok, height: 5000 }).height).toMatch(/4096/);
     expect(validateImageForm({ ...ok, width: 516 }).width).toMatch(/multiple of 8/);
-    expect(validateImageForm({ ...ok, modelType: "flux", width: 520 }).width).toMatch(/multiple of 16/);
+    const flux = { multiple: 16, min: 128, max: 2048, aspectSizes: {} };
+    expect(validateImageForm({ ...ok, sizeRules: flux, width: 520 }).width).toMatch(/multiple of 16/);
+    expect(validateImageForm({ ...ok, sizeRules: flux, width: 64 }).width).toBe("Between 128 and 2048 px.");
+    expect(validateImageForm({ ...ok, sizeRules: flux, width: 512 }).width).toBeUndefined();
+  });
+  it("leaves the size to the server when no rules are known, but wants whole pixels", () => {
+    expect(validateImageForm({ ...ok, sizeRules: null, width: 516 })).toEqual({});
+    expect(validateImageForm({ ...ok, sizeRules: null, width: 0 }).width).toBeTruthy();
   });
   it("checks steps 1-200, guidance 0-50, batch 1-4", () => {
     expect(validateImageForm({ ...ok, steps: 0 }).steps).toBeTruthy();

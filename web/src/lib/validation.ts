@@ -1,5 +1,5 @@
 /** Client-side checks that mirror the API's limits (hollywool ImageParams and issue 3). */
-import { familyOf, SIZE_LIMITS } from "./aspect";
+import type { SizeRules } from "./aspect";
 
 export const LIMITS = {
   promptMax: 10_000,
@@ -17,9 +17,8 @@ export interface ImageForm {
   prompt: string;
   negative_prompt: string;
   model: string;
-  modelType?: string;
-  /** The model's size multiple when the backend says it; else the family's. */
-  multiple?: number;
+  /** The model's size rules from /api/models (null: none known, the server checks the size). */
+  sizeRules?: SizeRules | null;
   width: number;
   height: number;
   steps: number | null;
@@ -42,11 +41,13 @@ export function validateImageForm(f: ImageForm): FormErrors {
   else if (f.prompt.length > LIMITS.promptMax) e.prompt = `At most ${LIMITS.promptMax} characters.`;
   if (f.negative_prompt.length > LIMITS.promptMax) e.negative_prompt = `At most ${LIMITS.promptMax} characters.`;
   if (!f.model) e.model = "Choose a model.";
-  const multiple = f.multiple ?? familyOf(f.modelType).multiple;
+  const rules = f.sizeRules;
   for (const key of ["width", "height"] as const) {
     const v = f[key];
-    if (!intIn(v, SIZE_LIMITS.min, SIZE_LIMITS.max)) e[key] = `Between ${SIZE_LIMITS.min} and ${SIZE_LIMITS.max} px.`;
-    else if (v % multiple !== 0) e[key] = `Must be a multiple of ${multiple} for this model.`;
+    if (!rules) {
+      if (!intIn(v, 1, Number.MAX_SAFE_INTEGER)) e[key] = "A whole number of pixels.";
+    } else if (!intIn(v, rules.min, rules.max)) e[key] = `Between ${rules.min} and ${rules.max} px.`;
+    else if (v % rules.multiple !== 0) e[key] = `Must be a multiple of ${rules.multiple} for this model.`;
   }
   if (f.steps != null && !intIn(f.steps, LIMITS.steps.min, LIMITS.steps.max))
     e.steps = `Between ${LIMITS.steps.min} and ${LIMITS.steps.max}.`;

@@ -15,6 +15,14 @@ export const paramSpec = (p: Partial<ParamSpec> & { name: string }): ParamSpec =
   ...p,
 });
 
+/** Sizes as the server answers them for a model of about 1024² pixels in multiples of 8 (a few presets). */
+export const ASPECT_SIZES_1024 = {
+  "1:1": { width: 1024, height: 1024 },
+  "16:9": { width: 1368, height: 768 },
+  "9:16": { width: 768, height: 1368 },
+  "3:2": { width: 1256, height: 840 },
+};
+
 export const localModel = (m: Partial<LocalModel> & Pick<LocalModel, "id">): LocalModel => ({
   name: m.id,
   path: `org/${m.id}`,
@@ -38,6 +46,9 @@ export const localModel = (m: Partial<LocalModel> & Pick<LocalModel, "id">): Loc
   size_multiple: 8,
   supports_negative_prompt: true,
   schedulers: null,
+  min_size: 64,
+  max_size: 4096,
+  aspect_sizes: ASPECT_SIZES_1024,
   cache_size_bytes: 0,
   last_used: null,
   location: null,
@@ -59,7 +70,12 @@ export const remoteModel = (m: Partial<RemoteModel> & Pick<RemoteModel, "id">): 
   price: null,
   params: [],
   max_reference_images: 0,
+  studio_params: {},
   thumbnail_url: null,
+  size_multiple: 8,
+  min_size: 64,
+  max_size: 4096,
+  aspect_sizes: ASPECT_SIZES_1024,
   ...m,
 });
 

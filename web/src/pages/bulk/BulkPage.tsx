@@ -5,7 +5,7 @@ import { Link, useSearchParams } from "react-router-dom";
 import { fieldErrors } from "@/api/client";
 import { fetchers, qk } from "@/api/queries";
 import { useLive } from "@/live/store";
-import { familyOf, snapTo } from "@/lib/aspect";
+import { sizeFor, sizeRulesOf, snapTo } from "@/lib/aspect";
 import { LIMITS } from "@/lib/validation";
 import { cn, relativeTime, titleFromPrompt } from "@/lib/utils";
 import { Button } from "@/components/ui/button";
@@ -16,8 +16,8 @@ import { StatusBadge } from "@/components/jobs";
 import { AspectSelector } from "@/pages/image/AspectSelector";
 import { ModelSelect, RemoteModelBadge, modelHint } from "@/pages/image/ModelSelect";
 import { formatUsd, isRemoteModel, localOf } from "@/pages/providers/api";
+import type { ModelInfo } from "@/api/types";
 import { useImageModelChoices } from "@/pages/providers/hooks";
-import { sizeForAspect } from "@/lib/aspect";
 import { bulkApi, bulkKeys, type BulkItem, type BulkRequest, type BulkView } from "./api";
 import { batchSignature, batchSummary, costText, estimateCost, mergeLive } from "./batch";
 import {
@@ -121,7 +121,7 @@ function Composer({ sessionId, onStarted }: { sessionId: string | null; onStarte
   useEffect(() => {
     if (!choices.local || choices.all.length === 0 || choices.all.some((m) => m.id === run.model)) return;
     const pick = choices.all.find((m) => m.id === prefs?.default_model) ?? choices.all[0];
-    setRun((r) => withRunModel(r, pick?.id ?? "", pick?.type, localOf(pick)?.default_width, localOf(pick)?.default_height));
+    setRun((r) => withRunModel(r, pick?.id ?? "", pick));
   }, [choices.local, choices.all, prefs?.default_model, run.model]);
 
   const llmChoice = { provider: backend, model: llmModel.trim() || null };
@@ -184,7 +184,7 @@ function Composer({ sessionId, onStarted }: { sessionId: string | null; onStarte
   });
   const problem = listProblem(list) ?? (run.model ? null : "Choose a model.");
   const estimate = remote ? estimateCost(model.price, list.length, run.num_images) : null;
-  const multiple = localModel?.size_multiple ?? familyOf(model?.type).multiple;
+  const sizeRules = sizeRulesOf(model); // the model's size rules, as /api/models gives them
 
   return (
     <>
@@ -297,7 +297,7 @@ function Composer({ sessionId, onStarted }: { sessionId: string | null; onStarte
                 value={run.model}
                 onChange={(id) => {
                   const m = choices.all.find((x) => x.id === id);
-                  setRun((r) => withRunModel(r, id, m?.type, localOf(m)?.default_width, localOf(m)?.default_height));
+                  setRun((r) => withRunModel(r, id, m));
                 }}
               />
             </Field>
@@ -311,25 +311,21 @@ function Composer({ sessionId, onStarted }: { sessionId: string | null; onStarte
           <span className="text-xs font-medium text-muted-foreground">Aspect ratio</span>
           <AspectSelector
             value={run.aspect}
-            onChange={(a) => {
-              const { multiple: mul, base } = familyOf(model?.type);
-              const b = localModel?.default_width && localModel?.default_height ? Math.sqrt(localModel.default_width * localModel.default_height) : base;
-              setRun((r) => ({ ...r, aspect: a, ...sizeForAspect(a, b, mul) }));
-            }}
+            onChange={(a) => setRun((r) => ({ ...r, aspect: a, ...sizeFor(sizeRules, a, r) }))}
           />
         </div>
         <div className="grid gap-4 sm:grid-cols-3 lg:grid-cols-6">
           {(["width", "height"] as const).map((k) => (
-            <Field key={k} label={k === "width" ? "Width" : "Height"} name={k} hint={`multiple of ${multiple}`}>
+            <Field key={k} label={k === "width" ? "Width" : "Height"} name={k} hint={sizeRules ? `multiple of ${sizeRules.multiple}` : undefined}>
               <Input
                 type="number"
                 data-testid={`bulk-${k}`}
-                min={64}
-                max={4096}
-                step={multiple}
+                min={sizeRules?.min}
+                max={sizeRules?.max}
+                step={sizeRules?.multiple}
                 value={run[k]}
                 onChange={(e) => setRun((r) => ({ ...r, [k]: Number(e.target.value), aspect: null }))}
-                onBlur={() => setRun((r) => ({ ...r, [k]: snapTo(r[k], multiple) }))}
+                onBlur={() => sizeRules && setRun((r) => ({ ...r, [k]: snapTo(r[k], sizeRules) }))}
               />
             </Field>
           ))}
@@ -399,11 +395,8 @@ function Composer({ sessionId, onStarted }: { sessionId: string | null; onStarte
   );
 }
 
-function withRunModel(r: RunParams, id: string, type?: string, dw?: number | null, dh?: number | null): RunParams {
-  const { multiple, base } = familyOf(type);
-  const b = dw && dh ? Math.sqrt(dw * dh) : base;
-  const size = r.aspect ? sizeForAspect(r.aspect, b, multiple) : { width: snapTo(r.width, multiple), height: snapTo(r.height, multiple) };
-  return { ...r, model: id, ...size, steps: null, guidance_scale: null };
+function withRunModel(r: RunParams, id: string, model: ModelInfo | undefined): RunParams {
+  return { ...r, model: id, ...sizeFor(sizeRulesOf(model), r.aspect, r), steps: null, guidance_scale: null };
 }
 
 /** A running or finished batch: counts, cost, cancel, retry, export and the grid filling in. */

@@ -1,12 +1,14 @@
-import { ASPECT_PRESETS } from "@/lib/aspect";
+import { useQuery } from "@tanstack/react-query";
+import { aspectQuery } from "@/lib/aspect";
 import { cn } from "@/lib/utils";
 
-/** A radio group of little rectangles, one per aspect ratio. */
+/** A radio group of little rectangles, one per aspect preset the server has (GET /api/aspect-ratios). */
 export function AspectSelector({ value, onChange }: { value: string | null; onChange: (id: string) => void }) {
+  const { data: presets } = useQuery(aspectQuery);
   return (
     <div role="radiogroup" aria-label="Aspect ratio" className="grid grid-cols-4 gap-1.5 sm:grid-cols-8" data-testid="aspect-selector">
-      {ASPECT_PRESETS.map((p) => {
-        const scale = 22 / Math.max(p.w, p.h);
+      {(presets ?? []).map((p) => {
+        const scale = 22 / Math.max(p.width, p.height);
         const checked = value === p.id;
         return (
           <button
@@ -25,7 +27,7 @@ export function AspectSelector({ value, onChange }: { value: string | null; onCh
               <span
                 aria-hidden
                 className={cn("block rounded-[2px] border-2", checked ? "border-primary" : "border-muted-foreground/60")}
-                style={{ width: Math.round(p.w * scale), height: Math.round(p.h * scale) }}
+                style={{ width: Math.round(p.width * scale), height: Math.round(p.height * scale) }}
               />
             </span>
             {p.id}

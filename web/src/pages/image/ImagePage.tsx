@@ -6,8 +6,8 @@ import { ApiError, fieldErrors } from "@/api/client";
 import { fetchers, qk } from "@/api/queries";
 import { isActive, type Asset, type CanGenerate, type Job } from "@/api/types";
 import { useLive } from "@/live/store";
-import { familyOf, snapTo } from "@/lib/aspect";
-import { FALLBACK_STYLES, NO_STYLE } from "@/lib/styles";
+import { aspectQuery, sizeRulesOf, snapTo } from "@/lib/aspect";
+import { styleChoices } from "@/lib/styles";
 import { LIMITS, randomSeed, validateImageForm, type FormErrors } from "@/lib/validation";
 import { insertWord } from "@/lib/prompt";
 import { formatGb, titleFromPrompt } from "@/lib/utils";
@@ -20,7 +20,7 @@ import { Slider } from "@/components/ui/slider";
 import { JobProgress } from "@/components/JobProgress";
 import { AspectSelector } from "./AspectSelector";
 import { FitWarning, ModelSelect, RemoteModelBadge, modelHint, planText } from "./ModelSelect";
-import { isRemoteModel, REMOTE_IMAGE_CATEGORIES } from "@/pages/providers/api";
+import { isRemoteModel, REMOTE_IMAGE_CATEGORIES, takesField } from "@/pages/providers/api";
 import { useRemoteModels } from "@/pages/providers/hooks";
 import { LoraPicker } from "./LoraPicker";
 import { ASSET_DRAG_TYPE, ReferenceImages, type RefImage } from "./ReferenceImages";
@@ -48,7 +48,8 @@ export function ImagePage() {
     ],
     [models, remoteModels],
   );
-  const styles = backendStyles?.length ? [NO_STYLE, ...backendStyles.filter((s) => s.id !== "none")] : FALLBACK_STYLES;
+  const styles = styleChoices(backendStyles ?? undefined);
+  const { data: aspects } = useQuery(aspectQuery);
 
   const [form, setForm] = useState<ImageFormState>(() => loadForm());
   const [refs, setRefs] = useState<RefImage[]>([]);
@@ -59,6 +60,9 @@ export function ImagePage() {
   const remote = isRemoteModel(model);
   const remoteModel = remote ? model : null;
   const localModel = model && !isRemoteModel(model) ? model : undefined;
+  // The model's rules as /api/models gives them: size multiple and bounds, negative prompt support.
+  const sizeRules = sizeRulesOf(model);
+  const negativeUnsupported = localModel ? localModel.supports_negative_prompt === false : !!remoteModel?.params?.length && !takesField(remoteModel, "negative_prompt");
   // A remote model takes as many reference images as its input schema has room for (0: none).
   const maxRefs = referenceLimit(remoteModel, LIMITS.references);
   const usedRefs = refs.slice(0, maxRefs);
@@ -92,7 +96,7 @@ export function ImagePage() {
   useEffect(() => {
     const st = location.state as { useSettings?: Record<string, unknown>; referenceAsset?: Asset } | null;
     if (st?.useSettings) {
-      setForm((f) => fromParams(f, st.useSettings!));
+      setForm((f) => fromParams(f, st.useSettings!, aspects ?? []));
       setErrors({});
     }
     if (st?.referenceAsset) {
@@ -100,7 +104,7 @@ export function ImagePage() {
       setRefs((r) => (r.length < LIMITS.references ? [...r, { key: a.id, assetId: a.id, preview: a.thumbnail_url ?? a.url }] : r));
     }
     if (st) navigate(`${location.pathname}${location.search}`, { replace: true, state: null });
-  }, [location.state, location.pathname, location.search, navigate]);
+  }, [location.state, location.pathname, location.search, navigate, aspects]);
 
   const { data: fit } = useQuery({
     queryKey: qk.canGenerate(form.model),
@@ -131,7 +135,7 @@ export function ImagePage() {
         sessionId: sid,
         references: usedRefs,
         styles,
-        serverStyles: !!backendStyles?.length,
+        serverStyles: true,
         seed: form.seedMode === "random" ? randomSeed() : undefined,
         // A remote model takes the shared fields only: no LoRAs, its style goes into the prompt.
         remote: remoteModel,
@@ -160,8 +164,7 @@ export function ImagePage() {
     const e = validateImageForm({
       ...form,
       loras: remote ? [] : form.loras,
-      modelType: model?.type,
-      multiple: localModel?.size_multiple ?? undefined,
+      sizeRules,
       referenceCount: usedRefs.length,
     });
     setErrors(e);
@@ -181,8 +184,6 @@ export function ImagePage() {
     }
   };
 
-  const multiple = localModel?.size_multiple ?? familyOf(model?.type).multiple;
-  const negativeUnsupported = localModel?.supports_negative_prompt === false || model?.type === "flux";
 
   return (
     <div className="flex flex-col gap-4 lg:flex-row">
@@ -269,16 +270,16 @@ export function ImagePage() {
               <AspectSelector value={form.aspect} onChange={(a) => setForm((f) => withAspect(f, a, model))} />
               <div className="grid grid-cols-2 gap-3">
                 {(["width", "height"] as const).map((k) => (
-                  <Field key={k} label={k === "width" ? "Width" : "Height"} error={errors[k]} name={k} hint={`multiple of ${multiple}`}>
+                  <Field key={k} label={k === "width" ? "Width" : "Height"} error={errors[k]} name={k} hint={sizeRules ? `multiple of ${sizeRules.multiple}` : undefined}>
                     <Input
                       type="number"
                       data-testid={k}
-                      min={64}
-                      max={4096}
-                      step={multiple}
+                      min={sizeRules?.min}
+                      max={sizeRules?.max}
+                      step={sizeRules?.multiple}
                       value={form[k]}
                       onChange={(e) => setForm((f) => ({ ...f, [k]: Number(e.target.value), aspect: null }))}
-                      onBlur={() => setForm((f) => ({ ...f, [k]: snapTo(f[k], multiple) }))}
+                      onBlur={() => sizeRules && setForm((f) => ({ ...f, [k]: snapTo(f[k], sizeRules) }))}
                     />
                   </Field>
                 ))}

@@ -1,19 +1,36 @@
 import { describe, expect, it } from "vitest";
 import type { RemoteModelInfo } from "@/pages/providers/api";
-import { localModel, paramSpec, style as preset } from "@/test/fixtures";
+import type { AspectPreset } from "@/lib/aspect";
+import { localModel, paramSpec, remoteModel, style as preset } from "@/test/fixtures";
 import { defaultForm, fromParams, referenceLimit, takesStrength, toRequest, withAspect, withModel } from "./formState";
 
-const sd = localModel({ id: "tiny-sd", name: "Tiny", type: "sd", category: "fast", default_steps: 2, default_guidance: 5 });
-const flux = localModel({ id: "flux", name: "Flux", type: "flux", category: "quality", default_steps: 4, default_guidance: 0 });
+// Size rules as /api/models answers them for each model.
+const sd = localModel({
+  id: "tiny-sd", name: "Tiny", type: "sd", category: "fast", default_steps: 2, default_guidance: 5, size_multiple: 8,
+  aspect_sizes: { "1:1": { width: 512, height: 512 }, "16:9": { width: 680, height: 384 } },
+});
+const flux = localModel({
+  id: "flux", name: "Flux", type: "flux", category: "quality", default_steps: 4, default_guidance: 0, size_multiple: 16,
+  aspect_sizes: { "1:1": { width: 1024, height: 1024 }, "16:9": { width: 1360, height: 768 } },
+});
+const presets: AspectPreset[] = [
+  { id: "1:1", width: 1, height: 1 },
+  { id: "16:9", width: 16, height: 9 },
+];
 
 describe("image form state", () => {
-  it("takes a model's defaults and its family's native size", () => {
+  it("takes a model's defaults and the size the API gives it for the preset", () => {
     const f = withModel(defaultForm(), sd);
     expect(f).toMatchObject({ model: "tiny-sd", steps: 2, guidance_scale: 5, width: 512, height: 512 });
-    const g = withAspect(withModel(f, flux), "16:9", flux);
-    expect(g.width % 16).toBe(0);
-    expect(g.height % 16).toBe(0);
-    expect(g.width).toBeGreaterThan(g.height);
+    expect(withAspect(withModel(f, flux), "16:9", flux)).toMatchObject({ aspect: "16:9", width: 1360, height: 768 });
+    expect(withModel(withAspect(f, "16:9", flux), sd)).toMatchObject({ width: 680, height: 384 });
+  });
+
+  it("snaps a free size to the new model's multiple, and keeps it for a model without size rules", () => {
+    const free = { ...withModel(defaultForm(), sd), aspect: null, width: 520, height: 390 };
+    expect(withModel(free, flux)).toMatchObject({ width: 528, height: 384 });
+    const video = localModel({ id: "cog", is_video: true, size_multiple: null, aspect_sizes: null });
+    expect(withModel(free, video)).toMatchObject({ width: 520, height: 390 });
   });
 
   it("builds the API request with the seed's field names", () => {
@@ -77,7 +94,7 @@ describe("image form state", () => {
       guidance_scale: 3.5,
       seed: 1234,
       loras: [{ lora_id: "ink", weight: 0.5 }],
-    });
+    }, presets);
     expect(f).toMatchObject({
       prompt: "a lighthouse",
       negative_prompt: "blurry",
@@ -92,14 +109,12 @@ describe("image form state", () => {
       num_images: 1,
       loras: [{ lora_id: "ink", weight: 0.5 }],
     });
-    expect(fromParams(defaultForm(), { width: 500, height: 300 }).aspect).toBeNull();
+    expect(fromParams(defaultForm(), { width: 500, height: 300 }, presets).aspect).toBeNull();
   });
 });
 
 describe("remote image requests", () => {
-  const base = { id: "", type: "remote" as const, remote: true as const, provider: "fal", model_id: "", provider_name: "fal", provider_configured: true, is_video: false, description: "", tags: [], price: null, thumbnail_url: null, max_reference_images: 0 };
-  const i2i: RemoteModelInfo = {
-    ...base,
+  const i2i: RemoteModelInfo = remoteModel({
     id: "fal:fal-ai/flux/dev/image-to-image",
     model_id: "fal-ai/flux/dev/image-to-image",
     name: "FLUX.1 [dev] Image-to-Image",
@@ -110,9 +125,10 @@ describe("remote image requests", () => {
       paramSpec({ name: "image_url", type: "string", required: true }),
       paramSpec({ name: "strength", type: "number", minimum: 0, maximum: 1 }),
     ],
-  };
-  const multi: RemoteModelInfo = { ...i2i, id: "fal:edit", max_reference_images: 3, params: [paramSpec({ name: "image_urls", type: "array" })] };
-  const t2i: RemoteModelInfo = { ...i2i, id: "fal:fal-ai/flux/schnell", category: "text-to-image", max_reference_images: 0, params: [paramSpec({ name: "prompt" })] };
+    studio_params: { prompt: "prompt", image_url: "reference_images", strength: "strength" },
+  });
+  const multi: RemoteModelInfo = { ...i2i, id: "fal:edit", max_reference_images: 3, params: [paramSpec({ name: "image_urls", type: "array" })], studio_params: { image_urls: "reference_images" } };
+  const t2i: RemoteModelInfo = { ...i2i, id: "fal:fal-ai/flux/schnell", category: "text-to-image", max_reference_images: 0, params: [paramSpec({ name: "prompt" })], studio_params: { prompt: "prompt" } };
   const refs = [{ assetId: "a1" }, { base64: "QUJD" }, { assetId: "a2" }, { assetId: "a3" }];
   const form = (model: string) => ({
     ...withModel(defaultForm(), sd),

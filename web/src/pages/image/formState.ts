@@ -1,11 +1,11 @@
 /** The Image page's form: defaults, persistence, to the API request and back from an asset's params. */
 import type { ImageJobRequest, LoraChoice, ModelInfo, Preferences, ReferenceImage, StylePreset } from "@/api/types";
-import { localOf, maxReferenceImages, type RemoteModelInfo } from "@/pages/providers/api";
-import { familyOf, nearestAspect, sizeForAspect } from "@/lib/aspect";
+import { localOf, maxReferenceImages, takesField, type RemoteModelInfo } from "@/pages/providers/api";
+import { exactAspect, sizeFor, sizeRulesOf, type AspectPreset } from "@/lib/aspect";
 import { applyStyle } from "@/lib/styles";
 import type { ImageForm } from "@/lib/validation";
 
-export interface ImageFormState extends Omit<ImageForm, "referenceCount" | "modelType"> {
+export interface ImageFormState extends Omit<ImageForm, "referenceCount" | "sizeRules"> {
   aspect: string | null;
   style: string;
 }
@@ -49,28 +49,22 @@ export function saveForm(f: ImageFormState): void {
   }
 }
 
-/** When the model changes: its defaults for steps and guidance, and the size re-snapped to its family. */
+/** When the model changes: its defaults for steps and guidance, and its size for the preset (or the size snapped to its rules). */
 export function withModel(f: ImageFormState, model: ModelInfo | undefined): ImageFormState {
   if (!model) return { ...f, model: "" };
   // A remote model has no local defaults: the form keeps its steps and guidance.
   const m = localOf(model);
-  const { multiple, base } = familyOf(model.type);
-  const b = m?.default_width && m.default_height ? Math.sqrt(m.default_width * m.default_height) : base;
-  const size = f.aspect ? sizeForAspect(f.aspect, b, multiple) : { width: f.width, height: f.height };
   return {
     ...f,
     model: model.id,
     steps: m?.default_steps ?? f.steps,
     guidance_scale: m?.default_guidance ?? f.guidance_scale,
-    ...size,
+    ...sizeFor(sizeRulesOf(model), f.aspect, f),
   };
 }
 
 export function withAspect(f: ImageFormState, aspect: string, model: ModelInfo | undefined): ImageFormState {
-  const m = localOf(model);
-  const { multiple, base } = familyOf(m?.type);
-  const b = m?.default_width && m?.default_height ? Math.sqrt(m.default_width * m.default_height) : base;
-  return { ...f, aspect, ...sizeForAspect(aspect, b, multiple) };
+  return { ...f, aspect, ...sizeFor(sizeRulesOf(model), aspect, f) };
 }
 
 export type FormReference = { assetId: string } | { base64: string };
@@ -96,9 +90,9 @@ export const toReferenceImage = (r: FormReference): ReferenceImage =>
 export const referenceLimit = (remote: RemoteModelInfo | null | undefined, localLimit: number): number =>
   remote ? Math.min(maxReferenceImages(remote), localLimit) : localLimit;
 
-/** Whether the strength slider means anything: local models, and remote ones with a `strength` input (or no known inputs). */
+/** Whether the strength slider means anything: local models, and remote ones the studio fills a `strength` input of (or with no known inputs). */
 export const takesStrength = (remote: RemoteModelInfo | null | undefined): boolean =>
-  !remote || !remote.params?.length || remote.params.some((p) => p.name === "strength");
+  !remote || !remote.params?.length || takesField(remote, "strength");
 
 export function toRequest(f: ImageFormState, x: RequestExtras): ImageJobRequest {
   const remote = x.remote ?? null;
@@ -129,12 +123,10 @@ export function toRequest(f: ImageFormState, x: RequestExtras): ImageJobRequest 
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
-/** "Use these settings": an asset's recorded parameters back into the form (seed fixed). */
-export function fromParams(f: ImageFormState, p: Record<string, unknown>): ImageFormState {
+/** "Use these settings": an asset's recorded parameters back into the form (seed fixed); `presets` from /api/aspect-ratios. */
+export function fromParams(f: ImageFormState, p: Record<string, unknown>, presets: AspectPreset[]): ImageFormState {
   const width = num(p.width) ?? f.width;
   const height = num(p.height) ?? f.height;
-  const aspect = nearestAspect(width, height);
-  const exact = Math.abs(aspect.w / aspect.h - width / height) < 0.01;
   const loras = Array.isArray(p.loras)
     ? (p.loras as { lora_id?: string; id?: string; weight?: number }[])
         .map((l) => ({ lora_id: String(l.lora_id ?? l.id ?? ""), weight: num(l.weight) ?? 1 }))
@@ -148,7 +140,7 @@ export function fromParams(f: ImageFormState, p: Record<string, unknown>): Image
     model: typeof p.model === "string" ? p.model : f.model,
     width,
     height,
-    aspect: exact ? aspect.id : null,
+    aspect: exactAspect(width, height, presets)?.id ?? null,
     steps: num(p.steps) ?? f.steps,
     guidance_scale: num(p.guidance_scale) ?? f.guidance_scale,
     seedMode: seed != null ? "fixed" : "random",

@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { localModel, remoteModel } from "@/test/fixtures";
-import { categoriesOf, filterModels, formatPrice, formatUsd, isRemoteModel, localOf, type RemoteModel } from "./api";
+import { categoriesOf, filterModels, formatPrice, formatUsd, isRemoteModel, localOf, providerApi, takesField, type RemoteModel } from "./api";
 import { keyText } from "./ProvidersPage";
 
 describe("formatUsd", () => {
@@ -64,5 +64,22 @@ describe("keys and remote models", () => {
     expect(isRemoteModel(remoteModel({ id: "fal:x" }))).toBe(true);
     expect(localOf(localModel({ id: "tiny" }))?.id).toBe("tiny");
     expect(localOf(remoteModel({ id: "fal:x" }))).toBeUndefined();
+  });
+});
+
+describe("remote models from /api/models", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("reads the wrapped answer ({models, ...}) and keeps the remote entries", async () => {
+    const remote = remoteModel({ id: "fal:x" });
+    const answer = { models: [localModel({ id: "tiny-sd" }), remote], current_model: null, loaded_models: [] };
+    vi.stubGlobal("fetch", async () => new Response(JSON.stringify(answer), { status: 200, headers: { "content-type": "application/json" } }));
+    expect((await providerApi.remoteModels("image")).map((m) => m.id)).toEqual(["fal:x"]);
+  });
+
+  it("says whether the studio fills one of a model's inputs from a request field (studio_params)", () => {
+    const m = remoteModel({ id: "fal:x", studio_params: { prompt: "prompt", num_inference_steps: "steps" } });
+    expect(takesField(m, "steps")).toBe(true);
+    expect(takesField(m, "negative_prompt")).toBe(false);
   });
 });

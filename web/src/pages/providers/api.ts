@@ -44,8 +44,8 @@ export const providerApi = {
   models: (id: string) => get<RemoteModel[]>(`/api/providers/${encodeURIComponent(id)}/models`),
   /** The remote entries of /api/models (enabled providers only; upscalers left out). */
   remoteModels: async (kind: "image" | "video" = "image"): Promise<RemoteModelInfo[]> => {
-    const all = await get<(Sent<S["LocalModelInfo"]> | RemoteModelInfo)[]>("/api/models", { kind });
-    return all.filter((m): m is RemoteModelInfo => m.type === "remote");
+    const { models } = await get<{ models: (Sent<S["LocalModelInfo"]> | RemoteModelInfo)[] }>("/api/models", { kind });
+    return models.filter((m): m is RemoteModelInfo => m.type === "remote");
   },
   costs: (range: { since?: string; until?: string } = {}) => get<CostSummary>("/api/costs", range),
   confirmJob: (id: string) => post<Job>(`/api/jobs/${encodeURIComponent(id)}/confirm`),
@@ -56,6 +56,12 @@ export const REMOTE_IMAGE_CATEGORIES = ["text-to-image", "image-to-image"];
 
 /** How many reference images a remote model takes; 0 when /api/models does not say. */
 export const maxReferenceImages = (m: RemoteModelInfo): number => Math.max(0, Math.floor(m.max_reference_images ?? 0));
+
+/**
+ * Whether the studio fills one of a remote model's inputs from this request field ("negative_prompt",
+ * "seed", "strength", "reference_images"...): `studio_params` in /api/models, the server's own mapping.
+ */
+export const takesField = (model: RemoteModelInfo, field: string): boolean => Object.values(model.studio_params ?? {}).includes(field);
 
 export const isRemoteModel = (m: ModelInfo | undefined | null): m is RemoteModelInfo => !!m && m.type === "remote";
 

@@ -12,14 +12,13 @@ import { Input, Select, Textarea } from "@/components/ui/input";
 import { Card, Empty, ErrorText, PageHeader } from "@/components/ui/misc";
 import { Tabs } from "@/components/ui/tabs";
 import { RemoteModelBadge } from "@/pages/image/ModelSelect";
-import { formatPrice, type RemoteModelInfo } from "@/pages/providers/api";
+import { formatPrice, takesField, type RemoteModelInfo } from "@/pages/providers/api";
 import { useRemoteModels } from "@/pages/providers/hooks";
 import { ProviderParamFields } from "@/pages/providers/ProviderParamFields";
 import {
   defaultDuration,
   durationChoices,
   fileToDataUrl,
-  hasParam,
   providerParamSpecs,
   remoteImageCapacity,
   remoteVideoRequest,
@@ -231,7 +230,7 @@ export function VideoPage() {
                         type="number"
                         value={frames}
                         onChange={(e) => setFrames(Number(e.target.value))}
-                        onBlur={() => model && setFrames(snapFrames(frames, model.frames.form, model.frames.max))}
+                        onBlur={() => model && setFrames(snapFrames(frames, model.frames))}
                       />
                     </Field>
                     <Field label="FPS" error={errors.fps}>
@@ -349,7 +348,7 @@ function RemoteVideoFields({
       <Field label="Prompt" error={errors.prompt}>
         <Textarea value={prompt} onChange={(e) => setPrompt(e.target.value)} rows={3} data-testid="video-prompt" />
       </Field>
-      {hasParam(model, "negative_prompt") && (
+      {takesField(model, "negative_prompt") && (
         <Field label="Negative prompt" error={errors.negative_prompt}>
           <Input value={negative} onChange={(e) => setNegative(e.target.value)} />
         </Field>
@@ -368,7 +367,7 @@ function RemoteVideoFields({
             <Input type="number" min={1} max={120} value={duration} onChange={(e) => setDuration(Number(e.target.value))} data-testid="video-duration" />
           )}
         </Field>
-        {hasParam(model, "seed") && (
+        {takesField(model, "seed") && (
           <Field label="Seed" hint="empty: random" error={errors.seed}>
             <Input value={seed} onChange={(e) => setSeed(e.target.value.replace(/\D/g, ""))} />
           </Field>

@@ -1,16 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { RemoteModelInfo } from "@/pages/providers/api";
-import { paramSpec } from "@/test/fixtures";
+import { paramSpec, remoteModel } from "@/test/fixtures";
 import { defaultDuration, durationChoices, providerParamSpecs, remoteImageCapacity, remoteVideoRequest, snapFrames } from "./api";
 
-const kling: RemoteModelInfo = {
+const kling: RemoteModelInfo = remoteModel({
   id: "fal:fal-ai/kling-video/v2/master/text-to-video",
   name: "Kling 2.0 Master",
-  type: "remote",
   category: "text-to-video",
-  remote: true,
-  provider_name: "fal", provider_configured: true, is_video: true, description: "", tags: [], price: null, thumbnail_url: null, max_reference_images: 0,
-  provider: "fal",
+  is_video: true,
   model_id: "fal-ai/kling-video/v2/master/text-to-video",
   params: [
     paramSpec({ name: "prompt", type: "string", required: true }),
@@ -19,7 +16,9 @@ const kling: RemoteModelInfo = {
     paramSpec({ name: "negative_prompt", type: "string" }),
     paramSpec({ name: "cfg_scale", type: "number", minimum: 0, maximum: 1, default: 0.5 }),
   ],
-};
+  // What /api/models answers: the inputs the studio fills from the request's own fields.
+  studio_params: { prompt: "prompt", duration: "duration", negative_prompt: "negative_prompt" },
+});
 
 const form = { prompt: "a fox in the snow", negative_prompt: "", duration: 5, seed: "", provider_params: {} };
 
@@ -40,7 +39,7 @@ describe("remote text-to-video requests", () => {
   it("sends a negative prompt or seed only when the model has one", () => {
     expect(remoteVideoRequest(kling, { ...form, negative_prompt: "blur", seed: "42" })).toMatchObject({ negative_prompt: "blur" });
     expect(remoteVideoRequest(kling, { ...form, seed: "42" })).not.toHaveProperty("seed");
-    const bare: RemoteModelInfo = { ...kling, params: [] };
+    const bare: RemoteModelInfo = { ...kling, params: [], studio_params: {} };
     expect(remoteVideoRequest(bare, { ...form, negative_prompt: "blur" })).not.toHaveProperty("negative_prompt");
   });
 
@@ -54,9 +53,23 @@ describe("remote text-to-video requests", () => {
 });
 
 describe("frame counts", () => {
-  it("snaps to the model's form", () => {
-    expect(snapFrames(50, "4k+1", 49)).toBe(49);
-    expect(snapFrames(10, "8k+1", 257)).toBe(9);
+  // `frames` as /api/video/models answers it: valid counts are step * k + 1 up to max.
+  it("snaps to the nearest step * k + 1 under the model's maximum", () => {
+    expect(snapFrames(50, { step: 4, max: 49 })).toBe(49);
+    expect(snapFrames(10, { step: 8, max: 257 })).toBe(9);
+    expect(snapFrames(14, { step: 8, max: 257 })).toBe(17);
+    expect(snapFrames(300, { step: 8, max: 257 })).toBe(257);
+    expect(snapFrames(11, { step: 6, max: 163 })).toBe(13);
+  });
+  it("breaks a tie towards the longer count and offers no single frame when more fit, as the server does", () => {
+    expect(snapFrames(3, { step: 4, max: 49 })).toBe(5); // 1 and 5 are as near; 1 is not offered
+    expect(snapFrames(7, { step: 4, max: 49 })).toBe(9); // 5 or 9: the longer
+    expect(snapFrames(0, { step: 1, max: 25 })).toBe(2);
+    expect(snapFrames(12, { step: 1, max: 25 })).toBe(12);
+  });
+  it("stays under a maximum that is not on the step itself", () => {
+    expect(snapFrames(60, { step: 4, max: 50 })).toBe(49);
+    expect(snapFrames(9, { step: 8, max: 1 })).toBe(1);
   });
 });
 
@@ -73,6 +86,7 @@ describe("remote image-to-video requests", () => {
       paramSpec({ name: "tail_image_url", type: "string" }),
       paramSpec({ name: "duration", type: "string", enum: ["5", "10"], default: "5" }),
     ],
+    studio_params: { prompt: "prompt", image_url: "reference_images", tail_image_url: "reference_images", duration: "duration" },
   };
   const a = "data:image/png;base64,QUFB";
   const b = "data:image/png;base64,QkJC";
@@ -96,8 +110,14 @@ describe("remote image-to-video requests", () => {
     expect(remoteVideoRequest(i2v, form)).not.toHaveProperty("reference_images");
   });
 
-  it("never offers the image fields as provider parameters (the images fill them)", () => {
+  it("never offers the inputs the images fill as provider parameters, whatever they are called", () => {
     expect(providerParamSpecs(i2v).map((p) => p.name)).toEqual([]);
+    const renamed: RemoteModelInfo = {
+      ...i2v,
+      params: [...i2v.params, paramSpec({ name: "first_frame", type: "string" }), paramSpec({ name: "motion", type: "number" })],
+      studio_params: { ...i2v.studio_params, first_frame: "reference_images" },
+    };
+    expect(providerParamSpecs(renamed).map((p) => p.name)).toEqual(["motion"]);
     expect(remoteImageCapacity(i2v)).toBe(2);
     expect(remoteImageCapacity(kling)).toBe(0);
   });

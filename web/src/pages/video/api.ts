@@ -2,7 +2,7 @@
 import { get, post } from "@/api/client";
 import type { components } from "@/api/schema";
 import type { Job, JobAccepted, Sent } from "@/api/types";
-import { maxReferenceImages, type ParamSpec, type RemoteModelInfo } from "@/pages/providers/api";
+import { maxReferenceImages, takesField, type ParamSpec, type RemoteModelInfo } from "@/pages/providers/api";
 
 /** One entry of GET /api/video/models: a local video model with its rules. */
 export type VideoModel = Sent<components["schemas"]["VideoModel"]>;
@@ -31,12 +31,16 @@ export const videoApi = {
   upscale: (body: components["schemas"]["UpscaleJobRequest"]) => post<JobAccepted>("/api/upscale/jobs", body),
 };
 
-/** The nearest valid frame count for a form like "4k+1" (mirrors the server's rule; the server decides). */
-export function snapFrames(n: number, form: string, max: number): number {
-  const m = /^(\d+)k\+1$/.exec(form);
-  const step = m ? Number(m[1]) : 1;
-  const k = Math.max(1, Math.round((n - 1) / step));
-  return Math.min(step * k + 1, max);
+/**
+ * The nearest valid frame count under a model's rule as /api/video/models gives it (`frames`): counts
+ * are step * k + 1 up to max. Like the server's snap, a single frame is not offered when more fit,
+ * and a tie goes to the longer count.
+ */
+export function snapFrames(n: number, frames: { step: number; max: number }): number {
+  const step = Math.max(1, frames.step);
+  const kMax = Math.max(0, Math.floor((frames.max - 1) / step));
+  const k = Math.min(kMax, Math.max(Math.min(1, kMax), Math.round((n - 1) / step)));
+  return step * k + 1;
 }
 
 export function fileToDataUrl(file: File): Promise<string> {
@@ -49,24 +53,18 @@ export function fileToDataUrl(file: File): Promise<string> {
 }
 
 /**
- * Remote model parameters the Video page shows as its own fields: the studio maps them to the
- * provider's input (hollywool/engines/remote/base.py), so they are not provider_params. Image fields
- * (first and last frame) are filled from `reference_images` (hollywool/engines/remote/images.py): the
- * server refuses an image given both ways.
+ * The request fields the Video page has its own inputs for. A remote model's inputs that the studio
+ * fills from these (`studio_params` in /api/models: e.g. its prompt, or the image inputs that take the
+ * reference images as first and last frame) are not offered again as provider_params; the server
+ * refuses an image given both ways.
  */
-const IMAGE_FIELDS = [
-  "image_url", "image_urls", "input_image_url", "input_image_urls", "start_image_url", "first_frame_url",
-  "first_frame_image", "startImage", "start_image", "image", "images", "input_image", "init_image",
-  "end_image_url", "tail_image_url", "last_frame_url", "last_frame_image", "endImage", "end_image",
-];
-export const STUDIO_MAPPED_PARAMS = new Set(["prompt", "negative_prompt", "duration", "seed", "num_images", ...IMAGE_FIELDS]);
+const VIDEO_PAGE_FIELDS = new Set(["prompt", "negative_prompt", "duration", "seed", "num_images", "reference_images"]);
 
 /** A remote video model's own parameters, offered as provider_params. */
 export function providerParamSpecs(model: RemoteModelInfo): ParamSpec[] {
-  return (model.params ?? []).filter((p) => !STUDIO_MAPPED_PARAMS.has(p.name));
+  const mapped = model.studio_params ?? {};
+  return (model.params ?? []).filter((p) => !VIDEO_PAGE_FIELDS.has(mapped[p.name] ?? ""));
 }
-
-export const hasParam = (model: RemoteModelInfo, name: string) => (model.params ?? []).some((p) => p.name === name);
 
 /** The duration choices of a remote model (its schema's enum), or null for a free number of seconds. */
 export function durationChoices(model: RemoteModelInfo): number[] | null {
@@ -108,8 +106,8 @@ export function remoteVideoRequest(model: RemoteModelInfo, form: RemoteVideoForm
   );
   const body: VideoJobRequest = { model: model.id, prompt: form.prompt, provider_params };
   if (Number.isFinite(form.duration) && form.duration > 0) body.duration = form.duration;
-  if (form.negative_prompt.trim() && hasParam(model, "negative_prompt")) body.negative_prompt = form.negative_prompt;
-  if (form.seed !== "" && hasParam(model, "seed")) body.seed = Number(form.seed);
+  if (form.negative_prompt.trim() && takesField(model, "negative_prompt")) body.negative_prompt = form.negative_prompt;
+  if (form.seed !== "" && takesField(model, "seed")) body.seed = Number(form.seed);
   const images = (form.images ?? []).filter(Boolean).slice(0, remoteImageCapacity(model));
   if (images.length) body.reference_images = images.map((image_base64) => ({ image_base64 }));
   return body;
