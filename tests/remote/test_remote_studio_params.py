@@ -6,22 +6,13 @@ from __future__ import annotations
 import base64
 import io
 
-import pytest
 from PIL import Image
 
-from tests.fakes.fal_catalog import image_input_models
+from tests.remote import test_remote_images as remote_images
 from tests.remote.fixtures import wait_job
 
-FAL_I2V = "fal:fal-ai/kling-video/v2/master/image-to-video"
-FAL_I2I = "fal:fal-ai/flux/dev/image-to-image"
-
-
-@pytest.fixture
-def client(remote_client, fal):
-    for model in image_input_models():
-        fal.add_model(model)
-    assert remote_client.post("/api/providers/fal/discover").status_code == 200
-    return remote_client
+FAL_I2V, FAL_I2I = remote_images.FAL_I2V, remote_images.FAL_I2I
+client = remote_images.client  # the fixture: fal with its image-input models, discovered
 
 
 def _png() -> str:
