@@ -1,7 +1,9 @@
-"""The studio: every service, built once from settings in dependency order.
+"""The studio: every service, built once from settings in dependency order, here and nowhere else.
 
-settings -> database -> repositories -> event bus -> job system -> engines (job kinds)
-The API, the CLI's in-process mode and the tests all start from `Studio.open(settings)`.
+settings -> database -> repositories, the secret store -> event bus -> job system -> engines and
+integrations (each registers its job kinds) -> the generation router -> bulk batches.
+The API, the CLI's in-process mode and the tests all start from `Studio(settings)`.
+Engines import torch lazily, on their first job, so building the studio stays fast.
 """
 
 from __future__ import annotations
@@ -9,6 +11,17 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from hollywool.bulk.service import BulkService
+from hollywool.engines.comfyui.service import ComfyService
+from hollywool.engines.diffusers.engine import DiffusersEngine
+from hollywool.engines.remote.directory import ProviderDirectory
+from hollywool.engines.remote.job import RemoteEngine
+from hollywool.engines.router import GenerationRouter
+from hollywool.engines.upscale.engine import UpscaleEngine
+from hollywool.engines.video.engine import VideoEngine
+from hollywool.integrations.civitai.service import CivitaiService
+from hollywool.integrations.civitai.use import attach_to_image_engine
+from hollywool.integrations.llm.service import LlmService
 from hollywool.jobs.events import EventBus
 from hollywool.jobs.executor import ThreadExecutor
 from hollywool.jobs.kinds import GPU_LANE, KindRegistry
@@ -18,10 +31,12 @@ from hollywool.jobs.store import SqliteJobStore
 from hollywool.media.assets import AssetService
 from hollywool.settings import Settings
 from hollywool.storage.assets import AssetRepository
+from hollywool.storage.comfyui_workflows import ComfyWorkflowRepository
 from hollywool.storage.db import Database
 from hollywool.storage.lock import DataFolderLock
 from hollywool.storage.preferences import PreferencesRepository
 from hollywool.storage.request_logs import RequestLogRepository
+from hollywool.storage.secrets import SecretStore
 from hollywool.storage.sessions import SessionRepository
 
 log = logging.getLogger("hollywool")
@@ -32,12 +47,18 @@ class Studio:
         """`lock`: the data folder's lock when the caller took it first (the CLI, before the database opens)."""
         settings.ensure_dirs()
         self.settings = settings
+        services = settings.services
+
+        # Storage: the database and its repositories, and the one secret store every key lives in.
         self.db = Database(settings.db_path)
         self.assets_repo = AssetRepository(self.db)
         self.sessions = SessionRepository(self.db)
         self.preferences = PreferencesRepository(self.db)
         self.request_logs = RequestLogRepository(self.db, policy=self._log_policy)
         self.assets = AssetService(self.assets_repo, settings.outputs_dir)
+        self.secrets = SecretStore.in_data_dir(settings.data_dir)
+
+        # The job system.
         self.bus = EventBus()
         self.kinds = KindRegistry()
         self.store = SqliteJobStore(self.db)
@@ -47,71 +68,65 @@ class Studio:
             self.kinds,
             self.bus,
             self.assets,
-            work_root=settings.data_dir / "jobs",
+            work_root=self.work_root,
             view=views.one,
             max_attempts=settings.max_attempts,
         )
         self.jobs = JobService(self.store, self.kinds, self.scheduler, self.bus, views)
         self.scheduler.add_lane(GPU_LANE, ThreadExecutor(GPU_LANE, capacity=1))
-        self._register_engines()
-        self._register_video()
-        self._register_comfyui()
-        self._register_civitai()
-        self._register_remote()
-        self.lock = lock or DataFolderLock(settings.data_dir)
-        self._started = False
 
-    def _log_policy(self) -> tuple[bool, int]:
-        prefs = self.preferences.get()
-        return prefs.request_logging, prefs.max_log_entries
-
-    def _register_engines(self) -> None:
-        # Each engine registers its job kinds; engines import torch lazily, on their first job.
-        from hollywool.engines.diffusers.engine import DiffusersEngine
-
-        self.image_engine = DiffusersEngine(self.settings, self.bus, self.preferences, self.assets)
+        # Local engines. Video models share the image engine's catalogue, model cache and reference uploads.
+        self.image_engine = DiffusersEngine(settings, self.bus, self.preferences, self.assets)
         self.image_engine.register(self.kinds, add_network_lane=self.add_network_lane)
+        references = self.image_engine.references
+        self.video_engine = VideoEngine(self.image_engine.catalog, self.image_engine, self.assets, references)
+        self.video_engine.register(self.kinds)
+        self.upscale_engine = UpscaleEngine(settings.data_dir / "upscalers", self.assets)
+        self.upscale_engine.register(self.kinds)
 
-    def _register_remote(self) -> None:
-        from hollywool.engines.remote.wiring import attach_remote
-
-        attach_remote(self)  # self.remote, self.llm, self.providers, self.bulk; "remote" and "bulk" kinds
-
-    def _register_civitai(self) -> None:
-        from hollywool.integrations.civitai.service import CivitaiService
-        from hollywool.integrations.civitai.use import attach_to_image_engine
-        from hollywool.storage.secrets import SecretStore
-
-        if not hasattr(self, "secrets"):  # one store for every key: share it when already built
-            self.secrets = SecretStore(self.settings.data_dir / "secrets.json")
-        self.civitai = CivitaiService(
-            self.settings, self.db, self.secrets, self.jobs, lane=self.add_network_lane("downloads", 2)
-        )
-        self.civitai.register(self.kinds)
-        attach_to_image_engine(self.civitai, self.image_engine)  # downloads become models and LoRAs
-
-    def _register_comfyui(self) -> None:
-        from hollywool.engines.comfyui.service import ComfyService
-        from hollywool.storage.comfyui_workflows import ComfyWorkflowRepository
-
+        # Outside services.
         self.comfyui = ComfyService(
-            self.settings,
+            settings,
             self.preferences,
             ComfyWorkflowRepository(self.db),
             self.jobs,
             lane=self.add_network_lane("comfyui", 1),
         )
         self.comfyui.register(self.kinds)
+        self.civitai = CivitaiService(
+            settings, self.db, self.secrets, self.jobs, lane=self.add_network_lane("downloads", 2)
+        )
+        self.civitai.register(self.kinds)
+        attach_to_image_engine(self.civitai, self.image_engine)  # downloads become models and LoRAs
+        # Remote input images go through the same checks and store as local jobs' (`references`).
+        self.remote = RemoteEngine(
+            data_dir=settings.data_dir,
+            secrets=self.secrets,
+            services=services,
+            db=self.db,
+            preferences=self.preferences,
+            references=references,
+        )
+        self.remote.register(self.kinds, self.add_network_lane)
+        self.llm = LlmService(
+            self.remote.keys,
+            self.remote.configs,
+            self.preferences,
+            {"anthropic": services.anthropic, "openai_compatible": services.llm},
+        )
+        self.providers = ProviderDirectory(self.remote, self.llm)
 
-    def _register_video(self) -> None:
-        from hollywool.engines.upscale.engine import UpscaleEngine
-        from hollywool.engines.video.engine import VideoEngine
+        # Local or remote, decided once by the model id, for the job routes and bulk batches alike.
+        self.router = GenerationRouter(self.jobs, self.remote)
+        self.bulk = BulkService(self.jobs, self.router, self.remote.ledger, self.sessions, self.assets)
+        self.bulk.register(self.kinds, self.add_network_lane("bulk", 64))
 
-        engine = self.image_engine  # video models share its catalogue, model cache and reference uploads
-        self.video_engine = VideoEngine(engine.catalog, engine, self.assets, engine.references)
-        self.video_engine.register(self.kinds)
-        self.upscale_engine = UpscaleEngine(self.settings.data_dir / "upscalers", self.assets)
-        self.upscale_engine.register(self.kinds)
+        self.lock = lock or DataFolderLock(settings.data_dir)
+        self._started = False
+
+    def _log_policy(self) -> tuple[bool, int]:
+        prefs = self.preferences.get()
+        return prefs.request_logging, prefs.max_log_entries
 
     def add_network_lane(self, name: str, capacity: int) -> str:
         lane = f"net:{name}"

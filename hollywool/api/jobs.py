@@ -6,11 +6,11 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 
 from hollywool.api.deps import get_studio
-from hollywool.api.remote_jobs import submit_remote
 from hollywool.api.schemas import JobAccepted, Limit, Offset
 from hollywool.engines.diffusers.image_params import ImageParams
+from hollywool.engines.router import REMOTE_KIND
 from hollywool.errors import InvalidInputError
-from hollywool.jobs.models import ACTIVE_STATUSES, JobPage, JobStatus, JobView
+from hollywool.jobs.models import ACTIVE_STATUSES, Job, JobPage, JobStatus, JobView
 from hollywool.jobs.store import JobQuery
 from hollywool.studio import Studio
 
@@ -29,15 +29,20 @@ def check_session(studio: Studio, session_id: str | None) -> None:
         raise InvalidInputError(f"session_id: unknown session {session_id!r}", field="session_id")
 
 
+def accepted(job: Job, *, with_notes: bool = True) -> JobAccepted:
+    """A submitted generation's answer: where it queued, then what the studio noted about its params."""
+    if job.kind == REMOTE_KIND:
+        head, with_notes = f"queued on {job.params['model'].split(':', 1)[0]}", True
+    else:
+        head = "queued"
+    notes = (job.params.get("notes") or []) if with_notes else []
+    return JobAccepted(job_id=job.id, status=job.status, message="; ".join([head, *notes]))
+
+
 @router.post("", response_model=JobAccepted, status_code=201)
 def create_image_job(body: ImageJobRequest, studio: Studio = Depends(get_studio)) -> JobAccepted:
     check_session(studio, body.session_id)
-    if studio.remote.is_remote(body.model):
-        return submit_remote(studio, body.model_dump(exclude={"session_id"}), body.session_id)
-    params = body.model_dump(exclude={"session_id", "provider_params"})
-    job = studio.jobs.submit("image", params, session_id=body.session_id)
-    notes = job.params.get("notes") or []
-    return JobAccepted(job_id=job.id, status=job.status, message="; ".join(["queued", *notes]))
+    return accepted(studio.router.submit("image", body.model_dump(), body.session_id))
 
 
 @router.get("", response_model=JobPage)

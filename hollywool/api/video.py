@@ -10,14 +10,13 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field, computed_field, model_validator
 
 from hollywool.api.deps import get_studio
-from hollywool.api.jobs import check_session
-from hollywool.api.remote_jobs import submit_remote
+from hollywool.api.jobs import accepted, check_session
 from hollywool.api.schemas import JobAccepted, Limit, Offset
 from hollywool.engines.diffusers.image_params import ReferenceImage
 from hollywool.engines.upscale.engine import UpscaleParams
 from hollywool.engines.upscale.models import UpscalerModel
 from hollywool.engines.video.params import I2VParams, VideoParams
-from hollywool.errors import InvalidInputError, NotFoundError
+from hollywool.errors import NotFoundError
 from hollywool.jobs.models import ACTIVE_STATUSES, JobPage, JobStatus, JobView
 from hollywool.jobs.store import JobQuery
 from hollywool.studio import Studio
@@ -83,18 +82,8 @@ def job_routes(prefix: str, kind: str, request_model: type[BaseModel], summary: 
     )  # fmt: skip
     def create(body: request_model, studio: Studio = Depends(get_studio)) -> JobAccepted:  # type: ignore[valid-type]  # noqa: E501
         check_session(studio, body.session_id)
-        if kind in ("video", "i2v") and studio.remote.is_remote(body.model):
-            return submit_remote(studio, body.model_dump(exclude={"session_id"}), body.session_id)
-        exclude = {"session_id", "provider_params"}
-        if kind == "video":
-            if body.reference_images:
-                raise InvalidInputError(
-                    "reference_images: local text-to-video models take no images; use /api/i2v/jobs",
-                    field="reference_images",
-                )
-            exclude.add("reference_images")
-        job = studio.jobs.submit(kind, body.model_dump(exclude=exclude), session_id=body.session_id)
-        return JobAccepted(job_id=job.id, status=job.status, message="queued")
+        job = studio.router.submit(kind, body.model_dump(), body.session_id)  # upscale jobs are always local
+        return accepted(job, with_notes=False)  # these routes answered a local job "queued", without its notes
 
     @router.get("", response_model=JobPage, operation_id=f"list_{kind}_jobs")
     def list_jobs(

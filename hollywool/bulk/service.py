@@ -168,9 +168,9 @@ class BulkPage(BaseModel):
 
 
 class BulkService:
-    def __init__(self, jobs, remote, ledger, sessions, assets):  # noqa: ANN001
+    def __init__(self, jobs, router, ledger, sessions, assets):  # noqa: ANN001
         self.jobs = jobs
-        self.remote = remote
+        self.router = router  # GenerationRouter: a child is a local "image" job or a "remote" one
         self.ledger = ledger
         self.sessions = sessions
         self.assets = assets
@@ -183,8 +183,12 @@ class BulkService:
     def create(self, req: BulkRequest) -> Job:
         if req.session_id and self.sessions.get(req.session_id) is None:
             raise InvalidInputError(f"session_id: unknown session {req.session_id!r}", field="session_id")
-        remote = self.remote.is_remote(req.model)
-        kind = "remote" if remote else "image"
+        route = self.router.route("image", req.model)
+        kind = route.kind
+        if req.provider_params and not route.remote:
+            raise InvalidInputError(
+                "provider_params: local models take no provider parameters", field="provider_params"
+            )
         shared = {
             "model": req.model,
             "width": req.width,
@@ -194,13 +198,9 @@ class BulkService:
             "negative_prompt": req.negative_prompt,
             "num_images": req.num_images,
         }
-        if remote:
+        if route.remote:
             shared["provider_params"] = req.provider_params
-        elif req.provider_params:
-            raise InvalidInputError(
-                "provider_params: local models take no provider parameters", field="provider_params"
-            )
-        children = _children(shared, req.prompts, req.seed, req.num_images)
+        children = [self.router.params(route, c) for c in _children(shared, req.prompts, req.seed, req.num_images)]
         # Children differ only by prompt: checking one refuses a bad batch early (then every child is
         # validated before anything is inserted).
         validated = [self.jobs.validate(kind, c) for c in children[:1]]

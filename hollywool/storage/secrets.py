@@ -3,7 +3,8 @@
 Secrets never go in the database (which the UI reads and a user may share) or in a log. The file is
 `<data dir>/secrets.json`, mode 0600, rewritten atomically (a temporary file in the same folder,
 fsynced, then renamed over the old one), so a crash leaves either the old or the new file whole.
-Routers only ever say whether a secret is set (`has`), never its value.
+Routers only ever say whether a secret is set (`has`), never its value. The studio opens one store
+and hands that same object to every service that needs a key (provider and LLM keys, the Civitai token).
 """
 
 from __future__ import annotations
@@ -15,21 +16,11 @@ import tempfile
 import threading
 from pathlib import Path
 
-_LOCKS: dict[Path, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
-
-
-def _lock_for(path: Path) -> threading.Lock:
-    # One lock per file, shared by every store opened on it, so two services writing different
-    # keys at once cannot lose one of the writes.
-    with _LOCKS_GUARD:
-        return _LOCKS.setdefault(path.resolve(), threading.Lock())
-
 
 class SecretStore:
     def __init__(self, path: Path):
         self.path = path
-        self._lock = _lock_for(path)
+        self._lock = threading.Lock()  # read-modify-write: two keys written at once both stay
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> SecretStore:

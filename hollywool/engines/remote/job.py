@@ -76,6 +76,7 @@ class RemoteEngine:
         self,
         *,
         data_dir: Path,
+        secrets: SecretStore,
         services,  # noqa: ANN001 - settings.ServiceUrls
         db,  # noqa: ANN001
         preferences: PreferencesRepository,
@@ -84,9 +85,7 @@ class RemoteEngine:
         self.references = references
         self.tuning = Tuning.from_env()
         self.configs = ProviderConfigRepository(db)
-        self.keys = ProviderKeys(
-            SecretStore.in_data_dir(data_dir), env_off=lambda pid: bool(self.configs.get(pid).extra.get(ENV_KEY_OFF))
-        )
+        self.keys = ProviderKeys(secrets, env_off=lambda pid: bool(self.configs.get(pid).extra.get(ENV_KEY_OFF)))
         self.ledger = CostLedger(db)
         self.preferences = preferences
         env = ProviderEnv(self.keys, self.configs, data_dir / "providers", self.tuning)
