@@ -95,7 +95,7 @@ export const remoteImageCapacity = maxReferenceImages;
 
 /**
  * The body of POST /api/video/jobs or /api/i2v/jobs for a remote model: only the fields a remote job
- * accepts (hollywool/api/remote_jobs.py `remote_params`); local-only fields such as frames, fps, steps
+ * accepts (hollywool/engines/router.py `remote_params`); local-only fields such as frames, fps, steps
  * or size are never sent, provider parameters the model does not list are dropped, and input images
  * go as `reference_images`, no more than the model takes.
  */
