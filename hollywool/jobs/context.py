@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
+from pydantic import BaseModel
 
 from hollywool.jobs.events import Event, EventBus, JobPreview, JobProgress
 from hollywool.jobs.faults import is_storage_error
@@ -40,7 +41,7 @@ class JobContext:
     def __init__(
         self,
         job: Job,
-        params: Any,
+        params: BaseModel,
         *,
         store: JobStore,
         bus: EventBus,
@@ -89,7 +90,9 @@ class JobContext:
             raise JobCancelled("cancelled")
 
     # -- progress ----------------------------------------------------------------------------
-    def set_stage(self, stage: str, message: str | None = None, *, total_steps: int = 0, fraction: float | None = None):
+    def set_stage(
+        self, stage: str, message: str | None = None, *, total_steps: int = 0, fraction: float | None = None
+    ) -> None:
         self._stage = stage
         self._stage_started = time.monotonic()
         self._first_step = None
@@ -105,7 +108,7 @@ class JobContext:
     ) -> None:
         """Report step `step` of `total` in the current stage; the ETA comes from observed step times."""
         t = time.monotonic()
-        eta = None
+        eta: float | None = None
         if self._first_step is None or step <= self._first_step[0]:
             self._first_step = (step, t)
         else:
@@ -115,7 +118,9 @@ class JobContext:
         frac = fraction if fraction is not None else (step / total if total else 0.0)
         self._report(step, total, frac, eta, message, force=step >= total)
 
-    def _report(self, step, total, fraction, eta, message, *, force: bool) -> None:  # noqa: ANN001
+    def _report(
+        self, step: int, total: int, fraction: float, eta: float | None, message: str | None, *, force: bool
+    ) -> None:
         fraction = min(max(fraction, 0.0), 1.0)
         progress = Progress(self._stage, step, total, fraction, eta, message)
         t = time.monotonic()

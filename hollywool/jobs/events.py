@@ -11,6 +11,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
+from types import TracebackType
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -18,20 +19,25 @@ from pydantic import BaseModel, Field
 from hollywool.jobs.models import JobView
 
 
-class Event(BaseModel):
+# Events are immutable facts (frozen): one instance goes to every subscriber, and each subclass
+# narrows `type` to its own literal, which a type checker allows only for read-only fields.
+class Event(BaseModel, frozen=True):
     type: str
     ts: float = Field(default_factory=time.time)
 
 
-class JobEvent(Event):
+JobEventType = Literal["job.queued", "job.started", "job.completed", "job.failed", "job.cancelled", "job.updated"]
+
+
+class JobEvent(Event, frozen=True):
     """A change of a job's state; `job` is the job as `GET /api/jobs/{id}` shows it."""
 
-    type: Literal["job.queued", "job.started", "job.completed", "job.failed", "job.cancelled", "job.updated"]
+    type: JobEventType
     job_id: str
     job: JobView
 
 
-class JobProgress(Event):
+class JobProgress(Event, frozen=True):
     type: Literal["job.progress"] = "job.progress"
     job_id: str
     kind: str
@@ -43,14 +49,14 @@ class JobProgress(Event):
     message: str | None = None
 
 
-class JobPreview(Event):
+class JobPreview(Event, frozen=True):
     type: Literal["job.preview"] = "job.preview"
     job_id: str
     step: int
     image: str = Field(description="a data: URL (JPEG)")
 
 
-class DownloadProgress(Event):
+class DownloadProgress(Event, frozen=True):
     type: Literal["download.progress"] = "download.progress"
     download_id: str
     job_id: str | None = None
@@ -62,20 +68,20 @@ class DownloadProgress(Event):
     eta_seconds: float | None = None
 
 
-class ModelLoaded(Event):
+class ModelLoaded(Event, frozen=True):
     type: Literal["model.loaded"] = "model.loaded"
     model_id: str
     device: str
     seconds: float
 
 
-class ModelUnloaded(Event):
+class ModelUnloaded(Event, frozen=True):
     type: Literal["model.unloaded"] = "model.unloaded"
     model_id: str
     reason: str
 
 
-class StreamOverflow(Event):
+class StreamOverflow(Event, frozen=True):
     type: Literal["stream.overflow"] = "stream.overflow"
 
 
@@ -88,6 +94,10 @@ class Subscription:
         self._loop = loop
         self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=maxsize)
         self._overflowed = False
+
+    def post(self, event: Event) -> None:
+        """Hand `event` to the subscriber's loop from any thread; RuntimeError once that loop is closed."""
+        self._loop.call_soon_threadsafe(self._deliver, event)
 
     def _deliver(self, event: Event) -> None:  # runs on the subscriber's loop
         if self.queue.full():
@@ -103,12 +113,14 @@ class Subscription:
         return await self.queue.get()
 
     def close(self) -> None:
-        self._bus._unsubscribe(self)
+        self._bus.unsubscribe(self)
 
     def __enter__(self) -> Subscription:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 
@@ -135,7 +147,7 @@ class EventBus:
             if listener in self._listeners:
                 self._listeners.remove(listener)
 
-    def _unsubscribe(self, sub: Subscription) -> None:
+    def unsubscribe(self, sub: Subscription) -> None:
         with self._lock:
             self._subscriptions.discard(sub)
 
@@ -147,6 +159,6 @@ class EventBus:
             listener(event)
         for sub in subs:
             try:
-                sub._loop.call_soon_threadsafe(sub._deliver, event)
+                sub.post(event)
             except RuntimeError:  # that loop is closed: the subscriber is gone
-                self._unsubscribe(sub)
+                self.unsubscribe(sub)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -13,18 +13,26 @@ from hollywool.jobs.context import JobContext
 
 GPU_LANE = "gpu"
 
+P = TypeVar("P", bound=BaseModel)
+
+
+def _gpu_lane(_params: BaseModel) -> str:
+    return GPU_LANE
+
 
 @dataclass(frozen=True)
-class JobKind:
+class JobKind(Generic[P]):
+    """`P` is the kind's parameter model: the handler, lane and check all receive it validated."""
+
     name: str
-    params: type[BaseModel]
+    params: type[P]
     # Runs in a worker thread; returns extra result fields (asset ids are recorded by the context).
-    run: Callable[[JobContext, Any], dict[str, Any] | None]
+    run: Callable[[JobContext, P], dict[str, Any] | None]
     # The lane a job of this kind runs on, given its params ("gpu", "net:fal", ...).
-    lane: Callable[[Any], str] = lambda _params: GPU_LANE
+    lane: Callable[[P], str] = _gpu_lane
     # Checks that need the app's state (model exists, fits in memory), run at submit time. It may
     # return the params completed (defaults resolved, uploads stored): that is what the job stores.
-    check: Callable[[Any], Any | None] | None = None
+    check: Callable[[P], P | None] | None = None
     # Runs once at start-up, after interrupted jobs are re-queued and before any job is dispatched:
     # repairs what a crash can leave behind for this kind (e.g. a batch parent without children).
     recover: Callable[[], None] | None = None
@@ -32,14 +40,14 @@ class JobKind:
 
 class KindRegistry:
     def __init__(self) -> None:
-        self._kinds: dict[str, JobKind] = {}
+        self._kinds: dict[str, JobKind[Any]] = {}
 
-    def register(self, kind: JobKind) -> None:
+    def register(self, kind: JobKind[Any]) -> None:
         if kind.name in self._kinds:
             raise ValueError(f"job kind {kind.name!r} registered twice")
         self._kinds[kind.name] = kind
 
-    def get(self, name: str) -> JobKind:
+    def get(self, name: str) -> JobKind[Any]:
         try:
             return self._kinds[name]
         except KeyError:
@@ -50,5 +58,5 @@ class KindRegistry:
     def names(self) -> list[str]:
         return sorted(self._kinds)
 
-    def all(self) -> list[JobKind]:
+    def all(self) -> list[JobKind[Any]]:
         return [self._kinds[name] for name in sorted(self._kinds)]

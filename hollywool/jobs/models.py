@@ -101,8 +101,8 @@ class JobView(BaseModel):
     started_at: float | None = None
     finished_at: float | None = None
     updated_at: float
-    images: list[MediaRef] = Field(default_factory=list)
-    videos: list[MediaRef] = Field(default_factory=list)
+    images: list[MediaRef] = Field(default_factory=list[MediaRef])
+    videos: list[MediaRef] = Field(default_factory=list[MediaRef])
     source_image_urls: list[str] = Field(default_factory=list, description="URLs of the reference images used")
 
     # The seed's names for the same facts (shared/notes/seed-api.md, "Job records"): clients written

@@ -23,11 +23,11 @@ from typing import Any
 
 from hollywool.errors import StudioError
 from hollywool.jobs.context import JobCancelled, JobContext, JobInterrupted
-from hollywool.jobs.events import EventBus, JobEvent
+from hollywool.jobs.events import EventBus, JobEvent, JobEventType
 from hollywool.jobs.executor import Executor
 from hollywool.jobs.faults import is_storage_error, storage_problem
-from hollywool.jobs.kinds import KindRegistry
-from hollywool.jobs.models import Job
+from hollywool.jobs.kinds import JobKind, KindRegistry
+from hollywool.jobs.models import Job, JobStatus, JobView
 from hollywool.jobs.store import JobStore
 from hollywool.media.assets import AssetService
 
@@ -38,6 +38,13 @@ RETRY_FIRST_S = 0.1
 RETRY_MAX_S = 4.0
 # Cancels that arrive between a job's claim and its launch (kept until the launch, bounded).
 _MAX_EARLY_CANCELS = 1000
+# The event that announces a job's end, by the status it ended in.
+_END_EVENTS: dict[JobStatus, JobEventType] = {
+    JobStatus.queued: "job.queued",
+    JobStatus.completed: "job.completed",
+    JobStatus.failed: "job.failed",
+    JobStatus.cancelled: "job.cancelled",
+}
 
 
 class Scheduler:
@@ -124,7 +131,7 @@ class Scheduler:
             faults = sorted(self._faults.values(), key=lambda f: f[1])
         if not faults:
             return {"ok": True, "message": None, "since": None}
-        problem, since = faults[-1]
+        problem = faults[-1][0]
         return {
             "ok": False,
             "message": f"The job queue is paused: {problem}. It resumes by itself when the problem is fixed.",
@@ -232,7 +239,7 @@ class Scheduler:
         self._publish("job.started", job)
         self._lanes[job.lane].submit(job, lambda: self._run(kind, ctx))
 
-    def _run(self, kind, ctx: JobContext) -> None:  # noqa: ANN001
+    def _run(self, kind: JobKind[Any], ctx: JobContext) -> None:
         job = ctx.job
         try:
             ctx.raise_if_cancelled()
@@ -259,7 +266,7 @@ class Scheduler:
                 self._notify()
         if updated is not None and event is not None:
             try:
-                self._publish(f"job.{updated.status}", updated)
+                self._publish(_END_EVENTS[updated.status], updated)
             except Exception:  # the job is recorded; a live event that cannot be built is only logged
                 log.exception("could not announce the end of job %s", job.id)
 
@@ -293,8 +300,8 @@ class Scheduler:
             self._clear_fault(where)
             return updated
 
-    def _publish(self, event_type: str, job: Job) -> None:
-        self.bus.publish(JobEvent(type=event_type, job_id=job.id, job=self.view(job)))
+    def _publish(self, event_type: JobEventType, job: Job) -> None:
+        self.bus.publish(JobEvent(type=event_type, job_id=job.id, job=JobView.model_validate(self.view(job))))
 
 
 def _describe(exc: BaseException) -> str:

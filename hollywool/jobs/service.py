@@ -6,14 +6,14 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from pydantic import BaseModel, ValidationError
 
 from hollywool.errors import ConflictError, InvalidInputError, NotFoundError
-from hollywool.jobs.events import EventBus, JobEvent
+from hollywool.jobs.events import Event, EventBus, JobEvent, JobEventType
 from hollywool.jobs.kinds import KindRegistry
-from hollywool.jobs.models import Job, JobStatus
+from hollywool.jobs.models import Job, JobStatus, JobView
 from hollywool.jobs.scheduler import Scheduler
 from hollywool.jobs.store import JobQuery, JobStore, NewJob
 from hollywool.storage.assets import Asset, AssetRepository
@@ -35,9 +35,13 @@ def _media_entry(asset: Asset) -> dict[str, Any]:
     }
 
 
+def _is_object(value: object) -> TypeGuard[dict[str, Any]]:
+    return isinstance(value, dict)
+
+
 def _reference_asset_ids(job: Job) -> list[str]:
-    refs = job.params.get("reference_images") or []
-    return [r["image_asset_id"] for r in refs if isinstance(r, dict) and r.get("image_asset_id")]
+    refs: list[Any] = job.params.get("reference_images") or []
+    return [r["image_asset_id"] for r in refs if _is_object(r) and r.get("image_asset_id")]
 
 
 class JobViews:
@@ -52,7 +56,7 @@ class JobViews:
     def many(self, jobs: Sequence[Job]) -> list[dict[str, Any]]:
         all_ids = [aid for job in jobs for aid in (*job.asset_ids, *_reference_asset_ids(job))]
         by_id = {a.id: a for a in self.assets.get_many(all_ids)}
-        out = []
+        out: list[dict[str, Any]] = []
         for job in jobs:
             media = [_media_entry(by_id[a]) for a in job.asset_ids if a in by_id]
             data = job.model_dump(exclude={"checkpoint"})
@@ -183,7 +187,7 @@ class JobService:
 
         done = threading.Event()
 
-        def listener(event) -> None:  # noqa: ANN001
+        def listener(event: Event) -> None:
             if isinstance(event, JobEvent) and event.job_id == job_id and event.type != "job.queued":
                 done.set()
 
@@ -205,7 +209,7 @@ class JobService:
         loop = asyncio.get_running_loop()
         changed = asyncio.Event()
 
-        def listener(event) -> None:  # noqa: ANN001 - runs on the publisher's thread
+        def listener(event: Event) -> None:  # runs on the publisher's thread
             if isinstance(event, JobEvent) and event.job_id == job_id and event.type != "job.queued":
                 with contextlib.suppress(RuntimeError):  # the waiting loop has closed
                     loop.call_soon_threadsafe(changed.set)
@@ -285,5 +289,5 @@ class JobService:
         self._publish("job.updated", updated)
         return updated
 
-    def _publish(self, event_type: str, job: Job) -> None:
-        self.bus.publish(JobEvent(type=event_type, job_id=job.id, job=self.views.one(job)))
+    def _publish(self, event_type: JobEventType, job: Job) -> None:
+        self.bus.publish(JobEvent(type=event_type, job_id=job.id, job=JobView.model_validate(self.views.one(job))))

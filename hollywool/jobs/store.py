@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Connection, RowMapping, text
 
 from hollywool.jobs.models import ACTIVE_STATUSES, Job, JobStatus
 from hollywool.storage.db import Database, dumps, loads, now
@@ -127,8 +127,7 @@ _COLUMNS = (
 )
 
 
-def _row_to_job(row) -> Job:  # noqa: ANN001 - a SQLAlchemy Row
-    m = row._mapping
+def _row_to_job(m: RowMapping) -> Job:
     return Job(
         id=m["id"],
         kind=m["kind"],
@@ -163,11 +162,12 @@ class SqliteJobStore(JobStore):
     # -- reading -----------------------------------------------------------------------------
     def get(self, job_id: str) -> Job | None:
         with self.db.read() as conn:
-            row = conn.execute(text(f"SELECT {_COLUMNS} FROM jobs WHERE id = :id"), {"id": job_id}).first()
+            row = conn.execute(text(f"SELECT {_COLUMNS} FROM jobs WHERE id = :id"), {"id": job_id}).mappings().first()
         return _row_to_job(row) if row else None
 
     def list(self, query: JobQuery) -> tuple[list[Job], int]:
-        where, args = [], {}
+        where: list[str] = []
+        args: dict[str, Any] = {}
         if query.status:
             names = [f":s{i}" for i in range(len(query.status))]
             where.append(f"status IN ({', '.join(names)})")
@@ -182,13 +182,17 @@ class SqliteJobStore(JobStore):
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         with self.db.read() as conn:
             total = conn.execute(text(f"SELECT COUNT(*) FROM jobs {clause}"), args).scalar_one()
-            rows = conn.execute(
-                text(
-                    f"SELECT {_COLUMNS} FROM jobs {clause} "
-                    "ORDER BY created_at DESC, rowid DESC LIMIT :limit OFFSET :offset"
-                ),
-                {**args, "limit": query.limit, "offset": query.offset},
-            ).all()
+            rows = (
+                conn.execute(
+                    text(
+                        f"SELECT {_COLUMNS} FROM jobs {clause} "
+                        "ORDER BY created_at DESC, rowid DESC LIMIT :limit OFFSET :offset"
+                    ),
+                    {**args, "limit": query.limit, "offset": query.offset},
+                )
+                .mappings()
+                .all()
+            )
         return [_row_to_job(r) for r in rows], total
 
     def counts_by_status(self, parent_id: str | None = None) -> dict[str, int]:
@@ -210,7 +214,7 @@ class SqliteJobStore(JobStore):
             jobs = self._insert(conn, [(parent_id, parent, result), *rows])
         return jobs[0], jobs[1:]
 
-    def _insert(self, conn, rows: list[tuple[str, NewJob, dict[str, Any] | None]]) -> list[Job]:  # noqa: ANN001
+    def _insert(self, conn: Connection, rows: list[tuple[str, NewJob, dict[str, Any] | None]]) -> list[Job]:
         """Insert (id, job, initial result) rows inside the caller's transaction, in queue order."""
         t = now()
         last = conn.execute(text("SELECT COALESCE(MAX(queue_order), 0) FROM jobs")).scalar_one()
@@ -239,16 +243,20 @@ class SqliteJobStore(JobStore):
         ids = [job_id for job_id, _, _ in rows]
         if not ids:
             return []
-        found = conn.execute(
-            text(f"SELECT {_COLUMNS} FROM jobs WHERE id IN ({', '.join(f':i{n}' for n in range(len(ids)))})"),
-            {f"i{n}": v for n, v in enumerate(ids)},
-        ).all()
-        by_id = {r._mapping["id"]: _row_to_job(r) for r in found}
+        found = (
+            conn.execute(
+                text(f"SELECT {_COLUMNS} FROM jobs WHERE id IN ({', '.join(f':i{n}' for n in range(len(ids)))})"),
+                {f"i{n}": v for n, v in enumerate(ids)},
+            )
+            .mappings()
+            .all()
+        )
+        by_id = {r["id"]: _row_to_job(r) for r in found}
         return [by_id[i] for i in ids]
 
     def _update_returning(self, sql: str, args: dict[str, Any]) -> Job | None:
         with self.db.write() as conn:
-            row = conn.execute(text(f"{sql} RETURNING {_COLUMNS}"), {**args, "t": now()}).first()
+            row = conn.execute(text(f"{sql} RETURNING {_COLUMNS}"), {**args, "t": now()}).mappings().first()
         return _row_to_job(row) if row else None
 
     def claim_next(self, lanes: Sequence[str]) -> Job | None:
@@ -294,23 +302,31 @@ class SqliteJobStore(JobStore):
         with self.db.write() as conn:
             raw = conn.execute(text("SELECT result FROM jobs WHERE id = :id"), {"id": job_id}).scalar()
             merged = {**loads(raw, {}), **result}
-            row = conn.execute(
-                text(f"UPDATE jobs SET result = :r, updated_at = :t WHERE id = :id RETURNING {_COLUMNS}"),
-                {"id": job_id, "r": dumps(merged), "t": now()},
-            ).first()
+            row = (
+                conn.execute(
+                    text(f"UPDATE jobs SET result = :r, updated_at = :t WHERE id = :id RETURNING {_COLUMNS}"),
+                    {"id": job_id, "r": dumps(merged), "t": now()},
+                )
+                .mappings()
+                .first()
+            )
         return _row_to_job(row) if row else None
 
     def complete(self, job_id: str, result: dict[str, Any]) -> Job | None:
         with self.db.write() as conn:
             raw = conn.execute(text("SELECT result FROM jobs WHERE id = :id"), {"id": job_id}).scalar()
-            row = conn.execute(
-                text(
-                    "UPDATE jobs SET status = 'completed', stage = 'completed', progress = 1, eta_seconds = 0, "
-                    "result = :r, finished_at = :t, updated_at = :t WHERE id = :id AND status = 'running' "
-                    f"RETURNING {_COLUMNS}"
-                ),
-                {"id": job_id, "r": dumps({**loads(raw, {}), **result}), "t": now()},
-            ).first()
+            row = (
+                conn.execute(
+                    text(
+                        "UPDATE jobs SET status = 'completed', stage = 'completed', progress = 1, eta_seconds = 0, "
+                        "result = :r, finished_at = :t, updated_at = :t WHERE id = :id AND status = 'running' "
+                        f"RETURNING {_COLUMNS}"
+                    ),
+                    {"id": job_id, "r": dumps({**loads(raw, {}), **result}), "t": now()},
+                )
+                .mappings()
+                .first()
+            )
         return _row_to_job(row) if row else None
 
     def fail(self, job_id: str, error: str) -> Job | None:
@@ -337,30 +353,38 @@ class SqliteJobStore(JobStore):
 
     def request_cancel(self, job_id: str) -> Job | None:
         with self.db.write() as conn:
-            row = conn.execute(
-                text(
-                    "UPDATE jobs SET status = CASE status WHEN 'queued' THEN 'cancelled' ELSE status END, "
-                    "stage = CASE status WHEN 'queued' THEN 'cancelled' ELSE stage END, "
-                    "finished_at = CASE status WHEN 'queued' THEN :t ELSE finished_at END, "
-                    "cancel_requested = 1, updated_at = :t "
-                    f"WHERE id = :id AND status IN ('queued', 'running') RETURNING {_COLUMNS}"
-                ),
-                {"id": job_id, "t": now()},
-            ).first()
+            row = (
+                conn.execute(
+                    text(
+                        "UPDATE jobs SET status = CASE status WHEN 'queued' THEN 'cancelled' ELSE status END, "
+                        "stage = CASE status WHEN 'queued' THEN 'cancelled' ELSE stage END, "
+                        "finished_at = CASE status WHEN 'queued' THEN :t ELSE finished_at END, "
+                        "cancel_requested = 1, updated_at = :t "
+                        f"WHERE id = :id AND status IN ('queued', 'running') RETURNING {_COLUMNS}"
+                    ),
+                    {"id": job_id, "t": now()},
+                )
+                .mappings()
+                .first()
+            )
         return _row_to_job(row) if row else None
 
     def retry(self, job_id: str) -> Job | None:
         with self.db.write() as conn:
             last = conn.execute(text("SELECT COALESCE(MAX(queue_order), 0) FROM jobs")).scalar_one()
-            row = conn.execute(
-                text(
-                    "UPDATE jobs SET status = 'queued', stage = 'queued', step = 0, total_steps = 0, progress = 0, "
-                    "eta_seconds = NULL, message = NULL, error = NULL, attempts = 0, cancel_requested = 0, "
-                    "queue_order = :qo, started_at = NULL, finished_at = NULL, updated_at = :t "
-                    f"WHERE id = :id AND status IN ('failed', 'cancelled') RETURNING {_COLUMNS}"
-                ),
-                {"id": job_id, "qo": last + 1, "t": now()},
-            ).first()
+            row = (
+                conn.execute(
+                    text(
+                        "UPDATE jobs SET status = 'queued', stage = 'queued', step = 0, total_steps = 0, progress = 0, "
+                        "eta_seconds = NULL, message = NULL, error = NULL, attempts = 0, cancel_requested = 0, "
+                        "queue_order = :qo, started_at = NULL, finished_at = NULL, updated_at = :t "
+                        f"WHERE id = :id AND status IN ('failed', 'cancelled') RETURNING {_COLUMNS}"
+                    ),
+                    {"id": job_id, "qo": last + 1, "t": now()},
+                )
+                .mappings()
+                .first()
+            )
         return _row_to_job(row) if row else None
 
     def move_to_front(self, job_id: str) -> Job | None:
@@ -368,13 +392,17 @@ class SqliteJobStore(JobStore):
             first = conn.execute(
                 text("SELECT COALESCE(MIN(queue_order), 0) FROM jobs WHERE status = 'queued'")
             ).scalar_one()
-            row = conn.execute(
-                text(
-                    "UPDATE jobs SET queue_order = :qo, updated_at = :t "
-                    f"WHERE id = :id AND status = 'queued' RETURNING {_COLUMNS}"
-                ),
-                {"id": job_id, "qo": first - 1, "t": now()},
-            ).first()
+            row = (
+                conn.execute(
+                    text(
+                        "UPDATE jobs SET queue_order = :qo, updated_at = :t "
+                        f"WHERE id = :id AND status = 'queued' RETURNING {_COLUMNS}"
+                    ),
+                    {"id": job_id, "qo": first - 1, "t": now()},
+                )
+                .mappings()
+                .first()
+            )
         return _row_to_job(row) if row else None
 
     def recover_interrupted(self, max_attempts: int) -> tuple[list[str], list[str]]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 
 from hollywool.storage.migrations import MIGRATIONS
 
@@ -101,10 +102,10 @@ class Database:
         self.engine = open_database(path)
         self._writer = writer(self.engine)
 
-    def read(self):
+    def read(self) -> Connection:
         return self.engine.connect()
 
-    def write(self):
+    def write(self) -> AbstractContextManager[Connection]:
         return self._writer.begin()
 
     def close(self) -> None:
