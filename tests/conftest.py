@@ -20,6 +20,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # the suite runs server processes beside itself (measured: 114 s -> 9 s for the test kit).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# In-process studios do not warm up: the tests themselves import diffusers on their own threads (tiny model
+# builds, direct pipeline calls), which could race the warm-up thread's imports. Server processes started by
+# the tests warm up as a user's studio does (tests/kit/studio.py), and test_warmup.py covers it.
+os.environ.setdefault("HOLLYWOOL_WARMUP", "0")
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ def _python(code: str, **env) -> str:
 def _env() -> dict[str, str]:
     import os
 
-    return {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "HOLLYWOOL_WARMUP": "1"}
 
 
 def test_importing_the_app_does_not_import_torch(tmp_path):

@@ -71,6 +71,7 @@ class ServerProcess:
             "HOLLYWOOL_OUTPUTS_DIR": str(root / "outputs"),
             "HF_HUB_OFFLINE": "1",
             "PYTHONUNBUFFERED": "1",
+            "HOLLYWOOL_WARMUP": "1",  # a real studio process warms up its heavy imports (tests/conftest.py)
             **(env or {}),
         }
         self.proc: subprocess.Popen | None = None

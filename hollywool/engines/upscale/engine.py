@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from hollywool.engines import warmup
 from hollywool.engines.upscale.models import UpscalerCatalog, UpscalerModel
 from hollywool.errors import InvalidInputError, StudioError
 from hollywool.jobs.context import JobContext
@@ -99,6 +100,7 @@ class UpscaleEngine:
 
     # -- running ---------------------------------------------------------------------------------
     def run(self, ctx: JobContext, p: UpscaleParams) -> dict[str, Any]:
+        warmup.wait()  # torch/diffusers may be half-imported by the warm-up thread: let it finish
         if ctx.asset_ids:
             return {"resumed": True}
         source = self.assets.get(p.asset_id)

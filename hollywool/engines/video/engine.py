@@ -12,6 +12,7 @@ import random
 import time
 from typing import Any
 
+from hollywool.engines import warmup
 from hollywool.engines.diffusers.catalog import VIDEO_TYPES, Catalog, ModelEntry
 from hollywool.engines.diffusers.previews import should_preview
 from hollywool.engines.diffusers.references import ReferenceImages, fit
@@ -214,6 +215,7 @@ class VideoEngine:
         return cached.pipe if cached is not None else None
 
     def run(self, ctx: JobContext, p: VideoParams) -> dict[str, Any]:
+        warmup.wait()  # torch/diffusers may be half-imported by the warm-up thread: let it finish
         if ctx.asset_ids:  # finished before a crash between saving the video and completing the job
             return {"seed": p.seed, "resumed": True}
         entry = self.catalog.get(p.model, kinds=VIDEO_TYPES)
