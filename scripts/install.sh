@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the studio needs into ./.venv and builds the web UI. Safe to run again: it skips
-# what is already up to date. `--dev` adds the test tools (pytest, ruff, Playwright, Chromium).
+# what is already up to date. `--dev` adds the test tools (pytest, ruff, pyright, Playwright, Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -36,7 +36,7 @@ def open_database(path: Path) -> Engine:
     )
 
     @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_conn, _record):  # noqa: ANN001 - DB-API objects
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:  # DB-API objects: the driver's, untyped
         # Autocommit at the driver level; SQLAlchemy issues BEGIN itself (see _begin below).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
@@ -47,7 +47,7 @@ def open_database(path: Path) -> Engine:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(conn):  # noqa: ANN001
+    def _begin(conn: Connection) -> None:
         # Writers take the lock up front (BEGIN IMMEDIATE): a deferred transaction that reads and
         # then writes can fail at once with SQLITE_BUSY when another writer got in between.
         immediate = conn.get_execution_options().get("sqlite_immediate", False)
