@@ -70,7 +70,8 @@ def test_generate_find_reuse_delete(page, studio):
     page.get_by_test_id("prompt").press("Control+Enter")
     progress = page.get_by_test_id("job-progress").first
     expect(progress).to_be_visible()
-    expect(progress.get_by_test_id("job-steps")).to_contain_text(re.compile(r"step \d+/\d+"))
+    # The first job also loads the model (imports and weights: tens of seconds on a busy 2-core machine).
+    expect(progress.get_by_test_id("job-steps")).to_contain_text(re.compile(r"step \d+/\d+"), timeout=90_000)
     shot(page, "image-progress")
     # The session is named from the prompt.
     expect(page.get_by_test_id("session-item").first).to_contain_text("A red fox in the snow")
