@@ -25,7 +25,7 @@ import { useRemoteModels } from "@/pages/providers/hooks";
 import { LoraPicker } from "./LoraPicker";
 import { ASSET_DRAG_TYPE, ReferenceImages, type RefImage } from "./ReferenceImages";
 import { SessionSidebar } from "./SessionSidebar";
-import { fromParams, loadForm, referenceLimit, saveForm, takesStrength, toRequest, withAspect, withModel, type ImageFormState } from "./formState";
+import { fromParams, initialModel, loadForm, referenceLimit, saveForm, takesStrength, toRequest, withAspect, withModel, type ImageFormState } from "./formState";
 
 const SESSION_KEY = "hollywool.imageSession";
 
@@ -83,11 +83,11 @@ export function ImagePage() {
     } else localStorage.setItem(SESSION_KEY, sessionId);
   }, [sessionId, setParams]);
 
-  // Defaults: the settings' default model, else the first catalogue model.
+  // Defaults: the settings' default model, else a model that runs without a download, else the first.
   useEffect(() => {
     if (!models || imageModels.length === 0 || !remoteFetched) return;
     if (!imageModels.some((m) => m.id === form.model)) {
-      const pick = imageModels.find((m) => m.id === prefs?.default_model) ?? imageModels[0];
+      const pick = initialModel(imageModels, prefs?.default_model);
       setForm((f) => withModel(f, pick));
     }
   }, [models, imageModels, remoteFetched, prefs?.default_model, form.model]);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { RemoteModelInfo } from "@/pages/providers/api";
 import type { AspectPreset } from "@/lib/aspect";
 import { localModel, paramSpec, remoteModel, style as preset } from "@/test/fixtures";
-import { defaultForm, fromParams, referenceLimit, takesStrength, toRequest, withAspect, withModel } from "./formState";
+import { defaultForm, fromParams, initialModel, referenceLimit, takesStrength, toRequest, withAspect, withModel } from "./formState";
 
 // Size rules as /api/models answers them for each model.
 const sd = localModel({
@@ -176,5 +176,25 @@ describe("remote image requests", () => {
     expect(takesStrength(i2i)).toBe(true);
     expect(takesStrength(multi)).toBe(false);
     expect(takesStrength({ ...i2i, params: [] })).toBe(true); // inputs not known: the provider decides
+  });
+});
+
+describe("the model a new form starts with", () => {
+  const hub = localModel({ id: "sd-turbo", source: "hub", downloaded: false });
+  const mine = localModel({ id: "my-model", source: "folder", downloaded: true });
+  const cached = localModel({ id: "sdxl", source: "hub", downloaded: true });
+
+  it("takes the settings' default first", () => {
+    expect(initialModel([hub, mine], "sd-turbo")?.id).toBe("sd-turbo");
+  });
+
+  it("else a model that runs without a download, not a hub model still to fetch", () => {
+    expect(initialModel([hub, mine])?.id).toBe("my-model");
+    expect(initialModel([hub, cached, mine], "gone")?.id).toBe("sdxl");
+  });
+
+  it("else the first model", () => {
+    expect(initialModel([hub])?.id).toBe("sd-turbo");
+    expect(initialModel([])).toBeUndefined();
   });
 });

@@ -50,6 +50,16 @@ export function saveForm(f: ImageFormState): void {
 }
 
 /** When the model changes: its defaults for steps and guidance, and its size for the preset (or the size snapped to its rules). */
+/**
+ * The model a new form starts with: the settings' default, else the first local model that runs without a
+ * download (a folder, a file or a hub model already cached), else the first in the catalogue.
+ */
+export function initialModel<M extends ModelInfo>(models: M[], defaultId?: string | null): M | undefined {
+  return (
+    models.find((m) => m.id === defaultId) ?? models.find((m) => localOf(m)?.downloaded === true) ?? models[0]
+  );
+}
+
 export function withModel(f: ImageFormState, model: ModelInfo | undefined): ImageFormState {
   if (!model) return { ...f, model: "" };
   // A remote model has no local defaults: the form keeps its steps and guidance.
