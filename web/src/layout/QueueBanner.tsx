@@ -3,15 +3,12 @@ import { PauseCircle } from "lucide-react";
 import { fetchers, qk } from "@/api/queries";
 import type { Health } from "@/api/types";
 
-/** `queue` of /api/health (newer than the generated schema: read as optional). */
-type QueueHealth = { ok: boolean; message?: string | null; since?: number | null };
-
 const FALLBACK =
   "The job queue is paused: the database could not be written (disk full?). It resumes by itself when the problem is fixed.";
 
 /** The sentence to show when the server says its job queue is paused, else null. */
 export function queuePausedMessage(health: Health | undefined | null): string | null {
-  const queue = (health as (Health & { queue?: QueueHealth }) | undefined | null)?.queue;
+  const queue = health?.queue;
   if (!queue || queue.ok) return null;
   return queue.message || FALLBACK;
 }
