@@ -416,7 +416,8 @@ def downloads(studio: Studio = Depends(get_studio)) -> list[dict[str, Any]]:
 @router.post("/{model_id}/download", response_model=DownloadStarted, status_code=201)
 def download(model_id: str, studio: Studio = Depends(get_studio)) -> DownloadStarted:
     entry = studio.image_engine.catalog.get(model_id)  # 404 for an unknown id
-    if entry.source == "hub" and model_id in studio.image_engine.cache_status()["downloaded"]:
+    # Only the hub cache on disk is read: this answers at once, even while the warm-up imports torch.
+    if entry.source == "hub" and studio.image_engine.hub.is_downloaded(entry):
         return DownloadStarted(status="already_cached", model_id=model_id, message=f"{model_id} is already here")
     job = studio.jobs.submit("model.download", {"model": model_id})
     return DownloadStarted(job_id=job.id, status="downloading", model_id=model_id, message=f"downloading {model_id}")
