@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 from pydantic.json_schema import SkipJsonSchema
 from starlette.concurrency import run_in_threadpool
 
@@ -183,10 +183,14 @@ class ComfyJobView(JobView):
 
 class ComfyJobPage(BaseModel):
     items: list[ComfyJobView]
-    jobs: list[ComfyJobView] = Field(description="the same list, under the seed's name")
     total: int
     limit: int
     offset: int
+
+    @computed_field(description="the seed's name for `items`")
+    @property
+    def jobs(self) -> list[ComfyJobView]:
+        return self.items
 
 
 def _comfy(studio: Studio = Depends(get_studio)):  # noqa: ANN202
@@ -354,10 +358,10 @@ def list_jobs(
     if active_only:
         status = [s for s in (status or list(JobStatus)) if s in ACTIVE_STATUSES]
         if not status:  # e.g. status=completed&active_only=true
-            return {"items": [], "jobs": [], "total": 0, "limit": limit, "offset": offset}
+            return {"items": [], "total": 0, "limit": limit, "offset": offset}
     jobs, total = comfy.list_jobs(limit, offset, status, session_id=session_id)
     views = [comfy.job_view(j) for j in jobs]
-    return {"items": views, "jobs": views, "total": total, "limit": limit, "offset": offset}
+    return {"items": views, "total": total, "limit": limit, "offset": offset}
 
 
 @router.get("/jobs/{job_id}", response_model=ComfyJobView)

@@ -62,9 +62,20 @@ def put_settings(changes: dict[str, Any] = Body(...), studio: Studio = Depends(g
 class LogPage(Page[RequestLog]):
     """A page of the request log; `logs`, `page` and `page_size` are the seed's names for it."""
 
-    logs: list[RequestLog]
-    page: int
-    page_size: int
+    @computed_field
+    @property
+    def logs(self) -> list[RequestLog]:
+        return self.items
+
+    @computed_field
+    @property
+    def page(self) -> int:
+        return self.offset // self.limit + 1
+
+    @computed_field
+    @property
+    def page_size(self) -> int:
+        return self.limit
 
 
 @router.get("/logs", response_model=LogPage)
@@ -81,9 +92,7 @@ def list_logs(
         limit = page_size or 50
         offset = ((page or 1) - 1) * limit
     items, total = studio.request_logs.list(type_=type, status=status, limit=limit, offset=offset)
-    return LogPage(
-        items=items, total=total, limit=limit, offset=offset, logs=items, page=offset // limit + 1, page_size=limit
-    )
+    return LogPage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/logs/{log_id}", response_model=RequestLog | None)

@@ -2442,17 +2442,17 @@ export interface components {
         ComfyJobPage: {
             /** Items */
             items: components["schemas"]["ComfyJobView"][];
-            /**
-             * Jobs
-             * @description the same list, under the seed's name
-             */
-            jobs: components["schemas"]["ComfyJobView"][];
             /** Total */
             total: number;
             /** Limit */
             limit: number;
             /** Offset */
             offset: number;
+            /**
+             * Jobs
+             * @description the seed's name for `items`
+             */
+            readonly jobs: components["schemas"]["ComfyJobView"][];
         };
         /** ComfyJobRequest */
         ComfyJobRequest: {
@@ -3817,11 +3817,11 @@ export interface components {
             /** Offset */
             offset: number;
             /** Logs */
-            logs: components["schemas"]["RequestLog"][];
+            readonly logs: components["schemas"]["RequestLog"][];
             /** Page */
-            page: number;
+            readonly page: number;
             /** Page Size */
-            page_size: number;
+            readonly page_size: number;
         };
         /** LogsCleared */
         LogsCleared: {
