@@ -2,6 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { PauseCircle } from "lucide-react";
 import { fetchers, qk } from "@/api/queries";
 import type { Health } from "@/api/types";
+import { WarningBanner } from "@/components/ui/misc";
 
 const FALLBACK =
   "The job queue is paused: the database could not be written (disk full?). It resumes by itself when the problem is fixed.";
@@ -16,14 +17,9 @@ export function queuePausedMessage(health: Health | undefined | null): string | 
 export function QueuePausedNotice({ message }: { message: string | null }) {
   if (!message) return null;
   return (
-    <div
-      role="alert"
-      data-testid="queue-banner"
-      className="flex items-center gap-3 border-b border-warning/40 bg-warning/15 px-4 py-2 text-sm text-warning"
-    >
-      <PauseCircle className="h-4 w-4" aria-hidden />
+    <WarningBanner testId="queue-banner" icon={<PauseCircle className="h-4 w-4" aria-hidden />}>
       <span className="flex-1">{message} New jobs are kept in the queue meanwhile.</span>
-    </div>
+    </WarningBanner>
   );
 }
 

@@ -64,3 +64,17 @@ export function ErrorText({ error }: { error: unknown }) {
     </p>
   );
 }
+
+/** A full-width warning strip under the header: the studio's state that affects every page (server away, queue paused). */
+export function WarningBanner({ icon, testId, children }: { icon: ReactNode; testId: string; children: ReactNode }) {
+  return (
+    <div
+      role="alert"
+      data-testid={testId}
+      className="flex items-center gap-3 border-b border-warning/40 bg-warning/15 px-4 py-2 text-sm text-warning"
+    >
+      {icon}
+      {children}
+    </div>
+  );
+}
