@@ -66,7 +66,7 @@ def build_checkpoint(cache: Path, scale: float) -> tuple[Path, Path | None]:
     from diffusers import AutoencoderKL, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    from hollywool.engines.diffusers.single_file import shipped_config
+    from hollywool.models.single_file import shipped_config
     from hollywool.testkit.single_file import write_sd15_single_file
 
     started = time.monotonic()

@@ -226,8 +226,8 @@ app.add_typer(models_app, name="models")
 
 
 def _models():  # noqa: ANN202 - (Catalog, HubModels); neither imports torch
-    from hollywool.engines.diffusers.catalog import Catalog
-    from hollywool.engines.diffusers.downloads import HubModels
+    from hollywool.models.catalog import Catalog
+    from hollywool.models.hub import HubModels
 
     settings = Settings.from_env()
     return Catalog(settings.data_dir / "config.yaml"), HubModels(timeout_s=settings.hub_timeout_s)
@@ -246,7 +246,7 @@ def _entry(catalog, model_id: str):  # noqa: ANN001, ANN202
 @models_app.command("list")
 def models_list(kind: Annotated[str | None, typer.Option(help="image or video")] = None) -> None:
     """Show the catalogue: type, size, memory and whether each model is on this machine."""
-    from hollywool.engines.diffusers.loading import model_files
+    from hollywool.models.loading import model_files
 
     catalog, hub = _models()
     table = Table("id", "name", "type", "category", "size GB", "memory GB", "source", "here")

@@ -13,14 +13,14 @@ from pathlib import Path
 
 from hollywool.bulk.service import BulkService
 from hollywool.engines.comfyui.service import ComfyService
-from hollywool.engines.diffusers.engine import DiffusersEngine
+from hollywool.engines.image.image_job import ImageJob
 from hollywool.engines.remote.directory import ProviderDirectory
 from hollywool.engines.remote.job import RemoteEngine
 from hollywool.engines.router import GenerationRouter
 from hollywool.engines.upscale.engine import UpscaleEngine
 from hollywool.engines.video.engine import VideoEngine
 from hollywool.integrations.civitai.service import CivitaiService
-from hollywool.integrations.civitai.use import attach_to_image_engine
+from hollywool.integrations.civitai.use import attach_to_models
 from hollywool.integrations.llm.service import LlmService
 from hollywool.jobs.events import EventBus
 from hollywool.jobs.executor import ThreadExecutor
@@ -29,6 +29,9 @@ from hollywool.jobs.scheduler import Scheduler
 from hollywool.jobs.service import JobService, JobViews
 from hollywool.jobs.store import SqliteJobStore
 from hollywool.media.assets import AssetService
+from hollywool.media.references import ReferenceImages
+from hollywool.models.manager import ModelManager
+from hollywool.models.service import ModelService
 from hollywool.settings import Settings
 from hollywool.storage.assets import AssetRepository
 from hollywool.storage.comfyui_workflows import ComfyWorkflowRepository
@@ -58,8 +61,9 @@ class Studio:
         self.assets = AssetService(self.assets_repo, settings.outputs_dir)
         self.secrets = SecretStore.in_data_dir(settings.data_dir)
 
-        # The job system.
+        # The job system; jobs reach local models through the model manager it hands them (`ctx.models`).
         self.bus = EventBus()
+        self.models = ModelManager(settings, self.bus, self.preferences)
         self.kinds = KindRegistry()
         self.store = SqliteJobStore(self.db)
         views = JobViews(self.assets_repo)
@@ -71,17 +75,20 @@ class Studio:
             work_root=self.work_root,
             view=views.one,
             max_attempts=settings.max_attempts,
+            models=self.models,
         )
         self.jobs = JobService(self.store, self.kinds, self.scheduler, self.bus, views)
         self.scheduler.add_lane(GPU_LANE, ThreadExecutor(GPU_LANE, capacity=1))
 
-        # Local engines. Video models share the image engine's catalogue, model cache and reference uploads.
-        self.image_engine = DiffusersEngine(settings, self.bus, self.preferences, self.assets)
-        self.image_engine.register(self.kinds, add_network_lane=self.add_network_lane)
-        references = self.image_engine.references
-        self.video_engine = VideoEngine(self.image_engine.catalog, self.image_engine, self.assets, references)
+        # Local engines: one job kind each over the one model manager, sharing the reference uploads.
+        self.model_service = ModelService(self.models)
+        self.model_service.register(self.kinds, self.add_network_lane)
+        references = ReferenceImages(settings.data_dir / "uploads", self.assets)
+        self.image_job = ImageJob(self.models, references)
+        self.image_job.register(self.kinds)
+        self.video_engine = VideoEngine(self.models, self.assets, references)
         self.video_engine.register(self.kinds)
-        self.upscale_engine = UpscaleEngine(settings.data_dir / "upscalers", self.assets)
+        self.upscale_engine = UpscaleEngine(self.models.upscalers, self.assets)
         self.upscale_engine.register(self.kinds)
 
         # Outside services.
@@ -97,7 +104,7 @@ class Studio:
             settings, self.db, self.secrets, self.jobs, lane=self.add_network_lane("downloads", 2)
         )
         self.civitai.register(self.kinds)
-        attach_to_image_engine(self.civitai, self.image_engine)  # downloads become models and LoRAs
+        attach_to_models(self.civitai, self.models)  # downloads become models and LoRAs
         # Remote input images go through the same checks and store as local jobs' (`references`).
         self.remote = RemoteEngine(
             data_dir=settings.data_dir,
@@ -166,7 +173,7 @@ class Studio:
                 self.scheduler.stop()
                 self._started = False
             self.request_logs.close()  # writes the rows still queued
-            self.image_engine.close()
+            self.models.close()
             self.comfyui.close()
             self.civitai.close()
             self.remote.close()

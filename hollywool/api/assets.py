@@ -7,7 +7,7 @@ from pydantic import computed_field
 
 from hollywool.api.deps import get_studio
 from hollywool.api.schemas import Deleted, Limit, Offset, Page
-from hollywool.engines.diffusers.metadata import FORM_FIELDS
+from hollywool.engines.image.metadata import FORM_FIELDS
 from hollywool.errors import NotFoundError
 from hollywool.storage.assets import Asset, AssetQuery
 from hollywool.studio import Studio

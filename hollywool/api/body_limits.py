@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hollywool.engines.diffusers.image_params import MAX_REFERENCE_IMAGES
-from hollywool.engines.diffusers.references import MAX_BYTES as MAX_IMAGE_BYTES
+from hollywool.engines.image.params import MAX_REFERENCE_IMAGES
+from hollywool.media.references import MAX_BYTES as MAX_IMAGE_BYTES
 
 MB = 1024 * 1024
 DEFAULT_LIMIT = 1 * MB

@@ -10,13 +10,13 @@ from starlette.concurrency import run_in_threadpool
 
 from hollywool.api.deps import get_studio
 from hollywool.api.jobs import ImageJobRequest, check_session
-from hollywool.engines.diffusers import metadata
-from hollywool.engines.diffusers.references import MAX_BYTES, decode_image_bytes
-from hollywool.engines.diffusers.sizes import ASPECT_RATIOS
-from hollywool.engines.diffusers.styles import STYLES
+from hollywool.engines.image import metadata
+from hollywool.engines.image.styles import STYLES
 from hollywool.errors import InvalidInputError, StudioError
 from hollywool.jobs.models import JobView
 from hollywool.media.png_meta import read_text_chunks
+from hollywool.media.references import MAX_BYTES, decode_image_bytes
+from hollywool.models.sizes import ASPECT_RATIOS
 from hollywool.studio import Studio
 from hollywool.titles import title_from_prompt
 

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from hollywool.api.deps import get_studio
 from hollywool.api.schemas import JobAccepted, Limit, Offset
-from hollywool.engines.diffusers.image_params import ImageParams
+from hollywool.engines.image.params import ImageParams
 from hollywool.engines.router import REMOTE_KIND
 from hollywool.errors import InvalidInputError
 from hollywool.jobs.models import ACTIVE_STATUSES, Job, JobPage, JobStatus, JobView

@@ -12,7 +12,7 @@ router = APIRouter(prefix="/api/loras", tags=["loras"])
 
 
 class Lora(BaseModel):
-    """A LoRA file (hollywool/engines/diffusers/loras.py LoraInfo)."""
+    """A LoRA file (hollywool/models/loras.py LoraInfo)."""
 
     id: str
     name: str
@@ -66,12 +66,12 @@ def list_loras(
     model_type: str | None = Query(None, description="only LoRAs that fit this model type (sd, sdxl, sd3, flux)"),
     studio: Studio = Depends(get_studio),
 ) -> LoraList:
-    loras = [Lora(**info.to_dict()) for info in studio.image_engine.loras.all(model_type)]
+    loras = [Lora(**info.to_dict()) for info in studio.models.loras.all(model_type)]
     dirs = studio.settings.lora_dirs
     return LoraList(loras=loras, local_lora_dir=str(dirs[0]) if dirs else "")
 
 
 @router.post("/scan", response_model=LoraScan)
 def scan_loras(studio: Studio = Depends(get_studio)) -> LoraScan:
-    found = studio.image_engine.loras.scan()
+    found = studio.models.loras.scan()
     return LoraScan(count=len(found), items=[Lora(**info.to_dict()) for info in found])

@@ -150,7 +150,7 @@ class SystemInfo(BaseModel):
 def health(studio: Studio = Depends(get_studio)) -> dict[str, Any]:
     stat = system_info.status()
     queue = studio.scheduler.queue_health()
-    loaded = studio.image_engine.loaded_models()
+    loaded = studio.models.loaded_models()
     return {
         "status": "ok" if queue["ok"] else "degraded",
         "version": __version__,

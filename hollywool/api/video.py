@@ -12,13 +12,14 @@ from pydantic import BaseModel, Field, computed_field, model_validator
 from hollywool.api.deps import get_studio
 from hollywool.api.jobs import accepted, check_session
 from hollywool.api.schemas import JobAccepted, Limit, Offset
-from hollywool.engines.diffusers.image_params import ReferenceImage
+from hollywool.engines.image.params import ReferenceImage
 from hollywool.engines.upscale.engine import UpscaleParams
-from hollywool.engines.upscale.models import UpscalerModel
 from hollywool.engines.video.params import I2VParams, VideoParams
+from hollywool.engines.video.views import VideoModel
 from hollywool.errors import NotFoundError
 from hollywool.jobs.models import ACTIVE_STATUSES, JobPage, JobStatus, JobView
 from hollywool.jobs.store import JobQuery
+from hollywool.models.upscalers import UpscalerModel
 from hollywool.studio import Studio
 
 _PROVIDER_PARAMS = "fields only a remote model (`<provider>:<model id>`) has"
@@ -121,45 +122,11 @@ def job_routes(prefix: str, kind: str, request_model: type[BaseModel], summary: 
     return router
 
 
-class VideoFrames(BaseModel):
-    form: str = Field(description='"any count" or "<step>k+1"')
-    step: int = Field(description="valid counts are step * k + 1 up to max (1: any count)")
-    max: int
-    default: int
-
-
-class VideoModel(BaseModel):
-    """A local video model with its rules (hollywool/engines/video/engine.py VideoEngine.describe)."""
-
-    id: str
-    name: str
-    type: str
-    family: str
-    text_to_video: bool
-    image_to_video: bool
-    audio: bool
-    prompt: bool = Field(description="whether the model takes a prompt")
-    negative_prompt: bool
-    reference_images: int = Field(description="reference images the model uses")
-    reference_images_use: str
-    frames: VideoFrames
-    fps: float
-    size_multiple: int
-    max_width: int
-    max_height: int
-    fixed_size: list[int] | None
-    default_width: int
-    default_height: int
-    default_steps: int
-    default_guidance: float
-    memory_gb: float
-
-
 models_router = APIRouter(tags=["video"])
 
 
 @models_router.get("/api/video/models", response_model=list[VideoModel])
-def video_models(studio: Studio = Depends(get_studio)) -> list[dict[str, Any]]:
+def video_models(studio: Studio = Depends(get_studio)) -> list[VideoModel]:
     """Video models with their rules: frame form and maximum, size multiple and maxima, fps, and which
     reference images each uses."""
     return studio.video_engine.video_models()

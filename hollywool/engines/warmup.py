@@ -33,15 +33,16 @@ BASE_TARGETS: tuple[tuple[str, str | None], ...] = (
 
 def image_targets() -> list[tuple[str, str | None]]:
     """The base imports plus each image family's pipeline class."""
-    from hollywool.engines.diffusers.families import FAMILIES
+    from hollywool.models.families import image_families
 
-    return [*BASE_TARGETS, *(("diffusers", f.pipeline) for f in FAMILIES.values())]
+    return [*BASE_TARGETS, *(("diffusers", f.pipeline) for f in image_families().values())]
 
 
 class Warmup:
     def __init__(self, targets: list[tuple[str, str | None]]):
         self.targets = targets
         self.done = threading.Event()  # set when every import was tried (or the warm-up was skipped)
+        self._tried = threading.Condition()
         self.imported: list[str] = []
         self.failed: list[str] = []
         self.seconds = 0.0
@@ -65,16 +66,26 @@ class Warmup:
                 except Exception as exc:  # a missing or broken library: the job will say so itself
                     self.failed.append(name)
                     log.info("warm-up: could not import %s (%s)", name, exc)
+                with self._tried:
+                    self._tried.notify_all()
         finally:
             self.seconds = time.monotonic() - started
             self.done.set()
+            with self._tried:
+                self._tried.notify_all()
             log.info("warm-up: heavy imports done in %.1f s", self.seconds)
 
-    def wait(self, timeout: float | None = None) -> bool:
-        """Wait for a running warm-up (never called from the warm-up thread itself)."""
+    def wait(self, timeout: float | None = None, *, until: str | None = None) -> bool:
+        """Wait for a running warm-up (never called from the warm-up thread itself); with `until`, only
+        until that import was tried (e.g. "torch": the device can be read while diffusers still imports)."""
         if self._thread is None or threading.current_thread() is self._thread:
             return True
-        return self.done.wait(timeout)
+        if until is None:
+            return self.done.wait(timeout)
+        with self._tried:
+            return self._tried.wait_for(
+                lambda: self.done.is_set() or until in self.imported or until in self.failed, timeout
+            )
 
 
 _current: Warmup | None = None
@@ -94,8 +105,9 @@ def current() -> Warmup | None:
     return _current
 
 
-def wait(timeout: float | None = 120.0) -> None:
-    """Before importing torch on a job thread: let a running warm-up finish its imports first."""
+def wait(timeout: float | None = 120.0, *, until: str | None = None) -> None:
+    """Before importing torch on a job thread: let a running warm-up finish its imports first (or, with
+    `until`, that one import)."""
     warmup = _current
     if warmup is not None and not warmup.done.is_set():
-        warmup.wait(timeout)
+        warmup.wait(timeout, until=until)

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 from pydantic import BaseModel
@@ -22,6 +22,9 @@ from hollywool.jobs.models import Job
 from hollywool.jobs.store import JobStore, Progress
 from hollywool.media.assets import AssetService, preview_data_url
 from hollywool.storage.assets import Asset
+
+if TYPE_CHECKING:
+    from hollywool.models.manager import ModelManager
 
 log = logging.getLogger("hollywool.jobs")
 
@@ -47,8 +50,10 @@ class JobContext:
         bus: EventBus,
         assets: AssetService,
         work_dir: Path,
+        models: ModelManager | None = None,
     ):
         self.job = job
+        self._models = models
         self.params = params
         self._store = store
         self._bus = bus
@@ -62,6 +67,14 @@ class JobContext:
         self._last_persist = 0.0
         self._asset_ids: list[str] = list(job.result.get("asset_ids", []))
         self.checkpoint: dict[str, Any] = dict(job.checkpoint)
+
+    # -- models ------------------------------------------------------------------------------
+    @property
+    def models(self) -> ModelManager:
+        """The model manager: the only way job code reaches a model (loading, cache, LoRAs, memory)."""
+        if self._models is None:
+            raise RuntimeError("this job runs without a model manager")
+        return self._models
 
     # -- identity ----------------------------------------------------------------------------
     @property

@@ -26,8 +26,9 @@ class JobKind(Generic[P]):
 
     name: str
     params: type[P]
-    # Runs in a worker thread; returns extra result fields (asset ids are recorded by the context).
-    run: Callable[[JobContext, P], dict[str, Any] | None]
+    # Runs in a worker thread; returns extra result fields, as a dict or a typed model (asset ids are
+    # recorded by the context).
+    run: Callable[[JobContext, P], dict[str, Any] | BaseModel | None]
     # The lane a job of this kind runs on, given its params ("gpu", "net:fal", ...).
     lane: Callable[[P], str] = _gpu_lane
     # Checks that need the app's state (model exists, fits in memory), run at submit time. It may

@@ -19,7 +19,9 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
 
 from hollywool.errors import StudioError
 from hollywool.jobs.context import JobCancelled, JobContext, JobInterrupted
@@ -30,6 +32,9 @@ from hollywool.jobs.kinds import JobKind, KindRegistry
 from hollywool.jobs.models import Job, JobStatus, JobView
 from hollywool.jobs.store import JobStore
 from hollywool.media.assets import AssetService
+
+if TYPE_CHECKING:
+    from hollywool.models.manager import ModelManager
 
 log = logging.getLogger("hollywool.jobs")
 
@@ -57,6 +62,7 @@ class Scheduler:
         work_root: Path,
         view: Callable[[Job], dict[str, Any]],
         max_attempts: int = 3,
+        models: ModelManager | None = None,
     ):
         self.store = store
         self.kinds = kinds
@@ -65,6 +71,7 @@ class Scheduler:
         self.work_root = work_root
         self.view = view
         self.max_attempts = max_attempts
+        self.models = models  # handed to each job as `ctx.models`
         self._lanes: dict[str, Executor] = {}
         self._busy: dict[str, int] = {}
         self._running: dict[str, JobContext] = {}
@@ -230,6 +237,7 @@ class Scheduler:
             bus=self.bus,
             assets=self.assets,
             work_dir=self.work_root / job.id,
+            models=self.models,
         )
         with self._cond:
             self._running[job.id] = ctx
@@ -243,7 +251,8 @@ class Scheduler:
         job = ctx.job
         try:
             ctx.raise_if_cancelled()
-            result = kind.run(ctx, ctx.params) or {}
+            returned = kind.run(ctx, ctx.params)
+            result = returned.model_dump(mode="json") if isinstance(returned, BaseModel) else returned or {}
             self._finish(job, lambda: self.store.complete(job.id, result))
         except JobInterrupted:
             self._finish(job, lambda: self.store.requeue(job.id), event=None)

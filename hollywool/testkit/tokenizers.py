@@ -12,7 +12,7 @@ import io
 import json
 from pathlib import Path
 
-from hollywool.engines.diffusers.bpe import bytes_to_unicode
+from hollywool.models.bpe import bytes_to_unicode
 
 # Sentences the tiny sentencepiece models learn their pieces from; the prompts used in tests should
 # mostly fall inside this alphabet, but unknown characters are fine (they map to <unk>).

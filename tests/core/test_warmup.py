@@ -69,3 +69,30 @@ def test_warm_up_can_be_turned_off_and_a_failed_import_is_skipped(tmp_path):
     warmup = Warmup([("hollywool_no_such_module", None), ("json", "dumps")]).start()
     assert warmup.done.wait(30)
     assert warmup.failed == ["hollywool_no_such_module"] and warmup.imported == ["json.dumps"]
+
+
+def test_waiting_for_one_import_does_not_wait_for_the_rest(tmp_path):
+    """The device is read once torch is imported, while the pipelines still import behind it."""
+    import sys
+    import threading
+
+    from hollywool.engines.warmup import Warmup
+
+    gate = threading.Event()
+    module = tmp_path / "hollywool_slow_module.py"
+    module.write_text("import builtins\nbuiltins._hollywool_gate.wait(30)\n")
+    sys.path.insert(0, str(tmp_path))
+    import builtins
+
+    builtins._hollywool_gate = gate  # type: ignore[attr-defined]
+    try:
+        warmup = Warmup([("json", None), ("hollywool_slow_module", None)]).start()
+        assert warmup.wait(10, until="json")  # answered while the slow import still runs
+        assert not warmup.done.is_set()
+        gate.set()
+        assert warmup.wait(30) and warmup.imported == ["json", "hollywool_slow_module"]
+    finally:
+        gate.set()
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("hollywool_slow_module", None)
+        del builtins._hollywool_gate  # type: ignore[attr-defined]

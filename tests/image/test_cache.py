@@ -41,7 +41,7 @@ def test_unload_and_can_generate(image_client):
 
 
 def test_memory_plan_picks_offload_when_the_model_does_not_fit():
-    from hollywool.engines.diffusers.memory import GB, plan_memory
+    from hollywool.models.memory import GB, plan_memory
 
     assert plan_memory(8 * GB, 5 * GB, 20 * GB, 1024**2, on_cpu=False).placement == "device"
     assert plan_memory(30 * GB, 10 * GB, 20 * GB, 1024**2, on_cpu=False).placement == "model_offload"

@@ -9,7 +9,7 @@ import json
 import pytest
 from PIL import Image, PngImagePlugin
 
-from hollywool.engines.diffusers.metadata import read_params
+from hollywool.engines.image.metadata import read_params
 from hollywool.media.png_meta import read_text_chunks
 
 

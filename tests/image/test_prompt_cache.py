@@ -5,15 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hollywool.models.families import family_of
 from tests.image.conftest import image_of, run
 
 PROMPT = {"prompt": "a lighthouse at dusk", "negative_prompt": "blurry"}
 
 
 def _loaded(client, model_id: str = "tiny-sd"):  # noqa: ANN202
-    cached = client.app.state.studio.image_engine.cache.get(model_id)
+    cached = client.app.state.studio.models.cache.peek(model_id)
     assert cached is not None, f"{model_id} is not loaded"
     return cached
+
+
+def _prompts(client, model_id: str = "tiny-sd"):  # noqa: ANN202
+    """The loaded model's prompt-embedding cache."""
+    return _loaded(client, model_id).variants["prompts"]
 
 
 def _count_text_encoder_calls(pipe) -> list[int]:  # noqa: ANN001
@@ -63,15 +69,15 @@ def test_the_cache_goes_with_the_model_and_loras_bypass_it(register_models, make
     register_models({"tiny-sd": "sd15"})
     client = make_client(lora_dirs=(lora_dir,))
     run(client, **PROMPT, seed=1)
-    assert len(_loaded(client).prompts) == 1
+    assert len(_prompts(client)) == 1
     # A LoRA may change the text encoder (this one does): its job encodes the prompt itself.
     calls = _count_text_encoder_calls(_loaded(client).pipe)
     run(client, **PROMPT, seed=1, loras=[{"lora_id": "kohya-sd15", "weight": 1.0}])
-    assert calls[0] > 0 and len(_loaded(client).prompts) == 1
+    assert calls[0] > 0 and len(_prompts(client)) == 1
     # Unloading the model drops its embeddings: the reloaded model starts empty and encodes again.
     assert client.post("/api/models/tiny-sd/unload").status_code == 200
     run(client, **PROMPT, seed=1)
-    assert _loaded(client).prompts.misses == 1
+    assert _prompts(client).misses == 1
 
 
 @pytest.mark.parametrize("family,model_type", [("sd15", "sd"), ("sdxl", "sdxl"), ("sd3", "sd3"), ("flux", "flux")])
@@ -79,7 +85,7 @@ def test_every_family_makes_the_same_image_from_cached_embeddings(tiny_model, fa
     import torch
     from diffusers import DiffusionPipeline
 
-    from hollywool.engines.diffusers.prompt_cache import PromptCache, with_embeddings
+    from hollywool.engines.image.prompt_cache import PromptCache, with_embeddings
 
     pipe = DiffusionPipeline.from_pretrained(tiny_model(family), local_files_only=True)
     pipe.set_progress_bar_config(disable=True)
@@ -87,8 +93,9 @@ def test_every_family_makes_the_same_image_from_cached_embeddings(tiny_model, fa
     if model_type != "flux":
         call["negative_prompt"] = "blurry"
     cache = PromptCache()
-    embeddings = cache.embeddings(model_type, pipe, call)
-    assert cache.embeddings(model_type, pipe, call) is embeddings and (cache.hits, cache.misses) == (1, 1)
+    family = family_of(model_type)
+    embeddings = cache.embeddings(family, pipe, call)
+    assert cache.embeddings(family, pipe, call) is embeddings and (cache.hits, cache.misses) == (1, 1)
     images = [
         np.asarray(pipe(**c, generator=torch.Generator("cpu").manual_seed(3)).images[0], dtype=np.int16)
         for c in (call, with_embeddings(call, embeddings))
@@ -99,13 +106,13 @@ def test_every_family_makes_the_same_image_from_cached_embeddings(tiny_model, fa
 def test_a_model_keeps_only_its_most_recent_prompts(tiny_model):
     from diffusers import DiffusionPipeline
 
-    from hollywool.engines.diffusers.prompt_cache import PromptCache
+    from hollywool.engines.image.prompt_cache import PromptCache
 
     pipe = DiffusionPipeline.from_pretrained(tiny_model("sd15"), local_files_only=True)
     cache = PromptCache(max_entries=2)
     for prompt in ("one", "two", "one", "three"):  # "one" is used again, so "two" is the oldest
-        cache.embeddings("sd", pipe, {"prompt": prompt, "guidance_scale": 5.0})
+        cache.embeddings(family_of("sd"), pipe, {"prompt": prompt, "guidance_scale": 5.0})
     assert len(cache) == 2 and (cache.hits, cache.misses) == (1, 3)
-    cache.embeddings("sd", pipe, {"prompt": "one", "guidance_scale": 5.0})
-    cache.embeddings("sd", pipe, {"prompt": "two", "guidance_scale": 5.0})
+    cache.embeddings(family_of("sd"), pipe, {"prompt": "one", "guidance_scale": 5.0})
+    cache.embeddings(family_of("sd"), pipe, {"prompt": "two", "guidance_scale": 5.0})
     assert (cache.hits, cache.misses) == (2, 4)

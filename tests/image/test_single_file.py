@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hollywool.engines.diffusers.single_file import detect_architecture, shipped_config
 from hollywool.errors import InvalidInputError
+from hollywool.models.single_file import detect_architecture, shipped_config
 from tests.image.conftest import add_user_models, pixels, run
 
 
@@ -110,7 +110,7 @@ def test_sd2_checkpoints_are_recognised_and_get_the_shipped_sd2_config(tmp_path,
         return "pipe"
 
     monkeypatch.setattr(diffusers.StableDiffusionPipeline, "from_single_file", fake_from_single_file)
-    from hollywool.engines.diffusers.single_file import load_single_file
+    from hollywool.models.single_file import load_single_file
 
     assert load_single_file(openclip, "sd", None, tmp_path / "configs", None) == "pipe"
     assert seen["config"] == str(tmp_path / "configs" / "sd2") and seen["local_files_only"] is True

@@ -7,8 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from hollywool.engines.video.families import video_family
 from hollywool.media.video import probe, read_audio, read_frames
+from hollywool.models.families import video_family
 from hollywool.testkit.tiny_models import FAMILIES
 from tests.kit.studio import FAMILY_TYPES
 from tests.video.conftest import asset_path, png_b64, run_job, tiny_body

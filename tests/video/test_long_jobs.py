@@ -10,8 +10,8 @@ import torch
 from fastapi.testclient import TestClient
 
 from hollywool.engines.video import decode as latents_io
-from hollywool.engines.video.families import video_family
 from hollywool.media.video import probe
+from hollywool.models.families import video_family
 from tests.kit.studio import wait_for
 from tests.video.conftest import asset_path, run_job, tiny_body, wait_job
 
@@ -98,7 +98,7 @@ def test_decode_out_of_memory_is_retried_with_tiling(register_models, make_clien
     asset, path = asset_path(client, studio_dirs, job["videos"][0]["id"])
     assert probe(path).frame_count == 9 and asset["params"]["decode_mode"] == "tiled"
     # The pipeline stays loaded for the next job: tiling was only for this decode.
-    vae = client.app.state.studio.video_engine._pipeline_for_tests("tiny-cog").vae
+    vae = client.app.state.studio.models.cache.peek("tiny-cog").pipe.vae
     assert vae.use_tiling is False and vae.use_slicing is False
 
 

@@ -10,8 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-from hollywool.engines.video.families import VIDEO_FAMILIES, video_family
 from hollywool.engines.video.previews import latents_to_preview, middle_frame
+from hollywool.models.families import video_families, video_family
 from tests.video.conftest import png_b64, run_job, tiny_body
 
 CASES = [
@@ -59,7 +59,7 @@ def test_previews_arrive_as_job_preview_events(family, kind, register_models, ma
 
 
 def test_every_family_declares_how_its_latents_preview():
-    for family in VIDEO_FAMILIES.values():
+    for family in video_families().values():
         assert family.preview.layout in ("BCFHW", "BFCHW"), family.type
     assert video_family("video").preview.layout == "BFCHW"  # CogVideoX samples frames first
     assert video_family("svd").preview.layout == "BFCHW"

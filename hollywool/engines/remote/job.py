@@ -20,8 +20,7 @@ from typing import Any
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from hollywool.engines.diffusers.image_params import MAX_REFERENCE_IMAGES, ReferenceImage
-from hollywool.engines.diffusers.references import ReferenceImages
+from hollywool.engines.image.params import MAX_REFERENCE_IMAGES, ReferenceImage
 from hollywool.engines.remote.base import HttpProvider, ProviderEnv
 from hollywool.engines.remote.fal import FalProvider
 from hollywool.engines.remote.higgsfield import HiggsfieldProvider
@@ -33,6 +32,7 @@ from hollywool.engines.remote.provider import Provider, ProviderError, RemoteMod
 from hollywool.errors import ConflictError, InvalidInputError, StudioError
 from hollywool.jobs.context import JobCancelled, JobContext
 from hollywool.jobs.kinds import JobKind, KindRegistry
+from hollywool.media.references import ReferenceImages
 from hollywool.storage.costs import CostLedger, today
 from hollywool.storage.preferences import PreferencesRepository
 from hollywool.storage.provider_configs import ProviderConfigRepository

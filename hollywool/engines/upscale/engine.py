@@ -8,19 +8,17 @@ exact requested size.
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from hollywool.engines import warmup
-from hollywool.engines.upscale.models import UpscalerCatalog, UpscalerModel
-from hollywool.errors import InvalidInputError, StudioError
+from hollywool.errors import InvalidInputError
 from hollywool.jobs.context import JobContext
 from hollywool.jobs.kinds import JobKind, KindRegistry
 from hollywool.media.assets import AssetService
-from hollywool.media.files import atomic_path
+from hollywool.models.upscalers import UpscalerCatalog, UpscalerModel
 
 log = logging.getLogger("hollywool.upscale")
 
@@ -33,11 +31,11 @@ class UpscaleParams(BaseModel):
 
 
 class UpscaleEngine:
-    def __init__(self, folder: Path, assets: AssetService):
-        self.catalog = UpscalerCatalog(folder)
+    """The `upscale` kind. Upscalers load through the model manager (`ctx.models`), under its budget."""
+
+    def __init__(self, catalog: UpscalerCatalog, assets: AssetService):
+        self.catalog = catalog
         self.assets = assets
-        self._lock = threading.Lock()
-        self._loaded: tuple[str, Any] | None = None  # one upscaler resident; they are small
 
     def register(self, kinds: KindRegistry) -> None:
         kinds.register(JobKind("upscale", UpscaleParams, self.run, check=self.check))
@@ -53,51 +51,6 @@ class UpscaleEngine:
         if not model.available and not model.url:
             raise InvalidInputError(f"model: {model.id} has no file and no download source", field="model")
 
-    # -- models ----------------------------------------------------------------------------------
-    def _fetch(self, ctx: JobContext, model: UpscalerModel) -> Path:
-        path = self.catalog.path_of(model)
-        if path.is_file():
-            return path
-        import httpx
-
-        ctx.set_stage("downloading", f"Downloading {model.name}")
-        with atomic_path(path) as tmp, httpx.stream("GET", model.url, follow_redirects=True, timeout=60) as resp:
-            if resp.status_code != 200:
-                raise StudioError(f"could not download {model.name}: HTTP {resp.status_code} from {model.url}")
-            total = int(resp.headers.get("content-length") or 0)
-            done = 0
-            with open(tmp, "wb") as fh:
-                for chunk in resp.iter_bytes(1 << 20):
-                    ctx.raise_if_cancelled()
-                    fh.write(chunk)
-                    done += len(chunk)
-                    if total:
-                        ctx.progress(done, total)
-        return path
-
-    def _load(self, ctx: JobContext, model: UpscalerModel) -> Any:
-        with self._lock:
-            if self._loaded and self._loaded[0] == model.id:
-                return self._loaded[1]
-        path = self._fetch(ctx, model)
-        ctx.set_stage("loading", f"Loading {model.name}")
-        import torch
-        from spandrel import ImageModelDescriptor, ModelLoader
-
-        try:
-            descriptor = ModelLoader().load_from_file(str(path))
-        except Exception as exc:  # spandrel raises plain errors for unknown architectures
-            raise StudioError(f"{path.name} is not an upscaler spandrel recognises: {exc}") from None
-        if not isinstance(descriptor, ImageModelDescriptor):
-            raise StudioError(f"{path.name} is not an image-to-image model")
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-        descriptor.to(device).eval()
-        if device == "cuda" and descriptor.supports_half:
-            descriptor.half()
-        with self._lock:
-            self._loaded = (model.id, descriptor)
-        return descriptor
-
     # -- running ---------------------------------------------------------------------------------
     def run(self, ctx: JobContext, p: UpscaleParams) -> dict[str, Any]:
         warmup.wait()  # torch/diffusers may be half-imported by the warm-up thread: let it finish
@@ -105,7 +58,7 @@ class UpscaleEngine:
             return {"resumed": True}
         source = self.assets.get(p.asset_id)
         model = self.catalog.get(p.model)
-        descriptor = self._load(ctx, model)
+        descriptor = ctx.models.acquire_upscaler(model, ctx)
         src_path = self.assets.path_of(source)
         recorded = {
             **p.model_dump(),

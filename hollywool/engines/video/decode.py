@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from hollywool.engines.video.families import Decoded, VideoFamily
 from hollywool.media.files import atomic_path
+from hollywool.models.families import Decoded, VideoFamily
 
 log = logging.getLogger("hollywool.video")
 

@@ -13,23 +13,32 @@ import time
 from typing import Any
 
 from hollywool.engines import warmup
-from hollywool.engines.diffusers.catalog import VIDEO_TYPES, Catalog, ModelEntry
-from hollywool.engines.diffusers.previews import should_preview
-from hollywool.engines.diffusers.references import ReferenceImages, fit
+from hollywool.engines.image.previews import should_preview
 from hollywool.engines.video import decode as latents_io
-from hollywool.engines.video.families import VIDEO_FAMILIES, Rules, VideoFamily, video_family
-from hollywool.engines.video.memory import MemoryEstimate, estimate_gb, free_gb
+from hollywool.engines.video.memory import MemoryEstimate, estimate_gb
 from hollywool.engines.video.params import I2VParams, VideoParams
 from hollywool.engines.video.previews import latents_to_preview
+from hollywool.engines.video.views import VideoModel
 from hollywool.errors import ConflictError, InvalidInputError
 from hollywool.jobs.context import JobContext
 from hollywool.jobs.kinds import JobKind, KindRegistry
 from hollywool.media.assets import AssetService
+from hollywool.media.references import ReferenceImages, fit
+from hollywool.models.catalog import ModelEntry
+from hollywool.models.families import Rules, VideoFamily, video_families, video_family, video_types
+from hollywool.models.manager import GB, ModelManager
 
 log = logging.getLogger("hollywool.video")
 
-T2V_TYPES = tuple(t for t, f in VIDEO_FAMILIES.items() if f.text_to_video)
-I2V_TYPES = tuple(t for t, f in VIDEO_FAMILIES.items() if f.i2v_pipeline)
+
+def t2v_types() -> tuple[str, ...]:
+    return tuple(t for t, f in video_families().items() if f.text_to_video)
+
+
+def i2v_types() -> tuple[str, ...]:
+    return tuple(t for t, f in video_families().items() if f.i2v_pipeline)
+
+
 _SHORT_SIDE = {"480p": 480, "576p": 576, "720p": 720, "1080p": 1080}
 _ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "3:4": (3, 4)}
 
@@ -45,9 +54,12 @@ def _neighbours(value: int, multiple: int, maximum: int) -> str:
 
 
 class VideoEngine:
-    def __init__(self, catalog: Catalog, models: Any, assets: AssetService, references: ReferenceImages):
-        self.catalog = catalog
-        self.models = models  # the diffusers engine: it owns loading and the model cache
+    """The `video` and `i2v` kinds. Submit-time checks ask the model manager; running reaches models
+    through `ctx.models`."""
+
+    def __init__(self, models: ModelManager, assets: AssetService, references: ReferenceImages):
+        self.models = models
+        self.catalog = models.catalog
         self.assets = assets
         self.references = references
 
@@ -56,49 +68,51 @@ class VideoEngine:
         kinds.register(JobKind("i2v", I2VParams, self.run, check=self.check_image))
 
     # -- what the API shows ------------------------------------------------------------------------
-    def describe(self, entry: ModelEntry) -> dict[str, Any]:
+    def describe(self, entry: ModelEntry) -> VideoModel:
         family = video_family(entry.type)
         rules = family.rules_for(entry.path, entry.extra)
         width, height = self._default_size(entry, rules)
-        return {
-            "id": entry.id,
-            "name": entry.name,
-            "type": entry.type,
-            "family": family.label,
-            "text_to_video": family.text_to_video,
-            "image_to_video": family.i2v_pipeline is not None,
-            "audio": family.audio,
-            "prompt": family.prompt,
-            "negative_prompt": family.negative_prompt,
-            "reference_images": family.max_references,
-            "reference_images_use": family.references_doc,
-            "frames": {
-                "form": rules.frame_form,
-                "step": rules.frame_step,
-                "max": rules.max_frames,
-                "default": rules.default_frames,
-            },
-            "fps": rules.fps,
-            "size_multiple": rules.size_multiple,
-            "max_width": rules.max_width,
-            "max_height": rules.max_height,
-            "fixed_size": list(rules.fixed_size) if rules.fixed_size else None,
-            "default_width": width,
-            "default_height": height,
-            "default_steps": entry.default_steps,
-            "default_guidance": entry.default_guidance,
-            "memory_gb": entry.memory_gb,
-        }
+        return VideoModel.model_validate(
+            {
+                "id": entry.id,
+                "name": entry.name,
+                "type": entry.type,
+                "family": family.label,
+                "text_to_video": family.text_to_video,
+                "image_to_video": family.i2v_pipeline is not None,
+                "audio": family.audio,
+                "prompt": family.prompt,
+                "negative_prompt": family.negative_prompt,
+                "reference_images": family.max_references,
+                "reference_images_use": family.references_doc,
+                "frames": {
+                    "form": rules.frame_form,
+                    "step": rules.frame_step,
+                    "max": rules.max_frames,
+                    "default": rules.default_frames,
+                },
+                "fps": rules.fps,
+                "size_multiple": rules.size_multiple,
+                "max_width": rules.max_width,
+                "max_height": rules.max_height,
+                "fixed_size": list(rules.fixed_size) if rules.fixed_size else None,
+                "default_width": width,
+                "default_height": height,
+                "default_steps": entry.default_steps,
+                "default_guidance": entry.default_guidance,
+                "memory_gb": entry.memory_gb,
+            }
+        )
 
-    def video_models(self) -> list[dict[str, Any]]:
-        return [self.describe(e) for e in self.catalog.all() if e.type in VIDEO_TYPES and e.type in VIDEO_FAMILIES]
+    def video_models(self) -> list[VideoModel]:
+        return [self.describe(e) for e in self.catalog.all() if e.type in video_types()]
 
     # -- submit-time checks: resolve the params, enforce the model's rules, check memory -------------
     def check_text(self, params: VideoParams) -> None:
-        self._resolve(params, T2V_TYPES, image_to_video=False)
+        self._resolve(params, t2v_types(), image_to_video=False)
 
     def check_image(self, params: I2VParams) -> None:
-        self._resolve(params, I2V_TYPES, image_to_video=True)
+        self._resolve(params, i2v_types(), image_to_video=True)
 
     def _default_size(self, entry: ModelEntry, rules: Rules) -> tuple[int, int]:
         if rules.fixed_size:
@@ -184,8 +198,7 @@ class VideoEngine:
     def _check_memory(self, entry: ModelEntry, rules: Rules, p: VideoParams) -> None:
         dw, dh = self._default_size(entry, rules)
         needed = estimate_gb(entry.memory_gb, p.width * p.height * p.num_frames, dw * dh * rules.default_frames)
-        loaded = {e.id: e.memory_gb for e in self.catalog.all() if e.id in set(self.models.loaded_models())}
-        est = MemoryEstimate(needed, free_gb() + sum(loaded.values()))
+        est = MemoryEstimate(needed, self.models.room_bytes() / GB)
         if not est.fits:
             raise ConflictError(
                 f"{entry.name} at {p.width}x{p.height}, {p.num_frames} frames needs about {est.needed_gb:.1f} GB; "
@@ -194,31 +207,29 @@ class VideoEngine:
             )
 
     # -- running -------------------------------------------------------------------------------------
-    def _pipeline(self, ctx: JobContext, entry: ModelEntry, family: VideoFamily, p: VideoParams, i2v: bool):  # noqa: ANN202
-        """The model from the diffusers engine's cache (its loading, placement and memory budget)."""
-        cached = self.models.acquire(entry, ctx, p.width * p.height)
-        pipe, variants = cached.pipe, cached.variants
-        if i2v and type(pipe).__name__ != family.i2v_pipeline:
-            converted = variants.get(family.i2v_pipeline)
-            if converted is None:
-                import diffusers
+    @staticmethod
+    def _pipeline(ctx: JobContext, entry: ModelEntry, family: VideoFamily, p: VideoParams, i2v: bool) -> Any:
+        """The model from the model manager (its loading, placement and memory budget), for the task."""
+        cached = ctx.models.acquire(entry, ctx, (p.width or 0) * (p.height or 0))
+        pipe = cached.pipe
+        i2v_class = family.i2v_pipeline
+        if not i2v or i2v_class is None or type(pipe).__name__ == i2v_class:
+            return pipe
 
-                converted = getattr(diffusers, family.i2v_pipeline).from_pipe(pipe)  # same modules, no copy
-                converted.set_progress_bar_config(disable=True)
-                variants[family.i2v_pipeline] = converted
-            pipe = converted
-        return pipe
+        def convert() -> Any:
+            import diffusers
 
-    def _pipeline_for_tests(self, model_id: str) -> Any:
-        """The loaded pipeline of `model_id` (wherever it is cached), or None."""
-        cached = self.models.cache.get(model_id)
-        return cached.pipe if cached is not None else None
+            converted = getattr(diffusers, i2v_class).from_pipe(pipe)  # same modules, no copy
+            converted.set_progress_bar_config(disable=True)
+            return converted
+
+        return cached.variant("image-to-video", convert)
 
     def run(self, ctx: JobContext, p: VideoParams) -> dict[str, Any]:
         warmup.wait()  # torch/diffusers may be half-imported by the warm-up thread: let it finish
         if ctx.asset_ids:  # finished before a crash between saving the video and completing the job
             return {"seed": p.seed, "resumed": True}
-        entry = self.catalog.get(p.model, kinds=VIDEO_TYPES)
+        entry = self.catalog.get(p.model, kinds=video_types())
         family = video_family(entry.type)
         rules = family.rules_for(entry.path, entry.extra)
         image_to_video = isinstance(p, I2VParams)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import psutil
-
 _ACTIVATION_SHARE = 0.3  # of memory_gb at the default size and length
 
 
@@ -28,13 +26,3 @@ class MemoryEstimate:
 def estimate_gb(memory_gb: float, volume: int, default_volume: int) -> float:
     ratio = volume / max(default_volume, 1)
     return memory_gb * ((1 - _ACTIVATION_SHARE) + _ACTIVATION_SHARE * ratio)
-
-
-def free_gb() -> float:
-    """Free memory where generation runs: the first GPU through NVML, else system RAM (no torch import)."""
-    from hollywool.system_info import _nvml_gpus
-
-    gpus = _nvml_gpus()
-    if gpus and not gpus[0].get("unified_memory"):
-        return max(gpus[0]["memory_total_gb"] - gpus[0]["memory_used_gb"], 0.0)
-    return psutil.virtual_memory().available / 2**30

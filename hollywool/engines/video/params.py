@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from hollywool.engines.diffusers.image_params import ReferenceImage
+from hollywool.engines.image.params import ReferenceImage
 
 MAX_REFERENCE_IMAGES = 5
 Resolution = Literal["480p", "576p", "720p", "1080p"]

@@ -11,7 +11,7 @@ from typing import Any
 
 from PIL import Image
 
-from hollywool.engines.video.families.base import LatentPreview
+from hollywool.models.families.video import LatentPreview
 
 PREVIEW_SIDE = 256  # longest side of a preview image
 

@@ -96,27 +96,15 @@ FOLDER_BY_TYPE = {
     "Workflows": "workflows",
 }
 
-# Civitai's base model -> the catalogue's model type, for checkpoints the local engine can load.
-CATALOG_TYPE_BY_BASE = {
-    "SD 1.4": "sd",
-    "SD 1.5": "sd",
-    "SD 1.5 LCM": "sd",
-    "SD 1.5 Hyper": "sd",
-    "SDXL 1.0": "sdxl",
-    "SDXL Lightning": "sdxl",
-    "SDXL Hyper": "sdxl",
-    "SDXL Turbo": "sdxl",
-    "Pony": "sdxl",
-    "Illustrious": "sdxl",
-    "NoobAI": "sdxl",
-    "Flux.1 D": "flux",
-    "Flux.1 S": "flux",
-    "SD 3": "sd3",
-    "SD 3.5": "sd3",
-    "SD 3.5 Medium": "sd3",
-    "SD 3.5 Large": "sd3",
-    "SD 3.5 Large Turbo": "sd3",
-}
+
+def catalog_type_for(base_model: str | None) -> str | None:
+    """The catalogue model type of a Civitai base model (e.g. "Pony" -> "sdxl"), as the families declare."""
+    from hollywool.models import families
+
+    for family in families.REGISTRY.all():
+        if base_model and base_model in family.civitai_base_models:
+            return family.type
+    return None
 
 
 def folder_for(model_type: str | None) -> str:

@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from hollywool.integrations.civitai.mapping import CATALOG_TYPE_BY_BASE
+from hollywool.integrations.civitai.mapping import catalog_type_for
 from hollywool.integrations.civitai.records import Download
+
+if TYPE_CHECKING:
+    from hollywool.integrations.civitai.service import CivitaiService
+    from hollywool.models.manager import ModelManager
 
 log = logging.getLogger("hollywool.civitai")
 
 LORA_TYPES = ("LORA", "LoCon", "DoRA")
-# Sensible first settings per architecture; the user may change them in config.yaml.
-_DEFAULTS = {"sd": (25, 7.0, 512), "sdxl": (25, 6.0, 1024), "sd3": (28, 5.0, 1024), "flux": (28, 3.5, 1024)}
 
 
 def model_id_for(download: Download) -> str:
@@ -34,12 +36,12 @@ def model_id_for(download: Download) -> str:
 def architecture(path: Path, base_model: str | None) -> str | None:
     """The catalogue model type of a checkpoint: from its keys, else from Civitai's base model."""
     try:
-        from hollywool.engines.diffusers.single_file import detect_architecture
+        from hollywool.models.single_file import detect_architecture
 
         return detect_architecture(path)[0]
     except Exception as exc:  # not a safetensors file, or an architecture the engine cannot tell
         log.info("%s: architecture not detected from keys (%s); using Civitai's base model", path.name, exc)
-        return CATALOG_TYPE_BY_BASE.get(base_model or "")
+        return catalog_type_for(base_model)
 
 
 def _user_overrides(user_config: Path | None, model_id: str) -> dict[str, Any]:
@@ -56,15 +58,19 @@ def _user_overrides(user_config: Path | None, model_id: str) -> dict[str, Any]:
 
 
 def catalog_entry(download: Download, user_config: Path | None = None):  # noqa: ANN201 - a ModelEntry or None
-    from hollywool.engines.diffusers.catalog import ModelEntry
+    from hollywool.models.catalog import ModelEntry
 
     if download.model_type != "Checkpoint" or not download.path:
         return None
     path = Path(download.path)
+    from hollywool.models import families
+
     model_type = architecture(path, download.base_model)
-    if model_type not in _DEFAULTS:
+    family = families.family(model_type) if model_type else None
+    if not isinstance(family, families.ImageFamily):
         return None
-    steps, guidance, side = _DEFAULTS[model_type]
+    # The family's sensible first settings; the user may change them in config.yaml.
+    steps, guidance, side = family.default_steps, family.default_guidance, family.default_size
     model_id = model_id_for(download)
     fields: dict[str, Any] = dict(
         id=model_id,
@@ -85,8 +91,8 @@ def catalog_entry(download: Download, user_config: Path | None = None):  # noqa:
     return ModelEntry(**fields)
 
 
-def attach_to_image_engine(civitai, engine) -> None:  # noqa: ANN001 - CivitaiService, DiffusersEngine
-    """Register downloads with the image engine's catalogue and LoRA library, now and from now on."""
+def attach_to_models(civitai: CivitaiService, models: ModelManager) -> None:
+    """Register downloads with the model manager's catalogue and LoRA library, now and from now on."""
     words: dict[str, list[str]] = {}
 
     def known_words(path: Path) -> list[str]:
@@ -95,18 +101,18 @@ def attach_to_image_engine(civitai, engine) -> None:  # noqa: ANN001 - CivitaiSe
     def completed(download: Download) -> None:
         if download.model_type in LORA_TYPES and download.path:
             words[str(Path(download.path).resolve())] = list(download.trained_words)
-            engine.loras.scan()
+            models.loras.scan()
             return
-        entry = catalog_entry(download, engine.catalog.user_config)
+        entry = catalog_entry(download, models.catalog.user_config)
         if entry is not None:
-            engine.catalog.register(entry)
+            models.catalog.register(entry)
 
     def removed(download: Download) -> None:
-        engine.catalog.unregister(model_id_for(download))
+        models.catalog.unregister(model_id_for(download))
         if download.path:
             words.pop(str(Path(download.path).resolve()), None)
         if download.model_type in LORA_TYPES:
-            engine.loras.scan()
+            models.loras.scan()
 
-    engine.loras.known_words = known_words
+    models.loras.known_words = known_words
     civitai.on_download(completed, removed)

@@ -1435,6 +1435,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/models/families": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Families
+         * @description The model families this studio runs: what a catalogue entry's `type` may say, and what each can do.
+         */
+        get: operations["families_api_models_families_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models/detailed": {
         parameters: {
             query?: never;
@@ -2170,7 +2190,7 @@ export interface components {
             free_bytes: number;
             /**
              * Models
-             * @description the models loaded now
+             * @description the models loaded now (pipelines and upscalers)
              */
             models: components["schemas"]["LoadedModel"][];
             /** Hub Cache Bytes */
@@ -3023,6 +3043,52 @@ export interface components {
              */
             progress?: number;
         };
+        /**
+         * FamilyInfo
+         * @description A model family the studio can run: what a catalogue entry's `type` may say.
+         */
+        FamilyInfo: {
+            /**
+             * Id
+             * @description the canonical id (a catalogue entry's `type`)
+             */
+            id: string;
+            /** Label */
+            label: string;
+            /**
+             * Aliases
+             * @description other names accepted in config.yaml
+             */
+            aliases: string[];
+            /**
+             * Medium
+             * @enum {string}
+             */
+            medium: "image" | "video";
+            /**
+             * Tasks
+             * @description the diffusers pipeline class per task
+             */
+            tasks: {
+                [key: string]: string;
+            };
+            /**
+             * Single File
+             * @description whether single-file checkpoints of it are recognised
+             */
+            single_file: boolean;
+            /**
+             * Single File Config
+             * @description the shipped config that loads its single files offline
+             */
+            single_file_config: string | null;
+            /** Civitai Base Models */
+            civitai_base_models: string[];
+            /** Lora Bases */
+            lora_bases: {
+                [key: string]: string;
+            };
+        };
         /** GenerateRequest */
         GenerateRequest: {
             /** Prompt */
@@ -3585,9 +3651,18 @@ export interface components {
         LoadedModel: {
             /** Model Id */
             model_id: string;
+            /**
+             * Kind
+             * @default pipeline
+             * @enum {string}
+             */
+            kind?: "pipeline" | "upscaler";
             /** Size Gb */
             size_gb: number;
-            /** Size Bytes */
+            /**
+             * Size Bytes
+             * @description memory counted for it (components it shares with a model loaded earlier count there)
+             */
             size_bytes: number;
             /** Placement */
             placement: string;
@@ -3597,6 +3672,11 @@ export interface components {
             loaded_at: number;
             /** Last Used */
             last_used: number;
+            /**
+             * Shared Components
+             * @description components reused from another loaded model
+             */
+            shared_components?: string[];
         };
         /**
          * LocalModelDetail
@@ -3611,9 +3691,9 @@ export interface components {
             path: string;
             /**
              * Type
-             * @enum {string}
+             * @description the model family's id (GET /api/models/families)
              */
-            type: "flux" | "sdxl" | "sd" | "sd3" | "video" | "ltx2" | "wan" | "mochi" | "video-i2v" | "wan-i2v" | "svd";
+            type: string;
             /** Default Steps */
             default_steps: number;
             /** Default Guidance */
@@ -3652,6 +3732,11 @@ export interface components {
             downloaded: boolean;
             /** Loaded */
             loaded: boolean;
+            /**
+             * Family
+             * @description the family's name as a person says it
+             */
+            family?: string | null;
             /**
              * Size Multiple
              * @description image models only
@@ -3720,10 +3805,10 @@ export interface components {
             /** Path */
             path: string;
             /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
+             * Type
+             * @description the model family's id (GET /api/models/families)
              */
-            type: "flux" | "ltx2" | "mochi" | "sd" | "sd3" | "sdxl" | "svd" | "video" | "video-i2v" | "wan" | "wan-i2v";
+            type: string;
             /** Default Steps */
             default_steps: number;
             /** Default Guidance */
@@ -3762,6 +3847,11 @@ export interface components {
             downloaded: boolean;
             /** Loaded */
             loaded: boolean;
+            /**
+             * Family
+             * @description the family's name as a person says it
+             */
+            family?: string | null;
             /**
              * Size Multiple
              * @description image models only
@@ -3835,7 +3925,7 @@ export interface components {
         };
         /**
          * Lora
-         * @description A LoRA file (hollywool/engines/diffusers/loras.py LoraInfo).
+         * @description A LoRA file (hollywool/models/loras.py LoraInfo).
          */
         Lora: {
             /** Id */
@@ -4491,8 +4581,8 @@ export interface components {
             /** Name */
             name: string;
             /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
+             * Type
+             * @constant
              */
             type: "remote";
             /**
@@ -4624,6 +4714,18 @@ export interface components {
              * @default false
              */
             include_cancelled?: boolean;
+        };
+        /** SchedulerInfo */
+        SchedulerInfo: {
+            /** Name */
+            name: string;
+            /** Label */
+            label: string;
+            /**
+             * Model Types
+             * @description the families that offer it
+             */
+            model_types: string[];
         };
         /** SearchMetadata */
         SearchMetadata: {
@@ -5020,6 +5122,19 @@ export interface components {
             /** Has Token */
             has_token: boolean;
         };
+        /** Unloaded */
+        Unloaded: {
+            /**
+             * Unloaded
+             * @description the models this call unloaded
+             */
+            unloaded: string[];
+            /**
+             * Loaded
+             * @description the models still loaded
+             */
+            loaded: string[];
+        };
         /** UpscaleJobRequest */
         UpscaleJobRequest: {
             /**
@@ -5210,7 +5325,7 @@ export interface components {
         };
         /**
          * VideoModel
-         * @description A local video model with its rules (hollywool/engines/video/engine.py VideoEngine.describe).
+         * @description A local video model with its rules (VideoEngine.describe).
          */
         VideoModel: {
             /** Id */
@@ -8707,6 +8822,26 @@ export interface operations {
             };
         };
     };
+    families_api_models_families_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FamilyInfo"][];
+                };
+            };
+        };
+    };
     list_models_detailed_api_models_detailed_get: {
         parameters: {
             query?: {
@@ -8773,9 +8908,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["SchedulerInfo"][];
                 };
             };
         };
@@ -8879,9 +9012,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Unloaded"];
                 };
             };
             /** @description Validation Error */
@@ -8910,9 +9041,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Unloaded"];
                 };
             };
         };

@@ -27,6 +27,7 @@ export const localModel = (m: Partial<LocalModel> & Pick<LocalModel, "id">): Loc
   name: m.id,
   path: `org/${m.id}`,
   type: "sd",
+  family: "Stable Diffusion 1.x/2.x",
   default_steps: 20,
   default_guidance: 7,
   category: "quality",

@@ -66,7 +66,7 @@ export const takesField = (model: RemoteModelInfo, field: string): boolean => Ob
 export const isRemoteModel = (m: ModelInfo | undefined | null): m is RemoteModelInfo => !!m && m.type === "remote";
 
 /** The model when it is a local catalogue entry (it has defaults, sizes, a cache state); undefined for a remote one. */
-export const localOf = (m: ModelInfo | undefined | null): LocalModel | undefined => (m && m.type !== "remote" ? m : undefined);
+export const localOf = (m: ModelInfo | undefined | null): LocalModel | undefined => (m && !isRemoteModel(m) ? m : undefined);
 
 const UNIT_LABEL: Record<string, string> = { image: "image", megapixels: "MP", second: "second", request: "request", video: "video" };
 

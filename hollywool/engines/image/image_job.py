@@ -1,0 +1,221 @@
+"""The `image` job kind: resolve parameters at submit time, then generate and save on a worker.
+
+Submit time (`prepare`) turns the request into exactly what will run: size, steps, guidance, seeds,
+checked LoRAs and stored reference images. Run time (`run`) gets the cached pipeline, converts it
+for image-to-image with `from_pipe` when there are references, applies scheduler and LoRAs, and
+saves each image with its metadata. Progress, previews and cancellation go through the step callback.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from typing import Any
+
+from hollywool import __version__
+from hollywool.engines import warmup
+from hollywool.engines.image import metadata
+from hollywool.engines.image.params import ImageParams
+from hollywool.engines.image.previews import latents_to_preview, should_preview
+from hollywool.engines.image.prompt_cache import PromptCache, with_embeddings
+from hollywool.engines.image.styles import STYLES, apply_style
+from hollywool.errors import InvalidInputError, StudioError
+from hollywool.jobs.context import JobContext
+from hollywool.jobs.kinds import JobKind, KindRegistry
+from hollywool.media.references import ReferenceImages, fit
+from hollywool.models.cache import CachedModel
+from hollywool.models.catalog import ModelEntry
+from hollywool.models.families import ImageFamily, family_of, image_types
+from hollywool.models.loras import AppliedLoras
+from hollywool.models.manager import ModelManager
+from hollywool.models.schedulers import make_scheduler
+from hollywool.models.sizes import aspect_size
+
+
+class ImageJob:
+    """The `image` kind. Submit-time checks read the catalogue; running reaches models through `ctx.models`."""
+
+    def __init__(self, models: ModelManager, references: ReferenceImages):
+        self.catalog = models.catalog
+        self.loras = models.loras
+        self.references = references
+
+    def register(self, kinds: KindRegistry) -> None:
+        kinds.register(JobKind("image", ImageParams, self.run, check=self.prepare))
+
+    # -- submit time ---------------------------------------------------------------------------
+    def prepare(self, params: ImageParams) -> ImageParams:
+        entry = self.catalog.get(params.model, kinds=image_types())
+        family = family_of(entry.type)
+        base_w = entry.default_width or family.default_size
+        base_h = entry.default_height or family.default_size
+        if params.aspect_ratio:
+            width, height = aspect_size(params.aspect_ratio, int((base_w * base_h) ** 0.5), family.size_multiple)
+        else:
+            width, height = params.width or base_w, params.height or base_h
+        problem = family.check_size(width, height)
+        if problem:
+            field = problem.split(":")[0]
+            raise InvalidInputError(problem, field=field)
+        if params.scheduler and params.scheduler not in family.schedulers:
+            raise InvalidInputError(
+                f"scheduler: {params.scheduler!r} is not available for {family.label} models; "
+                f"choose one of: default, {', '.join(family.schedulers)}",
+                field="scheduler",
+            )
+        if params.style and params.style not in STYLES:
+            raise InvalidInputError(
+                f"style: unknown style {params.style!r}; styles: {', '.join(STYLES)}", field="style"
+            )
+        for i, lora in enumerate(params.loras):
+            self.loras.check_compatible(lora.lora_id, entry.type, entry.id, field=f"loras.{i}.lora_id")
+        if params.seeds:
+            seeds = list(params.seeds)
+        else:
+            first = params.seed if params.seed is not None else random.randint(0, 2**32 - 1 - params.num_images)
+            seeds = [(first + i) % 2**32 for i in range(params.num_images)]
+        notes = []
+        if params.negative_prompt and not family.negative_prompt:
+            notes.append(f"{family.label} models take no negative prompt; it was not used")
+        return params.model_copy(
+            update={
+                "width": width,
+                "height": height,
+                "steps": params.steps or entry.default_steps,
+                "guidance_scale": params.guidance_scale
+                if params.guidance_scale is not None
+                else entry.default_guidance,
+                "seed": seeds[0],
+                "seeds": seeds,
+                "num_images": len(seeds),
+                "reference_images": self.references.normalise(params.reference_images),
+                "notes": notes,
+            }
+        )
+
+    # -- run time ------------------------------------------------------------------------------
+    def run(self, ctx: JobContext, params: ImageParams) -> dict[str, Any]:
+        warmup.wait()  # torch may be half-imported by the warm-up thread: let it finish first
+        import torch
+
+        models = ctx.models
+        entry = models.catalog.get(params.model, kinds=image_types())
+        family = family_of(entry.type)
+        width, height, seeds = params.width, params.height, params.seeds
+        # A retry (or a restart) continues: images an earlier attempt saved are kept, not made again.
+        kept = Counter(a.seed for a in ctx.saved_assets() if a.kind == "image")
+        todo = []
+        for index, seed in enumerate(seeds):
+            if kept[seed] > 0:
+                kept[seed] -= 1
+            else:
+                todo.append((index, seed))
+        result = {"seeds": seeds, "notes": params.notes}
+        if len(todo) < len(seeds):
+            result["kept_from_earlier_attempt"] = len(seeds) - len(todo)
+        if not todo:
+            return result
+        cached = models.acquire(entry, ctx, width * height)
+        pipe = cached.pipe
+        references = [self.references.load(r) for r in params.reference_images]
+        if references:
+            pipe = cached.variant("image-to-image", lambda: _image_to_image(family, cached.pipe))
+        pipe.scheduler = (
+            make_scheduler(params.scheduler, cached.default_scheduler.config)
+            if params.scheduler
+            else cached.default_scheduler
+        )
+        models.set_vae_tiling(pipe, cached, width * height)
+        prompt, negative = apply_style(params.style, params.prompt, params.negative_prompt)
+        call: dict[str, Any] = {
+            "prompt": prompt,
+            "width": width,
+            "height": height,
+            "num_inference_steps": params.steps,
+            "guidance_scale": params.guidance_scale,
+            **family.call_defaults,
+        }
+        if negative and family.negative_prompt:
+            call["negative_prompt"] = negative
+        loras = [(models.loras.get(lr.lora_id), lr.weight) for lr in params.loras]
+        recorded_base = {
+            **params.model_dump(exclude={"notes", "seeds", "num_images", "seed"}),
+            "model_name": entry.name,
+            "model_type": entry.type,
+            "final_prompt": prompt,
+            "final_negative_prompt": call.get("negative_prompt"),
+            "generator": f"HollyWool {__version__}",
+        }
+        ctx.set_stage("generating", total_steps=params.steps * len(todo))
+        if not loras:  # a LoRA may change the text encoder: such jobs encode their prompt themselves
+            try:
+                embeddings = cached.variant("prompts", PromptCache).embeddings(family, pipe, call)
+            except torch.OutOfMemoryError as exc:
+                raise _out_of_memory(models, entry, cached, width, height, len(seeds)) from exc
+            if embeddings is not None:
+                call = with_embeddings(call, embeddings)
+        with AppliedLoras(pipe, loras, entry.id):
+            for position, (index, seed) in enumerate(todo):
+                if references:
+                    call["image"] = fit(references[index % len(references)], width, height)
+                    call["strength"] = params.strength
+                on_step = self._step_callback(ctx, family, position, len(todo), width, height)
+                try:
+                    out = pipe(
+                        **call,
+                        generator=torch.Generator("cpu").manual_seed(seed),
+                        callback_on_step_end=on_step,
+                        callback_on_step_end_tensor_inputs=["latents"],
+                    )
+                except torch.OutOfMemoryError as exc:
+                    raise _out_of_memory(models, entry, cached, width, height, len(seeds)) from exc
+                recorded = {**recorded_base, "seed": seed}
+                ctx.save_image(
+                    out.images[0],
+                    params=recorded,
+                    text_chunks=metadata.text_chunks(recorded),
+                    model=entry.id,
+                    prompt=params.prompt,
+                    negative_prompt=params.negative_prompt,
+                    seed=seed,
+                )
+        return result
+
+    @staticmethod
+    def _step_callback(ctx: JobContext, family: ImageFamily, index: int, count: int, width: int, height: int):  # noqa: ANN205
+        def on_step(pipe, step: int, _timestep, tensors: dict):  # noqa: ANN001, ANN202
+            ctx.raise_if_cancelled()
+            # Image-to-image runs fewer steps than asked, and some schedulers more: count the real ones.
+            per_image = getattr(pipe, "_num_timesteps", None) or len(pipe.scheduler.timesteps) or 1
+            ctx.progress(index * per_image + step + 1, per_image * count)
+            if should_preview(step, per_image) and "latents" in tensors:
+                preview = latents_to_preview(family, pipe, tensors["latents"], height, width)
+                if preview is not None:
+                    ctx.preview(preview, index * per_image + step + 1)
+            return tensors
+
+        return on_step
+
+
+def _image_to_image(family: ImageFamily, pipe: Any) -> Any:
+    """The image-to-image pipeline over the loaded text-to-image one (same modules, no copy)."""
+    import diffusers
+
+    cls = getattr(diffusers, family.img2img_pipeline or "AutoPipelineForImage2Image")
+    converted = cls.from_pipe(pipe)
+    converted.set_progress_bar_config(disable=True)
+    return converted
+
+
+def _out_of_memory(
+    models: ModelManager, entry: ModelEntry, cached: CachedModel, width: int, height: int, count: int
+) -> StudioError:
+    models.out_of_memory(entry.id)
+    tips = ["a smaller size", "fewer images per job"]
+    if cached.placement == "device" and cached.device != "cpu":
+        tips.append("running it again (the studio will offload parts of the model to system memory)")
+    tips.append("a lighter model")
+    return StudioError(
+        f"Out of memory while generating {count} image(s) of {width}x{height} with {entry.id} "
+        f"(placement: {cached.placement}). Try {', '.join(tips)}. Loaded models were unloaded to free memory."
+    )

@@ -1,0 +1,63 @@
+"""Parameters of an image job, with the seed's field names.
+
+At submit time the engine resolves everything left open (size from the aspect preset or the model's
+default, steps, guidance, seeds) so the stored job carries exactly what re-runs it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from hollywool.models.sizes import MAX_SIDE, MIN_SIDE
+
+AspectRatio = Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9"]
+MAX_REFERENCE_IMAGES = 5
+MAX_SEED = 2**32 - 1
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+
+
+class LoraRef(BaseModel):
+    lora_id: str = Field(min_length=1)
+    weight: float = Field(1.0, ge=0.0, le=1.5)
+
+
+class ReferenceImage(BaseModel):
+    """One of: an existing asset, an uploaded image (base64 or a data: URL). `upload_id` is internal:
+    the studio stores an uploaded image once at submit time and keeps only its id in the job."""
+
+    image_asset_id: str | None = None
+    image_base64: str | None = None
+    upload_id: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ReferenceImage:
+        given = [v for v in (self.image_asset_id, self.image_base64, self.upload_id) if v]
+        if len(given) != 1:
+            raise ValueError("give exactly one of image_asset_id or image_base64")
+        return self
+
+
+class ImageParams(BaseModel):
+    prompt: str = Field(min_length=1, max_length=10_000)
+    model: str = Field(min_length=1)
+    negative_prompt: str | None = Field(None, max_length=10_000)
+    width: int | None = Field(
+        None, ge=MIN_SIDE, le=MAX_SIDE, description="default: the model's size or the aspect preset"
+    )
+    height: int | None = Field(None, ge=MIN_SIDE, le=MAX_SIDE)
+    aspect_ratio: AspectRatio | None = Field(None, description="sets width and height from the model's size")
+    steps: int | None = Field(None, ge=1, le=200)
+    guidance_scale: float | None = Field(None, ge=0, le=50)
+    seed: Seed | None = None
+    seeds: list[Seed] | None = Field(
+        None, min_length=1, max_length=4, description="one seed per image; overrides seed and num_images"
+    )
+    num_images: int = Field(1, ge=1, le=4)
+    scheduler: str | None = Field(None, description="see GET /api/models/schedulers; default: the model's own")
+    style: str | None = Field(None, description="a style preset id (GET /api/styles)")
+    loras: list[LoraRef] = Field(default_factory=list, max_length=8)
+    reference_images: list[ReferenceImage] = Field(default_factory=list, max_length=MAX_REFERENCE_IMAGES)
+    strength: float = Field(0.75, ge=0.1, le=1.0, description="image-to-image: how far to move from the reference")
+    notes: list[str] = Field(default_factory=list, description="set by the studio: parameters the model ignores")

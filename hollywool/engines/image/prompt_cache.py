@@ -1,0 +1,78 @@
+"""Text embeddings kept per loaded model, so the same prompt is not encoded again on the next job.
+
+A job that runs a prompt (and negative prompt) the model has already encoded passes the stored
+tensors as `prompt_embeds` / `negative_prompt_embeds` (and the pooled ones for SDXL, SD3 and FLUX)
+instead of the text, so the text encoders do not run; ComfyUI does the same with its conditioning.
+The embeddings come from the pipeline's own `encode_prompt`, called with exactly what the pipeline
+itself would pass it, so the image is the same as without the cache.
+
+Every image family takes embeddings cleanly (SD 1.x/2.x, SDXL, SD3, FLUX); each declares its encoder
+(`ImageFamily.encode_prompt`). A family without one simply runs without the cache. The cache lives on
+the cached model (`variants["prompts"]`): it goes when the model is evicted or unloaded. Jobs with
+LoRAs bypass it (a LoRA may change the text encoder).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from hollywool.models.families.image import ImageFamily
+
+MAX_ENTRIES = 16  # per model; an SD 1.5 entry is ~0.25 MB, a FLUX one ~8 MB in bfloat16
+
+# The keys of a pipeline call that change what `encode_prompt` returns.
+_ENCODING_OPTIONS = ("clip_skip", "max_sequence_length")
+
+
+class PromptCache:
+    """Least-recently-used text embeddings of one loaded model."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES):
+        self.max_entries = max_entries
+        self._items: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def embeddings(self, family: ImageFamily, pipe: Any, call: dict[str, Any]) -> dict[str, Any] | None:
+        """The call's prompt as embeddings (encoded now, or kept from an earlier job); None: no cache."""
+        encode = family.encode_prompt
+        if encode is None or not hasattr(pipe, "encode_prompt"):
+            return None
+        prompt, negative = call["prompt"], call.get("negative_prompt")
+        # Pipelines run the negative branch only when guidance_scale > 1 (and the family has one).
+        cfg = family.negative_prompt and (call.get("guidance_scale") or 0) > 1
+        options = {k: call[k] for k in _ENCODING_OPTIONS if call.get(k) is not None}
+        key = (prompt, negative, cfg, tuple(sorted(options.items())))
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return found
+        import torch
+
+        with torch.no_grad():  # as the pipelines' own calls (inference tensors would refuse in-place ops)
+            found = encode(pipe, prompt, negative, cfg, pipe._execution_device, options)
+        found = {k: v for k, v in found.items() if v is not None}
+        with self._lock:
+            self.misses += 1
+            self._items[key] = found
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def with_embeddings(call: dict[str, Any], embeddings: dict[str, Any]) -> dict[str, Any]:
+    """The pipeline call with the prompt's text replaced by its embeddings."""
+    rest = {k: v for k, v in call.items() if k not in ("prompt", "negative_prompt")}
+    return {**rest, **embeddings}

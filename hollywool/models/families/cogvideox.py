@@ -1,0 +1,81 @@
+"""CogVideoX 2B/5B text-to-video and 5B image-to-video: 4k+1 frames (49 at 8 fps), sizes in 16s."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hollywool.models.families.base import register
+from hollywool.models.families.video import Decoded, LatentPreview, Rules, VideoFamily, postprocess
+
+
+def _decode(pipe, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool) -> Decoded:  # noqa: ANN001
+    latents = saved["video"].to(pipe.vae.device, pipe.vae.dtype)  # [B, F, C, H, W]
+    # CogVideoX 1.5 pads the latent frames to its temporal patch; the pipeline drops them before decoding.
+    patch_t = getattr(pipe.transformer.config, "patch_size_t", None)
+    if patch_t:
+        latent_frames = (meta["num_frames"] - 1) // pipe.vae_scale_factor_temporal + 1
+        latents = latents[:, (patch_t - latent_frames % patch_t) % patch_t :]
+    return Decoded(postprocess(pipe, pipe.decode_latents(latents)))
+
+
+def _pipe_args(pipe) -> dict[str, Any]:  # noqa: ANN001
+    return {"max_sequence_length": pipe.transformer.config.max_text_seq_length}
+
+
+def _facts(configs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    vae, transformer = configs.get("vae", {}), configs.get("transformer", {})
+    facts: dict[str, Any] = {}
+    if "temporal_compression_ratio" in vae:
+        facts["frame_step"] = int(vae["temporal_compression_ratio"])
+    spatial = 2 ** (len(vae.get("block_out_channels", [0] * 4)) - 1)
+    facts["size_multiple"] = spatial * int(transformer.get("patch_size", 2))
+    if transformer.get("sample_frames"):
+        facts["max_frames"] = int(transformer["sample_frames"])
+    if transformer.get("use_learned_positional_embeddings") and transformer.get("sample_width"):
+        facts["fixed_size"] = (transformer["sample_width"] * spatial, transformer["sample_height"] * spatial)
+    return facts
+
+
+# Callback latents are [B, F, C, H, W]; no community projection is fitted for CogVideoX's latent space.
+PREVIEW = LatentPreview(layout="BFCHW")
+
+RULES = Rules(
+    frame_step=4,
+    max_frames=49,
+    default_frames=49,
+    size_multiple=16,
+    max_width=1360,
+    max_height=768,
+    fps=8.0,
+    default_size=(720, 480),
+)
+
+T2V = register(
+    VideoFamily(
+        type="video",
+        label="CogVideoX",
+        pipeline="CogVideoXPipeline",
+        rules=RULES,
+        pipe_args=_pipe_args,
+        decode=_decode,
+        facts_from_folder=_facts,
+        preview=PREVIEW,
+    )
+)
+
+I2V = register(
+    VideoFamily(
+        type="video-i2v",
+        label="CogVideoX I2V",
+        pipeline="CogVideoXImageToVideoPipeline",
+        rules=Rules(**{**RULES.__dict__, "fixed_size": (720, 480)}),
+        text_to_video=False,
+        i2v_pipeline="CogVideoXImageToVideoPipeline",
+        max_references=1,
+        references_doc="the first image is the first frame (resized and centre-cropped to 720x480)",
+        pipe_args=_pipe_args,
+        decode=_decode,
+        facts_from_folder=_facts,
+        preview=PREVIEW,
+    )
+)

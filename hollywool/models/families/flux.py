@@ -1,0 +1,63 @@
+"""FLUX.1 (schnell, dev): no negative prompt; latents are packed 2x2 into tokens."""
+
+from typing import Any
+
+from hollywool.models.families.base import LatentRGB, SingleFile, register
+from hollywool.models.families.image import ImageFamily
+
+
+def _unpack(pipe: Any, latents: Any, height: int, width: int) -> Any:
+    return pipe._unpack_latents(latents, height, width, pipe.vae_scale_factor)
+
+
+def _encode(
+    pipe: Any, prompt: str, _negative: str | None, _cfg: bool, device: Any, options: dict[str, Any]
+) -> dict[str, Any]:
+    extra = {"max_sequence_length": options["max_sequence_length"]} if "max_sequence_length" in options else {}
+    embeds, pooled, _text_ids = pipe.encode_prompt(
+        prompt=prompt, prompt_2=None, device=device, num_images_per_prompt=1, **extra
+    )
+    return {"prompt_embeds": embeds, "pooled_prompt_embeds": pooled}
+
+
+FAMILY = register(
+    ImageFamily(
+        type="flux",
+        label="FLUX",
+        pipeline="FluxPipeline",
+        aliases=("flux1", "flux.1"),
+        size_multiple=16,
+        default_size=1024,
+        negative_prompt=False,
+        schedulers=("flow_euler",),
+        latent_rgb=LatentRGB(
+            (
+                (-0.0346, 0.0244, 0.0681),
+                (0.0034, 0.0210, 0.0687),
+                (0.0275, -0.0668, -0.0433),
+                (-0.0174, 0.0160, 0.0617),
+                (0.0859, 0.0721, 0.0329),
+                (0.0004, 0.0383, 0.0115),
+                (0.0405, 0.0861, 0.0915),
+                (-0.0236, -0.0185, -0.0259),
+                (-0.0245, 0.0250, 0.1180),
+                (0.1008, 0.0755, -0.0421),
+                (-0.0515, 0.0201, 0.0011),
+                (0.0428, -0.0012, -0.0036),
+                (0.0817, 0.0765, 0.0749),
+                (-0.1264, -0.0522, -0.1103),
+                (-0.0280, -0.0881, -0.0499),
+                (-0.1262, -0.0982, -0.0778),
+            ),
+            (-0.0329, -0.0718, -0.0851),
+        ),
+        unpack_latents=_unpack,
+        lora_bases={"flux": "FLUX"},
+        # No shipped config: a FLUX single file needs `config:` (a diffusers folder of that model).
+        single_file=SingleFile(markers=("double_blocks.", "model.diffusion_model.double_blocks.")),
+        civitai_base_models=("Flux.1 D", "Flux.1 S"),
+        default_steps=28,
+        default_guidance=3.5,
+        encode_prompt=_encode,
+    )
+)

@@ -1,0 +1,89 @@
+"""What an image family adds to a family: sizes, parameters, schedulers, previews, prompt encoding.
+
+Every diffusers image pipeline has the same call shape and step callback, so an image family is only
+the facts that differ: the size multiple and trained size, which parameters it accepts, its
+schedulers, how its latents become a rough RGB preview, and how its pipeline encodes a prompt (so
+the studio can keep the embeddings of a prompt it has seen; see engines/image/prompt_cache.py).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hollywool.models.families.base import Family, LatentRGB, Medium, Task
+
+# (pipe, prompt, negative prompt, classifier-free guidance?, device, options) -> embedding keyword arguments
+PromptEncoder = Callable[[Any, str, "str | None", bool, Any, dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageFamily(Family):
+    size_multiple: int  # width and height must be multiples of this
+    default_size: int  # the side length the family was trained at
+    default_steps: int = 25
+    default_guidance: float = 7.0
+    negative_prompt: bool = True  # False also means no classifier-free guidance branch (FLUX's embedded guidance)
+    schedulers: tuple[str, ...] = ()  # choices besides "default" (see models/schedulers.py)
+    latent_rgb: LatentRGB | None = None
+    # Turns callback latents into [batch, channels, h, w] (FLUX packs them into tokens).
+    unpack_latents: Callable[[Any, Any, int, int], Any] | None = None
+    encode_prompt: PromptEncoder | None = None  # None: the prompt is encoded by the pipeline on every job
+    img2img_pipeline: str | None = None  # None: diffusers' AutoPipelineForImage2Image picks it
+    call_defaults: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def medium(self) -> Medium:
+        return "image"
+
+    @property
+    def tasks(self) -> dict[Task, str]:
+        return {"text-to-image": self.pipeline, "image-to-image": self.img2img_pipeline or "AutoPipelineForImage2Image"}
+
+    def check_size(self, width: int, height: int) -> str | None:
+        """A message when the size does not fit this family, else None."""
+        m = self.size_multiple
+        for name, value in (("width", width), ("height", height)):
+            if value % m:
+                low, high = value // m * m, (value // m + 1) * m
+                return f"{name}: {value} is not a multiple of {m} for {self.label} models (try {low} or {high})"
+        return None
+
+
+def _parameters(pipe: Any) -> set[str]:
+    return set(inspect.signature(pipe.encode_prompt).parameters)
+
+
+def encode_clip(
+    pipe: Any, prompt: str, negative: str | None, cfg: bool, device: Any, options: dict[str, Any]
+) -> dict[str, Any]:
+    """SD 1.x/2.x: one CLIP text encoder."""
+    embeds, negative_embeds = pipe.encode_prompt(
+        prompt, device, 1, cfg, negative_prompt=negative, clip_skip=options.get("clip_skip")
+    )
+    return {"prompt_embeds": embeds, "negative_prompt_embeds": negative_embeds}
+
+
+def encode_pooled(
+    pipe: Any, prompt: str, negative: str | None, cfg: bool, device: Any, options: dict[str, Any]
+) -> dict[str, Any]:
+    """SDXL and SD3: sequence and pooled embeddings, for the prompt and the negative prompt."""
+    params = _parameters(pipe)
+    embeds, negative_embeds, pooled, negative_pooled = pipe.encode_prompt(
+        prompt=prompt,
+        prompt_2=None,
+        **({"prompt_3": None} if "prompt_3" in params else {}),
+        device=device,
+        num_images_per_prompt=1,
+        do_classifier_free_guidance=cfg,
+        negative_prompt=negative,
+        **{k: v for k, v in options.items() if k in params},
+    )
+    return {
+        "prompt_embeds": embeds,
+        "negative_prompt_embeds": negative_embeds,
+        "pooled_prompt_embeds": pooled,
+        "negative_pooled_prompt_embeds": negative_pooled,
+    }

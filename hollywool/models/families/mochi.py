@@ -1,0 +1,69 @@
+"""Mochi 1: 6k+1 frames at 30 fps, 848x480."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hollywool.models.families.base import LatentRGB, register
+from hollywool.models.families.video import Decoded, LatentPreview, Rules, VideoFamily, postprocess
+
+
+def _decode(pipe, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool) -> Decoded:  # noqa: ANN001
+    import torch
+
+    vae = pipe.vae
+    latents = saved["video"].to(vae.device, vae.dtype)
+    mean, std = vae.config.latents_mean, vae.config.latents_std
+    if mean is not None and std is not None:
+        channels = len(mean)
+        mean = torch.tensor(mean).view(1, channels, 1, 1, 1).to(latents.device, latents.dtype)
+        std = torch.tensor(std).view(1, channels, 1, 1, 1).to(latents.device, latents.dtype)
+        latents = latents * std / vae.config.scaling_factor + mean
+    else:
+        latents = latents / vae.config.scaling_factor
+    return Decoded(postprocess(pipe, vae.decode(latents, return_dict=False)[0]))
+
+
+def _pipe_args(pipe) -> dict[str, Any]:  # noqa: ANN001
+    return {"max_sequence_length": pipe.transformer.config.max_sequence_length}
+
+
+FAMILY = register(
+    VideoFamily(
+        type="mochi",
+        label="Mochi",
+        pipeline="MochiPipeline",
+        rules=Rules(
+            frame_step=6,
+            max_frames=163,
+            default_frames=85,
+            size_multiple=16,
+            max_width=848,
+            max_height=848,
+            fps=30.0,
+            default_size=(848, 480),
+        ),
+        pipe_args=_pipe_args,
+        decode=_decode,
+        # Mochi's 12 normalised channels, as fitted in ComfyUI's latent formats.
+        preview=LatentPreview(
+            rgb=LatentRGB(
+                (
+                    (-0.0069, -0.0045, 0.0018),
+                    (0.0154, -0.0692, -0.0274),
+                    (0.0333, 0.0019, 0.0206),
+                    (-0.1390, 0.0628, 0.1678),
+                    (-0.0725, 0.0134, -0.1898),
+                    (0.0074, -0.0270, -0.0209),
+                    (-0.0176, -0.0277, -0.0221),
+                    (0.5294, 0.5204, 0.3852),
+                    (-0.0326, -0.0446, -0.0143),
+                    (-0.0659, 0.0153, -0.0153),
+                    (0.0185, -0.0217, 0.0014),
+                    (-0.0396, -0.0495, -0.0281),
+                ),
+                (-0.0940, -0.1418, -0.1453),
+            )
+        ),
+    )
+)

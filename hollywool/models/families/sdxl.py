@@ -1,0 +1,39 @@
+"""Stable Diffusion XL (and its fine-tunes: Turbo, Lightning, Playground, Juggernaut, ...)."""
+
+from hollywool.models.families.base import LatentRGB, SingleFile, register
+from hollywool.models.families.image import ImageFamily, encode_pooled
+
+FAMILY = register(
+    ImageFamily(
+        type="sdxl",
+        label="SDXL",
+        pipeline="StableDiffusionXLPipeline",
+        aliases=("sd-xl", "xl"),
+        size_multiple=8,
+        default_size=1024,
+        schedulers=("euler", "euler_a", "dpmpp_2m", "dpmpp_2m_karras", "ddim", "heun", "unipc", "lcm"),
+        latent_rgb=LatentRGB(
+            (
+                (0.3651, 0.4232, 0.4341),
+                (-0.2533, -0.0042, 0.1068),
+                (0.1076, 0.1111, -0.0362),
+                (-0.3165, -0.2492, -0.2188),
+            ),
+            (0.1084, -0.0175, -0.0011),
+        ),
+        lora_bases={"sdxl": "SDXL"},
+        single_file=SingleFile(markers=("conditioner.embedders.1.",), config="sdxl"),
+        civitai_base_models=(
+            "SDXL 1.0",
+            "SDXL Lightning",
+            "SDXL Hyper",
+            "SDXL Turbo",
+            "Pony",
+            "Illustrious",
+            "NoobAI",
+        ),
+        default_steps=25,
+        default_guidance=6.0,
+        encode_prompt=encode_pooled,
+    )
+)

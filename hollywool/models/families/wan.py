@@ -1,0 +1,100 @@
+"""Wan 2.1/2.2 text- and image-to-video (the A14B two-expert form and the 5B form): 4k+1 frames."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hollywool.models.families.base import LatentRGB, register
+from hollywool.models.families.video import Decoded, LatentPreview, Rules, VideoFamily, postprocess
+
+
+def _decode(pipe, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool) -> Decoded:  # noqa: ANN001
+    import torch
+
+    vae = pipe.vae
+    latents = saved["video"].to(vae.device, vae.dtype)
+    shape = (1, vae.config.z_dim, 1, 1, 1)
+    mean = torch.tensor(vae.config.latents_mean).view(shape).to(latents.device, latents.dtype)
+    std = torch.tensor(vae.config.latents_std).view(shape).to(latents.device, latents.dtype)
+    return Decoded(postprocess(pipe, vae.decode(latents * std + mean, return_dict=False)[0]))
+
+
+def _i2v_args(_params: Any, _rules: Rules, images: list[Any]) -> dict[str, Any]:
+    return {"last_image": images[1]} if len(images) > 1 else {}
+
+
+def _facts(configs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    vae, transformer = configs.get("vae", {}), configs.get("transformer", {})
+    facts: dict[str, Any] = {}
+    if vae.get("scale_factor_temporal"):
+        facts["frame_step"] = int(vae["scale_factor_temporal"])
+    patch = transformer.get("patch_size") or [1, 2, 2]
+    facts["size_multiple"] = int(vae.get("scale_factor_spatial", 8)) * int(patch[-1])
+    return facts
+
+
+# The Wan 2.1 VAE's 16 normalised channels (also Wan 2.2 A14B's), as fitted in ComfyUI's latent formats.
+# Wan 2.2 5B's 48-channel VAE has no table here and falls back to the channel-group preview.
+PREVIEW = LatentPreview(
+    rgb=LatentRGB(
+        (
+            (-0.1299, -0.1692, 0.2932),
+            (0.0671, 0.0406, 0.0442),
+            (0.3568, 0.2548, 0.1747),
+            (0.0372, 0.2344, 0.1420),
+            (0.0313, 0.0189, -0.0328),
+            (0.0296, -0.0956, -0.0665),
+            (-0.3477, -0.4059, -0.2925),
+            (0.0166, 0.1902, 0.1975),
+            (-0.0412, 0.0267, -0.1364),
+            (-0.1293, 0.0740, 0.1636),
+            (0.0680, 0.3019, 0.1128),
+            (0.0032, 0.0581, 0.0639),
+            (-0.1251, 0.0927, 0.1699),
+            (0.0060, -0.0633, 0.0005),
+            (0.3477, 0.2275, 0.2950),
+            (0.1984, 0.0913, 0.1861),
+        ),
+        (-0.1835, -0.0868, -0.3360),
+    )
+)
+
+RULES = Rules(
+    frame_step=4,
+    max_frames=121,
+    default_frames=81,
+    size_multiple=16,
+    max_width=1280,
+    max_height=1280,
+    fps=16.0,
+    default_size=(832, 480),
+)
+
+T2V = register(
+    VideoFamily(
+        type="wan",
+        label="Wan",
+        pipeline="WanPipeline",
+        rules=RULES,
+        decode=_decode,
+        facts_from_folder=_facts,
+        preview=PREVIEW,
+    )
+)
+
+I2V = register(
+    VideoFamily(
+        type="wan-i2v",
+        label="Wan I2V",
+        pipeline="WanImageToVideoPipeline",
+        rules=RULES,
+        text_to_video=False,
+        i2v_pipeline="WanImageToVideoPipeline",
+        max_references=2,
+        references_doc="the first image is the first frame; a second image, when given, is the last frame",
+        call_args=_i2v_args,
+        decode=_decode,
+        facts_from_folder=_facts,
+        preview=PREVIEW,
+    )
+)

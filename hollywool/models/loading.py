@@ -1,0 +1,111 @@
+"""Turning a catalogue entry into a pipeline: from a hub snapshot, a local folder or a single file.
+
+Components whose weights are already loaded for another model (the same files, e.g. a text encoder
+two families use, or one base model's VAE in its fine-tunes) are passed in instead of loaded again;
+`component_keys` says which files each component of a folder reads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hollywool.errors import StudioError
+from hollywool.models.cache import ComponentKey
+from hollywool.models.catalog import ModelEntry
+from hollywool.models.hub import HubModels, NotDownloaded
+from hollywool.models.schedulers import make_scheduler
+from hollywool.models.single_file import load_single_file
+
+_WEIGHTS = ("*.safetensors", "*.bin")
+
+
+def model_files(entry: ModelEntry, hub: HubModels) -> Path | None:
+    """Where the entry's files are on this machine, or None when a hub model is not downloaded."""
+    if entry.source == "hub":
+        return hub.local_snapshot(entry)
+    path = Path(entry.path).expanduser()
+    return path if path.exists() else None
+
+
+def component_keys(folder: Path, dtype_name: str, variant: str | None) -> dict[str, ComponentKey]:
+    """For each weight-bearing component of a diffusers folder: the resolved files it loads, and the dtype.
+
+    Hub snapshots link to content-addressed blobs, so identical weights in two repos resolve to one file.
+    """
+    try:
+        index = json.loads((folder / "model_index.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    keys: dict[str, ComponentKey] = {}
+    for name, spec in index.items():
+        sub = folder / name
+        if name.startswith("_") or not isinstance(spec, list) or not sub.is_dir():
+            continue
+        files = [p for pattern in _WEIGHTS for p in sub.glob(pattern)]
+        if variant:
+            files = [p for p in files if f".{variant}." in p.name] or files
+        if files:
+            keys[name] = (tuple(sorted(str(p.resolve()) for p in files)), dtype_name)
+    return keys
+
+
+def load_pipeline(
+    entry: ModelEntry,
+    hub: HubModels,
+    configs_root: Path,
+    dtype: Any,
+    shared: Callable[[str, ComponentKey], Any | None] = lambda _name, _key: None,
+) -> tuple[Any, dict[str, ComponentKey]]:
+    """The entry's pipeline, and the sharing key of each component read from a folder.
+
+    `shared(name, key)` returns an already loaded module with those weights (or None to load it).
+    """
+    from diffusers import DiffusionPipeline
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
+
+    diffusers_logging.disable_progress_bar()  # the job reports its own progress
+    transformers_logging.disable_progress_bar()
+    location = model_files(entry, hub)
+    if location is None:
+        if entry.source == "hub":
+            raise NotDownloaded(f"{entry.id} is not downloaded yet")
+        raise StudioError(f"model {entry.id}: {entry.path} does not exist")
+    keys: dict[str, ComponentKey] = {}
+    if entry.source == "file":
+        pipe = load_single_file(location, entry.type, entry.config, configs_root, dtype)
+    else:
+        variant = entry.variant if entry.source == "hub" or _has_variant(location, entry.variant) else None
+        keys = component_keys(location, str(dtype).removeprefix("torch."), variant)
+        if entry.extra.get("unet"):  # replaced below: never share the base model's UNet
+            keys.pop("unet", None)
+        reused = {name: module for name, key in keys.items() if (module := shared(name, key)) is not None}
+        pipe = DiffusionPipeline.from_pretrained(
+            location, dtype=dtype, variant=variant, local_files_only=True, **reused
+        )
+    _apply_extras(pipe, entry, hub)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe, keys
+
+
+def _has_variant(folder: Path, variant: str | None) -> bool:
+    return bool(variant) and any(folder.glob(f"*/*.{variant}.safetensors"))
+
+
+def _apply_extras(pipe: Any, entry: ModelEntry, hub: HubModels) -> None:
+    """Catalogue extras: a replacement UNet file (SDXL Lightning) and a default scheduler."""
+    unet = entry.extra.get("unet")
+    if unet:
+        from safetensors.torch import load_file
+
+        path = hub.extra_file(unet["repo"], unet["file"])
+        if path is None:
+            raise NotDownloaded(f"{entry.id}: {unet['file']} is not downloaded yet")
+        pipe.unet.load_state_dict(load_file(path))
+    scheduler = entry.extra.get("scheduler")
+    if scheduler:
+        options = {k: v for k, v in scheduler.items() if k != "name"}
+        pipe.scheduler = make_scheduler(scheduler["name"], pipe.scheduler.config, options)

@@ -1,0 +1,197 @@
+"""LoRAs: found in the LoRA and Civitai folders, identified from their keys, applied per job.
+
+Identification reads only the safetensors header (names, shapes, metadata), so scanning is cheap and
+needs no torch. A LoRA's base architecture decides which model types it fits; a mismatch is refused
+at submit time with a message naming both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from hollywool.errors import InvalidInputError, StudioError
+from hollywool.models import families
+from hollywool.models.safetensors_header import read_header
+
+# Width of the text embedding that the UNet's cross-attention reads, for real-size models.
+_CROSS_ATTENTION_WIDTH = {768: "sd1", 1024: "sd2", 2048: "sdxl"}
+_LORA_KEY = re.compile(r"(lora_(A|B|up|down)\b|\.lora\.(up|down)|hada_w|lokr_w|\.alpha$)")
+
+
+@dataclass
+class LoraInfo:
+    id: str
+    name: str
+    path: str
+    base: str | None  # sd1, sd2, sdxl, sd3, flux; None when it cannot be told
+    format: str  # diffusers, kohya
+    size_bytes: int
+    source: str  # loras, civitai
+    model_types: list[str]
+    trigger_words: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def base_label(base: str) -> str:
+    """What a person calls a LoRA base ("sd1" -> "SD 1.x"), as the family that takes it says."""
+    for family in families.REGISTRY.all():
+        if base in family.lora_bases:
+            return family.lora_bases[base]
+    return base
+
+
+def detect_base(shapes: dict[str, list[int]], metadata: dict[str, str]) -> str | None:
+    """The base architecture a LoRA was trained on, from metadata first, then key names and shapes."""
+    meta = (metadata.get("ss_base_model_version", "") + " " + metadata.get("modelspec.architecture", "")).lower()
+    for marker, base in (("flux", "flux"), ("sd3", "sd3"), ("xl", "sdxl"), ("sd_v2", "sd2"), ("sd_v1", "sd1")):
+        if marker in meta:
+            return base
+    keys = list(shapes)
+    joined = "\n".join(keys)
+    if "single_transformer_blocks" in joined or "single_blocks" in joined or "double_blocks" in joined:
+        return "flux"
+    if (
+        "transformer_blocks" in joined
+        and ("transformer." in joined or "joint_blocks" in joined)
+        and "unet" not in joined
+    ):
+        return "sd3"
+    if "lora_te2_" in joined or "text_encoder_2." in joined:
+        return "sdxl"
+    for key, shape in shapes.items():  # cross-attention input width, real-size models only
+        if re.search(r"attn2[._]to_k[._]lora(_A|_down|\.down)", key) and len(shape) == 2:
+            base = _CROSS_ATTENTION_WIDTH.get(shape[1])
+            if base:
+                return base
+    # Block layout: SD 1.x/2.x have attention in the first down block, SDXL only from the second.
+    if re.search(r"down_blocks[._]0[._]attentions|input_blocks_1_1_", joined):
+        return "sd1"
+    if re.search(r"down_blocks[._][12][._]attentions|input_blocks_4_1_", joined):
+        return "sdxl"
+    return None
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "lora"
+
+
+class LoraLibrary:
+    def __init__(self, folders: list[tuple[Path, str]]):
+        self.folders = folders
+        self._lock = threading.Lock()
+        self._items: dict[str, LoraInfo] | None = None
+        # Trigger words known from elsewhere (Civitai's trained words) for files that carry none.
+        self.known_words: Callable[[Path], list[str]] = lambda _path: []
+
+    def scan(self) -> list[LoraInfo]:
+        found: dict[str, LoraInfo] = {}
+        for folder, source in self.folders:
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.rglob("*.safetensors")):
+                info = self._identify(path, folder, source)
+                if info is None:
+                    continue
+                if info.id in found:  # same name in two folders: qualify with the folder
+                    info.id = _slug(f"{path.parent.name}-{info.id}")
+                found.setdefault(info.id, info)
+        with self._lock:
+            self._items = found
+        return list(found.values())
+
+    def _identify(self, path: Path, root: Path, source: str) -> LoraInfo | None:
+        try:
+            shapes, metadata = read_header(path)
+        except (OSError, ValueError):
+            return None
+        if not shapes or not any(_LORA_KEY.search(k) for k in shapes):
+            return None  # a checkpoint or an embedding, not a LoRA
+        diffusers_folder = path.name == "pytorch_lora_weights.safetensors"
+        name = path.parent.name if diffusers_folder else path.stem
+        base = detect_base(shapes, metadata)
+        kohya = any(k.startswith(("lora_unet_", "lora_te")) for k in shapes)
+        words = [w.strip() for w in metadata.get("ss_trigger_words", "").split(",") if w.strip()]
+        words = words or self.known_words(path)
+        return LoraInfo(
+            id=_slug(name),
+            name=metadata.get("ss_output_name") or name,
+            path=str(path),
+            base=base,
+            format="kohya" if kohya else "diffusers",
+            size_bytes=path.stat().st_size,
+            source=source,
+            model_types=[t for t, f in families.image_families().items() if base is None or base in f.lora_bases],
+            trigger_words=words,
+        )
+
+    def all(self, model_type: str | None = None) -> list[LoraInfo]:
+        with self._lock:
+            items = self._items
+        if items is None:
+            items = {i.id: i for i in self.scan()}
+        return [i for i in items.values() if model_type is None or model_type in i.model_types]
+
+    def get(self, lora_id: str, field: str = "loras") -> LoraInfo:
+        for info in self.all():
+            if info.id == lora_id:
+                return info
+        self.scan()  # a file added since the last scan
+        for info in self.all():
+            if info.id == lora_id:
+                return info
+        known = ", ".join(sorted(i.id for i in self.all())) or "none (put .safetensors files in the LoRA folder)"
+        raise InvalidInputError(f"{field}: unknown LoRA {lora_id!r}; known LoRAs: {known}", field=field)
+
+    def check_compatible(self, lora_id: str, model_type: str, model_id: str, field: str) -> LoraInfo:
+        info = self.get(lora_id, field)
+        family = families.family_of(model_type)
+        if info.base is not None and info.base not in family.lora_bases:
+            base = base_label(info.base)
+            raise InvalidInputError(
+                f"{field}: LoRA {lora_id!r} was made for {base} models and cannot be used with "
+                f"{model_id!r}, a {family.label} model. Pick a {family.label} LoRA or a {base} model.",
+                field=field,
+            )
+        return info
+
+
+class AppliedLoras:
+    """Loads a job's LoRAs into a pipeline for the duration of a `with` block, then removes them."""
+
+    def __init__(self, pipe, loras: list[tuple[LoraInfo, float]], model_id: str):  # noqa: ANN001
+        self.pipe = pipe
+        self.loras = loras
+        self.model_id = model_id
+
+    def __enter__(self) -> AppliedLoras:
+        if not self.loras:
+            return self
+        names, weights = [], []
+        try:
+            for n, (info, weight) in enumerate(self.loras):
+                adapter = f"hw{n}_{re.sub(r'[^A-Za-z0-9_]', '_', info.id)}"
+                self.pipe.load_lora_weights(info.path, adapter_name=adapter)
+                names.append(adapter)
+                weights.append(weight)
+            self.pipe.set_adapters(names, adapter_weights=weights)
+        except Exception as exc:
+            self._remove()
+            lora = self.loras[len(names)][0].id if len(names) < len(self.loras) else "?"
+            raise StudioError(f"LoRA {lora!r} does not fit model {self.model_id!r}: {exc}") from exc
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.loras:
+            self._remove()
+
+    def _remove(self) -> None:
+        with contextlib.suppress(Exception):  # nothing was loaded
+            self.pipe.unload_lora_weights()

@@ -1,0 +1,235 @@
+"""What the API asks the model manager: the catalogue as the UI shows it, the caches, fit, downloads.
+
+Every answer is a typed view (`views.py`) that the router returns as is. Questions that only read
+files answer at once; those that need the device (`can_generate`) wait for torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from hollywool.errors import InvalidInputError
+from hollywool.jobs.context import JobContext
+from hollywool.jobs.kinds import JobKind, KindRegistry
+from hollywool.models import families, memory
+from hollywool.models.catalog import ModelEntry
+from hollywool.models.loading import model_files
+from hollywool.models.manager import GB, ModelManager
+from hollywool.models.schedulers import SCHEDULERS
+from hollywool.models.views import (
+    CacheDeleted,
+    CacheStatus,
+    CanGenerate,
+    FamilyInfo,
+    LoadedModel,
+    LocalModelDetail,
+    LocalModelInfo,
+    MemoryPlanInfo,
+    SchedulerInfo,
+    Unloaded,
+)
+
+
+class DownloadParams(BaseModel):
+    model: str = Field(min_length=1)
+
+
+class DownloadResult(BaseModel):
+    path: str
+    model: str
+
+
+class ModelService:
+    def __init__(self, manager: ModelManager):
+        self.manager = manager
+        self.catalog = manager.catalog
+
+    def register(self, kinds: KindRegistry, add_network_lane: Callable[[str, int], str]) -> None:
+        lane = add_network_lane("downloads", 2)
+        kinds.register(
+            JobKind(
+                "model.download", DownloadParams, self.run_download, lane=lambda _p: lane, check=self._check_download
+            )
+        )
+
+    # -- the catalogue ---------------------------------------------------------------------------
+    def describe(self, entry: ModelEntry, usage: dict[str, dict[str, Any]] | None = None) -> LocalModelInfo:
+        """The entry as the UI lists it; with `usage` (the hub cache's), also where its files are."""
+        family = entry.family
+        location = model_files(entry, self.manager.hub)
+        data: dict[str, Any] = {
+            **entry.model_dump(exclude={"extra", "config"}),
+            "source": entry.source,
+            "is_video": entry.is_video,
+            "downloaded": location is not None,
+            "loaded": self.manager.cache.peek(entry.id) is not None,
+            "family": family.label,
+        }
+        if isinstance(family, families.ImageFamily):
+            data.update(
+                size_multiple=family.size_multiple,
+                supports_negative_prompt=family.negative_prompt,
+                schedulers=["default", *family.schedulers],
+                default_width=entry.default_width or family.default_size,
+                default_height=entry.default_height or family.default_size,
+            )
+        if usage is None:
+            return LocalModelInfo(**data)
+        cached = self.manager.cache.peek(entry.id)
+        files_usage = usage.get(entry.path, {}) if entry.source == "hub" else {}
+        if entry.source != "hub" and location is not None:
+            files = [location] if location.is_file() else [p for p in location.rglob("*") if p.is_file()]
+            files_usage = {"size_bytes": sum(f.stat().st_size for f in files), "last_accessed": None}
+        used = [t for t in (files_usage.get("last_accessed"), cached.last_used if cached else None) if t]
+        return LocalModelDetail(
+            **data,
+            cache_size_bytes=files_usage.get("size_bytes", 0),
+            last_used=max(used, default=None),
+            location=str(location) if location else None,
+        )
+
+    def _entries(self, kind: str | None) -> list[ModelEntry]:
+        return [e for e in self.catalog.all() if kind is None or (kind == "video") == e.is_video]
+
+    def list_models(self, kind: str | None = None) -> list[LocalModelInfo]:
+        return [self.describe(e) for e in self._entries(kind)]
+
+    def list_detailed(self, kind: str | None = None) -> list[LocalModelDetail]:
+        usage = self.manager.hub.cache_usage()
+        return [d for e in self._entries(kind) if isinstance(d := self.describe(e, usage), LocalModelDetail)]
+
+    def families(self) -> list[FamilyInfo]:
+        return [
+            FamilyInfo(
+                id=f.type,
+                label=f.label,
+                aliases=list(f.aliases),
+                medium=f.medium,
+                tasks=f.tasks,
+                single_file=f.single_file is not None,
+                single_file_config=f.single_file.config if f.single_file else None,
+                civitai_base_models=list(f.civitai_base_models),
+                lora_bases=dict(f.lora_bases),
+            )
+            for f in families.REGISTRY.all()
+        ]
+
+    @staticmethod
+    def schedulers() -> list[SchedulerInfo]:
+        image = families.image_families()
+        return [
+            SchedulerInfo(
+                name=s.name, label=s.label, model_types=[t for t, f in image.items() if s.name in f.schedulers]
+            )
+            for s in SCHEDULERS.values()
+        ]
+
+    # -- the caches ------------------------------------------------------------------------------
+    def loaded_models(self) -> list[str]:
+        return self.manager.loaded_models()
+
+    def cache_status(self) -> CacheStatus:
+        from huggingface_hub import constants
+
+        status = self.manager.cache.status()
+        usage = self.manager.hub.cache_usage()
+        return CacheStatus(
+            budget_bytes=status["budget_bytes"],
+            used_bytes=status["used_bytes"],
+            free_bytes=status["free_bytes"],
+            models=[LoadedModel(**m) for m in status["models"]],
+            hub_cache_bytes=sum(u["size_bytes"] for u in usage.values()),
+            downloaded=sorted(e.id for e in self.catalog.all() if e.source == "hub" and e.path in usage),
+            cache_dir=str(constants.HF_HUB_CACHE),
+        )
+
+    def unload(self, model_id: str | None = None) -> Unloaded:
+        if model_id is not None:
+            self.catalog.get(model_id)  # 404 for an unknown id
+        return Unloaded(unloaded=self.manager.unload(model_id), loaded=self.manager.loaded_models())
+
+    def delete_cache(self, model_id: str) -> CacheDeleted:
+        entry = self.catalog.get(model_id)
+        if entry.source != "hub":
+            raise InvalidInputError(f"{model_id} is a local {entry.source}; the studio does not delete your files")
+        self.manager.unload(model_id)
+        sharing = sorted(e.id for e in self.catalog.all() if e.path == entry.path and e.id != model_id)
+        freed = self.manager.hub.delete([entry.path])
+        return CacheDeleted(model_id=model_id, freed_bytes=freed, also_removed_for=sharing)
+
+    # -- fit -------------------------------------------------------------------------------------
+    def can_generate(self, model_id: str) -> CanGenerate:
+        entry = self.catalog.get(model_id)
+        answer = self._fit(entry)
+        answer.recommended_models = []  # set, so that the route's exclude_unset sends it
+        if not answer.can_generate and answer.available_gb is not None:
+            answer.recommended_models = sorted(
+                m.id
+                for m in self.list_models("video" if entry.is_video else "image")
+                if m.id != model_id and m.memory_gb <= answer.available_gb
+            )
+        return answer
+
+    def _fit(self, entry: ModelEntry) -> CanGenerate:
+        manager = self.manager
+        loaded = manager.cache.peek(entry.id) is not None
+        downloaded = model_files(entry, manager.hub) is not None
+        if entry.is_video:  # video jobs are checked against the free memory at their size (see engines/video)
+            room = manager.room_bytes()
+            needed = int(entry.memory_gb * GB)
+            fits = needed <= room
+            if not downloaded and entry.source != "hub":
+                reason = f"{entry.path} does not exist"
+            elif not fits:
+                reason = f"needs about {needed / GB:.1f} GB at its default size; {room / GB:.1f} GB can be freed here"
+            else:
+                reason = "fits in memory" if downloaded else f"will download first ({entry.size_gb:g} GB)"
+            return CanGenerate(
+                model_id=entry.id,
+                can_generate=fits and (downloaded or entry.source == "hub"),
+                loaded=loaded,
+                reason=reason,
+                downloaded=downloaded,
+                required_gb=round(needed / GB, 3),
+                available_gb=round(room / GB, 3),
+            )
+        needed = manager.estimate_bytes(entry)
+        device = manager.device.device
+        info = memory.memory_info(device)
+        budget = manager.memory_budget()
+        plan = manager.plan_for(needed, int(needed * 0.6), 1024 * 1024, entry.id)
+        answer = CanGenerate(
+            model_id=entry.id,
+            can_generate=False,
+            loaded=loaded,
+            reason="",
+            downloaded=downloaded,
+            required_gb=round(needed / GB, 3),
+            available_gb=round(min(info.free_bytes, budget) / GB, 3),
+            budget_gb=round(budget / GB, 3),
+            device=device,
+            memory_kind=info.kind,
+            plan=MemoryPlanInfo(**plan.to_dict()),
+        )
+        if needed > info.total_bytes and plan.placement == "device":
+            answer.reason = f"needs {needed / GB:.1f} GB; this machine has {info.total_bytes / GB:.1f} GB"
+        elif not downloaded and entry.source != "hub":
+            answer.reason = f"{entry.path} does not exist"
+        else:
+            answer.can_generate = True
+            answer.reason = plan.reason if downloaded else f"will download first ({entry.size_gb:g} GB)"
+        return answer
+
+    # -- downloads -------------------------------------------------------------------------------
+    def _check_download(self, params: DownloadParams) -> None:
+        entry = self.catalog.get(params.model)
+        if entry.source != "hub":
+            raise InvalidInputError(f"model: {entry.id} is a local {entry.source}; there is nothing to download")
+
+    def run_download(self, ctx: JobContext, params: DownloadParams) -> DownloadResult:
+        entry = self.catalog.get(params.model)
+        folder = self.manager.download(ctx, entry)
+        return DownloadResult(path=str(folder), model=entry.id)

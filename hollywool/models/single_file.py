@@ -1,0 +1,104 @@
+"""Single-file checkpoints (A1111 / Civitai `.safetensors`): which architecture, and offline loading.
+
+The architecture is read from the checkpoint's key names (header only, no weights loaded). Loading
+uses the concrete pipeline class's `from_single_file` with a local `config=` folder: the entry's own
+`config` when given, else the folder shipped with the package for that architecture, materialised
+once under `<data dir>/configs/` with CLIP tokenizer files derived from the shipped BPE vocabulary.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from hollywool.errors import InvalidInputError, StudioError
+from hollywool.models import families
+from hollywool.models.families.base import SingleFile
+from hollywool.models.safetensors_header import read_header
+
+
+def _layouts() -> list[tuple[str, families.Family, SingleFile]]:
+    """(marker, family, layout) for every family with single files, longest (most specific) marker first."""
+    found = [(m, f, f.single_file) for f in families.REGISTRY.all() if f.single_file for m in f.single_file.markers]
+    return sorted(found, key=lambda item: -len(item[0]))
+
+
+def detect(path: Path) -> tuple[families.Family, str | None, str]:
+    """(family, shipped config folder or None, detail label) of a checkpoint, from its key names."""
+    try:
+        shapes, _ = read_header(path)
+    except (OSError, ValueError) as exc:
+        raise InvalidInputError(f"{path.name}: cannot read checkpoint ({exc})") from None
+    for marker, family, layout in _layouts():
+        if any(k.startswith(marker) for k in shapes):
+            variant = layout.variant(shapes) if layout.variant else None
+            config, detail = variant or (layout.config, family.label)
+            return family, config, detail
+    known = ", ".join(f.label for f in families.REGISTRY.all() if f.single_file)
+    raise InvalidInputError(f"{path.name}: not a checkpoint of a known family ({known})")
+
+
+def detect_architecture(path: Path) -> tuple[str, str]:
+    """(model type, detail) of a checkpoint: ("sdxl", "SDXL"), ("sd", "SD 2.x"), ..."""
+    family, _config, detail = detect(path)
+    return family.type, detail
+
+
+def _bpe_vocab() -> tuple[dict[str, int], list[str]]:
+    """CLIP's vocab.json and merges, built the way OpenAI's SimpleTokenizer builds them."""
+    from hollywool.models.bpe import bytes_to_unicode
+
+    raw = resources.files("hollywool.catalog").joinpath("configs/clip/bpe_simple_vocab_16e6.txt.gz").read_bytes()
+    merges = gzip.decompress(raw).decode("utf-8").split("\n")[1 : 49152 - 256 - 2 + 1]
+    symbols = list(bytes_to_unicode().values())
+    vocab = symbols + [s + "</w>" for s in symbols] + ["".join(m.split(" ")) for m in merges]
+    vocab += ["<|startoftext|>", "<|endoftext|>"]
+    return {token: i for i, token in enumerate(vocab)}, merges
+
+
+def shipped_config(arch: str, configs_root: Path) -> Path:
+    """The shipped config folder for `arch` (sd15, sd2, sdxl), complete with tokenizer files."""
+    target = configs_root / arch
+    if (target / ".complete").exists():
+        return target
+    source = resources.files("hollywool.catalog").joinpath(f"configs/{arch}")
+    if not source.is_dir():
+        raise StudioError(f"no shipped config folder for {arch!r}")
+    staging = configs_root / f".{arch}.staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    with resources.as_file(source) as src:
+        shutil.copytree(src, staging)
+    vocab, merges = _bpe_vocab()
+    for tokenizer_dir in staging.glob("tokenizer*"):
+        (tokenizer_dir / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+        (tokenizer_dir / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n", encoding="utf-8")
+    (staging / ".complete").write_text("1")
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return target
+
+
+def load_single_file(path: Path, model_type: str, config: str | None, configs_root: Path, dtype: Any) -> Any:
+    import diffusers
+
+    family, arch, detail = detect(path)
+    if family.type != model_type:
+        raise InvalidInputError(
+            f"{path.name} is a {detail} checkpoint but its catalogue entry says type {model_type!r}; "
+            f"set `type: {family.type}`"
+        )
+    if config:
+        config_dir = Path(config).expanduser()
+    elif arch:
+        config_dir = shipped_config(arch, configs_root)
+    else:
+        raise InvalidInputError(
+            f"{path.name}: loading a {detail} single file offline needs a diffusers config folder; "
+            "set `config:` in its catalogue entry to a folder of that model (JSON and tokenizer files)"
+        )
+    pipeline_cls = getattr(diffusers, family.pipeline)
+    return pipeline_cls.from_single_file(str(path), config=str(config_dir), local_files_only=True, dtype=dtype)
