@@ -71,6 +71,15 @@ def test_importing_an_editor_workflow_from_an_odd_server_is_a_gateway_error(odd,
     assert_names_comfyui_and_what_to_do(r, url)
 
 
+@pytest.mark.parametrize("oddity", ["html", "shape", "object"])
+def test_an_upload_answered_oddly_is_a_gateway_error(studio_for, fake_comfy, oddity):
+    """The upload's answer must name the file on the server (the value for an IMAGE input)."""
+    fake_comfy.answer_oddly = oddity
+    client = studio_for(fake_comfy.url)
+    r = client.post("/api/comfyui/upload", files={"image": ("mine.png", b"\x89PNG\r\n\x1a\n", "image/png")})
+    assert_names_comfyui_and_what_to_do(r, fake_comfy.url)
+
+
 @pytest.fixture
 def silent_port():
     """A port whose connections hang in the handshake: a listening socket with a full backlog."""

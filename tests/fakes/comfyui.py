@@ -101,7 +101,8 @@ class FakeComfyUI(FakeServer):
         self.fail_node_class: str | None = None
         self.fail_message = "Intentional sync execution error for testing"
         # "html": every HTTP route answers a web page (a proxy or another app at the URL);
-        # "shape": every HTTP route answers JSON of the wrong shape. None: behave.
+        # "shape": every HTTP route answers JSON of the wrong shape (a list); "object": an empty JSON
+        # object (the right type, none of the keys). None: behave.
         self.answer_oddly: str | None = None
         # {filename: bytes}: extra files SaveImage reports (custom nodes write what they like).
         self.extra_output_files: dict[str, bytes] = {}
@@ -217,6 +218,8 @@ class FakeComfyUI(FakeServer):
                 return HTMLResponse("<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>")
             if self.answer_oddly == "shape":
                 return JSONResponse(["not", "what", "ComfyUI", "sends"])
+            if self.answer_oddly == "object":
+                return JSONResponse({})
             return await fn(request)
 
         return handler

@@ -1,8 +1,8 @@
 """The ComfyUI engine: the server connection, saved workflows, and submitting their jobs.
 
-Routers call this and nothing else of the engine. The server URL is read on each use (the
-Preferences override `comfyui_url`, else HOLLYWOOL_COMFYUI_URL / the default), so changing it in
-Settings takes effect without a restart.
+Routers call this and nothing else of the engine, and return its typed views (views.py) as they
+are. The server URL is read on each use (the Preferences override `comfyui_url`, else
+HOLLYWOOL_COMFYUI_URL / the default), so changing it in Settings takes effect without a restart.
 """
 
 from __future__ import annotations
@@ -27,6 +27,25 @@ from hollywool.engines.comfyui.limits import (
 from hollywool.engines.comfyui.parameters import Parameter, Pin, find_parameters, seed_keys
 from hollywool.engines.comfyui.png_workflow import looks_like_image, read_embedded
 from hollywool.engines.comfyui.validation import GraphProblems, Problem, apply_values, check_graph
+from hollywool.engines.comfyui.views import (
+    ComfyDevice,
+    ComfyJobAccepted,
+    ComfyJobPage,
+    ComfyJobView,
+    ComfyReachable,
+    ComfyStatus,
+    ComfyUpload,
+    Interrupted,
+    ObjectInfo,
+    QueueCleared,
+    WorkflowCheck,
+    WorkflowDeleted,
+    WorkflowExport,
+    WorkflowImported,
+    WorkflowSummary,
+    WorkflowView,
+)
+from hollywool.engines.comfyui.views import ComfyUnreachable as UnreachableStatus
 from hollywool.engines.comfyui.workflow_formats import (
     WorkflowError,
     check_api_graph,
@@ -38,7 +57,7 @@ from hollywool.engines.comfyui.workflow_formats import (
 from hollywool.errors import InvalidInputError, NotFoundError
 from hollywool.jobs.context import JobContext
 from hollywool.jobs.kinds import JobKind, KindRegistry
-from hollywool.jobs.models import Job, JobStatus
+from hollywool.jobs.models import ACTIVE_STATUSES, Job, JobStatus
 from hollywool.jobs.service import JobService
 from hollywool.jobs.store import JobQuery
 from hollywool.settings import Settings
@@ -139,7 +158,7 @@ class ComfyService:
     def client(self, *, timeout: float | None = None) -> ComfyClient:
         return ComfyClient(self.url(), timeout=timeout or self.config.http_timeout_s)
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> ComfyStatus:
         """Reachable or not, with the seed's fields (available, server_url, queue counts, error) too."""
         url = self.url()
         with self.client(timeout=self.config.status_timeout_s) as client:
@@ -147,36 +166,33 @@ class ComfyService:
                 stats = client.system_stats()
                 queue = client.queue()
             except ComfyUnreachable as exc:
-                return {
-                    "reachable": False,
-                    "available": False,
-                    "url": url,
-                    "server_url": url,
-                    "error": exc.message,
-                    "queue_running": 0,
-                    "queue_pending": 0,
-                }
-        system = stats.get("system") if isinstance(stats.get("system"), dict) else {}
-        devices = stats.get("devices") if isinstance(stats.get("devices"), list) else []
+                return UnreachableStatus(reachable=False, url=url, server_url=url, error=exc.message)
+        system = stats.get("system")
+        system = system if isinstance(system, dict) else {}
+        devices = stats.get("devices")
+        devices = devices if isinstance(devices, list) else []
         running, pending = len(queue["queue_running"]), len(queue["queue_pending"])
-        return {
-            "reachable": True,
-            "available": True,
-            "url": url,
-            "server_url": url,
-            "error": None,
-            "version": _text(system.get("comfyui_version")),
-            "python_version": _text(system.get("python_version")),
-            "pytorch_version": _text(system.get("pytorch_version")),
-            "devices": [_device(d) for d in devices if isinstance(d, dict)],
-            "queue_running": running,
-            "queue_pending": pending,
-            "queue_length": running + pending,
-        }
+        return ComfyReachable(
+            reachable=True,
+            url=url,
+            server_url=url,
+            version=_text(system.get("comfyui_version")),
+            python_version=_text(system.get("python_version")),
+            pytorch_version=_text(system.get("pytorch_version")),
+            devices=[_device(d) for d in devices if isinstance(d, dict)],
+            queue_running=running,
+            queue_pending=pending,
+            queue_length=running + pending,
+        )
 
-    def object_info(self, *, refresh: bool = False) -> dict[str, Any]:
+    def object_info(self, *, refresh: bool = False, node_class: str | None = None) -> ObjectInfo:
+        """The node catalogue (or one class of it), with the seed's `nodes` and `total` beside it."""
         with self.client() as client:
-            return self.catalogue.get(client, refresh=refresh)
+            info = self.catalogue.get(client, refresh=refresh)
+        if node_class is not None:
+            info = {node_class: info[node_class]} if node_class in info else {}
+        # model_validate, not keywords: a node class may be named "nodes" or "total" (the seed's keys win).
+        return ObjectInfo.model_validate({**info, "nodes": sorted(info), "total": len(info)})
 
     def object_info_or_none(self, *, refresh: bool = False) -> dict[str, Any] | None:
         with self.client(timeout=self.config.status_timeout_s) as client:
@@ -185,11 +201,13 @@ class ComfyService:
             except ComfyUnreachable:
                 return None
 
-    def upload_image(self, name: str, data: bytes) -> dict[str, Any]:
+    def upload_image(self, name: str, data: bytes) -> ComfyUpload:
         with self.client() as client:
             answer = client.upload_image(name, data)
+            if not isinstance(answer.get("name"), str):
+                raise client.bad_answer("POST", "/upload/image", "JSON without the uploaded file's name")
         self.catalogue.invalidate(self.url())  # LoadImage's list of files changed
-        return answer
+        return ComfyUpload.model_validate(answer)
 
     # -- workflows -------------------------------------------------------------------------------
     def import_workflow(
@@ -200,7 +218,7 @@ class ComfyService:
         filename: str | None = None,
         name: str | None = None,
         description: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> WorkflowImported:
         source, prompt, editor = self._read_source(workflow_json, file_bytes)
         warnings: list[str] = []
         try:
@@ -222,7 +240,7 @@ class ComfyService:
                 f"The ComfyUI server at {self.url()} is unreachable: parameter choices and the checks for "
                 "missing nodes and models wait for the server."
             )
-        dumped = [p.model_dump() for p in find_parameters(api_graph, info)]
+        found = find_parameters(api_graph, info)
         problems = check_graph(api_graph, info) if info is not None else []
         title = name or (Path(filename).stem if filename else None) or f"Workflow {time.strftime('%Y-%m-%d %H:%M')}"
         saved = self.workflows.create(
@@ -231,14 +249,13 @@ class ComfyService:
             source_format=source,
             api_graph=api_graph,
             editor_workflow=editor,
-            parameters=dumped,
+            parameters=[p.model_dump() for p in found],
         )
-        view = self.view(saved, info=info, checked=info is not None, parameters=dumped)
-        message = f"Imported workflow '{saved.name}' with {_count(len(dumped), 'parameter')}"
+        view = self.view(saved, info=info, checked=info is not None, parameters=found)
+        message = f"Imported workflow '{saved.name}' with {_count(len(found), 'parameter')}"
         if problems:
             message += f"; {_count(len(problems), 'problem')} to fix before it can run on the server"
-        view.update(warnings=warnings, problems=[p.model_dump() for p in problems], message=message)
-        return view
+        return WorkflowImported(**dict(view), warnings=warnings, problems=problems, message=message)
 
     def _read_source(self, workflow_json: Any, file_bytes: bytes | None) -> tuple[str, dict | None, dict | None]:
         """(source format, API graph or None, editor workflow or None)."""
@@ -297,50 +314,61 @@ class ComfyService:
         *,
         info: Any = ...,
         checked: bool | None = None,
-        parameters: list[dict[str, Any]] | None = None,
-    ) -> dict[str, Any]:
+        parameters: list[Parameter] | None = None,
+    ) -> WorkflowView:
         if info is ...:
             info = self.object_info_or_none()
         if parameters is None:
-            parameters = [p.model_dump() for p in self.parameters(workflow, info)]
-        thumb = None
-        if workflow.thumbnail_asset_id:
-            thumb = self._thumbnail_url(workflow.thumbnail_asset_id)
-        data = workflow.model_dump()
-        data.update(
+            parameters = self.parameters(workflow, info)
+        return WorkflowView(
+            id=workflow.id,
             workflow_id=workflow.id,
+            name=workflow.name,
+            description=workflow.description,
+            thumbnail_asset_id=workflow.thumbnail_asset_id,
+            thumbnail_url=self._thumbnail_url(workflow.thumbnail_asset_id),
+            source_format=workflow.source_format,
+            api_graph=workflow.api_graph,
             workflow_json=workflow.api_graph,
+            editor_workflow=workflow.editor_workflow,
             node_count=len(workflow.api_graph),
             parameters=parameters,
-            thumbnail_url=thumb,
+            pins=[Pin(**p) for p in workflow.pins],
             server_checked=info is not None if checked is None else checked,
+            created_at=workflow.created_at,
+            updated_at=workflow.updated_at,
         )
-        return data
 
-    def summary(self, workflow: ComfyWorkflow) -> dict[str, Any]:
-        return {
-            "id": workflow.id,
-            "workflow_id": workflow.id,
-            "name": workflow.name,
-            "description": workflow.description,
-            "source_format": workflow.source_format,
-            "node_count": len(workflow.api_graph),
-            "parameter_count": len(workflow.parameters) + len(workflow.pins),
-            "thumbnail_asset_id": workflow.thumbnail_asset_id,
-            "thumbnail_url": self._thumbnail_url(workflow.thumbnail_asset_id) if workflow.thumbnail_asset_id else None,
-            "created_at": workflow.created_at,
-            "updated_at": workflow.updated_at,
-        }
+    def show(self, workflow_id: str) -> WorkflowView:
+        return self.view(self.get(workflow_id))
 
-    def _thumbnail_url(self, asset_id: str) -> str | None:
+    def summary(self, workflow: ComfyWorkflow) -> WorkflowSummary:
+        return WorkflowSummary(
+            id=workflow.id,
+            workflow_id=workflow.id,
+            name=workflow.name,
+            description=workflow.description,
+            source_format=workflow.source_format,
+            node_count=len(workflow.api_graph),
+            parameter_count=len(workflow.parameters) + len(workflow.pins),
+            thumbnail_asset_id=workflow.thumbnail_asset_id,
+            thumbnail_url=self._thumbnail_url(workflow.thumbnail_asset_id),
+            created_at=workflow.created_at,
+            updated_at=workflow.updated_at,
+        )
+
+    def _thumbnail_url(self, asset_id: str | None) -> str | None:
+        if not asset_id:
+            return None
         asset = self.jobs.views.assets.get(asset_id)
         return (asset.thumbnail_url or asset.url) if asset else None
 
-    def list(self, limit: int = 100, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    def list(self, limit: int = 100, offset: int = 0) -> tuple[list[WorkflowSummary], int]:
+        """A page of summaries, newest first, and the number saved in all."""
         items, total = self.workflows.list(limit, offset)
         return [self.summary(w) for w in items], total
 
-    def update(self, workflow_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    def update(self, workflow_id: str, changes: dict[str, Any]) -> WorkflowView:
         workflow = self.get(workflow_id)
         if "pins" in changes:
             changes["pins"] = [self._check_pin(workflow, Pin(**p)).model_dump() for p in changes["pins"] or []]
@@ -349,13 +377,13 @@ class ComfyService:
             raise NotFoundError(f"ComfyUI workflow {workflow_id} not found")
         return self.view(updated)
 
-    def pin(self, workflow_id: str, pin: Pin) -> dict[str, Any]:
+    def pin(self, workflow_id: str, pin: Pin) -> WorkflowView:
         workflow = self.get(workflow_id)
         self._check_pin(workflow, pin)
         pins = [p for p in workflow.pins if (p["node_id"], p["input_name"]) != (pin.node_id, pin.input_name)]
         return self.update(workflow_id, {"pins": [*pins, pin.model_dump()]})
 
-    def unpin(self, workflow_id: str, node_id: str, input_name: str) -> dict[str, Any]:
+    def unpin(self, workflow_id: str, node_id: str, input_name: str) -> WorkflowView:
         workflow = self.get(workflow_id)
         pins = [p for p in workflow.pins if (p["node_id"], p["input_name"]) != (node_id, input_name)]
         if len(pins) == len(workflow.pins):
@@ -374,20 +402,28 @@ class ComfyService:
             )
         return pin
 
-    def delete(self, workflow_id: str) -> None:
+    def delete(self, workflow_id: str) -> WorkflowDeleted:
         if not self.workflows.delete(workflow_id):
             raise NotFoundError(f"ComfyUI workflow {workflow_id} not found")
+        return WorkflowDeleted(deleted=True, id=workflow_id, message="Workflow deleted")
 
-    def export(self, workflow_id: str, fmt: str) -> dict[str, Any]:
+    def export(self, workflow_id: str, fmt: str) -> WorkflowExport:
+        """The workflow as ComfyUI loads it: the editor file (`fmt` "editor"), or the API graph."""
         workflow = self.get(workflow_id)
+        safe = "".join(c if c.isalnum() or c in "-_ " else "_" for c in workflow.name).strip() or "workflow"
         if fmt == "editor":
             if workflow.editor_workflow is None:
                 raise NotFoundError(f"workflow {workflow_id} was imported in API format; only 'api' can be exported")
-            return workflow.editor_workflow
-        return workflow.api_graph
+            return WorkflowExport(filename=f"{safe}.json", workflow=workflow.editor_workflow)
+        return WorkflowExport(filename=f"{safe}_api.json", workflow=workflow.api_graph)
 
     # -- jobs ------------------------------------------------------------------------------------
-    def check(self, workflow_id: str, values: dict[str, Any]) -> tuple[dict[str, Any], list[Problem], bool]:
+    def check(self, workflow_id: str, values: dict[str, Any]) -> WorkflowCheck:
+        """The pre-run check without queueing: the problems the server would find."""
+        _graph, problems, checked = self._checked_graph(workflow_id, values)
+        return WorkflowCheck(ok=not problems, server_checked=checked, problems=problems)
+
+    def _checked_graph(self, workflow_id: str, values: dict[str, Any]) -> tuple[dict[str, Any], list[Problem], bool]:
         """The graph a job would run and the problems the server would find. (graph, problems, checked)"""
         check_json(values, "parameters")
         workflow = self.get(workflow_id)
@@ -410,10 +446,10 @@ class ComfyService:
         *,
         session_id: str | None = None,
         batch_count: int = 1,
-    ) -> tuple[list[Job], str]:
+    ) -> ComfyJobAccepted:
         if not 1 <= batch_count <= 100:
             raise InvalidInputError("batch_count: must be between 1 and 100", field="batch_count")
-        graph, problems, checked = self.check(workflow_id, values)
+        graph, problems, checked = self._checked_graph(workflow_id, values)
         if problems:
             raise GraphProblems(problems)
         workflow = self.get(workflow_id)
@@ -445,10 +481,15 @@ class ComfyService:
                 f"queued; the ComfyUI server at {self.url()} is unreachable: the job waits for it, and the "
                 "server checks the workflow when it is back"
             )
-        return jobs, message
+        first = jobs[0]
+        return ComfyJobAccepted(job_id=first.id, status=first.status, message=message, job_ids=[j.id for j in jobs])
 
-    def job_view(self, job: Job) -> dict[str, Any]:
-        data = self.jobs.views.one(job)
+    def job_view(self, job: Job) -> ComfyJobView:
+        return self._job_view(job, self.jobs.views.one(job))
+
+    def _job_view(self, job: Job, data: dict[str, Any]) -> ComfyJobView:
+        """The job view (JobViews' shape) with the workflow's values in place of `params`."""
+        data = {key: value for key, value in data.items() if key != "params"}
         data.update(
             workflow_id=job.params.get("workflow_id"),
             workflow_name=job.params.get("workflow_name"),
@@ -458,13 +499,26 @@ class ComfyService:
             prompt_id=job.checkpoint.get("prompt_id"),
             outputs=job.result.get("outputs", {}),
         )
-        data.pop("params", None)
-        return data
+        return ComfyJobView.model_validate(data)
 
     def list_jobs(
-        self, limit: int, offset: int, status: list[JobStatus] | None, *, session_id: str | None = None
-    ) -> tuple[list[Job], int]:
-        return self.jobs.list(JobQuery(kind=KIND, status=status, session_id=session_id, limit=limit, offset=offset))
+        self,
+        limit: int,
+        offset: int,
+        status: list[JobStatus] | None,
+        *,
+        session_id: str | None = None,
+        active_only: bool = False,
+    ) -> ComfyJobPage:
+        """Newest first. `active_only` (the seed's filter) keeps the queued and running of `status`."""
+        if active_only:
+            status = [s for s in (status or list(JobStatus)) if s in ACTIVE_STATUSES]
+            if not status:  # e.g. status=completed&active_only=true
+                return ComfyJobPage(items=[], total=0, limit=limit, offset=offset)
+        query = JobQuery(kind=KIND, status=status, session_id=session_id, limit=limit, offset=offset)
+        jobs, total = self.jobs.list(query)
+        views = [self._job_view(j, data) for j, data in zip(jobs, self.jobs.views.many(jobs), strict=True)]
+        return ComfyJobPage(items=views, total=total, limit=limit, offset=offset)
 
     def get_job(self, job_id: str) -> Job:
         job = self.jobs.get(job_id)
@@ -472,7 +526,14 @@ class ComfyService:
             raise NotFoundError(f"job {job_id} is not a ComfyUI job")
         return job
 
-    def interrupt(self) -> dict[str, Any]:
+    def show_job(self, job_id: str) -> ComfyJobView:
+        return self.job_view(self.get_job(job_id))
+
+    def cancel_job(self, job_id: str) -> ComfyJobView:
+        self.get_job(job_id)  # 404 for another kind's job
+        return self.job_view(self.jobs.cancel(job_id))
+
+    def interrupt(self) -> Interrupted:
         """Stop what runs: the studio's running ComfyUI jobs, or else whatever the server runs."""
         running, _ = self.jobs.list(JobQuery(kind=KIND, status=[JobStatus.running], limit=100))
         for job in running:
@@ -483,9 +544,9 @@ class ComfyService:
             with self.client(timeout=self.config.status_timeout_s) as client:
                 client.interrupt()
             message = f"Interrupted what the ComfyUI server at {self.url()} was running"
-        return {"interrupted": True, "cancelled_jobs": [j.id for j in running], "message": message}
+        return Interrupted(interrupted=True, cancelled_jobs=[j.id for j in running], message=message)
 
-    def clear_queue(self) -> dict[str, Any]:
+    def clear_queue(self) -> QueueCleared:
         """Cancel the studio's queued ComfyUI jobs and empty the server's pending queue. The
         studio's jobs are cancelled even when the server cannot be reached; the answer is then the
         server's error, saying so."""
@@ -499,11 +560,11 @@ class ComfyService:
             except ComfyUnreachable as exc:
                 done = f"Cancelled {cancelled} of the studio, but could not empty the server's queue."
                 raise type(exc)(f"{done} {exc.message}") from None
-        return {
-            "cancelled_jobs": [j.id for j in queued],
-            "server_cleared": True,
-            "message": f"Cancelled {cancelled} and emptied the queue of the ComfyUI server at {self.url()}",
-        }
+        return QueueCleared(
+            cancelled_jobs=[j.id for j in queued],
+            server_cleared=True,
+            message=f"Cancelled {cancelled} and emptied the queue of the ComfyUI server at {self.url()}",
+        )
 
     # -- the job kind ----------------------------------------------------------------------------
     def run_job(self, ctx: JobContext, params: ComfyJobParams) -> dict[str, Any]:
@@ -539,16 +600,16 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _device(raw: dict[str, Any]) -> dict[str, Any]:
+def _device(raw: dict[str, Any]) -> ComfyDevice:
     """A device of /system_stats with the types the status answer declares (odd values dropped)."""
     index = raw.get("index")
-    return {
-        "name": _text(raw.get("name")),
-        "type": _text(raw.get("type")),
-        "index": index if isinstance(index, int) and not isinstance(index, bool) else None,
-        "vram_total": _finite(raw.get("vram_total")),
-        "vram_free": _finite(raw.get("vram_free")),
-    }
+    return ComfyDevice(
+        name=_text(raw.get("name")),
+        type=_text(raw.get("type")),
+        index=index if isinstance(index, int) and not isinstance(index, bool) else None,
+        vram_total=_finite(raw.get("vram_total")),
+        vram_free=_finite(raw.get("vram_free")),
+    )
 
 
 def _finite(value: Any) -> float | int | None:

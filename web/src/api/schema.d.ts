@@ -1047,7 +1047,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Export Workflow */
+        /**
+         * Export Workflow
+         * @description The workflow file itself (ComfyUI's JSON, not a studio view), as a download.
+         */
         get: operations["export_workflow_api_comfyui_workflows__workflow_id__export_get"];
         put?: never;
         post?: never;
@@ -2706,6 +2709,26 @@ export interface components {
              * @default 0
              */
             queue_pending?: number;
+        };
+        /**
+         * ComfyUpload
+         * @description ComfyUI's answer to an upload: `name` is the file on the server, the value for an IMAGE input.
+         */
+        ComfyUpload: {
+            /** Name */
+            name: string;
+            /**
+             * Subfolder
+             * @default
+             */
+            subfolder?: string;
+            /**
+             * Type
+             * @default input
+             */
+            type?: string;
+        } & {
+            [key: string]: unknown;
         };
         /** ConfigProblems */
         ConfigProblems: {
@@ -5482,7 +5505,7 @@ export interface components {
         };
         /**
          * WorkflowView
-         * @description A saved workflow with its parameter form (hollywool/engines/comfyui/service.py ComfyUIService.view).
+         * @description A saved workflow with its parameter form (ComfyService.view).
          */
         WorkflowView: {
             /** Id */
@@ -7766,9 +7789,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ComfyUpload"];
                 };
             };
         };

@@ -31,6 +31,7 @@ type Problem = Sent<S["Problem"]>;
 type ComfyJobRequest = S["ComfyJobRequest"];
 type ComfyJobAccepted = Sent<S["ComfyJobAccepted"]>;
 type ComfyJobView = Sent<S["ComfyJobView"]>;
+type ComfyUpload = Sent<S["ComfyUpload"]>;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === "object" && !Array.isArray(v);
@@ -405,9 +406,8 @@ function ImageParameter({ param, value, error, onChange }: { param: ComfyParamet
     try {
       const form = new FormData();
       form.append("image", file);
-      // The upload answers ComfyUI's own JSON (an open mapping in the schema): its `name` is the file on the server.
-      const r = await api<Obj>("/api/comfyui/upload", { method: "POST", body: form });
-      if (typeof r.name !== "string") throw new Error("ComfyUI did not say where it put the image.");
+      // `name` is the file on the server (the backend answers 502 when ComfyUI does not say it).
+      const r = await api<ComfyUpload>("/api/comfyui/upload", { method: "POST", body: form });
       onChange(r.name);
     } catch (e) {
       setFailure(e);
