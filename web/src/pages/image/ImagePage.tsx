@@ -135,9 +135,8 @@ export function ImagePage() {
         sessionId: sid,
         references: usedRefs,
         styles,
-        serverStyles: true,
         seed: form.seedMode === "random" ? randomSeed() : undefined,
-        // A remote model takes the shared fields only: no LoRAs, its style goes into the prompt.
+        // A remote model takes no LoRAs and at most its own number of reference images.
         remote: remoteModel,
       });
       return fetchers.submitImage(body);
