@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hollywool.api.deps import get_studio
 from hollywool.api.jobs import ImageJobRequest, check_session
+from hollywool.api.request_limits import RequestLimits, request_limits
 from hollywool.engines.image import metadata
 from hollywool.engines.image.styles import STYLES
 from hollywool.errors import InvalidInputError, StudioError
@@ -95,6 +96,13 @@ class AspectPreset(BaseModel):
 @router.get("/aspect-ratios", response_model=list[AspectPreset])
 def aspect_ratios() -> list[AspectPreset]:
     return [AspectPreset(id=name, width=w, height=h) for name, (w, h) in ASPECT_RATIOS.items()]
+
+
+@router.get("/limits", response_model=RequestLimits)
+def limits() -> RequestLimits:
+    """An image request's bounds (prompt length, steps, guidance, seed, batch, LoRA weight, references,
+    strength, a reference file's size), read from the request model itself: the UI checks forms with them."""
+    return request_limits()
 
 
 @router.post("/images/metadata")

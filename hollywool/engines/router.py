@@ -4,7 +4,8 @@
 that provider; any other id is a local model and runs as the route's own kind ("image", "video",
 "i2v"). The image and video job routes and bulk batches all go through `GenerationRouter`. A remote
 request keeps the local fields, plus `provider_params`; `reference_images` (asset id or base64)
-become the model's input images, which the remote job kind checks and stores.
+become the model's input images, which the remote job kind checks and stores. A `style` preset is
+kept as the id, and the remote job kind applies it to the prompts it sends, as the local engine does.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ GENERATION_KINDS = ("image", "video", "i2v")  # the local kinds a remote model c
 
 # Studio request fields a remote model understands (the rest are local-engine options).
 _SHARED = ("prompt", "negative_prompt", "width", "height", "steps", "guidance_scale", "seed", "num_images",
-           "image_url", "duration", "strength")  # fmt: skip
-_LOCAL_ONLY = ("loras", "scheduler", "style", "seeds")
+           "image_url", "duration", "strength", "style")  # fmt: skip
+_LOCAL_ONLY = ("loras", "scheduler", "seeds")
 _NOT_PARAMS = ("session_id", "provider_params")  # request fields a local job kind does not take
 
 

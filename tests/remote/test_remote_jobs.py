@@ -252,3 +252,23 @@ def test_remote_video_model_through_the_video_route(remote_client, fal):
     assert job["status"] == "completed" and job["kind"] == "remote" and len(job["videos"]) == 1
     assert fal.submissions[-1][0] == "fal-ai/kling-video/v2/master/text-to-video"
     assert fal.submissions[-1][1]["prompt"] == "waves at night"
+
+
+def test_a_style_preset_reaches_the_provider_in_the_prompt(remote_client, fal):
+    remote_client.post("/api/providers/fal/discover")
+    cinematic = next(s for s in remote_client.get("/api/styles").json() if s["id"] == "cinematic")
+    body = {"model": SCHNELL, "prompt": "a kite", "negative_prompt": "blurry", "style": "cinematic"}
+    r = remote_client.post("/api/jobs", json={**body, "width": 512, "height": 512})
+    assert r.status_code == 201, r.text
+    job = wait_job(remote_client, r.json()["job_id"])
+    assert job["status"] == "completed", job["error"]
+    sent = fal.submissions[-1][1]
+    styled = cinematic["template"].replace("{prompt}", "a kite")
+    assert sent["prompt"] == styled
+    # The job and its asset keep the user's prompt and the style (re-used, it is styled once), and the text sent.
+    assert {k: job["params"][k] for k in body} == body
+    params = remote_client.get(f"/api/assets/{job['images'][0]['id']}/params").json()["params"]
+    assert {k: params[k] for k in body} == body
+    assert params["final_prompt"] == styled and params["final_negative_prompt"] == f"blurry, {cinematic['negative']}"
+    r = remote_client.post("/api/jobs", json={**body, "style": "vaporwave-9000"})
+    assert r.status_code == 422 and r.json()["field"] == "style"

@@ -21,6 +21,7 @@ from PIL import Image
 from pydantic import BaseModel, Field
 
 from hollywool.engines.image.params import MAX_REFERENCE_IMAGES, ReferenceImage
+from hollywool.engines.image.styles import STYLES, apply_style
 from hollywool.engines.remote.base import HttpProvider, ProviderEnv
 from hollywool.engines.remote.fal import FalProvider
 from hollywool.engines.remote.higgsfield import HiggsfieldProvider
@@ -60,6 +61,7 @@ class RemoteParams(BaseModel):
     image_url: str | None = None
     duration: float | None = Field(None, gt=0, le=120)
     strength: float | None = Field(None, ge=0, le=1)
+    style: str | None = Field(None, description="a style preset id (GET /api/styles), applied to the prompts sent")
     reference_images: list[ReferenceImage] = Field(
         default_factory=list,
         max_length=MAX_REFERENCE_IMAGES,
@@ -67,6 +69,13 @@ class RemoteParams(BaseModel):
     )
     provider_params: dict[str, Any] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list, description="set by the studio: which reference images were used")
+
+    def provider_request(self) -> dict[str, Any]:
+        """The fields the provider's body is made from: the style applied to the prompts. The job keeps the
+        user's prompt and the style id (as a local job does), so "use these settings" never styles twice."""
+        request = self.model_dump()
+        request["prompt"], request["negative_prompt"] = apply_style(self.style, self.prompt, self.negative_prompt)
+        return request
 
 
 class RemoteEngine:
@@ -180,7 +189,11 @@ class RemoteEngine:
             raise InvalidInputError(
                 f"model: {provider.name} is disabled; enable it on its provider page", field="model"
             )
-        request = params.model_dump()
+        if params.style and params.style not in STYLES:
+            raise InvalidInputError(
+                f"style: unknown style {params.style!r}; styles: {', '.join(STYLES)}", field="style"
+            )
+        request = params.provider_request()
         provider.validate(model, request)  # the model takes images (422 otherwise) and every other field
         if not params.reference_images:
             return params
@@ -203,7 +216,7 @@ class RemoteEngine:
 
     def _run(self, ctx: JobContext, params: RemoteParams) -> dict[str, Any]:
         provider, model = self.resolve(params.model)
-        body = provider.validate(model, params.model_dump())
+        body = provider.validate(model, params.provider_request())
         handle = ctx.checkpoint.get("remote")
         entry = ctx.checkpoint.get("cost_entry")
         if handle:
@@ -327,8 +340,11 @@ class RemoteEngine:
 
     def _save_outputs(self, ctx, provider, model, params, body, request_id, result) -> None:  # noqa: ANN001
         saved = list(ctx.checkpoint.get("saved_outputs") or [])
+        sent = params.provider_request()
         recorded = {
             **params.model_dump(exclude_none=True),
+            "final_prompt": sent["prompt"],
+            "final_negative_prompt": sent["negative_prompt"],
             "provider": provider.id,
             "provider_model": model.model_id,
             "provider_request_id": request_id,

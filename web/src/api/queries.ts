@@ -15,6 +15,7 @@ import type {
   LocalModel,
   Lora,
   Preferences,
+  RequestLimits,
   RequestLog,
   RequestLogPage,
   Session,
@@ -40,6 +41,7 @@ export const qk = {
   loras: (type?: string) => ["loras", type ?? "all"] as const,
   canGenerate: (id: string) => ["can-generate", id] as const,
   styles: ["styles"] as const,
+  limits: ["limits"] as const,
   logs: (f: object = {}) => ["logs", f] as const,
   log: (id: number) => ["log", id] as const,
 };
@@ -97,6 +99,7 @@ export const fetchers = {
   canGenerate: (id: string): Promise<CanGenerate | null> =>
     optional(() => get<CanGenerate>(`/api/system/can-generate/${encodeURIComponent(id)}`)),
   styles: (): Promise<StylePreset[] | null> => optional(() => get<StylePreset[]>("/api/styles")),
+  limits: () => get<RequestLimits>("/api/limits"),
   logs: (f: { type?: string; status?: string; limit: number; offset: number }) =>
     get<RequestLogPage>("/api/settings/logs", f),
   log: (id: number) => get<RequestLog>(`/api/settings/logs/${id}`),

@@ -1722,6 +1722,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Limits
+         * @description An image request's bounds (prompt length, steps, guidance, seed, batch, LoRA weight, references,
+         *     strength, a reference file's size), read from the request model itself: the UI checks forms with them.
+         */
+        get: operations["limits_api_limits_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/images/metadata": {
         parameters: {
             query?: never;
@@ -3435,6 +3456,13 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** IntRange */
+        IntRange: {
+            /** Min */
+            min: number;
+            /** Max */
+            max: number;
+        };
         /** Interrupted */
         Interrupted: {
             /** Message */
@@ -4258,6 +4286,13 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /** NumberRange */
+        NumberRange: {
+            /** Min */
+            min: number;
+            /** Max */
+            max: number;
+        };
         /**
          * ObjectInfo
          * @description The server's node definitions `{class name: definition}`, with the seed's `nodes` (the class
@@ -4683,6 +4718,24 @@ export interface components {
             readonly is_cached: boolean;
             /** Hf Path */
             readonly hf_path: string | null;
+        };
+        /**
+         * RequestLimits
+         * @description What POST /api/jobs accepts for an image; each name is the request field it bounds.
+         */
+        RequestLimits: {
+            /** Prompt Max Length */
+            prompt_max_length: number;
+            steps: components["schemas"]["IntRange"];
+            guidance_scale: components["schemas"]["NumberRange"];
+            seed: components["schemas"]["IntRange"];
+            num_images: components["schemas"]["IntRange"];
+            lora_weight: components["schemas"]["NumberRange"];
+            /** Reference Images */
+            reference_images: number;
+            strength: components["schemas"]["NumberRange"];
+            /** Reference Image Bytes */
+            reference_image_bytes: number;
         };
         /** RequestLog */
         RequestLog: {
@@ -9254,6 +9307,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AspectPreset"][];
+                };
+            };
+        };
+    };
+    limits_api_limits_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestLimits"];
                 };
             };
         };

@@ -82,6 +82,9 @@ export type Lora = Sent<S["Lora"]>;
 export type CanGenerate = Sent<S["CanGenerate"]>;
 export type MemoryPlan = Sent<S["MemoryPlanInfo"]>;
 
+/** `/api/limits`: an image request's bounds, read from the server's request model (the UI keeps no copy). */
+export type RequestLimits = Sent<S["RequestLimits"]>;
+
 /** A style preset: `template` holds "{prompt}" where the user's prompt goes; `negative` is added to the negative prompt. */
 export type StylePreset = Sent<S["StylePreset"]>;
 

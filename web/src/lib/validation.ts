@@ -1,17 +1,19 @@
-/** Client-side checks that mirror the API's limits (hollywool ImageParams and issue 3). */
+/**
+ * Client-side checks of the image form against the API's limits. The limits come from GET /api/limits
+ * (read from the server's request model: the UI keeps no copy); until they load, only the checks that
+ * need no limit run (the server checks every request anyway).
+ */
+import { useQuery } from "@tanstack/react-query";
+import { fetchers, qk } from "@/api/queries";
+import type { RequestLimits } from "@/api/types";
 import type { SizeRules } from "./aspect";
 
-export const LIMITS = {
-  promptMax: 10_000,
-  steps: { min: 1, max: 200 },
-  guidance: { min: 0, max: 50 },
-  seed: { min: 0, max: 2 ** 32 - 1 },
-  batch: { min: 1, max: 4 },
-  loraWeight: { min: 0, max: 1.5 },
-  references: 5,
-  strength: { min: 0.1, max: 1 },
-  referenceBytes: 20 * 1024 * 1024,
-} as const;
+export type { RequestLimits };
+
+/** The API's request limits; undefined while they load. */
+export function useRequestLimits(): RequestLimits | undefined {
+  return useQuery({ queryKey: qk.limits, queryFn: fetchers.limits, staleTime: Infinity }).data;
+}
 
 export interface ImageForm {
   prompt: string;
@@ -34,12 +36,11 @@ export interface ImageForm {
 export type FormErrors = Partial<Record<string, string>>;
 
 const intIn = (v: number | null, lo: number, hi: number) => v != null && Number.isInteger(v) && v >= lo && v <= hi;
+const within = (v: number | null, r: { min: number; max: number }) => v != null && v >= r.min && v <= r.max;
 
-export function validateImageForm(f: ImageForm): FormErrors {
+export function validateImageForm(f: ImageForm, limits?: RequestLimits | null): FormErrors {
   const e: FormErrors = {};
   if (!f.prompt.trim()) e.prompt = "Write a prompt first.";
-  else if (f.prompt.length > LIMITS.promptMax) e.prompt = `At most ${LIMITS.promptMax} characters.`;
-  if (f.negative_prompt.length > LIMITS.promptMax) e.negative_prompt = `At most ${LIMITS.promptMax} characters.`;
   if (!f.model) e.model = "Choose a model.";
   const rules = f.sizeRules;
   for (const key of ["width", "height"] as const) {
@@ -49,30 +50,40 @@ export function validateImageForm(f: ImageForm): FormErrors {
     } else if (!intIn(v, rules.min, rules.max)) e[key] = `Between ${rules.min} and ${rules.max} px.`;
     else if (v % rules.multiple !== 0) e[key] = `Must be a multiple of ${rules.multiple} for this model.`;
   }
-  if (f.steps != null && !intIn(f.steps, LIMITS.steps.min, LIMITS.steps.max))
-    e.steps = `Between ${LIMITS.steps.min} and ${LIMITS.steps.max}.`;
-  if (f.guidance_scale != null && !(f.guidance_scale >= LIMITS.guidance.min && f.guidance_scale <= LIMITS.guidance.max))
-    e.guidance_scale = `Between ${LIMITS.guidance.min} and ${LIMITS.guidance.max}.`;
-  if (f.seedMode === "fixed" && !intIn(f.seed, LIMITS.seed.min, LIMITS.seed.max))
-    e.seed = `A whole number from 0 to ${LIMITS.seed.max}.`;
-  if (!intIn(f.num_images, LIMITS.batch.min, LIMITS.batch.max)) e.num_images = "1 to 4 images.";
+  if (f.seedMode === "fixed" && !intIn(f.seed, 0, limits?.seed.max ?? Number.MAX_SAFE_INTEGER))
+    e.seed = limits ? `A whole number from ${limits.seed.min} to ${limits.seed.max}.` : "A whole number.";
+  if (!limits) return e;
+
+  const { prompt_max_length: promptMax, steps, guidance_scale: guidance, num_images: batch, lora_weight: weight, strength } = limits;
+  if (!e.prompt && f.prompt.length > promptMax) e.prompt = `At most ${promptMax} characters.`;
+  if (f.negative_prompt.length > promptMax) e.negative_prompt = `At most ${promptMax} characters.`;
+  if (f.steps != null && !intIn(f.steps, steps.min, steps.max)) e.steps = `Between ${steps.min} and ${steps.max}.`;
+  if (f.guidance_scale != null && !within(f.guidance_scale, guidance)) e.guidance_scale = `Between ${guidance.min} and ${guidance.max}.`;
+  if (!intIn(f.num_images, batch.min, batch.max)) e.num_images = `${batch.min} to ${batch.max} images.`;
   f.loras.forEach((l, i) => {
-    if (!(l.weight >= LIMITS.loraWeight.min && l.weight <= LIMITS.loraWeight.max))
-      e[`loras.${i}.weight`] = `Weight from ${LIMITS.loraWeight.min} to ${LIMITS.loraWeight.max}.`;
+    if (!within(l.weight, weight)) e[`loras.${i}.weight`] = `Weight from ${weight.min} to ${weight.max}.`;
   });
-  if (f.referenceCount > LIMITS.references) e.reference_images = `At most ${LIMITS.references} reference images.`;
-  if (f.referenceCount > 0 && !(f.strength >= LIMITS.strength.min && f.strength <= LIMITS.strength.max))
-    e.strength = `Strength from ${LIMITS.strength.min} to ${LIMITS.strength.max}.`;
+  if (f.referenceCount > limits.reference_images) e.reference_images = `At most ${limits.reference_images} reference images.`;
+  if (f.referenceCount > 0 && !within(f.strength, strength)) e.strength = `Strength from ${strength.min} to ${strength.max}.`;
   return e;
 }
 
-/** Check a file before it is read as a reference image. Returns an error message or null. */
-export function checkReferenceFile(file: { type: string; size: number; name: string }): string | null {
+/** Check a file before it is read as a reference image (its size once the limits are known). Returns an error message or null. */
+export function checkReferenceFile(file: { type: string; size: number; name: string }, limits?: RequestLimits | null): string | null {
   if (!file.type.startsWith("image/")) return `${file.name} is not an image.`;
-  if (file.size > LIMITS.referenceBytes) return `${file.name} is over 20 MB.`;
+  if (limits && file.size > limits.reference_image_bytes)
+    return `${file.name} is over ${+(limits.reference_image_bytes / 2 ** 20).toFixed(1)} MB.`;
   return null;
 }
 
-export function randomSeed(): number {
-  return Math.floor(Math.random() * LIMITS.seed.max);
+/** A seed the API takes. */
+export function randomSeed(limits: RequestLimits): number {
+  return limits.seed.min + Math.floor(Math.random() * (limits.seed.max - limits.seed.min + 1));
+}
+
+/** The batch sizes the API takes; while the limits load, only the current one. */
+export function batchSizes(limits: RequestLimits | undefined, current: number): number[] {
+  if (!limits) return [current];
+  const { min, max } = limits.num_images;
+  return Array.from({ length: max - min + 1 }, (_, i) => min + i);
 }

@@ -5,7 +5,7 @@ import { fieldErrors } from "@/api/client";
 import { fetchers, qk } from "@/api/queries";
 import type { Preferences } from "@/api/types";
 import { useTheme, type Theme } from "@/lib/theme";
-import { LIMITS } from "@/lib/validation";
+import { useRequestLimits } from "@/lib/validation";
 import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
@@ -39,6 +39,7 @@ export function SettingsPage() {
   const { data: prefs, error } = useQuery({ queryKey: qk.settings, queryFn: fetchers.settings });
   const { data: models } = useModels();
   const [theme, setTheme] = useTheme();
+  const limits = useRequestLimits();
   const [draft, setDraft] = useState<Draft>({});
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [saved, setSaved] = useState(false);
@@ -134,8 +135,8 @@ export function SettingsPage() {
                 <Input value={String(draft.default_model ?? "")} onChange={(e) => setDraft((d) => ({ ...d, default_model: e.target.value }))} />
               </Field>
             )}
-            {num("default_steps", "Default steps", { min: LIMITS.steps.min, max: LIMITS.steps.max, placeholder: "model's own" })}
-            {num("default_guidance", "Default guidance", { step: 0.5, min: 0, max: 50, placeholder: "model's own" })}
+            {num("default_steps", "Default steps", { min: limits?.steps.min, max: limits?.steps.max, placeholder: "model's own" })}
+            {num("default_guidance", "Default guidance", { step: 0.5, min: limits?.guidance_scale.min, max: limits?.guidance_scale.max, placeholder: "model's own" })}
             {num("default_width", "Default width", { min: 64, max: 4096, step: 8 })}
             {num("default_height", "Default height", { min: 64, max: 4096, step: 8 })}
           </div>

@@ -1,5 +1,5 @@
 /** Complete API objects for tests: the generated types make every sent field present, so fixtures fill in the rest. */
-import type { CanGenerate, Job, LocalModel, Lora, RemoteModel, Sent, StylePreset } from "@/api/types";
+import type { CanGenerate, Job, LocalModel, Lora, RemoteModel, RequestLimits, Sent, StylePreset } from "@/api/types";
 import type { components } from "@/api/schema";
 
 type ParamSpec = Sent<components["schemas"]["ParamSpec"]>;
@@ -78,6 +78,20 @@ export const remoteModel = (m: Partial<RemoteModel> & Pick<RemoteModel, "id">): 
   max_size: 4096,
   aspect_sizes: ASPECT_SIZES_1024,
   ...m,
+});
+
+/** GET /api/limits as the server answers it (tests/core/test_request_limits.py ties these to ImageParams). */
+export const requestLimits = (l: Partial<RequestLimits> = {}): RequestLimits => ({
+  prompt_max_length: 10_000,
+  steps: { min: 1, max: 200 },
+  guidance_scale: { min: 0, max: 50 },
+  seed: { min: 0, max: 2 ** 32 - 1 },
+  num_images: { min: 1, max: 4 },
+  lora_weight: { min: 0, max: 1.5 },
+  reference_images: 5,
+  strength: { min: 0.1, max: 1 },
+  reference_image_bytes: 20 * 1024 * 1024,
+  ...l,
 });
 
 export const style = (s: Partial<StylePreset> & Pick<StylePreset, "id">): StylePreset => ({ name: s.id, template: "{prompt}", negative: "", ...s });

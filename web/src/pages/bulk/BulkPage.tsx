@@ -6,7 +6,7 @@ import { fieldErrors } from "@/api/client";
 import { fetchers, qk } from "@/api/queries";
 import { useLive } from "@/live/store";
 import { sizeFor, sizeRulesOf, snapTo } from "@/lib/aspect";
-import { LIMITS } from "@/lib/validation";
+import { batchSizes, useRequestLimits } from "@/lib/validation";
 import { cn, relativeTime, titleFromPrompt } from "@/lib/utils";
 import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
@@ -97,6 +97,7 @@ export function BulkPage() {
 
 /** Idea -> LLM variations -> an editable list -> model and parameters -> run. */
 function Composer({ sessionId, onStarted }: { sessionId: string | null; onStarted: (session: string, batch: string) => void }) {
+  const limits = useRequestLimits();
   const qc = useQueryClient();
   const draft = useMemo(() => loadDraft(), []);
   const [idea, setIdea] = useState(draft?.idea ?? "");
@@ -333,8 +334,8 @@ function Composer({ sessionId, onStarted }: { sessionId: string | null; onStarte
             <Input
               type="number"
               data-testid="bulk-steps"
-              min={LIMITS.steps.min}
-              max={LIMITS.steps.max}
+              min={limits?.steps.min}
+              max={limits?.steps.max}
               value={run.steps ?? ""}
               placeholder={String(localModel?.default_steps ?? "")}
               onChange={(e) => setRun((r) => ({ ...r, steps: e.target.value === "" ? null : Number(e.target.value) }))}
@@ -345,8 +346,8 @@ function Composer({ sessionId, onStarted }: { sessionId: string | null; onStarte
               type="number"
               data-testid="bulk-guidance"
               step={0.5}
-              min={0}
-              max={50}
+              min={limits?.guidance_scale.min}
+              max={limits?.guidance_scale.max}
               value={run.guidance_scale ?? ""}
               placeholder={String(localModel?.default_guidance ?? "")}
               onChange={(e) => setRun((r) => ({ ...r, guidance_scale: e.target.value === "" ? null : Number(e.target.value) }))}
@@ -356,8 +357,8 @@ function Composer({ sessionId, onStarted }: { sessionId: string | null; onStarte
             <Input
               type="number"
               data-testid="bulk-seed"
-              min={0}
-              max={LIMITS.seed.max}
+              min={limits?.seed.min}
+              max={limits?.seed.max}
               value={run.seed ?? ""}
               placeholder="random"
               onChange={(e) => setRun((r) => ({ ...r, seed: e.target.value === "" ? null : Number(e.target.value) }))}
@@ -365,7 +366,7 @@ function Composer({ sessionId, onStarted }: { sessionId: string | null; onStarte
           </Field>
           <Field label="Images per prompt" name="num_images">
             <Select data-testid="bulk-num-images" value={run.num_images} onChange={(e) => setRun((r) => ({ ...r, num_images: Number(e.target.value) }))}>
-              {[1, 2, 3, 4].map((n) => (
+              {batchSizes(limits, run.num_images).map((n) => (
                 <option key={n} value={n}>
                   {n}
                 </option>

@@ -8,7 +8,7 @@ import { isActive, type Asset, type CanGenerate, type Job } from "@/api/types";
 import { useLive } from "@/live/store";
 import { aspectQuery, sizeRulesOf, snapTo } from "@/lib/aspect";
 import { styleChoices } from "@/lib/styles";
-import { LIMITS, randomSeed, validateImageForm, type FormErrors } from "@/lib/validation";
+import { batchSizes, randomSeed, useRequestLimits, validateImageForm, type FormErrors } from "@/lib/validation";
 import { insertWord } from "@/lib/prompt";
 import { formatGb, titleFromPrompt } from "@/lib/utils";
 import { Button } from "@/components/ui/button";
@@ -50,6 +50,7 @@ export function ImagePage() {
   );
   const styles = styleChoices(backendStyles ?? undefined);
   const { data: aspects } = useQuery(aspectQuery);
+  const limits = useRequestLimits();
 
   const [form, setForm] = useState<ImageFormState>(() => loadForm());
   const [refs, setRefs] = useState<RefImage[]>([]);
@@ -63,13 +64,15 @@ export function ImagePage() {
   // The model's rules as /api/models gives them: size multiple and bounds, negative prompt support.
   const sizeRules = sizeRulesOf(model);
   const negativeUnsupported = localModel ? localModel.supports_negative_prompt === false : !!remoteModel?.params?.length && !takesField(remoteModel, "negative_prompt");
-  // A remote model takes as many reference images as its input schema has room for (0: none).
-  const maxRefs = referenceLimit(remoteModel, LIMITS.references);
+  // A remote model takes as many reference images as its input schema has room for (0: none). Until
+  // the API's limits load, local models are not capped here (the server checks the request).
+  const refLimit = limits?.reference_images ?? Infinity;
+  const maxRefs = referenceLimit(remoteModel, refLimit);
   const usedRefs = refs.slice(0, maxRefs);
   const selectModel = (id: string) => {
     const next = imageModels.find((m) => m.id === id);
     setForm((f) => withModel(f, next));
-    const limit = referenceLimit(isRemoteModel(next) ? next : null, LIMITS.references);
+    const limit = referenceLimit(isRemoteModel(next) ? next : null, refLimit);
     setRefs((r) => (r.length > limit ? r.slice(0, limit) : r));
   };
 
@@ -101,10 +104,10 @@ export function ImagePage() {
     }
     if (st?.referenceAsset) {
       const a = st.referenceAsset;
-      setRefs((r) => (r.length < LIMITS.references ? [...r, { key: a.id, assetId: a.id, preview: a.thumbnail_url ?? a.url }] : r));
+      setRefs((r) => (r.length < refLimit ? [...r, { key: a.id, assetId: a.id, preview: a.thumbnail_url ?? a.url }] : r));
     }
     if (st) navigate(`${location.pathname}${location.search}`, { replace: true, state: null });
-  }, [location.state, location.pathname, location.search, navigate, aspects]);
+  }, [location.state, location.pathname, location.search, navigate, aspects, refLimit]);
 
   const { data: fit } = useQuery({
     queryKey: qk.canGenerate(form.model),
@@ -135,9 +138,9 @@ export function ImagePage() {
         sessionId: sid,
         references: usedRefs,
         styles,
-        serverStyles: true,
-        seed: form.seedMode === "random" ? randomSeed() : undefined,
-        // A remote model takes the shared fields only: no LoRAs, its style goes into the prompt.
+        // No limits yet: no seed, and the server picks one.
+        seed: form.seedMode === "random" && limits ? randomSeed(limits) : undefined,
+        // A remote model takes no LoRAs and at most its own number of reference images.
         remote: remoteModel,
       });
       return fetchers.submitImage(body);
@@ -161,12 +164,15 @@ export function ImagePage() {
   });
 
   function generate(force = false) {
-    const e = validateImageForm({
-      ...form,
-      loras: remote ? [] : form.loras,
-      sizeRules,
-      referenceCount: usedRefs.length,
-    });
+    const e = validateImageForm(
+      {
+        ...form,
+        loras: remote ? [] : form.loras,
+        sizeRules,
+        referenceCount: usedRefs.length,
+      },
+      limits,
+    );
     setErrors(e);
     if (Object.values(e).some(Boolean)) return;
     if (!force && fit && !fit.can_generate) {
@@ -203,7 +209,7 @@ export function ImagePage() {
               <Textarea
                 data-testid="prompt"
                 value={form.prompt}
-                maxLength={LIMITS.promptMax}
+                maxLength={limits?.prompt_max_length}
                 placeholder="A lighthouse on a cliff at dusk, oil painting"
                 onChange={(e) => set("prompt", e.target.value)}
                 rows={3}
@@ -218,7 +224,7 @@ export function ImagePage() {
               <Textarea
                 data-testid="negative-prompt"
                 value={form.negative_prompt}
-                maxLength={LIMITS.promptMax}
+                maxLength={limits?.prompt_max_length}
                 placeholder="blurry, low quality"
                 onChange={(e) => set("negative_prompt", e.target.value)}
                 rows={2}
@@ -291,8 +297,8 @@ export function ImagePage() {
                 <Input
                   type="number"
                   data-testid="steps"
-                  min={LIMITS.steps.min}
-                  max={LIMITS.steps.max}
+                  min={limits?.steps.min}
+                  max={limits?.steps.max}
                   value={form.steps ?? ""}
                   placeholder={String(localModel?.default_steps ?? "")}
                   onChange={(e) => set("steps", e.target.value === "" ? null : Number(e.target.value))}
@@ -303,8 +309,8 @@ export function ImagePage() {
                   type="number"
                   data-testid="guidance"
                   step={0.5}
-                  min={LIMITS.guidance.min}
-                  max={LIMITS.guidance.max}
+                  min={limits?.guidance_scale.min}
+                  max={limits?.guidance_scale.max}
                   value={form.guidance_scale ?? ""}
                   placeholder={String(localModel?.default_guidance ?? "")}
                   onChange={(e) => set("guidance_scale", e.target.value === "" ? null : Number(e.target.value))}
@@ -322,7 +328,9 @@ export function ImagePage() {
                           type="radio"
                           name="seedMode"
                           checked={form.seedMode === mode}
-                          onChange={() => setForm((f) => ({ ...f, seedMode: mode, seed: mode === "fixed" ? (f.seed ?? randomSeed()) : f.seed }))}
+                          onChange={() =>
+                            setForm((f) => ({ ...f, seedMode: mode, seed: mode === "fixed" ? (f.seed ?? (limits ? randomSeed(limits) : null)) : f.seed }))
+                          }
                         />
                         {mode}
                       </label>
@@ -335,8 +343,8 @@ export function ImagePage() {
                     type="number"
                     data-testid="seed"
                     disabled={form.seedMode === "random"}
-                    min={0}
-                    max={LIMITS.seed.max}
+                    min={limits?.seed.min}
+                    max={limits?.seed.max}
                     value={form.seedMode === "random" ? "" : (form.seed ?? "")}
                     placeholder="random"
                     aria-invalid={errors.seed ? true : undefined}
@@ -347,7 +355,8 @@ export function ImagePage() {
                     size="icon"
                     variant="outline"
                     aria-label="New random seed"
-                    onClick={() => setForm((f) => ({ ...f, seedMode: "fixed", seed: randomSeed() }))}
+                    disabled={!limits}
+                    onClick={() => limits && setForm((f) => ({ ...f, seedMode: "fixed", seed: randomSeed(limits) }))}
                   >
                     <Dices className="h-4 w-4" />
                   </Button>
@@ -363,7 +372,7 @@ export function ImagePage() {
                   Images
                 </span>
                 <div role="radiogroup" aria-labelledby="batch-label" className="flex rounded-md bg-muted p-0.5" data-testid="batch">
-                  {[1, 2, 3, 4].map((n) => (
+                  {batchSizes(limits, form.num_images).map((n) => (
                     <button
                       key={n}
                       type="button"
@@ -424,7 +433,9 @@ export function ImagePage() {
                         <span>Strength</span>
                         <span className="tabular-nums">{form.strength.toFixed(2)}</span>
                       </div>
-                      <Slider label="Reference strength" value={form.strength} min={0.1} max={1} step={0.05} onChange={(v) => set("strength", v)} />
+                      {limits && (
+                        <Slider label="Reference strength" value={form.strength} min={limits.strength.min} max={limits.strength.max} step={0.05} onChange={(v) => set("strength", v)} />
+                      )}
                       {errors.strength && (
                         <p role="alert" className="text-xs text-destructive">
                           {errors.strength}

@@ -3,7 +3,7 @@ import { X } from "lucide-react";
 import { fetchers, qk } from "@/api/queries";
 import type { Lora, LoraChoice } from "@/api/types";
 import { hasWord } from "@/lib/prompt";
-import { LIMITS } from "@/lib/validation";
+import { useRequestLimits } from "@/lib/validation";
 import { Button } from "@/components/ui/button";
 import { Select } from "@/components/ui/input";
 import { Slider } from "@/components/ui/slider";
@@ -34,6 +34,7 @@ export function LoraPicker({
   // Every LoRA, filtered here by each one's `model_types`: the chosen ones keep their names (and are
   // flagged) when the model changes to a type they do not fit.
   const { data: loras, isLoading } = useQuery({ queryKey: qk.loras(), queryFn: () => fetchers.loras() });
+  const weight = useRequestLimits()?.lora_weight;
   if (loras === null) return <p className="text-xs text-muted-foreground">LoRAs are not available on this server yet.</p>;
   const available = lorasFor(loras ?? [], modelType).filter((l) => !value.some((v) => v.lora_id === l.id));
   const misfit = (id: string) => {
@@ -61,14 +62,16 @@ export function LoraPicker({
               </Button>
             </span>
           </div>
-          <Slider
-            label={`Weight of ${nameOf(choice.lora_id)}`}
-            value={choice.weight}
-            min={LIMITS.loraWeight.min}
-            max={LIMITS.loraWeight.max}
-            step={0.05}
-            onChange={(w) => onChange(value.map((v, j) => (j === i ? { ...v, weight: w } : v)))}
-          />
+          {weight && (
+            <Slider
+              label={`Weight of ${nameOf(choice.lora_id)}`}
+              value={choice.weight}
+              min={weight.min}
+              max={weight.max}
+              step={0.05}
+              onChange={(w) => onChange(value.map((v, j) => (j === i ? { ...v, weight: w } : v)))}
+            />
+          )}
           {misfit(choice.lora_id) && (
             <p role="alert" className="text-xs text-warning" data-testid="lora-misfit">
               Made for {misfit(choice.lora_id)?.model_types.join(", ") || "another model type"}: not usable with this {modelType} model.

@@ -1,6 +1,6 @@
 import { ImagePlus, X } from "lucide-react";
 import { useRef, useState, type DragEvent } from "react";
-import { checkReferenceFile, LIMITS } from "@/lib/validation";
+import { checkReferenceFile, useRequestLimits } from "@/lib/validation";
 import { cn } from "@/lib/utils";
 
 export type RefImage = { key: string; preview: string } & ({ assetId: string } | { base64: string });
@@ -17,20 +17,21 @@ function readAsDataUrl(file: File): Promise<string> {
 }
 
 /**
- * Reference images (five at most, fewer when the model takes fewer): dropped files, picked files, or
- * assets dragged from the results.
+ * Reference images (at most `max`: the API's limit, or fewer when the model takes fewer; Infinity while
+ * the limits load): dropped files, picked files, or assets dragged from the results.
  */
 export function ReferenceImages({
   value,
   onChange,
   error,
-  max = LIMITS.references,
+  max,
 }: {
   value: RefImage[];
   onChange: (v: RefImage[]) => void;
   error?: string;
-  max?: number;
+  max: number;
 }) {
+  const limits = useRequestLimits();
   const input = useRef<HTMLInputElement>(null);
   const [over, setOver] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
@@ -45,7 +46,7 @@ export function ReferenceImages({
         setProblem(`This model takes at most ${atMost}.`);
         break;
       }
-      const bad = checkReferenceFile(f);
+      const bad = checkReferenceFile(f, limits);
       if (bad) {
         setProblem(bad);
         continue;
@@ -91,7 +92,7 @@ export function ReferenceImages({
         )}
       >
         <ImagePlus className="h-4 w-4" aria-hidden />
-        {room > 0 ? `Drop images here or click (${value.length}/${max})` : `At most ${atMost}`}
+        {room > 0 ? `Drop images here or click (${value.length}${Number.isFinite(max) ? `/${max}` : ""})` : `At most ${atMost}`}
       </div>
       <input
         ref={input}

@@ -39,7 +39,6 @@ describe("image form state", () => {
       sessionId: "s1",
       references: [{ assetId: "a1" }, { base64: "QUJD" }],
       styles: [],
-      serverStyles: true,
     });
     expect(req).toMatchObject({
       prompt: "a cat",
@@ -58,29 +57,22 @@ describe("image form state", () => {
     });
   });
 
-  it("sends the style id when the server has styles, else applies the style's template and negative itself", () => {
-    // The shape /api/styles sends: `template` with "{prompt}", `negative` for the negative prompt.
+  it("sends the style id, for the server to apply, and leaves a style the server does not have out", () => {
     const styles = [preset({ id: "anime", name: "Anime", template: "anime artwork of {prompt}, studio anime", negative: "photo, realistic" })];
     const f = { ...withModel(defaultForm(), sd), prompt: " a cat ", negative_prompt: "blurry", style: "anime" };
-    expect(toRequest(f, { sessionId: null, references: [], styles, serverStyles: true })).toMatchObject({
+    expect(toRequest(f, { sessionId: null, references: [], styles })).toMatchObject({
       prompt: "a cat",
       negative_prompt: "blurry",
       style: "anime",
     });
-    const local = toRequest(f, { sessionId: null, references: [], styles, serverStyles: false });
-    expect(local.prompt).toBe("anime artwork of a cat, studio anime");
-    expect(local.negative_prompt).toBe("blurry, photo, realistic");
-    expect(local.style).toBeUndefined();
-    // no negative prompt of the user's: the style's alone
-    expect(toRequest({ ...f, negative_prompt: "" }, { sessionId: null, references: [], styles, serverStyles: false }).negative_prompt).toBe(
-      "photo, realistic",
-    );
+    expect(toRequest({ ...f, style: "gone" }, { sessionId: null, references: [], styles })).not.toHaveProperty("style");
+    expect(toRequest({ ...f, style: "none" }, { sessionId: null, references: [], styles })).not.toHaveProperty("style");
   });
 
   it("random seed mode sends the seed picked at submit time", () => {
     const f = { ...withModel(defaultForm(), sd), prompt: "x" };
-    expect(toRequest(f, { sessionId: null, references: [], styles: [], serverStyles: false, seed: 7 }).seed).toBe(7);
-    expect(toRequest(f, { sessionId: null, references: [], styles: [], serverStyles: false }).seed).toBeNull();
+    expect(toRequest(f, { sessionId: null, references: [], styles: [], seed: 7 }).seed).toBe(7);
+    expect(toRequest(f, { sessionId: null, references: [], styles: [] }).seed).toBeNull();
   });
 
   it("'use these settings' restores an asset's params with a fixed seed", () => {
@@ -138,7 +130,7 @@ describe("remote image requests", () => {
     loras: [{ lora_id: "ink", weight: 0.8 }],
   });
   const styles = [preset({ id: "noir", name: "Noir", template: "film noir still of {prompt}, high contrast", negative: "colour" })];
-  const extras = (remote: RemoteModelInfo) => ({ sessionId: null, references: refs, styles, serverStyles: true, remote });
+  const extras = (remote: RemoteModelInfo) => ({ sessionId: null, references: refs, styles, remote });
 
   it("sends no more reference images than the model takes, with strength where it has one", () => {
     const req = toRequest(form(i2i.id), extras(i2i));
@@ -155,12 +147,10 @@ describe("remote image requests", () => {
     expect(req).not.toHaveProperty("strength");
   });
 
-  it("leaves local-only fields out: no LoRAs, the style written into the prompt", () => {
+  it("leaves local-only fields out (no LoRAs) and sends the style id for the server to apply", () => {
     const req = toRequest(form(i2i.id), extras(i2i));
     expect(req).not.toHaveProperty("loras");
-    expect(req).not.toHaveProperty("style");
-    expect(req.prompt).toBe("film noir still of a cat, high contrast");
-    expect(req.negative_prompt).toBe("colour");
+    expect(req).toMatchObject({ style: "noir", prompt: "a cat", negative_prompt: null });
     // a local model keeps them, and all its references
     const local = toRequest(form("tiny-sd"), { ...extras(i2i), remote: null });
     expect(local).toMatchObject({ style: "noir", loras: [{ lora_id: "ink", weight: 0.8 }], prompt: "a cat" });

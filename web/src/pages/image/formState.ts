@@ -2,7 +2,6 @@
 import type { ImageJobRequest, LoraChoice, ModelInfo, Preferences, ReferenceImage, StylePreset } from "@/api/types";
 import { localOf, maxReferenceImages, takesField, type RemoteModelInfo } from "@/pages/providers/api";
 import { exactAspect, sizeFor, sizeRulesOf, type AspectPreset } from "@/lib/aspect";
-import { applyStyle } from "@/lib/styles";
 import type { ImageForm } from "@/lib/validation";
 
 export interface ImageFormState extends Omit<ImageForm, "referenceCount" | "sizeRules"> {
@@ -82,13 +81,12 @@ export type FormReference = { assetId: string } | { base64: string };
 export interface RequestExtras {
   sessionId: string | null;
   references: FormReference[];
+  /** The server's styles (GET /api/styles): a saved form's style the server no longer has is not sent. */
   styles: StylePreset[];
-  /** The backend applies style presets itself (it has /api/styles). */
-  serverStyles: boolean;
   seed?: number;
   /**
-   * The selected model when it is remote: its request takes the shared fields only (no LoRAs, the
-   * style written into the prompt) and at most `max_reference_images` reference images.
+   * The selected model when it is remote: its request takes no LoRAs (the server applies the style, as
+   * for local models) and at most `max_reference_images` reference images.
    */
   remote?: RemoteModelInfo | null;
 }
@@ -106,13 +104,11 @@ export const takesStrength = (remote: RemoteModelInfo | null | undefined): boole
 
 export function toRequest(f: ImageFormState, x: RequestExtras): ImageJobRequest {
   const remote = x.remote ?? null;
-  const serverStyles = x.serverStyles && !remote;
   const style = x.styles.find((s) => s.id === f.style && s.id !== "none");
-  const styled = applyStyle(f.prompt, f.negative_prompt, serverStyles ? undefined : style);
   const req: ImageJobRequest = {
-    prompt: styled.prompt,
+    prompt: f.prompt.trim(),
     model: f.model,
-    negative_prompt: styled.negative,
+    negative_prompt: f.negative_prompt.trim() || null,
     width: f.width,
     height: f.height,
     steps: f.steps,
@@ -121,7 +117,7 @@ export function toRequest(f: ImageFormState, x: RequestExtras): ImageJobRequest 
     num_images: f.num_images,
     session_id: x.sessionId,
   };
-  if (serverStyles && style) req.style = style.id;
+  if (style) req.style = style.id;
   if (f.loras.length && !remote) req.loras = f.loras.map((l: LoraChoice) => ({ lora_id: l.lora_id, weight: l.weight }));
   const references = remote ? x.references.slice(0, maxReferenceImages(remote)) : x.references;
   if (references.length) {
