@@ -699,18 +699,20 @@ class TinyFamily:
     takes_prompt: bool = True
     frames: str = ""
     notes: str = ""
+    model_type: str = ""  # the catalogue `type` (family id) a user's entry for this model has
 
 
 FAMILIES: dict[str, TinyFamily] = {
-    "sd15": TinyFamily(build_sd15, "StableDiffusionPipeline", {"height": 64, "width": 64}, 8),
-    "sdxl": TinyFamily(build_sdxl, "StableDiffusionXLPipeline", {"height": 64, "width": 64}, 8),
-    "sd3": TinyFamily(build_sd3, "StableDiffusion3Pipeline", {"height": 32, "width": 32}, 8),
+    "sd15": TinyFamily(build_sd15, "StableDiffusionPipeline", {"height": 64, "width": 64}, 8, model_type="sd"),
+    "sdxl": TinyFamily(build_sdxl, "StableDiffusionXLPipeline", {"height": 64, "width": 64}, 8, model_type="sdxl"),
+    "sd3": TinyFamily(build_sd3, "StableDiffusion3Pipeline", {"height": 32, "width": 32}, 8, model_type="sd3"),
     "flux": TinyFamily(
         build_flux,
         "FluxPipeline",
         {"height": 32, "width": 32},
         16,
         notes="other sizes are silently rounded down to a multiple of 16",
+        model_type="flux",
     ),
     "cogvideox": TinyFamily(
         build_cogvideox,
@@ -718,6 +720,7 @@ FAMILIES: dict[str, TinyFamily] = {
         {"height": 16, "width": 16, "num_frames": 9, "max_sequence_length": 16},
         16,
         frames="4k+1 exact; other counts decode to surprising lengths (5->8, 13->16)",
+        model_type="video",
     ),
     "cogvideox_i2v": TinyFamily(
         build_cogvideox_i2v,
@@ -727,6 +730,7 @@ FAMILIES: dict[str, TinyFamily] = {
         takes_image=True,
         frames="4k+1",
         notes="learned positions: 16x16 only, like the real model's fixed 480x720",
+        model_type="video-i2v",
     ),
     "ltx2": TinyFamily(
         build_ltx2,
@@ -735,6 +739,7 @@ FAMILIES: dict[str, TinyFamily] = {
         32,
         frames="2k+1 (odd) for the tiny VAE; real LTX-2 is 8k+1",
         notes="returns .frames and .audio (tensor [batch, 2, samples] at 16 kHz)",
+        model_type="ltx2",
     ),
     "wan": TinyFamily(
         build_wan,
@@ -743,6 +748,7 @@ FAMILIES: dict[str, TinyFamily] = {
         16,
         frames="4k+1 (others are rounded with a warning)",
         notes="frames are numpy by default",
+        model_type="wan",
     ),
     "wan_i2v": TinyFamily(
         build_wan_i2v,
@@ -752,6 +758,7 @@ FAMILIES: dict[str, TinyFamily] = {
         takes_image=True,
         frames="4k+1",
         notes="frames are numpy by default",
+        model_type="wan-i2v",
     ),
     "mochi": TinyFamily(
         build_mochi,
@@ -759,6 +766,7 @@ FAMILIES: dict[str, TinyFamily] = {
         {"height": 16, "width": 16, "num_frames": 7, "max_sequence_length": 16},
         16,
         frames="6k+1 (others are rounded down)",
+        model_type="mochi",
     ),
     "svd": TinyFamily(
         build_svd,
@@ -768,6 +776,7 @@ FAMILIES: dict[str, TinyFamily] = {
         takes_image=True,
         takes_prompt=False,
         frames="any",
+        model_type="svd",
     ),
 }
 

@@ -13,22 +13,12 @@ from pathlib import Path
 import httpx
 import yaml
 
+from hollywool.testkit.tiny_models import FAMILIES as TINY_FAMILIES
+
 REPO = Path(__file__).resolve().parents[2]
 
 # Test-kit family -> catalogue model type.
-FAMILY_TYPES = {
-    "sd15": "sd",
-    "sdxl": "sdxl",
-    "sd3": "sd3",
-    "flux": "flux",
-    "cogvideox": "video",
-    "cogvideox_i2v": "video-i2v",
-    "ltx2": "ltx2",
-    "wan": "wan",
-    "wan_i2v": "wan-i2v",
-    "mochi": "mochi",
-    "svd": "svd",
-}
+FAMILY_TYPES = {name: spec.model_type for name, spec in TINY_FAMILIES.items()}
 
 
 def free_port() -> int:

@@ -115,3 +115,13 @@ def test_a_new_family_needs_only_its_module_and_catalogue_entries(
     from hollywool.integrations.civitai.mapping import catalog_type_for
 
     assert catalog_type_for("PixelWave 1") == "pixelwave"
+
+
+def test_every_tiny_test_model_belongs_to_a_registered_family():
+    """The test kit names each tiny model's family by its canonical id (nothing else maps them)."""
+    from hollywool.testkit.tiny_models import FAMILIES as TINY
+
+    for name, spec in TINY.items():
+        family = families.family(spec.model_type)
+        assert family is not None and family.type == spec.model_type, name
+        assert spec.pipeline_class in family.tasks.values(), name
