@@ -5,19 +5,15 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, computed_field
 
 from hollywool.api.deps import get_studio
 from hollywool.api.schemas import JobAccepted
-from hollywool.engines.remote.base import STUDIO_FIELDS, HttpProvider
-from hollywool.engines.remote.images import plan_images
-from hollywool.engines.remote.provider import ParamSpec, Price, RemoteModel
+from hollywool.engines.remote.views import RemoteModelInfo
 from hollywool.jobs.models import JobView
 from hollywool.jobs.store import JobQuery
 from hollywool.models.catalog import ConfigProblems
-from hollywool.models.sizes import MAX_SIDE, MIN_SIDE
 from hollywool.models.views import (
-    AspectSize,
     CacheDeleted,
     CacheStatus,
     CanGenerate,
@@ -26,86 +22,10 @@ from hollywool.models.views import (
     LocalModelInfo,
     SchedulerInfo,
     Unloaded,
-    aspect_size_table,
 )
 from hollywool.studio import Studio
 
 router = APIRouter(prefix="/api/models", tags=["models"])
-
-
-# What the UI offers for a remote model's size: about 1024x1024 in multiples of 8 (the provider maps
-# width and height to its own size or aspect input).
-REMOTE_BASE_SIDE, REMOTE_SIZE_MULTIPLE = 1024, 8
-
-
-class RemoteModelInfo(BaseModel):
-    """A provider's model, listed by `/api/models` beside the local ones."""
-
-    id: str
-    name: str
-    type: Literal["remote"]
-    remote: Literal[True]
-    provider: str
-    provider_name: str
-    provider_configured: bool
-    model_id: str
-    category: str
-    is_video: bool
-    description: str
-    tags: list[str]
-    price: Price | None
-    params: list[ParamSpec]
-    max_reference_images: int = Field(description="input images the model takes (0: none)")
-    size_multiple: int = Field(REMOTE_SIZE_MULTIPLE, description="the sizes offered are multiples of this")
-    min_size: int = MIN_SIDE
-    max_size: int = MAX_SIDE
-    aspect_sizes: dict[str, AspectSize] = Field(
-        default_factory=lambda: aspect_size_table(REMOTE_BASE_SIDE, REMOTE_SIZE_MULTIPLE),
-        description="width and height per aspect preset",
-    )
-    studio_params: dict[str, str] = Field(
-        default_factory=dict,
-        description="the model's inputs the studio fills from a job's own fields: input name -> the field "
-        '(prompt, negative_prompt, seed, duration, num_images, steps, guidance_scale, strength, or "reference_images" '
-        "for the inputs that take the reference images); the model's other inputs go in provider_params",
-    )
-    thumbnail_url: str | None
-
-    # The seed's ModelInfo fields, which a remote model has no value for (computed: always sent).
-    @computed_field
-    @property
-    def default_steps(self) -> int | None:
-        return None
-
-    @computed_field
-    @property
-    def default_guidance(self) -> float | None:
-        return None
-
-    @computed_field
-    @property
-    def size_gb(self) -> float | None:
-        return None
-
-    @computed_field
-    @property
-    def requires_approval(self) -> bool:
-        return False
-
-    @computed_field
-    @property
-    def approval_url(self) -> str | None:
-        return None
-
-    @computed_field
-    @property
-    def is_cached(self) -> bool:
-        return True
-
-    @computed_field
-    @property
-    def hf_path(self) -> str | None:
-        return None
 
 
 # Local models have a family id as `type`; remote ones say "remote" (and `remote: true`).
@@ -164,42 +84,10 @@ class DownloadStarted(JobAccepted):
 system_router = APIRouter(prefix="/api/system", tags=["system"])
 
 
-def studio_params(provider: HttpProvider, model: RemoteModel) -> dict[str, str]:
-    """Which of a remote model's inputs the studio fills itself (the mapping HttpProvider.validate and
-    plan_images make for a request), so that the UI offers only the others as provider parameters."""
-    names = {p.name for p in model.params}
-    mapped: dict[str, str] = {}
-    for field in STUDIO_FIELDS:
-        name = next((c for c in provider.field_names.get(field, ()) if c in names), None)
-        if name and field != "image_url":  # a request's image_url fills the image inputs, as reference_images do
-            mapped.setdefault(name, field)
-    for name in plan_images(model, 5, provider.default_image_field, strict=False).fields:
-        if name in names:
-            mapped[name] = "reference_images"
-    return mapped
-
-
-def _remote_models(studio: Studio, kind: str | None) -> list[dict[str, Any]]:
-    described = studio.remote.describe_models(kind)
-    listed = {
-        (pid, m.id): (provider, m)
-        for pid, provider in studio.remote.providers.items()
-        if pid in {d["provider"] for d in described}
-        for m in provider.list_models()
-    }
-    remote_sizes = aspect_size_table(REMOTE_BASE_SIDE, REMOTE_SIZE_MULTIPLE)
-    for d in described:
-        found = listed.get((d["provider"], d["id"]))
-        d["studio_params"] = studio_params(*found) if found else {}
-        # Given (not defaulted), so that the route's exclude_unset sends them.
-        d.update(size_multiple=REMOTE_SIZE_MULTIPLE, min_size=MIN_SIDE, max_size=MAX_SIDE, aspect_sizes=remote_sizes)
-    return described
-
-
 @router.get("", response_model=ModelList, response_model_exclude_unset=True)
 def list_models(kind: Literal["image", "video"] | None = None, studio: Studio = Depends(get_studio)) -> ModelList:
     local: list[LocalModelInfo | RemoteModelInfo] = [*studio.model_service.list_models(kind)]
-    remote = [RemoteModelInfo(**d) for d in _remote_models(studio, kind)]
+    remote = studio.remote.describe_models(kind)
     loaded = studio.model_service.loaded_models()
     return ModelList(models=local + remote, current_model=loaded[-1] if loaded else None, loaded_models=loaded)
 

@@ -144,17 +144,34 @@ class HttpProvider(Provider):
                     body[name] = nearest_aspect(width, height, model.param(name).enum)
                     break
 
+    def input_for(self, model: RemoteModel, studio_field: str) -> str | None:
+        """The model's input a job's studio field fills (`prompt` -> "prompt" or "text"...), or None.
+        A model whose inputs are unknown takes the provider's first name for it."""
+        names = {p.name for p in model.params}
+        return next((c for c in self.field_names.get(studio_field, ()) if not names or c in names), None)
+
+    def studio_inputs(self, model: RemoteModel) -> dict[str, str]:
+        """Which of the model's inputs the studio fills itself (input -> studio field, or "reference_images"
+        for the inputs the reference images fill), the mapping `validate` makes; the UI offers the others."""
+        names = {p.name for p in model.params}
+        mapped: dict[str, str] = {}
+        for field in STUDIO_FIELDS:
+            name = self.input_for(model, field) if names else None
+            if name and field != "image_url":  # a request's image_url fills the image inputs, as reference_images do
+                mapped.setdefault(name, field)
+        for name in plan_images(model, 5, self.default_image_field, strict=False).fields:
+            if name in names:
+                mapped[name] = "reference_images"
+        return mapped
+
     def validate(self, model: RemoteModel, request: dict[str, Any]) -> dict[str, Any]:
         names = {p.name for p in model.params}
         body: dict[str, Any] = {}
         for studio_field in STUDIO_FIELDS:
             value = request.get(studio_field)
-            if value is None:
-                continue
-            for candidate in self.field_names.get(studio_field, ()):
-                if not names or candidate in names:
-                    body[candidate] = value
-                    break
+            name = self.input_for(model, studio_field) if value is not None else None
+            if name is not None:
+                body[name] = value
         self.map_size(model, request.get("width"), request.get("height"), body)
         plan = self.image_plan(model, request)
         put_placeholders(plan, body)

@@ -30,10 +30,13 @@ from hollywool.engines.remote.images import image_capacity, png_of
 from hollywool.engines.remote.keys import ENV_KEY_OFF, ProviderKeys
 from hollywool.engines.remote.krea import KreaProvider
 from hollywool.engines.remote.provider import Provider, ProviderError, RemoteModel, split_model_ref
+from hollywool.engines.remote.views import REMOTE_BASE_SIDE, REMOTE_SIZE_MULTIPLE, RemoteModelInfo
 from hollywool.errors import ConflictError, InvalidInputError, StudioError
 from hollywool.jobs.context import JobCancelled, JobContext
 from hollywool.jobs.kinds import JobKind, KindRegistry
 from hollywool.media.references import ReferenceImages
+from hollywool.models.sizes import MAX_SIDE, MIN_SIDE
+from hollywool.models.views import aspect_size_table
 from hollywool.storage.costs import CostLedger, today
 from hollywool.storage.preferences import PreferencesRepository
 from hollywool.storage.provider_configs import ProviderConfigRepository
@@ -146,9 +149,11 @@ class RemoteEngine:
     def all_models(self) -> list[RemoteModel]:
         return [m for p in self.providers.values() if p.enabled for m in p.list_models()]
 
-    def describe_models(self, kind: str | None = None) -> list[dict[str, Any]]:
-        """Remote models as `/api/models` lists them beside local ones: provider badge, category, price."""
-        out = []
+    def describe_models(self, kind: str | None = None) -> list[RemoteModelInfo]:
+        """Remote models as `/api/models` lists them beside local ones: provider badge, category, price,
+        which inputs the studio fills, and the sizes offered."""
+        out: list[RemoteModelInfo] = []
+        sizes = aspect_size_table(REMOTE_BASE_SIDE, REMOTE_SIZE_MULTIPLE)
         for provider in self.providers.values():
             if not provider.enabled:
                 continue
@@ -157,24 +162,32 @@ class RemoteEngine:
                 if m.category == "upscaling" or (kind is not None and (kind == "video") != m.is_video):
                     continue
                 out.append(
-                    {
-                        "id": m.id,
-                        "name": m.name,
-                        "type": "remote",
-                        "remote": True,
-                        "provider": provider.id,
-                        "provider_name": provider.name,
-                        "provider_configured": has_key,
-                        "model_id": m.model_id,
-                        "category": m.category,
-                        "is_video": m.is_video,
-                        "description": m.description,
-                        "tags": m.tags,
-                        "price": m.price.model_dump() if m.price else None,
-                        "params": [p.model_dump() for p in m.params],
-                        "max_reference_images": image_capacity(m, provider.default_image_field),
-                        "thumbnail_url": m.thumbnail_url,
-                    }
+                    RemoteModelInfo.model_validate(
+                        {
+                            "id": m.id,
+                            "name": m.name,
+                            "type": "remote",
+                            "remote": True,
+                            "provider": provider.id,
+                            "provider_name": provider.name,
+                            "provider_configured": has_key,
+                            "model_id": m.model_id,
+                            "category": m.category,
+                            "is_video": m.is_video,
+                            "description": m.description,
+                            "tags": m.tags,
+                            "price": m.price.model_dump() if m.price else None,
+                            "params": [p.model_dump() for p in m.params],
+                            "max_reference_images": image_capacity(m, provider.default_image_field),
+                            "thumbnail_url": m.thumbnail_url,
+                            "studio_params": provider.studio_inputs(m),
+                            # Given (not defaulted), so that the route's exclude_unset sends them.
+                            "size_multiple": REMOTE_SIZE_MULTIPLE,
+                            "min_size": MIN_SIDE,
+                            "max_size": MAX_SIDE,
+                            "aspect_sizes": sizes,
+                        }
+                    )
                 )
         return out
 
