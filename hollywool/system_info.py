@@ -12,7 +12,8 @@ from typing import Any
 import psutil
 
 
-def _nvml_gpus() -> list[dict[str, Any]]:
+def nvml_gpus() -> list[dict[str, Any]]:
+    """Each GPU NVML sees (memory in GB, use, temperature); [] without a driver or GPU."""
     try:
         import pynvml
 
@@ -47,7 +48,7 @@ def _nvml_gpus() -> list[dict[str, Any]]:
 
 def status() -> dict[str, Any]:
     vm = psutil.virtual_memory()
-    gpus = _nvml_gpus()
+    gpus = nvml_gpus()
     return {
         "cpu": {
             "percent": psutil.cpu_percent(interval=None),

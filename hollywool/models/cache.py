@@ -44,7 +44,7 @@ class CachedModel:
     default_scheduler: Any = None
     # What jobs derive from the loaded model and keep with it: pipelines for other tasks made with
     # `from_pipe` (same modules, no copy), the prompt-embedding cache. They go when the model goes.
-    variants: dict[str, Any] = field(default_factory=dict)
+    variants: dict[str, Any] = field(default_factory=dict[str, Any])
 
     @property
     def size_bytes(self) -> int:
@@ -107,7 +107,7 @@ class ModelCache:
     def make_room(self, size_bytes: int, keep: str | None = None) -> list[str]:
         """Evict least recently used models until `size_bytes` more would fit the budget."""
         budget = self._budget()
-        evicted = []
+        evicted: list[str] = []
         with self._lock:
             while self._items and self._used() + size_bytes > budget:
                 oldest = next(iter(self._items))
@@ -127,7 +127,7 @@ class ModelCache:
     def remove(self, model_id: str | None = None, reason: str = "unloaded", kind: ModelKind | None = None) -> list[str]:
         with self._lock:
             ids = [model_id] if model_id else [i for i, m in self._items.items() if kind is None or m.kind == kind]
-            gone = []
+            gone: list[str] = []
             for i in ids:
                 item = self._items.pop(i, None)
                 if item is not None:

@@ -10,7 +10,7 @@ import logging
 import threading
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -88,13 +88,26 @@ class ConfigProblems(BaseModel):
     skipped: list[Skipped] = Field(description="entries left out of the catalogue")
 
 
-def _kind(value: Any) -> str:
-    return {list: "a list", str: "text", bool: "true/false", type(None): "empty"}.get(type(value), "a number")
+_KINDS: dict[type[Any], str] = {list: "a list", str: "text", bool: "true/false", type(None): "empty"}
+
+
+def _kind(value: object) -> str:
+    return _KINDS.get(type(value), "a number")
+
+
+# YAML gives untyped values; these narrow them for the type checker as `isinstance` would.
+def _is_mapping(value: object) -> TypeGuard[dict[Any, Any]]:
+    return isinstance(value, dict)
+
+
+def _is_list(value: object) -> TypeGuard[list[Any]]:
+    return isinstance(value, list)
 
 
 def _read_entries(data: Any) -> dict[str, dict[str, Any]]:
     """The shipped catalogue's entries (trusted)."""
-    return {str(k): {**(v or {}), "id": str(k)} for k, v in ((data or {}).get("models") or {}).items()}
+    models: dict[Any, Any] = data.get("models") or {} if data else {}
+    return {str(k): {**(v or {}), "id": str(k)} for k, v in models.items()}
 
 
 def read_user_config(path: Path) -> tuple[list[tuple[str, Any]], str | None]:
@@ -118,17 +131,17 @@ def read_user_config(path: Path) -> tuple[list[tuple[str, Any]], str | None]:
         return [], f"{path} is not valid YAML ({exc}). It was not read."
     if data is None:
         return [], None
-    if not isinstance(data, dict):
+    if not _is_mapping(data):
         return [], f"{path} should be a mapping with a `models:` section; it is {_kind(data)}. It was not read."
     models = data.get("models")
     if models is None:
         return [], f"{path} has no `models:` section; nothing was read from it."
-    if isinstance(models, list):  # a list of entries with an `id` each is accepted too
+    if _is_list(models):  # a list of entries with an `id` each is accepted too
         return [
-            (str(m["id"]) if isinstance(m, dict) and m.get("id") is not None else f"models[{i}]", m)
+            (str(m["id"]) if _is_mapping(m) and m.get("id") is not None else f"models[{i}]", m)
             for i, m in enumerate(models)
         ], None
-    if not isinstance(models, dict):
+    if not _is_mapping(models):
         return [], f"{path}: `models:` should map model ids to entries; it is {_kind(models)}. It was not read."
     return [(str(k), v) for k, v in models.items()], None
 

@@ -15,11 +15,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hollywool.errors import StudioError, UnavailableError
 from hollywool.models.catalog import ModelEntry
 from hollywool.models.hub_blobs import ByteProgress, ProgressFn, bytes_on_disk, fetch_blob
+
+if TYPE_CHECKING:
+    from huggingface_hub import ModelInfo
 
 _CONFIG_PATTERNS = ["model_index.json", "*/*.json", "*/*.txt", "*/*.model", "*/tokenizer*"]
 
@@ -74,7 +77,7 @@ def _silent_bars():  # noqa: ANN202
         def __init__(self, *args: Any, **kwargs: Any):
             kwargs.pop("name", None)
             kwargs["disable"] = True
-            super().__init__(*args, **kwargs)
+            super().__init__(*args, **kwargs)  # pyright: ignore[reportUnknownMemberType]  # stubs: untyped **kwargs
 
     return _Silent
 
@@ -152,7 +155,8 @@ class HubModels:
 
     def download(self, entry: ModelEntry, report: ProgressFn) -> Path:
         """Download (or resume) a hub model; `report(done_bytes, total_bytes)` as bytes arrive."""
-        from huggingface_hub import HfApi, hf_hub_download, hf_hub_url, snapshot_download
+        # The hub client leaves some parameters of its download functions untyped (a bare dict, tqdm).
+        from huggingface_hub import HfApi, hf_hub_download, hf_hub_url, snapshot_download  # pyright: ignore[reportUnknownVariableType]
         from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
         from huggingface_hub.file_download import repo_folder_name
 
@@ -194,16 +198,16 @@ class HubModels:
             unet = entry.extra.get("unet")
             if unet:
                 unet_storage = cache / repo_folder_name(repo_id=unet["repo"], repo_type="model")
-                silent = ByteProgress(lambda *_: None, None, {})
+                silent = ByteProgress(lambda _done, _total: None, None, {})
                 fetch(unet_storage, hf_hub_url(unet["repo"], unet["file"], endpoint=hub), progress=silent)
                 hf_hub_download(unet["repo"], unet["file"], endpoint=hub, token=token, cache_dir=cache)
             # Downloading by commit hash leaves no refs/main: record it, so cache look-ups find the snapshot.
-            _write_ref(cache, entry.path, "main", info.sha)
+            if info.sha:  # the hub always names the commit; without one the library wrote refs/main itself
+                _write_ref(cache, entry.path, "main", info.sha)
             if planned:
                 report(planned, planned)
         except GatedRepoError as exc:
-            status = exc.response.status_code if exc.response is not None else None
-            raise StudioError(_gated_message(entry, token is not None and status == 403)) from None
+            raise StudioError(_gated_message(entry, token is not None and exc.response.status_code == 403)) from None
         except RepositoryNotFoundError:
             raise StudioError(f"{entry.path} was not found on {hub} (or it is private: set HF_TOKEN)") from None
         except HfHubHTTPError as exc:
@@ -216,7 +220,7 @@ class HubModels:
             raise
         return Path(folder)
 
-    def _wanted(self, entry: ModelEntry, info: Any) -> dict[str, tuple[str, int]]:
+    def _wanted(self, entry: ModelEntry, info: ModelInfo) -> dict[str, tuple[str, int]]:
         """{file: (blob name, size)} of the files the download needs, from the repo listing.
 
         The blob name is the hub's ETag: the sha256 of an LFS file, the git blob id of another.
@@ -226,7 +230,7 @@ class HubModels:
         siblings = {s.rfilename: s for s in info.siblings or []}
         ignore = _ignore_patterns(entry)
         names = filter_repo_objects(siblings, allow_patterns=allow_patterns(entry), ignore_patterns=ignore)
-        out = {}
+        out: dict[str, tuple[str, int]] = {}
         for name in names:
             s = siblings[name]
             etag = s.lfs.sha256 if s.lfs else s.blob_id

@@ -83,9 +83,10 @@ class ByteProgress:
 
 def fetch_blob(storage: Path, url: str, *, token: str | None, timeout: float, endpoint: str, progress: ByteProgress):
     """Bring the file at hub address `url` into `storage/blobs`, continuing a partial download."""
-    from huggingface_hub import constants, get_hf_file_metadata
-    from huggingface_hub.file_download import http_get
-    from huggingface_hub.utils import WeakFileLock, build_hf_headers
+    # The hub client leaves some parameters of these untyped (a bare dict, tqdm).
+    from huggingface_hub import constants, get_hf_file_metadata  # pyright: ignore[reportUnknownVariableType]
+    from huggingface_hub.file_download import http_get  # pyright: ignore[reportUnknownVariableType]
+    from huggingface_hub.utils import WeakFileLock, build_hf_headers  # pyright: ignore[reportUnknownVariableType]
 
     constants.DOWNLOAD_CHUNK_SIZE = min(constants.DOWNLOAD_CHUNK_SIZE, _CHUNK_BYTES)
     meta = get_hf_file_metadata(url, token=token, timeout=timeout, endpoint=endpoint)

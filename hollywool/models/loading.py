@@ -63,7 +63,7 @@ def load_pipeline(
 
     `shared(name, key)` returns an already loaded module with those weights (or None to load it).
     """
-    from diffusers import DiffusionPipeline
+    from diffusers import DiffusionPipeline  # pyright: ignore[reportPrivateImportUsage]  # its documented import
     from diffusers.utils import logging as diffusers_logging
     from transformers.utils import logging as transformers_logging
 
@@ -75,6 +75,7 @@ def load_pipeline(
             raise NotDownloaded(f"{entry.id} is not downloaded yet")
         raise StudioError(f"model {entry.id}: {entry.path} does not exist")
     keys: dict[str, ComponentKey] = {}
+    pipeline: Any = DiffusionPipeline  # diffusers leaves from_pretrained's **kwargs untyped
     if entry.source == "file":
         pipe = load_single_file(location, entry.type, entry.config, configs_root, dtype)
     else:
@@ -83,9 +84,7 @@ def load_pipeline(
         if entry.extra.get("unet"):  # replaced below: never share the base model's UNet
             keys.pop("unet", None)
         reused = {name: module for name, key in keys.items() if (module := shared(name, key)) is not None}
-        pipe = DiffusionPipeline.from_pretrained(
-            location, dtype=dtype, variant=variant, local_files_only=True, **reused
-        )
+        pipe = pipeline.from_pretrained(location, dtype=dtype, variant=variant, local_files_only=True, **reused)
     _apply_extras(pipe, entry, hub)
     pipe.set_progress_bar_config(disable=True)
     return pipe, keys
@@ -99,7 +98,7 @@ def _apply_extras(pipe: Any, entry: ModelEntry, hub: HubModels) -> None:
     """Catalogue extras: a replacement UNet file (SDXL Lightning) and a default scheduler."""
     unet = entry.extra.get("unet")
     if unet:
-        from safetensors.torch import load_file
+        from safetensors.torch import load_file  # pyright: ignore[reportUnknownVariableType]  # its path is a bare PathLike
 
         path = hub.extra_file(unet["repo"], unet["file"])
         if path is None:

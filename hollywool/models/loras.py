@@ -166,7 +166,7 @@ class LoraLibrary:
 class AppliedLoras:
     """Loads a job's LoRAs into a pipeline for the duration of a `with` block, then removes them."""
 
-    def __init__(self, pipe, loras: list[tuple[LoraInfo, float]], model_id: str):  # noqa: ANN001
+    def __init__(self, pipe: Any, loras: list[tuple[LoraInfo, float]], model_id: str):
         self.pipe = pipe
         self.loras = loras
         self.model_id = model_id
@@ -174,7 +174,8 @@ class AppliedLoras:
     def __enter__(self) -> AppliedLoras:
         if not self.loras:
             return self
-        names, weights = [], []
+        names: list[str] = []
+        weights: list[float] = []
         try:
             for n, (info, weight) in enumerate(self.loras):
                 adapter = f"hw{n}_{re.sub(r'[^A-Za-z0-9_]', '_', info.id)}"
@@ -188,7 +189,7 @@ class AppliedLoras:
             raise StudioError(f"LoRA {lora!r} does not fit model {self.model_id!r}: {exc}") from exc
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self.loras:
             self._remove()
 

@@ -148,7 +148,7 @@ class ModelManager:
     def _components(self, pipe: Any, keys: dict[str, ComponentKey]) -> list[Component]:
         """The pipeline's weight-bearing parts; one already held by another cached model counts zero bytes."""
         held = {id(c.module) for m in self._cached() for c in m.components if c.size_bytes}
-        out = []
+        out: list[Component] = []
         for name, module in pipe.components.items():
             size = memory.module_size(module)
             if size:
@@ -225,7 +225,7 @@ class ModelManager:
 
 
 def _load_upscaler(path: Path, device: DevicePlan) -> tuple[Any, str]:
-    from spandrel import ImageModelDescriptor, ModelLoader
+    from spandrel import ImageModelDescriptor, ModelLoader  # pyright: ignore[reportMissingTypeStubs]  # no py.typed
 
     try:
         descriptor = ModelLoader().load_from_file(str(path))

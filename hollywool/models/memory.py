@@ -14,7 +14,7 @@ plus VAE tiling for large images or a tight fit.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 import psutil
 
@@ -38,10 +38,12 @@ def memory_info(device: str) -> MemoryInfo:
     if device.startswith("cuda"):
         import torch
 
-        props = torch.cuda.get_device_properties(torch.device(device))
+        gpu = torch.device(device)
+        # torch picks the properties' class at import, so pyright cannot resolve its annotation
+        props = cast(Any, torch.cuda.get_device_properties(gpu))  # pyright: ignore[reportUnknownMemberType]
         if getattr(props, "is_integrated", False):  # unified memory: the GPU draws on system RAM
             return MemoryInfo("unified", vm.total, vm.available)
-        free, total = torch.cuda.mem_get_info(torch.device(device))
+        free, total = torch.cuda.mem_get_info(gpu)
         return MemoryInfo("cuda", total, free)
     return MemoryInfo("cpu", vm.total, vm.available)
 
@@ -81,7 +83,7 @@ def plan_memory(
     )
 
 
-def apply_placement(pipe, placement: str, device: str) -> None:  # noqa: ANN001
+def apply_placement(pipe: Any, placement: str, device: str) -> None:
     if placement == "model_offload":
         pipe.enable_model_cpu_offload(device=device)
     elif placement == "sequential_offload":
@@ -90,7 +92,7 @@ def apply_placement(pipe, placement: str, device: str) -> None:  # noqa: ANN001
         pipe.to(device)
 
 
-def set_vae_tiling(pipe, enabled: bool) -> None:  # noqa: ANN001
+def set_vae_tiling(pipe: Any, enabled: bool) -> None:
     vae = getattr(pipe, "vae", None)
     if vae is None or not hasattr(vae, "enable_tiling"):
         return
@@ -114,9 +116,9 @@ def module_bytes(pipe: Any) -> tuple[int, int]:
 
 def free_bytes_now() -> int:
     """Free memory where generation runs, without importing torch: the first GPU through NVML, else RAM."""
-    from hollywool.system_info import _nvml_gpus
+    from hollywool.system_info import nvml_gpus
 
-    gpus = _nvml_gpus()
+    gpus = nvml_gpus()
     if gpus and not gpus[0].get("unified_memory"):
         return int(max(gpus[0]["memory_total_gb"] - gpus[0]["memory_used_gb"], 0.0) * GB)
     return psutil.virtual_memory().available

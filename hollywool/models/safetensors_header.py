@@ -23,5 +23,6 @@ def read_header(path: Path) -> tuple[dict[str, list[int]], dict[str, str]]:
             header: dict[str, Any] = json.loads(fh.read(size))
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise ValueError(f"{path.name}: not a safetensors file") from None
-    metadata = header.pop("__metadata__", None) or {}
-    return {k: v.get("shape", []) for k, v in header.items() if isinstance(v, dict)}, metadata
+    metadata: dict[str, str] = header.pop("__metadata__", None) or {}
+    tensors: dict[str, dict[str, Any]] = {k: v for k, v in header.items() if isinstance(v, dict)}
+    return {k: v.get("shape", []) for k, v in tensors.items()}, metadata

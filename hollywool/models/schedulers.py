@@ -14,7 +14,7 @@ class SchedulerChoice:
     name: str
     label: str
     cls: str
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict[str, Any])
     a1111: str = ""
     a1111_schedule: str = ""
 
@@ -66,7 +66,7 @@ def resolve(name: str | None, schedule: str | None = None) -> str | None:
     return ours
 
 
-def make_scheduler(name: str, base_config: dict[str, Any], overrides: dict[str, Any] | None = None):  # noqa: ANN201
+def make_scheduler(name: str, base_config: dict[str, Any], overrides: dict[str, Any] | None = None) -> Any:
     import diffusers
 
     choice = SCHEDULERS[name]

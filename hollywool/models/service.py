@@ -79,7 +79,7 @@ class ModelService:
         if usage is None:
             return LocalModelInfo(**data)
         cached = self.manager.cache.peek(entry.id)
-        files_usage = usage.get(entry.path, {}) if entry.source == "hub" else {}
+        files_usage: dict[str, Any] = usage.get(entry.path, {}) if entry.source == "hub" else {}
         if entry.source != "hub" and location is not None:
             files = [location] if location.is_file() else [p for p in location.rglob("*") if p.is_file()]
             files_usage = {"size_bytes": sum(f.stat().st_size for f in files), "last_accessed": None}

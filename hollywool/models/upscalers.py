@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel
@@ -42,9 +42,9 @@ class UpscalerCatalog:
     def __init__(self, folder: Path):
         self.folder = folder
 
-    def _shipped(self) -> dict[str, dict]:
-        text = resources.files("hollywool.catalog").joinpath("upscalers.yaml").read_text()
-        return (yaml.safe_load(text) or {}).get("upscalers") or {}
+    def _shipped(self) -> dict[str, dict[str, Any]]:
+        data = yaml.safe_load(resources.files("hollywool.catalog").joinpath("upscalers.yaml").read_text())
+        return data.get("upscalers") or {} if data else {}
 
     def all(self) -> list[UpscalerModel]:
         shipped = self._shipped()

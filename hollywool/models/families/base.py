@@ -49,8 +49,8 @@ class Family:
     aliases: tuple[str, ...] = ()  # other names accepted in config.yaml (sd15, sd1, ...)
     single_file: SingleFile | None = None
     civitai_base_models: tuple[str, ...] = ()  # Civitai's `baseModel` names for checkpoints of this family
-    lora_bases: Mapping[str, str] = field(default_factory=dict)  # LoRA base id -> label, for the bases that fit
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    lora_bases: Mapping[str, str] = field(default_factory=dict[str, str])  # LoRA base id -> label, bases that fit
+    extra: Mapping[str, Any] = field(default_factory=dict[str, Any])
 
     @property
     def medium(self) -> Medium:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from hollywool.models.families.base import register
 from hollywool.models.families.video import Decoded, LatentPreview, Rules, VideoFamily, postprocess
 
 
-def _decode(pipe, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool) -> Decoded:  # noqa: ANN001
+def _decode(pipe: Any, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool) -> Decoded:
     latents = saved["video"].to(pipe.vae.device, pipe.vae.dtype)  # [B, F, C, H, W]
     # CogVideoX 1.5 pads the latent frames to its temporal patch; the pipeline drops them before decoding.
     patch_t = getattr(pipe.transformer.config, "patch_size_t", None)
@@ -18,7 +19,7 @@ def _decode(pipe, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool)
     return Decoded(postprocess(pipe, pipe.decode_latents(latents)))
 
 
-def _pipe_args(pipe) -> dict[str, Any]:  # noqa: ANN001
+def _pipe_args(pipe: Any) -> dict[str, Any]:
     return {"max_sequence_length": pipe.transformer.config.max_text_seq_length}
 
 
@@ -68,7 +69,7 @@ I2V = register(
         type="video-i2v",
         label="CogVideoX I2V",
         pipeline="CogVideoXImageToVideoPipeline",
-        rules=Rules(**{**RULES.__dict__, "fixed_size": (720, 480)}),
+        rules=replace(RULES, fixed_size=(720, 480)),
         text_to_video=False,
         i2v_pipeline="CogVideoXImageToVideoPipeline",
         max_references=1,

@@ -32,7 +32,7 @@ class ImageFamily(Family):
     unpack_latents: Callable[[Any, Any, int, int], Any] | None = None
     encode_prompt: PromptEncoder | None = None  # None: the prompt is encoded by the pipeline on every job
     img2img_pipeline: str | None = None  # None: diffusers' AutoPipelineForImage2Image picks it
-    call_defaults: dict[str, Any] = field(default_factory=dict)
+    call_defaults: dict[str, Any] = field(default_factory=dict[str, Any])
 
     @property
     def medium(self) -> Medium:

@@ -17,7 +17,7 @@ def _latents_of(out: Any) -> dict[str, Any]:
     return {"video": out.frames, "audio": out.audio}
 
 
-def _decode(pipe, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool) -> Decoded:  # noqa: ANN001
+def _decode(pipe: Any, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool) -> Decoded:
     import torch
 
     vae = pipe.vae
@@ -36,7 +36,7 @@ def _decode(pipe, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool)
     return Decoded(frames, audio, rate)
 
 
-def _unpack(pipe, latents, meta: dict[str, Any]):  # noqa: ANN001, ANN202
+def _unpack(pipe: Any, latents: Any, meta: dict[str, Any]) -> Any:
     # During sampling LTX-2 keeps its video latents packed into tokens [B, seq, C * patch]; the
     # pipeline's own helper restores [B, C, F, H, W] from the latent grid's size.
     frames = (meta["num_frames"] - 1) // pipe.vae_temporal_compression_ratio + 1

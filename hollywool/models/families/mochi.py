@@ -8,7 +8,7 @@ from hollywool.models.families.base import LatentRGB, register
 from hollywool.models.families.video import Decoded, LatentPreview, Rules, VideoFamily, postprocess
 
 
-def _decode(pipe, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool) -> Decoded:  # noqa: ANN001
+def _decode(pipe: Any, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool) -> Decoded:
     import torch
 
     vae = pipe.vae
@@ -24,7 +24,7 @@ def _decode(pipe, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool)
     return Decoded(postprocess(pipe, vae.decode(latents, return_dict=False)[0]))
 
 
-def _pipe_args(pipe) -> dict[str, Any]:  # noqa: ANN001
+def _pipe_args(pipe: Any) -> dict[str, Any]:
     return {"max_sequence_length": pipe.transformer.config.max_sequence_length}
 
 

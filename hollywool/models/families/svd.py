@@ -18,7 +18,7 @@ def _call_args(params: Any, _rules: Rules, _images: list[Any]) -> dict[str, Any]
     }
 
 
-def _decode(pipe, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool) -> Decoded:  # noqa: ANN001
+def _decode(pipe: Any, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool) -> Decoded:
     latents = saved["video"].to(pipe.vae.device, pipe.vae.dtype)
     chunk = 1 if low_memory else 8
     return Decoded(postprocess(pipe, pipe.decode_latents(latents, meta["num_frames"], chunk)))

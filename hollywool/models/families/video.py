@@ -112,7 +112,7 @@ class VideoFamily(Family):
         facts: dict[str, Any] = {}
         folder = Path(path).expanduser()
         if folder.is_dir():
-            configs = {}
+            configs: dict[str, dict[str, Any]] = {}
             for name in self.config_files:
                 cfg = folder / name / "config.json"
                 if cfg.is_file():

@@ -8,7 +8,7 @@ from hollywool.models.families.base import LatentRGB, register
 from hollywool.models.families.video import Decoded, LatentPreview, Rules, VideoFamily, postprocess
 
 
-def _decode(pipe, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool) -> Decoded:  # noqa: ANN001
+def _decode(pipe: Any, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool) -> Decoded:
     import torch
 
     vae = pipe.vae
