@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from hollywool.errors import StudioError
-from hollywool.jobs.context import JobContext
 from hollywool.jobs.events import DownloadProgress, EventBus, ModelLoaded, ModelUnloaded
 from hollywool.models import memory
 from hollywool.models.cache import CachedModel, Component, ComponentKey, ModelCache
@@ -28,6 +27,7 @@ from hollywool.models.device import DevicePlan
 from hollywool.models.hub import HubModels, Throttle
 from hollywool.models.loading import load_pipeline, model_files
 from hollywool.models.loras import LoraLibrary
+from hollywool.models.reporting import LoadReport
 from hollywool.models.upscalers import UpscalerCatalog, UpscalerModel
 from hollywool.settings import Settings
 from hollywool.storage.preferences import PreferencesRepository
@@ -100,7 +100,7 @@ class ModelManager:
     def loaded_models(self) -> list[str]:
         return self.cache.ids()
 
-    def acquire(self, entry: ModelEntry, ctx: JobContext, pixels: int) -> CachedModel:
+    def acquire(self, entry: ModelEntry, ctx: LoadReport, pixels: int) -> CachedModel:
         """The entry's pipeline from the cache, downloading and loading it first when needed."""
         cached = self.cache.get(entry.id)
         if cached is not None:
@@ -174,7 +174,7 @@ class ModelManager:
         self.cache.remove(reason="shutdown", kind=None)
 
     # -- upscalers -----------------------------------------------------------------------------
-    def acquire_upscaler(self, model: UpscalerModel, ctx: JobContext) -> Any:
+    def acquire_upscaler(self, model: UpscalerModel, ctx: LoadReport) -> Any:
         """The upscaler's spandrel descriptor, fetched and loaded under the same budget as pipelines."""
         cache_id = _UPSCALER + model.id
         cached = self.cache.get(cache_id)
@@ -194,7 +194,7 @@ class ModelManager:
         return descriptor
 
     # -- downloads -----------------------------------------------------------------------------
-    def download_reporter(self, ctx: JobContext, entry: ModelEntry) -> Callable[[int, int | None], None]:
+    def download_reporter(self, ctx: LoadReport, entry: ModelEntry) -> Callable[[int, int | None], None]:
         started = time.monotonic()
         first: list[int] = []  # the bytes on disk when this attempt began: the speed counts what arrives
 
@@ -219,7 +219,7 @@ class ModelManager:
 
         return report
 
-    def download(self, ctx: JobContext, entry: ModelEntry) -> Path:
+    def download(self, ctx: LoadReport, entry: ModelEntry) -> Path:
         ctx.set_stage("downloading", f"Downloading {entry.name}")
         return self.hub.download(entry, Throttle(self.download_reporter(ctx, entry)))
 

@@ -16,8 +16,8 @@ import yaml
 from pydantic import BaseModel
 
 from hollywool.errors import NotFoundError, StudioError
-from hollywool.jobs.context import JobContext
 from hollywool.media.files import atomic_path
+from hollywool.models.reporting import LoadReport
 
 MODEL_SUFFIXES = (".pth", ".pt", ".safetensors", ".ckpt", ".bin")
 
@@ -74,7 +74,7 @@ class UpscalerCatalog:
     def path_of(self, model: UpscalerModel) -> Path:
         return self.folder / model.filename
 
-    def fetch(self, model: UpscalerModel, ctx: JobContext) -> Path:
+    def fetch(self, model: UpscalerModel, ctx: LoadReport) -> Path:
         """The model's file, downloaded from its public release first when it is not in the folder."""
         path = self.path_of(model)
         if path.is_file():
