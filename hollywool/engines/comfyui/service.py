@@ -448,7 +448,7 @@ class ComfyService:
         return jobs, message
 
     def job_view(self, job: Job) -> dict[str, Any]:
-        data = self.jobs.views.one(job)
+        data = self.jobs.views.one(job).model_dump()
         data.update(
             workflow_id=job.params.get("workflow_id"),
             workflow_name=job.params.get("workflow_name"),
