@@ -2705,7 +2705,10 @@ export interface components {
              */
             skipped: components["schemas"]["Skipped"][];
         };
-        /** CostSummary */
+        /**
+         * CostSummary
+         * @description The costs of a period, in all and grouped four ways, and today's spending against the budget.
+         */
         CostSummary: {
             /** Total Usd */
             total_usd: number;
@@ -4415,7 +4418,10 @@ export interface components {
             /** Server Cleared */
             server_cleared: boolean;
         };
-        /** QueueHealth */
+        /**
+         * QueueHealth
+         * @description Whether the queue can dispatch and record jobs (`GET /api/health`'s `queue`).
+         */
         QueueHealth: {
             /**
              * Ok
