@@ -213,7 +213,7 @@ def _generate_in_process(body: dict) -> None:
         job = studio.jobs.submit("image", {k: v for k, v in body.items() if v is not None})
         outputs = studio.settings.outputs_dir
         _follow(
-            lambda: studio.jobs.views.one(studio.jobs.get(job.id)),
+            lambda: studio.jobs.views.one(studio.jobs.get(job.id)).model_dump(mode="json"),  # as HTTP shows it
             lambda url: str(outputs / url.removeprefix("/outputs/")),
         )
     finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/bulk", tags=["bulk"])
 
 
 class LlmChoice(BaseModel):
-    provider: str | None = Field(None, description="anthropic | openai_compatible (default: settings)")
+    provider: str | None = Field(default=None, description="anthropic | openai_compatible (default: settings)")
     model: str | None = None
 
 
@@ -42,7 +42,9 @@ class VariationsResponse(BaseModel):
 
 class RetryRequest(BaseModel):
     indexes: list[Annotated[int, Field(ge=0, lt=MAX_PROMPTS)]] | None = Field(
-        None, max_length=MAX_PROMPTS, description="positions of the prompts to retry (0-based); default: all failed"
+        default=None,
+        max_length=MAX_PROMPTS,
+        description="positions of the prompts to retry (0-based); default: all failed",
     )
     include_cancelled: bool = False
 
@@ -71,14 +73,13 @@ def list_bulk_jobs(
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
     studio: Studio = Depends(get_studio),
-) -> dict[str, Any]:
-    items, total = studio.bulk.list(session_id, limit, offset)
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+) -> BulkPage:
+    return studio.bulk.page(session_id, limit, offset)
 
 
 @router.get("/jobs/{job_id}", response_model=BulkView)
-def get_bulk_job(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
-    return studio.bulk.view(studio.bulk.parent(job_id))
+def get_bulk_job(job_id: str, studio: Studio = Depends(get_studio)) -> BulkView:
+    return studio.bulk.get(job_id)
 
 
 class BulkDeleted(BaseModel):
@@ -94,14 +95,12 @@ def delete_bulk_job(job_id: str, studio: Studio = Depends(get_studio)) -> BulkDe
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=BulkView)
-def cancel_bulk_job(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
+def cancel_bulk_job(job_id: str, studio: Studio = Depends(get_studio)) -> BulkView:
     return studio.bulk.cancel(job_id)
 
 
 @router.post("/jobs/{job_id}/retry", response_model=BulkView)
-def retry_bulk_job(
-    job_id: str, body: RetryRequest | None = None, studio: Studio = Depends(get_studio)
-) -> dict[str, Any]:
+def retry_bulk_job(job_id: str, body: RetryRequest | None = None, studio: Studio = Depends(get_studio)) -> BulkView:
     body = body or RetryRequest()
     return studio.bulk.retry(job_id, body.indexes, body.include_cancelled)
 

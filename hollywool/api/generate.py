@@ -41,7 +41,7 @@ class TitleRequest(BaseModel):
 
 
 @router.post("/generate", response_model=JobView)
-async def generate(body: GenerateRequest, request: Request, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
+async def generate(body: GenerateRequest, request: Request, studio: Studio = Depends(get_studio)) -> JobView:
     """Submit an image job and wait for it: answers with the job, its images and seeds.
 
     The wait holds no worker thread (the job's events wake it), so other requests stay fast

@@ -56,7 +56,7 @@ def list_jobs(
     limit: Limit = 50,
     offset: Offset = 0,
     studio: Studio = Depends(get_studio),
-) -> dict[str, Any]:
+) -> JobPage:
     statuses = list(ACTIVE_STATUSES) if active_only else status
     query = JobQuery(
         status=statuses,
@@ -67,25 +67,24 @@ def list_jobs(
         limit=limit,
         offset=offset,
     )
-    jobs, total = studio.jobs.list(query)
-    return {"items": studio.jobs.views.many(jobs), "total": total, "limit": limit, "offset": offset}
+    return studio.jobs.page(query)
 
 
 @router.get("/{job_id}", response_model=JobView)
-def get_job(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
+def get_job(job_id: str, studio: Studio = Depends(get_studio)) -> JobView:
     return studio.jobs.views.one(studio.jobs.get(job_id))
 
 
 @router.post("/{job_id}/cancel", response_model=JobView)
-def cancel_job(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
+def cancel_job(job_id: str, studio: Studio = Depends(get_studio)) -> JobView:
     return studio.jobs.views.one(studio.jobs.cancel(job_id))
 
 
 @router.post("/{job_id}/retry", response_model=JobView)
-def retry_job(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
+def retry_job(job_id: str, studio: Studio = Depends(get_studio)) -> JobView:
     return studio.jobs.views.one(studio.jobs.retry(job_id))
 
 
 @router.post("/{job_id}/move-to-front", response_model=JobView)
-def move_job_to_front(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
+def move_job_to_front(job_id: str, studio: Studio = Depends(get_studio)) -> JobView:
     return studio.jobs.views.one(studio.jobs.move_to_front(job_id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, computed_field
@@ -123,10 +123,10 @@ def schedulers(studio: Studio = Depends(get_studio)) -> list[SchedulerInfo]:
 
 
 @router.get("/downloads", response_model=list[ModelDownload])
-def downloads(studio: Studio = Depends(get_studio)) -> list[dict[str, Any]]:
+def downloads(studio: Studio = Depends(get_studio)) -> list[ModelDownload]:
     """Model download jobs, newest first (a list, as the seed answered)."""
-    jobs, _ = studio.jobs.list(JobQuery(kind="model.download", limit=100))
-    return studio.jobs.views.many(jobs)
+    page = studio.jobs.page(JobQuery(kind="model.download", limit=100))
+    return [ModelDownload.model_validate(v.model_dump(exclude_computed_fields=True)) for v in page.items]
 
 
 @router.post("/{model_id}/download", response_model=DownloadStarted, status_code=201)

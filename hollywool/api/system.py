@@ -7,15 +7,10 @@ from pydantic import BaseModel, Field, computed_field
 
 from hollywool import __version__, system_info
 from hollywool.api.deps import get_studio
+from hollywool.jobs.models import QueueHealth
 from hollywool.studio import Studio
 
 router = APIRouter(prefix="/api", tags=["system"])
-
-
-class QueueHealth(BaseModel):
-    ok: bool = Field(description="false while jobs cannot be dispatched or recorded (e.g. the data disk is full)")
-    message: str | None = Field(None, description="what is wrong and what happens next, as a sentence")
-    since: float | None = Field(None, description="when the problem began (epoch seconds)")
 
 
 class Health(BaseModel):
@@ -147,22 +142,22 @@ class SystemInfo(BaseModel):
 
 
 @router.get("/health", response_model=Health)
-def health(studio: Studio = Depends(get_studio)) -> dict[str, Any]:
+def health(studio: Studio = Depends(get_studio)) -> Health:
     stat = system_info.status()
     queue = studio.scheduler.queue_health()
     loaded = studio.models.loaded_models()
-    return {
-        "status": "ok" if queue["ok"] else "degraded",
-        "version": __version__,
-        "device": stat["device"],
-        "gpu": stat["gpus"][0]["name"] if stat["gpus"] else None,
-        "loaded_models": loaded,
-        "loaded_model": next(iter(loaded), None),
-        "queue": queue,
-        "gpu_available": bool(stat["gpus"]),
-        "current_model": next(iter(loaded), None),
-        "hostname": system_info.dgx_hostname(),
-    }
+    return Health(
+        status="ok" if queue.ok else "degraded",
+        version=__version__,
+        device=stat["device"],
+        gpu=stat["gpus"][0]["name"] if stat["gpus"] else None,
+        loaded_models=loaded,
+        loaded_model=next(iter(loaded), None),
+        queue=queue,
+        gpu_available=bool(stat["gpus"]),
+        current_model=next(iter(loaded), None),
+        hostname=system_info.dgx_hostname(),
+    )
 
 
 @router.get("/system/status", response_model=SystemStatus)

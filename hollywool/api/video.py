@@ -94,7 +94,7 @@ def job_routes(prefix: str, kind: str, request_model: type[BaseModel], summary: 
         limit: Limit = 50,
         offset: Offset = 0,
         studio: Studio = Depends(get_studio),
-    ) -> dict[str, Any]:
+    ) -> JobPage:
         query = JobQuery(
             status=list(ACTIVE_STATUSES) if active_only else status,
             kind=kind,
@@ -102,20 +102,19 @@ def job_routes(prefix: str, kind: str, request_model: type[BaseModel], summary: 
             limit=limit,
             offset=offset,
         )
-        jobs, total = studio.jobs.list(query)
-        return {"items": studio.jobs.views.many(jobs), "total": total, "limit": limit, "offset": offset}
+        return studio.jobs.page(query)
 
     @router.get("/{job_id}", response_model=JobView, operation_id=f"get_{kind}_job")
-    def get(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
+    def get(job_id: str, studio: Studio = Depends(get_studio)) -> JobView:
         return studio.jobs.views.one(_own(studio, job_id))
 
     @router.post("/{job_id}/cancel", response_model=JobView, operation_id=f"cancel_{kind}_job")
-    def cancel(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
+    def cancel(job_id: str, studio: Studio = Depends(get_studio)) -> JobView:
         _own(studio, job_id)
         return studio.jobs.views.one(studio.jobs.cancel(job_id))
 
     @router.post("/{job_id}/retry", response_model=JobView, operation_id=f"retry_{kind}_job")
-    def retry(job_id: str, studio: Studio = Depends(get_studio)) -> dict[str, Any]:
+    def retry(job_id: str, studio: Studio = Depends(get_studio)) -> JobView:
         _own(studio, job_id)
         return studio.jobs.views.one(studio.jobs.retry(job_id))
 

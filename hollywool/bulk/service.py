@@ -25,8 +25,9 @@ from hollywool.errors import ConflictError, InvalidInputError, NotFoundError, St
 from hollywool.jobs.context import JobContext
 from hollywool.jobs.events import Event, JobEvent
 from hollywool.jobs.kinds import JobKind, KindRegistry
-from hollywool.jobs.models import Job, JobStatus, MediaRef
+from hollywool.jobs.models import Job, JobStatus, JobView, MediaRef
 from hollywool.jobs.store import JobQuery
+from hollywool.storage.costs import JobCost
 
 log = logging.getLogger("hollywool.bulk")
 
@@ -289,91 +290,76 @@ class BulkService:
         order = {cid: i for i, cid in enumerate(parent.result.get("child_ids") or [])}
         return sorted(kids, key=lambda j: (order.get(j.id, len(order)), j.created_at))
 
-    def list(self, session_id: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-        parents, total = self.jobs.list(JobQuery(kind="bulk", session_id=session_id, limit=limit, offset=offset))
-        return [self.view(p, with_items=False) for p in parents], total
+    def get(self, job_id: str) -> BulkView:
+        return self.view(self.parent(job_id))
 
-    def view(self, parent: Job, with_items: bool = True) -> dict[str, Any]:
-        params = BulkParams.model_validate(parent.params)
+    def page(self, session_id: str | None, limit: int, offset: int) -> BulkPage:
+        parents, total = self.jobs.list(JobQuery(kind="bulk", session_id=session_id, limit=limit, offset=offset))
+        return BulkPage(items=[self.summary(p) for p in parents], total=total, limit=limit, offset=offset)
+
+    def summary(self, parent: Job) -> BulkSummary:
         kids = self.children(parent)
-        views = self.jobs.views.many(kids)
+        return self._summarise(parent, kids, self.ledger.for_jobs([k.id for k in kids]))
+
+    def view(self, parent: Job) -> BulkView:
+        kids = self.children(parent)
         costs = self.ledger.for_jobs([k.id for k in kids])
-        counts = Counter(str(k.status) for k in kids)
+        views = self.jobs.views.many(kids)
+        items = [_item(i, kid, view, costs.get(kid.id)) for i, (kid, view) in enumerate(zip(kids, views, strict=True))]
+        return BulkView(**dict(self._summarise(parent, kids, costs)), items=items)
+
+    def _summarise(self, parent: Job, kids: list[Job], costs: dict[str, JobCost]) -> BulkSummary:
+        """The batch's counts, progress, cost and status, all read from its children."""
+        params = BulkParams.model_validate(parent.params)
+        counts = Counter(k.status for k in kids)
         total = len(params.prompts)
-        finished = sum(counts[s] for s in ("completed", "failed", "cancelled"))
+        finished = sum(counts[s] for s in (JobStatus.completed, JobStatus.failed, JobStatus.cancelled))
         running_fraction = sum(k.fraction for k in kids if k.status == JobStatus.running)
-        items = []
-        for index, (kid, view) in enumerate(zip(kids, views, strict=True)):
-            media = view["images"] + view["videos"]
-            first = media[0] if media else None
-            cost = costs.get(kid.id)
-            items.append(
-                {
-                    "index": index,
-                    "job_id": kid.id,
-                    "prompt": kid.params.get("prompt"),
-                    "status": str(kid.status),
-                    "stage": kid.stage,
-                    "progress": view["progress"],
-                    "message": kid.message,
-                    "asset_id": first["id"] if first else None,
-                    "image_url": first["url"] if first else None,
-                    "thumbnail_url": (first["thumbnail_url"] or first["url"]) if first else None,
-                    "images": media,
-                    "error": kid.error,
-                    "seed": first["seed"] if first and first["seed"] is not None else kid.params.get("seed"),
-                    "cost_usd": cost["amount_usd"] if cost else None,
-                }
-            )
-        cost_usd = round(sum(c["amount_usd"] for c in costs.values()), 6)
-        if counts["queued"] or counts["running"]:
-            status = "running" if (counts["running"] or finished) else "queued"
+        if counts[JobStatus.queued] or counts[JobStatus.running]:
+            status = JobStatus.running if (counts[JobStatus.running] or finished) else JobStatus.queued
         elif parent.status in _ACTIVE and finished < total:
-            status = str(parent.status)
-        elif counts["failed"]:
-            status = "failed"
-        elif counts["cancelled"] and not counts["completed"]:
-            status = "cancelled"
+            status = parent.status
+        elif counts[JobStatus.failed]:
+            status = JobStatus.failed
+        elif counts[JobStatus.cancelled] and not counts[JobStatus.completed]:
+            status = JobStatus.cancelled
         else:
-            status = "completed" if kids else str(parent.status)
-        out = {
-            "job_id": parent.id,
-            "id": parent.id,
-            "status": status,
-            "model": params.model,
-            "kind": params.child_kind,
-            "base_prompt": params.base_prompt,
-            "session_id": parent.session_id,
-            "width": params.width,
-            "height": params.height,
-            "steps": params.steps,
-            "num_images": params.num_images,
-            "total": total,
-            "completed": counts["completed"],
-            "failed": counts["failed"],
-            "running": counts["running"],
-            "queued": counts["queued"],
-            "cancelled": counts["cancelled"],
-            "progress": round((finished + running_fraction) / total * 100, 2) if total else 100.0,
-            "cost_usd": cost_usd,
-            "cost_estimated": any(c["estimated"] for c in costs.values()),
-            "created_at": parent.created_at,
-            "finished_at": parent.finished_at,
-            "started_at": parent.started_at,
-            "error": parent.error,
-        }
-        if with_items:
-            out["items"] = items
-        return out
+            status = JobStatus.completed if kids else parent.status
+        return BulkSummary(
+            job_id=parent.id,
+            id=parent.id,
+            status=status,
+            model=params.model,
+            kind=params.child_kind,
+            base_prompt=params.base_prompt,
+            session_id=parent.session_id,
+            width=params.width,
+            height=params.height,
+            steps=params.steps,
+            num_images=params.num_images,
+            total=total,
+            completed=counts[JobStatus.completed],
+            failed=counts[JobStatus.failed],
+            running=counts[JobStatus.running],
+            queued=counts[JobStatus.queued],
+            cancelled=counts[JobStatus.cancelled],
+            progress=round((finished + running_fraction) / total * 100, 2) if total else 100.0,
+            cost_usd=round(sum(c.amount_usd for c in costs.values()), 6),
+            cost_estimated=any(c.estimated for c in costs.values()),
+            created_at=parent.created_at,
+            finished_at=parent.finished_at,
+            started_at=parent.started_at,
+            error=parent.error,
+        )
 
     # -- steering ----------------------------------------------------------------------------------
-    def cancel(self, job_id: str) -> dict[str, Any]:
+    def cancel(self, job_id: str) -> BulkView:
         parent = self.parent(job_id)
         # The parent (if still active) and every active child; children finishing meanwhile are skipped.
         self.jobs.cancel_tree(parent.id)
         return self.view(self.parent(job_id))
 
-    def retry(self, job_id: str, indexes: list[int] | None = None, include_cancelled: bool = False) -> dict[str, Any]:
+    def retry(self, job_id: str, indexes: list[int] | None = None, include_cancelled: bool = False) -> BulkView:
         parent = self.parent(job_id)
         kids = self.children(parent)
         if not kids and parent.status in (JobStatus.failed, JobStatus.cancelled):
@@ -388,7 +374,7 @@ class BulkService:
             self.jobs.retry(parent.id)
         return self.view(self.parent(job_id))
 
-    def _requeue_orphan(self, parent: Job) -> dict[str, Any]:
+    def _requeue_orphan(self, parent: Job) -> BulkView:
         """Queue the prompts of a batch whose children were never created, then the parent again."""
         params = BulkParams.model_validate(parent.params)
         shared = {"model": params.model, **params.shared}
@@ -425,30 +411,52 @@ class BulkService:
             ]
         )
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-            for item in view["items"]:
-                kid = kids[item["job_id"]]
+            for item in view.items:
+                kid = kids[item.job_id]
                 files = []
-                for n, media in enumerate(item["images"]):
-                    asset = self.assets.get(media["id"])
+                for n, media in enumerate(item.images):
+                    asset = self.assets.get(media.id)
                     path = self.assets.path_of(asset)
                     if not path.exists():
                         continue
-                    suffix = f"_{n + 1}" if len(item["images"]) > 1 else ""
-                    name = f"{item['index'] + 1:03d}_{_slug(item['prompt'])}{suffix}{path.suffix}"
+                    suffix = f"_{n + 1}" if len(item.images) > 1 else ""
+                    name = f"{item.index + 1:03d}_{_slug(item.prompt)}{suffix}{path.suffix}"
                     zf.write(path, f"images/{name}")
                     files.append(f"images/{name}")
                 writer.writerow([csv_cell(v) for v in [
-                    item["index"] + 1, item["prompt"], item["status"], item["seed"] if item["seed"] is not None else "",
+                    item.index + 1, item.prompt, item.status, item.seed if item.seed is not None else "",
                     kid.params.get("model"), kid.params.get("width"), kid.params.get("height"),
                     kid.params.get("steps") or "", ";".join(files), kid.id,
-                    item["cost_usd"] if item["cost_usd"] is not None else "", item["error"] or "",
+                    item.cost_usd if item.cost_usd is not None else "", item.error or "",
                     json.dumps({k: v for k, v in kid.params.items() if k != "prompt"}, sort_keys=True),
                 ]])  # fmt: skip
             zf.writestr("prompts.csv", rows.getvalue())
-            summary = {k: v for k, v in view.items() if k != "items"}
-            zf.writestr("batch.json", json.dumps(summary, indent=2, default=str))
+            summary = view.model_dump(mode="json", exclude={"items"})
+            zf.writestr("batch.json", json.dumps(summary, indent=2))
         out.seek(0)
         return out
+
+
+def _item(index: int, kid: Job, view: JobView, cost: JobCost | None) -> BulkItem:
+    """One prompt's line: its child job and the first image or video it made."""
+    media = view.images + view.videos
+    first = media[0] if media else None
+    return BulkItem(
+        index=index,
+        job_id=kid.id,
+        prompt=kid.params.get("prompt"),
+        status=kid.status,
+        stage=kid.stage,
+        progress=view.progress,
+        message=kid.message,
+        asset_id=first.id if first else None,
+        image_url=first.url if first else None,
+        thumbnail_url=(first.thumbnail_url or first.url) if first else None,
+        images=media,
+        error=kid.error,
+        seed=first.seed if first and first.seed is not None else kid.params.get("seed"),
+        cost_usd=cost.amount_usd if cost else None,
+    )
 
 
 def _children(shared: dict[str, Any], prompts: list[str], seed: int | None, num_images: int) -> list[dict[str, Any]]:

@@ -237,6 +237,14 @@ class JobView(BaseModel):
         return self.videos[0].height if self.kind == "upscale" and self.videos else None
 
 
+class QueueHealth(BaseModel):
+    """Whether the queue can dispatch and record jobs (`GET /api/health`'s `queue`)."""
+
+    ok: bool = Field(description="false while jobs cannot be dispatched or recorded (e.g. the data disk is full)")
+    message: str | None = Field(default=None, description="what is wrong and what happens next, as a sentence")
+    since: float | None = Field(default=None, description="when the problem began (epoch seconds)")
+
+
 class JobPage(BaseModel):
     items: list[JobView]
     total: int

@@ -29,7 +29,7 @@ from hollywool.jobs.events import EventBus, JobEvent, JobEventType
 from hollywool.jobs.executor import Executor
 from hollywool.jobs.faults import is_storage_error, storage_problem
 from hollywool.jobs.kinds import JobKind, KindRegistry
-from hollywool.jobs.models import Job, JobStatus, JobView
+from hollywool.jobs.models import Job, JobStatus, JobView, QueueHealth
 from hollywool.jobs.store import JobStore
 from hollywool.media.assets import AssetService
 
@@ -60,7 +60,7 @@ class Scheduler:
         bus: EventBus,
         assets: AssetService,
         work_root: Path,
-        view: Callable[[Job], dict[str, Any]],
+        view: Callable[[Job], JobView],
         max_attempts: int = 3,
         models: ModelManager | None = None,
     ):
@@ -132,18 +132,18 @@ class Scheduler:
         self._cond.notify_all()
 
     # -- health --------------------------------------------------------------------------------
-    def queue_health(self) -> dict[str, Any]:
-        """{ok, message, since}: whether jobs can be dispatched and recorded, and if not, why."""
+    def queue_health(self) -> QueueHealth:
+        """Whether jobs can be dispatched and recorded, and if not, why."""
         with self._cond:
             faults = sorted(self._faults.values(), key=lambda f: f[1])
         if not faults:
-            return {"ok": True, "message": None, "since": None}
+            return QueueHealth(ok=True)
         problem = faults[-1][0]
-        return {
-            "ok": False,
-            "message": f"The job queue is paused: {problem}. It resumes by itself when the problem is fixed.",
-            "since": faults[0][1],
-        }
+        return QueueHealth(
+            ok=False,
+            message=f"The job queue is paused: {problem}. It resumes by itself when the problem is fixed.",
+            since=faults[0][1],
+        )
 
     def _fault(self, where: str, exc: BaseException) -> None:
         problem = storage_problem(exc) if is_storage_error(exc) else f"an internal error ({_describe(exc)})"
@@ -310,7 +310,7 @@ class Scheduler:
             return updated
 
     def _publish(self, event_type: JobEventType, job: Job) -> None:
-        self.bus.publish(JobEvent(type=event_type, job_id=job.id, job=JobView.model_validate(self.view(job))))
+        self.bus.publish(JobEvent(type=event_type, job_id=job.id, job=self.view(job)))
 
 
 def _describe(exc: BaseException) -> str:

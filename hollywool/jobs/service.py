@@ -13,26 +13,26 @@ from pydantic import BaseModel, ValidationError
 from hollywool.errors import ConflictError, InvalidInputError, NotFoundError
 from hollywool.jobs.events import Event, EventBus, JobEvent, JobEventType
 from hollywool.jobs.kinds import KindRegistry
-from hollywool.jobs.models import Job, JobStatus, JobView
+from hollywool.jobs.models import Job, JobPage, JobStatus, JobView, MediaRef
 from hollywool.jobs.scheduler import Scheduler
 from hollywool.jobs.store import JobQuery, JobStore, NewJob
 from hollywool.storage.assets import Asset, AssetRepository
 
 
-def _media_entry(asset: Asset) -> dict[str, Any]:
-    return {
-        "id": asset.id,
-        "url": asset.url,
-        "seed": asset.seed,
-        "width": asset.width,
-        "height": asset.height,
-        "kind": asset.kind,
-        "thumbnail_url": asset.thumbnail_url,
-        "duration": asset.duration,
-        "fps": asset.fps,
-        "num_frames": asset.frame_count,
-        "has_audio": asset.has_audio,
-    }
+def _media_ref(asset: Asset) -> MediaRef:
+    return MediaRef(
+        id=asset.id,
+        url=asset.url,
+        kind=asset.kind,
+        seed=asset.seed,
+        width=asset.width,
+        height=asset.height,
+        thumbnail_url=asset.thumbnail_url,
+        duration=asset.duration,
+        fps=asset.fps,
+        num_frames=asset.frame_count,
+        has_audio=asset.has_audio,
+    )
 
 
 def _is_object(value: object) -> TypeGuard[dict[str, Any]]:
@@ -50,24 +50,27 @@ class JobViews:
     def __init__(self, assets: AssetRepository):
         self.assets = assets
 
-    def one(self, job: Job) -> dict[str, Any]:
+    def one(self, job: Job) -> JobView:
         return self.many([job])[0]
 
-    def many(self, jobs: Sequence[Job]) -> list[dict[str, Any]]:
+    def many(self, jobs: Sequence[Job]) -> list[JobView]:
         all_ids = [aid for job in jobs for aid in (*job.asset_ids, *_reference_asset_ids(job))]
         by_id = {a.id: a for a in self.assets.get_many(all_ids)}
-        out: list[dict[str, Any]] = []
+        out: list[JobView] = []
         for job in jobs:
-            media = [_media_entry(by_id[a]) for a in job.asset_ids if a in by_id]
-            data = job.model_dump(exclude={"checkpoint"})
-            data.update(
-                job_id=job.id,
-                progress=round(job.fraction * 100, 2),
-                images=[m for m in media if m["kind"] == "image"],
-                videos=[m for m in media if m["kind"] == "video"],
-                source_image_urls=[by_id[a].url for a in _reference_asset_ids(job) if a in by_id],
+            media = [_media_ref(by_id[a]) for a in job.asset_ids if a in by_id]
+            # JobView repeats the stored job's fields (all but the executor's private checkpoint).
+            view = JobView.model_validate(
+                {
+                    **job.model_dump(exclude={"checkpoint"}),
+                    "job_id": job.id,
+                    "progress": round(job.fraction * 100, 2),
+                    "images": [m for m in media if m.kind == "image"],
+                    "videos": [m for m in media if m.kind == "video"],
+                    "source_image_urls": [by_id[a].url for a in _reference_asset_ids(job) if a in by_id],
+                }
             )
-            out.append(data)
+            out.append(view)
         return out
 
 
@@ -181,6 +184,11 @@ class JobService:
     def list(self, query: JobQuery) -> tuple[list[Job], int]:
         return self.store.list(query)
 
+    def page(self, query: JobQuery) -> JobPage:
+        """The jobs `query` selects, as the API shows them, with the total it matches."""
+        jobs, total = self.store.list(query)
+        return JobPage(items=self.views.many(jobs), total=total, limit=query.limit, offset=query.offset)
+
     def wait(self, job_id: str, timeout: float) -> Job:
         """Block until the job finishes or `timeout` seconds pass; returns its latest state."""
         import threading
@@ -290,4 +298,4 @@ class JobService:
         return updated
 
     def _publish(self, event_type: JobEventType, job: Job) -> None:
-        self.bus.publish(JobEvent(type=event_type, job_id=job.id, job=JobView.model_validate(self.views.one(job))))
+        self.bus.publish(JobEvent(type=event_type, job_id=job.id, job=self.views.one(job)))

@@ -9,13 +9,61 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from hollywool.storage.db import Database, now
 
 _COUNTED = "status IN ('pending', 'charged')"
+
+
+class JobCost(BaseModel):
+    """What one job's requests cost so far (pending and charged rows)."""
+
+    amount_usd: float
+    estimated: bool = Field(description="true while any of its amounts is an estimate")
+
+
+class CostTotals(BaseModel):
+    total_usd: float
+    count: int
+    estimated: int = Field(description="how many of the costs are estimates")
+    pending: int = Field(description="how many are not settled yet")
+
+
+class DayCost(CostTotals):
+    day: str
+
+
+class ProviderCost(CostTotals):
+    provider: str | None
+
+
+class ModelCost(CostTotals):
+    model: str | None
+
+
+class SessionCost(CostTotals):
+    session_id: str | None
+
+
+class CostSummary(BaseModel):
+    """The costs of a period, in all and grouped four ways, and today's spending against the budget."""
+
+    total_usd: float
+    count: int
+    by_day: list[DayCost]
+    by_provider: list[ProviderCost]
+    by_model: list[ModelCost]
+    by_session: list[SessionCost]
+    today: str
+    today_usd: float
+    daily_budget_usd: float | None
+    budget_left_usd: float | None
+    currency: str
 
 
 def today() -> str:
@@ -93,7 +141,7 @@ class CostLedger:
                 text(f"SELECT COALESCE(SUM(amount_usd), 0) FROM costs WHERE day = :d AND {_COUNTED}"), {"d": day}
             ).scalar_one()
 
-    def for_jobs(self, job_ids: list[str]) -> dict[str, dict[str, Any]]:
+    def for_jobs(self, job_ids: list[str]) -> dict[str, JobCost]:
         if not job_ids:
             return {}
         names = ", ".join(f":i{n}" for n in range(len(job_ids)))
@@ -105,9 +153,11 @@ class CostLedger:
                 ),
                 {f"i{n}": v for n, v in enumerate(job_ids)},
             ).all()
-        return {r[0]: {"amount_usd": r[1], "estimated": bool(r[2])} for r in rows}
+        return {r[0]: JobCost(amount_usd=r[1], estimated=bool(r[2])) for r in rows}
 
-    def summary(self, *, since: str | None = None, until: str | None = None) -> dict[str, Any]:
+    def summary(
+        self, *, since: str | None = None, until: str | None = None, daily_budget_usd: float | None = None
+    ) -> CostSummary:
         where, args = [_COUNTED], {}
         if since:
             where.append("day >= :since")
@@ -116,30 +166,45 @@ class CostLedger:
             where.append("day <= :until")
             args["until"] = until
         clause = " AND ".join(where)
-        out: dict[str, Any] = {}
         with self.db.read() as conn:
             total = conn.execute(
                 text(f"SELECT COALESCE(SUM(amount_usd), 0), COUNT(*) FROM costs WHERE {clause}"), args
             ).one()
-            out["total_usd"] = round(total[0], 6)
-            out["count"] = total[1]
-            for name, column in (
-                ("by_day", "day"),
-                ("by_provider", "provider"),
-                ("by_model", "model"),
-                ("by_session", "session_id"),
-            ):
-                rows = conn.execute(
-                    text(
-                        f"SELECT {column}, SUM(amount_usd), COUNT(*), SUM(CASE WHEN estimated = 1 THEN 1 ELSE 0 END), "
-                        f"SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) FROM costs WHERE {clause} "
-                        f"GROUP BY {column} ORDER BY {column}"
-                    ),
-                    args,
-                ).all()
-                key = column if column != "session_id" else "session_id"
-                out[name] = [
-                    {key: r[0], "total_usd": round(r[1], 6), "count": r[2], "estimated": r[3], "pending": r[4]}
-                    for r in rows
-                ]
-        return out
+
+            def by(column: str) -> list[Sequence[Any]]:
+                return list(
+                    conn.execute(
+                        text(
+                            f"SELECT {column}, SUM(amount_usd), COUNT(*), "
+                            f"SUM(CASE WHEN estimated = 1 THEN 1 ELSE 0 END), "
+                            f"SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) FROM costs WHERE {clause} "
+                            f"GROUP BY {column} ORDER BY {column}"
+                        ),
+                        args,
+                    ).all()
+                )
+
+            by_day = [DayCost(day=r[0], **_totals(r)) for r in by("day")]
+            by_provider = [ProviderCost(provider=r[0], **_totals(r)) for r in by("provider")]
+            by_model = [ModelCost(model=r[0], **_totals(r)) for r in by("model")]
+            by_session = [SessionCost(session_id=r[0], **_totals(r)) for r in by("session_id")]
+        day = today()
+        spent = self.spent_on(day)
+        return CostSummary(
+            total_usd=round(total[0], 6),
+            count=total[1],
+            by_day=by_day,
+            by_provider=by_provider,
+            by_model=by_model,
+            by_session=by_session,
+            today=day,
+            today_usd=round(spent, 6),
+            daily_budget_usd=daily_budget_usd,
+            budget_left_usd=None if daily_budget_usd is None else round(max(daily_budget_usd - spent, 0.0), 6),
+            currency="USD",
+        )
+
+
+def _totals(row: Sequence[Any]) -> dict[str, Any]:
+    """A grouped row's totals (its columns after the group's key), as CostTotals' fields."""
+    return {"total_usd": round(row[1], 6), "count": row[2], "estimated": row[3], "pending": row[4]}

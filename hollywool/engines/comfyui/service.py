@@ -57,7 +57,7 @@ from hollywool.engines.comfyui.workflow_formats import (
 from hollywool.errors import InvalidInputError, NotFoundError
 from hollywool.jobs.context import JobContext
 from hollywool.jobs.kinds import JobKind, KindRegistry
-from hollywool.jobs.models import ACTIVE_STATUSES, Job, JobStatus
+from hollywool.jobs.models import ACTIVE_STATUSES, Job, JobStatus, JobView
 from hollywool.jobs.service import JobService
 from hollywool.jobs.store import JobQuery
 from hollywool.settings import Settings
@@ -487,9 +487,9 @@ class ComfyService:
     def job_view(self, job: Job) -> ComfyJobView:
         return self._job_view(job, self.jobs.views.one(job))
 
-    def _job_view(self, job: Job, data: dict[str, Any]) -> ComfyJobView:
+    def _job_view(self, job: Job, view: JobView) -> ComfyJobView:
         """The job view (JobViews' shape) with the workflow's values in place of `params`."""
-        data = {key: value for key, value in data.items() if key != "params"}
+        data = view.model_dump(exclude={"params"})
         data.update(
             workflow_id=job.params.get("workflow_id"),
             workflow_name=job.params.get("workflow_name"),
@@ -517,7 +517,7 @@ class ComfyService:
                 return ComfyJobPage(items=[], total=0, limit=limit, offset=offset)
         query = JobQuery(kind=KIND, status=status, session_id=session_id, limit=limit, offset=offset)
         jobs, total = self.jobs.list(query)
-        views = [self._job_view(j, data) for j, data in zip(jobs, self.jobs.views.many(jobs), strict=True)]
+        views = [self._job_view(j, view) for j, view in zip(jobs, self.jobs.views.many(jobs), strict=True)]
         return ComfyJobPage(items=views, total=total, limit=limit, offset=offset)
 
     def get_job(self, job_id: str) -> Job:

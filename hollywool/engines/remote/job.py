@@ -37,7 +37,7 @@ from hollywool.jobs.kinds import JobKind, KindRegistry
 from hollywool.media.references import ReferenceImages
 from hollywool.models.sizes import MAX_SIDE, MIN_SIDE
 from hollywool.models.views import aspect_size_table
-from hollywool.storage.costs import CostLedger, today
+from hollywool.storage.costs import CostLedger, CostSummary, today
 from hollywool.storage.preferences import PreferencesRepository
 from hollywool.storage.provider_configs import ProviderConfigRepository
 from hollywool.storage.secrets import SecretStore
@@ -276,12 +276,12 @@ class RemoteEngine:
         billed = result.billed_usd
         if entry is not None:
             self.ledger.settle(entry, amount=billed, estimated=billed is None)
-        costs = self.ledger.for_jobs([ctx.job_id]).get(ctx.job_id, {})
+        cost = self.ledger.for_jobs([ctx.job_id]).get(ctx.job_id)
         return {
             "provider": provider.id,
             "provider_request_id": request_id,
-            "cost_usd": costs.get("amount_usd"),
-            "cost_estimated": costs.get("estimated", billed is None),
+            "cost_usd": cost.amount_usd if cost else None,
+            "cost_estimated": cost.estimated if cost else billed is None,
             "seed": result.seed,
         }
 
@@ -421,6 +421,10 @@ class RemoteEngine:
             with self._lock:
                 self._confirmations.pop(ctx.job_id, None)
             ctx.save_checkpoint(budget_confirmed=True)
+
+    def costs(self, *, since: str | None = None, until: str | None = None) -> CostSummary:
+        """The ledger's sums for a period, with today's spending against the daily budget."""
+        return self.ledger.summary(since=since, until=until, daily_budget_usd=self.preferences.get().daily_budget_usd)
 
     def _confirmation(self, job_id: str) -> threading.Event:
         with self._lock:

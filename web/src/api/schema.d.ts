@@ -2769,7 +2769,10 @@ export interface components {
              */
             skipped: components["schemas"]["Skipped"][];
         };
-        /** CostSummary */
+        /**
+         * CostSummary
+         * @description The costs of a period, in all and grouped four ways, and today's spending against the budget.
+         */
         CostSummary: {
             /** Total Usd */
             total_usd: number;
@@ -4563,7 +4566,10 @@ export interface components {
             /** Server Cleared */
             server_cleared: boolean;
         };
-        /** QueueHealth */
+        /**
+         * QueueHealth
+         * @description Whether the queue can dispatch and record jobs (`GET /api/health`'s `queue`).
+         */
         QueueHealth: {
             /**
              * Ok
