@@ -36,10 +36,12 @@ def create_app(settings: Settings | None = None, studio: Studio | None = None) -
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.studio.start()
-        from hollywool.engines import warmup
+        from hollywool.models import warmup
 
-        app.state.warmup = warmup.start()  # heavy imports in a background thread, after start-up
+        # Heavy imports in a background thread; started before the queue, so that a job resumed at start-up
+        # waits for them instead of importing diffusers beside them (a half-imported module fails).
+        app.state.warmup = warmup.start()
+        app.state.studio.start()
         try:
             yield
         finally:

@@ -56,7 +56,7 @@ class ModelManager:
     @property
     def device(self) -> DevicePlan:
         if self._device is None:
-            from hollywool.engines import warmup
+            from hollywool.models import warmup
             from hollywool.models.device import pick_device
 
             warmup.wait(until="torch")  # torch may be half-imported by the warm-up thread; the rest may go on
@@ -121,6 +121,9 @@ class ModelManager:
         return cached
 
     def _load(self, entry: ModelEntry, pixels: int) -> CachedModel:
+        from hollywool.models import warmup
+
+        warmup.wait()  # the device needs only torch; loading imports diffusers, which the warm-up may be importing
         device = self.device
         pipe, keys = load_pipeline(entry, self.hub, self.configs_root, device.dtype, self._shareable)
         components = self._components(pipe, keys)

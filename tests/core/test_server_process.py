@@ -85,7 +85,7 @@ def test_sigkill_mid_job_then_restart_finishes_everything(server_root):
     try:
         for job_id in [slow, *queued]:
             job = wait_for(lambda j=job_id: (x := _get_job(url, j))["status"] in FINISHED and x, timeout=120)
-            assert job["status"] == "completed", job
+            assert job["status"] == "completed", (job["error"], job.get("error_detail"))
             assert len(job["images"]) == 1
         assert _get_job(url, slow)["attempts"] == 2  # interrupted once, then finished
         assert all(_get_job(url, j)["attempts"] == 1 for j in queued)

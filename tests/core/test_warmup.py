@@ -64,7 +64,7 @@ def test_warm_up_can_be_turned_off_and_a_failed_import_is_skipped(tmp_path):
     )
     assert _python(off, HOLLYWOOL_WARMUP="0") == "None False"
 
-    from hollywool.engines.warmup import Warmup
+    from hollywool.models.warmup import Warmup
 
     warmup = Warmup([("hollywool_no_such_module", None), ("json", "dumps")]).start()
     assert warmup.done.wait(30)
@@ -76,7 +76,7 @@ def test_waiting_for_one_import_does_not_wait_for_the_rest(tmp_path):
     import sys
     import threading
 
-    from hollywool.engines.warmup import Warmup
+    from hollywool.models.warmup import Warmup
 
     gate = threading.Event()
     module = tmp_path / "hollywool_slow_module.py"

@@ -13,7 +13,6 @@ from collections import Counter
 from typing import Any
 
 from hollywool import __version__
-from hollywool.engines import warmup
 from hollywool.engines.image import metadata
 from hollywool.engines.image.params import ImageParams
 from hollywool.engines.image.previews import latents_to_preview, should_preview
@@ -23,6 +22,7 @@ from hollywool.errors import InvalidInputError, StudioError
 from hollywool.jobs.context import JobContext
 from hollywool.jobs.kinds import JobKind, KindRegistry
 from hollywool.media.references import ReferenceImages, fit
+from hollywool.models import warmup
 from hollywool.models.cache import CachedModel
 from hollywool.models.catalog import ModelEntry
 from hollywool.models.families import ImageFamily, family_of, image_types

@@ -13,11 +13,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from hollywool.engines import warmup
 from hollywool.errors import InvalidInputError
 from hollywool.jobs.context import JobContext
 from hollywool.jobs.kinds import JobKind, KindRegistry
 from hollywool.media.assets import AssetService
+from hollywool.models import warmup
 from hollywool.models.upscalers import UpscalerCatalog, UpscalerModel
 
 log = logging.getLogger("hollywool.upscale")

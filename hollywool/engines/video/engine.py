@@ -12,7 +12,6 @@ import random
 import time
 from typing import Any
 
-from hollywool.engines import warmup
 from hollywool.engines.image.previews import should_preview
 from hollywool.engines.video import decode as latents_io
 from hollywool.engines.video.memory import MemoryEstimate, estimate_gb
@@ -24,6 +23,7 @@ from hollywool.jobs.context import JobContext
 from hollywool.jobs.kinds import JobKind, KindRegistry
 from hollywool.media.assets import AssetService
 from hollywool.media.references import ReferenceImages, fit
+from hollywool.models import warmup
 from hollywool.models.catalog import ModelEntry
 from hollywool.models.families import Rules, VideoFamily, video_families, video_family, video_types
 from hollywool.models.manager import GB, ModelManager
