@@ -3213,18 +3213,22 @@ export interface components {
              */
             timeout_s?: number;
         };
-        /** GpuStatus */
+        /**
+         * GpuStatus
+         * @description One GPU as NVML reads it.
+         */
         GpuStatus: {
             /** Index */
             index: number;
             /** Name */
             name: string;
             /** Memory Total Gb */
-            memory_total_gb?: number | null;
+            memory_total_gb: number;
             /** Memory Used Gb */
-            memory_used_gb?: number | null;
+            memory_used_gb: number;
             /**
              * Unified Memory
+             * @description the GPU shares system RAM (DGX Spark)
              * @default false
              */
             unified_memory?: boolean;
