@@ -3463,6 +3463,24 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * ImageMetadata
+         * @description What a PNG's text chunks say about how it was made.
+         */
+        ImageMetadata: {
+            /**
+             * Params
+             * @description `source` (the tool that wrote them, or null), the form fields that passed the form's checks, and `unreadable` (what was there but could not be read)
+             */
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * Chunks
+             * @description the names of the PNG's text chunks
+             */
+            chunks: string[];
+        };
         /** IntRange */
         IntRange: {
             /** Min */
@@ -9360,9 +9378,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ImageMetadata"];
                 };
             };
             /** @description Validation Error */
