@@ -105,8 +105,18 @@ def limits() -> RequestLimits:
     return request_limits()
 
 
-@router.post("/images/metadata")
-async def read_image_metadata(file: UploadFile = File(...)) -> dict[str, Any]:
+class ImageMetadata(BaseModel):
+    """What a PNG's text chunks say about how it was made."""
+
+    params: dict[str, Any] = Field(
+        description="`source` (the tool that wrote them, or null), the form fields that passed the form's checks, "
+        "and `unreadable` (what was there but could not be read)"
+    )
+    chunks: list[str] = Field(description="the names of the PNG's text chunks")
+
+
+@router.post("/images/metadata", response_model=ImageMetadata)
+async def read_image_metadata(file: UploadFile = File(...)) -> ImageMetadata:
     """Generation parameters from a PNG made by HollyWool, A1111/Forge, ComfyUI or InvokeAI."""
     data = await file.read(MAX_BYTES + 1)
     decode_image_bytes(data, "file")
@@ -114,4 +124,4 @@ async def read_image_metadata(file: UploadFile = File(...)) -> dict[str, Any]:
         chunks = read_text_chunks(data)
     except OSError:
         raise InvalidInputError("file: not a readable image", field="file") from None
-    return {"params": metadata.read_params(chunks), "chunks": sorted(chunks)}
+    return ImageMetadata(params=metadata.read_params(chunks), chunks=sorted(chunks))

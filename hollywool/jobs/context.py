@@ -174,7 +174,9 @@ class JobContext:
         fields.setdefault("session_id", self.job.session_id)
         return self._record_asset(self._assets.save_image(image, params=params, job_id=self.job_id, **fields))
 
-    def save_file(self, kind: str, ext: str, mime: str, write: Callable[[Path], None], **fields: Any) -> Asset:
+    def save_file(
+        self, kind: str, ext: str, mime: str, write: Callable[[Path], dict[str, Any] | None], **fields: Any
+    ) -> Asset:
         fields.setdefault("session_id", self.job.session_id)
         return self._record_asset(self._assets.save_file(kind, ext, mime, write, job_id=self.job_id, **fields))
 

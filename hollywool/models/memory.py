@@ -119,6 +119,6 @@ def free_bytes_now() -> int:
     from hollywool.system_info import nvml_gpus
 
     gpus = nvml_gpus()
-    if gpus and not gpus[0].get("unified_memory"):
-        return int(max(gpus[0]["memory_total_gb"] - gpus[0]["memory_used_gb"], 0.0) * GB)
+    if gpus and not gpus[0].unified_memory:
+        return int(max(gpus[0].memory_total_gb - gpus[0].memory_used_gb, 0.0) * GB)
     return psutil.virtual_memory().available

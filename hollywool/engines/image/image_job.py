@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from hollywool import __version__
@@ -30,6 +31,9 @@ from hollywool.models.loras import AppliedLoras
 from hollywool.models.manager import ModelManager
 from hollywool.models.schedulers import make_scheduler
 from hollywool.models.sizes import aspect_size
+
+# diffusers' `callback_on_step_end`: (pipeline, step index, timestep, requested tensors) -> the tensors.
+StepCallback = Callable[[Any, int, Any, dict[str, Any]], dict[str, Any]]
 
 
 class ImageJob:
@@ -74,7 +78,7 @@ class ImageJob:
         else:
             first = params.seed if params.seed is not None else random.randint(0, 2**32 - 1 - params.num_images)
             seeds = [(first + i) % 2**32 for i in range(params.num_images)]
-        notes = []
+        notes: list[str] = []
         if params.negative_prompt and not family.negative_prompt:
             notes.append(f"{family.label} models take no negative prompt; it was not used")
         return params.model_copy(
@@ -101,16 +105,16 @@ class ImageJob:
         models = ctx.models
         entry = models.catalog.get(params.model, kinds=image_types())
         family = family_of(entry.type)
-        width, height, seeds = params.width, params.height, params.seeds
+        width, height, steps, seeds = _prepared(params)
         # A retry (or a restart) continues: images an earlier attempt saved are kept, not made again.
         kept = Counter(a.seed for a in ctx.saved_assets() if a.kind == "image")
-        todo = []
+        todo: list[tuple[int, int]] = []
         for index, seed in enumerate(seeds):
             if kept[seed] > 0:
                 kept[seed] -= 1
             else:
                 todo.append((index, seed))
-        result = {"seeds": seeds, "notes": params.notes}
+        result: dict[str, Any] = {"seeds": seeds, "notes": params.notes}
         if len(todo) < len(seeds):
             result["kept_from_earlier_attempt"] = len(seeds) - len(todo)
         if not todo:
@@ -131,7 +135,7 @@ class ImageJob:
             "prompt": prompt,
             "width": width,
             "height": height,
-            "num_inference_steps": params.steps,
+            "num_inference_steps": steps,
             "guidance_scale": params.guidance_scale,
             **family.call_defaults,
         }
@@ -146,7 +150,7 @@ class ImageJob:
             "final_negative_prompt": call.get("negative_prompt"),
             "generator": f"HollyWool {__version__}",
         }
-        ctx.set_stage("generating", total_steps=params.steps * len(todo))
+        ctx.set_stage("generating", total_steps=steps * len(todo))
         if not loras:  # a LoRA may change the text encoder: such jobs encode their prompt themselves
             try:
                 embeddings = cached.variant("prompts", PromptCache).embeddings(family, pipe, call)
@@ -182,8 +186,10 @@ class ImageJob:
         return result
 
     @staticmethod
-    def _step_callback(ctx: JobContext, family: ImageFamily, index: int, count: int, width: int, height: int):  # noqa: ANN205
-        def on_step(pipe, step: int, _timestep, tensors: dict):  # noqa: ANN001, ANN202
+    def _step_callback(
+        ctx: JobContext, family: ImageFamily, index: int, count: int, width: int, height: int
+    ) -> StepCallback:
+        def on_step(pipe: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
             ctx.raise_if_cancelled()
             # Image-to-image runs fewer steps than asked, and some schedulers more: count the real ones.
             per_image = getattr(pipe, "_num_timesteps", None) or len(pipe.scheduler.timesteps) or 1
@@ -195,6 +201,13 @@ class ImageJob:
             return tensors
 
         return on_step
+
+
+def _prepared(params: ImageParams) -> tuple[int, int, int, list[int]]:
+    """Width, height, steps and seeds: `prepare` fills them in before a job is stored."""
+    if params.width is None or params.height is None or params.steps is None or params.seeds is None:
+        raise StudioError("This image job was stored without its size, steps or seeds; submit it again.")
+    return params.width, params.height, params.steps, params.seeds
 
 
 def _image_to_image(family: ImageFamily, pipe: Any) -> Any:

@@ -10,7 +10,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from pydantic import BaseModel, BeforeValidator, Field, TypeAdapter, ValidationError
 
@@ -37,7 +37,8 @@ FORM_FIELDS = (
 def a1111_parameters(p: dict[str, Any]) -> str:
     """The A1111 `parameters` text for a recorded HollyWool image."""
     # A1111 names LoRAs in the prompt as <lora:name:weight>, which Civitai and other readers parse.
-    tags = "".join(f" <lora:{lr['lora_id']}:{lr['weight']:g}>" for lr in p.get("loras") or [])
+    loras: list[dict[str, Any]] = p.get("loras") or []
+    tags = "".join(f" <lora:{lr['lora_id']}:{lr['weight']:g}>" for lr in loras)
     lines = [(p.get("final_prompt") or p["prompt"]) + tags]
     negative = p.get("final_negative_prompt", p.get("negative_prompt"))
     if negative:
@@ -111,7 +112,10 @@ class ReadParams(BaseModel):
     style: str | None = Field(None, max_length=100)
 
 
-_FIELD_CHECKS = {name: TypeAdapter(Annotated[f.annotation, f]) for name, f in ReadParams.model_fields.items()}
+# One check per field: its type with its bounds. The Annotated types are built at run time from the model's
+# fields, so they are values here, not type expressions.
+_annotated: Any = Annotated
+_FIELD_CHECKS = {name: TypeAdapter[Any](_annotated[f.annotation, f]) for name, f in ReadParams.model_fields.items()}
 _LORA_CHECK = TypeAdapter(ReadLora)
 
 
@@ -165,19 +169,31 @@ def validated(raw: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
 
 
 def _validated_loras(value: Any, problems: list[str]) -> list[dict[str, Any]]:
-    if not isinstance(value, list):
+    items = _list(value)
+    if items is None:
         problems.append("loras: not a list")
         return []
-    out = []
-    for i, item in enumerate(value[:64]):
+    out: list[dict[str, Any]] = []
+    for i, item in enumerate(items[:64]):
         try:
             out.append(_LORA_CHECK.validate_python(item).model_dump())
         except ValidationError as exc:
             err = exc.errors()[0]
-            name = item.get("lora_id") if isinstance(item, dict) else None
+            fields = _object(item)
+            name = fields.get("lora_id") if fields is not None else None
             where = ".".join(str(p) for p in err["loc"])
             problems.append(f"loras[{i}] {_shown(name)}: {where} {err['msg']}".replace("  ", " "))
     return out
+
+
+def _object(value: Any) -> dict[str, Any] | None:
+    """`value` if it is a JSON object, else None (untrusted JSON: its values may be anything)."""
+    return cast(dict[str, Any], value) if isinstance(value, dict) else None
+
+
+def _list(value: Any) -> list[Any] | None:
+    """`value` if it is a JSON list, else None."""
+    return cast(list[Any], value) if isinstance(value, list) else None
 
 
 def _shown(value: Any) -> str:
@@ -187,15 +203,16 @@ def _shown(value: Any) -> str:
 
 def _json_object(text: str) -> dict[str, Any]:
     try:
-        data = json.loads(text)
+        data: object = json.loads(text)
     except RecursionError:
         raise Unreadable("is nested too deeply to read") from None
     except ValueError as exc:  # bad JSON, or an integer with more digits than Python reads
         raise Unreadable(f"is not valid JSON ({str(exc)[:80]})") from None
-    if not isinstance(data, dict):
-        kind = {list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(type(data), "a number")
-        raise Unreadable(f"is JSON but not an object ({kind})")
-    return data
+    obj = _object(data)
+    if obj is None:
+        kinds: dict[type[object], str] = {list: "a list", str: "a string", bool: "true/false", type(None): "null"}
+        raise Unreadable(f"is JSON but not an object ({kinds.get(type(data), 'a number')})")
+    return obj
 
 
 def _read_hollywool(text: str) -> dict[str, Any]:
@@ -205,10 +222,10 @@ def _read_hollywool(text: str) -> dict[str, Any]:
 
 def _read_comfyui(text: str) -> dict[str, Any] | None:
     try:
-        graph = json.loads(text)
+        graph = _object(json.loads(text))
     except (ValueError, RecursionError):
         graph = None
-    if not isinstance(graph, dict):
+    if graph is None:
         # A `prompt` chunk that is not a JSON object is not a ComfyUI graph (other tools use the name).
         if text.lstrip().startswith("{"):
             return _json_object(text)  # raises with the reason
@@ -234,13 +251,15 @@ def parse_a1111(text: str) -> dict[str, Any]:
     lines = text.strip().split("\n")
     settings_line = lines[-1] if "Steps:" in lines[-1] else ""
     body = lines[:-1] if settings_line else lines
-    prompt_lines, negative_lines, in_negative = [], [], False
+    prompt_lines: list[str] = []
+    negative_lines: list[str] = []
+    in_negative = False
     for line in body:
         if line.startswith("Negative prompt:"):
             in_negative = True
             line = line[len("Negative prompt:") :].strip()
         (negative_lines if in_negative else prompt_lines).append(line)
-    fields = {}
+    fields: dict[str, Any] = {}
     for key, value in _FIELD_RE.findall(settings_line[:100_000]):
         value = value.strip()
         if value.startswith('"'):
@@ -271,14 +290,14 @@ def parse_a1111(text: str) -> dict[str, Any]:
 
 def parse_comfyui(graph: dict[str, Any]) -> dict[str, Any]:
     """Raw fields of a ComfyUI API-format prompt graph: the sampler node and what feeds it."""
-    nodes = {str(k): v for k, v in graph.items() if isinstance(v, dict) and "class_type" in v}
+    nodes = {str(k): n for k, v in graph.items() if (n := _object(v)) is not None and "class_type" in n}
 
     def inputs_of(n: dict[str, Any] | None) -> dict[str, Any]:
-        inputs = (n or {}).get("inputs")
-        return inputs if isinstance(inputs, dict) else {}
+        return _object(n.get("inputs") if n else None) or {}
 
     def node(ref: Any) -> dict[str, Any] | None:
-        return nodes.get(str(ref[0])) if isinstance(ref, list) and ref and not isinstance(ref[0], list | dict) else None
+        link = _list(ref)  # [node id, output index]
+        return nodes.get(str(link[0])) if link and not isinstance(link[0], list | dict) else None
 
     def text_of(ref: Any, depth: int = 0) -> Any:
         """The text a link leads to; a value that is no link to a known node is returned as is."""
@@ -310,7 +329,7 @@ def parse_comfyui(graph: dict[str, Any]) -> dict[str, Any]:
         latent = inputs_of(node(inputs.get("latent_image")))
         if "width" in latent or "height" in latent:
             out["width"], out["height"] = latent.get("width"), latent.get("height")
-    loras = []
+    loras: list[dict[str, Any]] = []
     for n in nodes.values():
         inputs = inputs_of(n)
         if n["class_type"] in ("CheckpointLoaderSimple", "CheckpointLoader", "UNETLoader"):
@@ -340,18 +359,21 @@ def parse_invokeai(meta: dict[str, Any]) -> dict[str, Any]:
         "strength": meta.get("strength"),
     }
     model = meta.get("model")
-    out["model"] = (model.get("name") or model.get("model_name")) if isinstance(model, dict) else model
+    model_info = _object(model)
+    out["model"] = (model_info.get("name") or model_info.get("model_name")) if model_info is not None else model
     raw_loras = meta.get("loras")
-    if raw_loras is not None and not isinstance(raw_loras, list):
+    lora_items = _list(raw_loras)
+    if raw_loras is not None and lora_items is None:
         out["loras"] = raw_loras  # reported as not a list
-    elif raw_loras:
-        loras = []
-        for lora in raw_loras:
-            if not isinstance(lora, dict):
-                loras.append(lora)  # reported
+    elif lora_items:
+        loras: list[Any] = []
+        for item in lora_items:
+            lora = _object(item)
+            if lora is None:
+                loras.append(item)  # reported
                 continue
-            ref = lora.get("model") or lora.get("lora") or {}
-            name = (ref.get("name") or ref.get("model_name") or ref.get("key")) if isinstance(ref, dict) else None
+            ref = _object(lora.get("model") or lora.get("lora") or {})
+            name = (ref.get("name") or ref.get("model_name") or ref.get("key")) if ref is not None else None
             loras.append({"lora_id": name, "weight": lora.get("weight", 1.0)})
         out["loras"] = loras
     return {k: v for k, v in out.items() if v is not None}
@@ -359,17 +381,18 @@ def parse_invokeai(meta: dict[str, Any]) -> dict[str, Any]:
 
 def parse_invokeai_legacy(meta: dict[str, Any]) -> dict[str, Any]:
     """InvokeAI 2.x `sd-metadata`: {"model_weights", "image": {"prompt": [{"prompt"}], ...}}."""
-    image = meta.get("image")
-    image = image if isinstance(image, dict) else {}
+    image = _object(meta.get("image")) or {}
     prompt = image.get("prompt")
-    if isinstance(prompt, list):
-        first = prompt[0] if prompt else None
-        prompt = first.get("prompt") if isinstance(first, dict) else first
+    prompts = _list(prompt)
+    if prompts is not None:
+        first = prompts[0] if prompts else None
+        first_fields = _object(first)
+        prompt = first_fields.get("prompt") if first_fields is not None else first
     negative = None
     if isinstance(prompt, str) and "[" in prompt:  # negative terms are written in brackets
         negative = ", ".join(re.findall(r"\[([^\]]+)\]", prompt)) or None
         prompt = re.sub(r"\s*\[[^\]]+\]", "", prompt).strip()
-    out = {
+    out: dict[str, Any] = {
         "prompt": prompt,
         "negative_prompt": negative,
         "seed": image.get("seed"),

@@ -57,7 +57,9 @@ class ImageParams(BaseModel):
     num_images: int = Field(1, ge=1, le=4)
     scheduler: str | None = Field(None, description="see GET /api/models/schedulers; default: the model's own")
     style: str | None = Field(None, description="a style preset id (GET /api/styles)")
-    loras: list[LoraRef] = Field(default_factory=list, max_length=8)
-    reference_images: list[ReferenceImage] = Field(default_factory=list, max_length=MAX_REFERENCE_IMAGES)
+    loras: list[LoraRef] = Field(default_factory=list[LoraRef], max_length=8)
+    reference_images: list[ReferenceImage] = Field(
+        default_factory=list[ReferenceImage], max_length=MAX_REFERENCE_IMAGES
+    )
     strength: float = Field(0.75, ge=0.1, le=1.0, description="image-to-image: how far to move from the reference")
     notes: list[str] = Field(default_factory=list, description="set by the studio: parameters the model ignores")

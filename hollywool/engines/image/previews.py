@@ -6,6 +6,8 @@ latent formats). One matrix product per preview costs well under a millisecond a
 
 from __future__ import annotations
 
+from typing import Any
+
 from PIL import Image
 
 from hollywool.models.families import ImageFamily
@@ -18,8 +20,8 @@ def should_preview(step: int, total: int) -> bool:
     return step % PREVIEW_EVERY == 0 or step == total - 1
 
 
-def latents_to_preview(family: ImageFamily, pipe, latents, height: int, width: int) -> Image.Image | None:  # noqa: ANN001
-    """An RGB image of the first latent in the batch, or None when the family has no projection."""
+def latents_to_preview(family: ImageFamily, pipe: Any, latents: Any, height: int, width: int) -> Image.Image | None:
+    """An RGB image of the first latent in the batch (a torch tensor), or None when the family has no projection."""
     import torch
 
     if family.latent_rgb is None:

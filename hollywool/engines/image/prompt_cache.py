@@ -22,6 +22,9 @@ from hollywool.models.families.image import ImageFamily
 
 MAX_ENTRIES = 16  # per model; an SD 1.5 entry is ~0.25 MB, a FLUX one ~8 MB in bfloat16
 
+# What an entry is kept under: prompt, negative prompt, whether the negative branch runs, encoding options.
+_Key = tuple[str, str | None, bool, tuple[tuple[str, Any], ...]]
+
 # The keys of a pipeline call that change what `encode_prompt` returns.
 _ENCODING_OPTIONS = ("clip_skip", "max_sequence_length")
 
@@ -31,7 +34,7 @@ class PromptCache:
 
     def __init__(self, max_entries: int = MAX_ENTRIES):
         self.max_entries = max_entries
-        self._items: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+        self._items: OrderedDict[_Key, dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -48,7 +51,7 @@ class PromptCache:
         # Pipelines run the negative branch only when guidance_scale > 1 (and the family has one).
         cfg = family.negative_prompt and (call.get("guidance_scale") or 0) > 1
         options = {k: call[k] for k in _ENCODING_OPTIONS if call.get(k) is not None}
-        key = (prompt, negative, cfg, tuple(sorted(options.items())))
+        key: _Key = (prompt, negative, cfg, tuple(sorted(options.items())))
         with self._lock:
             found = self._items.get(key)
             if found is not None:

@@ -8,6 +8,7 @@ exact requested size.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ from hollywool.jobs.kinds import JobKind, KindRegistry
 from hollywool.media.assets import AssetService
 from hollywool.models import warmup
 from hollywool.models.upscalers import UpscalerCatalog, UpscalerModel
+from hollywool.storage.assets import Asset
 
 log = logging.getLogger("hollywool.upscale")
 
@@ -60,14 +62,18 @@ class UpscaleEngine:
         model = self.catalog.get(p.model)
         descriptor = ctx.models.acquire_upscaler(model, ctx)
         src_path = self.assets.path_of(source)
-        recorded = {
+        recorded: dict[str, Any] = {
             **p.model_dump(),
             "source_asset_id": source.id,
             "model_scale": descriptor.scale,
             "source_params": source.params,
         }
-        fields = {"model": source.model, "prompt": source.prompt, "negative_prompt": source.negative_prompt}
-        fields["seed"] = source.seed
+        fields: dict[str, Any] = {
+            "model": source.model,
+            "prompt": source.prompt,
+            "negative_prompt": source.negative_prompt,
+            "seed": source.seed,
+        }
         if source.kind == "image":
             asset = self._image(ctx, descriptor, src_path, p, recorded, fields)
         else:
@@ -90,7 +96,16 @@ class UpscaleEngine:
             out = np.asarray(resized)
         return out
 
-    def _image(self, ctx, descriptor, src_path, p, recorded, fields):  # noqa: ANN001, ANN202
+    # `descriptor` is a spandrel ImageModelDescriptor (spandrel ships no type information), frames numpy arrays.
+    def _image(
+        self,
+        ctx: JobContext,
+        descriptor: Any,
+        src_path: Path,
+        p: UpscaleParams,
+        recorded: dict[str, Any],
+        fields: dict[str, Any],
+    ) -> Asset:
         import numpy as np
         from PIL import Image
 
@@ -101,7 +116,15 @@ class UpscaleEngine:
         ctx.progress(1, 1)
         return ctx.save_image(out, params=recorded, **fields)
 
-    def _video(self, ctx, descriptor, src_path, p, recorded, fields):  # noqa: ANN001, ANN202
+    def _video(
+        self,
+        ctx: JobContext,
+        descriptor: Any,
+        src_path: Path,
+        p: UpscaleParams,
+        recorded: dict[str, Any],
+        fields: dict[str, Any],
+    ) -> Asset:
         from PIL import Image
 
         from hollywool.media.video import probe, read_audio, read_frames, write_mp4
@@ -109,9 +132,9 @@ class UpscaleEngine:
         info = probe(src_path)
         audio = read_audio(src_path)
         ctx.set_stage("upscaling", f"Upscaling {info.frame_count} frames {p.scale}x", total_steps=info.frame_count)
-        first: list = []  # the first upscaled frame, for the poster
+        first: list[Any] = []  # the first upscaled frame, for the poster
 
-        def upscaled():  # frames go to the encoder one by one: a long video never sits in memory
+        def upscaled() -> Iterator[Any]:  # frames go to the encoder one by one: a long video never sits in memory
             for index, frame in enumerate(read_frames(src_path)):
                 ctx.raise_if_cancelled()
                 out = self._upscale(descriptor, frame, p)

@@ -13,7 +13,9 @@ def upscale_array(model: Any, image: np.ndarray, tile: int, overlap: int = 16) -
 
     scale = model.scale
     h, w = image.shape[:2]
-    x = torch.from_numpy(np.ascontiguousarray(image).copy()).permute(2, 0, 1).float().div(255).unsqueeze(0)
+    # torch's stub leaves from_numpy's argument unannotated
+    pixels = torch.from_numpy(np.ascontiguousarray(image).copy())  # pyright: ignore[reportUnknownMemberType]
+    x = pixels.permute(2, 0, 1).float().div(255).unsqueeze(0)
     x = x.to(model.device, model.dtype)
     out = torch.zeros((1, 3, h * scale, w * scale), dtype=torch.float32)
     overlap = min(overlap, tile // 4)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,7 @@ def _try(module: Any, method: str) -> None:
 
 
 @contextlib.contextmanager
-def decode_mode(pipe: Any, mode: str) -> Iterator[None]:
+def decode_mode(pipe: Any, mode: str) -> Generator[None, None, None]:
     """Apply a decode mode to the pipeline's decoders for the duration of one decode, then undo it."""
     modules = _decoders(pipe)
     moved: list[tuple[Any, Any]] = []

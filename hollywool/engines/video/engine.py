@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import random
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from hollywool.engines.image.previews import should_preview
@@ -18,15 +20,16 @@ from hollywool.engines.video.memory import MemoryEstimate, estimate_gb
 from hollywool.engines.video.params import I2VParams, VideoParams
 from hollywool.engines.video.previews import latents_to_preview
 from hollywool.engines.video.views import VideoModel
-from hollywool.errors import ConflictError, InvalidInputError
+from hollywool.errors import ConflictError, InvalidInputError, StudioError
 from hollywool.jobs.context import JobContext
 from hollywool.jobs.kinds import JobKind, KindRegistry
 from hollywool.media.assets import AssetService
 from hollywool.media.references import ReferenceImages, fit
 from hollywool.models import warmup
 from hollywool.models.catalog import ModelEntry
-from hollywool.models.families import Rules, VideoFamily, video_families, video_family, video_types
+from hollywool.models.families import Decoded, Rules, VideoFamily, video_families, video_family, video_types
 from hollywool.models.manager import GB, ModelManager
+from hollywool.storage.assets import Asset
 
 log = logging.getLogger("hollywool.video")
 
@@ -51,6 +54,31 @@ def _neighbours(value: int, multiple: int, maximum: int) -> str:
     low, high = value // multiple * multiple, (value // multiple + 1) * multiple
     options = [v for v in (low, high) if multiple <= v <= maximum] or [min(max(low, multiple), maximum)]
     return " or ".join(str(v) for v in options)
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """The parameters `VideoEngine._resolve` fills in at submit time."""
+
+    width: int
+    height: int
+    num_frames: int
+    fps: float
+    steps: int
+    seed: int
+
+
+def _resolved(p: VideoParams) -> _Resolved:
+    if (
+        p.width is None
+        or p.height is None
+        or p.num_frames is None
+        or p.fps is None
+        or p.steps is None
+        or p.seed is None
+    ):
+        raise StudioError("This video job was stored without its size, frames, fps, steps or seed; submit it again.")
+    return _Resolved(p.width, p.height, p.num_frames, p.fps, p.steps, p.seed)
 
 
 class VideoEngine:
@@ -161,7 +189,7 @@ class VideoEngine:
         p.guidance_scale = p.guidance_scale if p.guidance_scale is not None else entry.default_guidance
         p.seed = p.seed if p.seed is not None else random.randint(0, 2**32 - 1)
         p.notes = notes
-        self._check_memory(entry, rules, p)
+        self._check_memory(entry, rules, _resolved(p))
 
     def _resolve_size(self, p: VideoParams, entry: ModelEntry, family: VideoFamily, rules: Rules) -> None:
         if rules.fixed_size:
@@ -174,7 +202,7 @@ class VideoEngine:
             p.width, p.height = fw, fh
             return
         m = rules.size_multiple
-        if p.width is None:
+        if p.width is None or p.height is None:  # the params give both or neither
             if p.resolution:
                 a, b = _ASPECTS[p.aspect_ratio or "16:9"]
                 short = _SHORT_SIDE[p.resolution]
@@ -195,7 +223,7 @@ class VideoEngine:
                     field=name,
                 )
 
-    def _check_memory(self, entry: ModelEntry, rules: Rules, p: VideoParams) -> None:
+    def _check_memory(self, entry: ModelEntry, rules: Rules, p: _Resolved) -> None:
         dw, dh = self._default_size(entry, rules)
         needed = estimate_gb(entry.memory_gb, p.width * p.height * p.num_frames, dw * dh * rules.default_frames)
         est = MemoryEstimate(needed, self.models.room_bytes() / GB)
@@ -233,7 +261,7 @@ class VideoEngine:
         family = video_family(entry.type)
         rules = family.rules_for(entry.path, entry.extra)
         image_to_video = isinstance(p, I2VParams)
-        meta = {"num_frames": p.num_frames, "width": p.width, "height": p.height}
+        meta: dict[str, Any] = {"num_frames": p.num_frames, "width": p.width, "height": p.height}
 
         saved_at = ctx.checkpoint.get("latents")
         latents = latents_io.load_latents(ctx.work_dir / saved_at) if saved_at else None
@@ -241,7 +269,7 @@ class VideoEngine:
         ctx.set_stage("loading", f"Loading {entry.name}")
         pipe = self._pipeline(ctx, entry, family, p, image_to_video)
         if latents is None:
-            latents = self._sample(ctx, pipe, entry, family, rules, p, image_to_video)
+            latents = self._sample(ctx, pipe, entry, family, rules, p)
             ctx.work_dir.mkdir(parents=True, exist_ok=True)
             path = latents_io.save_latents(ctx.work_dir, latents)
             ctx.save_checkpoint(latents=path.name, sampled_at=time.time())
@@ -263,20 +291,24 @@ class VideoEngine:
         (ctx.work_dir / latents_io.LATENTS_FILE).unlink(missing_ok=True)
         return {"seed": p.seed, "decode_mode": mode, "resumed_from_latents": resumed, "asset_id": asset.id}
 
-    def _sample(self, ctx, pipe, entry, family, rules, p, image_to_video) -> dict[str, Any]:  # noqa: ANN001
+    def _sample(
+        self, ctx: JobContext, pipe: Any, entry: ModelEntry, family: VideoFamily, rules: Rules, p: VideoParams
+    ) -> dict[str, Any]:
+        """Run the pipeline (a diffusers pipeline: Any) to its final latents."""
         import torch
 
+        r = _resolved(p)
         images: list[Any] = []
-        if image_to_video:
+        if isinstance(p, I2VParams):
             images = [
-                fit(self.references.load(ref), p.width, p.height) for ref in p.reference_images[: family.max_references]
+                fit(self.references.load(ref), r.width, r.height) for ref in p.reference_images[: family.max_references]
             ]
         kwargs: dict[str, Any] = {
-            "height": p.height,
-            "width": p.width,
-            "num_frames": p.num_frames,
-            "num_inference_steps": p.steps,
-            "generator": torch.Generator("cpu").manual_seed(p.seed),
+            "height": r.height,
+            "width": r.width,
+            "num_frames": r.num_frames,
+            "num_inference_steps": r.steps,
+            "generator": torch.Generator("cpu").manual_seed(r.seed),
             "output_type": "latent",
             "callback_on_step_end_tensor_inputs": ["latents"],
         }
@@ -291,16 +323,16 @@ class VideoEngine:
         kwargs.update(family.call_args(p, rules, images))
         kwargs.update(entry.extra.get("call") or {})  # catalogue escape hatch: extra.call keyword arguments
 
-        ctx.set_stage("sampling", f"Sampling {p.num_frames} frames", total_steps=p.steps)
+        ctx.set_stage("sampling", f"Sampling {r.num_frames} frames", total_steps=r.steps)
 
-        meta = {"num_frames": p.num_frames, "width": p.width, "height": p.height}
+        meta: dict[str, Any] = {"num_frames": r.num_frames, "width": r.width, "height": r.height}
         previews_failed = False
 
-        def on_step(pipe_, step, _timestep, tensors):  # noqa: ANN001
+        def on_step(pipe_: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
             nonlocal previews_failed
             ctx.raise_if_cancelled()
-            ctx.progress(step + 1, p.steps)
-            if not previews_failed and should_preview(step, p.steps) and "latents" in tensors:
+            ctx.progress(step + 1, r.steps)
+            if not previews_failed and should_preview(step, r.steps) and "latents" in tensors:
                 try:
                     ctx.preview(latents_to_preview(family.preview, pipe_, tensors["latents"], meta), step + 1)
                 except Exception:  # a preview is cosmetic: it must never cost an hour-long job
@@ -313,20 +345,23 @@ class VideoEngine:
             out = pipe(**kwargs)
         return family.latents_of(out)
 
-    def _save(self, ctx, entry, family, p, decoded, mode):  # noqa: ANN001, ANN202
+    def _save(
+        self, ctx: JobContext, entry: ModelEntry, family: VideoFamily, p: VideoParams, decoded: Decoded, mode: str
+    ) -> Asset:
         from PIL import Image
 
         from hollywool.media.video import normalize_frames, write_mp4
 
+        fps = _resolved(p).fps
         ctx.set_stage("encoding", "Writing the MP4")
         frames = normalize_frames(decoded.frames)
         audio = decoded.audio if decoded.audio is not None and decoded.sample_rate else None
         info: dict[str, Any] = {}
 
-        def write(tmp):  # noqa: ANN001
-            info["video"] = write_mp4(tmp, frames, p.fps, audio=audio, sample_rate=decoded.sample_rate)
+        def write(tmp: Path) -> None:
+            info["video"] = write_mp4(tmp, frames, fps, audio=audio, sample_rate=decoded.sample_rate)
 
-        recorded = {
+        recorded: dict[str, Any] = {
             **p.model_dump(mode="json", exclude={"reference_images"}),
             "kind": ctx.job.kind,
             "family": family.label,
@@ -345,9 +380,9 @@ class VideoEngine:
             poster=Image.fromarray(frames[0]),
             width=frames[0].shape[1],
             height=frames[0].shape[0],
-            fps=p.fps,
+            fps=fps,
             frame_count=len(frames),
-            duration=len(frames) / p.fps,
+            duration=len(frames) / fps,
             has_audio=audio is not None,
             model=entry.id,
             prompt=p.prompt or None,

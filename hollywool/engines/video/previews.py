@@ -37,7 +37,7 @@ def project_to_rgb(spec: LatentPreview, frame: Any) -> Any:
         return ((rgb + 1) / 2).clamp(0, 1)
     # No fitted projection for this latent space: the mean of three channel groups, each normalised.
     bounds = [min(round(i * channels / 3), channels - 1) for i in range(3)] + [channels]
-    maps = []
+    maps: list[Any] = []  # torch tensors
     for i in range(3):
         group = frame[bounds[i] : max(bounds[i + 1], bounds[i] + 1)].mean(dim=0)
         maps.append((group - group.mean()) / (group.std(unbiased=False) + 1e-6))

@@ -90,7 +90,7 @@ class VideoFamily(Family):
     # Final latents of a run: output_type="latent" result -> {"video": tensor, "audio": tensor | None}.
     latents_of: Callable[[Any], dict[str, Any]] = lambda out: {"video": out.frames, "audio": None}
     # Saved latents -> frames (and audio); `low_memory` asks for the family's smallest decode.
-    decode: Callable[[Any, dict[str, Any], dict[str, Any], bool], Decoded] | None = None
+    decode: Callable[[Any, dict[str, Any], dict[str, Any], bool], Decoded]
     # Facts read from a local model folder's configs (frame step, size multiple, fixed size, maxima).
     facts_from_folder: Callable[[dict[str, dict[str, Any]]], dict[str, Any]] = lambda _cfg: {}
     config_files: tuple[str, ...] = ("vae", "transformer")

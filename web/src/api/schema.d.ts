@@ -3213,18 +3213,22 @@ export interface components {
              */
             timeout_s?: number;
         };
-        /** GpuStatus */
+        /**
+         * GpuStatus
+         * @description One GPU as NVML reads it.
+         */
         GpuStatus: {
             /** Index */
             index: number;
             /** Name */
             name: string;
             /** Memory Total Gb */
-            memory_total_gb?: number | null;
+            memory_total_gb: number;
             /** Memory Used Gb */
-            memory_used_gb?: number | null;
+            memory_used_gb: number;
             /**
              * Unified Memory
+             * @description the GPU shares system RAM (DGX Spark)
              * @default false
              */
             unified_memory?: boolean;
@@ -3458,6 +3462,24 @@ export interface components {
             provider_params?: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * ImageMetadata
+         * @description What a PNG's text chunks say about how it was made.
+         */
+        ImageMetadata: {
+            /**
+             * Params
+             * @description `source` (the tool that wrote them, or null), the form fields that passed the form's checks, and `unreadable` (what was there but could not be read)
+             */
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * Chunks
+             * @description the names of the PNG's text chunks
+             */
+            chunks: string[];
         };
         /** IntRange */
         IntRange: {
@@ -9356,9 +9378,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ImageMetadata"];
                 };
             };
             /** @description Validation Error */
