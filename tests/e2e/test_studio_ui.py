@@ -189,9 +189,11 @@ def test_every_page_renders(page, studio):
         card = page.locator('[data-testid="model-card"][data-model-id="tiny-sd"]')
         expect(card).to_be_visible()
         expect(card).to_contain_text("local")
+        expect(card).to_contain_text("Stable Diffusion 1.x/2.x")  # the family as a person names it, not "sd"
         shot(page, "models")
         card.get_by_role("link").first.click()
         expect(page.get_by_test_id("model-detail")).to_contain_text("tiny-sd")
+        expect(page.get_by_test_id("model-detail")).to_contain_text("Stable Diffusion 1.x/2.x (sd)")
         shot(page, "model-detail")
     else:
         expect(page.get_by_text("not available on this server yet")).to_be_visible()

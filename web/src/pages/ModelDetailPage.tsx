@@ -27,7 +27,7 @@ export function ModelDetailPage() {
     );
   const rows: [string, React.ReactNode][] = [
     ["Id", model.id],
-    ["Type", model.type],
+    ["Family", model.family ? `${model.family} (${model.type})` : model.type],
     ["Category", model.category],
     ["Source", model.path ?? "–"],
     ["Download size", formatGb(model.size_gb)],

@@ -205,7 +205,7 @@ export function ModelsPage() {
                     </div>
                     <p className="line-clamp-2 text-xs text-muted-foreground">{m.description || m.path}</p>
                     <div className="flex flex-wrap gap-1 text-[11px] text-muted-foreground">
-                      <Badge>{m.type}</Badge>
+                      <Badge title={`family id: ${m.type}`}>{m.family ?? m.type}</Badge>
                       {m.size_gb ? (
                         <Badge>
                           <HardDrive className="mr-1 h-3 w-3" />
