@@ -50,10 +50,6 @@ class CachedModel:
     def size_bytes(self) -> int:
         return sum(c.size_bytes for c in self.components)
 
-    @property
-    def largest_component_bytes(self) -> int:
-        return max((c.size_bytes for c in self.components), default=0)
-
     def variant(self, name: str, make: Callable[[], Any]) -> Any:
         """The derived object `name`, made on first use and kept with the model."""
         found = self.variants.get(name)
@@ -95,13 +91,13 @@ class ModelCache:
         with self._lock:
             return self._items.get(model_id)
 
-    def shared_component(self, key: ComponentKey) -> Component | None:
-        """A loaded component with these weights, held by any cached model, to reuse instead of loading."""
+    def shared_component(self, key: ComponentKey) -> tuple[Component, CachedModel] | None:
+        """A loaded component with these weights and the cached model that holds (and counts) it."""
         with self._lock:
             for item in self._items.values():
                 for c in item.components:
                     if c.key == key and c.size_bytes:
-                        return c
+                        return c, item
         return None
 
     def make_room(self, size_bytes: int, keep: str | None = None) -> list[str]:
@@ -158,9 +154,10 @@ class ModelCache:
         with self._lock:
             return [i for i, m in self._items.items() if kind is None or m.kind == kind]
 
-    def infos(self) -> list[dict[str, Any]]:
+    def models(self) -> list[CachedModel]:
+        """Every cached model (pipelines and upscalers), least recently used first."""
         with self._lock:
-            return [i.info() for i in self._items.values()]
+            return list(self._items.values())
 
     def status(self) -> dict[str, Any]:
         with self._lock:

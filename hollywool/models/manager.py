@@ -72,7 +72,7 @@ class ModelManager:
 
     def plan_for(self, model_bytes: int, largest: int, pixels: int, model_id: str) -> memory.MemoryPlan:
         info = memory.memory_info(self.device.device)
-        others = sum(i["size_bytes"] for i in self.cache.infos() if i["model_id"] != model_id)
+        others = sum(m.size_bytes for m in self.cache.models() if m.model_id != model_id)
         available = min(info.free_bytes, self.memory_budget() - others)
         if model_id in self._oom_models:  # it ran out of memory before: leave more room this time
             available //= 2
@@ -110,8 +110,7 @@ class ModelManager:
             if cached is not None:
                 return cached
             if entry.source == "hub" and not self.hub.is_downloaded(entry):
-                ctx.set_stage("downloading", f"Downloading {entry.name}")
-                self.hub.download(entry, Throttle(self.download_reporter(ctx, entry)))
+                self.download(ctx, entry)
             ctx.set_stage("loading", f"Loading {entry.name}")
             self.cache.make_room(self.estimate_bytes(entry))  # evict first, so the peak stays in budget
             started = time.monotonic()
@@ -139,18 +138,16 @@ class ModelManager:
         return CachedModel(entry.id, pipe, components, plan.placement, device.device, default_scheduler=pipe.scheduler)
 
     def _shareable(self, _name: str, key: ComponentKey) -> Any | None:
+        """A loaded module with these weights to reuse, unless its holder is offloaded (its hooks move it)."""
         found = self.cache.shared_component(key)
         if found is None:
             return None
-        holder = next((m for m in self._cached() if any(c is found for c in m.components)), None)
-        return found.module if holder is not None and holder.placement == "device" else None
-
-    def _cached(self) -> list[CachedModel]:
-        return [m for i in self.cache.ids(kind=None) if (m := self.cache.peek(i)) is not None]
+        component, holder = found
+        return component.module if holder.placement == "device" else None
 
     def _components(self, pipe: Any, keys: dict[str, ComponentKey]) -> list[Component]:
         """The pipeline's weight-bearing parts; one already held by another cached model counts zero bytes."""
-        held = {id(c.module) for m in self._cached() for c in m.components if c.size_bytes}
+        held = {id(c.module) for m in self.cache.models() for c in m.components if c.size_bytes}
         out: list[Component] = []
         for name, module in pipe.components.items():
             size = memory.module_size(module)

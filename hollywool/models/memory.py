@@ -108,12 +108,6 @@ def module_size(module: Any) -> int:
     return size + sum(b.numel() * b.element_size() for b in module.buffers())
 
 
-def module_bytes(pipe: Any) -> tuple[int, int]:
-    """(total, largest component) bytes of a pipeline's weights and buffers."""
-    sizes = [module_size(c) for c in pipe.components.values()]
-    return sum(sizes), max(sizes, default=0)
-
-
 def free_bytes_now() -> int:
     """Free memory where generation runs, without importing torch: the first GPU through NVML, else RAM."""
     from hollywool.system_info import nvml_gpus
