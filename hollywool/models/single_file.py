@@ -4,6 +4,8 @@ The architecture is read from the checkpoint's key names (header only, no weight
 uses the concrete pipeline class's `from_single_file` with a local `config=` folder: the entry's own
 `config` when given, else the folder shipped with the package for that architecture, materialised
 once under `<data dir>/configs/` with CLIP tokenizer files derived from the shipped BPE vocabulary.
+The weighted components are loaded first from a state dict read in the run dtype (state_dict.py), so
+loading holds the model once rather than the model plus the mapped file.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ import json
 import shutil
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from hollywool.errors import InvalidInputError, StudioError
 from hollywool.models import families
 from hollywool.models.families.base import SingleFile
 from hollywool.models.safetensors_header import read_header
+from hollywool.models.state_dict import read_state_dict
 
 
 def _layouts() -> list[tuple[str, families.Family, SingleFile]]:
@@ -82,9 +85,8 @@ def shipped_config(arch: str, configs_root: Path) -> Path:
     return target
 
 
-def load_single_file(path: Path, model_type: str, config: str | None, configs_root: Path, dtype: Any) -> Any:
-    import diffusers
-
+def config_folder(path: Path, model_type: str, config: str | None, configs_root: Path) -> tuple[families.Family, Path]:
+    """The checkpoint's family and the diffusers config folder that loads it offline."""
     family, arch, detail = detect(path)
     if family.type != model_type:
         raise InvalidInputError(
@@ -92,13 +94,64 @@ def load_single_file(path: Path, model_type: str, config: str | None, configs_ro
             f"set `type: {family.type}`"
         )
     if config:
-        config_dir = Path(config).expanduser()
-    elif arch:
-        config_dir = shipped_config(arch, configs_root)
-    else:
-        raise InvalidInputError(
-            f"{path.name}: loading a {detail} single file offline needs a diffusers config folder; "
-            "set `config:` in its catalogue entry to a folder of that model (JSON and tokenizer files)"
-        )
+        return family, Path(config).expanduser()
+    if arch:
+        return family, shipped_config(arch, configs_root)
+    raise InvalidInputError(
+        f"{path.name}: loading a {detail} single file offline needs a diffusers config folder; "
+        "set `config:` in its catalogue entry to a folder of that model (JSON and tokenizer files)"
+    )
+
+
+def load_single_file(path: Path, model_type: str, config: str | None, configs_root: Path, dtype: Any) -> Any:
+    import diffusers
+
+    family, config_dir = config_folder(path, model_type, config, configs_root)
     pipeline_cls = getattr(diffusers, family.pipeline)
-    return pipeline_cls.from_single_file(str(path), config=str(config_dir), local_files_only=True, dtype=dtype)
+    modules = _load_modules(path, config_dir, dtype)
+    # Given every module, from_single_file only maps the file (pages never touched) to build the rest.
+    return pipeline_cls.from_single_file(
+        str(path), config=str(config_dir), local_files_only=True, dtype=dtype, **modules
+    )
+
+
+def _load_modules(path: Path, config_dir: Path, dtype: Any) -> dict[str, Any]:
+    """The checkpoint's weighted components (UNet, VAE, text encoders), converted by diffusers' own loader.
+
+    The state dict is read already in `dtype` (see state_dict.py), so the modules' parameters are its
+    tensors and the peak is the loaded model plus one tensor, not the model plus the whole file.
+    """
+    import importlib
+
+    import torch
+    from diffusers import pipelines
+    from diffusers.loaders.single_file import (  # what from_single_file itself calls per component
+        SINGLE_FILE_OPTIONAL_COMPONENTS,
+        load_single_file_sub_model,  # pyright: ignore[reportUnknownVariableType]  # untyped in diffusers
+    )
+
+    index: dict[str, Any] = json.loads((config_dir / "model_index.json").read_text())
+    checkpoint = read_state_dict(path, dtype)
+    modules: dict[str, Any] = {}
+    for name, spec in sorted(index.items()):
+        if not isinstance(spec, list) or name in SINGLE_FILE_OPTIONAL_COMPONENTS:
+            continue
+        library, class_name = cast(list[str | None], spec)
+        if library is None or class_name is None:
+            continue
+        in_pipelines = hasattr(pipelines, library)
+        owner = getattr(pipelines, library) if in_pipelines else importlib.import_module(library)
+        if not issubclass(getattr(owner, class_name), torch.nn.Module):
+            continue  # tokenizers and schedulers come from the config folder
+        modules[name] = load_single_file_sub_model(
+            library_name=library,
+            class_name=class_name,
+            name=name,
+            checkpoint=checkpoint,
+            pipelines=pipelines,
+            is_pipeline_module=in_pipelines,
+            cached_model_config_path=str(config_dir),
+            local_files_only=True,
+            torch_dtype=dtype,
+        )
+    return modules

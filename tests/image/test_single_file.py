@@ -82,9 +82,7 @@ def _header_only_checkpoint(path, shapes: dict[str, tuple[int, ...]]):
     return path
 
 
-def test_sd2_checkpoints_are_recognised_and_get_the_shipped_sd2_config(tmp_path, monkeypatch):
-    import diffusers
-
+def test_sd2_checkpoints_are_recognised_and_get_the_shipped_sd2_config(tmp_path):
     to_k = "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight"
     openclip = _header_only_checkpoint(
         tmp_path / "sd21.safetensors",
@@ -103,19 +101,10 @@ def test_sd2_checkpoints_are_recognised_and_get_the_shipped_sd2_config(tmp_path,
     assert detect_architecture(converted) == ("sd", "SD 2.x")
     assert detect_architecture(sd15)[1] != "SD 2.x"
 
-    seen = {}
+    from hollywool.models.single_file import config_folder
 
-    def fake_from_single_file(path, **kwargs):
-        seen.update(kwargs, path=path)
-        return "pipe"
-
-    monkeypatch.setattr(diffusers.StableDiffusionPipeline, "from_single_file", fake_from_single_file)
-    from hollywool.models.single_file import load_single_file
-
-    assert load_single_file(openclip, "sd", None, tmp_path / "configs", None) == "pipe"
-    assert seen["config"] == str(tmp_path / "configs" / "sd2") and seen["local_files_only"] is True
-    load_single_file(sd15, "sd", None, tmp_path / "configs", None)
-    assert seen["config"] == str(tmp_path / "configs" / "sd15")
+    assert config_folder(openclip, "sd", None, tmp_path / "configs")[1] == tmp_path / "configs" / "sd2"
+    assert config_folder(sd15, "sd", None, tmp_path / "configs")[1] == tmp_path / "configs" / "sd15"
 
 
 def test_shipped_sd2_config_is_the_768_v_model(tmp_path):
