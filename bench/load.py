@@ -37,7 +37,6 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
 MODEL_ID = "bench-sd15"
-COMFYUI_FIRST_STEP_S = 3.3  # from issue #13, measured on another machine
 
 
 def _scaled_configs(scale: float) -> dict[str, dict]:
@@ -203,8 +202,8 @@ def main() -> None:
         )
     print(f"load average at the end: {os.getloadavg()[0]:.2f} (2 cores: above ~0.5, other work skews the times)")
     print(
-        f"ComfyUI (issue #13, measured on another machine, not comparable here): sampling starts "
-        f"{COMFYUI_FIRST_STEP_S} s after submit; HollyWool was 10.4 s there."
+        "The reference: bench/comfyui_load.py runs a real ComfyUI on the same file and settings "
+        "(its cold prompt compares with the warm mode; its ready + cold with fresh ready + 1st step)."
     )
 
 
