@@ -66,7 +66,7 @@ class Studio:
         self.models = ModelManager(settings, self.bus, self.preferences)
         self.kinds = KindRegistry()
         self.store = SqliteJobStore(self.db)
-        views = JobViews(self.assets_repo)
+        views = JobViews(self.assets_repo, self.kinds, self.store)
         self.scheduler = Scheduler(
             self.store,
             self.kinds,

@@ -10,7 +10,7 @@ from hollywool.api.schemas import JobAccepted, Limit, Offset
 from hollywool.engines.image.params import ImageParams
 from hollywool.engines.router import REMOTE_KIND
 from hollywool.errors import InvalidInputError
-from hollywool.jobs.models import ACTIVE_STATUSES, Job, JobPage, JobStatus, JobView
+from hollywool.jobs.models import ACTIVE_STATUSES, Job, JobKindInfo, JobPage, JobStatus, JobView
 from hollywool.jobs.store import JobQuery
 from hollywool.studio import Studio
 
@@ -68,6 +68,12 @@ def list_jobs(
         offset=offset,
     )
     return studio.jobs.page(query)
+
+
+@router.get("/kinds", response_model=list[JobKindInfo])
+def list_job_kinds(studio: Studio = Depends(get_studio)) -> list[JobKindInfo]:
+    """Every kind of work the queue runs, with the name a person reads (the queue's kind filter)."""
+    return studio.kinds.infos()
 
 
 @router.get("/{job_id}", response_model=JobView)

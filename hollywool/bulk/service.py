@@ -178,7 +178,17 @@ class BulkService:
         self.resync_s = 5.0
 
     def register(self, kinds: KindRegistry, lane: str) -> None:
-        kinds.register(JobKind("bulk", BulkParams, self._watch, lane=lambda _p: lane, recover=self.repair_orphans))
+        kinds.register(
+            JobKind(
+                "bulk",
+                BulkParams,
+                self._watch,
+                lane=lambda _p: lane,
+                recover=self.repair_orphans,
+                label="Bulk batch",
+                title=lambda p: f"{len(p.prompts)} prompt{'s' if len(p.prompts) != 1 else ''} on {p.model}",
+            )
+        )
 
     # -- creating ----------------------------------------------------------------------------------
     def create(self, req: BulkRequest) -> Job:

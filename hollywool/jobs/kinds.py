@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from hollywool.errors import InvalidInputError
 from hollywool.jobs.context import JobContext
+from hollywool.jobs.models import JobKindInfo
 
 GPU_LANE = "gpu"
 
@@ -37,6 +38,10 @@ class JobKind(Generic[P]):
     # Runs once at start-up, after interrupted jobs are re-queued and before any job is dispatched:
     # repairs what a crash can leave behind for this kind (e.g. a batch parent without children).
     recover: Callable[[], None] | None = None
+    # How a person names this kind of work ("Image", "Civitai download"): queue titles and filters.
+    label: str = ""
+    # A job's title from its params, where its prompt, workflow or model does not say it (a download's file).
+    title: Callable[[P], str | None] | None = None
 
 
 class KindRegistry:
@@ -58,6 +63,29 @@ class KindRegistry:
 
     def names(self) -> list[str]:
         return sorted(self._kinds)
+
+    def infos(self) -> list[JobKindInfo]:
+        return sorted((JobKindInfo(name=n, label=self.label(n)) for n in self._kinds), key=lambda k: k.label)
+
+    def label(self, name: str) -> str:
+        kind = self._kinds.get(name)
+        return kind.label if kind and kind.label else name.replace(".", " ").replace("_", " ").capitalize()
+
+    def title(self, name: str, params: dict[str, Any]) -> str:
+        """What the job is, in a line: what its kind says of it, else its prompt, workflow or model, else the kind."""
+        kind = self._kinds.get(name)
+        if kind and kind.title:
+            try:
+                titled = kind.title(kind.params.model_validate(params))
+            except ValueError:  # params stored by an older version
+                titled = None
+            if titled:
+                return titled
+        for key in ("prompt", "workflow_name", "model_id", "model"):
+            value = params.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+        return self.label(name)
 
     def all(self) -> list[JobKind[Any]]:
         return [self._kinds[name] for name in sorted(self._kinds)]

@@ -74,14 +74,24 @@ class MediaRef(BaseModel):
         return self.url.rsplit("/", 1)[-1]
 
 
+class JobKindInfo(BaseModel):
+    name: str
+    label: str
+
+
 class JobView(BaseModel):
     """A job as the API and the live events show it."""
 
     id: str
     job_id: str
     kind: str
+    kind_label: str = Field(description="the kind as a person says it: Image, Civitai download")
+    title: str = Field(description="what the job is, in a line: its prompt, workflow, model or file")
     lane: str
     status: JobStatus
+    queue_position: int | None = Field(
+        default=None, description="a queued job's place in its lane: 1 runs next; none once it runs"
+    )
     priority: int
     params: dict[str, Any]
     stage: str

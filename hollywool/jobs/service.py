@@ -47,8 +47,10 @@ def _reference_asset_ids(job: Job) -> list[str]:
 class JobViews:
     """Shapes a stored job as the API shows it: progress in percent, with its images and videos."""
 
-    def __init__(self, assets: AssetRepository):
+    def __init__(self, assets: AssetRepository, kinds: KindRegistry, store: JobStore):
         self.assets = assets
+        self.kinds = kinds
+        self.store = store
 
     def one(self, job: Job) -> JobView:
         return self.many([job])[0]
@@ -56,6 +58,7 @@ class JobViews:
     def many(self, jobs: Sequence[Job]) -> list[JobView]:
         all_ids = [aid for job in jobs for aid in (*job.asset_ids, *_reference_asset_ids(job))]
         by_id = {a.id: a for a in self.assets.get_many(all_ids)}
+        positions = self.store.queue_positions([job.id for job in jobs if job.status == "queued"])
         out: list[JobView] = []
         for job in jobs:
             media = [_media_ref(by_id[a]) for a in job.asset_ids if a in by_id]
@@ -64,6 +67,9 @@ class JobViews:
                 {
                     **job.model_dump(exclude={"checkpoint"}),
                     "job_id": job.id,
+                    "kind_label": self.kinds.label(job.kind),
+                    "title": self.kinds.title(job.kind, job.params or {}),
+                    "queue_position": positions.get(job.id),
                     "progress": round(job.fraction * 100, 2),
                     "images": [m for m in media if m.kind == "image"],
                     "videos": [m for m in media if m.kind == "video"],

@@ -79,6 +79,10 @@ class JobStore(abc.ABC):
         """Atomically move the first queued job of any of `lanes` to running (attempts + 1)."""
 
     @abc.abstractmethod
+    def queue_positions(self, job_ids: Sequence[str]) -> dict[str, int]:
+        """Where each of these queued jobs stands in its lane: 1 runs next (the order `claim_next` takes)."""
+
+    @abc.abstractmethod
     def set_progress(self, job_id: str, progress: Progress) -> None: ...
 
     @abc.abstractmethod
@@ -270,6 +274,21 @@ class SqliteJobStore(JobStore):
             "ORDER BY priority DESC, queue_order ASC LIMIT 1)",
             {f"l{i}": lane for i, lane in enumerate(lanes)},
         )
+
+    def queue_positions(self, job_ids: Sequence[str]) -> dict[str, int]:
+        if not job_ids:
+            return {}
+        names = ", ".join(f":j{i}" for i in range(len(job_ids)))
+        with self.db.read() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT id, position FROM (SELECT id, ROW_NUMBER() OVER "
+                    "(PARTITION BY lane ORDER BY priority DESC, queue_order ASC) AS position "
+                    f"FROM jobs WHERE status = 'queued') WHERE id IN ({names})"
+                ),
+                {f"j{i}": job_id for i, job_id in enumerate(job_ids)},
+            ).all()
+        return {row[0]: int(row[1]) for row in rows}
 
     def set_progress(self, job_id: str, progress: Progress) -> None:
         with self.db.write() as conn:

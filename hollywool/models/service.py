@@ -51,7 +51,12 @@ class ModelService:
         lane = add_network_lane("downloads", 2)
         kinds.register(
             JobKind(
-                "model.download", DownloadParams, self.run_download, lane=lambda _p: lane, check=self._check_download
+                "model.download",
+                DownloadParams,
+                self.run_download,
+                lane=lambda _p: lane,
+                check=self._check_download,
+                label="Model download",
             )
         )
 

@@ -188,3 +188,25 @@ def test_reading_a1111_comfyui_and_invokeai_pngs(image_client):
     assert read({})["source"] is None
     bad = client.post("/api/images/metadata", files={"file": ("x.png", b"not an image", "image/png")})
     assert bad.status_code == 422
+
+
+def test_progress_counts_the_steps_asked_for_even_when_the_scheduler_makes_more_calls(image_client):
+    client = image_client
+    with client.websocket_connect("/api/ws") as ws:
+        assert ws.receive_json()["type"] == "hello"
+        job_id = submit(client, steps=5, seed=1, scheduler="pndm")  # PNDM: 6 model calls for 5 steps
+        progress = []
+        while True:
+            event = ws.receive_json()
+            if event.get("job_id") != job_id:
+                continue
+            if event["type"] == "job.progress" and event["total_steps"]:  # (0, 0) while loading
+                progress.append((event["step"], event["total_steps"]))
+            elif event["type"] in ("job.completed", "job.failed"):
+                assert event["type"] == "job.completed", event["job"]["error"]
+                break
+    assert {total for _, total in progress} == {5}, progress
+    steps = [step for step, _ in progress]
+    assert steps == sorted(steps) and steps[-1] == 5 and max(steps) <= 5, progress
+    done = client.get(f"/api/jobs/{job_id}").json()
+    assert (done["step"], done["total_steps"]) == (5, 5)

@@ -145,7 +145,7 @@ class ComfyService:
         self.catalogue = _ObjectInfoCache()
 
     def register(self, kinds: KindRegistry) -> None:
-        kinds.register(JobKind(KIND, ComfyJobParams, self.run_job, lane=lambda _p: self.lane))
+        kinds.register(JobKind(KIND, ComfyJobParams, self.run_job, lane=lambda _p: self.lane, label="ComfyUI workflow"))
 
     def close(self) -> None:
         pass

@@ -8,6 +8,7 @@ saves each image with its metadata. Progress, previews and cancellation go throu
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -45,7 +46,7 @@ class ImageJob:
         self.references = references
 
     def register(self, kinds: KindRegistry) -> None:
-        kinds.register(JobKind("image", ImageParams, self.run, check=self.prepare))
+        kinds.register(JobKind("image", ImageParams, self.run, check=self.prepare, label="Image"))
 
     # -- submit time ---------------------------------------------------------------------------
     def prepare(self, params: ImageParams) -> ImageParams:
@@ -163,7 +164,7 @@ class ImageJob:
                 if references:
                     call["image"] = fit(references[index % len(references)], width, height)
                     call["strength"] = params.strength
-                on_step = self._step_callback(ctx, family, position, len(todo), width, height)
+                on_step = self._step_callback(ctx, family, position, len(todo), width, height, steps)
                 try:
                     out = pipe(
                         **call,
@@ -187,17 +188,20 @@ class ImageJob:
 
     @staticmethod
     def _step_callback(
-        ctx: JobContext, family: ImageFamily, index: int, count: int, width: int, height: int
+        ctx: JobContext, family: ImageFamily, index: int, count: int, width: int, height: int, steps: int
     ) -> StepCallback:
         def on_step(pipe: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
             ctx.raise_if_cancelled()
-            # Image-to-image runs fewer steps than asked, and some schedulers more: count the real ones.
-            per_image = getattr(pipe, "_num_timesteps", None) or len(pipe.scheduler.timesteps) or 1
-            ctx.progress(index * per_image + step + 1, per_image * count)
-            if should_preview(step, per_image) and "latents" in tensors:
+            # Image-to-image runs fewer steps than asked: count the real ones. Some schedulers make more
+            # model calls than steps (PNDM: 26 for 25): those are shown in the steps the user asked for.
+            calls = getattr(pipe, "_num_timesteps", None) or len(pipe.scheduler.timesteps) or 1
+            shown = min(calls, steps)
+            done = index * shown + math.ceil((step + 1) * shown / calls)
+            ctx.progress(done, shown * count)
+            if should_preview(step, calls) and "latents" in tensors:
                 preview = latents_to_preview(family, pipe, tensors["latents"], height, width)
                 if preview is not None:
-                    ctx.preview(preview, index * per_image + step + 1)
+                    ctx.preview(preview, done)
             return tensors
 
         return on_step

@@ -111,7 +111,9 @@ class RemoteEngine:
         for provider in self.providers.values():
             concurrency = int(self.configs.get(provider.id).extra.get("concurrency") or provider.concurrency)
             add_network_lane(provider.id, concurrency)
-        kinds.register(JobKind("remote", RemoteParams, self.run, lane=self.lane_of, check=self.check))
+        kinds.register(
+            JobKind("remote", RemoteParams, self.run, lane=self.lane_of, check=self.check, label="Remote generation")
+        )
 
     def close(self) -> None:
         for provider in self.providers.values():

@@ -40,7 +40,7 @@ class UpscaleEngine:
         self.assets = assets
 
     def register(self, kinds: KindRegistry) -> None:
-        kinds.register(JobKind("upscale", UpscaleParams, self.run, check=self.check))
+        kinds.register(JobKind("upscale", UpscaleParams, self.run, check=self.check, label="Upscale"))
 
     def models(self) -> list[UpscalerModel]:
         return self.catalog.all()

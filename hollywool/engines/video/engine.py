@@ -92,8 +92,8 @@ class VideoEngine:
         self.references = references
 
     def register(self, kinds: KindRegistry) -> None:
-        kinds.register(JobKind("video", VideoParams, self.run, check=self.check_text))
-        kinds.register(JobKind("i2v", I2VParams, self.run, check=self.check_image))
+        kinds.register(JobKind("video", VideoParams, self.run, check=self.check_text, label="Video"))
+        kinds.register(JobKind("i2v", I2VParams, self.run, check=self.check_image, label="Image to video"))
 
     # -- what the API shows ------------------------------------------------------------------------
     def describe(self, entry: ModelEntry) -> VideoModel:

@@ -66,7 +66,20 @@ class CivitaiService:
         self._removed_listeners: list[Callable[[Download], None]] = []
 
     def register(self, kinds: KindRegistry) -> None:
-        kinds.register(JobKind(KIND, DownloadParams, self.downloader.run, lane=lambda _p: self.lane))
+        kinds.register(
+            JobKind(
+                KIND,
+                DownloadParams,
+                self.downloader.run,
+                lane=lambda _p: self.lane,
+                label="Civitai download",
+                title=self._download_title,
+            )
+        )
+
+    def _download_title(self, params: DownloadParams) -> str | None:
+        download = self.repo.get(params.download_id)
+        return (download.file_name or download.model_name or None) if download else None
 
     def close(self) -> None:
         self.client.close()

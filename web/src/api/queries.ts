@@ -11,6 +11,7 @@ import type {
   ImageJobRequest,
   Job,
   JobAccepted,
+  JobKindInfo,
   JobPage,
   LocalModel,
   Lora,
@@ -30,6 +31,7 @@ export const qk = {
   settings: ["settings"] as const,
   jobs: (f: object = {}) => ["jobs", f] as const,
   job: (id: string) => ["job", id] as const,
+  jobKinds: ["job-kinds"] as const,
   assets: (f: object = {}) => ["assets", f] as const,
   asset: (id: string) => ["asset", id] as const,
   assetParams: (id: string) => ["asset-params", id] as const,
@@ -65,6 +67,7 @@ export const fetchers = {
   jobs: (f: { status?: string[]; kind?: string; active_only?: boolean; session_id?: string; limit?: number; offset?: number }) =>
     get<JobPage>("/api/jobs", { ...f, status: f.status }),
   job: (id: string) => get<Job>(`/api/jobs/${id}`),
+  jobKinds: () => get<JobKindInfo[]>("/api/jobs/kinds"),
   submitImage: (body: ImageJobRequest) => post<JobAccepted>("/api/jobs", body),
   cancelJob: (id: string) => post<Job>(`/api/jobs/${id}/cancel`),
   retryJob: (id: string) => post<Job>(`/api/jobs/${id}/retry`),

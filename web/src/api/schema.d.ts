@@ -131,6 +131,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs/kinds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Job Kinds
+         * @description Every kind of work the queue runs, with the name a person reads (the queue's kind filter).
+         */
+        get: operations["list_job_kinds_api_jobs_kinds_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/jobs/{job_id}": {
         parameters: {
             query?: never;
@@ -2529,9 +2549,24 @@ export interface components {
             job_id: string;
             /** Kind */
             kind: string;
+            /**
+             * Kind Label
+             * @description the kind as a person says it: Image, Civitai download
+             */
+            kind_label: string;
+            /**
+             * Title
+             * @description what the job is, in a line: its prompt, workflow, model or file
+             */
+            title: string;
             /** Lane */
             lane: string;
             status: components["schemas"]["JobStatus"];
+            /**
+             * Queue Position
+             * @description a queued job's place in its lane: 1 runs next; none once it runs
+             */
+            queue_position?: number | null;
             /** Priority */
             priority: number;
             /** Stage */
@@ -3524,6 +3559,13 @@ export interface components {
             job_id: string;
             job: components["schemas"]["JobView"];
         };
+        /** JobKindInfo */
+        JobKindInfo: {
+            /** Name */
+            name: string;
+            /** Label */
+            label: string;
+        };
         /** JobPage */
         JobPage: {
             /** Items */
@@ -3606,9 +3648,24 @@ export interface components {
             job_id: string;
             /** Kind */
             kind: string;
+            /**
+             * Kind Label
+             * @description the kind as a person says it: Image, Civitai download
+             */
+            kind_label: string;
+            /**
+             * Title
+             * @description what the job is, in a line: its prompt, workflow, model or file
+             */
+            title: string;
             /** Lane */
             lane: string;
             status: components["schemas"]["JobStatus"];
+            /**
+             * Queue Position
+             * @description a queued job's place in its lane: 1 runs next; none once it runs
+             */
+            queue_position?: number | null;
             /** Priority */
             priority: number;
             /** Params */
@@ -4150,9 +4207,24 @@ export interface components {
             job_id: string;
             /** Kind */
             kind: string;
+            /**
+             * Kind Label
+             * @description the kind as a person says it: Image, Civitai download
+             */
+            kind_label: string;
+            /**
+             * Title
+             * @description what the job is, in a line: its prompt, workflow, model or file
+             */
+            title: string;
             /** Lane */
             lane: string;
             status: components["schemas"]["JobStatus"];
+            /**
+             * Queue Position
+             * @description a queued job's place in its lane: 1 runs next; none once it runs
+             */
+            queue_position?: number | null;
             /** Priority */
             priority: number;
             /** Params */
@@ -5983,6 +6055,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_job_kinds_api_jobs_kinds_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobKindInfo"][];
                 };
             };
         };

@@ -41,6 +41,7 @@ export type Deleted = Sent<S["Deleted"]>;
 /** A job as `GET /api/jobs/{id}` shows it. */
 export type Job = Sent<S["JobView"]>;
 export type JobPage = Sent<S["JobPage"]>;
+export type JobKindInfo = Sent<S["JobKindInfo"]>;
 export type JobMedia = Sent<S["MediaRef"]>;
 export type JobStatus = S["JobStatus"];
 export const ACTIVE_STATUSES: JobStatus[] = ["queued", "running"];

@@ -2,11 +2,10 @@
 import { Badge } from "@/components/ui/misc";
 import type { Job, JobStatus } from "@/api/types";
 
-export function jobTitle(job: Pick<Job, "kind" | "params">): string {
-  const p = job.params ?? {};
-  const text = (p.prompt as string | undefined) ?? (p.model_id as string | undefined) ?? (p.model as string | undefined);
-  if (text) return text.length > 60 ? `${text.slice(0, 59)}…` : text;
-  return `${job.kind} job`;
+/** The server's title of the job (its prompt, workflow, model or file), cut to one line. */
+export function jobTitle(job: Pick<Job, "title">): string {
+  const text = job.title;
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
 }
 
 const TONES: Record<JobStatus, "default" | "primary" | "success" | "warning" | "destructive"> = {

@@ -89,4 +89,10 @@ describe("mergeJob", () => {
     const merged = mergeJob(job("a", "running", { step: 1, updated_at: 5 }), job("a", "running", { step: 7, updated_at: 5 }));
     expect(merged.step).toBe(7);
   });
+  it("takes a queued job's place from REST: the live copy's is from when it was queued", () => {
+    const rest = job("b", "queued", { queue_position: 1 });
+    const merged = mergeJob(rest, job("b", "queued", { queue_position: 3 }));
+    expect(merged.queue_position).toBe(1);
+    expect(mergeJob(rest, job("b", "running", { updated_at: 2 })).queue_position).toBeNull();
+  });
 });

@@ -36,8 +36,11 @@ export function blankJob(jobId: string, kind: string, status: JobStatus = "runni
     id: jobId,
     job_id: jobId,
     kind,
+    kind_label: kind,
+    title: kind,
     lane: "",
     status,
+    queue_position: null,
     priority: 0,
     params: {},
     stage: status,
@@ -144,5 +147,7 @@ export function mergeJob(rest: Job, live: Job | undefined): Job {
   if (isFinished(rest.status) && !isFinished(live.status)) return rest;
   if (isFinished(live.status) && !isFinished(rest.status)) return { ...rest, ...live };
   if ((live.updated_at ?? 0) < (rest.updated_at ?? 0) && live.status === rest.status && live.step <= rest.step) return rest;
-  return { ...rest, ...live };
+  // A queued job's place moves when others start (no event of its own says so): it comes from REST.
+  const merged = { ...rest, ...live };
+  return { ...merged, queue_position: merged.status === "queued" ? rest.queue_position : null };
 }

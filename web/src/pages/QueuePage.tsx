@@ -52,17 +52,16 @@ export function QueuePage() {
   });
   const actions = useJobActions();
   const jobs = useMemo(() => (data?.items ?? []).map((j) => mergeJob(j, live[j.id])), [data, live]);
-  const queued = jobs.filter((j) => j.status === "queued");
-  const kinds = useMemo(() => [...new Set(jobs.map((j) => j.kind))].sort(), [jobs]);
+  const kinds = useQuery({ queryKey: qk.jobKinds, queryFn: fetchers.jobKinds, staleTime: Infinity }).data ?? [];
 
   return (
     <div>
       <PageHeader title="Queue">
-        <Select aria-label="Job kind" value={kind} onChange={(e) => setKind(e.target.value)} className="w-36">
+        <Select aria-label="Job kind" value={kind} onChange={(e) => setKind(e.target.value)} className="w-44">
           <option value="">Every kind</option>
-          {[...new Set([...kinds, kind].filter(Boolean))].map((k) => (
-            <option key={k} value={k}>
-              {k}
+          {kinds.map((k) => (
+            <option key={k.name} value={k.name}>
+              {k.label}
             </option>
           ))}
         </Select>
@@ -84,7 +83,7 @@ export function QueuePage() {
       <ul className="space-y-2" data-testid="queue-list">
         {jobs.map((j) => (
           <li key={j.id}>
-            <QueueRow job={j} position={j.status === "queued" ? queued.indexOf(j) + 1 : null} actions={actions} />
+            <QueueRow job={j} actions={actions} />
           </li>
         ))}
       </ul>
@@ -95,22 +94,28 @@ export function QueuePage() {
   );
 }
 
-function QueueRow({ job, position, actions }: { job: Job; position: number | null; actions: ReturnType<typeof useJobActions> }) {
+function QueueRow({ job, actions }: { job: Job; actions: ReturnType<typeof useJobActions> }) {
   const preview = useLive((s) => s.previews[job.id]);
   const thumb = job.images?.[0]?.thumbnail_url ?? job.images?.[0]?.url ?? (job.status === "running" ? preview?.image : undefined);
   return (
-    <Card className="flex items-center gap-3 p-3" data-testid="queue-row" data-job-id={job.id} data-status={job.status}>
+    <Card className="flex flex-wrap items-center gap-3 p-3 sm:flex-nowrap" data-testid="queue-row" data-job-id={job.id} data-status={job.status}>
       <div className="h-12 w-12 shrink-0 overflow-hidden rounded bg-muted">{thumb && <img src={thumb} alt="" className="h-full w-full object-cover" />}</div>
       <div className="min-w-0 flex-1">
-        <div className="flex items-center gap-2">
-          <Link to={`/queue/${job.id}`} className="truncate text-sm font-medium hover:underline">
+        <div className="flex min-w-0 flex-wrap items-center gap-x-2 gap-y-0.5">
+          <Link to={`/queue/${job.id}`} className="min-w-0 max-w-full truncate text-sm font-medium hover:underline">
             {jobTitle(job)}
           </Link>
           <StatusBadge status={job.status} />
-          <span className="text-xs text-muted-foreground">{job.kind}</span>
+          <span className="text-xs text-muted-foreground" data-testid="job-kind">
+            {job.kind_label}
+          </span>
         </div>
         <div className="mt-0.5 text-xs text-muted-foreground">
-          {job.status === "queued" && position ? `#${position} in queue · ` : ""}
+          {job.status === "queued" && job.queue_position ? (
+            <span data-testid="queue-position">{`#${job.queue_position} in queue · `}</span>
+          ) : (
+            ""
+          )}
           {job.status === "running" && (
             <>
               <span className="capitalize">{job.stage}</span>
@@ -129,7 +134,7 @@ function QueueRow({ job, position, actions }: { job: Job; position: number | nul
           </p>
         )}
       </div>
-      <div className="flex shrink-0 gap-1">
+      <div className="flex shrink-0 gap-1 max-sm:w-full max-sm:justify-end">
         {job.status === "queued" && (
           <Button size="sm" variant="outline" onClick={() => actions.front.mutate(job.id)} aria-label="Move to front">
             <ArrowUpToLine className="h-3.5 w-3.5" /> Front

@@ -127,8 +127,11 @@ export const canGenerate = (c: Partial<CanGenerate>): CanGenerate => ({
 export const job = (j: Partial<Job> & Pick<Job, "id">): Job => ({
   job_id: j.id,
   kind: "image",
+  kind_label: "Image",
+  title: "a lighthouse at dusk",
   lane: "gpu",
   status: "queued",
+  queue_position: null,
   priority: 0,
   params: {},
   stage: "",

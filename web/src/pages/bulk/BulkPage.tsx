@@ -7,7 +7,7 @@ import { fetchers, qk } from "@/api/queries";
 import { useLive } from "@/live/store";
 import { sizeFor, sizeRulesOf, snapTo } from "@/lib/aspect";
 import { batchSizes, useRequestLimits } from "@/lib/validation";
-import { cn, relativeTime, titleFromPrompt } from "@/lib/utils";
+import { cn, plural, relativeTime, titleFromPrompt } from "@/lib/utils";
 import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
 import { Input, Select, Textarea } from "@/components/ui/input";
@@ -558,7 +558,7 @@ function BulkSidebar({
             <button type="button" className="min-w-0 flex-1 px-2 py-1.5 text-left" onClick={() => onSelect({ session: s.id, batch: null })} aria-current={s.id === sessionId}>
               <div className="truncate text-sm">{s.name}</div>
               <div className="text-[11px] text-muted-foreground">
-                {s.asset_count} images · {relativeTime(s.updated_at)}
+                {plural(s.asset_count, "image")} · {relativeTime(s.updated_at)}
               </div>
             </button>
             <Button

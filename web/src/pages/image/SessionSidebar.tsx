@@ -3,7 +3,7 @@ import { Check, Pencil, Plus, Trash2, X } from "lucide-react";
 import { useState } from "react";
 import { fetchers, qk } from "@/api/queries";
 import type { Session } from "@/api/types";
-import { cn, relativeTime } from "@/lib/utils";
+import { cn, plural, relativeTime } from "@/lib/utils";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 
@@ -101,7 +101,7 @@ function SessionItem({
       <button type="button" onClick={onSelect} className="min-w-0 flex-1 px-2 py-1.5 text-left" aria-current={active || undefined}>
         <div className={cn("truncate text-sm", active && "font-medium text-primary")}>{session.name}</div>
         <div className="text-[11px] text-muted-foreground">
-          {session.asset_count} images · {relativeTime(session.updated_at)}
+          {plural(session.asset_count, "image")} · {relativeTime(session.updated_at)}
         </div>
       </button>
       <div className="flex opacity-60 group-hover:opacity-100">
