@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from hollywool.jobs.events import Event, EventBus, JobPreview, JobProgress
 from hollywool.jobs.faults import is_storage_error
-from hollywool.jobs.models import Job
+from hollywool.jobs.models import Job, stage_label
 from hollywool.jobs.store import JobStore, Progress
 from hollywool.media.assets import AssetService, preview_data_url
 from hollywool.storage.assets import Asset
@@ -150,6 +150,7 @@ class JobContext:
                 job_id=self.job_id,
                 kind=self.job.kind,
                 stage=self._stage,
+                stage_label=stage_label(self._stage),
                 step=step,
                 total_steps=total,
                 progress=round(fraction * 100, 2),

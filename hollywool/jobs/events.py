@@ -42,6 +42,7 @@ class JobProgress(Event, frozen=True):
     job_id: str
     kind: str
     stage: str
+    stage_label: str
     step: int
     total_steps: int
     progress: float = Field(description="0 to 100")

@@ -39,6 +39,7 @@ class Job(BaseModel):
     eta_seconds: float | None = None
     message: str | None = None
     error: str | None = None
+    error_detail: str | None = None
     result: dict[str, Any] = Field(default_factory=dict)
     checkpoint: dict[str, Any] = Field(default_factory=dict)
     session_id: str | None = None
@@ -74,6 +75,11 @@ class MediaRef(BaseModel):
         return self.url.rsplit("/", 1)[-1]
 
 
+def stage_label(stage: str) -> str:
+    """A stage id as a person reads it: waiting_for_server -> 'Waiting for server'."""
+    return stage.replace("_", " ").capitalize()
+
+
 class JobKindInfo(BaseModel):
     name: str
     label: str
@@ -95,13 +101,15 @@ class JobView(BaseModel):
     priority: int
     params: dict[str, Any]
     stage: str
+    stage_label: str = Field(description="the stage as a person reads it: 'Waiting for server'")
     step: int
     total_steps: int
     fraction: float
     progress: float = Field(description="0 to 100")
     eta_seconds: float | None = None
     message: str | None = None
-    error: str | None = None
+    error: str | None = Field(default=None, description="why the job failed, and what to do: a sentence to show")
+    error_detail: str | None = Field(default=None, description="the raw error behind `error`, for the job's detail")
     result: dict[str, Any] = Field(default_factory=dict)
     session_id: str | None = None
     parent_id: str | None = None

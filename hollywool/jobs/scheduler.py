@@ -27,6 +27,7 @@ from hollywool.errors import StudioError
 from hollywool.jobs.context import JobCancelled, JobContext, JobInterrupted
 from hollywool.jobs.events import EventBus, JobEvent, JobEventType
 from hollywool.jobs.executor import Executor
+from hollywool.jobs.failures import explain, raw_text
 from hollywool.jobs.faults import is_storage_error, storage_problem
 from hollywool.jobs.kinds import JobKind, KindRegistry
 from hollywool.jobs.models import Job, JobStatus, JobView, QueueHealth
@@ -146,7 +147,7 @@ class Scheduler:
         )
 
     def _fault(self, where: str, exc: BaseException) -> None:
-        problem = storage_problem(exc) if is_storage_error(exc) else f"an internal error ({_describe(exc)})"
+        problem = storage_problem(exc) if is_storage_error(exc) else f"an internal error ({raw_text(exc)})"
         with self._cond:
             first = not self._faults
             self._faults[where] = (problem, self._faults.get(where, ("", time.time()))[1])
@@ -219,7 +220,8 @@ class Scheduler:
                 self._launch(job)
             except Exception as exc:  # never let one bad job stop the dispatcher
                 log.exception("could not start job %s", job.id)
-                self._finish(job, partial(self.store.fail, job.id, f"could not start: {_describe(exc)}"))
+                failure = explain(exc)
+                self._finish(job, partial(self.store.fail, job.id, failure.message, failure.detail))
 
     def _sleep_locked(self, seconds: float) -> None:
         """Wait `seconds` (backoff), ending early only when the scheduler stops."""
@@ -259,10 +261,12 @@ class Scheduler:
         except JobCancelled:
             self._finish(job, lambda: self.store.mark_cancelled(job.id))
         except StudioError as exc:
-            self._finish(job, partial(self.store.fail, job.id, exc.message))
+            failure = explain(exc)
+            self._finish(job, partial(self.store.fail, job.id, failure.message, failure.detail))
         except Exception as exc:  # an engine bug or a runtime fault: the job fails, the worker lives
             log.exception("job %s (%s) failed", job.id, job.kind)
-            self._finish(job, partial(self.store.fail, job.id, _describe(exc)))
+            failure = explain(exc)
+            self._finish(job, partial(self.store.fail, job.id, failure.message, failure.detail))
 
     def _finish(self, job: Job, transition: Callable[[], Job | None], event: str | None = "auto") -> None:
         try:
@@ -297,7 +301,9 @@ class Scheduler:
                         return None
                     log.exception("could not record the result of job %s", job.id)
                     fell_back = True
-                    transition = partial(self.store.fail, job.id, f"could not record its result: {_describe(exc)}")
+                    transition = partial(
+                        self.store.fail, job.id, "The job ran, but its result could not be recorded.", raw_text(exc)
+                    )
                     continue
                 self._fault(where, exc)
                 if self._stopping:
@@ -311,15 +317,3 @@ class Scheduler:
 
     def _publish(self, event_type: JobEventType, job: Job) -> None:
         self.bus.publish(JobEvent(type=event_type, job_id=job.id, job=self.view(job)))
-
-
-def _describe(exc: BaseException) -> str:
-    if is_storage_error(exc):
-        return f"The studio could not save this job's work: {storage_problem(exc)}. Free space, then retry the job."
-    text = str(exc) or exc.__class__.__name__
-    if "out of memory" in text.lower() or exc.__class__.__name__ == "OutOfMemoryError":
-        return (
-            f"Out of memory: {text}. Try a smaller size, fewer images or frames, or a lighter model; "
-            "the studio can also offload the model to system memory (Settings)."
-        )
-    return f"{exc.__class__.__name__}: {text}"

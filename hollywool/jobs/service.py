@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from hollywool.errors import ConflictError, InvalidInputError, NotFoundError
 from hollywool.jobs.events import Event, EventBus, JobEvent, JobEventType
 from hollywool.jobs.kinds import KindRegistry
-from hollywool.jobs.models import Job, JobPage, JobStatus, JobView, MediaRef
+from hollywool.jobs.models import Job, JobPage, JobStatus, JobView, MediaRef, stage_label
 from hollywool.jobs.scheduler import Scheduler
 from hollywool.jobs.store import JobQuery, JobStore, NewJob
 from hollywool.storage.assets import Asset, AssetRepository
@@ -69,6 +69,7 @@ class JobViews:
                     "job_id": job.id,
                     "kind_label": self.kinds.label(job.kind),
                     "title": self.kinds.title(job.kind, job.params or {}),
+                    "stage_label": stage_label(job.stage),
                     "queue_position": positions.get(job.id),
                     "progress": round(job.fraction * 100, 2),
                     "images": [m for m in media if m.kind == "image"],

@@ -96,7 +96,8 @@ class JobStore(abc.ABC):
     def complete(self, job_id: str, result: dict[str, Any]) -> Job | None: ...
 
     @abc.abstractmethod
-    def fail(self, job_id: str, error: str) -> Job | None: ...
+    def fail(self, job_id: str, error: str, detail: str | None = None) -> Job | None:
+        """`error` is what the user reads (a sentence with a next step); `detail` the raw text behind it."""
 
     @abc.abstractmethod
     def mark_cancelled(self, job_id: str) -> Job | None: ...
@@ -126,7 +127,7 @@ class JobStore(abc.ABC):
 
 _COLUMNS = (
     "id, kind, lane, status, priority, params, stage, step, total_steps, progress, eta_seconds, "
-    "message, error, result, checkpoint, session_id, parent_id, attempts, cancel_requested, "
+    "message, error, error_detail, result, checkpoint, session_id, parent_id, attempts, cancel_requested, "
     "created_at, started_at, finished_at, updated_at"
 )
 
@@ -146,6 +147,7 @@ def _row_to_job(m: RowMapping) -> Job:
         eta_seconds=m["eta_seconds"],
         message=m["message"],
         error=m["error"],
+        error_detail=m["error_detail"],
         result=loads(m["result"], {}),
         checkpoint=loads(m["checkpoint"], {}),
         session_id=m["session_id"],
@@ -269,7 +271,7 @@ class SqliteJobStore(JobStore):
         names = ", ".join(f":l{i}" for i in range(len(lanes)))
         return self._update_returning(
             "UPDATE jobs SET status = 'running', stage = 'starting', attempts = attempts + 1, "
-            "started_at = :t, updated_at = :t, error = NULL, cancel_requested = 0 "
+            "started_at = :t, updated_at = :t, error = NULL, error_detail = NULL, cancel_requested = 0 "
             "WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND lane IN (" + names + ") "
             "ORDER BY priority DESC, queue_order ASC LIMIT 1)",
             {f"l{i}": lane for i, lane in enumerate(lanes)},
@@ -348,11 +350,11 @@ class SqliteJobStore(JobStore):
             )
         return _row_to_job(row) if row else None
 
-    def fail(self, job_id: str, error: str) -> Job | None:
+    def fail(self, job_id: str, error: str, detail: str | None = None) -> Job | None:
         return self._update_returning(
-            "UPDATE jobs SET status = 'failed', stage = 'failed', error = :e, eta_seconds = NULL, "
+            "UPDATE jobs SET status = 'failed', stage = 'failed', error = :e, error_detail = :d, eta_seconds = NULL, "
             "finished_at = :t, updated_at = :t WHERE id = :id AND status IN ('running', 'queued')",
-            {"id": job_id, "e": error},
+            {"id": job_id, "e": error, "d": detail},
         )
 
     def mark_cancelled(self, job_id: str) -> Job | None:
@@ -395,7 +397,8 @@ class SqliteJobStore(JobStore):
                 conn.execute(
                     text(
                         "UPDATE jobs SET status = 'queued', stage = 'queued', step = 0, total_steps = 0, progress = 0, "
-                        "eta_seconds = NULL, message = NULL, error = NULL, attempts = 0, cancel_requested = 0, "
+                        "eta_seconds = NULL, message = NULL, error = NULL, error_detail = NULL, attempts = 0, "
+                        "cancel_requested = 0, "
                         "queue_order = :qo, started_at = NULL, finished_at = NULL, updated_at = :t "
                         f"WHERE id = :id AND status IN ('failed', 'cancelled') RETURNING {_COLUMNS}"
                     ),

@@ -163,9 +163,13 @@ _COMFYUI_WORKFLOWS = [
     "CREATE INDEX ix_comfyui_workflows_updated ON comfyui_workflows(updated_at DESC)",
 ]
 
+# A failed job keeps the raw text of its error beside the sentence the user reads (issue #15).
+_JOB_ERROR_DETAIL = ["ALTER TABLE jobs ADD COLUMN error_detail TEXT"]
+
 # (version, statements). Later issues append their own versions here.
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (1, _INITIAL),
     (4, _COMFYUI_WORKFLOWS),
     (5, _COST_LEDGER),
+    (6, _JOB_ERROR_DETAIL),
 ]

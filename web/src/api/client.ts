@@ -171,7 +171,7 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
   } catch (e) {
     if ((e as Error)?.name === "AbortError") throw e;
     networkListeners.forEach((fn) => fn(false));
-    throw new ApiError(0, "The studio's server cannot be reached.");
+    throw new ApiError(0, "The studio's server cannot be reached. Check that it is still running; this page reconnects by itself and keeps your settings.");
   }
   networkListeners.forEach((fn) => fn(true));
   const text = await res.text();

@@ -2571,6 +2571,11 @@ export interface components {
             priority: number;
             /** Stage */
             stage: string;
+            /**
+             * Stage Label
+             * @description the stage as a person reads it: 'Waiting for server'
+             */
+            stage_label: string;
             /** Step */
             step: number;
             /** Total Steps */
@@ -2586,8 +2591,16 @@ export interface components {
             eta_seconds?: number | null;
             /** Message */
             message?: string | null;
-            /** Error */
+            /**
+             * Error
+             * @description why the job failed, and what to do: a sentence to show
+             */
             error?: string | null;
+            /**
+             * Error Detail
+             * @description the raw error behind `error`, for the job's detail
+             */
+            error_detail?: string | null;
             /** Result */
             result?: {
                 [key: string]: unknown;
@@ -3618,6 +3631,8 @@ export interface components {
             kind: string;
             /** Stage */
             stage: string;
+            /** Stage Label */
+            stage_label: string;
             /** Step */
             step: number;
             /** Total Steps */
@@ -3674,6 +3689,11 @@ export interface components {
             };
             /** Stage */
             stage: string;
+            /**
+             * Stage Label
+             * @description the stage as a person reads it: 'Waiting for server'
+             */
+            stage_label: string;
             /** Step */
             step: number;
             /** Total Steps */
@@ -3689,8 +3709,16 @@ export interface components {
             eta_seconds?: number | null;
             /** Message */
             message?: string | null;
-            /** Error */
+            /**
+             * Error
+             * @description why the job failed, and what to do: a sentence to show
+             */
             error?: string | null;
+            /**
+             * Error Detail
+             * @description the raw error behind `error`, for the job's detail
+             */
+            error_detail?: string | null;
             /** Result */
             result?: {
                 [key: string]: unknown;
@@ -4233,6 +4261,11 @@ export interface components {
             };
             /** Stage */
             stage: string;
+            /**
+             * Stage Label
+             * @description the stage as a person reads it: 'Waiting for server'
+             */
+            stage_label: string;
             /** Step */
             step: number;
             /** Total Steps */
@@ -4248,8 +4281,16 @@ export interface components {
             eta_seconds?: number | null;
             /** Message */
             message?: string | null;
-            /** Error */
+            /**
+             * Error
+             * @description why the job failed, and what to do: a sentence to show
+             */
             error?: string | null;
+            /**
+             * Error Detail
+             * @description the raw error behind `error`, for the job's detail
+             */
+            error_detail?: string | null;
             /** Result */
             result?: {
                 [key: string]: unknown;

@@ -38,7 +38,7 @@ export function JobProgress({ job, onCancel }: { job: Job; onCancel?: (id: strin
           </div>
         </div>
         <div className="text-xs text-muted-foreground" data-testid="job-stage">
-          <span className="capitalize">{j.stage}</span>
+          <span>{j.stage_label}</span>
           {j.total_steps ? (
             <span data-testid="job-steps">
               {" "}

@@ -156,7 +156,7 @@ function Notifications() {
                         <span className="text-muted-foreground">{j.status === "queued" ? "queued" : `${Math.round(j.progress)}%`}</span>
                       </div>
                       <div className="mt-1 text-[11px] text-muted-foreground">
-                        {j.kind} · {j.stage}
+                        {j.kind_label} · {j.stage_label}
                         {j.total_steps ? ` · ${j.step}/${j.total_steps}` : ""}
                         {j.eta_seconds != null ? ` · ETA ${formatSeconds(j.eta_seconds)}` : ""}
                       </div>

@@ -51,23 +51,29 @@ export function JobDetailPage() {
       {(job.status === "running" || job.status === "queued") && <JobProgress job={job} />}
       {job.error && (
         <Card className="border-destructive/40 p-3" role="alert">
-          <h2 className="text-sm font-semibold text-destructive">Error</h2>
-          <pre className="mt-1 whitespace-pre-wrap text-xs text-destructive" data-testid="job-error">
+          <h2 className="text-sm font-semibold text-destructive">Why it failed</h2>
+          <p className="mt-1 text-sm text-destructive" data-testid="job-error">
             {job.error}
-          </pre>
+          </p>
+          {job.error_detail && (
+            <details className="mt-2 text-xs text-muted-foreground" data-testid="job-error-detail">
+              <summary className="cursor-pointer">Details to report</summary>
+              <pre className="mt-1 max-h-64 overflow-auto whitespace-pre-wrap">{job.error_detail}</pre>
+            </details>
+          )}
         </Card>
       )}
-      <div className="grid gap-4 lg:grid-cols-2">
+      <div className="grid gap-4 *:min-w-0 lg:grid-cols-2">
         <Card className="p-4">
           <h2 className="mb-2 text-sm font-semibold">Stages</h2>
           <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm" data-testid="job-stages">
             <dt className="text-muted-foreground">Kind</dt>
-            <dd>{job.kind}</dd>
+            <dd>{job.kind_label}</dd>
             <dt className="text-muted-foreground">Lane</dt>
             <dd>{job.lane ?? "–"}</dd>
             <dt className="text-muted-foreground">Stage</dt>
             <dd className="capitalize">
-              {job.stage}
+              {job.stage_label}
               {job.total_steps ? ` (${job.step}/${job.total_steps})` : ""}
             </dd>
             <dt className="text-muted-foreground">Queued</dt>

@@ -118,7 +118,7 @@ function QueueRow({ job, actions }: { job: Job; actions: ReturnType<typeof useJo
           )}
           {job.status === "running" && (
             <>
-              <span className="capitalize">{job.stage}</span>
+              <span>{job.stage_label}</span>
               {job.total_steps ? ` · ${job.step}/${job.total_steps}` : ""}
               {job.eta_seconds != null ? ` · ETA ${formatSeconds(job.eta_seconds)}` : ""}
               {" · "}

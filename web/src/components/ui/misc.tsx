@@ -1,3 +1,4 @@
+import { X } from "lucide-react";
 import type { HTMLAttributes, ReactNode } from "react";
 import { cn } from "@/lib/utils";
 
@@ -75,6 +76,18 @@ export function WarningBanner({ icon, testId, children }: { icon: ReactNode; tes
     >
       {icon}
       {children}
+    </div>
+  );
+}
+
+/** An error the user can put away: a sentence (with its next step) and a dismiss button. */
+export function ErrorAlert({ children, onDismiss, testId }: { children: ReactNode; onDismiss: () => void; testId?: string }) {
+  return (
+    <div role="alert" data-testid={testId} className="flex items-start gap-2 rounded-md border border-destructive/30 bg-destructive/10 px-3 py-2 text-sm text-destructive">
+      <div className="min-w-0 flex-1">{children}</div>
+      <button type="button" onClick={onDismiss} aria-label="Dismiss" className="-m-1 shrink-0 rounded p-1 hover:bg-destructive/15">
+        <X className="h-4 w-4" aria-hidden />
+      </button>
     </div>
   );
 }

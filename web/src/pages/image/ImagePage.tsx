@@ -6,6 +6,7 @@ import { ApiError, fieldErrors } from "@/api/client";
 import { fetchers, qk } from "@/api/queries";
 import { isActive, type Asset, type CanGenerate, type Job } from "@/api/types";
 import { useLive } from "@/live/store";
+import { useLiveStatus } from "@/live/LiveProvider";
 import { aspectQuery, sizeRulesOf, snapTo } from "@/lib/aspect";
 import { styleChoices } from "@/lib/styles";
 import { batchSizes, randomSeed, useRequestLimits, validateImageForm, type FormErrors } from "@/lib/validation";
@@ -15,7 +16,7 @@ import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
 import { Input, Select, Textarea } from "@/components/ui/input";
-import { Card, Empty } from "@/components/ui/misc";
+import { Card, Empty, ErrorAlert } from "@/components/ui/misc";
 import { Slider } from "@/components/ui/slider";
 import { JobProgress } from "@/components/JobProgress";
 import { AspectSelector } from "./AspectSelector";
@@ -56,6 +57,15 @@ export function ImagePage() {
   const [refs, setRefs] = useState<RefImage[]>([]);
   const [errors, setErrors] = useState<FormErrors>({});
   const [topError, setTopError] = useState<string | null>(null);
+  const [topErrorOffline, setTopErrorOffline] = useState(false);
+  const { backendAway } = useLiveStatus();
+  // "The server cannot be reached" ends when it is back: the error goes with it.
+  useEffect(() => {
+    if (!backendAway && topErrorOffline) {
+      setTopError(null);
+      setTopErrorOffline(false);
+    }
+  }, [backendAway, topErrorOffline]);
   const [fitConfirm, setFitConfirm] = useState<CanGenerate | null>(null);
   const model = imageModels.find((m) => m.id === form.model);
   const remote = isRemoteModel(model);
@@ -160,6 +170,7 @@ export function ImagePage() {
         if (!Object.keys(fe).some((k) => shown.includes(k))) setTopError((err as ApiError).detail);
         else setTopError(null);
       } else setTopError(err instanceof Error ? err.message : String(err));
+      setTopErrorOffline(err instanceof ApiError && err.offline);
     },
   });
 
@@ -448,9 +459,9 @@ export function ImagePage() {
             </details>
 
             {topError && (
-              <p role="alert" data-testid="submit-error" className="rounded-md bg-destructive/10 px-3 py-2 text-sm text-destructive">
+              <ErrorAlert testId="submit-error" onDismiss={() => setTopError(null)}>
                 {topError}
-              </p>
+              </ErrorAlert>
             )}
             <div className="flex items-center justify-end gap-3">
               <span className="text-xs text-muted-foreground">
@@ -518,7 +529,10 @@ function SessionResults({ sessionId }: { sessionId: string | null }) {
     return [...byId.values()].sort((a, b) => b.created_at - a.created_at);
   }, [jobsPage, liveJobs, sessionId]);
   const running = jobs.filter((j) => isActive(j.status));
-  const failed = jobs.filter((j) => j.status === "failed").slice(0, 3);
+  const [dismissed, dismiss] = useDismissed();
+  // A failure is news until it is put away or a later job of the session succeeds.
+  const lastSuccess = Math.max(0, ...jobs.filter((j) => j.status === "completed").map((j) => j.created_at));
+  const failed = jobs.filter((j) => j.status === "failed" && j.created_at > lastSuccess && !dismissed.has(j.id)).slice(0, 3);
 
   if (!sessionId) return <Empty>Write a prompt and press Generate: your images appear here.</Empty>;
   return (
@@ -531,12 +545,12 @@ function SessionResults({ sessionId }: { sessionId: string | null }) {
         </div>
       )}
       {failed.map((j) => (
-        <div key={j.id} role="alert" data-testid="failed-job" className="rounded-md border border-destructive/30 bg-destructive/10 px-3 py-2 text-sm text-destructive">
+        <ErrorAlert key={j.id} testId="failed-job" onDismiss={() => dismiss(j.id)}>
+          {j.error ?? "The job failed."}{" "}
           <Link to={`/queue/${j.id}`} className="font-medium underline">
-            A job failed
+            Details
           </Link>
-          : {j.error ?? "no error text"}
-        </div>
+        </ErrorAlert>
       ))}
       {assets && assets.items.length === 0 && running.length === 0 && <Empty>No images in this session yet.</Empty>}
       <ul className="grid grid-cols-2 gap-3 sm:grid-cols-3 xl:grid-cols-4" data-testid="results-grid">
@@ -556,4 +570,26 @@ function SessionResults({ sessionId }: { sessionId: string | null }) {
       </ul>
     </section>
   );
+}
+
+const DISMISSED_KEY = "hollywool.dismissedFailures";
+
+/** Failed jobs whose alert the user put away (kept across reloads, the newest 100). */
+function useDismissed(): [Set<string>, (id: string) => void] {
+  const [ids, setIds] = useState<string[]>(() => {
+    try {
+      const stored: unknown = JSON.parse(localStorage.getItem(DISMISSED_KEY) ?? "[]");
+      return Array.isArray(stored) ? stored.filter((x): x is string => typeof x === "string") : [];
+    } catch {
+      return [];
+    }
+  });
+  const set = useMemo(() => new Set(ids), [ids]);
+  const dismiss = (id: string) =>
+    setIds((prev) => {
+      const next = [...prev.filter((x) => x !== id), id].slice(-100);
+      localStorage.setItem(DISMISSED_KEY, JSON.stringify(next));
+      return next;
+    });
+  return [set, dismiss];
 }
