@@ -162,7 +162,7 @@ def test_reload_during_a_job_still_shows_it(page, studio):
     page.goto(f"{studio.url}/queue/{job_id}")
     expect(page.get_by_test_id("job-progress")).to_be_visible()
     page.reload()
-    expect(page.get_by_test_id("job-stages")).to_contain_text("generating")
+    expect(page.get_by_test_id("job-stages")).to_contain_text("Generating")
     _api(studio, "POST", f"/api/jobs/{job_id}/cancel")
     expect(page.get_by_test_id("job-status").first).to_have_attribute("data-status", "cancelled")
 

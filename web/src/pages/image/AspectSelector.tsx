@@ -6,7 +6,7 @@ import { cn } from "@/lib/utils";
 export function AspectSelector({ value, onChange }: { value: string | null; onChange: (id: string) => void }) {
   const { data: presets } = useQuery(aspectQuery);
   return (
-    <div role="radiogroup" aria-label="Aspect ratio" className="grid grid-cols-4 gap-1.5 sm:grid-cols-8" data-testid="aspect-selector">
+    <div role="radiogroup" aria-label="Aspect ratio" className="grid grid-cols-4 gap-1.5 @lg:grid-cols-8" data-testid="aspect-selector">
       {(presets ?? []).map((p) => {
         const scale = 22 / Math.max(p.width, p.height);
         const checked = value === p.id;

@@ -4,8 +4,7 @@ import { useEffect, useMemo, useState, type KeyboardEvent } from "react";
 import { Link, useLocation, useNavigate, useSearchParams } from "react-router-dom";
 import { ApiError, fieldErrors } from "@/api/client";
 import { fetchers, qk } from "@/api/queries";
-import { isActive, type Asset, type CanGenerate, type Job } from "@/api/types";
-import { useLive } from "@/live/store";
+import type { Asset, CanGenerate } from "@/api/types";
 import { useLiveStatus } from "@/live/LiveProvider";
 import { aspectQuery, sizeRulesOf, snapTo } from "@/lib/aspect";
 import { styleChoices } from "@/lib/styles";
@@ -16,15 +15,15 @@ import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
 import { Input, Select, Textarea } from "@/components/ui/input";
-import { Card, Empty, ErrorAlert } from "@/components/ui/misc";
+import { Card, ErrorAlert } from "@/components/ui/misc";
 import { Slider } from "@/components/ui/slider";
-import { JobProgress } from "@/components/JobProgress";
 import { AspectSelector } from "./AspectSelector";
 import { FitWarning, ModelSelect, RemoteModelBadge, modelHint, planText } from "./ModelSelect";
 import { isRemoteModel, REMOTE_IMAGE_CATEGORIES, takesField } from "@/pages/providers/api";
 import { useRemoteModels } from "@/pages/providers/hooks";
 import { LoraPicker } from "./LoraPicker";
-import { ASSET_DRAG_TYPE, ReferenceImages, type RefImage } from "./ReferenceImages";
+import { ReferenceImages, type RefImage } from "./ReferenceImages";
+import { SessionResults } from "./SessionResults";
 import { SessionSidebar } from "./SessionSidebar";
 import { fromParams, initialModel, loadForm, referenceLimit, saveForm, takesStrength, toRequest, withAspect, withModel, type ImageFormState } from "./formState";
 
@@ -157,6 +156,10 @@ export function ImagePage() {
     },
     onSuccess: (res) => {
       setTopError(null);
+      // Stacked (narrow screens): bring the stage, where the preview appears, into view.
+      if (!window.matchMedia("(min-width: 80rem)").matches) {
+        document.querySelector('[data-testid="result-stage"]')?.scrollIntoView({ behavior: "smooth", block: "start" });
+      }
       void qc.invalidateQueries({ queryKey: qk.sessions });
       void qc.invalidateQueries({ queryKey: ["jobs"] });
       void qc.prefetchQuery({ queryKey: qk.job(res.job_id), queryFn: () => fetchers.job(res.job_id) });
@@ -205,8 +208,9 @@ export function ImagePage() {
   return (
     <div className="flex flex-col gap-4 lg:flex-row">
       <SessionSidebar current={sessionId} onSelect={(id) => (id ? setParams({ session: id }) : (localStorage.removeItem(SESSION_KEY), setParams({})))} />
-      <div className="min-w-0 flex-1 space-y-4">
+      <div className="grid min-w-0 flex-1 gap-4 xl:grid-cols-[minmax(400px,520px)_minmax(0,1fr)] xl:items-start">
         <form
+          className="@container min-w-0"
           aria-label="Generate an image"
           noValidate
           onKeyDown={onKeyDown}
@@ -243,7 +247,7 @@ export function ImagePage() {
               />
             </Field>
 
-            <div className="grid gap-4 md:grid-cols-2">
+            <div className="grid gap-4 @md:grid-cols-2">
               <div className="space-y-2">
                 {models === null ? (
                   <Field label="Model" error={errors.model} name="model" hint="The model catalogue is not available on this server yet: type a model id.">
@@ -303,7 +307,7 @@ export function ImagePage() {
               </div>
             </div>
 
-            <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
+            <div className="grid gap-4 @sm:grid-cols-2 @3xl:grid-cols-4">
               <Field label="Steps" error={errors.steps} name="steps">
                 <Input
                   type="number"
@@ -414,7 +418,7 @@ export function ImagePage() {
                   </span>
                 )}
               </summary>
-              <div className="mt-3 grid gap-4 md:grid-cols-2">
+              <div className="mt-3 grid gap-4 @md:grid-cols-2">
                 <div className="space-y-1">
                   <span className="text-xs font-medium text-muted-foreground">LoRAs</span>
                   <LoraPicker
@@ -475,7 +479,9 @@ export function ImagePage() {
             </div>
           </Card>
         </form>
-        <SessionResults sessionId={sessionId} />
+        <div className="min-w-0 xl:sticky xl:top-4">
+          <SessionResults sessionId={sessionId} />
+        </div>
       </div>
       <Dialog
         open={!!fitConfirm}
@@ -504,92 +510,3 @@ export function ImagePage() {
   );
 }
 
-/** Jobs of the session (live progress, errors) and its images. */
-function SessionResults({ sessionId }: { sessionId: string | null }) {
-  const qc = useQueryClient();
-  const liveJobs = useLive((s) => s.jobs);
-  const { data: jobsPage } = useQuery({
-    queryKey: qk.jobs({ session_id: sessionId, recent: true }),
-    queryFn: () => fetchers.jobs({ session_id: sessionId!, limit: 20 }),
-    enabled: !!sessionId,
-  });
-  const { data: assets } = useQuery({
-    queryKey: qk.assets({ session_id: sessionId }),
-    queryFn: () => fetchers.assets({ session_id: sessionId!, limit: 200 }),
-    enabled: !!sessionId,
-  });
-  const cancel = useMutation({
-    mutationFn: fetchers.cancelJob,
-    onSettled: () => qc.invalidateQueries({ queryKey: ["jobs"] }),
-  });
-  const jobs = useMemo(() => {
-    const byId = new Map<string, Job>();
-    for (const j of jobsPage?.items ?? []) byId.set(j.id, j);
-    for (const j of Object.values(liveJobs)) if (j.session_id === sessionId && sessionId) byId.set(j.id, { ...byId.get(j.id), ...j });
-    return [...byId.values()].sort((a, b) => b.created_at - a.created_at);
-  }, [jobsPage, liveJobs, sessionId]);
-  const running = jobs.filter((j) => isActive(j.status));
-  const [dismissed, dismiss] = useDismissed();
-  // A failure is news until it is put away or a later job of the session succeeds.
-  const lastSuccess = Math.max(0, ...jobs.filter((j) => j.status === "completed").map((j) => j.created_at));
-  const failed = jobs.filter((j) => j.status === "failed" && j.created_at > lastSuccess && !dismissed.has(j.id)).slice(0, 3);
-
-  if (!sessionId) return <Empty>Write a prompt and press Generate: your images appear here.</Empty>;
-  return (
-    <section aria-label="Results" className="space-y-3">
-      {running.length > 0 && (
-        <div className="space-y-2" data-testid="running-jobs">
-          {running.map((j) => (
-            <JobProgress key={j.id} job={j} onCancel={(id) => cancel.mutate(id)} />
-          ))}
-        </div>
-      )}
-      {failed.map((j) => (
-        <ErrorAlert key={j.id} testId="failed-job" onDismiss={() => dismiss(j.id)}>
-          {j.error ?? "The job failed."}{" "}
-          <Link to={`/queue/${j.id}`} className="font-medium underline">
-            Details
-          </Link>
-        </ErrorAlert>
-      ))}
-      {assets && assets.items.length === 0 && running.length === 0 && <Empty>No images in this session yet.</Empty>}
-      <ul className="grid grid-cols-2 gap-3 sm:grid-cols-3 xl:grid-cols-4" data-testid="results-grid">
-        {assets?.items.map((a) => (
-          <li key={a.id}>
-            <Link
-              to={`/assets/${a.id}`}
-              draggable
-              onDragStart={(e) => e.dataTransfer.setData(ASSET_DRAG_TYPE, JSON.stringify({ id: a.id, url: a.thumbnail_url ?? a.url }))}
-              className="block overflow-hidden rounded-lg border border-border bg-muted"
-              title={a.prompt ?? undefined}
-            >
-              <img src={a.thumbnail_url ?? a.url} alt={a.prompt ?? "Generated image"} loading="lazy" className="aspect-square w-full object-cover" data-testid="result-image" />
-            </Link>
-          </li>
-        ))}
-      </ul>
-    </section>
-  );
-}
-
-const DISMISSED_KEY = "hollywool.dismissedFailures";
-
-/** Failed jobs whose alert the user put away (kept across reloads, the newest 100). */
-function useDismissed(): [Set<string>, (id: string) => void] {
-  const [ids, setIds] = useState<string[]>(() => {
-    try {
-      const stored: unknown = JSON.parse(localStorage.getItem(DISMISSED_KEY) ?? "[]");
-      return Array.isArray(stored) ? stored.filter((x): x is string => typeof x === "string") : [];
-    } catch {
-      return [];
-    }
-  });
-  const set = useMemo(() => new Set(ids), [ids]);
-  const dismiss = (id: string) =>
-    setIds((prev) => {
-      const next = [...prev.filter((x) => x !== id), id].slice(-100);
-      localStorage.setItem(DISMISSED_KEY, JSON.stringify(next));
-      return next;
-    });
-  return [set, dismiss];
-}
