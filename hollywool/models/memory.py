@@ -245,8 +245,7 @@ def apply_precision(pipe: Any, fp8_components: Sequence[str], compute_dtype: Any
     if not fp8_components:
         return
     import torch
-    from diffusers.hooks import apply_layerwise_casting
-    from diffusers.hooks.layerwise_casting import DEFAULT_SKIP_MODULES_PATTERN
+    from diffusers.hooks.layerwise_casting import DEFAULT_SKIP_MODULES_PATTERN, apply_layerwise_casting
 
     for name in fp8_components:
         module = getattr(pipe, name, None)

@@ -8,6 +8,8 @@ refused with a 409 and a sentence before it is queued, and a model that fits rep
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from hollywool.models import families
@@ -180,7 +182,7 @@ def test_fp8_storage_keeps_weights_in_fp8_and_still_generates(tiny_model):
 
     from hollywool.models.memory import apply_precision, module_size
 
-    pipe = DiffusionPipeline.from_pretrained(tiny_model("flux"), dtype=torch.float32)
+    pipe: Any = DiffusionPipeline.from_pretrained(tiny_model("flux"), dtype=torch.float32)
     pipe.set_progress_bar_config(disable=True)
     call = {"prompt": "a fox", "width": 64, "height": 64, "num_inference_steps": 2, "output_type": "np"}
     full = pipe(**call, generator=torch.Generator("cpu").manual_seed(1)).images
