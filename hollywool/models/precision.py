@@ -38,8 +38,6 @@ LABELS = {"fp32": "fp32", "bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "q8_0": 
 PUBLISHED_GB = 1e9  # published file sizes are decimal gigabytes, as the model hub lists them
 # Components whose weights may be kept in fp8 at run time: the denoiser and the text encoders.
 _FP8_PREFIXES = ("transformer", "unet", "prior", "text_encoder", "model")
-_SAFETENSORS_BYTES = {"F64": 8, "F32": 4, "BF16": 2, "F16": 2, "F8_E4M3": 1, "F8_E5M2": 1, "I64": 8, "I32": 4,
-                      "I16": 2, "I8": 1, "U8": 1, "BOOL": 1}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -133,22 +131,26 @@ def lighter_published(weights: Mapping[str, Weights]) -> dict[str, int]:
 
 
 # -- measuring files on disk -----------------------------------------------------------------------
-def _safetensors_params(path: Path) -> tuple[int, str]:
-    """(parameters, stored precision) of a safetensors file, from its header."""
+_STORED = {"F32": "fp32", "F16": "fp16", "BF16": "bf16", "F8_E4M3": "fp8", "F8_E5M2": "fp8"}
+
+
+def _tensors(path: Path) -> dict[str, dict[str, Any]]:
+    """A safetensors file's tensor entries (dtype, shape), from its header."""
     with open(path, "rb") as fh:
         (size,) = struct.unpack("<Q", fh.read(8))
         header: dict[str, Any] = json.loads(fh.read(size))
     header.pop("__metadata__", None)
-    params = 0
+    return {k: v for k, v in header.items() if isinstance(v, dict)}
+
+
+def _count(tensors: Iterable[dict[str, Any]]) -> tuple[int, str]:
+    """(parameters, stored precision: the dtype holding most of them) of some tensor entries."""
     by_dtype: dict[str, int] = {}
-    for spec in header.values():
-        count = math.prod(spec.get("shape") or [1])
-        params += count
+    for spec in tensors:
         dtype = str(spec.get("dtype", "BF16"))
-        by_dtype[dtype] = by_dtype.get(dtype, 0) + count
+        by_dtype[dtype] = by_dtype.get(dtype, 0) + math.prod(spec.get("shape") or [1])
     main = max(by_dtype, key=lambda d: by_dtype[d], default="BF16")
-    stored = {"F32": "fp32", "F16": "fp16", "F8_E4M3": "fp8", "F8_E5M2": "fp8"}.get(main, "bf16")
-    return params, stored
+    return sum(by_dtype.values()), _STORED.get(main, "bf16")
 
 
 def measure_files(name: str, files: Iterable[Path]) -> ComponentNeed | None:
@@ -160,7 +162,7 @@ def measure_files(name: str, files: Iterable[Path]) -> ComponentNeed | None:
             if f.suffix == ".gguf":
                 stored, file_bytes = "gguf", file_bytes + size
             elif f.suffix == ".safetensors":
-                count, stored = _safetensors_params(f)
+                count, stored = _count(_tensors(f).values())
                 params += count
             else:  # a pickled .bin: assume 16-bit weights
                 params += size // 2
@@ -184,18 +186,11 @@ def measure_single_file(path: Path) -> list[ComponentNeed]:
         found = measure_files("transformer", [path])
         return [found] if found else []
     try:
-        with open(path, "rb") as fh:
-            (size,) = struct.unpack("<Q", fh.read(8))
-            header: dict[str, Any] = json.loads(fh.read(size))
+        tensors = _tensors(path)
     except (OSError, ValueError, struct.error):
         return []
-    header.pop("__metadata__", None)
-    counts: dict[str, int] = {}
-    stored_bytes: dict[str, int] = {}
-    for key, spec in header.items():
+    parts: dict[str, list[dict[str, Any]]] = {}
+    for key, spec in tensors.items():
         part = next((n for n, prefixes in _SINGLE_FILE_PARTS if key.startswith(prefixes)), "model")
-        count = math.prod(spec.get("shape") or [1])
-        counts[part] = counts.get(part, 0) + count
-        stored_bytes[part] = stored_bytes.get(part, 0) + count * _SAFETENSORS_BYTES.get(str(spec.get("dtype")), 2)
-    stored = {n: "fp8" if stored_bytes[n] <= counts[n] else "bf16" for n in counts}
-    return [ComponentNeed(n, c, stored[n]) for n, c in counts.items()]
+        parts.setdefault(part, []).append(spec)
+    return [ComponentNeed(name, *_count(specs)) for name, specs in parts.items()]

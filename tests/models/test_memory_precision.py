@@ -203,3 +203,25 @@ def test_fp8_storage_keeps_weights_in_fp8_and_still_generates(tiny_model):
     print("fp8 vs float32 mean abs difference", difference)
     assert 0 < difference < 0.05  # the same picture, from weights rounded to fp8
     assert linear.weight.dtype == torch.float8_e4m3fn  # cast back after each forward
+
+
+def test_a_single_file_is_measured_by_part_from_its_header(tiny_model, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    from hollywool.models.manager import measure_model
+    from hollywool.models.precision import measure_single_file
+    from hollywool.testkit.single_file import write_sd15_single_file
+
+    folder = tiny_model("sd15")
+    path = write_sd15_single_file(folder, tmp_path / "tiny.safetensors")
+    parts = {c.name: c for c in measure_single_file(path)}
+    assert set(parts) == {"model", "text_encoder", "vae"}  # the UNet, CLIP and the VAE of an A1111 checkpoint
+    assert parts["model"].castable and parts["text_encoder"].castable and not parts["vae"].castable
+    in_folder = {c.name: c.params for c in measure_model(folder, None)}
+    assert parts["model"].params == in_folder["unet"] and parts["vae"].params == in_folder["vae"]
+
+    import torch
+
+    fp8 = tmp_path / "tiny-fp8.safetensors"  # an fp8 file: its weights are counted as fp8
+    save_file({k: v.to(torch.float8_e4m3fn) if v.dim() >= 2 else v for k, v in load_file(path).items()}, fp8)
+    assert {c.name: c.stored for c in measure_single_file(fp8)}["model"] == "fp8"
