@@ -16,7 +16,7 @@ from hollywool.models import families
 from hollywool.models.memory import GB, MemoryPlan, Room, choose_plan
 from hollywool.models.precision import ComponentNeed, Weights, declared_needs, footprints, lighter_published
 from tests.image.conftest import run
-from tests.video.conftest import tiny_body
+from tests.video.conftest import run_job, tiny_body
 
 DECLARED = ("sd", "sdxl", "flux", "sd3", "wan", "wan-i2v", "ltx2", "video", "video-i2v", "mochi", "svd")
 
@@ -155,7 +155,7 @@ def test_a_model_too_large_for_the_machine_is_refused_with_a_sentence_before_it_
 
 
 def test_a_model_that_fits_generates_and_reports_its_plan(register_models, make_client):
-    register_models({"tiny-sd": "sd15"})
+    register_models({"tiny-sd": "sd15", "tiny-cog": "cogvideox"})
     client = make_client(device_memory_gb=16)
 
     before = client.get("/api/system/can-generate/tiny-sd").json()
@@ -173,6 +173,10 @@ def test_a_model_that_fits_generates_and_reports_its_plan(register_models, make_
     measured = loaded.plan.required_bytes
     held = sum(c.size_bytes for c in loaded.components)
     assert abs(measured - held) <= 0.01 * held  # the plan's bytes come from the files' headers, before loading
+
+    video = run_job(client, "video", tiny_body("cogvideox", "tiny-cog"))  # one plan for video models too
+    assert video["result"]["memory_plan"]["placement"] == "device"
+    assert video["result"]["memory_plan"]["reason"] == "runs on the CPU in float32"
 
 
 def test_fp8_storage_keeps_weights_in_fp8_and_still_generates(tiny_model):
