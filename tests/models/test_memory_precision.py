@@ -53,6 +53,18 @@ def test_every_seed_family_declares_its_components_sizes():
     }  # fmt: skip
 
 
+def test_declared_components_are_the_pipelines_own():
+    """A declaration names components as the family's pipeline does (what fp8 storage is applied to)."""
+    import inspect
+
+    import diffusers
+
+    for family in families.REGISTRY.all():
+        if family.weights:
+            accepted = inspect.signature(getattr(diffusers, family.pipeline).__init__).parameters
+            assert set(family.weights) <= set(accepted), (family.type, set(family.weights) - set(accepted))
+
+
 @pytest.mark.parametrize("family_type", DECLARED)
 def test_on_a_128_gb_dgx_spark_everything_runs_in_bf16_on_the_device(family_type):
     chosen = plan(family_type, unified(128))
