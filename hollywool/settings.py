@@ -73,6 +73,9 @@ class Settings:
     services: ServiceUrls = field(default_factory=ServiceUrls)
     # Memory that loaded models may hold together (GB); None: measured from the GPU, unified memory or RAM.
     memory_budget_gb: float | None = None
+    # The device's memory (GB) when it is not what can be measured: a GPU shared with other work, or a
+    # smaller machine acted out (tests). Memory plans and refusals use it in place of the measured size.
+    device_memory_gb: float | None = None
     # Seconds to wait for the model hub before a download fails as unreachable.
     hub_timeout_s: float = 15.0
     # Host names the studio answers besides localhost, loopback addresses, IP literals and `host`
@@ -107,6 +110,7 @@ class Settings:
             civitai_dir=_env_path("HOLLYWOOL_CIVITAI_DIR", "~/.cache/hollywool/civitai"),
             services=ServiceUrls.from_env(),
             memory_budget_gb=_env_float("HOLLYWOOL_MEMORY_BUDGET_GB", None),
+            device_memory_gb=_env_float("HOLLYWOOL_DEVICE_MEMORY_GB", None),
             hub_timeout_s=_env_float("HOLLYWOOL_HUB_TIMEOUT", 15.0),
             allowed_hosts=_env_list("HOLLYWOOL_ALLOWED_HOSTS"),
             allowed_origins=_env_list("HOLLYWOOL_ALLOWED_ORIGINS"),

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from hollywool.models.memory import MemoryPlan
+
 ModelKind = Literal["pipeline", "upscaler"]
 # What makes two components the same weights: the resolved files they were read from, and the dtype.
 ComponentKey = tuple[tuple[str, ...], str]
@@ -42,6 +44,7 @@ class CachedModel:
     loaded_at: float = field(default_factory=time.time)
     last_used: float = field(default_factory=time.time)
     default_scheduler: Any = None
+    plan: MemoryPlan | None = None  # the precision and placement it was loaded with, and why
     # What jobs derive from the loaded model and keep with it: pipelines for other tasks made with
     # `from_pipe` (same modules, no copy), the prompt-embedding cache. They go when the model goes.
     variants: dict[str, Any] = field(default_factory=dict[str, Any])

@@ -27,3 +27,13 @@ def pick_device() -> DevicePlan:
     if torch.cuda.is_available():
         return DevicePlan("cuda", "bfloat16")
     return DevicePlan("cpu", "float32")
+
+
+def expected_device() -> DevicePlan:
+    """The plan `pick_device` will make, guessed without importing torch: a GPU is one NVML sees."""
+    forced = os.environ.get("HOLLYWOOL_DEVICE")
+    if forced:
+        return DevicePlan(forced, "bfloat16" if forced.startswith("cuda") else "float32")
+    from hollywool.system_info import nvml_gpus
+
+    return DevicePlan("cuda", "bfloat16") if nvml_gpus() else DevicePlan("cpu", "float32")

@@ -11,22 +11,34 @@ first load (or the first question that needs the device), never when the studio 
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from hollywool.errors import StudioError
+from hollywool.errors import ConflictError, StudioError
 from hollywool.jobs.events import DownloadProgress, EventBus, ModelLoaded, ModelUnloaded
 from hollywool.models import memory
 from hollywool.models.cache import CachedModel, Component, ComponentKey, ModelCache
 from hollywool.models.catalog import Catalog, ModelEntry
-from hollywool.models.device import DevicePlan
+from hollywool.models.device import DevicePlan, expected_device
 from hollywool.models.hub import HubModels, Throttle
 from hollywool.models.loading import load_pipeline, model_files
 from hollywool.models.loras import LoraLibrary
+from hollywool.models.precision import (
+    LABELS,
+    ComponentNeed,
+    Footprint,
+    Weights,
+    declared_needs,
+    footprints,
+    lighter_published,
+    measure_files,
+    measure_single_file,
+)
 from hollywool.models.reporting import LoadReport
 from hollywool.models.upscalers import UpscalerCatalog, UpscalerModel
 from hollywool.settings import Settings
@@ -63,20 +75,71 @@ class ModelManager:
             self._device = pick_device()
         return self._device
 
+    def _device_now(self) -> DevicePlan:
+        """The device without waiting for torch: the one picked, or the one NVML says will be."""
+        return self._device or expected_device()
+
+    def device_memory(self, *, now: bool = False) -> memory.MemoryInfo:
+        """The device's memory, as HOLLYWOOL_DEVICE_MEMORY_GB says when set; `now`: read without torch."""
+        info = memory.memory_info_now(self._device_now().device) if now else memory.memory_info(self.device.device)
+        return memory.capped(info, self.settings.device_memory_gb)
+
+    def _chosen_budget(self) -> int | None:
+        chosen = self.preferences.get().memory_budget_gb or self.settings.memory_budget_gb
+        return int(chosen * GB) if chosen else None
+
     def memory_budget(self) -> int:
         """Bytes that loaded models may hold together: the user's setting, the environment, or measured."""
-        chosen = self.preferences.get().memory_budget_gb or self.settings.memory_budget_gb
-        if chosen:
-            return int(chosen * GB)
-        return memory.default_budget(memory.memory_info(self.device.device))
+        chosen = self._chosen_budget()
+        return chosen if chosen is not None else memory.default_budget(self.device_memory())
 
-    def plan_for(self, model_bytes: int, largest: int, pixels: int, model_id: str) -> memory.MemoryPlan:
-        info = memory.memory_info(self.device.device)
-        others = sum(m.size_bytes for m in self.cache.models() if m.model_id != model_id)
-        available = min(info.free_bytes, self.memory_budget() - others)
-        if model_id in self._oom_models:  # it ran out of memory before: leave more room this time
+    def needs(self, entry: ModelEntry) -> list[ComponentNeed]:
+        """The entry's components and their weights: measured from its files when they are on disk, else
+        the sizes its catalogue entry or family publishes, else the catalogue's `memory_gb`."""
+        location = model_files(entry, self.hub)
+        if location is not None:
+            found = measure_model(location, entry.variant)
+            if found:
+                return found
+        weights = entry_weights(entry)
+        if weights:
+            return declared_needs(weights)
+        return [ComponentNeed("weights", int(entry.memory_gb * GB / 2))] if entry.memory_gb else []
+
+    def plan_for(self, entry: ModelEntry, pixels: int, *, now: bool = False) -> memory.MemoryPlan:
+        """How `entry` runs here: the precision and placement of its weights, or why nothing fits (`fits`).
+
+        At load the room is what is free beside the other loaded models (they were evicted as far as the
+        budget asks); `now` (at submit, for the UI's questions) answers without torch and counts what
+        evicting the other models would free."""
+        device = self._device_now() if now else self.device
+        info = self.device_memory(now=now)
+        budget = self._chosen_budget() or memory.default_budget(info)
+        if now:
+            available = min(info.free_bytes + self.cache.used_bytes(), budget)
+        else:
+            others = sum(m.size_bytes for m in self.cache.models() if m.model_id != entry.id)
+            available = min(info.free_bytes, budget - others)
+        if entry.id in self._oom_models:  # it ran out of memory before: leave more room this time
             available //= 2
-        return memory.plan_memory(model_bytes, largest, available, pixels, on_cpu=self.device.device == "cpu")
+        room = memory.room_of(info, max(available, 0))
+        parts = self.needs(entry)
+        options = footprints(parts, device.dtype_name) or [Footprint("native", device.dtype_name, 0, 0)]
+        castable = [c.name for c in parts if c.castable]
+        return memory.choose_plan(options, room, pixels, fp8=castable, next_step=_next_step(entry, room))
+
+    def check_fits(self, entry: ModelEntry, pixels: int) -> memory.MemoryPlan:
+        """The plan a job of `entry` will run with; a 409 saying why and what to do when nothing fits here."""
+        cached = self.cache.peek(entry.id)
+        if cached is not None and cached.plan is not None:
+            return cached.plan
+        plan = self.plan_for(entry, pixels, now=True)
+        if not plan.fits:
+            raise ConflictError(
+                f"{entry.name} {plan.reason}",
+                detail={"needed_gb": round(plan.required_bytes / GB, 2), "precision": plan.precision},
+            )
+        return plan
 
     def room_bytes(self) -> int:
         """Memory a new model could have now: what is free plus what evicting loaded models would free.
@@ -88,13 +151,8 @@ class ModelManager:
         loaded = self.cache.peek(entry.id)
         if loaded:
             return loaded.size_bytes
-        location = model_files(entry, self.hub)
-        if location is not None:
-            files = [location] if location.is_file() else location.rglob("*.safetensors")
-            on_disk = sum(f.stat().st_size for f in files)
-            if on_disk:
-                return on_disk
-        return int(entry.memory_gb * GB)
+        options = footprints(self.needs(entry), self._device_now().dtype_name)
+        return options[0].total_bytes if options else int(entry.memory_gb * GB)
 
     # -- pipelines -----------------------------------------------------------------------------
     def loaded_models(self) -> list[str]:
@@ -124,18 +182,21 @@ class ModelManager:
 
         warmup.wait()  # the device needs only torch; loading imports diffusers, which the warm-up may be importing
         device = self.device
-        pipe, keys = load_pipeline(entry, self.hub, self.configs_root, device.dtype, self._shareable)
+        plan = self.plan_for(entry, pixels)
+        if not plan.fits:
+            raise ConflictError(f"{entry.name} {plan.reason}")
+        # Offloading and fp8 storage change modules in place (hooks, dtypes): a model planned so loads its
+        # own modules rather than share another model's.
+        alone = plan.placement != "device" or bool(plan.fp8_components)
+        shared = _not_shared if alone else self._shareable
+        pipe, keys = load_pipeline(entry, self.hub, self.configs_root, device.dtype, shared)
+        memory.apply_precision(pipe, plan.fp8_components, device.dtype)
         components = self._components(pipe, keys)
-        size = sum(c.size_bytes for c in components)
-        largest = max((memory.module_size(c.module) for c in components), default=0)
-        plan = self.plan_for(size, largest, pixels, entry.id)
-        if plan.placement != "device" and any(c.key and not c.size_bytes for c in components):
-            # Offloading moves modules and hooks them: never do that to a module another model uses.
-            log.info("%s will be offloaded: loading it without shared components", entry.id)
-            pipe, keys = load_pipeline(entry, self.hub, self.configs_root, device.dtype)
-            components = self._components(pipe, keys)
         memory.apply_placement(pipe, plan.placement, device.device)
-        return CachedModel(entry.id, pipe, components, plan.placement, device.device, default_scheduler=pipe.scheduler)
+        log.info("%s: %s, %s", entry.id, plan.placement, plan.reason)
+        return CachedModel(
+            entry.id, pipe, components, plan.placement, device.device, default_scheduler=pipe.scheduler, plan=plan
+        )
 
     def _shareable(self, _name: str, key: ComponentKey) -> Any | None:
         """A loaded module with these weights to reuse, unless its holder is offloaded (its hooks move it)."""
@@ -237,3 +298,53 @@ def _load_upscaler(path: Path, device: DevicePlan) -> tuple[Any, str]:
     if device.device.startswith("cuda") and descriptor.supports_half:
         descriptor.half()
     return descriptor, device.device
+
+
+def _not_shared(_name: str, _key: ComponentKey) -> Any | None:
+    return None
+
+
+def entry_weights(entry: ModelEntry) -> dict[str, Weights]:
+    """Published weight sizes for an entry: its own `extra.weights` (a family with models of several
+    sizes, e.g. `{transformer: {bf16: 10.0, fp8: 5.0}}`), else its family's."""
+    own = entry.extra.get("weights")
+    if isinstance(own, dict) and own:
+        return {str(name): Weights(**sizes) for name, sizes in cast(dict[str, dict[str, float]], own).items()}
+    return dict(entry.family.weights)
+
+
+def measure_model(location: Path, variant: str | None) -> list[ComponentNeed]:
+    """Each component's weights from the files on disk: a diffusers folder's subfolders, or one file."""
+    if location.is_file():
+        return measure_single_file(location)
+    try:
+        index = json.loads((location / "model_index.json").read_text())
+    except (OSError, ValueError):
+        return []
+    out: list[ComponentNeed] = []
+    for name, spec in index.items():
+        sub = location / name
+        if name.startswith("_") or not isinstance(spec, list) or not sub.is_dir():
+            continue
+        files = [p for pattern in ("*.safetensors", "*.bin", "*.gguf") for p in sub.glob(pattern)]
+        found = measure_files(name, _loaded_files(files, variant))
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def _loaded_files(files: list[Path], variant: str | None) -> list[Path]:
+    """The files diffusers reads of those a component folder holds: safetensors over .bin, the variant's
+    (`model.fp16.safetensors`) when asked for and present, else the plain ones (`model-00001-of-00002...`)."""
+    chosen = [f for f in files if f.suffix != ".bin"] or files
+    wanted = [f for f in chosen if variant and f".{variant}" in f.name]
+    return wanted or [f for f in chosen if f.name.count(".") == 1] or chosen
+
+
+def _next_step(entry: ModelEntry, room: memory.Room) -> str:
+    """What to do when nothing fits: a published GGUF file of it that would, else a smaller model."""
+    limit = room.host_total if room.can_offload else room.device_total
+    for precision, size in lighter_published(entry_weights(entry)).items():
+        if size <= limit * 0.85:
+            return f"choose a {LABELS[precision]} file of it (about {size / GB:.0f} GB) or a smaller model"
+    return "choose a smaller model"

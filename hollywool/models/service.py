@@ -180,18 +180,22 @@ class ModelService:
 
     def _fit(self, entry: ModelEntry) -> CanGenerate:
         manager = self.manager
-        loaded = manager.cache.peek(entry.id) is not None
+        cached = manager.cache.peek(entry.id)
+        loaded = cached is not None
         downloaded = model_files(entry, manager.hub) is not None
         if entry.is_video:  # video jobs are checked against the free memory at their size (see engines/video)
+            plan = cached.plan if cached and cached.plan else manager.plan_for(entry, 0, now=True)
             room = manager.room_bytes()
-            needed = int(entry.memory_gb * GB)
-            fits = needed <= room
-            if not downloaded and entry.source != "hub":
+            needed = int(memory.video_estimate_gb(entry.memory_gb, 1, 1, plan.device_share) * GB)
+            fits = plan.fits and needed <= room
+            if not plan.fits:
+                reason = f"{entry.name} {plan.reason}"
+            elif not downloaded and entry.source != "hub":
                 reason = f"{entry.path} does not exist"
             elif not fits:
                 reason = f"needs about {needed / GB:.1f} GB at its default size; {room / GB:.1f} GB can be freed here"
             else:
-                reason = "fits in memory" if downloaded else f"will download first ({entry.size_gb:g} GB)"
+                reason = plan.reason if downloaded else f"will download first ({entry.size_gb:g} GB); {plan.reason}"
             return CanGenerate(
                 model_id=entry.id,
                 can_generate=fits and (downloaded or entry.source == "hub"),
@@ -200,32 +204,32 @@ class ModelService:
                 downloaded=downloaded,
                 required_gb=round(needed / GB, 3),
                 available_gb=round(room / GB, 3),
+                plan=MemoryPlanInfo(**plan.to_dict()),
             )
-        needed = manager.estimate_bytes(entry)
         device = manager.device.device
-        info = memory.memory_info(device)
+        info = manager.device_memory()
         budget = manager.memory_budget()
-        plan = manager.plan_for(needed, int(needed * 0.6), 1024 * 1024, entry.id)
+        plan = cached.plan if cached and cached.plan else manager.plan_for(entry, 1024 * 1024)
         answer = CanGenerate(
             model_id=entry.id,
             can_generate=False,
             loaded=loaded,
             reason="",
             downloaded=downloaded,
-            required_gb=round(needed / GB, 3),
+            required_gb=round(plan.required_bytes / GB, 3),
             available_gb=round(min(info.free_bytes, budget) / GB, 3),
             budget_gb=round(budget / GB, 3),
             device=device,
             memory_kind=info.kind,
             plan=MemoryPlanInfo(**plan.to_dict()),
         )
-        if needed > info.total_bytes and plan.placement == "device":
-            answer.reason = f"needs {needed / GB:.1f} GB; this machine has {info.total_bytes / GB:.1f} GB"
+        if not plan.fits:
+            answer.reason = f"{entry.name} {plan.reason}"
         elif not downloaded and entry.source != "hub":
             answer.reason = f"{entry.path} does not exist"
         else:
             answer.can_generate = True
-            answer.reason = plan.reason if downloaded else f"will download first ({entry.size_gb:g} GB)"
+            answer.reason = plan.reason if downloaded else f"will download first ({entry.size_gb:g} GB); {plan.reason}"
         return answer
 
     # -- downloads -------------------------------------------------------------------------------

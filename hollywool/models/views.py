@@ -177,15 +177,20 @@ class Unloaded(BaseModel):
 
 
 class MemoryPlanInfo(BaseModel):
-    placement: str = Field(description="device, model_offload or sequential_offload")
+    placement: str = Field(description="device, model_offload or sequential_offload; none when nothing fits")
     vae_tiling: bool
-    required_bytes: int
+    required_bytes: int = Field(description="the weights at the chosen precision")
     available_bytes: int
-    reason: str
+    reason: str = Field(description="why this precision and placement, or why nothing fits and what to do")
+    precision: str = Field("", description='the weights as run: "bfloat16", "float32", "fp8"')
+    fp8_components: list[str] = Field(default_factory=list, description="components kept in fp8, cast up per layer")
+    device_bytes: int = Field(0, description="weights on the device at once")
+    fits: bool = True
+    best_bytes: int = Field(0, description="the weights in the best precision")
 
 
 class CanGenerate(BaseModel):
-    """Whether a model can run here. A video model answers only the first four fields."""
+    """Whether a model can run here, and the memory plan it would run with (a video model: no device fields)."""
 
     model_id: str
     can_generate: bool

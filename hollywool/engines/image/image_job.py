@@ -41,6 +41,7 @@ class ImageJob:
     """The `image` kind. Submit-time checks read the catalogue; running reaches models through `ctx.models`."""
 
     def __init__(self, models: ModelManager, references: ReferenceImages):
+        self.models = models
         self.catalog = models.catalog
         self.loras = models.loras
         self.references = references
@@ -72,6 +73,7 @@ class ImageJob:
             raise InvalidInputError(
                 f"style: unknown style {params.style!r}; styles: {', '.join(STYLES)}", field="style"
             )
+        self.models.check_fits(entry, width * height)  # 409 with the reason and a next step when nothing fits
         for i, lora in enumerate(params.loras):
             self.loras.check_compatible(lora.lora_id, entry.type, entry.id, field=f"loras.{i}.lora_id")
         if params.seeds:
@@ -121,6 +123,8 @@ class ImageJob:
         if not todo:
             return result
         cached = models.acquire(entry, ctx, width * height)
+        if cached.plan is not None:
+            result["memory_plan"] = cached.plan.summary()
         pipe = cached.pipe
         references = [self.references.load(r) for r in params.reference_images]
         if references:

@@ -224,8 +224,10 @@ class VideoEngine:
                 )
 
     def _check_memory(self, entry: ModelEntry, rules: Rules, p: _Resolved) -> None:
+        plan = self.models.check_fits(entry, p.width * p.height)  # 409 when its weights cannot fit here at all
         dw, dh = self._default_size(entry, rules)
-        needed = estimate_gb(entry.memory_gb, p.width * p.height * p.num_frames, dw * dh * rules.default_frames)
+        volume, default_volume = p.width * p.height * p.num_frames, dw * dh * rules.default_frames
+        needed = estimate_gb(entry.memory_gb, volume, default_volume, plan.device_share)
         est = MemoryEstimate(needed, self.models.room_bytes() / GB)
         if not est.fits:
             raise ConflictError(
@@ -268,6 +270,8 @@ class VideoEngine:
         resumed = latents is not None
         ctx.set_stage("loading", f"Loading {entry.name}")
         pipe = self._pipeline(ctx, entry, family, p, image_to_video)
+        cached = ctx.models.cache.peek(entry.id)
+        plan = cached.plan.summary() if cached is not None and cached.plan is not None else None
         if latents is None:
             latents = self._sample(ctx, pipe, entry, family, rules, p)
             ctx.work_dir.mkdir(parents=True, exist_ok=True)
@@ -289,7 +293,13 @@ class VideoEngine:
         ctx.raise_if_cancelled()
         asset = self._save(ctx, entry, family, p, decoded, mode)
         (ctx.work_dir / latents_io.LATENTS_FILE).unlink(missing_ok=True)
-        return {"seed": p.seed, "decode_mode": mode, "resumed_from_latents": resumed, "asset_id": asset.id}
+        return {
+            "seed": p.seed,
+            "decode_mode": mode,
+            "resumed_from_latents": resumed,
+            "asset_id": asset.id,
+            "memory_plan": plan,
+        }
 
     def _sample(
         self, ctx: JobContext, pipe: Any, entry: ModelEntry, family: VideoFamily, rules: Rules, p: VideoParams

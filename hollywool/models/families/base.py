@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from hollywool.models.precision import Weights
+
 Task = Literal["text-to-image", "image-to-image", "inpaint", "edit", "control", "text-to-video", "image-to-video"]
 Medium = Literal["image", "video"]
 
@@ -51,6 +53,8 @@ class Family:
     civitai_base_models: tuple[str, ...] = ()  # Civitai's `baseModel` names for checkpoints of this family
     lora_bases: Mapping[str, str] = field(default_factory=dict[str, str])  # LoRA base id -> label, bases that fit
     extra: Mapping[str, Any] = field(default_factory=dict[str, Any])
+    # Published weight sizes per component and precision (precision.py): one line per component.
+    weights: Mapping[str, Weights] = field(default_factory=dict[str, Weights])
 
     @property
     def medium(self) -> Medium:

@@ -7,6 +7,7 @@ from typing import Any
 
 from hollywool.models.families.base import register
 from hollywool.models.families.video import Decoded, LatentPreview, Rules, VideoFamily, postprocess
+from hollywool.models.precision import Weights
 
 
 def _decode(pipe: Any, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool) -> Decoded:
@@ -51,9 +52,19 @@ RULES = Rules(
     default_size=(720, 480),
 )
 
+# Published sizes (GB) of THUDM/CogVideoX-5b's bf16 files (the 2B model is smaller; its folder is measured
+# once downloaded); the fp8 T5 is comfyanonymous/flux_text_encoders' t5xxl_fp8_e4m3fn.
+WEIGHTS = {
+    "transformer": Weights(bf16=11.1),
+    "text_encoder": Weights(bf16=9.52, fp8=4.89, q8_0=5.06, q4_k=2.9),
+    "vae": Weights(bf16=0.431),
+}
+
+
 T2V = register(
     VideoFamily(
         type="video",
+        weights=WEIGHTS,
         label="CogVideoX",
         pipeline="CogVideoXPipeline",
         rules=RULES,
@@ -67,6 +78,7 @@ T2V = register(
 I2V = register(
     VideoFamily(
         type="video-i2v",
+        weights=WEIGHTS,
         label="CogVideoX I2V",
         pipeline="CogVideoXImageToVideoPipeline",
         rules=replace(RULES, fixed_size=(720, 480)),

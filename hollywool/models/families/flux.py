@@ -4,6 +4,7 @@ from typing import Any
 
 from hollywool.models.families.base import LatentRGB, SingleFile, register
 from hollywool.models.families.image import ImageFamily
+from hollywool.models.precision import Weights
 
 
 def _unpack(pipe: Any, latents: Any, height: int, width: int) -> Any:
@@ -20,9 +21,21 @@ def _encode(
     return {"prompt_embeds": embeds, "pooled_prompt_embeds": pooled}
 
 
+# Published sizes (GB): black-forest-labs/FLUX.1-dev's bf16 files (schnell's are the same size); fp8 from
+# Kijai/flux-fp8 (flux1-dev-fp8) and comfyanonymous/flux_text_encoders (t5xxl_fp8_e4m3fn); GGUF from
+# city96/FLUX.1-dev-gguf (Q8_0, Q4_K_S) and city96/t5-v1_1-xxl-encoder-gguf (Q8_0, Q4_K_M).
+WEIGHTS = {
+    "transformer": Weights(bf16=23.8, fp8=11.9, q8_0=12.7, q4_k=6.81),
+    "text_encoder": Weights(bf16=0.246),
+    "text_encoder_2": Weights(bf16=9.52, fp8=4.89, q8_0=5.06, q4_k=2.9),
+    "vae": Weights(bf16=0.168),
+}
+
+
 FAMILY = register(
     ImageFamily(
         type="flux",
+        weights=WEIGHTS,
         label="FLUX",
         pipeline="FluxPipeline",
         aliases=("flux1", "flux.1"),

@@ -6,6 +6,7 @@ from typing import Any
 
 from hollywool.models.families.base import register
 from hollywool.models.families.video import Decoded, LatentPreview, Rules, VideoFamily, postprocess
+from hollywool.models.precision import Weights
 
 
 def _call_args(params: Any, _rules: Rules, _images: list[Any]) -> dict[str, Any]:
@@ -59,9 +60,20 @@ def _facts(configs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"frame_step": int(temporal)}
 
 
+# Lightricks/LTX-2: a 19B transformer (bf16: 19B x 2 bytes; fp8: ltx-2-19b-dev-fp8.safetensors, 25.2, which
+# keeps some layers in bf16) and google/gemma-3-12b-it as text encoder (12.2B x 2 bytes). The connectors,
+# VAEs and vocoder are about 2 GB together (an estimate: the single file's size less the transformer's).
+WEIGHTS = {
+    "transformer": Weights(bf16=38.0, fp8=25.2),
+    "text_encoder": Weights(bf16=24.4),
+    "vae": Weights(bf16=2.0),
+}
+
+
 FAMILY = register(
     VideoFamily(
         type="ltx2",
+        weights=WEIGHTS,
         label="LTX-2",
         pipeline="LTX2Pipeline",
         rules=Rules(

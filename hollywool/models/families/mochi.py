@@ -6,6 +6,7 @@ from typing import Any
 
 from hollywool.models.families.base import LatentRGB, register
 from hollywool.models.families.video import Decoded, LatentPreview, Rules, VideoFamily, postprocess
+from hollywool.models.precision import Weights
 
 
 def _decode(pipe: Any, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool) -> Decoded:
@@ -28,9 +29,19 @@ def _pipe_args(pipe: Any) -> dict[str, Any]:
     return {"max_sequence_length": pipe.transformer.config.max_sequence_length}
 
 
+# genmo/mochi-1-preview: a 10B transformer (bf16 20.1; Comfy-Org/mochi_preview_repackaged fp8_scaled about
+# 10.0), T5-XXL (9.52; fp8 4.89 as for FLUX) and the 3D VAE (1.84), as listed by localmodel-run's Mochi page.
+WEIGHTS = {
+    "transformer": Weights(bf16=20.1, fp8=10.0),
+    "text_encoder": Weights(bf16=9.52, fp8=4.89, q8_0=5.06, q4_k=2.9),
+    "vae": Weights(bf16=1.84),
+}
+
+
 FAMILY = register(
     VideoFamily(
         type="mochi",
+        weights=WEIGHTS,
         label="Mochi",
         pipeline="MochiPipeline",
         rules=Rules(

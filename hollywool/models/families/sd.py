@@ -2,6 +2,7 @@
 
 from hollywool.models.families.base import LatentRGB, SingleFile, register
 from hollywool.models.families.image import ImageFamily, encode_clip
+from hollywool.models.precision import Weights
 
 # The first cross-attention's key projection: (320, 768) in SD 1.x, (320, 1024) in SD 2.x (OpenCLIP-H).
 _CROSS_ATTN_K = "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight"
@@ -17,9 +18,18 @@ def _sd2(shapes: dict[str, list[int]]) -> tuple[str, str] | None:
     return None
 
 
+# Published sizes (GB) of stable-diffusion-v1-5/stable-diffusion-v1-5's fp16 variant files on the model hub.
+WEIGHTS = {
+    "unet": Weights(bf16=1.72),
+    "text_encoder": Weights(bf16=0.246),
+    "vae": Weights(bf16=0.167),
+}
+
+
 FAMILY = register(
     ImageFamily(
         type="sd",
+        weights=WEIGHTS,
         label="Stable Diffusion 1.x/2.x",
         pipeline="StableDiffusionPipeline",
         aliases=("sd1", "sd15", "sd2", "sd21"),

@@ -2,10 +2,23 @@
 
 from hollywool.models.families.base import LatentRGB, SingleFile, register
 from hollywool.models.families.image import ImageFamily, encode_pooled
+from hollywool.models.precision import Weights
+
+# Published sizes (GB) of stabilityai/stable-diffusion-3-medium-diffusers' fp16 files; the fp8 T5 is
+# comfyanonymous/flux_text_encoders' t5xxl_fp8_e4m3fn (the one sd3_medium_incl_clips_t5xxlfp8 embeds).
+WEIGHTS = {
+    "transformer": Weights(bf16=4.17),
+    "text_encoder": Weights(bf16=0.247),
+    "text_encoder_2": Weights(bf16=1.39),
+    "text_encoder_3": Weights(bf16=9.52, fp8=4.89, q8_0=5.06, q4_k=2.9),
+    "vae": Weights(bf16=0.168),
+}
+
 
 FAMILY = register(
     ImageFamily(
         type="sd3",
+        weights=WEIGHTS,
         label="Stable Diffusion 3",
         pipeline="StableDiffusion3Pipeline",
         aliases=("sd35", "sd3.5"),

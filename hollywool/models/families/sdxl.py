@@ -2,10 +2,21 @@
 
 from hollywool.models.families.base import LatentRGB, SingleFile, register
 from hollywool.models.families.image import ImageFamily, encode_pooled
+from hollywool.models.precision import Weights
+
+# Published sizes (GB) of stabilityai/stable-diffusion-xl-base-1.0's fp16 variant files on the model hub.
+WEIGHTS = {
+    "unet": Weights(bf16=5.14),
+    "text_encoder": Weights(bf16=0.246),
+    "text_encoder_2": Weights(bf16=1.39),
+    "vae": Weights(bf16=0.167),
+}
+
 
 FAMILY = register(
     ImageFamily(
         type="sdxl",
+        weights=WEIGHTS,
         label="SDXL",
         pipeline="StableDiffusionXLPipeline",
         aliases=("sd-xl", "xl"),

@@ -7,6 +7,7 @@ from typing import Any
 from hollywool.models.families import sd
 from hollywool.models.families.base import register
 from hollywool.models.families.video import Decoded, LatentPreview, Rules, VideoFamily, postprocess
+from hollywool.models.precision import Weights
 
 
 def _call_args(params: Any, _rules: Rules, _images: list[Any]) -> dict[str, Any]:
@@ -29,9 +30,18 @@ def _facts(configs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"size_multiple": 2 ** (len(vae["block_out_channels"]) - 1)} if "block_out_channels" in vae else {}
 
 
+# Published sizes (GB) of stabilityai/stable-video-diffusion-img2vid-xt's fp16 variant files.
+WEIGHTS = {
+    "unet": Weights(bf16=3.05),
+    "image_encoder": Weights(bf16=1.26),
+    "vae": Weights(bf16=0.196),
+}
+
+
 FAMILY = register(
     VideoFamily(
         type="svd",
+        weights=WEIGHTS,
         label="Stable Video Diffusion",
         pipeline="StableVideoDiffusionPipeline",
         rules=Rules(

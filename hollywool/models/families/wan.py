@@ -6,6 +6,7 @@ from typing import Any
 
 from hollywool.models.families.base import LatentRGB, register
 from hollywool.models.families.video import Decoded, LatentPreview, Rules, VideoFamily, postprocess
+from hollywool.models.precision import Weights
 
 
 def _decode(pipe: Any, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool) -> Decoded:
@@ -70,9 +71,21 @@ RULES = Rules(
     default_size=(832, 480),
 )
 
+# Published sizes (GB) per 14B expert: Comfy-Org/Wan_2.2_ComfyUI_Repackaged (wan2.2_t2v_high_noise_14B_fp16
+# 28.6, _fp8_scaled 14.3; umt5_xxl_fp16 11.4, umt5_xxl_fp8_e4m3fn_scaled 6.74; wan_2.1_vae 0.254) and
+# QuantStack/Wan2.2-T2V-A14B-GGUF (Q8_0 15.4, Q4_K_M 9.65). The 5B form is smaller; its folder is measured.
+WEIGHTS = {
+    "transformer": Weights(bf16=28.6, fp8=14.3, q8_0=15.4, q4_k=9.65),
+    "transformer_2": Weights(bf16=28.6, fp8=14.3, q8_0=15.4, q4_k=9.65),
+    "text_encoder": Weights(bf16=11.4, fp8=6.74),
+    "vae": Weights(bf16=0.254),
+}
+
+
 T2V = register(
     VideoFamily(
         type="wan",
+        weights=WEIGHTS,
         label="Wan",
         pipeline="WanPipeline",
         rules=RULES,
@@ -85,6 +98,7 @@ T2V = register(
 I2V = register(
     VideoFamily(
         type="wan-i2v",
+        weights=WEIGHTS,
         label="Wan I2V",
         pipeline="WanImageToVideoPipeline",
         rules=RULES,

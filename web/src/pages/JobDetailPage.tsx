@@ -11,6 +11,12 @@ import { JobProgress } from "@/components/JobProgress";
 import { StatusBadge, jobTitle } from "@/components/jobs";
 import { useJobActions } from "./QueuePage";
 
+/** Why a local model ran in its precision and placement (its memory plan), from the job's result. */
+function memoryPlan(result: Record<string, unknown> | undefined): string | null {
+  const plan = result?.memory_plan as { reason?: unknown } | null | undefined;
+  return plan && typeof plan.reason === "string" ? plan.reason : null;
+}
+
 export function JobDetailPage() {
   const { jobId = "" } = useParams();
   const { data, error } = useQuery({ queryKey: qk.job(jobId), queryFn: () => fetchers.job(jobId) });
@@ -86,6 +92,12 @@ export function JobDetailPage() {
             <dd>{duration != null ? formatSeconds(duration) : "–"}</dd>
             <dt className="text-muted-foreground">Attempts</dt>
             <dd>{job.attempts ?? 0}</dd>
+            {memoryPlan(job.result) && (
+              <>
+                <dt className="text-muted-foreground">Memory</dt>
+                <dd data-testid="job-memory-plan">{memoryPlan(job.result)}</dd>
+              </>
+            )}
             {job.message && (
               <>
                 <dt className="text-muted-foreground">Message</dt>
