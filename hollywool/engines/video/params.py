@@ -33,6 +33,10 @@ class VideoParams(BaseModel):
     steps: int | None = Field(None, ge=1, le=200)
     guidance_scale: float | None = Field(None, ge=0, le=50)
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    lora_preset: str | None = Field(
+        None,
+        description="a LoRA preset of the model's family (lora_presets in the models API); sets steps and guidance",
+    )
     notes: list[str] = Field(default_factory=list, description="set by the studio: what it adjusted or ignored")
 
     @model_validator(mode="after")
