@@ -63,8 +63,13 @@ def layout(keys: list[str]) -> Layout:
     return "other"
 
 
-def marked_base(keys: list[str]) -> str | None:
-    """The LoRA base whose family-declared marker (``Family.lora_markers``) the keys match, or None."""
+def marked_base(shapes: dict[str, list[int]]) -> str | None:
+    """The LoRA base a family declares for these keys and shapes (``lora_detect``, ``lora_markers``), or None."""
+    for family in families.REGISTRY.all():
+        found = family.lora_detect(shapes) if family.lora_detect else None
+        if found:
+            return found
+    keys = list(shapes)
     for family in families.REGISTRY.all():
         for base, pattern in family.lora_markers.items():
             regex = re.compile(pattern)

@@ -116,7 +116,7 @@ class LoraLibrary:
             return None  # a checkpoint or an embedding, not a LoRA
         diffusers_folder = path.name == "pytorch_lora_weights.safetensors"
         name = path.parent.name if diffusers_folder else path.stem
-        base = lora_formats.marked_base(list(shapes)) or detect_base(shapes, metadata)
+        base = lora_formats.marked_base(shapes) or detect_base(shapes, metadata)
         words = [w.strip() for w in metadata.get("ss_trigger_words", "").split(",") if w.strip()]
         words = words or self.known_words(path)
         return LoraInfo(

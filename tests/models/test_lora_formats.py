@@ -82,3 +82,24 @@ def test_converter_names_resolve_to_ours_or_diffusers():
     assert callable(qwen)
     with pytest.raises(ValueError, match="unknown LoRA converter"):
         lora_formats.converter("nope")
+
+
+def test_a_family_can_tell_its_loras_apart_by_shape(layout_files):
+    """FLUX.1, FLUX.2 and Chroma LoRAs share key names: a family module gives a detector over the shapes."""
+    from hollywool.models.families import ImageFamily
+
+    def wide(shapes: dict[str, list[int]]) -> str | None:
+        qkv = shapes.get("lora_unet_double_blocks_0_img_attn_qkv.lora_up.weight")
+        return "wide" if qkv and qkv[0] == 96 else None
+
+    family = ImageFamily(
+        type="test-wide", label="Wide", pipeline="FluxPipeline", size_multiple=16, default_size=64,
+        lora_bases={"wide": "Wide"}, lora_detect=wide,
+    )  # fmt: skip
+    families.register(family)
+    try:
+        found = {i.id: i for i in LoraLibrary([(layout_files, "loras")]).scan()}
+        assert found["kohya-flux"].base == "wide" and found["kohya-flux"].model_types == ["test-wide"]
+        assert found["comfy-flux"].base == "flux"  # its keys are not the ones the detector reads
+    finally:
+        families.REGISTRY.unregister("test-wide")

@@ -188,6 +188,8 @@ class VideoEngine:
                     f"({family.references_doc}); the other {unused} are ignored"
                 )
             p.reference_images = self.references.normalise(p.reference_images)
+        for i, lora in enumerate(p.loras):
+            self.models.loras.check_compatible(lora.lora_id, entry.type, entry.id, field=f"loras.{i}.lora_id")
         if p.lora_preset:
             lora_presets.resolve(family, p.lora_preset, self.models.loras, self.models.hub)
             preset = lora_presets.find(family, p.lora_preset)
@@ -349,7 +351,11 @@ class VideoEngine:
             return tensors
 
         kwargs["callback_on_step_end"] = on_step
-        loras, second_expert = lora_presets.for_run(family, p.lora_preset, ctx.models.loras, ctx.models.hub, pipe, 0)
+        loras = [(ctx.models.loras.get(lr.lora_id), lr.weight) for lr in p.loras]
+        preset_loras, second_expert = lora_presets.for_run(
+            family, p.lora_preset, ctx.models.loras, ctx.models.hub, pipe, len(loras)
+        )
+        loras += preset_loras
         with torch.no_grad(), AppliedLoras(pipe, loras, entry.id, family, second_expert):
             out = pipe(**kwargs)
         return family.latents_of(out)

@@ -75,6 +75,9 @@ class Family:
     lora_bases: Mapping[str, str] = field(default_factory=dict[str, str])  # LoRA base id -> label, bases that fit
     # LoRA base id -> a regex over LoRA key names that only that base's LoRAs match (models/lora_formats.py).
     lora_markers: Mapping[str, str] = field(default_factory=dict[str, str])
+    # For bases that key names alone do not tell apart (FLUX.1 / FLUX.2 / Chroma share `double_blocks`): a LoRA's
+    # key -> shape table -> this family's LoRA base id, or None. Asked before the markers and the built-in rules.
+    lora_detect: Callable[[dict[str, list[int]]], str | None] | None = None
     # Converts this family's LoRA layouts that its diffusers loader does not: the name of a function in
     # diffusers.loaders.lora_conversion_utils or in models/lora_formats.py's CONVERTERS.
     lora_converter: str | None = None
