@@ -24,6 +24,7 @@ from typing import Any, Literal, cast
 from hollywool.errors import InvalidInputError
 from hollywool.models import families
 from hollywool.models.families import Family
+from hollywool.models.safetensors_header import read_header
 
 Layout = Literal["diffusers", "peft", "kohya", "comfyui", "other"]
 StateDict = dict[str, Any]
@@ -134,9 +135,9 @@ def load(pipe: Any, path: str | Path, adapter: str, family: Family | None, **kwa
     """
     source: str | StateDict = str(path)
     if family is not None and family.lora_converter:
-        state_dict = read(path)
-        if layout(list(state_dict)) not in ("diffusers", "peft"):
-            source = converter(family.lora_converter)(state_dict, pipe)
+        keys = list(read_header(Path(path))[0])  # the names only: a diffusers-layout file is not read twice
+        if layout(keys) not in ("diffusers", "peft"):
+            source = converter(family.lora_converter)(read(path), pipe)
     pipe.load_lora_weights(source, adapter_name=adapter, **kwargs)
     loaded = [name for names in pipe.get_list_adapters().values() for name in names]
     if adapter not in loaded:
