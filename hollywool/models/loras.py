@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hollywool.errors import InvalidInputError, StudioError
-from hollywool.models import families
+from hollywool.models import families, lora_formats
 from hollywool.models.safetensors_header import read_header
 
 # Width of the text embedding that the UNet's cross-attention reads, for real-size models.
@@ -30,7 +30,7 @@ class LoraInfo:
     name: str
     path: str
     base: str | None  # sd1, sd2, sdxl, sd3, flux; None when it cannot be told
-    format: str  # diffusers, kohya
+    format: str  # diffusers, peft, kohya, comfyui, other (models/lora_formats.py)
     size_bytes: int
     source: str  # loras, civitai
     model_types: list[str]
@@ -72,9 +72,9 @@ def detect_base(shapes: dict[str, list[int]], metadata: dict[str, str]) -> str |
             if base:
                 return base
     # Block layout: SD 1.x/2.x have attention in the first down block, SDXL only from the second.
-    if re.search(r"down_blocks[._]0[._]attentions|input_blocks_1_1_", joined):
+    if re.search(r"down_blocks[._]0[._]attentions|input_blocks[._]1[._]1[._]", joined):
         return "sd1"
-    if re.search(r"down_blocks[._][12][._]attentions|input_blocks_4_1_", joined):
+    if re.search(r"down_blocks[._][12][._]attentions|input_blocks[._]4[._]1[._]", joined):
         return "sdxl"
     return None
 
@@ -116,8 +116,7 @@ class LoraLibrary:
             return None  # a checkpoint or an embedding, not a LoRA
         diffusers_folder = path.name == "pytorch_lora_weights.safetensors"
         name = path.parent.name if diffusers_folder else path.stem
-        base = detect_base(shapes, metadata)
-        kohya = any(k.startswith(("lora_unet_", "lora_te")) for k in shapes)
+        base = lora_formats.marked_base(shapes) or detect_base(shapes, metadata)
         words = [w.strip() for w in metadata.get("ss_trigger_words", "").split(",") if w.strip()]
         words = words or self.known_words(path)
         return LoraInfo(
@@ -125,12 +124,20 @@ class LoraLibrary:
             name=metadata.get("ss_output_name") or name,
             path=str(path),
             base=base,
-            format="kohya" if kohya else "diffusers",
+            format=lora_formats.layout(list(shapes)),
             size_bytes=path.stat().st_size,
             source=source,
-            model_types=[t for t, f in families.image_families().items() if base is None or base in f.lora_bases],
+            model_types=[
+                f.type
+                for f in families.REGISTRY.all()
+                if (f.medium == "image" or f.lora_bases) and (base is None or base in f.lora_bases)
+            ],
             trigger_words=words,
         )
+
+    def identify(self, path: Path, source: str) -> LoraInfo | None:
+        """A LoRA file outside the LoRA folders (a preset's file in the hub cache), or None when it is none."""
+        return self._identify(path, path.parent, source)
 
     def all(self, model_type: str | None = None) -> list[LoraInfo]:
         with self._lock:
@@ -152,7 +159,9 @@ class LoraLibrary:
 
     def check_compatible(self, lora_id: str, model_type: str, model_id: str, field: str) -> LoraInfo:
         info = self.get(lora_id, field)
-        family = families.family_of(model_type)
+        family = families.family(model_type)
+        if family is None:
+            raise InvalidInputError(f"{field}: {model_id!r} takes no LoRAs", field=field)
         if info.base is not None and info.base not in family.lora_bases:
             base = base_label(info.base)
             raise InvalidInputError(
@@ -166,10 +175,19 @@ class LoraLibrary:
 class AppliedLoras:
     """Loads a job's LoRAs into a pipeline for the duration of a `with` block, then removes them."""
 
-    def __init__(self, pipe: Any, loras: list[tuple[LoraInfo, float]], model_id: str):
+    def __init__(
+        self,
+        pipe: Any,
+        loras: list[tuple[LoraInfo, float]],
+        model_id: str,
+        family: families.Family | None = None,
+        second_expert: frozenset[int] = frozenset(),  # positions in `loras` that go into `transformer_2`
+    ):
         self.pipe = pipe
         self.loras = loras
         self.model_id = model_id
+        self.family = family
+        self.second_expert = second_expert
 
     def __enter__(self) -> AppliedLoras:
         if not self.loras:
@@ -179,7 +197,8 @@ class AppliedLoras:
         try:
             for n, (info, weight) in enumerate(self.loras):
                 adapter = f"hw{n}_{re.sub(r'[^A-Za-z0-9_]', '_', info.id)}"
-                self.pipe.load_lora_weights(info.path, adapter_name=adapter)
+                extra = {"load_into_transformer_2": True} if n in self.second_expert else {}
+                lora_formats.load(self.pipe, info.path, adapter, self.family, **extra)
                 names.append(adapter)
                 weights.append(weight)
             self.pipe.set_adapters(names, adapter_weights=weights)

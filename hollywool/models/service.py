@@ -30,6 +30,7 @@ from hollywool.models.views import (
     MemoryPlanInfo,
     SchedulerInfo,
     Unloaded,
+    lora_preset_views,
 )
 
 
@@ -81,6 +82,8 @@ class ModelService:
                 default_width=entry.default_width or family.default_size,
                 default_height=entry.default_height or family.default_size,
             )
+        if family.lora_presets:
+            data["lora_presets"] = lora_preset_views(family)
         if usage is None:
             return LocalModelInfo(**data)
         cached = self.manager.cache.peek(entry.id)
@@ -118,6 +121,7 @@ class ModelService:
                 single_file_config=f.single_file.config if f.single_file else None,
                 civitai_base_models=list(f.civitai_base_models),
                 lora_bases=dict(f.lora_bases),
+                lora_presets=lora_preset_views(f),
             )
             for f in families.REGISTRY.all()
         ]

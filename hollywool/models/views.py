@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field, model_validator
 
-from hollywool.models.families import Task
+from hollywool.models.families import Family, Task
 from hollywool.models.sizes import MAX_SIDE, MIN_SIDE, aspect_sizes
 
 
@@ -21,6 +21,48 @@ class AspectSize(BaseModel):
 
 def aspect_size_table(base_side: int, multiple: int) -> dict[str, AspectSize]:
     return {r: AspectSize(width=w, height=h) for r, (w, h) in aspect_sizes(base_side, multiple).items()}
+
+
+class PresetLoraInfo(BaseModel):
+    lora_id: str = Field(description="its id in the LoRA folders (GET /api/loras)")
+    hub_repo: str | None = Field(description="the Hugging Face repository that publishes the file")
+    hub_file: str | None
+    weight: float
+    into_second_expert: bool = Field(description="Wan 2.2 A14B: loaded into the second (low-noise) expert")
+
+
+class LoraPresetInfo(BaseModel):
+    """A family's LoRA preset: a job's `lora_preset` applies its LoRAs and runs its steps and guidance."""
+
+    id: str
+    label: str
+    loras: list[PresetLoraInfo]
+    steps: int
+    guidance: float
+    source: str = Field(description="where the steps and guidance come from")
+
+
+def lora_preset_views(family: Family) -> list[LoraPresetInfo]:
+    return [
+        LoraPresetInfo(
+            id=p.id,
+            label=p.label,
+            loras=[
+                PresetLoraInfo(
+                    lora_id=lr.lora_id,
+                    hub_repo=lr.hub_repo,
+                    hub_file=lr.hub_file,
+                    weight=lr.weight,
+                    into_second_expert=lr.into_second_expert,
+                )
+                for lr in p.loras
+            ],
+            steps=p.steps,
+            guidance=p.guidance,
+            source=p.source,
+        )
+        for p in family.lora_presets
+    ]
 
 
 class LocalModelInfo(BaseModel):
@@ -55,6 +97,9 @@ class LocalModelInfo(BaseModel):
     max_size: int | None = Field(None, description="image models only: the largest width or height")
     aspect_sizes: dict[str, AspectSize] | None = Field(
         None, description="image models only: width and height per aspect preset (what `aspect_ratio` gives)"
+    )
+    lora_presets: list[LoraPresetInfo] | None = Field(
+        None, description="the family's LoRA presets (a job's `lora_preset`); absent when it has none"
     )
 
     @model_validator(mode="after")
@@ -225,6 +270,7 @@ class FamilyInfo(BaseModel):
     single_file_config: str | None = Field(description="the shipped config that loads its single files offline")
     civitai_base_models: list[str]
     lora_bases: dict[str, str]
+    lora_presets: list[LoraPresetInfo] = Field(default_factory=list[LoraPresetInfo])
 
 
 class SchedulerInfo(BaseModel):

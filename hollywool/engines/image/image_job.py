@@ -24,7 +24,7 @@ from hollywool.errors import InvalidInputError, StudioError
 from hollywool.jobs.context import JobContext
 from hollywool.jobs.kinds import JobKind, KindRegistry
 from hollywool.media.references import ReferenceImages, fit
-from hollywool.models import warmup
+from hollywool.models import lora_presets, warmup
 from hollywool.models.cache import CachedModel
 from hollywool.models.catalog import ModelEntry
 from hollywool.models.families import ImageFamily, family_of, image_types
@@ -44,6 +44,7 @@ class ImageJob:
         self.models = models
         self.catalog = models.catalog
         self.loras = models.loras
+        self.hub = models.hub
         self.references = references
 
     def register(self, kinds: KindRegistry) -> None:
@@ -84,14 +85,19 @@ class ImageJob:
         notes: list[str] = []
         if params.negative_prompt and not family.negative_prompt:
             notes.append(f"{family.label} models take no negative prompt; it was not used")
+        steps = params.steps or entry.default_steps
+        guidance = params.guidance_scale if params.guidance_scale is not None else entry.default_guidance
+        if params.lora_preset:
+            lora_presets.resolve(family, params.lora_preset, self.loras, self.hub)
+            preset = lora_presets.find(family, params.lora_preset)
+            steps, guidance, replaced = lora_presets.sampling(preset, params.steps, params.guidance_scale)
+            notes.extend(replaced)
         return params.model_copy(
             update={
                 "width": width,
                 "height": height,
-                "steps": params.steps or entry.default_steps,
-                "guidance_scale": params.guidance_scale
-                if params.guidance_scale is not None
-                else entry.default_guidance,
+                "steps": steps,
+                "guidance_scale": guidance,
                 "seed": seeds[0],
                 "seeds": seeds,
                 "num_images": len(seeds),
@@ -147,6 +153,10 @@ class ImageJob:
         if negative and family.negative_prompt:
             call["negative_prompt"] = negative
         loras = [(models.loras.get(lr.lora_id), lr.weight) for lr in params.loras]
+        preset_loras, second_expert = lora_presets.for_run(
+            family, params.lora_preset, models.loras, models.hub, pipe, len(loras)
+        )
+        loras += preset_loras
         recorded_base = {
             **params.model_dump(exclude={"notes", "seeds", "num_images", "seed"}),
             "model_name": entry.name,
@@ -163,7 +173,7 @@ class ImageJob:
                 raise _out_of_memory(models, entry, cached, width, height, len(seeds)) from exc
             if embeddings is not None:
                 call = with_embeddings(call, embeddings)
-        with AppliedLoras(pipe, loras, entry.id):
+        with AppliedLoras(pipe, loras, entry.id, family, second_expert):
             for position, (index, seed) in enumerate(todo):
                 if references:
                     call["image"] = fit(references[index % len(references)], width, height)

@@ -58,6 +58,9 @@ class ImageParams(BaseModel):
     scheduler: str | None = Field(None, description="see GET /api/models/schedulers; default: the model's own")
     style: str | None = Field(None, description="a style preset id (GET /api/styles)")
     loras: list[LoraRef] = Field(default_factory=list[LoraRef], max_length=8)
+    lora_preset: str | None = Field(
+        None, description="a LoRA preset of the model's family (GET /api/models: lora_presets); sets steps and guidance"
+    )
     reference_images: list[ReferenceImage] = Field(
         default_factory=list[ReferenceImage], max_length=MAX_REFERENCE_IMAGES
     )

@@ -25,10 +25,12 @@ from hollywool.jobs.context import JobContext
 from hollywool.jobs.kinds import JobKind, KindRegistry
 from hollywool.media.assets import AssetService
 from hollywool.media.references import ReferenceImages, fit
-from hollywool.models import warmup
+from hollywool.models import lora_presets, warmup
 from hollywool.models.catalog import ModelEntry
 from hollywool.models.families import Decoded, Rules, VideoFamily, video_families, video_family, video_types
+from hollywool.models.loras import AppliedLoras
 from hollywool.models.manager import GB, ModelManager
+from hollywool.models.views import lora_preset_views
 from hollywool.storage.assets import Asset
 
 log = logging.getLogger("hollywool.video")
@@ -129,6 +131,7 @@ class VideoEngine:
                 "default_steps": entry.default_steps,
                 "default_guidance": entry.default_guidance,
                 "memory_gb": entry.memory_gb,
+                "lora_presets": lora_preset_views(family),
             }
         )
 
@@ -185,6 +188,13 @@ class VideoEngine:
                     f"({family.references_doc}); the other {unused} are ignored"
                 )
             p.reference_images = self.references.normalise(p.reference_images)
+        for i, lora in enumerate(p.loras):
+            self.models.loras.check_compatible(lora.lora_id, entry.type, entry.id, field=f"loras.{i}.lora_id")
+        if p.lora_preset:
+            lora_presets.resolve(family, p.lora_preset, self.models.loras, self.models.hub)
+            preset = lora_presets.find(family, p.lora_preset)
+            p.steps, p.guidance_scale, replaced = lora_presets.sampling(preset, p.steps, p.guidance_scale)
+            notes.extend(replaced)
         p.steps = p.steps or entry.default_steps
         p.guidance_scale = p.guidance_scale if p.guidance_scale is not None else entry.default_guidance
         p.seed = p.seed if p.seed is not None else random.randint(0, 2**32 - 1)
@@ -351,7 +361,12 @@ class VideoEngine:
             return tensors
 
         kwargs["callback_on_step_end"] = on_step
-        with torch.no_grad():
+        loras = [(ctx.models.loras.get(lr.lora_id), lr.weight) for lr in p.loras]
+        preset_loras, second_expert = lora_presets.for_run(
+            family, p.lora_preset, ctx.models.loras, ctx.models.hub, pipe, len(loras)
+        )
+        loras += preset_loras
+        with torch.no_grad(), AppliedLoras(pipe, loras, entry.id, family, second_expert):
             out = pipe(**kwargs)
         return family.latents_of(out)
 

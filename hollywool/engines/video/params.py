@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from hollywool.engines.image.params import ReferenceImage
+from hollywool.engines.image.params import LoraRef, ReferenceImage
 
 MAX_REFERENCE_IMAGES = 5
 Resolution = Literal["480p", "576p", "720p", "1080p"]
@@ -33,6 +33,13 @@ class VideoParams(BaseModel):
     steps: int | None = Field(None, ge=1, le=200)
     guidance_scale: float | None = Field(None, ge=0, le=50)
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    loras: list[LoraRef] = Field(
+        default_factory=list[LoraRef], max_length=8, description="LoRAs of the model's family (GET /api/loras)"
+    )
+    lora_preset: str | None = Field(
+        None,
+        description="a LoRA preset of the model's family (lora_presets in the models API); sets steps and guidance",
+    )
     notes: list[str] = Field(default_factory=list, description="set by the studio: what it adjusted or ignored")
 
     @model_validator(mode="after")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from hollywool.models.views import LoraPresetInfo
+
 
 class VideoFrames(BaseModel):
     form: str = Field(description='"any count" or "<step>k+1"')
@@ -37,3 +39,6 @@ class VideoModel(BaseModel):
     default_steps: int
     default_guidance: float
     memory_gb: float
+    lora_presets: list[LoraPresetInfo] = Field(
+        default_factory=list[LoraPresetInfo], description="LoRA presets a job's `lora_preset` may name"
+    )

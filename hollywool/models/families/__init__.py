@@ -10,7 +10,16 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from hollywool.models.families.base import REGISTRY, Family, LatentRGB, SingleFile, Task, register
+from hollywool.models.families.base import (
+    REGISTRY,
+    Family,
+    LatentRGB,
+    LoraPreset,
+    PresetLora,
+    SingleFile,
+    Task,
+    register,
+)
 from hollywool.models.families.image import ImageFamily
 from hollywool.models.families.video import Decoded, LatentPreview, Rules, VideoFamily
 
@@ -66,6 +75,8 @@ __all__ = [
     "ImageFamily",
     "LatentPreview",
     "LatentRGB",
+    "LoraPreset",
+    "PresetLora",
     "Rules",
     "SingleFile",
     "Task",

@@ -44,6 +44,29 @@ class SingleFile:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PresetLora:
+    """One LoRA of a preset: its id in the LoRA folders (a file's stem) and where the file is published."""
+
+    lora_id: str
+    hub_repo: str | None = None  # the Hugging Face repository that publishes the file
+    hub_file: str | None = None  # its path in that repository
+    weight: float = 1.0
+    into_second_expert: bool = False  # Wan 2.2 A14B: load into `transformer_2` (the low-noise expert)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoraPreset:
+    """A LoRA applied with the sampling it was made for (step-distillation LoRAs: Lightning, lightx2v)."""
+
+    id: str  # what a job names it by ("lightning-8")
+    label: str  # "Lightning 8-step"
+    loras: tuple[PresetLora, ...]
+    steps: int
+    guidance: float
+    source: str = ""  # where the recommended steps and guidance come from
+
+
+@dataclass(frozen=True, kw_only=True)
 class Family:
     type: str  # the one canonical id: the catalogue's `type`
     label: str  # what a person calls it, used in messages
@@ -52,6 +75,15 @@ class Family:
     single_file: SingleFile | None = None
     civitai_base_models: tuple[str, ...] = ()  # Civitai's `baseModel` names for checkpoints of this family
     lora_bases: Mapping[str, str] = field(default_factory=dict[str, str])  # LoRA base id -> label, bases that fit
+    # LoRA base id -> a regex over LoRA key names that only that base's LoRAs match (models/lora_formats.py).
+    lora_markers: Mapping[str, str] = field(default_factory=dict[str, str])
+    # For bases that key names alone do not tell apart (FLUX.1 / FLUX.2 / Chroma share `double_blocks`): a LoRA's
+    # key -> shape table -> this family's LoRA base id, or None. Asked before the markers and the built-in rules.
+    lora_detect: Callable[[dict[str, list[int]]], str | None] | None = None
+    # Converts this family's LoRA layouts that its diffusers loader does not: the name of a function in
+    # diffusers.loaders.lora_conversion_utils or in models/lora_formats.py's CONVERTERS.
+    lora_converter: str | None = None
+    lora_presets: tuple[LoraPreset, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict[str, Any])
     # Published weight sizes per component and precision (precision.py): one line per component.
     weights: Mapping[str, Weights] = field(default_factory=dict[str, Weights])

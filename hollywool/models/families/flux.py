@@ -66,6 +66,7 @@ FAMILY = register(
         ),
         unpack_latents=_unpack,
         lora_bases={"flux": "FLUX"},
+        lora_converter="kohya_names",  # ComfyUI layout and LDM block names (models/lora_formats.py)
         # No shipped config: a FLUX single file needs `config:` (a diffusers folder of that model).
         single_file=SingleFile(markers=("double_blocks.", "model.diffusion_model.double_blocks.")),
         civitai_base_models=("Flux.1 D", "Flux.1 S"),

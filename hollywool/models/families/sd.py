@@ -40,6 +40,7 @@ FAMILY = register(
             ((0.3512, 0.2297, 0.3227), (0.3250, 0.4974, 0.2350), (-0.2829, 0.1762, 0.2721), (-0.2120, -0.2616, -0.7177))
         ),
         lora_bases={"sd1": "SD 1.x", "sd2": "SD 2.x"},
+        lora_converter="kohya_names",  # ComfyUI layout and LDM block names (models/lora_formats.py)
         single_file=SingleFile(
             markers=("cond_stage_model.transformer.", "cond_stage_model.model."), config="sd15", variant=_sd2
         ),

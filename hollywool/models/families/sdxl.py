@@ -33,6 +33,7 @@ FAMILY = register(
             (0.1084, -0.0175, -0.0011),
         ),
         lora_bases={"sdxl": "SDXL"},
+        lora_converter="kohya_names",  # ComfyUI layout and LDM block names (models/lora_formats.py)
         single_file=SingleFile(markers=("conditioner.embedders.1.",), config="sdxl"),
         civitai_base_models=(
             "SDXL 1.0",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hollywool.models.families.base import LatentRGB, register
+from hollywool.models.families.base import LatentRGB, LoraPreset, PresetLora, register
 from hollywool.models.families.video import Decoded, LatentPreview, Rules, VideoFamily, postprocess
 from hollywool.models.precision import Weights
 
@@ -81,6 +81,32 @@ WEIGHTS = {
     "vae": Weights(bf16=0.254),
 }
 
+# Wan LoRAs in any layout diffusers reads: diffusers (`transformer.blocks.N.attn1`), ComfyUI
+# (`diffusion_model.blocks.N.self_attn`), musubi-tuner (`lora_unet_blocks_N_self_attn`).
+LORA_BASES = {"wan": "Wan"}
+LORA_MARKERS = {
+    "wan": r"^(diffusion_model\.|transformer(_2)?\.|lora_unet_)?blocks[._]\d+[._]"
+    r"(self_attn|cross_attn|attn1|attn2|ffn)[._]"
+}
+_DISTILL_REPO = "lightx2v/Wan2.1-Distill-Loras"
+_DISTILL_SOURCE = "lightx2v's model card: 4 steps, CFG distilled (guidance 1)"
+
+
+def _lightx2v(file: str) -> LoraPreset:
+    """lightx2v's step- and CFG-distillation LoRA: on Wan 2.2 A14B it goes into both experts."""
+    lora_id = file.removesuffix(".safetensors")
+    return LoraPreset(
+        id="lightx2v-4step",
+        label="lightx2v 4-step",
+        loras=(
+            PresetLora(lora_id=lora_id, hub_repo=_DISTILL_REPO, hub_file=file),
+            PresetLora(lora_id=lora_id, hub_repo=_DISTILL_REPO, hub_file=file, into_second_expert=True),
+        ),
+        steps=4,
+        guidance=1.0,
+        source=_DISTILL_SOURCE,
+    )
+
 
 T2V = register(
     VideoFamily(
@@ -92,6 +118,9 @@ T2V = register(
         decode=_decode,
         facts_from_folder=_facts,
         preview=PREVIEW,
+        lora_bases=LORA_BASES,
+        lora_markers=LORA_MARKERS,
+        lora_presets=(_lightx2v("wan2.1_t2v_14b_lora_rank64_lightx2v_4step.safetensors"),),
     )
 )
 
@@ -110,5 +139,8 @@ I2V = register(
         decode=_decode,
         facts_from_folder=_facts,
         preview=PREVIEW,
+        lora_bases=LORA_BASES,
+        lora_markers=LORA_MARKERS,
+        lora_presets=(_lightx2v("wan2.1_i2v_lora_rank64_lightx2v_4step.safetensors"),),
     )
 )
