@@ -93,7 +93,9 @@ def test_a_failed_job_shows_the_sentence_and_keeps_the_raw_text(make_client, rai
     done = wait_for(lambda: (j := client.get(f"/api/jobs/{job.id}").json())["status"] == "failed" and j)
     assert done["error"].startswith(expected)
     assert "Error" not in done["error"].split(".")[0]  # no class name in the sentence
-    assert done["error_detail"] and ("RuntimeError" in done["error_detail"] or "UnidentifiedImageError" in done["error_detail"])
+    assert done["error_detail"] and (
+        "RuntimeError" in done["error_detail"] or "UnidentifiedImageError" in done["error_detail"]
+    )
     # A retry clears both.
     retried = client.post(f"/api/jobs/{job.id}/retry").json()
     assert retried["error"] is None and retried["error_detail"] is None

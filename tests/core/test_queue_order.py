@@ -80,7 +80,9 @@ def test_titles_and_kind_labels_read_as_a_person_says_them(client):
 
     # A kind whose params name no prompt or model titles its jobs itself; one that does not says its label.
     studio.kinds.register(
-        JobKind("test.titled", _Named, lambda _ctx, _p: None, lane=lambda _p: "gpu", label="Test", title=lambda p: p.file)
+        JobKind(
+            "test.titled", _Named, lambda _ctx, _p: None, lane=lambda _p: "gpu", label="Test", title=lambda p: p.file
+        )
     )
     studio.kinds.register(JobKind("test.plain_kind", _Named, lambda _ctx, _p: None))
     titled = studio.jobs.submit("test.titled", {"file": "lighthouse.safetensors"})

@@ -70,7 +70,9 @@ def test_the_result_is_large_and_in_view_beside_the_form(browser, studio):
         page.get_by_test_id("compare-toggle").click()
         expect(page.get_by_test_id("compare-view")).to_be_visible()
         page.get_by_test_id("compare-slider").fill("80")
-        expect(page.get_by_test_id("compare-b")).to_have_attribute("style", re.compile(r"inset\(0(px)? 20% 0(px)? 0(px)?\)"))
+        expect(page.get_by_test_id("compare-b")).to_have_attribute(
+            "style", re.compile(r"inset\(0(px)? 20% 0(px)? 0(px)?\)")
+        )
         shot(page, "studio-compare-1920")
         page.get_by_test_id("compare-toggle").click()
         page.get_by_test_id("stage-fullscreen").click()

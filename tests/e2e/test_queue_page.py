@@ -64,7 +64,9 @@ def test_queue_positions_are_the_run_order(browser, studio, width, height):
             expect(page.locator(f'[data-testid="queue-row"][data-job-id="{job_id}"]')).to_have_attribute(
                 "data-status", "completed", timeout=60_000
             )
-        done = {j: httpx.get(f"{studio.url}/api/jobs/{j}", timeout=10).json()["finished_at"] for j in (first, second, third)}
+        done = {
+            j: httpx.get(f"{studio.url}/api/jobs/{j}", timeout=10).json()["finished_at"] for j in (first, second, third)
+        }
         assert sorted(done, key=lambda j: done[j]) == [third, first, second]
         shot(page, f"queue-done-{width}")
     finally:

@@ -2258,7 +2258,7 @@ export interface components {
         };
         /**
          * CanGenerate
-         * @description Whether a model can run here. A video model answers only the first four fields.
+         * @description Whether a model can run here, and the memory plan it would run with (a video model: no device fields).
          */
         CanGenerate: {
             /** Model Id */
@@ -3183,6 +3183,8 @@ export interface components {
             lora_bases: {
                 [key: string]: string;
             };
+            /** Lora Presets */
+            lora_presets?: components["schemas"]["LoraPresetInfo"][];
         };
         /** GenerateRequest */
         GenerateRequest: {
@@ -3232,6 +3234,11 @@ export interface components {
             style?: string | null;
             /** Loras */
             loras?: components["schemas"]["LoraRef"][];
+            /**
+             * Lora Preset
+             * @description a LoRA preset of the model's family (GET /api/models: lora_presets); sets steps and guidance
+             */
+            lora_preset?: string | null;
             /** Reference Images */
             reference_images?: components["schemas"]["ReferenceImage"][];
             /**
@@ -3372,6 +3379,16 @@ export interface components {
             /** Seed */
             seed?: number | null;
             /**
+             * Loras
+             * @description LoRAs of the model's family (GET /api/loras)
+             */
+            loras?: components["schemas"]["LoraRef"][];
+            /**
+             * Lora Preset
+             * @description a LoRA preset of the model's family (lora_presets in the models API); sets steps and guidance
+             */
+            lora_preset?: string | null;
+            /**
              * Notes
              * @description set by the studio: what it adjusted or ignored
              */
@@ -3488,6 +3505,11 @@ export interface components {
             style?: string | null;
             /** Loras */
             loras?: components["schemas"]["LoraRef"][];
+            /**
+             * Lora Preset
+             * @description a LoRA preset of the model's family (GET /api/models: lora_presets); sets steps and guidance
+             */
+            lora_preset?: string | null;
             /** Reference Images */
             reference_images?: components["schemas"]["ReferenceImage"][];
             /**
@@ -3930,6 +3952,11 @@ export interface components {
             aspect_sizes?: {
                 [key: string]: components["schemas"]["AspectSize"];
             } | null;
+            /**
+             * Lora Presets
+             * @description the family's LoRA presets (a job's `lora_preset`); absent when it has none
+             */
+            lora_presets?: components["schemas"]["LoraPresetInfo"][] | null;
             /** Cache Size Bytes */
             cache_size_bytes: number;
             /** Last Used */
@@ -4045,6 +4072,11 @@ export interface components {
             aspect_sizes?: {
                 [key: string]: components["schemas"]["AspectSize"];
             } | null;
+            /**
+             * Lora Presets
+             * @description the family's LoRA presets (a job's `lora_preset`); absent when it has none
+             */
+            lora_presets?: components["schemas"]["LoraPresetInfo"][] | null;
             /** Is Cached */
             readonly is_cached: boolean;
             /** Requires Approval */
@@ -4126,6 +4158,27 @@ export interface components {
              */
             local_lora_dir: string;
         };
+        /**
+         * LoraPresetInfo
+         * @description A family's LoRA preset: a job's `lora_preset` applies its LoRAs and runs its steps and guidance.
+         */
+        LoraPresetInfo: {
+            /** Id */
+            id: string;
+            /** Label */
+            label: string;
+            /** Loras */
+            loras: components["schemas"]["PresetLoraInfo"][];
+            /** Steps */
+            steps: number;
+            /** Guidance */
+            guidance: number;
+            /**
+             * Source
+             * @description where the steps and guidance come from
+             */
+            source: string;
+        };
         /** LoraRef */
         LoraRef: {
             /** Lora Id */
@@ -4182,17 +4235,51 @@ export interface components {
         MemoryPlanInfo: {
             /**
              * Placement
-             * @description device, model_offload or sequential_offload
+             * @description device, model_offload or sequential_offload; none when nothing fits
              */
             placement: string;
             /** Vae Tiling */
             vae_tiling: boolean;
-            /** Required Bytes */
+            /**
+             * Required Bytes
+             * @description the weights at the chosen precision
+             */
             required_bytes: number;
             /** Available Bytes */
             available_bytes: number;
-            /** Reason */
+            /**
+             * Reason
+             * @description why this precision and placement, or why nothing fits and what to do
+             */
             reason: string;
+            /**
+             * Precision
+             * @description the weights as run: "bfloat16", "float32", "fp8"
+             * @default
+             */
+            precision?: string;
+            /**
+             * Fp8 Components
+             * @description components kept in fp8, cast up per layer
+             */
+            fp8_components?: string[];
+            /**
+             * Device Bytes
+             * @description weights on the device at once
+             * @default 0
+             */
+            device_bytes?: number;
+            /**
+             * Fits
+             * @default true
+             */
+            fits?: boolean;
+            /**
+             * Best Bytes
+             * @description the weights in the best precision
+             * @default 0
+             */
+            best_bytes?: number;
         };
         /** MemoryStatus */
         MemoryStatus: {
@@ -4533,6 +4620,28 @@ export interface components {
             input_name: string;
             /** Label */
             label?: string | null;
+        };
+        /** PresetLoraInfo */
+        PresetLoraInfo: {
+            /**
+             * Lora Id
+             * @description its id in the LoRA folders (GET /api/loras)
+             */
+            lora_id: string;
+            /**
+             * Hub Repo
+             * @description the Hugging Face repository that publishes the file
+             */
+            hub_repo: string | null;
+            /** Hub File */
+            hub_file: string | null;
+            /** Weight */
+            weight: number;
+            /**
+             * Into Second Expert
+             * @description Wan 2.2 A14B: loaded into the second (low-noise) expert
+             */
+            into_second_expert: boolean;
         };
         /** Preview */
         Preview: {
@@ -5521,6 +5630,16 @@ export interface components {
             /** Seed */
             seed?: number | null;
             /**
+             * Loras
+             * @description LoRAs of the model's family (GET /api/loras)
+             */
+            loras?: components["schemas"]["LoraRef"][];
+            /**
+             * Lora Preset
+             * @description a LoRA preset of the model's family (lora_presets in the models API); sets steps and guidance
+             */
+            lora_preset?: string | null;
+            /**
              * Notes
              * @description set by the studio: what it adjusted or ignored
              */
@@ -5594,6 +5713,11 @@ export interface components {
             default_guidance: number;
             /** Memory Gb */
             memory_gb: number;
+            /**
+             * Lora Presets
+             * @description LoRA presets a job's `lora_preset` may name
+             */
+            lora_presets?: components["schemas"]["LoraPresetInfo"][];
         };
         /** WorkflowCheck */
         WorkflowCheck: {

@@ -53,6 +53,7 @@ export const localModel = (m: Partial<LocalModel> & Pick<LocalModel, "id">): Loc
   cache_size_bytes: 0,
   last_used: null,
   location: null,
+  lora_presets: null,
   ...m,
 });
 

@@ -4,7 +4,18 @@ import { describe, expect, it } from "vitest";
 import { canGenerate } from "@/test/fixtures";
 import { FitWarning, planText } from "./ModelSelect";
 
-const plan = { placement: "model_offload", vae_tiling: false, required_bytes: 20e9, available_bytes: 8e9, reason: "needs 20 GB, 8 GB free" };
+const plan = {
+  placement: "model_offload",
+  vae_tiling: false,
+  required_bytes: 20e9,
+  available_bytes: 8e9,
+  reason: "needs 20 GB, 8 GB free",
+  precision: "bf16",
+  fp8_components: [],
+  device_bytes: 20e9,
+  fits: true,
+  best_bytes: 20e9,
+};
 const html = (fit: ReturnType<typeof canGenerate>) =>
   renderToStaticMarkup(
     <MemoryRouter>
