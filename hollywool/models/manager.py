@@ -25,9 +25,11 @@ from hollywool.models.cache import CachedModel, Component, ComponentKey, ModelCa
 from hollywool.models.catalog import Catalog, ModelEntry
 from hollywool.models.device import DevicePlan
 from hollywool.models.hub import HubModels, Throttle
-from hollywool.models.loading import load_pipeline, model_files
+from hollywool.models.loading import entry_files, load_pipeline, model_files
 from hollywool.models.loras import LoraLibrary
+from hollywool.models.quantized import keeps_fp8
 from hollywool.models.reporting import LoadReport
+from hollywool.models.split_files import memory_bytes
 from hollywool.models.upscalers import UpscalerCatalog, UpscalerModel
 from hollywool.settings import Settings
 from hollywool.storage.preferences import PreferencesRepository
@@ -89,6 +91,12 @@ class ModelManager:
         if loaded:
             return loaded.size_bytes
         location = model_files(entry, self.hub)
+        if location is not None and entry.source == "file":
+            device = self.device
+            compute = 4 if device.dtype_name == "float32" else 2
+            in_memory = memory_bytes(entry_files(entry), compute, keeps_fp8(device.device))
+            if in_memory:
+                return in_memory
         if location is not None:
             files = [location] if location.is_file() else location.rglob("*.safetensors")
             on_disk = sum(f.stat().st_size for f in files)
@@ -124,7 +132,8 @@ class ModelManager:
 
         warmup.wait()  # the device needs only torch; loading imports diffusers, which the warm-up may be importing
         device = self.device
-        pipe, keys = load_pipeline(entry, self.hub, self.configs_root, device.dtype, self._shareable)
+        keep_fp8 = keeps_fp8(device.device)
+        pipe, keys = load_pipeline(entry, self.hub, self.configs_root, device.dtype, self._shareable, keep_fp8=keep_fp8)
         components = self._components(pipe, keys)
         size = sum(c.size_bytes for c in components)
         largest = max((memory.module_size(c.module) for c in components), default=0)
@@ -132,7 +141,7 @@ class ModelManager:
         if plan.placement != "device" and any(c.key and not c.size_bytes for c in components):
             # Offloading moves modules and hooks them: never do that to a module another model uses.
             log.info("%s will be offloaded: loading it without shared components", entry.id)
-            pipe, keys = load_pipeline(entry, self.hub, self.configs_root, device.dtype)
+            pipe, keys = load_pipeline(entry, self.hub, self.configs_root, device.dtype, keep_fp8=keep_fp8)
             components = self._components(pipe, keys)
         memory.apply_placement(pipe, plan.placement, device.device)
         return CachedModel(entry.id, pipe, components, plan.placement, device.device, default_scheduler=pipe.scheduler)

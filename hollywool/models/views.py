@@ -43,6 +43,10 @@ class LocalModelInfo(BaseModel):
     default_height: int | None
     variant: str | None
     user_defined: bool
+    text_encoders: list[str] = Field(
+        default_factory=list, description="text-encoder files beside a diffusion-model-only file"
+    )
+    vae: str | None = Field(None, description="a VAE file of its own (split files), replacing a checkpoint's")
     source: Literal["hub", "folder", "file"]
     is_video: bool
     downloaded: bool
@@ -226,3 +230,4 @@ class SchedulerInfo(BaseModel):
     name: str
     label: str
     model_types: list[str] = Field(description="the families that offer it")
+

@@ -1,9 +1,12 @@
 """FLUX.1 (schnell, dev): no negative prompt; latents are packed 2x2 into tokens."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from hollywool.models.families.base import LatentRGB, SingleFile, register
 from hollywool.models.families.image import ImageFamily
+from hollywool.models.families.split import SplitFiles, TextEncoderSlot
+from hollywool.models.flux_original import flux1_to_diffusers
 
 
 def _unpack(pipe: Any, latents: Any, height: int, width: int) -> Any:
@@ -18,6 +21,15 @@ def _encode(
         prompt=prompt, prompt_2=None, device=device, num_images_per_prompt=1, **extra
     )
     return {"prompt_embeds": embeds, "pooled_prompt_embeds": pooled}
+
+
+def _schnell(shapes: Mapping[str, list[int]]) -> str | None:
+    """FLUX.1 schnell has no guidance embedder (and is sampled without dynamic shifting)."""
+    return None if any("guidance_in." in k for k in shapes) else "flux1-schnell"
+
+
+def _single_file_variant(shapes: Mapping[str, list[int]]) -> tuple[str, str] | None:
+    return ("flux1-schnell", "FLUX.1 schnell") if _schnell(shapes) else None
 
 
 FAMILY = register(
@@ -53,8 +65,24 @@ FAMILY = register(
         ),
         unpack_latents=_unpack,
         lora_bases={"flux": "FLUX"},
-        # No shipped config: a FLUX single file needs `config:` (a diffusers folder of that model).
-        single_file=SingleFile(markers=("double_blocks.", "model.diffusion_model.double_blocks.")),
+        single_file=SingleFile(
+            markers=("double_blocks.", "model.diffusion_model.double_blocks."),
+            config="flux1",
+            variant=_single_file_variant,
+        ),
+        # ComfyUI's split files: flux1-dev.safetensors (or fp8, or GGUF) + clip_l + t5xxl + ae.safetensors.
+        split_files=SplitFiles(
+            config="flux1",
+            model_class="FluxTransformer2DModel",
+            text_encoders=(
+                TextEncoderSlot("text_encoder", "clip", "CLIPTextModel", names=("clip_l",)),
+                TextEncoderSlot("text_encoder_2", "t5", "T5EncoderModel", names=("t5xxl", "t5")),
+            ),
+            vae_channels=16,
+            vae_names=("ae", "flux"),
+            variant=_schnell,
+            convert=flux1_to_diffusers,  # diffusers' own conversion assumes the full-size width
+        ),
         civitai_base_models=("Flux.1 D", "Flux.1 S"),
         default_steps=28,
         default_guidance=3.5,
