@@ -27,6 +27,7 @@ from hollywool.models.device import DevicePlan
 from hollywool.models.hub import HubModels, Throttle
 from hollywool.models.loading import entry_files, load_pipeline, model_files
 from hollywool.models.loras import LoraLibrary
+from hollywool.models.model_folders import ModelFolders
 from hollywool.models.quantized import keeps_fp8
 from hollywool.models.reporting import LoadReport
 from hollywool.models.split_files import memory_bytes
@@ -48,6 +49,9 @@ class ModelManager:
         self.hub = HubModels(timeout_s=settings.hub_timeout_s)
         self.cache = ModelCache(self.memory_budget, self._evicted)
         self.loras = LoraLibrary([(d, "loras") for d in settings.lora_dirs] + [(settings.civitai_dir, "civitai")])
+        self.folders = ModelFolders(self.catalog, self.loras, settings.model_folders, preferences)
+        if self.folders.named():
+            self.folders.refresh()
         self.upscalers = UpscalerCatalog(settings.data_dir / "upscalers")
         self.configs_root = settings.data_dir / "configs"
         self._device: DevicePlan | None = None
