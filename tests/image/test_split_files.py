@@ -115,6 +115,33 @@ def test_gguf_stays_quantized_and_fp8_stays_fp8_when_kept(flux_files, tiny_model
     assert scaled.weight.dtype == torch.float32  # scaled fp8 is upcast with its scales, never kept as is
 
 
+def test_fp8_text_encoders_stay_fp8_but_what_must_compute_in_full(flux_files, tiny_model, tmp_path):
+    """`t5xxl_fp8_e4m3fn.safetensors` as ComfyUI ships it: every matrix fp8. Kept, the linear layers stay 1 byte;
+    embeddings, norms and T5's `wo` (transformers casts `wo`'s input to its weight dtype) are upcast."""
+    import numpy as np
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from hollywool.models.split_files import ModelFiles, load_files
+
+    encoders = []
+    for name in ("clip", "t5"):
+        state = {k: v.to(torch.float8_e4m3fn) if v.ndim == 2 else v for k, v in load_file(flux_files[name]).items()}
+        encoders.append(tmp_path / f"{flux_files[name].stem}_fp8_e4m3fn.safetensors")
+        save_file(state, str(encoders[-1]))
+    files = ModelFiles(flux_files["fp8"], tuple(encoders), flux_files["vae"], tiny_model("flux"))
+    pipe, _keys = load_files(files, "flux", tmp_path / "configs", torch.float32, keep_fp8=True)
+    t5 = pipe.text_encoder_2
+    assert t5.encoder.block[0].layer[0].SelfAttention.q.weight.dtype == torch.float8_e4m3fn
+    assert t5.encoder.block[0].layer[1].DenseReluDense.wo.weight.dtype == torch.float32
+    assert t5.shared.weight.dtype == torch.float32 and t5.encoder.embed_tokens.weight.dtype == torch.float32
+    clip = pipe.text_encoder
+    assert clip.encoder.layers[0].self_attn.q_proj.weight.dtype == torch.float8_e4m3fn
+    assert clip.embeddings.token_embedding.weight.dtype == torch.float32
+    image = pipe("a cat", height=32, width=32, num_inference_steps=2, output_type="np").images[0]
+    assert np.isfinite(image).all() and image.std() > 0
+
+
 def test_memory_estimates_count_fp8_at_one_byte_and_gguf_as_stored(flux_files):
     from hollywool.models.split_files import ModelFiles, memory_bytes
     from hollywool.models.weight_files import read_weight_file
