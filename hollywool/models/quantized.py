@@ -83,12 +83,12 @@ def load_diffusion_model(
     *,
     keep_fp8: bool,
     convert: Converter | None = None,
-    keys: tuple[str, ...] = (),
+    prefix: str = "",
 ) -> Any:
     """The diffusers model of a diffusion-model file (plain, fp8 or GGUF), configured from `config_dir/subfolder`.
 
     `convert` maps the file's original keys to diffusers' when diffusers' own conversion does not fit;
-    `keys`: read only the tensors under these prefixes (the diffusion model inside a whole checkpoint)."""
+    `prefix`: read only the tensors under it (the diffusion model inside a whole checkpoint)."""
     import diffusers
 
     cls = getattr(diffusers, model_class)
@@ -96,9 +96,9 @@ def load_diffusion_model(
         config = cls.load_config(config_dir, subfolder=subfolder)
         if weights.is_gguf:
             return _gguf_model(cls, weights, config_dir, subfolder, dtype, convert, config)
-        scaled = is_scaled_fp8(weights.tensors)
-        kept = keep_fp8 and weights.is_fp8 and not scaled
-        select: Callable[[str], bool] | None = (lambda name: name.startswith(keys)) if keys else None
+        scaled = weights.scaled_fp8
+        kept = keep_fp8 and weights.has_fp8(prefix)
+        select: Callable[[str], bool] | None = (lambda name: name.startswith(prefix)) if prefix else None
         # fp8 kept (or scaled): read as stored; otherwise every float tensor becomes `dtype` as it is read.
         state = read_state_dict(weights.path, None if kept or scaled else dtype, select)
         if scaled:

@@ -111,25 +111,21 @@ def load_single_file(
     config: str | None,
     configs_root: Path,
     dtype: Any,
-    skip_keys: tuple[str, ...] = (),
     **components: Any,
 ) -> Any:
-    """The pipeline of a whole checkpoint; `components` (a VAE from its own file) replace the checkpoint's,
-    and tensors under `skip_keys` (the prefixes of what they replace) are not read."""
+    """The pipeline of a whole checkpoint; `components` (a VAE from its own file) replace the checkpoint's."""
     import diffusers
 
     family, config_dir = config_folder(path, model_type, config, configs_root)
     pipeline_cls = getattr(diffusers, family.pipeline)
-    modules = _load_modules(path, config_dir, dtype, set(components), skip_keys) | components
+    modules = _load_modules(path, config_dir, dtype, set(components)) | components
     # Given every module, from_single_file only maps the file (pages never touched) to build the rest.
     return pipeline_cls.from_single_file(
         str(path), config=str(config_dir), local_files_only=True, dtype=dtype, **modules
     )
 
 
-def _load_modules(
-    path: Path, config_dir: Path, dtype: Any, skip: set[str], skip_keys: tuple[str, ...]
-) -> dict[str, Any]:
+def _load_modules(path: Path, config_dir: Path, dtype: Any, skip: set[str]) -> dict[str, Any]:
     """The checkpoint's weighted components (UNet, VAE, text encoders), converted by diffusers' own loader.
 
     The state dict is read already in `dtype` (see state_dict.py), so the modules' parameters are its
@@ -145,7 +141,7 @@ def _load_modules(
     )
 
     index: dict[str, Any] = json.loads((config_dir / "model_index.json").read_text())
-    checkpoint = read_state_dict(path, dtype, (lambda name: not name.startswith(skip_keys)) if skip_keys else None)
+    checkpoint = read_state_dict(path, dtype)
     modules: dict[str, Any] = {}
     for name, spec in sorted(index.items()):
         if not isinstance(spec, list) or name in SINGLE_FILE_OPTIONAL_COMPONENTS or name in skip:

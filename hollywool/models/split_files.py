@@ -28,7 +28,8 @@ from hollywool.models.text_encoders import LABELS, config_width, detect_kind, lo
 from hollywool.models.weight_files import WeightFile, read_weight_file
 
 # Key prefixes of the VAE and the text encoders inside whole checkpoints (LDM, SDXL, ComfyUI's FLUX/SD3).
-_BUNDLED = ("first_stage_model.", "vae.", "cond_stage_model.", "conditioner.", "text_encoders.")
+_VAE_KEYS = ("first_stage_model.", "vae.")
+_BUNDLED = (*_VAE_KEYS, "cond_stage_model.", "conditioner.", "text_encoders.")
 
 
 @dataclass(frozen=True)
@@ -53,18 +54,15 @@ def read_file(path: Path) -> WeightFile:
 
 def memory_bytes(files: ModelFiles, compute_bytes: int, keep_fp8: bool) -> int:
     """Bytes the entry's weights take once loaded (fp8 kept at 1 byte a parameter, GGUF quantized), from the
-    headers alone; 0 when a file cannot be read. In a whole checkpoint only the diffusion model stays fp8."""
+    headers alone; 0 when a file cannot be read. A checkpoint of a family without split files is upcast whole."""
     try:
         model = read_weight_file(files.model)
         others = [read_weight_file(p) for p in (*files.text_encoders, *([files.vae] if files.vae else []))]
         split = detect(files.model)[0].split_files
     except (OSError, ValueError, InvalidInputError):
         return 0
-    if is_diffusion_model_only(model):
-        total = model.memory_bytes(compute_bytes, keep_fp8)
-    else:  # what _whole_checkpoint keeps in fp8
-        kept = keep_fp8 and split is not None
-        total = model.memory_bytes(compute_bytes, kept, split.checkpoint_prefix if split else "")
+    # Split-files families are assembled part by part (fp8 parts kept); others load through diffusers (upcast).
+    total = model.memory_bytes(compute_bytes, keep_fp8 and split is not None)
     return total + sum(w.memory_bytes(compute_bytes, keep_fp8) for w in others)
 
 
@@ -74,11 +72,12 @@ def split_config(split: SplitFiles, weights: WeightFile) -> str:
 
 
 def assign_text_encoders(
-    split: SplitFiles, files: list[WeightFile], config_dir: Path | None = None
-) -> tuple[dict[str, WeightFile], list[str]]:
-    """({slot component: file}, problems): each file goes to the slot its kind fills; two slots of one kind
-    are told apart by the width their config (in `config_dir`) gives them. Problems name what is missing."""
-    assigned: dict[str, WeightFile] = {}
+    split: SplitFiles, files: list[WeightFile], config_dir: Path | None = None, whole: WeightFile | None = None
+) -> tuple[dict[str, tuple[WeightFile, str]], list[str]]:
+    """({slot component: (file, key prefix)}, problems): each file goes to the slot its kind fills; two slots of
+    one kind are told apart by the width their config (in `config_dir`) gives them; a slot no file fills takes
+    the text encoder inside the `whole` checkpoint, when it has one. Problems name what is missing."""
+    assigned: dict[str, tuple[WeightFile, str]] = {}
     problems: list[str] = []
     for weights in files:
         found = detect_kind(weights.shapes)
@@ -94,11 +93,16 @@ def assign_text_encoders(
                 f"{weights.path.name} is a {LABELS.get(kind, kind)} text encoder, which this model has no place for"
             )
             continue
-        assigned[slots[0].component] = weights
+        assigned[slots[0].component] = (weights, "")
     for slot in split.text_encoders:
-        if slot.component not in assigned:
-            hint = f" (such as {slot.names[0]}.safetensors)" if slot.names else ""
-            problems.append(f"a {LABELS.get(slot.kind, slot.kind)} text encoder{hint} for {slot.component}")
+        if slot.component in assigned:
+            continue
+        prefix = slot.checkpoint_prefix
+        if whole is not None and prefix and any(k.startswith(prefix) for k in whole.tensors):
+            assigned[slot.component] = (whole, prefix)
+            continue
+        hint = f" (such as {slot.names[0]}.safetensors)" if slot.names else ""
+        problems.append(f"a {LABELS.get(slot.kind, slot.kind)} text encoder{hint} for {slot.component}")
     return assigned, problems
 
 
@@ -145,7 +149,7 @@ def load_files(
             f"set `type: {family.type}`"
         )
     split = family.split_files
-    if split is not None and is_diffusion_model_only(weights):
+    if split is not None:  # a whole checkpoint of such a family is assembled from its own parts
         return _assemble(files, weights, family, split, configs_root, dtype, keep_fp8, shared)
     if weights.is_gguf:
         raise InvalidInputError(f"{files.model.name}: GGUF files of {family.label} models are not supported")
@@ -161,10 +165,10 @@ def _whole_checkpoint(
     dtype: Any,
     keep_fp8: bool,
 ) -> Any:
+    """A checkpoint of a family without split files (SD, SDXL): diffusers' single-file loading."""
     config = str(files.config) if files.config else None
     config_dir = files.config or (shipped_config(arch, configs_root) if arch else None)
     replaced: dict[str, Any] = {}
-    skip_keys: tuple[str, ...] = ()
     if files.text_encoders:
         raise InvalidInputError(
             f"{files.model.name} carries its own text encoders; `text_encoders:` is for diffusion-model-only files",
@@ -174,15 +178,7 @@ def _whole_checkpoint(
         check_tokenizers(config_dir)
         if files.vae:
             replaced["vae"] = _load_vae(files.vae, "AutoencoderKL", config_dir, dtype)
-        split = family.split_files
-        if split is not None and weights.plain_fp8 and keep_fp8:
-            # The diffusion model is read as stored (fp8), apart from the rest, which is read in `dtype`.
-            skip_keys = (split.checkpoint_prefix,)
-            replaced[split.component] = load_diffusion_model(
-                weights, split.model_class, config_dir, split.component, dtype,
-                keep_fp8=True, convert=split.convert, keys=skip_keys,
-            )  # fmt: skip
-    return load_single_file(files.model, family.type, config, configs_root, dtype, skip_keys, **replaced)
+    return load_single_file(files.model, family.type, config, configs_root, dtype, **replaced)
 
 
 def _assemble(
@@ -199,35 +195,43 @@ def _assemble(
 
     config_dir = files.config or shipped_config(split_config(split, weights), configs_root)
     check_tokenizers(config_dir)
-    encoders, problems = assign_text_encoders(split, [read_file(p) for p in files.text_encoders], config_dir)
-    if not files.vae:
+    whole = None if is_diffusion_model_only(weights) else weights
+    texts = [read_file(p) for p in files.text_encoders]
+    encoders, problems = assign_text_encoders(split, texts, config_dir, whole)
+    vae = files.vae or (files.model if whole and any(k.startswith(_VAE_KEYS) for k in weights.tensors) else None)
+    if vae is None:
         problems.append("a VAE (`vae:`)")
     if problems:
+        alone = "checkpoint" if whole else "diffusion model alone"
         raise InvalidInputError(
-            f"{files.model.name} is a {family.label} diffusion model alone; it needs "
+            f"{files.model.name} is a {family.label} {alone}; it needs "
             + "; ".join(problems)
             + ". Name the files in its entry's `text_encoders:` and `vae:`"
         )
-    assert files.vae is not None
+    assert vae is not None
     dtype_name = str(dtype).removeprefix("torch.")
     kept = "+fp8" if keep_fp8 else ""
-    keys: dict[str, ComponentKey] = {"vae": ((str(files.vae.resolve()),), dtype_name)}
-    for component, te in encoders.items():
-        keys[component] = ((str(te.path.resolve()),), dtype_name + (kept if te.plain_fp8 else ""))
+    # A part of a whole checkpoint is shared only with the same part of the same file.
+    vae_source = str(vae.resolve()) + ("#vae" if vae == files.model else "")
+    keys: dict[str, ComponentKey] = {"vae": ((vae_source,), dtype_name)}
+    for component, (te, prefix) in encoders.items():
+        fp8 = kept if te.has_fp8(prefix) else ""
+        keys[component] = ((str(te.path.resolve()) + (f"#{prefix}" if prefix else ""),), dtype_name + fp8)
     parts: dict[str, Any] = {}
     for component, key in keys.items():
         module = shared(component, key)
         if module is None:
             if component == "vae":
-                module = _load_vae(files.vae, split.vae_class, config_dir, dtype)
+                module = _load_vae(vae, split.vae_class, config_dir, dtype)
             else:
                 slot = next(s for s in split.text_encoders if s.component == component)
-                module = load_text_encoder(encoders[component].path, slot.model_class, config_dir / component,
-                                           dtype, keep_fp8)  # fmt: skip
+                te, prefix = encoders[component]
+                module = load_text_encoder(te.path, slot.model_class, config_dir / component, dtype, keep_fp8, prefix)
         parts[component] = module
     parts[split.component] = load_diffusion_model(
-        weights, split.model_class, config_dir, split.component, dtype, keep_fp8=keep_fp8, convert=split.convert
-    )
+        weights, split.model_class, config_dir, split.component, dtype, keep_fp8=keep_fp8, convert=split.convert,
+        prefix=split.checkpoint_prefix if whole else "",
+    )  # fmt: skip
     pipeline_cls = getattr(diffusers, family.pipeline)
     pipe = pipeline_cls.from_pretrained(str(config_dir), local_files_only=True, **parts)
     return pipe, keys

@@ -100,8 +100,11 @@ def match_keys(names: list[str], wanted: set[str]) -> dict[str, str]:
     return out
 
 
-def load_text_encoder(path: Path, model_class: str, config_dir: Path, dtype: Any, keep_fp8: bool) -> Any:
-    """A transformers text encoder with the weights of `path`, built from the config in `config_dir`.
+def load_text_encoder(
+    path: Path, model_class: str, config_dir: Path, dtype: Any, keep_fp8: bool, prefix: str = ""
+) -> Any:
+    """A transformers text encoder with the weights of `path` (those under `prefix`: a part of a whole checkpoint),
+    built from the config in `config_dir`.
 
     fp8 weights stay fp8 with layerwise upcasting when `keep_fp8` (CUDA), else become `dtype`."""
     import torch
@@ -116,7 +119,8 @@ def load_text_encoder(path: Path, model_class: str, config_dir: Path, dtype: Any
     if path.suffix.lower() == ".gguf":
         raise InvalidInputError(f"{path.name}: GGUF text encoders are not supported yet; use a .safetensors file")
     # Kept fp8: read as stored; otherwise every float tensor becomes `dtype` as it is read.
-    state = read_state_dict(path, None if keep_fp8 else dtype)
+    select: Callable[[str], bool] | None = (lambda name: name.startswith(prefix)) if prefix else None
+    state = read_state_dict(path, None if keep_fp8 else dtype, select)
     if is_scaled_fp8(state):
         state = unscale_fp8(state, dtype)
     mapping = match_keys(list(state), set(wanted))

@@ -67,24 +67,28 @@ class WeightFile:
         return self.format == "safetensors" and self.precision == FP8
 
     @property
-    def plain_fp8(self) -> bool:
-        """fp8 that can stay fp8: not ComfyUI's scaled fp8, whose per-layer scales force an upcast."""
-        return self.is_fp8 and not any(n == "scaled_fp8" or n.endswith(".scale_weight") for n in self.tensors)
+    def scaled_fp8(self) -> bool:
+        """ComfyUI's "scaled" fp8 (`scaled_fp8`, a `scale_weight` per layer): upcast with its scales, never kept."""
+        return any(n == "scaled_fp8" or n.endswith((".scaled_fp8", ".scale_weight")) for n in self.tensors)
+
+    def has_fp8(self, prefix: str = "") -> bool:
+        """Whether tensors under `prefix` are float8_e4m3fn that can stay so (not scaled fp8)."""
+        fp8 = any(t.dtype == "F8_E4M3" for n, t in self.tensors.items() if n.startswith(prefix))
+        return fp8 and not self.scaled_fp8
 
     @property
     def is_gguf(self) -> bool:
         return self.format == "gguf"
 
-    def memory_bytes(self, compute_bytes: int, keep_fp8: bool, kept_prefix: str = "") -> int:
-        """Bytes its weights take once loaded: GGUF stays quantized and fp8 stays fp8 when kept (only under
-        `kept_prefix`: the diffusion model of a whole checkpoint); every other floating-point tensor takes the
-        compute dtype's `compute_bytes` per parameter."""
+    def memory_bytes(self, compute_bytes: int, keep_fp8: bool) -> int:
+        """Bytes its weights take once loaded: GGUF stays quantized and fp8 stays fp8 when kept (not scaled fp8);
+        every other floating-point tensor takes the compute dtype's `compute_bytes` per parameter."""
         total = 0
-        keep_fp8 = keep_fp8 and self.plain_fp8
-        for name, t in self.tensors.items():
+        keep_fp8 = keep_fp8 and not self.scaled_fp8
+        for t in self.tensors.values():
             if self.format == "gguf" and t.dtype not in _GGUF_FLOAT:
                 total += t.nbytes
-            elif t.dtype == "F8_E4M3" and keep_fp8 and name.startswith(kept_prefix):
+            elif t.dtype == "F8_E4M3" and keep_fp8:
                 total += t.numel
             elif t.dtype.startswith(("I", "U", "BOOL")):
                 total += t.nbytes

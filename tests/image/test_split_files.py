@@ -142,6 +142,45 @@ def test_fp8_text_encoders_stay_fp8_but_what_must_compute_in_full(flux_files, ti
     assert np.isfinite(image).all() and image.std() > 0
 
 
+def test_a_whole_fp8_checkpoint_is_assembled_from_its_own_parts(flux_files, tiny_model, tmp_path):
+    """A whole FLUX checkpoint as ComfyUI saves one (`flux1-dev-fp8.safetensors`: `model.diffusion_model.*`,
+    `text_encoders.clip_l.transformer.*`, `text_encoders.t5xxl.transformer.*` in fp8, `vae.*`): each part is
+    read from its keys; kept, the fp8 parts are read as stored and stay fp8 while the VAE is read in the run dtype."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from hollywool.models.split_files import ModelFiles, load_files, memory_bytes
+
+    def fp8(tensors: dict, prefix: str) -> dict:
+        return {prefix + k: v.to(torch.float8_e4m3fn) if v.ndim == 2 else v for k, v in tensors.items()}
+
+    whole = (
+        load_file(flux_files["fp8"])
+        | fp8(load_file(flux_files["clip"]), "text_encoders.clip_l.transformer.")
+        | fp8(load_file(flux_files["t5"]), "text_encoders.t5xxl.transformer.")
+        | {f"vae.{k}": v for k, v in load_file(flux_files["vae"]).items()}
+    )
+    path = tmp_path / "flux1-tiny-fp8-whole.safetensors"
+    save_file(whole, str(path))
+    files = ModelFiles(path, config=tiny_model("flux"))
+    pipe, keys = load_files(files, "flux", tmp_path / "configs", torch.float32, keep_fp8=True)
+    assert pipe.transformer.transformer_blocks[0].attn.to_q.weight.dtype == torch.float8_e4m3fn
+    assert pipe.text_encoder_2.encoder.block[0].layer[0].SelfAttention.q.weight.dtype == torch.float8_e4m3fn
+    assert pipe.vae.decoder.conv_in.weight.dtype == torch.float32
+    assert keys["text_encoder"] != keys["text_encoder_2"]  # parts of one file are told apart when shared
+    params = {"height": 32, "width": 32, "num_inference_steps": 2, "output_type": "np"}
+    params["generator"] = torch.Generator().manual_seed(0)
+    image = pipe("a cat", **params).images[0]
+    assert image.shape == (32, 32, 3)
+    stored = sum(v.numel() for v in whole.values() if v.dtype == torch.float8_e4m3fn)
+    assert memory_bytes(files, 4, keep_fp8=True) == memory_bytes(files, 4, keep_fp8=False) - 3 * stored
+
+    # The same file upcast (the CPU) gives the same image, but for the biases layerwise casting stores in fp8.
+    upcast, _keys = load_files(files, "flux", tmp_path / "configs", torch.float32, keep_fp8=False)
+    again = upcast("a cat", **{**params, "generator": torch.Generator().manual_seed(0)}).images[0]
+    assert abs(again - image).max() < 0.02
+
+
 def test_memory_estimates_count_fp8_at_one_byte_and_gguf_as_stored(flux_files):
     from hollywool.models.split_files import ModelFiles, memory_bytes
     from hollywool.models.weight_files import read_weight_file
@@ -153,7 +192,7 @@ def test_memory_estimates_count_fp8_at_one_byte_and_gguf_as_stored(flux_files):
     assert fp8.memory_bytes(2, keep_fp8=True) == matrices + 2 * others
     assert fp8.memory_bytes(2, keep_fp8=False) == 2 * (matrices + others)
     scaled = read_weight_file(flux_files["fp8-scaled"])
-    assert scaled.is_fp8 and not scaled.plain_fp8
+    assert scaled.is_fp8 and scaled.scaled_fp8 and not scaled.has_fp8()
     assert scaled.memory_bytes(2, keep_fp8=True) == scaled.memory_bytes(2, keep_fp8=False)
     gguf = read_weight_file(flux_files["Q8_0"])
     assert gguf.is_gguf and gguf.precision == "Q8_0"

@@ -75,8 +75,8 @@ FAMILY = register(
             config="flux1",
             model_class="FluxTransformer2DModel",
             text_encoders=(
-                TextEncoderSlot("text_encoder", "clip", "CLIPTextModel", names=("clip_l",)),
-                TextEncoderSlot("text_encoder_2", "t5", "T5EncoderModel", names=("t5xxl", "t5")),
+                TextEncoderSlot("text_encoder", "clip", "CLIPTextModel", ("clip_l",), "text_encoders.clip_l."),
+                TextEncoderSlot("text_encoder_2", "t5", "T5EncoderModel", ("t5xxl", "t5"), "text_encoders.t5xxl."),
             ),
             vae_channels=16,
             vae_names=("ae", "flux"),

@@ -26,6 +26,7 @@ class TextEncoderSlot:
     kind: str  # the kind of file that fills it (models/text_encoders.py): "clip", "t5", ...
     model_class: str  # the transformers class that loads it: "CLIPTextModel", "T5EncoderModel"
     names: tuple[str, ...] = ()  # file-name hints for pairing files in a models folder: ("clip_l",)
+    checkpoint_prefix: str = ""  # its keys' prefix inside a whole checkpoint (ComfyUI's "text_encoders.clip_l.")
 
 
 @dataclass(frozen=True)
