@@ -16,6 +16,12 @@ def _env_path(name: str, default: str) -> Path:
     return Path(os.environ.get(name, default)).expanduser().resolve()
 
 
+def _env_paths(name: str) -> tuple[Path, ...]:
+    """A list of folders separated like PATH (`:` on Linux and macOS, `;` on Windows)."""
+    parts = os.environ.get(name, "").split(os.pathsep)
+    return tuple(Path(p.strip()).expanduser().resolve() for p in parts if p.strip())
+
+
 def _env_float(name: str, default: float | None) -> float | None:
     raw = os.environ.get(name)
     return float(raw) if raw not in (None, "") else default
@@ -69,6 +75,8 @@ class Settings:
     network_concurrency: int = 8
     web_dir: Path | None = None
     lora_dirs: tuple[Path, ...] = ()
+    # ComfyUI or A1111/Forge `models` folders whose checkpoints, diffusion models, LoRAs and VAEs are used in place.
+    model_folders: tuple[Path, ...] = ()
     civitai_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "hollywool" / "civitai")
     services: ServiceUrls = field(default_factory=ServiceUrls)
     # Memory that loaded models may hold together (GB); None: measured from the GPU, unified memory or RAM.
@@ -107,6 +115,7 @@ class Settings:
             network_concurrency=_env_int("HOLLYWOOL_NETWORK_CONCURRENCY", 8),
             web_dir=_env_path("HOLLYWOOL_WEB_DIR", str(repo_web)),
             lora_dirs=(_env_path("HOLLYWOOL_LORA_DIR", "~/.hollywool/loras"),),
+            model_folders=_env_paths("HOLLYWOOL_MODEL_FOLDERS"),
             civitai_dir=_env_path("HOLLYWOOL_CIVITAI_DIR", "~/.cache/hollywool/civitai"),
             services=ServiceUrls.from_env(),
             memory_budget_gb=_env_float("HOLLYWOOL_MEMORY_BUDGET_GB", None),

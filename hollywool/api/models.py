@@ -20,6 +20,8 @@ from hollywool.models.views import (
     FamilyInfo,
     LocalModelDetail,
     LocalModelInfo,
+    ModelFolderInfo,
+    ModelFolderRequest,
     SchedulerInfo,
     Unloaded,
 )
@@ -110,6 +112,25 @@ def list_models_detailed(
     kind: Literal["image", "video"] | None = None, studio: Studio = Depends(get_studio)
 ) -> DetailedModelList:
     return DetailedModelList(models=studio.model_service.list_detailed(kind))
+
+
+@router.get("/folders", response_model=list[ModelFolderInfo])
+def model_folders(studio: Studio = Depends(get_studio)) -> list[ModelFolderInfo]:
+    """The ComfyUI and A1111/Forge `models` folders in use, scanned again: each file with its role and family."""
+    return studio.model_service.model_folders()
+
+
+@router.post("/folders", response_model=ModelFolderInfo, status_code=201)
+def add_model_folder(body: ModelFolderRequest, studio: Studio = Depends(get_studio)) -> ModelFolderInfo:
+    """Use a ComfyUI or A1111/Forge `models` folder in place: its checkpoints and diffusion models become models,
+    its LoRAs join the LoRA list; nothing is copied. A 422 naming `path` when it is not such a folder."""
+    return studio.model_service.add_model_folder(body.path)
+
+
+@router.delete("/folders", response_model=list[ModelFolderInfo])
+def remove_model_folder(path: str, studio: Studio = Depends(get_studio)) -> list[ModelFolderInfo]:
+    """Stop using a folder added through the API (its files stay where they are); the folders left."""
+    return studio.model_service.remove_model_folder(path)
 
 
 @router.get("/cache-status", response_model=CacheStatus)

@@ -46,6 +46,8 @@ def put_settings(changes: dict[str, Any] = Body(...), studio: Studio = Depends(g
     unknown = sorted(set(changes) - set(Preferences.model_fields))
     if unknown:
         raise InvalidInputError(f"{unknown[0]}: unknown setting", field=unknown[0])
+    if "model_folders" in changes:
+        studio.model_service.check_model_folders(changes["model_folders"])
     from pydantic import ValidationError
 
     try:
@@ -54,6 +56,8 @@ def put_settings(changes: dict[str, Any] = Body(...), studio: Studio = Depends(g
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
         raise InvalidInputError(f"{field}: {err['msg']}", field=field) from None
+    if "model_folders" in changes:
+        studio.model_service.model_folders()  # scanned again: the catalogue follows the setting
     if key and key.strip():  # the seed set the Civitai key here; it goes to the secret store, never the database
         studio.civitai.set_token(key)
     return _answer(studio, prefs)

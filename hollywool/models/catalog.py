@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeGuard
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from hollywool.errors import NotFoundError
 from hollywool.models import families
@@ -28,8 +28,14 @@ def _family_ids() -> str:
 class ModelEntry(BaseModel):
     id: str
     name: str
-    path: str = Field(description="Hugging Face repo id, local diffusers folder, or single .safetensors file")
-    type: str = Field(description="the model family's id (GET /api/models/families lists them); aliases are accepted")
+    path: str = Field(
+        description="Hugging Face repo id, local diffusers folder, or a single file: a whole checkpoint or a "
+        "diffusion model (.safetensors, fp8 included, or .gguf)"
+    )
+    type: str = Field(
+        description="the model family's id (GET /api/models/families lists them); aliases are accepted; "
+        "read from the files when left out (a folder's model_index.json, a single file's keys)"
+    )
     default_steps: int = 20
     default_guidance: float = 7.0
     category: Literal["fast", "quality", "specialized", "video"] = "quality"
@@ -44,8 +50,27 @@ class ModelEntry(BaseModel):
     config: str | None = Field(
         None, description="diffusers config folder for a single-file checkpoint (default: the shipped one)"
     )
+    text_encoders: list[str] = Field(
+        default_factory=list,
+        description="text-encoder files for a diffusion-model-only file (ComfyUI's text_encoders/)",
+    )
+    vae: str | None = Field(
+        None, description="a VAE file: needed by a diffusion-model-only file, replaces a checkpoint's own"
+    )
     extra: dict[str, Any] = Field(default_factory=dict)
     user_defined: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_type(cls, data: Any) -> Any:
+        """A local folder or file without `type` says its family itself (model_index.json, its keys)."""
+        if _is_mapping(data) and not data.get("type") and isinstance(data.get("path"), str):
+            from hollywool.models.model_type import infer_type
+
+            found = infer_type(str(data["path"]))
+            if found:
+                return {**data, "type": found}
+        return data
 
     @field_validator("type")
     @classmethod
@@ -58,7 +83,7 @@ class ModelEntry(BaseModel):
     @property
     def source(self) -> Literal["hub", "folder", "file"]:
         p = Path(self.path).expanduser()
-        if p.is_file() or self.path.endswith((".safetensors", ".ckpt", ".sft")):
+        if p.is_file() or self.path.endswith((".safetensors", ".ckpt", ".sft", ".gguf")):
             return "file"
         if p.is_dir() or self.path.startswith(("/", "./", "~", "../")):
             return "folder"
@@ -160,9 +185,13 @@ def _why_invalid(exc: ValidationError) -> str:
 
 
 def _missing_path(entry: ModelEntry) -> str | None:
-    if entry.source == "hub" or Path(entry.path).expanduser().exists():
-        return None
-    return f"path {entry.path} does not exist"
+    if entry.source != "hub" and not Path(entry.path).expanduser().exists():
+        return f"path {entry.path} does not exist"
+    named = [("text_encoders", p) for p in entry.text_encoders] + ([("vae", entry.vae)] if entry.vae else [])
+    for field, path in named:
+        if not Path(path).expanduser().is_file():
+            return f"{field}: {path} is not a file"
+    return None
 
 
 class Catalog:

@@ -17,7 +17,7 @@ from hollywool.models.cache import ComponentKey
 from hollywool.models.catalog import ModelEntry
 from hollywool.models.hub import HubModels, NotDownloaded
 from hollywool.models.schedulers import make_scheduler
-from hollywool.models.single_file import load_single_file
+from hollywool.models.split_files import ModelFiles, load_files
 
 _WEIGHTS = ("*.safetensors", "*.bin")
 
@@ -58,10 +58,13 @@ def load_pipeline(
     configs_root: Path,
     dtype: Any,
     shared: Callable[[str, ComponentKey], Any | None] = lambda _name, _key: None,
+    *,
+    keep_fp8: bool = False,
 ) -> tuple[Any, dict[str, ComponentKey]]:
-    """The entry's pipeline, and the sharing key of each component read from a folder.
+    """The entry's pipeline, and the sharing key of each component read from a folder or its own file.
 
-    `shared(name, key)` returns an already loaded module with those weights (or None to load it).
+    `shared(name, key)` returns an already loaded module with those weights (or None to load it);
+    `keep_fp8`: fp8 weights stay fp8, upcast layer by layer as they run (CUDA).
     """
     from diffusers import DiffusionPipeline  # pyright: ignore[reportPrivateImportUsage]  # its documented import
     from diffusers.utils import logging as diffusers_logging
@@ -77,7 +80,7 @@ def load_pipeline(
     keys: dict[str, ComponentKey] = {}
     pipeline: Any = DiffusionPipeline  # diffusers leaves from_pretrained's **kwargs untyped
     if entry.source == "file":
-        pipe = load_single_file(location, entry.type, entry.config, configs_root, dtype)
+        pipe, keys = load_files(entry_files(entry), entry.type, configs_root, dtype, keep_fp8=keep_fp8, shared=shared)
     else:
         variant = entry.variant if entry.source == "hub" or _has_variant(location, entry.variant) else None
         keys = component_keys(location, str(dtype).removeprefix("torch."), variant)
@@ -88,6 +91,16 @@ def load_pipeline(
     _apply_extras(pipe, entry, hub)
     pipe.set_progress_bar_config(disable=True)
     return pipe, keys
+
+
+def entry_files(entry: ModelEntry) -> ModelFiles:
+    """The files a single-file entry names: the checkpoint or diffusion model, text encoders, VAE, config."""
+    return ModelFiles(
+        model=Path(entry.path).expanduser(),
+        text_encoders=tuple(Path(p).expanduser() for p in entry.text_encoders),
+        vae=Path(entry.vae).expanduser() if entry.vae else None,
+        config=Path(entry.config).expanduser() if entry.config else None,
+    )
 
 
 def _has_variant(folder: Path, variant: str | None) -> bool:

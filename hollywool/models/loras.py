@@ -97,6 +97,8 @@ class LoraLibrary:
             if not folder.is_dir():
                 continue
             for path in sorted(folder.rglob("*.safetensors")):
+                if source == "models-folder" and not path.resolve().is_relative_to(folder.resolve()):
+                    continue  # a link out of a models folder the user named (model_folders.py)
                 info = self._identify(path, folder, source)
                 if info is None:
                     continue

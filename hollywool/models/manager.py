@@ -26,8 +26,9 @@ from hollywool.models.cache import CachedModel, Component, ComponentKey, ModelCa
 from hollywool.models.catalog import Catalog, ModelEntry
 from hollywool.models.device import DevicePlan, expected_device
 from hollywool.models.hub import HubModels, Throttle
-from hollywool.models.loading import load_pipeline, model_files
+from hollywool.models.loading import entry_files, load_pipeline, model_files
 from hollywool.models.loras import LoraLibrary
+from hollywool.models.model_folders import ModelFolders
 from hollywool.models.precision import (
     LABELS,
     ComponentNeed,
@@ -39,6 +40,7 @@ from hollywool.models.precision import (
     measure_files,
     measure_single_file,
 )
+from hollywool.models.quantized import keeps_fp8
 from hollywool.models.reporting import LoadReport
 from hollywool.models.upscalers import UpscalerCatalog, UpscalerModel
 from hollywool.settings import Settings
@@ -58,6 +60,9 @@ class ModelManager:
         self.hub = HubModels(timeout_s=settings.hub_timeout_s)
         self.cache = ModelCache(self.memory_budget, self._evicted)
         self.loras = LoraLibrary([(d, "loras") for d in settings.lora_dirs] + [(settings.civitai_dir, "civitai")])
+        self.folders = ModelFolders(self.catalog, self.loras, settings.model_folders, preferences)
+        if self.folders.named():
+            self.folders.refresh()
         self.upscalers = UpscalerCatalog(settings.data_dir / "upscalers")
         self.configs_root = settings.data_dir / "configs"
         self._device: DevicePlan | None = None
@@ -99,6 +104,11 @@ class ModelManager:
         location = model_files(entry, self.hub)
         if location is not None:
             found = measure_model(location, entry.variant)
+            if found and entry.source == "file":  # split files: the text encoders and VAE the entry names
+                files = entry_files(entry)
+                extra = [measure_files(f"text_encoder_{i + 1}", [p]) for i, p in enumerate(files.text_encoders)]
+                extra.append(measure_files("vae", [files.vae]) if files.vae else None)
+                found = [*found, *(need for need in extra if need)]
             if found:
                 return found
         weights = entry_weights(entry)
@@ -189,7 +199,9 @@ class ModelManager:
         # own modules rather than share another model's.
         alone = plan.placement != "device" or bool(plan.fp8_components)
         shared = _not_shared if alone else self._shareable
-        pipe, keys = load_pipeline(entry, self.hub, self.configs_root, device.dtype, shared)
+        pipe, keys = load_pipeline(
+            entry, self.hub, self.configs_root, device.dtype, shared, keep_fp8=keeps_fp8(device.device)
+        )
         memory.apply_precision(pipe, plan.fp8_components, device.dtype)
         components = self._components(pipe, keys)
         memory.apply_placement(pipe, plan.placement, device.device)

@@ -7,7 +7,8 @@ files answer at once; those that need the device (`can_generate`) wait for torch
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 from pydantic import BaseModel, Field
 
@@ -18,16 +19,19 @@ from hollywool.models import families, memory
 from hollywool.models.catalog import ModelEntry
 from hollywool.models.loading import model_files
 from hollywool.models.manager import GB, ModelManager
+from hollywool.models.model_folders import ModelFolder, models_root
 from hollywool.models.schedulers import SCHEDULERS
 from hollywool.models.views import (
     CacheDeleted,
     CacheStatus,
     CanGenerate,
     FamilyInfo,
+    FolderFile,
     LoadedModel,
     LocalModelDetail,
     LocalModelInfo,
     MemoryPlanInfo,
+    ModelFolderInfo,
     SchedulerInfo,
     Unloaded,
     lora_preset_views,
@@ -246,3 +250,44 @@ class ModelService:
         entry = self.catalog.get(params.model)
         folder = self.manager.download(ctx, entry)
         return DownloadResult(path=str(folder), model=entry.id)
+
+    # -- models folders --------------------------------------------------------------------------
+    def model_folders(self) -> list[ModelFolderInfo]:
+        return [folder_info(f) for f in self.manager.folders.refresh()]
+
+    def add_model_folder(self, path: str) -> ModelFolderInfo:
+        return folder_info(self.manager.folders.add(path))
+
+    def remove_model_folder(self, path: str) -> list[ModelFolderInfo]:
+        return [folder_info(f) for f in self.manager.folders.remove(path)]
+
+    def check_model_folders(self, paths: object) -> None:
+        """What the settings' `model_folders` may hold: models folders (a 422 naming the field otherwise)."""
+        if not isinstance(paths, list):
+            raise InvalidInputError("model_folders: must be a list of folder paths", field="model_folders")
+        for i, path in enumerate(cast(list[object], paths)):
+            try:
+                models_root(Path(str(path)).expanduser())
+            except InvalidInputError as exc:
+                raise InvalidInputError(f"model_folders[{i}]: {exc.message}", field="model_folders") from None
+
+
+def folder_info(folder: ModelFolder) -> ModelFolderInfo:
+    files = [
+        FolderFile(
+            path=str(f.path),
+            role=f.role,
+            family=f.family,
+            detail=f.detail,
+            precision=f.precision,
+            size_bytes=f.size_bytes,
+            model_id=f.model_id,
+            problem=f.problem,
+            text_encoders=[str(p) for p in f.text_encoders],
+            vae=str(f.vae) if f.vae else None,
+        )
+        for f in folder.files
+    ]
+    return ModelFolderInfo(
+        path=str(folder.path), root=str(folder.root), layout=folder.layout, from_env=folder.from_env, files=files
+    )

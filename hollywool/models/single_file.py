@@ -20,8 +20,8 @@ from typing import Any, cast
 from hollywool.errors import InvalidInputError, StudioError
 from hollywool.models import families
 from hollywool.models.families.base import SingleFile
-from hollywool.models.safetensors_header import read_header
 from hollywool.models.state_dict import read_state_dict
+from hollywool.models.weight_files import read_weight_file
 
 
 def _layouts() -> list[tuple[str, families.Family, SingleFile]]:
@@ -33,7 +33,7 @@ def _layouts() -> list[tuple[str, families.Family, SingleFile]]:
 def detect(path: Path) -> tuple[families.Family, str | None, str]:
     """(family, shipped config folder or None, detail label) of a checkpoint, from its key names."""
     try:
-        shapes, _ = read_header(path)
+        shapes = read_weight_file(path).shapes
     except (OSError, ValueError) as exc:
         raise InvalidInputError(f"{path.name}: cannot read checkpoint ({exc})") from None
     for marker, family, layout in _layouts():
@@ -77,6 +77,8 @@ def shipped_config(arch: str, configs_root: Path) -> Path:
         shutil.copytree(src, staging)
     vocab, merges = _bpe_vocab()
     for tokenizer_dir in staging.glob("tokenizer*"):
+        if "CLIPTokenizer" not in (tokenizer_dir / "tokenizer_config.json").read_text():
+            continue  # a T5 tokenizer (FLUX, SD3) is not derived from CLIP's vocabulary
         (tokenizer_dir / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
         (tokenizer_dir / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n", encoding="utf-8")
     (staging / ".complete").write_text("1")
@@ -103,19 +105,27 @@ def config_folder(path: Path, model_type: str, config: str | None, configs_root:
     )
 
 
-def load_single_file(path: Path, model_type: str, config: str | None, configs_root: Path, dtype: Any) -> Any:
+def load_single_file(
+    path: Path,
+    model_type: str,
+    config: str | None,
+    configs_root: Path,
+    dtype: Any,
+    **components: Any,
+) -> Any:
+    """The pipeline of a whole checkpoint; `components` (a VAE from its own file) replace the checkpoint's."""
     import diffusers
 
     family, config_dir = config_folder(path, model_type, config, configs_root)
     pipeline_cls = getattr(diffusers, family.pipeline)
-    modules = _load_modules(path, config_dir, dtype)
+    modules = _load_modules(path, config_dir, dtype, set(components)) | components
     # Given every module, from_single_file only maps the file (pages never touched) to build the rest.
     return pipeline_cls.from_single_file(
         str(path), config=str(config_dir), local_files_only=True, dtype=dtype, **modules
     )
 
 
-def _load_modules(path: Path, config_dir: Path, dtype: Any) -> dict[str, Any]:
+def _load_modules(path: Path, config_dir: Path, dtype: Any, skip: set[str]) -> dict[str, Any]:
     """The checkpoint's weighted components (UNet, VAE, text encoders), converted by diffusers' own loader.
 
     The state dict is read already in `dtype` (see state_dict.py), so the modules' parameters are its
@@ -134,7 +144,7 @@ def _load_modules(path: Path, config_dir: Path, dtype: Any) -> dict[str, Any]:
     checkpoint = read_state_dict(path, dtype)
     modules: dict[str, Any] = {}
     for name, spec in sorted(index.items()):
-        if not isinstance(spec, list) or name in SINGLE_FILE_OPTIONAL_COMPONENTS:
+        if not isinstance(spec, list) or name in SINGLE_FILE_OPTIONAL_COMPONENTS or name in skip:
             continue
         library, class_name = cast(list[str | None], spec)
         if library is None or class_name is None:

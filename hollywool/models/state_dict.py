@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,8 +53,11 @@ def _read_into(fh: Any, target: torch.Tensor) -> None:
         done += n
 
 
-def read_state_dict(path: Path, dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
-    """Every tensor of a safetensors file; floating-point ones cast to `dtype` as they are read.
+def read_state_dict(
+    path: Path, dtype: torch.dtype | None = None, select: Callable[[str], bool] | None = None
+) -> dict[str, torch.Tensor]:
+    """Every tensor of a safetensors file (those whose name `select` accepts); floating-point ones cast to
+    `dtype` as they are read (None: as stored, so fp8 stays fp8).
 
     A cast goes through one reused chunk buffer into the final tensor, so no file-sized temporary
     is ever allocated (fresh pages cost more than the copy).
@@ -69,6 +73,8 @@ def read_state_dict(path: Path, dtype: torch.dtype | None = None) -> dict[str, t
         base = 8 + size
         out: dict[str, torch.Tensor] = {}
         for name, info in sorted(header.items(), key=lambda item: item[1]["data_offsets"][0]):
+            if select is not None and not select(name):
+                continue
             stored = dtypes[info["dtype"]]
             cast = dtype is not None and stored.is_floating_point and stored != dtype
             tensor = torch.empty(info["shape"], dtype=dtype if cast else stored)

@@ -85,6 +85,10 @@ class LocalModelInfo(BaseModel):
     default_height: int | None
     variant: str | None
     user_defined: bool
+    text_encoders: list[str] = Field(
+        default_factory=list, description="text-encoder files beside a diffusion-model-only file"
+    )
+    vae: str | None = Field(None, description="a VAE file of its own (split files), replacing a checkpoint's")
     source: Literal["hub", "folder", "file"]
     is_video: bool
     downloaded: bool
@@ -277,3 +281,32 @@ class SchedulerInfo(BaseModel):
     name: str
     label: str
     model_types: list[str] = Field(description="the families that offer it")
+
+
+class FolderFile(BaseModel):
+    """A weights file found in a models folder, identified from its header."""
+
+    path: str
+    role: Literal["checkpoint", "diffusion_model", "text_encoder", "vae", "lora"]
+    family: str | None = Field(description="the family it belongs to (a LoRA: the family it fits); null: not told")
+    detail: str
+    precision: str = Field(description="bf16, fp16, fp32, fp8, or a GGUF type (Q8_0, Q4_K ...)")
+    size_bytes: int
+    model_id: str | None = Field(description="its catalogue id, when it is usable as a model")
+    problem: str | None = Field(description="why it is not usable as it is")
+    text_encoders: list[str] = Field(description="the text-encoder files paired with a diffusion model")
+    vae: str | None = Field(description="the VAE file paired with a diffusion model")
+
+
+class ModelFolderInfo(BaseModel):
+    """A ComfyUI or A1111/Forge `models` folder whose files are used in place."""
+
+    path: str = Field(description="the folder as named")
+    root: str = Field(description="the `models` folder scanned (the named one or its `models/` subfolder)")
+    layout: Literal["comfyui", "a1111"]
+    from_env: bool = Field(description="named in HOLLYWOOL_MODEL_FOLDERS (removed there, not through the API)")
+    files: list[FolderFile]
+
+
+class ModelFolderRequest(BaseModel):
+    path: str = Field(description="absolute path of a ComfyUI or A1111/Forge `models` folder (or the app's folder)")

@@ -32,6 +32,8 @@ class Preferences(BaseModel):
     # The seed's AppSettings fields.
     auto_save_history: bool = True
     favorite_models: list[str] = Field(default_factory=list, max_length=200)
+    # ComfyUI or A1111/Forge `models` folders whose files are used in place (POST /api/models/folders adds one).
+    model_folders: list[str] = Field(default_factory=list, max_length=50)
 
 
 class PreferencesRepository:

@@ -35,7 +35,8 @@ def test_entries_the_studio_cannot_use_are_skipped_with_a_reason(make_client, st
     config = {
         "models": {
             "good": {"name": "Good", "path": good, "type": "sd"},
-            "no-type": {"name": "No type", "path": good},
+            "no-type": {"name": "No type", "path": "acme/some-repo"},  # a hub id is not read for its type
+            "read-type": {"name": "Type read from model_index.json", "path": good},
             "odd-type": {"name": "Odd", "path": good, "type": "sd4"},
             "gone": {"name": "Gone", "path": "/no/such/folder", "type": "sd"},
             "gone-file": {"name": "Gone file", "path": "./missing.safetensors", "type": "sdxl"},
@@ -45,7 +46,7 @@ def test_entries_the_studio_cannot_use_are_skipped_with_a_reason(make_client, st
         }
     }
     _client, ids, problems = _start(make_client, studio_dirs, yaml.safe_dump(config), caplog)
-    assert {"good", "7"} <= ids and "flux-schnell" in ids  # usable entries and the shipped catalogue
+    assert {"good", "7", "read-type"} <= ids and "flux-schnell" in ids  # usable entries and the shipped catalogue
     skipped = {s["id"]: s["reason"] for s in problems["skipped"]}
     assert set(skipped) == {"no-type", "odd-type", "gone", "gone-file", "not-a-mapping", "empty"}
     assert "type" in skipped["no-type"] and "sd4" in skipped["odd-type"] and "sdxl" in skipped["odd-type"]

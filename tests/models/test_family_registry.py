@@ -13,7 +13,7 @@ from hollywool.models import families
 from hollywool.models.catalog import ModelEntry
 from tests.image.conftest import add_user_models, run
 
-FRAMEWORK = {"base", "image", "video"}
+FRAMEWORK = {"base", "image", "split", "video"}
 
 # A whole family, as someone adding one would write it: one module, nothing registered by hand elsewhere.
 NEW_FAMILY = """

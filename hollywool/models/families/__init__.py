@@ -21,9 +21,10 @@ from hollywool.models.families.base import (
     register,
 )
 from hollywool.models.families.image import ImageFamily
+from hollywool.models.families.split import SplitFiles, TextEncoderSlot
 from hollywool.models.families.video import Decoded, LatentPreview, Rules, VideoFamily
 
-_FRAMEWORK = {"base", "image", "video"}
+_FRAMEWORK = {"base", "image", "split", "video"}
 for _module in pkgutil.iter_modules(__path__):
     if _module.name not in _FRAMEWORK:
         importlib.import_module(f"{__name__}.{_module.name}")
@@ -79,7 +80,9 @@ __all__ = [
     "PresetLora",
     "Rules",
     "SingleFile",
+    "SplitFiles",
     "Task",
+    "TextEncoderSlot",
     "VideoFamily",
     "canonical_type",
     "family",

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from hollywool.models.families.split import SplitFiles
 from hollywool.models.precision import Weights
 
 Task = Literal["text-to-image", "image-to-image", "inpaint", "edit", "control", "text-to-video", "image-to-video"]
@@ -73,6 +74,7 @@ class Family:
     pipeline: str  # diffusers class a model folder of this family loads as (and single files, via from_single_file)
     aliases: tuple[str, ...] = ()  # other names accepted in config.yaml (sd15, sd1, ...)
     single_file: SingleFile | None = None
+    split_files: SplitFiles | None = None  # how its diffusion-model-only files assemble with text encoders and a VAE
     civitai_base_models: tuple[str, ...] = ()  # Civitai's `baseModel` names for checkpoints of this family
     lora_bases: Mapping[str, str] = field(default_factory=dict[str, str])  # LoRA base id -> label, bases that fit
     # LoRA base id -> a regex over LoRA key names that only that base's LoRAs match (models/lora_formats.py).

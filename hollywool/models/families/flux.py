@@ -1,9 +1,12 @@
 """FLUX.1 (schnell, dev): no negative prompt; latents are packed 2x2 into tokens."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from hollywool.models.families.base import LatentRGB, SingleFile, register
 from hollywool.models.families.image import ImageFamily
+from hollywool.models.families.split import SplitFiles, TextEncoderSlot
+from hollywool.models.flux_original import flux1_to_diffusers
 from hollywool.models.precision import Weights
 
 
@@ -30,6 +33,15 @@ WEIGHTS = {
     "text_encoder_2": Weights(bf16=9.52, fp8=4.89, q8_0=5.06, q4_k=2.9),
     "vae": Weights(bf16=0.168),
 }
+
+
+def _schnell(shapes: Mapping[str, list[int]]) -> str | None:
+    """FLUX.1 schnell has no guidance embedder (and is sampled without dynamic shifting)."""
+    return None if any("guidance_in." in k for k in shapes) else "flux1-schnell"
+
+
+def _single_file_variant(shapes: Mapping[str, list[int]]) -> tuple[str, str] | None:
+    return ("flux1-schnell", "FLUX.1 schnell") if _schnell(shapes) else None
 
 
 FAMILY = register(
@@ -67,8 +79,24 @@ FAMILY = register(
         unpack_latents=_unpack,
         lora_bases={"flux": "FLUX"},
         lora_converter="kohya_names",  # ComfyUI layout and LDM block names (models/lora_formats.py)
-        # No shipped config: a FLUX single file needs `config:` (a diffusers folder of that model).
-        single_file=SingleFile(markers=("double_blocks.", "model.diffusion_model.double_blocks.")),
+        single_file=SingleFile(
+            markers=("double_blocks.", "model.diffusion_model.double_blocks."),
+            config="flux1",
+            variant=_single_file_variant,
+        ),
+        # ComfyUI's split files: flux1-dev.safetensors (or fp8, or GGUF) + clip_l + t5xxl + ae.safetensors.
+        split_files=SplitFiles(
+            config="flux1",
+            model_class="FluxTransformer2DModel",
+            text_encoders=(
+                TextEncoderSlot("text_encoder", "clip", "CLIPTextModel", ("clip_l",), "text_encoders.clip_l."),
+                TextEncoderSlot("text_encoder_2", "t5", "T5EncoderModel", ("t5xxl", "t5"), "text_encoders.t5xxl."),
+            ),
+            vae_channels=16,
+            vae_names=("ae", "flux"),
+            variant=_schnell,
+            convert=flux1_to_diffusers,  # diffusers' own conversion assumes the full-size width
+        ),
         civitai_base_models=("Flux.1 D", "Flux.1 S"),
         default_steps=28,
         default_guidance=3.5,

@@ -1,0 +1,51 @@
+"""What a family declares so that split files assemble into its pipeline.
+
+ComfyUI and the quantizers publish a model as separate files: the diffusion model (`diffusion_models/`,
+often fp8 or GGUF), its text encoders (`text_encoders/`) and its VAE (`vae/`). A family that declares
+`SplitFiles` can be loaded from such files with the configs and tokenizers of a shipped config folder
+(hollywool/catalog/configs/<config>/): see models/split_files.py.
+
+Each text encoder slot says which kind of file fills it (models/text_encoders.py tells kinds apart by
+their key names) and which transformers class loads it; when a family has two slots of one kind, the
+files are told apart by their width, read from the config folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# (original-layout state dict, the diffusion model's diffusers config) -> a diffusers-layout state dict
+Converter = Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class TextEncoderSlot:
+    component: str  # the pipeline's name for it: "text_encoder", "text_encoder_2"
+    kind: str  # the kind of file that fills it (models/text_encoders.py): "clip", "t5", ...
+    model_class: str  # the transformers class that loads it: "CLIPTextModel", "T5EncoderModel"
+    names: tuple[str, ...] = ()  # file-name hints for pairing files in a models folder: ("clip_l",)
+    checkpoint_prefix: str = ""  # its keys' prefix inside a whole checkpoint (ComfyUI's "text_encoders.clip_l.")
+
+
+@dataclass(frozen=True)
+class SplitFiles:
+    """How a diffusion-model-only file of this family becomes a pipeline.
+
+    `config`: the shipped config folder (JSON and tokenizers) the pipeline is assembled with; `variant`
+    picks another shipped folder from the diffusion model's keys and shapes (FLUX.1 schnell has no
+    guidance embedder). `convert`: maps the original key layout to diffusers' when diffusers' own
+    single-file conversion does not fit (None: `from_single_file` converts).
+    """
+
+    config: str
+    model_class: str  # the diffusers class of the diffusion model: "FluxTransformer2DModel"
+    text_encoders: tuple[TextEncoderSlot, ...]
+    component: str = "transformer"  # the pipeline's name for the diffusion model
+    checkpoint_prefix: str = "model.diffusion_model."  # its keys' prefix inside a whole checkpoint (ComfyUI's)
+    vae_class: str = "AutoencoderKL"
+    vae_channels: int = 16  # latent channels: tells its VAE files from other families'
+    vae_names: tuple[str, ...] = ()  # file-name hints for pairing ("ae", "flux")
+    variant: Callable[[Mapping[str, list[int]]], str | None] | None = None
+    convert: Converter | None = None

@@ -1,0 +1,249 @@
+"""A model from single files: a whole checkpoint, or split files (diffusion model + text encoders + VAE).
+
+A catalogue entry's `path` names the checkpoint or the diffusion-model file (.safetensors or .gguf);
+`text_encoders` and `vae` name the other files, as ComfyUI's `models/text_encoders` and `models/vae`
+hold them. A whole checkpoint loads through the pipeline's `from_single_file`; `vae` (and text
+encoders) given beside it replace its own. A diffusion-model-only file of a family that declares
+`SplitFiles` is assembled: the diffusion model from its file, each text encoder into the slot its kind
+fills, the VAE from its file, and the scheduler and tokenizers from the config folder (the entry's
+`config`, else the one shipped for the family). Text encoders and VAEs read from the same files are
+shared between models (the model cache's component keys).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hollywool.errors import InvalidInputError
+from hollywool.models import families
+from hollywool.models.cache import ComponentKey
+from hollywool.models.families.split import SplitFiles
+from hollywool.models.quantized import load_diffusion_model
+from hollywool.models.single_file import detect, load_single_file, shipped_config
+from hollywool.models.text_encoders import LABELS, config_width, detect_kind, load_text_encoder
+from hollywool.models.weight_files import WeightFile, read_weight_file
+
+# Key prefixes of the VAE and the text encoders inside whole checkpoints (LDM, SDXL, ComfyUI's FLUX/SD3).
+_VAE_KEYS = ("first_stage_model.", "vae.")
+_BUNDLED = (*_VAE_KEYS, "cond_stage_model.", "conditioner.", "text_encoders.")
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    model: Path  # a whole checkpoint or a diffusion-model file
+    text_encoders: tuple[Path, ...] = ()
+    vae: Path | None = None
+    config: Path | None = None  # a diffusers config folder (JSON and tokenizers) instead of the shipped one
+
+
+def is_diffusion_model_only(weights: WeightFile) -> bool:
+    """A file with the diffusion model alone (no VAE or text encoder inside): it needs split files."""
+    return weights.is_gguf or not any(k.startswith(_BUNDLED) for k in weights.tensors)
+
+
+def read_file(path: Path) -> WeightFile:
+    try:
+        return read_weight_file(path)
+    except (OSError, ValueError) as exc:
+        raise InvalidInputError(f"{path.name}: cannot read weights ({exc})") from None
+
+
+def memory_bytes(files: ModelFiles, compute_bytes: int, keep_fp8: bool) -> int:
+    """Bytes the entry's weights take once loaded (fp8 kept at 1 byte a parameter, GGUF quantized), from the
+    headers alone; 0 when a file cannot be read. A checkpoint of a family without split files is upcast whole."""
+    try:
+        model = read_weight_file(files.model)
+        others = [read_weight_file(p) for p in (*files.text_encoders, *([files.vae] if files.vae else []))]
+        split = detect(files.model)[0].split_files
+    except (OSError, ValueError, InvalidInputError):
+        return 0
+    # Split-files families are assembled part by part (fp8 parts kept); others load through diffusers (upcast).
+    total = model.memory_bytes(compute_bytes, keep_fp8 and split is not None)
+    return total + sum(w.memory_bytes(compute_bytes, keep_fp8) for w in others)
+
+
+def split_config(split: SplitFiles, weights: WeightFile) -> str:
+    """The shipped config folder for this diffusion-model file (a variant's, when the keys say so)."""
+    return (split.variant(weights.shapes) if split.variant else None) or split.config
+
+
+def assign_text_encoders(
+    split: SplitFiles, files: list[WeightFile], config_dir: Path | None = None, whole: WeightFile | None = None
+) -> tuple[dict[str, tuple[WeightFile, str]], list[str]]:
+    """({slot component: (file, key prefix)}, problems): each file goes to the slot its kind fills; two slots of
+    one kind are told apart by the width their config (in `config_dir`) gives them; a slot no file fills takes
+    the text encoder inside the `whole` checkpoint, when it has one. Problems name what is missing."""
+    assigned: dict[str, tuple[WeightFile, str]] = {}
+    problems: list[str] = []
+    for weights in files:
+        found = detect_kind(weights.shapes)
+        if found is None:
+            problems.append(f"{weights.path.name} is not a text encoder the studio recognises")
+            continue
+        kind, width = found
+        slots = [s for s in split.text_encoders if s.kind == kind and s.component not in assigned]
+        if len(slots) > 1 and config_dir is not None:
+            slots = [s for s in slots if _slot_width(config_dir, s.component) == width] or slots
+        if not slots:
+            problems.append(
+                f"{weights.path.name} is a {LABELS.get(kind, kind)} text encoder, which this model has no place for"
+            )
+            continue
+        assigned[slots[0].component] = (weights, "")
+    for slot in split.text_encoders:
+        if slot.component in assigned:
+            continue
+        prefix = slot.checkpoint_prefix
+        if whole is not None and prefix and any(k.startswith(prefix) for k in whole.tensors):
+            assigned[slot.component] = (whole, prefix)
+            continue
+        hint = f" (such as {slot.names[0]}.safetensors)" if slot.names else ""
+        problems.append(f"a {LABELS.get(slot.kind, slot.kind)} text encoder{hint} for {slot.component}")
+    return assigned, problems
+
+
+def _slot_width(config_dir: Path, component: str) -> int | None:
+    try:
+        return config_width(json.loads((config_dir / component / "config.json").read_text()))
+    except (OSError, ValueError):
+        return None
+
+
+def check_tokenizers(config_dir: Path) -> None:
+    """Every tokenizer of the pipeline has its files (the T5 tokenizer is not shipped with the studio)."""
+    try:
+        index = json.loads((config_dir / "model_index.json").read_text())
+    except (OSError, ValueError):
+        raise InvalidInputError(f"{config_dir} is not a diffusers config folder (no model_index.json)") from None
+    for name in index:
+        if not name.startswith("tokenizer"):
+            continue
+        files = {p.name for p in (config_dir / name).glob("*")} - {"tokenizer_config.json", "special_tokens_map.json"}
+        if not files:
+            raise InvalidInputError(
+                f"{config_dir / name} has no tokenizer files: copy the model's `{name}` folder "
+                f"(for T5, its spiece.model or tokenizer.json) there, or set `config:` in the model's entry to a "
+                "diffusers folder of that model (JSON and tokenizer files are enough)"
+            )
+
+
+def load_files(
+    files: ModelFiles,
+    model_type: str,
+    configs_root: Path,
+    dtype: Any,
+    *,
+    keep_fp8: bool,
+    shared: Callable[[str, ComponentKey], Any | None] = lambda _name, _key: None,
+) -> tuple[Any, dict[str, ComponentKey]]:
+    """The pipeline of a single-file entry, and the sharing key of each component read from its own file."""
+    weights = read_file(files.model)
+    family, arch, detail = detect(files.model)
+    if family.type != model_type:
+        raise InvalidInputError(
+            f"{files.model.name} is a {detail} checkpoint but its catalogue entry says type {model_type!r}; "
+            f"set `type: {family.type}`"
+        )
+    split = family.split_files
+    if split is not None:  # a whole checkpoint of such a family is assembled from its own parts
+        return _assemble(files, weights, family, split, configs_root, dtype, keep_fp8, shared)
+    if weights.is_gguf:
+        raise InvalidInputError(f"{files.model.name}: GGUF files of {family.label} models are not supported")
+    return _whole_checkpoint(files, weights, family, arch, configs_root, dtype, keep_fp8), {}
+
+
+def _whole_checkpoint(
+    files: ModelFiles,
+    weights: WeightFile,
+    family: families.Family,
+    arch: str | None,
+    configs_root: Path,
+    dtype: Any,
+    keep_fp8: bool,
+) -> Any:
+    """A checkpoint of a family without split files (SD, SDXL): diffusers' single-file loading."""
+    config = str(files.config) if files.config else None
+    config_dir = files.config or (shipped_config(arch, configs_root) if arch else None)
+    replaced: dict[str, Any] = {}
+    if files.text_encoders:
+        raise InvalidInputError(
+            f"{files.model.name} carries its own text encoders; `text_encoders:` is for diffusion-model-only files",
+            field="text_encoders",
+        )
+    if config_dir is not None:
+        check_tokenizers(config_dir)
+        if files.vae:
+            replaced["vae"] = _load_vae(files.vae, "AutoencoderKL", config_dir, dtype)
+    return load_single_file(files.model, family.type, config, configs_root, dtype, **replaced)
+
+
+def _assemble(
+    files: ModelFiles,
+    weights: WeightFile,
+    family: families.Family,
+    split: SplitFiles,
+    configs_root: Path,
+    dtype: Any,
+    keep_fp8: bool,
+    shared: Callable[[str, ComponentKey], Any | None],
+) -> tuple[Any, dict[str, ComponentKey]]:
+    import diffusers
+
+    config_dir = files.config or shipped_config(split_config(split, weights), configs_root)
+    check_tokenizers(config_dir)
+    whole = None if is_diffusion_model_only(weights) else weights
+    texts = [read_file(p) for p in files.text_encoders]
+    encoders, problems = assign_text_encoders(split, texts, config_dir, whole)
+    vae = files.vae or (files.model if whole and any(k.startswith(_VAE_KEYS) for k in weights.tensors) else None)
+    if vae is None:
+        problems.append("a VAE (`vae:`)")
+    if problems:
+        alone = "checkpoint" if whole else "diffusion model alone"
+        raise InvalidInputError(
+            f"{files.model.name} is a {family.label} {alone}; it needs "
+            + "; ".join(problems)
+            + ". Name the files in its entry's `text_encoders:` and `vae:`"
+        )
+    assert vae is not None
+    dtype_name = str(dtype).removeprefix("torch.")
+    kept = "+fp8" if keep_fp8 else ""
+    # A part of a whole checkpoint is shared only with the same part of the same file.
+    vae_source = str(vae.resolve()) + ("#vae" if vae == files.model else "")
+    keys: dict[str, ComponentKey] = {"vae": ((vae_source,), dtype_name)}
+    for component, (te, prefix) in encoders.items():
+        fp8 = kept if te.has_fp8(prefix) else ""
+        keys[component] = ((str(te.path.resolve()) + (f"#{prefix}" if prefix else ""),), dtype_name + fp8)
+    parts: dict[str, Any] = {}
+    for component, key in keys.items():
+        module = shared(component, key)
+        if module is None:
+            if component == "vae":
+                module = _load_vae(vae, split.vae_class, config_dir, dtype)
+            else:
+                slot = next(s for s in split.text_encoders if s.component == component)
+                te, prefix = encoders[component]
+                module = load_text_encoder(te.path, slot.model_class, config_dir / component, dtype, keep_fp8, prefix)
+        parts[component] = module
+    parts[split.component] = load_diffusion_model(
+        weights, split.model_class, config_dir, split.component, dtype, keep_fp8=keep_fp8, convert=split.convert,
+        prefix=split.checkpoint_prefix if whole else "",
+    )  # fmt: skip
+    pipeline_cls = getattr(diffusers, family.pipeline)
+    pipe = pipeline_cls.from_pretrained(str(config_dir), local_files_only=True, **parts)
+    return pipe, keys
+
+
+def _load_vae(path: Path, vae_class: str, config_dir: Path, dtype: Any) -> Any:
+    import diffusers
+
+    cls = getattr(diffusers, vae_class)
+    try:
+        return cls.from_single_file(
+            str(path), config=str(config_dir), subfolder="vae", local_files_only=True, torch_dtype=dtype
+        )
+    except (KeyError, ValueError, RuntimeError) as exc:
+        raise InvalidInputError(f"{path.name} is not a VAE that fits {config_dir / 'vae'}: {exc}") from exc
