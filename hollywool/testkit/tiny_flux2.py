@@ -72,7 +72,7 @@ def _train_bpe(folder: Path, specials: list[str], corpus: list[str], vocab_size:
 
 def write_qwen_tokenizer(folder: str | Path) -> Path:
     """A Qwen2 tokenizer (byte-level BPE, Qwen special tokens, chat template) for the Klein pipeline."""
-    from transformers import Qwen2TokenizerFast
+    from transformers import Qwen2Tokenizer
 
     folder = Path(folder)
     _train_bpe(folder, _QWEN_SPECIALS, _CORPUS)
@@ -86,7 +86,7 @@ def write_qwen_tokenizer(folder: str | Path) -> Path:
         "chat_template": _QWEN_TEMPLATE,
     }
     (folder / "tokenizer_config.json").write_text(json.dumps(config))
-    Qwen2TokenizerFast.from_pretrained(folder).save_pretrained(folder)
+    Qwen2Tokenizer.from_pretrained(folder).save_pretrained(folder)
     return folder
 
 
@@ -172,11 +172,11 @@ def _flux2_scheduler() -> Any:
 def build_flux2_klein(folder: str | Path) -> Path:
     """FLUX.2 Klein (distilled): Flux2 transformer without guidance embedding, 27-layer tiny Qwen3, 4-step."""
     from diffusers import Flux2KleinPipeline
-    from transformers import Qwen2TokenizerFast, Qwen3Config, Qwen3ForCausalLM
+    from transformers import Qwen2Tokenizer, Qwen3Config, Qwen3ForCausalLM
 
     from hollywool.testkit.tiny_models import SEED, _save
 
-    tokenizer = _load_tokenizer(write_qwen_tokenizer, Qwen2TokenizerFast.from_pretrained)
+    tokenizer = _load_tokenizer(write_qwen_tokenizer, Qwen2Tokenizer.from_pretrained)
     width = 16
     config = Qwen3Config(
         vocab_size=len(tokenizer),

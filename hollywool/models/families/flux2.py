@@ -69,7 +69,7 @@ _MIN_REFERENCE_SIDE = 64
 
 def reference_list(images: list[Any]) -> list[Any]:
     """The job's reference images for `image`, each at its own size, small ones scaled up to the minimum."""
-    out = []
+    out: list[Any] = []
     for image in images:
         short = min(image.width, image.height)
         if short < _MIN_REFERENCE_SIDE:
