@@ -125,7 +125,7 @@ FLUX2_KLEIN = register(
         label="FLUX.2 [klein]",
         pipeline="Flux2KleinPipeline",
         aliases=("flux.2-klein", "klein"),
-        civitai_base_models=("Flux.2 Klein 4B", "Flux.2 Klein 9B", "Flux.2 Klein 4B-base", "Flux.2 Klein 9B-base"),
+        civitai_base_models=("Flux.2 Klein 4B", "Flux.2 Klein 9B"),  # Civitai's base-model names, as for "Flux.2 D"
         # The distilled checkpoints (the ones the catalogue ships): 4 steps, guidance ignored (model card).
         default_steps=4,
         default_guidance=1.0,
