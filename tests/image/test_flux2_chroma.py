@@ -86,7 +86,7 @@ def test_a_lora_changes_the_image_and_goes_away_after_its_job(flux2_client, mode
     base = pixels(client, run(client, model=model, seed=11))
     half = pixels(client, run(client, model=model, seed=11, loras=[{"lora_id": lora, "weight": 0.5}]))
     full = pixels(client, run(client, model=model, seed=11, loras=[{"lora_id": lora, "weight": 1.0}]))
-    assert 0.5 < mean_abs_diff(base, full) and 0 < mean_abs_diff(base, half) < mean_abs_diff(base, full)
+    assert mean_abs_diff(base, full) > 0.5 and 0 < mean_abs_diff(base, half) < mean_abs_diff(base, full)
     assert pixels(client, run(client, model=model, seed=11)) == base
 
 
@@ -138,3 +138,14 @@ def test_flux2_preview_puts_packed_patches_back_in_place(tiny_model):
     assert torch.equal(unpack_flux2_latents(pipe, tokens, 64, 96), grid)
     preview = latents_to_preview(family_of("flux2-klein"), pipe, tokens, 64, 96)
     assert preview is not None and preview.size == (12, 8)
+
+
+def test_the_shipped_catalogue_lists_the_new_families_before_the_older_ones(flux2_client):
+    listed = [m for m in flux2_client.get("/api/models").json()["models"] if not m["id"].startswith("tiny-")]
+    ids = [m["id"] for m in listed]
+    by_id = {m["id"]: m for m in listed}
+    new = ["flux2-klein-4b", "flux2-klein-9b", "flux2-dev", "chroma1-hd"]
+    assert [by_id[i]["type"] for i in new] == ["flux2-klein", "flux2-klein", "flux2", "chroma"]
+    assert max(ids.index(i) for i in new) < min(ids.index(i) for i in ("sd-turbo", "flux-dev", "sd3-medium"))
+    assert by_id["flux2-klein-4b"]["default_steps"] == 4 and not by_id["flux2-klein-4b"]["gated"]
+    assert by_id["flux2-dev"]["gated"] and by_id["flux2-klein-9b"]["gated"]
