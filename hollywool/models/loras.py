@@ -29,7 +29,7 @@ class LoraInfo:
     id: str
     name: str
     path: str
-    base: str | None  # sd1, sd2, sdxl, sd3, flux; None when it cannot be told
+    base: str | None  # sd1, sd2, sdxl, sd3, flux, flux2, chroma, ...; None when it cannot be told
     format: str  # diffusers, peft, kohya, comfyui, other (models/lora_formats.py)
     size_bytes: int
     source: str  # loras, civitai
@@ -51,11 +51,16 @@ def base_label(base: str) -> str:
 def detect_base(shapes: dict[str, list[int]], metadata: dict[str, str]) -> str | None:
     """The base architecture a LoRA was trained on, from metadata first, then key names and shapes."""
     meta = (metadata.get("ss_base_model_version", "") + " " + metadata.get("modelspec.architecture", "")).lower()
+    for marker, base in (("flux-2", "flux2"), ("flux.2", "flux2"), ("flux2", "flux2"), ("chroma", "chroma")):
+        if marker in meta:
+            return base
     for marker, base in (("flux", "flux"), ("sd3", "sd3"), ("xl", "sdxl"), ("sd_v2", "sd2"), ("sd_v1", "sd1")):
         if marker in meta:
             return base
     keys = list(shapes)
     joined = "\n".join(keys)
+    if "to_qkv_mlp_proj" in joined or "ff.linear_in" in joined:  # FLUX.2's fused single-block and MLP names
+        return "flux2"
     if "single_transformer_blocks" in joined or "single_blocks" in joined or "double_blocks" in joined:
         return "flux"
     if (

@@ -24,6 +24,7 @@ from typing import Any
 import torch
 
 from hollywool.testkit import tokenizers as tk
+from hollywool.testkit.tiny_flux2 import build_chroma, build_flux2, build_flux2_klein
 
 SEED = 0
 
@@ -714,6 +715,11 @@ FAMILIES: dict[str, TinyFamily] = {
         notes="other sizes are silently rounded down to a multiple of 16",
         model_type="flux",
     ),
+    "flux2": TinyFamily(build_flux2, "Flux2Pipeline", {"height": 64, "width": 64}, 16, model_type="flux2"),
+    "flux2_klein": TinyFamily(
+        build_flux2_klein, "Flux2KleinPipeline", {"height": 64, "width": 64}, 16, model_type="flux2-klein"
+    ),
+    "chroma": TinyFamily(build_chroma, "ChromaPipeline", {"height": 64, "width": 64}, 16, model_type="chroma"),
     "cogvideox": TinyFamily(
         build_cogvideox,
         "CogVideoXPipeline",

@@ -92,6 +92,8 @@ class ImageJob:
             preset = lora_presets.find(family, params.lora_preset)
             steps, guidance, replaced = lora_presets.sampling(preset, params.steps, params.guidance_scale)
             notes.extend(replaced)
+        if params.reference_images and family.reference_list is not None and "strength" in params.model_fields_set:
+            notes.append(f"{family.label} models edit from their reference images without a strength; it was not used")
         return params.model_copy(
             update={
                 "width": width,
@@ -133,7 +135,7 @@ class ImageJob:
             result["memory_plan"] = cached.plan.summary()
         pipe = cached.pipe
         references = [self.references.load(r) for r in params.reference_images]
-        if references:
+        if references and family.reference_list is None:
             pipe = cached.variant("image-to-image", lambda: _image_to_image(family, cached.pipe))
         pipe.scheduler = (
             make_scheduler(params.scheduler, cached.default_scheduler.config)
@@ -175,7 +177,9 @@ class ImageJob:
                 call = with_embeddings(call, embeddings)
         with AppliedLoras(pipe, loras, entry.id, family, second_expert):
             for position, (index, seed) in enumerate(todo):
-                if references:
+                if references and family.reference_list is not None:
+                    call["image"] = family.reference_list(references)
+                elif references:
                     call["image"] = fit(references[index % len(references)], width, height)
                     call["strength"] = params.strength
                 on_step = self._step_callback(ctx, family, position, len(todo), width, height, steps)

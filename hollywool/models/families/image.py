@@ -32,6 +32,10 @@ class ImageFamily(Family):
     unpack_latents: Callable[[Any, Any, int, int], Any] | None = None
     encode_prompt: PromptEncoder | None = None  # None: the prompt is encoded by the pipeline on every job
     img2img_pipeline: str | None = None  # None: diffusers' AutoPipelineForImage2Image picks it
+    # Set when reference images go to the text-to-image pipeline as `image`, all in one list and with no
+    # strength (FLUX.2's editing and multi-reference path), instead of through an image-to-image pipeline:
+    # it turns the job's reference images into that list (PIL images in, PIL images out).
+    reference_list: Callable[[list[Any]], list[Any]] | None = None
     call_defaults: dict[str, Any] = field(default_factory=dict[str, Any])
 
     @property
@@ -40,6 +44,8 @@ class ImageFamily(Family):
 
     @property
     def tasks(self) -> dict[Task, str]:
+        if self.reference_list is not None:
+            return {"text-to-image": self.pipeline, "image-to-image": self.pipeline, "edit": self.pipeline}
         return {"text-to-image": self.pipeline, "image-to-image": self.img2img_pipeline or "AutoPipelineForImage2Image"}
 
     def check_size(self, width: int, height: int) -> str | None:

@@ -1,0 +1,55 @@
+"""Chroma (Chroma1-HD, Base, Flash): FLUX.1-schnell-derived, T5 only, real classifier-free guidance.
+
+The latents, VAE and preview are FLUX.1's; unlike FLUX.1 it takes a negative prompt, and the T5
+attention mask travels with the embeddings.
+"""
+
+from typing import Any
+
+from hollywool.models.families import flux
+from hollywool.models.families.base import register
+from hollywool.models.families.image import ImageFamily
+
+
+def _encode(
+    pipe: Any, prompt: str, negative: str | None, cfg: bool, device: Any, options: dict[str, Any]
+) -> dict[str, Any]:
+    extra = {"max_sequence_length": options["max_sequence_length"]} if "max_sequence_length" in options else {}
+    embeds, _ids, mask, negative_embeds, _negative_ids, negative_mask = pipe.encode_prompt(
+        prompt=prompt,
+        negative_prompt=negative if cfg else None,
+        device=device,
+        num_images_per_prompt=1,
+        do_classifier_free_guidance=cfg,
+        **extra,
+    )
+    return {
+        "prompt_embeds": embeds,
+        "prompt_attention_mask": mask,
+        "negative_prompt_embeds": negative_embeds,
+        "negative_prompt_attention_mask": negative_mask,
+    }
+
+
+FAMILY = register(
+    ImageFamily(
+        type="chroma",
+        label="Chroma",
+        pipeline="ChromaPipeline",
+        img2img_pipeline="ChromaImg2ImgPipeline",
+        aliases=("chroma1",),
+        size_multiple=16,
+        default_size=1024,
+        negative_prompt=True,
+        schedulers=("flow_euler",),
+        latent_rgb=flux.FAMILY.latent_rgb,
+        unpack_latents=flux.FAMILY.unpack_latents,
+        # Chroma LoRAs are FLUX.1-layout files; FLUX.1 LoRAs load too (the same blocks, minus the modulation).
+        lora_bases={"chroma": "Chroma", "flux": "FLUX"},
+        civitai_base_models=("Chroma",),
+        # diffusers' Chroma docs (lodestones/Chroma1-HD): 40 steps, guidance 3.0, with a negative prompt.
+        default_steps=40,
+        default_guidance=3.0,
+        encode_prompt=_encode,
+    )
+)
