@@ -17,6 +17,7 @@ from typing import Any
 
 from hollywool.errors import InvalidInputError, StudioError
 from hollywool.models import families
+from hollywool.models.families.base import lora_architecture
 from hollywool.models.safetensors_header import read_header
 
 # Width of the text embedding that the UNet's cross-attention reads, for real-size models.
@@ -50,7 +51,11 @@ def base_label(base: str) -> str:
 
 def detect_base(shapes: dict[str, list[int]], metadata: dict[str, str]) -> str | None:
     """The base architecture a LoRA was trained on, from metadata first, then key names and shapes."""
-    meta = (metadata.get("ss_base_model_version", "") + " " + metadata.get("modelspec.architecture", "")).lower()
+    for family in families.REGISTRY.all():
+        base = family.detect_lora(shapes, metadata) if family.detect_lora else None
+        if base:
+            return base
+    meta = lora_architecture(metadata)
     for marker, base in (("flux", "flux"), ("sd3", "sd3"), ("xl", "sdxl"), ("sd_v2", "sd2"), ("sd_v1", "sd1")):
         if marker in meta:
             return base

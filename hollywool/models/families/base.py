@@ -15,8 +15,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+LoraDetector = Callable[[dict[str, list[int]], dict[str, str]], str | None]
 Task = Literal["text-to-image", "image-to-image", "inpaint", "edit", "control", "text-to-video", "image-to-video"]
 Medium = Literal["image", "video"]
+
+
+def lora_architecture(metadata: Mapping[str, str]) -> str:
+    """What a LoRA's metadata says it was trained on (kohya's and modelspec's fields), lower case."""
+    return (metadata.get("ss_base_model_version", "") + " " + metadata.get("modelspec.architecture", "")).lower()
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,9 @@ class Family:
     single_file: SingleFile | None = None
     civitai_base_models: tuple[str, ...] = ()  # Civitai's `baseModel` names for checkpoints of this family
     lora_bases: Mapping[str, str] = field(default_factory=dict[str, str])  # LoRA base id -> label, bases that fit
+    # Tells this family's LoRAs from their keys (with shapes) and metadata: a LoRA base id, or None. Asked
+    # before the built-in rules of models/loras.py, so it must not claim another family's LoRAs.
+    detect_lora: LoraDetector | None = None
     extra: Mapping[str, Any] = field(default_factory=dict[str, Any])
 
     @property
