@@ -64,10 +64,10 @@ def layout(keys: list[str]) -> Layout:
     return "other"
 
 
-def marked_base(shapes: dict[str, list[int]]) -> str | None:
-    """The LoRA base a family declares for these keys and shapes (``lora_detect``, ``lora_markers``), or None."""
+def marked_base(shapes: dict[str, list[int]], metadata: dict[str, str]) -> str | None:
+    """The LoRA base a family declares for these keys, shapes and metadata (``detect_lora``, ``lora_markers``)."""
     for family in families.REGISTRY.all():
-        found = family.lora_detect(shapes) if family.lora_detect else None
+        found = family.detect_lora(shapes, metadata) if family.detect_lora else None
         if found:
             return found
     keys = list(shapes)

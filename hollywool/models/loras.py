@@ -17,6 +17,7 @@ from typing import Any
 
 from hollywool.errors import InvalidInputError, StudioError
 from hollywool.models import families, lora_formats
+from hollywool.models.families.base import lora_architecture
 from hollywool.models.safetensors_header import read_header
 
 # Width of the text embedding that the UNet's cross-attention reads, for real-size models.
@@ -50,7 +51,7 @@ def base_label(base: str) -> str:
 
 def detect_base(shapes: dict[str, list[int]], metadata: dict[str, str]) -> str | None:
     """The base architecture a LoRA was trained on, from metadata first, then key names and shapes."""
-    meta = (metadata.get("ss_base_model_version", "") + " " + metadata.get("modelspec.architecture", "")).lower()
+    meta = lora_architecture(metadata)
     for marker, base in (("flux-2", "flux2"), ("flux.2", "flux2"), ("flux2", "flux2"), ("chroma", "chroma")):
         if marker in meta:
             return base
@@ -123,7 +124,7 @@ class LoraLibrary:
             return None  # a checkpoint or an embedding, not a LoRA
         diffusers_folder = path.name == "pytorch_lora_weights.safetensors"
         name = path.parent.name if diffusers_folder else path.stem
-        base = lora_formats.marked_base(shapes) or detect_base(shapes, metadata)
+        base = lora_formats.marked_base(shapes, metadata) or detect_base(shapes, metadata)
         words = [w.strip() for w in metadata.get("ss_trigger_words", "").split(",") if w.strip()]
         words = words or self.known_words(path)
         return LoraInfo(

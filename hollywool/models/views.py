@@ -99,6 +99,12 @@ class LocalModelInfo(BaseModel):
     schedulers: list[str] | None = Field(None, description="image models only")
     min_size: int | None = Field(None, description="image models only: the smallest width or height")
     max_size: int | None = Field(None, description="image models only: the largest width or height")
+    max_reference_images: int | None = Field(
+        None, description="image models only: reference images a job may give (0: it cannot start from an image)"
+    )
+    requires_reference_image: bool | None = Field(
+        None, description="image models only: true for edit models, which need at least one reference image"
+    )
     aspect_sizes: dict[str, AspectSize] | None = Field(
         None, description="image models only: width and height per aspect preset (what `aspect_ratio` gives)"
     )

@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 
+from hollywool.testkit import tiny_zqk
 from hollywool.testkit import tokenizers as tk
 from hollywool.testkit.tiny_flux2 import build_chroma, build_flux2, build_flux2_klein
 
@@ -720,6 +721,34 @@ FAMILIES: dict[str, TinyFamily] = {
         build_flux2_klein, "Flux2KleinPipeline", {"height": 64, "width": 64}, 16, model_type="flux2-klein"
     ),
     "chroma": TinyFamily(build_chroma, "ChromaPipeline", {"height": 64, "width": 64}, 16, model_type="chroma"),
+    "zimage": TinyFamily(tiny_zqk.build_zimage, "ZImagePipeline", {"height": 32, "width": 32}, 16, model_type="zimage"),
+    "qwen_image": TinyFamily(
+        tiny_zqk.build_qwen_image, "QwenImagePipeline", {"height": 32, "width": 32}, 16, model_type="qwen-image"
+    ),
+    "qwen_image_edit": TinyFamily(
+        tiny_zqk.build_qwen_image_edit,
+        "QwenImageEditPlusPipeline",
+        {"height": 32, "width": 32},
+        32,
+        takes_image=True,
+        notes="encodes every reference at about 1024x1024 (fixed in diffusers): ~0.6 s a reference",
+        model_type="qwen-image-edit",
+    ),
+    "qwen_image_21": TinyFamily(
+        tiny_zqk.build_qwen_image_21,
+        "QwenImage21Pipeline",
+        {"height": 32, "width": 32},
+        32,
+        notes="reference images (optional) are encoded at about 1024x1024 (`output_resolution`) whatever the size",
+        model_type="qwen-image-2.1",
+    ),
+    "krea2": TinyFamily(
+        tiny_zqk.build_krea2,
+        "Krea2Pipeline",
+        {"height": 32, "width": 32, "max_sequence_length": 16},
+        16,
+        model_type="krea2",
+    ),
     "cogvideox": TinyFamily(
         build_cogvideox,
         "CogVideoXPipeline",

@@ -88,13 +88,13 @@ def test_a_family_can_tell_its_loras_apart_by_shape(layout_files):
     """FLUX.1, FLUX.2 and Chroma LoRAs share key names: a family module gives a detector over the shapes."""
     from hollywool.models.families import ImageFamily
 
-    def wide(shapes: dict[str, list[int]]) -> str | None:
+    def wide(shapes: dict[str, list[int]], _metadata: dict[str, str]) -> str | None:
         qkv = shapes.get("lora_unet_double_blocks_0_img_attn_qkv.lora_up.weight")
         return "wide" if qkv and qkv[0] == 96 else None
 
     family = ImageFamily(
         type="test-wide", label="Wide", pipeline="FluxPipeline", size_multiple=16, default_size=64,
-        lora_bases={"wide": "Wide"}, lora_detect=wide,
+        lora_bases={"wide": "Wide"}, detect_lora=wide,
     )  # fmt: skip
     families.register(family)
     try:

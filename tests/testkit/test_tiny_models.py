@@ -74,8 +74,8 @@ def test_family_loads_and_runs_deterministically(family, tiny_model):
     h, w = spec.call["height"], spec.call["width"]
     if "num_frames" in spec.call:
         assert pixels.shape == (1, spec.call["num_frames"], h, w, 3)
-    else:
-        assert pixels.shape == (1, h, w, 3)
+    else:  # Qwen-Image 2.1 makes RGBA images
+        assert pixels.shape == (1, h, w, 4 if family == "qwen_image_21" else 3)
     assert np.isfinite(pixels).all() and pixels.std() > 0
     assert np.array_equal(pixels, _pixels(_run(pipe, family, output_type="np")))
 

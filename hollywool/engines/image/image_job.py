@@ -75,6 +75,7 @@ class ImageJob:
                 f"style: unknown style {params.style!r}; styles: {', '.join(STYLES)}", field="style"
             )
         self.models.check_fits(entry, width * height)  # 409 with the reason and a next step when nothing fits
+        _check_references(family, len(params.reference_images))
         for i, lora in enumerate(params.loras):
             self.loras.check_compatible(lora.lora_id, entry.type, entry.id, field=f"loras.{i}.lora_id")
         if params.seeds:
@@ -136,7 +137,8 @@ class ImageJob:
         pipe = cached.pipe
         references = [self.references.load(r) for r in params.reference_images]
         if references and family.reference_list is None:
-            pipe = cached.variant("image-to-image", lambda: _image_to_image(family, cached.pipe))
+            task = "edit" if family.edit_pipeline else "image-to-image"
+            pipe = cached.variant(task, lambda: _from_references(family, cached.pipe))
         pipe.scheduler = (
             make_scheduler(params.scheduler, cached.default_scheduler.config)
             if params.scheduler
@@ -149,11 +151,13 @@ class ImageJob:
             "width": width,
             "height": height,
             "num_inference_steps": steps,
-            "guidance_scale": params.guidance_scale,
+            family.guidance_param: params.guidance_scale,
             **family.call_defaults,
         }
         if negative and family.negative_prompt:
             call["negative_prompt"] = negative
+        elif family.default_negative is not None and (params.guidance_scale or 0) > family.cfg_above:
+            call["negative_prompt"] = family.default_negative  # Qwen-Image runs its CFG only with a negative prompt
         loras = [(models.loras.get(lr.lora_id), lr.weight) for lr in params.loras]
         preset_loras, second_expert = lora_presets.for_run(
             family, params.lora_preset, models.loras, models.hub, pipe, len(loras)
@@ -179,6 +183,8 @@ class ImageJob:
             for position, (index, seed) in enumerate(todo):
                 if references and family.reference_list is not None:
                     call["image"] = family.reference_list(references)
+                elif references and family.edit_pipeline:
+                    call["image"] = references  # all of them, as given: edit pipelines resize them themselves
                 elif references:
                     call["image"] = fit(references[index % len(references)], width, height)
                     call["strength"] = params.strength
@@ -217,9 +223,7 @@ class ImageJob:
             done = index * shown + math.ceil((step + 1) * shown / calls)
             ctx.progress(done, shown * count)
             if should_preview(step, calls) and "latents" in tensors:
-                preview = latents_to_preview(family, pipe, tensors["latents"], height, width)
-                if preview is not None:
-                    ctx.preview(preview, done)
+                ctx.preview(latents_to_preview(family, pipe, tensors["latents"], height, width), done)
             return tensors
 
         return on_step
@@ -232,12 +236,32 @@ def _prepared(params: ImageParams) -> tuple[int, int, int, list[int]]:
     return params.width, params.height, params.steps, params.seeds
 
 
-def _image_to_image(family: ImageFamily, pipe: Any) -> Any:
-    """The image-to-image pipeline over the loaded text-to-image one (same modules, no copy)."""
+def _check_references(family: ImageFamily, count: int) -> None:
+    """Refuse reference images a family cannot use, or their absence where it needs them."""
+    field = "reference_images"
+    if count and not family.takes_references:
+        raise InvalidInputError(f"{field}: {family.label} models cannot start from an image; give none", field=field)
+    if not count and not family.text_to_image:
+        raise InvalidInputError(
+            f"{field}: {family.label} models edit images: give at least one reference image", field=field
+        )
+    if count > family.max_references:
+        raise InvalidInputError(
+            f"{field}: {family.label} models take at most {family.max_references} reference image(s); "
+            f"{count} were given",
+            field=field,
+        )
+
+
+def _from_references(family: ImageFamily, pipe: Any) -> Any:
+    """The pipeline that starts from reference images (the family's edit pipeline, else its image-to-image one),
+    over the loaded one: the same modules, no copy."""
     import diffusers
 
-    cls = getattr(diffusers, family.img2img_pipeline or "AutoPipelineForImage2Image")
-    converted = cls.from_pipe(pipe)
+    name = family.edit_pipeline or family.img2img_pipeline or "AutoPipelineForImage2Image"
+    if type(pipe).__name__ == name:
+        return pipe
+    converted = getattr(diffusers, name).from_pipe(pipe)
     converted.set_progress_bar_config(disable=True)
     return converted
 

@@ -10,10 +10,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from hollywool.models.families.image import MAX_REFERENCES
 from hollywool.models.sizes import MAX_SIDE, MIN_SIDE
 
 AspectRatio = Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9"]
-MAX_REFERENCE_IMAGES = 5
+MAX_REFERENCE_IMAGES = MAX_REFERENCES
 MAX_SEED = 2**32 - 1
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
 

@@ -48,8 +48,8 @@ class PromptCache:
         if encode is None or not hasattr(pipe, "encode_prompt"):
             return None
         prompt, negative = call["prompt"], call.get("negative_prompt")
-        # Pipelines run the negative branch only when guidance_scale > 1 (and the family has one).
-        cfg = family.negative_prompt and (call.get("guidance_scale") or 0) > 1
+        # Pipelines run the negative branch only above a guidance threshold (1 for most, 0 for Z-Image and Krea 2).
+        cfg = family.negative_prompt and (call.get(family.guidance_param) or 0) > family.cfg_above
         options = {k: call[k] for k in _ENCODING_OPTIONS if call.get(k) is not None}
         key: _Key = (prompt, negative, cfg, tuple(sorted(options.items())))
         with self._lock:

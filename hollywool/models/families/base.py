@@ -18,8 +18,15 @@ from typing import Any, Literal, TypeVar
 from hollywool.models.families.split import SplitFiles
 from hollywool.models.precision import Weights
 
+LoraDetector = Callable[[dict[str, list[int]], dict[str, str]], str | None]
+
 Task = Literal["text-to-image", "image-to-image", "inpaint", "edit", "control", "text-to-video", "image-to-video"]
 Medium = Literal["image", "video"]
+
+
+def lora_architecture(metadata: Mapping[str, str]) -> str:
+    """What a LoRA's metadata says it was trained on (kohya's and modelspec's fields), lower case."""
+    return (metadata.get("ss_base_model_version", "") + " " + metadata.get("modelspec.architecture", "")).lower()
 
 
 @dataclass(frozen=True)
@@ -79,9 +86,10 @@ class Family:
     lora_bases: Mapping[str, str] = field(default_factory=dict[str, str])  # LoRA base id -> label, bases that fit
     # LoRA base id -> a regex over LoRA key names that only that base's LoRAs match (models/lora_formats.py).
     lora_markers: Mapping[str, str] = field(default_factory=dict[str, str])
-    # For bases that key names alone do not tell apart (FLUX.1 / FLUX.2 / Chroma share `double_blocks`): a LoRA's
-    # key -> shape table -> this family's LoRA base id, or None. Asked before the markers and the built-in rules.
-    lora_detect: Callable[[dict[str, list[int]]], str | None] | None = None
+    # Tells this family's LoRAs from their keys (with shapes) and metadata where names alone do not (FLUX.1,
+    # FLUX.2 and Chroma share `double_blocks`): a LoRA base id, or None. Asked before the markers and the
+    # built-in rules of models/loras.py, so it must not claim another family's LoRAs.
+    detect_lora: LoraDetector | None = None
     # Converts this family's LoRA layouts that its diffusers loader does not: the name of a function in
     # diffusers.loaders.lora_conversion_utils or in models/lora_formats.py's CONVERTERS.
     lora_converter: str | None = None

@@ -15,6 +15,8 @@ from typing import Any
 
 from hollywool.models.families.base import Family, LatentRGB, Medium, Task
 
+MAX_REFERENCES = 5  # reference images one image job may give (the API's limit); a family may take fewer
+
 # (pipe, prompt, negative prompt, classifier-free guidance?, device, options) -> embedding keyword arguments
 PromptEncoder = Callable[[Any, str, "str | None", bool, Any, dict[str, Any]], dict[str, Any]]
 
@@ -37,6 +39,14 @@ class ImageFamily(Family):
     # it turns the job's reference images into that list (PIL images in, PIL images out).
     reference_list: Callable[[list[Any]], list[Any]] | None = None
     call_defaults: dict[str, Any] = field(default_factory=dict[str, Any])
+    text_to_image: bool = True  # False: every job starts from reference images (edit models)
+    image_to_image: bool = True  # False: no image-to-image pipeline (Krea 2)
+    # Edit models take all of a job's reference images in one call (`image=[...]`, no strength).
+    edit_pipeline: str | None = None
+    max_references: int = MAX_REFERENCES  # reference images one job may give
+    guidance_param: str = "guidance_scale"  # the pipeline argument the studio's guidance goes to
+    cfg_above: float = 1.0  # the pipeline runs its negative branch when guidance is above this
+    default_negative: str | None = None  # the negative prompt when a job gives none (Qwen-Image needs one for CFG)
 
     @property
     def medium(self) -> Medium:
@@ -44,9 +54,20 @@ class ImageFamily(Family):
 
     @property
     def tasks(self) -> dict[Task, str]:
-        if self.reference_list is not None:
-            return {"text-to-image": self.pipeline, "image-to-image": self.pipeline, "edit": self.pipeline}
-        return {"text-to-image": self.pipeline, "image-to-image": self.img2img_pipeline or "AutoPipelineForImage2Image"}
+        tasks: dict[Task, str] = {}
+        if self.text_to_image:
+            tasks["text-to-image"] = self.pipeline
+        if self.reference_list is not None:  # references go to the text-to-image pipeline itself
+            return {**tasks, "image-to-image": self.pipeline, "edit": self.pipeline}
+        if self.image_to_image:
+            tasks["image-to-image"] = self.img2img_pipeline or "AutoPipelineForImage2Image"
+        if self.edit_pipeline:
+            tasks["edit"] = self.edit_pipeline
+        return tasks
+
+    @property
+    def takes_references(self) -> bool:
+        return self.image_to_image or self.edit_pipeline is not None or self.reference_list is not None
 
     def check_size(self, width: int, height: int) -> str | None:
         """A message when the size does not fit this family, else None."""
@@ -56,6 +77,11 @@ class ImageFamily(Family):
                 low, high = value // m * m, (value // m + 1) * m
                 return f"{name}: {value} is not a multiple of {m} for {self.label} models (try {low} or {high})"
         return None
+
+
+def call_default(pipe: Any, name: str) -> Any:
+    """The default of one of the pipeline's call arguments (what a prompt encoder must pass to match a call)."""
+    return inspect.signature(pipe.__call__).parameters[name].default
 
 
 def _parameters(pipe: Any) -> set[str]:

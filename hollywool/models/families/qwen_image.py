@@ -1,0 +1,150 @@
+"""Qwen-Image (2512) and Qwen-Image-Edit (2509, 2511): a 20B MMDiT prompted through Qwen2.5-VL.
+
+The studio's guidance is the pipelines' `true_cfg_scale`; they run the negative branch only when it is
+above 1 and a negative prompt is given, so a job without one gets " " (the model card's negative prompt).
+Latents are 2x2-packed tokens of the Qwen-Image VAE, a Wan 2.1-style video VAE with a frame axis: the
+preview unpacks them and drops the single frame. The latent space is Wan 2.1's (ComfyUI's Qwen-Image model
+uses the Wan21 latent format), so Wan's fitted preview factors apply.
+
+Qwen-Image-Edit (the Edit-Plus pipeline) takes one to three reference images, whose encoding depends on the
+images, so its prompts are not cached.
+
+Qwen-Image 2.1 is a new model behind one pipeline (`QwenImage21Pipeline`): a single-stream transformer that reads
+its VAE's 64-channel latents unpatched, and a Qwen3-VL encoder that reads the prompt together with any reference
+images, which the same call takes as `image=[...]`. Its prompts are not cached either (the encoding depends on the
+references). Its latent space has no fitted preview projection yet, so previews show three channel groups.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hollywool.models.families.base import SingleFile, lora_architecture, register
+from hollywool.models.families.image import ImageFamily, call_default
+from hollywool.models.families.wan import PREVIEW as WAN_PREVIEW
+
+# Blocks with separate image and text streams: transformer_blocks.N.img_mlp / txt_mlp / img_mod / txt_mod.
+_LORA_KEY = re.compile(r"transformer_blocks[._]\d+[._](img|txt)_(mlp|mod)[._]")
+# An attention-only LoRA: Qwen-Image's 3072-wide attention in more blocks than FLUX's 19 double blocks.
+_ATTENTION_DOWN = re.compile(r"transformer_blocks[._](\d+)[._]attn[._](to_q|add_q_proj)[._]lora(_A|_down|\.down)")
+
+
+# Qwen-Image 2.1's gated MLP: transformer_blocks.N.img_mlp.proj / gate_layer / out (2512 has img_mlp.net.N).
+_LORA_KEY_21 = re.compile(r"transformer_blocks[._]\d+[._]img_mlp[._](proj|gate_layer|out)[._]")
+
+
+def _lora_base(shapes: dict[str, list[int]], metadata: dict[str, str]) -> str | None:
+    meta = lora_architecture(metadata)
+    if any(m in meta for m in ("qwen-image-2.1", "qwen_image_21", "qwen-image-21")) or any(
+        _LORA_KEY_21.search(k) for k in shapes
+    ):
+        return "qwen-image-2.1"
+    if "qwen" in meta or any(_LORA_KEY.search(k) for k in shapes):
+        return "qwen-image"
+    blocks = [int(m.group(1)) for k, s in shapes.items() if (m := _ATTENTION_DOWN.search(k)) and s[-1:] == [3072]]
+    if blocks and max(blocks) >= 19 and not any("single" in k for k in shapes):
+        return "qwen-image"
+    return None
+
+
+def _unpack(pipe: Any, latents: Any, height: int, width: int) -> Any:
+    """[batch, tokens, 64] -> [batch, 16, h, w] (the VAE's frame axis of one dropped)."""
+    return pipe._unpack_latents(latents, height, width, pipe.vae_scale_factor)[:, :, 0]
+
+
+def _unpack_21(pipe: Any, latents: Any, height: int, width: int) -> Any:
+    """[batch, tokens, 64] -> [batch, 64, h, w]: one token per latent pixel (the VAE's frame axis dropped)."""
+    return pipe._unpack_latents(latents, height, width, pipe.vae_scale_factor)[:, :, 0]
+
+
+def _encode(
+    pipe: Any, prompt: str, negative: str | None, cfg: bool, device: Any, options: dict[str, Any]
+) -> dict[str, Any]:
+    length = options.get("max_sequence_length") or call_default(pipe, "max_sequence_length")
+
+    def encode(text: str) -> tuple[Any, Any]:
+        embeds, mask = pipe.encode_prompt(text, device=device, max_sequence_length=length)
+        # The pipeline drops an all-ones mask (and warns when embeddings come without one): give it back.
+        return embeds, mask if mask is not None else embeds.new_ones(embeds.shape[:2], dtype=embeds.dtype).long()
+
+    embeds, mask = encode(prompt)
+    found = {"prompt_embeds": embeds, "prompt_embeds_mask": mask}
+    if cfg and negative is not None:  # the pipeline runs the negative branch only with a negative prompt
+        found["negative_prompt_embeds"], found["negative_prompt_embeds_mask"] = encode(negative)
+    return found
+
+
+# Civitai files base-model and edit checkpoints and LoRAs alike under "Qwen"; "Qwen 2" appears for newer uploads.
+CIVITAI = ("Qwen", "Qwen 2")
+# ComfyUI's Qwen-Image files keep diffusers' names (with or without `model.diffusion_model.`); the first block's
+# image-modulation layer is in every Qwen-Image and Qwen-Image-Edit transformer.
+SINGLE_FILE = SingleFile(
+    markers=("transformer_blocks.0.img_mod.", "model.diffusion_model.transformer_blocks.0.img_mod.")
+)
+
+FAMILY = register(
+    ImageFamily(
+        type="qwen-image",
+        label="Qwen-Image",
+        pipeline="QwenImagePipeline",
+        aliases=("qwen", "qwenimage"),
+        size_multiple=16,  # 8x VAE, 2x2 patches
+        default_size=1328,  # the model card's 1:1 size
+        default_steps=50,
+        default_guidance=4.0,
+        guidance_param="true_cfg_scale",
+        default_negative=" ",
+        img2img_pipeline="QwenImageImg2ImgPipeline",
+        latent_rgb=WAN_PREVIEW.rgb,
+        unpack_latents=_unpack,
+        encode_prompt=_encode,
+        lora_bases={"qwen-image": "Qwen-Image"},
+        detect_lora=_lora_base,
+        single_file=SINGLE_FILE,
+        civitai_base_models=CIVITAI,
+    )
+)
+
+# The edit models share Qwen-Image's transformer layout: their single files (and LoRAs) look the same, so a
+# file is an edit model only when its catalogue entry says so; Qwen-Image LoRAs load on them.
+EDIT = register(
+    ImageFamily(
+        type="qwen-image-edit",
+        label="Qwen-Image-Edit",
+        pipeline="QwenImageEditPlusPipeline",
+        aliases=("qwen-edit", "qwen-image-edit-plus"),
+        size_multiple=16,
+        default_size=1024,  # the pipeline renders about 1024x1024 by default
+        default_steps=40,
+        default_guidance=4.0,
+        guidance_param="true_cfg_scale",
+        default_negative=" ",
+        text_to_image=False,
+        image_to_image=False,
+        edit_pipeline="QwenImageEditPlusPipeline",
+        max_references=3,  # the model card: one to three input images work best
+        latent_rgb=WAN_PREVIEW.rgb,
+        unpack_latents=_unpack,
+        lora_bases={"qwen-image": "Qwen-Image"},
+    )
+)
+
+QWEN_IMAGE_21 = register(
+    ImageFamily(
+        type="qwen-image-2.1",
+        label="Qwen-Image 2.1",
+        pipeline="QwenImage21Pipeline",
+        aliases=("qwen-image-21", "qwenimage21"),
+        size_multiple=32,  # 16x VAE, and the pipeline rounds sizes down to multiples of 32
+        default_size=1024,  # the pipeline's `output_resolution`
+        default_steps=40,  # diffusers' Qwen-Image 2.1 docs: Qwen recommends 40 steps and no guidance
+        default_guidance=1.0,  # true_cfg_scale <= 1: no CFG (above 1 it runs, with " " unless a negative is given)
+        guidance_param="true_cfg_scale",
+        default_negative=" ",
+        image_to_image=False,
+        edit_pipeline="QwenImage21Pipeline",  # reference images go to the same pipeline as `image=[...]`
+        unpack_latents=_unpack_21,
+        lora_bases={"qwen-image-2.1": "Qwen-Image 2.1"},
+    )
+)
