@@ -24,7 +24,7 @@ from typing import Any
 import torch
 
 from hollywool.testkit import tokenizers as tk
-from hollywool.testkit.tiny_video26 import build_hunyuanvideo15, build_ltx23, build_wan_5b
+from hollywool.testkit.tiny_video26 import build_hunyuanvideo15, build_hunyuanvideo15_i2v, build_ltx23, build_wan_5b
 
 SEED = 0
 
@@ -785,7 +785,17 @@ FAMILIES: dict[str, TinyFamily] = {
         {"height": 32, "width": 32, "num_frames": 9},
         16,
         frames="4k+1",
-        notes="text-to-video; image-to-video is another folder (tiny_video26.build_hunyuanvideo15_i2v)",
+        notes="text-to-video; image-to-video is another checkpoint (hunyuanvideo15_i2v)",
+        model_type="hunyuanvideo15",
+    ),
+    "hunyuanvideo15_i2v": TinyFamily(
+        build_hunyuanvideo15_i2v,
+        "HunyuanVideo15ImageToVideoPipeline",
+        {"num_frames": 9},
+        16,
+        takes_image=True,
+        frames="4k+1",
+        notes="takes no height or width: the aspect bucket (about 32x32 pixels here) nearest the image's",
         model_type="hunyuanvideo15",
     ),
     "mochi": TinyFamily(

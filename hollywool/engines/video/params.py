@@ -55,3 +55,22 @@ class I2VParams(VideoParams):
             "Images beyond what the model uses are ignored (noted in `notes`). Same shape as image jobs' references."
         ),
     )
+    reference_frame_indices: list[int] | None = Field(
+        None,
+        max_length=MAX_REFERENCE_IMAGES,
+        description=(
+            "keyframes: the output frame (0-based; -1 is the last) each reference image is placed at, in the order "
+            "of reference_images. Only models that take keyframes accept it (GET /api/video/models: `keyframes`); "
+            "each frame moves to the nearest one the model can place a keyframe on (noted in `notes`)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _one_frame_per_reference(self) -> I2VParams:
+        indices = self.reference_frame_indices
+        if indices is not None and len(indices) != len(self.reference_images):
+            raise ValueError(
+                f"reference_frame_indices has {len(indices)} frame(s) for {len(self.reference_images)} reference "
+                "image(s); give one frame per image"
+            )
+        return self

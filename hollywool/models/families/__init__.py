@@ -12,7 +12,7 @@ import pkgutil
 
 from hollywool.models.families.base import REGISTRY, Family, LatentRGB, SingleFile, Task, register
 from hollywool.models.families.image import ImageFamily
-from hollywool.models.families.video import Decoded, LatentPreview, Rules, VideoFamily
+from hollywool.models.families.video import Decoded, Keyframes, LatentPreview, Rules, Variant, VideoFamily
 
 _FRAMEWORK = {"base", "image", "video"}
 for _module in pkgutil.iter_modules(__path__):
@@ -64,11 +64,13 @@ __all__ = [
     "Decoded",
     "Family",
     "ImageFamily",
+    "Keyframes",
     "LatentPreview",
     "LatentRGB",
     "Rules",
     "SingleFile",
     "Task",
+    "Variant",
     "VideoFamily",
     "canonical_type",
     "family",

@@ -15,7 +15,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-Task = Literal["text-to-image", "image-to-image", "inpaint", "edit", "control", "text-to-video", "image-to-video"]
+Task = Literal[
+    "text-to-image",
+    "image-to-image",
+    "inpaint",
+    "edit",
+    "control",
+    "text-to-video",
+    "image-to-video",
+    "keyframes-to-video",
+]
 Medium = Literal["image", "video"]
 
 
@@ -51,6 +60,8 @@ class Family:
     civitai_base_models: tuple[str, ...] = ()  # Civitai's `baseModel` names for checkpoints of this family
     lora_bases: Mapping[str, str] = field(default_factory=dict[str, str])  # LoRA base id -> label, bases that fit
     extra: Mapping[str, Any] = field(default_factory=dict[str, Any])
+    # Kept working but outdated (SD3, Mochi, CogVideoX, SVD): listed after the current families, in a Legacy group.
+    legacy: bool = False
 
     @property
     def medium(self) -> Medium:
