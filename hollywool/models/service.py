@@ -67,6 +67,7 @@ class ModelService:
             "downloaded": location is not None,
             "loaded": self.manager.cache.peek(entry.id) is not None,
             "family": family.label,
+            "legacy": family.legacy,
         }
         if isinstance(family, families.ImageFamily):
             data.update(
@@ -92,7 +93,9 @@ class ModelService:
         )
 
     def _entries(self, kind: str | None) -> list[ModelEntry]:
-        return [e for e in self.catalog.all() if kind is None or (kind == "video") == e.is_video]
+        """The catalogue's entries of one kind; current families first, legacy ones last (each in catalogue order)."""
+        entries = [e for e in self.catalog.all() if kind is None or (kind == "video") == e.is_video]
+        return sorted(entries, key=lambda e: e.family.legacy)
 
     def list_models(self, kind: str | None = None) -> list[LocalModelInfo]:
         return [self.describe(e) for e in self._entries(kind)]
@@ -113,6 +116,7 @@ class ModelService:
                 single_file_config=f.single_file.config if f.single_file else None,
                 civitai_base_models=list(f.civitai_base_models),
                 lora_bases=dict(f.lora_bases),
+                legacy=f.legacy,
             )
             for f in families.REGISTRY.all()
         ]

@@ -48,6 +48,9 @@ class LocalModelInfo(BaseModel):
     downloaded: bool
     loaded: bool
     family: str | None = Field(None, description="the family's name as a person says it")
+    legacy: bool = Field(
+        False, description="an outdated family kept working (SD3, Mochi, CogVideoX, SVD): listed last, as Legacy"
+    )
     size_multiple: int | None = Field(None, description="image models only")
     supports_negative_prompt: bool | None = Field(None, description="image models only")
     schedulers: list[str] | None = Field(None, description="image models only")
@@ -220,6 +223,7 @@ class FamilyInfo(BaseModel):
     single_file_config: str | None = Field(description="the shipped config that loads its single files offline")
     civitai_base_models: list[str]
     lora_bases: dict[str, str]
+    legacy: bool = Field(False, description="an outdated family kept working, shown in a Legacy group")
 
 
 class SchedulerInfo(BaseModel):

@@ -61,6 +61,7 @@ T2V = register(
         decode=_decode,
         facts_from_folder=_facts,
         preview=PREVIEW,
+        legacy=True,
     )
 )
 
@@ -78,5 +79,6 @@ I2V = register(
         decode=_decode,
         facts_from_folder=_facts,
         preview=PREVIEW,
+        legacy=True,
     )
 )

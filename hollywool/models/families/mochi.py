@@ -32,6 +32,7 @@ FAMILY = register(
     VideoFamily(
         type="mochi",
         label="Mochi",
+        legacy=True,
         pipeline="MochiPipeline",
         rules=Rules(
             frame_step=6,

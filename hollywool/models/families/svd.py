@@ -33,6 +33,7 @@ FAMILY = register(
     VideoFamily(
         type="svd",
         label="Stable Video Diffusion",
+        legacy=True,
         pipeline="StableVideoDiffusionPipeline",
         rules=Rules(
             frame_step=1,
