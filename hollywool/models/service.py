@@ -66,7 +66,10 @@ class ModelService:
             "is_video": entry.is_video,
             "downloaded": location is not None,
             "loaded": self.manager.cache.peek(entry.id) is not None,
-            "family": family.label,
+            # A video model's own form where its family has several (Wan 2.2 TI2V-5B, LTX-2.3).
+            "family": family.for_model(entry.path, entry.extra).label
+            if isinstance(family, families.VideoFamily)
+            else family.label,
             "legacy": family.legacy,
         }
         if isinstance(family, families.ImageFamily):

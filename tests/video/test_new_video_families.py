@@ -182,6 +182,8 @@ def test_legacy_families_are_grouped_and_listed_last(make_client):
         assert videos[model_id]["legacy"] is True, model_id
     for model_id in ("wan22-ti2v-5b", "ltx-2.3", "hunyuanvideo-1.5-t2v", "wan22-t2v", "ltx-2"):
         assert videos[model_id]["legacy"] is False, model_id
+    assert (videos["wan22-ti2v-5b"]["family"], videos["wan22-t2v"]["family"]) == ("Wan 2.2 TI2V-5B", "Wan")
+    assert videos["ltx-2.3-distilled"]["family"] == "LTX-2.3"
     images = {m["id"]: m for m in client.get("/api/models", params={"kind": "image"}).json()["models"]}
     assert images["sd3-medium"]["legacy"] is True and images["flux-dev"]["legacy"] is False
 
