@@ -16,7 +16,7 @@ from PIL import Image
 
 from hollywool.media.video import probe, read_audio, read_frames
 from hollywool.testkit.tiny_models import FAMILIES
-from tests.video.conftest import asset_path, png_b64, run_job, tiny_body
+from tests.video.conftest import asset_path, png_b64, run_job, tiny_body, wait_job
 
 CASES = [
     ("wan_5b", "video"),
@@ -192,3 +192,28 @@ def test_legacy_families_are_grouped_and_listed_last(make_client):
     assert flags == sorted(flags) and True in flags
     families = {f["id"]: f["legacy"] for f in client.get("/api/models/families").json()}
     assert {t for t, legacy in families.items() if legacy} == {"sd3", "video", "video-i2v", "mochi", "svd"}
+
+
+def test_hunyuanvideo15_guidance_cancel_and_restore(register_models, make_client, studio_dirs):
+    """HunyuanVideo 1.5 has no step callback and no guidance_scale argument: the job's guidance reaches its
+    guider, a cancel stops it within a step, and the loaded pipeline keeps its own guider and scheduler."""
+    from tests.kit.studio import wait_for
+
+    register_models({"tiny": "hunyuanvideo15"})
+    client = make_client()
+    videos = []
+    for guidance in (1.0, 4.0):
+        job = run_job(client, "video", tiny_body("hunyuanvideo15", "tiny", guidance_scale=guidance))
+        _, path = asset_path(client, studio_dirs, job["videos"][0]["id"])
+        videos.append(np.stack([np.asarray(f, dtype=np.float32) for f in read_frames(path)]))
+    assert np.abs(videos[0] - videos[1]).mean() > 0.5
+
+    job_id = client.post("/api/video/jobs", json=tiny_body("hunyuanvideo15", "tiny", steps=200)).json()["job_id"]
+    wait_for(lambda: client.get(f"/api/video/jobs/{job_id}").json()["step"] >= 1, what="a sampling step")
+    assert client.post(f"/api/video/jobs/{job_id}/cancel").status_code == 200
+    job = wait_job(client, "video", job_id)
+    assert job["status"] == "cancelled" and job["step"] < 200
+
+    pipe = client.app.state.studio.models.cache.peek("tiny").pipe
+    assert pipe.guider.guidance_scale == 6.0  # the model's own, set again after each job
+    assert "step" not in vars(pipe.scheduler)  # the class's step method again
