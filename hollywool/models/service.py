@@ -76,7 +76,11 @@ class ModelService:
             "is_video": entry.is_video,
             "downloaded": location is not None,
             "loaded": self.manager.cache.peek(entry.id) is not None,
-            "family": family.label,
+            # A video model's own form where its family has several (Wan 2.2 TI2V-5B, LTX-2.3).
+            "family": family.for_model(entry.path, entry.extra).label
+            if isinstance(family, families.VideoFamily)
+            else family.label,
+            "legacy": family.legacy,
         }
         if isinstance(family, families.ImageFamily):
             data.update(
@@ -106,7 +110,9 @@ class ModelService:
         )
 
     def _entries(self, kind: str | None) -> list[ModelEntry]:
-        return [e for e in self.catalog.all() if kind is None or (kind == "video") == e.is_video]
+        """The catalogue's entries of one kind; current families first, legacy ones last (each in catalogue order)."""
+        entries = [e for e in self.catalog.all() if kind is None or (kind == "video") == e.is_video]
+        return sorted(entries, key=lambda e: e.family.legacy)
 
     def list_models(self, kind: str | None = None) -> list[LocalModelInfo]:
         return [self.describe(e) for e in self._entries(kind)]
@@ -128,6 +134,7 @@ class ModelService:
                 civitai_base_models=list(f.civitai_base_models),
                 lora_bases=dict(f.lora_bases),
                 lora_presets=lora_preset_views(f),
+                legacy=f.legacy,
             )
             for f in families.REGISTRY.all()
         ]

@@ -94,6 +94,9 @@ class LocalModelInfo(BaseModel):
     downloaded: bool
     loaded: bool
     family: str | None = Field(None, description="the family's name as a person says it")
+    legacy: bool = Field(
+        False, description="an outdated family kept working (SD3, Mochi, CogVideoX, SVD): listed last, as Legacy"
+    )
     size_multiple: int | None = Field(None, description="image models only")
     supports_negative_prompt: bool | None = Field(None, description="image models only")
     schedulers: list[str] | None = Field(None, description="image models only")
@@ -281,6 +284,7 @@ class FamilyInfo(BaseModel):
     civitai_base_models: list[str]
     lora_bases: dict[str, str]
     lora_presets: list[LoraPresetInfo] = Field(default_factory=list[LoraPresetInfo])
+    legacy: bool = Field(False, description="an outdated family kept working, shown in a Legacy group")
 
 
 class SchedulerInfo(BaseModel):

@@ -26,6 +26,7 @@ import torch
 from hollywool.testkit import tiny_zqk
 from hollywool.testkit import tokenizers as tk
 from hollywool.testkit.tiny_flux2 import build_chroma, build_flux2, build_flux2_klein
+from hollywool.testkit.tiny_video26 import build_hunyuanvideo15, build_hunyuanvideo15_i2v, build_ltx23, build_wan_5b
 
 SEED = 0
 
@@ -794,6 +795,43 @@ FAMILIES: dict[str, TinyFamily] = {
         frames="4k+1",
         notes="frames are numpy by default",
         model_type="wan-i2v",
+    ),
+    "wan_5b": TinyFamily(
+        build_wan_5b,
+        "WanPipeline",
+        {"height": 32, "width": 32, "num_frames": 9, "max_sequence_length": 16},
+        32,
+        frames="4k+1",
+        notes="Wan 2.2 TI2V-5B form: one 48-channel expert; image-to-video from the same folder",
+        model_type="wan",
+    ),
+    "ltx23": TinyFamily(
+        build_ltx23,
+        "LTX2Pipeline",
+        {"height": 64, "width": 64, "num_frames": 17, "frame_rate": 24.0, "max_sequence_length": 16},
+        32,
+        frames="8k+1 (the real VAE compression)",
+        notes="LTX-2.3 form; audio at 48 kHz (bandwidth extension); keyframes via LTX2ConditionPipeline",
+        model_type="ltx2",
+    ),
+    "hunyuanvideo15": TinyFamily(
+        build_hunyuanvideo15,
+        "HunyuanVideo15Pipeline",
+        {"height": 32, "width": 32, "num_frames": 9},
+        16,
+        frames="4k+1",
+        notes="text-to-video; image-to-video is another checkpoint (hunyuanvideo15_i2v)",
+        model_type="hunyuanvideo15",
+    ),
+    "hunyuanvideo15_i2v": TinyFamily(
+        build_hunyuanvideo15_i2v,
+        "HunyuanVideo15ImageToVideoPipeline",
+        {"num_frames": 9},
+        16,
+        takes_image=True,
+        frames="4k+1",
+        notes="takes no height or width: the aspect bucket (about 32x32 pixels here) nearest the image's",
+        model_type="hunyuanvideo15",
     ),
     "mochi": TinyFamily(
         build_mochi,

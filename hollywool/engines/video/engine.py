@@ -1,12 +1,14 @@
 """The local video engine: the "video" (text-to-video) and "i2v" (image-to-video) job kinds.
 
-A job runs in stages: loading, sampling (output_type="latent"), saving the final latents, decoding
-(resilient to running out of memory), encoding the MP4 with a poster. Each stage after sampling can be
-repeated from the saved latents, so a crash after sampling costs a decode, not the whole run.
+An "i2v" job whose references come with `reference_frame_indices` places them as keyframes (models with a
+keyframes pipeline: LTX-2). A job runs in stages: loading, sampling (output_type="latent"), saving the final
+latents, decoding (resilient to running out of memory), encoding the MP4 with a poster. Each stage after
+sampling can be repeated from the saved latents, so a crash after sampling costs a decode, not the whole run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
@@ -16,18 +18,19 @@ from typing import Any
 
 from hollywool.engines.image.previews import should_preview
 from hollywool.engines.video import decode as latents_io
+from hollywool.engines.video.calls import guider_scale, scheduler_steps
 from hollywool.engines.video.memory import MemoryEstimate, estimate_gb
 from hollywool.engines.video.params import I2VParams, VideoParams
 from hollywool.engines.video.previews import latents_to_preview
 from hollywool.engines.video.views import VideoModel
-from hollywool.errors import ConflictError, InvalidInputError, StudioError
+from hollywool.errors import ConflictError, InvalidInputError, NotFoundError, StudioError
 from hollywool.jobs.context import JobContext
 from hollywool.jobs.kinds import JobKind, KindRegistry
 from hollywool.media.assets import AssetService
 from hollywool.media.references import ReferenceImages, fit
 from hollywool.models import lora_presets, warmup
 from hollywool.models.catalog import ModelEntry
-from hollywool.models.families import Decoded, Rules, VideoFamily, video_families, video_family, video_types
+from hollywool.models.families import Decoded, Rules, VideoFamily, video_family, video_types
 from hollywool.models.loras import AppliedLoras
 from hollywool.models.manager import GB, ModelManager
 from hollywool.models.views import lora_preset_views
@@ -36,12 +39,17 @@ from hollywool.storage.assets import Asset
 log = logging.getLogger("hollywool.video")
 
 
-def t2v_types() -> tuple[str, ...]:
-    return tuple(t for t, f in video_families().items() if f.text_to_video)
+def model_family(entry: ModelEntry) -> VideoFamily:
+    """The entry's family as this model is (its variant: Wan 2.2 TI2V-5B can start from an image, A14B cannot)."""
+    return video_family(entry.type).for_model(entry.path, entry.extra)
 
 
-def i2v_types() -> tuple[str, ...]:
-    return tuple(t for t, f in video_families().items() if f.i2v_pipeline)
+def _can(family: VideoFamily, image_to_video: bool) -> bool:
+    return family.i2v_pipeline is not None if image_to_video else family.text_to_video
+
+
+def _keyframes(p: VideoParams) -> list[int] | None:
+    return p.reference_frame_indices if isinstance(p, I2VParams) else None
 
 
 _SHORT_SIDE = {"480p": 480, "576p": 576, "720p": 720, "1080p": 1080}
@@ -99,7 +107,7 @@ class VideoEngine:
 
     # -- what the API shows ------------------------------------------------------------------------
     def describe(self, entry: ModelEntry) -> VideoModel:
-        family = video_family(entry.type)
+        family = model_family(entry)
         rules = family.rules_for(entry.path, entry.extra)
         width, height = self._default_size(entry, rules)
         return VideoModel.model_validate(
@@ -108,6 +116,8 @@ class VideoEngine:
                 "name": entry.name,
                 "type": entry.type,
                 "family": family.label,
+                "legacy": family.legacy,
+                "variant": family.variant,
                 "text_to_video": family.text_to_video,
                 "image_to_video": family.i2v_pipeline is not None,
                 "audio": family.audio,
@@ -115,6 +125,8 @@ class VideoEngine:
                 "negative_prompt": family.negative_prompt,
                 "reference_images": family.max_references,
                 "reference_images_use": family.references_doc,
+                "keyframes": family.keyframes is not None,
+                "keyframes_use": family.keyframes.doc if family.keyframes else "",
                 "frames": {
                     "form": rules.frame_form,
                     "step": rules.frame_step,
@@ -136,14 +148,27 @@ class VideoEngine:
         )
 
     def video_models(self) -> list[VideoModel]:
-        return [self.describe(e) for e in self.catalog.all() if e.type in video_types()]
+        entries = [e for e in self.catalog.all() if e.type in video_types()]
+        return [self.describe(e) for e in sorted(entries, key=lambda e: e.family.legacy)]
 
     # -- submit-time checks: resolve the params, enforce the model's rules, check memory -------------
     def check_text(self, params: VideoParams) -> None:
-        self._resolve(params, t2v_types(), image_to_video=False)
+        self._resolve(params, image_to_video=False)
 
     def check_image(self, params: I2VParams) -> None:
-        self._resolve(params, i2v_types(), image_to_video=True)
+        self._resolve(params, image_to_video=True)
+
+    def _entry(self, model_id: str, *, image_to_video: bool) -> tuple[ModelEntry, VideoFamily]:
+        """The video model for this kind of job, or a 404 naming the models that can do it."""
+        entry = self.catalog.find(model_id)
+        if entry is not None and entry.type in video_types():
+            family = model_family(entry)
+            if _can(family, image_to_video):
+                return entry, family
+        valid = sorted(
+            e.id for e in self.catalog.all() if e.type in video_types() and _can(model_family(e), image_to_video)
+        )
+        raise NotFoundError(f"model: unknown model {model_id!r}; valid ids: {', '.join(valid)}", field="model")
 
     def _default_size(self, entry: ModelEntry, rules: Rules) -> tuple[int, int]:
         if rules.fixed_size:
@@ -152,12 +177,20 @@ class VideoEngine:
             return entry.default_width, entry.default_height
         return rules.default_size
 
-    def _resolve(self, p: VideoParams, types: tuple[str, ...], *, image_to_video: bool) -> None:
-        entry = self.catalog.get(p.model, kinds=types)
-        family = video_family(entry.type)
+    def _resolve(self, p: VideoParams, *, image_to_video: bool) -> None:
+        entry, family = self._entry(p.model, image_to_video=image_to_video)
         rules = family.rules_for(entry.path, entry.extra)
         notes: list[str] = []
         self._resolve_size(p, entry, family, rules)
+        if image_to_video and rules.image_buckets and _keyframes(p) is None:
+            assert p.width is not None and p.height is not None
+            bucket = rules.image_bucket(p.width, p.height)
+            if bucket != (p.width, p.height):
+                notes.append(
+                    f"{family.label} renders an image at the size bucket nearest its aspect ratio: "
+                    f"{bucket[0]}x{bucket[1]}, not {p.width}x{p.height}"
+                )
+                p.width, p.height = bucket
         p.fps = p.fps or rules.fps
         if p.num_frames is not None:
             if p.num_frames not in rules.valid_frames():
@@ -182,7 +215,9 @@ class VideoEngine:
         if image_to_video:
             assert isinstance(p, I2VParams)
             unused = len(p.reference_images) - family.max_references
-            if unused > 0:
+            if p.reference_frame_indices is not None:
+                notes += self._resolve_keyframes(p, family, rules)
+            elif unused > 0:
                 notes.append(
                     f"{family.label} uses {family.max_references} reference image(s) "
                     f"({family.references_doc}); the other {unused} are ignored"
@@ -200,6 +235,42 @@ class VideoEngine:
         p.seed = p.seed if p.seed is not None else random.randint(0, 2**32 - 1)
         p.notes = notes
         self._check_memory(entry, rules, _resolved(p))
+
+    @staticmethod
+    def _resolve_keyframes(p: I2VParams, family: VideoFamily, rules: Rules) -> list[str]:
+        """Check the keyframes' frames and move each to the nearest frame the model can place one on."""
+        assert p.reference_frame_indices is not None and p.num_frames is not None
+        keyframes = family.keyframes
+        if keyframes is None:
+            raise InvalidInputError(
+                f"reference_frame_indices: {family.label} cannot place reference images at chosen frames; "
+                "leave reference_frame_indices out (GET /api/video/models lists the models with `keyframes`)",
+                field="reference_frame_indices",
+            )
+        last = p.num_frames - 1
+        slots = keyframes.slots(rules, p.num_frames)
+        notes: list[str] = []
+        placed: list[int] = []
+        for index, frame in enumerate(p.reference_frame_indices):
+            absolute = frame + p.num_frames if frame < 0 else frame
+            if not 0 <= absolute <= last:
+                raise InvalidInputError(
+                    f"reference_frame_indices.{index}: frame {frame} is outside the video's {p.num_frames} frames "
+                    f"(0 to {last}, or -{p.num_frames} to -1 from the end)",
+                    field=f"reference_frame_indices.{index}",
+                )
+            slot = min(slots, key=lambda s: (abs(s - absolute), -s))
+            if slot in placed:
+                raise InvalidInputError(
+                    f"reference_frame_indices.{index}: frame {frame} lands on frame {slot}, where reference image "
+                    f"{placed.index(slot)} already is ({keyframes.doc})",
+                    field=f"reference_frame_indices.{index}",
+                )
+            if slot != absolute:
+                notes.append(f"keyframe {index} is placed at frame {slot}, not {absolute} ({keyframes.doc})")
+            placed.append(slot)
+        p.reference_frame_indices = placed
+        return notes
 
     def _resolve_size(self, p: VideoParams, entry: ModelEntry, family: VideoFamily, rules: Rules) -> None:
         if rules.fixed_size:
@@ -249,28 +320,33 @@ class VideoEngine:
     # -- running -------------------------------------------------------------------------------------
     @staticmethod
     def _pipeline(ctx: JobContext, entry: ModelEntry, family: VideoFamily, p: VideoParams, i2v: bool) -> Any:
-        """The model from the model manager (its loading, placement and memory budget), for the task."""
+        """The model from the model manager (its loading, placement and memory budget), as the task's pipeline:
+        a folder saved as one task's class serves the others through `from_pipe` (the same modules, no copy)."""
         cached = ctx.models.acquire(entry, ctx, (p.width or 0) * (p.height or 0))
         pipe = cached.pipe
-        i2v_class = family.i2v_pipeline
-        if not i2v or i2v_class is None or type(pipe).__name__ == i2v_class:
+        task, target = "text-to-video", family.pipeline
+        if _keyframes(p) is not None and family.keyframes:
+            task, target = "keyframes-to-video", family.keyframes.pipeline
+        elif i2v and family.i2v_pipeline:
+            task, target = "image-to-video", family.i2v_pipeline
+        if type(pipe).__name__ == target:
             return pipe
 
         def convert() -> Any:
             import diffusers
 
-            converted = getattr(diffusers, i2v_class).from_pipe(pipe)  # same modules, no copy
+            converted = getattr(diffusers, target).from_pipe(pipe)
             converted.set_progress_bar_config(disable=True)
             return converted
 
-        return cached.variant("image-to-video", convert)
+        return cached.variant(task, convert)
 
     def run(self, ctx: JobContext, p: VideoParams) -> dict[str, Any]:
         warmup.wait()  # torch/diffusers may be half-imported by the warm-up thread: let it finish
         if ctx.asset_ids:  # finished before a crash between saving the video and completing the job
             return {"seed": p.seed, "resumed": True}
         entry = self.catalog.get(p.model, kinds=video_types())
-        family = video_family(entry.type)
+        family = model_family(entry)
         rules = family.rules_for(entry.path, entry.extra)
         image_to_video = isinstance(p, I2VParams)
         meta: dict[str, Any] = {"num_frames": p.num_frames, "width": p.width, "height": p.height}
@@ -318,26 +394,28 @@ class VideoEngine:
         import torch
 
         r = _resolved(p)
+        keyframes = _keyframes(p) if family.keyframes else None
         images: list[Any] = []
         if isinstance(p, I2VParams):
-            images = [
-                fit(self.references.load(ref), r.width, r.height) for ref in p.reference_images[: family.max_references]
-            ]
+            used = p.reference_images if keyframes is not None else p.reference_images[: family.max_references]
+            images = [fit(self.references.load(ref), r.width, r.height) for ref in used]
         kwargs: dict[str, Any] = {
-            "height": r.height,
-            "width": r.width,
             "num_frames": r.num_frames,
             "num_inference_steps": r.steps,
             "generator": torch.Generator("cpu").manual_seed(r.seed),
             "output_type": "latent",
-            "callback_on_step_end_tensor_inputs": ["latents"],
         }
+        if not (images and rules.image_buckets and keyframes is None):  # else the pipeline sizes from the image
+            kwargs.update(height=r.height, width=r.width)
         if family.prompt:
             kwargs["prompt"] = p.prompt
-            kwargs["guidance_scale"] = p.guidance_scale
+            if not family.guidance_by_guider:
+                kwargs["guidance_scale"] = p.guidance_scale
         if family.negative_prompt and p.negative_prompt:
             kwargs["negative_prompt"] = p.negative_prompt
-        if images:
+        if keyframes is not None and family.keyframes:
+            kwargs.update(family.keyframes.call_args(images, keyframes, rules))
+        elif images:
             kwargs["image"] = images[0]
         kwargs.update(family.pipe_args(pipe))
         kwargs.update(family.call_args(p, rules, images))
@@ -360,13 +438,20 @@ class VideoEngine:
                     previews_failed = True
             return tensors
 
-        kwargs["callback_on_step_end"] = on_step
         loras = [(ctx.models.loras.get(lr.lora_id), lr.weight) for lr in p.loras]
         preset_loras, second_expert = lora_presets.for_run(
             family, p.lora_preset, ctx.models.loras, ctx.models.hub, pipe, len(loras)
         )
         loras += preset_loras
-        with torch.no_grad(), AppliedLoras(pipe, loras, entry.id, family, second_expert):
+        with contextlib.ExitStack() as stack:
+            if family.step_callback:
+                kwargs.update(callback_on_step_end=on_step, callback_on_step_end_tensor_inputs=["latents"])
+            else:
+                stack.enter_context(scheduler_steps(pipe, on_step))
+            if family.guidance_by_guider:
+                stack.enter_context(guider_scale(pipe, p.guidance_scale if family.prompt else None))
+            stack.enter_context(torch.no_grad())
+            stack.enter_context(AppliedLoras(pipe, loras, entry.id, family, second_expert))
             out = pipe(**kwargs)
         return family.latents_of(out)
 

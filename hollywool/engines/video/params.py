@@ -6,13 +6,14 @@ seed) and checks it against the model's rules, so the stored job carries exactly
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
 from hollywool.engines.image.params import LoraRef, ReferenceImage
 
 MAX_REFERENCE_IMAGES = 5
+MAX_FRAMES = 1000
 Resolution = Literal["480p", "576p", "720p", "1080p"]
 VideoAspect = Literal["16:9", "9:16", "1:1", "4:3", "3:4"]
 
@@ -25,7 +26,7 @@ class VideoParams(BaseModel):
     height: int | None = Field(None, ge=16, le=4096)
     resolution: Resolution | None = Field(None, description="preset: the short side; see aspect_ratio")
     aspect_ratio: VideoAspect | None = Field(None, description="with resolution (default 16:9)")
-    num_frames: int | None = Field(None, ge=1, le=1000, description="must fit the model's form, e.g. 4k+1")
+    num_frames: int | None = Field(None, ge=1, le=MAX_FRAMES, description="must fit the model's form, e.g. 4k+1")
     duration: float | None = Field(
         None, gt=0, le=120, description="seconds; the nearest valid frame count at `fps` is used"
     )
@@ -62,3 +63,22 @@ class I2VParams(VideoParams):
             "Images beyond what the model uses are ignored (noted in `notes`). Same shape as image jobs' references."
         ),
     )
+    reference_frame_indices: list[Annotated[int, Field(ge=-MAX_FRAMES, le=MAX_FRAMES - 1)]] | None = Field(
+        None,
+        max_length=MAX_REFERENCE_IMAGES,
+        description=(
+            "keyframes: the output frame (0-based; -1 is the last) each reference image is placed at, in the order "
+            "of reference_images. Only models that take keyframes accept it (GET /api/video/models: `keyframes`); "
+            "each frame moves to the nearest one the model can place a keyframe on (noted in `notes`)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _one_frame_per_reference(self) -> I2VParams:
+        indices = self.reference_frame_indices
+        if indices is not None and len(indices) != len(self.reference_images):
+            raise ValueError(
+                f"reference_frame_indices has {len(indices)} frame(s) for {len(self.reference_images)} reference "
+                "image(s); give one frame per image"
+            )
+        return self

@@ -21,6 +21,8 @@ class VideoModel(BaseModel):
     name: str
     type: str
     family: str
+    legacy: bool = Field(False, description="an outdated family kept working (Mochi, CogVideoX, SVD): listed last")
+    variant: str | None = Field(None, description='the family\'s form this model is (e.g. Wan 2.2 "ti2v-5b")')
     text_to_video: bool
     image_to_video: bool
     audio: bool
@@ -28,6 +30,10 @@ class VideoModel(BaseModel):
     negative_prompt: bool
     reference_images: int = Field(description="reference images the model uses")
     reference_images_use: str
+    keyframes: bool = Field(
+        False, description="whether image-to-video can place its reference images at chosen frames (keyframes)"
+    )
+    keyframes_use: str = Field("", description="where keyframes can go")
     frames: VideoFrames
     fps: float
     size_multiple: int

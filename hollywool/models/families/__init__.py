@@ -22,7 +22,7 @@ from hollywool.models.families.base import (
 )
 from hollywool.models.families.image import ImageFamily
 from hollywool.models.families.split import SplitFiles, TextEncoderSlot
-from hollywool.models.families.video import Decoded, LatentPreview, Rules, VideoFamily
+from hollywool.models.families.video import Decoded, Keyframes, LatentPreview, Rules, Variant, VideoFamily
 
 _FRAMEWORK = {"base", "image", "split", "video"}
 for _module in pkgutil.iter_modules(__path__):
@@ -74,6 +74,7 @@ __all__ = [
     "Decoded",
     "Family",
     "ImageFamily",
+    "Keyframes",
     "LatentPreview",
     "LatentRGB",
     "LoraPreset",
@@ -83,6 +84,7 @@ __all__ = [
     "SplitFiles",
     "Task",
     "TextEncoderSlot",
+    "Variant",
     "VideoFamily",
     "canonical_type",
     "family",

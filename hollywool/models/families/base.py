@@ -20,7 +20,16 @@ from hollywool.models.precision import Weights
 
 LoraDetector = Callable[[dict[str, list[int]], dict[str, str]], str | None]
 
-Task = Literal["text-to-image", "image-to-image", "inpaint", "edit", "control", "text-to-video", "image-to-video"]
+Task = Literal[
+    "text-to-image",
+    "image-to-image",
+    "inpaint",
+    "edit",
+    "control",
+    "text-to-video",
+    "image-to-video",
+    "keyframes-to-video",
+]
 Medium = Literal["image", "video"]
 
 
@@ -97,6 +106,8 @@ class Family:
     extra: Mapping[str, Any] = field(default_factory=dict[str, Any])
     # Published weight sizes per component and precision (precision.py): one line per component.
     weights: Mapping[str, Weights] = field(default_factory=dict[str, Weights])
+    # Kept working but outdated (SD3, Mochi, CogVideoX, SVD): listed after the current families, in a Legacy group.
+    legacy: bool = False
 
     @property
     def medium(self) -> Medium:

@@ -72,6 +72,7 @@ T2V = register(
         decode=_decode,
         facts_from_folder=_facts,
         preview=PREVIEW,
+        legacy=True,
     )
 )
 
@@ -90,5 +91,6 @@ I2V = register(
         decode=_decode,
         facts_from_folder=_facts,
         preview=PREVIEW,
+        legacy=True,
     )
 )

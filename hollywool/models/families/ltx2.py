@@ -1,16 +1,46 @@
-"""LTX-2: video with synchronised audio; 8k+1 frames, sizes in 32s; text- or image-to-video."""
+"""LTX-2 and LTX-2.3: video with synchronised audio; 8k+1 frames, sizes in 32s; text-, image- or keyframes-to-video.
+
+LTX-2.3 (gated attention, per-modality text projections, a 48 kHz vocoder) is a variant of the same type,
+told apart by its transformer config. diffusers' defaults follow LTX-2.3 (cross-modality timesteps, STG on
+block 28); LTX-2.0 gets its own (no cross timesteps, STG on block 29). Keyframes go through
+`LTX2ConditionPipeline`, which takes each image with a latent frame index: frame 0, or the first frame of a
+later latent frame (1, 9, 17, ...).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from hollywool.models.families.base import register
-from hollywool.models.families.video import Decoded, LatentPreview, Rules, VideoFamily, postprocess
+from hollywool.models.families.video import Decoded, Keyframes, LatentPreview, Rules, Variant, VideoFamily, postprocess
 from hollywool.models.precision import Weights
 
 
 def _call_args(params: Any, _rules: Rules, _images: list[Any]) -> dict[str, Any]:
+    # LTX-2.0's own guidance settings (diffusers' defaults are LTX-2.3's).
+    return {"frame_rate": float(params.fps), "use_cross_timestep": False, "spatio_temporal_guidance_blocks": [29]}
+
+
+def _call_args_23(params: Any, _rules: Rules, _images: list[Any]) -> dict[str, Any]:
     return {"frame_rate": float(params.fps)}
+
+
+def _keyframe_slots(rules: Rules, num_frames: int) -> list[int]:
+    return [0, *range(1, num_frames, rules.frame_step)]
+
+
+def _latent_index(frame: int, rules: Rules) -> int:
+    return 0 if frame == 0 else (frame - 1) // rules.frame_step + 1
+
+
+def _keyframe_args(images: list[Any], frames: list[int], rules: Rules) -> dict[str, Any]:
+    from diffusers.pipelines.ltx2.pipeline_ltx2_condition import LTX2VideoCondition
+
+    conditions = [
+        LTX2VideoCondition(frames=image, index=_latent_index(frame, rules))
+        for image, frame in zip(images, frames, strict=True)
+    ]
+    return {"conditions": conditions}
 
 
 def _latents_of(out: Any) -> dict[str, Any]:
@@ -39,16 +69,14 @@ def _decode(pipe: Any, saved: dict[str, Any], meta: dict[str, Any], low_memory: 
 
 def _unpack(pipe: Any, latents: Any, meta: dict[str, Any]) -> Any:
     # During sampling LTX-2 keeps its video latents packed into tokens [B, seq, C * patch]; the
-    # pipeline's own helper restores [B, C, F, H, W] from the latent grid's size.
+    # pipeline's own helper restores [B, C, F, H, W] from the latent grid's size. Keyframes add their tokens
+    # after the video's: they are left out.
     frames = (meta["num_frames"] - 1) // pipe.vae_temporal_compression_ratio + 1
-    return pipe._unpack_latents(
-        latents,
-        frames,
-        meta["height"] // pipe.vae_spatial_compression_ratio,
-        meta["width"] // pipe.vae_spatial_compression_ratio,
-        pipe.transformer_spatial_patch_size,
-        pipe.transformer_temporal_patch_size,
-    )
+    height = meta["height"] // pipe.vae_spatial_compression_ratio
+    width = meta["width"] // pipe.vae_spatial_compression_ratio
+    spatial, temporal = pipe.transformer_spatial_patch_size, pipe.transformer_temporal_patch_size
+    tokens = (frames // temporal) * (height // spatial) * (width // spatial)
+    return pipe._unpack_latents(latents[:, :tokens], frames, height, width, spatial, temporal)
 
 
 def _facts(configs: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -68,6 +96,14 @@ WEIGHTS = {
     "text_encoder": Weights(bf16=24.4),
     "vae": Weights(bf16=2.0),
 }
+
+
+def _variant(configs: dict[str, dict[str, Any]]) -> str | None:
+    transformer = configs.get("transformer", {})
+    # LTX-2.3 moved the caption projection into the connectors and gates its attention.
+    if transformer.get("gated_attn") or transformer.get("use_prompt_embeddings") is False:
+        return "2.3"
+    return None
 
 
 FAMILY = register(
@@ -95,5 +131,13 @@ FAMILY = register(
         decode=_decode,
         facts_from_folder=_facts,
         preview=LatentPreview(unpack=_unpack),  # LTX-2's VAE has no fitted projection yet
+        keyframes=Keyframes(
+            pipeline="LTX2ConditionPipeline",
+            doc="keyframes sit on frame 0 or on the first frame of a later latent frame (1, 9, 17, ...)",
+            slots=_keyframe_slots,
+            call_args=_keyframe_args,
+        ),
+        variants={"2.3": Variant(family={"label": "LTX-2.3", "call_args": _call_args_23})},
+        variant_of=_variant,
     )
 )

@@ -43,6 +43,7 @@ FAMILY = register(
         type="mochi",
         weights=WEIGHTS,
         label="Mochi",
+        legacy=True,
         pipeline="MochiPipeline",
         rules=Rules(
             frame_step=6,

@@ -53,5 +53,6 @@ FAMILY = register(
         default_steps=28,
         default_guidance=5.0,
         encode_prompt=encode_pooled,
+        legacy=True,
     )
 )

@@ -43,6 +43,7 @@ FAMILY = register(
         type="svd",
         weights=WEIGHTS,
         label="Stable Video Diffusion",
+        legacy=True,
         pipeline="StableVideoDiffusionPipeline",
         rules=Rules(
             frame_step=1,

@@ -1,11 +1,17 @@
-"""Wan 2.1/2.2 text- and image-to-video (the A14B two-expert form and the 5B form): 4k+1 frames."""
+"""Wan 2.1/2.2 text- and image-to-video: 4k+1 frames.
+
+The `wan` type covers Wan 2.2 A14B (two experts, text-to-video only; its image-to-video model is `wan-i2v`)
+and Wan 2.2 TI2V-5B, told apart by its configs: a 48-channel VAE that patches 2x2 pixels (16x spatial),
+one transformer, `expand_timesteps`. The 5B starts from an image with the same weights: diffusers runs it
+as `WanImageToVideoPipeline` (the image becomes the first latent frame, which is kept out of the noise).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from hollywool.models.families.base import LatentRGB, LoraPreset, PresetLora, register
-from hollywool.models.families.video import Decoded, LatentPreview, Rules, VideoFamily, postprocess
+from hollywool.models.families.video import Decoded, LatentPreview, Rules, Variant, VideoFamily, postprocess
 from hollywool.models.precision import Weights
 
 
@@ -33,6 +39,29 @@ def _facts(configs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     facts["size_multiple"] = int(vae.get("scale_factor_spatial", 8)) * int(patch[-1])
     return facts
 
+
+def _variant(configs: dict[str, dict[str, Any]]) -> str | None:
+    if configs.get("vae", {}).get("z_dim") == 48 or configs.get("model_index", {}).get("expand_timesteps"):
+        return "ti2v-5b"
+    return None
+
+
+# Wan 2.2 TI2V-5B: 720p is 1280x704 (sizes in 32s), 121 frames at 24 fps (the model card's settings).
+TI2V_5B = Variant(
+    rules={
+        "fps": 24.0,
+        "max_frames": 121,
+        "default_frames": 121,
+        "size_multiple": 32,
+        "default_size": (1280, 704),
+    },
+    family={
+        "label": "Wan 2.2 TI2V-5B",
+        "i2v_pipeline": "WanImageToVideoPipeline",
+        "max_references": 1,
+        "references_doc": "the first image is the first frame",
+    },
+)
 
 # The Wan 2.1 VAE's 16 normalised channels (also Wan 2.2 A14B's), as fitted in ComfyUI's latent formats.
 # Wan 2.2 5B's 48-channel VAE has no table here and falls back to the channel-group preview.
@@ -121,6 +150,8 @@ T2V = register(
         lora_bases=LORA_BASES,
         lora_markers=LORA_MARKERS,
         lora_presets=(_lightx2v("wan2.1_t2v_14b_lora_rank64_lightx2v_4step.safetensors"),),
+        variants={"ti2v-5b": TI2V_5B},
+        variant_of=_variant,
     )
 )
 
