@@ -12,7 +12,18 @@ from pydantic import JsonValue
 JsonObject = dict[str, JsonValue]
 JsonList = list[JsonValue]
 
-__all__ = ["JsonList", "JsonObject", "JsonValue", "as_list", "as_object", "expect_list", "expect_object"]
+__all__ = [
+    "JsonList",
+    "JsonObject",
+    "JsonValue",
+    "as_int",
+    "as_list",
+    "as_object",
+    "as_str",
+    "expect_list",
+    "expect_object",
+    "expect_str",
+]
 
 
 def as_object(value: JsonValue) -> JsonObject:
@@ -25,6 +36,16 @@ def as_list(value: JsonValue) -> JsonList:
     return value if isinstance(value, list) else []
 
 
+def as_str(value: JsonValue) -> str | None:
+    """`value` if it is a string, else None."""
+    return value if isinstance(value, str) else None
+
+
+def as_int(value: JsonValue) -> int | None:
+    """`value` if it is an integer (not a boolean), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def expect_object(value: JsonValue) -> JsonObject:
     if not isinstance(value, dict):
         raise TypeError(f"expected a JSON object, got {type(value).__name__}")
@@ -34,4 +55,10 @@ def expect_object(value: JsonValue) -> JsonObject:
 def expect_list(value: JsonValue) -> JsonList:
     if not isinstance(value, list):
         raise TypeError(f"expected a JSON array, got {type(value).__name__}")
+    return value
+
+
+def expect_str(value: JsonValue) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a JSON string, got {type(value).__name__}")
     return value
