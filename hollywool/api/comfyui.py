@@ -125,7 +125,7 @@ async def import_workflow(request: Request, comfy: ComfyService = Depends(_comfy
                     file_bytes=data, filename=upload.filename, name=name, description=description
                 )
             )
-        if text is None:
+        if not isinstance(text, str):  # nothing, or workflow_json sent as a file
             raise InvalidInputError("file: send a workflow file or workflow_json", field="file")
         return await run_in_threadpool(
             lambda: comfy.import_workflow(workflow_json=text, name=name, description=description)

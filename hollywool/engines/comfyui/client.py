@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import quote, urlsplit
 
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
 from hollywool.errors import StudioError, UnavailableError
+from hollywool.json_types import JsonList, JsonObject, JsonValue, as_object
 
 DEFAULT_TIMEOUT_S = 30.0
 # A server that is not there should say so in seconds, whatever the read timeout.
@@ -53,7 +55,7 @@ class ComfyRejected(StudioError):
 
     status_code = 422
 
-    def __init__(self, message: str, body: dict[str, Any]):
+    def __init__(self, message: str, body: JsonObject):
         super().__init__(message, detail=body)
         self.body = body
 
@@ -77,33 +79,33 @@ def parse_binary_frame(data: bytes) -> Preview | None:
     if event == _PREVIEW_IMAGE_WITH_METADATA:
         size = int.from_bytes(data[4:8], "big")
         try:
-            meta = json.loads(data[8 : 8 + size])
+            meta: JsonValue = json.loads(data[8 : 8 + size])
         except ValueError:
+            return None
+        if not isinstance(meta, dict):
             return None
         return Preview(
             image=data[8 + size :],
-            mime=meta.get("image_type", "image/jpeg"),
-            node_id=meta.get("node_id"),
-            prompt_id=meta.get("prompt_id"),
+            mime=_str_or_none(meta.get("image_type")) or "image/jpeg",
+            node_id=_str_or_none(meta.get("node_id")),
+            prompt_id=_str_or_none(meta.get("prompt_id")),
         )
     return None
 
 
-def describe_rejection(body: dict[str, Any]) -> str:
+def describe_rejection(body: JsonValue) -> str:
     """One readable line per problem of a /prompt 400 body."""
-    if not isinstance(body, dict):
-        body = {}
-    error = body.get("error") or {}
-    if not isinstance(error, dict):
-        error = {"message": str(error)}
+    body = as_object(body)
+    raw_error = body.get("error") or {}
+    error: JsonObject = raw_error if isinstance(raw_error, dict) else {"message": str(raw_error)}
     parts = [str(error.get("message") or "the server refused the workflow")]
     if error.get("details") and not body.get("node_errors"):
         parts[0] += f" ({error['details']})"
-    node_errors = body.get("node_errors")
-    for node_id, info in (node_errors if isinstance(node_errors, dict) else {}).items():
-        if not isinstance(info, dict) or not isinstance(info.get("errors"), list):
+    for node_id, info in as_object(body.get("node_errors")).items():
+        errors = info.get("errors") if isinstance(info, dict) else None
+        if not isinstance(info, dict) or not isinstance(errors, list):
             continue
-        for err in info["errors"]:
+        for err in errors:
             if not isinstance(err, dict):
                 continue
             detail = f": {err['details']}" if err.get("details") else ""
@@ -125,7 +127,7 @@ class ComfyClient:
     def __enter__(self) -> ComfyClient:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- plumbing --------------------------------------------------------------------------------
@@ -149,56 +151,63 @@ class ComfyClient:
             f"ComfyUI what runs at this URL? {WHAT_TO_DO}"
         )
 
-    def _json(self, method: str, path: str, *, expect: type | None = None, **kwargs: Any) -> Any:
-        """The answer's JSON; ComfyBadAnswer for an error status, a non-JSON body or (with `expect`)
-        JSON of another type."""
+    def _json(self, method: str, path: str, *, required: bool = False, **kwargs: Any) -> JsonValue:
+        """The answer's JSON; ComfyBadAnswer for an error status, a non-JSON body or (`required`) an
+        empty one."""
         response = self._request(method, path, **kwargs)
         if response.status_code >= 400:
             raise self.bad_answer(method, path, f"HTTP status {response.status_code}")
         if not response.content:
-            if expect is not None:
+            if required:
                 raise self.bad_answer(method, path, "an empty body")
             return None
         try:
-            body = response.json()
+            body: JsonValue = response.json()
         except (ValueError, RecursionError):
             kind = "an HTML page" if "html" in response.headers.get("content-type", "") else "a body that is not JSON"
             raise self.bad_answer(method, path, kind) from None
-        if expect is not None and not isinstance(body, expect):
+        return body
+
+    def _object(self, method: str, path: str, **kwargs: Any) -> JsonObject:
+        """The answer's JSON object; ComfyBadAnswer as `_json`, and for JSON of another type."""
+        body = self._json(method, path, required=True, **kwargs)
+        if not isinstance(body, dict):
             raise self.bad_answer(method, path, f"JSON of an unexpected shape (a {type(body).__name__})")
         return body
 
     # -- information -----------------------------------------------------------------------------
-    def system_stats(self) -> dict[str, Any]:
-        return self._json("GET", "/system_stats", expect=dict)
+    def system_stats(self) -> JsonObject:
+        return self._object("GET", "/system_stats")
 
-    def object_info(self) -> dict[str, Any]:
+    def object_info(self) -> dict[str, JsonObject]:
         """The node catalogue; classes whose definition is malformed are left out."""
-        info = self._json("GET", "/object_info", expect=dict)
+        info = self._object("GET", "/object_info")
         return {str(name): spec for name, spec in info.items() if _well_formed_class(spec)}
 
-    def queue(self) -> dict[str, list]:
-        body = self._json("GET", "/queue", expect=dict)
-        lists = {
-            key: body.get(key) if isinstance(body.get(key), list) else [] for key in ("queue_running", "queue_pending")
+    def queue(self) -> dict[str, list[JsonList]]:
+        """`queue_running` and `queue_pending`: the server's items, each a list (number, prompt id, ...)."""
+        body = self._object("GET", "/queue")
+        lists = {key: body.get(key) for key in ("queue_running", "queue_pending")}
+        return {
+            key: [item for item in items if isinstance(item, list)] if isinstance(items, list) else []
+            for key, items in lists.items()
         }
-        return {key: [item for item in items if isinstance(item, list)] for key, items in lists.items()}
 
-    def history(self, prompt_id: str) -> dict[str, Any] | None:
+    def history(self, prompt_id: str) -> JsonObject | None:
         """The history entry of `prompt_id`, or None while it is pending, running or unknown."""
-        body = self._json("GET", f"/history/{quote(prompt_id, safe='')}", expect=dict)
+        body = self._object("GET", f"/history/{quote(prompt_id, safe='')}")
         entry = body.get(prompt_id)
         return entry if isinstance(entry, dict) else None
 
-    def locate(self, prompt_id: str) -> tuple[str, dict[str, Any] | None]:
+    def locate(self, prompt_id: str) -> tuple[str, JsonObject | None]:
         """Where a prompt is: ("done", history entry), ("running"|"pending", None) or ("unknown", None)."""
         entry = self.history(prompt_id)
         if entry:
             return "done", entry
         queue = self.queue()
-        if any(_item_id(item) == prompt_id for item in queue.get("queue_running", [])):
+        if any(queue_item_id(item) == prompt_id for item in queue.get("queue_running", [])):
             return "running", None
-        if any(_item_id(item) == prompt_id for item in queue.get("queue_pending", [])):
+        if any(queue_item_id(item) == prompt_id for item in queue.get("queue_pending", [])):
             return "pending", None
         entry = self.history(prompt_id)  # it may have finished between the two reads
         return ("done", entry) if entry else ("unknown", None)
@@ -206,28 +215,29 @@ class ComfyClient:
     # -- actions ---------------------------------------------------------------------------------
     def submit(
         self,
-        graph: dict[str, Any],
+        graph: Mapping[str, object],
         *,
         client_id: str,
         prompt_id: str,
-        extra_data: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {"prompt": graph, "client_id": client_id, "prompt_id": prompt_id}
+        extra_data: Mapping[str, object] | None = None,
+    ) -> JsonObject:
+        body: dict[str, object] = {"prompt": graph, "client_id": client_id, "prompt_id": prompt_id}
         if extra_data:
             body["extra_data"] = extra_data
         response = self._request("POST", "/prompt", json=body)
         if response.status_code == 400:
             try:
-                error = response.json()
+                answer_400: JsonValue = response.json()
             except (ValueError, RecursionError):
-                error = {"error": {"message": response.text[:300]}}
-            if not isinstance(error, dict):
-                error = {"error": {"message": str(error)[:300]}}
+                answer_400 = {"error": {"message": response.text[:300]}}
+            error: JsonObject = (
+                answer_400 if isinstance(answer_400, dict) else {"error": {"message": str(answer_400)[:300]}}
+            )
             raise ComfyRejected(describe_rejection(error), error)
         if response.status_code >= 400:
             raise self.bad_answer("POST", "/prompt", f"HTTP status {response.status_code}")
         try:
-            answer = response.json()
+            answer: JsonValue = response.json()
         except (ValueError, RecursionError):
             raise self.bad_answer("POST", "/prompt", "a body that is not JSON") from None
         return answer if isinstance(answer, dict) else {}
@@ -250,10 +260,10 @@ class ComfyClient:
             )
         return response.content
 
-    def upload_image(self, name: str, data: bytes, *, overwrite: bool = False) -> dict[str, Any]:
+    def upload_image(self, name: str, data: bytes, *, overwrite: bool = False) -> JsonObject:
         files = {"image": (name, data, "application/octet-stream")}
         form = {"type": "input", "overwrite": "true" if overwrite else "false"}
-        return self._json("POST", "/upload/image", expect=dict, files=files, data=form)
+        return self._object("POST", "/upload/image", files=files, data=form)
 
     # -- websocket -------------------------------------------------------------------------------
     def ws_url(self, client_id: str) -> str:
@@ -273,7 +283,7 @@ class ComfyClient:
         return ws
 
 
-def _well_formed_class(spec: Any) -> bool:
+def _well_formed_class(spec: JsonValue) -> TypeGuard[JsonObject]:
     """A node definition the studio can read: the parts it uses have the types it expects."""
     if not isinstance(spec, dict):
         return False
@@ -287,8 +297,14 @@ def _well_formed_class(spec: Any) -> bool:
     return all(isinstance(spec.get(key) or [], list) for key in ("output", "output_name"))
 
 
-def _item_id(item: Any) -> str | None:
-    return item[1] if isinstance(item, list | tuple) and len(item) > 1 else None
+def queue_item_id(item: JsonValue) -> str | None:
+    """The prompt id of a queue item `[number, prompt_id, graph, extra, outputs]`."""
+    value = item[1] if isinstance(item, list) and len(item) > 1 else None
+    return value if isinstance(value, str) else None
+
+
+def _str_or_none(value: JsonValue) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _short(exc: BaseException) -> str:

@@ -18,16 +18,29 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 from pydantic import BaseModel, Field
 from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection
 
-from hollywool.engines.comfyui.client import ComfyClient, ComfyRejected, ComfyUnreachable, parse_binary_frame
+from hollywool.engines.comfyui.client import (
+    ComfyClient,
+    ComfyRejected,
+    ComfyUnreachable,
+    parse_binary_frame,
+    queue_item_id,
+)
 from hollywool.engines.comfyui.parameters import trace_prompts
+from hollywool.engines.comfyui.workflow_formats import ApiGraph, node_inputs
 from hollywool.errors import StudioError
 from hollywool.jobs.context import JobCancelled, JobContext
+from hollywool.json_types import JsonObject, JsonValue, as_list, as_object
+
+if TYPE_CHECKING:
+    from hollywool.storage.assets import Asset
 from hollywool.media.png_meta import HOLLYWOOL_CHUNK, read_text_chunks
 
 log = logging.getLogger("hollywool.comfyui")
@@ -76,6 +89,23 @@ class _Lost(Exception):
     """The websocket closed under us: the server is going away."""
 
 
+@dataclass(frozen=True)
+class _OutputFile:
+    """A file a run wrote, as /view names it."""
+
+    filename: str
+    subfolder: str
+    type: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}/{self.subfolder}/{self.filename}"
+
+
+# What the gallery files a run's assets under: prompt, negative_prompt, seed, model.
+AssetFacts = dict[str, str | int]
+
+
 class ComfyRun:
     """One execution of a comfyui job (a fresh object per attempt)."""
 
@@ -85,17 +115,17 @@ class ComfyRun:
         params: ComfyJobParams,
         client: ComfyClient,
         config: ComfyConfig,
-        editor_workflow: dict[str, Any] | None,
+        editor_workflow: JsonObject | None,
     ):
         self.ctx = ctx
         self.p = params
         self.client = client
         self.config = config
         self.editor_workflow = editor_workflow
-        self.graph = params.graph
-        self.client_id = ctx.checkpoint.get("client_id") or f"hollywool-{ctx.job_id}"
+        self.graph: ApiGraph = params.graph
+        self.client_id: str = ctx.checkpoint.get("client_id") or f"hollywool-{ctx.job_id}"
         self.prompt_id: str = ctx.checkpoint.get("prompt_id") or ""
-        self.ws_outputs: dict[str, Any] = {}
+        self.ws_outputs: JsonObject = {}
         self.cached: set[str] = set()
         self.executed_nodes: list[str] = []
         self.current_node: str | None = None
@@ -104,7 +134,7 @@ class ComfyRun:
         self._reattaching = bool(self.prompt_id)
 
     # -- the whole run ---------------------------------------------------------------------------
-    def execute(self) -> dict[str, Any]:
+    def execute(self) -> JsonObject:
         fresh = not self.prompt_id
         if fresh:
             self.prompt_id = str(uuid.uuid4())
@@ -116,14 +146,14 @@ class ComfyRun:
         entry = self._follow(fresh)
         return self._collect(entry)
 
-    def _follow(self, fresh: bool) -> dict[str, Any]:
+    def _follow(self, fresh: bool) -> JsonObject:
         lost_since: float | None = None
         while True:
             self._check_cancel(submitted=not fresh)
             try:
                 if not fresh:
                     where, entry = self.client.locate(self.prompt_id)
-                    if where == "done":
+                    if where == "done" and entry is not None:
                         return entry
                     if where == "unknown":
                         log.warning("prompt %s is unknown to the server: submitting it again", self.prompt_id)
@@ -172,7 +202,7 @@ class ComfyRun:
             time.sleep(min(0.1, max(deadline - time.monotonic(), 0)))
 
     def _submit(self) -> None:
-        extra: dict[str, Any] = {"client_id": self.client_id}
+        extra: dict[str, object] = {"client_id": self.client_id}
         if self.editor_workflow:
             extra["extra_pnginfo"] = {"workflow": self.editor_workflow}
         try:
@@ -183,9 +213,10 @@ class ComfyRun:
             raise StudioError(f"ComfyUI refused the workflow: {exc.message}") from None
         self.ctx.save_checkpoint(submitted=True)
         skipped = answer.get("node_errors") or {}
+        names = list(skipped) if isinstance(skipped, dict | list) else [skipped]
         message = "Queued on ComfyUI"
-        if skipped:
-            message += f"; outputs skipped by the server's validation: {', '.join(map(str, skipped))}"
+        if names:
+            message += f"; outputs skipped by the server's validation: {', '.join(map(str, names))}"
         self.ctx.set_stage("queued_on_server", message)
 
     # -- cancellation ------------------------------------------------------------------------------
@@ -200,8 +231,8 @@ class ComfyRun:
     def _cancel_on_server(self) -> None:
         try:
             queue = self.client.queue()
-            pending = {item[1] for item in queue.get("queue_pending", []) if len(item) > 1}
-            running = {item[1] for item in queue.get("queue_running", []) if len(item) > 1}
+            pending = {queue_item_id(item) for item in queue.get("queue_pending", [])}
+            running = {queue_item_id(item) for item in queue.get("queue_running", [])}
             if self.prompt_id in pending:
                 self.client.delete_from_queue([self.prompt_id])
             elif self.prompt_id in running:
@@ -210,7 +241,7 @@ class ComfyRun:
             log.info("could not cancel prompt %s on the server: %s", self.prompt_id, exc.message)
 
     # -- the websocket ---------------------------------------------------------------------------
-    def _listen(self, ws) -> dict[str, Any]:  # noqa: ANN001 - a websockets ClientConnection
+    def _listen(self, ws: ClientConnection) -> JsonObject:
         last_poll = time.monotonic()
         while True:
             self._check_cancel(submitted=True)
@@ -229,21 +260,24 @@ class ComfyRun:
                 self._on_preview(message)
                 continue
             try:
-                event = json.loads(message)
+                event: JsonValue = json.loads(message)
             except ValueError:
                 continue
-            data = event.get("data") or {}
+            if not isinstance(event, dict):
+                continue
+            data = as_object(event.get("data"))
             if data.get("prompt_id") not in (None, self.prompt_id):
                 continue
-            done = self._on_event(event.get("type"), data)
+            event_type = event.get("type")
+            done = self._on_event(event_type if isinstance(event_type, str) else None, data)
             if done:
                 return self._final_history()
 
-    def _on_event(self, type_: str | None, data: dict[str, Any]) -> bool:
+    def _on_event(self, type_: str | None, data: JsonObject) -> bool:
         if type_ == "execution_start":
             self.ctx.set_stage("running", "Running on ComfyUI")
         elif type_ == "execution_cached":
-            self.cached.update(str(n) for n in data.get("nodes") or [])
+            self.cached.update(str(n) for n in as_list(data.get("nodes")))
             self._report(0, 0, None)
         elif type_ == "executing":
             node = data.get("node")
@@ -256,7 +290,7 @@ class ComfyRun:
         elif type_ == "progress":
             node = str(data.get("node") or self.current_node or "")
             self.current_node = node or self.current_node
-            value, maximum = data.get("value", 0), data.get("max", 0)
+            value, maximum = _number(data.get("value")), _number(data.get("max"))
             self._report(int(value), int(maximum), value / maximum if maximum else None)
         elif type_ == "executed":
             node = str(data.get("node"))
@@ -275,7 +309,7 @@ class ComfyRun:
 
     def _node_label(self, node_id: str | None) -> str:
         node = self.graph.get(node_id or "", {})
-        title = (node.get("_meta") or {}).get("title") or node.get("class_type") or "node"
+        title = as_object(node.get("_meta")).get("title") or node.get("class_type") or "node"
         return f"{title} (node {node_id})"
 
     def _report(self, step: int, total: int, node_fraction: float | None) -> None:
@@ -300,7 +334,7 @@ class ComfyRun:
         except OSError:
             log.debug("unreadable preview frame (%d bytes)", len(preview.image))
 
-    def _final_history(self) -> dict[str, Any]:
+    def _final_history(self) -> JsonObject:
         """The authoritative record; a server that does not keep history gets the websocket's outputs."""
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -311,10 +345,13 @@ class ComfyRun:
         return {"outputs": self.ws_outputs, "status": {"status_str": "success", "completed": True}}
 
     # -- results ---------------------------------------------------------------------------------
-    def _collect(self, entry: dict[str, Any]) -> dict[str, Any]:
-        status = entry.get("status") or {}
+    def _collect(self, entry: JsonObject) -> JsonObject:
+        status = as_object(entry.get("status"))
         if status.get("status_str") == "error":
-            for name, data in reversed(status.get("messages") or []):
+            for message in reversed(as_list(status.get("messages"))):
+                if not isinstance(message, list) or len(message) != 2:
+                    continue
+                name, data = message[0], as_object(message[1])
                 if name == "execution_error":
                     raise StudioError(format_execution_error(data, self.graph))
                 if name == "execution_interrupted":
@@ -328,31 +365,36 @@ class ComfyRun:
         files = _output_files(outputs)
         # Only media the studio makes are kept: an .html (or any other) file from a custom node would
         # otherwise be served from the studio's own origin.
-        skipped = [
-            {"node_id": node_id, "filename": item["filename"], "reason": "not an image or a video file"}
+        skipped: list[JsonValue] = [
+            {"node_id": node_id, "filename": item.filename, "reason": "not an image or a video file"}
             for node_id, item, _animated in files
-            if _extension(item["filename"]) not in MEDIA_EXTENSIONS
+            if _extension(item.filename) not in MEDIA_EXTENSIONS
         ]
-        files = [f for f in files if _extension(f[1]["filename"]) in MEDIA_EXTENSIONS]
+        skipped_names = [
+            item.filename for _node_id, item, _animated in files if _extension(item.filename) not in MEDIA_EXTENSIONS
+        ]
+        files = [f for f in files if _extension(f[1].filename) in MEDIA_EXTENSIONS]
         self.ctx.set_stage("saving", f"Downloading {len(files)} output(s) from ComfyUI", total_steps=len(files))
         saved: dict[str, str] = dict(self.ctx.checkpoint.get("saved") or {})
         facts = _asset_facts(self.graph)
         for i, (node_id, item, animated) in enumerate(files, 1):
-            key = f"{item['type']}/{item['subfolder']}/{item['filename']}"
-            if key not in saved:
-                data = self.client.view(item["filename"], item["subfolder"], item["type"])
+            if item.key not in saved:
+                data = self.client.view(item.filename, item.subfolder, item.type)
                 asset = self._save(node_id, item, data, animated, facts)
                 if asset is None:
-                    reason = f"its content is not a {_extension(item['filename'])} file"
-                    skipped.append({"node_id": node_id, "filename": item["filename"], "reason": reason})
+                    reason = f"its content is not a {_extension(item.filename)} file"
+                    skipped.append({"node_id": node_id, "filename": item.filename, "reason": reason})
+                    skipped_names.append(item.filename)
                 else:
-                    saved[key] = asset.id
+                    saved[item.key] = asset.id
                     self.ctx.save_checkpoint(saved=saved)  # a restart from here does not save it twice
             self.ctx.progress(i, len(files))
-        texts = {n: out["text"] for n, out in outputs.items() if isinstance(out, dict) and out.get("text")}
-        result = {"prompt_id": self.prompt_id, "outputs": outputs, **({"texts": texts} if texts else {})}
+        texts: JsonObject = {n: out["text"] for n, out in outputs.items() if isinstance(out, dict) and out.get("text")}
+        result: JsonObject = {"prompt_id": self.prompt_id, "outputs": outputs}
+        if texts:
+            result["texts"] = texts
         if skipped:
-            names = ", ".join(s["filename"] for s in skipped[:5]) + (", ..." if len(skipped) > 5 else "")
+            names = ", ".join(skipped_names[:5]) + (", ..." if len(skipped) > 5 else "")
             result["skipped_outputs"] = skipped
             result["note"] = (
                 f"Not saved: {names} ({len(skipped)} output(s) that are not images or videos; "
@@ -361,17 +403,17 @@ class ComfyRun:
             log.warning("prompt %s: %s", self.prompt_id, result["note"])
         return result
 
-    def _save(self, node_id: str, item: dict[str, Any], data: bytes, animated: bool, facts: dict[str, Any]):  # noqa: ANN202
-        filename = item["filename"]
+    def _save(self, node_id: str, item: _OutputFile, data: bytes, animated: bool, facts: AssetFacts) -> Asset | None:
+        filename = item.filename
         ext = _extension(filename)
-        meta = {
+        meta: dict[str, Any] = {
             "comfyui": {
                 "prompt_id": self.prompt_id,
                 "workflow_id": self.p.workflow_id,
                 "server": self.client.base_url,
                 "node_id": node_id,
                 "filename": filename,
-                "subfolder": item.get("subfolder", ""),
+                "subfolder": item.subfolder,
                 "values": self.p.values,
                 "batch_index": self.p.batch_index,
             },
@@ -380,7 +422,7 @@ class ComfyRun:
         image = _open_image(data)
         if not _content_matches(ext, data, image):
             return None
-        frames = getattr(image, "n_frames", 1) if image is not None else 1
+        frames: int = getattr(image, "n_frames", 1) if image is not None else 1
         if ext == "png" and image is not None and frames == 1 and not animated:
             chunks = {k: v for k, v in read_text_chunks(data).items() if k != HOLLYWOOL_CHUNK}
             chunks.setdefault("prompt", json.dumps(self.graph))
@@ -388,7 +430,7 @@ class ComfyRun:
                 chunks.setdefault("workflow", json.dumps(self.editor_workflow))
             return self.ctx.save_image(image, params=meta, text_chunks=chunks, **facts)
 
-        def write(path) -> None:  # noqa: ANN001
+        def write(path: Path) -> None:
             path.write_bytes(data)
 
         if ext in _IMAGE_MIME and image is not None and frames == 1 and not animated:
@@ -396,7 +438,9 @@ class ComfyRun:
                 "image", ext, _IMAGE_MIME[ext], write, params=meta, width=image.width, height=image.height, **facts
             )
         poster = image.convert("RGB") if image is not None else None
-        size = {"width": image.width, "height": image.height, "frame_count": frames} if image is not None else {}
+        size: dict[str, int] = {}
+        if image is not None:
+            size = {"width": image.width, "height": image.height, "frame_count": frames}
         mime = _VIDEO_MIME.get(ext, "application/octet-stream")
         return self.ctx.save_file("video", ext, mime, write, params=meta, poster=poster, **size, **facts)
 
@@ -425,51 +469,59 @@ def _open_image(data: bytes) -> Image.Image | None:
         return None
 
 
-def _output_files(outputs: dict[str, Any]) -> list[tuple[str, dict[str, Any], bool]]:
-    """(node id, file entry, animated) for every file of the run; temp previews only if nothing was saved."""
-    found = []
+def _output_files(outputs: JsonObject) -> list[tuple[str, _OutputFile, bool]]:
+    """(node id, file, animated) for every file of the run; temp previews only if nothing was saved."""
+    found: list[tuple[str, _OutputFile, bool]] = []
     for node_id, out in outputs.items():
         if not isinstance(out, dict):
             continue
         flags = out.get("animated")
         animated = isinstance(flags, list) and any(flags)
         for key in ("images", "gifs", "videos", "video"):
-            items = out.get(key)
-            for item in items if isinstance(items, list) else []:
-                if not isinstance(item, dict) or not isinstance(item.get("filename"), str) or not item["filename"]:
+            for item in as_list(out.get(key)):
+                if not isinstance(item, dict):
                     continue
-                entry = {
-                    **item,
-                    "subfolder": item.get("subfolder") if isinstance(item.get("subfolder"), str) else "",
-                    "type": item.get("type") if isinstance(item.get("type"), str) else "output",
-                }
+                filename, subfolder, type_ = item.get("filename"), item.get("subfolder"), item.get("type")
+                if not isinstance(filename, str) or not filename:
+                    continue
+                entry = _OutputFile(
+                    filename=filename,
+                    subfolder=subfolder if isinstance(subfolder, str) else "",
+                    type=type_ if isinstance(type_, str) else "output",
+                )
                 found.append((str(node_id), entry, animated or key in ("gifs", "videos", "video")))
-    saved = [f for f in found if f[1]["type"] == "output"]
+    saved = [f for f in found if f[1].type == "output"]
     return saved or found
 
 
-def _asset_facts(graph: dict[str, Any]) -> dict[str, Any]:
+def _asset_facts(graph: ApiGraph) -> AssetFacts:
     """Prompt, negative prompt, seed and model of a run, for the gallery's search and filters."""
-    facts: dict[str, Any] = {}
+    facts: AssetFacts = {}
     for node_id, role in trace_prompts(graph, None).items():
-        text = graph[node_id]["inputs"].get("text")
+        text = node_inputs(graph[node_id]).get("text")
         field = "prompt" if role == "positive" else "negative_prompt"
         if isinstance(text, str) and field not in facts:
             facts[field] = text
     for node in graph.values():
-        inputs = node.get("inputs", {})
+        inputs = node_inputs(node)
         for name in ("seed", "noise_seed"):
             value = inputs.get(name)
             is_int = isinstance(value, int) and not isinstance(value, bool)
-            if is_int and "seed" not in facts and 0 <= value <= _SQLITE_INT_MAX:
+            if is_int and isinstance(value, int) and "seed" not in facts and 0 <= value <= _SQLITE_INT_MAX:
                 facts["seed"] = value
         for name in ("ckpt_name", "unet_name"):
-            if isinstance(inputs.get(name), str) and "model" not in facts:
-                facts["model"] = inputs[name]
+            model = inputs.get(name)
+            if isinstance(model, str) and "model" not in facts:
+                facts["model"] = model
     return facts
 
 
-def format_execution_error(data: dict[str, Any], graph: dict[str, Any] | None = None) -> str:
+def _number(value: JsonValue) -> int | float:
+    """A progress count from the server; 0 when it sent none."""
+    return value if isinstance(value, int | float) else 0
+
+
+def format_execution_error(data: JsonObject, graph: ApiGraph | None = None) -> str:
     node_id = data.get("node_id")
     node_type = data.get("node_type") or (graph or {}).get(str(node_id), {}).get("class_type", "?")
     message = str(data.get("exception_message") or "").strip() or "no message"

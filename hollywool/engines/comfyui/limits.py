@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import TypeAlias
 
 from hollywool.errors import InvalidInputError, StudioError
+from hollywool.json_types import JsonValue
 
 MAX_WORKFLOW_BYTES = 20 * 1024 * 1024
 MAX_NODES = 50_000
@@ -31,14 +32,15 @@ def too_large(size: int, field: str = "workflow_json") -> WorkflowTooLarge:
     )
 
 
-def parse_json(raw: bytes | str, field: str = "workflow_json") -> Any:
+def parse_json(raw: bytes | str, field: str = "workflow_json") -> JsonValue:
     """json.loads that answers a 422 naming `field` for invalid or too deeply nested JSON."""
     try:
-        return json.loads(raw)
+        value: JsonValue = json.loads(raw)
     except RecursionError:
         raise too_deep(field) from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidInputError(f"{field}: not valid JSON ({str(exc)[:200]})", field=field) from None
+    return value
 
 
 def too_deep(field: str) -> InvalidInputError:
@@ -47,11 +49,15 @@ def too_deep(field: str) -> InvalidInputError:
     )
 
 
-def check_json(value: Any, field: str = "workflow_json") -> None:
+# A value met while walking: (value, depth, key, parent entry); the path back to the root is rebuilt
+# only for an error message. Tuples, not objects: big workflows have millions of values.
+_Entry: TypeAlias = "tuple[JsonValue, int, str | int | None, _Entry | None]"
+
+
+def check_json(value: JsonValue, field: str = "workflow_json") -> None:
     """422 naming `field` (and the node and input) for nesting deeper than MAX_DEPTH or a number
     that is NaN or infinite. Iterative: it must not itself run out of stack."""
-    # (value, depth, key, parent entry): the path is rebuilt only for the error message.
-    stack: list[tuple[Any, int, Any, Any]] = [(value, 0, None, None)]
+    stack: list[_Entry] = [(value, 0, None, None)]
     while stack:
         entry = stack.pop()
         item, depth = entry[0], entry[1]
@@ -63,30 +69,36 @@ def check_json(value: Any, field: str = "workflow_json") -> None:
                     "are not JSON): set a number there and import again",
                     field=field,
                 )
-        elif isinstance(item, dict | list):
+        elif isinstance(item, dict):
             if depth >= MAX_DEPTH:
                 raise too_deep(field)
-            children = item.items() if isinstance(item, dict) else enumerate(item)
-            stack.extend((child, depth + 1, key, entry) for key, child in children)
+            stack.extend((child, depth + 1, key, entry) for key, child in item.items())
+        elif isinstance(item, list):
+            if depth >= MAX_DEPTH:
+                raise too_deep(field)
+            stack.extend((child, depth + 1, key, entry) for key, child in enumerate(item))
 
 
-def _path(entry: tuple) -> list[Any]:
-    path = []
-    while entry[3] is not None:
+def _path(entry: _Entry) -> list[str | int | None]:
+    path: list[str | int | None] = []
+    parent = entry[3]
+    while parent is not None:
         path.append(entry[2])
-        entry = entry[3]
+        entry, parent = parent, parent[3]
     return path[::-1]
 
 
-def _where(root: Any, path: list[Any]) -> str:
+def _where(root: JsonValue, path: list[str | int | None]) -> str:
     """ "node 3 input 'cfg'" for an API graph, "node 5 (KSampler) widget value 2" for an editor
     workflow, else the path."""
-    if path[:1] == ["prompt"] and isinstance(root, dict) and isinstance(root.get("prompt"), dict):
-        root, path = root["prompt"], path[1:]
+    inner = root.get("prompt") if isinstance(root, dict) else None
+    if path[:1] == ["prompt"] and isinstance(inner, dict):
+        root, path = inner, path[1:]
     if len(path) >= 3 and path[1] == "inputs":
         return f"node {path[0]} input '{path[2]}'"
-    if len(path) >= 3 and path[0] == "nodes" and isinstance(path[1], int):
-        node = root["nodes"][path[1]]
+    nodes = root.get("nodes") if isinstance(root, dict) else None
+    if len(path) >= 3 and path[0] == "nodes" and isinstance(path[1], int) and isinstance(nodes, list):
+        node = nodes[path[1]]
         label = f"node {node.get('id')} ({node.get('type')})" if isinstance(node, dict) else f"node {path[1]}"
         if path[2] == "widgets_values" and len(path) == 4:
             return f"{label} widget value {path[3]}"

@@ -9,11 +9,21 @@ any other literal input as a parameter.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
 
 from pydantic import BaseModel, Field
 
-from hollywool.engines.comfyui.workflow_formats import combo_choices, input_spec, is_link, value_type
+from hollywool.engines.comfyui.workflow_formats import (
+    ApiGraph,
+    NodeCatalogue,
+    as_link,
+    combo_choices,
+    input_spec,
+    is_link,
+    node_class,
+    node_inputs,
+    value_type,
+)
+from hollywool.json_types import JsonObject, JsonValue, as_list, as_object
 
 
 class Pin(BaseModel):
@@ -29,8 +39,8 @@ class Parameter(BaseModel):
     node_class: str
     input_name: str
     input_type: str = Field(description="INT, FLOAT, STRING, BOOLEAN, COMBO or IMAGE (an image to upload)")
-    current_value: Any = None
-    constraints: dict[str, Any] = Field(default_factory=dict, description="min, max, step, choices, multiline")
+    current_value: JsonValue = None
+    constraints: JsonObject = Field(default_factory=dict, description="min, max, step, choices, multiline")
     display_name: str
     category: str = Field(description="prompt, image, model, lora, size, seed, sampling, pinned")
     key: str = Field(description='"<node_id>.<input_name>", the key of a value in POST /api/comfyui/jobs')
@@ -80,13 +90,14 @@ def _is_latent_node(class_type: str) -> bool:
     return ("Latent" in class_type and class_type.startswith("Empty")) or class_type.endswith("ImageToVideo")
 
 
-def _title(node: dict[str, Any]) -> str | None:
-    return (node.get("_meta") or {}).get("title")
+def _title(node: JsonObject) -> str | None:
+    title = as_object(node.get("_meta")).get("title")
+    return title if isinstance(title, str) else None
 
 
-def _text_inputs(node: dict[str, Any], info: dict[str, Any] | None) -> list[str]:
-    names = []
-    for name, value in node.get("inputs", {}).items():
+def _text_inputs(node: JsonObject, info: JsonObject | None) -> list[str]:
+    names: list[str] = []
+    for name, value in node_inputs(node).items():
         if not isinstance(value, str):
             continue
         spec = input_spec(info, name) if info else None
@@ -96,72 +107,77 @@ def _text_inputs(node: dict[str, Any], info: dict[str, Any] | None) -> list[str]
     return names
 
 
-def _output_name(info: dict[str, Any] | None, slot: int) -> str | None:
-    names = (info or {}).get("output_name") or (info or {}).get("output") or []
+def _output_name(info: JsonObject | None, slot: int) -> str | None:
+    names = as_list((info or {}).get("output_name") or (info or {}).get("output"))
     return str(names[slot]).lower() if slot < len(names) else None
 
 
-def _output_type(info: dict[str, Any] | None, slot: int) -> str | None:
-    outputs = (info or {}).get("output") or []
+def _output_type(info: JsonObject | None, slot: int) -> str | None:
+    outputs = as_list((info or {}).get("output"))
     return str(outputs[slot]) if slot < len(outputs) else None
 
 
-def trace_prompts(graph: dict[str, Any], object_info: dict[str, Any] | None) -> dict[str, str]:
+def trace_prompts(graph: ApiGraph, object_info: NodeCatalogue | None) -> dict[str, str]:
     """{text node id: "positive" | "negative"}, found by following conditioning links from samplers."""
     info = object_info or {}
-    starts: list[tuple[str, list]] = []
+    starts: list[tuple[str, tuple[str, int]]] = []
     for node in graph.values():
-        inputs = node.get("inputs", {})
+        inputs = node_inputs(node)
         for role in ("positive", "negative"):
-            if is_link(inputs.get(role)):
-                starts.append((role, inputs[role]))
-        if node["class_type"].endswith("Guider") and is_link(inputs.get("conditioning")):
-            starts.append(("positive", inputs["conditioning"]))
+            link = as_link(inputs.get(role))
+            if link is not None:
+                starts.append((role, link))
+        conditioning = as_link(inputs.get("conditioning"))
+        if node_class(node).endswith("Guider") and conditioning is not None:
+            starts.append(("positive", conditioning))
     roles: dict[str, str] = {}
-    for role, link in sorted(starts, key=lambda s: s[0] != "positive"):  # positive wins a shared encoder
+    for role, start in sorted(starts, key=lambda s: s[0] != "positive"):  # positive wins a shared encoder
         seen: set[tuple[str, int]] = set()
-        todo = deque([(str(link[0]), link[1])])
+        todo = deque([start])
         while todo:
             node_id, slot = todo.popleft()
             if (node_id, slot) in seen or node_id not in graph:
                 continue
             seen.add((node_id, slot))
             node = graph[node_id]
-            node_info = info.get(node["class_type"])
+            node_info = info.get(node_class(node))
             if _text_inputs(node, node_info):
                 roles.setdefault(node_id, role)
                 continue
-            inputs = node.get("inputs", {})
+            inputs = node_inputs(node)
             # A node that passes both conditionings through (ControlNetApplyAdvanced): follow the matching one.
             out_name = _output_name(node_info, slot) or ("positive" if slot == 0 else "negative")
+            passed = as_link(inputs.get(out_name))
             if is_link(inputs.get("positive")) and is_link(inputs.get("negative")) and out_name in inputs:
-                todo.append((str(inputs[out_name][0]), inputs[out_name][1]))
+                if passed is not None:
+                    todo.append(passed)
                 continue
             for name, value in inputs.items():
-                if not is_link(value) or name in ("clip", "model", "vae"):
+                link = as_link(value)
+                if link is None or name in ("clip", "model", "vae"):
                     continue
-                origin = graph.get(str(value[0]))
+                origin = graph.get(link[0])
                 if origin is None:
                     continue
-                out_type = _output_type(info.get(origin["class_type"]), value[1])
+                out_type = _output_type(info.get(node_class(origin)), link[1])
                 if out_type in (None, "CONDITIONING"):
-                    todo.append((str(value[0]), value[1]))
+                    todo.append(link)
     return roles
 
 
 def _describe(
     node_id: str,
-    node: dict[str, Any],
+    node: JsonObject,
     name: str,
-    value: Any,
-    info: dict[str, Any] | None,
+    value: JsonValue,
+    info: JsonObject | None,
     *,
     category: str,
     label: str,
     role: str | None = None,
     pinned: bool = False,
 ) -> Parameter:
-    constraints: dict[str, Any] = {}
+    constraints: JsonObject = {}
     spec = input_spec(info, name) if info else None
     if spec is not None:
         type_, opts = spec
@@ -175,11 +191,12 @@ def _describe(
                 constraints[key] = opts[key]
     else:
         kind = "FLOAT" if name in _FLOAT_INPUTS and isinstance(value, int | float) else _guess_type(value)
-    if node["class_type"] in _IMAGE_LOADERS and name == _IMAGE_LOADERS[node["class_type"]]:
+    class_type = node_class(node)
+    if class_type in _IMAGE_LOADERS and name == _IMAGE_LOADERS[class_type]:
         kind = "IMAGE"
     return Parameter(
         node_id=node_id,
-        node_class=node["class_type"],
+        node_class=class_type,
         input_name=name,
         input_type=kind,
         current_value=value,
@@ -193,7 +210,7 @@ def _describe(
     )
 
 
-def _guess_type(value: Any) -> str:
+def _guess_type(value: JsonValue) -> str:
     if isinstance(value, bool):
         return "BOOLEAN"
     if isinstance(value, int):
@@ -204,8 +221,8 @@ def _guess_type(value: Any) -> str:
 
 
 def find_parameters(
-    graph: dict[str, Any],
-    object_info: dict[str, Any] | None = None,
+    graph: ApiGraph,
+    object_info: NodeCatalogue | None = None,
     pins: list[Pin] | None = None,
 ) -> list[Parameter]:
     """The form for `graph`: recognised parameters first (by category), then the user's pins."""
@@ -214,9 +231,9 @@ def find_parameters(
     found: dict[str, Parameter] = {}
     order: dict[str, int] = {}
     for node_id, node in graph.items():
-        class_type = node["class_type"]
+        class_type = node_class(node)
         node_info = info.get(class_type)
-        for position, (name, value) in enumerate(node.get("inputs", {}).items()):
+        for position, (name, value) in enumerate(node_inputs(node).items()):
             if is_link(value):
                 continue
             key = f"{node_id}.{name}"
@@ -242,10 +259,10 @@ def find_parameters(
     _disambiguate(params)
     for pin in pins or []:
         node = graph.get(pin.node_id)
-        if node is None or pin.input_name not in node.get("inputs", {}):
+        if node is None or pin.input_name not in node_inputs(node):
             continue
         key = f"{pin.node_id}.{pin.input_name}"
-        value = node["inputs"][pin.input_name]
+        value = node_inputs(node)[pin.input_name]
         existing = next((p for p in params if p.key == key), None)
         if existing is not None:
             existing.pinned = True
@@ -254,14 +271,14 @@ def find_parameters(
             continue
         if is_link(value):
             continue
-        label = pin.label or f"{_title(node) or node['class_type']}: {pin.input_name}"
+        label = pin.label or f"{_title(node) or node_class(node)}: {pin.input_name}"
         params.append(
             _describe(
                 pin.node_id,
                 node,
                 pin.input_name,
                 value,
-                info.get(node["class_type"]),
+                info.get(node_class(node)),
                 category="pinned",
                 label=label,
                 pinned=True,
@@ -270,7 +287,7 @@ def find_parameters(
     return params
 
 
-def _node_order(node_id: str) -> tuple:
+def _node_order(node_id: str) -> tuple[tuple[int, ...], str]:
     return tuple(int(p) if p.isdigit() else 0 for p in node_id.split(":")), node_id
 
 

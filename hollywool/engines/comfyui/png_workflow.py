@@ -10,20 +10,20 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
 from hollywool.engines.comfyui.limits import too_deep
 from hollywool.engines.comfyui.workflow_formats import WorkflowError
+from hollywool.json_types import JsonObject, JsonValue
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 @dataclass
 class Embedded:
-    prompt: dict[str, Any] | None
-    workflow: dict[str, Any] | None
+    prompt: JsonObject | None
+    workflow: JsonObject | None
 
 
 def looks_like_image(data: bytes) -> bool:
@@ -35,7 +35,7 @@ def read_embedded(data: bytes) -> Embedded:
     try:
         with Image.open(io.BytesIO(data)) as img:
             info = getattr(img, "text", None) or img.info
-            texts: dict[str, str] = {k: v for k, v in info.items() if isinstance(v, str)}
+            texts: dict[str, str] = {k: v for k, v in info.items() if isinstance(k, str) and isinstance(v, str)}
             if img.format == "WEBP":
                 for value in img.getexif().values():
                     if isinstance(value, bytes):
@@ -54,11 +54,11 @@ def read_embedded(data: bytes) -> Embedded:
     return found
 
 
-def _parse(raw: str | None) -> dict[str, Any] | None:
+def _parse(raw: str | None) -> JsonObject | None:
     if not raw:
         return None
     try:
-        value = json.loads(raw)
+        value: JsonValue = json.loads(raw)
     except RecursionError:
         raise too_deep("file") from None
     except ValueError:

@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from pathlib import Path
+from types import EllipsisType
 from typing import Any
 
 from hollywool.engines.comfyui.client import ComfyClient, ComfyUnreachable
@@ -47,11 +48,16 @@ from hollywool.engines.comfyui.views import (
 )
 from hollywool.engines.comfyui.views import ComfyUnreachable as UnreachableStatus
 from hollywool.engines.comfyui.workflow_formats import (
+    ApiGraph,
+    NodeCatalogue,
     WorkflowError,
     check_api_graph,
     detect_format,
     editor_to_api,
+    expect_workflow,
     is_link,
+    node_class,
+    node_inputs,
     unwrap_api,
 )
 from hollywool.errors import InvalidInputError, NotFoundError
@@ -60,6 +66,7 @@ from hollywool.jobs.kinds import JobKind, KindRegistry
 from hollywool.jobs.models import ACTIVE_STATUSES, Job, JobStatus, JobView
 from hollywool.jobs.service import JobService
 from hollywool.jobs.store import JobQuery
+from hollywool.json_types import JsonObject, JsonValue, as_list, as_object
 from hollywool.settings import Settings
 from hollywool.storage.comfyui_workflows import ComfyWorkflow, ComfyWorkflowRepository
 from hollywool.storage.preferences import PreferencesRepository
@@ -92,10 +99,10 @@ class _ObjectInfoCache:
         self.ttl_s = ttl_s
         self.down_ttl_s = down_ttl_s
         self._lock = threading.Lock()
-        self._entries: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._entries: dict[str, tuple[float, NodeCatalogue]] = {}
         self._down: dict[str, tuple[float, ComfyUnreachable]] = {}
 
-    def get(self, client: ComfyClient, *, refresh: bool = False) -> dict[str, Any]:
+    def get(self, client: ComfyClient, *, refresh: bool = False) -> NodeCatalogue:
         url = client.base_url
         now = time.monotonic()
         with self._lock:
@@ -167,10 +174,8 @@ class ComfyService:
                 queue = client.queue()
             except ComfyUnreachable as exc:
                 return UnreachableStatus(reachable=False, url=url, server_url=url, error=exc.message)
-        system = stats.get("system")
-        system = system if isinstance(system, dict) else {}
-        devices = stats.get("devices")
-        devices = devices if isinstance(devices, list) else []
+        system = as_object(stats.get("system"))
+        devices = as_list(stats.get("devices"))
         running, pending = len(queue["queue_running"]), len(queue["queue_pending"])
         return ComfyReachable(
             reachable=True,
@@ -194,7 +199,7 @@ class ComfyService:
         # model_validate, not keywords: a node class may be named "nodes" or "total" (the seed's keys win).
         return ObjectInfo.model_validate({**info, "nodes": sorted(info), "total": len(info)})
 
-    def object_info_or_none(self, *, refresh: bool = False) -> dict[str, Any] | None:
+    def object_info_or_none(self, *, refresh: bool = False) -> NodeCatalogue | None:
         with self.client(timeout=self.config.status_timeout_s) as client:
             try:
                 return self.catalogue.get(client, refresh=refresh)
@@ -213,7 +218,7 @@ class ComfyService:
     def import_workflow(
         self,
         *,
-        workflow_json: Any = None,
+        workflow_json: JsonValue = None,
         file_bytes: bytes | None = None,
         filename: str | None = None,
         name: str | None = None,
@@ -221,20 +226,23 @@ class ComfyService:
     ) -> WorkflowImported:
         source, prompt, editor = self._read_source(workflow_json, file_bytes)
         warnings: list[str] = []
+        info: NodeCatalogue | None = None
+        down: ComfyUnreachable | None = None
         try:
             with self.client(timeout=self.config.status_timeout_s) as client:
                 info = self.catalogue.get(client)
         except ComfyUnreachable as exc:
-            info, down = None, exc
+            down = exc
         if prompt is not None:
             api_graph = check_api_graph(unwrap_api(prompt))
-        else:
-            if info is None:
-                raise type(down)(
-                    f"{down.message} Converting an editor-format workflow needs the server's node definitions; "
-                    "or export the workflow in API format (Workflow > Export (API)) and import that."
-                )
+        elif editor is not None and info is not None:
             api_graph = editor_to_api(editor, info)
+        else:  # an editor workflow while the server is down
+            cause = down or ComfyUnreachable(f"The ComfyUI server at {self.url()} is unreachable.")
+            raise type(cause)(
+                f"{cause.message} Converting an editor-format workflow needs the server's node definitions; "
+                "or export the workflow in API format (Workflow > Export (API)) and import that."
+            )
         if info is None:
             warnings.append(
                 f"The ComfyUI server at {self.url()} is unreachable: parameter choices and the checks for "
@@ -257,7 +265,9 @@ class ComfyService:
             message += f"; {_count(len(problems), 'problem')} to fix before it can run on the server"
         return WorkflowImported(**dict(view), warnings=warnings, problems=problems, message=message)
 
-    def _read_source(self, workflow_json: Any, file_bytes: bytes | None) -> tuple[str, dict | None, dict | None]:
+    def _read_source(
+        self, workflow_json: JsonValue, file_bytes: bytes | None
+    ) -> tuple[str, JsonObject | None, JsonObject | None]:
         """(source format, API graph or None, editor workflow or None)."""
         field = "workflow_json"
         if file_bytes is not None:
@@ -271,7 +281,7 @@ class ComfyService:
                     check_json(part, field)
                 if embedded.prompt is not None:
                     detect_format(unwrap_api(embedded.prompt))
-                else:
+                elif embedded.workflow is not None:
                     _check_size(embedded.workflow, field)
                 return source, embedded.prompt, embedded.workflow
             try:
@@ -291,9 +301,10 @@ class ComfyService:
         if workflow_json is None:
             raise InvalidInputError("workflow_json: send a workflow (JSON) or a file", field="workflow_json")
         check_json(workflow_json, field)
-        fmt = detect_format(unwrap_api(workflow_json) if isinstance(workflow_json, dict) else workflow_json)
-        _check_size(workflow_json if fmt == "editor" else unwrap_api(workflow_json), field)
-        return (fmt, workflow_json, None) if fmt == "api" else (fmt, None, workflow_json)
+        workflow = expect_workflow(workflow_json)
+        fmt = detect_format(unwrap_api(workflow))
+        _check_size(workflow if fmt == "editor" else unwrap_api(workflow), field)
+        return (fmt, workflow, None) if fmt == "api" else (fmt, None, workflow)
 
     def get(self, workflow_id: str) -> ComfyWorkflow:
         workflow = self.workflows.get(workflow_id)
@@ -301,10 +312,10 @@ class ComfyService:
             raise NotFoundError(f"ComfyUI workflow {workflow_id} not found")
         return workflow
 
-    def parameters(self, workflow: ComfyWorkflow, info: dict[str, Any] | None) -> list[Parameter]:
-        pins = [Pin(**p) for p in workflow.pins]
+    def parameters(self, workflow: ComfyWorkflow, info: NodeCatalogue | None) -> list[Parameter]:
+        pins = [Pin.model_validate(p) for p in workflow.pins]
         if info is None:  # the list found at import, with today's pins
-            stored = [Parameter(**p) for p in workflow.parameters if not p.get("pinned")]
+            stored = [Parameter.model_validate(p) for p in workflow.parameters if not p.get("pinned")]
             return stored + [p for p in find_parameters(workflow.api_graph, None, pins) if p.category == "pinned"]
         return find_parameters(workflow.api_graph, info, pins)
 
@@ -312,7 +323,7 @@ class ComfyService:
         self,
         workflow: ComfyWorkflow,
         *,
-        info: Any = ...,
+        info: NodeCatalogue | None | EllipsisType = ...,
         checked: bool | None = None,
         parameters: list[Parameter] | None = None,
     ) -> WorkflowView:
@@ -333,7 +344,7 @@ class ComfyService:
             editor_workflow=workflow.editor_workflow,
             node_count=len(workflow.api_graph),
             parameters=parameters,
-            pins=[Pin(**p) for p in workflow.pins],
+            pins=[Pin.model_validate(p) for p in workflow.pins],
             server_checked=info is not None if checked is None else checked,
             created_at=workflow.created_at,
             updated_at=workflow.updated_at,
@@ -371,7 +382,8 @@ class ComfyService:
     def update(self, workflow_id: str, changes: dict[str, Any]) -> WorkflowView:
         workflow = self.get(workflow_id)
         if "pins" in changes:
-            changes["pins"] = [self._check_pin(workflow, Pin(**p)).model_dump() for p in changes["pins"] or []]
+            pins: list[dict[str, Any]] = changes["pins"] or []
+            changes["pins"] = [self._check_pin(workflow, Pin.model_validate(p)).model_dump() for p in pins]
         updated = self.workflows.update(workflow_id, changes)
         if updated is None:
             raise NotFoundError(f"ComfyUI workflow {workflow_id} not found")
@@ -394,10 +406,10 @@ class ComfyService:
         node = workflow.api_graph.get(pin.node_id)
         if node is None:
             raise InvalidInputError(f"node_id: the workflow has no node {pin.node_id}", field="node_id")
-        value = node.get("inputs", {}).get(pin.input_name, ...)
-        if value is ... or is_link(value):
+        inputs = node_inputs(node)
+        if pin.input_name not in inputs or is_link(inputs[pin.input_name]):
             raise InvalidInputError(
-                f"input_name: node {pin.node_id} ({node['class_type']}) has no editable input '{pin.input_name}'",
+                f"input_name: node {pin.node_id} ({node_class(node)}) has no editable input '{pin.input_name}'",
                 field="input_name",
             )
         return pin
@@ -418,12 +430,12 @@ class ComfyService:
         return WorkflowExport(filename=f"{safe}_api.json", workflow=workflow.api_graph)
 
     # -- jobs ------------------------------------------------------------------------------------
-    def check(self, workflow_id: str, values: dict[str, Any]) -> WorkflowCheck:
+    def check(self, workflow_id: str, values: JsonObject) -> WorkflowCheck:
         """The pre-run check without queueing: the problems the server would find."""
         _graph, problems, checked = self._checked_graph(workflow_id, values)
         return WorkflowCheck(ok=not problems, server_checked=checked, problems=problems)
 
-    def _checked_graph(self, workflow_id: str, values: dict[str, Any]) -> tuple[dict[str, Any], list[Problem], bool]:
+    def _checked_graph(self, workflow_id: str, values: JsonObject) -> tuple[ApiGraph, list[Problem], bool]:
         """The graph a job would run and the problems the server would find. (graph, problems, checked)"""
         check_json(values, "parameters")
         workflow = self.get(workflow_id)
@@ -442,7 +454,7 @@ class ComfyService:
     def submit(
         self,
         workflow_id: str,
-        values: dict[str, Any],
+        values: JsonObject,
         *,
         session_id: str | None = None,
         batch_count: int = 1,
@@ -454,16 +466,16 @@ class ComfyService:
             raise GraphProblems(problems)
         workflow = self.get(workflow_id)
         seeds = seed_keys(self.parameters(workflow, None))
-        runs = []
+        runs: list[ComfyJobParams] = []
         for i in range(batch_count):
             g = copy.deepcopy(graph)
             run_values = dict(values)
             for key in seeds:
                 node_id, _, name = key.rpartition(".")
-                base = g[node_id]["inputs"].get(name)
+                inputs = node_inputs(g[node_id])
+                base = inputs.get(name)
                 if isinstance(base, int) and not isinstance(base, bool) and i:
-                    g[node_id]["inputs"][name] = (base + i) % (_SEED_MAX + 1)
-                    run_values[key] = g[node_id]["inputs"][name]
+                    inputs[name] = run_values[key] = (base + i) % (_SEED_MAX + 1)
             runs.append(
                 ComfyJobParams(
                     workflow_id=workflow_id,
@@ -567,27 +579,26 @@ class ComfyService:
         )
 
     # -- the job kind ----------------------------------------------------------------------------
-    def run_job(self, ctx: JobContext, params: ComfyJobParams) -> dict[str, Any]:
+    def run_job(self, ctx: JobContext, params: ComfyJobParams) -> JsonObject:
         editor = None
         if params.workflow_id:
             workflow = self.workflows.get(params.workflow_id)
             editor = workflow.editor_workflow if workflow else None
         with self.client() as client:
             result = ComfyRun(ctx, params, client, self.config, editor).execute()
-        images = [a for a in ctx.asset_ids]
+        images = ctx.asset_ids
         if params.workflow_id and images and self.workflows.get(params.workflow_id):
             self.workflows.set_thumbnail(params.workflow_id, images[-1])
         return result
 
 
-def _check_size(workflow: dict[str, Any], field: str) -> None:
+def _check_size(workflow: JsonObject, field: str) -> None:
     """At most MAX_NODES nodes: an API graph's nodes, or an editor workflow's with its subgraphs'."""
-    if "nodes" in workflow and isinstance(workflow["nodes"], list):
-        definitions = workflow.get("definitions")
-        subgraphs = definitions.get("subgraphs") if isinstance(definitions, dict) else None
-        subgraphs = subgraphs if isinstance(subgraphs, list) else []
-        inner = sum(len(d["nodes"]) for d in subgraphs if isinstance(d, dict) and isinstance(d.get("nodes"), list))
-        check_node_count(len(workflow["nodes"]) + inner, field)
+    nodes = workflow.get("nodes")
+    if isinstance(nodes, list):
+        subgraphs = as_list(as_object(workflow.get("definitions")).get("subgraphs"))
+        inner = sum(len(as_list(d.get("nodes"))) for d in subgraphs if isinstance(d, dict))
+        check_node_count(len(nodes) + inner, field)
     else:
         check_node_count(len(workflow), field)
 
@@ -596,11 +607,11 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
-def _text(value: Any) -> str | None:
+def _text(value: JsonValue) -> str | None:
     return None if value is None else str(value)
 
 
-def _device(raw: dict[str, Any]) -> ComfyDevice:
+def _device(raw: JsonObject) -> ComfyDevice:
     """A device of /system_stats with the types the status answer declares (odd values dropped)."""
     index = raw.get("index")
     return ComfyDevice(
@@ -612,6 +623,7 @@ def _device(raw: dict[str, Any]) -> ComfyDevice:
     )
 
 
-def _finite(value: Any) -> float | int | None:
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    return value if is_number and math.isfinite(value) else None
+def _finite(value: JsonValue) -> float | int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value if math.isfinite(value) else None

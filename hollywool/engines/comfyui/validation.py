@@ -8,13 +8,27 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any
 
 from pydantic import BaseModel
 
 from hollywool.engines.comfyui.parameters import Parameter
-from hollywool.engines.comfyui.workflow_formats import combo_choices, declared_inputs, input_spec, is_link, value_type
+from hollywool.engines.comfyui.workflow_formats import (
+    ApiGraph,
+    NodeCatalogue,
+    as_link,
+    combo_choices,
+    declared_inputs,
+    input_spec,
+    is_link,
+    node_class,
+    node_inputs,
+    value_type,
+)
 from hollywool.errors import InvalidInputError
+from hollywool.json_types import JsonObject, JsonValue, as_list, as_object
+
+# (type, options) of an input of a node definition; see `input_spec`.
+InputSpec = tuple[JsonValue, JsonObject]
 
 _MODEL_EXTENSIONS = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf", ".sft", ".onnx")
 
@@ -25,7 +39,7 @@ class Problem(BaseModel):
     node_id: str | None = None
     node_class: str | None = None
     input_name: str | None = None
-    value: Any = None
+    value: JsonValue = None
 
 
 class GraphProblems(InvalidInputError):
@@ -43,8 +57,8 @@ class GraphProblems(InvalidInputError):
 
 
 def _summary(problems: list[Problem]) -> str:
-    parts = []
-    missing_nodes = sorted({p.node_class for p in problems if p.type == "missing_node"})
+    parts: list[str] = []
+    missing_nodes = sorted({p.node_class or "" for p in problems if p.type == "missing_node"})
     if missing_nodes:
         parts.append(f"missing custom nodes: {', '.join(missing_nodes)}")
     missing_models = sorted({str(p.value) for p in problems if p.type == "missing_model"})
@@ -55,18 +69,18 @@ def _summary(problems: list[Problem]) -> str:
     return "; ".join(parts)
 
 
-def _is_model_input(class_type: str, name: str, value: Any) -> bool:
+def _is_model_input(class_type: str, name: str, value: JsonValue) -> bool:
     return isinstance(value, str) and (
         value.lower().endswith(_MODEL_EXTENSIONS) or (name.endswith("_name") and "Loader" in class_type)
     )
 
 
-def check_graph(graph: dict[str, Any], object_info: dict[str, Any]) -> list[Problem]:
+def check_graph(graph: ApiGraph, object_info: NodeCatalogue) -> list[Problem]:
     """Every reason the server would refuse `graph`, found with its `/object_info`."""
     problems: list[Problem] = []
     has_output = False
     for node_id, node in graph.items():
-        class_type = node["class_type"]
+        class_type = node_class(node)
         info = object_info.get(class_type)
         if info is None:
             problems.append(
@@ -79,8 +93,8 @@ def check_graph(graph: dict[str, Any], object_info: dict[str, Any]) -> list[Prob
             )
             continue
         has_output = has_output or bool(info.get("output_node"))
-        inputs = node.get("inputs", {})
-        required = set((info.get("input") or {}).get("required", {}))
+        inputs = node_inputs(node)
+        required = set(as_object(as_object(info.get("input")).get("required")))
         for name in declared_inputs(info):
             spec = input_spec(info, name)
             if spec is None:
@@ -98,8 +112,9 @@ def check_graph(graph: dict[str, Any], object_info: dict[str, Any]) -> list[Prob
                     )
                 continue
             value = inputs[name]
-            if is_link(value):
-                problems.extend(_check_link(graph, object_info, node_id, class_type, name, spec[0], value))
+            link = as_link(value)
+            if link is not None:
+                problems.extend(_check_link(graph, object_info, node_id, class_type, name, spec[0], link))
             else:
                 problem = check_value(spec, value)
                 if problem:
@@ -121,15 +136,23 @@ def check_graph(graph: dict[str, Any], object_info: dict[str, Any]) -> list[Prob
     return problems
 
 
-def _check_link(graph, object_info, node_id, class_type, name, wanted, link) -> list[Problem]:  # noqa: ANN001
+def _check_link(
+    graph: ApiGraph,
+    object_info: NodeCatalogue,
+    node_id: str,
+    class_type: str,
+    name: str,
+    wanted: JsonValue,
+    link: tuple[str, int],
+) -> list[Problem]:
     origin = graph.get(link[0])
     if origin is None:
         text = f"node {node_id} ({class_type}) input '{name}' links to node {link[0]}, which does not exist"
         return [Problem(type="bad_link", node_id=node_id, node_class=class_type, input_name=name, message=text)]
-    origin_info = object_info.get(origin["class_type"])
+    origin_info = object_info.get(node_class(origin))
     if origin_info is None:
         return []
-    outputs = origin_info.get("output") or []
+    outputs = as_list(origin_info.get("output"))
     if link[1] >= len(outputs) or link[1] < 0:
         text = (
             f"node {node_id} ({class_type}) input '{name}' links to output {link[1]} of node {link[0]}, "
@@ -151,7 +174,7 @@ def _check_link(graph, object_info, node_id, class_type, name, wanted, link) -> 
     return [Problem(type="type_mismatch", node_id=node_id, node_class=class_type, input_name=name, message=text)]
 
 
-def check_value(spec: tuple[Any, dict[str, Any]], value: Any, *, strict: bool = False) -> tuple[str, str] | None:
+def check_value(spec: InputSpec, value: JsonValue, *, strict: bool = False) -> tuple[str, str] | None:
     """(problem type, text) when `value` does not fit the input spec; None when it does.
 
     Not strict (a graph from a file): values the server coerces silently are accepted ("16" for an
@@ -175,10 +198,11 @@ def check_value(spec: tuple[Any, dict[str, Any]], value: Any, *, strict: bool = 
         number = _number(value, kind, strict)
         if number is None:
             return "wrong_type", f"expected {'an integer' if kind == 'INT' else 'a number'}, got {value!r}"
-        if "min" in opts and number < opts["min"]:
-            return "out_of_range", f"{value} is smaller than the minimum {opts['min']}"
-        if "max" in opts and number > opts["max"]:
-            return "out_of_range", f"{value} is bigger than the maximum {opts['max']}"
+        minimum, maximum = opts.get("min"), opts.get("max")
+        if isinstance(minimum, int | float) and number < minimum:
+            return "out_of_range", f"{value} is smaller than the minimum {minimum}"
+        if isinstance(maximum, int | float) and number > maximum:
+            return "out_of_range", f"{value} is bigger than the maximum {maximum}"
         return None
     if kind == "STRING" and not isinstance(value, str) and (strict or isinstance(value, list | dict)):
         return "wrong_type", f"expected text, got {type(value).__name__}"
@@ -187,7 +211,7 @@ def check_value(spec: tuple[Any, dict[str, Any]], value: Any, *, strict: bool = 
     return None
 
 
-def _number(value: Any, kind: str, strict: bool) -> float | None:
+def _number(value: JsonValue, kind: str, strict: bool) -> float | None:
     if isinstance(value, bool):
         return None if strict else float(value)
     if isinstance(value, int):
@@ -205,11 +229,11 @@ def _number(value: Any, kind: str, strict: bool) -> float | None:
 
 
 def apply_values(
-    graph: dict[str, Any],
+    graph: ApiGraph,
     parameters: list[Parameter],
-    values: dict[str, Any],
-    object_info: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+    values: JsonObject,
+    object_info: NodeCatalogue | None = None,
+) -> ApiGraph:
     """A copy of `graph` with the form's values written in; a 422 naming every bad parameter."""
     by_key = {p.key: p for p in parameters}
     out = copy.deepcopy(graph)
@@ -218,11 +242,11 @@ def apply_values(
         node_id, _, name = key.rpartition(".")
         node = out.get(node_id)
         param = by_key.get(key)
-        if node is None or name not in node.get("inputs", {}) or is_link(node["inputs"].get(name)):
+        if node is None or name not in node_inputs(node) or is_link(node_inputs(node).get(name)):
             text = (
                 f"parameter '{key}': the workflow has no node {node_id}"
                 if node is None
-                else f"parameter '{key}': node {node_id} ({node['class_type']}) has no editable input '{name}'"
+                else f"parameter '{key}': node {node_id} ({node_class(node)}) has no editable input '{name}'"
             )
             problems.append(Problem(type="unknown_parameter", node_id=node_id or None, input_name=name, message=text))
             continue
@@ -239,7 +263,7 @@ def apply_values(
                     Problem(
                         type=kind,
                         node_id=node_id,
-                        node_class=node["class_type"],
+                        node_class=node_class(node),
                         input_name=name,
                         value=value,
                         message=f"parameter '{key}' ({param.display_name if param else name}): {text}",
@@ -248,14 +272,16 @@ def apply_values(
                 continue
         if spec is not None and value_type(spec[0]) == "INT" and isinstance(value, float):
             value = int(value)
-        node["inputs"][name] = value
+        node_inputs(node)[name] = value
     if problems:
         raise GraphProblems(problems, prefix="invalid parameter values")
     return out
 
 
-def _param_spec(param: Parameter | None, node: dict[str, Any], name: str, object_info: dict[str, Any] | None):  # noqa: ANN202
-    info = (object_info or {}).get(node["class_type"])
+def _param_spec(
+    param: Parameter | None, node: JsonObject, name: str, object_info: NodeCatalogue | None
+) -> InputSpec | None:
+    info = (object_info or {}).get(node_class(node))
     spec = input_spec(info, name) if info else None
     if spec is not None:
         return spec

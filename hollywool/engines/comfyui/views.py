@@ -157,7 +157,7 @@ class ComfyJobAccepted(BaseModel):
 class ComfyJobView(JobView):
     """A ComfyUI job: the job view with the workflow's values in place of `params`."""
 
-    params: SkipJsonSchema[dict[str, Any] | None] = Field(default=None, exclude=True)
+    params: SkipJsonSchema[dict[str, Any]] = Field(default_factory=dict, exclude=True)
     workflow_id: str | None
     workflow_name: str | None = Field(default=None, description="the workflow's name when the job was queued")
     parameters: dict[str, Any]

@@ -6,17 +6,28 @@ conversion follows the rules in comfyui-protocol.md §4, which were checked agai
 frontend's `graphToPrompt`: widget values in declared order with the editor's extra values
 skipped, links resolved through reroutes, bypassed nodes and subgraphs, primitive nodes written
 into their targets, muted and frontend-only nodes dropped.
+
+Workflows are foreign JSON (`JsonValue`): every part is checked before it is used. In the editor
+converter a part of the wrong type raises TypeError (`expect_object`, `expect_list`), which
+`editor_to_api` reports as a malformed workflow.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal, TypeGuard
 
 from hollywool.engines.comfyui.limits import MAX_NODES
 from hollywool.errors import InvalidInputError
+from hollywool.json_types import JsonList, JsonObject, JsonValue, as_object, expect_list, expect_object
 
 Format = Literal["api", "editor"]
+# An API graph as `check_api_graph` leaves it: every node an object with a string `class_type` and an
+# `inputs` object (read them with `node_class` and `node_inputs`), links `[origin node id, slot]`.
+ApiGraph = dict[str, JsonObject]
+# The server's node definitions (/object_info): {class name: definition}.
+NodeCatalogue = dict[str, JsonObject]
 
 # Node modes in the editor.
 MODE_NEVER = 2  # "muted": not sent
@@ -40,11 +51,34 @@ class WorkflowError(InvalidInputError):
         self.problems = problems
 
 
+# -- nodes of a checked API graph ----------------------------------------------------------------
+def node_class(node: JsonObject) -> str:
+    """The class_type of a node of a checked API graph."""
+    class_type = node.get("class_type")
+    if not isinstance(class_type, str):
+        raise TypeError("an API graph node without class_type (the graph was not checked)")
+    return class_type
+
+
+def node_inputs(node: JsonObject) -> JsonObject:
+    """The inputs of a node of a checked API graph ({} when it has none)."""
+    inputs = node.get("inputs", {})
+    if not isinstance(inputs, dict):
+        raise TypeError("an API graph node whose inputs are not an object (the graph was not checked)")
+    return inputs
+
+
 # -- recognising a format ----------------------------------------------------------------------
-def detect_format(data: Any) -> Format:
-    """Say which format `data` is in, or raise WorkflowError saying why it is neither."""
+def expect_workflow(data: JsonValue) -> JsonObject:
+    """`data` if it is a JSON object; else WorkflowError saying what it is instead."""
     if not isinstance(data, dict):
         raise WorkflowError([f"not a workflow: expected a JSON object, got {_json_type(data)}"])
+    return data
+
+
+def detect_format(data: JsonValue) -> Format:
+    """Say which format `data` is in, or raise WorkflowError saying why it is neither."""
+    data = expect_workflow(data)
     if "nodes" in data or "links" in data:
         if not isinstance(data.get("nodes"), list) or not isinstance(data.get("links", []), list):
             raise WorkflowError(["not a graph: an editor workflow needs 'nodes' and 'links' lists"])
@@ -64,7 +98,7 @@ def detect_format(data: Any) -> Format:
     return "api"
 
 
-def unwrap_api(data: dict[str, Any]) -> dict[str, Any]:
+def unwrap_api(data: JsonObject) -> JsonObject:
     """Accept the body of a POST /prompt (`{"prompt": graph, ...}`) as an API graph too."""
     inner = data.get("prompt")
     if isinstance(inner, dict) and inner and all(isinstance(v, dict) and "class_type" in v for v in inner.values()):
@@ -72,36 +106,50 @@ def unwrap_api(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def is_link(value: Any) -> bool:
-    return isinstance(value, list) and len(value) == 2 and isinstance(value[1], int) and not isinstance(value[1], bool)
+def is_link(value: JsonValue) -> TypeGuard[JsonList]:
+    """`[origin node id, output slot]`."""
+    if not isinstance(value, list) or len(value) != 2:
+        return False
+    slot = value[1]
+    return isinstance(slot, int) and not isinstance(slot, bool)
 
 
-def check_api_graph(graph: dict[str, Any]) -> dict[str, Any]:
+def as_link(value: JsonValue) -> tuple[str, int] | None:
+    """(origin node id, output slot) of a link; None for a literal value."""
+    if not is_link(value):
+        return None
+    slot = value[1]
+    assert isinstance(slot, int)  # is_link checked it
+    return str(value[0]), slot
+
+
+def check_api_graph(graph: Mapping[str, JsonValue]) -> ApiGraph:
     """Normalise an API graph (string node ids in links) and reject what the server could not run:
     nodes without class_type, links to missing nodes, malformed links and cycles."""
     problems: list[str] = []
-    clean: dict[str, Any] = {}
+    clean: ApiGraph = {}
     node_ids = {str(k) for k in graph}  # once: a set per link made big imports quadratic
-    for node_id, node in graph.items():
-        node_id = str(node_id)
-        if not isinstance(node, dict) or not isinstance(node.get("class_type"), str):
+    for raw_id, node in graph.items():
+        node_id = str(raw_id)
+        class_type = node.get("class_type") if isinstance(node, dict) else None
+        if not isinstance(node, dict) or not isinstance(class_type, str):
             problems.append(f"node {node_id}: missing class_type")
             continue
         inputs = node.get("inputs", {})
         if not isinstance(inputs, dict):
-            problems.append(f"node {node_id} ({node['class_type']}): 'inputs' must be an object")
+            problems.append(f"node {node_id} ({class_type}): 'inputs' must be an object")
             continue
         meta = node.get("_meta")
         if "_meta" in node and not (isinstance(meta, dict) and isinstance(meta.get("title", ""), str)):
             node = {k: v for k, v in node.items() if k != "_meta"}  # the server ignores _meta; the studio reads it
-        new_inputs = {}
+        new_inputs: JsonObject = {}
         for name, value in inputs.items():
             if isinstance(value, list) and len(value) == 2 and isinstance(value[0], int | str) and is_link(value):
-                value = [str(value[0]), value[1]]
-                if value[0] not in node_ids:
+                origin = str(value[0])
+                value = [origin, value[1]]
+                if origin not in node_ids:
                     problems.append(
-                        f"node {node_id} ({node['class_type']}): input '{name}' links to node {value[0]}, "
-                        "which does not exist"
+                        f"node {node_id} ({class_type}): input '{name}' links to node {origin}, which does not exist"
                     )
             new_inputs[name] = value
         clean[node_id] = {**node, "inputs": new_inputs}
@@ -109,16 +157,19 @@ def check_api_graph(graph: dict[str, Any]) -> dict[str, Any]:
         raise WorkflowError(problems)
     cycle = find_cycle(clean)
     if cycle:
-        path = " -> ".join(f"{n} ({clean[n]['class_type']})" for n in cycle)
+        path = " -> ".join(f"{n} ({node_class(clean[n])})" for n in cycle)
         raise WorkflowError([f"cycle between nodes: {path}; node {cycle[0]} depends on itself"])
     return clean
 
 
-def find_cycle(graph: dict[str, Any]) -> list[str] | None:
+def find_cycle(graph: ApiGraph) -> list[str] | None:
     """A list of node ids forming a cycle (first == last), or None."""
     WHITE, GREY, BLACK = 0, 1, 2
     color = dict.fromkeys(graph, WHITE)
-    deps = {n: [v[0] for v in node["inputs"].values() if is_link(v) and v[0] in graph] for n, node in graph.items()}
+    deps: dict[str, list[str]] = {}
+    for n, node in graph.items():
+        links = (as_link(v) for v in node_inputs(node).values())
+        deps[n] = [link[0] for link in links if link is not None and link[0] in graph]
     for start in graph:
         if color[start] != WHITE:
             continue
@@ -144,36 +195,42 @@ def find_cycle(graph: dict[str, Any]) -> list[str] | None:
 
 
 # -- node definitions (from /object_info) ------------------------------------------------------
-def input_spec(info: dict[str, Any], name: str) -> tuple[Any, dict[str, Any]] | None:
+def input_spec(info: JsonObject, name: str) -> tuple[JsonValue, JsonObject] | None:
     """(type, options) of input `name` of a node definition, or None if not declared."""
+    declared = as_object(info.get("input"))
     for group in ("required", "optional"):
-        spec = (info.get("input") or {}).get(group, {}).get(name)
+        spec = as_object(declared.get(group)).get(name)
         if spec is not None:
-            type_ = spec[0] if isinstance(spec, list | tuple) and spec else spec
-            opts = spec[1] if isinstance(spec, list | tuple) and len(spec) > 1 and isinstance(spec[1], dict) else {}
-            return type_, opts
+            type_ = spec[0] if isinstance(spec, list) and spec else spec
+            second = spec[1] if isinstance(spec, list) and len(spec) > 1 else None
+            return type_, second if isinstance(second, dict) else {}
     return None
 
 
-def declared_inputs(info: dict[str, Any]) -> list[str]:
+def declared_inputs(info: JsonObject) -> list[str]:
     """Input names in the order the editor builds widgets: input_order.required, then optional."""
-    order = info.get("input_order") or {}
+    order = as_object(info.get("input_order"))
     names: list[str] = []
     for group in ("required", "optional"):
-        listed = order.get(group) or list((info.get("input") or {}).get(group, {}))
-        names.extend(listed)
+        listed = order.get(group)
+        if isinstance(listed, list) and listed:
+            names.extend(n for n in listed if isinstance(n, str))
+        else:
+            names.extend(as_object(as_object(info.get("input")).get(group)))
     return list(dict.fromkeys(names))
 
 
-def combo_choices(type_: Any, opts: dict[str, Any]) -> list[Any] | None:
+def combo_choices(type_: JsonValue, opts: JsonObject) -> JsonList | None:
     if isinstance(type_, list):
         return type_
     if type_ == "COMBO":
-        return list(opts.get("options") or [])
+        options = opts.get("options") or []
+        choices: JsonList = list(options) if isinstance(options, list | dict | str) else []
+        return choices
     return None
 
 
-def value_type(type_: Any) -> str:
+def value_type(type_: JsonValue) -> str:
     """INT, FLOAT, STRING, BOOLEAN, COMBO, or the socket type (MODEL, IMAGE, ...)."""
     return "COMBO" if isinstance(type_, list) else str(type_)
 
@@ -184,7 +241,7 @@ class _Widget:
     extras: int  # values the editor stores after this one that are not sent (control_after_generate...)
 
 
-def widget_layout(info: dict[str, Any], *, with_force_input: bool = False) -> tuple[list[_Widget], int]:
+def widget_layout(info: JsonObject, *, with_force_input: bool = False) -> tuple[list[_Widget], int]:
     """The editor's widgets for a node definition, and the count of trailing upload widgets."""
     widgets: list[_Widget] = []
     uploads = 0
@@ -213,24 +270,24 @@ def widget_layout(info: dict[str, Any], *, with_force_input: bool = False) -> tu
 @dataclass
 class _Link:
     id: int
-    origin_id: int | str
+    origin_id: JsonValue  # a node id, or SUBGRAPH_INPUT_NODE
     origin_slot: int
-    target_id: int | str
+    target_id: JsonValue  # a node id, or SUBGRAPH_OUTPUT_NODE
     target_slot: int
-    type: str
+    type: JsonValue
 
 
 @dataclass
 class _Scope:
     """One level of graph: the top level, or the inside of a subgraph instance."""
 
-    nodes: dict[str, dict[str, Any]]
+    nodes: dict[str, JsonObject]
     links: dict[int, _Link]
     prefix: str = ""
     parent: _Scope | None = None
-    instance: dict[str, Any] | None = None
-    definition: dict[str, Any] | None = None
-    outputs: dict[int, int] = field(default_factory=dict)  # subgraph output slot -> the inner link feeding it
+    instance: JsonObject | None = None
+    definition: JsonObject | None = None
+    outputs: dict[int, int] = field(default_factory=lambda: dict[int, int]())  # subgraph output slot -> inner link
 
 
 class _Drop:
@@ -246,22 +303,28 @@ DROP, KEEP = _Drop(), _Keep()
 
 @dataclass
 class _Value:
-    value: Any
+    value: JsonValue
+
+
+# What an editor link resolves to: a link of the API graph, a value written in, or one of the above.
+_Resolved = JsonList | _Value | _Drop | _Keep
 
 
 @dataclass
 class _Converter:
-    object_info: dict[str, Any]
-    subgraphs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-    out: dict[str, Any] = field(default_factory=dict)
+    object_info: NodeCatalogue
+    subgraphs: dict[str, JsonObject] = field(default_factory=lambda: dict[str, JsonObject]())
+    problems: list[str] = field(default_factory=lambda: list[str]())
+    out: ApiGraph = field(default_factory=lambda: ApiGraph())
     # Built once per class / subgraph instance: big workflows repeat both thousands of times.
-    _layouts: dict[tuple[str, bool], tuple[list[_Widget], int]] = field(default_factory=dict)
-    _scopes: dict[str, _Scope] = field(default_factory=dict)
+    _layouts: dict[tuple[str, bool], tuple[list[_Widget], int]] = field(
+        default_factory=lambda: dict[tuple[str, bool], tuple[list[_Widget], int]]()
+    )
+    _scopes: dict[str, _Scope] = field(default_factory=lambda: dict[str, _Scope]())
     current: str | None = None  # the node being converted, for messages
     visited: int = 0
 
-    def _layout(self, type_: str, info: dict[str, Any], with_force_input: bool = False) -> tuple[list[_Widget], int]:
+    def _layout(self, type_: str, info: JsonObject, with_force_input: bool = False) -> tuple[list[_Widget], int]:
         key = (type_, with_force_input)
         if key not in self._layouts:
             self._layouts[key] = widget_layout(info, with_force_input=with_force_input)
@@ -287,18 +350,19 @@ class _Converter:
                     "convert the group to a subgraph or ungroup it in ComfyUI and export again"
                 )
                 continue
-            if type_ in self.subgraphs:
-                self.convert(self._inner_scope(scope, node), depth + 1)
+            if isinstance(type_, str) and type_ in self.subgraphs:
+                self.convert(self._inner_scope(scope, node, type_), depth + 1)
                 continue
             self._convert_node(scope, node)
 
-    def _inner_scope(self, scope: _Scope, instance: dict[str, Any]) -> _Scope:
+    def _inner_scope(self, scope: _Scope, instance: JsonObject, type_: str) -> _Scope:
         prefix = f"{scope.prefix}{instance['id']}:"
         if prefix not in self._scopes:
-            definition = self.subgraphs[instance["type"]]
+            definition = self.subgraphs[type_]
             links = _parse_links(definition.get("links", []))
+            nodes = [expect_object(n) for n in expect_list(definition.get("nodes", []))]
             self._scopes[prefix] = _Scope(
-                nodes={str(n["id"]): n for n in definition.get("nodes", [])},
+                nodes={str(n["id"]): n for n in nodes},
                 links=links,
                 prefix=prefix,
                 parent=scope,
@@ -308,24 +372,27 @@ class _Converter:
             )
         return self._scopes[prefix]
 
-    def _convert_node(self, scope: _Scope, node: dict[str, Any]) -> None:
+    def _convert_node(self, scope: _Scope, node: JsonObject) -> None:
         node_id = f"{scope.prefix}{node['id']}"
         type_ = node.get("type")
         info = self.object_info.get(type_) if isinstance(type_, str) else None
-        if info is None:
+        if info is None or not isinstance(type_, str):
             self.problems.append(f"node {node_id}: type {type_!r} is not known to the server (a missing custom node?)")
             return
-        inputs = self._widget_values(node_id, node, info)
+        inputs = self._widget_values(node_id, node, type_, info)
         if inputs is None:
             return
-        for slot in node.get("inputs") or []:
+        for raw_slot in expect_list(node.get("inputs") or []):
+            slot = expect_object(raw_slot)
             if slot.get("link") is None:
                 continue
-            name = (slot.get("widget") or {}).get("name") or slot.get("name")
+            name = expect_object(slot.get("widget") or {}).get("name") or slot.get("name")
+            if not isinstance(name, str):
+                raise TypeError(f"an input of node {node_id} has no name")
             resolved = self._resolve(scope, slot["link"], slot.get("type"), f"node {node_id} input '{name}'")
-            if resolved is KEEP:
+            if isinstance(resolved, _Keep):
                 continue
-            if resolved is DROP:
+            if isinstance(resolved, _Drop):
                 inputs.pop(name, None)
             elif isinstance(resolved, _Value):
                 inputs[name] = resolved.value
@@ -334,21 +401,20 @@ class _Converter:
         title = node.get("title") or info.get("display_name") or type_
         self.out[node_id] = {"class_type": type_, "inputs": inputs, "_meta": {"title": title}}
 
-    def _widget_values(self, node_id: str, node: dict[str, Any], info: dict[str, Any]) -> dict[str, Any] | None:
-        values = node.get("widgets_values")
-        if values is None:
-            values = []
-        if isinstance(values, dict):  # some custom nodes save widgets by name
-            widgets, _ = self._layout(node["type"], info)
-            return {w.name: _api_value(values[w.name]) for w in widgets if w.name in values}
+    def _widget_values(self, node_id: str, node: JsonObject, type_: str, info: JsonObject) -> JsonObject | None:
+        raw = node.get("widgets_values")
+        if isinstance(raw, dict):  # some custom nodes save widgets by name
+            widgets, _ = self._layout(type_, info)
+            return {w.name: _api_value(raw[w.name]) for w in widgets if w.name in raw}
+        values = expect_list(raw if raw is not None else [])
         for with_force_input in (False, True):  # old saves also stored forceInput values
-            widgets, uploads = self._layout(node["type"], info, with_force_input)
+            widgets, uploads = self._layout(type_, info, with_force_input)
             expected = sum(1 + w.extras for w in widgets) + uploads
             # A missing trailing upload widget or control value is tolerated: older editors omitted them.
             if len(values) in (expected, expected - uploads) or (
                 len(values) == len(widgets) and all(w.extras == 0 for w in widgets)
             ):
-                out: dict[str, Any] = {}
+                out: JsonObject = {}
                 i = 0
                 for w in widgets:
                     if i >= len(values):
@@ -364,22 +430,22 @@ class _Converter:
         widgets, uploads = widget_layout(info)
         expected = sum(1 + w.extras for w in widgets) + uploads
         self.problems.append(
-            f"node {node_id} ({node.get('type')}): {len(values)} widget values saved but the server's "
+            f"node {node_id} ({type_}): {len(values)} widget values saved but the server's "
             f"definition has {expected} ({', '.join(w.name for w in widgets) or 'none'}); "
             "the node may come from another version of its custom node pack"
         )
         return None
 
-    def _resolve(self, scope: _Scope, link_id: int, wanted: Any, where: str, depth: int = 0) -> Any:
+    def _resolve(self, scope: _Scope, link_id: JsonValue, wanted: JsonValue, where: str, depth: int = 0) -> _Resolved:
         if depth > 256:
             self.problems.append(f"{where}: links loop through reroutes or bypassed nodes")
             return DROP
-        link = scope.links.get(link_id)
+        link = scope.links.get(link_id) if isinstance(link_id, int) else None
         if link is None:
             self.problems.append(f"{where}: refers to link {link_id}, which does not exist")
             return DROP
-        if link.origin_id == SUBGRAPH_INPUT_NODE and scope.parent is not None:
-            slots = scope.instance.get("inputs") or []
+        if link.origin_id == SUBGRAPH_INPUT_NODE and scope.parent is not None and scope.instance is not None:
+            slots = expect_list(scope.instance.get("inputs") or [])
             outer = _subgraph_instance_slot(scope, link.origin_slot, slots)
             if outer is None or outer.get("link") is None:
                 return KEEP
@@ -391,10 +457,11 @@ class _Converter:
         type_ = origin.get("type")
         mode = origin.get("mode", 0)
         if type_ == "Reroute":
-            feeding = (origin.get("inputs") or [{}])[0].get("link")
+            reroute_inputs = expect_list(origin.get("inputs") or [])
+            feeding = expect_object(reroute_inputs[0]).get("link") if reroute_inputs else None
             return DROP if feeding is None else self._resolve(scope, feeding, wanted, where, depth + 1)
         if type_ == "PrimitiveNode":
-            values = origin.get("widgets_values") or []
+            values = expect_list(origin.get("widgets_values") or [])
             return _Value(_api_value(values[0])) if values else DROP
         if mode == MODE_NEVER or type_ in FRONTEND_ONLY:
             return DROP
@@ -403,8 +470,8 @@ class _Converter:
             if slot is None or slot.get("link") is None:
                 return DROP
             return self._resolve(scope, slot["link"], wanted, where, depth + 1)
-        if type_ in self.subgraphs:
-            inner = self._inner_scope(scope, origin)
+        if isinstance(type_, str) and type_ in self.subgraphs:
+            inner = self._inner_scope(scope, origin, type_)
             inner_link = inner.outputs.get(link.origin_slot)
             return DROP if inner_link is None else self._resolve(inner, inner_link, wanted, where, depth + 1)
         return [f"{scope.prefix}{origin['id']}", link.origin_slot]
@@ -418,66 +485,85 @@ def _subgraph_outputs(links: dict[int, _Link]) -> dict[int, int]:
     return outputs
 
 
-def _subgraph_instance_slot(scope: _Scope, index: int, slots: list[dict[str, Any]]) -> dict[str, Any] | None:
-    definition_inputs = (scope.definition or {}).get("inputs") or []
+def _subgraph_instance_slot(scope: _Scope, index: int, slots: JsonList) -> JsonObject | None:
+    definition_inputs = expect_list((scope.definition or {}).get("inputs") or [])
     if index < len(definition_inputs):
-        name = definition_inputs[index].get("name")
+        name = expect_object(definition_inputs[index]).get("name")
         for slot in slots:
-            if slot.get("name") == name:
-                return slot
-    return slots[index] if index < len(slots) else None
+            if expect_object(slot).get("name") == name:
+                return expect_object(slot)
+    return expect_object(slots[index]) if index < len(slots) else None
 
 
-def _bypass_input(node: dict[str, Any], slot: int, wanted: Any) -> dict[str, Any] | None:
-    inputs = node.get("inputs") or []
-    if slot < len(inputs) and (inputs[slot].get("type") == wanted or wanted in (None, "*")):
-        return inputs[slot]
+def _bypass_input(node: JsonObject, slot: int, wanted: JsonValue) -> JsonObject | None:
+    inputs = expect_list(node.get("inputs") or [])
+    if slot < len(inputs):
+        first = expect_object(inputs[slot])
+        if first.get("type") == wanted or wanted in (None, "*"):
+            return first
     for candidate in inputs:
-        if candidate.get("type") == wanted:
-            return candidate
+        if expect_object(candidate).get("type") == wanted:
+            return expect_object(candidate)
     for candidate in inputs:
-        if candidate.get("type") == "*" or wanted == "*":
-            return candidate
+        if expect_object(candidate).get("type") == "*" or wanted == "*":
+            return expect_object(candidate)
     return None
 
 
-def _api_value(value: Any) -> Any:
+def _api_value(value: JsonValue) -> JsonValue:
     return {"__value__": value} if isinstance(value, list) else value
 
 
-def _parse_links(raw: list[Any]) -> dict[int, _Link]:
+def _link_number(value: JsonValue, item: JsonValue) -> int:
+    if not isinstance(value, int):
+        raise WorkflowError([f"not a graph: malformed link {item!r}"])
+    return value
+
+
+def _parse_links(raw: JsonValue) -> dict[int, _Link]:
     links: dict[int, _Link] = {}
-    for item in raw or []:
+    if not raw:
+        return links
+    if not isinstance(raw, list):
+        raise WorkflowError([f"not a graph: malformed links {str(raw)[:80]}"])
+    for item in raw:
         if isinstance(item, dict):
-            link = _Link(
-                item.get("id"),
-                item.get("origin_id"),
-                item.get("origin_slot", 0),
-                item.get("target_id"),
-                item.get("target_slot", 0),
-                item.get("type"),
-            )
+            fields = [item.get(k) for k in ("id", "origin_id")] + [item.get("origin_slot", 0)]
+            fields += [item.get("target_id"), item.get("target_slot", 0), item.get("type")]
         elif isinstance(item, list) and len(item) >= 5:
-            link = _Link(item[0], item[1], item[2], item[3], item[4], item[5] if len(item) > 5 else None)
+            fields = [*item[:5], item[5] if len(item) > 5 else None]
         else:
             raise WorkflowError([f"not a graph: malformed link {item!r}"])
+        link_id, origin_id, origin_slot, target_id, target_slot, type_ = fields
+        link = _Link(
+            _link_number(link_id, item),
+            origin_id,
+            _link_number(origin_slot, item),
+            target_id,
+            _link_number(target_slot, item),
+            type_,
+        )
         links[link.id] = link
     return links
 
 
-def editor_to_api(workflow: dict[str, Any], object_info: dict[str, Any]) -> dict[str, Any]:
+def editor_to_api(workflow: JsonObject, object_info: NodeCatalogue) -> ApiGraph:
     """Convert an editor-format workflow with the server's node definitions; raise WorkflowError
     listing everything that could not be converted."""
     detect_format(workflow)
-    nodes: dict[str, dict[str, Any]] = {}
-    for node in workflow["nodes"]:
+    nodes: dict[str, JsonObject] = {}
+    for node in expect_list(workflow["nodes"]):
         if not isinstance(node, dict) or "id" not in node or "type" not in node:
             raise WorkflowError([f"not a graph: node without id or type: {str(node)[:80]}"])
         nodes[str(node["id"])] = node
     converter = _Converter(object_info=object_info)
     try:
-        definitions = workflow.get("definitions") or {}
-        converter.subgraphs = {d["id"]: d for d in definitions.get("subgraphs", []) if "id" in d}
+        definitions = expect_object(workflow.get("definitions") or {})
+        for raw in expect_list(definitions.get("subgraphs", [])):
+            definition = expect_object(raw)
+            subgraph_id = definition.get("id")
+            if isinstance(subgraph_id, str):
+                converter.subgraphs[subgraph_id] = definition
         converter.convert(_Scope(nodes=nodes, links=_parse_links(workflow.get("links", []))))
     except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
         if isinstance(exc, WorkflowError):
@@ -492,7 +578,6 @@ def editor_to_api(workflow: dict[str, Any], object_info: dict[str, Any]) -> dict
     return check_api_graph(converter.out)
 
 
-def _json_type(value: Any) -> str:
-    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(
-        type(value), "null" if value is None else type(value).__name__
-    )
+def _json_type(value: JsonValue) -> str:
+    names: dict[type, str] = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+    return names.get(type(value), "null" if value is None else type(value).__name__)

@@ -13,13 +13,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from hollywool.engines.remote.http import ServiceClient, Tuning
 from hollywool.engines.remote.images import ImagePlan, data_uri, fill_placeholders, plan_images, put_placeholders
 from hollywool.engines.remote.keys import ENV_KEYS, ProviderKeys
 from hollywool.engines.remote.provider import Provider, ProviderError, RemoteModel
 from hollywool.errors import InvalidInputError
+from hollywool.json_types import JsonObject, JsonValue, as_int, as_list, as_object
 from hollywool.media.files import atomic_write_bytes
 from hollywool.storage.provider_configs import ProviderConfigRepository
 
@@ -111,16 +112,18 @@ class HttpProvider(Provider):
 
     def list_models(self) -> list[RemoteModel]:
         try:
-            data = json.loads(self._cache_path.read_text())
+            data: JsonValue = json.loads(self._cache_path.read_text())
         except (OSError, ValueError):
             return self.builtin_models()
-        return [RemoteModel.model_validate(m) for m in data.get("models", [])]
+        return [RemoteModel.model_validate(m) for m in as_list(as_object(data).get("models"))]
 
     def discovered_at(self) -> float | None:
         try:
-            return json.loads(self._cache_path.read_text()).get("discovered_at")
+            data: JsonValue = json.loads(self._cache_path.read_text())
         except (OSError, ValueError):
             return None
+        when = as_object(data).get("discovered_at")
+        return float(when) if isinstance(when, int | float) else None
 
     def builtin_models(self) -> list[RemoteModel]:
         return []
@@ -130,7 +133,7 @@ class HttpProvider(Provider):
         atomic_write_bytes(self._cache_path, json.dumps(payload).encode())
 
     # -- request mapping -----------------------------------------------------------------------
-    def map_size(self, model: RemoteModel, width: int | None, height: int | None, body: dict[str, Any]) -> None:
+    def map_size(self, model: RemoteModel, width: int | None, height: int | None, body: JsonObject) -> None:
         if width is None or height is None:
             return
         names = {p.name for p in model.params}
@@ -140,8 +143,9 @@ class HttpProvider(Provider):
             body["image_size"] = {"width": width, "height": height}
         else:
             for name in ("aspect_ratio", "aspectRatio"):
-                if name in names:
-                    body[name] = nearest_aspect(width, height, model.param(name).enum)
+                spec = model.param(name)
+                if spec is not None:
+                    body[name] = nearest_aspect(width, height, spec.enum)
                     break
 
     def input_for(self, model: RemoteModel, studio_field: str) -> str | None:
@@ -164,18 +168,18 @@ class HttpProvider(Provider):
                 mapped[name] = "reference_images"
         return mapped
 
-    def validate(self, model: RemoteModel, request: dict[str, Any]) -> dict[str, Any]:
+    def validate(self, model: RemoteModel, request: JsonObject) -> JsonObject:
         names = {p.name for p in model.params}
-        body: dict[str, Any] = {}
+        body: JsonObject = {}
         for studio_field in STUDIO_FIELDS:
             value = request.get(studio_field)
             name = self.input_for(model, studio_field) if value is not None else None
             if name is not None:
                 body[name] = value
-        self.map_size(model, request.get("width"), request.get("height"), body)
+        self.map_size(model, as_int(request.get("width")), as_int(request.get("height")), body)
         plan = self.image_plan(model, request)
         put_placeholders(plan, body)
-        for name, value in (request.get("provider_params") or {}).items():
+        for name, value in as_object(request.get("provider_params")).items():
             if name in plan.fields:
                 raise InvalidInputError(
                     f"provider_params.{name}: the reference images go in {name}; give the image once",
@@ -208,16 +212,16 @@ class HttpProvider(Provider):
         return body
 
     # -- input images --------------------------------------------------------------------------
-    def image_plan(self, model: RemoteModel, request: dict[str, Any]) -> ImagePlan:
+    def image_plan(self, model: RemoteModel, request: JsonObject) -> ImagePlan:
         """Which of the model's fields the request's reference images fill (422 when it has none)."""
-        count = len(request.get("reference_images") or [])
+        count = len(as_list(request.get("reference_images")))
         if count and request.get("image_url"):
             raise InvalidInputError(
                 "reference_images: give reference_images or image_url, not both", field="reference_images"
             )
         return plan_images(model, count, self.default_image_field)
 
-    def attach_images(self, body: dict[str, Any], image_of: Callable[[int], tuple[bytes, str]]) -> dict[str, Any]:
+    def attach_images(self, body: JsonObject, image_of: Callable[[int], tuple[bytes, str]]) -> JsonObject:
         """The body to submit: each reference image placeholder replaced by what the service takes."""
         return fill_placeholders(body, lambda index: self.image_value(*image_of(index)))
 
@@ -231,8 +235,9 @@ class HttpProvider(Provider):
         raise NotImplementedError(f"{self.name} takes input images inline")
 
 
-def nearest_aspect(width: int, height: int, choices: list[Any] | None) -> str:
-    choices = [c for c in (choices or ["1:1", "3:4", "4:3", "9:16", "16:9", "2:3", "3:2"]) if isinstance(c, str)]
+def nearest_aspect(width: int, height: int, choices: list[JsonValue] | None) -> str:
+    given = choices or ["1:1", "3:4", "4:3", "9:16", "16:9", "2:3", "3:2"]
+    names = [c for c in given if isinstance(c, str)]
 
     def ratio(choice: str) -> float:
         try:
@@ -242,10 +247,10 @@ def nearest_aspect(width: int, height: int, choices: list[Any] | None) -> str:
             return math.inf
 
     target = width / height
-    return min(choices, key=lambda c: abs(math.log(ratio(c) / target)) if ratio(c) != math.inf else math.inf)
+    return min(names, key=lambda c: abs(math.log(ratio(c) / target)) if ratio(c) != math.inf else math.inf)
 
 
-def _coerce(value: Any, type_: str) -> Any:
+def _coerce(value: JsonValue, type_: str) -> JsonValue:
     """Numbers where the schema wants a string enum ("5" seconds) and whole floats where it wants ints."""
     if isinstance(value, bool):
         return value

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Generator
+from typing import Any, TypedDict
 
 from pydantic import BaseModel, Field
 
@@ -43,6 +43,18 @@ class ProviderRecord(BaseModel):
     model_count: int = 0
     discovered_at: float | None = None
     concurrency: int | None = None
+
+
+class _KeyFacts(TypedDict):
+    """The fields of a ProviderRecord that every kind of provider has."""
+
+    id: str
+    provider: str
+    is_enabled: bool
+    has_api_key: bool
+    api_key_masked: str | None
+    key_source: str | None
+    key_env: str | None
 
 
 class ProviderCheck(BaseModel):
@@ -74,7 +86,7 @@ class ProviderDirectory:
         keys = self.remote.keys
         key = keys.get(provider_id)
         config = self.remote.configs.get(provider_id)
-        common = {
+        common: _KeyFacts = {
             "id": provider_id,
             "provider": provider_id,
             "is_enabled": config.is_enabled,
@@ -167,7 +179,7 @@ class ProviderDirectory:
             raise
 
     @contextlib.contextmanager
-    def _readable(self, provider_id: str) -> Iterator[None]:
+    def _readable(self, provider_id: str) -> Generator[None]:
         """An answer of an unexpected shape (a list where an object was, a number for a name) is the
         service's fault: a 502 naming it, never a 500."""
         try:

@@ -6,12 +6,12 @@ The queue answers a submit with the URLs to follow (status, result, cancel); tho
 
 from __future__ import annotations
 
-from typing import Any
-
 from hollywool.engines.remote.base import HttpProvider
 from hollywool.engines.remote.provider import (
     CheckResult,
+    Handle,
     Output,
+    ParamSpec,
     Price,
     ProviderError,
     RemoteModel,
@@ -21,6 +21,7 @@ from hollywool.engines.remote.provider import (
     params_from_schema,
     request_schema_of,
 )
+from hollywool.json_types import JsonObject, JsonValue, as_int, as_list, as_str, expect_list, expect_object, expect_str
 
 CATEGORIES = ("text-to-image", "image-to-image", "text-to-video", "image-to-video", "upscaling")
 _PAGE = 100
@@ -48,21 +49,21 @@ class FalProvider(HttpProvider):
     def discover(self, categories: tuple[str, ...] = CATEGORIES, query: str | None = None) -> list[RemoteModel]:
         models: dict[str, RemoteModel] = {}
         for category in categories:
-            cursor = None
+            cursor: JsonValue = None
             for _page in range(_MAX_PAGES):
-                params: dict[str, Any] = {
+                params: dict[str, str | int] = {
                     "limit": _PAGE,
                     "category": category,
                     "status": "active",
                     "expand": "openapi-3.0",
                 }
                 if cursor:
-                    params["cursor"] = cursor
+                    params["cursor"] = str(cursor)
                 if query:
                     params["q"] = query
                 page = self.client.json("GET", f"{self.api_url}/models", params=params, authed=bool(self.key()))
-                for raw in page.get("models") or []:
-                    model = self._model_of(raw, category)
+                for raw in expect_list(page.get("models") or []):
+                    model = self._model_of(expect_object(raw), category)
                     if model:
                         models.setdefault(model.model_id, model)
                 cursor = page.get("next_cursor")
@@ -74,27 +75,28 @@ class FalProvider(HttpProvider):
         self.save_models(found)
         return found
 
-    def _model_of(self, raw: dict[str, Any], category: str) -> RemoteModel | None:
+    def _model_of(self, raw: JsonObject, category: str) -> RemoteModel | None:
         endpoint = raw.get("endpoint_id")
         if not endpoint:
             return None
-        meta = raw.get("metadata") or {}
-        openapi = raw.get("openapi") or {}
-        params = []
-        for path, ops in (openapi.get("paths") or {}).items():
-            post = (ops or {}).get("post")
-            if post and post.get("requestBody") and "/requests/" not in path:
+        endpoint = expect_str(endpoint)
+        meta = expect_object(raw.get("metadata") or {})
+        openapi = expect_object(raw.get("openapi") or {})
+        params: list[ParamSpec] = []
+        for path, ops in expect_object(openapi.get("paths") or {}).items():
+            post = expect_object(ops or {}).get("post")
+            if isinstance(post, dict) and post.get("requestBody") and "/requests/" not in path:
                 params = params_from_schema(request_schema_of(post, openapi), openapi)
                 break
         return RemoteModel(
             id=f"{self.id}:{endpoint}",
             provider=self.id,
             model_id=endpoint,
-            name=meta.get("display_name") or endpoint,
-            category=meta.get("category") or category,
-            description=meta.get("description") or "",
-            tags=list(meta.get("tags") or []),
-            thumbnail_url=meta.get("thumbnail_url"),
+            name=as_str(meta.get("display_name")) or endpoint,
+            category=as_str(meta.get("category")) or category,
+            description=as_str(meta.get("description")) or "",
+            tags=[tag for tag in as_list(meta.get("tags")) if isinstance(tag, str)],
+            thumbnail_url=as_str(meta.get("thumbnail_url")),
             params=params,
         )
 
@@ -109,17 +111,20 @@ class FalProvider(HttpProvider):
                 )
             except ProviderError:
                 return  # prices are a nicety: discovery still succeeds without them
-            for p in data.get("prices") or []:
-                model = by_id.get(p.get("endpoint_id"))
-                if model and p.get("unit_price") is not None:
+            for p in as_list(data.get("prices")):
+                if not isinstance(p, dict):
+                    continue
+                endpoint, unit_price = p.get("endpoint_id"), p.get("unit_price")
+                model = by_id.get(endpoint) if isinstance(endpoint, str) else None
+                if model and isinstance(unit_price, int | float | str):
                     model.price = Price(
-                        unit_price=float(p["unit_price"]),
+                        unit_price=float(unit_price),
                         unit=str(p.get("unit") or "image"),
                         currency=str(p.get("currency") or "USD"),
                     )
 
     # -- requests ------------------------------------------------------------------------------
-    def map_size(self, model, width, height, body) -> None:  # noqa: ANN001
+    def map_size(self, model: RemoteModel, width: int | None, height: int | None, body: JsonObject) -> None:
         names = {p.name for p in model.params}
         if width is None or height is None:
             return
@@ -128,26 +133,27 @@ class FalProvider(HttpProvider):
         else:
             super().map_size(model, width, height, body)
 
-    def submit(self, model: RemoteModel, body: dict[str, Any]) -> Submission:
+    def submit(self, model: RemoteModel, body: JsonObject) -> Submission:
         data = self.client.json("POST", f"{self.queue_url}/{model.model_id}", json=body)
         request_id = data.get("request_id")
         if not request_id:
             raise ProviderError(f"{self.name}: the queue did not return a request id")
+        request_id = str(request_id)
         base = f"{self.queue_url}/{'/'.join(model.model_id.split('/')[:2])}/requests/{request_id}"
-        handle = {
+        handle: Handle = {
             "request_id": request_id,
-            "status_url": data.get("status_url") or f"{base}/status",
-            "response_url": data.get("response_url") or base,
-            "cancel_url": data.get("cancel_url") or f"{base}/cancel",
+            "status_url": as_str(data.get("status_url")) or f"{base}/status",
+            "response_url": as_str(data.get("response_url")) or base,
+            "cancel_url": as_str(data.get("cancel_url")) or f"{base}/cancel",
         }
-        return Submission(request_id, handle, data.get("queue_position"))
+        return Submission(request_id, handle, as_int(data.get("queue_position")))
 
-    def status(self, handle: dict[str, Any]) -> RemoteStatus:
+    def status(self, handle: Handle) -> RemoteStatus:
         data = self.client.json("GET", handle["status_url"], params={"logs": 1})
         state = data.get("status")
-        logs = [str(entry.get("message")) for entry in data.get("logs") or [] if isinstance(entry, dict)]
+        logs = [str(entry.get("message")) for entry in as_list(data.get("logs")) if isinstance(entry, dict)]
         if state == "IN_QUEUE":
-            return RemoteStatus("queued", queue_position=data.get("queue_position"), logs=logs)
+            return RemoteStatus("queued", queue_position=as_int(data.get("queue_position")), logs=logs)
         if state == "IN_PROGRESS":
             return RemoteStatus("running", logs=logs, message=logs[-1] if logs else None)
         if state == "COMPLETED":
@@ -155,29 +161,33 @@ class FalProvider(HttpProvider):
             return RemoteStatus("completed", logs=logs)
         raise ProviderError(f"{self.name}: unexpected request status {state!r}")
 
-    def result(self, handle: dict[str, Any]) -> RemoteResult:
+    def result(self, handle: Handle) -> RemoteResult:
         data = self.client.json("GET", handle["response_url"])
-        outputs = []
-        for image in data.get("images") or []:
-            outputs.append(
-                Output(image["url"], "image", image.get("content_type"), image.get("width"), image.get("height"))
+        images = [expect_object(image) for image in expect_list(data.get("images") or [])]
+        single, video = data.get("image"), data.get("video")
+        if isinstance(single, dict):
+            images.append(single)
+        outputs = [
+            Output(
+                expect_str(image["url"]),
+                "image",
+                as_str(image.get("content_type")),
+                as_int(image.get("width")),
+                as_int(image.get("height")),
             )
-        if isinstance(data.get("image"), dict):
-            image = data["image"]
-            outputs.append(
-                Output(image["url"], "image", image.get("content_type"), image.get("width"), image.get("height"))
-            )
-        if isinstance(data.get("video"), dict):
-            outputs.append(Output(data["video"]["url"], "video", data["video"].get("content_type")))
+            for image in images
+        ]
+        if isinstance(video, dict):
+            outputs.append(Output(expect_str(video["url"]), "video", as_str(video.get("content_type"))))
         if not outputs:
             raise ProviderError(f"{self.name}: the result had no images or video")
         seed = data.get("seed")
         return RemoteResult(outputs, seed=int(seed) if isinstance(seed, int) else None)
 
-    def cancel(self, handle: dict[str, Any]) -> bool:
+    def cancel(self, handle: Handle) -> bool:
         response = self.client.request("PUT", handle["cancel_url"], ok=(400, 404), retry=False)
         try:
-            answer = response.json()
+            answer: JsonValue = response.json()
         except ValueError:
             answer = None
         state = answer.get("status") if isinstance(answer, dict) else None

@@ -4,13 +4,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import yaml
 
 from hollywool.engines.remote.base import HttpProvider
 from hollywool.engines.remote.provider import (
     CheckResult,
+    Handle,
     Output,
     ParamSpec,
     Price,
@@ -20,10 +19,11 @@ from hollywool.engines.remote.provider import (
     RemoteStatus,
     Submission,
 )
+from hollywool.json_types import JsonList, JsonObject, JsonValue, as_list, as_object, as_str, expect_object, expect_str
 
-_ASPECTS = ["1:1", "3:4", "4:3", "9:16", "16:9", "2:3", "3:2"]
+_ASPECTS: JsonList = ["1:1", "3:4", "4:3", "9:16", "16:9", "2:3", "3:2"]
 
-_CATALOGUE: list[dict[str, Any]] = [
+_CATALOGUE: list[JsonObject] = [
     {
         "model_id": "higgsfield-ai/soul/standard",
         "name": "Soul",
@@ -89,25 +89,28 @@ class HiggsfieldProvider(HttpProvider):
         user = self.env.cache_dir / "higgsfield.yaml"
         if user.exists():
             try:
-                extra = yaml.safe_load(user.read_text()) or {}
+                extra: JsonValue = yaml.safe_load(user.read_text()) or {}  # YAML's scalars are JSON's here
             except yaml.YAMLError:
                 extra = {}
             overrides = {
-                e["model_id"]: e for e in extra.get("models") or [] if isinstance(e, dict) and e.get("model_id")
+                str(e["model_id"]): e
+                for e in as_list(as_object(extra).get("models"))
+                if isinstance(e, dict) and e.get("model_id")
             }
-            entries = [overrides.pop(e["model_id"], e) for e in entries] + list(overrides.values())
-        models = []
+            entries = [overrides.pop(str(e["model_id"]), e) for e in entries] + list(overrides.values())
+        models: list[RemoteModel] = []
         for e in entries:
+            model_id = str(e["model_id"])
             models.append(
                 RemoteModel(
-                    id=f"{self.id}:{e['model_id']}",
+                    id=f"{self.id}:{model_id}",
                     provider=self.id,
-                    model_id=e["model_id"],
-                    name=e.get("name") or e["model_id"],
-                    category=e.get("category") or "text-to-image",
-                    description=e.get("description") or "",
-                    params=[ParamSpec(**p) for p in e.get("params") or []],
-                    price=Price(**e["price"]) if e.get("price") else None,
+                    model_id=model_id,
+                    name=as_str(e.get("name")) or model_id,
+                    category=as_str(e.get("category")) or "text-to-image",
+                    description=as_str(e.get("description")) or "",
+                    params=[ParamSpec.model_validate(p) for p in as_list(e.get("params"))],
+                    price=Price.model_validate(e["price"]) if e.get("price") else None,
                 )
             )
         return models
@@ -118,7 +121,7 @@ class HiggsfieldProvider(HttpProvider):
     def discover(self) -> list[RemoteModel]:
         return self.builtin_models()
 
-    def submit(self, model: RemoteModel, body: dict[str, Any]) -> Submission:
+    def submit(self, model: RemoteModel, body: JsonObject) -> Submission:
         data = self.client.json("POST", f"{self.base_url}/{model.model_id}", json=body)
         request_id = data.get("request_id")
         if not request_id:
@@ -133,11 +136,11 @@ class HiggsfieldProvider(HttpProvider):
         upload_url, public_url = grant.get("upload_url"), grant.get("public_url")
         if not upload_url or not public_url:
             raise ProviderError(f"{self.name}: the upload URL answer had no upload_url or public_url")
-        headers = {str(k): str(v) for k, v in (grant.get("upload_headers") or {}).items()}
+        headers = {str(k): str(v) for k, v in expect_object(grant.get("upload_headers") or {}).items()}
         headers.setdefault("Content-Type", content_type)
         try:
             # A signed URL: the key must not travel with it.
-            self.client.request("PUT", upload_url, content=data, headers=headers, authed=False)
+            self.client.request("PUT", str(upload_url), content=data, headers=headers, authed=False)
         except ProviderError as exc:
             raise ProviderError(
                 f"{self.name}: could not upload an input image ({exc.message})",
@@ -146,10 +149,10 @@ class HiggsfieldProvider(HttpProvider):
             ) from None
         return str(public_url)
 
-    def _status(self, handle: dict[str, Any]) -> dict[str, Any]:
+    def _status(self, handle: Handle) -> JsonObject:
         return self.client.json("GET", f"{self.base_url}/requests/{handle['request_id']}/status")
 
-    def status(self, handle: dict[str, Any]) -> RemoteStatus:
+    def status(self, handle: Handle) -> RemoteStatus:
         data = self._status(handle)
         state = data.get("status")
         if state == "queued":
@@ -166,16 +169,17 @@ class HiggsfieldProvider(HttpProvider):
             return RemoteStatus("cancelled")
         return RemoteStatus("running", message=str(state))
 
-    def result(self, handle: dict[str, Any]) -> RemoteResult:
+    def result(self, handle: Handle) -> RemoteResult:
         data = self._status(handle)
-        outputs = [Output(i["url"], "image") for i in data.get("images") or [] if isinstance(i, dict)]
-        if isinstance(data.get("video"), dict):
-            outputs.append(Output(data["video"]["url"], "video"))
+        outputs = [Output(expect_str(i["url"]), "image") for i in as_list(data.get("images")) if isinstance(i, dict)]
+        video = data.get("video")
+        if isinstance(video, dict):
+            outputs.append(Output(expect_str(video["url"]), "video"))
         if not outputs:
             raise ProviderError(f"{self.name}: request {handle['request_id']} completed without outputs")
         return RemoteResult(outputs)
 
-    def cancel(self, handle: dict[str, Any]) -> bool:
+    def cancel(self, handle: Handle) -> bool:
         response = self.client.request(
             "POST", f"{self.base_url}/requests/{handle['request_id']}/cancel", ok=(400, 404), retry=False
         )

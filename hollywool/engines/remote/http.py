@@ -23,6 +23,7 @@ import httpx
 from hollywool.engines.remote.provider import ProviderError, ProviderTimeout, ProviderUnavailable
 from hollywool.http_retry import CONNECT_RETRIES, CONNECT_TIMEOUT_S, RETRY_STATUSES, error_text, origin, retry_after_s
 from hollywool.http_retry import timeout as http_timeout
+from hollywool.json_types import JsonObject, JsonValue
 
 log = logging.getLogger("hollywool.remote")
 
@@ -175,11 +176,11 @@ class ServiceClient:
             text = f"{name}: {message} (HTTP {status})"
         return ProviderError(text, status=status, field=field, retryable=status in RETRY_STATUSES)
 
-    def json(self, method: str, url: str, **kw: Any) -> dict[str, Any]:
+    def json(self, method: str, url: str, **kw: Any) -> JsonObject:
         """The answer as a JSON object; anything else (HTML, a list, garbage) is a 502 naming the provider."""
         response = self.request(method, url, **kw)
         try:
-            data = response.json()
+            data: JsonValue = response.json()
         except ValueError:
             data = None
         if not isinstance(data, dict):

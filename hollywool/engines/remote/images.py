@@ -15,12 +15,12 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from PIL import Image
 
 from hollywool.engines.remote.provider import RemoteModel
 from hollywool.errors import InvalidInputError
+from hollywool.json_types import JsonObject, JsonValue
 
 PLACEHOLDER = re.compile(r"^<reference_images\.(\d+)>$")
 
@@ -48,8 +48,8 @@ END_FIELDS = ("end_image_url", "tail_image_url", "last_frame_url", "last_frame_i
 class ImagePlan:
     """Which reference image goes in which field (field -> indices); `many` fields take a list."""
 
-    fields: dict[str, list[int]] = field(default_factory=dict)
-    many: set[str] = field(default_factory=set)
+    fields: dict[str, list[int]] = field(default_factory=lambda: dict[str, list[int]]())
+    many: set[str] = field(default_factory=lambda: set[str]())
     given: int = 0
 
     @property
@@ -102,17 +102,17 @@ def plan_images(model: RemoteModel, count: int, default_field: str, *, strict: b
     return plan
 
 
-def put_placeholders(plan: ImagePlan, body: dict[str, Any]) -> None:
+def put_placeholders(plan: ImagePlan, body: JsonObject) -> None:
     for name, indices in plan.fields.items():
         marks = [f"<reference_images.{i}>" for i in indices]
-        body[name] = marks if name in plan.many else marks[0]
+        body[name] = list[JsonValue](marks) if name in plan.many else marks[0]
 
 
-def fill_placeholders(body: dict[str, Any], value_of: Callable[[int], str]) -> dict[str, Any]:
+def fill_placeholders(body: JsonObject, value_of: Callable[[int], str]) -> JsonObject:
     """A copy of `body` with each placeholder replaced by `value_of(index)` (called once per index)."""
     cache: dict[int, str] = {}
 
-    def one(value: Any) -> Any:
+    def one(value: JsonValue) -> JsonValue:
         if isinstance(value, str) and (m := PLACEHOLDER.match(value)):
             index = int(m.group(1))
             if index not in cache:

@@ -14,8 +14,9 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 from pydantic import BaseModel, Field
@@ -29,11 +30,19 @@ from hollywool.engines.remote.http import Tuning
 from hollywool.engines.remote.images import image_capacity, png_of
 from hollywool.engines.remote.keys import ENV_KEY_OFF, ProviderKeys
 from hollywool.engines.remote.krea import KreaProvider
-from hollywool.engines.remote.provider import Provider, ProviderError, RemoteModel, split_model_ref
+from hollywool.engines.remote.provider import (
+    Handle,
+    Provider,
+    ProviderError,
+    RemoteModel,
+    RemoteResult,
+    split_model_ref,
+)
 from hollywool.engines.remote.views import REMOTE_BASE_SIDE, REMOTE_SIZE_MULTIPLE, RemoteModelInfo
 from hollywool.errors import ConflictError, InvalidInputError, StudioError
 from hollywool.jobs.context import JobCancelled, JobContext
 from hollywool.jobs.kinds import JobKind, KindRegistry
+from hollywool.json_types import JsonObject
 from hollywool.media.references import ReferenceImages
 from hollywool.models.sizes import MAX_SIDE, MIN_SIDE
 from hollywool.models.views import aspect_size_table
@@ -41,6 +50,10 @@ from hollywool.storage.costs import CostLedger, CostSummary, today
 from hollywool.storage.preferences import PreferencesRepository
 from hollywool.storage.provider_configs import ProviderConfigRepository
 from hollywool.storage.secrets import SecretStore
+
+if TYPE_CHECKING:
+    from hollywool.settings import ServiceUrls
+    from hollywool.storage.db import Database
 
 log = logging.getLogger("hollywool.remote")
 
@@ -66,17 +79,17 @@ class RemoteParams(BaseModel):
     strength: float | None = Field(None, ge=0, le=1)
     style: str | None = Field(None, description="a style preset id (GET /api/styles), applied to the prompts sent")
     reference_images: list[ReferenceImage] = Field(
-        default_factory=list,
+        default_factory=list[ReferenceImage],
         max_length=MAX_REFERENCE_IMAGES,
         description="input images (asset id or base64), as for local models; they fill the model's image fields",
     )
     provider_params: dict[str, Any] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list, description="set by the studio: which reference images were used")
 
-    def provider_request(self) -> dict[str, Any]:
+    def provider_request(self) -> JsonObject:
         """The fields the provider's body is made from: the style applied to the prompts. The job keeps the
         user's prompt and the style id (as a local job does), so "use these settings" never styles twice."""
-        request = self.model_dump()
+        request: JsonObject = self.model_dump(mode="json")
         request["prompt"], request["negative_prompt"] = apply_style(self.style, self.prompt, self.negative_prompt)
         return request
 
@@ -89,8 +102,8 @@ class RemoteEngine:
         *,
         data_dir: Path,
         secrets: SecretStore,
-        services,  # noqa: ANN001 - settings.ServiceUrls
-        db,  # noqa: ANN001
+        services: ServiceUrls,
+        db: Database,
         preferences: PreferencesRepository,
         references: ReferenceImages | None = None,
     ):
@@ -107,7 +120,7 @@ class RemoteEngine:
         self._lock = threading.Lock()
 
     # -- registration ----------------------------------------------------------------------------
-    def register(self, kinds: KindRegistry, add_network_lane) -> None:  # noqa: ANN001
+    def register(self, kinds: KindRegistry, add_network_lane: Callable[[str, int], str]) -> None:
         for provider in self.providers.values():
             concurrency = int(self.configs.get(provider.id).extra.get("concurrency") or provider.concurrency)
             add_network_lane(provider.id, concurrency)
@@ -220,7 +233,7 @@ class RemoteEngine:
         notes = [n for n in params.notes if not n.startswith("reference_images:")] + ([note] if note else [])
         return params.model_copy(update={"reference_images": refs, "notes": notes})
 
-    def run(self, ctx: JobContext, params: RemoteParams) -> dict[str, Any]:
+    def run(self, ctx: JobContext, params: RemoteParams) -> RemoteRunResult:
         try:
             return self._run(ctx, params)
         except StudioError as exc:
@@ -229,11 +242,11 @@ class RemoteEngine:
             exc.args = (exc.message,)
             raise
 
-    def _run(self, ctx: JobContext, params: RemoteParams) -> dict[str, Any]:
+    def _run(self, ctx: JobContext, params: RemoteParams) -> RemoteRunResult:
         provider, model = self.resolve(params.model)
         body = provider.validate(model, params.provider_request())
-        handle = ctx.checkpoint.get("remote")
-        entry = ctx.checkpoint.get("cost_entry")
+        handle: Handle | None = ctx.checkpoint.get("remote")
+        entry: int | None = ctx.checkpoint.get("cost_entry")
         if handle:
             ctx.set_stage("reattaching", f"Re-attached to {provider.name} request {handle['request_id']}")
             if entry is None:
@@ -279,33 +292,34 @@ class RemoteEngine:
         if entry is not None:
             self.ledger.settle(entry, amount=billed, estimated=billed is None)
         cost = self.ledger.for_jobs([ctx.job_id]).get(ctx.job_id)
-        return {
-            "provider": provider.id,
-            "provider_request_id": request_id,
-            "cost_usd": cost.amount_usd if cost else None,
-            "cost_estimated": cost.estimated if cost else billed is None,
-            "seed": result.seed,
-        }
+        return RemoteRunResult(
+            provider=provider.id,
+            provider_request_id=request_id,
+            cost_usd=cost.amount_usd if cost else None,
+            cost_estimated=cost.estimated if cost else billed is None,
+            seed=result.seed,
+        )
 
     def _attach_images(
-        self, ctx: JobContext, provider: HttpProvider, params: RemoteParams, body: dict[str, Any]
-    ) -> dict[str, Any]:
+        self, ctx: JobContext, provider: HttpProvider, params: RemoteParams, body: JsonObject
+    ) -> JsonObject:
         """Before the submit (so a re-attach never repeats it): inline or upload the input images."""
         refs = params.reference_images
         if not refs:
             return body
-        if self.references is None:
+        references = self.references
+        if references is None:
             raise InvalidInputError("reference_images: this studio has no image store", field="reference_images")
         if provider.image_transport == "upload":
             ctx.set_stage("uploading", f"Uploading the input images to {provider.name}")
-        return provider.attach_images(body, lambda i: (png_of(self.references.load(refs[i])), "image/png"))
+        return provider.attach_images(body, lambda i: (png_of(references.load(refs[i])), "image/png"))
 
     def _forget_request(self, ctx: JobContext, entry: int | None) -> None:
         if entry is not None:
             self.ledger.void(entry)
         ctx.save_checkpoint(remote=None, cost_entry=None, saved_outputs=[])
 
-    def _follow(self, ctx: JobContext, provider: Provider, handle: dict[str, Any]) -> None:
+    def _follow(self, ctx: JobContext, provider: Provider, handle: Handle) -> None:
         last_stage, last_message = None, None
         while True:
             try:
@@ -340,7 +354,7 @@ class RemoteEngine:
                 last_message = message
             _sleep(ctx, self.tuning.poll_interval_s)
 
-    def _cancel_remote(self, ctx: JobContext, provider: Provider, handle: dict[str, Any]) -> None:
+    def _cancel_remote(self, ctx: JobContext, provider: Provider, handle: Handle) -> None:
         try:
             provider.cancel(handle)
         except ProviderError as exc:
@@ -353,10 +367,19 @@ class RemoteEngine:
             )
         self._forget_request(ctx, ctx.checkpoint.get("cost_entry"))
 
-    def _save_outputs(self, ctx, provider, model, params, body, request_id, result) -> None:  # noqa: ANN001
-        saved = list(ctx.checkpoint.get("saved_outputs") or [])
+    def _save_outputs(
+        self,
+        ctx: JobContext,
+        provider: HttpProvider,
+        model: RemoteModel,
+        params: RemoteParams,
+        body: JsonObject,
+        request_id: str,
+        result: RemoteResult,
+    ) -> None:
+        saved: list[int] = list(ctx.checkpoint.get("saved_outputs") or [])
         sent = params.provider_request()
-        recorded = {
+        recorded: dict[str, Any] = {
             **params.model_dump(exclude_none=True),
             "final_prompt": sent["prompt"],
             "final_negative_prompt": sent["negative_prompt"],
@@ -373,7 +396,7 @@ class RemoteEngine:
                 continue
             ctx.raise_if_cancelled()
             data, content_type = provider.client.download(output.url)
-            fields = {
+            fields: dict[str, str | int | None] = {
                 "model": params.model,
                 "prompt": params.prompt,
                 "negative_prompt": params.negative_prompt,
@@ -382,9 +405,7 @@ class RemoteEngine:
             item = {**recorded, "output_index": index, "source_url": output.url}
             if output.kind == "video" or (content_type or "").startswith("video/"):
                 ext = "webm" if "webm" in (content_type or output.url) else "mp4"
-                ctx.save_file(
-                    "video", ext, content_type or "video/mp4", lambda p, d=data: p.write_bytes(d), params=item, **fields
-                )
+                ctx.save_file("video", ext, content_type or "video/mp4", _writer(data), params=item, **fields)
             else:
                 try:
                     image = Image.open(io.BytesIO(data))
@@ -403,8 +424,8 @@ class RemoteEngine:
             with self.ledger.lock:
                 budget = self.preferences.get().daily_budget_usd
                 spent = self.ledger.spent_on(today())
-                over = budget is not None and estimate is not None and spent + estimate > budget
-                if not over or ctx.checkpoint.get("budget_confirmed"):
+                confirmed = bool(ctx.checkpoint.get("budget_confirmed"))
+                if budget is None or estimate is None or spent + estimate <= budget or confirmed:
                     return self.ledger.reserve(
                         job_id=ctx.job_id,
                         provider=provider.id,
@@ -436,6 +457,23 @@ class RemoteEngine:
         if stage != "awaiting_confirmation":
             raise ConflictError(f"job {job_id} is not waiting for a budget confirmation")
         self._confirmation(job_id).set()
+
+
+class RemoteRunResult(BaseModel):
+    """What a remote job adds to its result (beside the asset ids)."""
+
+    provider: str
+    provider_request_id: str
+    cost_usd: float | None
+    cost_estimated: bool
+    seed: int | None
+
+
+def _writer(data: bytes) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        path.write_bytes(data)
+
+    return write
 
 
 def _fraction_of(message: str | None) -> float | None:

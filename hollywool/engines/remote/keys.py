@@ -63,7 +63,7 @@ class ProviderKeys:
     def known(self) -> list[str]:
         values = [v for v in (self.secrets.get(n) for n in self.secrets.names()) if v]
         values += [os.environ[e] for e in ENV_KEYS.values() if os.environ.get(e)]
-        parts = []
+        parts: list[str] = []
         for value in values:
             parts.append(value)
             # An "id:secret" key: either half alone is secret enough to hide.

@@ -6,11 +6,10 @@ JSON Schema is the form. Bodies reject unknown fields, so only fields the schema
 
 from __future__ import annotations
 
-from typing import Any
-
 from hollywool.engines.remote.base import HttpProvider
 from hollywool.engines.remote.provider import (
     CheckResult,
+    Handle,
     Output,
     Price,
     ProviderError,
@@ -20,6 +19,15 @@ from hollywool.engines.remote.provider import (
     Submission,
     params_from_schema,
     request_schema_of,
+)
+from hollywool.json_types import (
+    JsonObject,
+    JsonValue,
+    as_list,
+    as_str,
+    expect_list,
+    expect_object,
+    expect_str,
 )
 
 _KIND_CATEGORY = {"image": "text-to-image", "video": "text-to-video", "enhance": "upscaling"}
@@ -40,10 +48,10 @@ class KreaProvider(HttpProvider):
     def discover(self) -> list[RemoteModel]:
         spec = self.client.json("GET", f"{self.base_url}/openapi.json", authed=bool(self.key()))
         models: dict[str, RemoteModel] = {}
-        for path, ops in (spec.get("paths") or {}).items():
+        for path, ops in expect_object(spec.get("paths") or {}).items():
             parts = path.strip("/").split("/")
-            post = (ops or {}).get("post")
-            if not post or len(parts) < 4 or parts[0] != "generate":
+            post = expect_object(ops or {}).get("post")
+            if not isinstance(post, dict) or not post or len(parts) < 4 or parts[0] != "generate":
                 continue
             kind, model_id = parts[1], "/".join(parts[2:])
             if model_id in models:  # the same vendor/model for image and video: keep both apart
@@ -60,10 +68,10 @@ class KreaProvider(HttpProvider):
                 id=f"{self.id}:{model_id}",
                 provider=self.id,
                 model_id=model_id,
-                name=post.get("summary") or model_id,
+                name=as_str(post.get("summary")) or model_id,
                 category=category,
-                description=post.get("description") or "",
-                tags=list(post.get("tags") or []),
+                description=as_str(post.get("description")) or "",
+                tags=[tag for tag in as_list(post.get("tags")) if isinstance(tag, str)],
                 params=params,
                 price=_price_of(price),
                 extra={"path": path},
@@ -72,18 +80,18 @@ class KreaProvider(HttpProvider):
         self.save_models(found)
         return found
 
-    def submit(self, model: RemoteModel, body: dict[str, Any]) -> Submission:
-        path = model.extra.get("path") or f"/generate/{'video' if model.is_video else 'image'}/{model.model_id}"
+    def submit(self, model: RemoteModel, body: JsonObject) -> Submission:
+        path = as_str(model.extra.get("path")) or f"/generate/{'video' if model.is_video else 'image'}/{model.model_id}"
         data = self.client.json("POST", f"{self.base_url}{path}", json=body)
         job_id = data.get("job_id")
         if not job_id:
             raise ProviderError(f"{self.name}: the answer had no job id")
         return Submission(str(job_id), {"request_id": str(job_id)})
 
-    def _job(self, handle: dict[str, Any]) -> dict[str, Any]:
+    def _job(self, handle: Handle) -> JsonObject:
         return self.client.json("GET", f"{self.base_url}/jobs/{handle['request_id']}")
 
-    def status(self, handle: dict[str, Any]) -> RemoteStatus:
+    def status(self, handle: Handle) -> RemoteStatus:
         data = self._job(handle)
         state = str(data.get("status") or "")
         if state in _RUNNING:
@@ -91,25 +99,29 @@ class KreaProvider(HttpProvider):
         if state == "completed":
             return RemoteStatus("completed")
         if state == "failed":
-            error = (data.get("result") or {}).get("error") or "the job failed"
+            error = expect_object(data.get("result") or {}).get("error") or "the job failed"
             return RemoteStatus("failed", error=f"{self.name}: {error}")
         if state == "cancelled":
             return RemoteStatus("cancelled")
         return RemoteStatus("running", message=state or None)
 
-    def result(self, handle: dict[str, Any]) -> RemoteResult:
+    def result(self, handle: Handle) -> RemoteResult:
         data = self._job(handle)
-        result = data.get("result") or {}
-        urls = result.get("urls") or ([result["url"]] if result.get("url") else [])
+        result = expect_object(data.get("result") or {})
+        urls = [
+            expect_str(u) for u in expect_list(result.get("urls") or ([result["url"]] if result.get("url") else []))
+        ]
         if not urls:
             raise ProviderError(f"{self.name}: job {handle['request_id']} completed without result URLs")
         outputs = [Output(u, "video" if _is_video_url(u) else "image") for u in urls]
-        cost = result.get("cost") if isinstance(result.get("cost"), int | float) else None
+        cost, seed = result.get("cost"), result.get("seed")
         return RemoteResult(
-            outputs, seed=result.get("seed") if isinstance(result.get("seed"), int) else None, billed_usd=cost
+            outputs,
+            seed=seed if isinstance(seed, int) else None,
+            billed_usd=cost if isinstance(cost, int | float) else None,
         )
 
-    def cancel(self, handle: dict[str, Any]) -> bool:
+    def cancel(self, handle: Handle) -> bool:
         response = self.client.request(
             "DELETE", f"{self.base_url}/jobs/{handle['request_id']}", ok=(400, 404, 409), retry=False
         )
@@ -122,11 +134,13 @@ class KreaProvider(HttpProvider):
         return CheckResult(True, "KREA accepted the key")
 
 
-def _price_of(raw: Any) -> Price | None:
+def _price_of(raw: JsonValue) -> Price | None:
     if isinstance(raw, int | float):
         return Price(unit_price=float(raw))
-    if isinstance(raw, dict) and isinstance(raw.get("unit_price", raw.get("usd")), int | float):
-        return Price(unit_price=float(raw.get("unit_price", raw.get("usd"))), unit=str(raw.get("unit") or "image"))
+    if isinstance(raw, dict):
+        unit_price = raw.get("unit_price", raw.get("usd"))
+        if isinstance(unit_price, int | float):
+            return Price(unit_price=float(unit_price), unit=str(raw.get("unit") or "image"))
     return None
 
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from hollywool.errors import InvalidInputError, StudioError
+from hollywool.json_types import JsonObject, JsonValue, as_list, as_object
 
 Category = Literal["text-to-image", "image-to-image", "text-to-video", "image-to-video", "upscaling", "other"]
 VIDEO_CATEGORIES = ("text-to-video", "image-to-video")
+# What follows a submitted request (the URLs or id its submit answer gave); kept in the job's checkpoint.
+Handle = dict[str, str]
 
 
 class ParamSpec(BaseModel):
@@ -26,8 +29,8 @@ class ParamSpec(BaseModel):
     name: str
     type: str = "string"
     required: bool = False
-    default: Any = None
-    enum: list[Any] | None = None
+    default: JsonValue = None
+    enum: list[JsonValue] | None = None
     minimum: float | None = None
     maximum: float | None = None
     description: str = ""
@@ -46,12 +49,12 @@ class RemoteModel(BaseModel):
     name: str
     category: str = "text-to-image"
     description: str = ""
-    tags: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list[str])
     thumbnail_url: str | None = None
-    params: list[ParamSpec] = Field(default_factory=list)
+    params: list[ParamSpec] = Field(default_factory=list[ParamSpec])
     price: Price | None = None
     # Provider-specific routing facts (KREA's path, for instance).
-    extra: dict[str, Any] = Field(default_factory=dict)
+    extra: JsonObject = Field(default_factory=dict[str, JsonValue])
 
     @property
     def is_video(self) -> bool:
@@ -66,7 +69,7 @@ class Submission:
     request_id: str
     # Everything needed to follow the request later (URLs from the submit answer); saved in the
     # job's checkpoint so a restarted studio re-attaches instead of submitting again.
-    handle: dict[str, Any]
+    handle: Handle
     queue_position: int | None = None
 
 
@@ -75,7 +78,7 @@ class RemoteStatus:
     state: Literal["queued", "running", "completed", "failed", "cancelled"]
     queue_position: int | None = None
     message: str | None = None
-    logs: list[str] = field(default_factory=list)
+    logs: list[str] = field(default_factory=lambda: list[str]())
     error: str | None = None
 
     @property
@@ -149,20 +152,20 @@ class Provider(abc.ABC):
         )
 
     @abc.abstractmethod
-    def validate(self, model: RemoteModel, request: dict[str, Any]) -> dict[str, Any]:
+    def validate(self, model: RemoteModel, request: JsonObject) -> JsonObject:
         """Turn the studio's request (prompt, width, ..., provider_params) into the provider's body."""
 
     @abc.abstractmethod
-    def submit(self, model: RemoteModel, body: dict[str, Any]) -> Submission: ...
+    def submit(self, model: RemoteModel, body: JsonObject) -> Submission: ...
 
     @abc.abstractmethod
-    def status(self, handle: dict[str, Any]) -> RemoteStatus: ...
+    def status(self, handle: Handle) -> RemoteStatus: ...
 
     @abc.abstractmethod
-    def result(self, handle: dict[str, Any]) -> RemoteResult: ...
+    def result(self, handle: Handle) -> RemoteResult: ...
 
     @abc.abstractmethod
-    def cancel(self, handle: dict[str, Any]) -> bool: ...
+    def cancel(self, handle: Handle) -> bool: ...
 
     @abc.abstractmethod
     def test_credentials(self) -> CheckResult: ...
@@ -171,29 +174,46 @@ class Provider(abc.ABC):
         """Refresh the model list from the service; providers without discovery return the catalogue."""
         return self.list_models()
 
-    def estimate_usd(self, model: RemoteModel, body: dict[str, Any]) -> float | None:
+    def estimate_usd(self, model: RemoteModel, body: JsonObject) -> float | None:
         """The expected price of one request from the model's published price, when known."""
         price = model.price
         if price is None or price.currency.upper() != "USD":
             return None
-        count = int(body.get("num_images") or 1)
+        count = int(_number(body.get("num_images") or 1))
         unit = price.unit.lower()
         if unit.startswith("megapixel"):
             w, h = _size_of(body)
             return round(price.unit_price * (w * h / 1e6) * count, 6)
         if unit.startswith("second"):
-            seconds = float(body.get("duration") or body.get("seconds") or 5)
+            seconds = float(_number(body.get("duration") or body.get("seconds") or 5))
             return round(price.unit_price * seconds, 6)
         if unit.startswith(("image", "video", "request", "generation", "unit")):
             return round(price.unit_price * count, 6)
         return round(price.unit_price * count, 6)
 
 
-def _size_of(body: dict[str, Any]) -> tuple[int, int]:
+def _size_of(body: JsonObject) -> tuple[int, int]:
     size = body.get("image_size")
     if isinstance(size, dict):
-        return int(size.get("width", 1024)), int(size.get("height", 1024))
-    return int(body.get("width") or 1024), int(body.get("height") or 1024)
+        return int(_number(size.get("width", 1024))), int(_number(size.get("height", 1024)))
+    return int(_number(body.get("width") or 1024)), int(_number(body.get("height") or 1024))
+
+
+def _number(value: JsonValue) -> float | int | str:
+    """A number of a request body for int() or float(): TypeError for a value that is none."""
+    if isinstance(value, int | float | str):
+        return value
+    raise TypeError(f"expected a number, got {type(value).__name__}")
+
+
+def _float_or_none(value: JsonValue) -> float | None:
+    """A schema's bound (minimum, maximum) as a float; None when it is not a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
 
 
 def split_model_ref(ref: str) -> tuple[str, str] | None:
@@ -205,33 +225,34 @@ def split_model_ref(ref: str) -> tuple[str, str] | None:
 
 
 # ---- schema reading shared by providers that publish OpenAPI / JSON Schema ---------------------
-def resolve_ref(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+def resolve_ref(schema: JsonValue, root: JsonObject) -> JsonObject:
     seen = 0
     while isinstance(schema, dict) and "$ref" in schema and seen < 20:
         ref = schema["$ref"]
-        if not ref.startswith("#/"):
+        if not isinstance(ref, str) or not ref.startswith("#/"):
             return {}
-        node: Any = root
+        node: JsonValue = root
         for part in ref[2:].split("/"):
             node = node.get(part, {}) if isinstance(node, dict) else {}
         schema = node
         seen += 1
-    if isinstance(schema, dict) and "allOf" in schema and len(schema["allOf"]) == 1:
-        merged = {**resolve_ref(schema["allOf"][0], root), **{k: v for k, v in schema.items() if k != "allOf"}}
+    all_of = schema.get("allOf") if isinstance(schema, dict) else None
+    if isinstance(schema, dict) and isinstance(all_of, list) and len(all_of) == 1:
+        merged = {**resolve_ref(all_of[0], root), **{k: v for k, v in schema.items() if k != "allOf"}}
         return merged
     return schema if isinstance(schema, dict) else {}
 
 
-def params_from_schema(schema: dict[str, Any], root: dict[str, Any]) -> list[ParamSpec]:
+def params_from_schema(schema: JsonValue, root: JsonObject) -> list[ParamSpec]:
     schema = resolve_ref(schema, root)
-    required = set(schema.get("required") or [])
-    out = []
-    for name, prop in (schema.get("properties") or {}).items():
-        prop = resolve_ref(prop, root)
+    required = {n for n in as_list(schema.get("required")) if isinstance(n, str)}
+    out: list[ParamSpec] = []
+    for name, raw_prop in as_object(schema.get("properties")).items():
+        prop = resolve_ref(raw_prop, root)
         type_ = prop.get("type")
         if type_ is None:
-            for option in prop.get("anyOf") or prop.get("oneOf") or []:
-                option = resolve_ref(option, root)
+            for raw_option in as_list(prop.get("anyOf") or prop.get("oneOf")):
+                option = resolve_ref(raw_option, root)
                 if option.get("type") and option.get("type") != "null":
                     type_ = option["type"]
                     prop = {**option, **{k: v for k, v in prop.items() if k not in ("anyOf", "oneOf")}}
@@ -242,16 +263,16 @@ def params_from_schema(schema: dict[str, Any], root: dict[str, Any]) -> list[Par
                 type=str(type_ or "object"),
                 required=name in required,
                 default=prop.get("default"),
-                enum=prop.get("enum"),
-                minimum=prop.get("minimum"),
-                maximum=prop.get("maximum"),
+                enum=enum if isinstance(enum := prop.get("enum"), list) else None,
+                minimum=_float_or_none(prop.get("minimum")),
+                maximum=_float_or_none(prop.get("maximum")),
                 description=str(prop.get("description") or "")[:500],
             )
         )
     return out
 
 
-def request_schema_of(operation: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
-    content = (operation.get("requestBody") or {}).get("content") or {}
-    media = content.get("application/json") or next(iter(content.values()), {})
-    return resolve_ref(media.get("schema") or {}, root)
+def request_schema_of(operation: JsonObject, root: JsonObject) -> JsonObject:
+    content = as_object(as_object(operation.get("requestBody")).get("content"))
+    media = content.get("application/json") or next(iter(content.values()), None)
+    return resolve_ref(as_object(media).get("schema") or {}, root)
