@@ -144,12 +144,14 @@ def decode_cursor(cursor: str) -> tuple[float, int]:
 
 
 def fts_query(search: str) -> str | None:
-    """Each word of the user's text as a quoted prefix term, all required; None when it has no words.
+    """The user's words, all required, the last one also as a prefix (search as you type); None without words.
 
     Quoting makes FTS5 operators (AND, NEAR, column filters, `*`) plain text: any input is a valid query.
+    Only the last word is a prefix: FTS5 merges a prefix's whole doclist before it can skip through it,
+    and whole words stream.
     """
     terms = _TERM.findall(search)[:_MAX_TERMS]
-    return " ".join(f'"{t}"*' for t in terms) or None
+    return " ".join(f'"{t}"' for t in terms) + "*" if terms else None
 
 
 class AssetRepository:

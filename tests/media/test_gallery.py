@@ -61,8 +61,9 @@ def test_search_covers_prompt_negative_model_loras_and_session(client, studio):
     assert _search(client, "sdxl") == {b.id}  # the model
     assert _search(client, "pixel-art") == {b.id}  # a LoRA name
     assert _search(client, "harbour") == {c.id}  # the session's name
-    assert _search(client, "astro") == {b.id}  # words match as prefixes
-    assert _search(client, "light dusk") == {a.id}  # every word must match
+    assert _search(client, "astro") == {b.id}  # the last word matches as a prefix (search as you type)
+    assert _search(client, "lighthouse dus") == {a.id}  # every word must match
+    assert _search(client, "light dusk") == set()  # words before the last are whole words
     assert _search(client, "lighthouse astronaut") == set()
     # FTS5 syntax in the box is plain text, never a server error.
     for odd in ['"', "AND", "NEAR(", "*", "a:b", "-x", "prompt:cat", "((", "'"]:
@@ -194,7 +195,7 @@ def test_cursor_pages_walk_everything_once_in_order(client, studio):
     assert [a["id"] for a in first["items"] + rest["items"]] == [a.id for a in reversed(saved)]
     assert rest["next_cursor"] is None and first["total"] == 23
     filtered = client.get("/api/assets", params={"limit": 2, "search": "item 1", "model": "tiny-sd"}).json()
-    assert filtered["total"] == 11 and filtered["next_cursor"]  # "item 1" and "item 1x" (prefix)
+    assert filtered["total"] == 11 and filtered["next_cursor"]  # "item 1" and "item 1x" (the last word a prefix)
     for bad in ("nonsense", "bm90fGF8Yg", "!!"):
         r = client.get("/api/assets", params={"cursor": bad})
         assert r.status_code == 422 and r.json()["field"] == "cursor"
