@@ -166,10 +166,64 @@ _COMFYUI_WORKFLOWS = [
 # A failed job keeps the raw text of its error beside the sentence the user reads (issue #15).
 _JOB_ERROR_DETAIL = ["ALTER TABLE jobs ADD COLUMN error_detail TEXT"]
 
+# 15: the gallery at scale (issue 15). `seq` is the asset's stable insertion number (a table without an
+# INTEGER PRIMARY KEY may have its rowids renumbered by VACUUM): the full-text index's rowid and the
+# tie-break of the gallery's keyset order (created_at, seq). Triggers keep the index in step with
+# inserts, deletes, edits, session renames and the session foreign key's SET NULL.
+_FTS_VALUES = """
+        new.prompt, new.negative_prompt, new.model,
+        CASE WHEN json_valid(new.params) AND json_type(new.params, '$.loras') = 'array' THEN
+            (SELECT group_concat(json_extract(value, '$.lora_id'), ' ') FROM json_each(new.params, '$.loras')
+             WHERE type = 'object') END,
+        (SELECT name FROM sessions WHERE id = new.session_id)"""
+_GALLERY = [
+    "ALTER TABLE assets ADD COLUMN seq INTEGER",
+    "UPDATE assets SET seq = rowid",
+    "CREATE UNIQUE INDEX ux_assets_seq ON assets(seq)",
+    "ALTER TABLE assets ADD COLUMN favorite INTEGER NOT NULL DEFAULT 0",
+    "DROP INDEX ix_assets_created",
+    "DROP INDEX ix_assets_session",
+    "DROP INDEX ix_assets_model",
+    "CREATE INDEX ix_assets_order ON assets(created_at, seq)",
+    "CREATE INDEX ix_assets_kind_order ON assets(kind, created_at, seq)",
+    "CREATE INDEX ix_assets_model_order ON assets(model, created_at, seq)",
+    "CREATE INDEX ix_assets_session_order ON assets(session_id, created_at, seq)",
+    "CREATE INDEX ix_assets_favorite_order ON assets(created_at, seq) WHERE favorite = 1",
+    """
+    CREATE VIRTUAL TABLE assets_fts USING fts5(
+        prompt, negative_prompt, model, loras, session,
+        tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+    )""",
+    f"""
+    INSERT INTO assets_fts (rowid, prompt, negative_prompt, model, loras, session)
+    SELECT new.seq, {_FTS_VALUES} FROM assets AS new""",
+    f"""
+    CREATE TRIGGER assets_fts_insert AFTER INSERT ON assets BEGIN
+        INSERT INTO assets_fts (rowid, prompt, negative_prompt, model, loras, session)
+        VALUES (new.seq, {_FTS_VALUES});
+    END""",
+    """
+    CREATE TRIGGER assets_fts_delete AFTER DELETE ON assets BEGIN
+        DELETE FROM assets_fts WHERE rowid = old.seq;
+    END""",
+    f"""
+    CREATE TRIGGER assets_fts_update AFTER UPDATE OF prompt, negative_prompt, model, params, session_id, seq
+    ON assets BEGIN
+        DELETE FROM assets_fts WHERE rowid = old.seq;
+        INSERT INTO assets_fts (rowid, prompt, negative_prompt, model, loras, session)
+        VALUES (new.seq, {_FTS_VALUES});
+    END""",
+    """
+    CREATE TRIGGER assets_fts_session_rename AFTER UPDATE OF name ON sessions BEGIN
+        UPDATE assets_fts SET session = new.name WHERE rowid IN (SELECT seq FROM assets WHERE session_id = new.id);
+    END""",
+]
+
 # (version, statements). Later issues append their own versions here.
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (1, _INITIAL),
     (4, _COMFYUI_WORKFLOWS),
     (5, _COST_LEDGER),
     (6, _JOB_ERROR_DETAIL),
+    (15, _GALLERY),
 ]

@@ -196,3 +196,35 @@ export const get = <T>(path: string, query?: RequestOptions["query"]) => api<T>(
 export const post = <T>(path: string, body?: unknown) => api<T>(path, { method: "POST", body });
 export const put = <T>(path: string, body?: unknown) => api<T>(path, { method: "PUT", body });
 export const del = <T>(path: string) => api<T>(path, { method: "DELETE" });
+
+/** POST a JSON body and save the file the answer carries (a zip the server streams) under its own name. */
+export async function downloadFile(path: string, body: unknown, fallbackName: string): Promise<void> {
+  const headers: Record<string, string> = { "Content-Type": "application/json", ...CSRF_HEADER };
+  const token = getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let res: Response;
+  try {
+    res = await fetch(path, { method: "POST", headers, body: JSON.stringify(body) });
+  } catch {
+    throw new ApiError(0, "The studio's server cannot be reached.");
+  }
+  if (!res.ok) {
+    const text = await res.text();
+    let data: unknown = text;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      /* not JSON */
+    }
+    throw toApiError(res.status, data, res.statusText);
+  }
+  const name = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1] ?? fallbackName;
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -1,8 +1,9 @@
 /** Query keys and fetchers, one place for every endpoint the UI reads. */
-import { ApiError, del, get, post, put } from "./client";
+import { ApiError, del, downloadFile, get, post, put } from "./client";
 import type {
   Asset,
   AssetPage,
+  AssetsDeleted,
   CacheStatus,
   CanGenerate,
   Deleted,
@@ -25,6 +26,17 @@ import type {
   SystemStatus,
 } from "./types";
 
+/** The gallery's filters, as `GET /api/assets` takes them. */
+export type AssetFilters = {
+  kind?: "image" | "video";
+  model?: string;
+  search?: string;
+  session_id?: string;
+  favorite?: boolean;
+  created_after?: number;
+  created_before?: number;
+};
+
 export const qk = {
   health: ["health"] as const,
   systemStatus: ["system-status"] as const,
@@ -37,6 +49,7 @@ export const qk = {
   assetParams: (id: string) => ["asset-params", id] as const,
   assetModels: ["asset-models"] as const,
   sessions: ["sessions"] as const,
+  videoSessions: ["video-sessions"] as const,
   models: ["models"] as const,
   cacheStatus: ["cache-status"] as const,
   downloads: ["downloads"] as const,
@@ -73,8 +86,12 @@ export const fetchers = {
   retryJob: (id: string) => post<Job>(`/api/jobs/${id}/retry`),
   moveToFront: (id: string) => post<Job>(`/api/jobs/${id}/move-to-front`),
 
-  assets: (f: { kind?: string; model?: string; search?: string; session_id?: string; job_id?: string; limit?: number; offset?: number }) =>
+  assets: (f: AssetFilters & { job_id?: string; limit?: number; offset?: number; cursor?: string; include_total?: boolean; compact?: boolean }) =>
     get<AssetPage>("/api/assets", f),
+  setFavorite: (id: string, favorite: boolean) => put<Asset>(`/api/assets/${id}/favorite`, { favorite }),
+  deleteAssets: (ids: string[]) => post<AssetsDeleted>("/api/assets/delete", { ids }),
+  downloadAssets: (ids: string[]) => downloadFile("/api/assets/zip", { ids }, "hollywool-assets.zip"),
+  videoSessions: () => get<SessionsData>("/api/video-sessions").then((d) => d.sessions),
   asset: (id: string) => get<Asset>(`/api/assets/${id}`),
   assetParams: (id: string) => optional(() => get<Record<string, unknown>>(`/api/assets/${id}/params`)),
   assetModels: () => get<string[]>("/api/assets/models"),

@@ -253,6 +253,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/assets/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Delete Assets
+         * @description Delete several assets (rows in one transaction, then their files and thumbnails).
+         */
+        post: operations["delete_assets_api_assets_delete_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assets/zip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Zip Assets
+         * @description The selected files as one zip, streamed as it is written, with their metadata in `assets.json`.
+         */
+        post: operations["zip_assets_api_assets_zip_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/assets/{asset_id}": {
         parameters: {
             query?: never;
@@ -284,6 +324,43 @@ export interface paths {
          */
         get: operations["get_asset_params_api_assets__asset_id__params_get"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assets/{asset_id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Asset Thumbnail
+         * @description The asset's WebP thumbnail (a video's poster frame), made on the first request if it is missing.
+         */
+        get: operations["asset_thumbnail_api_assets__asset_id__thumbnail_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assets/{asset_id}/favorite": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set Favorite */
+        put: operations["set_favorite_api_assets__asset_id__favorite_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1935,6 +2012,11 @@ export interface components {
             session_id?: string | null;
             /** Created At */
             created_at: number;
+            /**
+             * Favorite
+             * @default false
+             */
+            favorite?: boolean;
             /** Filename */
             readonly filename: string;
             /** Type */
@@ -1951,18 +2033,40 @@ export interface components {
         /**
          * AssetPage
          * @description A page of assets; `assets` is the seed's name for `items` (its `/api/assets` and `/api/video-assets`).
+         *
+         *     `total` is null when the request asked for no count (`include_total=false`, for later pages).
          */
         AssetPage: {
             /** Items */
             items: components["schemas"]["Asset"][];
             /** Total */
-            total: number;
+            total: number | null;
             /** Limit */
             limit: number;
             /** Offset */
             offset: number;
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; null on the last
+             */
+            next_cursor?: string | null;
             /** Assets */
             readonly assets: components["schemas"]["Asset"][];
+        };
+        /** AssetSelection */
+        AssetSelection: {
+            /** Ids */
+            ids: string[];
+        };
+        /** AssetsDeleted */
+        AssetsDeleted: {
+            /** Deleted */
+            deleted: string[];
+            /**
+             * Missing
+             * @description ids that were not (or no longer) in the gallery
+             */
+            missing: string[];
         };
         /** Body_read_image_metadata_api_images_metadata_post */
         Body_read_image_metadata_api_images_metadata_post: {
@@ -3185,6 +3289,11 @@ export interface components {
             };
             /** Lora Presets */
             lora_presets?: components["schemas"]["LoraPresetInfo"][];
+        };
+        /** FavoriteUpdate */
+        FavoriteUpdate: {
+            /** Favorite */
+            favorite: boolean;
         };
         /** GenerateRequest */
         GenerateRequest: {
@@ -6379,8 +6488,20 @@ export interface operations {
                 kind?: ("image" | "video") | null;
                 session_id?: string | null;
                 job_id?: string | null;
-                /** @description text searched in prompts */
+                /** @description words found (as prefixes) in prompt, negative prompt, model, LoRAs, session */
                 search?: string | null;
+                /** @description true: favourites only; false: the others */
+                favorite?: boolean | null;
+                /** @description epoch seconds */
+                created_after?: number | null;
+                /** @description epoch seconds */
+                created_before?: number | null;
+                /** @description the previous page's `next_cursor`: the page after it, at any depth */
+                cursor?: string | null;
+                /** @description false skips the count (later pages of a listing) */
+                include_total?: boolean;
+                /** @description true leaves each asset's `params` out (a grid does not need them) */
+                compact?: boolean;
             };
             header?: never;
             path?: never;
@@ -6424,6 +6545,72 @@ export interface operations {
                 };
                 content: {
                     "application/json": string[];
+                };
+            };
+        };
+    };
+    delete_assets_api_assets_delete_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssetSelection"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetsDeleted"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    zip_assets_api_assets_zip_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssetSelection"];
+            };
+        };
+        responses: {
+            /** @description the files, plus assets.json */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -6510,6 +6697,72 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    asset_thumbnail_api_assets__asset_id__thumbnail_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                asset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_favorite_api_assets__asset_id__favorite_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                asset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FavoriteUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Asset"];
                 };
             };
             /** @description Validation Error */

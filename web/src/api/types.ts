@@ -30,6 +30,7 @@ type IfEquals<X, Y, A, B> = (<G>() => G extends X ? 1 : 2) extends <G>() => G ex
 
 export type Asset = Sent<S["Asset"]>;
 export type AssetPage = Sent<S["AssetPage"]>;
+export type AssetsDeleted = Sent<S["AssetsDeleted"]>;
 export type Session = Sent<S["Session"]>;
 export type SessionsData = Sent<S["SessionsData"]>;
 export type Preferences = Sent<S["AppSettings"]>;

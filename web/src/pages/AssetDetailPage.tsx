@@ -1,11 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { ArrowLeft, Copy, Download, ImagePlus, Maximize2, Trash2, Wand2 } from "lucide-react";
+import { ArrowLeft, Copy, Download, ImagePlus, Maximize2, Star, Trash2, Wand2 } from "lucide-react";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { ApiError } from "@/api/client";
 import { fetchers, qk } from "@/api/queries";
 import type { Asset } from "@/api/types";
-import { formatBytes, formatTime } from "@/lib/utils";
+import { cn, formatBytes, formatTime } from "@/lib/utils";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { Card, ErrorText } from "@/components/ui/misc";
@@ -44,6 +44,14 @@ export function AssetDetailPage() {
     },
   });
 
+  const favorite = useMutation({
+    mutationFn: (on: boolean) => fetchers.setFavorite(assetId, on),
+    onSuccess: (updated) => {
+      qc.setQueryData(qk.asset(assetId), updated);
+      void qc.invalidateQueries({ queryKey: ["assets"] });
+    },
+  });
+
   if (error) return <ErrorText error={error instanceof ApiError && error.status === 404 ? new Error("This asset no longer exists.") : error} />;
   if (!asset) return <p className="text-sm text-muted-foreground">Loading…</p>;
   const settings = settingsOf(asset, recorded);
@@ -75,6 +83,17 @@ export function AssetDetailPage() {
         <Card className="flex min-h-[50vh] items-center justify-center overflow-hidden bg-muted p-2">{media}</Card>
         <div className="space-y-3">
           <div className="flex flex-wrap gap-2">
+            <Button
+              size="sm"
+              variant="outline"
+              aria-pressed={asset.favorite}
+              onClick={() => favorite.mutate(!asset.favorite)}
+              disabled={favorite.isPending}
+              data-testid="asset-detail-favorite"
+            >
+              <Star className={cn("h-3.5 w-3.5", asset.favorite && "fill-yellow-400 text-yellow-400")} aria-hidden />
+              {asset.favorite ? "Favourite" : "Add to favourites"}
+            </Button>
             <Button size="sm" variant="outline" onClick={() => setFull(true)} data-testid="fullscreen">
               <Maximize2 className="h-3.5 w-3.5" /> Full screen
             </Button>
@@ -104,6 +123,7 @@ export function AssetDetailPage() {
               <Trash2 className="h-3.5 w-3.5" /> Delete
             </Button>
           </div>
+          <ErrorText error={favorite.error} />
           {copied && (
             <p role="status" className="text-xs text-muted-foreground">
               {copied}
