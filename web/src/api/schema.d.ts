@@ -1572,6 +1572,35 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/models/folders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Model Folders
+         * @description The ComfyUI and A1111/Forge `models` folders in use, scanned again: each file with its role and family.
+         */
+        get: operations["model_folders_api_models_folders_get"];
+        put?: never;
+        /**
+         * Add Model Folder
+         * @description Use a ComfyUI or A1111/Forge `models` folder in place: its checkpoints and diffusion models become models,
+         *     its LoRAs join the LoRA list; nothing is copied. A 422 naming `path` when it is not such a folder.
+         */
+        post: operations["add_model_folder_api_models_folders_post"];
+        /**
+         * Remove Model Folder
+         * @description Stop using a folder added through the API (its files stay where they are); the folders left.
+         */
+        delete: operations["remove_model_folder_api_models_folders_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models/cache-status": {
         parameters: {
             query?: never;
@@ -1930,6 +1959,8 @@ export interface components {
             auto_save_history?: boolean;
             /** Favorite Models */
             favorite_models?: string[];
+            /** Model Folders */
+            model_folders?: string[];
             /**
              * Has Civitai Api Key
              * @default false
@@ -3062,7 +3093,7 @@ export interface components {
             price?: components["schemas"]["Price"] | null;
             /** Extra */
             extra?: {
-                [key: string]: unknown;
+                [key: string]: components["schemas"]["JsonValue"];
             };
             /**
              * Type
@@ -3289,11 +3320,64 @@ export interface components {
             };
             /** Lora Presets */
             lora_presets?: components["schemas"]["LoraPresetInfo"][];
+            /**
+             * Legacy
+             * @description an outdated family kept working, shown in a Legacy group
+             * @default false
+             */
+            legacy?: boolean;
         };
         /** FavoriteUpdate */
         FavoriteUpdate: {
             /** Favorite */
             favorite: boolean;
+        };
+        /**
+         * FolderFile
+         * @description A weights file found in a models folder, identified from its header.
+         */
+        FolderFile: {
+            /** Path */
+            path: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "checkpoint" | "diffusion_model" | "text_encoder" | "vae" | "lora";
+            /**
+             * Family
+             * @description the family it belongs to (a LoRA: the family it fits); null: not told
+             */
+            family: string | null;
+            /** Detail */
+            detail: string;
+            /**
+             * Precision
+             * @description bf16, fp16, fp32, fp8, or a GGUF type (Q8_0, Q4_K ...)
+             */
+            precision: string;
+            /** Size Bytes */
+            size_bytes: number;
+            /**
+             * Model Id
+             * @description its catalogue id, when it is usable as a model
+             */
+            model_id: string | null;
+            /**
+             * Problem
+             * @description why it is not usable as it is
+             */
+            problem: string | null;
+            /**
+             * Text Encoders
+             * @description the text-encoder files paired with a diffusion model
+             */
+            text_encoders: string[];
+            /**
+             * Vae
+             * @description the VAE file paired with a diffusion model
+             */
+            vae: string | null;
         };
         /** GenerateRequest */
         GenerateRequest: {
@@ -3507,6 +3591,11 @@ export interface components {
              * @description 1 to 5 reference images, used as each model allows: CogVideoX I2V, LTX-2 and SVD use the first as the first frame; Wan I2V uses the first as the first frame and a second as the last frame. Images beyond what the model uses are ignored (noted in `notes`). Same shape as image jobs' references.
              */
             reference_images: components["schemas"]["ReferenceImage"][];
+            /**
+             * Reference Frame Indices
+             * @description keyframes: the output frame (0-based; -1 is the last) each reference image is placed at, in the order of reference_images. Only models that take keyframes accept it (GET /api/video/models: `keyframes`); each frame moves to the nearest one the model can place a keyframe on (noted in `notes`).
+             */
+            reference_frame_indices?: number[] | null;
             /** Session Id */
             session_id?: string | null;
             /**
@@ -3929,6 +4018,7 @@ export interface components {
             /** Target Height */
             readonly target_height: number | null;
         };
+        JsonValue: unknown;
         /** LlmChoice */
         LlmChoice: {
             /**
@@ -4014,6 +4104,16 @@ export interface components {
             /** User Defined */
             user_defined: boolean;
             /**
+             * Text Encoders
+             * @description text-encoder files beside a diffusion-model-only file
+             */
+            text_encoders?: string[];
+            /**
+             * Vae
+             * @description a VAE file of its own (split files), replacing a checkpoint's
+             */
+            vae?: string | null;
+            /**
              * Source
              * @enum {string}
              */
@@ -4029,6 +4129,12 @@ export interface components {
              * @description the family's name as a person says it
              */
             family?: string | null;
+            /**
+             * Legacy
+             * @description an outdated family kept working (SD3, Mochi, CogVideoX, SVD): listed last, as Legacy
+             * @default false
+             */
+            legacy?: boolean;
             /**
              * Size Multiple
              * @description image models only
@@ -4054,6 +4160,16 @@ export interface components {
              * @description image models only: the largest width or height
              */
             max_size?: number | null;
+            /**
+             * Max Reference Images
+             * @description image models only: reference images a job may give (0: it cannot start from an image)
+             */
+            max_reference_images?: number | null;
+            /**
+             * Requires Reference Image
+             * @description image models only: true for edit models, which need at least one reference image
+             */
+            requires_reference_image?: boolean | null;
             /**
              * Aspect Sizes
              * @description image models only: width and height per aspect preset (what `aspect_ratio` gives)
@@ -4134,6 +4250,16 @@ export interface components {
             /** User Defined */
             user_defined: boolean;
             /**
+             * Text Encoders
+             * @description text-encoder files beside a diffusion-model-only file
+             */
+            text_encoders?: string[];
+            /**
+             * Vae
+             * @description a VAE file of its own (split files), replacing a checkpoint's
+             */
+            vae?: string | null;
+            /**
              * Source
              * @enum {string}
              */
@@ -4149,6 +4275,12 @@ export interface components {
              * @description the family's name as a person says it
              */
             family?: string | null;
+            /**
+             * Legacy
+             * @description an outdated family kept working (SD3, Mochi, CogVideoX, SVD): listed last, as Legacy
+             * @default false
+             */
+            legacy?: boolean;
             /**
              * Size Multiple
              * @description image models only
@@ -4174,6 +4306,16 @@ export interface components {
              * @description image models only: the largest width or height
              */
             max_size?: number | null;
+            /**
+             * Max Reference Images
+             * @description image models only: reference images a job may give (0: it cannot start from an image)
+             */
+            max_reference_images?: number | null;
+            /**
+             * Requires Reference Image
+             * @description image models only: true for edit models, which need at least one reference image
+             */
+            requires_reference_image?: boolean | null;
             /**
              * Aspect Sizes
              * @description image models only: width and height per aspect preset (what `aspect_ratio` gives)
@@ -4577,6 +4719,42 @@ export interface components {
             readonly speed_mbps: number | null;
         };
         /**
+         * ModelFolderInfo
+         * @description A ComfyUI or A1111/Forge `models` folder whose files are used in place.
+         */
+        ModelFolderInfo: {
+            /**
+             * Path
+             * @description the folder as named
+             */
+            path: string;
+            /**
+             * Root
+             * @description the `models` folder scanned (the named one or its `models/` subfolder)
+             */
+            root: string;
+            /**
+             * Layout
+             * @enum {string}
+             */
+            layout: "comfyui" | "a1111";
+            /**
+             * From Env
+             * @description named in HOLLYWOOL_MODEL_FOLDERS (removed there, not through the API)
+             */
+            from_env: boolean;
+            /** Files */
+            files: components["schemas"]["FolderFile"][];
+        };
+        /** ModelFolderRequest */
+        ModelFolderRequest: {
+            /**
+             * Path
+             * @description absolute path of a ComfyUI or A1111/Forge `models` folder (or the app's folder)
+             */
+            path: string;
+        };
+        /**
          * ModelList
          * @description `/api/models`: local and remote models; `current_model` is the model loaded most recently.
          */
@@ -4657,10 +4835,9 @@ export interface components {
              * @default false
              */
             required?: boolean;
-            /** Default */
-            default?: unknown;
+            default?: components["schemas"]["JsonValue"];
             /** Enum */
-            enum?: unknown[] | null;
+            enum?: components["schemas"]["JsonValue"][] | null;
             /** Minimum */
             minimum?: number | null;
             /** Maximum */
@@ -4687,14 +4864,13 @@ export interface components {
              * @description INT, FLOAT, STRING, BOOLEAN, COMBO or IMAGE (an image to upload)
              */
             input_type: string;
-            /** Current Value */
-            current_value?: unknown;
+            current_value?: components["schemas"]["JsonValue"];
             /**
              * Constraints
              * @description min, max, step, choices, multiline
              */
             constraints?: {
-                [key: string]: unknown;
+                [key: string]: components["schemas"]["JsonValue"];
             };
             /** Display Name */
             display_name: string;
@@ -4814,8 +4990,7 @@ export interface components {
             node_class?: string | null;
             /** Input Name */
             input_name?: string | null;
-            /** Value */
-            value?: unknown;
+            value?: components["schemas"]["JsonValue"];
         };
         /** ProviderCheck */
         ProviderCheck: {
@@ -4985,7 +5160,7 @@ export interface components {
             price?: components["schemas"]["Price"] | null;
             /** Extra */
             extra?: {
-                [key: string]: unknown;
+                [key: string]: components["schemas"]["JsonValue"];
             };
         };
         /**
@@ -5781,6 +5956,17 @@ export interface components {
             type: string;
             /** Family */
             family: string;
+            /**
+             * Legacy
+             * @description an outdated family kept working (Mochi, CogVideoX, SVD): listed last
+             * @default false
+             */
+            legacy?: boolean;
+            /**
+             * Variant
+             * @description the family's form this model is (e.g. Wan 2.2 "ti2v-5b")
+             */
+            variant?: string | null;
             /** Text To Video */
             text_to_video: boolean;
             /** Image To Video */
@@ -5801,6 +5987,18 @@ export interface components {
             reference_images: number;
             /** Reference Images Use */
             reference_images_use: string;
+            /**
+             * Keyframes
+             * @description whether image-to-video can place its reference images at chosen frames (keyframes)
+             * @default false
+             */
+            keyframes?: boolean;
+            /**
+             * Keyframes Use
+             * @description where keyframes can go
+             * @default
+             */
+            keyframes_use?: string;
             frames: components["schemas"]["VideoFrames"];
             /** Fps */
             fps: number;
@@ -9472,6 +9670,90 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DetailedModelList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    model_folders_api_models_folders_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelFolderInfo"][];
+                };
+            };
+        };
+    };
+    add_model_folder_api_models_folders_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelFolderRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelFolderInfo"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    remove_model_folder_api_models_folders_delete: {
+        parameters: {
+            query: {
+                path: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelFolderInfo"][];
                 };
             };
             /** @description Validation Error */

@@ -54,6 +54,11 @@ export const localModel = (m: Partial<LocalModel> & Pick<LocalModel, "id">): Loc
   last_used: null,
   location: null,
   lora_presets: null,
+  text_encoders: [],
+  vae: null,
+  legacy: false,
+  max_reference_images: null,
+  requires_reference_image: null,
   ...m,
 });
 
