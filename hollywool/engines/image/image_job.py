@@ -214,6 +214,8 @@ class ImageJob:
     def _step_callback(
         ctx: JobContext, family: ImageFamily, index: int, count: int, width: int, height: int, steps: int
     ) -> StepCallback:
+        reported = [-1]
+
         def on_step(pipe: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
             ctx.raise_if_cancelled()
             # Image-to-image runs fewer steps than asked: count the real ones. Some schedulers make more
@@ -221,7 +223,9 @@ class ImageJob:
             calls = getattr(pipe, "_num_timesteps", None) or len(pipe.scheduler.timesteps) or 1
             shown = min(calls, steps)
             done = index * shown + math.ceil((step + 1) * shown / calls)
-            ctx.progress(done, shown * count)
+            if done != reported[-1]:  # two calls may land on one shown step: say it once
+                reported.append(done)
+                ctx.progress(done, shown * count)
             if should_preview(step, calls) and "latents" in tensors:
                 ctx.preview(latents_to_preview(family, pipe, tensors["latents"], height, width), done)
             return tensors
