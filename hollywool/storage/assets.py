@@ -211,6 +211,8 @@ class AssetRepository:
         full-text index in its own order so that a page stops after `limit` hits however many match."""
         where, args = self._filters(q)
         match = fts_query(q.search) if q.search else None
+        if q.search and q.search.strip() and match is None:  # only symbols ("%"): no word to find
+            return AssetListing([], 0 if q.include_total else None, None)
         with self.db.read() as conn:
             total = self._count(conn, where, args, match) if q.include_total else None
             if q.cursor:
