@@ -61,6 +61,7 @@ export function ImagePage() {
   // The LoRAs and references panel opens when a reuse or a dropped image fills it.
   const [extrasOpen, setExtrasOpen] = useState(false);
   const [dropNote, setDropNote] = useState<DropNote | null>(null);
+  const [pendingSettings, setPendingSettings] = useState<Record<string, unknown> | null>(null);
   const { data: loras } = useQuery({ queryKey: qk.loras(), queryFn: () => fetchers.loras() });
   const [errors, setErrors] = useState<FormErrors>({});
   const [topError, setTopError] = useState<string | null>(null);
@@ -115,14 +116,7 @@ export function ImagePage() {
   // "Use these settings" from the gallery arrives as router state.
   useEffect(() => {
     const st = location.state as { useSettings?: Record<string, unknown>; referenceAsset?: Asset } | null;
-    if (st?.useSettings) {
-      const p = st.useSettings;
-      setForm((f) => fromParams(f, p, aspects ?? []));
-      const restoredRefs = referencesFromParams(p);
-      setRefs(restoredRefs);
-      if (restoredRefs.length || (Array.isArray(p.loras) && p.loras.length)) setExtrasOpen(true);
-      setErrors({});
-    }
+    if (st?.useSettings) setPendingSettings(st.useSettings);
     if (st?.referenceAsset) {
       const a = st.referenceAsset;
       setRefs((r) => (r.length < refLimit && !r.some((x) => "assetId" in x && x.assetId === a.id) ? [...r, { key: a.id, assetId: a.id, preview: a.thumbnail_url ?? a.url }] : r));
@@ -134,7 +128,19 @@ export function ImagePage() {
       const sid = sessionId ?? localStorage.getItem(SESSION_KEY);
       navigate({ pathname: location.pathname, search: sid ? `?session=${encodeURIComponent(sid)}` : "" }, { replace: true, state: null });
     }
-  }, [location.state, location.pathname, sessionId, navigate, aspects, refLimit]);
+  }, [location.state, location.pathname, sessionId, navigate, refLimit]);
+
+  // Applied once /api/aspect-ratios has answered: the size's preset is found from it.
+  useEffect(() => {
+    if (!pendingSettings || !aspects) return;
+    const p = pendingSettings;
+    setForm((f) => fromParams(f, p, aspects));
+    const restoredRefs = referencesFromParams(p);
+    setRefs(restoredRefs);
+    if (restoredRefs.length || (Array.isArray(p.loras) && p.loras.length)) setExtrasOpen(true);
+    setErrors({});
+    setPendingSettings(null);
+  }, [pendingSettings, aspects]);
 
   // A PNG/WebP dropped anywhere on the page: its generation settings into the form.
   usePageFileDrop((file) => {
