@@ -115,7 +115,6 @@ def test_use_these_settings_is_exact_and_a_dropped_png_fills_the_form(page, stud
     page.goto(f"{studio.url}/assets/{source_asset}")
     page.get_by_role("button", name="Use as reference").click()
     expect(page).to_have_url(re.compile(rf"/\?session={sid}$"))
-    expect(page.get_by_test_id("reference-thumb")).to_have_count(1)
 
     page.get_by_test_id("model-select").select_option("tiny-sd")
     page.get_by_test_id("prompt").fill("a stone bridge in autumn, reuse e2e")
@@ -217,3 +216,12 @@ def test_use_these_settings_is_exact_and_a_dropped_png_fills_the_form(page, stud
     shot(page, "reuse-dropped-png-1920")
     page.set_viewport_size({"width": 390, "height": 844})
     shot(page, "reuse-dropped-png-390")
+
+    # "Generate with this model" (the model's page) changes the model only: the prompts stay.
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{studio.url}/models/tiny-sd")
+    page.get_by_role("link", name="Generate with this model").click()
+    expect(page).to_have_url(re.compile(rf"/\?session={sid}$"))
+    expect(page.get_by_test_id("model-select")).to_have_value("tiny-sd")
+    expect(page.get_by_test_id("prompt")).to_have_value("a misty harbour at dawn, e2e drop")
+    expect(page.get_by_test_id("negative-prompt")).to_have_value("lowres")

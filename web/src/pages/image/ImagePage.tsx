@@ -115,8 +115,10 @@ export function ImagePage() {
 
   // "Use these settings" from the gallery arrives as router state.
   useEffect(() => {
-    const st = location.state as { useSettings?: Record<string, unknown>; referenceAsset?: Asset } | null;
+    const st = location.state as { useSettings?: Record<string, unknown>; useModel?: string; referenceAsset?: Asset } | null;
     if (st?.useSettings) setPendingSettings(st.useSettings);
+    // "Generate with this model" changes the model only; the rest of the form stays.
+    if (st?.useModel) setPendingSettings({ useModel: st.useModel });
     if (st?.referenceAsset) {
       const a = st.referenceAsset;
       setRefs((r) => (r.length < refLimit && !r.some((x) => "assetId" in x && x.assetId === a.id) ? [...r, { key: a.id, assetId: a.id, preview: a.thumbnail_url ?? a.url }] : r));
@@ -134,13 +136,20 @@ export function ImagePage() {
   useEffect(() => {
     if (!pendingSettings || !aspects) return;
     const p = pendingSettings;
+    if (typeof p.useModel === "string") {
+      if (!models) return;
+      const next = imageModels.find((m) => m.id === p.useModel);
+      if (next) setForm((f) => withModel(f, next));
+      setPendingSettings(null);
+      return;
+    }
     setForm((f) => fromParams(f, p, aspects));
     const restoredRefs = referencesFromParams(p);
     setRefs(restoredRefs);
     if (restoredRefs.length || (Array.isArray(p.loras) && p.loras.length)) setExtrasOpen(true);
     setErrors({});
     setPendingSettings(null);
-  }, [pendingSettings, aspects]);
+  }, [pendingSettings, aspects, models, imageModels]);
 
   // A PNG/WebP dropped anywhere on the page: its generation settings into the form.
   usePageFileDrop((file) => {
