@@ -125,7 +125,8 @@ class Unreadable(ValueError):
 
 def read_params(chunks: dict[str, str]) -> dict[str, Any]:
     """Form parameters from a PNG's text chunks; `source` names the tool that wrote them and
-    `unreadable` lists what was there but could not be read (a chunk, a field, a LoRA)."""
+    `unreadable` lists what was there but could not be read (a chunk, a field, a LoRA), and `unmapped` the
+    settings the form has no field for (A1111's "Clip skip: 2")."""
     unreadable: list[str] = list(getattr(chunks, "unreadable", []))
     for key, source, reader in _READERS:
         if key not in chunks:
