@@ -110,7 +110,8 @@ class ImageMetadata(BaseModel):
 
     params: dict[str, Any] = Field(
         description="`source` (the tool that wrote them, or null), the form fields that passed the form's checks, "
-        "and `unreadable` (what was there but could not be read)"
+        "`unreadable` (what was there but could not be read) and `unmapped` (settings the form has no field for, "
+        "as 'name: value')"
     )
     chunks: list[str] = Field(description="the names of the PNG's text chunks")
 

@@ -112,6 +112,8 @@ def test_reading_a1111_comfyui_and_invokeai_pngs(image_client):
         "strength": 0.45,
         "loras": [{"lora_id": "add_detail", "weight": 0.6}],
         "unreadable": [],
+        # what the form has no field for is listed, not dropped
+        "unmapped": ["Model hash: 1a2b3c", "Lora hashes: add_detail: 7c6ab0", "Version: v1.9.4"],
     }
     graph = {
         "3": {
@@ -184,6 +186,7 @@ def test_reading_a1111_comfyui_and_invokeai_pngs(image_client):
         "model": "stable-diffusion-xl-base-1-0",
         "loras": [{"lora_id": "pixel-art", "weight": 0.75}],
         "unreadable": [],
+        "unmapped": [],
     }
     assert read({})["source"] is None
     bad = client.post("/api/images/metadata", files={"file": ("x.png", b"not an image", "image/png")})

@@ -125,7 +125,8 @@ class Unreadable(ValueError):
 
 def read_params(chunks: dict[str, str]) -> dict[str, Any]:
     """Form parameters from a PNG's text chunks; `source` names the tool that wrote them and
-    `unreadable` lists what was there but could not be read (a chunk, a field, a LoRA)."""
+    `unreadable` lists what was there but could not be read (a chunk, a field, a LoRA), and `unmapped` the
+    settings the form has no field for (A1111's "Clip skip: 2")."""
     unreadable: list[str] = list(getattr(chunks, "unreadable", []))
     for key, source, reader in _READERS:
         if key not in chunks:
@@ -141,8 +142,14 @@ def read_params(chunks: dict[str, str]) -> dict[str, Any]:
             continue
         if raw is None:  # not this tool's format (e.g. a `prompt` chunk that is not a ComfyUI graph)
             continue
+        unmapped: list[str] = raw.pop("unmapped", None) or []
         params, problems = validated(raw)
-        return {"source": source, **params, "unreadable": unreadable + [f"{source}: {p}" for p in problems]}
+        return {
+            "source": source,
+            **params,
+            "unreadable": unreadable + [f"{source}: {p}" for p in problems],
+            "unmapped": unmapped,
+        }
     return {"source": None, "unreadable": unreadable}
 
 
@@ -268,7 +275,10 @@ def parse_a1111(text: str) -> dict[str, Any]:
             except ValueError:
                 value = value.strip('"')
         fields[key.strip()] = value
+    used = {"Steps", "CFG scale", "Seed", "Model", "Denoising strength", "Size", "Sampler", "Schedule type"}
     out: dict[str, Any] = {
+        # Settings the form has no field for (Clip skip, VAE, hires fix...), listed to the user.
+        "unmapped": [f"{k}: {v[:80]}" for k, v in fields.items() if k not in used],
         "prompt": "\n".join(prompt_lines).strip(),
         "negative_prompt": "\n".join(negative_lines).strip() or None,
         "steps": fields.get("Steps"),

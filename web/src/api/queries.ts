@@ -10,6 +10,7 @@ import type {
   ModelDownload,
   Health,
   ImageJobRequest,
+  ImageMetadata,
   Job,
   JobAccepted,
   JobKindInfo,
@@ -18,6 +19,7 @@ import type {
   Lora,
   Preferences,
   RequestLimits,
+  SchedulerInfo,
   RequestLog,
   RequestLogPage,
   Session,
@@ -41,6 +43,7 @@ export const qk = {
   health: ["health"] as const,
   systemStatus: ["system-status"] as const,
   settings: ["settings"] as const,
+  schedulers: ["schedulers"] as const,
   jobs: (f: object = {}) => ["jobs", f] as const,
   job: (id: string) => ["job", id] as const,
   jobKinds: ["job-kinds"] as const,
@@ -94,6 +97,12 @@ export const fetchers = {
   videoSessions: () => get<SessionsData>("/api/video-sessions").then((d) => d.sessions),
   asset: (id: string) => get<Asset>(`/api/assets/${id}`),
   assetParams: (id: string) => optional(() => get<Record<string, unknown>>(`/api/assets/${id}/params`)),
+  schedulers: () => get<SchedulerInfo[]>("/api/models/schedulers"),
+  readImageMetadata: (file: File) => {
+    const body = new FormData();
+    body.append("file", file);
+    return post<ImageMetadata>("/api/images/metadata", body);
+  },
   assetModels: () => get<string[]>("/api/assets/models"),
   deleteAsset: (id: string) => del<Deleted>(`/api/assets/${id}`),
 

@@ -3738,7 +3738,7 @@ export interface components {
         ImageMetadata: {
             /**
              * Params
-             * @description `source` (the tool that wrote them, or null), the form fields that passed the form's checks, and `unreadable` (what was there but could not be read)
+             * @description `source` (the tool that wrote them, or null), the form fields that passed the form's checks, `unreadable` (what was there but could not be read) and `unmapped` (settings the form has no field for, as 'name: value')
              */
             params: {
                 [key: string]: unknown;

@@ -29,6 +29,8 @@ type ReadonlyKeys<T> = {
 type IfEquals<X, Y, A, B> = (<G>() => G extends X ? 1 : 2) extends <G>() => G extends Y ? 1 : 2 ? A : B;
 
 export type Asset = Sent<S["Asset"]>;
+export type SchedulerInfo = Sent<S["SchedulerInfo"]>;
+export type ImageMetadata = Sent<S["ImageMetadata"]>;
 export type AssetPage = Sent<S["AssetPage"]>;
 export type AssetsDeleted = Sent<S["AssetsDeleted"]>;
 export type Session = Sent<S["Session"]>;

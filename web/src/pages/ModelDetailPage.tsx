@@ -61,7 +61,7 @@ export function ModelDetailPage() {
       </Card>
       <ModelActions model={model} />
       {model.category !== "video" && (
-        <Link to="/" state={{ useSettings: { model: model.id } }} className="text-sm text-primary hover:underline">
+        <Link to="/" state={{ useModel: model.id }} className="text-sm text-primary hover:underline">
           Generate with this model
         </Link>
       )}

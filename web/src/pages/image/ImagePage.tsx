@@ -25,7 +25,10 @@ import { LoraPicker } from "./LoraPicker";
 import { ReferenceImages, type RefImage } from "./ReferenceImages";
 import { SessionResults } from "./SessionResults";
 import { SessionSidebar } from "./SessionSidebar";
-import { fromParams, initialModel, loadForm, referenceLimit, saveForm, takesStrength, toRequest, withAspect, withModel, type ImageFormState } from "./formState";
+import { afterSubmit, fromParams, initialModel, loadForm, referenceLimit, referencesFromParams, saveForm, takesStrength, toRequest, withAspect, withModel, type ImageFormState } from "./formState";
+import { SchedulerSelect, offersScheduler } from "./SchedulerSelect";
+import { MetadataDropNote, dropProblem, usePageFileDrop, type DropNote } from "./MetadataDrop";
+import { fromMetadata, sourceName } from "./metadataForm";
 
 const SESSION_KEY = "hollywool.imageSession";
 
@@ -51,9 +54,15 @@ export function ImagePage() {
   const styles = styleChoices(backendStyles ?? undefined);
   const { data: aspects } = useQuery(aspectQuery);
   const limits = useRequestLimits();
+  const { data: schedulers } = useQuery({ queryKey: qk.schedulers, queryFn: fetchers.schedulers, staleTime: Infinity });
 
   const [form, setForm] = useState<ImageFormState>(() => loadForm());
   const [refs, setRefs] = useState<RefImage[]>([]);
+  // The LoRAs and references panel opens when a reuse or a dropped image fills it.
+  const [extrasOpen, setExtrasOpen] = useState(false);
+  const [dropNote, setDropNote] = useState<DropNote | null>(null);
+  const [pendingSettings, setPendingSettings] = useState<Record<string, unknown> | null>(null);
+  const { data: loras } = useQuery({ queryKey: qk.loras(), queryFn: () => fetchers.loras() });
   const [errors, setErrors] = useState<FormErrors>({});
   const [topError, setTopError] = useState<string | null>(null);
   const [topErrorOffline, setTopErrorOffline] = useState(false);
@@ -80,7 +89,7 @@ export function ImagePage() {
   const usedRefs = refs.slice(0, maxRefs);
   const selectModel = (id: string) => {
     const next = imageModels.find((m) => m.id === id);
-    setForm((f) => withModel(f, next));
+    setForm((f) => ({ ...withModel(f, next), scheduler: offersScheduler(schedulers, next, f.scheduler) ? f.scheduler : null }));
     const limit = referenceLimit(isRemoteModel(next) ? next : null, refLimit);
     setRefs((r) => (r.length > limit ? r.slice(0, limit) : r));
   };
@@ -106,17 +115,63 @@ export function ImagePage() {
 
   // "Use these settings" from the gallery arrives as router state.
   useEffect(() => {
-    const st = location.state as { useSettings?: Record<string, unknown>; referenceAsset?: Asset } | null;
-    if (st?.useSettings) {
-      setForm((f) => fromParams(f, st.useSettings!, aspects ?? []));
-      setErrors({});
-    }
+    const st = location.state as { useSettings?: Record<string, unknown>; useModel?: string; referenceAsset?: Asset } | null;
+    if (st?.useSettings) setPendingSettings(st.useSettings);
+    // "Generate with this model" changes the model only; the rest of the form stays.
+    if (st?.useModel) setPendingSettings({ useModel: st.useModel });
     if (st?.referenceAsset) {
       const a = st.referenceAsset;
-      setRefs((r) => (r.length < refLimit ? [...r, { key: a.id, assetId: a.id, preview: a.thumbnail_url ?? a.url }] : r));
+      setRefs((r) => (r.length < refLimit && !r.some((x) => "assetId" in x && x.assetId === a.id) ? [...r, { key: a.id, assetId: a.id, preview: a.thumbnail_url ?? a.url }] : r));
+      setExtrasOpen(true);
     }
-    if (st) navigate(`${location.pathname}${location.search}`, { replace: true, state: null });
-  }, [location.state, location.pathname, location.search, navigate, aspects, refLimit]);
+    // Clear the state, staying in the current session: the gallery links to "/" without one, and a bare
+    // URL here would detach the session (the next job would then make a new one of the same name).
+    if (st) {
+      const sid = sessionId ?? localStorage.getItem(SESSION_KEY);
+      navigate({ pathname: location.pathname, search: sid ? `?session=${encodeURIComponent(sid)}` : "" }, { replace: true, state: null });
+    }
+  }, [location.state, location.pathname, sessionId, navigate, refLimit]);
+
+  // Applied once /api/aspect-ratios has answered: the size's preset is found from it.
+  useEffect(() => {
+    if (!pendingSettings || !aspects) return;
+    const p = pendingSettings;
+    if (typeof p.useModel === "string") {
+      if (!models) return;
+      const next = imageModels.find((m) => m.id === p.useModel);
+      if (next) setForm((f) => withModel(f, next));
+      setPendingSettings(null);
+      return;
+    }
+    setForm((f) => fromParams(f, p, aspects));
+    const restoredRefs = referencesFromParams(p);
+    setRefs(restoredRefs);
+    if (restoredRefs.length || (Array.isArray(p.loras) && p.loras.length)) setExtrasOpen(true);
+    setErrors({});
+    setPendingSettings(null);
+  }, [pendingSettings, aspects, models, imageModels]);
+
+  // A PNG/WebP dropped anywhere on the page: its generation settings into the form.
+  usePageFileDrop((file) => {
+    const problem = dropProblem(file);
+    if (problem) return setDropNote({ kind: "problem", file: file.name, message: problem });
+    fetchers.readImageMetadata(file).then(
+      ({ params: p }) => {
+        const r = fromMetadata(form, p, {
+          models: imageModels,
+          schedulers: schedulers ?? [],
+          styles,
+          loras: (loras ?? []).map((l) => l.id),
+          presets: aspects ?? [],
+        });
+        setForm(r.form);
+        setErrors({});
+        if (r.form.loras.length) setExtrasOpen(true);
+        setDropNote({ kind: "read", file: file.name, source: sourceName(p.source), restored: r.restored, unmapped: r.unmapped });
+      },
+      (err: unknown) => setDropNote({ kind: "problem", file: file.name, message: `${file.name} could not be read: ${err instanceof Error ? err.message : String(err)}` }),
+    );
+  });
 
   const { data: fit } = useQuery({
     queryKey: qk.canGenerate(form.model),
@@ -156,6 +211,7 @@ export function ImagePage() {
     },
     onSuccess: (res) => {
       setTopError(null);
+      setForm(afterSubmit);
       // Stacked (narrow screens): bring the stage, where the preview appears, into view.
       if (!window.matchMedia("(min-width: 80rem)").matches) {
         document.querySelector('[data-testid="result-stage"]')?.scrollIntoView({ behavior: "smooth", block: "start" });
@@ -169,7 +225,7 @@ export function ImagePage() {
       if (Object.keys(fe).length) {
         setErrors(fe);
         // A field the form does not show (or a nested one) still gets said at the top.
-        const shown = ["prompt", "negative_prompt", "model", "width", "height", "steps", "guidance_scale", "seed", "num_images", "loras", "reference_images", "strength", "session_id"];
+        const shown = ["scheduler", "prompt", "negative_prompt", "model", "width", "height", "steps", "guidance_scale", "seed", "num_images", "loras", "reference_images", "strength", "session_id"];
         if (!Object.keys(fe).some((k) => shown.includes(k))) setTopError((err as ApiError).detail);
         else setTopError(null);
       } else setTopError(err instanceof Error ? err.message : String(err));
@@ -220,6 +276,7 @@ export function ImagePage() {
           }}
         >
           <Card className="space-y-4 p-4">
+            {dropNote && <MetadataDropNote note={dropNote} onDismiss={() => setDropNote(null)} />}
             <Field label="Prompt" error={errors.prompt} name="prompt" hint="Ctrl+Enter to generate">
               <Textarea
                 data-testid="prompt"
@@ -275,6 +332,11 @@ export function ImagePage() {
                   </p>
                 )}
               </div>
+              {!remote && (
+                <Field label="Sampler" name="scheduler" error={errors.scheduler}>
+                  <SchedulerSelect schedulers={schedulers ?? []} modelType={localModel?.type} value={form.scheduler} onChange={(v) => set("scheduler", v)} />
+                </Field>
+              )}
               <Field label="Style" name="style">
                 <Select data-testid="style-select" value={form.style} onChange={(e) => set("style", e.target.value)}>
                   {styles.map((s) => (
@@ -344,7 +406,7 @@ export function ImagePage() {
                           name="seedMode"
                           checked={form.seedMode === mode}
                           onChange={() =>
-                            setForm((f) => ({ ...f, seedMode: mode, seed: mode === "fixed" ? (f.seed ?? (limits ? randomSeed(limits) : null)) : f.seed }))
+                            setForm((f) => ({ ...f, seedMode: mode, seedOnce: false, seed: mode === "fixed" ? (f.seed ?? (limits ? randomSeed(limits) : null)) : f.seed }))
                           }
                         />
                         {mode}
@@ -364,14 +426,14 @@ export function ImagePage() {
                     placeholder="random"
                     aria-invalid={errors.seed ? true : undefined}
                     aria-describedby={errors.seed ? "seed-error" : undefined}
-                    onChange={(e) => set("seed", e.target.value === "" ? null : Number(e.target.value))}
+                    onChange={(e) => setForm((f) => ({ ...f, seedOnce: false, seed: e.target.value === "" ? null : Number(e.target.value) }))}
                   />
                   <Button
                     size="icon"
                     variant="outline"
                     aria-label="New random seed"
                     disabled={!limits}
-                    onClick={() => limits && setForm((f) => ({ ...f, seedMode: "fixed", seed: randomSeed(limits) }))}
+                    onClick={() => limits && setForm((f) => ({ ...f, seedMode: "fixed", seedOnce: false, seed: randomSeed(limits) }))}
                   >
                     <Dices className="h-4 w-4" />
                   </Button>
@@ -408,9 +470,15 @@ export function ImagePage() {
               </div>
             </div>
 
-            <details className="rounded-md border border-border p-3">
+            <details className="rounded-md border border-border p-3" open={extrasOpen} onToggle={(e) => setExtrasOpen(e.currentTarget.open)} data-testid="extras">
               <summary className="cursor-pointer text-sm font-medium">
                 LoRAs and reference images
+                {(form.loras.length > 0 || usedRefs.length > 0) && (
+                  <span className="font-normal text-muted-foreground" data-testid="extras-in-use">
+                    {" "}
+                    ({[form.loras.length && `${form.loras.length} LoRA${form.loras.length > 1 ? "s" : ""}`, usedRefs.length && `${usedRefs.length} reference${usedRefs.length > 1 ? "s" : ""}`].filter(Boolean).join(", ")} in use)
+                  </span>
+                )}
                 {remote && (
                   <span className="font-normal text-muted-foreground">
                     {" "}

@@ -3,7 +3,8 @@ import { useRef, useState, type DragEvent } from "react";
 import { checkReferenceFile, useRequestLimits } from "@/lib/validation";
 import { cn } from "@/lib/utils";
 
-export type RefImage = { key: string; preview: string } & ({ assetId: string } | { base64: string });
+/** `preview` is an image URL, or "" for an image the server stored at submit time and keeps no picture of. */
+export type RefImage = { key: string; preview: string } & ({ assetId: string } | { base64: string } | { uploadId: string });
 
 export const ASSET_DRAG_TYPE = "application/x-hollywool-asset";
 
@@ -110,7 +111,13 @@ export function ReferenceImages({
         <ul className="flex flex-wrap gap-2">
           {value.map((r) => (
             <li key={r.key} className="relative h-14 w-14 overflow-hidden rounded-md border border-border">
-              <img src={r.preview} alt="Reference" className="h-full w-full object-cover" />
+              {r.preview ? (
+                <img src={r.preview} alt="Reference" className="h-full w-full object-cover" data-testid="reference-thumb" />
+              ) : (
+                <span className="flex h-full w-full items-center justify-center bg-muted text-[10px] text-muted-foreground" data-testid="reference-thumb">
+                  upload
+                </span>
+              )}
               <button
                 type="button"
                 aria-label="Remove reference image"

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { RemoteModelInfo } from "@/pages/providers/api";
 import type { AspectPreset } from "@/lib/aspect";
 import { localModel, paramSpec, remoteModel, style as preset } from "@/test/fixtures";
-import { defaultForm, fromParams, initialModel, referenceLimit, takesStrength, toRequest, withAspect, withModel } from "./formState";
+import { afterSubmit, defaultForm, fromParams, initialModel, referencesFromParams, referenceLimit, takesStrength, toRequest, withAspect, withModel } from "./formState";
 
 // Size rules as /api/models answers them for each model.
 const sd = localModel({
@@ -102,6 +102,57 @@ describe("image form state", () => {
       loras: [{ lora_id: "ink", weight: 0.5 }],
     });
     expect(fromParams(defaultForm(), { width: 500, height: 300 }, presets).aspect).toBeNull();
+  });
+});
+
+describe("reuse is exact", () => {
+  // A job's params as the server records them for an image-to-image job (an asset and an upload as references).
+  const recorded = {
+    prompt: "a lighthouse",
+    negative_prompt: "blurry",
+    model: "tiny-sd",
+    width: 680,
+    height: 384,
+    steps: 7,
+    guidance_scale: 4.5,
+    seed: 987654,
+    scheduler: "euler_a",
+    style: "anime",
+    strength: 0.4,
+    loras: [{ lora_id: "ink", weight: 0.65 }, { lora_id: "sketch", weight: 1.2 }],
+    reference_images: [{ image_asset_id: "a1" }, { upload_id: "u1" }],
+    num_images: 1,
+  };
+  const styles = [preset({ id: "anime", name: "Anime", template: "anime {prompt}", negative: "" })];
+
+  it("every field round-trips: recorded params -> form -> the same request", () => {
+    const f = fromParams(withModel(defaultForm(), flux), recorded, presets);
+    const refs = referencesFromParams(recorded);
+    expect(refs).toEqual([
+      { key: "a1", assetId: "a1", preview: "/api/assets/a1/thumbnail" },
+      { key: "u1", uploadId: "u1", preview: "" },
+    ]);
+    expect(f).toMatchObject({ aspect: "16:9", seedMode: "fixed", seedOnce: true, scheduler: "euler_a", style: "anime" });
+    const req = toRequest(f, { sessionId: "s1", references: refs, styles });
+    const { reference_images: _recordedRefs, ...rest } = recorded;
+    expect(req).toEqual({ ...rest, session_id: "s1", reference_images: [{ image_asset_id: "a1" }, { upload_id: "u1" }] });
+  });
+
+  it("a restored fixed seed is for the next job only", () => {
+    const f = fromParams(defaultForm(), recorded, presets);
+    const next = afterSubmit(f);
+    expect(next).toMatchObject({ seedMode: "random", seedOnce: false });
+    expect(toRequest(next, { sessionId: null, references: [], styles: [], seed: 5 }).seed).toBe(5);
+    // a seed the user fixed stays fixed
+    const mine = { ...defaultForm(), seedMode: "fixed" as const, seed: 3 };
+    expect(afterSubmit(mine)).toBe(mine);
+  });
+
+  it("params without a scheduler, seed or references restore the model's default, random and none", () => {
+    const f = fromParams({ ...defaultForm(), scheduler: "dpm", seedOnce: false }, { prompt: "x" }, presets);
+    expect(f).toMatchObject({ scheduler: null, seedMode: "random", seedOnce: false });
+    expect(referencesFromParams({ prompt: "x" })).toEqual([]);
+    expect(toRequest(f, { sessionId: null, references: [], styles: [] })).not.toHaveProperty("scheduler");
   });
 });
 

@@ -7,6 +7,10 @@ import type { ImageForm } from "@/lib/validation";
 export interface ImageFormState extends Omit<ImageForm, "referenceCount" | "sizeRules"> {
   aspect: string | null;
   style: string;
+  /** A name from GET /api/models/schedulers; null: the model's own. */
+  scheduler: string | null;
+  /** The fixed seed came from "use these settings": it is used for the next job only, then the mode goes back to random. */
+  seedOnce: boolean;
 }
 
 export const FORM_KEY = "hollywool.imageForm";
@@ -27,6 +31,8 @@ export function defaultForm(prefs?: Partial<Preferences> | null): ImageFormState
     loras: [],
     strength: 0.75,
     style: "none",
+    scheduler: null,
+    seedOnce: false,
   };
 }
 
@@ -76,7 +82,7 @@ export function withAspect(f: ImageFormState, aspect: string, model: ModelInfo |
   return { ...f, aspect, ...sizeFor(sizeRulesOf(model), aspect, f) };
 }
 
-export type FormReference = { assetId: string } | { base64: string };
+export type FormReference = { assetId: string } | { base64: string } | { uploadId: string };
 
 export interface RequestExtras {
   sessionId: string | null;
@@ -92,7 +98,7 @@ export interface RequestExtras {
 }
 
 export const toReferenceImage = (r: FormReference): ReferenceImage =>
-  "assetId" in r ? { image_asset_id: r.assetId } : { image_base64: r.base64 };
+  "assetId" in r ? { image_asset_id: r.assetId } : "uploadId" in r ? { upload_id: r.uploadId } : { image_base64: r.base64 };
 
 /** How many reference images the form may hold: a remote model says how many it takes; local models take `localLimit`. */
 export const referenceLimit = (remote: RemoteModelInfo | null | undefined, localLimit: number): number =>
@@ -118,6 +124,7 @@ export function toRequest(f: ImageFormState, x: RequestExtras): ImageJobRequest 
     session_id: x.sessionId,
   };
   if (style) req.style = style.id;
+  if (f.scheduler) req.scheduler = f.scheduler;
   if (f.loras.length && !remote) req.loras = f.loras.map((l: LoraChoice) => ({ lora_id: l.lora_id, weight: l.weight }));
   const references = remote ? x.references.slice(0, maxReferenceImages(remote)) : x.references;
   if (references.length) {
@@ -129,7 +136,11 @@ export function toRequest(f: ImageFormState, x: RequestExtras): ImageJobRequest 
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
-/** "Use these settings": an asset's recorded parameters back into the form (seed fixed); `presets` from /api/aspect-ratios. */
+/**
+ * "Use these settings": an asset's recorded parameters back into the form; `presets` from /api/aspect-ratios.
+ * A recorded seed is restored fixed for the next job only (`seedOnce`). The reference images are
+ * `referencesFromParams`: they live beside the form, not in it.
+ */
 export function fromParams(f: ImageFormState, p: Record<string, unknown>, presets: AspectPreset[]): ImageFormState {
   const width = num(p.width) ?? f.width;
   const height = num(p.height) ?? f.height;
@@ -155,5 +166,25 @@ export function fromParams(f: ImageFormState, p: Record<string, unknown>, preset
     loras,
     strength: num(p.strength) ?? f.strength,
     style: typeof p.style === "string" ? p.style : "none",
+    scheduler: typeof p.scheduler === "string" && p.scheduler ? p.scheduler : null,
+    seedOnce: seed != null,
   };
 }
+
+/** A reference the form shows: `preview` is an image URL, or "" for an upload the server keeps no picture of. */
+export type RestoredReference = FormReference & { key: string; preview: string };
+
+/** The reference images an asset's job used (asset ids, or uploads the server stored at submit time). */
+export function referencesFromParams(p: Record<string, unknown>): RestoredReference[] {
+  if (!Array.isArray(p.reference_images)) return [];
+  const out: RestoredReference[] = [];
+  for (const r of p.reference_images as Record<string, unknown>[]) {
+    if (typeof r?.image_asset_id === "string")
+      out.push({ key: r.image_asset_id, assetId: r.image_asset_id, preview: `/api/assets/${r.image_asset_id}/thumbnail` });
+    else if (typeof r?.upload_id === "string") out.push({ key: r.upload_id, uploadId: r.upload_id, preview: "" });
+  }
+  return out;
+}
+
+/** After a job is submitted: a seed fixed by "use these settings" goes back to random. */
+export const afterSubmit = (f: ImageFormState): ImageFormState => (f.seedOnce ? { ...f, seedMode: "random", seedOnce: false } : f);
