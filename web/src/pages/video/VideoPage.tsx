@@ -29,6 +29,10 @@ import {
   type VideoModel,
 } from "./api";
 
+/** A local video model in the picker: its name, "with audio", and "ready" when its files are here. */
+export const videoOptionLabel = (m: VideoModel, ready: Set<string>): string =>
+  `${m.name}${m.audio ? " (with audio)" : ""}${ready.has(m.id) ? " · ready" : ""}`;
+
 const REMOTE_JOBS = { kind: "remote", limit: 50 };
 const REMOTE_CATEGORY: Record<VideoKind, string> = { video: "text-to-video", i2v: "image-to-video" };
 
@@ -49,7 +53,13 @@ export function VideoPage() {
   );
   const [modelId, setModelId] = useState("");
   const remote: RemoteModelInfo | undefined = remoteUsable.find((m) => m.id === modelId);
-  const model: VideoModel | undefined = remote ? undefined : (usable.find((m) => m.id === modelId) ?? usable[0]);
+  // Which local models run without a download (the catalogue knows; the video list does not say).
+  const { data: catalogue } = useQuery({ queryKey: qk.models, queryFn: fetchers.models });
+  const ready = useMemo(() => new Set((catalogue ?? []).filter((m) => m.downloaded).map((m) => m.id)), [catalogue]);
+  const [current, legacy] = useMemo(() => [usable.filter((m) => !m.legacy), usable.filter((m) => m.legacy)], [usable]);
+  const model: VideoModel | undefined = remote
+    ? undefined
+    : (usable.find((m) => m.id === modelId) ?? current.find((m) => ready.has(m.id)) ?? current[0] ?? usable[0]);
   const chosenRemote = remote ?? (model ? undefined : remoteUsable[0]); // no local model: the first remote one
   const [prompt, setPrompt] = useState("");
   const [negative, setNegative] = useState("");
@@ -154,12 +164,11 @@ export function VideoPage() {
             >
               <Field label="Model" error={errors.model}>
                 <Select value={chosenRemote?.id ?? model?.id} onChange={(e) => setModelId(e.target.value)} data-testid="video-model-select">
-                  {usable.length > 0 && (
+                  {current.length > 0 && (
                     <optgroup label="Local">
-                      {usable.map((m) => (
+                      {current.map((m) => (
                         <option key={m.id} value={m.id}>
-                          {m.name}
-                          {m.audio ? " (with audio)" : ""}
+                          {videoOptionLabel(m, ready)}
                         </option>
                       ))}
                     </optgroup>
@@ -174,6 +183,15 @@ export function VideoPage() {
                       ))}
                     </optgroup>
                   ))}
+                  {legacy.length > 0 && (
+                    <optgroup label="Legacy">
+                      {legacy.map((m) => (
+                        <option key={m.id} value={m.id}>
+                          {videoOptionLabel(m, ready)}
+                        </option>
+                      ))}
+                    </optgroup>
+                  )}
                 </Select>
               </Field>
               {chosenRemote && <RemoteModelBadge model={chosenRemote} />}
