@@ -202,25 +202,26 @@ export function ModelsPage() {
       <PageHeader title="Models">{tabs}</PageHeader>
       <ConfigProblemsNotice />
       <ErrorText error={error} />
-      <div className="mb-4 flex flex-wrap items-center gap-2">
-        <div className="relative min-w-0 flex-1 basis-60 sm:max-w-sm">
+      {/* Kept in view while the long list scrolls: search and "Add a model" are always one move away. */}
+      <div className="sticky -top-4 z-10 -mx-1 mb-3 md:-top-6 flex items-center gap-2 bg-background px-1 py-2" data-testid="models-toolbar">
+        <div className="relative min-w-0 flex-1 sm:max-w-sm">
           <Search className="pointer-events-none absolute left-2.5 top-1/2 h-4 w-4 -translate-y-1/2 text-muted-foreground" aria-hidden />
           <Input
             type="search"
             value={query}
             onChange={(e) => setQuery(e.target.value)}
-            placeholder="Search by name, id or family"
+            placeholder="Name, id or family"
             aria-label="Search models"
             className="pl-8"
             data-testid="model-search"
           />
         </div>
         {query && (
-          <span className="text-xs text-muted-foreground" role="status" data-testid="model-search-count">
+          <span className="shrink-0 text-xs text-muted-foreground" role="status" data-testid="model-search-count">
             {shown.length} of {models?.length ?? 0}
           </span>
         )}
-        <div className="ml-auto">
+        <div className="ml-auto shrink-0">
           <AddModelDialog />
         </div>
       </div>

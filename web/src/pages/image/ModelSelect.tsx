@@ -50,7 +50,8 @@ export const categoryLabel = (c: string) =>
 export function localOptionSuffix(m: ModelInfo): string {
   if (isRemoteModel(m)) return "";
   const sizes = m.memory_gb ? ` — ${formatGb(m.size_gb)} · ~${formatGb(m.memory_gb)} memory` : "";
-  return `${sizes}${isReady(m) ? " · ready" : ""}`;
+  // "ready" before the sizes: a closed picker cuts the end of a long option off.
+  return `${isReady(m) ? " · ready" : ""}${sizes}`;
 }
 
 export function modelHint(m: ModelInfo): string {
@@ -62,7 +63,7 @@ export function modelHint(m: ModelInfo): string {
     if (m.provider_configured === false) parts.push("no API key set");
     return parts.join(" · ");
   }
-  if (m.size_gb) parts.push(`${formatGb(m.size_gb)} download`);
+  if (m.size_gb) parts.push(m.source === "hub" ? `${formatGb(m.size_gb)} download` : `${formatGb(m.size_gb)} on disk`);
   if (m.memory_gb) parts.push(`needs ~${formatGb(m.memory_gb)}`);
   if (m.source === "hub") parts.push(m.downloaded ? "cached" : "not downloaded");
   else parts.push(m.downloaded ? "ready: local files" : "its files are missing");

@@ -48,8 +48,9 @@ export function AddModelDialog() {
   };
   return (
     <>
-      <Button size="sm" onClick={() => (reset(), setOpen(true))} data-testid="add-model">
-        <Plus className="h-3.5 w-3.5" /> Add a model
+      <Button size="sm" onClick={() => (reset(), setOpen(true))} data-testid="add-model" aria-label="Add a model">
+        <Plus className="h-3.5 w-3.5" /> <span className="sm:hidden">Add</span>
+        <span className="hidden sm:inline">Add a model</span>
       </Button>
       <Dialog
         open={open}
