@@ -32,6 +32,9 @@ class AddModelRequest(BaseModel):
     )
     text_encoders: list[str] = Field(default_factory=list, description="text-encoder files (split files)")
     vae: str | None = Field(None, description="a VAE file (split files, or replacing a checkpoint's own)")
+    config: str | None = Field(
+        None, description="a diffusers config folder for a single file (default: the one shipped for its family)"
+    )
 
 
 def _slug(text: str) -> str:
@@ -56,6 +59,11 @@ def _fields(req: AddModelRequest) -> dict[str, Any]:
     path = _local_path(req.path, "path")
     encoders = [str(_local_path(p, "text_encoders", file=True)) for p in req.text_encoders]
     vae = str(_local_path(req.vae, "vae", file=True)) if req.vae else None
+    config = _local_path(req.config, "config") if req.config else None
+    if config and not (config / "model_index.json").is_file():
+        raise InvalidInputError(
+            f"config: {config} is not a diffusers config folder (no model_index.json)", field="config"
+        )
     if req.type:
         kind = families.canonical_type(req.type)
         if kind is None:
@@ -75,6 +83,8 @@ def _fields(req: AddModelRequest) -> dict[str, Any]:
         fields["text_encoders"] = encoders
     if vae:
         fields["vae"] = vae
+    if config:
+        fields["config"] = str(config)
     family = families.family(kind)
     if isinstance(family, families.VideoFamily):
         fields["category"] = "video"

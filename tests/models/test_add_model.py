@@ -78,6 +78,7 @@ def test_bad_inputs_are_refused_naming_the_field(register_models, make_client, s
         ({"path": str(sd_folder), "vae": str(tmp_path / "no-vae.safetensors")}, 422, "vae"),
         ({"path": str(sd_folder), "text_encoders": [str(not_a_model)]}, 422, "text_encoders"),
         ({"path": str(sd_folder), "id": "tiny-sd"}, 409, "id"),
+        ({"path": str(sd_folder), "config": str(not_a_model)}, 422, "config"),
         ({"path": str(sd_folder), "id": "bad id/../x"}, 422, "id"),
     ]
     for body, status, field in cases:
@@ -93,3 +94,20 @@ def test_delete_refuses_shipped_and_unknown_models(make_client):
     shipped = client.get("/api/models").json()["models"][0]["id"]
     assert client.delete(f"/api/models/{shipped}").status_code == 409
     assert client.delete("/api/models/no-such-model").status_code == 404
+
+
+def test_added_single_file_is_recognised_by_its_keys(make_client, tiny_model, tmp_path):
+    from hollywool.testkit.single_file import write_sd15_single_file
+
+    checkpoint = write_sd15_single_file(tiny_model("sd15"), tmp_path / "civitai-model.safetensors")
+    client = make_client()
+    # A tiny file needs its tiny config folder (a real one uses the config shipped for its family).
+    resp = client.post("/api/models", json={"path": str(checkpoint), "config": str(tiny_model("sd15"))})
+    assert resp.status_code == 201, resp.text
+    added = resp.json()
+    assert (added["id"], added["type"], added["source"]) == ("civitai-model", "sd", "file")
+    job = client.post(
+        "/api/jobs", json={"prompt": "a fox", "model": "civitai-model", "width": 64, "height": 64, "steps": 2}
+    )
+    assert job.status_code == 201, job.text
+    assert wait_job(client, job.json()["job_id"])["status"] == "completed"

@@ -1951,6 +1951,11 @@ export interface components {
              * @description a VAE file (split files, or replacing a checkpoint's own)
              */
             vae?: string | null;
+            /**
+             * Config
+             * @description a diffusers config folder for a single file (default: the one shipped for its family)
+             */
+            config?: string | null;
         };
         /**
          * AppSettings
