@@ -111,3 +111,62 @@ def test_search_legacy_group_and_add_a_model(browser, studio, tiny_model, tmp_pa
     finally:
         context.close()
     assert not errors, errors
+
+
+@pytest.mark.parametrize("screen", list(VIEWPORTS))
+def test_model_folders_panel_and_removing_an_added_model(browser, studio, tiny_model, tmp_path, screen):
+    from hollywool.testkit.single_file import write_sd15_single_file
+
+    comfy = tmp_path / f"ComfyUI-{screen}"
+    (comfy / "models" / "checkpoints").mkdir(parents=True)
+    (comfy / "models" / "loras").mkdir()
+    write_sd15_single_file(tiny_model("sd15"), comfy / "models" / "checkpoints" / f"comfy-{screen}.safetensors")
+    width, height = VIEWPORTS[screen]
+    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme="light")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("dialog", lambda d: d.accept())  # the "Remove ...?" confirmation
+    try:
+        pg.goto(f"{studio.url}/models")
+        panel = pg.get_by_test_id("model-folders")
+        panel.scroll_into_view_if_needed()
+        panel.get_by_test_id("model-folder-path").fill(str(tmp_path / "nowhere"))
+        panel.get_by_test_id("model-folder-add").click()
+        expect(panel.get_by_role("alert")).to_contain_text("is not a folder")
+        panel.get_by_test_id("model-folder-path").fill(str(comfy))
+        panel.get_by_test_id("model-folder-add").click()
+        folder = panel.get_by_test_id("model-folder")
+        expect(folder).to_contain_text(str(comfy))
+        expect(folder).to_contain_text("ComfyUI · 1 checkpoint · 1 usable as a model")
+        folder.scroll_into_view_if_needed()
+        assert _in_view(pg, folder)
+        shot(pg, f"models-{screen}-folders")
+
+        # Its checkpoint is a model now, with its family; stop using the folder and it goes (the file stays).
+        search = pg.get_by_test_id("model-search")
+        search.fill(f"comfy {screen}")
+        card = pg.get_by_test_id("model-card")
+        expect(card).to_have_count(1)
+        expect(card).to_contain_text("Stable Diffusion 1.x/2.x")
+        pg.get_by_role("button", name=f"Stop using {comfy}").click()
+        expect(folder).to_have_count(0)
+        expect(card).to_have_count(0)
+        assert (comfy / "models" / "checkpoints" / f"comfy-{screen}.safetensors").is_file()
+
+        # A model added through the dialog can be removed from its card (its folder stays).
+        mine = shutil.copytree(tiny_model("sd15"), tmp_path / f"removable-{screen}")
+        pg.get_by_test_id("add-model").click()
+        pg.get_by_test_id("add-model-path").fill(str(mine))
+        pg.get_by_test_id("add-model-name").fill(f"Removable {screen}")
+        pg.get_by_test_id("add-model-submit").click()
+        expect(pg.get_by_test_id("added-family")).to_be_visible()
+        pg.keyboard.press("Escape")
+        search.fill(f"removable {screen}")
+        expect(card).to_have_count(1)
+        card.get_by_test_id("remove-model").click()
+        expect(card).to_have_count(0)
+        assert (mine / "model_index.json").is_file()
+    finally:
+        context.close()
+    assert not errors, errors
