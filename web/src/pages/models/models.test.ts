@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { localModel, remoteModel } from "@/test/fixtures";
 import { groupByCategory, isReady, localOptionSuffix, matchesSearch } from "@/pages/image/ModelSelect";
+import { videoOptionLabel } from "@/pages/video/api";
 import { addModelRequest } from "./AddModelDialog";
 import { folderSummary } from "./ModelFoldersPanel";
 
@@ -59,5 +60,13 @@ describe("adding a model", () => {
       "2 checkpoints · 1 LoRA · 2 usable as models",
     );
     expect(folderSummary({ files: [] })).toBe("no model files found");
+  });
+});
+
+describe("the video picker", () => {
+  it("says which local video models are ready", () => {
+    const m = { id: "ltx", name: "LTX-2.3", audio: true } as Parameters<typeof videoOptionLabel>[0];
+    expect(videoOptionLabel(m, new Set(["ltx"]))).toBe("LTX-2.3 (with audio) · ready");
+    expect(videoOptionLabel(m, new Set())).toBe("LTX-2.3 (with audio)");
   });
 });

@@ -25,13 +25,10 @@ import {
   snapFrames,
   videoApi,
   videoKeys,
+  videoOptionLabel,
   type VideoKind,
   type VideoModel,
 } from "./api";
-
-/** A local video model in the picker: its name, "with audio", and "ready" when its files are here. */
-export const videoOptionLabel = (m: VideoModel, ready: Set<string>): string =>
-  `${m.name}${m.audio ? " (with audio)" : ""}${ready.has(m.id) ? " · ready" : ""}`;
 
 const REMOTE_JOBS = { kind: "remote", limit: 50 };
 const REMOTE_CATEGORY: Record<VideoKind, string> = { video: "text-to-video", i2v: "image-to-video" };
