@@ -108,6 +108,16 @@ def test_search_legacy_group_and_add_a_model(browser, studio, tiny_model, tmp_pa
         not_ready = select.locator("option", has_text="FLUX.2").all_inner_texts()
         assert not_ready and not any("ready" in t for t in not_ready), not_ready
         shot(pg, f"models-{screen}-image-page")
+
+        # The Video page's picker keeps the legacy families in their own group, last.
+        pg.goto(f"{studio.url}/video")
+        video_select = pg.get_by_test_id("video-model-select")
+        expect(video_select).to_be_visible()
+        labels = video_select.locator("optgroup").evaluate_all("gs => gs.map(g => g.label)")
+        assert labels[-1] == "Legacy" and labels.count("Legacy") == 1, labels
+        legacy_options = video_select.locator("optgroup[label=Legacy] option").all_inner_texts()
+        assert any("CogVideoX" in t for t in legacy_options), legacy_options
+        assert not any("CogVideoX" in t for t in video_select.locator("optgroup[label=Local] option").all_inner_texts())
     finally:
         context.close()
     assert not errors, errors
