@@ -10,7 +10,7 @@ import os
 import re
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError
@@ -91,6 +91,12 @@ def _fields(req: AddModelRequest) -> dict[str, Any]:
     return fields
 
 
+def _without_id(fields: object) -> object:
+    if not isinstance(fields, dict):
+        return fields  # kept as written: the catalogue reports it as skipped
+    return {k: v for k, v in cast(dict[str, object], fields).items() if k != "id"}
+
+
 def _read(config: Path) -> dict[str, Any]:
     """config.yaml as a mapping to write back; a 409 when the file cannot be read safely."""
     if not config.exists():
@@ -101,7 +107,7 @@ def _read(config: Path) -> dict[str, Any]:
     data: Any = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
     models = data.get("models")
     if isinstance(models, list):  # the list form is kept as a mapping from now on
-        data["models"] = {mid: {k: v for k, v in fields.items() if k != "id"} for mid, fields in entries}
+        data["models"] = {mid: _without_id(fields) for mid, fields in entries}
     elif models is None:
         data["models"] = {}
     return data

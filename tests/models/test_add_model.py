@@ -55,6 +55,17 @@ def test_added_next_to_hand_written_entries_keeps_them(register_models, make_cli
     assert (studio_dirs["data_dir"] / "config.yaml.bak").is_file()
 
 
+def test_a_config_in_list_form_keeps_its_entries(make_client, studio_dirs, tiny_model, sd_folder):
+    config = studio_dirs["data_dir"] / "config.yaml"
+    config.parent.mkdir(parents=True)
+    entry = {"id": "tiny-sd", "name": "Tiny SD", "path": str(tiny_model("sd15")), "type": "sd"}
+    config.write_text(yaml.safe_dump({"models": [entry]}))
+    client = make_client()
+    assert client.post("/api/models", json={"path": str(sd_folder)}).status_code == 201
+    assert {"tiny-sd", "my-sd15"} <= {m["id"] for m in client.get("/api/models").json()["models"]}
+    assert set(yaml.safe_load(config.read_text())["models"]) == {"tiny-sd", "my-sd15"}
+
+
 def _field(resp) -> str:  # noqa: ANN001
     return str(resp.json())
 
