@@ -13,6 +13,7 @@ from hollywool.engines.remote.views import RemoteModelInfo
 from hollywool.jobs.models import JobView
 from hollywool.jobs.store import JobQuery
 from hollywool.models.catalog import ConfigProblems
+from hollywool.models.user_models import AddModelRequest, add_model, remove_model
 from hollywool.models.views import (
     CacheDeleted,
     CacheStatus,
@@ -173,6 +174,21 @@ def unload(model_id: str, studio: Studio = Depends(get_studio)) -> Unloaded:
 @router.post("/unload", response_model=Unloaded)
 def unload_all(studio: Studio = Depends(get_studio)) -> Unloaded:
     return studio.model_service.unload()
+
+
+@router.post("", response_model=LocalModelInfo, response_model_exclude_unset=True, status_code=201)
+def add_local_model(body: AddModelRequest, studio: Studio = Depends(get_studio)) -> LocalModelInfo:
+    """Add a local diffusers folder or weights file, kept in config.yaml like a hand-written entry (used in place).
+    `type` is read from the files when left out. A 422 naming the field for a bad path or type, a 409 for an id
+    that is taken."""
+    return studio.model_service.describe(add_model(studio.models.catalog, body))
+
+
+@router.delete("/{model_id}", response_model=Unloaded)
+def remove_local_model(model_id: str, studio: Studio = Depends(get_studio)) -> Unloaded:
+    """Forget a model kept in config.yaml (unloaded first); its files are never deleted."""
+    remove_model(studio.models.catalog, model_id)
+    return Unloaded(unloaded=studio.models.unload(model_id), loaded=studio.models.loaded_models())
 
 
 @system_router.get("/can-generate/{model_id}", response_model=CanGenerate, response_model_exclude_unset=True)

@@ -1,6 +1,10 @@
 /** Query keys and fetchers, one place for every endpoint the UI reads. */
-import { ApiError, del, downloadFile, get, post, put } from "./client";
+import { ApiError, api, del, downloadFile, get, post, put } from "./client";
 import type {
+  AddModelRequest,
+  FamilyInfo,
+  LocalModelInfo,
+  ModelFolderInfo,
   Asset,
   AssetPage,
   AssetsDeleted,
@@ -55,6 +59,8 @@ export const qk = {
   videoSessions: ["video-sessions"] as const,
   models: ["models"] as const,
   cacheStatus: ["cache-status"] as const,
+  modelFolders: ["model-folders"] as const,
+  families: ["model-families"] as const,
   downloads: ["downloads"] as const,
   loras: (type?: string) => ["loras", type ?? "all"] as const,
   canGenerate: (id: string) => ["can-generate", id] as const,
@@ -122,6 +128,12 @@ export const fetchers = {
   downloads: (): Promise<ModelDownload[] | null> => optional(() => get<ModelDownload[]>("/api/models/downloads")),
   downloadModel: (id: string) => post<JobAccepted>(`/api/models/${id}/download`),
   deleteModelCache: (id: string) => del<unknown>(`/api/models/${id}/cache`),
+  addModel: (req: AddModelRequest) => post<LocalModelInfo>("/api/models", req),
+  removeModel: (id: string) => del<unknown>(`/api/models/${encodeURIComponent(id)}`),
+  families: () => get<FamilyInfo[]>("/api/models/families"),
+  modelFolders: () => get<ModelFolderInfo[]>("/api/models/folders"),
+  addModelFolder: (path: string) => post<ModelFolderInfo>("/api/models/folders", { path }),
+  removeModelFolder: (path: string) => api<ModelFolderInfo[]>("/api/models/folders", { method: "DELETE", query: { path } }),
   /** With a model type, only the LoRAs that fit it (the server filters on each LoRA's `model_types`). */
   loras: (type?: string): Promise<Lora[] | null> =>
     optional(() => get<{ loras: Lora[] }>("/api/loras", { model_type: type }).then((d) => d.loras)),

@@ -1507,7 +1507,13 @@ export interface paths {
         /** List Models */
         get: operations["list_models_api_models_get"];
         put?: never;
-        post?: never;
+        /**
+         * Add Local Model
+         * @description Add a local diffusers folder or weights file, kept in config.yaml like a hand-written entry (used in place).
+         *     `type` is read from the files when left out. A 422 naming the field for a bad path or type, a 409 for an id
+         *     that is taken.
+         */
+        post: operations["add_local_model_api_models_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1723,6 +1729,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/models/{model_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove Local Model
+         * @description Forget a model kept in config.yaml (unloaded first); its files are never deleted.
+         */
+        delete: operations["remove_local_model_api_models__model_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/system/can-generate/{model_id}": {
         parameters: {
             query?: never;
@@ -1893,6 +1919,44 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AddModelRequest */
+        AddModelRequest: {
+            /**
+             * Path
+             * @description absolute path of a local diffusers folder or a single weights file
+             */
+            path: string;
+            /**
+             * Name
+             * @description the name shown in the studio (default: the folder or file name)
+             */
+            name?: string | null;
+            /**
+             * Id
+             * @description the catalogue id (default: made from the name)
+             */
+            id?: string | null;
+            /**
+             * Type
+             * @description the model family's id; read from model_index.json or the file's keys when left out
+             */
+            type?: string | null;
+            /**
+             * Text Encoders
+             * @description text-encoder files (split files)
+             */
+            text_encoders?: string[];
+            /**
+             * Vae
+             * @description a VAE file (split files, or replacing a checkpoint's own)
+             */
+            vae?: string | null;
+            /**
+             * Config
+             * @description a diffusers config folder for a single file (default: the one shipped for its family)
+             */
+            config?: string | null;
+        };
         /**
          * AppSettings
          * @description The settings as answered: the stored preferences plus the seed's `civitai_api_key`, which is
@@ -9612,6 +9676,39 @@ export interface operations {
             };
         };
     };
+    add_local_model_api_models_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddModelRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocalModelInfo"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     config_problems_api_models_config_problems_get: {
         parameters: {
             query?: never;
@@ -9936,6 +10033,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Unloaded"];
+                };
+            };
+        };
+    };
+    remove_local_model_api_models__model_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unloaded"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

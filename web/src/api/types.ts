@@ -76,6 +76,14 @@ export type RemoteModel = Sent<S["RemoteModelInfo"]>;
 export type ModelInfo = LocalModel | RemoteModel;
 export type ModelCategory = LocalModel["category"];
 
+/** `POST /api/models`: a local diffusers folder or weights file to add (the family is read from it when `type` is left out). */
+export type AddModelRequest = S["AddModelRequest"];
+/** A catalogue entry as `/api/models` lists it (and `POST /api/models` answers). */
+export type LocalModelInfo = Sent<S["LocalModelInfo"]>;
+/** A ComfyUI or A1111/Forge `models` folder used in place (`/api/models/folders`), with each file found in it. */
+export type FamilyInfo = Sent<S["FamilyInfo"]>;
+export type ModelFolderInfo = Sent<S["ModelFolderInfo"]>;
+
 /** `/api/models/cache-status`: the memory budget, the loaded models and the downloaded hub ids. */
 export type CacheStatus = Sent<S["CacheStatus"]>;
 

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { CheckCircle2, Download, HardDrive, Trash2 } from "lucide-react";
+import { CheckCircle2, Download, HardDrive, Search, Trash2, X } from "lucide-react";
 import { useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { ApiError, get } from "@/api/client";
@@ -11,9 +11,12 @@ import { useLive } from "@/live/store";
 import { formatBytes, formatGb, formatSeconds } from "@/lib/utils";
 import { Button } from "@/components/ui/button";
 import { Badge, Card, Empty, ErrorText, PageHeader, ProgressBar } from "@/components/ui/misc";
+import { Input } from "@/components/ui/input";
 import { Tabs } from "@/components/ui/tabs";
 import { CivitaiBrowser } from "./civitai/CivitaiBrowser";
-import { categoryLabel, groupByCategory } from "./image/ModelSelect";
+import { categoryLabel, groupByCategory, matchesSearch } from "./image/ModelSelect";
+import { AddModelDialog } from "./models/AddModelDialog";
+import { ModelFoldersPanel } from "./models/ModelFoldersPanel";
 
 /** The model a download job fetches: `/api/models/downloads` and the live jobs carry it in `params.model`. */
 export const downloadModelId = (job: Pick<Job, "params">): string | null =>
@@ -66,6 +69,7 @@ export function ModelActions({ model }: { model: LocalModel }) {
   };
   const download = useMutation({ mutationFn: () => fetchers.downloadModel(model.id), onError, onSuccess: () => (setErr(null), refresh()) });
   const remove = useMutation({ mutationFn: () => fetchers.deleteModelCache(model.id), onError, onSuccess: () => (setErr(null), refresh()) });
+  const forget = useMutation({ mutationFn: () => fetchers.removeModel(model.id), onError, onSuccess: () => (setErr(null), refresh()) });
   const local = model.source === "folder" || model.source === "file";
   return (
     <div className="space-y-2">
@@ -96,6 +100,17 @@ export function ModelActions({ model }: { model: LocalModel }) {
               data-testid="delete-cache"
             >
               <Trash2 className="h-3.5 w-3.5" /> Delete from cache
+            </Button>
+          )}
+          {local && model.user_defined && (
+            <Button
+              size="sm"
+              variant="outline"
+              onClick={() => confirm(`Remove ${model.name} from the studio? Its files stay where they are.`) && forget.mutate()}
+              disabled={forget.isPending}
+              data-testid="remove-model"
+            >
+              <X className="h-3.5 w-3.5" /> Remove
             </Button>
           )}
         </div>
@@ -161,6 +176,8 @@ function ConfigProblemsNotice() {
 export function ModelsPage() {
   const { data: models, error, isLoading } = useModels();
   const [params, setParams] = useSearchParams();
+  const [query, setQuery] = useState("");
+  const shown = useMemo(() => (models ?? []).filter((m) => matchesSearch(m, query)), [models, query]);
   const tab = params.get("tab") === "civitai" ? "civitai" : "local";
   const tabs = (
     <Tabs
@@ -185,14 +202,41 @@ export function ModelsPage() {
       <PageHeader title="Models">{tabs}</PageHeader>
       <ConfigProblemsNotice />
       <ErrorText error={error} />
+      {/* Kept in view while the long list scrolls: search and "Add a model" are always one move away. */}
+      <div className="sticky -top-4 z-10 -mx-1 mb-3 md:-top-6 flex items-center gap-2 bg-background px-1 py-2" data-testid="models-toolbar">
+        <div className="relative min-w-0 flex-1 sm:max-w-sm">
+          <Search className="pointer-events-none absolute left-2.5 top-1/2 h-4 w-4 -translate-y-1/2 text-muted-foreground" aria-hidden />
+          <Input
+            type="search"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            placeholder="Name, id or family"
+            aria-label="Search models"
+            className="pl-8"
+            data-testid="model-search"
+          />
+        </div>
+        {query && (
+          <span className="shrink-0 text-xs text-muted-foreground" role="status" data-testid="model-search-count">
+            {shown.length} of {models?.length ?? 0}
+          </span>
+        )}
+        <div className="ml-auto shrink-0">
+          <AddModelDialog />
+        </div>
+      </div>
       {models === null && <Empty>The model catalogue is not available on this server yet.</Empty>}
       {!isLoading && models?.length === 0 && <Empty>No models in the catalogue.</Empty>}
+      {query && models?.length !== 0 && shown.length === 0 && <Empty>No model matches “{query}”.</Empty>}
       <div className="space-y-6">
-        {groupByCategory(models ?? []).map(([cat, list]) => (
+        {groupByCategory(shown).map(([cat, list]) => (
           <section key={cat} aria-labelledby={`cat-${cat}`}>
-            <h2 id={`cat-${cat}`} className="mb-2 text-sm font-semibold text-muted-foreground">
+            <h2 id={`cat-${cat}`} className="mb-2 text-sm font-semibold text-muted-foreground" data-testid="model-group">
               {categoryLabel(cat)}
             </h2>
+            {cat === "legacy" && (
+              <p className="-mt-1 mb-2 text-xs text-muted-foreground">Older families, kept working: newer ones above are usually better and faster.</p>
+            )}
             <ul className="grid gap-3 md:grid-cols-2 xl:grid-cols-3">
               {list.map((m) => (
                 <li key={m.id}>
@@ -224,6 +268,9 @@ export function ModelsPage() {
             </ul>
           </section>
         ))}
+      </div>
+      <div className="mt-8">
+        <ModelFoldersPanel />
       </div>
     </div>
   );

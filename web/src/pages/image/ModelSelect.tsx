@@ -11,23 +11,48 @@ const CATEGORY_LABEL: Record<string, string> = {
   quality: "Quality",
   specialized: "Specialized",
   video: "Video",
+  legacy: "Legacy",
 };
 
+/** A local model that runs without a download: a folder, a file, or a hub model already in the cache. */
+export const isReady = (m: ModelInfo): boolean => !isRemoteModel(m) && m.downloaded === true;
+
+/** Whether a model matches the Models page's search: every word in its name, id or family (case-insensitive). */
+export function matchesSearch(m: ModelInfo, query: string): boolean {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return true;
+  const family = isRemoteModel(m) ? (m.provider_name ?? m.provider) : `${m.family ?? ""} ${m.type}`;
+  const text = `${m.name} ${m.id} ${family}`.toLowerCase();
+  return words.every((w) => text.includes(w));
+}
+
+/**
+ * Models grouped for a list or a picker: current local families by category, then remote ones by provider,
+ * then the legacy families (SD3, Mochi, CogVideoX, SVD) in one "Legacy" group at the end.
+ */
 export function groupByCategory<M extends ModelInfo>(models: M[]): [string, M[]][] {
   const groups = new Map<string, M[]>();
   for (const m of models) {
-    // Remote models group by provider, after the local ones.
-    const key = isRemoteModel(m) ? `remote:${m.provider_name ?? m.provider}` : m.category;
+    const key = isRemoteModel(m) ? `remote:${m.provider_name ?? m.provider}` : m.legacy ? "legacy" : m.category;
     const list = groups.get(key) ?? [];
     list.push(m);
     groups.set(key, list);
   }
-  const rank = (c: string) => (CATEGORY_ORDER.includes(c) ? CATEGORY_ORDER.indexOf(c) : c.startsWith("remote:") ? 100 : 99);
+  const rank = (c: string) =>
+    CATEGORY_ORDER.includes(c) ? CATEGORY_ORDER.indexOf(c) : c === "legacy" ? 200 : c.startsWith("remote:") ? 100 : 99;
   return [...groups.entries()].sort((a, b) => rank(a[0]) - rank(b[0]) || a[0].localeCompare(b[0]));
 }
 
 export const categoryLabel = (c: string) =>
   c.startsWith("remote:") ? `${c.slice(7)} (remote)` : (CATEGORY_LABEL[c] ?? c[0].toUpperCase() + c.slice(1));
+
+/** What a picker's option says after a local model's name: its sizes, and "ready" when it runs without a download. */
+export function localOptionSuffix(m: ModelInfo): string {
+  if (isRemoteModel(m)) return "";
+  const sizes = m.memory_gb ? ` — ${formatGb(m.size_gb)} · ~${formatGb(m.memory_gb)} memory` : "";
+  // "ready" before the sizes: a closed picker cuts the end of a long option off.
+  return `${isReady(m) ? " · ready" : ""}${sizes}`;
+}
 
 export function modelHint(m: ModelInfo): string {
   const parts = [];
@@ -38,9 +63,10 @@ export function modelHint(m: ModelInfo): string {
     if (m.provider_configured === false) parts.push("no API key set");
     return parts.join(" · ");
   }
-  if (m.size_gb) parts.push(`${formatGb(m.size_gb)} download`);
+  if (m.size_gb) parts.push(m.source === "hub" ? `${formatGb(m.size_gb)} download` : `${formatGb(m.size_gb)} on disk`);
   if (m.memory_gb) parts.push(`needs ~${formatGb(m.memory_gb)}`);
   if (m.source === "hub") parts.push(m.downloaded ? "cached" : "not downloaded");
+  else parts.push(m.downloaded ? "ready: local files" : "its files are missing");
   return parts.join(" · ");
 }
 
@@ -65,8 +91,7 @@ export function ModelSelect({
             <option key={m.id} value={m.id}>
               {m.name}
               {isRemoteModel(m) ? ` — ${formatPrice(m.price) ?? "price unknown"}${m.provider_configured === false ? " · no key" : ""}` : ""}
-              {!isRemoteModel(m) && m.memory_gb ? ` — ${formatGb(m.size_gb)} · ~${formatGb(m.memory_gb)} memory` : ""}
-              {!isRemoteModel(m) && m.source === "hub" && m.downloaded ? " ✓" : ""}
+              {localOptionSuffix(m)}
             </option>
           ))}
         </optgroup>

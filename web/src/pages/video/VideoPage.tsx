@@ -25,6 +25,7 @@ import {
   snapFrames,
   videoApi,
   videoKeys,
+  videoOptionLabel,
   type VideoKind,
   type VideoModel,
 } from "./api";
@@ -49,7 +50,13 @@ export function VideoPage() {
   );
   const [modelId, setModelId] = useState("");
   const remote: RemoteModelInfo | undefined = remoteUsable.find((m) => m.id === modelId);
-  const model: VideoModel | undefined = remote ? undefined : (usable.find((m) => m.id === modelId) ?? usable[0]);
+  // Which local models run without a download (the catalogue knows; the video list does not say).
+  const { data: catalogue } = useQuery({ queryKey: qk.models, queryFn: fetchers.models });
+  const ready = useMemo(() => new Set((catalogue ?? []).filter((m) => m.downloaded).map((m) => m.id)), [catalogue]);
+  const [current, legacy] = useMemo(() => [usable.filter((m) => !m.legacy), usable.filter((m) => m.legacy)], [usable]);
+  const model: VideoModel | undefined = remote
+    ? undefined
+    : (usable.find((m) => m.id === modelId) ?? current.find((m) => ready.has(m.id)) ?? current[0] ?? usable[0]);
   const chosenRemote = remote ?? (model ? undefined : remoteUsable[0]); // no local model: the first remote one
   const [prompt, setPrompt] = useState("");
   const [negative, setNegative] = useState("");
@@ -154,12 +161,11 @@ export function VideoPage() {
             >
               <Field label="Model" error={errors.model}>
                 <Select value={chosenRemote?.id ?? model?.id} onChange={(e) => setModelId(e.target.value)} data-testid="video-model-select">
-                  {usable.length > 0 && (
+                  {current.length > 0 && (
                     <optgroup label="Local">
-                      {usable.map((m) => (
+                      {current.map((m) => (
                         <option key={m.id} value={m.id}>
-                          {m.name}
-                          {m.audio ? " (with audio)" : ""}
+                          {videoOptionLabel(m, ready)}
                         </option>
                       ))}
                     </optgroup>
@@ -174,6 +180,15 @@ export function VideoPage() {
                       ))}
                     </optgroup>
                   ))}
+                  {legacy.length > 0 && (
+                    <optgroup label="Legacy">
+                      {legacy.map((m) => (
+                        <option key={m.id} value={m.id}>
+                          {videoOptionLabel(m, ready)}
+                        </option>
+                      ))}
+                    </optgroup>
+                  )}
                 </Select>
               </Field>
               {chosenRemote && <RemoteModelBadge model={chosenRemote} />}

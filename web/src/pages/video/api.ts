@@ -112,3 +112,7 @@ export function remoteVideoRequest(model: RemoteModelInfo, form: RemoteVideoForm
   if (images.length) body.reference_images = images.map((image_base64) => ({ image_base64 }));
   return body;
 }
+
+/** A local video model in the picker: its name, "with audio", and "ready" when its files are here. */
+export const videoOptionLabel = (m: VideoModel, ready: Set<string>): string =>
+  `${m.name}${m.audio ? " (with audio)" : ""}${ready.has(m.id) ? " · ready" : ""}`;
