@@ -186,7 +186,8 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
   if (!res.ok) {
     // A proxy answering 502/503/504 means the backend itself is away.
     if (res.status === 502 || res.status === 504) networkListeners.forEach((fn) => fn(false));
-    if (res.status === 401) authListeners.forEach((fn) => fn(401));
+    // A 401 to a request sent before the user signed in is stale: only the current token's refusal asks again.
+    if (res.status === 401 && token === getToken()) authListeners.forEach((fn) => fn(401));
     throw toApiError(res.status, data, res.statusText);
   }
   return data as T;
