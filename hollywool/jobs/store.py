@@ -125,6 +125,9 @@ class JobStore(abc.ABC):
     def counts_by_status(self, parent_id: str | None = None) -> dict[str, int]: ...
 
 
+# Up to this many jobs, positions are counted one by one (fast at any queue depth); more, the queue is numbered once.
+_FEW_POSITIONS = 8
+
 _COLUMNS = (
     "id, kind, lane, status, priority, params, stage, step, total_steps, progress, eta_seconds, "
     "message, error, error_detail, result, checkpoint, session_id, parent_id, attempts, cancel_requested, "
@@ -281,15 +284,21 @@ class SqliteJobStore(JobStore):
         if not job_ids:
             return {}
         names = ", ".join(f":j{i}" for i in range(len(job_ids)))
+        if len(job_ids) <= _FEW_POSITIONS:
+            # A job's event or page: count the jobs ahead of each through the claim index, not number the queue.
+            sql = (
+                "SELECT j.id, 1 + (SELECT COUNT(*) FROM jobs AS o WHERE o.lane = j.lane AND o.status = 'queued' "
+                "AND (o.priority > j.priority OR (o.priority = j.priority AND o.queue_order < j.queue_order))) "
+                f"FROM jobs AS j WHERE j.status = 'queued' AND j.id IN ({names})"
+            )
+        else:  # a list page: number the whole queue once
+            sql = (
+                "SELECT id, position FROM (SELECT id, ROW_NUMBER() OVER "
+                "(PARTITION BY lane ORDER BY priority DESC, queue_order ASC) AS position "
+                f"FROM jobs WHERE status = 'queued') WHERE id IN ({names})"
+            )
         with self.db.read() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT id, position FROM (SELECT id, ROW_NUMBER() OVER "
-                    "(PARTITION BY lane ORDER BY priority DESC, queue_order ASC) AS position "
-                    f"FROM jobs WHERE status = 'queued') WHERE id IN ({names})"
-                ),
-                {f"j{i}": job_id for i, job_id in enumerate(job_ids)},
-            ).all()
+            rows = conn.execute(text(sql), {f"j{i}": job_id for i, job_id in enumerate(job_ids)}).all()
         return {row[0]: int(row[1]) for row in rows}
 
     def set_progress(self, job_id: str, progress: Progress) -> None:

@@ -157,3 +157,14 @@ def test_a_parent_and_its_children_are_inserted_together_or_not_at_all(store):
     with pytest.raises(IntegrityError):
         store.create_with_children(NewJob(kind="bulk", lane="bulk", params={}), bad)
     assert store.list(JobQuery(kind="bulk"))[1] == 1 and store.counts_by_status() == {"queued": 4}
+
+
+def test_queue_positions_are_the_claim_order_whether_counted_one_by_one_or_numbered(store):
+    jobs = store.create([NewJob(kind="k", lane="gpu", params={}) for _ in range(20)])
+    store.move_to_front(jobs[15].id)
+    ids = [j.id for j in jobs]
+    numbered = store.queue_positions(ids)  # many ids: the queue numbered once
+    one_by_one = {i: store.queue_positions([i])[i] for i in ids}  # a job's own event
+    assert numbered == one_by_one
+    claimed = [store.claim_next(["gpu"]).id for _ in range(20)]
+    assert sorted(ids, key=numbered.__getitem__) == claimed
