@@ -26,7 +26,13 @@ import torch
 from hollywool.testkit import tiny_zqk
 from hollywool.testkit import tokenizers as tk
 from hollywool.testkit.tiny_flux2 import build_chroma, build_flux2, build_flux2_klein
-from hollywool.testkit.tiny_video26 import build_hunyuanvideo15, build_hunyuanvideo15_i2v, build_ltx23, build_wan_5b
+from hollywool.testkit.tiny_video26 import (
+    build_hunyuanvideo15,
+    build_hunyuanvideo15_i2v,
+    build_ltx23,
+    build_wan_5b,
+    ltx2_audio_vae,
+)
 
 SEED = 0
 
@@ -534,7 +540,6 @@ def build_svd(folder: str | Path) -> Path:
 def build_ltx2(folder: str | Path) -> Path:
     """LTX-2: audio+video transformer, video VAE, audio VAE, vocoder, Gemma 3 encoder and text connectors."""
     from diffusers import (
-        AutoencoderKLLTX2Audio,
         AutoencoderKLLTX2Video,
         FlowMatchEulerDiscreteScheduler,
         LTX2Pipeline,
@@ -638,25 +643,7 @@ def build_ltx2(folder: str | Path) -> Path:
         encoder_causal=True,
         decoder_causal=False,
     )
-    torch.manual_seed(SEED)
-    audio_vae = AutoencoderKLLTX2Audio(
-        base_channels=4,
-        output_channels=2,
-        ch_mult=(1,),
-        num_res_blocks=1,
-        attn_resolutions=None,
-        in_channels=2,
-        resolution=32,
-        latent_channels=2,
-        norm_type="pixel",
-        causality_axis="height",
-        dropout=0.0,
-        mid_block_add_attention=False,
-        sample_rate=16000,
-        mel_hop_length=160,
-        is_causal=True,
-        mel_bins=8,
-    )
+    audio_vae = ltx2_audio_vae()
     torch.manual_seed(SEED)
     vocoder = LTX2Vocoder(
         in_channels=audio_vae.config.output_channels * audio_vae.config.mel_bins,

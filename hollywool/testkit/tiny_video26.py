@@ -83,6 +83,31 @@ def build_wan_5b(folder: str | Path) -> Path:
 # --------------------------------------------------------------------------- LTX-2.3
 
 
+def ltx2_audio_vae() -> Any:
+    """The tiny LTX-2 audio VAE (16 kHz, 8 mel bins) that LTX-2 and LTX-2.3 share."""
+    from diffusers import AutoencoderKLLTX2Audio
+
+    torch.manual_seed(SEED)
+    return AutoencoderKLLTX2Audio(
+        base_channels=4,
+        output_channels=2,
+        ch_mult=(1,),
+        num_res_blocks=1,
+        attn_resolutions=None,
+        in_channels=2,
+        resolution=32,
+        latent_channels=2,
+        norm_type="pixel",
+        causality_axis="height",
+        dropout=0.0,
+        mid_block_add_attention=False,
+        sample_rate=16000,
+        mel_hop_length=160,
+        is_causal=True,
+        mel_bins=8,
+    )
+
+
 def _ltx23_gemma(tokenizer: Any, width: int, layers: int) -> Any:
     from transformers import Gemma3Config, Gemma3ForConditionalGeneration
 
@@ -124,7 +149,6 @@ def build_ltx23(folder: str | Path) -> Path:
     in the connectors, a 32x spatial / 8x temporal video VAE (the real compression: sizes in 32s, 8k+1 frames) and
     a vocoder with bandwidth extension (16 kHz -> 48 kHz)."""
     from diffusers import (
-        AutoencoderKLLTX2Audio,
         AutoencoderKLLTX2Video,
         FlowMatchEulerDiscreteScheduler,
         LTX2Pipeline,
@@ -202,25 +226,7 @@ def build_ltx23(folder: str | Path) -> Path:
         spatial_compression_ratio=32,
         temporal_compression_ratio=8,
     )
-    torch.manual_seed(SEED)
-    audio_vae = AutoencoderKLLTX2Audio(
-        base_channels=4,
-        output_channels=2,
-        ch_mult=(1,),
-        num_res_blocks=1,
-        attn_resolutions=None,
-        in_channels=2,
-        resolution=32,
-        latent_channels=2,
-        norm_type="pixel",
-        causality_axis="height",
-        dropout=0.0,
-        mid_block_add_attention=False,
-        sample_rate=16000,
-        mel_hop_length=160,
-        is_causal=True,
-        mel_bins=8,
-    )
+    audio_vae = ltx2_audio_vae()
     torch.manual_seed(SEED)
     # Stage one makes 16 kHz audio; the bandwidth extender adds a residual at 48 kHz from the mel spectrogram of
     # stage one's output (hop 4): its upsampling (3 x 2 x 2) must be hop x 3 so both paths have the same length.
