@@ -28,7 +28,7 @@ def transformer_loras(tmp_path_factory, tiny_model):
 
 @pytest.fixture
 def flux2_client(register_models, make_client, transformer_loras, tmp_path):
-    register_models(MODELS, category="fast")
+    register_models(MODELS)
     return make_client(lora_dirs=(transformer_loras,), civitai_dir=tmp_path / "civitai")
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import yaml
 
+from hollywool.models.families import canonical_type, video_types
 from hollywool.testkit.tiny_models import FAMILIES as TINY_FAMILIES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,7 +43,7 @@ def tiny_entry(folder: Path, type_: str, **extra) -> dict:
         "type": type_,
         "default_steps": 2,
         "default_guidance": 5.0,
-        "category": "video" if type_ not in ("sd", "sdxl", "sd3", "flux") else "fast",
+        "category": "video" if canonical_type(type_) in video_types() else "fast",
         "size_gb": 0.01,
         "memory_gb": 0.1,
         **extra,

@@ -26,6 +26,10 @@ describe("validateImageForm checks the API's limits (GET /api/limits)", () => {
   it("accepts a valid form", () => {
     expect(v(ok)).toEqual({});
   });
+  it("wants an image to edit for an edit model, before anything is sent", () => {
+    expect(v({ ...ok, requiresReference: true }).reference_images).toMatch(/edits images/);
+    expect(v({ ...ok, requiresReference: true, referenceCount: 1 }).reference_images).toBeUndefined();
+  });
   it("needs a prompt and a model", () => {
     const e = v({ ...ok, prompt: "   ", model: "" });
     expect(e.prompt).toBeTruthy();

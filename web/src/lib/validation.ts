@@ -30,6 +30,8 @@ export interface ImageForm {
   num_images: number;
   loras: { lora_id: string; weight: number }[];
   referenceCount: number;
+  /** edit models need an image to edit */
+  requiresReference?: boolean;
   strength: number;
 }
 
@@ -50,6 +52,7 @@ export function validateImageForm(f: ImageForm, limits?: RequestLimits | null): 
     } else if (!intIn(v, rules.min, rules.max)) e[key] = `Between ${rules.min} and ${rules.max} px.`;
     else if (v % rules.multiple !== 0) e[key] = `Must be a multiple of ${rules.multiple} for this model.`;
   }
+  if (f.requiresReference && f.referenceCount === 0) e.reference_images = "This model edits images: add the image to edit here, then Generate.";
   if (f.seedMode === "fixed" && !intIn(f.seed, 0, limits?.seed.max ?? Number.MAX_SAFE_INTEGER))
     e.seed = limits ? `A whole number from ${limits.seed.min} to ${limits.seed.max}.` : "A whole number.";
   if (!limits) return e;

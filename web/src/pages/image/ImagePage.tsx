@@ -85,12 +85,12 @@ export function ImagePage() {
   // A remote model takes as many reference images as its input schema has room for (0: none). Until
   // the API's limits load, local models are not capped here (the server checks the request).
   const refLimit = limits?.reference_images ?? Infinity;
-  const maxRefs = referenceLimit(remoteModel, refLimit);
+  const maxRefs = referenceLimit(model, refLimit);
   const usedRefs = refs.slice(0, maxRefs);
   const selectModel = (id: string) => {
     const next = imageModels.find((m) => m.id === id);
     setForm((f) => ({ ...withModel(f, next), scheduler: offersScheduler(schedulers, next, f.scheduler) ? f.scheduler : null }));
-    const limit = referenceLimit(isRemoteModel(next) ? next : null, refLimit);
+    const limit = referenceLimit(next, refLimit);
     setRefs((r) => (r.length > limit ? r.slice(0, limit) : r));
   };
 
@@ -223,7 +223,7 @@ export function ImagePage() {
     onError: (err) => {
       const fe = fieldErrors(err);
       if (Object.keys(fe).length) {
-        setErrors(fe);
+        showErrors(fe);
         // A field the form does not show (or a nested one) still gets said at the top.
         const shown = ["scheduler", "prompt", "negative_prompt", "model", "width", "height", "steps", "guidance_scale", "seed", "num_images", "loras", "reference_images", "strength", "session_id"];
         if (!Object.keys(fe).some((k) => shown.includes(k))) setTopError((err as ApiError).detail);
@@ -233,6 +233,15 @@ export function ImagePage() {
     },
   });
 
+  // Errors of the LoRAs and references panel open it: an error hidden in a closed panel says nothing.
+  function showErrors(e: FormErrors) {
+    setErrors(e);
+    if (Object.entries(e).some(([k, v]) => v && (k === "reference_images" || k === "strength" || k.startsWith("loras")))) {
+      setExtrasOpen(true);
+      requestAnimationFrame(() => document.querySelector('[data-testid="extras"]')?.scrollIntoView({ block: "nearest" }));
+    }
+  }
+
   function generate(force = false) {
     const e = validateImageForm(
       {
@@ -240,10 +249,11 @@ export function ImagePage() {
         loras: remote ? [] : form.loras,
         sizeRules,
         referenceCount: usedRefs.length,
+        requiresReference: !!localModel?.requires_reference_image,
       },
       limits,
     );
-    setErrors(e);
+    showErrors(e);
     if (Object.values(e).some(Boolean)) return;
     if (!force && fit && !fit.can_generate) {
       setFitConfirm(fit);
@@ -502,7 +512,11 @@ export function ImagePage() {
                   />
                 </div>
                 <div className="space-y-2">
-                  <span className="text-xs font-medium text-muted-foreground">Reference images (image-to-image)</span>
+                  <span className="text-xs font-medium text-muted-foreground">
+                    {localModel?.requires_reference_image
+                      ? `Images to edit (${maxRefs > 1 ? `1 to ${maxRefs}` : "one"}, required)`
+                      : "Reference images (image-to-image)"}
+                  </span>
                   {maxRefs > 0 ? (
                     <ReferenceImages value={usedRefs} onChange={setRefs} error={errors.reference_images} max={maxRefs} />
                   ) : (
@@ -547,7 +561,9 @@ export function ImagePage() {
             </div>
           </Card>
         </form>
-        <div className="min-w-0 xl:sticky xl:top-4">
+        {/* On wide screens the results column keeps to the height of the window and stays put while the form
+            scrolls: the stage takes what the notices and the thumbnail strip leave. */}
+        <div className="min-w-0 xl:sticky xl:top-0 xl:flex xl:h-[calc(100vh-6.5rem)] xl:flex-col">
           <SessionResults sessionId={sessionId} />
         </div>
       </div>

@@ -62,8 +62,8 @@ export function ResultStage({
   );
 
   return (
-    <figure className="flex flex-col gap-2" data-testid="result-stage" aria-label="Result">
-      <div className="relative flex aspect-square max-h-[75vh] w-full items-center justify-center overflow-hidden rounded-lg border border-border bg-muted/50 xl:aspect-auto xl:h-[calc(100vh-13rem)] xl:max-h-none">
+    <figure className="flex flex-col gap-2 xl:min-h-0 xl:flex-1" data-testid="result-stage" aria-label="Result">
+      <div className="relative flex aspect-square max-h-[75vh] w-full items-center justify-center overflow-hidden rounded-lg border border-border bg-muted/50 xl:aspect-auto xl:max-h-none xl:min-h-0 xl:flex-1">
         {view}
         {!running && count > 1 && (
           <>

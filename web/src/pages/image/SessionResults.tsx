@@ -69,7 +69,7 @@ export function SessionResults({ sessionId }: { sessionId: string | null }) {
 
   if (!sessionId) return <ResultStage running={null} asset={null} index={0} count={0} onStep={() => {}} compareWith={null} />;
   return (
-    <section aria-label="Results" className="space-y-3">
+    <section aria-label="Results" className="flex flex-col gap-3 xl:h-full xl:min-h-0">
       <ResultStage running={selected ? null : stageJob} asset={asset} index={index} count={items.length} onStep={onStep} compareWith={compareWith} />
       {ended.map((j) =>
         j.status === "failed" ? (
@@ -89,13 +89,13 @@ export function SessionResults({ sessionId }: { sessionId: string | null }) {
         ),
       )}
       {active.length > 0 && (
-        <div className="space-y-2" data-testid="running-jobs">
+        <div className="shrink-0 space-y-2" data-testid="running-jobs">
           {active.map((j) => (
             <JobProgress key={j.id} job={j} onCancel={(id) => cancel.mutate(id)} />
           ))}
         </div>
       )}
-      <ul className="grid grid-cols-4 gap-2 sm:grid-cols-6 2xl:grid-cols-8" data-testid="results-grid" aria-label="Results of this session">
+      <ul className="grid shrink-0 grid-cols-4 gap-2 sm:grid-cols-6 xl:max-h-36 xl:overflow-y-auto 2xl:grid-cols-8" data-testid="results-grid" aria-label="Results of this session">
         {items.map((a, i) => (
           <li key={a.id}>
             <button

@@ -214,6 +214,10 @@ describe("remote image requests", () => {
     expect(referenceLimit(t2i, 5)).toBe(0);
     expect(referenceLimit({ ...i2i, max_reference_images: 9 }, 5)).toBe(5);
     expect(referenceLimit({ ...i2i, max_reference_images: undefined as unknown as number }, 5)).toBe(0);
+    // local models: their own capacity from /api/models (Krea 2 takes none, Qwen-Image-Edit three)
+    expect(referenceLimit({ ...sd, max_reference_images: 0 }, 5)).toBe(0);
+    expect(referenceLimit({ ...sd, max_reference_images: 3 }, 5)).toBe(3);
+    expect(referenceLimit({ ...sd, max_reference_images: null }, 5)).toBe(5);
     expect(takesStrength(i2i)).toBe(true);
     expect(takesStrength(multi)).toBe(false);
     expect(takesStrength({ ...i2i, params: [] })).toBe(true); // inputs not known: the provider decides

@@ -1,10 +1,10 @@
 /** The Image page's form: defaults, persistence, to the API request and back from an asset's params. */
 import type { ImageJobRequest, LoraChoice, ModelInfo, Preferences, ReferenceImage, StylePreset } from "@/api/types";
-import { localOf, maxReferenceImages, takesField, type RemoteModelInfo } from "@/pages/providers/api";
+import { isRemoteModel, localOf, maxReferenceImages, takesField, type RemoteModelInfo } from "@/pages/providers/api";
 import { exactAspect, sizeFor, sizeRulesOf, type AspectPreset } from "@/lib/aspect";
 import type { ImageForm } from "@/lib/validation";
 
-export interface ImageFormState extends Omit<ImageForm, "referenceCount" | "sizeRules"> {
+export interface ImageFormState extends Omit<ImageForm, "referenceCount" | "requiresReference" | "sizeRules"> {
   aspect: string | null;
   style: string;
   /** A name from GET /api/models/schedulers; null: the model's own. */
@@ -101,8 +101,13 @@ export const toReferenceImage = (r: FormReference): ReferenceImage =>
   "assetId" in r ? { image_asset_id: r.assetId } : "uploadId" in r ? { upload_id: r.uploadId } : { image_base64: r.base64 };
 
 /** How many reference images the form may hold: a remote model says how many it takes; local models take `localLimit`. */
-export const referenceLimit = (remote: RemoteModelInfo | null | undefined, localLimit: number): number =>
-  remote ? Math.min(maxReferenceImages(remote), localLimit) : localLimit;
+/** How many reference images the model takes: its own capacity (0: it cannot start from an image), never more
+ * than the API's limit. A model not chosen yet is not capped here (the server checks the request). */
+export function referenceLimit(model: ModelInfo | null | undefined, apiLimit: number): number {
+  if (!model) return apiLimit;
+  const own = isRemoteModel(model) ? maxReferenceImages(model) : model.max_reference_images;
+  return own == null ? apiLimit : Math.min(own, apiLimit);
+}
 
 /** Whether the strength slider means anything: local models, and remote ones the studio fills a `strength` input of (or with no known inputs). */
 export const takesStrength = (remote: RemoteModelInfo | null | undefined): boolean =>
