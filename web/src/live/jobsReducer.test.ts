@@ -25,6 +25,13 @@ describe("liveReducer", () => {
     expect(s.jobs.a.status).toBe("completed");
   });
 
+  it("drops a stage's message once progress goes on without one, as the server does", () => {
+    let s = ev(initialLiveState, { type: "job.progress", job_id: "a", kind: "image", stage: "loading", step: 0, total_steps: 0, progress: 0, message: "Loading Tiny SD" });
+    expect(s.jobs.a.message).toBe("Loading Tiny SD");
+    s = ev(s, { type: "job.progress", job_id: "a", kind: "image", stage: "generating", step: 1, total_steps: 10, progress: 10 });
+    expect(s.jobs.a.message).toBeNull();
+  });
+
   it("ignores progress that arrives after the end", () => {
     let s = ev(initialLiveState, { type: "job.cancelled", job_id: "a", job: job("a", "cancelled") });
     const before = s;

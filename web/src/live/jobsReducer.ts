@@ -116,7 +116,8 @@ function applyEvent(state: LiveState, event: LiveEvent): LiveState {
         total_steps: event.total_steps,
         progress: event.progress,
         eta_seconds: event.eta_seconds ?? null,
-        message: event.message ?? prev.message ?? null,
+        // As the server stores it: a progress report without a message ends the last one ("Loading …").
+        message: event.message ?? null,
       };
       return { ...state, jobs: { ...state.jobs, [event.job_id]: job } };
     }
