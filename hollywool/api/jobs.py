@@ -42,7 +42,10 @@ def accepted(job: Job, *, with_notes: bool = True) -> JobAccepted:
 @router.post("", response_model=JobAccepted, status_code=201)
 def create_image_job(body: ImageJobRequest, studio: Studio = Depends(get_studio)) -> JobAccepted:
     check_session(studio, body.session_id)
-    return accepted(studio.router.submit("image", body.model_dump(), body.session_id))
+    params = body.model_dump()
+    if "strength" not in body.model_fields_set:  # a default the job tells from a choice: an outpaint paints anew
+        del params["strength"]
+    return accepted(studio.router.submit("image", params, body.session_id))
 
 
 @router.get("", response_model=JobPage)

@@ -72,22 +72,21 @@ class ReferenceImages:
 
     def normalise(self, refs: list[ReferenceImage]) -> list[ReferenceImage]:
         """Check every reference; store uploads; return references that name an asset or an upload."""
-        out = []
-        for i, ref in enumerate(refs):
-            field = f"reference_images.{i}"
-            if ref.image_base64:
-                image = decode_image_bytes(_b64(ref.image_base64, field), field)
-                out.append(ReferenceImage(upload_id=self._store(image)))
-            elif ref.image_asset_id:
-                asset = self.assets.repo.get(ref.image_asset_id)
-                if asset is None or asset.kind != "image":
-                    raise InvalidInputError(f"{field}: no image asset {ref.image_asset_id!r}", field=field)
-                out.append(ref)
-            else:
-                if not self._upload_path(ref.upload_id).exists():
-                    raise InvalidInputError(f"{field}: unknown upload {ref.upload_id!r}", field=field)
-                out.append(ref)
-        return out
+        return [self.normalise_one(ref, f"reference_images.{i}") for i, ref in enumerate(refs)]
+
+    def normalise_one(self, ref: ReferenceImage, field: str) -> ReferenceImage:
+        """One image (a reference, a mask): checked, an upload stored; a 422 naming `field` when it is not usable."""
+        if ref.image_base64:
+            image = decode_image_bytes(_b64(ref.image_base64, field), field)
+            return ReferenceImage(upload_id=self._store(image))
+        if ref.image_asset_id:
+            asset = self.assets.repo.get(ref.image_asset_id)
+            if asset is None or asset.kind != "image":
+                raise InvalidInputError(f"{field}: no image asset {ref.image_asset_id!r}", field=field)
+            return ref
+        if not self._upload_path(ref.upload_id).exists():
+            raise InvalidInputError(f"{field}: unknown upload {ref.upload_id!r}", field=field)
+        return ref
 
     def load(self, ref: ReferenceImage) -> Image.Image:
         if ref.image_asset_id:

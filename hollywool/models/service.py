@@ -91,6 +91,7 @@ class ModelService:
                 default_height=entry.default_height or family.default_size,
                 max_reference_images=family.max_references if family.takes_references else 0,
                 requires_reference_image=not family.text_to_image,
+                modes=family.modes,
             )
         if family.lora_presets:
             data["lora_presets"] = lora_preset_views(family)

@@ -105,6 +105,9 @@ class LocalModelInfo(BaseModel):
     max_reference_images: int | None = Field(
         None, description="image models only: reference images a job may give (0: it cannot start from an image)"
     )
+    modes: list[str] | None = Field(
+        None, description="image models only: what a job may do (`mode`): generate, edit, inpaint, outpaint, refine"
+    )
     requires_reference_image: bool | None = Field(
         None, description="image models only: true for edit models, which need at least one reference image"
     )

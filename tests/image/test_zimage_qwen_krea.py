@@ -116,10 +116,12 @@ def test_the_families_say_what_they_do(client):
     described = {f["id"]: f for f in client.get("/api/models/families").json()}
     assert described["zimage"]["tasks"] == {
         "text-to-image": "ZImagePipeline",
+        "inpaint": "ZImageInpaintPipeline",
         "image-to-image": "ZImageImg2ImgPipeline",
     }
     assert described["qwen-image"]["tasks"] == {
         "text-to-image": "QwenImagePipeline",
+        "inpaint": "QwenImageInpaintPipeline",
         "image-to-image": "QwenImageImg2ImgPipeline",
     }
     assert described["qwen-image-edit"]["tasks"] == {"edit": "QwenImageEditPlusPipeline"}

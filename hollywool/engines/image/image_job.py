@@ -15,23 +15,23 @@ from collections.abc import Callable
 from typing import Any
 
 from hollywool import __version__
-from hollywool.engines.image import metadata
-from hollywool.engines.image.params import ImageParams
+from hollywool.engines.image import canvas, hires, metadata
+from hollywool.engines.image.params import HiresFix, ImageParams, OutpaintMargins, ReferenceImage
 from hollywool.engines.image.previews import latents_to_preview, should_preview
 from hollywool.engines.image.prompt_cache import PromptCache, with_embeddings
 from hollywool.engines.image.styles import STYLES, apply_style
-from hollywool.errors import InvalidInputError, StudioError
+from hollywool.errors import InvalidInputError, NotFoundError, StudioError
 from hollywool.jobs.context import JobContext
 from hollywool.jobs.kinds import JobKind, KindRegistry
 from hollywool.media.references import ReferenceImages, fit
 from hollywool.models import lora_presets, warmup
 from hollywool.models.cache import CachedModel
 from hollywool.models.catalog import ModelEntry
-from hollywool.models.families import ImageFamily, family_of, image_types
+from hollywool.models.families import ImageFamily, family_of, image_families, image_types
 from hollywool.models.loras import AppliedLoras
 from hollywool.models.manager import ModelManager
 from hollywool.models.schedulers import make_scheduler
-from hollywool.models.sizes import aspect_size
+from hollywool.models.sizes import MAX_SIDE, MIN_SIDE, aspect_size
 
 # diffusers' `callback_on_step_end`: (pipeline, step index, timestep, requested tensors) -> the tensors.
 StepCallback = Callable[[Any, int, Any, dict[str, Any]], dict[str, Any]]
@@ -74,8 +74,46 @@ class ImageJob:
             raise InvalidInputError(
                 f"style: unknown style {params.style!r}; styles: {', '.join(STYLES)}", field="style"
             )
-        self.models.check_fits(entry, width * height)  # 409 with the reason and a next step when nothing fits
-        _check_references(family, len(params.reference_images))
+        mode = _mode(params)
+        # An outpaint paints a new area from scratch unless the job says otherwise.
+        strength = 1.0 if mode == "outpaint" and "strength" not in params.model_fields_set else params.strength
+        reference_images = self.references.normalise(params.reference_images)
+        mask = None
+        if mode in ("inpaint", "outpaint"):
+            _check_repaint(family, params, mode)
+            if params.mask is not None:
+                mask = self.references.normalise_one(params.mask, "mask")
+            # The size generated: what the job gives, else what the source (and the mask) make of it.
+            given = (width, height) if params.width or params.height or params.aspect_ratio else None
+            native = int((base_w * base_h) ** 0.5)
+            plan = self._repaint_plan(family, params, reference_images, mask, given, native=native)
+            width, height = plan.size
+        elif mode != "refine":
+            _check_references(family, len(params.reference_images))
+        fix = params.hires or (HiresFix.model_validate({}) if mode == "refine" else None)
+        area = width * height
+        if fix is not None:
+            self._check_hires(family, fix, mode, len(params.reference_images))
+            if mode == "refine":  # the source is the first pass: the final size follows from it
+                width, height = self.references.load(reference_images[0]).size
+            target = hires.target_size(width, height, fix.scale, family.size_multiple)
+            if mode == "refine":  # stored as the size made, as for every job
+                width, height = target
+            if min(target) < MIN_SIDE:
+                raise InvalidInputError(
+                    f"hires.scale: the refined image would be {target[0]}x{target[1]}; "
+                    f"each side must be at least {MIN_SIDE} px: scale it more",
+                    field="hires.scale",
+                )
+            if max(target) > MAX_SIDE:
+                raise InvalidInputError(
+                    f"hires.scale: {width}x{height} scaled {fix.scale:g}x is {target[0]}x{target[1]}; "
+                    f"the largest side may be {MAX_SIDE} px",
+                    field="hires.scale",
+                )
+            second = target[0] * target[1] if not fix.tile else min(target[0] * target[1], fix.tile**2)
+            area = max(area, second)
+        self.models.check_fits(entry, area)  # 409 with the reason and a next step when nothing fits
         for i, lora in enumerate(params.loras):
             self.loras.check_compatible(lora.lora_id, entry.type, entry.id, field=f"loras.{i}.lora_id")
         if params.seeds:
@@ -93,6 +131,15 @@ class ImageJob:
             preset = lora_presets.find(family, params.lora_preset)
             steps, guidance, replaced = lora_presets.sampling(preset, params.steps, params.guidance_scale)
             notes.extend(replaced)
+        uses_strength = mode in ("inpaint", "outpaint") or (
+            params.reference_images and family.reference_list is None and not family.edit_pipeline
+        )
+        if uses_strength and int(steps * strength) < 1:
+            raise InvalidInputError(
+                f"steps: {steps} step(s) at strength {strength:g} leave no step to run; "
+                f"use at least {math.ceil(1 / strength)} steps or a higher strength",
+                field="steps",
+            )
         if params.reference_images and family.reference_list is not None and "strength" in params.model_fields_set:
             notes.append(f"{family.label} models edit from their reference images without a strength; it was not used")
         return params.model_copy(
@@ -104,7 +151,11 @@ class ImageJob:
                 "seed": seeds[0],
                 "seeds": seeds,
                 "num_images": len(seeds),
-                "reference_images": self.references.normalise(params.reference_images),
+                "reference_images": reference_images,
+                "mode": mode,
+                "mask": mask,
+                "hires": fix,
+                "strength": strength,
                 "notes": notes,
             }
         )
@@ -136,7 +187,22 @@ class ImageJob:
             result["memory_plan"] = cached.plan.summary()
         pipe = cached.pipe
         references = [self.references.load(r) for r in params.reference_images]
-        if references and family.reference_list is None:
+        repaint = None
+        second = None
+        if params.hires is not None:
+            refine_pipe = cached.variant("refine", lambda: _converted(family, _img2img_name(family), cached.pipe))
+            upscaler = None
+            if params.hires.upscaler not in (hires.LANCZOS, hires.LATENT):
+                upscaler = models.acquire_upscaler(models.upscalers.get(params.hires.upscaler), ctx)
+            # A refine's stored size is its final one: the pass scales the source to it.
+            first = references[0].size if params.mode == "refine" else (width, height)
+            second = hires.SecondPass(family, refine_pipe, params.hires, first, upscaler, steps, self._step_callback)
+        if params.mode == "refine":
+            pass
+        elif params.mode in ("inpaint", "outpaint"):
+            repaint = self._repaint_plan(family, params, params.reference_images, params.mask, (width, height))
+            pipe = cached.variant("inpaint", lambda: _converted(family, family.inpaint_pipeline or "", cached.pipe))
+        elif references and family.reference_list is None:
             task = "edit" if family.edit_pipeline else "image-to-image"
             pipe = cached.variant(task, lambda: _from_references(family, cached.pipe))
         pipe.scheduler = (
@@ -181,34 +247,127 @@ class ImageJob:
                 call = with_embeddings(call, embeddings)
         with AppliedLoras(pipe, loras, entry.id, family, second_expert):
             for position, (index, seed) in enumerate(todo):
-                if references and family.reference_list is not None:
+                generator = torch.Generator("cpu").manual_seed(seed)
+                if params.mode == "refine":  # the source is the first pass
+                    image = references[0]
+                    if second is not None:
+                        image = second.run(ctx, image, call, generator, position, len(todo))
+                    self._save(ctx, entry, params, {**recorded_base, "seed": seed}, image, seed)
+                    continue
+                if repaint is not None:
+                    call.update(image=repaint.image, mask_image=repaint.mask_image, strength=params.strength)
+                elif references and family.reference_list is not None:
                     call["image"] = family.reference_list(references)
                 elif references and family.edit_pipeline:
                     call["image"] = references  # all of them, as given: edit pipelines resize them themselves
                 elif references:
                     call["image"] = fit(references[index % len(references)], width, height)
                     call["strength"] = params.strength
+                if second is not None:
+                    ctx.set_stage("generating", total_steps=steps * len(todo))
                 on_step = self._step_callback(ctx, family, position, len(todo), width, height, steps)
                 try:
                     out = pipe(
                         **call,
-                        generator=torch.Generator("cpu").manual_seed(seed),
+                        **({"output_type": "latent"} if second is not None and second.latent else {}),
+                        generator=generator,
                         callback_on_step_end=on_step,
                         callback_on_step_end_tensor_inputs=["latents"],
                     )
+                    image = out.images[0] if repaint is None else repaint.paste(out.images[0], params.paste_back)
+                    if second is not None:
+                        image = second.run(
+                            ctx, out.images[0:1] if second.latent else image, call, generator, position, len(todo)
+                        )
                 except torch.OutOfMemoryError as exc:
                     raise _out_of_memory(models, entry, cached, width, height, len(seeds)) from exc
-                recorded = {**recorded_base, "seed": seed}
-                ctx.save_image(
-                    out.images[0],
-                    params=recorded,
-                    text_chunks=metadata.text_chunks(recorded),
-                    model=entry.id,
-                    prompt=params.prompt,
-                    negative_prompt=params.negative_prompt,
-                    seed=seed,
-                )
+                self._save(ctx, entry, params, {**recorded_base, "seed": seed}, image, seed)
         return result
+
+    @staticmethod
+    def _save(
+        ctx: JobContext, entry: ModelEntry, params: ImageParams, recorded: dict[str, Any], image: Any, seed: int
+    ) -> None:
+        ctx.save_image(
+            image,
+            params=recorded,
+            text_chunks=metadata.text_chunks(recorded),
+            model=entry.id,
+            prompt=params.prompt,
+            negative_prompt=params.negative_prompt,
+            seed=seed,
+        )
+
+    def _check_hires(self, family: ImageFamily, fix: HiresFix, mode: str, references: int) -> None:
+        """Refuse a hires fix the family or the job cannot take, naming the field."""
+        if mode in ("inpaint", "outpaint", "edit"):
+            raise InvalidInputError(f"hires: a hires fix follows a generated image, not an {mode}", field="hires")
+        if not family.refines:
+            raise InvalidInputError(
+                f"hires: {family.label} models have no image-to-image pass to refine with; choose another model",
+                field="hires",
+            )
+        if mode == "refine" and references != 1:
+            raise InvalidInputError(
+                f"reference_images: refine works over one image, the first reference image; {references} were given",
+                field="reference_images",
+            )
+        if fix.upscaler == hires.LATENT:
+            if not family.latent_upscale:
+                raise InvalidInputError(
+                    f"hires.upscaler: {family.label} latents cannot be upscaled as they are; "
+                    "choose lanczos or an upscaler model",
+                    field="hires.upscaler",
+                )
+            if mode == "refine" or fix.tile:
+                raise InvalidInputError(
+                    "hires.upscaler: a latent upscale works on a new image, whole; "
+                    "choose lanczos or an upscaler model to refine an image or in tiles",
+                    field="hires.upscaler",
+                )
+        elif fix.upscaler != hires.LANCZOS:
+            try:
+                self.models.upscalers.get(fix.upscaler)
+            except NotFoundError as exc:
+                raise InvalidInputError(
+                    f"hires.upscaler: {exc.message.partition(': ')[2]}", field="hires.upscaler"
+                ) from None
+        if int((fix.steps or 1_000) * fix.strength) < 1:
+            raise InvalidInputError(
+                f"hires.steps: {fix.steps} step(s) at strength {fix.strength:g} leave no step to run",
+                field="hires.steps",
+            )
+
+    def _repaint_plan(
+        self,
+        family: ImageFamily,
+        params: ImageParams,
+        references: list[ReferenceImage],
+        mask: ReferenceImage | None,
+        size: tuple[int, int] | None,
+        native: int = 0,
+    ) -> canvas.InpaintPlan:
+        """Inpaint: the first reference image and the mask. Outpaint: that image on its grown canvas."""
+        source = self.references.load(references[0])
+        if params.mode == "outpaint" or (params.mode is None and params.outpaint is not None):
+            margins = params.outpaint or OutpaintMargins.model_validate({})
+            source, mask_image = canvas.extend(source, canvas.Margins(**margins.model_dump()))
+            only_masked = False
+        else:
+            if mask is None:
+                raise StudioError("This inpaint job was stored without its mask; submit it again.")
+            mask_image = self.references.load(mask)
+            only_masked = params.inpaint_only_masked
+        return canvas.plan_inpaint(
+            source,
+            mask_image,
+            blur=params.mask_blur,
+            only_masked=only_masked,
+            padding=params.inpaint_padding,
+            size=size,
+            multiple=family.size_multiple,
+            native=native or family.default_size,
+        )
 
     @staticmethod
     def _step_callback(
@@ -257,16 +416,62 @@ def _check_references(family: ImageFamily, count: int) -> None:
         )
 
 
+def _mode(params: ImageParams) -> str:
+    """The job's mode as given, else what its inputs say: a mask inpaints, margins outpaint."""
+    if params.mode is not None:
+        return params.mode
+    if params.mask is not None:
+        return "inpaint"
+    if params.outpaint is not None:
+        return "outpaint"
+    return "generate"
+
+
+def _check_repaint(family: ImageFamily, params: ImageParams, mode: str) -> None:
+    """Refuse an inpaint or outpaint a family cannot make, or one missing its source, mask or margins."""
+    if not family.inpaint_pipeline:
+        able = ", ".join(sorted({f.label for f in image_families().values() if f.inpaint_pipeline}))
+        raise InvalidInputError(f"mode: {family.label} models cannot {mode}; models that can: {able}", field="mode")
+    if not params.reference_images:
+        raise InvalidInputError(
+            f"reference_images: {mode} needs the image to paint on as the first reference image",
+            field="reference_images",
+        )
+    if len(params.reference_images) > 1:
+        raise InvalidInputError(
+            f"reference_images: {mode} paints on one image; {len(params.reference_images)} were given",
+            field="reference_images",
+        )
+    if mode == "inpaint" and params.mask is None:
+        raise InvalidInputError("mask: inpaint needs a mask (white: what to change)", field="mask")
+    if mode == "outpaint":
+        m = params.outpaint
+        if m is None or not (m.left or m.top or m.right or m.bottom):
+            raise InvalidInputError("outpaint: give how many pixels to add on at least one side", field="outpaint")
+        if params.mask is not None:
+            raise InvalidInputError("mask: outpaint makes its own mask (the new area); give none", field="mask")
+
+
+def _img2img_name(family: ImageFamily) -> str:
+    return family.img2img_pipeline or "AutoPipelineForImage2Image"
+
+
 def _from_references(family: ImageFamily, pipe: Any) -> Any:
     """The pipeline that starts from reference images (the family's edit pipeline, else its image-to-image one),
     over the loaded one: the same modules, no copy."""
+    return _converted(family, family.edit_pipeline or _img2img_name(family), pipe)
+
+
+def _converted(family: ImageFamily, name: str, pipe: Any) -> Any:
+    """diffusers' pipeline `name` over the loaded one's modules (no copy), or the loaded one if it is that already."""
     import diffusers
 
-    name = family.edit_pipeline or family.img2img_pipeline or "AutoPipelineForImage2Image"
     if type(pipe).__name__ == name:
         return pipe
     converted = getattr(diffusers, name).from_pipe(pipe)
     converted.set_progress_bar_config(disable=True)
+    if family.on_convert is not None:
+        family.on_convert(converted)
     return converted
 
 

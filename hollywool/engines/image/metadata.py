@@ -57,6 +57,20 @@ def a1111_parameters(p: dict[str, Any]) -> str:
     ]
     if p.get("reference_images"):
         fields.append(("Denoising strength", p.get("strength")))
+    fix = p.get("hires")
+    if fix and p.get("mode") != "refine":  # A1111's hires fix fields; its strength is the second pass's
+        fields += [
+            ("Denoising strength", fix.get("strength")),
+            ("Hires upscale", f"{fix.get('scale'):g}"),
+            ("Hires steps", fix.get("steps")),
+            ("Hires upscaler", "Latent" if fix.get("upscaler") == "latent" else fix.get("upscaler")),
+        ]
+    elif fix:  # an image refined: A1111's img2img at the final size
+        fields.append(("Denoising strength", fix.get("strength")))
+    if p.get("mode") == "inpaint":
+        fields.append(("Mask blur", p.get("mask_blur")))
+        if p.get("inpaint_only_masked"):
+            fields += [("Inpaint area", "Only masked"), ("Masked area padding", p.get("inpaint_padding"))]
     fields.append(("Version", f"HollyWool {__version__}"))
     lines.append(", ".join(f"{k}: {_quote(v)}" for k, v in fields if v is not None))
     return "\n".join(lines)

@@ -40,6 +40,36 @@ class ReferenceImage(BaseModel):
         return self
 
 
+ImageMode = Literal["generate", "edit", "inpaint", "outpaint", "refine"]
+MAX_OUTPAINT = 2048
+
+
+class OutpaintMargins(BaseModel):
+    """Pixels added on each side of the source image; the new area is painted by the model."""
+
+    left: int = Field(0, ge=0, le=MAX_OUTPAINT)
+    top: int = Field(0, ge=0, le=MAX_OUTPAINT)
+    right: int = Field(0, ge=0, le=MAX_OUTPAINT)
+    bottom: int = Field(0, ge=0, le=MAX_OUTPAINT)
+
+
+class HiresFix(BaseModel):
+    """A second pass: the image upscaled, then image-to-image over it (A1111's hires fix; `refine` on a given image)."""
+
+    scale: float = Field(2.0, ge=1.0, le=4.0, description="how much larger the final image is")
+    upscaler: str = Field(
+        "lanczos",
+        min_length=1,
+        description="lanczos, latent (SD and SDXL: scale the latents before decoding), or an upscaler id "
+        "(GET /api/upscale/models)",
+    )
+    strength: float = Field(0.5, ge=0.05, le=1.0, description="how much the second pass may change")
+    steps: int | None = Field(None, ge=1, le=200, description="the second pass's steps; default: the job's")
+    tile: int | None = Field(
+        None, ge=256, le=4096, description="refine in overlapping tiles of this side (large sizes); default: whole"
+    )
+
+
 class ImageParams(BaseModel):
     prompt: str = Field(min_length=1, max_length=10_000)
     model: str = Field(min_length=1)
@@ -66,4 +96,22 @@ class ImageParams(BaseModel):
         default_factory=list[ReferenceImage], max_length=MAX_REFERENCE_IMAGES
     )
     strength: float = Field(0.75, ge=0.1, le=1.0, description="image-to-image: how far to move from the reference")
+    mode: ImageMode | None = Field(
+        None,
+        description="generate (from text, or image-to-image from reference images), edit (reference images are "
+        "the edit inputs), inpaint (repaint the mask's white area of the first reference image), outpaint "
+        "(extend the first reference image by `outpaint`), refine (upscale the first reference image and work it "
+        "over, see `hires`); default: inpaint with a mask, outpaint with margins, else generate",
+    )
+    mask: ReferenceImage | None = Field(None, description="inpaint: white marks what to change, black what to keep")
+    mask_blur: int = Field(4, ge=0, le=64, description="inpaint: pixels over which the mask's edge fades inward")
+    inpaint_only_masked: bool = Field(
+        False, description="inpaint the area around the mask at full resolution, then paste it back"
+    )
+    inpaint_padding: int = Field(32, ge=0, le=512, description="only-masked inpaint: context around the mask, px")
+    paste_back: bool = Field(True, description="inpaint: keep every unmasked pixel of the source exactly")
+    outpaint: OutpaintMargins | None = None
+    hires: HiresFix | None = Field(
+        None, description="upscale and refine each image in the same job; `refine` mode applies it to the source"
+    )
     notes: list[str] = Field(default_factory=list, description="set by the studio: parameters the model ignores")

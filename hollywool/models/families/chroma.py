@@ -31,11 +31,19 @@ def _encode(
     }
 
 
+def _on_convert(pipe: Any) -> None:
+    # diffusers 0.42.1's ChromaInpaintPipeline reads `transformer.config.guidance_embeds`, which Chroma's
+    # transformer (FLUX.1-schnell-derived, no guidance embedding) does not have: say so in its config.
+    if "guidance_embeds" not in pipe.transformer.config:
+        pipe.transformer.register_to_config(guidance_embeds=False)
+
+
 FAMILY = register(
     ImageFamily(
         type="chroma",
         label="Chroma",
         pipeline="ChromaPipeline",
+        inpaint_pipeline="ChromaInpaintPipeline",
         img2img_pipeline="ChromaImg2ImgPipeline",
         aliases=("chroma1",),
         size_multiple=16,
@@ -51,5 +59,6 @@ FAMILY = register(
         default_steps=40,
         default_guidance=3.0,
         encode_prompt=_encode,
+        on_convert=_on_convert,
     )
 )

@@ -50,6 +50,7 @@ FAMILY = register(
         weights=WEIGHTS,
         label="FLUX",
         pipeline="FluxPipeline",
+        inpaint_pipeline="FluxInpaintPipeline",
         aliases=("flux1", "flux.1"),
         size_multiple=16,
         default_size=1024,

@@ -124,6 +124,7 @@ FLUX2_KLEIN = register(
         type="flux2-klein",
         label="FLUX.2 [klein]",
         pipeline="Flux2KleinPipeline",
+        inpaint_pipeline="Flux2KleinInpaintPipeline",
         aliases=("flux.2-klein", "klein"),
         civitai_base_models=("Flux.2 Klein 4B", "Flux.2 Klein 9B"),  # Civitai's base-model names, as for "Flux.2 D"
         # The distilled checkpoints (the ones the catalogue ships): 4 steps, guidance ignored (model card).

@@ -44,6 +44,13 @@ class ImageFamily(Family):
     # Edit models take all of a job's reference images in one call (`image=[...]`, no strength).
     edit_pipeline: str | None = None
     max_references: int = MAX_REFERENCES  # reference images one job may give
+    # The pipeline that repaints a masked area of a source image (inpaint and outpaint); None: the family cannot.
+    inpaint_pipeline: str | None = None
+    # Its latents are plain 4-channel maps its image-to-image pipeline takes as they are: a hires fix may
+    # upscale them before decoding (SD, SDXL).
+    latent_upscale: bool = False
+    # Run once on a pipeline converted for a task (inpaint, image-to-image, edit): mends what diffusers expects.
+    on_convert: Callable[[Any], None] | None = None
     guidance_param: str = "guidance_scale"  # the pipeline argument the studio's guidance goes to
     cfg_above: float = 1.0  # the pipeline runs its negative branch when guidance is above this
     default_negative: str | None = None  # the negative prompt when a job gives none (Qwen-Image needs one for CFG)
@@ -57,6 +64,8 @@ class ImageFamily(Family):
         tasks: dict[Task, str] = {}
         if self.text_to_image:
             tasks["text-to-image"] = self.pipeline
+        if self.inpaint_pipeline:
+            tasks["inpaint"] = self.inpaint_pipeline
         if self.reference_list is not None:  # references go to the text-to-image pipeline itself
             return {**tasks, "image-to-image": self.pipeline, "edit": self.pipeline}
         if self.image_to_image:
@@ -64,6 +73,23 @@ class ImageFamily(Family):
         if self.edit_pipeline:
             tasks["edit"] = self.edit_pipeline
         return tasks
+
+    @property
+    def modes(self) -> list[str]:
+        """What an image job of this family may do (its `mode`): generate, edit, inpaint, outpaint, refine."""
+        modes = ["generate"] if self.text_to_image else []
+        if self.edit_pipeline or self.reference_list is not None:
+            modes.append("edit")
+        if self.inpaint_pipeline:
+            modes += ["inpaint", "outpaint"]
+        if self.refines:
+            modes.append("refine")
+        return modes
+
+    @property
+    def refines(self) -> bool:
+        """Whether it has an image-to-image pass with a strength, as a hires fix and `refine` need."""
+        return self.image_to_image and self.reference_list is None and self.edit_pipeline is None
 
     @property
     def takes_references(self) -> bool:

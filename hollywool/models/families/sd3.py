@@ -21,6 +21,7 @@ FAMILY = register(
         weights=WEIGHTS,
         label="Stable Diffusion 3",
         pipeline="StableDiffusion3Pipeline",
+        inpaint_pipeline="StableDiffusion3InpaintPipeline",
         aliases=("sd35", "sd3.5"),
         size_multiple=16,
         default_size=1024,

@@ -44,6 +44,7 @@ FAMILY = register(
         type="zimage",
         label="Z-Image",
         pipeline="ZImagePipeline",
+        inpaint_pipeline="ZImageInpaintPipeline",
         aliases=("z-image", "z-image-turbo", "zimage-turbo"),
         size_multiple=16,  # 8x VAE, 2x2 patches
         default_size=1024,

@@ -3505,6 +3505,40 @@ export interface components {
              */
             strength?: number;
             /**
+             * Mode
+             * @description generate (from text, or image-to-image from reference images), edit (reference images are the edit inputs), inpaint (repaint the mask's white area of the first reference image), outpaint (extend the first reference image by `outpaint`), refine (upscale the first reference image and work it over, see `hires`); default: inpaint with a mask, outpaint with margins, else generate
+             */
+            mode?: ("generate" | "edit" | "inpaint" | "outpaint" | "refine") | null;
+            /** @description inpaint: white marks what to change, black what to keep */
+            mask?: components["schemas"]["ReferenceImage"] | null;
+            /**
+             * Mask Blur
+             * @description inpaint: pixels over which the mask's edge fades inward
+             * @default 4
+             */
+            mask_blur?: number;
+            /**
+             * Inpaint Only Masked
+             * @description inpaint the area around the mask at full resolution, then paste it back
+             * @default false
+             */
+            inpaint_only_masked?: boolean;
+            /**
+             * Inpaint Padding
+             * @description only-masked inpaint: context around the mask, px
+             * @default 32
+             */
+            inpaint_padding?: number;
+            /**
+             * Paste Back
+             * @description inpaint: keep every unmasked pixel of the source exactly
+             * @default true
+             */
+            paste_back?: boolean;
+            outpaint?: components["schemas"]["OutpaintMargins"] | null;
+            /** @description upscale and refine each image in the same job; `refine` mode applies it to the source */
+            hires?: components["schemas"]["HiresFix"] | null;
+            /**
              * Notes
              * @description set by the studio: parameters the model ignores
              */
@@ -3581,6 +3615,40 @@ export interface components {
              * @description "spark.local" on a DGX Spark, else null
              */
             hostname: string | null;
+        };
+        /**
+         * HiresFix
+         * @description A second pass: the image upscaled, then image-to-image over it (A1111's hires fix; `refine` on a given image).
+         */
+        HiresFix: {
+            /**
+             * Scale
+             * @description how much larger the final image is
+             * @default 2
+             */
+            scale?: number;
+            /**
+             * Upscaler
+             * @description lanczos, latent (SD and SDXL: scale the latents before decoding), or an upscaler id (GET /api/upscale/models)
+             * @default lanczos
+             */
+            upscaler?: string;
+            /**
+             * Strength
+             * @description how much the second pass may change
+             * @default 0.5
+             */
+            strength?: number;
+            /**
+             * Steps
+             * @description the second pass's steps; default: the job's
+             */
+            steps?: number | null;
+            /**
+             * Tile
+             * @description refine in overlapping tiles of this side (large sizes); default: whole
+             */
+            tile?: number | null;
         };
         /** I2VJobRequest */
         I2VJobRequest: {
@@ -3780,6 +3848,40 @@ export interface components {
              * @default 0.75
              */
             strength?: number;
+            /**
+             * Mode
+             * @description generate (from text, or image-to-image from reference images), edit (reference images are the edit inputs), inpaint (repaint the mask's white area of the first reference image), outpaint (extend the first reference image by `outpaint`), refine (upscale the first reference image and work it over, see `hires`); default: inpaint with a mask, outpaint with margins, else generate
+             */
+            mode?: ("generate" | "edit" | "inpaint" | "outpaint" | "refine") | null;
+            /** @description inpaint: white marks what to change, black what to keep */
+            mask?: components["schemas"]["ReferenceImage"] | null;
+            /**
+             * Mask Blur
+             * @description inpaint: pixels over which the mask's edge fades inward
+             * @default 4
+             */
+            mask_blur?: number;
+            /**
+             * Inpaint Only Masked
+             * @description inpaint the area around the mask at full resolution, then paste it back
+             * @default false
+             */
+            inpaint_only_masked?: boolean;
+            /**
+             * Inpaint Padding
+             * @description only-masked inpaint: context around the mask, px
+             * @default 32
+             */
+            inpaint_padding?: number;
+            /**
+             * Paste Back
+             * @description inpaint: keep every unmasked pixel of the source exactly
+             * @default true
+             */
+            paste_back?: boolean;
+            outpaint?: components["schemas"]["OutpaintMargins"] | null;
+            /** @description upscale and refine each image in the same job; `refine` mode applies it to the source */
+            hires?: components["schemas"]["HiresFix"] | null;
             /**
              * Notes
              * @description set by the studio: parameters the model ignores
@@ -4230,6 +4332,11 @@ export interface components {
              */
             max_reference_images?: number | null;
             /**
+             * Modes
+             * @description image models only: what a job may do (`mode`): generate, edit, inpaint, outpaint, refine
+             */
+            modes?: string[] | null;
+            /**
              * Requires Reference Image
              * @description image models only: true for edit models, which need at least one reference image
              */
@@ -4375,6 +4482,11 @@ export interface components {
              * @description image models only: reference images a job may give (0: it cannot start from an image)
              */
             max_reference_images?: number | null;
+            /**
+             * Modes
+             * @description image models only: what a job may do (`mode`): generate, edit, inpaint, outpaint, refine
+             */
+            modes?: string[] | null;
             /**
              * Requires Reference Image
              * @description image models only: true for edit models, which need at least one reference image
@@ -4881,6 +4993,32 @@ export interface components {
             total: number;
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * OutpaintMargins
+         * @description Pixels added on each side of the source image; the new area is painted by the model.
+         */
+        OutpaintMargins: {
+            /**
+             * Left
+             * @default 0
+             */
+            left?: number;
+            /**
+             * Top
+             * @default 0
+             */
+            top?: number;
+            /**
+             * Right
+             * @default 0
+             */
+            right?: number;
+            /**
+             * Bottom
+             * @default 0
+             */
+            bottom?: number;
         };
         /**
          * ParamSpec

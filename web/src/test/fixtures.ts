@@ -59,6 +59,7 @@ export const localModel = (m: Partial<LocalModel> & Pick<LocalModel, "id">): Loc
   legacy: false,
   max_reference_images: null,
   requires_reference_image: null,
+  modes: null,
   ...m,
 });
 
