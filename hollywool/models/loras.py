@@ -96,6 +96,8 @@ class LoraLibrary:
         self._items: dict[str, LoraInfo] | None = None
         # Trigger words known from elsewhere (Civitai's trained words) for files that carry none.
         self.known_words: Callable[[Path], list[str]] = lambda _path: []
+        # The base a file's source says (Civitai's base model), asked when no family claims its keys.
+        self.known_base: Callable[[Path], str | None] = lambda _path: None
 
     def scan(self) -> list[LoraInfo]:
         found: dict[str, LoraInfo] = {}
@@ -124,7 +126,8 @@ class LoraLibrary:
             return None  # a checkpoint or an embedding, not a LoRA
         diffusers_folder = path.name == "pytorch_lora_weights.safetensors"
         name = path.parent.name if diffusers_folder else path.stem
-        base = lora_formats.marked_base(shapes, metadata) or detect_base(shapes, metadata)
+        # A family's own markers first; then the source's word, which beats the generic guesses of detect_base.
+        base = lora_formats.marked_base(shapes, metadata) or self.known_base(path) or detect_base(shapes, metadata)
         words = [w.strip() for w in metadata.get("ss_trigger_words", "").split(",") if w.strip()]
         words = words or self.known_words(path)
         return LoraInfo(

@@ -75,12 +75,22 @@ def _encode(
     return found
 
 
-# Civitai files base-model and edit checkpoints and LoRAs alike under "Qwen"; "Qwen 2" appears for newer uploads.
-CIVITAI = ("Qwen", "Qwen 2")
+# Civitai's `baseModel` names (civitai/civitai, src/shared/constants/basemodel.constants.ts): Qwen-Image and its
+# edit models' checkpoints and LoRAs are all filed under "Qwen". "Qwen 2" ("next-generation Qwen image generation
+# model") is a separate ecosystem, whose generator sizes in multiples of 32 (qwen21.constants.ts): Qwen-Image 2.1.
+CIVITAI = ("Qwen",)
+CIVITAI_21 = ("Qwen 2",)
 # ComfyUI's Qwen-Image files keep diffusers' names (with or without `model.diffusion_model.`); the first block's
 # image-modulation layer is in every Qwen-Image and Qwen-Image-Edit transformer.
 SINGLE_FILE = SingleFile(
-    markers=("transformer_blocks.0.img_mod.", "model.diffusion_model.transformer_blocks.0.img_mod.")
+    markers=("transformer_blocks.0.img_mod.", "model.diffusion_model.transformer_blocks.0.img_mod."),
+    # Qwen-Image 2.1 files carry a text norm on their input projection (diffusers' single_file_utils tells 2.1
+    # by `txt_in.text_norm.weight`): never take one for a 2512 model.
+    family_of=lambda shapes: (
+        "qwen-image-2.1"
+        if any(k.removeprefix("model.diffusion_model.").startswith("txt_in.text_norm.") for k in shapes)
+        else None
+    ),
 )
 
 FAMILY = register(
@@ -146,5 +156,6 @@ QWEN_IMAGE_21 = register(
         edit_pipeline="QwenImage21Pipeline",  # reference images go to the same pipeline as `image=[...]`
         unpack_latents=_unpack_21,
         lora_bases={"qwen-image-2.1": "Qwen-Image 2.1"},
+        civitai_base_models=CIVITAI_21,
     )
 )

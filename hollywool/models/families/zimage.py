@@ -59,7 +59,7 @@ FAMILY = register(
         single_file=SingleFile(
             markers=("layers.0.adaLN_modulation.0.", "model.diffusion_model.layers.0.adaLN_modulation.0.")
         ),
-        civitai_base_models=("ZImageTurbo", "ZImageBase"),
+        civitai_base_models=("ZImageTurbo", "ZImageBase"),  # Civitai's names (civitai/civitai, basemodel.constants.ts)
         encode_prompt=_encode,
     )
 )
