@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hollywool.models.families.base import SingleFile, lora_architecture, register
+from hollywool.models.families.base import LoraPreset, PresetLora, SingleFile, lora_architecture, register
 from hollywool.models.families.image import ImageFamily, call_default
 from hollywool.models.families.wan import PREVIEW as WAN_PREVIEW
 
@@ -93,6 +93,31 @@ SINGLE_FILE = SingleFile(
     ),
 )
 
+_LIGHTNING_REPO = "lightx2v/Qwen-Image-Lightning"
+_LIGHTNING_SOURCE = (
+    "lightx2v/Qwen-Image-Lightning's model card (ModelTC/Qwen-Image-Lightning): the LoRA's own step count, "
+    "true_cfg_scale 1.0 (CFG distilled away)"
+)
+
+
+def _lightning(steps: int, file: str) -> LoraPreset:
+    """lightx2v's step-distillation LoRA for Qwen-Image: its step count, no CFG."""
+    return LoraPreset(
+        id=f"lightning-{steps}step",
+        label=f"Lightning {steps}-step",
+        loras=(PresetLora(lora_id=file.removesuffix(".safetensors"), hub_repo=_LIGHTNING_REPO, hub_file=file),),
+        steps=steps,
+        guidance=1.0,
+        source=_LIGHTNING_SOURCE,
+    )
+
+
+# The files lightx2v/Qwen-Image-Lightning publishes for Qwen-Image (the newest version of each step count).
+LIGHTNING = (
+    _lightning(8, "Qwen-Image-Lightning-8steps-V1.1.safetensors"),
+    _lightning(4, "Qwen-Image-Lightning-4steps-V1.0.safetensors"),
+)
+
 FAMILY = register(
     ImageFamily(
         type="qwen-image",
@@ -113,6 +138,7 @@ FAMILY = register(
         detect_lora=_lora_base,
         single_file=SINGLE_FILE,
         civitai_base_models=CIVITAI,
+        lora_presets=LIGHTNING,
     )
 )
 
