@@ -4,6 +4,10 @@
   prefix, as ComfyUI publishes Qwen-Image's diffusion models (their original names are diffusers').
 * `write_wan_original`: a Wan transformer in Wan's original names (`blocks.N.self_attn.q`, `head.modulation`),
   the mapping of diffusers' `convert_wan_transformer_to_diffusers` written the other way.
+* `write_zimage_split_files`: Z-Image as ComfyUI's split files (Comfy-Org/z_image_turbo): the diffusion model in
+  the original names (`layers.N.attention.qkv`, `.out`, `q_norm`, `final_layer`, `x_embedder`; the mapping of
+  diffusers' `convert_z_image_transformer_checkpoint_to_diffusers` the other way), the Qwen3 text encoder in
+  transformers' names under `model.`, and the VAE in the LDM layout (`ae.safetensors`).
 * `write_flux2_lora`: a FLUX.2 LoRA in ai-toolkit's layout (`diffusion_model.double_blocks.N.img_attn.qkv`,
   `single_blocks.N.linear1`), which diffusers' FLUX.2 loader converts; both matrices random (seeded).
 """
@@ -96,3 +100,47 @@ def write_flux2_lora(folder: str | Path, out_path: str | Path, *, rank: int = 4,
         rows, cols = state[f"single_transformer_blocks.{i}.attn.to_out.weight"].shape
         pair(f"single_blocks.{i}.linear2", rows, cols)
     return _save(out, out_path)
+
+
+_ZIMAGE_RENAMES = (
+    ("all_final_layer.2-1.", "final_layer."),
+    ("all_x_embedder.2-1.", "x_embedder."),
+    (".attention.to_out.0.", ".attention.out."),
+    (".attention.norm_k.", ".attention.k_norm."),
+    (".attention.norm_q.", ".attention.q_norm."),
+)
+
+
+def zimage_to_original(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    out: dict[str, torch.Tensor] = {}
+    for key in sorted(state):
+        if ".attention.to_k." in key or ".attention.to_v." in key:
+            continue  # fused into qkv with to_q
+        if ".attention.to_q." in key:
+            parts = [state[key.replace(".to_q.", f".to_{p}.")] for p in "qkv"]
+            out[key.replace(".attention.to_q.", ".attention.qkv.")] = torch.cat(parts)
+            continue
+        new = key
+        for old, name in _ZIMAGE_RENAMES:
+            new = new.replace(old, name)
+        out[new] = state[key]
+    return out
+
+
+def write_zimage_split_files(folder: str | Path, out_dir: str | Path) -> tuple[Path, Path, Path]:
+    """(diffusion model, text encoder, VAE) of the tiny Z-Image folder in ComfyUI's folders under `out_dir`."""
+    import json
+
+    from hollywool.testkit.single_file import vae_to_ldm
+
+    folder, out_dir = Path(folder), Path(out_dir)
+    original = zimage_to_original(_transformer(folder))
+    model = _save(
+        {COMFY_PREFIX + k: v for k, v in original.items()}, out_dir / "diffusion_models" / "z_image_tiny.safetensors"
+    )
+    encoder = load_file(next((folder / "text_encoder").glob("*.safetensors")))
+    text = _save({f"model.{k}": v for k, v in encoder.items()}, out_dir / "text_encoders" / "qwen_3_tiny.safetensors")
+    vae_config = json.loads((folder / "vae" / "config.json").read_text())
+    vae_state = load_file(next((folder / "vae").glob("*.safetensors")))
+    vae = _save(vae_to_ldm(vae_state, vae_config), out_dir / "vae" / "ae.safetensors")
+    return model, text, vae
