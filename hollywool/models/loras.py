@@ -46,7 +46,8 @@ def base_label(base: str) -> str:
     for family in families.REGISTRY.all():
         if base in family.lora_bases:
             return family.lora_bases[base]
-    return base
+    found = families.family(base)  # a family that takes no LoRAs yet, named by Civitai (LTX-2)
+    return found.label if found else base
 
 
 def detect_base(shapes: dict[str, list[int]], metadata: dict[str, str]) -> str | None:

@@ -144,3 +144,16 @@ def write_zimage_split_files(folder: str | Path, out_dir: str | Path) -> tuple[P
     vae_state = load_file(next((folder / "vae").glob("*.safetensors")))
     vae = _save(vae_to_ldm(vae_state, vae_config), out_dir / "vae" / "ae.safetensors")
     return model, text, vae
+
+
+def write_ltx2_lora(out_path: str | Path, *, layers: int = 2, width: int = 32, rank: int = 4) -> Path:
+    """A small LoRA in the layout of ComfyUI's LTX-2 LoRAs (`diffusion_model.transformer_blocks.N.attn1.to_q`):
+    its keys alone name no family the studio runs LoRAs on."""
+    gen = torch.Generator().manual_seed(0)
+    out: dict[str, torch.Tensor] = {}
+    for i in range(layers):
+        for part in ("attn1.to_q", "attn1.to_k", "attn2.to_v", "audio_attn1.to_q"):
+            name = f"diffusion_model.transformer_blocks.{i}.{part}"
+            out[f"{name}.lora_A.weight"] = torch.randn(rank, width, generator=gen)
+            out[f"{name}.lora_B.weight"] = torch.randn(width, rank, generator=gen)
+    return _save(out, out_path)

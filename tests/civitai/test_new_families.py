@@ -94,6 +94,17 @@ def test_a_flux2_lora_is_tagged_by_civitai_and_refused_by_other_families(make_cl
     assert r.status_code == 422, r.text
     assert "FLUX.2" in r.text and "Stable Diffusion 1.x/2.x" in r.text, r.text
 
+    # An LTX-2.3 LoRA: no model here takes LTX-2 LoRAs yet, and using one says which family it is for.
+    from hollywool.testkit.original_layouts import write_ltx2_lora
+
+    ltx = write_ltx2_lora(civitai_dir.parent / "ltx-style.safetensors").read_bytes()
+    _download(client, fake, "LTX Style", "LORA", "LTXV 2.3", "ltx-style.safetensors", ltx)
+    lora = {lr["id"]: lr for lr in client.get("/api/loras").json()["loras"]}["ltx-style"]
+    assert lora["base"] == "ltx2" and lora["model_types"] == []
+    r = client.post("/api/jobs", json={"prompt": "x", "model": "tiny-klein", "width": 64, "height": 64, "steps": 2,
+                                       "loras": [{"lora_id": "ltx-style", "weight": 1.0}]})  # fmt: skip
+    assert r.status_code == 422 and "made for LTX-2 models" in r.text, r.text
+
     # On the family it was made for, it loads (diffusers converts the layout) and changes the image.
     size = {"model": "tiny-klein", "width": 64, "height": 64}
     base = _image(client, **size)

@@ -130,12 +130,13 @@ def catalog_type_for(base_model: str | None) -> str | None:
 
 def lora_base_for(base_model: str | None) -> str | None:
     """The LoRA base of a Civitai base model ("Flux.2 Klein 4B" -> "flux2"): the first LoRA base of the family
-    that Civitai name belongs to (a family lists its own base first), or None (unknown, or a family without LoRAs)."""
+    that Civitai name belongs to (a family lists its own base first); for a family that takes no LoRAs yet
+    (LTX-2), the family's id, which no model accepts, so using it is refused naming that family. None: unknown."""
     from hollywool.models import families
 
     model_type = catalog_type_for(base_model)
     family = families.family(model_type) if model_type else None
-    return next(iter(family.lora_bases), None) if family else None
+    return next(iter(family.lora_bases), family.type) if family else None
 
 
 def folder_for(model_type: str | None) -> str:
