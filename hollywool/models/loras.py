@@ -46,7 +46,8 @@ def base_label(base: str) -> str:
     for family in families.REGISTRY.all():
         if base in family.lora_bases:
             return family.lora_bases[base]
-    return base
+    found = families.family(base)  # a family that takes no LoRAs yet, named by Civitai (LTX-2)
+    return found.label if found else base
 
 
 def detect_base(shapes: dict[str, list[int]], metadata: dict[str, str]) -> str | None:
@@ -96,6 +97,8 @@ class LoraLibrary:
         self._items: dict[str, LoraInfo] | None = None
         # Trigger words known from elsewhere (Civitai's trained words) for files that carry none.
         self.known_words: Callable[[Path], list[str]] = lambda _path: []
+        # The base a file's source says (Civitai's base model), asked when no family claims its keys.
+        self.known_base: Callable[[Path], str | None] = lambda _path: None
 
     def scan(self) -> list[LoraInfo]:
         found: dict[str, LoraInfo] = {}
@@ -124,7 +127,8 @@ class LoraLibrary:
             return None  # a checkpoint or an embedding, not a LoRA
         diffusers_folder = path.name == "pytorch_lora_weights.safetensors"
         name = path.parent.name if diffusers_folder else path.stem
-        base = lora_formats.marked_base(shapes, metadata) or detect_base(shapes, metadata)
+        # A family's own markers first; then the source's word, which beats the generic guesses of detect_base.
+        base = lora_formats.marked_base(shapes, metadata) or self.known_base(path) or detect_base(shapes, metadata)
         words = [w.strip() for w in metadata.get("ss_trigger_words", "").split(",") if w.strip()]
         words = words or self.known_words(path)
         return LoraInfo(

@@ -206,7 +206,7 @@ def pair(model: FoundFile, files: list[FoundFile]) -> None:
             hint = f" (such as {slot.names[0]}.safetensors)" if slot.names else ""
             missing.append(f"a {LABELS.get(slot.kind, slot.kind)} text encoder{hint}")
     vaes = sorted(
-        (f for f in files if f.role == "vae" and f.family == family.type),
+        (f for f in files if f.role == "vae" and f.family in (family.type, split.vae_family)),
         key=lambda f: (not any(n in f.path.stem.lower() for n in split.vae_names), f.path.name),
     )
     model.vae = vaes[0].path if vaes else None

@@ -4,7 +4,8 @@ A family declares the published size of each component's weights per precision (
 per component). A model on disk is measured instead: a safetensors header gives every tensor's shape,
 so its parameter count is exact, and a GGUF file is counted as it is (its blocks stay quantized in
 memory). From the parameter counts `needs` gives each component's bytes at the run dtype and in fp8,
-which is what the memory plan chooses between (memory.py).
+which is what the memory plan chooses between (memory.py). This is the one rule for weight memory: a whole
+checkpoint, split files (each text encoder and VAE file measured on its own), fp8 and GGUF files included.
 
 fp8 here is storage only: weights kept in float8_e4m3fn and cast up layer by layer for compute
 (diffusers' layerwise casting), applied to the denoiser and the text encoders, never to the VAE.

@@ -38,6 +38,8 @@ def detect(path: Path) -> tuple[families.Family, str | None, str]:
         raise InvalidInputError(f"{path.name}: cannot read checkpoint ({exc})") from None
     for marker, family, layout in _layouts():
         if any(k.startswith(marker) for k in shapes):
+            other = families.REGISTRY.get(layout.family_of(shapes) or "") if layout.family_of else None
+            family = other or family
             variant = layout.variant(shapes) if layout.variant else None
             config, detail = variant or (layout.config, family.label)
             return family, config, detail

@@ -52,20 +52,6 @@ def read_file(path: Path) -> WeightFile:
         raise InvalidInputError(f"{path.name}: cannot read weights ({exc})") from None
 
 
-def memory_bytes(files: ModelFiles, compute_bytes: int, keep_fp8: bool) -> int:
-    """Bytes the entry's weights take once loaded (fp8 kept at 1 byte a parameter, GGUF quantized), from the
-    headers alone; 0 when a file cannot be read. A checkpoint of a family without split files is upcast whole."""
-    try:
-        model = read_weight_file(files.model)
-        others = [read_weight_file(p) for p in (*files.text_encoders, *([files.vae] if files.vae else []))]
-        split = detect(files.model)[0].split_files
-    except (OSError, ValueError, InvalidInputError):
-        return 0
-    # Split-files families are assembled part by part (fp8 parts kept); others load through diffusers (upcast).
-    total = model.memory_bytes(compute_bytes, keep_fp8 and split is not None)
-    return total + sum(w.memory_bytes(compute_bytes, keep_fp8) for w in others)
-
-
 def split_config(split: SplitFiles, weights: WeightFile) -> str:
     """The shipped config folder for this diffusion-model file (a variant's, when the keys say so)."""
     return (split.variant(weights.shapes) if split.variant else None) or split.config

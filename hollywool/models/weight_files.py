@@ -80,22 +80,6 @@ class WeightFile:
     def is_gguf(self) -> bool:
         return self.format == "gguf"
 
-    def memory_bytes(self, compute_bytes: int, keep_fp8: bool) -> int:
-        """Bytes its weights take once loaded: GGUF stays quantized and fp8 stays fp8 when kept (not scaled fp8);
-        every other floating-point tensor takes the compute dtype's `compute_bytes` per parameter."""
-        total = 0
-        keep_fp8 = keep_fp8 and not self.scaled_fp8
-        for t in self.tensors.values():
-            if self.format == "gguf" and t.dtype not in _GGUF_FLOAT:
-                total += t.nbytes
-            elif t.dtype == "F8_E4M3" and keep_fp8:
-                total += t.numel
-            elif t.dtype.startswith(("I", "U", "BOOL")):
-                total += t.nbytes
-            else:
-                total += t.numel * compute_bytes
-        return total
-
 
 def is_weight_file(path: Path) -> bool:
     return path.suffix.lower() in WEIGHT_SUFFIXES

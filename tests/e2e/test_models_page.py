@@ -180,3 +180,62 @@ def test_model_folders_panel_and_removing_an_added_model(browser, studio, tiny_m
     finally:
         context.close()
     assert not errors, errors
+
+
+@pytest.mark.parametrize("screen", list(VIEWPORTS))
+def test_add_a_split_files_model_through_the_dialog(browser, studio, tiny_model, tmp_path, screen):
+    """A FLUX.1 diffusion model with its text encoders and VAE in ComfyUI's folders, added through the dialog's
+    collapsed "Split files" section: a wrong encoder path is said under its field, then the model is added with
+    its family and the files it reads."""
+    from hollywool.testkit import split_files as kit
+
+    comfy = tmp_path / f"ComfyUI-split-{screen}" / "models"
+    folder = tiny_model("flux")
+    model = kit.write_flux_diffusion_model(folder, comfy / "diffusion_models" / f"flux-split-{screen}.safetensors")
+    clip, t5 = kit.write_flux_text_encoders(folder, comfy / "text_encoders")
+    vae = kit.write_flux_vae(folder, comfy / "vae" / "ae.safetensors")
+    width, height = VIEWPORTS[screen]
+    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme="light")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        pg.goto(f"{studio.url}/models")
+        pg.get_by_test_id("add-model").click()
+        dialog = pg.get_by_role("dialog")
+        split = dialog.get_by_test_id("add-model-split")
+        expect(split).to_be_visible()
+        expect(dialog.get_by_test_id("add-model-vae")).to_be_hidden()  # collapsed until opened
+        dialog.get_by_test_id("add-model-path").fill(str(model))
+        dialog.get_by_test_id("add-model-name").fill(f"Split FLUX {screen}")
+        split.locator("summary").click()
+        encoders = dialog.get_by_test_id("add-model-text-encoders")
+        encoders.fill(f"{clip}\n{comfy / 'text_encoders' / 'missing.safetensors'}")
+        dialog.get_by_test_id("add-model-vae").fill(str(vae))
+        dialog.get_by_test_id("add-model-submit").click()
+        expect(dialog.get_by_test_id("error-text_encoders")).to_contain_text("does not exist")
+        assert _in_view(pg, dialog.get_by_test_id("error-text_encoders"))
+        shot(pg, f"models-{screen}-split-error")
+
+        encoders.fill(f"{clip}\n{t5}")
+        dialog.get_by_test_id("add-model-submit").click()
+        expect(dialog.get_by_test_id("added-family")).to_have_text("FLUX")
+        expect(dialog.get_by_test_id("added-split")).to_have_text(" with 2 text encoders and a VAE")
+        assert _in_view(pg, dialog.get_by_test_id("model-added"))
+        shot(pg, f"models-{screen}-split-added")
+        pg.keyboard.press("Escape")
+
+        pg.get_by_test_id("model-search").fill(f"split flux {screen}")
+        card = pg.get_by_test_id("model-card")
+        expect(card).to_have_count(1)
+        expect(card).to_contain_text("FLUX")
+        added = next(
+            m
+            for m in pg.request.get(f"{studio.url}/api/models").json()["models"]
+            if m["name"] == f"Split FLUX {screen}"
+        )
+        assert added["path"] == str(model) and added["type"] == "flux"
+        assert added["text_encoders"] == [str(clip), str(t5)] and added["vae"] == str(vae)
+    finally:
+        context.close()
+    assert not errors, errors

@@ -66,3 +66,37 @@ def test_preset_sets_steps_and_guidance_and_applies_its_lora(preset_client, tiny
     assert quiet["params"]["steps"] == 3 and not quiet["params"]["notes"]
     assert pixels(client, quiet) == pixels(client, job)
     assert submit(client, lora_preset="turbo-3")  # accepted
+
+
+LIGHTNING_8 = "Qwen-Image-Lightning-8steps-V1.1"
+
+
+@pytest.fixture
+def qwen_client(register_models, make_client, tiny_model, tmp_path):
+    """Tiny Qwen-Image with the 8-step Lightning LoRA in the LoRA folder under its published name (the 4-step one
+    missing), as a user who downloaded one of the two has it."""
+    from hollywool.testkit.transformer_loras import write_transformer_lora
+
+    lora_dir = tmp_path / "loras"
+    targets = ["to_q", "to_k", "to_v", "to_out.0", "img_mlp.net.2", "txt_mlp.net.2"]
+    write_transformer_lora(tiny_model("qwen_image"), lora_dir / LIGHTNING_8, targets, seed=11, std=0.5)
+    register_models({"tiny-qwen": "qwen_image"})
+    return make_client(lora_dirs=(lora_dir,), civitai_dir=tmp_path / "civitai")
+
+
+def test_qwen_image_lightning_presets_set_their_steps_and_no_cfg(qwen_client):
+    client = qwen_client
+    model = next(m for m in client.get("/api/models").json()["models"] if m["id"] == "tiny-qwen")
+    presets = {p["id"]: p for p in model["lora_presets"]}
+    assert list(presets) == ["lightning-8step", "lightning-4step"]
+    assert (presets["lightning-8step"]["steps"], presets["lightning-8step"]["guidance"]) == (8, 1.0)
+    assert (presets["lightning-4step"]["steps"], presets["lightning-4step"]["guidance"]) == (4, 1.0)
+    body = {"model": "tiny-qwen", "width": 64, "height": 64}
+    r = client.post("/api/jobs", json={"prompt": "x", **body, "lora_preset": "lightning-4step"})
+    assert r.status_code == 422 and r.json()["field"] == "lora_preset"
+    assert "hf download lightx2v/Qwen-Image-Lightning Qwen-Image-Lightning-4steps-V1.0.safetensors" in r.text
+
+    plain = run(client, **body, seed=3, steps=8, guidance_scale=1.0)
+    job = run(client, **body, seed=3, steps=None, guidance_scale=None, lora_preset="lightning-8step")
+    assert job["params"]["steps"] == 8 and job["params"]["guidance_scale"] == 1.0
+    assert mean_abs_diff(pixels(client, plain), pixels(client, job)) > 0.5

@@ -149,7 +149,8 @@ def test_a_whole_fp8_checkpoint_is_assembled_from_its_own_parts(flux_files, tiny
     import torch
     from safetensors.torch import load_file, save_file
 
-    from hollywool.models.split_files import ModelFiles, load_files, memory_bytes
+    from hollywool.models.precision import footprints, measure_single_file
+    from hollywool.models.split_files import ModelFiles, load_files
 
     def fp8(tensors: dict, prefix: str) -> dict:
         return {prefix + k: v.to(torch.float8_e4m3fn) if v.ndim == 2 else v for k, v in tensors.items()}
@@ -172,8 +173,13 @@ def test_a_whole_fp8_checkpoint_is_assembled_from_its_own_parts(flux_files, tiny
     params["generator"] = torch.Generator().manual_seed(0)
     image = pipe("a cat", **params).images[0]
     assert image.shape == (32, 32, 3)
-    stored = sum(v.numel() for v in whole.values() if v.dtype == torch.float8_e4m3fn)
-    assert memory_bytes(files, 4, keep_fp8=True) == memory_bytes(files, 4, keep_fp8=False) - 3 * stored
+    # The memory plan's measure: the denoiser and text encoders stored in fp8 and kept so take one byte a
+    # parameter; the VAE, never cast, takes the run dtype's four.
+    parts = {need.name: need for need in measure_single_file(path)}
+    assert {name: need.stored for name, need in parts.items()} == {"model": "fp8", "text_encoder": "fp8", "vae": "fp32"}
+    castable = sum(v.numel() for k, v in whole.items() if not k.startswith("vae."))
+    native, kept = footprints(parts.values(), "float32")
+    assert kept.total_bytes == native.total_bytes - 3 * castable
 
     # The same file upcast (the CPU) gives the same image, but for the biases layerwise casting stores in fp8.
     upcast, _keys = load_files(files, "flux", tmp_path / "configs", torch.float32, keep_fp8=False)
@@ -182,26 +188,29 @@ def test_a_whole_fp8_checkpoint_is_assembled_from_its_own_parts(flux_files, tiny
 
 
 def test_memory_estimates_count_fp8_at_one_byte_and_gguf_as_stored(flux_files):
-    from hollywool.models.split_files import ModelFiles, memory_bytes
+    """Split files are measured by the memory plan's one rule (precision.py), each file on its own."""
+    from hollywool.models.precision import footprints, measure_files
     from hollywool.models.weight_files import read_weight_file
 
     fp8 = read_weight_file(flux_files["fp8"])
     assert fp8.is_fp8 and fp8.precision == "fp8"
-    matrices = sum(t.numel for t in fp8.tensors.values() if t.dtype == "F8_E4M3")
-    others = sum(t.numel for t in fp8.tensors.values() if t.dtype != "F8_E4M3")
-    assert fp8.memory_bytes(2, keep_fp8=True) == matrices + 2 * others
-    assert fp8.memory_bytes(2, keep_fp8=False) == 2 * (matrices + others)
-    scaled = read_weight_file(flux_files["fp8-scaled"])
-    assert scaled.is_fp8 and scaled.scaled_fp8 and not scaled.has_fp8()
-    assert scaled.memory_bytes(2, keep_fp8=True) == scaled.memory_bytes(2, keep_fp8=False)
-    gguf = read_weight_file(flux_files["Q8_0"])
-    assert gguf.is_gguf and gguf.precision == "Q8_0"
-    assert gguf.memory_bytes(4, keep_fp8=False) < read_weight_file(flux_files["model"]).memory_bytes(4, False) / 2
-    whole = ModelFiles(flux_files["fp8"], (flux_files["clip"], flux_files["t5"]), flux_files["vae"])
-    assert memory_bytes(whole, 2, True) == sum(
-        read_weight_file(p).memory_bytes(2, True) for p in (flux_files["fp8"], flux_files["clip"], flux_files["t5"],
-                                                             flux_files["vae"])
-    )  # fmt: skip
+    params = sum(t.numel for t in fp8.tensors.values())
+    model = measure_files("transformer", [flux_files["fp8"]])
+    assert model is not None and (model.params, model.stored) == (params, "fp8")
+    assert model.bytes_at("fp8", "bfloat16") == params and model.bytes_at("native", "bfloat16") == 2 * params
+    scaled = measure_files("transformer", [flux_files["fp8-scaled"]])
+    assert scaled is not None and scaled.stored == "fp8" and scaled.params > params  # plus its scales
+    gguf = measure_files("transformer", [flux_files["Q8_0"]])
+    assert gguf is not None and gguf.stored == "gguf" and not gguf.castable
+    assert gguf.bytes_at("native", "float32") == gguf.bytes_at("fp8", "float32") == flux_files["Q8_0"].stat().st_size
+    full = measure_files("transformer", [flux_files["model"]])
+    assert full is not None and gguf.bytes_at("native", "float32") < full.bytes_at("native", "float32") / 2
+    # The split entry: the diffusion model, each text encoder (castable) and the VAE (never cast).
+    needs = [model, *(measure_files(f"text_encoder_{i}", [flux_files[k]]) for i, k in ((1, "clip"), (2, "t5")))]
+    vae = measure_files("vae", [flux_files["vae"]])
+    assert all(needs) and vae is not None and not vae.castable
+    native, kept = footprints([*needs, vae], "bfloat16")
+    assert kept.total_bytes == native.total_bytes - sum(n.params for n in needs if n)
 
 
 def test_a_diffusion_model_alone_says_what_it_lacks(register_models, make_client, flux_files, tiny_model):

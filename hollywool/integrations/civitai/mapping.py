@@ -17,7 +17,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 # The enums a search accepts. Civitai's `GET /enums` lists the current values; these are the ones
-# the studio offers, and anything else is refused with a 422 before Civitai is asked.
+# the studio offers, and anything else is refused with a 422 before Civitai is asked. The base-model names
+# are Civitai's own (civitai/civitai, src/shared/constants/basemodel.constants.ts, `baseModelRecords`).
 MODEL_TYPES = (
     "Checkpoint",
     "TextualInversion",
@@ -52,6 +53,17 @@ BASE_MODELS = (
     "Flux.1 D",
     "Flux.1 S",
     "Flux.1 Kontext",
+    "Flux.2 D",
+    "Flux.2 Klein 4B",
+    "Flux.2 Klein 4B-base",
+    "Flux.2 Klein 9B",
+    "Flux.2 Klein 9B-base",
+    "ZImageTurbo",
+    "ZImageBase",
+    "Qwen",
+    "Qwen 2",
+    "Krea 2",
+    "Chroma",
     "SD 3",
     "SD 3.5",
     "SD 3.5 Medium",
@@ -62,9 +74,18 @@ BASE_MODELS = (
     "SVD XT",
     "CogVideoX",
     "LTXV",
+    "LTXV2",
+    "LTXV 2.3",
     "Mochi",
     "Hunyuan Video",
     "Wan Video",
+    "Wan Video 1.3B t2v",
+    "Wan Video 14B t2v",
+    "Wan Video 14B i2v 480p",
+    "Wan Video 14B i2v 720p",
+    "Wan Video 2.2 TI2V-5B",
+    "Wan Video 2.2 T2V-A14B",
+    "Wan Video 2.2 I2V-A14B",
     "Other",
 )
 SORTS = ("Highest Rated", "Most Downloaded", "Most Liked", "Most Discussed", "Most Collected", "Newest")
@@ -105,6 +126,17 @@ def catalog_type_for(base_model: str | None) -> str | None:
         if base_model and base_model in family.civitai_base_models:
             return family.type
     return None
+
+
+def lora_base_for(base_model: str | None) -> str | None:
+    """The LoRA base of a Civitai base model ("Flux.2 Klein 4B" -> "flux2"): the first LoRA base of the family
+    that Civitai name belongs to (a family lists its own base first); for a family that takes no LoRAs yet
+    (LTX-2), the family's id, which no model accepts, so using it is refused naming that family. None: unknown."""
+    from hollywool.models import families
+
+    model_type = catalog_type_for(base_model)
+    family = families.family(model_type) if model_type else None
+    return next(iter(family.lora_bases), family.type) if family else None
 
 
 def folder_for(model_type: str | None) -> str:

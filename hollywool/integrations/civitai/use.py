@@ -5,7 +5,8 @@ trigger words.
   whose architecture is read from the file's keys (Civitai's base model is the fallback). A user
   entry with that id in `config.yaml` adjusts it field by field (a `config:` folder, default steps).
 * A LoRA is found by the LoRA library's scan of the Civitai folder; its trigger words are Civitai's
-  trained words when the file carries none itself.
+  trained words when the file carries none itself, and its base is Civitai's base model when no family
+  claims its keys (a FLUX.2 LoRA in FLUX.1's block names would otherwise pass for FLUX.1).
 Both happen at start-up for files already downloaded and at once for each new one.
 """
 
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from hollywool.integrations.civitai.mapping import catalog_type_for
+from hollywool.integrations.civitai.mapping import catalog_type_for, lora_base_for
 from hollywool.integrations.civitai.records import Download
 
 if TYPE_CHECKING:
@@ -67,10 +68,22 @@ def catalog_entry(download: Download, user_config: Path | None = None):  # noqa:
 
     model_type = architecture(path, download.base_model)
     family = families.family(model_type) if model_type else None
-    if not isinstance(family, families.ImageFamily):
-        return None
+    extra: dict[str, Any] = {"civitai": {"model_id": download.model_id, "version_id": download.version_id}}
     # The family's sensible first settings; the user may change them in config.yaml.
-    steps, guidance, side = family.default_steps, family.default_guidance, family.default_size
+    if isinstance(family, families.ImageFamily):
+        steps, guidance, side = family.default_steps, family.default_guidance, family.default_size
+        sizes: dict[str, Any] = dict(default_width=side, default_height=side)
+        category = "quality"
+    elif isinstance(family, families.VideoFamily):
+        width, height = family.rules.default_size
+        # Video families declare no steps or guidance; a middling start the user may change in config.yaml.
+        steps, guidance, category = 30, 5.0, "video"
+        sizes = dict(default_width=width, default_height=height)
+        variant = family.civitai_variants.get(download.base_model or "")
+        if variant:  # a form its files alone do not name (Wan 2.2 TI2V-5B)
+            extra["variant"] = variant
+    else:
+        return None
     model_id = model_id_for(download)
     fields: dict[str, Any] = dict(
         id=model_id,
@@ -79,13 +92,12 @@ def catalog_entry(download: Download, user_config: Path | None = None):  # noqa:
         type=model_type,
         default_steps=steps,
         default_guidance=guidance,
-        default_width=side,
-        default_height=side,
-        category="quality",
+        **sizes,
+        category=category,
         size_gb=round(path.stat().st_size / 1e9, 2) if path.exists() else 0.0,
         tags=["civitai", *([download.base_model] if download.base_model else [])],
         description=f"Downloaded from Civitai (model {download.model_id}, version {download.version_id}).",
-        extra={"civitai": {"model_id": download.model_id, "version_id": download.version_id}},
+        extra=extra,
     )
     fields.update(_user_overrides(user_config, model_id))
     return ModelEntry(**fields)
@@ -94,13 +106,21 @@ def catalog_entry(download: Download, user_config: Path | None = None):  # noqa:
 def attach_to_models(civitai: CivitaiService, models: ModelManager) -> None:
     """Register downloads with the model manager's catalogue and LoRA library, now and from now on."""
     words: dict[str, list[str]] = {}
+    bases: dict[str, str] = {}
 
     def known_words(path: Path) -> list[str]:
         return words.get(str(Path(path).resolve()), [])
 
+    def known_base(path: Path) -> str | None:
+        return bases.get(str(Path(path).resolve()))
+
     def completed(download: Download) -> None:
         if download.model_type in LORA_TYPES and download.path:
-            words[str(Path(download.path).resolve())] = list(download.trained_words)
+            key = str(Path(download.path).resolve())
+            words[key] = list(download.trained_words)
+            base = lora_base_for(download.base_model)
+            if base:
+                bases[key] = base
             models.loras.scan()
             return
         entry = catalog_entry(download, models.catalog.user_config)
@@ -111,8 +131,10 @@ def attach_to_models(civitai: CivitaiService, models: ModelManager) -> None:
         models.catalog.unregister(model_id_for(download))
         if download.path:
             words.pop(str(Path(download.path).resolve()), None)
+            bases.pop(str(Path(download.path).resolve()), None)
         if download.model_type in LORA_TYPES:
             models.loras.scan()
 
     models.loras.known_words = known_words
+    models.loras.known_base = known_base
     civitai.on_download(completed, removed)

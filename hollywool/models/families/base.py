@@ -53,11 +53,14 @@ class SingleFile:
     `markers`: key prefixes only this family's checkpoints have. `config`: the shipped diffusers config
     folder (hollywool/catalog/configs/<config>) that loads it offline; None when the user must give one.
     `variant`: tells sub-architectures apart from the header's shapes, as (config, label), or None.
+    `family_of`: for one key layout that several families share (FLUX.2 dev and [klein]), the type of the
+    family the file belongs to, from its keys and shapes; None keeps the family that declares the layout.
     """
 
     markers: tuple[str, ...]
     config: str | None = None
     variant: Callable[[dict[str, list[int]]], tuple[str, str] | None] | None = None
+    family_of: Callable[[dict[str, list[int]]], str | None] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

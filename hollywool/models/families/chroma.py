@@ -7,7 +7,7 @@ attention mask travels with the embeddings.
 from typing import Any
 
 from hollywool.models.families import flux
-from hollywool.models.families.base import register
+from hollywool.models.families.base import SingleFile, register
 from hollywool.models.families.image import ImageFamily
 
 
@@ -54,7 +54,13 @@ FAMILY = register(
         unpack_latents=flux.FAMILY.unpack_latents,
         # Chroma LoRAs are FLUX.1-layout files; FLUX.1 LoRAs load too (the same blocks, minus the modulation).
         lora_bases={"chroma": "Chroma", "flux": "FLUX"},
-        civitai_base_models=("Chroma",),
+        civitai_base_models=("Chroma",),  # Civitai's name (civitai/civitai, basemodel.constants.ts)
+        # FLUX.1's layout with Chroma's own guidance network in place of FLUX's modulation (diffusers'
+        # single_file_utils tells Chroma by it); without it a Chroma file would pass for FLUX.1. Loading one
+        # needs `config:` (a diffusers folder of that model) until a config is shipped.
+        single_file=SingleFile(
+            markers=("distilled_guidance_layer.", "model.diffusion_model.distilled_guidance_layer.")
+        ),
         # diffusers' Chroma docs (lodestones/Chroma1-HD): 40 steps, guidance 3.0, with a negative prompt.
         default_steps=40,
         default_guidance=3.0,

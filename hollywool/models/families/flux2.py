@@ -7,7 +7,7 @@ distilled checkpoints run 4 steps without guidance; its Base checkpoints and dev
 
 from typing import Any
 
-from hollywool.models.families.base import LatentRGB, register
+from hollywool.models.families.base import LatentRGB, SingleFile, register
 from hollywool.models.families.image import ImageFamily
 
 # The VAE's 32 latent channels, fitted for previews by ComfyUI (comfy/latent_formats.py, class Flux2). They
@@ -105,13 +105,36 @@ _COMMON: dict[str, Any] = {
     "lora_bases": {"flux2": "FLUX.2"},
 }
 
+
+def _dev_or_klein(shapes: dict[str, list[int]]) -> str:
+    """FLUX.2 [dev] embeds its guidance (`guidance_in`); the [klein] transformers have no guidance embedder
+    (`guidance_embeds: false` in their diffusers configs)."""
+    return (
+        "flux2"
+        if any(k.removeprefix("model.diffusion_model.").startswith("guidance_in.") for k in shapes)
+        else ("flux2-klein")
+    )
+
+
+# Black Forest Labs' original layout (and ComfyUI's, prefixed): FLUX.1's `double_blocks`, plus the shared
+# modulation layers FLUX.2 moved out of the blocks (diffusers' single_file_utils tells FLUX.2 by this key).
+# No shipped config yet: such a file needs `config:` (a diffusers folder of that model) to load.
+SINGLE_FILE = SingleFile(
+    markers=("single_stream_modulation.lin.", "model.diffusion_model.single_stream_modulation.lin."),
+    family_of=_dev_or_klein,
+)
+# Civitai's `baseModel` names (civitai/civitai, src/shared/constants/basemodel.constants.ts, baseModelRecords).
+CIVITAI_DEV = ("Flux.2 D",)
+CIVITAI_KLEIN = ("Flux.2 Klein 4B", "Flux.2 Klein 4B-base", "Flux.2 Klein 9B", "Flux.2 Klein 9B-base")
+
 FLUX2 = register(
     ImageFamily(
         type="flux2",
         label="FLUX.2",
         pipeline="Flux2Pipeline",
         aliases=("flux.2", "flux2-dev"),
-        civitai_base_models=("Flux.2 D",),
+        civitai_base_models=CIVITAI_DEV,
+        single_file=SINGLE_FILE,
         # diffusers' Flux2Pipeline defaults and the FLUX.2 [dev] model card: 50 steps, embedded guidance 4.
         default_steps=50,
         default_guidance=4.0,
@@ -126,7 +149,7 @@ FLUX2_KLEIN = register(
         pipeline="Flux2KleinPipeline",
         inpaint_pipeline="Flux2KleinInpaintPipeline",
         aliases=("flux.2-klein", "klein"),
-        civitai_base_models=("Flux.2 Klein 4B", "Flux.2 Klein 9B"),  # Civitai's base-model names, as for "Flux.2 D"
+        civitai_base_models=CIVITAI_KLEIN,
         # The distilled checkpoints (the ones the catalogue ships): 4 steps, guidance ignored (model card).
         default_steps=4,
         default_guidance=1.0,

@@ -46,6 +46,9 @@ FAMILY = register(
         type="hunyuanvideo15",
         label="HunyuanVideo 1.5",
         pipeline="HunyuanVideo15Pipeline",
+        # No Civitai name: Civitai's base models (civitai/civitai, basemodel.constants.ts) have only "Hunyuan Video",
+        # HunyuanVideo 1 (13B), another architecture; its files must not become 1.5 models.
+        civitai_base_models=(),
         aliases=("hunyuan-video-1.5", "hunyuanvideo-1.5"),
         rules=Rules(
             frame_step=4,

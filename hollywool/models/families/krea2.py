@@ -67,6 +67,6 @@ FAMILY = register(
         detect_lora=_lora_base,
         # diffusers' single_file_utils tells Krea 2 by `txtfusion.projector.weight` (the original layout).
         single_file=SingleFile(markers=("txtfusion.", "model.diffusion_model.txtfusion.")),
-        civitai_base_models=("Krea 2",),
+        civitai_base_models=("Krea 2",),  # Civitai's name (civitai/civitai, basemodel.constants.ts)
     )
 )

@@ -112,6 +112,8 @@ FAMILY = register(
         weights=WEIGHTS,
         label="LTX-2",
         pipeline="LTX2Pipeline",
+        # Civitai's `baseModel` names for LTX-2 and 2.3 (civitai/civitai, basemodel.constants.ts).
+        civitai_base_models=("LTXV2", "LTXV 2.3"),
         rules=Rules(
             frame_step=8,
             max_frames=257,

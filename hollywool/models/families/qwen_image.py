@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hollywool.models.families.base import SingleFile, lora_architecture, register
+from hollywool.models.families.base import LoraPreset, PresetLora, SingleFile, lora_architecture, register
 from hollywool.models.families.image import ImageFamily, call_default
 from hollywool.models.families.wan import PREVIEW as WAN_PREVIEW
 
@@ -75,12 +75,47 @@ def _encode(
     return found
 
 
-# Civitai files base-model and edit checkpoints and LoRAs alike under "Qwen"; "Qwen 2" appears for newer uploads.
-CIVITAI = ("Qwen", "Qwen 2")
+# Civitai's `baseModel` names (civitai/civitai, src/shared/constants/basemodel.constants.ts): Qwen-Image and its
+# edit models' checkpoints and LoRAs are all filed under "Qwen". "Qwen 2" ("next-generation Qwen image generation
+# model") is a separate ecosystem, whose generator sizes in multiples of 32 (qwen21.constants.ts): Qwen-Image 2.1.
+CIVITAI = ("Qwen",)
+CIVITAI_21 = ("Qwen 2",)
 # ComfyUI's Qwen-Image files keep diffusers' names (with or without `model.diffusion_model.`); the first block's
 # image-modulation layer is in every Qwen-Image and Qwen-Image-Edit transformer.
 SINGLE_FILE = SingleFile(
-    markers=("transformer_blocks.0.img_mod.", "model.diffusion_model.transformer_blocks.0.img_mod.")
+    markers=("transformer_blocks.0.img_mod.", "model.diffusion_model.transformer_blocks.0.img_mod."),
+    # Qwen-Image 2.1 files carry a text norm on their input projection (diffusers' single_file_utils tells 2.1
+    # by `txt_in.text_norm.weight`): never take one for a 2512 model.
+    family_of=lambda shapes: (
+        "qwen-image-2.1"
+        if any(k.removeprefix("model.diffusion_model.").startswith("txt_in.text_norm.") for k in shapes)
+        else None
+    ),
+)
+
+_LIGHTNING_REPO = "lightx2v/Qwen-Image-Lightning"
+_LIGHTNING_SOURCE = (
+    "lightx2v/Qwen-Image-Lightning's model card (ModelTC/Qwen-Image-Lightning): the LoRA's own step count, "
+    "true_cfg_scale 1.0 (CFG distilled away)"
+)
+
+
+def _lightning(steps: int, file: str) -> LoraPreset:
+    """lightx2v's step-distillation LoRA for Qwen-Image: its step count, no CFG."""
+    return LoraPreset(
+        id=f"lightning-{steps}step",
+        label=f"Lightning {steps}-step",
+        loras=(PresetLora(lora_id=file.removesuffix(".safetensors"), hub_repo=_LIGHTNING_REPO, hub_file=file),),
+        steps=steps,
+        guidance=1.0,
+        source=_LIGHTNING_SOURCE,
+    )
+
+
+# The files lightx2v/Qwen-Image-Lightning publishes for Qwen-Image (the newest version of each step count).
+LIGHTNING = (
+    _lightning(8, "Qwen-Image-Lightning-8steps-V1.1.safetensors"),
+    _lightning(4, "Qwen-Image-Lightning-4steps-V1.0.safetensors"),
 )
 
 FAMILY = register(
@@ -104,6 +139,7 @@ FAMILY = register(
         detect_lora=_lora_base,
         single_file=SINGLE_FILE,
         civitai_base_models=CIVITAI,
+        lora_presets=LIGHTNING,
     )
 )
 
@@ -147,5 +183,6 @@ QWEN_IMAGE_21 = register(
         edit_pipeline="QwenImage21Pipeline",  # reference images go to the same pipeline as `image=[...]`
         unpack_latents=_unpack_21,
         lora_bases={"qwen-image-2.1": "Qwen-Image 2.1"},
+        civitai_base_models=CIVITAI_21,
     )
 )

@@ -47,5 +47,6 @@ class SplitFiles:
     vae_class: str = "AutoencoderKL"
     vae_channels: int = 16  # latent channels: tells its VAE files from other families'
     vae_names: tuple[str, ...] = ()  # file-name hints for pairing ("ae", "flux")
+    vae_family: str | None = None  # another family whose VAE files this one takes (Z-Image: FLUX.1's ae.safetensors)
     variant: Callable[[Mapping[str, list[int]]], str | None] | None = None
     convert: Converter | None = None

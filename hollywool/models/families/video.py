@@ -166,6 +166,8 @@ class VideoFamily(Family):
     # Which variant a model is, from its configs ({"model_index": ..., "vae": ..., ...}); None: the family as is.
     variant_of: Callable[[dict[str, dict[str, Any]]], str | None] = lambda _cfg: None
     variant: str | None = None  # set on the family `for_model` returns
+    # Civitai `baseModel` name -> the variant its checkpoints are ("Wan Video 2.2 TI2V-5B" -> "ti2v-5b").
+    civitai_variants: Mapping[str, str] = field(default_factory=dict[str, str])
 
     @property
     def medium(self) -> Medium:

@@ -137,6 +137,11 @@ def _lightx2v(file: str) -> LoraPreset:
     )
 
 
+# Civitai's `baseModel` names (civitai/civitai, src/shared/constants/basemodel.constants.ts, baseModelRecords).
+CIVITAI_TI2V_5B = "Wan Video 2.2 TI2V-5B"
+CIVITAI_T2V = (CIVITAI_TI2V_5B, "Wan Video 2.2 T2V-A14B", "Wan Video 14B t2v", "Wan Video 1.3B t2v")
+CIVITAI_I2V = ("Wan Video 2.2 I2V-A14B", "Wan Video 14B i2v 480p", "Wan Video 14B i2v 720p")
+
 T2V = register(
     VideoFamily(
         type="wan",
@@ -151,6 +156,8 @@ T2V = register(
         lora_markers=LORA_MARKERS,
         lora_presets=(_lightx2v("wan2.1_t2v_14b_lora_rank64_lightx2v_4step.safetensors"),),
         variants={"ti2v-5b": TI2V_5B},
+        civitai_base_models=CIVITAI_T2V,
+        civitai_variants={CIVITAI_TI2V_5B: "ti2v-5b"},
         variant_of=_variant,
     )
 )
@@ -173,5 +180,6 @@ I2V = register(
         lora_bases=LORA_BASES,
         lora_markers=LORA_MARKERS,
         lora_presets=(_lightx2v("wan2.1_i2v_lora_rank64_lightx2v_4step.safetensors"),),
+        civitai_base_models=CIVITAI_I2V,
     )
 )

@@ -13,6 +13,7 @@ from typing import Any
 from hollywool.models.families.base import SingleFile, lora_architecture, register
 from hollywool.models.families.flux import FAMILY as FLUX
 from hollywool.models.families.image import ImageFamily, call_default
+from hollywool.models.families.split import SplitFiles, TextEncoderSlot
 
 # Z-Image's blocks: layers.N / noise_refiner.N / context_refiner.N with `attention` and `feed_forward`
 # (diffusers names; the original checkpoints fuse attention into `attention.qkv`).
@@ -60,7 +61,18 @@ FAMILY = register(
         single_file=SingleFile(
             markers=("layers.0.adaLN_modulation.0.", "model.diffusion_model.layers.0.adaLN_modulation.0.")
         ),
-        civitai_base_models=("ZImageTurbo", "ZImageBase"),
+        # ComfyUI's split files (Comfy-Org/z_image_turbo, split_files/): z_image_turbo_bf16.safetensors (original
+        # layout, converted by diffusers), qwen_3_4b.safetensors (Qwen3-4B in transformers' names) and FLUX.1's
+        # ae.safetensors; the shipped `zimage` config is Tongyi-MAI/Z-Image-Turbo's (the Qwen tokenizer is not shipped).
+        split_files=SplitFiles(
+            config="zimage",
+            model_class="ZImageTransformer2DModel",
+            text_encoders=(TextEncoderSlot("text_encoder", "llm", "Qwen3Model", ("qwen_3_4b", "qwen3")),),
+            vae_channels=16,
+            vae_names=("z_image", "zimage"),
+            vae_family="flux",
+        ),
+        civitai_base_models=("ZImageTurbo", "ZImageBase"),  # Civitai's names (civitai/civitai, basemodel.constants.ts)
         encode_prompt=_encode,
     )
 )

@@ -8,14 +8,41 @@ import type { AddModelRequest, LocalModelInfo } from "@/api/types";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
-import { Input, Select } from "@/components/ui/input";
+import { Input, Select, Textarea } from "@/components/ui/input";
+
+/** The split files beside a diffusion-model file: text-encoder paths one per line (or comma-separated), a VAE path. */
+export interface SplitFiles {
+  textEncoders: string;
+  vae: string;
+}
+
+/** Text-encoder paths as typed: one per line or separated by commas, blanks and repeats dropped. */
+export function splitPaths(text: string): string[] {
+  const paths = text
+    .split(/[\n,]/)
+    .map((p) => p.trim())
+    .filter(Boolean);
+  return [...new Set(paths)];
+}
 
 /** The request for the dialog's fields: blanks left out, so the server reads the family from the files. */
-export function addModelRequest(path: string, name: string, type: string): AddModelRequest {
+export function addModelRequest(path: string, name: string, type: string, split?: SplitFiles): AddModelRequest {
   const req: AddModelRequest = { path: path.trim() };
   if (name.trim()) req.name = name.trim();
   if (type) req.type = type;
+  const encoders = splitPaths(split?.textEncoders ?? "");
+  if (encoders.length) req.text_encoders = encoders;
+  if (split?.vae.trim()) req.vae = split.vae.trim();
   return req;
+}
+
+const FIELDS = ["path", "name", "type", "text_encoders", "vae"];
+
+/** "with 2 text encoders and a VAE": the split files an added model reads beside its own file ("" when none). */
+export function splitSummary(model: Pick<LocalModelInfo, "text_encoders" | "vae">): string {
+  const n = model.text_encoders?.length ?? 0;
+  const parts = [n ? `${n} text encoder${n === 1 ? "" : "s"}` : "", model.vae ? "a VAE" : ""].filter(Boolean);
+  return parts.length ? `with ${parts.join(" and ")}` : "";
 }
 
 /** "Add a model": a local diffusers folder or weights file, used in place and kept in config.yaml. */
@@ -25,10 +52,13 @@ export function AddModelDialog() {
   const [path, setPath] = useState("");
   const [name, setName] = useState("");
   const [type, setType] = useState("");
+  const [textEncoders, setTextEncoders] = useState("");
+  const [vae, setVae] = useState("");
+  const [splitOpen, setSplitOpen] = useState(false);
   const [added, setAdded] = useState<LocalModelInfo | null>(null);
   const families = useQuery({ queryKey: qk.families, queryFn: fetchers.families, enabled: open, staleTime: 60_000 });
   const add = useMutation({
-    mutationFn: () => fetchers.addModel(addModelRequest(path, name, type)),
+    mutationFn: () => fetchers.addModel(addModelRequest(path, name, type, { textEncoders, vae })),
     onSuccess: (model) => {
       setAdded(model);
       void qc.invalidateQueries({ queryKey: qk.models });
@@ -37,12 +67,16 @@ export function AddModelDialog() {
   });
   const errors = fieldErrors(add.error);
   // Errors about a field the dialog shows go under it; any other (an id clash, config.yaml unreadable) below the form.
-  const shown = add.error instanceof ApiError && ["path", "name", "type"].includes(add.error.field ?? "");
+  const shown = add.error instanceof ApiError && FIELDS.includes((add.error.field ?? "").split(".")[0]);
+  const splitError = errors.text_encoders ?? errors.vae;
   const general = add.error && !shown ? (add.error instanceof ApiError ? add.error.detail : String(add.error)) : null;
   const reset = () => {
     setPath("");
     setName("");
     setType("");
+    setTextEncoders("");
+    setVae("");
+    setSplitOpen(false);
     setAdded(null);
     add.reset();
   };
@@ -61,7 +95,8 @@ export function AddModelDialog() {
         {added ? (
           <div className="space-y-3" role="status" data-testid="model-added">
             <p className="text-sm">
-              Added <strong>{added.name}</strong> as a <strong data-testid="added-family">{added.family ?? added.type}</strong> model.
+              Added <strong>{added.name}</strong> as a <strong data-testid="added-family">{added.family ?? added.type}</strong> model
+              {splitSummary(added) && <span data-testid="added-split">{` ${splitSummary(added)}`}</span>}.
             </p>
             <div className="flex gap-2">
               <Button size="sm" variant="outline" onClick={reset}>
@@ -97,6 +132,31 @@ export function AddModelDialog() {
                 ))}
               </Select>
             </Field>
+            <details
+              className="rounded-md border border-border px-3 py-2"
+              open={splitOpen || Boolean(splitError)}
+              onToggle={(e) => setSplitOpen(e.currentTarget.open)}
+              data-testid="add-model-split"
+            >
+              <summary className="cursor-pointer text-xs font-medium">Split files (optional)</summary>
+              <p className="mt-1 text-xs text-muted-foreground">
+                For a diffusion-model-only file (ComfyUI&apos;s diffusion_models/): its text encoders and VAE, as ComfyUI keeps them in text_encoders/ and vae/.
+              </p>
+              <div className="mt-2 space-y-3">
+                <Field label="Text-encoder files" name="text_encoders" error={errors.text_encoders} hint="Absolute paths, one per line.">
+                  <Textarea
+                    value={textEncoders}
+                    onChange={(e) => setTextEncoders(e.target.value)}
+                    rows={2}
+                    placeholder={"/home/me/ComfyUI/models/text_encoders/clip_l.safetensors\n…/t5xxl_fp8_e4m3fn.safetensors"}
+                    data-testid="add-model-text-encoders"
+                  />
+                </Field>
+                <Field label="VAE file" name="vae" error={errors.vae}>
+                  <Input value={vae} onChange={(e) => setVae(e.target.value)} placeholder="/home/me/ComfyUI/models/vae/ae.safetensors" data-testid="add-model-vae" />
+                </Field>
+              </div>
+            </details>
             {general && (
               <p role="alert" className="text-xs text-destructive">
                 {general}

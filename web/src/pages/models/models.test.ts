@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { localModel, remoteModel } from "@/test/fixtures";
 import { groupByCategory, isReady, localOptionSuffix, matchesSearch } from "@/pages/image/ModelSelect";
 import { videoOptionLabel } from "@/pages/video/api";
-import { addModelRequest } from "./AddModelDialog";
+import { addModelRequest, splitPaths, splitSummary } from "./AddModelDialog";
 import { folderSummary } from "./ModelFoldersPanel";
 
 describe("the Models page's groups and search", () => {
@@ -41,6 +41,25 @@ describe("adding a model", () => {
   it("leaves blank fields out so the server reads the family from the files", () => {
     expect(addModelRequest(" /m/my-model ", " ", "")).toEqual({ path: "/m/my-model" });
     expect(addModelRequest("/m/x.safetensors", "Mine", "sdxl")).toEqual({ path: "/m/x.safetensors", name: "Mine", type: "sdxl" });
+  });
+
+  it("sends split files only when given: text encoders one per line or comma-separated, a VAE", () => {
+    expect(addModelRequest("/m/flux.gguf", "", "", { textEncoders: " \n ", vae: " " })).toEqual({ path: "/m/flux.gguf" });
+    const split = { textEncoders: "/te/clip_l.safetensors\n\n /te/t5xxl.safetensors ,/te/clip_l.safetensors", vae: " /vae/ae.safetensors " };
+    expect(addModelRequest("/m/flux.gguf", "", "flux", split)).toEqual({
+      path: "/m/flux.gguf",
+      type: "flux",
+      text_encoders: ["/te/clip_l.safetensors", "/te/t5xxl.safetensors"],
+      vae: "/vae/ae.safetensors",
+    });
+    expect(splitPaths("a, b\r\nc")).toEqual(["a", "b", "c"]);
+  });
+
+  it("says which split files an added model reads", () => {
+    expect(splitSummary({ text_encoders: ["a", "b"], vae: "v" })).toBe("with 2 text encoders and a VAE");
+    expect(splitSummary({ text_encoders: ["a"], vae: null })).toBe("with 1 text encoder");
+    expect(splitSummary({ text_encoders: [], vae: "v" })).toBe("with a VAE");
+    expect(splitSummary({ text_encoders: [], vae: null })).toBe("");
   });
 
   it("sums up a models folder by role", () => {
