@@ -41,7 +41,15 @@ class ReferenceImage(BaseModel):
 
 
 class ImageParams(BaseModel):
-    prompt: str = Field(min_length=1, max_length=10_000)
+    prompt: str = Field(
+        min_length=1,
+        max_length=10_000,
+        description=(
+            "A1111 weights `(word:1.3)`, `(word)`, `[word]` on SD and SDXL models (other models get the words "
+            "without the weight syntax); `{red|blue}` alternatives and `__name__` wildcards (name.txt in the "
+            "wildcard folder), resolved per image from its seed"
+        ),
+    )
     model: str = Field(min_length=1)
     negative_prompt: str | None = Field(None, max_length=10_000)
     width: int | None = Field(
@@ -67,3 +75,10 @@ class ImageParams(BaseModel):
     )
     strength: float = Field(0.75, ge=0.1, le=1.0, description="image-to-image: how far to move from the reference")
     notes: list[str] = Field(default_factory=list, description="set by the studio: parameters the model ignores")
+    resolved_prompts: list[str] | None = Field(
+        None,
+        description=(
+            "set by the studio: the prompt of each image (in the order of `seeds`) after its {a|b} alternatives "
+            "and __wildcards__ are resolved with that image's seed"
+        ),
+    )
