@@ -11,6 +11,7 @@ import pytest
 from hollywool.engines.image.prompt_cache import PromptCache
 from hollywool.engines.prompts import weights
 from hollywool.engines.prompts.encoding import prompt_call
+from hollywool.engines.prompts.wildcards import Wildcards
 from hollywool.models.families import family_of
 from tests.image.conftest import image_of, mean_abs_diff, pixels, run, wait_job
 
@@ -141,6 +142,17 @@ def test_a_wildcard_reads_its_file_in_the_wildcard_folder(client, studio_dirs):
     assert run(client, prompt="__colors__", seed=1)["params"]["resolved_prompts"] == ["teal"]
 
 
+def test_text_that_dynamicprompts_reads_as_comments_or_commands_stays_text(tmp_path):
+    (tmp_path / "tags.txt").write_text("best #1 // ever\n")
+    wildcards = Wildcards(tmp_path)
+    template = "color #ff0000, https://x.test/a /* b */ $5 100% {cat|cat} __tags__ (x:1.2) ${c=!{d|d}}${c}"
+    assert (
+        wildcards.resolve(template, [1, 2])
+        == ["color #ff0000, https://x.test/a /* b */ $5 100% cat best #1 // ever (x:1.2) d"] * 2
+    )
+    assert wildcards.resolve("{2$$ and $$a|a}", [3]) == ["a and a"]
+
+
 def test_the_wildcard_folder_is_a_setting(register_models, make_client, tmp_path):
     register_models({"tiny-sd": "sd15"})
     folder = tmp_path / "my-wildcards"
@@ -157,6 +169,7 @@ def test_the_wildcard_folder_is_a_setting(register_models, make_client, tmp_path
         ("__../../etc/passwd__", "refused"),
         ("__/etc/passwd__", "refused"),
         ("a {red|blue fox", "cannot read"),
+        ("a ${undefined} fox", "cannot read"),
     ],
 )
 def test_a_missing_or_unsafe_wildcard_is_422_on_the_prompt(client, prompt, words):

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from dynamicprompts.generators import RandomPromptGenerator
 from dynamicprompts.wildcards import WildcardManager
-from pyparsing import ParseBaseException
 
 from hollywool.errors import InvalidInputError
 
@@ -29,6 +28,11 @@ MAX_FILE_BYTES = 1_000_000  # one wildcard file; a larger one is refused
 MAX_RESOLVED_CHARS = 20_000  # a resolved prompt (nested wildcards can grow one)
 _WRAP = "__"
 _UNSAFE = re.compile(r"\.\.|\\|^[/~]|:")
+# dynamicprompts reads `#`, `//` and `/*` as the start of a comment and drops the rest of the line, and refuses
+# a `$` or `%` that starts no command: a prompt ("#ff0000", a URL, "$5", "100%") keeps them as text, so they are
+# swapped for private-use characters while it parses (`$` and `%` only outside {...}, where `$$` is syntax).
+_LITERALS = {"#": "\ue000", "//": "\ue001", "/*": "\ue002", "$": "\ue003", "%": "\ue004"}
+_OUTSIDE_ONLY = re.compile(r"[$%](?!\{)")
 
 
 class Wildcards:
@@ -45,14 +49,15 @@ class Wildcards:
         out: list[str] = []
         for seed in seeds:
             try:
-                text = RandomPromptGenerator(manager, seed=seed).generate(template, 1)[0]
+                text = _restored(RandomPromptGenerator(manager, seed=seed).generate(_protected(template), 1)[0])
             except InvalidInputError:
                 raise
             except RecursionError:
                 raise InvalidInputError(f"{field}: a wildcard refers back to itself", field=field) from None
-            except (ValueError, ParseBaseException) as exc:  # unbalanced braces and the like
+            except Exception as exc:  # the user's text, read by another library: any failure is a 422
+                reason = str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)[:120]
                 raise InvalidInputError(
-                    f"{field}: cannot read its {{a|b}} or __wildcard__ syntax ({str(exc)[:120]})", field=field
+                    f"{field}: cannot read its {{a|b}}, ${{variable}} or __wildcard__ syntax ({reason})", field=field
                 ) from None
             if len(text) > MAX_RESOLVED_CHARS:
                 raise InvalidInputError(
@@ -61,6 +66,23 @@ class Wildcards:
                 )
             out.append(text)
         return out
+
+
+def _protected(text: str) -> str:
+    for literal in ("#", "//", "/*"):
+        text = text.replace(literal, _LITERALS[literal])
+    out: list[str] = []
+    depth = 0
+    for i, c in enumerate(text):
+        depth += (c == "{") - (c == "}" and depth > 0)
+        out.append(_LITERALS[c] if depth == 0 and _OUTSIDE_ONLY.match(text, i) else c)
+    return "".join(out)
+
+
+def _restored(text: str) -> str:
+    for literal, stand_in in _LITERALS.items():
+        text = text.replace(stand_in, literal)
+    return text
 
 
 def _read_folder(folder: Path, field: str) -> dict[str, Any]:
@@ -81,7 +103,7 @@ def _read_folder(folder: Path, field: str) -> dict[str, Any]:
                 )
             lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
             key = path.relative_to(folder).with_suffix("").as_posix()
-            found[key] = [s for line in lines if (s := line.strip()) and not s.startswith("#")]
+            found[key] = [_protected(s) for line in lines if (s := line.strip()) and not s.startswith("#")]
     return found
 
 
@@ -96,6 +118,7 @@ class _FolderWildcards(WildcardManager):
         self._folder = folder
 
     def get_values(self, wildcard: str) -> Any:
+        wildcard = _restored(wildcard)
         name = wildcard.removeprefix(_WRAP).removesuffix(_WRAP)
         shown = f"{_WRAP}{name}{_WRAP}"
         if _UNSAFE.search(name):
