@@ -39,7 +39,10 @@ def test_a_video_model_gets_the_prompt_without_weight_syntax(register_models, ma
     register_models({"tiny-cog": "cogvideox"})
     client = make_client()
     # Short prompts: the tiny model reads 16 tokens.
-    plain = run_job(client, "video", tiny_body("cogvideox", "tiny-cog", prompt="a robot in rain"))
+    # `resolved_prompt` is the studio's to set: a request's own is replaced.
+    body = tiny_body("cogvideox", "tiny-cog", prompt="a robot in rain", resolved_prompt="a cat")
+    plain = run_job(client, "video", body)
+    assert plain["params"]["resolved_prompt"] is None
     weighted = run_job(client, "video", tiny_body("cogvideox", "tiny-cog", prompt="a (robot:1.3) [in rain]"))
     assert np.array_equal(_frames(client, studio_dirs, weighted), _frames(client, studio_dirs, plain))
     other = run_job(client, "video", tiny_body("cogvideox", "tiny-cog", prompt="a robot in snow"))

@@ -9,7 +9,8 @@ itself would pass it, so the image is the same as without the cache.
 Every image family takes embeddings cleanly (SD 1.x/2.x, SDXL, SD3, FLUX); each declares its encoder
 (`ImageFamily.encode_prompt`). A family without one simply runs without the cache. The cache lives on
 the cached model (`variants["prompts"]`): it goes when the model is evicted or unloaded. Jobs with
-LoRAs bypass it (a LoRA may change the text encoder).
+LoRAs bypass it (a LoRA may change the text encoder). Prompts with A1111 weights are kept too, under the
+encoder that made them (engines/prompts/encoding.py).
 """
 
 from __future__ import annotations

@@ -236,6 +236,7 @@ class VideoEngine:
         p.steps = p.steps or entry.default_steps
         p.guidance_scale = p.guidance_scale if p.guidance_scale is not None else entry.default_guidance
         p.seed = p.seed if p.seed is not None else random.randint(0, 2**32 - 1)
+        p.resolved_prompt = None
         if family.prompt and p.prompt:
             resolved = self.wildcards.resolve(p.prompt, [p.seed])[0]  # 422 on `prompt` for a missing wildcard
             p.resolved_prompt = resolved if resolved != p.prompt else None
