@@ -202,3 +202,12 @@ def test_bulk_prompts_resolve_their_wildcards_per_prompt(client):
 def test_a_missing_wildcard_in_a_bulk_prompt_refuses_the_batch(client):
     r = client.post("/api/bulk/jobs", json={"model": "tiny-sd", "prompts": ["a __nope__"], "width": 64, "height": 64})
     assert r.status_code == 422 and "__nope__" in r.text, r.text
+
+
+def test_the_wildcard_folder_defaults_to_the_data_folder_and_follows_its_variable(monkeypatch, tmp_path):
+    from hollywool.settings import Settings
+
+    monkeypatch.delenv("HOLLYWOOL_WILDCARDS_DIR", raising=False)
+    assert Settings.from_env(data_dir=tmp_path).wildcard_folder == tmp_path / "wildcards"
+    monkeypatch.setenv("HOLLYWOOL_WILDCARDS_DIR", str(tmp_path / "mine"))
+    assert Settings.from_env(data_dir=tmp_path).wildcard_folder == tmp_path / "mine"
