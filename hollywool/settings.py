@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 def _env_path(name: str, default: str) -> Path:
@@ -91,6 +92,8 @@ class Settings:
     # send writes from a browser (same-origin always is).
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
+    # The wildcard files of prompts (`__colors__` -> colors.txt); None: `wildcards` in the data folder.
+    wildcards_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if self.token is not None and not self.token.strip():
@@ -102,10 +105,14 @@ class Settings:
     def db_path(self) -> Path:
         return self.data_dir / "hollywool.db"
 
+    @property
+    def wildcard_folder(self) -> Path:
+        return self.wildcards_dir or self.data_dir / "wildcards"
+
     @classmethod
     def from_env(cls, **overrides) -> Settings:
         repo_web = Path(__file__).resolve().parent.parent / "web" / "dist"
-        values = dict(
+        values: dict[str, Any] = dict(
             data_dir=_env_path("HOLLYWOOL_DATA_DIR", "./data"),
             outputs_dir=_env_path("HOLLYWOOL_OUTPUTS_DIR", "./outputs"),
             host=os.environ.get("HOLLYWOOL_HOST", "127.0.0.1"),
@@ -123,6 +130,9 @@ class Settings:
             hub_timeout_s=_env_float("HOLLYWOOL_HUB_TIMEOUT", 15.0),
             allowed_hosts=_env_list("HOLLYWOOL_ALLOWED_HOSTS"),
             allowed_origins=_env_list("HOLLYWOOL_ALLOWED_ORIGINS"),
+            wildcards_dir=_env_path("HOLLYWOOL_WILDCARDS_DIR", "")
+            if os.environ.get("HOLLYWOOL_WILDCARDS_DIR")
+            else None,
         )
         values.update(overrides)
         return cls(**values)

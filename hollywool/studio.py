@@ -14,6 +14,7 @@ from pathlib import Path
 from hollywool.bulk.service import BulkService
 from hollywool.engines.comfyui.service import ComfyService
 from hollywool.engines.image.image_job import ImageJob
+from hollywool.engines.prompts.wildcards import Wildcards
 from hollywool.engines.remote.directory import ProviderDirectory
 from hollywool.engines.remote.job import RemoteEngine
 from hollywool.engines.router import GenerationRouter
@@ -84,9 +85,10 @@ class Studio:
         self.model_service = ModelService(self.models)
         self.model_service.register(self.kinds, self.add_network_lane)
         references = ReferenceImages(settings.data_dir / "uploads", self.assets)
-        self.image_job = ImageJob(self.models, references)
+        wildcards = Wildcards(settings.wildcard_folder)
+        self.image_job = ImageJob(self.models, references, wildcards)
         self.image_job.register(self.kinds)
-        self.video_engine = VideoEngine(self.models, self.assets, references)
+        self.video_engine = VideoEngine(self.models, self.assets, references, wildcards)
         self.video_engine.register(self.kinds)
         self.upscale_engine = UpscaleEngine(self.models.upscalers, self.assets)
         self.upscale_engine.register(self.kinds)

@@ -18,8 +18,10 @@ from hollywool import __version__
 from hollywool.engines.image import canvas, hires, metadata
 from hollywool.engines.image.params import HiresFix, ImageParams, OutpaintMargins, ReferenceImage
 from hollywool.engines.image.previews import latents_to_preview, should_preview
-from hollywool.engines.image.prompt_cache import PromptCache, with_embeddings
+from hollywool.engines.image.prompt_cache import PromptCache
 from hollywool.engines.image.styles import STYLES, apply_style
+from hollywool.engines.prompts.encoding import prompt_call
+from hollywool.engines.prompts.wildcards import Wildcards
 from hollywool.errors import InvalidInputError, NotFoundError, StudioError
 from hollywool.jobs.context import JobContext
 from hollywool.jobs.kinds import JobKind, KindRegistry
@@ -40,8 +42,9 @@ StepCallback = Callable[[Any, int, Any, dict[str, Any]], dict[str, Any]]
 class ImageJob:
     """The `image` kind. Submit-time checks read the catalogue; running reaches models through `ctx.models`."""
 
-    def __init__(self, models: ModelManager, references: ReferenceImages):
+    def __init__(self, models: ModelManager, references: ReferenceImages, wildcards: Wildcards):
         self.models = models
+        self.wildcards = wildcards
         self.catalog = models.catalog
         self.loras = models.loras
         self.hub = models.hub
@@ -121,6 +124,7 @@ class ImageJob:
         else:
             first = params.seed if params.seed is not None else random.randint(0, 2**32 - 1 - params.num_images)
             seeds = [(first + i) % 2**32 for i in range(params.num_images)]
+        resolved = self.wildcards.resolve(params.prompt, seeds)  # 422 on `prompt` for a missing wildcard
         notes: list[str] = []
         if params.negative_prompt and not family.negative_prompt:
             notes.append(f"{family.label} models take no negative prompt; it was not used")
@@ -157,6 +161,7 @@ class ImageJob:
                 "hires": fix,
                 "strength": strength,
                 "notes": notes,
+                "resolved_prompts": resolved if resolved != [params.prompt] * len(seeds) else None,
             }
         )
 
@@ -211,9 +216,9 @@ class ImageJob:
             else cached.default_scheduler
         )
         models.set_vae_tiling(pipe, cached, width * height)
-        prompt, negative = apply_style(params.style, params.prompt, params.negative_prompt)
+        prompts = params.resolved_prompts or [params.prompt] * len(seeds)
+        _, negative = apply_style(params.style, params.prompt, params.negative_prompt)
         call: dict[str, Any] = {
-            "prompt": prompt,
             "width": width,
             "height": height,
             "num_inference_steps": steps,
@@ -230,29 +235,29 @@ class ImageJob:
         )
         loras += preset_loras
         recorded_base = {
-            **params.model_dump(exclude={"notes", "seeds", "num_images", "seed"}),
+            **params.model_dump(exclude={"notes", "seeds", "num_images", "seed", "resolved_prompts"}),
             "model_name": entry.name,
             "model_type": entry.type,
-            "final_prompt": prompt,
             "final_negative_prompt": call.get("negative_prompt"),
             "generator": f"HollyWool {__version__}",
         }
+        # A LoRA may change the text encoder: such jobs encode their prompts without the model's cache.
+        prompt_cache = None if loras else cached.variant("prompts", PromptCache)
         ctx.set_stage("generating", total_steps=steps * len(todo))
-        if not loras:  # a LoRA may change the text encoder: such jobs encode their prompt themselves
-            try:
-                embeddings = cached.variant("prompts", PromptCache).embeddings(family, pipe, call)
-            except torch.OutOfMemoryError as exc:
-                raise _out_of_memory(models, entry, cached, width, height, len(seeds)) from exc
-            if embeddings is not None:
-                call = with_embeddings(call, embeddings)
         with AppliedLoras(pipe, loras, entry.id, family, second_expert):
             for position, (index, seed) in enumerate(todo):
                 generator = torch.Generator("cpu").manual_seed(seed)
+                # This image's prompt (its wildcards resolved at submit time), with the style's text around it.
+                final_prompt = apply_style(params.style, prompts[index], None)[0]
+                recorded = {**recorded_base, "seed": seed, "final_prompt": final_prompt}
+                if prompts[index] != params.prompt:  # `prompt` stays the template: the same seed picks the same
+                    recorded["resolved_prompt"] = prompts[index]
                 if params.mode == "refine":  # the source is the first pass
                     image = references[0]
                     if second is not None:
-                        image = second.run(ctx, image, call, generator, position, len(todo))
-                    self._save(ctx, entry, params, {**recorded_base, "seed": seed}, image, seed)
+                        image_call = prompt_call(family, pipe, {**call, "prompt": final_prompt}, prompt_cache)
+                        image = second.run(ctx, image, image_call, generator, position, len(todo))
+                    self._save(ctx, entry, params, recorded, image, seed, prompts[index])
                     continue
                 if repaint is not None:
                     call.update(image=repaint.image, mask_image=repaint.mask_image, strength=params.strength)
@@ -267,8 +272,9 @@ class ImageJob:
                     ctx.set_stage("generating", total_steps=steps * len(todo))
                 on_step = self._step_callback(ctx, family, position, len(todo), width, height, steps)
                 try:
+                    image_call = prompt_call(family, pipe, {**call, "prompt": final_prompt}, prompt_cache)
                     out = pipe(
-                        **call,
+                        **image_call,
                         **({"output_type": "latent"} if second is not None and second.latent else {}),
                         generator=generator,
                         callback_on_step_end=on_step,
@@ -276,24 +282,29 @@ class ImageJob:
                     )
                     image = out.images[0] if repaint is None else repaint.paste(out.images[0], params.paste_back)
                     if second is not None:
-                        image = second.run(
-                            ctx, out.images[0:1] if second.latent else image, call, generator, position, len(todo)
-                        )
+                        first = out.images[0:1] if second.latent else image
+                        image = second.run(ctx, first, image_call, generator, position, len(todo))
                 except torch.OutOfMemoryError as exc:
                     raise _out_of_memory(models, entry, cached, width, height, len(seeds)) from exc
-                self._save(ctx, entry, params, {**recorded_base, "seed": seed}, image, seed)
+                self._save(ctx, entry, params, recorded, image, seed, prompts[index])
         return result
 
     @staticmethod
     def _save(
-        ctx: JobContext, entry: ModelEntry, params: ImageParams, recorded: dict[str, Any], image: Any, seed: int
+        ctx: JobContext,
+        entry: ModelEntry,
+        params: ImageParams,
+        recorded: dict[str, Any],
+        image: Any,
+        seed: int,
+        prompt: str,
     ) -> None:
         ctx.save_image(
             image,
             params=recorded,
             text_chunks=metadata.text_chunks(recorded),
             model=entry.id,
-            prompt=params.prompt,
+            prompt=prompt,
             negative_prompt=params.negative_prompt,
             seed=seed,
         )

@@ -71,7 +71,15 @@ class HiresFix(BaseModel):
 
 
 class ImageParams(BaseModel):
-    prompt: str = Field(min_length=1, max_length=10_000)
+    prompt: str = Field(
+        min_length=1,
+        max_length=10_000,
+        description=(
+            "A1111 weights `(word:1.3)`, `(word)`, `[word]` on SD and SDXL models (other models get the words "
+            "without the weight syntax); `{red|blue}` alternatives and `__name__` wildcards (name.txt in the "
+            "wildcard folder), resolved per image from its seed"
+        ),
+    )
     model: str = Field(min_length=1)
     negative_prompt: str | None = Field(None, max_length=10_000)
     width: int | None = Field(
@@ -115,3 +123,10 @@ class ImageParams(BaseModel):
         None, description="upscale and refine each image in the same job; `refine` mode applies it to the source"
     )
     notes: list[str] = Field(default_factory=list, description="set by the studio: parameters the model ignores")
+    resolved_prompts: list[str] | None = Field(
+        None,
+        description=(
+            "set by the studio: the prompt of each image (in the order of `seeds`) after its {a|b} alternatives "
+            "and __wildcards__ are resolved with that image's seed"
+        ),
+    )

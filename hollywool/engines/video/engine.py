@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from hollywool.engines.image.previews import should_preview
+from hollywool.engines.prompts import weights
+from hollywool.engines.prompts.wildcards import Wildcards
 from hollywool.engines.video import decode as latents_io
 from hollywool.engines.video.calls import guider_scale, scheduler_steps
 from hollywool.engines.video.memory import MemoryEstimate, estimate_gb
@@ -95,8 +97,9 @@ class VideoEngine:
     """The `video` and `i2v` kinds. Submit-time checks ask the model manager; running reaches models
     through `ctx.models`."""
 
-    def __init__(self, models: ModelManager, assets: AssetService, references: ReferenceImages):
+    def __init__(self, models: ModelManager, assets: AssetService, references: ReferenceImages, wildcards: Wildcards):
         self.models = models
+        self.wildcards = wildcards
         self.catalog = models.catalog
         self.assets = assets
         self.references = references
@@ -233,6 +236,10 @@ class VideoEngine:
         p.steps = p.steps or entry.default_steps
         p.guidance_scale = p.guidance_scale if p.guidance_scale is not None else entry.default_guidance
         p.seed = p.seed if p.seed is not None else random.randint(0, 2**32 - 1)
+        p.resolved_prompt = None
+        if family.prompt and p.prompt:
+            resolved = self.wildcards.resolve(p.prompt, [p.seed])[0]  # 422 on `prompt` for a missing wildcard
+            p.resolved_prompt = resolved if resolved != p.prompt else None
         p.notes = notes
         self._check_memory(entry, rules, _resolved(p))
 
@@ -408,11 +415,12 @@ class VideoEngine:
         if not (images and rules.image_buckets and keyframes is None):  # else the pipeline sizes from the image
             kwargs.update(height=r.height, width=r.width)
         if family.prompt:
-            kwargs["prompt"] = p.prompt
+            # No video family weighs tokens: the A1111 weight syntax is stripped (engines/prompts/weights.py).
+            kwargs["prompt"] = weights.without_weights(p.resolved_prompt or p.prompt)
             if not family.guidance_by_guider:
                 kwargs["guidance_scale"] = p.guidance_scale
         if family.negative_prompt and p.negative_prompt:
-            kwargs["negative_prompt"] = p.negative_prompt
+            kwargs["negative_prompt"] = weights.without_weights(p.negative_prompt)
         if keyframes is not None and family.keyframes:
             kwargs.update(family.keyframes.call_args(images, keyframes, rules))
         elif images:
@@ -495,7 +503,7 @@ class VideoEngine:
             duration=len(frames) / fps,
             has_audio=audio is not None,
             model=entry.id,
-            prompt=p.prompt or None,
+            prompt=p.resolved_prompt or p.prompt or None,
             negative_prompt=p.negative_prompt,
             seed=p.seed,
         )

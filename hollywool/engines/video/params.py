@@ -42,6 +42,9 @@ class VideoParams(BaseModel):
         description="a LoRA preset of the model's family (lora_presets in the models API); sets steps and guidance",
     )
     notes: list[str] = Field(default_factory=list, description="set by the studio: what it adjusted or ignored")
+    resolved_prompt: str | None = Field(
+        None, description="set by the studio: the prompt after its {a|b} alternatives and __wildcards__ are resolved"
+    )
 
     @model_validator(mode="after")
     def _frames_or_duration(self) -> VideoParams:

@@ -33,6 +33,9 @@ class ImageFamily(Family):
     # Turns callback latents into [batch, channels, h, w] (FLUX packs them into tokens).
     unpack_latents: Callable[[Any, Any, int, int], Any] | None = None
     encode_prompt: PromptEncoder | None = None  # None: the prompt is encoded by the pipeline on every job
+    # CLIP text encoders: A1111 weights `(word:1.3)` and prompts over 77 tokens are encoded through compel
+    # (engines/prompts/clip_weights.py); other families get the prompt with the weight syntax stripped.
+    prompt_weights: bool = False
     img2img_pipeline: str | None = None  # None: diffusers' AutoPipelineForImage2Image picks it
     # Set when reference images go to the text-to-image pipeline as `image`, all in one list and with no
     # strength (FLUX.2's editing and multi-reference path), instead of through an image-to-image pipeline:

@@ -50,5 +50,6 @@ FAMILY = register(
         default_steps=25,
         default_guidance=7.0,
         encode_prompt=encode_clip,
+        prompt_weights=True,
     )
 )

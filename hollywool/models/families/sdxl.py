@@ -49,5 +49,6 @@ FAMILY = register(
         default_steps=25,
         default_guidance=6.0,
         encode_prompt=encode_pooled,
+        prompt_weights=True,
     )
 )
