@@ -26,9 +26,11 @@ import {
   videoApi,
   videoKeys,
   videoOptionLabel,
+  type VideoJobRequest,
   type VideoKind,
   type VideoModel,
 } from "./api";
+import { toReferenceImage } from "@/pages/image/formState";
 import {
   afterVideoSubmit,
   emptyVideoForm,
@@ -137,16 +139,17 @@ export function VideoPage() {
   const submit = useMutation({
     mutationFn: () =>
       chosenRemote
-        ? videoApi.submit(
+        ? submitRemote(
             kind,
+            chosenRemote,
             remoteVideoRequest(chosenRemote, {
               prompt,
               negative_prompt: negative,
               duration,
               seed,
               provider_params: providerParams,
-              images: kind === "i2v" ? sources.map(sourceDataUrl).filter((x): x is string => !!x) : [],
             }),
+            kind === "i2v" ? sources : [],
           )
         : videoApi.submit(kind, localVideoRequest(model?.id ?? "", form, sources, kind === "i2v")),
     onSuccess: () => {
@@ -340,8 +343,11 @@ const EMPTY_RULES = {
   default_guidance: 0,
 } as unknown as VideoModel;
 
-/** A picked file's data: URL, which remote models take; assets and stored uploads are not re-sent to them. */
-const sourceDataUrl = (s: SourceImage): string | null => ("base64" in s ? s.preview : null);
+/** A remote job: its input images go as reference images of any form (a picked file, an asset, a stored upload), as many as the model takes. */
+function submitRemote(kind: VideoKind, model: RemoteModelInfo, body: VideoJobRequest, sources: SourceImage[]) {
+  const images = sources.slice(0, remoteImageCapacity(model)).map(toReferenceImage);
+  return videoApi.submit(kind, images.length ? { ...body, reference_images: images } : body);
+}
 
 const remoteSourceHint = (max: number) => (max === 1 ? "the first frame" : `up to ${max}: the first frame, then the last frame`);
 
