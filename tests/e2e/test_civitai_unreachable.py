@@ -56,6 +56,13 @@ def test_a_civitai_that_never_answers_shows_a_spinner_then_a_message_with_retry(
     expect(spinner).to_be_visible(timeout=2_000)
     expect(problem).to_be_visible(timeout=15_000)
 
+    # A model's page from a link or a bookmark: the same spinner, then the same message and Retry.
+    page.goto(studio.url + "/civitai/models/4201")
+    expect(page.get_by_test_id("civitai-loading")).to_have_text("Loading the model from Civitai…", timeout=3_000)
+    expect(page.get_by_test_id("civitai-error")).to_contain_text("did not answer within 2 s", timeout=15_000)
+    expect(page.get_by_test_id("civitai-retry")).to_be_visible()
+    shot(page, "civitai-model-unreachable-1920")
+
     context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="light")
     try:
         phone = context.new_page()
