@@ -68,6 +68,7 @@ def test_missing_checkpoint_check_success_and_slider_ranges(page, browser, studi
     page.get_by_test_id("comfyui-check").click()
     expect(page.get_by_test_id("comfyui-problems")).to_contain_text(CHECKPOINT)
     expect(page.get_by_test_id("comfyui-check-ok")).to_have_count(0)
+    ckpt.scroll_into_view_if_needed()
     shot(page, "comfyui-missing-checkpoint-1920")
 
     # The user picks one the server has: the check passes visibly, and the run sends exactly that one.
@@ -101,6 +102,7 @@ def test_missing_checkpoint_check_success_and_slider_ranges(page, browser, studi
         expect(phone.get_by_text("which this ComfyUI server does not have")).to_be_visible()
         box = select.bounding_box()
         assert box and box["x"] + box["width"] <= 390, box
+        select.scroll_into_view_if_needed()
         shot(phone, "comfyui-missing-checkpoint-390")
     finally:
         context.close()

@@ -109,7 +109,7 @@ export function ReferenceImages({
         )}
       >
         <ImagePlus className="h-4 w-4" aria-hidden />
-        {room > 0 ? `Drop images here or click (${value.length}${Number.isFinite(max) ? `/${max}` : ""})` : `At most ${atMost}: remove one to add another`}
+        {room > 0 ? `Drop images here or click (${value.length}${Number.isFinite(max) ? `/${max}` : ""})` : `At most ${atMost}: remove ${max === 1 ? "it to choose another" : "one to add another"}`}
       </div>
       <input
         ref={input}
