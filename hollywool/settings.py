@@ -87,6 +87,8 @@ class Settings:
     device_memory_gb: float | None = None
     # Seconds to wait for the model hub before a download fails as unreachable.
     hub_timeout_s: float = 15.0
+    # Seconds a Civitai search or model page waits for Civitai before saying it cannot be reached.
+    civitai_timeout_s: float = 8.0
     # Host names the studio answers besides localhost, loopback addresses, IP literals and `host`
     # (a defence against DNS rebinding), and other origins allowed to use the live streams and to
     # send writes from a browser (same-origin always is).
@@ -128,6 +130,7 @@ class Settings:
             memory_budget_gb=_env_float("HOLLYWOOL_MEMORY_BUDGET_GB", None),
             device_memory_gb=_env_float("HOLLYWOOL_DEVICE_MEMORY_GB", None),
             hub_timeout_s=_env_float("HOLLYWOOL_HUB_TIMEOUT", 15.0),
+            civitai_timeout_s=_env_float("HOLLYWOOL_CIVITAI_TIMEOUT", 8.0),
             allowed_hosts=_env_list("HOLLYWOOL_ALLOWED_HOSTS"),
             allowed_origins=_env_list("HOLLYWOOL_ALLOWED_ORIGINS"),
             wildcards_dir=_env_path("HOLLYWOOL_WILDCARDS_DIR", "")

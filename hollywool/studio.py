@@ -84,7 +84,7 @@ class Studio:
         # Local engines: one job kind each over the one model manager, sharing the reference uploads.
         self.model_service = ModelService(self.models)
         self.model_service.register(self.kinds, self.add_network_lane)
-        references = ReferenceImages(settings.data_dir / "uploads", self.assets)
+        self.references = references = ReferenceImages(settings.data_dir / "uploads", self.assets)
         wildcards = Wildcards(settings.wildcard_folder)
         self.image_job = ImageJob(self.models, references, wildcards)
         self.image_job.register(self.kinds)

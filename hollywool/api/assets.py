@@ -159,6 +159,17 @@ def asset_thumbnail(asset_id: str, studio: Studio = Depends(get_studio)) -> File
     return FileResponse(path, media_type="image/webp", headers={"Cache-Control": "private, max-age=86400"})
 
 
+@router.get(
+    "/api/uploads/{upload_id}",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/png": {}}}},
+)
+def uploaded_image(upload_id: str, studio: Studio = Depends(get_studio)) -> FileResponse:
+    """A reference image a job's request uploaded (its params keep only `upload_id`): shown again on reuse."""
+    path = studio.references.upload_file(upload_id)
+    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
+
+
 @router.put("/api/assets/{asset_id}/favorite", response_model=Asset)
 def set_favorite(
     asset_id: str, update: Annotated[FavoriteUpdate, Body()], studio: Studio = Depends(get_studio)

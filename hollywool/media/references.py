@@ -16,7 +16,7 @@ from pathlib import Path
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from hollywool.engines.image.params import ReferenceImage
-from hollywool.errors import InvalidInputError
+from hollywool.errors import InvalidInputError, NotFoundError
 from hollywool.media.assets import AssetService
 from hollywool.media.files import atomic_write_bytes
 
@@ -95,6 +95,13 @@ class ReferenceImages:
             path = self._upload_path(ref.upload_id)
         with Image.open(path) as img:
             return img.convert("RGB")
+
+    def upload_file(self, upload_id: str) -> Path:
+        """The stored PNG of an uploaded reference image (to show it again when its settings are reused)."""
+        path = self.uploads_dir / f"{upload_id}.png"
+        if not upload_id.isalnum() or not path.is_file():
+            raise NotFoundError(f"no uploaded image {upload_id!r}: it was removed; add the image again")
+        return path
 
     def _upload_path(self, upload_id: str | None) -> Path:
         if not upload_id or not upload_id.isalnum():

@@ -150,3 +150,26 @@ def test_the_seed_download_body_is_accepted(studio, fake):
     r = studio.post("/api/civitai/downloads", json=body)
     assert r.status_code == 201, r.text
     assert r.json()["version_id"] == version["id"] and r.json()["file_id"] == vae["id"]
+
+
+def test_a_civitai_that_never_answers_is_a_quick_504_within_the_configured_timeout(make_client, civitai_dir):
+    from tests.fakes.odd import HangingServer
+
+    with HangingServer() as hanging:
+        client = make_client(services=ServiceUrls(civitai=hanging.url), civitai_dir=civitai_dir, civitai_timeout_s=1.0)
+        t0 = time.monotonic()
+        r = client.get("/api/civitai/models")
+        elapsed = time.monotonic() - t0
+    assert r.status_code == 504, r.text
+    detail = r.json()["detail"]
+    assert "did not answer within 1 s" in detail and "HOLLYWOOL_CIVITAI_TIMEOUT" in detail
+    assert elapsed < 4, f"took {elapsed:.1f} s: a page waits the configured timeout, once"
+
+
+def test_the_civitai_timeout_is_a_setting(monkeypatch):
+    from hollywool.settings import Settings
+
+    monkeypatch.setenv("HOLLYWOOL_CIVITAI_TIMEOUT", "3.5")
+    assert Settings.from_env().civitai_timeout_s == 3.5
+    monkeypatch.delenv("HOLLYWOOL_CIVITAI_TIMEOUT")
+    assert Settings.from_env().civitai_timeout_s <= 10  # a few seconds by default, not httpx's 30

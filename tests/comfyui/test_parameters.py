@@ -26,7 +26,8 @@ def test_txt2img_parameters_tell_positive_from_negative_by_the_sampler_links(txt
     seed = by_key["3.seed"]
     assert (seed.category, seed.input_type, seed.current_value) == ("seed", "INT", 156680208700286)
     assert seed.constraints["max"] == 18446744073709551615
-    assert by_key["3.steps"].constraints == {"min": 1, "max": 10000, "default": 20}
+    slider = {"min": 1, "max": 150, "step": 1}
+    assert by_key["3.steps"].constraints == {"min": 1, "max": 10000, "default": 20, "slider": slider}
     assert by_key["3.cfg"].input_type == "FLOAT" and by_key["3.cfg"].constraints["step"] == 0.1
     assert "dpmpp_2m" in by_key["3.sampler_name"].constraints["choices"]
     assert "karras" in by_key["3.scheduler"].constraints["choices"]
@@ -43,6 +44,17 @@ def test_txt2img_parameters_tell_positive_from_negative_by_the_sampler_links(txt
     for field in ("node_id", "node_class", "input_name", "input_type", "current_value", "constraints",
                   "display_name", "category"):  # fmt: skip
         assert field in first
+
+
+def test_sliders_cover_the_usual_range_inside_the_servers_limits(txt2img_api, object_info):
+    by_key = _by_key(find_parameters(txt2img_api, object_info))
+    assert by_key["3.cfg"].constraints["slider"] == {"min": 0, "max": 30, "step": 0.5}  # ComfyUI allows 0..100
+    assert by_key["5.width"].constraints["slider"] == {"min": 64, "max": 4096, "step": 8}  # ComfyUI: 16..16384
+    assert by_key["3.denoise"].constraints["slider"] == {"min": 0, "max": 1.0, "step": 0.01}
+    assert "slider" not in by_key["3.seed"].constraints  # a seed is typed, never slid
+    info = copy.deepcopy(object_info)
+    info["KSampler"]["input"]["required"]["steps"][1]["max"] = 50  # a server with a lower limit wins
+    assert _by_key(find_parameters(txt2img_api, info))["3.steps"].constraints["slider"]["max"] == 50
 
 
 def test_parameters_without_the_server_are_typed_from_values(txt2img_api):

@@ -245,8 +245,9 @@ def test_remote_models_take_input_images_on_the_image_and_video_pages(page, stud
         ["Kling 2.0 Master Image to Video"]
     )
     select.select_option(model)
-    page.get_by_test_id("video-references").set_input_files([_png((255, 255, 255)), _png((0, 0, 0))])
-    expect(page.get_by_text("Input images (2 of 2 used)")).to_be_visible()
+    page.get_by_test_id("video-source-input").set_input_files([_png((255, 255, 255)), _png((0, 0, 0))])
+    expect(page.get_by_text("Source images (2 of 2 used)")).to_be_visible()
+    expect(page.get_by_test_id("video-source-thumb")).to_have_count(2)
     page.get_by_test_id("video-prompt").fill("day turns to night")
     submitted = len(fal_fake.submissions)
     page.get_by_test_id("video-generate").click()

@@ -59,3 +59,45 @@ class OddServer(FakeServer):
 
     def authorizations(self) -> list[str]:
         return [r.headers["authorization"] for r in self.requests if "authorization" in r.headers]
+
+
+class HangingServer:
+    """A service that accepts connections and never answers (a stuck proxy, a host that went away).
+
+    `with HangingServer() as s:` listens on `s.url`; the connections it holds are closed on exit.
+    """
+
+    def __init__(self) -> None:
+        import socket
+
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(64)
+        self._sock.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._held: list = []
+        self._stop = False
+        self._thread = None
+
+    def _accept(self) -> None:
+        while not self._stop:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                continue
+            self._held.append(conn)  # read nothing, answer nothing
+
+    def __enter__(self) -> HangingServer:
+        import threading
+
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop = True
+        if self._thread:
+            self._thread.join(timeout=2)
+        for conn in self._held:
+            conn.close()
+        self._sock.close()

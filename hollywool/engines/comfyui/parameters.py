@@ -40,7 +40,11 @@ class Parameter(BaseModel):
     input_name: str
     input_type: str = Field(description="INT, FLOAT, STRING, BOOLEAN, COMBO or IMAGE (an image to upload)")
     current_value: JsonValue = None
-    constraints: JsonObject = Field(default_factory=dict, description="min, max, step, choices, multiline")
+    constraints: JsonObject = Field(
+        default_factory=dict,
+        description="min, max, step, choices, multiline; `slider`: the usual range {min, max, step} a form's "
+        "slider covers (steps 1-150, cfg 0-30, sizes 64-4096 by 8), inside min and max",
+    )
     display_name: str
     category: str = Field(description="prompt, image, model, lora, size, seed, sampling, pinned")
     key: str = Field(description='"<node_id>.<input_name>", the key of a value in POST /api/comfyui/jobs')
@@ -80,6 +84,35 @@ _LATENT_INPUTS: dict[str, str] = {
     "num_frames": "Frame count",
     "video_frames": "Frame count",
 }
+# The range a form's slider covers, per input name: what people use, inside ComfyUI's own limits
+# (steps go to 10000 there, sizes to 16384). Values outside it are still typed into the number box.
+_SLIDER_RANGES: dict[str, tuple[float, float, float]] = {
+    "steps": (1, 150, 1),
+    "cfg": (0, 30, 0.5),
+    "guidance": (0, 30, 0.5),
+    "denoise": (0, 1, 0.01),
+    "width": (64, 4096, 8),
+    "height": (64, 4096, 8),
+    "batch_size": (1, 64, 1),
+    "strength_model": (-2, 2, 0.05),
+    "strength_clip": (-2, 2, 0.05),
+}
+
+
+def slider_range(name: str, constraints: JsonObject) -> JsonObject | None:
+    """`{"min", "max", "step"}` for the input's slider, within its hard `min`/`max`; None: no slider."""
+    usual = _SLIDER_RANGES.get(name)
+    if usual is None:
+        return None
+    lo, hi, step = usual
+    hard_min, hard_max = constraints.get("min"), constraints.get("max")
+    if isinstance(hard_min, int | float):
+        lo = max(lo, hard_min)
+    if isinstance(hard_max, int | float):
+        hi = min(hi, hard_max)
+    return {"min": lo, "max": hi, "step": step} if lo < hi else None
+
+
 _FLOAT_INPUTS = {"cfg", "denoise", "guidance", "strength", "strength_model", "strength_clip"}
 _IMAGE_LOADERS = {"LoadImage": "image", "LoadImageMask": "image"}
 _TEXT_INPUTS = ("text", "text_g", "text_l", "clip_l", "t5xxl", "prompt")
@@ -194,6 +227,8 @@ def _describe(
     class_type = node_class(node)
     if class_type in _IMAGE_LOADERS and name == _IMAGE_LOADERS[class_type]:
         kind = "IMAGE"
+    if kind in ("INT", "FLOAT") and (slider := slider_range(name, constraints)) is not None:
+        constraints["slider"] = slider
     return Parameter(
         node_id=node_id,
         node_class=class_type,

@@ -204,8 +204,15 @@ class VideoEngine:
                     field="num_frames",
                 )
         elif p.duration is not None:
-            p.num_frames = rules.snap_frames(min(p.duration * p.fps, rules.max_frames))
-            notes.append(f"{p.duration:g} s at {p.fps:g} fps is {p.num_frames} frames ({rules.frame_form})")
+            wanted = p.duration * p.fps
+            p.num_frames = rules.snap_frames(min(wanted, rules.max_frames))
+            if wanted > rules.max_frames:
+                notes.append(
+                    f"{p.duration:g} s at {p.fps:g} fps is {wanted:g} frames, more than {family.label} makes: "
+                    f"cut to its maximum, {p.num_frames} frames ({p.num_frames / p.fps:.1f} s)"
+                )
+            else:
+                notes.append(f"{p.duration:g} s at {p.fps:g} fps is {p.num_frames} frames ({rules.frame_form})")
             p.duration = None
         else:
             p.num_frames = rules.default_frames

@@ -41,6 +41,11 @@ from hollywool.integrations.civitai.mapping import (
 log = logging.getLogger("hollywool.civitai")
 T = TypeVar("T")
 
+# Seconds a search or a model page waits for Civitai (settings: HOLLYWOOL_CIVITAI_TIMEOUT).
+DEFAULT_TIMEOUT_S = 8.0
+# A download's chunks may take longer to come: it runs in the background.
+DOWNLOAD_READ_TIMEOUT_S = 30.0
+
 
 def _error_text(response: httpx.Response) -> str:
     return error_text(response)[0]
@@ -127,6 +132,7 @@ class CivitaiClient:
         max_wait_s: float = 30.0,
         cache_ttl_s: float = 60.0,
         timeout: httpx.Timeout | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
     ):
         self.base_url = base_url.rstrip("/")
         self._token = token
@@ -134,8 +140,10 @@ class CivitaiClient:
         self.backoff_s = backoff_s
         self.max_wait_s = max_wait_s
         self.cache = _TtlCache(cache_ttl_s)
+        # Pages wait `timeout_s` for an answer (a user is looking at a spinner); downloads read longer.
+        self.timeout_s = timeout_s
         self._http = httpx.Client(
-            timeout=timeout or http_timeout(30.0),
+            timeout=timeout or httpx.Timeout(timeout_s, connect=min(CONNECT_TIMEOUT_S, timeout_s)),
             follow_redirects=True,
             headers={"User-Agent": f"HollyWool/{__version__}"},
         )
@@ -174,7 +182,11 @@ class CivitaiClient:
             wait = self.backoff_s * (2**attempt) * (1 + random.random() * 0.25)
             try:
                 request = self._http.build_request(
-                    "GET", url, params=params, headers={**self._headers(), **(headers or {})}
+                    "GET",
+                    url,
+                    params=params,
+                    headers={**self._headers(), **(headers or {})},
+                    timeout=http_timeout(DOWNLOAD_READ_TIMEOUT_S) if stream else httpx.USE_CLIENT_DEFAULT,
                 )
                 response = self._http.send(request, stream=stream)
             except httpx.InvalidURL:
@@ -238,7 +250,10 @@ class CivitaiClient:
                 "connection or HOLLYWOOL_CIVITAI_URL, then try again."
             )
         if isinstance(exc, httpx.TimeoutException):
-            return CivitaiTimeout(f"Civitai at {where} did not answer in time; try again later.")
+            return CivitaiTimeout(
+                f"Civitai at {where} did not answer within {self.timeout_s:g} s; try again, or raise "
+                "HOLLYWOOL_CIVITAI_TIMEOUT if your connection is slow."
+            )
         return CivitaiUnavailable(
             f"Civitai could not be reached at {where}; check your connection or HOLLYWOOL_CIVITAI_URL, then try again."
         )

@@ -58,7 +58,9 @@ class CivitaiService:
         self.secrets = secrets
         self.jobs = jobs
         self.lane = lane
-        self.client = client or CivitaiClient(settings.services.civitai, token=lambda: secrets.get(TOKEN_NAME))
+        self.client = client or CivitaiClient(
+            settings.services.civitai, token=lambda: secrets.get(TOKEN_NAME), timeout_s=settings.civitai_timeout_s
+        )
         self.repo = DownloadRepository(db)
         self.downloader = Downloader(self.client, self.repo, jobs.bus, settings.civitai_dir, self._completed)
         self.identifier = Identifier(self.client)

@@ -351,6 +351,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/uploads/{upload_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Uploaded Image
+         * @description A reference image a job's request uploaded (its params keep only `upload_id`): shown again on reuse.
+         */
+        get: operations["uploaded_image_api_uploads__upload_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/assets/{asset_id}/favorite": {
         parameters: {
             query?: never;
@@ -5069,7 +5089,7 @@ export interface components {
             current_value?: components["schemas"]["JsonValue"];
             /**
              * Constraints
-             * @description min, max, step, choices, multiline
+             * @description min, max, step, choices, multiline; `slider`: the usual range {min, max, step} a form's slider covers (steps 1-150, cfg 0-30, sizes 64-4096 by 8), inside min and max
              */
             constraints?: {
                 [key: string]: components["schemas"]["JsonValue"];
@@ -7128,6 +7148,37 @@ export interface operations {
                 };
                 content: {
                     "image/webp": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    uploaded_image_api_uploads__upload_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                upload_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": unknown;
                 };
             };
             /** @description Validation Error */

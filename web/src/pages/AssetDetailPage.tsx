@@ -100,6 +100,11 @@ export function AssetDetailPage() {
             <Button size="sm" variant="outline" onClick={copyParams} data-testid="copy-params">
               <Copy className="h-3.5 w-3.5" /> Copy parameters
             </Button>
+            {isVideo && (
+              <Button size="sm" onClick={() => navigate("/video", { state: { useVideoSettings: settings } })} data-testid="use-settings">
+                <Wand2 className="h-3.5 w-3.5" /> Use these settings
+              </Button>
+            )}
             {!isVideo && (
               <>
                 <Button size="sm" onClick={() => navigate("/", { state: { useSettings: settings } })} data-testid="use-settings">

@@ -4,7 +4,7 @@
  * the studio's one queue; progress and previews come from the live events like any other job.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Pin, PinOff, Trash2, Upload } from "lucide-react";
+import { CheckCircle2, Pin, PinOff, Trash2, Upload } from "lucide-react";
 import { useMemo, useRef, useState, type DragEvent } from "react";
 import { Link } from "react-router-dom";
 import { ApiError, api, del, get, post } from "@/api/client";
@@ -46,6 +46,9 @@ export function constraintsOf(p: Pick<ComfyParameter, "constraints">) {
     step: num(c.step),
     choices: Array.isArray(c.choices) ? (c.choices as unknown[]) : undefined,
     multiline: c.multiline === true,
+    slider: isObj(c.slider) && num(c.slider.min) !== undefined && num(c.slider.max) !== undefined
+      ? { min: num(c.slider.min) as number, max: num(c.slider.max) as number, step: num(c.slider.step) }
+      : undefined,
   };
 }
 
@@ -243,9 +246,14 @@ function WorkflowForm({ id, onDeleted }: { id: string; onDeleted: () => void }) 
       if (found) setProblems(found);
     },
   });
+  const [checkedOk, setCheckedOk] = useState(false);
   const check = useMutation({
     mutationFn: () => post<WorkflowCheck>(`/api/comfyui/workflows/${id}/check`, { parameters: values }),
-    onSuccess: (r) => setProblems(r.problems),
+    onMutate: () => setCheckedOk(false),
+    onSuccess: (r) => {
+      setProblems(r.problems);
+      setCheckedOk(r.problems.length === 0);
+    },
     onError: (e) => {
       const found = problemsOf(e);
       if (found) setProblems(found);
@@ -281,7 +289,10 @@ function WorkflowForm({ id, onDeleted }: { id: string; onDeleted: () => void }) 
             param={p}
             value={p.key in values ? values[p.key] : p.current_value}
             error={problemFor(p.key)}
-            onChange={(v) => setValues((old) => ({ ...old, [p.key]: v }))}
+            onChange={(v) => {
+              setValues((old) => ({ ...old, [p.key]: v }));
+              setCheckedOk(false);
+            }}
           />
         ))}
         <Field label="Batch count" hint="Runs N times with seeds seed, seed+1, …">
@@ -299,10 +310,16 @@ function WorkflowForm({ id, onDeleted }: { id: string; onDeleted: () => void }) 
           <Button onClick={() => run.mutate()} disabled={run.isPending} data-testid="comfyui-run">
             {run.isPending ? "Queueing…" : "Run"}
           </Button>
-          <Button variant="outline" onClick={() => check.mutate()} disabled={check.isPending}>
-            Check
+          <Button variant="outline" onClick={() => check.mutate()} disabled={check.isPending} data-testid="comfyui-check">
+            {check.isPending ? "Checking…" : "Check"}
           </Button>
         </div>
+        {checkedOk && (
+          <p role="status" className="flex items-center gap-2 rounded-md border border-success/40 bg-success/10 px-3 py-2 text-sm text-success" data-testid="comfyui-check-ok">
+            <CheckCircle2 className="h-4 w-4" aria-hidden /> The server has every node and file this workflow needs, and the values are in range: ready to run.
+          </p>
+        )}
+        {check.error && !problems.length ? <ErrorText error={check.error} /> : null}
         <NodeView workflow={wf.data} onChange={refresh} />
       </Card>
       <div className="space-y-3">
@@ -330,9 +347,20 @@ function ParameterField({
   const label = param.display_name;
   if (param.input_type === "IMAGE") return <ImageParameter param={param} value={value} error={error} onChange={onChange} />;
   if (c.choices && c.choices.length > 0) {
+    // A value the server does not offer (a checkpoint it lacks) stays shown and selected, so what is
+    // shown is what is sent, and the field says to choose one the server has.
+    const missing = value != null && value !== "" && !c.choices.some((choice) => String(choice) === String(value));
+    const missingText = missing
+      ? `The workflow names ${String(value)}, which this ComfyUI server does not have: choose one of its ${c.choices.length} ${param.category === "model" ? "files" : "choices"}.`
+      : undefined;
     return (
-      <Field label={label} error={error} name={name}>
-        <Select value={String(value ?? "")} onChange={(e) => onChange(e.target.value)}>
+      <Field label={label} error={error ?? missingText} name={name}>
+        <Select value={String(value ?? "")} onChange={(e) => onChange(e.target.value)} data-testid={`param-${name}`} data-missing={missing || undefined}>
+          {missing && (
+            <option value={String(value)} disabled>
+              {String(value)} (not on the server)
+            </option>
+          )}
           {c.choices.map((choice) => (
             <option key={String(choice)} value={String(choice)}>
               {String(choice)}
@@ -359,19 +387,23 @@ function ParameterField({
   }
   if (param.input_type === "INT" || param.input_type === "FLOAT") {
     const isInt = param.input_type === "INT";
-    const slider = c.min !== undefined && c.max !== undefined && c.max - c.min <= 10_000 && param.category !== "seed";
+    // The server gives a slider's usual range (steps 1–150, cfg 0–30, sizes 64–4096); an input without
+    // one gets a slider only over a small hard range. Seeds are typed.
+    const range = c.slider ?? (c.min !== undefined && c.max !== undefined && c.max - c.min <= 100 ? { min: c.min, max: c.max, step: c.step } : undefined);
+    const slider = range && param.category !== "seed" ? range : undefined;
     const parse = (raw: string) => (raw === "" ? raw : isInt ? parseInt(raw, 10) : parseFloat(raw));
     return (
-      <Field label={label} error={error} name={name} hint={c.min !== undefined ? `${c.min} – ${c.max}` : undefined}>
+      <Field label={label} error={error} name={name} hint={rangeHint(param.category, c, slider)}>
         <div className="flex items-center gap-2">
           {slider && (
             <input
               type="range"
               aria-label={`${label} slider`}
-              min={c.min}
-              max={c.max}
-              step={c.step ?? (isInt ? 1 : 0.01)}
+              min={slider.min}
+              max={slider.max}
+              step={slider.step ?? c.step ?? (isInt ? 1 : 0.01)}
               value={Number(value ?? 0)}
+              data-testid={`slider-${name}`}
               onChange={(e) => onChange(parse(e.target.value))}
               className="flex-1"
             />
@@ -395,6 +427,13 @@ function ParameterField({
       <Input value={String(value ?? "")} onChange={(e) => onChange(e.target.value)} />
     </Field>
   );
+}
+
+/** Under a number: the slider's range and, where the server allows more, how far typing may go. */
+function rangeHint(category: string, c: ReturnType<typeof constraintsOf>, slider: { min: number; max: number } | undefined): string | undefined {
+  if (category === "seed") return "A whole number: the same seed repeats the result.";
+  if (slider) return c.max !== undefined && c.max > slider.max ? `${slider.min} – ${slider.max} (type up to ${c.max})` : `${slider.min} – ${slider.max}`;
+  return c.min !== undefined && c.max !== undefined ? `${c.min} – ${c.max}` : undefined;
 }
 
 function ImageParameter({ param, value, error, onChange }: { param: ComfyParameter; value: unknown; error?: string; onChange: (v: unknown) => void }) {

@@ -96,10 +96,12 @@ export function QueuePage() {
 
 function QueueRow({ job, actions }: { job: Job; actions: ReturnType<typeof useJobActions> }) {
   const preview = useLive((s) => s.previews[job.id]);
-  const thumb = job.images?.[0]?.thumbnail_url ?? job.images?.[0]?.url ?? (job.status === "running" ? preview?.image : undefined);
+  // A video job shows its poster (the WebP thumbnail of its first frame), never the MP4 itself.
+  const media = job.images?.[0] ?? job.videos?.[0];
+  const thumb = media?.thumbnail_url ?? job.images?.[0]?.url ?? (job.status === "running" ? preview?.image : undefined);
   return (
     <Card className="flex flex-wrap items-center gap-3 p-3 sm:flex-nowrap" data-testid="queue-row" data-job-id={job.id} data-status={job.status}>
-      <div className="h-12 w-12 shrink-0 overflow-hidden rounded bg-muted">{thumb && <img src={thumb} alt="" className="h-full w-full object-cover" />}</div>
+      <div className="h-12 w-12 shrink-0 overflow-hidden rounded bg-muted">{thumb && <img src={thumb} alt="" className="h-full w-full object-cover" data-testid="queue-thumb" />}</div>
       <div className="min-w-0 flex-1">
         <div className="flex min-w-0 flex-wrap items-center gap-x-2 gap-y-0.5">
           <Link to={`/queue/${job.id}`} className="min-w-0 max-w-full truncate text-sm font-medium hover:underline">

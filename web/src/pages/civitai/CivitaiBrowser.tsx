@@ -1,11 +1,12 @@
 /** The Civitai tab of the Models page: search with filters, result cards, the token, downloads. */
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Download, Heart, KeyRound, X } from "lucide-react";
+import { Download, Heart, KeyRound, Loader2, RotateCcw, X } from "lucide-react";
 import { useState } from "react";
 import { Link } from "react-router-dom";
 import { Button } from "@/components/ui/button";
 import { Input, Select } from "@/components/ui/input";
 import { Badge, Card, Empty, ErrorText, ProgressBar } from "@/components/ui/misc";
+import { ApiError } from "@/api/client";
 import { useLive } from "@/live/store";
 import { cn, formatBytes, formatSeconds } from "@/lib/utils";
 import {
@@ -20,6 +21,32 @@ import {
   type CivitaiPreview,
   type SearchFilters,
 } from "./api";
+
+/** Civitai calls are not retried by the page: the server already tried and answered with what to do. */
+export const civitaiRetry = (count: number, err: unknown) => !(err instanceof ApiError) && count < 1;
+
+/** Shown at once while Civitai is asked: the server gives up after its timeout (HOLLYWOOL_CIVITAI_TIMEOUT). */
+export function CivitaiLoading({ what }: { what: string }) {
+  return (
+    <p role="status" className="flex items-center gap-2 text-sm text-muted-foreground" data-testid="civitai-loading">
+      <Loader2 className="h-4 w-4 animate-spin" aria-hidden /> {what}
+    </p>
+  );
+}
+
+/** Civitai could not answer: the server's sentence (it names the address and what to check) and a Retry button. */
+export function CivitaiProblem({ error, onRetry }: { error: unknown; onRetry: () => void }) {
+  const message =
+    error instanceof ApiError || error instanceof Error ? error.message : "Civitai could not be reached; check your connection, then try again.";
+  return (
+    <div role="alert" className="flex flex-wrap items-center gap-3 rounded-md border border-destructive/30 bg-destructive/10 px-3 py-2 text-sm text-destructive" data-testid="civitai-error">
+      <p className="min-w-0 flex-1">{message}</p>
+      <Button size="sm" variant="outline" onClick={onRetry} data-testid="civitai-retry">
+        <RotateCcw className="h-3.5 w-3.5" /> Retry
+      </Button>
+    </div>
+  );
+}
 
 /** A preview image; NSFW ones stay blurred until clicked. */
 export function PreviewImage({ preview, className }: { preview: CivitaiPreview; className?: string }) {
@@ -202,6 +229,7 @@ export function CivitaiBrowser() {
     queryFn: ({ pageParam }) => civitai.search(filters, pageParam),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
+    retry: civitaiRetry,
   });
   const items = search.data?.pages.flatMap((p) => p.items) ?? [];
   return (
@@ -237,8 +265,9 @@ export function CivitaiBrowser() {
           </label>
         </div>
       </form>
-      <ErrorText error={search.error} />
-      {!search.isLoading && !search.error && items.length === 0 && <Empty>No models match.</Empty>}
+      {search.isFetching && !search.isFetchingNextPage && items.length === 0 && <CivitaiLoading what="Searching Civitai…" />}
+      {!!search.error && !search.isFetching && <CivitaiProblem error={search.error} onRetry={() => void search.refetch()} />}
+      {!search.isFetching && !search.error && items.length === 0 && <Empty>No models match.</Empty>}
       <ul className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-4">
         {items.map((m) => (
           <li key={m.id}>

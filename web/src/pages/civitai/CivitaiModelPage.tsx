@@ -5,10 +5,10 @@ import { useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { ApiError } from "@/api/client";
 import { Button } from "@/components/ui/button";
-import { Badge, Card, ErrorText, PageHeader } from "@/components/ui/misc";
+import { Badge, Card, PageHeader } from "@/components/ui/misc";
 import { formatBytes } from "@/lib/utils";
 import { ACTIVE, civitai, civitaiKeys, type CivitaiVersion } from "./api";
-import { DownloadProgressLine, PreviewImage } from "./CivitaiBrowser";
+import { CivitaiLoading, CivitaiProblem, DownloadProgressLine, PreviewImage, civitaiRetry } from "./CivitaiBrowser";
 
 function VersionCard({ version }: { version: CivitaiVersion }) {
   const qc = useQueryClient();
@@ -81,13 +81,18 @@ function VersionCard({ version }: { version: CivitaiVersion }) {
 export function CivitaiModelPage() {
   const { civitaiId = "" } = useParams();
   const [nsfw, setNsfw] = useState(false);
-  const { data: model, error } = useQuery({ queryKey: civitaiKeys.model(civitaiId, nsfw), queryFn: () => civitai.model(civitaiId, nsfw) });
+  const { data: model, error, isFetching, refetch } = useQuery({
+    queryKey: civitaiKeys.model(civitaiId, nsfw),
+    queryFn: () => civitai.model(civitaiId, nsfw),
+    retry: civitaiRetry,
+  });
   return (
     <div className="space-y-4">
       <Link to="/models?tab=civitai" className="inline-flex items-center gap-1 text-sm text-muted-foreground hover:underline">
         <ArrowLeft className="h-4 w-4" /> Civitai
       </Link>
-      <ErrorText error={error} />
+      {isFetching && !model && <CivitaiLoading what="Loading the model from Civitai…" />}
+      {!!error && !isFetching && !model && <CivitaiProblem error={error} onRetry={() => void refetch()} />}
       {model && (
         <>
           <PageHeader title={model.name}>

@@ -22,12 +22,12 @@ import { FitWarning, ModelSelect, RemoteModelBadge, modelHint, planText } from "
 import { isRemoteModel, REMOTE_IMAGE_CATEGORIES, takesField } from "@/pages/providers/api";
 import { useRemoteModels } from "@/pages/providers/hooks";
 import { LoraPicker } from "./LoraPicker";
-import { ReferenceImages, type RefImage } from "./ReferenceImages";
+import { ReferenceImages, fileToRefImage, type RefImage } from "./ReferenceImages";
 import { SessionResults } from "./SessionResults";
 import { SessionSidebar } from "./SessionSidebar";
 import { afterSubmit, fromParams, initialModel, loadForm, referenceLimit, referencesFromParams, saveForm, takesStrength, toRequest, withAspect, withModel, type ImageFormState } from "./formState";
 import { SchedulerSelect, offersScheduler } from "./SchedulerSelect";
-import { MetadataDropNote, dropProblem, usePageFileDrop, type DropNote } from "./MetadataDrop";
+import { DropOverlay, MetadataDropNote, dropProblem, usePageFileDrop, type DropNote } from "./MetadataDrop";
 import { fromMetadata, sourceName } from "./metadataForm";
 
 const SESSION_KEY = "hollywool.imageSession";
@@ -152,7 +152,7 @@ export function ImagePage() {
   }, [pendingSettings, aspects, models, imageModels]);
 
   // A PNG/WebP dropped anywhere on the page: its generation settings into the form.
-  usePageFileDrop((file) => {
+  const draggingFile = usePageFileDrop((file) => {
     const problem = dropProblem(file);
     if (problem) return setDropNote({ kind: "problem", file: file.name, message: problem });
     fetchers.readImageMetadata(file).then(
@@ -172,6 +172,17 @@ export function ImagePage() {
       (err: unknown) => setDropNote({ kind: "problem", file: file.name, message: `${file.name} could not be read: ${err instanceof Error ? err.message : String(err)}` }),
     );
   });
+
+  // A file dropped on the overlay's "use as a reference" target.
+  const addReferenceFile = (file: File) => {
+    void fileToRefImage(file, limits).then((ref) => {
+      if (typeof ref === "string") return setDropNote({ kind: "problem", file: file.name, message: ref });
+      setRefs((r) => (r.length < maxRefs ? [...r, ref] : r));
+      setExtrasOpen(true);
+      if (usedRefs.length >= maxRefs)
+        setDropNote({ kind: "problem", file: file.name, message: `This model takes at most ${maxRefs} reference image${maxRefs === 1 ? "" : "s"}: remove one to add ${file.name}.` });
+    });
+  };
 
   const { data: fit } = useQuery({
     queryKey: qk.canGenerate(form.model),
@@ -273,6 +284,7 @@ export function ImagePage() {
 
   return (
     <div className="flex flex-col gap-4 lg:flex-row">
+      {draggingFile && <DropOverlay onReference={addReferenceFile} canReference={maxRefs > 0} />}
       <SessionSidebar current={sessionId} onSelect={(id) => (id ? setParams({ session: id }) : (localStorage.removeItem(SESSION_KEY), setParams({})))} />
       <div className="grid min-w-0 flex-1 gap-4 xl:grid-cols-[minmax(400px,520px)_minmax(0,1fr)] xl:items-start">
         <form

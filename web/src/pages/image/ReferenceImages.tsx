@@ -17,6 +17,14 @@ function readAsDataUrl(file: File): Promise<string> {
   });
 }
 
+/** A picked or dropped file as a reference image, or why it cannot be one. */
+export async function fileToRefImage(file: File, limits: ReturnType<typeof useRequestLimits>): Promise<RefImage | string> {
+  const bad = checkReferenceFile(file, limits);
+  if (bad) return bad;
+  const url = await readAsDataUrl(file);
+  return { key: `${file.name}-${file.size}-${Math.random()}`, preview: url, base64: url.slice(url.indexOf(",") + 1) };
+}
+
 /**
  * Reference images (at most `max`: the API's limit, or fewer when the model takes fewer; Infinity while
  * the limits load): dropped files, picked files, or assets dragged from the results.
@@ -26,18 +34,27 @@ export function ReferenceImages({
   onChange,
   error,
   max,
+  noun = "reference image",
+  testId = "reference",
+  large = false,
 }: {
   value: RefImage[];
   onChange: (v: RefImage[]) => void;
   error?: string;
   max: number;
+  /** What one image is called in the zone's labels: "reference image", "source image". */
+  noun?: string;
+  /** Prefix of the test ids: `<testId>-dropzone`, `<testId>-input`, `<testId>-thumb`. */
+  testId?: string;
+  /** Bigger previews (a video's source image is looked at, not just counted). */
+  large?: boolean;
 }) {
   const limits = useRequestLimits();
   const input = useRef<HTMLInputElement>(null);
   const [over, setOver] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const room = max - value.length;
-  const atMost = max === 1 ? "one reference image" : `${max} reference images`;
+  const atMost = max === 1 ? `one ${noun}` : `${max} ${noun}s`;
 
   async function addFiles(files: File[]) {
     setProblem(null);
@@ -47,13 +64,12 @@ export function ReferenceImages({
         setProblem(`This model takes at most ${atMost}.`);
         break;
       }
-      const bad = checkReferenceFile(f, limits);
-      if (bad) {
-        setProblem(bad);
+      const ref = await fileToRefImage(f, limits);
+      if (typeof ref === "string") {
+        setProblem(ref);
         continue;
       }
-      const url = await readAsDataUrl(f);
-      next.push({ key: `${f.name}-${f.size}-${Math.random()}`, preview: url, base64: url.slice(url.indexOf(",") + 1) });
+      next.push(ref);
     }
     onChange(next);
   }
@@ -76,8 +92,8 @@ export function ReferenceImages({
       <div
         role="button"
         tabIndex={0}
-        aria-label="Add reference images: drop files here or press to choose"
-        data-testid="reference-dropzone"
+        aria-label={`Add ${noun}s: drop files here or press to choose`}
+        data-testid={`${testId}-dropzone`}
         onClick={() => input.current?.click()}
         onKeyDown={(e) => (e.key === "Enter" || e.key === " ") && input.current?.click()}
         onDragOver={(e) => {
@@ -93,7 +109,7 @@ export function ReferenceImages({
         )}
       >
         <ImagePlus className="h-4 w-4" aria-hidden />
-        {room > 0 ? `Drop images here or click (${value.length}${Number.isFinite(max) ? `/${max}` : ""})` : `At most ${atMost}`}
+        {room > 0 ? `Drop images here or click (${value.length}${Number.isFinite(max) ? `/${max}` : ""})` : `At most ${atMost}: remove ${max === 1 ? "it to choose another" : "one to add another"}`}
       </div>
       <input
         ref={input}
@@ -101,7 +117,7 @@ export function ReferenceImages({
         accept="image/*"
         multiple={max > 1}
         hidden
-        data-testid="reference-input"
+        data-testid={`${testId}-input`}
         onChange={(e) => {
           void addFiles([...(e.target.files ?? [])]);
           e.target.value = "";
@@ -110,17 +126,17 @@ export function ReferenceImages({
       {value.length > 0 && (
         <ul className="flex flex-wrap gap-2">
           {value.map((r) => (
-            <li key={r.key} className="relative h-14 w-14 overflow-hidden rounded-md border border-border">
+            <li key={r.key} className={cn("relative overflow-hidden rounded-md border border-border", large ? "h-28 w-28" : "h-14 w-14")}>
               {r.preview ? (
-                <img src={r.preview} alt="Reference" className="h-full w-full object-cover" data-testid="reference-thumb" />
+                <img src={r.preview} alt={noun} className="h-full w-full object-cover" data-testid={`${testId}-thumb`} />
               ) : (
-                <span className="flex h-full w-full items-center justify-center bg-muted text-[10px] text-muted-foreground" data-testid="reference-thumb">
+                <span className="flex h-full w-full items-center justify-center bg-muted text-[10px] text-muted-foreground" data-testid={`${testId}-thumb`}>
                   upload
                 </span>
               )}
               <button
                 type="button"
-                aria-label="Remove reference image"
+                aria-label={`Remove ${noun}`}
                 onClick={() => onChange(value.filter((v) => v.key !== r.key))}
                 className="absolute right-0 top-0 rounded-bl bg-black/60 p-0.5 text-white"
               >

@@ -130,7 +130,7 @@ describe("reuse is exact", () => {
     const refs = referencesFromParams(recorded);
     expect(refs).toEqual([
       { key: "a1", assetId: "a1", preview: "/api/assets/a1/thumbnail" },
-      { key: "u1", uploadId: "u1", preview: "" },
+      { key: "u1", uploadId: "u1", preview: "/api/uploads/u1" },
     ]);
     expect(f).toMatchObject({ aspect: "16:9", seedMode: "fixed", seedOnce: true, scheduler: "euler_a", style: "anime" });
     const req = toRequest(f, { sessionId: "s1", references: refs, styles });

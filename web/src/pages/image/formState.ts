@@ -186,7 +186,7 @@ export function referencesFromParams(p: Record<string, unknown>): RestoredRefere
   for (const r of p.reference_images as Record<string, unknown>[]) {
     if (typeof r?.image_asset_id === "string")
       out.push({ key: r.image_asset_id, assetId: r.image_asset_id, preview: `/api/assets/${r.image_asset_id}/thumbnail` });
-    else if (typeof r?.upload_id === "string") out.push({ key: r.upload_id, uploadId: r.upload_id, preview: "" });
+    else if (typeof r?.upload_id === "string") out.push({ key: r.upload_id, uploadId: r.upload_id, preview: `/api/uploads/${r.upload_id}` });
   }
   return out;
 }
