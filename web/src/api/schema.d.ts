@@ -3465,7 +3465,10 @@ export interface components {
         };
         /** GenerateRequest */
         GenerateRequest: {
-            /** Prompt */
+            /**
+             * Prompt
+             * @description A1111 weights `(word:1.3)`, `(word)`, `[word]` on SD and SDXL models (other models get the words without the weight syntax); `{red|blue}` alternatives and `__name__` wildcards (name.txt in the wildcard folder), resolved per image from its seed
+             */
             prompt: string;
             /** Model */
             model: string;
@@ -3563,6 +3566,11 @@ export interface components {
              * @description set by the studio: parameters the model ignores
              */
             notes?: string[];
+            /**
+             * Resolved Prompts
+             * @description set by the studio: the prompt of each image (in the order of `seeds`) after its {a|b} alternatives and __wildcards__ are resolved with that image's seed
+             */
+            resolved_prompts?: string[] | null;
             /** Session Id */
             session_id?: string | null;
             /**
@@ -3739,6 +3747,11 @@ export interface components {
              */
             notes?: string[];
             /**
+             * Resolved Prompt
+             * @description set by the studio: the prompt after its {a|b} alternatives and __wildcards__ are resolved
+             */
+            resolved_prompt?: string | null;
+            /**
              * Reference Images
              * @description 1 to 5 reference images, used as each model allows: CogVideoX I2V, LTX-2 and SVD use the first as the first frame; Wan I2V uses the first as the first frame and a second as the last frame. Images beyond what the model uses are ignored (noted in `notes`). Same shape as image jobs' references.
              */
@@ -3809,7 +3822,10 @@ export interface components {
         };
         /** ImageJobRequest */
         ImageJobRequest: {
-            /** Prompt */
+            /**
+             * Prompt
+             * @description A1111 weights `(word:1.3)`, `(word)`, `[word]` on SD and SDXL models (other models get the words without the weight syntax); `{red|blue}` alternatives and `__name__` wildcards (name.txt in the wildcard folder), resolved per image from its seed
+             */
             prompt: string;
             /** Model */
             model: string;
@@ -3907,6 +3923,11 @@ export interface components {
              * @description set by the studio: parameters the model ignores
              */
             notes?: string[];
+            /**
+             * Resolved Prompts
+             * @description set by the studio: the prompt of each image (in the order of `seeds`) after its {a|b} alternatives and __wildcards__ are resolved with that image's seed
+             */
+            resolved_prompts?: string[] | null;
             /** Session Id */
             session_id?: string | null;
             /**
@@ -6150,6 +6171,11 @@ export interface components {
              * @description set by the studio: what it adjusted or ignored
              */
             notes?: string[];
+            /**
+             * Resolved Prompt
+             * @description set by the studio: the prompt after its {a|b} alternatives and __wildcards__ are resolved
+             */
+            resolved_prompt?: string | null;
             /** Session Id */
             session_id?: string | null;
             /**
