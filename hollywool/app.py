@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 
 from hollywool import __version__
-from hollywool.api import assets, civitai, comfyui, events, generate, jobs, loras, models, sessions, system
+from hollywool.api import assets, civitai, comfyui, events, generate, jobs, loras, models, openai_api, sessions, system
 from hollywool.api import settings as settings_api
 from hollywool.api import video as video_api
 from hollywool.api.body_limits import BodyLimits, too_large
@@ -54,7 +54,9 @@ def create_app(settings: Settings | None = None, studio: Studio | None = None) -
     redact_uvicorn_logs()
 
     @app.exception_handler(StudioError)
-    async def studio_error(_req: Request, exc: StudioError) -> JSONResponse:
+    async def studio_error(req: Request, exc: StudioError) -> JSONResponse:
+        if req.url.path.startswith(openai_api.PREFIX + "/"):
+            return openai_api.openai_error(exc.status_code, exc.message, exc.field)
         body = {"detail": exc.message}
         if exc.field:
             body["field"] = exc.field
@@ -63,10 +65,12 @@ def create_app(settings: Settings | None = None, studio: Studio | None = None) -
         return JSONResponse(body, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_req: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(req: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
         field = _field_of(tuple(first["loc"]))
+        if req.url.path.startswith(openai_api.PREFIX + "/"):
+            return openai_api.openai_error(400, f"{field}: {first['msg']}", field)
         clean = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e.get("type")} for e in errors]
         return JSONResponse({"detail": f"{field}: {first['msg']}", "field": field, "errors": clean}, status_code=422)
 
@@ -82,7 +86,7 @@ def create_app(settings: Settings | None = None, studio: Studio | None = None) -
 
     for router in (providers.router, bulk.router, costs.router):
         app.include_router(router)
-    for router in (*models.routers, loras.router, generate.router):
+    for router in (*models.routers, loras.router, generate.router, openai_api.router):
         app.include_router(router)
 
     settings.outputs_dir.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 COOKIE = "hollywool_token"
 # The API, the media, and the API's description (its pages load the schema with the cookie).
-_GUARDED = ("/api", "/outputs", "/docs", "/redoc", "/openapi.json")
+_GUARDED = ("/api", "/v1", "/outputs", "/docs", "/redoc", "/openapi.json")
 
 
 def is_loopback(host: str) -> bool:
@@ -56,8 +56,12 @@ class TokenGuard:
                 if scope["type"] == "websocket":
                     await send({"type": "websocket.close", "code": 4401, "reason": "access token required"})
                     return
-                await JSONResponse({"detail": "access token required (HOLLYWOOL_TOKEN)"}, status_code=401)(
-                    scope, receive, send
-                )
+                if path.startswith("/v1/"):  # OpenAI's clients read OpenAI's error object
+                    from hollywool.api.openai_api import openai_error
+
+                    answer = openai_error(401, "Incorrect API key: give the studio's access token (HOLLYWOOL_TOKEN)")
+                else:
+                    answer = JSONResponse({"detail": "access token required (HOLLYWOOL_TOKEN)"}, status_code=401)
+                await answer(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -1935,6 +1935,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Models
+         * @description Every image model the studio runs, local and remote, as OpenAI model objects.
+         */
+        get: operations["list_models_v1_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/images/generations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Generate */
+        post: operations["generate_v1_images_generations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/images/edits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Edit
+         * @description OpenAI's multipart edit: `image` (one, or several as `image[]`), an optional `mask` (transparent pixels:
+         *     what to change) -> inpaint, the model's edit, or image-to-image.
+         */
+        post: operations["edit_v1_images_edits_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2182,6 +2240,42 @@ export interface components {
              * @description ids that were not (or no longer) in the gallery
              */
             missing: string[];
+        };
+        /** Body_edit_v1_images_edits_post */
+        Body_edit_v1_images_edits_post: {
+            /** Prompt */
+            prompt: string;
+            /** Model */
+            model?: string | null;
+            /**
+             * N
+             * @default 1
+             */
+            n?: number;
+            /**
+             * Size
+             * @default auto
+             */
+            size?: string | null;
+            /**
+             * Quality
+             * @default auto
+             */
+            quality?: string | null;
+            /** Response Format */
+            response_format?: string | null;
+            /**
+             * Output Format
+             * @default png
+             */
+            output_format?: string | null;
+            /**
+             * Background
+             * @default auto
+             */
+            background?: string | null;
+            /** Mask */
+            mask?: string | null;
         };
         /** Body_read_image_metadata_api_images_metadata_post */
         Body_read_image_metadata_api_images_metadata_post: {
@@ -3820,6 +3914,54 @@ export interface components {
              */
             sha256?: string | null;
         };
+        /**
+         * ImageGenerationRequest
+         * @description OpenAI's `images.generate` body; fields the studio has no use for (moderation, style) are accepted and
+         *     ignored, as OpenAI's own models ignore the ones they do not take.
+         */
+        ImageGenerationRequest: {
+            /** Prompt */
+            prompt: string;
+            /** Model */
+            model?: string | null;
+            /**
+             * N
+             * @default 1
+             */
+            n?: number;
+            /**
+             * Size
+             * @description WIDTHxHEIGHT or auto (the model's own size)
+             * @default auto
+             */
+            size?: string | null;
+            /**
+             * Quality
+             * @default auto
+             */
+            quality?: ("low" | "medium" | "high" | "auto" | "standard" | "hd") | null;
+            /** Response Format */
+            response_format?: ("b64_json" | "url") | null;
+            /**
+             * Output Format
+             * @default png
+             */
+            output_format?: ("png" | "webp" | "jpeg") | null;
+            /** Output Compression */
+            output_compression?: number | null;
+            /**
+             * Background
+             * @default auto
+             */
+            background?: ("transparent" | "opaque" | "auto") | null;
+            /** User */
+            user?: string | null;
+            /**
+             * Stream
+             * @default false
+             */
+            stream?: boolean | null;
+        };
         /** ImageJobRequest */
         ImageJobRequest: {
             /**
@@ -3955,6 +4097,21 @@ export interface components {
              * @description the names of the PNG's text chunks
              */
             chunks: string[];
+        };
+        /** ImagesResponse */
+        ImagesResponse: {
+            /** Created */
+            created: number;
+            /** Data */
+            data: components["schemas"]["OpenAIImage"][];
+            /** Background */
+            background?: string | null;
+            /** Output Format */
+            output_format?: string | null;
+            /** Quality */
+            quality?: string | null;
+            /** Size */
+            size?: string | null;
         };
         /** IntRange */
         IntRange: {
@@ -5034,6 +5191,41 @@ export interface components {
             total: number;
         } & {
             [key: string]: unknown;
+        };
+        /** OpenAIImage */
+        OpenAIImage: {
+            /** B64 Json */
+            b64_json?: string | null;
+            /** Url */
+            url?: string | null;
+            /** Revised Prompt */
+            revised_prompt?: string | null;
+        };
+        /** OpenAIModel */
+        OpenAIModel: {
+            /** Id */
+            id: string;
+            /**
+             * Object
+             * @default model
+             * @constant
+             */
+            object?: "model";
+            /** Created */
+            created: number;
+            /** Owned By */
+            owned_by: string;
+        };
+        /** OpenAIModelList */
+        OpenAIModelList: {
+            /**
+             * Object
+             * @default list
+             * @constant
+             */
+            object?: "list";
+            /** Data */
+            data: components["schemas"]["OpenAIModel"][];
         };
         /**
          * OutpaintMargins
@@ -10514,6 +10706,92 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImageMetadata"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_models_v1_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIModelList"];
+                };
+            };
+        };
+    };
+    generate_v1_images_generations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImageGenerationRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImagesResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    edit_v1_images_edits_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_edit_v1_images_edits_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImagesResponse"];
                 };
             };
             /** @description Validation Error */
