@@ -71,7 +71,7 @@ async def edit(
     request: Request,
     prompt: Annotated[str, Form()],
     model: Annotated[str | None, Form()] = None,
-    n: Annotated[int, Form()] = 1,
+    n: Annotated[int, Form(ge=1, le=10)] = 1,
     size: Annotated[str | None, Form()] = "auto",
     quality: Annotated[str | None, Form()] = "auto",
     response_format: Annotated[str | None, Form()] = None,
