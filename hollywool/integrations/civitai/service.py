@@ -53,12 +53,16 @@ class CivitaiService:
         *,
         lane: str,
         client: CivitaiClient | None = None,
+        base_url: Callable[[], str] | None = None,
     ):
         self.settings = settings
         self.secrets = secrets
         self.jobs = jobs
         self.lane = lane
-        self.client = client or CivitaiClient(settings.services.civitai, token=lambda: secrets.get(TOKEN_NAME))
+        # `base_url`: asked on each request (the address chosen in Settings); else the environment's.
+        self.client = client or CivitaiClient(
+            base_url or settings.services.civitai, token=lambda: secrets.get(TOKEN_NAME)
+        )
         self.repo = DownloadRepository(db)
         self.downloader = Downloader(self.client, self.repo, jobs.bus, settings.civitai_dir, self._completed)
         self.identifier = Identifier(self.client)
