@@ -162,8 +162,9 @@ class HubModels:
 
         if offline():
             raise UnavailableError(
-                f"cannot download {entry.id} ({entry.path}): offline mode is on (HF_HUB_OFFLINE=1). "
-                "Turn it off, or copy the model into the Hugging Face cache."
+                f"{entry.name} ({entry.path}) cannot be downloaded: offline mode is on (HF_HUB_OFFLINE=1). "
+                "Unset HF_HUB_OFFLINE and restart the studio, then retry; or add files you already have "
+                "(Models, Add a model)."
             )
         _sync_offline_mode()
         token = os.environ.get("HF_TOKEN") or None
