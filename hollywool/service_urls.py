@@ -79,7 +79,13 @@ class ServiceAddresses:
         return self.providers.remote.configs.get(service_id).api_url
 
     def url(self, service_id: str) -> str:
-        return (self.chosen(service_id) or self.default_url(service_id)).rstrip("/")
+        """The address in use: ComfyUI and Civitai ask here; a provider's and an LLM's own client is asked."""
+        if service_id in _PREFERENCE:
+            return (self.chosen(service_id) or self.default_url(service_id)).rstrip("/")
+        remote = self.providers.remote.providers.get(service_id)
+        if remote is not None:
+            return remote.base_url or _FAL_DEFAULT
+        return self.providers.llm.base_url(service_id)
 
     def one(self, service_id: str) -> ServiceUrl:
         if service_id not in _SERVICES:

@@ -101,3 +101,13 @@ def test_a_provider_address_is_the_one_its_page_shows_and_its_key_is_removed(mak
     client.put("/api/providers/krea", json={"api_url": None})
     krea = next(s for s in client.get("/api/settings/services").json() if s["id"] == "krea")
     assert krea["is_default"] is True and krea["url"] == "https://api.krea.ai"
+
+
+def test_an_llm_address_is_the_one_the_llm_client_uses(make_client):
+    client = make_client()
+    r = client.put("/api/settings/services/openai_compatible", json={"url": "http://127.0.0.1:9/v1/"})
+    assert r.status_code == 200 and r.json()["url"] == "http://127.0.0.1:9/v1"
+    assert client.get("/api/providers/openai_compatible").json()["api_url"] == "http://127.0.0.1:9/v1"
+    # The LLM client asks that address: nothing answers there, and the failure names it.
+    r = client.post("/api/providers/openai_compatible/test")
+    assert r.json()["ok"] is False and "127.0.0.1:9" in r.json()["message"]
