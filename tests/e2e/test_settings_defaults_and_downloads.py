@@ -7,6 +7,8 @@ On a wide screen (1920x1080) and a phone (390 px)."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from playwright.sync_api import expect
@@ -188,4 +190,61 @@ def test_a_download_that_cannot_happen_says_why_on_the_card_and_the_page_with_re
         assert len(_download_jobs(studio, model_id)) == before + 3
     finally:
         context.close()
+    assert not errors, errors
+
+
+def test_a_download_shows_its_progress_then_is_ready_and_a_gated_one_says_what_to_do(
+    browser, tiny_model, tmp_path_factory
+):
+    """Against a fake hub that sends slowly: the card shows bytes and percent while the job runs, then the model
+    is ready; a gated repo (no token) fails with the readable reason and a Retry."""
+    from tests.fakes.hf_hub import FakeHub
+    from tests.image.conftest import hub_entry
+
+    root = tmp_path_factory.mktemp("e2e-hub")
+    with FakeHub() as hub:
+        hub.add_repo("acme/tiny-sd", tiny_model("sd15"))
+        hub.add_repo("acme/gated-sd", tiny_model("sd15"), gated=True, tokens=("hf_granted",))
+        hub.chunk_delay = 0.1  # 64 KB per 0.1 s: a few seconds for the tiny model
+        write_user_config(
+            root / "data",
+            {
+                "hub-tiny": hub_entry("acme/tiny-sd", name="Hub Tiny"),
+                "hub-gated": hub_entry("acme/gated-sd", name="Hub Gated"),
+            },
+        )
+        env = {
+            "HOLLYWOOL_WEB_DIR": str(WEB_DIST),
+            "HF_HUB_OFFLINE": "0",
+            "HF_ENDPOINT": hub.url,
+            "HF_HOME": str(root / "hf-home"),
+            "HF_TOKEN": "",
+        }
+        server = ServerProcess(root, env=env).start(timeout=90)
+        context, pg, errors = _context(browser, "desktop")
+        try:
+            pg.goto(f"{server.url}/models")
+            expect(pg.get_by_test_id("live-status")).to_have_attribute("data-status", "open")
+            card = pg.locator("[data-testid=model-card][data-model-id='hub-tiny']")
+            card.scroll_into_view_if_needed()
+            card.get_by_test_id("download-model").click()
+            progress = card.get_by_test_id("download-progress")
+            expect(progress).to_contain_text(re.compile(r"\d+(\.\d+)? [KM]B / \d+(\.\d+)? [KM]B · \d+%"))
+            expect(progress.get_by_role("progressbar")).to_be_visible()
+            expect(progress).to_contain_text(re.compile(r"· [1-9]\d?%"))  # moving: bytes arrive as the job runs
+            _fully_in_view(pg, progress)
+            shot(pg, "models-desktop-download-progress")
+            expect(card.get_by_test_id("delete-cache")).to_be_visible(timeout=60_000)  # ready: its files are here
+            expect(progress).to_have_count(0)
+
+            gated = pg.locator("[data-testid=model-card][data-model-id='hub-gated']")
+            gated.get_by_test_id("download-model").click()
+            failure = gated.get_by_test_id("download-failed")
+            expect(failure).to_contain_text("gated")
+            expect(failure).to_contain_text("token")
+            _fully_in_view(pg, failure.get_by_test_id("retry-download"))
+            shot(pg, "models-desktop-download-gated")
+        finally:
+            context.close()
+            server.stop()
     assert not errors, errors
