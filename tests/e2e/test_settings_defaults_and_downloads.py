@@ -106,6 +106,9 @@ def test_settings_defaults_reach_a_new_image_form_and_service_addresses_apply(br
         expect(pg.get_by_test_id("steps")).to_have_value("7")
         expect(pg.get_by_test_id("guidance")).to_have_value("3.5")
         _fully_in_view(pg, pg.get_by_test_id("model-select"))
+        pg.get_by_test_id("guidance").scroll_into_view_if_needed()
+        for field_id in ("width", "height", "steps", "guidance"):
+            _fully_in_view(pg, pg.get_by_test_id(field_id))
         shot(pg, f"image-{screen}-settings-defaults")
 
         # The user's own change stays; a default changed later in Settings reaches the saved form.
