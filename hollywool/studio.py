@@ -33,6 +33,7 @@ from hollywool.media.assets import AssetService
 from hollywool.media.references import ReferenceImages
 from hollywool.models.manager import ModelManager
 from hollywool.models.service import ModelService
+from hollywool.service_urls import ServiceAddresses
 from hollywool.settings import Settings
 from hollywool.storage.assets import AssetRepository
 from hollywool.storage.comfyui_workflows import ComfyWorkflowRepository
@@ -95,15 +96,19 @@ class Studio:
 
         # Outside services.
         self.comfyui = ComfyService(
-            settings,
-            self.preferences,
+            lambda: self.service_urls.url("comfyui"),
             ComfyWorkflowRepository(self.db),
             self.jobs,
             lane=self.add_network_lane("comfyui", 1),
         )
         self.comfyui.register(self.kinds)
         self.civitai = CivitaiService(
-            settings, self.db, self.secrets, self.jobs, lane=self.add_network_lane("downloads", 2)
+            settings,
+            self.db,
+            self.secrets,
+            self.jobs,
+            lane=self.add_network_lane("downloads", 2),
+            base_url=lambda: self.service_urls.url("civitai"),
         )
         self.civitai.register(self.kinds)
         attach_to_models(self.civitai, self.models)  # downloads become models and LoRAs
@@ -124,6 +129,8 @@ class Studio:
             {"anthropic": services.anthropic, "openai_compatible": services.llm},
         )
         self.providers = ProviderDirectory(self.remote, self.llm)
+        # Every service's address: chosen in Settings, else the environment's (read on each use).
+        self.service_urls = ServiceAddresses(services, self.preferences, self.providers, self.civitai.clear_token)
 
         # Local or remote, decided once by the model id, for the job routes and bulk batches alike.
         self.router = GenerationRouter(self.jobs, self.remote)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import httpx
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field, field_validator
 
@@ -17,6 +16,7 @@ from hollywool.api.deps import get_studio
 from hollywool.engines.remote.directory import ProviderCheck, ProviderRecord
 from hollywool.engines.remote.provider import VIDEO_CATEGORIES, RemoteModel
 from hollywool.studio import Studio
+from hollywool.urls import check_http_url
 
 router = APIRouter(prefix="/api/providers", tags=["providers"])
 
@@ -62,12 +62,7 @@ class ProviderUpdate(BaseModel):
     def _http_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return value
-        try:
-            url = httpx.URL(value.strip())
-        except httpx.InvalidURL:
-            url = None
-        if url is None or url.scheme not in ("http", "https") or not url.host:
-            raise ValueError("must be an http:// or https:// URL with a host name")
+        check_http_url(value)
         return value
 
 

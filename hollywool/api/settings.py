@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 from pydantic import BaseModel, computed_field
 
 from hollywool.api.deps import get_studio
 from hollywool.api.schemas import MAX_PAGE, DbId, Deleted, Limit, Offset, Page
 from hollywool.errors import InvalidInputError, NotFoundError
+from hollywool.service_urls import ServiceUrl, ServiceUrlUpdate
 from hollywool.storage.preferences import Preferences
 from hollywool.storage.request_logs import RequestLog
 from hollywool.studio import Studio
@@ -61,6 +62,21 @@ def put_settings(changes: dict[str, Any] = Body(...), studio: Studio = Depends(g
     if key and key.strip():  # the seed set the Civitai key here; it goes to the secret store, never the database
         studio.civitai.set_token(key)
     return _answer(studio, prefs)
+
+
+@router.get("/services", response_model=list[ServiceUrl])
+def list_service_urls(studio: Studio = Depends(get_studio)) -> list[ServiceUrl]:
+    """Every outside service's address: the one in use, the default and whether it was chosen here."""
+    return studio.service_urls.all()
+
+
+@router.put("/services/{service_id}", response_model=ServiceUrl)
+def set_service_url(
+    body: ServiceUrlUpdate, service_id: str = Path(..., max_length=64), studio: Studio = Depends(get_studio)
+) -> ServiceUrl:
+    """Choose a service's address (null or empty: back to the default); it applies at once. A key
+    stored for the service is removed when the address changes: it was given for the old one."""
+    return studio.service_urls.set(service_id, body.url)
 
 
 class LogPage(Page[RequestLog]):

@@ -162,8 +162,9 @@ class HubModels:
 
         if offline():
             raise UnavailableError(
-                f"cannot download {entry.id} ({entry.path}): offline mode is on (HF_HUB_OFFLINE=1). "
-                "Turn it off, or copy the model into the Hugging Face cache."
+                f"{entry.name} ({entry.path}) cannot be downloaded: offline mode is on (HF_HUB_OFFLINE=1). "
+                "Unset HF_HUB_OFFLINE and restart the studio, then retry; or add files you already have "
+                "(Models, Add a model)."
             )
         _sync_offline_mode()
         token = os.environ.get("HF_TOKEN") or None
@@ -213,10 +214,10 @@ class HubModels:
         except HfHubHTTPError as exc:
             raise UnavailableError(f"the hub refused the download of {entry.path}: {exc}") from None
         except (OSError, TimeoutError) as exc:  # connection refused, DNS, timeouts (httpx errors are OSErrors)
-            raise UnavailableError(_unreachable(entry, hub, exc)) from None
+            raise UnavailableError(_unreachable(entry, hub), detail=_raw(exc)) from None
         except Exception as exc:
             if exc.__class__.__module__.startswith(("httpx", "httpcore", "requests", "urllib3")):
-                raise UnavailableError(_unreachable(entry, hub, exc)) from None
+                raise UnavailableError(_unreachable(entry, hub), detail=_raw(exc)) from None
             raise
         return Path(folder)
 
@@ -266,20 +267,25 @@ def _gated_message(entry: ModelEntry, refused_token: bool) -> str:
     if refused_token:
         return (
             f"{entry.path} is gated and the account of HF_TOKEN has no access yet: accept its licence on "
-            f"https://huggingface.co/{entry.path} with that account (or set HF_TOKEN to a token of one that has)"
+            f"https://huggingface.co/{entry.path} with that account (or set HF_TOKEN to a token of one that has), "
+            "then retry."
         )
     return (
         f"{entry.path} is gated: accept its licence on the model's Hugging Face page with your account, "
-        "then set HF_TOKEN to an access token of that account"
+        "then set HF_TOKEN to an access token of that account and retry."
     )
 
 
-def _unreachable(entry: ModelEntry, hub: str, exc: BaseException) -> str:
+def _unreachable(entry: ModelEntry, hub: str) -> str:
     return (
-        f"cannot reach the model hub at {hub} to download {entry.path} "
-        f"({exc.__class__.__name__}: {str(exc)[:200]}). Check the network connection (or HF_ENDPOINT); "
-        "models already downloaded still work"
+        f"The model hub at {hub} cannot be reached, so {entry.name} ({entry.path}) cannot be downloaded. Check the "
+        "network connection (or HF_ENDPOINT), then retry; models already downloaded still work."
     )
+
+
+def _raw(exc: BaseException) -> str:
+    """The library's own words, for the job's detail page (never the message)."""
+    return f"{exc.__class__.__name__}: {str(exc)[:500]}"
 
 
 class Throttle:

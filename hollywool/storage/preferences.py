@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import text
 
 from hollywool.storage.db import Database
+from hollywool.urls import check_http_url
 
 
 class Preferences(BaseModel):
@@ -18,13 +19,16 @@ class Preferences(BaseModel):
     default_video_model: str | None = None
     default_steps: int | None = Field(None, ge=1, le=200)
     default_guidance: float | None = Field(None, ge=0, le=50)
-    default_width: int = Field(1024, ge=64, le=4096)
-    default_height: int = Field(1024, ge=64, le=4096)
+    # The Image page's size for a new form; null: the model's own size (as steps and guidance).
+    default_width: int | None = Field(None, ge=64, le=4096)
+    default_height: int | None = Field(None, ge=64, le=4096)
     theme: Literal["light", "dark", "system"] = "system"
     max_log_entries: int = Field(1000, ge=10, le=100_000)
     request_logging: bool = True
     auto_name_sessions: bool = True
-    comfyui_url: str | None = None
+    # Service addresses chosen in Settings (null: the environment's default); see service_urls.py.
+    comfyui_url: str | None = Field(None, max_length=2048)
+    civitai_url: str | None = Field(None, max_length=2048)
     memory_budget_gb: float | None = Field(None, gt=0, le=2048)
     daily_budget_usd: float | None = Field(None, ge=0)
     llm_provider: Literal["anthropic", "openai_compatible"] = "anthropic"
@@ -34,6 +38,11 @@ class Preferences(BaseModel):
     favorite_models: list[str] = Field(default_factory=list, max_length=200)
     # ComfyUI or A1111/Forge `models` folders whose files are used in place (POST /api/models/folders adds one).
     model_folders: list[str] = Field(default_factory=list, max_length=50)
+
+    @field_validator("comfyui_url", "civitai_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return check_http_url(value) if value is not None and value.strip() else None
 
 
 class PreferencesRepository:

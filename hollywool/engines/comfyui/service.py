@@ -1,7 +1,7 @@
 """The ComfyUI engine: the server connection, saved workflows, and submitting their jobs.
 
 Routers call this and nothing else of the engine, and return its typed views (views.py) as they
-are. The server URL is read on each use (the Preferences override `comfyui_url`, else
+are. The server URL is asked on each use (service_urls.py: the address chosen in Settings, else
 HOLLYWOOL_COMFYUI_URL / the default), so changing it in Settings takes effect without a restart.
 """
 
@@ -12,6 +12,7 @@ import math
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import EllipsisType
 from typing import Any
@@ -67,9 +68,7 @@ from hollywool.jobs.models import ACTIVE_STATUSES, Job, JobStatus, JobView
 from hollywool.jobs.service import JobService
 from hollywool.jobs.store import JobQuery
 from hollywool.json_types import JsonObject, JsonValue, as_list, as_object
-from hollywool.settings import Settings
 from hollywool.storage.comfyui_workflows import ComfyWorkflow, ComfyWorkflowRepository
-from hollywool.storage.preferences import PreferencesRepository
 
 # Problems that may disappear once the server's catalogue is read again (a node or model installed).
 _STALE_CATALOGUE = {"missing_node", "missing_model", "value_not_in_list"}
@@ -135,16 +134,14 @@ class _ObjectInfoCache:
 class ComfyService:
     def __init__(
         self,
-        settings: Settings,
-        preferences: PreferencesRepository,
+        server_url: Callable[[], str],
         workflows: ComfyWorkflowRepository,
         jobs: JobService,
         *,
         lane: str,
         config: ComfyConfig | None = None,
     ):
-        self.settings = settings
-        self.preferences = preferences
+        self._server_url = server_url
         self.workflows = workflows
         self.jobs = jobs
         self.lane = lane
@@ -159,8 +156,7 @@ class ComfyService:
 
     # -- the server ------------------------------------------------------------------------------
     def url(self) -> str:
-        override = self.preferences.get().comfyui_url
-        return (override or self.settings.services.comfyui).rstrip("/")
+        return self._server_url().rstrip("/")
 
     def client(self, *, timeout: float | None = None) -> ComfyClient:
         return ComfyClient(self.url(), timeout=timeout or self.config.http_timeout_s)

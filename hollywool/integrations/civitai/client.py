@@ -124,7 +124,7 @@ class _TtlCache:
 class CivitaiClient:
     def __init__(
         self,
-        base_url: str,
+        base_url: str | Callable[[], str],
         token: Callable[[], str | None] = lambda: None,
         *,
         retries: int = 4,
@@ -134,7 +134,8 @@ class CivitaiClient:
         timeout: httpx.Timeout | None = None,
         timeout_s: float = DEFAULT_TIMEOUT_S,
     ):
-        self.base_url = base_url.rstrip("/")
+        # A callable is asked on every request: the address chosen in Settings applies without a restart.
+        self._base_url = base_url if callable(base_url) else (lambda: base_url)
         self._token = token
         self.retries = retries
         self.backoff_s = backoff_s
@@ -150,6 +151,10 @@ class CivitaiClient:
 
     def close(self) -> None:
         self._http.close()
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url().rstrip("/")
 
     @property
     def has_token(self) -> bool:
@@ -191,7 +196,8 @@ class CivitaiClient:
                 response = self._http.send(request, stream=stream)
             except httpx.InvalidURL:
                 raise CivitaiError(
-                    f"Civitai's address {self.base_url!r} is not a valid URL; check HOLLYWOOL_CIVITAI_URL."
+                    f"Civitai's address {self.base_url!r} is not a valid URL; "
+                    "check the Civitai address in Settings (Service addresses)."
                 ) from None
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
                 last_status, last_error = None, f"{exc.__class__.__name__}: {exc}".rstrip(": ")
@@ -239,7 +245,7 @@ class CivitaiClient:
             )
         raise CivitaiUnavailable(
             f"Civitai could not be reached at {origin(self.base_url)} after {tries} tries (the connection "
-            "failed); check your connection or HOLLYWOOL_CIVITAI_URL, then try again."
+            "failed); check your connection or the Civitai address in Settings, then try again."
         )
 
     def _unreachable(self, exc: httpx.TransportError) -> CivitaiUnavailable:
@@ -247,7 +253,7 @@ class CivitaiClient:
         if isinstance(exc, httpx.ConnectTimeout):
             return CivitaiTimeout(
                 f"Civitai did not accept a connection at {where} within {CONNECT_TIMEOUT_S:.0f} s; check your "
-                "connection or HOLLYWOOL_CIVITAI_URL, then try again."
+                "connection or the Civitai address in Settings, then try again."
             )
         if isinstance(exc, httpx.TimeoutException):
             return CivitaiTimeout(
@@ -255,12 +261,13 @@ class CivitaiClient:
                 "HOLLYWOOL_CIVITAI_TIMEOUT if your connection is slow."
             )
         return CivitaiUnavailable(
-            f"Civitai could not be reached at {where}; check your connection or HOLLYWOOL_CIVITAI_URL, then try again."
+            f"Civitai could not be reached at {where}; check your connection or the Civitai address in Settings, "
+            "then try again."
         )
 
     def get_json(self, path: str, params: list[tuple[str, str]] | None = None, *, cache: bool = True) -> Any:
         """GET `/api/v1{path}`; 404 becomes NotFoundError, 401/403 CivitaiAuthRequired."""
-        key = (path, tuple(params or ()), self.has_token)
+        key = (self.base_url, path, tuple(params or ()), self.has_token)
         if cache:
             hit = self.cache.get(key)
             if hit is not None:
@@ -278,7 +285,7 @@ class CivitaiClient:
             data = response.json()
         except ValueError:
             raise CivitaiError(
-                f"Civitai answered {path} with something other than JSON; check HOLLYWOOL_CIVITAI_URL points "
+                f"Civitai answered {path} with something other than JSON; check the Civitai address in Settings points "
                 "at Civitai, or try again later."
             ) from None
         if cache:
@@ -295,7 +302,7 @@ class CivitaiClient:
             self.cache.clear()  # do not serve the unreadable answer again
             log.warning("Civitai %s: unreadable answer (%s)", path, exc.__class__.__name__)
             raise CivitaiError(
-                f"Civitai answered {path} in a shape the studio cannot read; check HOLLYWOOL_CIVITAI_URL "
+                f"Civitai answered {path} in a shape the studio cannot read; check the Civitai address in Settings "
                 "points at Civitai, or try again later."
             ) from None
 

@@ -53,13 +53,17 @@ class CivitaiService:
         *,
         lane: str,
         client: CivitaiClient | None = None,
+        base_url: Callable[[], str] | None = None,
     ):
         self.settings = settings
         self.secrets = secrets
         self.jobs = jobs
         self.lane = lane
+        # `base_url`: asked on each request (the address chosen in Settings); else the environment's.
         self.client = client or CivitaiClient(
-            settings.services.civitai, token=lambda: secrets.get(TOKEN_NAME), timeout_s=settings.civitai_timeout_s
+            base_url or settings.services.civitai,
+            token=lambda: secrets.get(TOKEN_NAME),
+            timeout_s=settings.civitai_timeout_s,
         )
         self.repo = DownloadRepository(db)
         self.downloader = Downloader(self.client, self.repo, jobs.bus, settings.civitai_dir, self._completed)

@@ -22,6 +22,7 @@ import type {
   LocalModel,
   Lora,
   Preferences,
+  ServiceUrl,
   RequestLimits,
   SchedulerInfo,
   RequestLog,
@@ -47,6 +48,7 @@ export const qk = {
   health: ["health"] as const,
   systemStatus: ["system-status"] as const,
   settings: ["settings"] as const,
+  serviceUrls: ["settings", "services"] as const,
   schedulers: ["schedulers"] as const,
   jobs: (f: object = {}) => ["jobs", f] as const,
   job: (id: string) => ["job", id] as const,
@@ -85,6 +87,8 @@ export const fetchers = {
   systemStatus: () => get<SystemStatus>("/api/system/status"),
   settings: () => get<Preferences>("/api/settings"),
   saveSettings: (changes: Partial<Preferences>) => put<Preferences>("/api/settings", changes),
+  serviceUrls: () => get<ServiceUrl[]>("/api/settings/services"),
+  setServiceUrl: (id: string, url: string | null) => put<ServiceUrl>(`/api/settings/services/${id}`, { url }),
 
   jobs: (f: { status?: string[]; kind?: string; active_only?: boolean; session_id?: string; limit?: number; offset?: number }) =>
     get<JobPage>("/api/jobs", { ...f, status: f.status }),

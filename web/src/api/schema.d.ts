@@ -74,6 +74,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/settings/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Service Urls
+         * @description Every outside service's address: the one in use, the default and whether it was chosen here.
+         */
+        get: operations["list_service_urls_api_settings_services_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/settings/services/{service_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Service Url
+         * @description Choose a service's address (null or empty: back to the default); it applies at once. A key
+         *     stored for the service is removed when the address changes: it was given for the old one.
+         */
+        put: operations["set_service_url_api_settings_services__service_id__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/settings/logs": {
         parameters: {
             query?: never;
@@ -2049,16 +2090,10 @@ export interface components {
             default_steps?: number | null;
             /** Default Guidance */
             default_guidance?: number | null;
-            /**
-             * Default Width
-             * @default 1024
-             */
-            default_width?: number;
-            /**
-             * Default Height
-             * @default 1024
-             */
-            default_height?: number;
+            /** Default Width */
+            default_width?: number | null;
+            /** Default Height */
+            default_height?: number | null;
             /**
              * Theme
              * @default system
@@ -2082,6 +2117,8 @@ export interface components {
             auto_name_sessions?: boolean;
             /** Comfyui Url */
             comfyui_url?: string | null;
+            /** Civitai Url */
+            civitai_url?: string | null;
             /** Memory Budget Gb */
             memory_budget_gb?: number | null;
             /** Daily Budget Usd */
@@ -5875,6 +5912,44 @@ export interface components {
             /** Images */
             images?: components["schemas"]["SeedImage"][];
         };
+        /** ServiceUrl */
+        ServiceUrl: {
+            /**
+             * Id
+             * @enum {string}
+             */
+            id: "comfyui" | "civitai" | "fal" | "krea" | "higgsfield" | "anthropic" | "openai_compatible";
+            /** Name */
+            name: string;
+            /**
+             * Url
+             * @description the address in use now
+             */
+            url: string;
+            /**
+             * Default Url
+             * @description the address used when none is chosen: the environment's, else built in
+             */
+            default_url: string;
+            /**
+             * Env Var
+             * @description the environment variable that sets the default
+             */
+            env_var: string;
+            /**
+             * Is Default
+             * @description no address is chosen in Settings: the default is in use
+             */
+            is_default: boolean;
+        };
+        /** ServiceUrlUpdate */
+        ServiceUrlUpdate: {
+            /**
+             * Url
+             * @description http(s) URL; null or empty: back to the default
+             */
+            url?: string | null;
+        };
         /** Session */
         Session: {
             /** Id */
@@ -6761,6 +6836,61 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AppSettings"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_service_urls_api_settings_services_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUrl"][];
+                };
+            };
+        };
+    };
+    set_service_url_api_settings_services__service_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceUrlUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUrl"];
                 };
             };
             /** @description Validation Error */

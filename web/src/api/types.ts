@@ -36,6 +36,7 @@ export type AssetsDeleted = Sent<S["AssetsDeleted"]>;
 export type Session = Sent<S["Session"]>;
 export type SessionsData = Sent<S["SessionsData"]>;
 export type Preferences = Sent<S["AppSettings"]>;
+export type ServiceUrl = Sent<S["ServiceUrl"]>;
 export type RequestLog = Sent<S["RequestLog"]>;
 export type RequestLogPage = Sent<S["LogPage"]>;
 export type JobAccepted = Sent<S["JobAccepted"]>;

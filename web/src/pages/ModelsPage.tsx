@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { CheckCircle2, Download, HardDrive, Search, Trash2, X } from "lucide-react";
+import { CheckCircle2, Download, HardDrive, RotateCcw, Search, Trash2, X } from "lucide-react";
 import { useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { ApiError, get } from "@/api/client";
@@ -39,23 +39,41 @@ export function useModels() {
   return { ...models, data: models.data === null ? null : merged };
 }
 
-/** Live download state of one model: its download job's progress and byte counts. */
-export function useModelDownload(modelId: string) {
+/** What a model's card and page show of its download: progress while it runs, or why it failed (to retry). */
+export type DownloadState =
+  | { state: "running"; job: Job | undefined; bytes: DownloadProgressEvent | undefined; pct: number }
+  | { state: "failed"; job: Job; message: string };
+
+const isDownloadOf = (j: Job, modelId: string) => j.kind.includes("download") && downloadModelId(j) === modelId;
+
+/**
+ * A model's download state from its newest download job: the live jobs (websocket) over the server's list
+ * (`/api/models/downloads`, so a download started or failed before the page loaded shows too), and the live
+ * byte counts. A finished or cancelled download shows nothing; a failed one its readable reason.
+ */
+export function downloadState(live: Iterable<Job>, listed: Iterable<Job>, downloads: Iterable<DownloadProgressEvent>, modelId: string): DownloadState | null {
+  const byId = new Map<string, Job>();
+  for (const j of listed) if (isDownloadOf(j, modelId)) byId.set(j.id, j);
+  for (const j of live) if (isDownloadOf(j, modelId)) byId.set(j.id, { ...byId.get(j.id), ...j });
+  const job = [...byId.values()].sort((a, b) => b.created_at - a.created_at)[0];
+  const events = [...downloads];
+  if (job && !isActive(job.status)) {
+    if (job.status !== "failed") return null;
+    return { state: "failed", job, message: job.error || "The download failed. Retry it, or see the job on the Queue page for details." };
+  }
+  // Bytes of this job; before the job is known, bytes naming the model (but not those of an older attempt).
+  const bytes = job ? events.find((d) => d.job_id === job.id) : events.find((d) => d.model_id === modelId && !d.job_id);
+  if (!job && (!bytes || (bytes.total_bytes != null && bytes.downloaded_bytes >= bytes.total_bytes))) return null;
+  const pct = bytes?.total_bytes ? (100 * bytes.downloaded_bytes) / bytes.total_bytes : (job?.progress ?? 0);
+  return { state: "running", job, bytes, pct };
+}
+
+/** Live download state of one model (see `downloadState`). */
+export function useModelDownload(modelId: string): DownloadState | null {
   const jobs = useLive((s) => s.jobs);
   const downloads = useLive((s) => s.downloads);
-  // The server's list of download jobs, so a download started before this page loaded shows too.
   const page = useQuery({ queryKey: qk.downloads, queryFn: fetchers.downloads, staleTime: 5_000 });
-  return useMemo(() => {
-    const job = activeDownloadOf(Object.values(jobs), modelId) ?? activeDownloadOf(page.data ?? [], modelId);
-    const bytes: DownloadProgressEvent | undefined = Object.values(downloads).find(
-      (d) => d.model_id === modelId || (job && d.job_id === job.id),
-    );
-    if (!job && !bytes) return null;
-    const pct = bytes?.total_bytes ? (100 * bytes.downloaded_bytes) / bytes.total_bytes : (job?.progress ?? 0);
-    const done = !job && bytes && bytes.total_bytes != null && bytes.downloaded_bytes >= bytes.total_bytes;
-    if (done) return null;
-    return { job, bytes, pct };
-  }, [jobs, downloads, page.data, modelId]);
+  return useMemo(() => downloadState(Object.values(jobs), page.data ?? [], Object.values(downloads), modelId), [jobs, downloads, page.data, modelId]);
 }
 
 export function ModelActions({ model }: { model: LocalModel }) {
@@ -66,6 +84,7 @@ export function ModelActions({ model }: { model: LocalModel }) {
   const refresh = () => {
     void qc.invalidateQueries({ queryKey: qk.models });
     void qc.invalidateQueries({ queryKey: qk.cacheStatus });
+    void qc.invalidateQueries({ queryKey: qk.downloads }); // the new job, should its event come late
   };
   const download = useMutation({ mutationFn: () => fetchers.downloadModel(model.id), onError, onSuccess: () => (setErr(null), refresh()) });
   const remove = useMutation({ mutationFn: () => fetchers.deleteModelCache(model.id), onError, onSuccess: () => (setErr(null), refresh()) });
@@ -73,16 +92,30 @@ export function ModelActions({ model }: { model: LocalModel }) {
   const local = model.source === "folder" || model.source === "file";
   return (
     <div className="space-y-2">
-      {dl ? (
+      {dl?.state === "running" ? (
         <div data-testid="download-progress">
-          <div className="flex justify-between text-xs text-muted-foreground">
-            <span>Downloading{dl.bytes?.filename ? ` ${dl.bytes.filename}` : ""}…</span>
-            <span>
-              {dl.bytes ? `${formatBytes(dl.bytes.downloaded_bytes)} / ${formatBytes(dl.bytes.total_bytes)}` : `${Math.round(dl.pct)}%`}
+          <div className="flex justify-between gap-2 text-xs text-muted-foreground">
+            <span className="truncate">{dl.job?.status === "queued" ? "Waiting to download…" : `Downloading${dl.bytes?.filename ? ` ${dl.bytes.filename}` : ""}…`}</span>
+            <span className="shrink-0 tabular-nums">
+              {dl.bytes ? `${formatBytes(dl.bytes.downloaded_bytes)} / ${formatBytes(dl.bytes.total_bytes)} · ` : ""}
+              {`${Math.round(dl.pct)}%`}
               {dl.bytes?.eta_seconds != null ? ` · ${formatSeconds(dl.bytes.eta_seconds)}` : ""}
             </span>
           </div>
           <ProgressBar value={dl.pct} label={`Download of ${model.name}`} />
+        </div>
+      ) : dl?.state === "failed" && model.downloaded !== true ? (
+        <div role="alert" data-testid="download-failed" className="space-y-2 rounded-md border border-destructive/40 bg-destructive/5 p-2.5">
+          <p className="text-xs font-medium text-destructive">The download of {model.name} failed.</p>
+          <p className="text-xs text-foreground">{dl.message}</p>
+          <div className="flex flex-wrap items-center gap-2">
+            <Button size="sm" onClick={() => download.mutate()} disabled={download.isPending} data-testid="retry-download">
+              <RotateCcw className="h-3.5 w-3.5" /> Retry
+            </Button>
+            <Link to={`/queue/${dl.job.id}`} className="text-xs text-primary hover:underline">
+              Details
+            </Link>
+          </div>
         </div>
       ) : (
         <div className="flex gap-2">

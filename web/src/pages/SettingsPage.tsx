@@ -13,6 +13,7 @@ import { Card, ErrorText, PageHeader } from "@/components/ui/misc";
 import { ModelSelect } from "./image/ModelSelect";
 import { useModels } from "./ModelsPage";
 import { CostsPanel } from "./settings/CostsPanel";
+import { ServiceUrlsPanel } from "./settings/ServiceUrlsPanel";
 
 type Draft = Partial<Record<keyof Preferences, string | boolean>>;
 
@@ -27,7 +28,7 @@ export function validateSettings(d: Draft): Record<string, string> {
   if (g != null && !(g >= 0 && g <= 50)) e.default_guidance = "Between 0 and 50.";
   for (const k of ["default_width", "default_height"] as const) {
     const v = n(k);
-    if (v == null || !(Number.isInteger(v) && v >= 64 && v <= 4096)) e[k] = "Between 64 and 4096.";
+    if (v != null && !(Number.isInteger(v) && v >= 64 && v <= 4096)) e[k] = "Between 64 and 4096, or empty for the model's own size.";
   }
   const m = n("max_log_entries");
   if (m == null || !(Number.isInteger(m) && m >= 10 && m <= 100_000)) e.max_log_entries = "Between 10 and 100000.";
@@ -53,8 +54,8 @@ export function SettingsPage() {
         default_model: prefs.default_model ?? "",
         default_steps: prefs.default_steps?.toString() ?? "",
         default_guidance: prefs.default_guidance?.toString() ?? "",
-        default_width: String(prefs.default_width),
-        default_height: String(prefs.default_height),
+        default_width: prefs.default_width?.toString() ?? "",
+        default_height: prefs.default_height?.toString() ?? "",
         max_log_entries: String(prefs.max_log_entries),
         request_logging: prefs.request_logging,
         auto_name_sessions: prefs.auto_name_sessions,
@@ -120,7 +121,10 @@ export function SettingsPage() {
       </Card>
       <form onSubmit={submit} noValidate>
         <Card className="space-y-4 p-4">
-          <h2 className="text-sm font-semibold">Generation defaults</h2>
+          <div>
+            <h2 className="text-sm font-semibold">Generation defaults</h2>
+            <p className="text-xs text-muted-foreground">A new Image page form starts with these; a change here applies to the form the next time it opens.</p>
+          </div>
           <div className="grid gap-4 sm:grid-cols-2">
             {models ? (
               <Field label="Default model" error={errors.default_model} name="default_model">
@@ -137,8 +141,8 @@ export function SettingsPage() {
             )}
             {num("default_steps", "Default steps", { min: limits?.steps.min, max: limits?.steps.max, placeholder: "model's own" })}
             {num("default_guidance", "Default guidance", { step: 0.5, min: limits?.guidance_scale.min, max: limits?.guidance_scale.max, placeholder: "model's own" })}
-            {num("default_width", "Default width", { min: 64, max: 4096, step: 8 })}
-            {num("default_height", "Default height", { min: 64, max: 4096, step: 8 })}
+            {num("default_width", "Default width", { min: 64, max: 4096, step: 8, placeholder: "model's own" })}
+            {num("default_height", "Default height", { min: 64, max: 4096, step: 8, placeholder: "model's own" })}
           </div>
           <h2 className="pt-2 text-sm font-semibold">Request logs</h2>
           <div className="grid gap-4 sm:grid-cols-2">
@@ -173,6 +177,7 @@ export function SettingsPage() {
           </div>
         </Card>
       </form>
+      <ServiceUrlsPanel />
       <CostsPanel />
     </div>
   );

@@ -25,7 +25,7 @@ import { LoraPicker } from "./LoraPicker";
 import { ReferenceImages, fileToRefImage, type RefImage } from "./ReferenceImages";
 import { SessionResults } from "./SessionResults";
 import { SessionSidebar } from "./SessionSidebar";
-import { afterSubmit, fromParams, initialModel, loadForm, referenceLimit, referencesFromParams, saveForm, takesStrength, toRequest, withAspect, withModel, type ImageFormState } from "./formState";
+import { afterSubmit, defaultsOf, fromParams, loadForm, tookDefaults, withDefaults, referenceLimit, referencesFromParams, saveForm, takesStrength, toRequest, withAspect, withModel, type ImageFormState } from "./formState";
 import { SchedulerSelect, offersScheduler } from "./SchedulerSelect";
 import { DropOverlay, MetadataDropNote, dropProblem, usePageFileDrop, type DropNote } from "./MetadataDrop";
 import { fromMetadata, sourceName } from "./metadataForm";
@@ -39,7 +39,7 @@ export function ImagePage() {
   const [params, setParams] = useSearchParams();
   const sessionId = params.get("session");
 
-  const { data: prefs } = useQuery({ queryKey: qk.settings, queryFn: fetchers.settings });
+  const { data: prefs, isFetched: prefsFetched } = useQuery({ queryKey: qk.settings, queryFn: fetchers.settings });
   const { data: models, isLoading: modelsLoading } = useQuery({ queryKey: qk.models, queryFn: fetchers.models });
   const { data: backendStyles } = useQuery({ queryKey: qk.styles, queryFn: fetchers.styles, staleTime: Infinity });
   // Remote text-to-image and image-to-image models (enabled providers) come after the local ones, grouped by provider.
@@ -89,7 +89,7 @@ export function ImagePage() {
   const usedRefs = refs.slice(0, maxRefs);
   const selectModel = (id: string) => {
     const next = imageModels.find((m) => m.id === id);
-    setForm((f) => ({ ...withModel(f, next), scheduler: offersScheduler(schedulers, next, f.scheduler) ? f.scheduler : null }));
+    setForm((f) => ({ ...withModel(f, next, defaultsOf(prefs)), scheduler: offersScheduler(schedulers, next, f.scheduler) ? f.scheduler : null }));
     const limit = referenceLimit(next, refLimit);
     setRefs((r) => (r.length > limit ? r.slice(0, limit) : r));
   };
@@ -104,14 +104,13 @@ export function ImagePage() {
     } else localStorage.setItem(SESSION_KEY, sessionId);
   }, [sessionId, setParams]);
 
-  // Defaults: the settings' default model, else a model that runs without a download, else the first.
+  // The Settings' defaults (model, size, steps, guidance): all of them on a new form, then those changed in
+  // Settings since; a model that left the catalogue is replaced by the default one.
   useEffect(() => {
-    if (!models || imageModels.length === 0 || !remoteFetched) return;
-    if (!imageModels.some((m) => m.id === form.model)) {
-      const pick = initialModel(imageModels, prefs?.default_model);
-      setForm((f) => withModel(f, pick));
-    }
-  }, [models, imageModels, remoteFetched, prefs?.default_model, form.model]);
+    if (!models || imageModels.length === 0 || !remoteFetched || !prefsFetched) return;
+    const d = defaultsOf(prefs);
+    if (!tookDefaults(form, d) || !imageModels.some((m) => m.id === form.model)) setForm((f) => withDefaults(f, d, imageModels));
+  }, [models, imageModels, remoteFetched, prefs, prefsFetched, form]);
 
   // "Use these settings" from the gallery arrives as router state.
   useEffect(() => {
@@ -134,12 +133,13 @@ export function ImagePage() {
 
   // Applied once /api/aspect-ratios has answered: the size's preset is found from it.
   useEffect(() => {
-    if (!pendingSettings || !aspects) return;
+    // After the Settings' defaults: they must not overwrite what is restored.
+    if (!pendingSettings || !aspects || !form.defaults) return;
     const p = pendingSettings;
     if (typeof p.useModel === "string") {
       if (!models) return;
       const next = imageModels.find((m) => m.id === p.useModel);
-      if (next) setForm((f) => withModel(f, next));
+      if (next) setForm((f) => withModel(f, next, defaultsOf(prefs)));
       setPendingSettings(null);
       return;
     }
@@ -149,7 +149,7 @@ export function ImagePage() {
     if (restoredRefs.length || (Array.isArray(p.loras) && p.loras.length)) setExtrasOpen(true);
     setErrors({});
     setPendingSettings(null);
-  }, [pendingSettings, aspects, models, imageModels]);
+  }, [pendingSettings, aspects, models, imageModels, form.defaults, prefs]);
 
   // A PNG/WebP dropped anywhere on the page: its generation settings into the form.
   const draggingFile = usePageFileDrop((file) => {

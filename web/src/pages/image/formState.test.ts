@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { RemoteModelInfo } from "@/pages/providers/api";
 import type { AspectPreset } from "@/lib/aspect";
 import { localModel, paramSpec, remoteModel, style as preset } from "@/test/fixtures";
-import { afterSubmit, defaultForm, fromParams, initialModel, referencesFromParams, referenceLimit, takesStrength, toRequest, withAspect, withModel } from "./formState";
+import { afterSubmit, defaultForm, defaultsOf, fromParams, initialModel, referencesFromParams, referenceLimit, takesStrength, tookDefaults, toRequest, withAspect, withDefaults, withModel } from "./formState";
 
 // Size rules as /api/models answers them for each model.
 const sd = localModel({
@@ -241,5 +241,46 @@ describe("the model a new form starts with", () => {
   it("else the first model", () => {
     expect(initialModel([hub])?.id).toBe("sd-turbo");
     expect(initialModel([])).toBeUndefined();
+  });
+
+  describe("the Settings' defaults", () => {
+    const models = [sd, flux];
+    const none = defaultsOf({});
+
+    it("a new form takes the default model, and its size, steps and guidance when Settings has none", () => {
+      const f = withDefaults(defaultForm(), { ...none, model: "flux" }, models);
+      expect(f).toMatchObject({ model: "flux", width: 1024, height: 1024, aspect: "1:1", steps: 4, guidance_scale: 0 });
+      expect(tookDefaults(f, { ...none, model: "flux" })).toBe(true);
+    });
+
+    it("a new form takes the Settings' size snapped to the model, with the preset whose size it is, else a custom size", () => {
+      const d = defaultsOf({ default_model: "tiny-sd", default_width: 683, default_height: 385, default_steps: 30, default_guidance: 6.5 });
+      expect(withDefaults(defaultForm(), d, models)).toMatchObject({ model: "tiny-sd", width: 680, height: 384, aspect: "16:9", steps: 30, guidance_scale: 6.5 });
+      const odd = { ...d, width: 600, height: 400 };
+      expect(withDefaults(defaultForm(), odd, models)).toMatchObject({ width: 600, height: 400, aspect: null });
+    });
+
+    it("without a default model: the first ready model", () => {
+      const ready = { ...flux, downloaded: true };
+      expect(withDefaults(defaultForm(), none, [sd, ready]).model).toBe("flux");
+    });
+
+    it("a saved form takes only what changed in Settings since, and keeps the user's work", () => {
+      const d = defaultsOf({ default_model: "tiny-sd" });
+      const mine = { ...withDefaults(defaultForm(), d, models), prompt: "a cat", steps: 9, model: "flux" };
+      expect(withDefaults(mine, d, models)).toEqual(mine);
+      const wider = { ...d, width: 1024 };
+      const after = withDefaults(mine, wider, models);
+      expect(after).toMatchObject({ prompt: "a cat", steps: 9, model: "flux", width: 1024, height: 1024 });
+      expect(tookDefaults(after, wider)).toBe(true);
+      // A model that left the catalogue is replaced by the default one.
+      expect(withDefaults({ ...after, model: "gone" }, wider, models).model).toBe("tiny-sd");
+    });
+
+    it("choosing a model keeps the Settings' steps and guidance over the model's own", () => {
+      const d = defaultsOf({ default_steps: 12, default_guidance: 3 });
+      expect(withModel(defaultForm(), flux, d)).toMatchObject({ steps: 12, guidance_scale: 3 });
+      expect(withModel(defaultForm(), flux)).toMatchObject({ steps: 4, guidance_scale: 0 });
+    });
   });
 });

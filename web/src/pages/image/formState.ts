@@ -1,7 +1,7 @@
 /** The Image page's form: defaults, persistence, to the API request and back from an asset's params. */
 import type { ImageJobRequest, LoraChoice, ModelInfo, Preferences, ReferenceImage, StylePreset } from "@/api/types";
 import { isRemoteModel, localOf, maxReferenceImages, takesField, type RemoteModelInfo } from "@/pages/providers/api";
-import { exactAspect, sizeFor, sizeRulesOf, type AspectPreset } from "@/lib/aspect";
+import { exactAspect, sizeFor, sizeRulesOf, snapTo, type AspectPreset } from "@/lib/aspect";
 import type { ImageForm } from "@/lib/validation";
 
 export interface ImageFormState extends Omit<ImageForm, "referenceCount" | "requiresReference" | "sizeRules"> {
@@ -11,7 +11,30 @@ export interface ImageFormState extends Omit<ImageForm, "referenceCount" | "requ
   scheduler: string | null;
   /** The fixed seed came from "use these settings": it is used for the next job only, then the mode goes back to random. */
   seedOnce: boolean;
+  /** The Settings defaults this form last took (`withDefaults`); null: none yet (a new form). */
+  defaults?: FormDefaults | null;
 }
+
+/** The Settings page's defaults for a form (GET /api/settings); null fields: the model's own. */
+export interface FormDefaults {
+  model: string | null;
+  width: number | null;
+  height: number | null;
+  steps: number | null;
+  guidance: number | null;
+}
+
+/** Whether the form has taken exactly these defaults already. */
+export const tookDefaults = (f: ImageFormState, d: FormDefaults): boolean =>
+  !!f.defaults && (Object.keys(d) as (keyof FormDefaults)[]).every((k) => f.defaults?.[k] === d[k]);
+
+export const defaultsOf = (p: Partial<Preferences> | null | undefined): FormDefaults => ({
+  model: p?.default_model ?? null,
+  width: p?.default_width ?? null,
+  height: p?.default_height ?? null,
+  steps: p?.default_steps ?? null,
+  guidance: p?.default_guidance ?? null,
+});
 
 export const FORM_KEY = "hollywool.imageForm";
 
@@ -65,17 +88,43 @@ export function initialModel<M extends ModelInfo>(models: M[], defaultId?: strin
   );
 }
 
-export function withModel(f: ImageFormState, model: ModelInfo | undefined): ImageFormState {
+export function withModel(f: ImageFormState, model: ModelInfo | undefined, d?: FormDefaults | null): ImageFormState {
   if (!model) return { ...f, model: "" };
-  // A remote model has no local defaults: the form keeps its steps and guidance.
+  // Steps and guidance: the Settings' when set, else the model's own; a remote model has none, the form keeps its.
   const m = localOf(model);
   return {
     ...f,
     model: model.id,
-    steps: m?.default_steps ?? f.steps,
-    guidance_scale: m?.default_guidance ?? f.guidance_scale,
+    steps: d?.steps ?? m?.default_steps ?? f.steps,
+    guidance_scale: d?.guidance ?? m?.default_guidance ?? f.guidance_scale,
     ...sizeFor(sizeRulesOf(model), f.aspect, f),
   };
+}
+
+/**
+ * The Settings' defaults into the form: all of them on a new form; on a saved one only those changed in
+ * Settings since it last took them (the rest is the user's work). A form whose model left the catalogue
+ * gets the default model. The size is the Settings' snapped to the model's rules, with the preset whose
+ * size it is (else a custom size); no size in Settings: the model's size for the form's preset.
+ */
+export function withDefaults<M extends ModelInfo>(f: ImageFormState, d: FormDefaults, models: M[]): ImageFormState {
+  const before = f.defaults;
+  const changed = (k: keyof FormDefaults) => !before || before[k] !== d[k];
+  let next = f;
+  const modelGone = !models.some((m) => m.id === f.model);
+  if (changed("model") || modelGone) next = withModel({ ...next, aspect: next.aspect ?? "1:1" }, initialModel(models, d.model), d);
+  const model = models.find((m) => m.id === next.model);
+  if (changed("width") || changed("height") || ((changed("model") || modelGone) && (d.width || d.height))) {
+    const rules = sizeRulesOf(model);
+    const fallback = sizeFor(rules, next.aspect ?? "1:1", next);
+    const want = { width: d.width ?? fallback.width, height: d.height ?? fallback.height };
+    const size = rules ? { width: snapTo(want.width, rules), height: snapTo(want.height, rules) } : want;
+    const preset = rules ? Object.entries(rules.aspectSizes).find(([, s]) => s.width === size.width && s.height === size.height)?.[0] : undefined;
+    next = { ...next, ...size, aspect: preset ?? (d.width || d.height ? null : next.aspect) };
+  }
+  if (d.steps != null && changed("steps")) next = { ...next, steps: d.steps };
+  if (d.guidance != null && changed("guidance")) next = { ...next, guidance_scale: d.guidance };
+  return { ...next, defaults: d };
 }
 
 export function withAspect(f: ImageFormState, aspect: string, model: ModelInfo | undefined): ImageFormState {
