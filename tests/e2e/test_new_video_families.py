@@ -110,3 +110,16 @@ def test_each_new_video_family_makes_a_video_from_the_video_page(browser, studio
     finally:
         context.close()
     assert not errors, errors
+
+
+def test_settings_default_video_model_opens_the_video_page(page, studio):
+    """Settings' default video model is the one the Video page opens on (not the first ready one)."""
+    r = httpx.put(f"{studio.url}/api/settings", json={"default_video_model": "tiny-hunyuan15"}, timeout=10)
+    assert r.status_code == 200, r.text
+    try:
+        page.goto(studio.url + "/video")
+        expect(page.get_by_test_id("video-model-select")).to_have_value("tiny-hunyuan15")
+        page.get_by_test_id("video-model-select").select_option("tiny-ltx23")  # a choice on the page wins
+        expect(page.get_by_test_id("video-model-select")).to_have_value("tiny-ltx23")
+    finally:
+        httpx.put(f"{studio.url}/api/settings", json={"default_video_model": None}, timeout=10)

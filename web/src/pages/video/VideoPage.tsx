@@ -36,6 +36,7 @@ import {
   emptyVideoForm,
   framesProblem,
   localVideoRequest,
+  pickVideoModel,
   sourceFromParams,
   videoFormFromParams,
   withVideoModel,
@@ -64,18 +65,15 @@ export function VideoPage() {
     [remoteVideo, kind],
   );
   const [modelId, setModelId] = useState("");
-  const remote: RemoteModelInfo | undefined = remoteUsable.find((m) => m.id === modelId);
+  const { data: prefs } = useQuery({ queryKey: qk.settings, queryFn: fetchers.settings });
+  // The model chosen on this page, else Settings' default video model.
+  const wanted = modelId || prefs?.default_video_model || "";
+  const remote: RemoteModelInfo | undefined = remoteUsable.find((m) => m.id === wanted);
   // Which local models run without a download (the catalogue knows; the video list does not say).
   const { data: catalogue } = useQuery({ queryKey: qk.models, queryFn: fetchers.models });
   const ready = useMemo(() => new Set((catalogue ?? []).filter((m) => m.downloaded).map((m) => m.id)), [catalogue]);
   const [current, legacy] = useMemo(() => [usable.filter((m) => !m.legacy), usable.filter((m) => m.legacy)], [usable]);
-  const model: VideoModel | undefined = remote
-    ? undefined
-    : (usable.find((m) => m.id === modelId) ??
-      current.find((m) => ready.has(m.id)) ??
-      usable.find((m) => ready.has(m.id)) ?? // a ready legacy model before one that must be downloaded
-      current[0] ??
-      usable[0]);
+  const model: VideoModel | undefined = remote ? undefined : pickVideoModel(usable, wanted, ready);
   const chosenRemote = remote ?? (model ? undefined : remoteUsable[0]); // no local model: the first remote one
   const [form, setForm] = useState<VideoFormState>(emptyVideoForm);
   const set = <K extends keyof VideoFormState>(key: K, value: VideoFormState[K]) => setForm((f) => ({ ...f, [key]: value }));

@@ -1,6 +1,19 @@
 import { describe, expect, it } from "vitest";
 import type { VideoModel } from "./api";
-import { afterVideoSubmit, emptyVideoForm, framesProblem, localVideoRequest, sourceFromParams, videoFormFromParams, withVideoModel } from "./formState";
+import { afterVideoSubmit, emptyVideoForm, framesProblem, localVideoRequest, pickVideoModel, sourceFromParams, videoFormFromParams, withVideoModel } from "./formState";
+
+describe("pickVideoModel", () => {
+  const models = [{ id: "wan" }, { id: "ltx" }, { id: "cog", legacy: true }];
+  it("takes the chosen model or Settings' default video model first", () => {
+    expect(pickVideoModel(models, "ltx", new Set())?.id).toBe("ltx");
+    expect(pickVideoModel(models, "cog", new Set(["wan"]))?.id).toBe("cog");
+  });
+  it("else a ready current model, then a ready legacy one, then the first current", () => {
+    expect(pickVideoModel(models, "", new Set(["ltx"]))?.id).toBe("ltx");
+    expect(pickVideoModel(models, "gone", new Set(["cog"]))?.id).toBe("cog");
+    expect(pickVideoModel(models, "", new Set())?.id).toBe("wan");
+  });
+});
 
 const cog = {
   id: "cog",

@@ -105,3 +105,20 @@ export function framesProblem(frames: number, m: { frames: { max: number; form: 
     return `${frames} frames is more than this model makes (at most ${m.frames.max}, about ${(m.frames.max / (fps || 1)).toFixed(1)} s): lower the frame count.`;
   return null;
 }
+
+/** The local model the form runs: the one chosen (or Settings' default video model), else a ready current model,
+ * else a ready legacy one (before one that must be downloaded), else the first current, else the first. */
+export function pickVideoModel<M extends { id: string; legacy?: boolean | null }>(
+  usable: M[],
+  wanted: string,
+  ready: Set<string>,
+): M | undefined {
+  const current = usable.filter((m) => !m.legacy);
+  return (
+    usable.find((m) => m.id === wanted) ??
+    current.find((m) => ready.has(m.id)) ??
+    usable.find((m) => ready.has(m.id)) ??
+    current[0] ??
+    usable[0]
+  );
+}
