@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from hollywool.settings import ServiceUrls
 from tests.fakes.civitai import FakeCivitai
+from tests.kit.studio import wait_for
 
 FINISHED = ("completed", "failed", "cancelled")
 
@@ -42,3 +46,19 @@ def wait_download(client, download_id: str, statuses=FINISHED, timeout: float = 
 
 def files_under(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def generate_pixels(client, **extra) -> np.ndarray:
+    """Run an image job (64x64, 2 steps, seed 3 unless given) and return its pixels."""
+    body = {"prompt": "a red barn", "width": 64, "height": 64, "steps": 2, "seed": 3, **extra}
+    r = client.post("/api/jobs", json=body)
+    assert r.status_code == 201, r.text
+    job_id = r.json()["job_id"]
+    job = wait_for(
+        lambda: (j := client.get(f"/api/jobs/{job_id}").json())["status"] in ("completed", "failed") and j,
+        timeout=120,
+        what="the image job",
+    )
+    assert job["status"] == "completed", job.get("error")
+    png = client.get(job["images"][0]["url"]).content
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.float32)

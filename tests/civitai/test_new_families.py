@@ -4,15 +4,12 @@ names both families."""
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
-from PIL import Image
 
 from hollywool.settings import ServiceUrls
-from tests.civitai.conftest import wait_download
-from tests.kit.studio import tiny_entry, wait_for, write_user_config
+from tests.civitai.conftest import generate_pixels, wait_download
+from tests.kit.studio import tiny_entry, write_user_config
 
 
 @pytest.fixture(scope="session")
@@ -36,20 +33,6 @@ def _download(client, fake, name: str, type_: str, base_model: str, file_name: s
     assert r.status_code in (200, 201, 202), r.text
     assert wait_download(client, r.json()["id"])["status"] == "completed"
     return version_id
-
-
-def _image(client, **body) -> np.ndarray:
-    r = client.post("/api/jobs", json={"prompt": "a red barn", "steps": 2, "seed": 3, **body})
-    assert r.status_code == 201, r.text
-    job_id = r.json()["job_id"]
-    job = wait_for(
-        lambda: (j := client.get(f"/api/jobs/{job_id}").json())["status"] in ("completed", "failed") and j,
-        timeout=120,
-        what="the image job",
-    )
-    assert job["status"] == "completed", job.get("error")
-    png = client.get(job["images"][0]["url"]).content
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.float32)
 
 
 def test_checkpoints_of_the_new_families_become_models_of_their_family(make_client, fake, civitai_dir,
@@ -107,6 +90,6 @@ def test_a_flux2_lora_is_tagged_by_civitai_and_refused_by_other_families(make_cl
 
     # On the family it was made for, it loads (diffusers converts the layout) and changes the image.
     size = {"model": "tiny-klein", "width": 64, "height": 64}
-    base = _image(client, **size)
-    styled = _image(client, **size, loras=[{"lora_id": "klein-style", "weight": 1.0}])
+    base = generate_pixels(client, **size)
+    styled = generate_pixels(client, **size, loras=[{"lora_id": "klein-style", "weight": 1.0}])
     assert np.abs(base - styled).mean() > 0.5

@@ -3,16 +3,12 @@ downloaded tiny LoRA appears with its trigger words and changes the image."""
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
 import yaml
-from PIL import Image
 
 from hollywool.settings import ServiceUrls
-from tests.civitai.conftest import wait_download
-from tests.kit.studio import wait_for
+from tests.civitai.conftest import generate_pixels, wait_download
 
 
 @pytest.fixture(scope="session")
@@ -26,21 +22,6 @@ def tiny_civitai_files(tmp_path_factory, tiny_model) -> dict[str, bytes]:
         "checkpoint": write_sd15_single_file(folder, root / "tiny_barn.safetensors").read_bytes(),
         "lora": write_kohya_lora(folder, root / "roofs.safetensors", seed=5).read_bytes(),
     }
-
-
-def _generate(client, **extra) -> np.ndarray:
-    body = {"prompt": "a red barn", "width": 64, "height": 64, "steps": 2, "seed": 3, **extra}
-    r = client.post("/api/jobs", json=body)
-    assert r.status_code == 201, r.text
-    job_id = r.json()["job_id"]
-    job = wait_for(
-        lambda: (j := client.get(f"/api/jobs/{job_id}").json())["status"] in ("completed", "failed") and j,
-        timeout=120,
-        what="the image job",
-    )
-    assert job["status"] == "completed", job.get("error")
-    png = client.get(job["images"][0]["url"]).content
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.float32)
 
 
 def test_downloaded_checkpoint_generates_and_downloaded_lora_changes_the_image(
@@ -70,8 +51,8 @@ def test_downloaded_checkpoint_generates_and_downloaded_lora_changes_the_image(
     loras = {lr["id"]: lr for lr in client.get("/api/loras", params={"model_type": "sd"}).json()["loras"]}
     assert loras["roofs"]["source"] == "civitai" and loras["roofs"]["trigger_words"] == ["redroof", "tin roof"]
 
-    base = _generate(client, model=model_id)
-    styled = _generate(client, model=model_id, loras=[{"lora_id": "roofs", "weight": 1.0}])
+    base = generate_pixels(client, model=model_id)
+    styled = generate_pixels(client, model=model_id, loras=[{"lora_id": "roofs", "weight": 1.0}])
     assert np.abs(base - styled).mean() > 0.5
 
     # After a restart the downloads are registered again from the downloads table.
