@@ -38,7 +38,7 @@ def test_the_result_is_large_and_in_view_beside_the_form(browser, studio):
         page.goto(studio.url + "/")
         expect(page.get_by_test_id("live-status")).to_have_attribute("data-status", "open")
         page.get_by_test_id("model-select").select_option("tiny-sd")
-        page.get_by_role("button", name="New session").click()
+        page.get_by_role("button", name="New session", exact=True).click()
         _generate(page, "a lighthouse on a cliff, studio loop", steps=120)
 
         # While it samples, the live preview fills the stage beside the form, in view, with step and ETA.
@@ -94,7 +94,7 @@ def test_on_a_phone_the_form_and_the_result_stack(browser, studio):
         page.goto(studio.url + "/")
         expect(page.get_by_test_id("live-status")).to_have_attribute("data-status", "open")
         page.get_by_test_id("model-select").select_option("tiny-sd")
-        page.get_by_role("button", name="New session").click()
+        page.get_by_role("button", name="New session", exact=True).click()
         _generate(page, "a lighthouse on a phone", steps=3)
         # Generate brings the stage into view (it is below the form here); the result lands there.
         image = page.get_by_test_id("stage-image")

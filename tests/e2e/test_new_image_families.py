@@ -95,7 +95,7 @@ def test_each_new_family_generates_from_the_image_page(browser, studio, model_id
     try:
         page.goto(studio.url + "/")
         expect(page.get_by_test_id("live-status")).to_have_attribute("data-status", "open")
-        page.get_by_role("button", name="New session").click()
+        page.get_by_role("button", name="New session", exact=True).click()
 
         if "text" in starts_from:
             job = _generate(page, studio, model_id, f"a lighthouse, {family}")
