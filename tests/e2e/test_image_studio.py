@@ -109,5 +109,14 @@ def test_on_a_phone_the_form_and_the_result_stack(browser, studio):
         assert form and stage and stage["y"] >= form["y"] + form["height"] - 1, (form, stage)  # stacked
         assert box["width"] >= 250, box
         shot(page, "studio-result-390")
+
+        # "New session" starts over: an empty prompt and stage, steps back to the model's own, the model kept.
+        page.get_by_test_id("steps").fill("7")
+        page.get_by_role("button", name="New session", exact=True).click()
+        expect(page.get_by_test_id("prompt")).to_have_value("")
+        expect(page.get_by_test_id("stage-image")).to_have_count(0)
+        expect(page.get_by_test_id("model-select")).to_have_value("tiny-sd")
+        expect(page.get_by_test_id("steps")).not_to_have_value("7")
+        shot(page, "studio-new-session-390")
     finally:
         context.close()

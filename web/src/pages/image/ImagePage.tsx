@@ -25,7 +25,7 @@ import { LoraPicker } from "./LoraPicker";
 import { ReferenceImages, fileToRefImage, type RefImage } from "./ReferenceImages";
 import { SessionResults } from "./SessionResults";
 import { SessionSidebar } from "./SessionSidebar";
-import { afterSubmit, defaultsOf, fromParams, loadForm, tookDefaults, withDefaults, referenceLimit, referencesFromParams, saveForm, takesStrength, toRequest, withAspect, withModel, type ImageFormState } from "./formState";
+import { afterSubmit, defaultsOf, freshForm, fromParams, loadForm, tookDefaults, withDefaults, referenceLimit, referencesFromParams, saveForm, takesStrength, toRequest, withAspect, withModel, type ImageFormState } from "./formState";
 import { SchedulerSelect, offersScheduler } from "./SchedulerSelect";
 import { DropOverlay, MetadataDropNote, dropProblem, usePageFileDrop, type DropNote } from "./MetadataDrop";
 import { fromMetadata, sourceName } from "./metadataForm";
@@ -285,7 +285,15 @@ export function ImagePage() {
   return (
     <div className="flex flex-col gap-4 lg:flex-row">
       {draggingFile && <DropOverlay onReference={addReferenceFile} canReference={maxRefs > 0} />}
-      <SessionSidebar current={sessionId} onSelect={(id) => (id ? setParams({ session: id }) : (localStorage.removeItem(SESSION_KEY), setParams({})))} />
+      <SessionSidebar
+        current={sessionId}
+        onSelect={(id) => (id ? setParams({ session: id }) : (localStorage.removeItem(SESSION_KEY), setParams({})))}
+        onNew={() => {
+          setForm((f) => freshForm(f, defaultsOf(prefs), imageModels));
+          setRefs([]);
+          setErrors({});
+        }}
+      />
       <div className="grid min-w-0 flex-1 gap-4 xl:grid-cols-[minmax(400px,520px)_minmax(0,1fr)] xl:items-start">
         <form
           className="@container min-w-0"

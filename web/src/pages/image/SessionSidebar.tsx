@@ -7,7 +7,16 @@ import { cn, plural, relativeTime } from "@/lib/utils";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 
-export function SessionSidebar({ current, onSelect }: { current: string | null; onSelect: (id: string | null) => void }) {
+export function SessionSidebar({
+  current,
+  onSelect,
+  onNew,
+}: {
+  current: string | null;
+  onSelect: (id: string | null) => void;
+  /** A session was made with "New": the page starts a fresh form for it. */
+  onNew: () => void;
+}) {
   const qc = useQueryClient();
   const { data: sessions = [] } = useQuery({ queryKey: qk.sessions, queryFn: fetchers.sessions });
   const create = useMutation({
@@ -15,6 +24,7 @@ export function SessionSidebar({ current, onSelect }: { current: string | null; 
     onSuccess: (s) => {
       void qc.invalidateQueries({ queryKey: qk.sessions });
       onSelect(s.id);
+      onNew();
     },
   });
   const remove = useMutation({
@@ -28,7 +38,7 @@ export function SessionSidebar({ current, onSelect }: { current: string | null; 
     <aside aria-label="Sessions" className="flex w-full flex-col gap-2 lg:w-56 lg:shrink-0">
       <div className="flex items-center justify-between">
         <h2 className="text-sm font-semibold">Sessions</h2>
-        <Button size="sm" variant="outline" onClick={() => create.mutate()} aria-label="New session">
+        <Button size="sm" variant="outline" onClick={() => create.mutate()} aria-label="New session" title="A new session, starting from your Settings' defaults">
           <Plus className="h-3.5 w-3.5" /> New
         </Button>
       </div>

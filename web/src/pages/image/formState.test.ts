@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { RemoteModelInfo } from "@/pages/providers/api";
 import type { AspectPreset } from "@/lib/aspect";
 import { localModel, paramSpec, remoteModel, style as preset } from "@/test/fixtures";
-import { afterSubmit, defaultForm, defaultsOf, fromParams, initialModel, referencesFromParams, referenceLimit, takesStrength, tookDefaults, toRequest, withAspect, withDefaults, withModel } from "./formState";
+import { afterSubmit, defaultForm, defaultsOf, freshForm, fromParams, initialModel, referencesFromParams, referenceLimit, takesStrength, tookDefaults, toRequest, withAspect, withDefaults, withModel } from "./formState";
 
 // Size rules as /api/models answers them for each model.
 const sd = localModel({
@@ -263,6 +263,16 @@ describe("the model a new form starts with", () => {
     it("without a default model: the first ready model", () => {
       const ready = { ...flux, downloaded: true };
       expect(withDefaults(defaultForm(), none, [sd, ready]).model).toBe("flux");
+    });
+
+    it("a new session's form: the defaults, the model in use kept, the last session's work gone", () => {
+      const d = defaultsOf({ default_model: "tiny-sd", default_steps: 30, default_guidance: 6.5 });
+      const worked = { ...withDefaults(defaultForm(), d, models), prompt: "a cat", model: "flux", steps: 9, seedMode: "fixed" as const, seed: 7, loras: [{ lora_id: "x", weight: 1 }] };
+      const f = freshForm(worked, d, models);
+      expect(f).toMatchObject({ prompt: "", model: "flux", steps: 30, guidance_scale: 6.5, seedMode: "random", seed: null, loras: [] });
+      expect(tookDefaults(f, d)).toBe(true);
+      // The model in use left the catalogue: the default one.
+      expect(freshForm({ ...worked, model: "gone" }, d, models).model).toBe("tiny-sd");
     });
 
     it("a saved form takes only what changed in Settings since, and keeps the user's work", () => {

@@ -127,6 +127,16 @@ export function withDefaults<M extends ModelInfo>(f: ImageFormState, d: FormDefa
   return { ...next, defaults: d };
 }
 
+/**
+ * A new session's form: the Settings' defaults, nothing of the last session's work (prompt, LoRAs, seed),
+ * but the model in use stays (it is likely loaded; switching costs a load) with its own steps and guidance.
+ */
+export function freshForm<M extends ModelInfo>(current: ImageFormState, d: FormDefaults, models: M[]): ImageFormState {
+  const fresh = withDefaults(defaultForm(), d, models);
+  const model = models.find((m) => m.id === current.model);
+  return model && model.id !== fresh.model ? { ...withModel(fresh, model, d), defaults: d } : fresh;
+}
+
 export function withAspect(f: ImageFormState, aspect: string, model: ModelInfo | undefined): ImageFormState {
   return { ...f, aspect, ...sizeFor(sizeRulesOf(model), aspect, f) };
 }
