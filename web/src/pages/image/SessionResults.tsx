@@ -4,7 +4,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { Link } from "react-router-dom";
 import { fetchers, qk } from "@/api/queries";
-import { isActive, type Job } from "@/api/types";
+import { isActive, type Asset, type Job } from "@/api/types";
+import { Brush } from "lucide-react";
 import { useLive } from "@/live/store";
 import { cn } from "@/lib/utils";
 import { ErrorAlert } from "@/components/ui/misc";
@@ -13,7 +14,7 @@ import { jobTitle } from "@/components/jobs";
 import { ASSET_DRAG_TYPE } from "./ReferenceImages";
 import { ResultStage, type CompareTarget } from "./ResultStage";
 
-export function SessionResults({ sessionId }: { sessionId: string | null }) {
+export function SessionResults({ sessionId, onSendToCanvas }: { sessionId: string | null; onSendToCanvas?: (a: Asset) => void }) {
   const qc = useQueryClient();
   const liveJobs = useLive((s) => s.jobs);
   const { data: jobsPage } = useQuery({
@@ -61,8 +62,9 @@ export function SessionResults({ sessionId }: { sessionId: string | null }) {
     [index, items],
   );
   const compareWith = useMemo<CompareTarget | null>(() => {
-    const source = jobs.find((j) => j.id === asset?.job_id)?.source_image_urls?.[0];
-    if (source) return { url: source, label: "the source image" };
+    const job = jobs.find((j) => j.id === asset?.job_id);
+    const source = job?.source_image_urls?.[0] ?? uploadedSource(job);
+    if (source && asset) return { url: source, label: "the source image", frame: outpaintFrame(job, asset) };
     const older = items[index + 1];
     return older ? { url: older.url, label: "the previous result" } : null;
   }, [jobs, asset, items, index]);
@@ -70,7 +72,7 @@ export function SessionResults({ sessionId }: { sessionId: string | null }) {
   if (!sessionId) return <ResultStage running={null} asset={null} index={0} count={0} onStep={() => {}} compareWith={null} />;
   return (
     <section aria-label="Results" className="flex flex-col gap-3 xl:h-full xl:min-h-0">
-      <ResultStage running={selected ? null : stageJob} asset={asset} index={index} count={items.length} onStep={onStep} compareWith={compareWith} />
+      <ResultStage running={selected ? null : stageJob} asset={asset} index={index} count={items.length} onStep={onStep} compareWith={compareWith} onSendToCanvas={onSendToCanvas} />
       {ended.map((j) =>
         j.status === "failed" ? (
           <ErrorAlert key={j.id} testId="failed-job" onDismiss={() => dismiss(j.id)}>
@@ -97,11 +99,11 @@ export function SessionResults({ sessionId }: { sessionId: string | null }) {
       )}
       <ul className="grid shrink-0 grid-cols-4 gap-2 sm:grid-cols-6 xl:max-h-36 xl:overflow-y-auto 2xl:grid-cols-8" data-testid="results-grid" aria-label="Results of this session">
         {items.map((a, i) => (
-          <li key={a.id}>
+          <li key={a.id} className="relative">
             <button
               type="button"
               draggable
-              onDragStart={(e) => e.dataTransfer.setData(ASSET_DRAG_TYPE, JSON.stringify({ id: a.id, url: a.thumbnail_url ?? a.url }))}
+              onDragStart={(e) => e.dataTransfer.setData(ASSET_DRAG_TYPE, JSON.stringify({ id: a.id, url: a.thumbnail_url ?? a.url, full: a.url, width: a.width, height: a.height }))}
               onClick={() => setSelected(a.id)}
               aria-label={`Show result ${i + 1}`}
               aria-current={i === index && !(stageJob && !selected) ? "true" : undefined}
@@ -110,11 +112,37 @@ export function SessionResults({ sessionId }: { sessionId: string | null }) {
             >
               <img src={a.thumbnail_url ?? a.url} alt={a.prompt ?? "Generated image"} loading="lazy" className="aspect-square w-full object-cover" data-testid="result-image" />
             </button>
+            {onSendToCanvas && (
+              <button
+                type="button"
+                aria-label={`Send result ${i + 1} to the canvas`}
+                title="Send to canvas"
+                data-testid="result-to-canvas"
+                onClick={() => onSendToCanvas(a)}
+                className="absolute bottom-1 right-1 rounded bg-black/60 p-1 text-white hover:bg-black/80"
+              >
+                <Brush className="h-3.5 w-3.5" />
+              </button>
+            )}
           </li>
         ))}
       </ul>
     </section>
   );
+}
+
+/** The source of a job whose first reference image was an upload (the canvas's own file). */
+function uploadedSource(job: Job | undefined): string | undefined {
+  const first = (job?.params as { reference_images?: { upload_id?: string }[] } | undefined)?.reference_images?.[0];
+  return first?.upload_id ? `/api/uploads/${first.upload_id}` : undefined;
+}
+
+/** Where an outpainted result's source sits inside it (pixels), so the compare lays it over its own place. */
+function outpaintFrame(job: Job | undefined, a: Asset): CompareTarget["frame"] {
+  const p = job?.params as { mode?: string; outpaint?: { left?: number; top?: number; right?: number; bottom?: number } } | undefined;
+  if (p?.mode !== "outpaint" || !p.outpaint || !a.width || !a.height) return undefined;
+  const { left = 0, top = 0, right = 0, bottom = 0 } = p.outpaint;
+  return { left, top, width: a.width - left - right, height: a.height - top - bottom };
 }
 
 const DISMISSED_KEY = "hollywool.dismissedFailures";
