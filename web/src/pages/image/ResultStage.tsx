@@ -196,8 +196,8 @@ function Compare({ a, b, split, onSplit }: { a: Asset; b: CompareTarget; split: 
   const f = b.frame ?? { left: 0, top: 0, width: aw, height: ah };
   const bRect = { left: f.left * scale, top: f.top * scale, width: f.width * scale, height: f.height * scale };
   // The split is a share of the result's width; on `b` it clips what lies right of it.
-  const cut = (split / 100) * rect.width;
-  const clipRight = Math.min(Math.max(bRect.left + bRect.width - cut, 0), bRect.width);
+  // As a share of b's own width: without a frame that is 100 - split.
+  const clipRight = b.frame ? Math.min(Math.max((f.left + f.width - (split / 100) * aw) / f.width, 0), 1) * 100 : 100 - split;
   const drag = (e: ReactPointerEvent<HTMLDivElement>) => {
     if (e.type === "pointerdown") e.currentTarget.setPointerCapture(e.pointerId);
     else if (!e.currentTarget.hasPointerCapture(e.pointerId)) return;
@@ -213,7 +213,7 @@ function Compare({ a, b, split, onSplit }: { a: Asset; b: CompareTarget; split: 
           alt={b.label}
           draggable={false}
           className="absolute select-none"
-          style={{ ...bRect, clipPath: `inset(0 ${clipRight}px 0 0)` }}
+          style={{ ...bRect, clipPath: `inset(0 ${clipRight}% 0 0)` }}
           data-testid="compare-b"
         />
         <div className="pointer-events-none absolute inset-y-0 w-0.5 bg-white/80 shadow-[0_0_0_1px_rgba(0,0,0,0.4)]" style={{ left: `${split}%` }} data-testid="compare-divider" />

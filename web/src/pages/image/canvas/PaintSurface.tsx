@@ -2,7 +2,7 @@
  * that drags the canvas edge outward to outpaint. The mask is kept at the source's pixel size. */
 import { useCallback, useEffect, useImperativeHandle, useRef, useState, type PointerEvent as ReactPointerEvent, type Ref } from "react";
 import { cn } from "@/lib/utils";
-import { anyPainted, brushStops, draggedMargin, extendedSize, fitScale, invertedPaint, maskPixels, MARGIN_STEP, snapMargin, strokePoints, type CanvasSource, type Margins, type Side } from "./canvasLogic";
+import { anyPainted, brushStops, dropFaint, draggedMargin, extendedSize, fitScale, invertedPaint, maskPixels, MARGIN_STEP, snapMargin, strokePoints, type CanvasSource, type Margins, type Side } from "./canvasLogic";
 
 export interface MaskHandle {
   /** The mask as a PNG (base64, no data: prefix), white = change, at the source's size; null when nothing is painted. */
@@ -65,7 +65,7 @@ export function PaintSurface({
   const ext = extendedSize(source, margins);
   const maxHeight = Math.min(MAX_VIEW_HEIGHT, typeof window === "undefined" ? MAX_VIEW_HEIGHT : window.innerHeight * 0.6);
   // Small sources are shown larger (up to 4x), so a 64 px image can still be painted on.
-  const fitted = Math.min(fitScale(ext.width, ext.height, boxWidth - 32, maxHeight), 4 * Math.max(1, 512 / Math.max(source.width, source.height)));
+  const fitted = Math.min(fitScale(ext.width, ext.height, boxWidth - 24, maxHeight), 4 * Math.max(1, 512 / Math.max(source.width, source.height)));
   const scale = frozenScale ?? fitted;
 
   const ctx = () => canvas.current?.getContext("2d", { willReadFrequently: true }) ?? null;
@@ -142,6 +142,12 @@ export function PaintSurface({
   const endStroke = () => {
     if (!last.current) return;
     last.current = null;
+    const c = ctx();
+    // An eraser's soft edge leaves a faint trace of the paint it crossed: too faint to count, so gone.
+    if (c && tool === "erase") {
+      const layer = c.getImageData(0, 0, source.width, source.height);
+      if (dropFaint(layer.data)) c.putImageData(layer, 0, 0);
+    }
     report();
   };
 
@@ -149,7 +155,7 @@ export function PaintSurface({
   const image = { left: margins.left * scale, top: margins.top * scale, width: source.width * scale, height: source.height * scale };
 
   return (
-    <div ref={box} className="flex w-full justify-center overflow-hidden px-4 py-4" data-testid="canvas-view">
+    <div ref={box} className="-mx-3 flex justify-center overflow-hidden p-3" data-testid="canvas-view">
       <div
         className="relative shrink-0 bg-[repeating-conic-gradient(#8882_0%_25%,transparent_0%_50%)] bg-[length:16px_16px] outline-2 outline-dashed outline-primary/60"
         style={frame}

@@ -6,6 +6,7 @@ import {
   chooseMode,
   DEFAULT_OPTIONS,
   draggedMargin,
+  dropFaint,
   invertedPaint,
   maskPixels,
   modeText,
@@ -58,6 +59,12 @@ describe("mask", () => {
   it("knows whether anything is painted", () => {
     expect(anyPainted(layer([0, 0]))).toBe(false);
     expect(anyPainted(layer([0, 1]))).toBe(true);
+  });
+  it("drops the faint trace an eraser's soft edge leaves", () => {
+    const l = layer([10, 47, 48, 255, 0]);
+    expect(dropFaint(l)).toBe(true);
+    expect([3, 7, 11, 15, 19].map((i) => l[i])).toEqual([0, 0, 48, 255, 0]);
+    expect(dropFaint(l)).toBe(false);
   });
   it("inverts: painted where it was not", () => {
     expect([...invertedPaint(layer([0, 255]), [1, 2, 3])]).toEqual([1, 2, 3, 255, 1, 2, 3, 0]);

@@ -88,6 +88,17 @@ export function maskPixels(painted: Uint8ClampedArray): Uint8ClampedArray<ArrayB
   return out;
 }
 
+/** Paint fainter than `below` (alpha) removed in place; whether any was. */
+export function dropFaint(rgba: Uint8ClampedArray, below = 48): boolean {
+  let changed = false;
+  for (let i = 3; i < rgba.length; i += 4)
+    if (rgba[i] > 0 && rgba[i] < below) {
+      rgba[i] = 0;
+      changed = true;
+    }
+  return changed;
+}
+
 /** The painted layer inverted: painted where it was not, in `rgb`. */
 export function invertedPaint(painted: Uint8ClampedArray, rgb: [number, number, number]): Uint8ClampedArray<ArrayBuffer> {
   const out = new Uint8ClampedArray(painted.length);
