@@ -118,7 +118,9 @@ def test_paint_inpaint_compare_send_back_and_outpaint(browser, studio, tmp_path)
         page.get_by_test_id("mask-invert").click()
         page.get_by_test_id("mask-invert").click()  # twice: as before
         expect(page.get_by_test_id("canvas-mode")).to_have_attribute("data-mode", "inpaint")
-        expect(page.get_by_test_id("canvas-mode")).to_have_text("Inpaint: repaints the painted area and keeps the rest.")
+        expect(page.get_by_test_id("canvas-mode")).to_have_text(
+            "Inpaint: repaints the painted area and keeps the rest."
+        )
         expect(page.get_by_test_id("canvas-panel").locator("summary")).to_contain_text("(inpaint)")
         expect(page.get_by_test_id("generate-size")).to_contain_text(f"inpaint · {SRC_W}×{SRC_H}")
         shot(page, "canvas-mask-1920")
@@ -155,7 +157,9 @@ def test_paint_inpaint_compare_send_back_and_outpaint(browser, studio, tmp_path)
         expect(view).to_be_visible()
         expect(page.get_by_test_id("compare-b")).to_have_attribute("src", re.compile(r"/api/uploads/"))
         page.get_by_test_id("compare-slider").fill("30")
-        expect(page.get_by_test_id("compare-b")).to_have_attribute("style", re.compile(r"inset\(0(px)? 70% 0(px)? 0(px)?\)"))
+        expect(page.get_by_test_id("compare-b")).to_have_attribute(
+            "style", re.compile(r"inset\(0(px)? 70% 0(px)? 0(px)?\)")
+        )
         pic = page.get_by_test_id("compare-b").bounding_box()
         divider = page.get_by_test_id("compare-divider").bounding_box()
         assert pic and divider and divider["x"] == pytest.approx(pic["x"] + 0.3 * pic["width"], abs=3), (pic, divider)
@@ -249,7 +253,8 @@ def test_paint_inpaint_compare_send_back_and_outpaint(browser, studio, tmp_path)
 
 def _touch_drag(cdp, points: list[tuple[float, float]]) -> None:
     """A one-finger drag through page points (Chromium makes touch pointer events of it)."""
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": points[0][0], "y": points[0][1]}]})
+    (x0, y0) = points[0]
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]})
     for x, y in points[1:]:
         cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
