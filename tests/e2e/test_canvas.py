@@ -5,8 +5,10 @@ drag an edge to outpaint (the result has the extended size and keeps the origina
 
 from __future__ import annotations
 
+import base64
 import io
 import re
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -269,8 +271,22 @@ def test_on_a_phone_a_finger_paints_and_drags_an_edge(browser, studio, tmp_path)
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
         _start(page, studio)
-        _open_canvas(page)
-        page.get_by_test_id("canvas-input").set_input_files(_source_png(tmp_path))
+        # A file dragged over the page: the overlay offers the canvas; dropped there, it is the source, in view.
+        dt = page.evaluate_handle(
+            """(b64) => { const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                 const dt = new DataTransfer(); dt.items.add(new File([bytes], "source.png", { type: "image/png" }));
+                 return dt; }""",
+            base64.b64encode(Path(_source_png(tmp_path)).read_bytes()).decode(),
+        )
+        page.locator("main").dispatch_event("dragenter", {"dataTransfer": dt})
+        target = page.get_by_test_id("drop-canvas")
+        _in_view(page, target, min_width=200, min_height=100)
+        shot(page, "canvas-drop-390")
+        for event in ("dragenter", "dragover", "drop"):
+            target.dispatch_event(event, {"dataTransfer": dt})
+        expect(page.get_by_test_id("drop-overlay")).to_have_count(0)
+        expect(page.get_by_test_id("canvas-source-info")).to_contain_text(f"source.png · {SRC_W}×{SRC_H}")
+        expect(page.get_by_test_id("canvas-panel")).to_have_attribute("open", "")
         mask = page.get_by_test_id("mask-canvas")
         page.get_by_test_id("canvas-view").scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / "canvas-phone-390-loaded.png"))

@@ -29,7 +29,7 @@ import { afterSubmit, defaultsOf, fromParams, loadForm, tookDefaults, withDefaul
 import { SchedulerSelect, offersScheduler } from "./SchedulerSelect";
 import { DropOverlay, MetadataDropNote, dropProblem, usePageFileDrop, type DropNote } from "./MetadataDrop";
 import { fromMetadata, sourceName } from "./metadataForm";
-import { CanvasPanel, type CanvasState } from "./canvas/CanvasPanel";
+import { CanvasPanel, fileToSource, type CanvasState } from "./canvas/CanvasPanel";
 import { canvasRequest, chooseMode, DEFAULT_OPTIONS, extendedSize, NO_MARGINS, type CanvasSource } from "./canvas/canvasLogic";
 import type { MaskHandle } from "./canvas/PaintSurface";
 
@@ -209,6 +209,16 @@ export function ImagePage() {
     });
   };
 
+  // A file dropped on the overlay's "paint on it" target: the canvas's new source.
+  const addCanvasFile = (file: File) => {
+    void fileToSource(file, limits).then((source) => {
+      if (typeof source === "string") return setDropNote({ kind: "problem", file: file.name, message: source });
+      setCanvasState((s) => ({ ...s, source, margins: NO_MARGINS, painted: false }));
+      setCanvasOpen(true);
+      requestAnimationFrame(() => document.querySelector('[data-testid="canvas-panel"]')?.scrollIntoView({ behavior: "smooth", block: "start" }));
+    });
+  };
+
   const { data: fit } = useQuery({
     queryKey: qk.canGenerate(form.model),
     queryFn: () => fetchers.canGenerate(form.model),
@@ -315,7 +325,7 @@ export function ImagePage() {
 
   return (
     <div className="flex flex-col gap-4 lg:flex-row">
-      {draggingFile && <DropOverlay onReference={addReferenceFile} canReference={maxRefs > 0} />}
+      {draggingFile && <DropOverlay onReference={addReferenceFile} canReference={maxRefs > 0} onCanvas={showCanvas ? addCanvasFile : undefined} />}
       <SessionSidebar current={sessionId} onSelect={(id) => (id ? setParams({ session: id }) : (localStorage.removeItem(SESSION_KEY), setParams({})))} />
       <div className="grid min-w-0 flex-1 gap-4 xl:grid-cols-[minmax(400px,520px)_minmax(0,1fr)] xl:items-start">
         <form

@@ -151,8 +151,11 @@ export function CanvasPanel({
   return (
     <div className="space-y-3" onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
       <div className="flex flex-wrap items-center gap-2 text-xs text-muted-foreground">
-        <span className="min-w-0 flex-1 truncate" data-testid="canvas-source-info">
-          {source.name} · {source.width}×{source.height}
+        <span className="flex min-w-0 flex-1 gap-1" data-testid="canvas-source-info" title={source.name}>
+          <span className="truncate">{source.name}</span>{" "}
+          <span className="shrink-0 tabular-nums">
+            · {source.width}×{source.height}
+          </span>
         </span>
         <Button size="sm" variant="outline" onClick={() => input.current?.click()}>
           <ImagePlus className="h-3.5 w-3.5" /> Replace

@@ -62,7 +62,7 @@ export function modeText(mode: CanvasMode | null, maskPainted: boolean, margins:
     return `Outpaint: adds ${sides.join(", ")} (${size.width}×${size.height}).${maskPainted ? " The mask is not used." : ""}`;
   }
   if (mode === "inpaint") return "Inpaint: repaints the painted area and keeps the rest.";
-  return "Paint a mask to inpaint, or drag an edge to outpaint.";
+  return "Paint a mask to inpaint, or drag an edge to outpaint. Until then, Generate ignores the canvas.";
 }
 
 export const extendedSize = (s: { width: number; height: number }, m: Margins) => ({
