@@ -248,6 +248,13 @@ def test_paint_inpaint_compare_send_back_and_outpaint(browser, studio, tmp_path)
         expect(page.get_by_test_id("canvas-source")).to_have_attribute("src", wide_url or "")
         expect(page.get_by_test_id("canvas-source-info")).to_contain_text(f"{SRC_W + 32}×{SRC_H + 16}")
         expect(page.get_by_test_id("canvas-view")).to_be_in_viewport()
+
+        # And so does a card in the gallery (the inpainted result, the older of the two).
+        page.goto(studio.url + "/assets")
+        tile = page.locator(f'[data-testid="asset-tile"]:has(img[alt="{prompt}"])')
+        tile.get_by_test_id("asset-to-canvas").click()
+        expect(page.get_by_test_id("canvas-source")).to_have_attribute("src", result_url or "")
+        expect(page.get_by_test_id("canvas-view")).to_be_in_viewport()
     finally:
         context.close()
     assert not errors, errors

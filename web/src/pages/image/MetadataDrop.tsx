@@ -75,7 +75,7 @@ export function DropOverlay({ onReference, canReference, onCanvas }: { onReferen
   const box = "flex flex-1 flex-col items-center justify-center rounded-xl border-2 border-dashed px-6 py-8 text-center transition-colors";
   return (
     <div className="fixed inset-0 z-50 flex items-center justify-center bg-background/85 p-6 backdrop-blur-sm" data-testid="drop-overlay" role="status">
-      <div className="flex w-full max-w-3xl flex-col gap-4 sm:flex-row">
+      <div className={cn("flex w-full flex-col gap-4 sm:flex-row", onCanvas ? "max-w-5xl" : "max-w-3xl")}>
         <div
           className={cn(box, target === "settings" ? "border-primary bg-primary/10" : "border-border bg-card")}
           onDragEnter={() => setTarget("settings")}
