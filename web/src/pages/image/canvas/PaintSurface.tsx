@@ -64,8 +64,8 @@ export function PaintSurface({
 
   const ext = extendedSize(source, margins);
   const maxHeight = Math.min(MAX_VIEW_HEIGHT, typeof window === "undefined" ? MAX_VIEW_HEIGHT : window.innerHeight * 0.6);
-  // Small sources are shown larger (up to 4x), so a 64 px image can still be painted on.
-  const fitted = Math.min(fitScale(ext.width, ext.height, boxWidth - 24, maxHeight), 4 * Math.max(1, 512 / Math.max(source.width, source.height)));
+  // The whole extended canvas fits the panel (less room for the edge handles); a small source is shown larger.
+  const fitted = fitScale(ext.width, ext.height, boxWidth - 24, maxHeight);
   const scale = frozenScale ?? fitted;
 
   const ctx = () => canvas.current?.getContext("2d", { willReadFrequently: true }) ?? null;
