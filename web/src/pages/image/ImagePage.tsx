@@ -295,7 +295,7 @@ export function ImagePage() {
         ...form,
         loras: remote ? [] : form.loras,
         sizeRules,
-        referenceCount: usedRefs.length,
+        referenceCount: canvasJob ? 1 : usedRefs.length, // a canvas job's source is its reference image
         requiresReference: !!localModel?.requires_reference_image,
       },
       limits,
