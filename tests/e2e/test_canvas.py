@@ -317,6 +317,26 @@ def test_on_a_phone_a_finger_paints_and_drags_an_edge(browser, studio, tmp_path)
         )
         assert painted[0] > 200 and painted[1] == 0 and painted[2:] == [SRC_W, SRC_H], painted
 
+        # Inpaint on the phone: the result comes into view below the form, and its compare slider works there.
+        prompt = "a phone inpaint"
+        page.get_by_test_id("prompt").fill(prompt)
+        page.get_by_test_id("generate").click()
+        stage = page.get_by_test_id("stage-image")
+        expect(stage).to_have_attribute("alt", prompt, timeout=180_000)
+        stage.scroll_into_view_if_needed()
+        _in_view(page, stage, min_width=250, min_height=250)
+        page.get_by_test_id("compare-toggle").click()
+        page.get_by_test_id("compare-slider").fill("40")
+        expect(page.get_by_test_id("compare-b")).to_have_attribute(
+            "style", re.compile(r"inset\(0(px)? 60% 0(px)? 0(px)?\)")
+        )
+        _in_view(page, page.get_by_test_id("compare-b"), min_width=250, min_height=150)
+        page.screenshot(path=str(SHOTS / "canvas-phone-390-compare.png"))
+        page.get_by_test_id("compare-toggle").click()
+        page.get_by_test_id("canvas-view").scroll_into_view_if_needed()
+        box = page.get_by_test_id("mask-canvas").bounding_box()
+        assert box
+
         handle = page.get_by_test_id("edge-top").bounding_box()
         assert handle
         cx, cy = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2

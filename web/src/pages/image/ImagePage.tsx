@@ -542,6 +542,12 @@ export function ImagePage() {
                     ({[form.loras.length && `${form.loras.length} LoRA${form.loras.length > 1 ? "s" : ""}`, usedRefs.length && `${usedRefs.length} reference${usedRefs.length > 1 ? "s" : ""}`].filter(Boolean).join(", ")} in use)
                   </span>
                 )}
+                {canvasJob && usedRefs.length > 0 && (
+                  <span className="font-normal text-muted-foreground" data-testid="extras-canvas-note">
+                    {" "}
+                    · the canvas's source is used instead of the references
+                  </span>
+                )}
                 {remote && (
                   <span className="font-normal text-muted-foreground">
                     {" "}
