@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { ArrowLeft, Copy, Download, ImagePlus, Maximize2, Star, Trash2, Wand2 } from "lucide-react";
+import { ArrowLeft, Brush, Copy, Download, ImagePlus, Maximize2, Star, Trash2, Wand2 } from "lucide-react";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { ApiError } from "@/api/client";
@@ -112,6 +112,9 @@ export function AssetDetailPage() {
                 </Button>
                 <Button size="sm" variant="outline" onClick={() => navigate("/", { state: { referenceAsset: asset } })}>
                   <ImagePlus className="h-3.5 w-3.5" /> Use as reference
+                </Button>
+                <Button size="sm" variant="outline" onClick={() => navigate("/", { state: { canvasAsset: asset } })} data-testid="send-to-canvas">
+                  <Brush className="h-3.5 w-3.5" /> Send to canvas
                 </Button>
               </>
             )}

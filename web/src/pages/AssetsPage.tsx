@@ -1,5 +1,5 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData } from "@tanstack/react-query";
-import { Check, Download, Film, ListChecks, Search, Star, Trash2, X } from "lucide-react";
+import { Brush, Check, Download, Film, ListChecks, Search, Star, Trash2, X } from "lucide-react";
 import { useEffect, useMemo, useRef, useState, type MouseEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
 import { fetchers, qk, type AssetFilters } from "@/api/queries";
@@ -256,6 +256,7 @@ export function AssetsPage() {
                 }}
                 onOpen={() => navigate(`/assets/${a.id}`)}
                 onFavorite={() => favorite.mutate(a)}
+                onCanvas={a.kind === "image" ? () => navigate("/", { state: { canvasAsset: a } }) : undefined}
               />
             </div>
           ))}
@@ -289,6 +290,7 @@ export function AssetTile({
   onSelect,
   onOpen,
   onFavorite,
+  onCanvas,
 }: {
   asset: Asset;
   selecting?: boolean;
@@ -296,6 +298,8 @@ export function AssetTile({
   onSelect?: (range: boolean) => void;
   onOpen?: () => void;
   onFavorite?: () => void;
+  /** "Send to canvas": the Image page's canvas takes the picture as its source. */
+  onCanvas?: () => void;
 }) {
   const label = asset.prompt || (asset.kind === "video" ? "Video" : "Image");
   const click = (e: MouseEvent) => {
@@ -361,6 +365,18 @@ export function AssetTile({
           data-testid="asset-favorite"
         >
           <Star className={cn("h-4 w-4", asset.favorite && "fill-yellow-400 text-yellow-400")} aria-hidden />
+        </button>
+      )}
+      {onCanvas && !selecting && (
+        <button
+          type="button"
+          aria-label={`Send ${label} to the canvas`}
+          title="Send to canvas"
+          onClick={onCanvas}
+          className="absolute bottom-1.5 right-1.5 rounded-full bg-black/40 p-1 text-white opacity-70 transition-opacity hover:opacity-100 focus-visible:opacity-100"
+          data-testid="asset-to-canvas"
+        >
+          <Brush className="h-4 w-4" aria-hidden />
         </button>
       )}
     </div>

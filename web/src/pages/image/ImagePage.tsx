@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Dices, Sparkles } from "lucide-react";
-import { useEffect, useMemo, useState, type KeyboardEvent } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { Link, useLocation, useNavigate, useSearchParams } from "react-router-dom";
 import { ApiError, fieldErrors } from "@/api/client";
 import { fetchers, qk } from "@/api/queries";
@@ -29,6 +29,15 @@ import { afterSubmit, defaultsOf, freshForm, fromParams, loadForm, tookDefaults,
 import { SchedulerSelect, offersScheduler } from "./SchedulerSelect";
 import { DropOverlay, MetadataDropNote, dropProblem, usePageFileDrop, type DropNote } from "./MetadataDrop";
 import { fromMetadata, sourceName } from "./metadataForm";
+import { CanvasPanel, fileToSource, type CanvasState } from "./canvas/CanvasPanel";
+import { canvasRequest, chooseMode, DEFAULT_OPTIONS, extendedSize, NO_MARGINS, type CanvasSource } from "./canvas/canvasLogic";
+import type { MaskHandle } from "./canvas/PaintSurface";
+
+const EMPTY_CANVAS: CanvasState = { source: null, margins: NO_MARGINS, options: DEFAULT_OPTIONS, painted: false };
+const CANVAS_MODES = ["inpaint", "outpaint"];
+
+/** An asset as the canvas's source. */
+const assetSource = (a: Asset): CanvasSource => ({ ref: { assetId: a.id }, url: a.url, width: a.width ?? 0, height: a.height ?? 0, name: a.prompt ? `Result: ${a.prompt}` : "Result" });
 
 const SESSION_KEY = "hollywool.imageSession";
 
@@ -60,6 +69,11 @@ export function ImagePage() {
   const [refs, setRefs] = useState<RefImage[]>([]);
   // The LoRAs and references panel opens when a reuse or a dropped image fills it.
   const [extrasOpen, setExtrasOpen] = useState(false);
+  // The canvas: a source to inpaint (painted mask) or outpaint (dragged edges); the mask itself lives in its <canvas>.
+  const [canvas, setCanvasState] = useState<CanvasState>(EMPTY_CANVAS);
+  const setCanvas = useCallback((update: (s: CanvasState) => CanvasState) => setCanvasState(update), []);
+  const [canvasOpen, setCanvasOpen] = useState(false);
+  const maskRef = useRef<MaskHandle | null>(null);
   const [dropNote, setDropNote] = useState<DropNote | null>(null);
   const [pendingSettings, setPendingSettings] = useState<Record<string, unknown> | null>(null);
   const { data: loras } = useQuery({ queryKey: qk.loras(), queryFn: () => fetchers.loras() });
@@ -87,6 +101,16 @@ export function ImagePage() {
   const refLimit = limits?.reference_images ?? Infinity;
   const maxRefs = referenceLimit(model, refLimit);
   const usedRefs = refs.slice(0, maxRefs);
+  const canvasModes = localModel?.modes;
+  const canvasMode = canvas.source ? chooseMode(canvas.painted, canvas.margins) : null;
+  // Generate makes a canvas job when the canvas has a mode the model can do.
+  const canvasJob = canvasMode && canvasModes?.includes(canvasMode) ? canvasMode : null;
+  const showCanvas = !!canvas.source || !!canvasModes?.some((m) => CANVAS_MODES.includes(m));
+  const sendToCanvas = useCallback((a: Asset) => {
+    setCanvasState((s) => ({ ...s, source: assetSource(a), margins: NO_MARGINS, painted: false }));
+    setCanvasOpen(true);
+    requestAnimationFrame(() => document.querySelector('[data-testid="canvas-panel"]')?.scrollIntoView({ behavior: "smooth", block: "start" }));
+  }, []);
   const selectModel = (id: string) => {
     const next = imageModels.find((m) => m.id === id);
     setForm((f) => ({ ...withModel(f, next, defaultsOf(prefs)), scheduler: offersScheduler(schedulers, next, f.scheduler) ? f.scheduler : null }));
@@ -114,7 +138,8 @@ export function ImagePage() {
 
   // "Use these settings" from the gallery arrives as router state.
   useEffect(() => {
-    const st = location.state as { useSettings?: Record<string, unknown>; useModel?: string; referenceAsset?: Asset } | null;
+    const st = location.state as { useSettings?: Record<string, unknown>; useModel?: string; referenceAsset?: Asset; canvasAsset?: Asset } | null;
+    if (st?.canvasAsset) sendToCanvas(st.canvasAsset);
     if (st?.useSettings) setPendingSettings(st.useSettings);
     // "Generate with this model" changes the model only; the rest of the form stays.
     if (st?.useModel) setPendingSettings({ useModel: st.useModel });
@@ -129,7 +154,7 @@ export function ImagePage() {
       const sid = sessionId ?? localStorage.getItem(SESSION_KEY);
       navigate({ pathname: location.pathname, search: sid ? `?session=${encodeURIComponent(sid)}` : "" }, { replace: true, state: null });
     }
-  }, [location.state, location.pathname, sessionId, navigate, refLimit]);
+  }, [location.state, location.pathname, sessionId, navigate, refLimit, sendToCanvas]);
 
   // Applied once /api/aspect-ratios has answered: the size's preset is found from it.
   useEffect(() => {
@@ -184,6 +209,16 @@ export function ImagePage() {
     });
   };
 
+  // A file dropped on the overlay's "paint on it" target: the canvas's new source.
+  const addCanvasFile = (file: File) => {
+    void fileToSource(file, limits).then((source) => {
+      if (typeof source === "string") return setDropNote({ kind: "problem", file: file.name, message: source });
+      setCanvasState((s) => ({ ...s, source, margins: NO_MARGINS, painted: false }));
+      setCanvasOpen(true);
+      requestAnimationFrame(() => document.querySelector('[data-testid="canvas-panel"]')?.scrollIntoView({ behavior: "smooth", block: "start" }));
+    });
+  };
+
   const { data: fit } = useQuery({
     queryKey: qk.canGenerate(form.model),
     queryFn: () => fetchers.canGenerate(form.model),
@@ -218,7 +253,8 @@ export function ImagePage() {
         // A remote model takes no LoRAs and at most its own number of reference images.
         remote: remoteModel,
       });
-      return fetchers.submitImage(body);
+      const fromCanvas = canvasRequest(canvas.source, canvasJob, canvas.margins, canvas.options, canvasJob === "inpaint" ? (maskRef.current?.exportPng() ?? null) : null);
+      return fetchers.submitImage(fromCanvas ? { ...body, ...fromCanvas } : body);
     },
     onSuccess: (res) => {
       setTopError(null);
@@ -259,13 +295,18 @@ export function ImagePage() {
         ...form,
         loras: remote ? [] : form.loras,
         sizeRules,
-        referenceCount: usedRefs.length,
+        referenceCount: canvasJob ? 1 : usedRefs.length, // a canvas job's source is its reference image
         requiresReference: !!localModel?.requires_reference_image,
       },
       limits,
     );
     showErrors(e);
     if (Object.values(e).some(Boolean)) return;
+    if (canvasMode && !canvasJob) {
+      setTopError(`${model?.name ?? "This model"} cannot ${canvasMode}: pick a model that can, or clear the canvas.`);
+      setCanvasOpen(true);
+      return;
+    }
     if (!force && fit && !fit.can_generate) {
       setFitConfirm(fit);
       return;
@@ -284,13 +325,14 @@ export function ImagePage() {
 
   return (
     <div className="flex flex-col gap-4 lg:flex-row">
-      {draggingFile && <DropOverlay onReference={addReferenceFile} canReference={maxRefs > 0} />}
+      {draggingFile && <DropOverlay onReference={addReferenceFile} canReference={maxRefs > 0} onCanvas={showCanvas ? addCanvasFile : undefined} />}
       <SessionSidebar
         current={sessionId}
         onSelect={(id) => (id ? setParams({ session: id }) : (localStorage.removeItem(SESSION_KEY), setParams({})))}
         onNew={() => {
           setForm((f) => freshForm(f, defaultsOf(prefs), imageModels));
           setRefs([]);
+          setCanvasState(EMPTY_CANVAS);
           setErrors({});
         }}
       />
@@ -509,6 +551,12 @@ export function ImagePage() {
                     ({[form.loras.length && `${form.loras.length} LoRA${form.loras.length > 1 ? "s" : ""}`, usedRefs.length && `${usedRefs.length} reference${usedRefs.length > 1 ? "s" : ""}`].filter(Boolean).join(", ")} in use)
                   </span>
                 )}
+                {canvasJob && usedRefs.length > 0 && (
+                  <span className="font-normal text-muted-foreground" data-testid="extras-canvas-note">
+                    {" "}
+                    · the canvas's source is used instead of the references
+                  </span>
+                )}
                 {remote && (
                   <span className="font-normal text-muted-foreground">
                     {" "}
@@ -564,14 +612,32 @@ export function ImagePage() {
               </div>
             </details>
 
+            {showCanvas && (
+              <details className="@container rounded-md border border-border p-3" open={canvasOpen} onToggle={(e) => setCanvasOpen(e.currentTarget.open)} data-testid="canvas-panel">
+                <summary className="cursor-pointer text-sm font-medium">
+                  Canvas: inpaint and outpaint
+                  {canvasMode && (
+                    <span className="font-normal text-muted-foreground" data-testid="canvas-in-use">
+                      {" "}
+                      ({canvasMode})
+                    </span>
+                  )}
+                </summary>
+                <div className="mt-3">
+                  {/* A control image panel mounts in the canvas's `control` slot. */}
+                  <CanvasPanel value={canvas} onChange={setCanvas} mask={maskRef} modes={canvasModes} modelName={model?.name} />
+                </div>
+              </details>
+            )}
+
             {topError && (
               <ErrorAlert testId="submit-error" onDismiss={() => setTopError(null)}>
                 {topError}
               </ErrorAlert>
             )}
             <div className="flex items-center justify-end gap-3">
-              <span className="text-xs text-muted-foreground">
-                {form.width}×{form.height}
+              <span className="text-xs text-muted-foreground" data-testid="generate-size">
+                {canvasJob && canvas.source ? `${canvasJob} · ${Object.values(extendedSize(canvas.source, canvasJob === "outpaint" ? canvas.margins : NO_MARGINS)).join("×")}` : `${form.width}×${form.height}`}
                 {form.steps ? ` · ${form.steps} steps` : ""}
               </span>
               <Button type="submit" size="lg" data-testid="generate" disabled={submit.isPending}>
@@ -584,7 +650,7 @@ export function ImagePage() {
         {/* On wide screens the results column keeps to the height of the window and stays put while the form
             scrolls: the stage takes what the notices and the thumbnail strip leave. */}
         <div className="min-w-0 xl:sticky xl:top-0 xl:flex xl:h-[calc(100vh-6.5rem)] xl:flex-col">
-          <SessionResults sessionId={sessionId} />
+          <SessionResults sessionId={sessionId} onSendToCanvas={sendToCanvas} />
         </div>
       </div>
       <Dialog

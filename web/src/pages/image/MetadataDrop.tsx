@@ -1,4 +1,4 @@
-import { FileImage, ImagePlus, X } from "lucide-react";
+import { Brush, FileImage, ImagePlus, X } from "lucide-react";
 import { cn } from "@/lib/utils";
 import { useEffect, useRef, useState } from "react";
 
@@ -70,12 +70,12 @@ export function usePageFileDrop(onFile: (file: File) => void): boolean {
  * "use as a reference" goes to `onReference` (its default prevented, so the page's settings reader
  * leaves it); a drop anywhere else reads the file's settings.
  */
-export function DropOverlay({ onReference, canReference }: { onReference: (file: File) => void; canReference: boolean }) {
-  const [target, setTarget] = useState<"settings" | "reference">("settings");
+export function DropOverlay({ onReference, canReference, onCanvas }: { onReference: (file: File) => void; canReference: boolean; onCanvas?: (file: File) => void }) {
+  const [target, setTarget] = useState<"settings" | "reference" | "canvas">("settings");
   const box = "flex flex-1 flex-col items-center justify-center rounded-xl border-2 border-dashed px-6 py-8 text-center transition-colors";
   return (
     <div className="fixed inset-0 z-50 flex items-center justify-center bg-background/85 p-6 backdrop-blur-sm" data-testid="drop-overlay" role="status">
-      <div className="flex w-full max-w-3xl flex-col gap-4 sm:flex-row">
+      <div className={cn("flex w-full flex-col gap-4 sm:flex-row", onCanvas ? "max-w-5xl" : "max-w-3xl")}>
         <div
           className={cn(box, target === "settings" ? "border-primary bg-primary/10" : "border-border bg-card")}
           onDragEnter={() => setTarget("settings")}
@@ -100,6 +100,23 @@ export function DropOverlay({ onReference, canReference }: { onReference: (file:
             <ImagePlus className="mb-3 h-10 w-10 text-primary" aria-hidden />
             <p className="text-lg font-semibold">Drop here to use it as a reference</p>
             <p className="mt-1 text-sm text-muted-foreground">Image-to-image: the picture guides the next job.</p>
+          </div>
+        )}
+        {onCanvas && (
+          <div
+            className={cn(box, target === "canvas" ? "border-primary bg-primary/10" : "border-border bg-card")}
+            onDragEnter={() => setTarget("canvas")}
+            onDragOver={(e) => e.preventDefault()}
+            onDrop={(e) => {
+              e.preventDefault();
+              const file = e.dataTransfer.files[0];
+              if (file) onCanvas(file);
+            }}
+            data-testid="drop-canvas"
+          >
+            <Brush className="mb-3 h-10 w-10 text-primary" aria-hidden />
+            <p className="text-lg font-semibold">Drop here to paint on it</p>
+            <p className="mt-1 text-sm text-muted-foreground">The canvas: inpaint a masked part, or extend its edges.</p>
           </div>
         )}
       </div>

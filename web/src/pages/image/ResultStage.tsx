@@ -1,7 +1,7 @@
 /** The large viewer beside the form: the live preview while a job samples, then the result, with
  * keyboard navigation, fullscreen and an A/B compare slider (against another result or the source image). */
-import { ChevronLeft, ChevronRight, Columns2, ExternalLink, Maximize2, X } from "lucide-react";
-import { useEffect, useState, type ReactNode } from "react";
+import { Brush, ChevronLeft, ChevronRight, Columns2, ExternalLink, Maximize2, X } from "lucide-react";
+import { useEffect, useRef, useState, type PointerEvent as ReactPointerEvent, type ReactNode } from "react";
 import { Link } from "react-router-dom";
 import type { Asset, Job } from "@/api/types";
 import { useLive } from "@/live/store";
@@ -9,7 +9,8 @@ import { formatSeconds } from "@/lib/utils";
 import { Button } from "@/components/ui/button";
 import { ProgressBar } from "@/components/ui/misc";
 
-export type CompareTarget = { url: string; label: string };
+/** `frame`: where `url` sits inside the result, in the result's pixels (an outpaint's source); else it covers it all. */
+export type CompareTarget = { url: string; label: string; frame?: { left: number; top: number; width: number; height: number } };
 
 /** Arrow keys move between results unless the user is typing. */
 function isTyping(target: EventTarget | null): boolean {
@@ -24,6 +25,7 @@ export function ResultStage({
   count,
   onStep,
   compareWith,
+  onSendToCanvas,
 }: {
   running: Job | null;
   asset: Asset | null;
@@ -31,6 +33,7 @@ export function ResultStage({
   count: number;
   onStep: (delta: number) => void;
   compareWith: CompareTarget | null;
+  onSendToCanvas?: (a: Asset) => void;
 }) {
   const [fullscreen, setFullscreen] = useState(false);
   const [comparing, setComparing] = useState(false);
@@ -53,7 +56,7 @@ export function ResultStage({
     <LivePreview job={running} />
   ) : asset ? (
     comparing && canCompare ? (
-      <Compare a={asset} b={compareWith} split={split} />
+      <Compare a={asset} b={compareWith} split={split} onSplit={setSplit} />
     ) : (
       <img src={asset.url} alt={asset.prompt ?? "Generated image"} data-testid="stage-image" className="h-full w-full object-contain" />
     )
@@ -104,6 +107,11 @@ export function ResultStage({
               data-testid="compare-slider"
               className="w-32"
             />
+          )}
+          {onSendToCanvas && (
+            <Button size="sm" variant="outline" onClick={() => onSendToCanvas(asset)} data-testid="stage-to-canvas">
+              <Brush className="h-3.5 w-3.5" /> Send to canvas
+            </Button>
           )}
           <Button size="sm" variant="outline" onClick={() => setFullscreen(true)} data-testid="stage-fullscreen">
             <Maximize2 className="h-3.5 w-3.5" /> Fullscreen
@@ -167,19 +175,49 @@ function LivePreview({ job }: { job: Job }) {
   );
 }
 
-/** Two images over each other; the slider uncovers `b` from the left. */
-function Compare({ a, b, split }: { a: Asset; b: CompareTarget; split: number }) {
+/** Two images over each other, laid out as the result is shown (contained in the stage); the slider (or a drag on
+ * the picture) uncovers `b` from the left. An outpaint's source sits at its own place inside the result. */
+function Compare({ a, b, split, onSplit }: { a: Asset; b: CompareTarget; split: number; onSplit: (v: number) => void }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [size, setSize] = useState({ w: 0, h: 0 });
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const measure = () => setSize({ w: el.clientWidth, h: el.clientHeight });
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    measure();
+    return () => ro.disconnect();
+  }, []);
+  const aw = a.width || 1;
+  const ah = a.height || 1;
+  const scale = Math.min(size.w / aw, size.h / ah) || 0;
+  const rect = { width: aw * scale, height: ah * scale, left: (size.w - aw * scale) / 2, top: (size.h - ah * scale) / 2 };
+  const f = b.frame ?? { left: 0, top: 0, width: aw, height: ah };
+  const bRect = { left: f.left * scale, top: f.top * scale, width: f.width * scale, height: f.height * scale };
+  // The split is a share of the result's width; on `b` it clips what lies right of it.
+  // As a share of b's own width: without a frame that is 100 - split.
+  const clipRight = b.frame ? Math.min(Math.max((f.left + f.width - (split / 100) * aw) / f.width, 0), 1) * 100 : 100 - split;
+  const drag = (e: ReactPointerEvent<HTMLDivElement>) => {
+    if (e.type === "pointerdown") e.currentTarget.setPointerCapture(e.pointerId);
+    else if (!e.currentTarget.hasPointerCapture(e.pointerId)) return;
+    const r = e.currentTarget.getBoundingClientRect();
+    onSplit(Math.round(Math.min(Math.max(((e.clientX - r.left) / r.width) * 100, 0), 100)));
+  };
   return (
-    <div className="relative h-full w-full" data-testid="compare-view">
-      <img src={a.url} alt="This result" className="absolute inset-0 h-full w-full object-contain" />
-      <img
-        src={b.url}
-        alt={b.label}
-        className="absolute inset-0 h-full w-full object-contain"
-        style={{ clipPath: `inset(0 ${100 - split}% 0 0)` }}
-        data-testid="compare-b"
-      />
-      <div className="pointer-events-none absolute inset-y-0 w-0.5 bg-white/80 shadow" style={{ left: `${split}%` }} />
+    <div ref={box} className="relative h-full w-full" data-testid="compare-view">
+      <div className="absolute touch-none" style={rect} onPointerDown={drag} onPointerMove={drag}>
+        <img src={a.url} alt="This result" draggable={false} className="absolute inset-0 h-full w-full select-none" />
+        <img
+          src={b.url}
+          alt={b.label}
+          draggable={false}
+          className="absolute select-none"
+          style={{ ...bRect, clipPath: `inset(0 ${clipRight}% 0 0)` }}
+          data-testid="compare-b"
+        />
+        <div className="pointer-events-none absolute inset-y-0 w-0.5 bg-white/80 shadow-[0_0_0_1px_rgba(0,0,0,0.4)]" style={{ left: `${split}%` }} data-testid="compare-divider" />
+      </div>
     </div>
   );
 }

@@ -4,7 +4,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { Link } from "react-router-dom";
 import { fetchers, qk } from "@/api/queries";
-import { isActive, type Job } from "@/api/types";
+import { isActive, type Asset, type Job } from "@/api/types";
+import { Brush } from "lucide-react";
 import { useLive } from "@/live/store";
 import { cn } from "@/lib/utils";
 import { ErrorAlert } from "@/components/ui/misc";
@@ -12,8 +13,9 @@ import { JobProgress } from "@/components/JobProgress";
 import { jobTitle } from "@/components/jobs";
 import { ASSET_DRAG_TYPE } from "./ReferenceImages";
 import { ResultStage, type CompareTarget } from "./ResultStage";
+import { outpaintFrame, uploadedSource } from "./compareSource";
 
-export function SessionResults({ sessionId }: { sessionId: string | null }) {
+export function SessionResults({ sessionId, onSendToCanvas }: { sessionId: string | null; onSendToCanvas?: (a: Asset) => void }) {
   const qc = useQueryClient();
   const liveJobs = useLive((s) => s.jobs);
   const { data: jobsPage } = useQuery({
@@ -61,8 +63,9 @@ export function SessionResults({ sessionId }: { sessionId: string | null }) {
     [index, items],
   );
   const compareWith = useMemo<CompareTarget | null>(() => {
-    const source = jobs.find((j) => j.id === asset?.job_id)?.source_image_urls?.[0];
-    if (source) return { url: source, label: "the source image" };
+    const job = jobs.find((j) => j.id === asset?.job_id);
+    const source = job?.source_image_urls?.[0] ?? uploadedSource(job);
+    if (source && asset) return { url: source, label: "the source image", frame: outpaintFrame(job, asset) };
     const older = items[index + 1];
     return older ? { url: older.url, label: "the previous result" } : null;
   }, [jobs, asset, items, index]);
@@ -70,7 +73,7 @@ export function SessionResults({ sessionId }: { sessionId: string | null }) {
   if (!sessionId) return <ResultStage running={null} asset={null} index={0} count={0} onStep={() => {}} compareWith={null} />;
   return (
     <section aria-label="Results" className="flex flex-col gap-3 xl:h-full xl:min-h-0">
-      <ResultStage running={selected ? null : stageJob} asset={asset} index={index} count={items.length} onStep={onStep} compareWith={compareWith} />
+      <ResultStage running={selected ? null : stageJob} asset={asset} index={index} count={items.length} onStep={onStep} compareWith={compareWith} onSendToCanvas={onSendToCanvas} />
       {ended.map((j) =>
         j.status === "failed" ? (
           <ErrorAlert key={j.id} testId="failed-job" onDismiss={() => dismiss(j.id)}>
@@ -97,11 +100,11 @@ export function SessionResults({ sessionId }: { sessionId: string | null }) {
       )}
       <ul className="grid shrink-0 grid-cols-4 gap-2 sm:grid-cols-6 xl:max-h-36 xl:overflow-y-auto 2xl:grid-cols-8" data-testid="results-grid" aria-label="Results of this session">
         {items.map((a, i) => (
-          <li key={a.id}>
+          <li key={a.id} className="relative">
             <button
               type="button"
               draggable
-              onDragStart={(e) => e.dataTransfer.setData(ASSET_DRAG_TYPE, JSON.stringify({ id: a.id, url: a.thumbnail_url ?? a.url }))}
+              onDragStart={(e) => e.dataTransfer.setData(ASSET_DRAG_TYPE, JSON.stringify({ id: a.id, url: a.thumbnail_url ?? a.url, full: a.url, width: a.width, height: a.height }))}
               onClick={() => setSelected(a.id)}
               aria-label={`Show result ${i + 1}`}
               aria-current={i === index && !(stageJob && !selected) ? "true" : undefined}
@@ -110,6 +113,18 @@ export function SessionResults({ sessionId }: { sessionId: string | null }) {
             >
               <img src={a.thumbnail_url ?? a.url} alt={a.prompt ?? "Generated image"} loading="lazy" className="aspect-square w-full object-cover" data-testid="result-image" />
             </button>
+            {onSendToCanvas && (
+              <button
+                type="button"
+                aria-label={`Send result ${i + 1} to the canvas`}
+                title="Send to canvas"
+                data-testid="result-to-canvas"
+                onClick={() => onSendToCanvas(a)}
+                className="absolute bottom-1 right-1 rounded bg-black/60 p-1 text-white hover:bg-black/80"
+              >
+                <Brush className="h-3.5 w-3.5" />
+              </button>
+            )}
           </li>
         ))}
       </ul>
