@@ -190,7 +190,7 @@ class A1111:
         return params
 
     async def generate(self, params: dict[str, Any], body: A1111Generation) -> tuple[list[Job], list[str]]:
-        """Submit `batch_size x n_iter` images as jobs of at most four, wait for them; (jobs, base64 PNGs)."""
+        """Submit `batch_size x n_iter` images, wait for their jobs; (jobs, base64 PNGs)."""
         count = body.batch_size * body.n_iter
         if count > MAX_IMAGES:
             raise InvalidInputError(f"batch_size: at most {MAX_IMAGES} images a request", field="batch_size")
@@ -201,8 +201,13 @@ class A1111:
         with self._lock:
             self._batches.append(batch)
         try:
-            for start in range(0, count, PER_JOB):
-                chunk = seeds[start : start + PER_JOB]
+            # One job per A1111 iteration (n_iter) of batch_size images (four at most a job): skip drops one.
+            chunks = [
+                seeds[i + start : i + min(start + PER_JOB, body.batch_size)]
+                for i in range(0, count, body.batch_size)
+                for start in range(0, body.batch_size, PER_JOB)
+            ]
+            for chunk in chunks:
                 job = await run_in_threadpool(self.studio.router.submit, "image", {**params, "seeds": chunk}, None)
                 jobs.append(job)
                 with self._lock:
@@ -230,7 +235,7 @@ class A1111:
     def info(jobs: list[Job], images: list[str], denoising: float | None) -> str:
         finished = [j for j in jobs if j.asset_ids] or jobs
         texts = [read_text_chunks(base64.b64decode(b)).get("parameters", "") for b in images]
-        return a1111_info.generation_info(finished, texts, finished[0].params["model"], denoising)
+        return a1111_info.generation_info(finished, texts, denoising, [j.id for j in jobs])
 
     # -- progress, interrupt, skip ---------------------------------------------------------------
     def _on_event(self, event: Event) -> None:  # on the publisher's thread: quick

@@ -21,8 +21,8 @@ def sampler_label(scheduler: str | None) -> str:
     return choice.a1111 if choice and choice.a1111 else "Automatic"
 
 
-def generation_info(jobs: list[Job], infotexts: list[str], model_title: str, denoising: float | None) -> str:
-    """A1111's `info` string (JSON) for the images of `jobs`, in order."""
+def generation_info(jobs: list[Job], infotexts: list[str], denoising: float | None, job_ids: list[str]) -> str:
+    """A1111's `info` string (JSON) for the images of `jobs`, in order; `job_ids`: every job of the request."""
     import json
 
     first = jobs[0].params
@@ -65,8 +65,7 @@ def generation_info(jobs: list[Job], infotexts: list[str], model_title: str, den
         "clip_skip": 1,
         "is_using_inpainting_conditioning": first.get("mode") == "inpaint",
         "version": f"HollyWool {__version__}",
-        "sd_model_title": model_title,
-        "job_ids": [job.id for job in jobs],
+        "job_ids": job_ids,
     }
     return json.dumps(info)
 

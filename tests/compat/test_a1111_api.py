@@ -105,6 +105,13 @@ def test_img2img_and_inpaint_keep_the_unmasked_pixels(api, studio):
     assert np.abs(out[inside] - src[inside]).mean() > 10
     job = next(j for j in _jobs(studio) if j["id"] == painted.info["job_ids"][0])
     assert job["params"]["mode"] == "inpaint" and job["params"]["mask_blur"] == 0
+    # inpainting_mask_invert: the black area is what changes.
+    inverted = api.img2img(
+        images=[source], mask_image=Image.eval(mask, lambda v: 255 - v), inpainting_mask_invert=1, prompt="apple",
+        seed=5, denoising_strength=1.0, width=64, height=64, inpaint_full_res=False, mask_blur=0,
+    )  # fmt: skip
+    out = _pixels(inverted.image)
+    assert (out[~inside] == src[~inside]).all() and np.abs(out[inside] - src[inside]).mean() > 10
 
 
 def test_options_switch_the_model_the_routes_use(api, studio):
@@ -130,17 +137,41 @@ def test_options_switch_the_model_the_routes_use(api, studio):
         api.set_options({"sd_model_checkpoint": "tiny-sd"})
 
 
+def test_hires_fix_fields_become_the_jobs_second_pass(api, studio):
+    res = api.txt2img(
+        prompt="hires", seed=3, width=64, height=64, enable_hr=True, hr_scale=2, hr_upscaler="Latent",
+        denoising_strength=0.5, hr_second_pass_steps=2,
+    )  # fmt: skip
+    assert res.image.size == (128, 128) and res.info["denoising_strength"] == 0.5
+    job = next(j for j in _jobs(studio) if j["id"] == res.info["job_ids"][0])
+    assert job["params"]["hires"] == {**job["params"]["hires"], "scale": 2, "upscaler": "latent", "strength": 0.5}
+    assert job["params"]["hires"]["steps"] == 2
+    assert "Hires upscale: 2" in res.image.info["parameters"]
+
+
+def _long_run(api, answer: dict, **args) -> threading.Thread:
+    def run() -> None:
+        answer["res"] = api.txt2img(width=64, height=64, steps=200, **args)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def _progress_with_preview(api) -> dict:
+    def seen() -> dict | None:
+        p = api.get_progress()
+        return p if p["progress"] > 0 and p["current_image"] else None
+
+    return wait_for(seen, timeout=60, what="progress with a preview")
+
+
 def test_progress_during_a_job_and_interrupt_cancels_it(api, studio):
     api.txt2img(prompt="warm", seed=1, width=64, height=64)  # the model is loaded before timing anything
     answer: dict = {}
-    thread = threading.Thread(
-        target=lambda: answer.update(res=api.txt2img(prompt="a long one", seed=2, width=64, height=64, steps=200))
-    )
-    thread.start()
+    thread = _long_run(api, answer, prompt="a long one", seed=2)
     try:
-        seen = wait_for(
-            lambda: (p := api.get_progress())["progress"] > 0 and p["current_image"] and p, timeout=60, what="progress"
-        )
+        seen = _progress_with_preview(api)
         assert 0 < seen["progress"] < 1 and seen["state"]["job_count"] >= 1
         assert seen["state"]["sampling_steps"] == 200 and seen["eta_relative"] >= 0
         assert Image.open(io.BytesIO(base64.b64decode(seen["current_image"]))).format == "PNG"
@@ -152,6 +183,22 @@ def test_progress_during_a_job_and_interrupt_cancels_it(api, studio):
     assert job["status"] == "cancelled" and job["step"] < 200
     assert answer["res"].images == []
     assert api.get_progress()["state"]["job_count"] == 0
+
+
+def test_skip_drops_the_iteration_in_progress_and_goes_on(api, studio):
+    answer: dict = {}
+    thread = _long_run(api, answer, prompt="skip one", seed=20, n_iter=2)
+    try:
+        seen = _progress_with_preview(api)
+        assert seen["state"]["job_count"] == 2 and seen["state"]["job_no"] == 0
+        api.skip()
+    finally:
+        thread.join(120)
+    assert not thread.is_alive()
+    res = answer["res"]
+    assert len(res.images) == 1 and res.info["all_seeds"] == [21]
+    first, second = (next(j for j in _jobs(studio) if j["id"] == i) for i in res.info["job_ids"])
+    assert (first["status"], second["status"]) == ("cancelled", "completed")
 
 
 def test_png_info_reads_the_studios_images(api):
