@@ -152,7 +152,7 @@ def _mount_web(app: FastAPI, settings: Settings) -> None:
     def spa(path: str, request: Request) -> FileResponse:
         if not path and not _wants_html(request):
             return JSONResponse(_ABOUT)
-        if path.startswith(("api/", "outputs/")):
+        if path.startswith(("api/", "outputs/", "v1/", "sdapi/")):
             return JSONResponse({"detail": "Not Found"}, status_code=404)
         candidate = (web / path).resolve()
         if path and candidate.is_file() and root in candidate.parents:
