@@ -57,8 +57,10 @@ def list_models(service: OpenAIImages = Depends(_service)) -> OpenAIModelList:
     return service.models()
 
 
-def _streamed(service: OpenAIImages, body: ImageGenerationRequest, params: dict[str, Any], prefix: str) -> Response:
-    events = ImageStream(service, body, prefix).events(params, body.n)
+async def _streamed(
+    service: OpenAIImages, body: ImageGenerationRequest, params: dict[str, Any], prefix: str
+) -> Response:
+    events = await ImageStream(service, body, prefix).start(params, body.n)
     return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
@@ -74,7 +76,7 @@ async def generate(
     model = await run_in_threadpool(service.resolve_model, body.model)
     params = await run_in_threadpool(service.params, body, model)
     if body.stream:
-        return _streamed(service, body, params, "image_generation")
+        return await _streamed(service, body, params, "image_generation")
     jobs = await service.run(params, body.n)
     return await run_in_threadpool(service.answer, jobs, body, str(request.base_url))
 
@@ -96,7 +98,7 @@ async def edit(
     output_format: Annotated[str | None, Form()] = "png",
     background: Annotated[str | None, Form()] = "auto",
     stream: Annotated[bool, Form()] = False,
-    partial_images: Annotated[int | None, Form()] = None,
+    partial_images: Annotated[int | None, Form(ge=0, le=3)] = None,
     mask: UploadFile | None = None,
     service: OpenAIImages = Depends(_service),
 ) -> ImagesResponse | Response:
@@ -128,6 +130,6 @@ async def edit(
     resolved = await run_in_threadpool(service.resolve_model, body.model)
     params = await run_in_threadpool(service.edit_params, body, resolved, images, mask_bytes)
     if body.stream:
-        return _streamed(service, body, params, "image_edit")
+        return await _streamed(service, body, params, "image_edit")
     jobs = await service.run(params, body.n)
     return await run_in_threadpool(service.answer, jobs, body, str(request.base_url))

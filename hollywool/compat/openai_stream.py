@@ -20,7 +20,7 @@ from PIL import Image
 from starlette.concurrency import run_in_threadpool
 
 from hollywool.compat.openai_images import ImageGenerationRequest, OpenAIImages, encode_output
-from hollywool.jobs.events import JobEvent, JobPreview, StreamOverflow
+from hollywool.jobs.events import JobEvent, JobPreview, StreamOverflow, Subscription
 from hollywool.jobs.models import Job
 
 ZERO_USAGE = {
@@ -93,13 +93,22 @@ class ImageStream:
             )
         return out
 
-    async def events(self, params: dict[str, Any], n: int) -> AsyncIterator[bytes]:
-        """Submit the jobs and stream their previews and images; an `error` event if a job does not complete."""
-        studio = self.service.studio
-        with studio.bus.subscribe() as sub:  # before submitting: no preview is missed
+    async def start(self, params: dict[str, Any], n: int) -> AsyncIterator[bytes]:
+        """Submit the jobs (errors raise here, before any answer is sent), then the events to stream."""
+        sub = self.service.studio.bus.subscribe()  # before submitting: no preview is missed
+        try:
             jobs = await self.service.submit(params, n)
-            by_id = {j.id: j for j in jobs}
-            finished: dict[str, Job] = {}
+        except BaseException:
+            sub.close()
+            raise
+        return self._events(sub, jobs)
+
+    async def _events(self, sub: Subscription, jobs: list[Job]) -> AsyncIterator[bytes]:
+        """Previews and images of `jobs`; an `error` event if a job does not complete."""
+        studio = self.service.studio
+        by_id = {j.id: j for j in jobs}
+        finished: dict[str, Job] = {}
+        with sub:
             while len(finished) < len(jobs):
                 event = await sub.get()
                 if isinstance(event, JobPreview) and event.job_id in by_id and self.wanted:
@@ -110,8 +119,6 @@ class ImageStream:
                     job = await run_in_threadpool(studio.jobs.get, event.job_id)
                     if job.status.finished:
                         finished[job.id] = job
-                    elif job.status == "running":
-                        by_id[job.id] = job  # its resolved size and steps
                 elif isinstance(event, StreamOverflow):  # events were dropped: read the jobs again
                     for job_id in by_id:
                         job = await run_in_threadpool(studio.jobs.get, job_id)

@@ -199,3 +199,10 @@ def test_stream_without_partial_images_and_for_edits(client):
     )  # fmt: skip
     assert [e.type for e in edits] == ["image_edit.partial_image", "image_edit.completed"]
     assert _image(edits[-1].b64_json).size == (64, 64)
+
+
+def test_a_stream_the_studio_refuses_is_an_error_answer_not_a_broken_stream(client):
+    # The size is checked when the job is submitted: before any event, so the SDK gets OpenAI's error.
+    with pytest.raises(openai.BadRequestError) as odd:
+        client.images.generate(model="tiny-sd", prompt="x", size="65x64", stream=True)
+    assert odd.value.body["param"] == "width"
