@@ -17,6 +17,18 @@ from starlette.concurrency import run_in_threadpool
 from hollywool.compat import a1111_info
 from hollywool.compat.a1111 import A1111
 from hollywool.compat.a1111_params import ExtrasSingleImageRequest, Img2ImgRequest, PngInfoRequest, Txt2ImgRequest
+from hollywool.compat.a1111_views import (
+    ExtrasSingleImageResponse,
+    GenerationResponse,
+    LoraItem,
+    PngInfoResponse,
+    ProgressResponse,
+    SamplerItem,
+    SchedulerItem,
+    SdModelItem,
+    SdVaeItem,
+    UpscalerItem,
+)
 from hollywool.errors import InvalidInputError
 from hollywool.media.png_meta import read_text_chunks
 
@@ -35,7 +47,7 @@ def _service(request: Request) -> A1111:
     return request.app.state.a1111
 
 
-@router.post("/txt2img")
+@router.post("/txt2img", response_model=GenerationResponse)
 async def txt2img(body: Txt2ImgRequest, service: A1111 = Depends(_service)) -> dict[str, Any]:
     params = await run_in_threadpool(service.txt2img_params, body)
     jobs, images = await service.generate(params, body)
@@ -43,7 +55,7 @@ async def txt2img(body: Txt2ImgRequest, service: A1111 = Depends(_service)) -> d
     return {"images": images if body.send_images else [], "parameters": body.model_dump(), "info": info}
 
 
-@router.post("/img2img")
+@router.post("/img2img", response_model=GenerationResponse)
 async def img2img(body: Img2ImgRequest, service: A1111 = Depends(_service)) -> dict[str, Any]:
     params = await run_in_threadpool(service.img2img_params, body)
     jobs, images = await service.generate(params, body)
@@ -54,12 +66,12 @@ async def img2img(body: Img2ImgRequest, service: A1111 = Depends(_service)) -> d
     return {"images": images if body.send_images else [], "parameters": echo, "info": info}
 
 
-@router.post("/extra-single-image")
+@router.post("/extra-single-image", response_model=ExtrasSingleImageResponse)
 async def extra_single_image(body: ExtrasSingleImageRequest, service: A1111 = Depends(_service)) -> dict[str, Any]:
     return {"html_info": "", "image": await service.extra_single_image(body)}
 
 
-@router.post("/png-info")
+@router.post("/png-info", response_model=PngInfoResponse)
 def png_info(body: PngInfoRequest) -> dict[str, Any]:
     raw = body.image.split(",", 1)[1] if body.image.startswith("data:") else body.image
     try:
@@ -69,7 +81,7 @@ def png_info(body: PngInfoRequest) -> dict[str, Any]:
     return a1111_info.png_info(chunks)
 
 
-@router.get("/progress")
+@router.get("/progress", response_model=ProgressResponse)
 def progress(skip_current_image: bool = False, service: A1111 = Depends(_service)) -> dict[str, Any]:
     return service.progress(skip_current_image)
 
@@ -94,7 +106,7 @@ def set_options(changes: dict[str, Any] = Body(...), service: A1111 = Depends(_s
     service.set_options(changes)
 
 
-@router.get("/sd-models")
+@router.get("/sd-models", response_model=list[SdModelItem])
 def sd_models(service: A1111 = Depends(_service)) -> list[dict[str, Any]]:
     return service.sd_models()
 
@@ -104,17 +116,17 @@ def refresh_checkpoints(service: A1111 = Depends(_service)) -> None:
     service.refresh_checkpoints()
 
 
-@router.get("/samplers")
+@router.get("/samplers", response_model=list[SamplerItem])
 def samplers() -> list[dict[str, Any]]:
     return A1111.samplers()
 
 
-@router.get("/schedulers")
+@router.get("/schedulers", response_model=list[SchedulerItem])
 def schedulers() -> list[dict[str, Any]]:
     return A1111.schedulers()
 
 
-@router.get("/loras")
+@router.get("/loras", response_model=list[LoraItem])
 def loras(service: A1111 = Depends(_service)) -> list[dict[str, Any]]:
     return service.loras()
 
@@ -124,7 +136,7 @@ def refresh_loras(service: A1111 = Depends(_service)) -> None:
     service.refresh_loras()
 
 
-@router.get("/upscalers")
+@router.get("/upscalers", response_model=list[UpscalerItem])
 def upscalers(service: A1111 = Depends(_service)) -> list[dict[str, Any]]:
     return service.upscalers()
 
@@ -134,7 +146,7 @@ def latent_upscale_modes() -> list[dict[str, Any]]:
     return [{"name": "Latent"}]
 
 
-@router.get("/sd-vae")
+@router.get("/sd-vae", response_model=list[SdVaeItem])
 def sd_vae(service: A1111 = Depends(_service)) -> list[dict[str, Any]]:
     return service.sd_vae()
 
