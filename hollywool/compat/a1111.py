@@ -169,24 +169,23 @@ class A1111:
         model = self._model_for(body)
         params = self._base_params(body, model)
         info = self._local().get(model)
-        source = decode_b64_image(body.init_images[0], "init_images.0")
+        images = [decode_b64_image(img, f"init_images.{i}") for i, img in enumerate(body.init_images)]
+        source = images[0]
         if "width" not in params and "height" not in params:
             multiple = (info.size_multiple if info else None) or 8
             params["width"] = max(64, source.width // multiple * multiple)
             params["height"] = max(64, source.height // multiple * multiple)
-        refs = [{"image_base64": png_b64(decode_b64_image(img, f"init_images.{i}"))} for i, img in
-                enumerate(body.init_images)]  # fmt: skip
+        refs = [{"image_base64": png_b64(img)} for img in images]
         strength = body.denoising_strength if body.denoising_strength is not None else 0.75
         params["strength"] = min(max(strength, 0.1), 1.0)
-        modes = (info.modes or []) if info else []
+        if body.mask and info is not None and "inpaint" not in (info.modes or []):
+            raise InvalidInputError(f"mask: {model} cannot inpaint; choose a model that can", field="mask")
         if body.mask:
             params.update(inpaint_of(body), reference_images=refs[:1])
         elif info is not None and info.requires_reference_image:
             params.update(mode="edit", reference_images=refs)
         else:
             params["reference_images"] = refs[:1]
-        if body.mask and info is not None and "inpaint" not in modes:
-            raise InvalidInputError(f"mask: {model} cannot inpaint; choose a model that can", field="mask")
         return params
 
     async def generate(self, params: dict[str, Any], body: A1111Generation) -> tuple[list[Job], list[str]]:
@@ -207,11 +206,15 @@ class A1111:
                 for i in range(0, count, body.batch_size)
                 for start in range(0, body.batch_size, PER_JOB)
             ]
-            for chunk in chunks:
-                job = await run_in_threadpool(self.studio.router.submit, "image", {**params, "seeds": chunk}, None)
-                jobs.append(job)
-                with self._lock:
-                    batch.job_ids.append(job.id)
+            try:
+                for chunk in chunks:
+                    job = await run_in_threadpool(self.studio.router.submit, "image", {**params, "seeds": chunk}, None)
+                    jobs.append(job)
+                    with self._lock:
+                        batch.job_ids.append(job.id)
+            except StudioError:  # a later job refused: the request fails whole
+                await run_in_threadpool(self._cancel, [j.id for j in jobs])
+                raise
             done = list(await asyncio.gather(*(self.studio.jobs.wait_async(j.id, WAIT_S) for j in jobs)))
         finally:
             with self._lock:
