@@ -6,11 +6,25 @@ import contextlib
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 
 from hollywool import __version__
-from hollywool.api import assets, civitai, comfyui, events, generate, jobs, loras, models, openai_api, sessions, system
+from hollywool.api import (
+    a1111_api,
+    assets,
+    civitai,
+    comfyui,
+    events,
+    generate,
+    jobs,
+    loras,
+    models,
+    openai_api,
+    sessions,
+    system,
+)
 from hollywool.api import settings as settings_api
 from hollywool.api import video as video_api
 from hollywool.api.body_limits import BodyLimits, too_large
@@ -19,6 +33,7 @@ from hollywool.api.log_redaction import redact_uvicorn_logs
 from hollywool.api.origins import CrossSiteGuard, HostGuard, OriginPolicy
 from hollywool.api.request_logging import RequestLogger
 from hollywool.api.security import TokenGuard
+from hollywool.compat.a1111 import A1111
 from hollywool.errors import StudioError
 from hollywool.settings import Settings
 from hollywool.studio import Studio
@@ -57,6 +72,8 @@ def create_app(settings: Settings | None = None, studio: Studio | None = None) -
     async def studio_error(req: Request, exc: StudioError) -> JSONResponse:
         if req.url.path.startswith(openai_api.PREFIX + "/"):
             return openai_api.openai_error(exc.status_code, exc.message, exc.field)
+        if req.url.path.startswith(a1111_api.PREFIX + "/"):
+            return a1111_api.a1111_error(exc.status_code, exc.message, exc.field)
         body = {"detail": exc.message}
         if exc.field:
             body["field"] = exc.field
@@ -71,6 +88,8 @@ def create_app(settings: Settings | None = None, studio: Studio | None = None) -
         field = _field_of(tuple(first["loc"]))
         if req.url.path.startswith(openai_api.PREFIX + "/"):
             return openai_api.openai_error(400, f"{field}: {first['msg']}", field)
+        if req.url.path.startswith(a1111_api.PREFIX + "/"):  # A1111 answers FastAPI's own shape
+            return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
         clean = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e.get("type")} for e in errors]
         return JSONResponse({"detail": f"{field}: {first['msg']}", "field": field, "errors": clean}, status_code=422)
 
@@ -86,8 +105,9 @@ def create_app(settings: Settings | None = None, studio: Studio | None = None) -
 
     for router in (providers.router, bulk.router, costs.router):
         app.include_router(router)
-    for router in (*models.routers, loras.router, generate.router, openai_api.router):
+    for router in (*models.routers, loras.router, generate.router, openai_api.router, a1111_api.router):
         app.include_router(router)
+    app.state.a1111 = A1111(app.state.studio)
 
     settings.outputs_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/outputs", OutputFiles(directory=settings.outputs_dir), name="outputs")
@@ -132,7 +152,7 @@ def _mount_web(app: FastAPI, settings: Settings) -> None:
     def spa(path: str, request: Request) -> FileResponse:
         if not path and not _wants_html(request):
             return JSONResponse(_ABOUT)
-        if path.startswith(("api/", "outputs/")):
+        if path.startswith(("api/", "outputs/", "v1/", "sdapi/")):
             return JSONResponse({"detail": "Not Found"}, status_code=404)
         candidate = (web / path).resolve()
         if path and candidate.is_file() and root in candidate.parents:

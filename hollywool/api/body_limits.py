@@ -34,6 +34,9 @@ _ROUTES: list[tuple[re.Pattern[str], int]] = [
     (re.compile(r"/api/comfyui/workflows/?"), WORKFLOW_IMPORT),
     (re.compile(r"/api/comfyui/upload/?"), COMFYUI_UPLOAD),
     (re.compile(r"/api/bulk/jobs/?"), BULK_PROMPTS),
+    # Automatic1111's API: images inline as base64 (img2img: the references and a mask).
+    (re.compile(r"/sdapi/v1/(txt2img|img2img)/?"), JOB_WITH_IMAGES + _BASE64_IMAGE),
+    (re.compile(r"/sdapi/v1/(png-info|extra-single-image)/?"), _BASE64_IMAGE + DEFAULT_LIMIT),
 ]
 
 

@@ -6,10 +6,10 @@ the studio's token is the API key (`Authorization: Bearer`), and any key is acce
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -20,6 +20,7 @@ from hollywool.compat.openai_images import (
     OpenAIImages,
     OpenAIModelList,
 )
+from hollywool.compat.openai_stream import ImageStream
 from hollywool.errors import InvalidInputError
 from hollywool.media.references import MAX_BYTES
 from hollywool.studio import Studio
@@ -56,17 +57,36 @@ def list_models(service: OpenAIImages = Depends(_service)) -> OpenAIModelList:
     return service.models()
 
 
-@router.post("/images/generations", response_model=ImagesResponse, response_model_exclude_none=True)
+async def _streamed(
+    service: OpenAIImages, body: ImageGenerationRequest, params: dict[str, Any], prefix: str
+) -> Response:
+    events = await ImageStream(service, body, prefix).start(params, body.n)
+    return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+@router.post(
+    "/images/generations",
+    response_model=ImagesResponse,
+    response_model_exclude_none=True,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "with stream: true, OpenAI's events"}},
+)
 async def generate(
     body: ImageGenerationRequest, request: Request, service: OpenAIImages = Depends(_service)
-) -> ImagesResponse:
+) -> ImagesResponse | Response:
     model = await run_in_threadpool(service.resolve_model, body.model)
     params = await run_in_threadpool(service.params, body, model)
+    if body.stream:
+        return await _streamed(service, body, params, "image_generation")
     jobs = await service.run(params, body.n)
     return await run_in_threadpool(service.answer, jobs, body, str(request.base_url))
 
 
-@router.post("/images/edits", response_model=ImagesResponse, response_model_exclude_none=True)
+@router.post(
+    "/images/edits",
+    response_model=ImagesResponse,
+    response_model_exclude_none=True,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "with stream: true, OpenAI's events"}},
+)
 async def edit(
     request: Request,
     prompt: Annotated[str, Form()],
@@ -77,9 +97,11 @@ async def edit(
     response_format: Annotated[str | None, Form()] = None,
     output_format: Annotated[str | None, Form()] = "png",
     background: Annotated[str | None, Form()] = "auto",
+    stream: Annotated[bool, Form()] = False,
+    partial_images: Annotated[int | None, Form(ge=0, le=3)] = None,
     mask: UploadFile | None = None,
     service: OpenAIImages = Depends(_service),
-) -> ImagesResponse:
+) -> ImagesResponse | Response:
     """OpenAI's multipart edit: `image` (one, or several as `image[]`), an optional `mask` (transparent pixels:
     what to change) -> inpaint, the model's edit, or image-to-image."""
     form = await request.form()
@@ -96,6 +118,8 @@ async def edit(
             response_format=response_format,  # type: ignore[arg-type]
             output_format=output_format,  # type: ignore[arg-type]
             background=background,  # type: ignore[arg-type]
+            stream=stream,
+            partial_images=partial_images,
         )
     except ValidationError as exc:
         err = exc.errors()[0]
@@ -105,5 +129,7 @@ async def edit(
     mask_bytes = await mask.read(MAX_BYTES + 1) if mask is not None else None
     resolved = await run_in_threadpool(service.resolve_model, body.model)
     params = await run_in_threadpool(service.edit_params, body, resolved, images, mask_bytes)
+    if body.stream:
+        return await _streamed(service, body, params, "image_edit")
     jobs = await service.run(params, body.n)
     return await run_in_threadpool(service.answer, jobs, body, str(request.base_url))

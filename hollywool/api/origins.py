@@ -174,7 +174,7 @@ class CrossSiteGuard:
         if (
             scope["type"] == "http"
             and scope["method"] in _WRITES
-            and scope["path"].startswith(("/api", "/v1"))
+            and scope["path"].startswith(("/api", "/v1", "/sdapi"))
             and not self.policy.write_allowed(Headers(scope=scope))
         ):
             await JSONResponse({"detail": CROSS_SITE_REFUSAL}, status_code=403)(scope, receive, send)

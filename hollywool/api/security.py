@@ -7,6 +7,8 @@ can load media after the web UI signed in).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 from urllib.parse import parse_qs, unquote
 
@@ -16,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 COOKIE = "hollywool_token"
 # The API, the media, and the API's description (its pages load the schema with the cookie).
-_GUARDED = ("/api", "/v1", "/outputs", "/docs", "/redoc", "/openapi.json")
+_GUARDED = ("/api", "/v1", "/sdapi", "/outputs", "/docs", "/redoc", "/openapi.json")
 
 
 def is_loopback(host: str) -> bool:
@@ -33,6 +35,12 @@ def _presented(scope: Scope) -> bytes | None:
     auth = headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         return auth[7:].strip().encode("latin-1")
+    if auth.lower().startswith("basic "):  # A1111 clients (--api-auth): any user name, the token as password
+        try:
+            decoded = base64.b64decode(auth[6:].strip(), validate=True)
+        except (binascii.Error, ValueError):
+            return b""
+        return decoded.partition(b":")[2]
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"), encoding="latin-1")
     if "token" in query:
         return query["token"][0].encode("latin-1")
@@ -60,6 +68,12 @@ class TokenGuard:
                     from hollywool.api.openai_api import openai_error
 
                     answer = openai_error(401, "Incorrect API key: give the studio's access token (HOLLYWOOL_TOKEN)")
+                elif path.startswith("/sdapi/"):  # as A1111 answers with --api-auth
+                    answer = JSONResponse(
+                        {"detail": "Incorrect username or password"},
+                        status_code=401,
+                        headers={"WWW-Authenticate": "Basic"},
+                    )
                 else:
                     answer = JSONResponse({"detail": "access token required (HOLLYWOOL_TOKEN)"}, status_code=401)
                 await answer(scope, receive, send)

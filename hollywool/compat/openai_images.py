@@ -61,6 +61,7 @@ class ImageGenerationRequest(BaseModel):
     background: Literal["transparent", "opaque", "auto"] | None = "auto"
     user: str | None = None
     stream: bool | None = False
+    partial_images: int | None = Field(None, ge=0, le=3, description="stream: partial images sent per image")
 
 
 class OpenAIImage(BaseModel):
@@ -110,10 +111,6 @@ class OpenAIImages:
     # -- generations and edits -------------------------------------------------------------------
     def params(self, body: ImageGenerationRequest, model: str) -> dict[str, Any]:
         """The studio's image parameters for one request (without the count)."""
-        if body.stream:
-            raise InvalidInputError(
-                "stream: streamed partial images are not served yet; send stream=false", field="stream"
-            )
         if body.background == "transparent":
             raise InvalidInputError(
                 "background: the studio's models make opaque images; use opaque or auto", field="background"
@@ -163,14 +160,19 @@ class OpenAIImages:
             params["reference_images"] = refs[:1]
         return params
 
-    async def run(self, params: dict[str, Any], n: int) -> list[Job]:
-        """Submit the request as jobs of at most four images and wait for all of them."""
+    async def submit(self, params: dict[str, Any], n: int) -> list[Job]:
+        """Submit the request as jobs of at most four images."""
         jobs: list[Job] = []
         for start in range(0, n, PER_JOB):
             count = min(PER_JOB, n - start)
             jobs.append(
                 await run_in_threadpool(self.studio.router.submit, "image", {**params, "num_images": count}, None)
             )
+        return jobs
+
+    async def run(self, params: dict[str, Any], n: int) -> list[Job]:
+        """Submit the request and wait for all of its jobs."""
+        jobs = await self.submit(params, n)
         done = await asyncio.gather(*(self.studio.jobs.wait_async(j.id, WAIT_S) for j in jobs))
         for job in done:
             if job.status != "completed":
@@ -190,7 +192,9 @@ class OpenAIImages:
                 else:
                     raw = self.studio.assets.path_of(asset).read_bytes()
                     data.append(
-                        OpenAIImage(b64_json=base64.b64encode(_encode(raw, fmt, body.output_compression)).decode())
+                        OpenAIImage(
+                            b64_json=base64.b64encode(encode_output(raw, fmt, body.output_compression)).decode()
+                        )
                     )
         return ImagesResponse(
             created=int(time.time()),
@@ -236,7 +240,7 @@ def _studio_mask(data: bytes, size: tuple[int, int]) -> Image.Image:
     return alpha.point([255] * 128 + [0] * 128)
 
 
-def _encode(raw: bytes, fmt: str, compression: int | None) -> bytes:
+def encode_output(raw: bytes, fmt: str, compression: int | None) -> bytes:
     if fmt == "png":
         return raw
     with Image.open(io.BytesIO(raw)) as img:

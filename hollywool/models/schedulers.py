@@ -45,7 +45,13 @@ SCHEDULERS: dict[str, SchedulerChoice] = {
 
 # Other tools' sampler names -> ours (A1111 labels, ComfyUI sampler_name values, InvokeAI scheduler names).
 ALIASES = {
-    **{s.a1111.lower(): s.name for s in SCHEDULERS.values() if s.a1111 and not s.name.startswith("flow_")},
+    # A sampler name alone means no special schedule ("DPM++ 2M" is not the Karras variant).
+    **{
+        s.a1111.lower(): s.name
+        for s in SCHEDULERS.values()
+        if s.a1111 and not s.a1111_schedule and not s.name.startswith("flow_")
+    },
+    "dpm++ 2m karras": "dpmpp_2m_karras",  # A1111 before 1.9 named sampler and schedule together
     "euler_ancestral": "euler_a",
     "dpmpp_2m": "dpmpp_2m",
     "dpmpp_2m_k": "dpmpp_2m_karras",

@@ -38,6 +38,8 @@ class Preferences(BaseModel):
     favorite_models: list[str] = Field(default_factory=list, max_length=200)
     # ComfyUI or A1111/Forge `models` folders whose files are used in place (POST /api/models/folders adds one).
     model_folders: list[str] = Field(default_factory=list, max_length=50)
+    # The model Automatic1111's API (/sdapi/v1) uses: its `sd_model_checkpoint` option; null: default_model.
+    sdapi_model: str | None = Field(None, max_length=500)
 
     @field_validator("comfyui_url", "civitai_url")
     @classmethod

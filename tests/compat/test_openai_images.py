@@ -169,3 +169,40 @@ def test_the_studios_token_is_the_api_key(tmp_path, tiny_model):
         assert httpx.get(res.data[0].url, timeout=10).status_code == 401
     finally:
         server.stop()
+
+
+def test_stream_sends_partial_images_from_the_previews_then_the_image(client, studio):
+    stream = client.images.generate(model="tiny-sd", prompt="streamed", size="64x64", stream=True, partial_images=2)
+    events = list(stream)
+    partial = [e for e in events if e.type == "image_generation.partial_image"]
+    completed = [e for e in events if e.type == "image_generation.completed"]
+    assert [e.partial_image_index for e in partial] == [0, 1]
+    assert all(_image(e.b64_json).size == (64, 64) for e in partial)
+    assert len(completed) == 1 and events[-1] is completed[0]
+    final = _image(completed[0].b64_json)
+    assert final.size == (64, 64) and "streamed" in final.text["parameters"]
+    assert completed[0].usage.total_tokens == 0 and completed[0].size == "64x64"
+    jobs = httpx.get(f"{studio.url}/api/jobs", params={"limit": 50}, timeout=10).json()["items"]
+    assert any(j["params"]["prompt"] == "streamed" and j["status"] == "completed" for j in jobs)
+
+
+def test_stream_without_partial_images_and_for_edits(client):
+    plain = list(client.images.generate(model="tiny-sd", prompt="one event", size="64x64", stream=True))
+    assert [e.type for e in plain] == ["image_generation.completed"]
+    src = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 30, 30)).save(src, format="PNG")
+    edits = list(
+        client.images.edit(
+            model="tiny-sd", image=("red.png", src.getvalue(), "image/png"), prompt="bluer", size="64x64",
+            stream=True, partial_images=1,
+        )
+    )  # fmt: skip
+    assert [e.type for e in edits] == ["image_edit.partial_image", "image_edit.completed"]
+    assert _image(edits[-1].b64_json).size == (64, 64)
+
+
+def test_a_stream_the_studio_refuses_is_an_error_answer_not_a_broken_stream(client):
+    # The size is checked when the job is submitted: before any event, so the SDK gets OpenAI's error.
+    with pytest.raises(openai.BadRequestError) as odd:
+        client.images.generate(model="tiny-sd", prompt="x", size="65x64", stream=True)
+    assert odd.value.body["param"] == "width"

@@ -394,3 +394,27 @@ def test_query_tokens_are_redacted_from_server_logs(live_server):
     assert any("/api/ws?token=***" in line for line in lines), lines
     assert any("/api/events?token=***" in line for line in lines), lines
     assert not any("s3cret-token" in line for line in lines)
+
+
+def test_the_a1111_api_takes_the_token_as_basic_auth_password(make_client):
+    client = make_client(token="s3cret")
+    refused = client.get("/sdapi/v1/options")
+    assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Basic"
+    assert client.get("/sdapi/v1/options", auth=("anyone", "wrong")).status_code == 401
+    assert client.get("/sdapi/v1/options", headers={"authorization": "Basic %%%"}).status_code == 401
+    assert client.get("/sdapi/v1/samplers", auth=("anyone", "s3cret")).status_code == 200
+    assert client.get("/sdapi/v1/samplers", headers={"authorization": "Bearer s3cret"}).status_code == 200
+
+
+def test_the_a1111_api_refuses_writes_from_other_sites(make_client):
+    assert make_client().post("/sdapi/v1/interrupt", headers=FORM).status_code == 403
+
+
+def test_unknown_api_paths_are_a_json_404_beside_the_web_ui(make_client, tmp_path):
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "index.html").write_text("<html></html>")
+    client = make_client(web_dir=web)
+    for path in ("/sdapi/v1/no-such-route", "/v1/no-such-route"):
+        r = client.get(path)
+        assert r.status_code == 404 and r.headers["content-type"].startswith("application/json"), path

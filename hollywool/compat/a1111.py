@@ -1,0 +1,399 @@
+"""Automatic1111's `/sdapi/v1` over the studio's one queue, for Open WebUI, SillyTavern and webuiapi scripts.
+
+A txt2img or img2img request becomes ordinary image jobs (four images each at most): they show in the Queue
+page, their images are assets with the A1111 `parameters` text the studio writes anyway, and interrupt cancels
+them. The model the routes use is A1111's `sd_model_checkpoint` option, kept in the settings store
+(`sdapi_model`); without one it is the studio's default image model. Progress and the live preview come from
+the job system's own events, for the jobs these routes started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import io
+import random
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image
+from starlette.concurrency import run_in_threadpool
+
+from hollywool.compat import a1111_info
+from hollywool.compat.a1111_params import (
+    MAX_IMAGES,
+    A1111Generation,
+    ExtrasSingleImageRequest,
+    Img2ImgRequest,
+    Txt2ImgRequest,
+    decode_b64_image,
+    hires_of,
+    inpaint_of,
+    lora_tags,
+    plain_upscaler,
+    png_b64,
+    scheduler_of,
+)
+from hollywool.compat.openai_images import OpenAIImages
+from hollywool.errors import InvalidInputError, NotFoundError, StudioError
+from hollywool.jobs.events import Event, JobPreview
+from hollywool.jobs.models import Job, JobStatus
+from hollywool.media.png_meta import read_text_chunks
+from hollywool.models.views import LocalModelInfo
+from hollywool.studio import Studio
+
+PER_JOB = 4
+WAIT_S = 3600.0
+
+
+@dataclass
+class _Batch:
+    """The jobs of one txt2img or img2img request, while it runs."""
+
+    job_ids: list[str]
+    previews: dict[str, str] = field(default_factory=dict[str, str])
+
+
+class A1111:
+    """One per app: it remembers which jobs its requests are running (for progress, interrupt and skip)."""
+
+    def __init__(self, studio: Studio):
+        self.studio = studio
+        self.openai = OpenAIImages(studio)  # the same model listing and default-model rule
+        self._lock = threading.Lock()
+        self._batches: list[_Batch] = []
+        studio.bus.add_listener(self._on_event)
+
+    # -- models and options ------------------------------------------------------------------------
+    def _local(self) -> dict[str, LocalModelInfo]:
+        return {m.id: m for m in self.studio.model_service.list_models("image")}
+
+    def sd_models(self) -> list[dict[str, Any]]:
+        local = self._local()
+        out = []
+        for m in self.openai.models().data:
+            info = local.get(m.id)
+            out.append(
+                {
+                    "title": m.id,
+                    "model_name": m.id,
+                    "hash": None,  # A1111 hashes checkpoint files lazily; the studio does not hash them
+                    "sha256": None,
+                    "filename": info.path if info else m.id,
+                    "config": None,
+                }
+            )
+        return out
+
+    def resolve_checkpoint(self, name: str, field_name: str = "sd_model_checkpoint") -> str:
+        """A model id from A1111's checkpoint name: the title, the name, or `name [hash]`/`file.safetensors`."""
+        ids = [m.id for m in self.openai.models().data]
+        wanted = name.strip()
+        candidates = [wanted, wanted.rsplit(" [", 1)[0], wanted.rsplit(".", 1)[0]]
+        for c in candidates:
+            for i in ids:
+                if c.lower() == i.lower():
+                    return i
+        raise NotFoundError(f"{field_name}: no model {name!r}; GET /sdapi/v1/sd-models lists them", field=field_name)
+
+    def current_model(self) -> str:
+        chosen = self.studio.preferences.get().sdapi_model
+        if chosen and chosen in {m.id for m in self.openai.models().data}:
+            return chosen
+        return self.openai.resolve_model(None)
+
+    def options(self) -> dict[str, Any]:
+        return {
+            "sd_model_checkpoint": self.current_model(),
+            "sd_checkpoint_hash": None,
+            "sd_vae": "Automatic",
+            "sd_lora": "None",
+            "CLIP_stop_at_last_layers": 1,
+            "samples_format": "png",
+            "live_previews_enable": True,
+            "live_previews_image_format": "png",
+            "show_progress_every_n_steps": 2,
+        }
+
+    def set_options(self, changes: dict[str, Any]) -> None:
+        """Only the checkpoint is a studio setting; A1111's other options have no meaning here and are ignored."""
+        name = changes.get("sd_model_checkpoint")
+        if name is None:
+            return
+        if not isinstance(name, str):
+            raise InvalidInputError("sd_model_checkpoint: give a model title", field="sd_model_checkpoint")
+        self.studio.preferences.update({"sdapi_model": self.resolve_checkpoint(name)})
+
+    # -- generation ------------------------------------------------------------------------------
+    def _model_for(self, body: A1111Generation) -> str:
+        override = (body.override_settings or {}).get("sd_model_checkpoint")
+        if isinstance(override, str) and override:
+            return self.resolve_checkpoint(override, "override_settings.sd_model_checkpoint")
+        return self.current_model()
+
+    def _base_params(self, body: A1111Generation, model: str) -> dict[str, Any]:
+        info = self._local().get(model)
+        prompt, loras = lora_tags(body.prompt, self.studio.models.loras.all())
+        negative, _ = lora_tags(body.negative_prompt or "", [])
+        params: dict[str, Any] = {"prompt": prompt or " ", "model": model}
+        if negative:
+            params["negative_prompt"] = negative
+        if loras:
+            params["loras"] = loras
+        for ours, value in (
+            ("width", body.width),
+            ("height", body.height),
+            ("steps", body.steps),
+            ("guidance_scale", body.cfg_scale),
+        ):
+            if value is not None:
+                params[ours] = value
+        scheduler = scheduler_of(body, (info.schedulers or []) if info else [])
+        if scheduler:
+            params["scheduler"] = scheduler
+        return params
+
+    def txt2img_params(self, body: Txt2ImgRequest) -> dict[str, Any]:
+        model = self._model_for(body)
+        params = self._base_params(body, model)
+        upscalers = {u.name.lower(): u.id for u in self.studio.upscale_engine.models()}
+        upscalers |= {u.id.lower(): u.id for u in self.studio.upscale_engine.models()}
+        fix = hires_of(body, params.get("width"), params.get("height"), upscalers)
+        if fix:
+            params["hires"] = fix
+        return params
+
+    def img2img_params(self, body: Img2ImgRequest) -> dict[str, Any]:
+        model = self._model_for(body)
+        params = self._base_params(body, model)
+        info = self._local().get(model)
+        images = [decode_b64_image(img, f"init_images.{i}") for i, img in enumerate(body.init_images)]
+        source = images[0]
+        if "width" not in params and "height" not in params:
+            multiple = (info.size_multiple if info else None) or 8
+            params["width"] = max(64, source.width // multiple * multiple)
+            params["height"] = max(64, source.height // multiple * multiple)
+        refs = [{"image_base64": png_b64(img)} for img in images]
+        strength = body.denoising_strength if body.denoising_strength is not None else 0.75
+        params["strength"] = min(max(strength, 0.1), 1.0)
+        if body.mask and info is not None and "inpaint" not in (info.modes or []):
+            raise InvalidInputError(f"mask: {model} cannot inpaint; choose a model that can", field="mask")
+        if body.mask:
+            params.update(inpaint_of(body), reference_images=refs[:1])
+        elif info is not None and info.requires_reference_image:
+            params.update(mode="edit", reference_images=refs)
+        else:
+            params["reference_images"] = refs[:1]
+        return params
+
+    async def generate(self, params: dict[str, Any], body: A1111Generation) -> tuple[list[Job], list[str]]:
+        """Submit `batch_size x n_iter` images, wait for their jobs; (jobs, base64 PNGs)."""
+        count = body.batch_size * body.n_iter
+        if count > MAX_IMAGES:
+            raise InvalidInputError(f"batch_size: at most {MAX_IMAGES} images a request", field="batch_size")
+        first = body.seed if body.seed >= 0 else random.randint(0, 2**32 - 1 - count)
+        seeds = [(first + i) % 2**32 for i in range(count)]
+        jobs: list[Job] = []
+        batch = _Batch([])
+        with self._lock:
+            self._batches.append(batch)
+        try:
+            # One job per A1111 iteration (n_iter) of batch_size images (four at most a job): skip drops one.
+            chunks = [
+                seeds[i + start : i + min(start + PER_JOB, body.batch_size)]
+                for i in range(0, count, body.batch_size)
+                for start in range(0, body.batch_size, PER_JOB)
+            ]
+            try:
+                for chunk in chunks:
+                    job = await run_in_threadpool(self.studio.router.submit, "image", {**params, "seeds": chunk}, None)
+                    jobs.append(job)
+                    with self._lock:
+                        batch.job_ids.append(job.id)
+            except StudioError:  # a later job refused: the request fails whole
+                await run_in_threadpool(self._cancel, [j.id for j in jobs])
+                raise
+            done = list(await asyncio.gather(*(self.studio.jobs.wait_async(j.id, WAIT_S) for j in jobs)))
+        finally:
+            with self._lock:
+                self._batches.remove(batch)
+        for job in done:
+            if job.status == JobStatus.failed:
+                raise StudioError(job.error or f"The image job {job.id} failed")
+        images = await run_in_threadpool(self._images, done)
+        return done, images
+
+    def _images(self, jobs: list[Job]) -> list[str]:
+        """The stored PNGs, as they are: they carry the A1111 `parameters` text already."""
+        out = []
+        for job in jobs:
+            for asset_id in job.asset_ids:
+                raw = self.studio.assets.path_of(self.studio.assets.get(asset_id)).read_bytes()
+                out.append(base64.b64encode(raw).decode())
+        return out
+
+    @staticmethod
+    def info(jobs: list[Job], images: list[str], denoising: float | None) -> str:
+        finished = [j for j in jobs if j.asset_ids] or jobs
+        texts = [read_text_chunks(base64.b64decode(b)).get("parameters", "") for b in images]
+        return a1111_info.generation_info(finished, texts, denoising, [j.id for j in jobs])
+
+    # -- progress, interrupt, skip ---------------------------------------------------------------
+    def _on_event(self, event: Event) -> None:  # on the publisher's thread: quick
+        if isinstance(event, JobPreview):
+            with self._lock:
+                for batch in self._batches:
+                    if event.job_id in batch.job_ids:
+                        batch.previews[event.job_id] = event.image
+
+    def progress(self, skip_current_image: bool = False) -> dict[str, Any]:
+        with self._lock:
+            batch = next(iter(self._batches), None)
+            ids = list(batch.job_ids) if batch else []
+            previews = dict(batch.previews) if batch else {}
+        jobs = [self.studio.jobs.get(i) for i in ids]
+        running = next((j for j in jobs if j.status == JobStatus.running), None)
+        current = running or next((j for j in jobs if not j.status.finished), None)
+        fractions = [1.0 if j.status.finished else j.fraction for j in jobs]
+        progress = sum(fractions) / len(fractions) if fractions else 0.0
+        eta = running.eta_seconds if running and running.eta_seconds is not None else None
+        image = previews.get(current.id) if current else None
+        state = {
+            "skipped": False,
+            "interrupted": any(j.cancel_requested or j.status == JobStatus.cancelled for j in jobs),
+            "stopping_generation": False,
+            "job": f"job {current.id}" if current else "",
+            "job_count": len(jobs),
+            "job_timestamp": "0",
+            "job_no": jobs.index(current) if current else 0,
+            "sampling_step": current.step if current else 0,
+            "sampling_steps": current.total_steps if current else 0,
+        }
+        return {
+            "progress": round(progress, 4),
+            "eta_relative": round(eta, 2) if eta is not None else 0.0,
+            "state": state,
+            "current_image": None if skip_current_image or not image else _png_from_data_url(image),
+            "textinfo": current.message if current else None,
+            "current_task": current.id if current else None,
+        }
+
+    def _cancel(self, ids: list[str]) -> None:
+        for job_id in ids:
+            with contextlib.suppress(StudioError):  # finished meanwhile
+                self.studio.jobs.cancel(job_id)
+
+    def interrupt(self) -> None:
+        """A1111's interrupt ends the whole request: every job of the running requests is cancelled."""
+        with self._lock:
+            ids = [i for b in self._batches for i in b.job_ids]
+        self._cancel(ids)
+
+    def skip(self) -> None:
+        """A1111's skip drops the image in progress and goes on: the running job is cancelled, the rest run."""
+        with self._lock:
+            ids = [i for b in self._batches for i in b.job_ids]
+        running = [i for i in ids if self.studio.jobs.get(i).status == JobStatus.running]
+        self._cancel(running[:1])
+
+    # -- lists -----------------------------------------------------------------------------------
+    @staticmethod
+    def samplers() -> list[dict[str, Any]]:
+        from hollywool.models.schedulers import SCHEDULERS
+
+        seen: dict[str, list[str]] = {}
+        for s in SCHEDULERS.values():
+            if s.a1111 and not s.a1111_schedule:
+                seen.setdefault(s.a1111, []).append(s.name)
+        return [{"name": name, "aliases": aliases, "options": {}} for name, aliases in seen.items()]
+
+    @staticmethod
+    def schedulers() -> list[dict[str, Any]]:
+        return [
+            {"name": "automatic", "label": "Automatic", "aliases": None, "default_rho": -1, "need_inner_model": False},
+            {"name": "karras", "label": "Karras", "aliases": None, "default_rho": 7.0, "need_inner_model": False},
+        ]
+
+    def loras(self) -> list[dict[str, Any]]:
+        return [
+            {"name": lo.id, "alias": lo.name, "path": lo.path, "metadata": {"ss_base_model_version": lo.base}}
+            for lo in self.studio.models.loras.all()
+        ]
+
+    def refresh_checkpoints(self) -> None:
+        """Read the user's config.yaml again (models added by hand since the start)."""
+        self.studio.models.catalog.reload()
+
+    def refresh_loras(self) -> None:
+        self.studio.models.loras.scan()
+
+    def upscalers(self) -> list[dict[str, Any]]:
+        plain = [
+            {"name": n, "model_name": None, "model_path": None, "model_url": None, "scale": 4}
+            for n in ("None", "Lanczos", "Nearest")
+        ]
+        return plain + [
+            {"name": u.id, "model_name": u.name, "model_path": u.filename, "model_url": u.url, "scale": u.scale}
+            for u in self.studio.upscale_engine.models()
+            if u.kind != "video"
+        ]
+
+    def sd_vae(self) -> list[dict[str, Any]]:
+        return [{"model_name": info.vae, "filename": info.vae} for info in self._local().values() if info.vae]
+
+    @staticmethod
+    def memory() -> dict[str, Any]:
+        import psutil
+
+        from hollywool.system_info import nvml_gpus
+
+        vm = psutil.virtual_memory()
+        ram = {"free": vm.available, "used": vm.total - vm.available, "total": vm.total}
+        gpus = nvml_gpus()
+        if not gpus:
+            return {"ram": ram, "cuda": {"error": "no CUDA device"}}
+        gpu = gpus[0]
+        total, used = int(gpu.memory_total_gb * 2**30), int(gpu.memory_used_gb * 2**30)
+        return {"ram": ram, "cuda": {"system": {"free": total - used, "used": used, "total": total}}}
+
+    # -- extras ----------------------------------------------------------------------------------
+    async def extra_single_image(self, body: ExtrasSingleImageRequest) -> str:
+        """Upscale one image through the studio's upscale job (a plain resize for None/Lanczos/Nearest)."""
+        image = decode_b64_image(body.image, "image").convert("RGB")
+        if body.resize_mode == 1:
+            target = (body.upscaling_resize_w, body.upscaling_resize_h)
+        else:
+            target = (round(image.width * body.upscaling_resize), round(image.height * body.upscaling_resize))
+        if plain_upscaler(body.upscaler_1):
+            nearest = (body.upscaler_1 or "").lower() == "nearest"
+            resample = Image.Resampling.NEAREST if nearest else Image.Resampling.LANCZOS
+            return png_b64(image.resize(target, resample))
+        name = (body.upscaler_1 or "").strip().lower()
+        model = next((u for u in self.studio.upscale_engine.models() if name in (u.id.lower(), u.name.lower())), None)
+        if model is None:
+            raise InvalidInputError(
+                f"upscaler_1: no upscaler {body.upscaler_1!r}; GET /sdapi/v1/upscalers lists them", field="upscaler_1"
+            )
+        factor = max(target[0] / image.width, target[1] / image.height)
+        scale = 2 if factor <= 2 else 4
+        source = await run_in_threadpool(self.studio.assets.save_image, image, params={"source": "sdapi extras"})
+        job = await run_in_threadpool(
+            self.studio.jobs.submit, "upscale", {"asset_id": source.id, "model": model.id, "scale": scale}
+        )
+        job = await self.studio.jobs.wait_async(job.id, WAIT_S)
+        if job.status != JobStatus.completed or not job.asset_ids:
+            raise StudioError(job.error or f"The upscale job {job.id} was {job.status}")
+        path = self.studio.assets.path_of(self.studio.assets.get(job.asset_ids[0]))
+        with Image.open(path) as out:
+            out.load()
+            if out.size != target:
+                return png_b64(out.resize(target, Image.Resampling.LANCZOS))
+        return base64.b64encode(path.read_bytes()).decode()
+
+
+def _png_from_data_url(url: str) -> str:
+    data = base64.b64decode(url.split(",", 1)[1])
+    with Image.open(io.BytesIO(data)) as img:
+        return png_b64(img.convert("RGB"))
