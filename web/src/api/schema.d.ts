@@ -2034,6 +2034,330 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sdapi/v1/txt2img": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Txt2Img */
+        post: operations["txt2img_sdapi_v1_txt2img_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sdapi/v1/img2img": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Img2Img */
+        post: operations["img2img_sdapi_v1_img2img_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sdapi/v1/extra-single-image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Extra Single Image */
+        post: operations["extra_single_image_sdapi_v1_extra_single_image_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sdapi/v1/png-info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Png Info */
+        post: operations["png_info_sdapi_v1_png_info_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sdapi/v1/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Progress */
+        get: operations["progress_sdapi_v1_progress_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sdapi/v1/interrupt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Interrupt */
+        post: operations["interrupt_sdapi_v1_interrupt_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sdapi/v1/skip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Skip */
+        post: operations["skip_sdapi_v1_skip_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sdapi/v1/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Options */
+        get: operations["get_options_sdapi_v1_options_get"];
+        put?: never;
+        /** Set Options */
+        post: operations["set_options_sdapi_v1_options_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sdapi/v1/sd-models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Sd Models */
+        get: operations["sd_models_sdapi_v1_sd_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sdapi/v1/refresh-checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Refresh Checkpoints */
+        post: operations["refresh_checkpoints_sdapi_v1_refresh_checkpoints_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sdapi/v1/samplers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Samplers */
+        get: operations["samplers_sdapi_v1_samplers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sdapi/v1/schedulers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Schedulers */
+        get: operations["schedulers_sdapi_v1_schedulers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sdapi/v1/loras": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Loras */
+        get: operations["loras_sdapi_v1_loras_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sdapi/v1/refresh-loras": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Refresh Loras */
+        post: operations["refresh_loras_sdapi_v1_refresh_loras_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sdapi/v1/upscalers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Upscalers */
+        get: operations["upscalers_sdapi_v1_upscalers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sdapi/v1/latent-upscale-modes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Latent Upscale Modes */
+        get: operations["latent_upscale_modes_sdapi_v1_latent_upscale_modes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sdapi/v1/sd-vae": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Sd Vae */
+        get: operations["sd_vae_sdapi_v1_sd_vae_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sdapi/v1/memory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Memory */
+        get: operations["memory_sdapi_v1_memory_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sdapi/v1/scripts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Scripts */
+        get: operations["scripts_sdapi_v1_scripts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2140,6 +2464,8 @@ export interface components {
             favorite_models?: string[];
             /** Model Folders */
             model_folders?: string[];
+            /** Sdapi Model */
+            sdapi_model?: string | null;
             /**
              * Has Civitai Api Key
              * @default false
@@ -2311,6 +2637,13 @@ export interface components {
              * @default auto
              */
             background?: string | null;
+            /**
+             * Stream
+             * @default false
+             */
+            stream?: boolean;
+            /** Partial Images */
+            partial_images?: number | null;
             /** Mask */
             mask?: string | null;
         };
@@ -3488,6 +3821,46 @@ export interface components {
              */
             progress?: number;
         };
+        /** ExtrasSingleImageRequest */
+        ExtrasSingleImageRequest: {
+            /** Image */
+            image: string;
+            /**
+             * Resize Mode
+             * @default 0
+             */
+            resize_mode?: number;
+            /**
+             * Upscaling Resize
+             * @default 2
+             */
+            upscaling_resize?: number;
+            /**
+             * Upscaling Resize W
+             * @default 512
+             */
+            upscaling_resize_w?: number;
+            /**
+             * Upscaling Resize H
+             * @default 512
+             */
+            upscaling_resize_h?: number;
+            /**
+             * Upscaler 1
+             * @default None
+             */
+            upscaler_1?: string | null;
+        };
+        /** ExtrasSingleImageResponse */
+        ExtrasSingleImageResponse: {
+            /** Html Info */
+            html_info: string;
+            /**
+             * Image
+             * @description a base64 PNG
+             */
+            image: string;
+        };
         /**
          * FamilyInfo
          * @description A model family the studio can run: what a catalogue entry's `type` may say.
@@ -3717,6 +4090,26 @@ export interface components {
              * @default 600
              */
             timeout_s?: number;
+        };
+        /** GenerationResponse */
+        GenerationResponse: {
+            /**
+             * Images
+             * @description base64 PNGs carrying A1111's `parameters` text
+             */
+            images: string[];
+            /**
+             * Parameters
+             * @description the request, as read
+             */
+            parameters: {
+                [key: string]: unknown;
+            };
+            /**
+             * Info
+             * @description JSON: seed, all_seeds, prompt, all_prompts, sampler_name, steps, ...
+             */
+            info: string;
         };
         /**
          * GpuStatus
@@ -3998,6 +4391,11 @@ export interface components {
              * @default false
              */
             stream?: boolean | null;
+            /**
+             * Partial Images
+             * @description stream: partial images sent per image
+             */
+            partial_images?: number | null;
         };
         /** ImageJobRequest */
         ImageJobRequest: {
@@ -4149,6 +4547,110 @@ export interface components {
             quality?: string | null;
             /** Size */
             size?: string | null;
+        };
+        /** Img2ImgRequest */
+        Img2ImgRequest: {
+            /**
+             * Prompt
+             * @default
+             */
+            prompt?: string;
+            /**
+             * Negative Prompt
+             * @default
+             */
+            negative_prompt?: string | null;
+            /**
+             * Seed
+             * @default -1
+             */
+            seed?: number;
+            /** Sampler Name */
+            sampler_name?: string | null;
+            /** Sampler Index */
+            sampler_index?: string | null;
+            /** Scheduler */
+            scheduler?: string | null;
+            /**
+             * Batch Size
+             * @default 1
+             */
+            batch_size?: number;
+            /**
+             * N Iter
+             * @default 1
+             */
+            n_iter?: number;
+            /** Steps */
+            steps?: number | null;
+            /** Cfg Scale */
+            cfg_scale?: number | null;
+            /** Width */
+            width?: number | null;
+            /** Height */
+            height?: number | null;
+            /** Denoising Strength */
+            denoising_strength?: number | null;
+            /** Styles */
+            styles?: string[] | null;
+            /** Override Settings */
+            override_settings?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Override Settings Restore Afterwards
+             * @default true
+             */
+            override_settings_restore_afterwards?: boolean;
+            /**
+             * Send Images
+             * @default true
+             */
+            send_images?: boolean;
+            /**
+             * Save Images
+             * @default false
+             */
+            save_images?: boolean;
+            /** Init Images */
+            init_images: string[];
+            /** Mask */
+            mask?: string | null;
+            /**
+             * Mask Blur
+             * @default 4
+             */
+            mask_blur?: number;
+            /**
+             * Inpainting Fill
+             * @default 0
+             */
+            inpainting_fill?: number;
+            /**
+             * Inpaint Full Res
+             * @default true
+             */
+            inpaint_full_res?: boolean;
+            /**
+             * Inpaint Full Res Padding
+             * @default 0
+             */
+            inpaint_full_res_padding?: number;
+            /**
+             * Inpainting Mask Invert
+             * @default 0
+             */
+            inpainting_mask_invert?: number;
+            /**
+             * Resize Mode
+             * @default 0
+             */
+            resize_mode?: number;
+            /**
+             * Include Init Images
+             * @default false
+             */
+            include_init_images?: boolean;
         };
         /** IntRange */
         IntRange: {
@@ -4810,6 +5312,19 @@ export interface components {
             /** Is Downloaded */
             readonly is_downloaded: boolean;
         };
+        /** LoraItem */
+        LoraItem: {
+            /** Name */
+            name: string;
+            /** Alias */
+            alias: string;
+            /** Path */
+            path: string;
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+        };
         /** LoraList */
         LoraList: {
             /** Loras */
@@ -5378,6 +5893,33 @@ export interface components {
             /** Label */
             label?: string | null;
         };
+        /** PngInfoRequest */
+        PngInfoRequest: {
+            /** Image */
+            image: string;
+        };
+        /** PngInfoResponse */
+        PngInfoResponse: {
+            /**
+             * Info
+             * @description the A1111 `parameters` text (other dialects said in A1111's words)
+             */
+            info: string;
+            /**
+             * Items
+             * @description the image's other text chunks
+             */
+            items: {
+                [key: string]: unknown;
+            };
+            /**
+             * Parameters
+             * @description the parameters read: Prompt, Steps, Seed, Size-1, ...
+             */
+            parameters: {
+                [key: string]: unknown;
+            };
+        };
         /** PresetLoraInfo */
         PresetLoraInfo: {
             /**
@@ -5463,6 +6005,47 @@ export interface components {
             /** Input Name */
             input_name?: string | null;
             value?: components["schemas"]["JsonValue"];
+        };
+        /** ProgressResponse */
+        ProgressResponse: {
+            /**
+             * Progress
+             * @description 0 to 1, over the jobs of the request running
+             */
+            progress: number;
+            /** Eta Relative */
+            eta_relative: number;
+            state: components["schemas"]["ProgressState"];
+            /**
+             * Current Image
+             * @description the live preview, a base64 PNG
+             */
+            current_image: string | null;
+            /** Textinfo */
+            textinfo: string | null;
+            /** Current Task */
+            current_task: string | null;
+        };
+        /** ProgressState */
+        ProgressState: {
+            /** Skipped */
+            skipped: boolean;
+            /** Interrupted */
+            interrupted: boolean;
+            /** Stopping Generation */
+            stopping_generation: boolean;
+            /** Job */
+            job: string;
+            /** Job Count */
+            job_count: number;
+            /** Job Timestamp */
+            job_timestamp: string;
+            /** Job No */
+            job_no: number;
+            /** Sampling Step */
+            sampling_step: number;
+            /** Sampling Steps */
+            sampling_steps: number;
         };
         /** ProviderCheck */
         ProviderCheck: {
@@ -5797,6 +6380,17 @@ export interface components {
              */
             include_cancelled?: boolean;
         };
+        /** SamplerItem */
+        SamplerItem: {
+            /** Name */
+            name: string;
+            /** Aliases */
+            aliases: string[];
+            /** Options */
+            options: {
+                [key: string]: unknown;
+            };
+        };
         /** SchedulerInfo */
         SchedulerInfo: {
             /** Name */
@@ -5808,6 +6402,41 @@ export interface components {
              * @description the families that offer it
              */
             model_types: string[];
+        };
+        /** SchedulerItem */
+        SchedulerItem: {
+            /** Name */
+            name: string;
+            /** Label */
+            label: string;
+            /** Aliases */
+            aliases: string[] | null;
+            /** Default Rho */
+            default_rho: number;
+            /** Need Inner Model */
+            need_inner_model: boolean;
+        };
+        /** SdModelItem */
+        SdModelItem: {
+            /** Title */
+            title: string;
+            /** Model Name */
+            model_name: string;
+            /** Hash */
+            hash: string | null;
+            /** Sha256 */
+            sha256: string | null;
+            /** Filename */
+            filename: string;
+            /** Config */
+            config: string | null;
+        };
+        /** SdVaeItem */
+        SdVaeItem: {
+            /** Model Name */
+            model_name: string;
+            /** Filename */
+            filename: string;
         };
         /** SearchMetadata */
         SearchMetadata: {
@@ -6242,6 +6871,98 @@ export interface components {
             /** Has Token */
             has_token: boolean;
         };
+        /** Txt2ImgRequest */
+        Txt2ImgRequest: {
+            /**
+             * Prompt
+             * @default
+             */
+            prompt?: string;
+            /**
+             * Negative Prompt
+             * @default
+             */
+            negative_prompt?: string | null;
+            /**
+             * Seed
+             * @default -1
+             */
+            seed?: number;
+            /** Sampler Name */
+            sampler_name?: string | null;
+            /** Sampler Index */
+            sampler_index?: string | null;
+            /** Scheduler */
+            scheduler?: string | null;
+            /**
+             * Batch Size
+             * @default 1
+             */
+            batch_size?: number;
+            /**
+             * N Iter
+             * @default 1
+             */
+            n_iter?: number;
+            /** Steps */
+            steps?: number | null;
+            /** Cfg Scale */
+            cfg_scale?: number | null;
+            /** Width */
+            width?: number | null;
+            /** Height */
+            height?: number | null;
+            /** Denoising Strength */
+            denoising_strength?: number | null;
+            /** Styles */
+            styles?: string[] | null;
+            /** Override Settings */
+            override_settings?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Override Settings Restore Afterwards
+             * @default true
+             */
+            override_settings_restore_afterwards?: boolean;
+            /**
+             * Send Images
+             * @default true
+             */
+            send_images?: boolean;
+            /**
+             * Save Images
+             * @default false
+             */
+            save_images?: boolean;
+            /**
+             * Enable Hr
+             * @default false
+             */
+            enable_hr?: boolean;
+            /**
+             * Hr Scale
+             * @default 2
+             */
+            hr_scale?: number;
+            /** Hr Upscaler */
+            hr_upscaler?: string | null;
+            /**
+             * Hr Second Pass Steps
+             * @default 0
+             */
+            hr_second_pass_steps?: number;
+            /**
+             * Hr Resize X
+             * @default 0
+             */
+            hr_resize_x?: number;
+            /**
+             * Hr Resize Y
+             * @default 0
+             */
+            hr_resize_y?: number;
+        };
         /** Unloaded */
         Unloaded: {
             /**
@@ -6311,6 +7032,19 @@ export interface components {
             available: boolean;
             /** Description */
             readonly description: string;
+        };
+        /** UpscalerItem */
+        UpscalerItem: {
+            /** Name */
+            name: string;
+            /** Model Name */
+            model_name: string | null;
+            /** Model Path */
+            model_path: string | null;
+            /** Model Url */
+            model_url: string | null;
+            /** Scale */
+            scale: number | null;
         };
         /** UpscalerList */
         UpscalerList: {
@@ -10882,13 +11616,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description with stream: true, OpenAI's events */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ImagesResponse"];
+                    "text/event-stream": unknown;
                 };
             };
             /** @description Validation Error */
@@ -10915,13 +11650,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description with stream: true, OpenAI's events */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ImagesResponse"];
+                    "text/event-stream": unknown;
                 };
             };
             /** @description Validation Error */
@@ -10931,6 +11667,492 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    txt2img_sdapi_v1_txt2img_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Txt2ImgRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenerationResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    img2img_sdapi_v1_img2img_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Img2ImgRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenerationResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    extra_single_image_sdapi_v1_extra_single_image_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExtrasSingleImageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExtrasSingleImageResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    png_info_sdapi_v1_png_info_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PngInfoRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PngInfoResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    progress_sdapi_v1_progress_get: {
+        parameters: {
+            query?: {
+                skip_current_image?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProgressResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    interrupt_sdapi_v1_interrupt_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+        };
+    };
+    skip_sdapi_v1_skip_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+        };
+    };
+    get_options_sdapi_v1_options_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    set_options_sdapi_v1_options_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    sd_models_sdapi_v1_sd_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SdModelItem"][];
+                };
+            };
+        };
+    };
+    refresh_checkpoints_sdapi_v1_refresh_checkpoints_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+        };
+    };
+    samplers_sdapi_v1_samplers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SamplerItem"][];
+                };
+            };
+        };
+    };
+    schedulers_sdapi_v1_schedulers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchedulerItem"][];
+                };
+            };
+        };
+    };
+    loras_sdapi_v1_loras_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoraItem"][];
+                };
+            };
+        };
+    };
+    refresh_loras_sdapi_v1_refresh_loras_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+        };
+    };
+    upscalers_sdapi_v1_upscalers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpscalerItem"][];
+                };
+            };
+        };
+    };
+    latent_upscale_modes_sdapi_v1_latent_upscale_modes_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+        };
+    };
+    sd_vae_sdapi_v1_sd_vae_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SdVaeItem"][];
+                };
+            };
+        };
+    };
+    memory_sdapi_v1_memory_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    scripts_sdapi_v1_scripts_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string[];
+                    };
                 };
             };
         };
