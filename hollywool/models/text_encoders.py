@@ -101,7 +101,13 @@ def match_keys(names: list[str], wanted: set[str]) -> dict[str, str]:
 
 
 def load_text_encoder(
-    path: Path, model_class: str, config_dir: Path, dtype: Any, keep_fp8: bool, prefix: str = ""
+    path: Path,
+    model_class: str,
+    config_dir: Path,
+    dtype: Any,
+    keep_fp8: bool,
+    prefix: str = "",
+    renames: tuple[tuple[str, str], ...] = (),
 ) -> Any:
     """A transformers text encoder with the weights of `path` (those under `prefix`: a part of a whole checkpoint),
     built from the config in `config_dir`.
@@ -123,6 +129,8 @@ def load_text_encoder(
     state = read_state_dict(path, None if keep_fp8 else dtype, select)
     if is_scaled_fp8(state):
         state = unscale_fp8(state, dtype)
+    if renames:
+        state = {_renamed(name, renames): tensor for name, tensor in state.items()}
     mapping = match_keys(list(state), set(wanted))
     weights: dict[str, torch.Tensor] = {}
     fp8 = torch.float8_e4m3fn
@@ -148,6 +156,12 @@ def load_text_encoder(
     if any(w.dtype == fp8 for w in weights.values()):
         keep_fp8_layers(model, dtype)  # fp8 layers stay fp8; embeddings and norms compute in `dtype`
     return model
+
+
+def _renamed(name: str, renames: tuple[tuple[str, str], ...]) -> str:
+    for pattern, replacement in renames:
+        name = re.sub(pattern, replacement, name)
+    return name
 
 
 def _tied(model: Any) -> dict[str, str]:
