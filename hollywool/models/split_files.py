@@ -179,6 +179,9 @@ def _assemble(
 ) -> tuple[Any, dict[str, ComponentKey]]:
     import diffusers
 
+    refusal = split.refuse(weights.shapes) if split.refuse else None
+    if refusal:
+        raise InvalidInputError(f"{files.model.name}: {refusal}")
     config_dir = files.config or shipped_config(split_config(split, weights), configs_root)
     check_tokenizers(config_dir)
     whole = None if is_diffusion_model_only(weights) else weights

@@ -200,3 +200,35 @@ def write_qwen_image_split_files(
         text[key.replace("model.language_model.", "model.", 1).replace("model.visual.", "visual.", 1)] = value
     vae = qwen_vae_to_original(_component(folder, "vae"), _config(folder, "vae"))
     return _files(Path(out_dir), "qwen_image_tiny", model, text, vae, fp8)
+
+
+# -- Wan 2.2 TI2V-5B ------------------------------------------------------------------------------------------
+def wan22_vae_to_original(state: dict[str, torch.Tensor], config: dict) -> dict[str, torch.Tensor]:
+    """diffusers' residual AutoencoderKLWan names -> Wan 2.2's: per-level lists of residual blocks + resample."""
+    nested: dict[str, torch.Tensor] = {}
+    rest_state: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        parts = key.split(".")
+        if parts[1] in ("down_blocks", "up_blocks"):
+            word = "down" if parts[1] == "down_blocks" else "up"
+            resnets = config["num_res_blocks"] + (0 if word == "down" else 1)
+            if parts[3] == "resnets":
+                index, rest = int(parts[4]), _resnet_to_original(".".join(parts[5:]))
+            else:  # downsampler / upsampler: after the residual blocks
+                index, rest = resnets, ".".join(parts[4:])
+            nested[f"{parts[0]}.{word}samples.{parts[2]}.{word}samples.{index}.{rest}"] = value
+        else:
+            rest_state[key] = value
+    return nested | qwen_vae_to_original(rest_state, config)
+
+
+def write_wan22_split_files(folder: str | Path, out_dir: str | Path, *, fp8: bool = False) -> tuple[Path, Path, Path]:
+    """Wan 2.2 TI2V-5B: the transformer in Wan's original names under ComfyUI's prefix, UMT5 in transformers' names,
+    the VAE in Wan 2.2's original names."""
+    from hollywool.testkit.original_layouts import wan_to_original
+
+    folder = Path(folder)
+    model = {COMFY + k: v for k, v in wan_to_original(_component(folder, "transformer")).items()}
+    text = {k: v for k, v in _component(folder, "text_encoder").items() if k != "encoder.embed_tokens.weight"}
+    vae = wan22_vae_to_original(_component(folder, "vae"), _config(folder, "vae"))
+    return _files(Path(out_dir), "wan2.2_ti2v_tiny", model, text, vae, fp8)

@@ -54,4 +54,9 @@ class SplitFiles:
     vae_family: str | None = None  # another family whose VAE files this one takes (Z-Image: FLUX.1's ae.safetensors)
     variant: Callable[[Mapping[str, list[int]]], str | None] | None = None
     convert: Converter | None = None
-    vae_convert: Converter | None = None  # the VAE file's original layout -> diffusers' (None: `from_single_file`)
+    vae_convert: Converter | None = None
+    # A file of this family that split files cannot make (Wan 2.2 A14B's two experts): a sentence naming what to
+    # use instead; None when the file can be assembled.
+    refuse: Callable[[Mapping[str, list[int]]], str | None] | None = (
+        None  # the VAE file's original layout -> diffusers' (None: `from_single_file`)
+    )
