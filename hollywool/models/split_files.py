@@ -134,6 +134,9 @@ def load_files(
             f"{files.model.name} is a {detail} checkpoint but its catalogue entry says type {model_type!r}; "
             f"set `type: {family.type}`"
         )
+    layout = family.single_file
+    if layout is not None and layout.unsupported:
+        raise InvalidInputError(f"{files.model.name} is a {detail} checkpoint: {layout.unsupported}")
     split = family.split_files
     if split is not None:  # a whole checkpoint of such a family is assembled from its own parts
         return _assemble(files, weights, family, split, configs_root, dtype, keep_fp8, shared)
