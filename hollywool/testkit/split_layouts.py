@@ -48,10 +48,30 @@ def _fp8(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.to(torch.float8_e4m3fn if big(v) else torch.bfloat16) for k, v in tensors.items()}
 
 
-def _files(out_dir: Path, name: str, model: dict, text: dict, vae: dict, fp8: bool) -> tuple[Path, Path, Path]:
-    suffix = "_fp8_e4m3fn" if fp8 else ""
+def _fp8_mixed(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """ComfyUI's mixed-precision fp8 (flux2_dev_fp8mixed): each large matrix stored as weight / scale in fp8, with
+    its `weight_scale`, an `input_scale` and a `comfy_quant` description beside it; the rest bf16."""
+    out: dict[str, torch.Tensor] = {}
+    for key, value in tensors.items():
+        if value.ndim == 2 and value.numel() > 256 and key.endswith(".weight"):
+            scale = value.abs().max().float() / 448.0  # the largest float8_e4m3fn value
+            out[key] = (value.float() / scale).to(torch.float8_e4m3fn)
+            out[key + "_scale"] = scale.reshape(())
+            out[key.removesuffix("weight") + "input_scale"] = torch.ones(())
+            out[key.removesuffix("weight") + "comfy_quant"] = torch.tensor(
+                list(b'{"format": "float8_e4m3fn"}'), dtype=torch.uint8
+            )
+        else:
+            out[key] = value.to(torch.bfloat16)
+    return out
+
+
+def _files(out_dir: Path, name: str, model: dict, text: dict, vae: dict, fp8: bool | str) -> tuple[Path, Path, Path]:
+    """`fp8`: True for plain float8_e4m3fn matrices, "mixed" for ComfyUI's scaled mixed-precision fp8."""
+    suffix = {True: "_fp8_e4m3fn", "mixed": "_fp8mixed"}.get(fp8, "")
+    stored = _fp8_mixed(model) if fp8 == "mixed" else _fp8(model) if fp8 else model
     return (
-        _save(_fp8(model) if fp8 else model, out_dir / "diffusion_models" / f"{name}{suffix}.safetensors"),
+        _save(stored, out_dir / "diffusion_models" / f"{name}{suffix}.safetensors"),
         _save(text, out_dir / "text_encoders" / f"{name}_text_encoder.safetensors"),
         _save(vae, out_dir / "vae" / f"{name}_vae.safetensors"),
     )
@@ -71,7 +91,9 @@ def chroma_to_original(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor
     return out
 
 
-def write_chroma_split_files(folder: str | Path, out_dir: str | Path, *, fp8: bool = False) -> tuple[Path, Path, Path]:
+def write_chroma_split_files(
+    folder: str | Path, out_dir: str | Path, *, fp8: bool | str = False
+) -> tuple[Path, Path, Path]:
     folder = Path(folder)
     model = chroma_to_original(_component(folder, "transformer"))
     text = {k: v for k, v in _component(folder, "text_encoder").items() if k != "encoder.embed_tokens.weight"}
@@ -134,7 +156,7 @@ def flux2_to_original(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]
 
 
 def write_flux2_klein_split_files(
-    folder: str | Path, out_dir: str | Path, *, fp8: bool = False
+    folder: str | Path, out_dir: str | Path, *, fp8: bool | str = False
 ) -> tuple[Path, Path, Path]:
     folder = Path(folder)
     model = {COMFY + k: v for k, v in flux2_to_original(_component(folder, "transformer")).items()}
@@ -189,7 +211,7 @@ def qwen_vae_to_original(state: dict[str, torch.Tensor], config: dict) -> dict[s
 
 
 def write_qwen_image_split_files(
-    folder: str | Path, out_dir: str | Path, *, fp8: bool = False
+    folder: str | Path, out_dir: str | Path, *, fp8: bool | str = False
 ) -> tuple[Path, Path, Path]:
     folder = Path(folder)
     model = {COMFY + k: v for k, v in _component(folder, "transformer").items()}
@@ -222,7 +244,9 @@ def wan22_vae_to_original(state: dict[str, torch.Tensor], config: dict) -> dict[
     return nested | qwen_vae_to_original(rest_state, config)
 
 
-def write_wan22_split_files(folder: str | Path, out_dir: str | Path, *, fp8: bool = False) -> tuple[Path, Path, Path]:
+def write_wan22_split_files(
+    folder: str | Path, out_dir: str | Path, *, fp8: bool | str = False
+) -> tuple[Path, Path, Path]:
     """Wan 2.2 TI2V-5B: the transformer in Wan's original names under ComfyUI's prefix, UMT5 in transformers' names,
     the VAE in Wan 2.2's original names."""
     from hollywool.testkit.original_layouts import wan_to_original
