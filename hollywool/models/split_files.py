@@ -219,8 +219,9 @@ def _assemble(
                 slot = next(s for s in split.text_encoders if s.component == component)
                 te, prefix = encoders[component]
                 module = load_text_encoder(
-                    te.path, slot.model_class, config_dir / component, dtype, keep_fp8, prefix, slot.renames
-                )
+                    te.path, slot.model_class, config_dir / component, dtype, keep_fp8, prefix, slot.renames,
+                    slot.optional,
+                )  # fmt: skip
         parts[component] = module
     parts[split.component] = load_diffusion_model(
         weights, split.model_class, config_dir, split.component, dtype, keep_fp8=keep_fp8, convert=split.convert,

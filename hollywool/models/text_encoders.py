@@ -108,6 +108,7 @@ def load_text_encoder(
     keep_fp8: bool,
     prefix: str = "",
     renames: tuple[tuple[str, str], ...] = (),
+    optional: tuple[str, ...] = (),
 ) -> Any:
     """A transformers text encoder with the weights of `path` (those under `prefix`: a part of a whole checkpoint),
     built from the config in `config_dir`.
@@ -145,6 +146,11 @@ def load_text_encoder(
                 weights[target] = weights[source]
             elif source not in weights and target in weights:
                 weights[source] = weights[target]
+    for part in optional:  # a part the file leaves out entirely is removed from the model
+        if not any(k.startswith(part) for k in weights):
+            parent, _, name = part.rstrip(".").rpartition(".")
+            setattr(model.get_submodule(parent), name, None)
+            wanted = {k: v for k, v in wanted.items() if not k.startswith(part)}
     missing = sorted(k for k in wanted if k not in weights)
     if missing:
         shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")

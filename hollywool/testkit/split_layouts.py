@@ -166,6 +166,26 @@ def write_flux2_klein_split_files(
     return _files(Path(out_dir), "flux-2-klein-tiny", model, text, vae, fp8)
 
 
+def write_flux2_dev_split_files(
+    folder: str | Path, out_dir: str | Path, *, fp8: bool | str = False, vision: bool = False
+) -> tuple[Path, Path, Path]:
+    """FLUX.2 [dev]: the klein layout's transformer and VAE; Mistral 3 as ComfyUI keeps it (`model.layers.N`,
+    `model.embed_tokens`, `model.norm`), without `lm_head`; its vision tower (`vision_tower.`,
+    `multi_modal_projector.`) only when `vision`."""
+    folder = Path(folder)
+    model = {COMFY + k: v for k, v in flux2_to_original(_component(folder, "transformer")).items()}
+    text: dict[str, torch.Tensor] = {}
+    for key, value in _component(folder, "text_encoder").items():  # transformers 5 saves Mistral 3 in the old layout
+        for old in ("language_model.model.", "model.language_model."):
+            if key.startswith(old):
+                text["model." + key.removeprefix(old)] = value
+        if vision and key.startswith(("vision_tower.", "multi_modal_projector.", "model.vision_tower.")):
+            text[key.removeprefix("model.")] = value
+    vae_state = _component(folder, "vae")
+    vae = {k: v for k, v in vae_to_ldm(vae_state, _config(folder, "vae")).items() if "num_batches_tracked" not in k}
+    return _files(Path(out_dir), "flux2-dev-tiny", model, text, vae, fp8)
+
+
 # -- Qwen-Image -----------------------------------------------------------------------------------------------
 _RESNET = {"norm1.": "residual.0.", "conv1.": "residual.2.", "norm2.": "residual.3.", "conv2.": "residual.6."}
 

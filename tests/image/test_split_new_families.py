@@ -15,6 +15,7 @@ from tests.image.conftest import add_user_models, mean_abs_diff, pixels, run
 CASES = {
     "chroma": ("write_chroma_split_files", "chroma", 64, 3.0),
     "flux2_klein": ("write_flux2_klein_split_files", "flux2-klein", 64, 1.0),
+    "flux2": ("write_flux2_dev_split_files", "flux2", 64, 4.0),
     "qwen_image": ("write_qwen_image_split_files", "qwen-image", 64, 1.0),
 }
 
@@ -35,8 +36,8 @@ def split_files(tiny_model, tmp_path_factory):
     return get
 
 
-@pytest.mark.parametrize(("family", "fp8"), [("chroma", False), ("flux2_klein", False), ("qwen_image", False),
-                                             ("flux2_klein", True), ("flux2_klein", "mixed"),
+@pytest.mark.parametrize(("family", "fp8"), [("chroma", False), ("flux2_klein", False), ("flux2", False), ("qwen_image", False),
+                                             ("flux2_klein", True), ("flux2_klein", "mixed"), ("flux2", "mixed"),
                                              ("qwen_image", "mixed")])  # fmt: skip
 def test_split_files_generate_the_same_image_as_the_folder(register_models, make_client, split_files, tiny_model,
                                                            family, fp8):  # fmt: skip
@@ -72,6 +73,22 @@ def test_the_fp8_file_keeps_its_matrices_fp8_where_the_device_keeps_fp8(split_fi
     assert pipe.transformer.transformer_blocks[0].attn.to_q.weight.dtype == torch.float8_e4m3fn
 
 
+def test_a_flux2_dev_text_encoder_file_with_its_vision_tower_loads_it(tiny_model, tmp_path):
+    import torch
+    from transformers import Mistral3ForConditionalGeneration
+
+    from hollywool.models.split_files import ModelFiles, load_files
+    from hollywool.testkit.split_layouts import write_flux2_dev_split_files
+
+    folder = tiny_model("flux2")
+    model, text, vae = write_flux2_dev_split_files(folder, tmp_path / "models", vision=True)
+    pipe, _keys = load_files(ModelFiles(model, (text,), vae, folder), "flux2", tmp_path, torch.float32, keep_fp8=False)
+    mine = pipe.text_encoder.state_dict()
+    theirs = Mistral3ForConditionalGeneration.from_pretrained(folder / "text_encoder").state_dict()
+    assert any(k.startswith("model.vision_tower.") for k in mine)
+    assert all(torch.equal(mine[k], theirs[k]) for k in theirs if k != "lm_head.weight")
+
+
 def _count(module) -> int:
     return sum(p.numel() for p in module.parameters())
 
@@ -84,11 +101,13 @@ def test_the_shipped_configs_are_the_released_models(tmp_path):
     from hollywool.models.single_file import shipped_config
 
     # (config, transformer class, transformer params in billions, text encoder class, its params in billions)
-    # Model cards: Chroma 8.9B; FLUX.2 [klein] 4B (Qwen3-4B) and 9B (Qwen3-8B); Qwen-Image 20B (Qwen2.5-VL-7B, 8.3B).
+    # Model cards: Chroma 8.9B; FLUX.2 [dev] 32B (Mistral Small 3.1, 24B); FLUX.2 [klein] 4B (Qwen3-4B) and 9B (Qwen3-8B); Qwen-Image 20B (Qwen2.5-VL-7B, 8.3B).
     expected = {
         "chroma": ("ChromaTransformer2DModel", 8.9, "T5EncoderModel", 4.8),
         "flux2-klein-4b": ("Flux2Transformer2DModel", 3.9, "Qwen3ForCausalLM", 4.0),
         "flux2-klein-9b": ("Flux2Transformer2DModel", 9.1, "Qwen3ForCausalLM", 8.2),
+        # FLUX.2 [dev]: 32B; Mistral Small 3.1 (24B) with its Pixtral vision tower.
+        "flux2-dev": ("Flux2Transformer2DModel", 32.2, "Mistral3ForConditionalGeneration", 23.3),
         "qwen-image": ("QwenImageTransformer2DModel", 20.4, "Qwen2_5_VLForConditionalGeneration", 8.3),
     }
     for name, (model_class, size, text_class, text_size) in expected.items():

@@ -148,6 +148,33 @@ KLEIN_SPLIT = SplitFiles(
     vae_convert=flux2_vae_to_diffusers,
 )
 
+# Comfy-Org/flux2-dev's split files: flux2_dev_fp8mixed.safetensors (BFL's layout, ComfyUI's mixed fp8),
+# mistral_3_small_flux2_bf16 / fp8.safetensors (Mistral Small 3.1 in the original `model.layers.N` names, the vision
+# tower as `vision_tower.`) and flux2-vae.safetensors. Shipped config: black-forest-labs/FLUX.2-dev's.
+_MISTRAL_RENAMES = (
+    (r"^model\.(?!language_model\.|vision_tower\.|multi_modal_projector\.)", "model.language_model."),
+    (r"^(vision_tower|multi_modal_projector)\.", r"model.\1."),
+)
+DEV_SPLIT = SplitFiles(
+    config="flux2-dev",
+    model_class="Flux2Transformer2DModel",
+    text_encoders=(
+        TextEncoderSlot(
+            "text_encoder",
+            "llm",
+            "Mistral3ForConditionalGeneration",
+            ("mistral_3_small_flux2", "mistral3", "mistral"),
+            renames=_MISTRAL_RENAMES,
+            optional=("model.vision_tower.", "model.multi_modal_projector."),
+        ),
+    ),
+    vae_class="AutoencoderKLFlux2",
+    vae_channels=32,
+    vae_names=("flux2-vae", "flux2"),
+    convert=flux2_to_diffusers,
+    vae_convert=flux2_vae_to_diffusers,
+)
+
 # Civitai's `baseModel` names (civitai/civitai, src/shared/constants/basemodel.constants.ts, baseModelRecords).
 CIVITAI_DEV = ("Flux.2 D",)
 CIVITAI_KLEIN = ("Flux.2 Klein 4B", "Flux.2 Klein 4B-base", "Flux.2 Klein 9B", "Flux.2 Klein 9B-base")
@@ -160,6 +187,7 @@ FLUX2 = register(
         aliases=("flux.2", "flux2-dev"),
         civitai_base_models=CIVITAI_DEV,
         single_file=SINGLE_FILE,
+        split_files=DEV_SPLIT,
         # diffusers' Flux2Pipeline defaults and the FLUX.2 [dev] model card: 50 steps, embedded guidance 4.
         default_steps=50,
         default_guidance=4.0,

@@ -30,6 +30,9 @@ class TextEncoderSlot:
     # (regex, replacement) applied to the file's key names before they are matched to the model's: ComfyUI keeps
     # Qwen2.5-VL as `model.layers.N` + `visual.`, transformers 5 as `model.language_model.layers.N` + `model.visual.`
     renames: tuple[tuple[str, str], ...] = ()
+    # Parts of the model a file may leave out (after `renames`), dropped from the model when it does: FLUX.2 [dev]'s
+    # Mistral 3 prompts with text only, and its vision tower may be missing from a text-encoder file.
+    optional: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
