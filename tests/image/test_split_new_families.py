@@ -36,9 +36,9 @@ def split_files(tiny_model, tmp_path_factory):
     return get
 
 
-@pytest.mark.parametrize(("family", "fp8"), [("chroma", False), ("flux2_klein", False), ("flux2", False), ("qwen_image", False),
-                                             ("flux2_klein", True), ("flux2_klein", "mixed"), ("flux2", "mixed"),
-                                             ("qwen_image", "mixed")])  # fmt: skip
+@pytest.mark.parametrize(("family", "fp8"), [("chroma", False), ("flux2_klein", False), ("flux2", False),
+                                             ("qwen_image", False), ("flux2_klein", True), ("flux2_klein", "mixed"),
+                                             ("flux2", "mixed"), ("qwen_image", "mixed")])  # fmt: skip
 def test_split_files_generate_the_same_image_as_the_folder(register_models, make_client, split_files, tiny_model,
                                                            family, fp8):  # fmt: skip
     model, text, vae = split_files(family, fp8)
@@ -101,7 +101,8 @@ def test_the_shipped_configs_are_the_released_models(tmp_path):
     from hollywool.models.single_file import shipped_config
 
     # (config, transformer class, transformer params in billions, text encoder class, its params in billions)
-    # Model cards: Chroma 8.9B; FLUX.2 [dev] 32B (Mistral Small 3.1, 24B); FLUX.2 [klein] 4B (Qwen3-4B) and 9B (Qwen3-8B); Qwen-Image 20B (Qwen2.5-VL-7B, 8.3B).
+    # Model cards: Chroma 8.9B; FLUX.2 [dev] 32B (Mistral Small 3.1, 24B); FLUX.2 [klein] 4B (Qwen3-4B) and 9B
+    # (Qwen3-8B); Qwen-Image 20B (Qwen2.5-VL-7B, 8.3B).
     expected = {
         "chroma": ("ChromaTransformer2DModel", 8.9, "T5EncoderModel", 4.8),
         "flux2-klein-4b": ("Flux2Transformer2DModel", 3.9, "Qwen3ForCausalLM", 4.0),
