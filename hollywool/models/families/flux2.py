@@ -143,6 +143,7 @@ KLEIN_SPLIT = SplitFiles(
     vae_class="AutoencoderKLFlux2",
     vae_channels=32,
     vae_names=("flux2-vae", "flux2"),
+    vae_family="flux2",  # the same flux2-vae.safetensors as [dev]
     variant=_klein_size,
     convert=flux2_to_diffusers,
     vae_convert=flux2_vae_to_diffusers,
