@@ -30,6 +30,7 @@ def test_a_models_folder_pairs_each_diffusion_model_with_its_files(tiny, tiny_mo
 
 
 def test_a_vae_of_an_unknown_family_is_never_paired(tiny_model, tmp_path):
+    import torch
     from safetensors.torch import save_file
 
     from hollywool.models.model_folders import scan
@@ -37,8 +38,6 @@ def test_a_vae_of_an_unknown_family_is_never_paired(tiny_model, tmp_path):
 
     model, _text, vae = write_qwen_image_split_files(tiny_model("qwen_image"), tmp_path / "models")
     vae.unlink()
-    import torch
-
     save_file({"weight": torch.zeros(2, 2)}, str(vae))  # a file in vae/ whose keys say no family
     found = {f.path: f for f in scan(tmp_path).files}
     assert found[vae].family is None and found[model].vae is None
