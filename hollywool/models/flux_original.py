@@ -100,3 +100,27 @@ def flux1_to_diffusers(checkpoint: dict[str, Any], config: Mapping[str, Any]) ->
         if new is not None:
             out[prefix + new] = tensor
     return out
+
+
+_GUIDANCE = {"in_layer": "linear_1", "out_layer": "linear_2"}
+
+
+def chroma_to_diffusers(checkpoint: dict[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
+    """A Chroma original-layout state dict in diffusers' `ChromaTransformer2DModel` names.
+
+    Chroma is FLUX.1's layout without the per-block modulation layers, plus its own guidance network
+    (`distilled_guidance_layer.{in_proj, layers.N.in_layer/out_layer, norms.N.scale, out_proj}`) that computes
+    every block's modulation. diffusers' own conversion assumes the full-size width (3072), as for FLUX.1."""
+    out = flux1_to_diffusers(checkpoint, config)
+    for full, tensor in checkpoint.items():
+        key = full.removeprefix(_PREFIX)
+        if not key.startswith("distilled_guidance_layer."):
+            continue
+        rest = key.removeprefix("distilled_guidance_layer.")
+        parts = rest.split(".")
+        if parts[0] == "layers" and parts[2] in _GUIDANCE:  # layers.N.in_layer.weight
+            rest = f"layers.{parts[1]}.{_GUIDANCE[parts[2]]}.{parts[3]}"
+        elif parts[0] == "norms" and parts[-1] == "scale":  # norms.N.scale
+            rest = f"norms.{parts[1]}.weight"
+        out["distilled_guidance_layer." + rest] = tensor
+    return out

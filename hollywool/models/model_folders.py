@@ -119,24 +119,35 @@ def _weight_files(root: Path) -> list[tuple[Path, Role]]:
     return found
 
 
-def _latent_channels(weights: WeightFile) -> int | None:
+# Causal video VAEs (3-D convolutions): Wan's, and Qwen-Image's, which is Wan 2.1's.
+_VIDEO_VAES = {"AutoencoderKLWan", "AutoencoderKLQwenImage"}
+
+
+def _latent_channels(weights: WeightFile) -> tuple[int, bool] | None:
+    """(latent channels, whether it is a video VAE): the decoder's input convolution, in diffusers'/LDM names
+    (2-D) or Wan's original ones (`decoder.conv1`, 3-D)."""
     for key, shape in weights.shapes.items():
-        if key.endswith("decoder.conv_in.weight") and len(shape) == 4:
-            return int(shape[1])
+        if key.endswith("decoder.conv_in.weight") and len(shape) in (4, 5):
+            return int(shape[1]), len(shape) == 5
+        if key.endswith("decoder.conv1.weight") and len(shape) == 5:
+            return int(shape[1]), True
     return None
 
 
 def _vae_family(weights: WeightFile) -> str | None:
-    channels = _latent_channels(weights)
-    if channels is None:
+    found = _latent_channels(weights)
+    if found is None:
         return None
+    channels, video = found
     name = weights.path.stem.lower()
     named = [
         (hint, f.type)
         for f in families.REGISTRY.all()
-        if f.split_files and f.split_files.vae_channels == channels
+        if f.split_files
+        and f.split_files.vae_channels == channels
+        and (f.split_files.vae_class in _VIDEO_VAES) == video
         for hint in (*f.split_files.vae_names, "")
-    ] + list(_NAMED_VAES.get(channels, ()))
+    ] + (list(_NAMED_VAES.get(channels, ())) if not video else [])
     named.sort(key=lambda item: -len(item[0]))  # a name hint first, then any name
     return next((family for hint, family in named if hint in name), None)
 
@@ -206,7 +217,7 @@ def pair(model: FoundFile, files: list[FoundFile]) -> None:
             hint = f" (such as {slot.names[0]}.safetensors)" if slot.names else ""
             missing.append(f"a {LABELS.get(slot.kind, slot.kind)} text encoder{hint}")
     vaes = sorted(
-        (f for f in files if f.role == "vae" and f.family in (family.type, split.vae_family)),
+        (f for f in files if f.role == "vae" and f.family and f.family in (family.type, split.vae_family)),
         key=lambda f: (not any(n in f.path.stem.lower() for n in split.vae_names), f.path.name),
     )
     model.vae = vaes[0].path if vaes else None

@@ -18,7 +18,7 @@ from typing import Any
 from hollywool.errors import InvalidInputError
 from hollywool.models.families.split import Converter
 from hollywool.models.state_dict import read_state_dict
-from hollywool.models.weight_files import WeightFile
+from hollywool.models.weight_files import SCALE_ONLY_SUFFIXES, WeightFile, is_scaled_fp8_names
 
 
 def keeps_fp8(device: str) -> bool:
@@ -27,18 +27,20 @@ def keeps_fp8(device: str) -> bool:
 
 
 def is_scaled_fp8(names: Any) -> bool:
-    """ComfyUI's "scaled" fp8 files (`scaled_fp8`, a `scale_weight` per layer): their weights are fp8 values
+    """ComfyUI's "scaled" fp8 files (a `scale_weight` or `weight_scale` per layer): their weights are fp8 values
     times a per-layer scale, so they cannot stay plain fp8; they are upcast with the scale applied."""
-    return any(n == "scaled_fp8" or n.endswith((".scaled_fp8", ".scale_weight")) for n in names)
+    return is_scaled_fp8_names(names)
 
 
 def unscale_fp8(state: dict[str, Any], dtype: Any) -> dict[str, Any]:
-    """A scaled-fp8 state dict in `dtype`: each weight times its `scale_weight` (as ComfyUI computes it)."""
+    """A scaled-fp8 state dict in `dtype`: each weight times its scale (as ComfyUI computes it)."""
     out: dict[str, Any] = {}
     for name, tensor in state.items():
-        if name == "scaled_fp8" or name.endswith((".scaled_fp8", ".scale_weight", ".scale_input")):
+        if name == "scaled_fp8" or name.endswith(SCALE_ONLY_SUFFIXES):
             continue
-        scale = state.get(name.removesuffix("weight") + "scale_weight") if name.endswith(".weight") else None
+        scale = None
+        if name.endswith(".weight"):
+            scale = state.get(name.removesuffix("weight") + "scale_weight", state.get(name + "_scale"))
         tensor = tensor.to(dtype) if tensor.is_floating_point() else tensor
         out[name] = tensor * scale.to(dtype) if scale is not None else tensor
     return out

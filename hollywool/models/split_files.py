@@ -21,7 +21,7 @@ from typing import Any
 from hollywool.errors import InvalidInputError
 from hollywool.models import families
 from hollywool.models.cache import ComponentKey
-from hollywool.models.families.split import SplitFiles
+from hollywool.models.families.split import Converter, SplitFiles
 from hollywool.models.quantized import load_diffusion_model
 from hollywool.models.single_file import detect, load_single_file, shipped_config
 from hollywool.models.text_encoders import LABELS, config_width, detect_kind, load_text_encoder
@@ -134,6 +134,9 @@ def load_files(
             f"{files.model.name} is a {detail} checkpoint but its catalogue entry says type {model_type!r}; "
             f"set `type: {family.type}`"
         )
+    layout = family.single_file
+    if layout is not None and layout.unsupported:
+        raise InvalidInputError(f"{files.model.name} is a {detail} checkpoint: {layout.unsupported}")
     split = family.split_files
     if split is not None:  # a whole checkpoint of such a family is assembled from its own parts
         return _assemble(files, weights, family, split, configs_root, dtype, keep_fp8, shared)
@@ -179,6 +182,9 @@ def _assemble(
 ) -> tuple[Any, dict[str, ComponentKey]]:
     import diffusers
 
+    refusal = split.refuse(weights.shapes) if split.refuse else None
+    if refusal:
+        raise InvalidInputError(f"{files.model.name}: {refusal}")
     config_dir = files.config or shipped_config(split_config(split, weights), configs_root)
     check_tokenizers(config_dir)
     whole = None if is_diffusion_model_only(weights) else weights
@@ -208,11 +214,14 @@ def _assemble(
         module = shared(component, key)
         if module is None:
             if component == "vae":
-                module = _load_vae(vae, split.vae_class, config_dir, dtype)
+                module = _load_vae(vae, split.vae_class, config_dir, dtype, split.vae_convert)
             else:
                 slot = next(s for s in split.text_encoders if s.component == component)
                 te, prefix = encoders[component]
-                module = load_text_encoder(te.path, slot.model_class, config_dir / component, dtype, keep_fp8, prefix)
+                module = load_text_encoder(
+                    te.path, slot.model_class, config_dir / component, dtype, keep_fp8, prefix, slot.renames,
+                    slot.optional,
+                )  # fmt: skip
         parts[component] = module
     parts[split.component] = load_diffusion_model(
         weights, split.model_class, config_dir, split.component, dtype, keep_fp8=keep_fp8, convert=split.convert,
@@ -223,9 +232,13 @@ def _assemble(
     return pipe, keys
 
 
-def _load_vae(path: Path, vae_class: str, config_dir: Path, dtype: Any) -> Any:
+def _load_vae(path: Path, vae_class: str, config_dir: Path, dtype: Any, convert: Converter | None = None) -> Any:
     import diffusers
 
+    if convert is not None:  # a VAE class diffusers has no single-file conversion for
+        return load_diffusion_model(
+            read_file(path), vae_class, config_dir, "vae", dtype, keep_fp8=False, convert=convert
+        )
     cls = getattr(diffusers, vae_class)
     try:
         return cls.from_single_file(

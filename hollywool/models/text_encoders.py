@@ -101,7 +101,14 @@ def match_keys(names: list[str], wanted: set[str]) -> dict[str, str]:
 
 
 def load_text_encoder(
-    path: Path, model_class: str, config_dir: Path, dtype: Any, keep_fp8: bool, prefix: str = ""
+    path: Path,
+    model_class: str,
+    config_dir: Path,
+    dtype: Any,
+    keep_fp8: bool,
+    prefix: str = "",
+    renames: tuple[tuple[str, str], ...] = (),
+    optional: tuple[str, ...] = (),
 ) -> Any:
     """A transformers text encoder with the weights of `path` (those under `prefix`: a part of a whole checkpoint),
     built from the config in `config_dir`.
@@ -123,6 +130,8 @@ def load_text_encoder(
     state = read_state_dict(path, None if keep_fp8 else dtype, select)
     if is_scaled_fp8(state):
         state = unscale_fp8(state, dtype)
+    if renames:
+        state = {_renamed(name, renames): tensor for name, tensor in state.items()}
     mapping = match_keys(list(state), set(wanted))
     weights: dict[str, torch.Tensor] = {}
     fp8 = torch.float8_e4m3fn
@@ -137,6 +146,11 @@ def load_text_encoder(
                 weights[target] = weights[source]
             elif source not in weights and target in weights:
                 weights[source] = weights[target]
+    for part in optional:  # a part the file leaves out entirely is removed from the model
+        if not any(k.startswith(part) for k in weights):
+            parent, _, name = part.rstrip(".").rpartition(".")
+            setattr(model.get_submodule(parent), name, None)
+            wanted = {k: v for k, v in wanted.items() if not k.startswith(part)}
     missing = sorted(k for k in wanted if k not in weights)
     if missing:
         shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
@@ -148,6 +162,12 @@ def load_text_encoder(
     if any(w.dtype == fp8 for w in weights.values()):
         keep_fp8_layers(model, dtype)  # fp8 layers stay fp8; embeddings and norms compute in `dtype`
     return model
+
+
+def _renamed(name: str, renames: tuple[tuple[str, str], ...]) -> str:
+    for pattern, replacement in renames:
+        name = re.sub(pattern, replacement, name)
+    return name
 
 
 def _tied(model: Any) -> dict[str, str]:

@@ -12,7 +12,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from hollywool.models.safetensors_header import read_tensors
 
@@ -68,8 +68,8 @@ class WeightFile:
 
     @property
     def scaled_fp8(self) -> bool:
-        """ComfyUI's "scaled" fp8 (`scaled_fp8`, a `scale_weight` per layer): upcast with its scales, never kept."""
-        return any(n == "scaled_fp8" or n.endswith((".scaled_fp8", ".scale_weight")) for n in self.tensors)
+        """ComfyUI's "scaled" fp8 (a `scale_weight` or `weight_scale` per layer): upcast with its scales, never kept."""
+        return is_scaled_fp8_names(self.tensors)
 
     def has_fp8(self, prefix: str = "") -> bool:
         """Whether tensors under `prefix` are float8_e4m3fn that can stay so (not scaled fp8)."""
@@ -83,6 +83,17 @@ class WeightFile:
 
 def is_weight_file(path: Path) -> bool:
     return path.suffix.lower() in WEIGHT_SUFFIXES
+
+
+# ComfyUI's scaled fp8 files: the older `scaled_fp8` marker with `<layer>.scale_weight`, and the mixed-precision
+# format of its newer repackagings (flux2_dev_fp8mixed, qwen_image_edit_2511_fp8mixed): `<layer>.weight_scale`, with
+# `<layer>.input_scale` (activation scales, unused when upcasting) and a `<layer>.comfy_quant` description beside it.
+SCALE_SUFFIXES = (".scale_weight", ".weight_scale")
+SCALE_ONLY_SUFFIXES = (*SCALE_SUFFIXES, ".scaled_fp8", ".scale_input", ".input_scale", ".comfy_quant")
+
+
+def is_scaled_fp8_names(names: Any) -> bool:
+    return any(n == "scaled_fp8" or n.endswith((".scaled_fp8", *SCALE_SUFFIXES)) for n in names)
 
 
 def read_weight_file(path: Path) -> WeightFile:

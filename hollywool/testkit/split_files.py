@@ -93,6 +93,8 @@ def flux_to_original(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         for key in [k for k in state if k.startswith(src)]:
             out[dst + _lookup(key[len(src) :], _SINGLE)] = state.pop(key)
     for kind in ("weight", "bias"):
+        if f"norm_out.linear.{kind}" not in state:  # Chroma: no final modulation layer
+            continue
         scale, shift = torch.chunk(state.pop(f"norm_out.linear.{kind}"), 2, dim=0)
         out[f"final_layer.adaLN_modulation.1.{kind}"] = torch.cat([shift, scale])
     for key in list(state):

@@ -55,12 +55,15 @@ class SingleFile:
     `variant`: tells sub-architectures apart from the header's shapes, as (config, label), or None.
     `family_of`: for one key layout that several families share (FLUX.2 dev and [klein]), the type of the
     family the file belongs to, from its keys and shapes; None keeps the family that declares the layout.
+    `unsupported`: the file is recognised (a model of this family in the list) but cannot load; says what to use.
     """
 
     markers: tuple[str, ...]
     config: str | None = None
     variant: Callable[[dict[str, list[int]]], tuple[str, str] | None] | None = None
     family_of: Callable[[dict[str, list[int]]], str | None] | None = None
+    # A family whose single files are recognised but cannot be loaded: what to use instead (one sentence).
+    unsupported: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

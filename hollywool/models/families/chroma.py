@@ -9,6 +9,8 @@ from typing import Any
 from hollywool.models.families import flux
 from hollywool.models.families.base import SingleFile, register
 from hollywool.models.families.image import ImageFamily
+from hollywool.models.families.split import SplitFiles, TextEncoderSlot
+from hollywool.models.flux_original import chroma_to_diffusers
 
 
 def _encode(
@@ -56,10 +58,20 @@ FAMILY = register(
         lora_bases={"chroma": "Chroma", "flux": "FLUX"},
         civitai_base_models=("Chroma",),  # Civitai's name (civitai/civitai, basemodel.constants.ts)
         # FLUX.1's layout with Chroma's own guidance network in place of FLUX's modulation (diffusers'
-        # single_file_utils tells Chroma by it); without it a Chroma file would pass for FLUX.1. Loading one
-        # needs `config:` (a diffusers folder of that model) until a config is shipped.
+        # single_file_utils tells Chroma by it); without it a Chroma file would pass for FLUX.1.
         single_file=SingleFile(
             markers=("distilled_guidance_layer.", "model.diffusion_model.distilled_guidance_layer.")
+        ),
+        # The files Chroma users hold: chroma-unlocked-v*.safetensors / Chroma1-HD.safetensors (FLUX.1's original
+        # layout, fp8 or GGUF too), FLUX.1's t5xxl and ae.safetensors. Shipped config: lodestones/Chroma1-HD's.
+        split_files=SplitFiles(
+            config="chroma",
+            model_class="ChromaTransformer2DModel",
+            text_encoders=(TextEncoderSlot("text_encoder", "t5", "T5EncoderModel", ("t5xxl", "t5")),),
+            vae_channels=16,
+            vae_names=("ae", "flux"),
+            vae_family="flux",
+            convert=chroma_to_diffusers,  # diffusers' own conversion assumes the full-size width
         ),
         # diffusers' Chroma docs (lodestones/Chroma1-HD): 40 steps, guidance 3.0, with a negative prompt.
         default_steps=40,

@@ -5,10 +5,13 @@ multi-reference generation; there is no separate image-to-image pipeline and no 
 distilled checkpoints run 4 steps without guidance; its Base checkpoints and dev run ~50 steps.
 """
 
+from collections.abc import Mapping
 from typing import Any
 
+from hollywool.models.comfy_layouts import flux2_to_diffusers, flux2_vae_to_diffusers
 from hollywool.models.families.base import LatentRGB, SingleFile, register
 from hollywool.models.families.image import ImageFamily
+from hollywool.models.families.split import SplitFiles, TextEncoderSlot
 
 # The VAE's 32 latent channels, fitted for previews by ComfyUI (comfy/latent_formats.py, class Flux2). They
 # apply to the transformer's normalised latents after the 2x2 patches are put back in place.
@@ -118,11 +121,61 @@ def _dev_or_klein(shapes: dict[str, list[int]]) -> str:
 
 # Black Forest Labs' original layout (and ComfyUI's, prefixed): FLUX.1's `double_blocks`, plus the shared
 # modulation layers FLUX.2 moved out of the blocks (diffusers' single_file_utils tells FLUX.2 by this key).
-# No shipped config yet: such a file needs `config:` (a diffusers folder of that model) to load.
 SINGLE_FILE = SingleFile(
     markers=("single_stream_modulation.lin.", "model.diffusion_model.single_stream_modulation.lin."),
     family_of=_dev_or_klein,
 )
+
+
+def _klein_size(shapes: Mapping[str, list[int]]) -> str | None:
+    """The shipped config of a [klein] file: its text input's width is three layers of its Qwen3 (4B: 3 x 2560,
+    9B: 3 x 4096)."""
+    width = next((s[1] for k, s in shapes.items() if k.endswith("txt_in.weight") and len(s) == 2), None)
+    return {7680: "flux2-klein-4b", 12288: "flux2-klein-9b"}.get(width or 0)
+
+
+# Comfy-Org/flux2-klein-4B and -9B's split files: flux-2-klein-4b(-fp8).safetensors (BFL's layout), Qwen3 in
+# transformers' names (qwen_3_4b.safetensors, qwen_3_8b_fp8mixed.safetensors) and flux2-vae.safetensors.
+KLEIN_SPLIT = SplitFiles(
+    config="flux2-klein-4b",
+    model_class="Flux2Transformer2DModel",
+    text_encoders=(TextEncoderSlot("text_encoder", "llm", "Qwen3ForCausalLM", ("qwen_3_4b", "qwen_3_8b", "qwen3")),),
+    vae_class="AutoencoderKLFlux2",
+    vae_channels=32,
+    vae_names=("flux2-vae", "flux2"),
+    vae_family="flux2",  # the same flux2-vae.safetensors as [dev]
+    variant=_klein_size,
+    convert=flux2_to_diffusers,
+    vae_convert=flux2_vae_to_diffusers,
+)
+
+# Comfy-Org/flux2-dev's split files: flux2_dev_fp8mixed.safetensors (BFL's layout, ComfyUI's mixed fp8),
+# mistral_3_small_flux2_bf16 / fp8.safetensors (Mistral Small 3.1 in the original `model.layers.N` names, the vision
+# tower as `vision_tower.`) and flux2-vae.safetensors. Shipped config: black-forest-labs/FLUX.2-dev's.
+_MISTRAL_RENAMES = (
+    (r"^model\.(?!language_model\.|vision_tower\.|multi_modal_projector\.)", "model.language_model."),
+    (r"^(vision_tower|multi_modal_projector)\.", r"model.\1."),
+)
+DEV_SPLIT = SplitFiles(
+    config="flux2-dev",
+    model_class="Flux2Transformer2DModel",
+    text_encoders=(
+        TextEncoderSlot(
+            "text_encoder",
+            "llm",
+            "Mistral3ForConditionalGeneration",
+            ("mistral_3_small_flux2", "mistral3", "mistral"),
+            renames=_MISTRAL_RENAMES,
+            optional=("model.vision_tower.", "model.multi_modal_projector."),
+        ),
+    ),
+    vae_class="AutoencoderKLFlux2",
+    vae_channels=32,
+    vae_names=("flux2-vae", "flux2"),
+    convert=flux2_to_diffusers,
+    vae_convert=flux2_vae_to_diffusers,
+)
+
 # Civitai's `baseModel` names (civitai/civitai, src/shared/constants/basemodel.constants.ts, baseModelRecords).
 CIVITAI_DEV = ("Flux.2 D",)
 CIVITAI_KLEIN = ("Flux.2 Klein 4B", "Flux.2 Klein 4B-base", "Flux.2 Klein 9B", "Flux.2 Klein 9B-base")
@@ -135,6 +188,7 @@ FLUX2 = register(
         aliases=("flux.2", "flux2-dev"),
         civitai_base_models=CIVITAI_DEV,
         single_file=SINGLE_FILE,
+        split_files=DEV_SPLIT,
         # diffusers' Flux2Pipeline defaults and the FLUX.2 [dev] model card: 50 steps, embedded guidance 4.
         default_steps=50,
         default_guidance=4.0,
@@ -150,6 +204,7 @@ FLUX2_KLEIN = register(
         inpaint_pipeline="Flux2KleinInpaintPipeline",
         aliases=("flux.2-klein", "klein"),
         civitai_base_models=CIVITAI_KLEIN,
+        split_files=KLEIN_SPLIT,
         # The distilled checkpoints (the ones the catalogue ships): 4 steps, guidance ignored (model card).
         default_steps=4,
         default_guidance=1.0,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hollywool.models.families.base import register
+from hollywool.models.families.base import SingleFile, register
 from hollywool.models.families.video import Decoded, LatentPreview, Rules, Variant, VideoFamily, postprocess
 
 
@@ -41,9 +41,21 @@ def _variant(configs: dict[str, dict[str, Any]]) -> str | None:
     return "i2v" if isinstance(encoder, list) and encoder and encoder[0] else "t2v"
 
 
+# Tencent's original layout (and ComfyUI's, prefixed): `cond_type_embedding` is HunyuanVideo 1.5's own (HunyuanVideo 1
+# and HunyuanImage 2.1 have none). diffusers 0.42.1 has no single-file conversion for it: refused, naming the folders.
+SINGLE_FILE = SingleFile(
+    markers=("cond_type_embedding.", "model.diffusion_model.cond_type_embedding."),
+    unsupported=(
+        "the studio cannot load HunyuanVideo 1.5 from a single file (diffusers 0.42.1 has no conversion for it); use a "
+        "diffusers folder instead: the catalogue's HunyuanVideo 1.5 models "
+        "(hunyuanvideo-community/HunyuanVideo-1.5-Diffusers-720p_t2v, -720p_i2v)"
+    ),
+)
+
 FAMILY = register(
     VideoFamily(
         type="hunyuanvideo15",
+        single_file=SINGLE_FILE,
         label="HunyuanVideo 1.5",
         pipeline="HunyuanVideo15Pipeline",
         # No Civitai name: Civitai's base models (civitai/civitai, basemodel.constants.ts) have only "Hunyuan Video",

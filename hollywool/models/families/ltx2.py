@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hollywool.models.families.base import register
+from hollywool.models.families.base import SingleFile, register
 from hollywool.models.families.video import Decoded, Keyframes, LatentPreview, Rules, Variant, VideoFamily, postprocess
 from hollywool.models.precision import Weights
 
@@ -106,9 +106,23 @@ def _variant(configs: dict[str, dict[str, Any]]) -> str | None:
     return None
 
 
+# Lightricks' checkpoints (ltx-2-19b-dev.safetensors, ltx-2.3-22b-dev.safetensors ...) and ComfyUI's: one file with the
+# transformer, both VAEs, the text connectors and the vocoder (diffusers' single_file_utils tells LTX-2 by the
+# audio-video cross-attention gate). diffusers 0.42.1 converts the transformer and the VAEs but not the connectors and
+# the vocoder, so such a file is listed as LTX-2 and refused with what to use instead.
+SINGLE_FILE = SingleFile(
+    markers=("model.diffusion_model.av_ca_a2v_gate_adaln_single.", "av_ca_a2v_gate_adaln_single."),
+    unsupported=(
+        "the studio cannot load LTX-2 or LTX-2.3 from a single file yet (diffusers 0.42.1 cannot build its text "
+        "connectors and vocoder from the file); use a diffusers folder instead: the catalogue's LTX-2.3 models "
+        "(dg845/LTX-2.3-Diffusers, dg845/LTX-2.3-Distilled-Diffusers) or Lightricks/LTX-2"
+    ),
+)
+
 FAMILY = register(
     VideoFamily(
         type="ltx2",
+        single_file=SINGLE_FILE,
         weights=WEIGHTS,
         label="LTX-2",
         pipeline="LTX2Pipeline",

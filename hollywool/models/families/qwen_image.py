@@ -20,9 +20,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from hollywool.models.comfy_layouts import qwen_image_to_diffusers
 from hollywool.models.families.base import LoraPreset, PresetLora, SingleFile, lora_architecture, register
 from hollywool.models.families.image import ImageFamily, call_default
+from hollywool.models.families.split import SplitFiles, TextEncoderSlot
 from hollywool.models.families.wan import PREVIEW as WAN_PREVIEW
+from hollywool.models.wan_vae_original import wan21_vae_to_diffusers
 
 # Blocks with separate image and text streams: transformer_blocks.N.img_mlp / txt_mlp / img_mod / txt_mod.
 _LORA_KEY = re.compile(r"transformer_blocks[._]\d+[._](img|txt)_(mlp|mod)[._]")
@@ -93,6 +96,31 @@ SINGLE_FILE = SingleFile(
     ),
 )
 
+# Comfy-Org/Qwen-Image_ComfyUI's split files: qwen_image_fp8_e4m3fn.safetensors (diffusers' names, prefixed),
+# qwen_2.5_vl_7b(_fp8_scaled).safetensors (ComfyUI's Qwen2.5-VL names: `model.layers.N`, `visual.`) and
+# qwen_image_vae.safetensors (Wan 2.1's original VAE names). Shipped config: Qwen/Qwen-Image's.
+SPLIT = SplitFiles(
+    config="qwen-image",
+    model_class="QwenImageTransformer2DModel",
+    text_encoders=(
+        TextEncoderSlot(
+            "text_encoder",
+            "llm",
+            "Qwen2_5_VLForConditionalGeneration",
+            ("qwen_2.5_vl", "qwen2.5_vl", "qwen_2_5_vl"),
+            renames=(
+                (r"^model\.(?!language_model\.|visual\.)", "model.language_model."),
+                (r"^visual\.", "model.visual."),
+            ),
+        ),
+    ),
+    vae_class="AutoencoderKLQwenImage",
+    vae_channels=16,
+    vae_names=("qwen_image_vae", "qwen_image"),
+    convert=qwen_image_to_diffusers,
+    vae_convert=wan21_vae_to_diffusers,
+)
+
 _LIGHTNING_REPO = "lightx2v/Qwen-Image-Lightning"
 _LIGHTNING_SOURCE = (
     "lightx2v/Qwen-Image-Lightning's model card (ModelTC/Qwen-Image-Lightning): the LoRA's own step count, "
@@ -138,6 +166,7 @@ FAMILY = register(
         lora_bases={"qwen-image": "Qwen-Image"},
         detect_lora=_lora_base,
         single_file=SINGLE_FILE,
+        split_files=SPLIT,
         civitai_base_models=CIVITAI,
         lora_presets=LIGHTNING,
     )

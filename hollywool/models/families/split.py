@@ -27,6 +27,12 @@ class TextEncoderSlot:
     model_class: str  # the transformers class that loads it: "CLIPTextModel", "T5EncoderModel"
     names: tuple[str, ...] = ()  # file-name hints for pairing files in a models folder: ("clip_l",)
     checkpoint_prefix: str = ""  # its keys' prefix inside a whole checkpoint (ComfyUI's "text_encoders.clip_l.")
+    # (regex, replacement) applied to the file's key names before they are matched to the model's: ComfyUI keeps
+    # Qwen2.5-VL as `model.layers.N` + `visual.`, transformers 5 as `model.language_model.layers.N` + `model.visual.`
+    renames: tuple[tuple[str, str], ...] = ()
+    # Parts of the model a file may leave out (after `renames`), dropped from the model when it does: FLUX.2 [dev]'s
+    # Mistral 3 prompts with text only, and its vision tower may be missing from a text-encoder file.
+    optional: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,8 @@ class SplitFiles:
     `config`: the shipped config folder (JSON and tokenizers) the pipeline is assembled with; `variant`
     picks another shipped folder from the diffusion model's keys and shapes (FLUX.1 schnell has no
     guidance embedder). `convert`: maps the original key layout to diffusers' when diffusers' own
-    single-file conversion does not fit (None: `from_single_file` converts).
+    single-file conversion does not fit (None: `from_single_file` converts); `vae_convert` the same for the VAE
+    file, for VAE classes diffusers cannot load from a single file.
     """
 
     config: str
@@ -50,3 +57,9 @@ class SplitFiles:
     vae_family: str | None = None  # another family whose VAE files this one takes (Z-Image: FLUX.1's ae.safetensors)
     variant: Callable[[Mapping[str, list[int]]], str | None] | None = None
     convert: Converter | None = None
+    vae_convert: Converter | None = None
+    # A file of this family that split files cannot make (Wan 2.2 A14B's two experts): a sentence naming what to
+    # use instead; None when the file can be assembled.
+    refuse: Callable[[Mapping[str, list[int]]], str | None] | None = (
+        None  # the VAE file's original layout -> diffusers' (None: `from_single_file`)
+    )

@@ -165,6 +165,8 @@ class VideoFamily(Family):
     variants: Mapping[str, Variant] = field(default_factory=dict[str, Variant])
     # Which variant a model is, from its configs ({"model_index": ..., "vae": ..., ...}); None: the family as is.
     variant_of: Callable[[dict[str, dict[str, Any]]], str | None] = lambda _cfg: None
+    # The same for a single file, from its tensors' names and shapes (a Wan 2.2 TI2V-5B diffusion-model file).
+    variant_of_file: Callable[[dict[str, list[int]]], str | None] = lambda _shapes: None
     variant: str | None = None  # set on the family `for_model` returns
     # Civitai `baseModel` name -> the variant its checkpoints are ("Wan Video 2.2 TI2V-5B" -> "ti2v-5b").
     civitai_variants: Mapping[str, str] = field(default_factory=dict[str, str])
@@ -210,6 +212,8 @@ class VideoFamily(Family):
     def for_model(self, path: str, extra: dict[str, Any] | None = None) -> VideoFamily:
         """This family as one model is: the variant its catalogue entry names, else the one its configs show."""
         name: str | None = (extra or {}).get("variant") or self.variant_of(self.configs(path))
+        if name is None and Path(path).expanduser().is_file():
+            name = self.variant_of_file(_file_shapes(Path(path).expanduser()))
         return self.with_variant(name) if name is not None and name in self.variants else self
 
     def rules_for(self, path: str, extra: dict[str, Any] | None = None) -> Rules:
@@ -226,6 +230,15 @@ class VideoFamily(Family):
         if rules.default_frames > rules.max_frames or (rules.default_frames - 1) % rules.frame_step:
             rules = replace(rules, default_frames=rules.snap_frames(min(rules.default_frames, rules.max_frames)))
         return rules
+
+
+def _file_shapes(path: Path) -> dict[str, list[int]]:
+    from hollywool.models.weight_files import read_weight_file
+
+    try:
+        return read_weight_file(path).shapes
+    except (OSError, ValueError):
+        return {}
 
 
 def postprocess(pipe: Any, video: Any) -> Any:

@@ -8,11 +8,14 @@ as `WanImageToVideoPipeline` (the image becomes the first latent frame, which is
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from hollywool.models.families.base import LatentRGB, LoraPreset, PresetLora, register
+from hollywool.models.families.base import LatentRGB, LoraPreset, PresetLora, SingleFile, register
+from hollywool.models.families.split import SplitFiles, TextEncoderSlot
 from hollywool.models.families.video import Decoded, LatentPreview, Rules, Variant, VideoFamily, postprocess
 from hollywool.models.precision import Weights
+from hollywool.models.wan_vae_original import wan_vae_to_diffusers
 
 
 def _decode(pipe: Any, saved: dict[str, Any], meta: dict[str, Any], low_memory: bool) -> Decoded:
@@ -45,6 +48,46 @@ def _variant(configs: dict[str, dict[str, Any]]) -> str | None:
         return "ti2v-5b"
     return None
 
+
+def _in_channels(shapes: Mapping[str, list[int]]) -> int | None:
+    """The diffusion model's latent input channels: its patch embedding's (Wan's original names)."""
+    shape = next((s for k, s in shapes.items() if k.endswith("patch_embedding.weight")), None)
+    return shape[1] if shape and len(shape) == 5 else None
+
+
+def _file_variant(shapes: dict[str, list[int]]) -> str | None:
+    return "ti2v-5b" if _in_channels(shapes) == 48 else None  # the 5B's 48-channel latents (A14B: 16, its i2v: 36)
+
+
+def _refuse(shapes: Mapping[str, list[int]]) -> str | None:
+    if _in_channels(shapes) == 48:
+        return None
+    return (
+        "Wan 2.2 A14B comes as two diffusion models (high noise and low noise), which the studio does not assemble "
+        "from single files yet; use a diffusers folder of it (Wan-AI/Wan2.2-T2V-A14B-Diffusers or "
+        "Wan-AI/Wan2.2-I2V-A14B-Diffusers), or the TI2V-5B file (wan2.2_ti2v_5B_fp16.safetensors)"
+    )
+
+
+# Wan's original names (Wan-AI's checkpoints; ComfyUI's, under `model.diffusion_model.`): `patch_embedding` is Wan's
+# alone; its input channels tell the image-to-video A14B (36: noise, mask and the image's latents) from the rest.
+SINGLE_FILE = SingleFile(
+    markers=("patch_embedding.", "model.diffusion_model.patch_embedding."),
+    family_of=lambda shapes: "wan-i2v" if _in_channels(shapes) == 36 else None,
+)
+# Comfy-Org/Wan_2.2_ComfyUI_Repackaged's split files: wan2.2_ti2v_5B_fp16.safetensors (converted by diffusers'
+# Wan conversion), umt5_xxl_fp16 / fp8_e4m3fn_scaled.safetensors and wan2.2_vae.safetensors (Wan 2.2's original
+# VAE names). Shipped config: Wan-AI/Wan2.2-TI2V-5B-Diffusers'.
+SPLIT = SplitFiles(
+    config="wan2.2-ti2v-5b",
+    model_class="WanTransformer3DModel",
+    text_encoders=(TextEncoderSlot("text_encoder", "umt5", "UMT5EncoderModel", ("umt5_xxl", "umt5")),),
+    vae_class="AutoencoderKLWan",
+    vae_channels=48,
+    vae_names=("wan2.2_vae", "wan2_2_vae"),
+    vae_convert=wan_vae_to_diffusers,
+    refuse=_refuse,
+)
 
 # Wan 2.2 TI2V-5B: 720p is 1280x704 (sizes in 32s), 121 frames at 24 fps (the model card's settings).
 TI2V_5B = Variant(
@@ -159,6 +202,9 @@ T2V = register(
         civitai_base_models=CIVITAI_T2V,
         civitai_variants={CIVITAI_TI2V_5B: "ti2v-5b"},
         variant_of=_variant,
+        variant_of_file=_file_variant,
+        single_file=SINGLE_FILE,
+        split_files=SPLIT,
     )
 )
 
@@ -181,5 +227,6 @@ I2V = register(
         lora_markers=LORA_MARKERS,
         lora_presets=(_lightx2v("wan2.1_i2v_lora_rank64_lightx2v_4step.safetensors"),),
         civitai_base_models=CIVITAI_I2V,
+        split_files=SPLIT,  # refuses the A14B's files, naming what to use instead
     )
 )
