@@ -10,7 +10,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 
 from hollywool import __version__
-from hollywool.api import assets, civitai, comfyui, events, generate, jobs, loras, models, openai_api, sessions, system
+from hollywool.api import (
+    assets,
+    civitai,
+    comfyui,
+    control,
+    events,
+    generate,
+    jobs,
+    loras,
+    models,
+    openai_api,
+    sessions,
+    system,
+)
 from hollywool.api import settings as settings_api
 from hollywool.api import video as video_api
 from hollywool.api.body_limits import BodyLimits, too_large
@@ -86,7 +99,7 @@ def create_app(settings: Settings | None = None, studio: Studio | None = None) -
 
     for router in (providers.router, bulk.router, costs.router):
         app.include_router(router)
-    for router in (*models.routers, loras.router, generate.router, openai_api.router):
+    for router in (*models.routers, loras.router, control.router, generate.router, openai_api.router):
         app.include_router(router)
 
     settings.outputs_dir.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hollywool import __version__
-from hollywool.engines.image import canvas, hires, metadata
+from hollywool.engines.image import canvas, control, hires, metadata
 from hollywool.engines.image.params import HiresFix, ImageParams, OutpaintMargins, ReferenceImage
 from hollywool.engines.image.previews import latents_to_preview, should_preview
 from hollywool.engines.image.prompt_cache import PromptCache
@@ -93,6 +93,12 @@ class ImageJob:
             width, height = plan.size
         elif mode != "refine":
             _check_references(family, len(params.reference_images))
+        controls = control.check(
+            params.control, family, mode, len(params.reference_images), self.models.controls, self.references
+        )
+        if controls and params.hires is not None:
+            raise InvalidInputError("hires: a hires fix does not follow a ControlNet job yet; give one or the other",
+                                    field="hires")  # fmt: skip
         fix = params.hires or (HiresFix.model_validate({}) if mode == "refine" else None)
         area = width * height
         if fix is not None:
@@ -158,6 +164,7 @@ class ImageJob:
                 "reference_images": reference_images,
                 "mode": mode,
                 "mask": mask,
+                "control": controls,
                 "hires": fix,
                 "strength": strength,
                 "notes": notes,
@@ -202,8 +209,13 @@ class ImageJob:
             # A refine's stored size is its final one: the pass scales the source to it.
             first = references[0].size if params.mode == "refine" else (width, height)
             second = hires.SecondPass(family, refine_pipe, params.hires, first, upscaler, steps, self._step_callback)
+        control_args: dict[str, Any] = {}
         if params.mode == "refine":
             pass
+        elif params.control:
+            controlled = control.prepare_run(ctx, family, cached, params.control, self.references, width, height)
+            pipe, control_args = controlled.pipe, controlled.args
+            result["notes"] = [*params.notes, *controlled.notes]
         elif params.mode in ("inpaint", "outpaint"):
             repaint = self._repaint_plan(family, params, params.reference_images, params.mask, (width, height))
             pipe = cached.variant("inpaint", lambda: _converted(family, family.inpaint_pipeline or "", cached.pipe))
@@ -275,6 +287,7 @@ class ImageJob:
                     image_call = prompt_call(family, pipe, {**call, "prompt": final_prompt}, prompt_cache)
                     out = pipe(
                         **image_call,
+                        **control_args,
                         **({"output_type": "latent"} if second is not None and second.latent else {}),
                         generator=generator,
                         callback_on_step_end=on_step,

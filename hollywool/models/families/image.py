@@ -49,6 +49,9 @@ class ImageFamily(Family):
     max_references: int = MAX_REFERENCES  # reference images one job may give
     # The pipeline that repaints a masked area of a source image (inpaint and outpaint); None: the family cannot.
     inpaint_pipeline: str | None = None
+    # The pipeline a ControlNet runs in, per ControlNet model class (diffusers' name): the job's control model
+    # must be one of these classes (and name this family as its base).
+    control_pipelines: dict[str, str] = field(default_factory=dict[str, str])
     # Its latents are plain 4-channel maps its image-to-image pipeline takes as they are: a hires fix may
     # upscale them before decoding (SD, SDXL).
     latent_upscale: bool = False
@@ -69,6 +72,8 @@ class ImageFamily(Family):
             tasks["text-to-image"] = self.pipeline
         if self.inpaint_pipeline:
             tasks["inpaint"] = self.inpaint_pipeline
+        if self.control_pipelines:
+            tasks["control"] = next(iter(self.control_pipelines.values()))
         if self.reference_list is not None:  # references go to the text-to-image pipeline itself
             return {**tasks, "image-to-image": self.pipeline, "edit": self.pipeline}
         if self.image_to_image:

@@ -20,6 +20,10 @@ FAMILY = register(
         label="SDXL",
         pipeline="StableDiffusionXLPipeline",
         inpaint_pipeline="StableDiffusionXLInpaintPipeline",
+        control_pipelines={
+            "ControlNetUnionModel": "StableDiffusionXLControlNetUnionPipeline",
+            "ControlNetModel": "StableDiffusionXLControlNetPipeline",
+        },
         latent_upscale=True,
         aliases=("sd-xl", "xl"),
         size_multiple=8,
