@@ -37,7 +37,7 @@ class ControlModels(BaseModel):
     preprocessors: list[Preprocessor]
 
 
-_BUILTIN_NAMES = {"none": "None (a ready map)", "canny": "Canny edges", "tile": "Tile (blurred, low resolution)"}
+_BUILTIN_NAMES = {"none": "None (a ready map)", "canny": "Canny", "tile": "Tile (blur)"}
 _BUILTIN_PRODUCES = {"none": None, "canny": "canny", "tile": "tile"}
 
 

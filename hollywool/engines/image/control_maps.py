@@ -1,7 +1,7 @@
 """Control maps made without a model: Canny edges and the "tile" (a blurred, low-resolution copy).
 
-OpenCV is not a dependency, so Canny is written out here in numpy with OpenCV's conventions (3x3 Sobel,
-L2 gradient, thresholds on the same scale), so 100/200 behave as they do in A1111 and ComfyUI.
+OpenCV is not a dependency, so Canny is written out here in numpy with `cv2.Canny`'s defaults (no blur first,
+3x3 Sobel, L1 gradient, thresholds on the same scale), so 100/200 behave as they do in A1111 and ComfyUI.
 """
 
 from __future__ import annotations
@@ -18,24 +18,9 @@ def _shifted(padded: np.ndarray, dy: int, dx: int, h: int, w: int) -> np.ndarray
     return padded[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
 
 
-def _gaussian(gray: np.ndarray, sigma: float = 1.4) -> np.ndarray:
-    radius = 2
-    taps = np.exp(-(np.arange(-radius, radius + 1) ** 2) / (2 * sigma**2))
-    taps /= taps.sum()
-    out: np.ndarray = gray
-    for axis in (0, 1):
-        padded = np.pad(out, [(radius, radius) if a == axis else (0, 0) for a in (0, 1)], mode="reflect")
-        n = int(out.shape[axis])
-        total = np.zeros_like(out)
-        for i, t in enumerate(taps):
-            total += float(t) * np.take(padded, np.arange(i, i + n), axis=axis)
-        out = total
-    return out.astype(np.float32)
-
-
 def canny(image: Image.Image, low: int = 100, high: int = 200) -> Image.Image:
     """White edges on black, the size of `image`."""
-    gray = _gaussian(np.asarray(image.convert("L"), dtype=np.float32))
+    gray = np.asarray(image.convert("L"), dtype=np.float32)
     h, w = gray.shape
     p = np.pad(gray, 1, mode="edge")
 
@@ -44,7 +29,7 @@ def canny(image: Image.Image, low: int = 100, high: int = 200) -> Image.Image:
 
     gx = (at(-1, 1) + 2 * at(0, 1) + at(1, 1)) - (at(-1, -1) + 2 * at(0, -1) + at(1, -1))
     gy = (at(1, -1) + 2 * at(1, 0) + at(1, 1)) - (at(-1, -1) + 2 * at(-1, 0) + at(-1, 1))
-    magnitude = np.hypot(gx, gy)
+    magnitude = np.abs(gx) + np.abs(gy)  # OpenCV's default (L1) gradient
     # Keep a pixel only where it is the largest along its gradient (non-maximum suppression).
     angle = (np.degrees(np.arctan2(gy, gx)) + 180) % 180
     sector = ((angle + 22.5) // 45).astype(np.int8) % 4  # 0: horizontal gradient, 1: 45°, 2: vertical, 3: 135°

@@ -18,7 +18,8 @@ export function preprocessorFor(type: string, preprocessors: ControlModels["prep
 
 /** A new control input for `net`, of its first type, with that type's usual preprocessor. */
 function newChoice(image: RefImage, net: ControlNet | undefined, preprocessors: ControlModels["preprocessors"]): ControlChoice {
-  const type = Object.keys(net?.modes ?? {})[0] ?? "canny";
+  const types = Object.keys(net?.modes ?? {});
+  const type = !types.length || types.includes("canny") ? "canny" : types[0];
   return { key: image.key, image, model: net?.id ?? null, type, preprocessor: preprocessorFor(type, preprocessors), scale: 0.7, start: 0, end: 1 };
 }
 
@@ -63,7 +64,9 @@ export function ControlSection({ value, onChange, modelType }: { value: ControlC
   const { data } = useQuery({ queryKey: qk.controlModels, queryFn: fetchers.controlModels, staleTime: 60_000 });
   const choice = value?.[0];
   const preview = usePreview(choice);
-  const fitting = (data?.controlnets ?? []).filter((c) => c.base === modelType);
+  // As the server picks one: the user's own first, then those already downloaded.
+  const rank = (c: ControlNet) => (c.user_defined ? 0 : 2) + (c.downloaded ? 0 : 1);
+  const fitting = (data?.controlnets ?? []).filter((c) => c.base === modelType).sort((a, b) => rank(a) - rank(b));
   const preprocessors = data?.preprocessors ?? [];
   const net = fitting.find((c) => c.id === choice?.model) ?? fitting[0];
   const types = net && Object.keys(net.modes).length ? Object.keys(net.modes) : ANY_TYPES;
