@@ -198,3 +198,11 @@ def test_control_models_list_controlnets_with_their_family_and_preprocessors(cli
     assert {"none", "canny", "tile", "tiny-depth", "depth-anything-v2-small"} <= {
         p["id"] for p in listed["preprocessors"]
     }
+
+
+def test_a_depth_job_makes_its_map_with_the_depth_model(client):
+    photo = _shapes(64, (10, 10, 40, 50))
+    job = _generate(client, "tiny-sdxl", 64, photo, type="depth", preprocessor="tiny-depth")
+    ready = _generate(client, "tiny-sdxl", 64, photo, type="depth", preprocessor="none")  # the photo as the map
+    assert job["params"]["control"][0]["preprocessor"] == "tiny-depth"
+    assert np.abs(_pixels(client, job) - _pixels(client, ready)).mean() > 1, "the depth map was not used"
