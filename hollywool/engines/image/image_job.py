@@ -237,6 +237,8 @@ class ImageJob:
             family.guidance_param: params.guidance_scale,
             **family.call_defaults,
         }
+        if family.area_param:
+            call[family.area_param] = width * height
         if negative and family.negative_prompt:
             call["negative_prompt"] = negative
         elif family.default_negative is not None and (params.guidance_scale or 0) > family.cfg_above:

@@ -58,6 +58,9 @@ class ImageFamily(Family):
     # Run once on a pipeline converted for a task (inpaint, image-to-image, edit): mends what diffusers expects.
     on_convert: Callable[[Any], None] | None = None
     guidance_param: str = "guidance_scale"  # the pipeline argument the studio's guidance goes to
+    # The pipeline argument that scales its output to an area whatever the size asked (FLUX.1 Kontext's
+    # `max_area`): the studio passes the job's own width x height.
+    area_param: str | None = None
     cfg_above: float = 1.0  # the pipeline runs its negative branch when guidance is above this
     default_negative: str | None = None  # the negative prompt when a job gives none (Qwen-Image needs one for CFG)
 
