@@ -114,6 +114,8 @@ def test_sdxl_union_job_with_a_canny_map_follows_the_map(client):
     assert recorded["model"] == "tiny-union-sdxl"  # the first ControlNet that fits SDXL, chosen at submit time
     assert (recorded["type"], recorded["preprocessor"]) == ("canny", "canny")
     assert recorded["image"]["upload_id"]
+    parameters = image_of(client, first["images"][0]).info["parameters"]
+    assert 'ControlNet 0: "Module: canny, Model: tiny-union-sdxl, Weight: 0.7, Threshold A: 100' in parameters
 
 
 def test_sdxl_union_takes_several_control_images_at_once(client):
