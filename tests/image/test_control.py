@@ -88,6 +88,7 @@ def _shapes(size: int, box: tuple[int, int, int, int]) -> Image.Image:
 
 
 def _generate(client, model: str, size: int, control_image: Image.Image, **control) -> dict:
+    job = {k: control.pop(k) for k in ("reference_images", "strength", "mask") if k in control}
     return run(
         client,
         model=model,
@@ -96,6 +97,7 @@ def _generate(client, model: str, size: int, control_image: Image.Image, **contr
         height=size,
         seed=7,
         control=[{"image": {"image_base64": png_base64(control_image)}, **control}],
+        **job,
     )
 
 
@@ -154,6 +156,9 @@ def test_a_controlnet_for_another_family_is_refused_naming_the_field(client):
     body["control"][0] |= {"type": "canny", "preprocessor": "hed"}
     resp = client.post("/api/jobs", json=body)
     assert (resp.status_code, resp.json()["field"]) == (422, "control.0.preprocessor")
+    only_masked = {"inpaint_only_masked": True, "reference_images": [control["image"]], "mask": control["image"]}
+    resp = client.post("/api/jobs", json={**body, "control": [{**control, "model": None}], **only_masked})
+    assert (resp.status_code, resp.json()["field"]) == (422, "control"), resp.text
     body |= {"model": "tiny-sd"}
     body["control"][0] = {"image": body["control"][0]["image"]}
     resp = client.post("/api/jobs", json=body)  # SD 1.5 takes ControlNets, but none is installed for it
@@ -208,3 +213,21 @@ def test_a_depth_job_makes_its_map_with_the_depth_model(client):
     ready = _generate(client, "tiny-sdxl", 64, photo, type="depth", preprocessor="none")  # the photo as the map
     assert job["params"]["control"][0]["preprocessor"] == "tiny-depth"
     assert np.abs(_pixels(client, job) - _pixels(client, ready)).mean() > 1, "the depth map was not used"
+
+
+def test_sdxl_union_steers_image_to_image_and_inpaint(client):
+    source = Image.fromarray(np.random.default_rng(5).integers(0, 256, (64, 64, 3), dtype=np.uint8))
+    mask = Image.new("L", (64, 64), 0)
+    mask.paste(255, (16, 16, 48, 48))
+    base = {"reference_images": [{"image_base64": png_base64(source)}], "strength": 1.0}
+    for extra in ({}, {"mask": {"image_base64": png_base64(mask)}}):
+        first = _generate(client, "tiny-sdxl", 64, _shapes(64, (10, 10, 40, 50)), preprocessor="canny", **base,
+                          **extra)  # fmt: skip
+        other = _generate(client, "tiny-sdxl", 64, _shapes(64, (30, 5, 60, 30)), preprocessor="canny", **base,
+                          **extra)  # fmt: skip
+        assert first["params"]["mode"] == ("inpaint" if extra else "generate")
+        out, src = _pixels(client, first), np.asarray(source, dtype=np.int16)
+        assert np.abs(out - _pixels(client, other)).mean() > 1, "the control map changed nothing"
+        if extra:
+            outside = np.asarray(mask) == 0
+            assert (out[outside] == src[outside]).all(), "an inpaint with control changed a pixel outside the mask"

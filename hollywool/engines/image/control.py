@@ -28,6 +28,18 @@ from hollywool.models.manager import ModelManager
 TAKES_LISTS = {"ControlNetUnionModel"}
 
 
+def task_of(mode: str, references: int) -> str:
+    """What the controlled pipeline does: `generate` from text, `image-to-image` from a reference, `inpaint`."""
+    if mode in ("inpaint", "outpaint"):
+        return "inpaint"
+    return "image-to-image" if references else mode
+
+
+def pipeline_for(image_family: ImageFamily, model_class: str, task: str) -> str | None:
+    """The family's pipeline for this ControlNet class and task (`Class` for generate, `Class/task` otherwise)."""
+    return image_family.control_pipelines.get(model_class if task == "generate" else f"{model_class}/{task}")
+
+
 def check(
     controls: list[ControlInput],
     image_family: ImageFamily,
@@ -35,6 +47,7 @@ def check(
     references: int,
     catalog: ControlCatalog,
     images: ReferenceImages,
+    only_masked: bool = False,
 ) -> list[ControlInput]:
     """The job's control inputs with their ControlNet chosen and their images stored; a 422 naming the field."""
     if not controls:
@@ -44,9 +57,11 @@ def check(
         raise InvalidInputError(
             f"control: {image_family.label} models take no ControlNet; models that do: {able}", field="control"
         )
-    if mode != "generate" or references:
+    task = task_of(mode, references)
+    if mode not in ("generate", "inpaint", "outpaint") or (mode == "inpaint" and only_masked):
         raise InvalidInputError(
-            "control: a ControlNet steers a new image from the prompt (mode generate, no reference images)",
+            f"control: a ControlNet steers generate, image-to-image, inpaint (whole image) and outpaint jobs; "
+            f"not {'an only-masked inpaint' if mode == 'inpaint' else f'a {mode} job'}",
             field="control",
         )
     chosen: ControlModel | None = None
@@ -77,6 +92,11 @@ def check(
         image = images.normalise_one(control.image, f"{field}.image")
         out.append(control.model_copy(update={"model": model.id, "image": image}))
     assert chosen is not None
+    if pipeline_for(image_family, chosen.model_class or "", task) is None:
+        raise InvalidInputError(
+            f"control: {chosen.name} steers only new images from the prompt on {image_family.label} models, not {task}",
+            field="control",
+        )
     if len(out) > 1 and chosen.model_class not in TAKES_LISTS:
         raise InvalidInputError(
             f"control: {chosen.name} takes one control image; {len(out)} were given", field="control"
@@ -137,12 +157,15 @@ def prepare_run(
     images: ReferenceImages,
     width: int,
     height: int,
+    task: str = "generate",
 ) -> ControlRun:
     models = ctx.models
     model = models.controls.get(controls[0].model or "", kind="controlnet")
     module = models.acquire_control(model, ctx)
-    name = image_family.control_pipelines[model.model_class or ""]
-    key = f"control:{model.id}"
+    name = pipeline_for(image_family, model.model_class or "", task)
+    if name is None:
+        raise InvalidInputError(f"control: {model.name} cannot steer {task} on {image_family.label} models")
+    key = f"control:{model.id}:{task}"
     pipe = cached.variants.get(key)
     if pipe is None or pipe.controlnet is not module:  # made anew when the ControlNet was reloaded
         pipe = cached.variants[key] = _converted(image_family, name, cached.pipe, module)

@@ -94,7 +94,13 @@ class ImageJob:
         elif mode != "refine":
             _check_references(family, len(params.reference_images))
         controls = control.check(
-            params.control, family, mode, len(params.reference_images), self.models.controls, self.references
+            params.control,
+            family,
+            mode,
+            len(params.reference_images),
+            self.models.controls,
+            self.references,
+            only_masked=params.inpaint_only_masked,
         )
         if controls and params.hires is not None:
             raise InvalidInputError("hires: a hires fix does not follow a ControlNet job yet; give one or the other",
@@ -209,19 +215,20 @@ class ImageJob:
             # A refine's stored size is its final one: the pass scales the source to it.
             first = references[0].size if params.mode == "refine" else (width, height)
             second = hires.SecondPass(family, refine_pipe, params.hires, first, upscaler, steps, self._step_callback)
-        control_args: dict[str, Any] = {}
         if params.mode == "refine":
             pass
-        elif params.control:
-            controlled = control.prepare_run(ctx, family, cached, params.control, self.references, width, height)
-            pipe, control_args = controlled.pipe, controlled.args
-            result["notes"] = [*params.notes, *controlled.notes]
         elif params.mode in ("inpaint", "outpaint"):
             repaint = self._repaint_plan(family, params, params.reference_images, params.mask, (width, height))
             pipe = cached.variant("inpaint", lambda: _converted(family, family.inpaint_pipeline or "", cached.pipe))
         elif references and family.reference_list is None:
             task = "edit" if family.edit_pipeline else "image-to-image"
             pipe = cached.variant(task, lambda: _from_references(family, cached.pipe))
+        control_args: dict[str, Any] = {}
+        if params.control:  # the task's control pipeline over the same modules, in place of the one chosen above
+            task = control.task_of(params.mode or "generate", len(references))
+            controlled = control.prepare_run(ctx, family, cached, params.control, self.references, width, height, task)
+            pipe, control_args = controlled.pipe, controlled.args
+            result["notes"] = [*params.notes, *controlled.notes]
         pipe.scheduler = (
             make_scheduler(params.scheduler, cached.default_scheduler.config)
             if params.scheduler

@@ -9,7 +9,12 @@ from typing import Any
 from hollywool.models.families.base import register
 from hollywool.models.families.flux import FAMILY as FLUX1
 
-_NOT_INHERITED: dict[str, Any] = {"single_file": None, "split_files": None, "control_pipelines": {}, "civitai_base_models": ()}
+_NOT_INHERITED: dict[str, Any] = {
+    "single_file": None,
+    "split_files": None,
+    "control_pipelines": {},
+    "civitai_base_models": (),
+}
 
 KONTEXT = register(
     replace(

@@ -49,8 +49,9 @@ class ImageFamily(Family):
     max_references: int = MAX_REFERENCES  # reference images one job may give
     # The pipeline that repaints a masked area of a source image (inpaint and outpaint); None: the family cannot.
     inpaint_pipeline: str | None = None
-    # The pipeline a ControlNet runs in, per ControlNet model class (diffusers' name): the job's control model
-    # must be one of these classes (and name this family as its base).
+    # The pipeline a ControlNet runs in, per ControlNet model class (diffusers' name), for generate; under
+    # "Class/image-to-image" and "Class/inpaint" for those tasks. The job's control model must be one of these
+    # classes (and name this family as its base).
     control_pipelines: dict[str, str] = field(default_factory=dict[str, str])
     # Its latents are plain 4-channel maps its image-to-image pipeline takes as they are: a hires fix may
     # upscale them before decoding (SD, SDXL).
@@ -76,7 +77,7 @@ class ImageFamily(Family):
         if self.inpaint_pipeline:
             tasks["inpaint"] = self.inpaint_pipeline
         if self.control_pipelines:
-            tasks["control"] = next(iter(self.control_pipelines.values()))
+            tasks["control"] = next(v for k, v in self.control_pipelines.items() if "/" not in k)
         if self.reference_list is not None:  # references go to the text-to-image pipeline itself
             return {**tasks, "image-to-image": self.pipeline, "edit": self.pipeline}
         if self.image_to_image:

@@ -22,7 +22,11 @@ FAMILY = register(
         inpaint_pipeline="StableDiffusionXLInpaintPipeline",
         control_pipelines={
             "ControlNetUnionModel": "StableDiffusionXLControlNetUnionPipeline",
+            "ControlNetUnionModel/image-to-image": "StableDiffusionXLControlNetUnionImg2ImgPipeline",
+            "ControlNetUnionModel/inpaint": "StableDiffusionXLControlNetUnionInpaintPipeline",
             "ControlNetModel": "StableDiffusionXLControlNetPipeline",
+            "ControlNetModel/image-to-image": "StableDiffusionXLControlNetImg2ImgPipeline",
+            "ControlNetModel/inpaint": "StableDiffusionXLControlNetInpaintPipeline",
         },
         latent_upscale=True,
         aliases=("sd-xl", "xl"),
