@@ -159,7 +159,8 @@ class ImageParams(BaseModel):
     control: list[ControlInput] = Field(
         default_factory=list[ControlInput],
         max_length=MAX_CONTROLS,
-        description="ControlNet inputs (generate mode); several only with a union model that takes them together",
+        description="ControlNet inputs (generate; SDXL also image-to-image, inpaint and outpaint); several only with "
+        "a union model that takes them together",
     )
     notes: list[str] = Field(default_factory=list, description="set by the studio: parameters the model ignores")
     resolved_prompts: list[str] | None = Field(

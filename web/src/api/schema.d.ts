@@ -3888,7 +3888,7 @@ export interface components {
             hires?: components["schemas"]["HiresFix"] | null;
             /**
              * Control
-             * @description ControlNet inputs (generate mode); several only with a union model that takes them together
+             * @description ControlNet inputs (generate; SDXL also image-to-image, inpaint and outpaint); several only with a union model that takes them together
              */
             control?: components["schemas"]["ControlInput"][];
             /**
@@ -4298,7 +4298,7 @@ export interface components {
             hires?: components["schemas"]["HiresFix"] | null;
             /**
              * Control
-             * @description ControlNet inputs (generate mode); several only with a union model that takes them together
+             * @description ControlNet inputs (generate; SDXL also image-to-image, inpaint and outpaint); several only with a union model that takes them together
              */
             control?: components["schemas"]["ControlInput"][];
             /**
