@@ -104,3 +104,16 @@ def build_depth_anything(folder: str | Path) -> Path:
     )
     processor.save_pretrained(folder)
     return Path(folder)
+
+
+def build_flux_controlnet(base: str | Path, folder: str | Path) -> Path:
+    """A FLUX.1 ControlNet (InstantX's layout without modes) made from the tiny FLUX.1's transformer."""
+    from diffusers import FluxControlNetModel, FluxTransformer2DModel
+
+    transformer = FluxTransformer2DModel.from_pretrained(Path(base) / "transformer")
+    torch.manual_seed(SEED)
+    model = FluxControlNetModel.from_transformer(
+        transformer, num_layers=1, num_single_layers=1, attention_head_dim=16, num_attention_heads=2
+    )
+    _wake(model, 1.0).save_pretrained(folder)
+    return Path(folder)

@@ -15,7 +15,13 @@ from PIL import Image, ImageDraw
 
 from tests.image.conftest import image_of, png_base64, run
 
-MODELS = {"tiny-sdxl": "sdxl", "tiny-zimage": "zimage", "tiny-qwen": "qwen_image", "tiny-sd": "sd15"}
+MODELS = {
+    "tiny-sdxl": "sdxl",
+    "tiny-zimage": "zimage",
+    "tiny-qwen": "qwen_image",
+    "tiny-flux": "flux",
+    "tiny-sd": "sd15",
+}
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +33,7 @@ def control_folders(models_root, tiny_model) -> dict[str, Path]:
         "union-sdxl": lambda f: kit.build_sdxl_union(tiny_model("sdxl"), f),
         "cn-zimage": kit.build_zimage_controlnet,
         "cn-qwen": lambda f: kit.build_qwen_controlnet(tiny_model("qwen_image"), f),
+        "cn-flux": lambda f: kit.build_flux_controlnet(tiny_model("flux"), f),
         "depth": kit.build_depth_anything,
     }
     out = {}
@@ -62,6 +69,13 @@ def control_entries(folders: dict[str, Path]) -> dict[str, dict]:
             "base": "qwen-image",
             "path": str(folders["cn-qwen"]),
             "model_class": "QwenImageControlNetModel",
+        },
+        "tiny-cn-flux": {
+            "name": "Tiny FLUX.1 ControlNet",
+            "kind": "controlnet",
+            "base": "flux",
+            "path": str(folders["cn-flux"]),
+            "model_class": "FluxControlNetModel",
         },
         "tiny-depth": {
             "name": "Tiny Depth Anything",
@@ -130,17 +144,16 @@ def test_sdxl_union_takes_several_control_images_at_once(client):
     assert any("one conditioning scale" in note for note in job["result"]["notes"])
 
 
-@pytest.mark.parametrize("model", ["tiny-zimage", "tiny-qwen"])
-def test_zimage_and_qwen_image_controlnets_follow_the_map(client, model):
+@pytest.mark.parametrize("model", ["tiny-zimage", "tiny-qwen", "tiny-flux"])
+def test_zimage_qwen_image_and_flux_controlnets_follow_the_map(client, model):
     first = _generate(client, model, 64, _shapes(64, (8, 8, 40, 56)), preprocessor="none")
     again = _generate(client, model, 64, _shapes(64, (8, 8, 40, 56)), preprocessor="none")
     other = _generate(client, model, 64, _shapes(64, (24, 4, 60, 28)), preprocessor="none")
     assert (_pixels(client, first) == _pixels(client, again)).all(), "the same map and seed changed the picture"
     # The tiny Qwen-Image VAE encodes two control images to close latents: the change is small but real.
     assert np.abs(_pixels(client, first) - _pixels(client, other)).mean() > 0.05, "the control map changed nothing"
-    assert (
-        first["params"]["control"][0]["model"] == {"tiny-zimage": "tiny-cn-zimage", "tiny-qwen": "tiny-cn-qwen"}[model]
-    )
+    fits = {"tiny-zimage": "tiny-cn-zimage", "tiny-qwen": "tiny-cn-qwen", "tiny-flux": "tiny-cn-flux"}
+    assert first["params"]["control"][0]["model"] == fits[model]
 
 
 def test_a_controlnet_for_another_family_is_refused_naming_the_field(client):
