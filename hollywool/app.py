@@ -16,6 +16,7 @@ from hollywool.api import (
     assets,
     civitai,
     comfyui,
+    control,
     events,
     generate,
     jobs,
@@ -105,7 +106,7 @@ def create_app(settings: Settings | None = None, studio: Studio | None = None) -
 
     for router in (providers.router, bulk.router, costs.router):
         app.include_router(router)
-    for router in (*models.routers, loras.router, generate.router, openai_api.router, a1111_api.router):
+    for router in (*models.routers, loras.router, control.router, generate.router, openai_api.router, a1111_api.router):
         app.include_router(router)
     app.state.a1111 = A1111(app.state.studio)
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from hollywool.models.memory import MemoryPlan
 
-ModelKind = Literal["pipeline", "upscaler"]
+ModelKind = Literal["pipeline", "upscaler", "control"]
 # What makes two components the same weights: the resolved files they were read from, and the dtype.
 ComponentKey = tuple[tuple[str, ...], str]
 

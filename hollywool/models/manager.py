@@ -24,6 +24,7 @@ from hollywool.jobs.events import DownloadProgress, EventBus, ModelLoaded, Model
 from hollywool.models import memory
 from hollywool.models.cache import CachedModel, Component, ComponentKey, ModelCache
 from hollywool.models.catalog import Catalog, ModelEntry
+from hollywool.models.control_models import ControlCatalog, ControlModel, load_control
 from hollywool.models.device import DevicePlan, expected_device
 from hollywool.models.hub import HubModels, Throttle
 from hollywool.models.loading import entry_files, load_pipeline, model_files
@@ -49,6 +50,7 @@ from hollywool.storage.preferences import PreferencesRepository
 log = logging.getLogger("hollywool.models")
 GB = memory.GB
 _UPSCALER = "upscaler:"  # cache ids of upscalers, apart from the catalogue's ids
+_CONTROL = "control:"  # cache ids of ControlNets and preprocessor models
 
 
 class ModelManager:
@@ -64,6 +66,7 @@ class ModelManager:
         if self.folders.named():
             self.folders.refresh()
         self.upscalers = UpscalerCatalog(settings.data_dir / "upscalers")
+        self.controls = ControlCatalog(settings.data_dir / "config.yaml", settings.data_dir / "control", self.hub)
         self.configs_root = settings.data_dir / "configs"
         self._device: DevicePlan | None = None
         self._load_lock = threading.Lock()
@@ -240,7 +243,7 @@ class ModelManager:
         self.cache.remove(reason="out of memory", kind=None)
 
     def _evicted(self, model_id: str, reason: str) -> None:
-        if not model_id.startswith(_UPSCALER):
+        if not model_id.startswith((_UPSCALER, _CONTROL)):
             self.bus.publish(ModelUnloaded(model_id=model_id, reason=reason))
 
     def close(self) -> None:
@@ -265,6 +268,28 @@ class ModelManager:
             self.cache.put(CachedModel(cache_id, descriptor, [Component("model", descriptor.model, size)],
                                        "device", device, kind="upscaler"))  # fmt: skip
         return descriptor
+
+    # -- control models ------------------------------------------------------------------------
+    def acquire_control(self, model: ControlModel, ctx: LoadReport) -> Any:
+        """A ControlNet module or a preprocessor, fetched and loaded under the same budget as pipelines."""
+        cache_id = _CONTROL + model.id
+        cached = self.cache.get(cache_id)
+        if cached is not None:
+            return cached.pipe
+        with self._load_lock:
+            cached = self.cache.get(cache_id)
+            if cached is not None:
+                return cached.pipe
+            location = self.controls.fetch(model, ctx)
+            ctx.set_stage("loading", f"Loading {model.name}")
+            self.cache.make_room(int(model.size_gb * GB))
+            device = self.device
+            loaded = load_control(model, location, device.device, device.dtype)
+            module = getattr(loaded, "model", loaded)
+            size = memory.module_size(module)
+            self.cache.put(CachedModel(cache_id, loaded, [Component("model", module, size)],
+                                       "device", device.device, kind="control"))  # fmt: skip
+        return loaded
 
     # -- downloads -----------------------------------------------------------------------------
     def download_reporter(self, ctx: LoadReport, entry: ModelEntry) -> Callable[[int, int | None], None]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from PIL import Image
 
 from hollywool.testkit import tiny_zqk
 from hollywool.testkit import tokenizers as tk
@@ -276,6 +277,28 @@ def build_flux(folder: str | Path) -> Path:
         tokenizer_2=tokenizer_2,
     )
     return _save(pipe, folder)
+
+
+def build_flux_kontext(folder: str | Path) -> Path:
+    """FLUX.1 Kontext: the tiny FLUX.1's components under FluxKontextPipeline (its model_index names it)."""
+    from diffusers import FluxKontextPipeline, FluxPipeline
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base = FluxPipeline.from_pretrained(build_flux(tmp))
+        return _save(FluxKontextPipeline(**base.components), folder)
+
+
+def build_flux_fill(folder: str | Path) -> Path:
+    """FLUX.1 Fill: the transformer reads latents, masked-image latents and the packed mask (64 + 64 + 256)."""
+    from diffusers import FluxFillPipeline, FluxPipeline, FluxTransformer2DModel
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base = FluxPipeline.from_pretrained(build_flux(tmp))
+    torch.manual_seed(SEED)
+    config = {k: v for k, v in base.transformer.config.items() if not k.startswith("_")}
+    transformer = FluxTransformer2DModel.from_config({**config, "in_channels": 384, "out_channels": 64})
+    parts = {k: v for k, v in base.components.items() if k not in ("image_encoder", "feature_extractor")}
+    return _save(FluxFillPipeline(**{**parts, "transformer": transformer}), folder)
 
 
 # --------------------------------------------------------------------------- video families
@@ -703,6 +726,23 @@ FAMILIES: dict[str, TinyFamily] = {
         16,
         notes="other sizes are silently rounded down to a multiple of 16",
         model_type="flux",
+    ),
+    "flux_kontext": TinyFamily(
+        build_flux_kontext,
+        "FluxKontextPipeline",
+        {"height": 32, "width": 32, "max_area": 32 * 32, "_auto_resize": False},
+        16,
+        takes_image=True,
+        notes="scales its output to `max_area` whatever height and width say",
+        model_type="flux-kontext",
+    ),
+    "flux_fill": TinyFamily(
+        build_flux_fill,
+        "FluxFillPipeline",
+        {"height": 32, "width": 32, "mask_image": Image.new("L", (32, 32), 255)},
+        16,
+        takes_image=True,
+        model_type="flux-fill",
     ),
     "flux2": TinyFamily(build_flux2, "Flux2Pipeline", {"height": 64, "width": 64}, 16, model_type="flux2"),
     "flux2_klein": TinyFamily(

@@ -117,11 +117,13 @@ def test_the_families_say_what_they_do(client):
     assert described["zimage"]["tasks"] == {
         "text-to-image": "ZImagePipeline",
         "inpaint": "ZImageInpaintPipeline",
+        "control": "ZImageControlNetPipeline",
         "image-to-image": "ZImageImg2ImgPipeline",
     }
     assert described["qwen-image"]["tasks"] == {
         "text-to-image": "QwenImagePipeline",
         "inpaint": "QwenImageInpaintPipeline",
+        "control": "QwenImageControlNetPipeline",
         "image-to-image": "QwenImageImg2ImgPipeline",
     }
     assert described["qwen-image-edit"]["tasks"] == {"edit": "QwenImageEditPlusPipeline"}

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hollywool import __version__
-from hollywool.engines.image import canvas, hires, metadata
+from hollywool.engines.image import canvas, control, hires, metadata
 from hollywool.engines.image.params import HiresFix, ImageParams, OutpaintMargins, ReferenceImage
 from hollywool.engines.image.previews import latents_to_preview, should_preview
 from hollywool.engines.image.prompt_cache import PromptCache
@@ -93,6 +93,18 @@ class ImageJob:
             width, height = plan.size
         elif mode != "refine":
             _check_references(family, len(params.reference_images))
+        controls = control.check(
+            params.control,
+            family,
+            mode,
+            len(params.reference_images),
+            self.models.controls,
+            self.references,
+            only_masked=params.inpaint_only_masked,
+        )
+        if controls and params.hires is not None:
+            raise InvalidInputError("hires: a hires fix does not follow a ControlNet job yet; give one or the other",
+                                    field="hires")  # fmt: skip
         fix = params.hires or (HiresFix.model_validate({}) if mode == "refine" else None)
         area = width * height
         if fix is not None:
@@ -158,6 +170,7 @@ class ImageJob:
                 "reference_images": reference_images,
                 "mode": mode,
                 "mask": mask,
+                "control": controls,
                 "hires": fix,
                 "strength": strength,
                 "notes": notes,
@@ -210,6 +223,12 @@ class ImageJob:
         elif references and family.reference_list is None:
             task = "edit" if family.edit_pipeline else "image-to-image"
             pipe = cached.variant(task, lambda: _from_references(family, cached.pipe))
+        control_args: dict[str, Any] = {}
+        if params.control:  # the task's control pipeline over the same modules, in place of the one chosen above
+            task = control.task_of(params.mode or "generate", len(references))
+            controlled = control.prepare_run(ctx, family, cached, params.control, self.references, width, height, task)
+            pipe, control_args = controlled.pipe, controlled.args
+            result["notes"] = [*params.notes, *controlled.notes]
         pipe.scheduler = (
             make_scheduler(params.scheduler, cached.default_scheduler.config)
             if params.scheduler
@@ -225,6 +244,8 @@ class ImageJob:
             family.guidance_param: params.guidance_scale,
             **family.call_defaults,
         }
+        if family.area_param:
+            call[family.area_param] = width * height
         if negative and family.negative_prompt:
             call["negative_prompt"] = negative
         elif family.default_negative is not None and (params.guidance_scale or 0) > family.cfg_above:
@@ -275,6 +296,7 @@ class ImageJob:
                     image_call = prompt_call(family, pipe, {**call, "prompt": final_prompt}, prompt_cache)
                     out = pipe(
                         **image_call,
+                        **control_args,
                         **({"output_type": "latent"} if second is not None and second.latent else {}),
                         generator=generator,
                         callback_on_step_end=on_step,

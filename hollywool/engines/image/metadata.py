@@ -71,6 +71,18 @@ def a1111_parameters(p: dict[str, Any]) -> str:
         fields.append(("Mask blur", p.get("mask_blur")))
         if p.get("inpaint_only_masked"):
             fields += [("Inpaint area", "Only masked"), ("Masked area padding", p.get("inpaint_padding"))]
+    for i, c in enumerate(p.get("control") or []):  # as sd-webui-controlnet writes its units
+        canny = c.get("preprocessor") == "canny"
+        unit = [
+            ("Module", c.get("preprocessor")),
+            ("Model", c.get("model")),
+            ("Weight", c.get("scale")),
+            ("Threshold A", c.get("low_threshold") if canny else None),
+            ("Threshold B", c.get("high_threshold") if canny else None),
+            ("Guidance Start", c.get("start")),
+            ("Guidance End", c.get("end")),
+        ]
+        fields.append((f"ControlNet {i}", ", ".join(f"{k}: {v}" for k, v in unit if v is not None)))
     fields.append(("Version", f"HollyWool {__version__}"))
     lines.append(", ".join(f"{k}: {_quote(v)}" for k, v in fields if v is not None))
     return "\n".join(lines)

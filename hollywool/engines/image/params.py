@@ -70,6 +70,40 @@ class HiresFix(BaseModel):
     )
 
 
+MAX_CONTROLS = 3
+
+
+class ControlInput(BaseModel):
+    """A control image and how it steers the job (a ControlNet)."""
+
+    image: ReferenceImage = Field(description="the control image: a photo to preprocess, or a ready map")
+    model: str | None = Field(
+        None, description="a ControlNet id (GET /api/control/models); default: the first one that fits the model"
+    )
+    type: str = Field(
+        "canny", min_length=1, description="canny, depth, pose, tile, ...: the control model's `modes` list them"
+    )
+    preprocessor: str = Field(
+        "none",
+        min_length=1,
+        description="none (the image is a ready map), canny, tile, or a preprocessor model id (depth)",
+    )
+    scale: float = Field(0.7, ge=0.0, le=2.0, description="conditioning scale: how strongly the map steers")
+    start: float = Field(0.0, ge=0.0, le=1.0, description="fraction of the steps at which control starts")
+    end: float = Field(1.0, ge=0.0, le=1.0, description="fraction of the steps at which control ends")
+    low_threshold: int = Field(100, ge=0, le=1000, description="canny: weaker edges are dropped")
+    high_threshold: int = Field(200, ge=0, le=1000, description="canny: stronger edges are always kept")
+    tile_factor: int = Field(4, ge=1, le=16, description="tile: how much the image is shrunk before blurring")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ControlInput:
+        if self.start >= self.end:
+            raise ValueError("start must be below end")
+        if self.low_threshold > self.high_threshold:
+            raise ValueError("low_threshold must not be above high_threshold")
+        return self
+
+
 class ImageParams(BaseModel):
     prompt: str = Field(
         min_length=1,
@@ -121,6 +155,12 @@ class ImageParams(BaseModel):
     outpaint: OutpaintMargins | None = None
     hires: HiresFix | None = Field(
         None, description="upscale and refine each image in the same job; `refine` mode applies it to the source"
+    )
+    control: list[ControlInput] = Field(
+        default_factory=list[ControlInput],
+        max_length=MAX_CONTROLS,
+        description="ControlNet inputs (generate; SDXL also image-to-image, inpaint and outpaint); several only with "
+        "a union model that takes them together",
     )
     notes: list[str] = Field(default_factory=list, description="set by the studio: parameters the model ignores")
     resolved_prompts: list[str] | None = Field(

@@ -51,6 +51,7 @@ FAMILY = register(
         label="FLUX",
         pipeline="FluxPipeline",
         inpaint_pipeline="FluxInpaintPipeline",
+        control_pipelines={"FluxControlNetModel": "FluxControlNetPipeline"},
         aliases=("flux1", "flux.1"),
         size_multiple=16,
         default_size=1024,

@@ -49,12 +49,19 @@ class ImageFamily(Family):
     max_references: int = MAX_REFERENCES  # reference images one job may give
     # The pipeline that repaints a masked area of a source image (inpaint and outpaint); None: the family cannot.
     inpaint_pipeline: str | None = None
+    # The pipeline a ControlNet runs in, per ControlNet model class (diffusers' name), for generate; under
+    # "Class/image-to-image" and "Class/inpaint" for those tasks. The job's control model must be one of these
+    # classes (and name this family as its base).
+    control_pipelines: dict[str, str] = field(default_factory=dict[str, str])
     # Its latents are plain 4-channel maps its image-to-image pipeline takes as they are: a hires fix may
     # upscale them before decoding (SD, SDXL).
     latent_upscale: bool = False
     # Run once on a pipeline converted for a task (inpaint, image-to-image, edit): mends what diffusers expects.
     on_convert: Callable[[Any], None] | None = None
     guidance_param: str = "guidance_scale"  # the pipeline argument the studio's guidance goes to
+    # The pipeline argument that scales its output to an area whatever the size asked (FLUX.1 Kontext's
+    # `max_area`): the studio passes the job's own width x height.
+    area_param: str | None = None
     cfg_above: float = 1.0  # the pipeline runs its negative branch when guidance is above this
     default_negative: str | None = None  # the negative prompt when a job gives none (Qwen-Image needs one for CFG)
 
@@ -69,6 +76,8 @@ class ImageFamily(Family):
             tasks["text-to-image"] = self.pipeline
         if self.inpaint_pipeline:
             tasks["inpaint"] = self.inpaint_pipeline
+        if self.control_pipelines:
+            tasks["control"] = next(v for k, v in self.control_pipelines.items() if "/" not in k)
         if self.reference_list is not None:  # references go to the text-to-image pipeline itself
             return {**tasks, "image-to-image": self.pipeline, "edit": self.pipeline}
         if self.image_to_image:

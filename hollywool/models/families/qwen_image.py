@@ -152,6 +152,7 @@ FAMILY = register(
         label="Qwen-Image",
         pipeline="QwenImagePipeline",
         inpaint_pipeline="QwenImageInpaintPipeline",
+        control_pipelines={"QwenImageControlNetModel": "QwenImageControlNetPipeline"},
         aliases=("qwen", "qwenimage"),
         size_multiple=16,  # 8x VAE, 2x2 patches
         default_size=1328,  # the model card's 1:1 size

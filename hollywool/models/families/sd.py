@@ -33,6 +33,7 @@ FAMILY = register(
         label="Stable Diffusion 1.x/2.x",
         pipeline="StableDiffusionPipeline",
         inpaint_pipeline="StableDiffusionInpaintPipeline",
+        control_pipelines={"ControlNetModel": "StableDiffusionControlNetPipeline"},
         latent_upscale=True,
         aliases=("sd1", "sd15", "sd2", "sd21"),
         size_multiple=8,

@@ -46,6 +46,7 @@ FAMILY = register(
         label="Z-Image",
         pipeline="ZImagePipeline",
         inpaint_pipeline="ZImageInpaintPipeline",
+        control_pipelines={"ZImageControlNetModel": "ZImageControlNetPipeline"},
         aliases=("z-image", "z-image-turbo", "zimage-turbo"),
         size_multiple=16,  # 8x VAE, 2x2 patches
         default_size=1024,

@@ -198,6 +198,31 @@ export const post = <T>(path: string, body?: unknown) => api<T>(path, { method: 
 export const put = <T>(path: string, body?: unknown) => api<T>(path, { method: "PUT", body });
 export const del = <T>(path: string) => api<T>(path, { method: "DELETE" });
 
+/** POST a JSON body and return the answer's bytes (an image the server makes, e.g. a control map preview). */
+export async function postForBlob(path: string, body: unknown, signal?: AbortSignal): Promise<Blob> {
+  const headers: Record<string, string> = { "Content-Type": "application/json", Accept: "image/png", ...CSRF_HEADER };
+  const token = getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let res: Response;
+  try {
+    res = await fetch(buildUrl(path), { method: "POST", headers, body: JSON.stringify(body), signal });
+  } catch (e) {
+    if ((e as Error)?.name === "AbortError") throw e;
+    throw new ApiError(0, "The studio's server cannot be reached.");
+  }
+  if (!res.ok) {
+    const text = await res.text();
+    let data: unknown = text;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      /* not JSON */
+    }
+    throw toApiError(res.status, data, res.statusText);
+  }
+  return res.blob();
+}
+
 /** POST a JSON body and save the file the answer carries (a zip the server streams) under its own name. */
 export async function downloadFile(path: string, body: unknown, fallbackName: string): Promise<void> {
   const headers: Record<string, string> = { "Content-Type": "application/json", ...CSRF_HEADER };

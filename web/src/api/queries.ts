@@ -1,5 +1,5 @@
 /** Query keys and fetchers, one place for every endpoint the UI reads. */
-import { ApiError, api, del, downloadFile, get, post, put } from "./client";
+import { ApiError, api, del, downloadFile, get, post, postForBlob, put } from "./client";
 import type {
   AddModelRequest,
   FamilyInfo,
@@ -10,6 +10,8 @@ import type {
   AssetsDeleted,
   CacheStatus,
   CanGenerate,
+  ControlModels,
+  PreprocessRequest,
   Deleted,
   ModelDownload,
   Health,
@@ -65,6 +67,7 @@ export const qk = {
   families: ["model-families"] as const,
   downloads: ["downloads"] as const,
   loras: (type?: string) => ["loras", type ?? "all"] as const,
+  controlModels: ["control-models"] as const,
   canGenerate: (id: string) => ["can-generate", id] as const,
   styles: ["styles"] as const,
   limits: ["limits"] as const,
@@ -95,6 +98,8 @@ export const fetchers = {
   job: (id: string) => get<Job>(`/api/jobs/${id}`),
   jobKinds: () => get<JobKindInfo[]>("/api/jobs/kinds"),
   submitImage: (body: ImageJobRequest) => post<JobAccepted>("/api/jobs", body),
+  controlModels: () => get<ControlModels>("/api/control/models"),
+  controlPreview: (body: PreprocessRequest, signal?: AbortSignal) => postForBlob("/api/control/preprocess", body, signal),
   cancelJob: (id: string) => post<Job>(`/api/jobs/${id}/cancel`),
   retryJob: (id: string) => post<Job>(`/api/jobs/${id}/retry`),
   moveToFront: (id: string) => post<Job>(`/api/jobs/${id}/move-to-front`),

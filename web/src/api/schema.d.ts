@@ -1861,6 +1861,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/control/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Control Models
+         * @description ControlNets (each with the model family it fits and the control types it follows) and preprocessors.
+         */
+        get: operations["control_models_api_control_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/control/preprocess": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preprocess
+         * @description The control map a preprocessor makes of an image (a preview; jobs make their own at their size).
+         *     canny and tile answer at once; a preprocessor model is fetched and loaded on first use.
+         */
+        post: operations["preprocess_api_control_preprocess_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/generate": {
         parameters: {
             query?: never;
@@ -3501,6 +3542,159 @@ export interface components {
             skipped: components["schemas"]["Skipped"][];
         };
         /**
+         * ControlInput
+         * @description A control image and how it steers the job (a ControlNet).
+         */
+        ControlInput: {
+            /** @description the control image: a photo to preprocess, or a ready map */
+            image: components["schemas"]["ReferenceImage"];
+            /**
+             * Model
+             * @description a ControlNet id (GET /api/control/models); default: the first one that fits the model
+             */
+            model?: string | null;
+            /**
+             * Type
+             * @description canny, depth, pose, tile, ...: the control model's `modes` list them
+             * @default canny
+             */
+            type?: string;
+            /**
+             * Preprocessor
+             * @description none (the image is a ready map), canny, tile, or a preprocessor model id (depth)
+             * @default none
+             */
+            preprocessor?: string;
+            /**
+             * Scale
+             * @description conditioning scale: how strongly the map steers
+             * @default 0.7
+             */
+            scale?: number;
+            /**
+             * Start
+             * @description fraction of the steps at which control starts
+             * @default 0
+             */
+            start?: number;
+            /**
+             * End
+             * @description fraction of the steps at which control ends
+             * @default 1
+             */
+            end?: number;
+            /**
+             * Low Threshold
+             * @description canny: weaker edges are dropped
+             * @default 100
+             */
+            low_threshold?: number;
+            /**
+             * High Threshold
+             * @description canny: stronger edges are always kept
+             * @default 200
+             */
+            high_threshold?: number;
+            /**
+             * Tile Factor
+             * @description tile: how much the image is shrunk before blurring
+             * @default 4
+             */
+            tile_factor?: number;
+        };
+        /** ControlModelEntry */
+        ControlModelEntry: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "controlnet" | "preprocessor";
+            /**
+             * Base
+             * @description controlnet: the model family it fits (its `type`)
+             */
+            base?: string | null;
+            /**
+             * Repo
+             * @description Hugging Face repo id the files come from
+             */
+            repo?: string | null;
+            /**
+             * Path
+             * @description a local diffusers folder or single file (instead of `repo`)
+             */
+            path?: string | null;
+            /**
+             * Config File
+             * @default config.json
+             */
+            config_file?: string;
+            /**
+             * Weights File
+             * @default diffusion_pytorch_model.safetensors
+             */
+            weights_file?: string;
+            /**
+             * Files
+             * @description files to fetch when not config + weights
+             */
+            files?: string[];
+            /**
+             * Single File
+             * @description the weights are one original-layout file (from_single_file)
+             * @default false
+             */
+            single_file?: boolean;
+            /**
+             * Model Class
+             * @description controlnet: the diffusers model class
+             */
+            model_class?: string | null;
+            /**
+             * Modes
+             * @description controlnet: control types it follows, with a union model's index
+             */
+            modes?: {
+                [key: string]: number | null;
+            };
+            /**
+             * Produces
+             * @description preprocessor: the control type of its maps (depth, pose)
+             */
+            produces?: string | null;
+            /**
+             * Size Gb
+             * @default 0
+             */
+            size_gb?: number;
+            /**
+             * License
+             * @default
+             */
+            license?: string;
+            /**
+             * User Defined
+             * @default false
+             */
+            user_defined?: boolean;
+            /**
+             * Downloaded
+             * @description its files are on this machine (else the first use fetches them)
+             */
+            downloaded: boolean;
+        };
+        /** ControlModels */
+        ControlModels: {
+            /** Controlnets */
+            controlnets: components["schemas"]["ControlModelEntry"][];
+            /** Preprocessors */
+            preprocessors: components["schemas"]["Preprocessor"][];
+        };
+        /**
          * CostSummary
          * @description The costs of a period, in all and grouped four ways, and today's spending against the budget.
          */
@@ -4066,6 +4260,11 @@ export interface components {
             /** @description upscale and refine each image in the same job; `refine` mode applies it to the source */
             hires?: components["schemas"]["HiresFix"] | null;
             /**
+             * Control
+             * @description ControlNet inputs (generate; SDXL also image-to-image, inpaint and outpaint); several only with a union model that takes them together
+             */
+            control?: components["schemas"]["ControlInput"][];
+            /**
              * Notes
              * @description set by the studio: parameters the model ignores
              */
@@ -4495,6 +4694,11 @@ export interface components {
             outpaint?: components["schemas"]["OutpaintMargins"] | null;
             /** @description upscale and refine each image in the same job; `refine` mode applies it to the source */
             hires?: components["schemas"]["HiresFix"] | null;
+            /**
+             * Control
+             * @description ControlNet inputs (generate; SDXL also image-to-image, inpaint and outpaint); several only with a union model that takes them together
+             */
+            control?: components["schemas"]["ControlInput"][];
             /**
              * Notes
              * @description set by the studio: parameters the model ignores
@@ -5919,6 +6123,47 @@ export interface components {
             parameters: {
                 [key: string]: unknown;
             };
+        };
+        /** PreprocessRequest */
+        PreprocessRequest: {
+            image: components["schemas"]["ReferenceImage"];
+            /**
+             * Preprocessor
+             * @description none, canny, tile, or a preprocessor model id
+             */
+            preprocessor: string;
+            /**
+             * Low Threshold
+             * @default 100
+             */
+            low_threshold?: number;
+            /**
+             * High Threshold
+             * @default 200
+             */
+            high_threshold?: number;
+            /**
+             * Tile Factor
+             * @default 4
+             */
+            tile_factor?: number;
+        };
+        /** Preprocessor */
+        Preprocessor: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Produces
+             * @description the control type of its maps; None: the image is used as it is
+             */
+            produces: string | null;
+            /**
+             * Model
+             * @description runs a model (fetched on first use) rather than plain image processing
+             */
+            model: boolean;
         };
         /** PresetLoraInfo */
         PresetLoraInfo: {
@@ -11418,6 +11663,59 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LoraScan"];
+                };
+            };
+        };
+    };
+    control_models_api_control_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ControlModels"];
+                };
+            };
+        };
+    };
+    preprocess_api_control_preprocess_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreprocessRequest"];
+            };
+        };
+        responses: {
+            /** @description the control map as a PNG */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

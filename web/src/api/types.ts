@@ -58,6 +58,10 @@ export type GpuInfo = Sent<S["GpuStatus"]>;
 /** POST /api/jobs (local and remote models). */
 export type ImageJobRequest = S["ImageJobRequest"];
 export type ReferenceImage = S["ReferenceImage"];
+/** One ControlNet input of an image job; the ControlNets and preprocessors (GET /api/control/models). */
+export type ControlInput = S["ControlInput"];
+export type ControlModels = Sent<S["ControlModels"]>;
+export type PreprocessRequest = S["PreprocessRequest"];
 /** A LoRA as the form holds it: the weight always set. */
 export type LoraChoice = Required<S["LoraRef"]>;
 

@@ -22,6 +22,7 @@ import { FitWarning, ModelSelect, RemoteModelBadge, modelHint, planText } from "
 import { isRemoteModel, REMOTE_IMAGE_CATEGORIES, takesField } from "@/pages/providers/api";
 import { useRemoteModels } from "@/pages/providers/hooks";
 import { LoraPicker } from "./LoraPicker";
+import { ControlSection } from "./ControlSection";
 import { ReferenceImages, fileToRefImage, type RefImage } from "./ReferenceImages";
 import { SessionResults } from "./SessionResults";
 import { SessionSidebar } from "./SessionSidebar";
@@ -611,6 +612,7 @@ export function ImagePage() {
                 </div>
               </div>
             </details>
+            <ControlSection value={form.control} onChange={(c) => set("control", c)} modelType={localModel?.type} />
 
             {showCanvas && (
               <details className="@container rounded-md border border-border p-3" open={canvasOpen} onToggle={(e) => setCanvasOpen(e.currentTarget.open)} data-testid="canvas-panel">

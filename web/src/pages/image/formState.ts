@@ -1,5 +1,5 @@
 /** The Image page's form: defaults, persistence, to the API request and back from an asset's params. */
-import type { ImageJobRequest, LoraChoice, ModelInfo, Preferences, ReferenceImage, StylePreset } from "@/api/types";
+import type { ControlInput, ImageJobRequest, LoraChoice, ModelInfo, Preferences, ReferenceImage, StylePreset } from "@/api/types";
 import { isRemoteModel, localOf, maxReferenceImages, takesField, type RemoteModelInfo } from "@/pages/providers/api";
 import { exactAspect, sizeFor, sizeRulesOf, snapTo, type AspectPreset } from "@/lib/aspect";
 import type { ImageForm } from "@/lib/validation";
@@ -13,7 +13,12 @@ export interface ImageFormState extends Omit<ImageForm, "referenceCount" | "requ
   seedOnce: boolean;
   /** The Settings defaults this form last took (`withDefaults`); null: none yet (a new form). */
   defaults?: FormDefaults | null;
+  /** ControlNet inputs (the Control section); not saved with the form: their images are large. */
+  control?: ControlChoice[];
 }
+
+/** A control input as the form holds it: its image as the reference picker does, the rest as the API takes it. */
+export type ControlChoice = Omit<ControlInput, "image"> & { key: string; image: FormReference & { preview: string } };
 
 /** The Settings page's defaults for a form (GET /api/settings); null fields: the model's own. */
 export interface FormDefaults {
@@ -71,7 +76,7 @@ export function loadForm(prefs?: Partial<Preferences> | null): ImageFormState {
 
 export function saveForm(f: ImageFormState): void {
   try {
-    localStorage.setItem(FORM_KEY, JSON.stringify(f));
+    localStorage.setItem(FORM_KEY, JSON.stringify({ ...f, control: undefined }));
   } catch {
     /* ignore */
   }
@@ -195,6 +200,7 @@ export function toRequest(f: ImageFormState, x: RequestExtras): ImageJobRequest 
     req.reference_images = references.map(toReferenceImage);
     if (takesStrength(remote)) req.strength = f.strength;
   }
+  if (f.control?.length && !remote) req.control = f.control.map(({ key: _key, image, ...rest }) => ({ ...rest, image: toReferenceImage(image) }));
   return req;
 }
 

@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { defaultForm, saveForm, loadForm, toRequest, type ControlChoice } from "./formState";
+import { preprocessorFor } from "./ControlSection";
+
+const preprocessors = [
+  { id: "none", name: "None", produces: null, model: false },
+  { id: "canny", name: "Canny", produces: "canny", model: false },
+  { id: "tile", name: "Tile", produces: "tile", model: false },
+  { id: "depth-anything-v2-small", name: "Depth", produces: "depth", model: true },
+];
+
+const choice: ControlChoice = {
+  key: "k",
+  image: { base64: "AAAA", preview: "data:image/png;base64,AAAA" },
+  model: "union",
+  type: "canny",
+  preprocessor: "canny",
+  scale: 0.6,
+  start: 0,
+  end: 0.8,
+};
+
+describe("control section", () => {
+  it("picks the preprocessor that makes a type's maps", () => {
+    expect(preprocessorFor("canny", preprocessors)).toBe("canny");
+    expect(preprocessorFor("depth", preprocessors)).toBe("depth-anything-v2-small");
+    expect(preprocessorFor("pose", preprocessors)).toBe("none");
+  });
+
+  it("sends the control input with its image as the API takes it, and does not save it with the form", () => {
+    const form = { ...defaultForm(), prompt: "a house", model: "tiny-sdxl", control: [choice] };
+    const req = toRequest(form, { sessionId: null, references: [], styles: [] });
+    expect(req.control).toEqual([{ model: "union", type: "canny", preprocessor: "canny", scale: 0.6, start: 0, end: 0.8, image: { image_base64: "AAAA" } }]);
+    saveForm(form);
+    expect(loadForm().control).toBeUndefined();
+    expect(toRequest({ ...form, control: [] }, { sessionId: null, references: [], styles: [] }).control).toBeUndefined();
+  });
+});
