@@ -186,7 +186,7 @@ class WorkerPool(ThreadExecutor):
         return WorkerInfo(
             id=slot.worker_id,
             host=state.host if state else None,
-            device=slot.device,
+            device=state.device if state else slot.device,
             status=status,
             drained=slot.drained,
             pid=state.pid if state else None,
@@ -208,7 +208,7 @@ class WorkerPool(ThreadExecutor):
             self._release(slot)
             return kind.run(ctx, ctx.params)
         try:
-            self.store.set_ran_on(job.id, RanOn(host=state.host, device=slot.device, worker_id=slot.worker_id))
+            self.store.set_ran_on(job.id, RanOn(host=state.host, device=state.device, worker_id=slot.worker_id))
             ctx.on_stop(lambda shutdown: self._forward_stop(slot, job.id, shutdown))
             done = self._serve(slot, job)
         except WorkerLost:
