@@ -14,7 +14,7 @@ from hollywool.jobs.store import JobStore
 from hollywool.media.assets import AssetService
 from hollywool.models.manager import ModelManager
 from hollywool.settings import Settings
-from hollywool.workers.pool import WorkerLink, WorkerPool
+from hollywool.workers.pool import JobModel, WorkerLink, WorkerPool
 
 log = logging.getLogger("hollywool.workers")
 
@@ -31,15 +31,19 @@ def gpu_devices(settings: Settings) -> list[str]:
     return [f"cuda:{gpu.index}" for gpu in nvml_gpus()]
 
 
-def model_need(models: ModelManager, job: Job) -> tuple[str | None, int | None]:
-    """The job's model and the bytes it takes loaded (as the model manager estimates them), when known."""
+def job_model(models: ModelManager, job: Job) -> JobModel:
+    """The job's model, its catalogue entry and the bytes it takes loaded, as far as they are known."""
     model_id = job.params.get("model")
     if not isinstance(model_id, str):
-        return None, None
+        return JobModel()
+    entry = models.catalog.find(model_id)
+    if entry is None:  # not a catalogue model (an upscaler's id): any worker
+        return JobModel(model_id)
     try:
-        return model_id, models.estimate_bytes(models.catalog.get(model_id))
-    except Exception:  # an upscaler, a model removed since: no size, any worker
-        return model_id, None
+        return JobModel(model_id, models.estimate_bytes(entry), entry)
+    except Exception:  # its files cannot be measured now: no size, any worker
+        log.warning("could not size %s for placement", model_id, exc_info=True)
+        return JobModel(model_id, None, entry)
 
 
 def gpu_lane(
@@ -58,4 +62,4 @@ def gpu_lane(
 
         links = [(f"w{i}", device, LocalProcess(settings, device)) for i, device in enumerate(devices)]
     log.info("GPU lane: %d workers (%s)", len(links), ", ".join(device for _, device, _ in links))
-    return WorkerPool(links, store=store, bus=bus, assets=assets, need=lambda job: model_need(models, job))
+    return WorkerPool(links, store=store, bus=bus, assets=assets, describe=lambda job: job_model(models, job))

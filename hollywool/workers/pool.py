@@ -29,6 +29,7 @@ from hollywool.jobs.kinds import GPU_LANE, JobKind
 from hollywool.jobs.models import Job, RanOn
 from hollywool.jobs.store import JobStore
 from hollywool.media.assets import AssetService
+from hollywool.models.catalog import ModelEntry
 from hollywool.workers.placement import Candidate, pick_worker
 from hollywool.workers.protocol import (
     Answer,
@@ -83,6 +84,15 @@ class WorkerInfo(BaseModel):
     restarts: int = Field(0, description="times it was started again after it died")
 
 
+@dataclass(frozen=True)
+class JobModel:
+    """A job's model: its id, the bytes it takes loaded (as the model manager estimates them) and its entry."""
+
+    model_id: str | None = None
+    need_bytes: int | None = None
+    entry: ModelEntry | None = None
+
+
 @dataclass
 class _Slot:
     worker_id: str
@@ -102,14 +112,14 @@ class WorkerPool(ThreadExecutor):
         store: JobStore,
         bus: EventBus,
         assets: AssetService,
-        need: Callable[[Job], tuple[str | None, int | None]],
+        describe: Callable[[Job], JobModel],
     ):
-        """`links`: (worker id, device, link) each; `need(job)`: its model id and the bytes it takes loaded."""
+        """`links`: (worker id, device, link) each; `describe(job)`: the job's model and what it takes loaded."""
         super().__init__(GPU_LANE, capacity=len(links))
         self.store = store
         self.bus = bus
         self.assets = assets
-        self._need = need
+        self._describe = describe
         self._slots = {wid: _Slot(wid, device, link) for wid, device, link in links}
         self._cond = threading.Condition()
         self._stopping = False
@@ -200,8 +210,8 @@ class WorkerPool(ThreadExecutor):
     # -- running a job -------------------------------------------------------------------------
     def call(self, kind: JobKind[Any], ctx: JobContext) -> dict[str, Any] | BaseModel | None:
         job = ctx.job
-        model_id, need = self._need(job)
-        slot = self._take(job, model_id, need)
+        model = self._describe(job)
+        slot = self._take(job, model.model_id, model.need_bytes)
         state = slot.state
         assert state is not None  # a taken worker is ready
         if job.kind not in state.kinds:  # a GPU kind the workers do not run: here, as with one device
@@ -210,7 +220,7 @@ class WorkerPool(ThreadExecutor):
         try:
             self.store.set_ran_on(job.id, RanOn(host=state.host, device=state.device, worker_id=slot.worker_id))
             ctx.on_stop(lambda shutdown: self._forward_stop(slot, job.id, shutdown))
-            done = self._serve(slot, job)
+            done = self._serve(slot, job, model.entry)
         except WorkerLost:
             self._restart(slot)
             raise
@@ -265,8 +275,8 @@ class WorkerPool(ThreadExecutor):
             with contextlib.suppress(WorkerLost):  # it died: the job's thread finds out and re-queues it
                 slot.link.send(StopJob(job_id, shutdown))
 
-    def _serve(self, slot: _Slot, job: Job) -> JobDone:
-        slot.link.send(RunJob(job))
+    def _serve(self, slot: _Slot, job: Job, entry: ModelEntry | None) -> JobDone:
+        slot.link.send(RunJob(job, entry))
         while True:
             message = slot.link.receive()
             if isinstance(message, JobDone):

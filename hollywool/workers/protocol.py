@@ -17,6 +17,7 @@ from PIL import Image
 from hollywool.jobs.events import Event
 from hollywool.jobs.models import Job
 from hollywool.jobs.store import Progress
+from hollywool.models.catalog import ModelEntry
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class WorkerState:
 @dataclass(frozen=True)
 class RunJob:
     job: Job
+    # The studio's catalogue entry of the job's model: a worker's own catalogue misses models added since it
+    # started (a Civitai download, an edited config.yaml), and a worker on another machine may have none.
+    entry: ModelEntry | None = None
 
 
 @dataclass(frozen=True)

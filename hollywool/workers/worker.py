@@ -26,6 +26,7 @@ from hollywool.jobs.failures import explain
 from hollywool.jobs.kinds import KindRegistry
 from hollywool.jobs.models import Job
 from hollywool.jobs.store import Progress
+from hollywool.models.catalog import ModelEntry
 from hollywool.settings import Settings
 from hollywool.storage.assets import Asset
 from hollywool.workers.protocol import (
@@ -194,9 +195,12 @@ class GpuWorker:
         if ctx is not None:
             ctx.request_shutdown() if shutdown else ctx.request_cancel()
 
-    def run(self, job: Job, channel: Channel) -> JobDone:
-        """Run `job` here, in this thread, reporting through `channel`; never raises."""
+    def run(self, job: Job, channel: Channel, entry: ModelEntry | None = None) -> JobDone:
+        """Run `job` here, in this thread, reporting through `channel`; never raises. `entry`: its model, as
+        the studio's catalogue has it."""
         try:
+            if entry is not None:
+                self.models.catalog.register(entry)
             kind = self.kinds.get(job.kind)
             params = kind.params.model_validate(job.params)
             work_dir = self.settings.data_dir / "jobs" / job.id

@@ -131,3 +131,20 @@ def test_a_drained_worker_takes_no_new_jobs(two_workers):
         undrained = client.post(f"/api/system/workers/{ids[0]}/undrain")
     assert undrained.json()["drained"] is False
     assert client.post("/api/system/workers/nope/drain").status_code == 404
+
+
+def test_a_model_added_after_the_workers_started_runs_on_them(two_workers, tiny_model):
+    """A Civitai download or a model added in the UI is in the studio's catalogue only: the job carries it."""
+    from hollywool.models.catalog import ModelEntry
+    from tests.kit.studio import tiny_entry
+
+    studio = studio_of(two_workers)
+    studio.models.catalog.register(ModelEntry.model_validate({**tiny_entry(tiny_model("sd15"), "sd"), "id": "late"}))
+    job = wait_done(two_workers, submit(two_workers, "late", steps=2))
+    assert job["status"] == "completed", job["error"]
+
+
+def test_health_and_the_job_view_say_where_models_and_jobs_are(two_workers):
+    job = wait_done(two_workers, submit(two_workers, "tiny-b"))
+    assert job["ran_on"]["worker_id"] in workers(two_workers)
+    assert "tiny-b" in two_workers.get("/api/health").json()["loaded_models"]
