@@ -101,6 +101,8 @@ class Settings:
     gpus: tuple[str, ...] = ()
     # An existing Ray cluster (`ray://host:10001` or `auto`): the GPU workers are Ray actors on its nodes.
     ray_address: str | None = None
+    # The Ray resource one worker takes: "GPU", or a custom one the nodes offer (`--resources='{"hollywool_gpu": 1}'`).
+    ray_resource: str = "GPU"
 
     def __post_init__(self) -> None:
         if self.token is not None and not self.token.strip():
@@ -143,6 +145,7 @@ class Settings:
             else None,
             gpus=_env_list("HOLLYWOOL_GPUS"),
             ray_address=os.environ.get("HOLLYWOOL_RAY_ADDRESS") or None,
+            ray_resource=os.environ.get("HOLLYWOOL_RAY_RESOURCE") or "GPU",
         )
         values.update(overrides)
         return cls(**values)

@@ -28,9 +28,6 @@ from hollywool.workers.pool import WorkerLink
 from hollywool.workers.protocol import Answer, JobDone, Quit, Ready, RunJob, StopJob, ToStudio, ToWorker, WorkerState
 from hollywool.workers.worker import PendingCalls
 
-# The Ray resource one worker takes: "GPU" (Ray then sets CUDA_VISIBLE_DEVICES), or a custom one that a
-# cluster's nodes offer (`ray start --resources='{"hollywool_gpu": 1}'`, and in the tests).
-RESOURCE_ENV = "HOLLYWOOL_RAY_RESOURCE"
 READY_TIMEOUT_S = 300.0
 
 
@@ -158,7 +155,7 @@ def ray_links(settings: Settings) -> list[tuple[str, str, WorkerLink]]:
 
     if not ray.is_initialized():
         ray.init(address=settings.ray_address, log_to_driver=False, configure_logging=False)
-    resource = os.environ.get(RESOURCE_ENV, "GPU")
+    resource = settings.ray_resource  # "GPU": Ray sets each actor's CUDA_VISIBLE_DEVICES
     count = int(ray.cluster_resources().get(resource, 0))
     if count < 1:
         raise RuntimeError(f"the Ray cluster at {settings.ray_address} offers no {resource!r} resource")
