@@ -96,6 +96,13 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     # The wildcard files of prompts (`__colors__` -> colors.txt); None: `wildcards` in the data folder.
     wildcards_dir: Path | None = None
+    # The devices of the GPU lane's workers ("cuda:0,cuda:1"; "cpu,cpu" acts out two on the CPU).
+    # Empty: every visible CUDA device. One device runs jobs in the studio's own process.
+    gpus: tuple[str, ...] = ()
+    # An existing Ray cluster (`ray://host:10001` or `auto`): the GPU workers are Ray actors on its nodes.
+    ray_address: str | None = None
+    # The Ray resource one worker takes: "GPU", or a custom one the nodes offer (`--resources='{"hollywool_gpu": 1}'`).
+    ray_resource: str = "GPU"
 
     def __post_init__(self) -> None:
         if self.token is not None and not self.token.strip():
@@ -136,6 +143,9 @@ class Settings:
             wildcards_dir=_env_path("HOLLYWOOL_WILDCARDS_DIR", "")
             if os.environ.get("HOLLYWOOL_WILDCARDS_DIR")
             else None,
+            gpus=_env_list("HOLLYWOOL_GPUS"),
+            ray_address=os.environ.get("HOLLYWOOL_RAY_ADDRESS") or None,
+            ray_resource=os.environ.get("HOLLYWOOL_RAY_RESOURCE") or "GPU",
         )
         values.update(overrides)
         return cls(**values)

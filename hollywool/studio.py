@@ -43,6 +43,8 @@ from hollywool.storage.preferences import PreferencesRepository
 from hollywool.storage.request_logs import RequestLogRepository
 from hollywool.storage.secrets import SecretStore
 from hollywool.storage.sessions import SessionRepository
+from hollywool.workers.lane import gpu_lane
+from hollywool.workers.pool import WorkerPool
 
 log = logging.getLogger("hollywool")
 
@@ -80,7 +82,9 @@ class Studio:
             models=self.models,
         )
         self.jobs = JobService(self.store, self.kinds, self.scheduler, self.bus, views)
-        self.scheduler.add_lane(GPU_LANE, ThreadExecutor(GPU_LANE, capacity=1))
+        # One device: jobs run in this process; several (or a Ray cluster): a worker each (hollywool/workers/).
+        self.gpu_lane = gpu_lane(settings, self.store, self.bus, self.assets, self.models)
+        self.scheduler.add_lane(GPU_LANE, self.gpu_lane)
 
         # Local engines: one job kind each over the one model manager, sharing the reference uploads.
         self.model_service = ModelService(self.models)
@@ -151,6 +155,11 @@ class Studio:
         return lane
 
     @property
+    def workers(self) -> WorkerPool | None:
+        """The GPU workers, when the GPU lane has several (else jobs run in this process)."""
+        return self.gpu_lane if isinstance(self.gpu_lane, WorkerPool) else None
+
+    @property
     def work_root(self) -> Path:
         return self.settings.data_dir / "jobs"
 
@@ -164,6 +173,8 @@ class Studio:
             if not self.lock.held:
                 self.claim_data_folder()
             self._remove_orphan_temp_files()
+            if isinstance(self.gpu_lane, WorkerPool):
+                self.gpu_lane.start()
             self.scheduler.start()
             self._started = True
 

@@ -5,9 +5,11 @@ from pydantic import BaseModel, Field
 
 from hollywool import __version__, system_info
 from hollywool.api.deps import get_studio
+from hollywool.errors import ConflictError
 from hollywool.jobs.models import QueueHealth
 from hollywool.studio import Studio
 from hollywool.system_views import SystemInfo, SystemStatus
+from hollywool.workers.pool import WorkerInfo, WorkerPool
 
 router = APIRouter(prefix="/api", tags=["system"])
 
@@ -31,6 +33,8 @@ def health(studio: Studio = Depends(get_studio)) -> Health:
     stat = system_info.status()
     queue = studio.scheduler.queue_health()
     loaded = studio.models.loaded_models()
+    if studio.workers is not None:  # the models are loaded in the workers
+        loaded += [m for w in studio.workers.workers() for m in w.loaded_models if m not in loaded]
     return Health(
         status="ok" if queue.ok else "degraded",
         version=__version__,
@@ -53,3 +57,33 @@ def system_status() -> SystemStatus:
 @router.get("/settings/system", response_model=SystemInfo)
 def settings_system() -> SystemInfo:
     return system_info.system()
+
+
+class Workers(BaseModel):
+    mode: str = Field(description='"in-process" (one device: jobs run in the studio), "processes" or "ray"')
+    workers: list[WorkerInfo] = Field(description="the GPU workers; empty when jobs run in the studio's process")
+
+
+@router.get("/system/workers", response_model=Workers)
+def list_workers(studio: Studio = Depends(get_studio)) -> Workers:
+    pool = studio.workers
+    if pool is None:
+        return Workers(mode="in-process", workers=[])
+    return Workers(mode="ray" if studio.settings.ray_address else "processes", workers=pool.workers())
+
+
+def _pool(studio: Studio) -> WorkerPool:
+    if studio.workers is None:
+        raise ConflictError("jobs run in the studio's process (one device): there is no worker to drain")
+    return studio.workers
+
+
+@router.post("/system/workers/{worker_id}/drain", response_model=WorkerInfo)
+def drain_worker(worker_id: str, studio: Studio = Depends(get_studio)) -> WorkerInfo:
+    """The worker takes no new jobs; the one it runs finishes."""
+    return _pool(studio).drain(worker_id, True)
+
+
+@router.post("/system/workers/{worker_id}/undrain", response_model=WorkerInfo)
+def undrain_worker(worker_id: str, studio: Studio = Depends(get_studio)) -> WorkerInfo:
+    return _pool(studio).drain(worker_id, False)

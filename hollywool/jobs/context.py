@@ -1,7 +1,9 @@
 """What job code may touch: progress, previews, assets, checkpoints and the cancel flag.
 
 Engines receive a JobContext and nothing else of the app, so they can run in a worker thread here
-or in another process later without knowing about HTTP, the database or the event transport.
+or in another process without knowing about HTTP, the database or the event transport: the context
+reaches the store, the bus and the asset files through the three narrow interfaces below, which a
+worker process implements by sending messages to the studio (hollywool/workers/).
 """
 
 from __future__ import annotations
@@ -11,16 +13,16 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PIL import Image
 from pydantic import BaseModel
 
-from hollywool.jobs.events import Event, EventBus, JobPreview, JobProgress
+from hollywool.jobs.events import Event, JobPreview, JobProgress
 from hollywool.jobs.faults import is_storage_error
 from hollywool.jobs.models import Job, stage_label
-from hollywool.jobs.store import JobStore, Progress
-from hollywool.media.assets import AssetService, preview_data_url
+from hollywool.jobs.store import Progress
+from hollywool.media.assets import preview_data_url
 from hollywool.storage.assets import Asset
 
 if TYPE_CHECKING:
@@ -30,6 +32,33 @@ log = logging.getLogger("hollywool.jobs")
 
 # Progress is published on every step but written to the database at most this often.
 _PERSIST_EVERY_S = 0.5
+
+
+class ProgressStore(Protocol):
+    """What a running job writes to its own row."""
+
+    def set_progress(self, job_id: str, progress: Progress, /) -> None: ...
+    def merge_result(self, job_id: str, result: dict[str, Any], /) -> Job | None: ...
+    def set_checkpoint(self, job_id: str, checkpoint: dict[str, Any], /) -> None: ...
+
+
+class Publisher(Protocol):
+    def publish(self, event: Event, /) -> None: ...
+
+
+class AssetLookup(Protocol):
+    def get_many(self, ids: list[str], /) -> list[Asset]: ...
+
+
+class AssetSaver(Protocol):
+    """Where a job's images and files are saved (and earlier attempts' assets looked up)."""
+
+    @property
+    def repo(self) -> AssetLookup: ...
+    def save_image(self, image: Image.Image, *, params: dict[str, Any], **fields: Any) -> Asset: ...
+    def save_file(
+        self, kind: str, ext: str, mime: str, write: Callable[[Path], dict[str, Any] | None], **fields: Any
+    ) -> Asset: ...
 
 
 class JobCancelled(Exception):
@@ -46,9 +75,9 @@ class JobContext:
         job: Job,
         params: BaseModel,
         *,
-        store: JobStore,
-        bus: EventBus,
-        assets: AssetService,
+        store: ProgressStore,
+        bus: Publisher,
+        assets: AssetSaver,
         work_dir: Path,
         models: ModelManager | None = None,
     ):
@@ -61,6 +90,7 @@ class JobContext:
         self.work_dir = work_dir  # scratch space for this job that survives a restart
         self._cancel = threading.Event()
         self._shutdown = threading.Event()
+        self._stop_listeners: list[Callable[[bool], None]] = []
         self._stage = job.stage
         self._stage_started = time.monotonic()
         self._first_step: tuple[int, float] | None = None
@@ -88,9 +118,25 @@ class JobContext:
     # -- cancellation ------------------------------------------------------------------------
     def request_cancel(self) -> None:
         self._cancel.set()
+        self._tell_listeners(shutdown=False)
 
     def request_shutdown(self) -> None:
         self._shutdown.set()
+        self._tell_listeners(shutdown=True)
+
+    def on_stop(self, listener: Callable[[bool], None]) -> None:
+        """Call `listener(shutdown)` when a cancel or a shutdown is asked for (at once if one already was):
+        a job running elsewhere (a worker process) forwards it there."""
+        self._stop_listeners.append(listener)
+        if self._shutdown.is_set() or self._cancel.is_set():
+            listener(self._shutdown.is_set())
+
+    def _tell_listeners(self, *, shutdown: bool) -> None:
+        for listener in list(self._stop_listeners):
+            try:
+                listener(shutdown)
+            except Exception:  # a worker gone meanwhile: its loss is handled where the job runs
+                log.exception("job %s: could not forward the stop", self.job_id)
 
     @property
     def cancelled(self) -> bool:

@@ -23,6 +23,14 @@ class JobStatus(StrEnum):
 ACTIVE_STATUSES = (JobStatus.queued, JobStatus.running)
 
 
+class RanOn(BaseModel):
+    """Where a job ran: the machine, the device and the worker (the last attempt's)."""
+
+    host: str
+    device: str
+    worker_id: str
+
+
 class Job(BaseModel):
     """One unit of work, as stored. `params` is the kind's validated parameter model, dumped."""
 
@@ -46,6 +54,7 @@ class Job(BaseModel):
     parent_id: str | None = None
     attempts: int = 0
     cancel_requested: bool = False
+    ran_on: RanOn | None = None
     created_at: float
     started_at: float | None = None
     finished_at: float | None = None
@@ -115,6 +124,7 @@ class JobView(BaseModel):
     parent_id: str | None = None
     attempts: int
     cancel_requested: bool
+    ran_on: RanOn | None = Field(default=None, description="where the job ran, once a worker took it")
     created_at: float
     started_at: float | None = None
     finished_at: float | None = None

@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from hollywool.errors import StudioError
 from hollywool.jobs.context import JobCancelled, JobContext, JobInterrupted
 from hollywool.jobs.events import EventBus, JobEvent, JobEventType
-from hollywool.jobs.executor import Executor
+from hollywool.jobs.executor import Executor, WorkerLost
 from hollywool.jobs.failures import explain, raw_text
 from hollywool.jobs.faults import is_storage_error, storage_problem
 from hollywool.jobs.kinds import JobKind, KindRegistry
@@ -253,9 +253,12 @@ class Scheduler:
         job = ctx.job
         try:
             ctx.raise_if_cancelled()
-            returned = kind.run(ctx, ctx.params)
+            returned = self._lanes[job.lane].call(kind, ctx)
             result = returned.model_dump(mode="json") if isinstance(returned, BaseModel) else returned or {}
             self._finish(job, lambda: self.store.complete(job.id, result))
+        except WorkerLost as exc:  # the job may have been half done: it runs again, its attempt counted
+            log.warning("job %s: %s; re-queued", job.id, exc)
+            self._finish(job, partial(self.store.requeue_lost, job.id, self.max_attempts, str(exc)))
         except JobInterrupted:
             self._finish(job, lambda: self.store.requeue(job.id), event=None)
         except JobCancelled:

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, text
 
-from hollywool.jobs.models import ACTIVE_STATUSES, Job, JobStatus
+from hollywool.jobs.models import ACTIVE_STATUSES, Job, JobStatus, RanOn
 from hollywool.storage.db import Database, dumps, loads, now
 
 
@@ -107,6 +107,15 @@ class JobStore(abc.ABC):
         """Put a running job back in the queue without charging an attempt (graceful shutdown)."""
 
     @abc.abstractmethod
+    def requeue_lost(self, job_id: str, max_attempts: int, reason: str) -> Job | None:
+        """Put a running job whose worker died back in the queue, its attempt counted: failed once it used
+        up `max_attempts`, cancelled when a cancel was asked for."""
+
+    @abc.abstractmethod
+    def set_ran_on(self, job_id: str, ran_on: RanOn) -> None:
+        """Record where the job runs (the machine, device and worker of this attempt)."""
+
+    @abc.abstractmethod
     def request_cancel(self, job_id: str) -> Job | None:
         """Cancel a queued job, or flag a running one. Returns the job after the change."""
 
@@ -131,7 +140,7 @@ _FEW_POSITIONS = 8
 _COLUMNS = (
     "id, kind, lane, status, priority, params, stage, step, total_steps, progress, eta_seconds, "
     "message, error, error_detail, result, checkpoint, session_id, parent_id, attempts, cancel_requested, "
-    "created_at, started_at, finished_at, updated_at"
+    "ran_on, created_at, started_at, finished_at, updated_at"
 )
 
 
@@ -157,6 +166,7 @@ def _row_to_job(m: RowMapping) -> Job:
         parent_id=m["parent_id"],
         attempts=m["attempts"],
         cancel_requested=bool(m["cancel_requested"]),
+        ran_on=RanOn.model_validate(loads(m["ran_on"])) if m["ran_on"] else None,
         created_at=m["created_at"],
         started_at=m["started_at"],
         finished_at=m["finished_at"],
@@ -380,6 +390,27 @@ class SqliteJobStore(JobStore):
             "WHERE id = :id AND status = 'running'",
             {"id": job_id},
         )
+
+    def requeue_lost(self, job_id: str, max_attempts: int, reason: str) -> Job | None:
+        return self._update_returning(
+            "UPDATE jobs SET "
+            "status = CASE WHEN cancel_requested = 1 THEN 'cancelled' WHEN attempts >= :max THEN 'failed' "
+            "ELSE 'queued' END, "
+            "stage = CASE WHEN cancel_requested = 1 THEN 'cancelled' WHEN attempts >= :max THEN 'failed' "
+            "ELSE 'queued' END, "
+            "error = CASE WHEN cancel_requested = 0 AND attempts >= :max THEN :reason || '; giving up after ' "
+            "|| attempts || ' attempts. Retry it to try again.' END, "
+            "finished_at = CASE WHEN cancel_requested = 1 OR attempts >= :max THEN :t END, "
+            "message = :reason, eta_seconds = NULL, updated_at = :t WHERE id = :id AND status = 'running'",
+            {"id": job_id, "max": max_attempts, "reason": reason},
+        )
+
+    def set_ran_on(self, job_id: str, ran_on: RanOn) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                text("UPDATE jobs SET ran_on = :r, updated_at = :t WHERE id = :id"),
+                {"id": job_id, "r": dumps(ran_on.model_dump()), "t": now()},
+            )
 
     def request_cancel(self, job_id: str) -> Job | None:
         with self.db.write() as conn:

@@ -219,6 +219,9 @@ _GALLERY = [
     END""",
 ]
 
+# 18: where a job ran (issue 18): {"host", "device", "worker_id"} as JSON, set when a worker takes it.
+_JOB_RAN_ON = ["ALTER TABLE jobs ADD COLUMN ran_on TEXT"]
+
 # (version, statements). Later issues append their own versions here.
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (1, _INITIAL),
@@ -226,4 +229,5 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (5, _COST_LEDGER),
     (6, _JOB_ERROR_DETAIL),
     (15, _GALLERY),
+    (18, _JOB_RAN_ON),
 ]

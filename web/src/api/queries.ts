@@ -33,6 +33,8 @@ import type {
   SessionsData,
   StylePreset,
   SystemStatus,
+  WorkerInfo,
+  Workers,
 } from "./types";
 
 /** The gallery's filters, as `GET /api/assets` takes them. */
@@ -49,6 +51,7 @@ export type AssetFilters = {
 export const qk = {
   health: ["health"] as const,
   systemStatus: ["system-status"] as const,
+  workers: ["system-workers"] as const,
   settings: ["settings"] as const,
   serviceUrls: ["settings", "services"] as const,
   schedulers: ["schedulers"] as const,
@@ -88,6 +91,9 @@ async function optional<T>(fetcher: () => Promise<T>): Promise<T | null> {
 export const fetchers = {
   health: () => get<Health>("/api/health"),
   systemStatus: () => get<SystemStatus>("/api/system/status"),
+  workers: () => get<Workers>("/api/system/workers"),
+  drainWorker: (id: string, drained: boolean) =>
+    post<WorkerInfo>(`/api/system/workers/${encodeURIComponent(id)}/${drained ? "drain" : "undrain"}`),
   settings: () => get<Preferences>("/api/settings"),
   saveSettings: (changes: Partial<Preferences>) => put<Preferences>("/api/settings", changes),
   serviceUrls: () => get<ServiceUrl[]>("/api/settings/services"),

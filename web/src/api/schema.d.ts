@@ -55,6 +55,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/system/workers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Workers */
+        get: operations["list_workers_api_system_workers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/system/workers/{worker_id}/drain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Drain Worker
+         * @description The worker takes no new jobs; the one it runs finishes.
+         */
+        post: operations["drain_worker_api_system_workers__worker_id__drain_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/system/workers/{worker_id}/undrain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Undrain Worker */
+        post: operations["undrain_worker_api_system_workers__worker_id__undrain_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/settings": {
         parameters: {
             query?: never;
@@ -3337,6 +3391,8 @@ export interface components {
             attempts: number;
             /** Cancel Requested */
             cancel_requested: boolean;
+            /** @description where the job ran, once a worker took it */
+            ran_on?: components["schemas"]["RanOn"] | null;
             /** Created At */
             created_at: number;
             /** Started At */
@@ -5058,6 +5114,8 @@ export interface components {
             attempts: number;
             /** Cancel Requested */
             cancel_requested: boolean;
+            /** @description where the job ran, once a worker took it */
+            ran_on?: components["schemas"]["RanOn"] | null;
             /** Created At */
             created_at: number;
             /** Started At */
@@ -5771,6 +5829,8 @@ export interface components {
             attempts: number;
             /** Cancel Requested */
             cancel_requested: boolean;
+            /** @description where the job ran, once a worker took it */
+            ran_on?: components["schemas"]["RanOn"] | null;
             /** Created At */
             created_at: number;
             /** Started At */
@@ -6414,6 +6474,18 @@ export interface components {
              * @description when the problem began (epoch seconds)
              */
             since?: number | null;
+        };
+        /**
+         * RanOn
+         * @description Where a job ran: the machine, the device and the worker (the last attempt's).
+         */
+        RanOn: {
+            /** Host */
+            host: string;
+            /** Device */
+            device: string;
+            /** Worker Id */
+            worker_id: string;
         };
         /**
          * ReferenceImage
@@ -7520,6 +7592,60 @@ export interface components {
              */
             lora_presets?: components["schemas"]["LoraPresetInfo"][];
         };
+        /**
+         * WorkerInfo
+         * @description One GPU worker as `/api/system/workers` shows it.
+         */
+        WorkerInfo: {
+            /** Id */
+            id: string;
+            /**
+             * Host
+             * @description the machine it runs on; null while it starts
+             */
+            host: string | null;
+            /** Device */
+            device: string;
+            /**
+             * Status
+             * @description starting, idle, busy or drained
+             */
+            status: string;
+            /**
+             * Drained
+             * @description a drained worker takes no new jobs (its running job finishes)
+             */
+            drained: boolean;
+            /** Pid */
+            pid?: number | null;
+            /** Memory Budget Gb */
+            memory_budget_gb?: number | null;
+            /** Memory Used Gb */
+            memory_used_gb?: number | null;
+            /** Loaded Models */
+            loaded_models?: string[];
+            /** Current Job Id */
+            current_job_id?: string | null;
+            /**
+             * Restarts
+             * @description times it was started again after it died
+             * @default 0
+             */
+            restarts?: number;
+        };
+        /** Workers */
+        Workers: {
+            /**
+             * Mode
+             * @description "in-process" (one device: jobs run in the studio), "processes" or "ray"
+             */
+            mode: string;
+            /**
+             * Workers
+             * @description the GPU workers; empty when jobs run in the studio's process
+             */
+            workers: components["schemas"]["WorkerInfo"][];
+        };
         /** WorkflowCheck */
         WorkflowCheck: {
             /** Ok */
@@ -7734,6 +7860,88 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SystemInfo"];
+                };
+            };
+        };
+    };
+    list_workers_api_system_workers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Workers"];
+                };
+            };
+        };
+    };
+    drain_worker_api_system_workers__worker_id__drain_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                worker_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkerInfo"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    undrain_worker_api_system_workers__worker_id__undrain_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                worker_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkerInfo"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

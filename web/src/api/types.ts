@@ -53,6 +53,8 @@ export const isActive = (s: JobStatus | string | undefined) => s === "queued" ||
 
 export type Health = Sent<S["Health"]>;
 export type SystemStatus = Sent<S["SystemStatus"]>;
+export type Workers = Sent<S["Workers"]>;
+export type WorkerInfo = Sent<S["WorkerInfo"]>;
 export type GpuInfo = Sent<S["GpuStatus"]>;
 
 /** POST /api/jobs (local and remote models). */

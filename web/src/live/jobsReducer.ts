@@ -58,6 +58,7 @@ export function blankJob(jobId: string, kind: string, status: JobStatus = "runni
     parent_id: null,
     attempts: 0,
     cancel_requested: false,
+    ran_on: null,
     created_at: t,
     started_at: null,
     finished_at: null,

@@ -77,6 +77,14 @@ export function JobDetailPage() {
             <dd>{job.kind_label}</dd>
             <dt className="text-muted-foreground">Lane</dt>
             <dd>{job.lane ?? "–"}</dd>
+            {job.ran_on && (
+              <>
+                <dt className="text-muted-foreground">Ran on</dt>
+                <dd data-testid="job-ran-on">
+                  {job.ran_on.host} · {job.ran_on.device} · worker {job.ran_on.worker_id}
+                </dd>
+              </>
+            )}
             <dt className="text-muted-foreground">Stage</dt>
             <dd className="capitalize">
               {job.stage_label}

@@ -14,6 +14,7 @@ import { ModelSelect } from "./image/ModelSelect";
 import { useModels } from "./ModelsPage";
 import { CostsPanel } from "./settings/CostsPanel";
 import { ServiceUrlsPanel } from "./settings/ServiceUrlsPanel";
+import { WorkersPanel } from "./settings/WorkersPanel";
 
 type Draft = Partial<Record<keyof Preferences, string | boolean>>;
 
@@ -177,6 +178,7 @@ export function SettingsPage() {
           </div>
         </Card>
       </form>
+      <WorkersPanel />
       <ServiceUrlsPanel />
       <CostsPanel />
     </div>

@@ -156,6 +156,7 @@ export const job = (j: Partial<Job> & Pick<Job, "id">): Job => ({
   parent_id: null,
   attempts: 0,
   cancel_requested: false,
+  ran_on: null,
   created_at: 0,
   started_at: null,
   finished_at: null,

@@ -1,0 +1,325 @@
+"""The GPU lane as N workers: an executor with one slot per worker (a local process or a Ray actor).
+
+A slot's thread picks a worker for its job (placement.py), sends it the job, and serves the worker's
+messages until the job is done: events go on the studio's bus, progress and results into the store,
+images and files into the asset store, each answered when the job waits for it. A worker that dies
+is restarted and its job re-queued with the attempt counted (WorkerLost); the other workers go on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field
+
+from hollywool.errors import NotFoundError, StudioError
+from hollywool.jobs.context import JobCancelled, JobContext, JobInterrupted
+from hollywool.jobs.events import EventBus
+from hollywool.jobs.executor import ThreadExecutor, WorkerLost
+from hollywool.jobs.failures import explain
+from hollywool.jobs.faults import is_storage_error
+from hollywool.jobs.kinds import GPU_LANE, JobKind
+from hollywool.jobs.models import Job, RanOn
+from hollywool.jobs.store import JobStore
+from hollywool.media.assets import AssetService
+from hollywool.models.catalog import ModelEntry
+from hollywool.workers.placement import Candidate, pick_worker
+from hollywool.workers.protocol import (
+    Answer,
+    GetAssets,
+    JobDone,
+    MergeResult,
+    Publish,
+    Ready,
+    RunJob,
+    SaveCheckpoint,
+    SaveFile,
+    SaveImage,
+    SaveProgress,
+    StopJob,
+    ToStudio,
+    ToWorker,
+    WorkerState,
+)
+
+log = logging.getLogger("hollywool.workers")
+GB = 1024**3
+# After a worker fails to start: wait this long before the next try.
+RESTART_DELAY_S = 2.0
+
+
+class WorkerLink(Protocol):
+    """How the studio reaches one worker: a local process (process.py) or a Ray actor (ray_workers.py)."""
+
+    def start(self) -> Ready: ...
+    def send(self, message: ToWorker) -> None: ...
+    def receive(self) -> ToStudio:
+        """The next message of the running job; WorkerLost when the worker went away."""
+        ...
+
+    def alive(self) -> bool: ...
+    def stop(self, timeout: float = 10.0) -> None: ...
+
+
+class WorkerInfo(BaseModel):
+    """One GPU worker as `/api/system/workers` shows it."""
+
+    id: str
+    host: str | None = Field(description="the machine it runs on; null while it starts")
+    device: str
+    status: str = Field(description="starting, idle, busy or drained")
+    drained: bool = Field(description="a drained worker takes no new jobs (its running job finishes)")
+    pid: int | None = None
+    memory_budget_gb: float | None = None
+    memory_used_gb: float | None = None
+    loaded_models: list[str] = Field(default_factory=list)
+    current_job_id: str | None = None
+    restarts: int = Field(0, description="times it was started again after it died")
+
+
+@dataclass(frozen=True)
+class JobModel:
+    """A job's model: its id, the bytes it takes loaded (as the model manager estimates them) and its entry."""
+
+    model_id: str | None = None
+    need_bytes: int | None = None
+    entry: ModelEntry | None = None
+
+
+@dataclass
+class _Slot:
+    worker_id: str
+    device: str
+    link: WorkerLink
+    state: WorkerState | None = None  # None while (re)starting
+    job_id: str | None = None
+    drained: bool = False
+    restarts: int = 0
+
+
+class WorkerPool(ThreadExecutor):
+    def __init__(
+        self,
+        links: list[tuple[str, str, WorkerLink]],
+        *,
+        store: JobStore,
+        bus: EventBus,
+        assets: AssetService,
+        describe: Callable[[Job], JobModel],
+    ):
+        """`links`: (worker id, device, link) each; `describe(job)`: the job's model and what it takes loaded."""
+        super().__init__(GPU_LANE, capacity=len(links))
+        self.store = store
+        self.bus = bus
+        self.assets = assets
+        self._describe = describe
+        self._slots = {wid: _Slot(wid, device, link) for wid, device, link in links}
+        self._cond = threading.Condition()
+        self._stopping = False
+
+    # -- life cycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        for slot in self._slots.values():
+            self._boot(slot)
+
+    def _boot(self, slot: _Slot) -> None:
+        threading.Thread(target=self._start_worker, args=(slot,), name=f"start-{slot.worker_id}", daemon=True).start()
+
+    def _start_worker(self, slot: _Slot) -> None:
+        while not self._stopping:
+            try:
+                ready = slot.link.start()
+            except Exception:
+                log.exception("worker %s on %s could not start; trying again", slot.worker_id, slot.device)
+                slot.link.stop(timeout=1)
+                time.sleep(RESTART_DELAY_S)
+                continue
+            with self._cond:
+                slot.state = ready.state
+                self._cond.notify_all()
+            state = ready.state
+            log.info("worker %s ready on %s (%s, pid %s)", slot.worker_id, slot.device, state.host, state.pid)
+            return
+
+    def _restart(self, slot: _Slot) -> None:
+        with self._cond:
+            slot.state = None
+            slot.restarts += 1
+        slot.link.stop(timeout=1)
+        if not self._stopping:
+            self._boot(slot)
+
+    def shutdown(self, wait: bool = True) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        super().shutdown(wait=wait)
+        for slot in self._slots.values():
+            slot.link.stop()
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Block until every worker is ready (tests, benchmarks); False when `timeout` passed first."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while any(s.state is None for s in self._slots.values()):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    # -- steering ------------------------------------------------------------------------------
+    def workers(self) -> list[WorkerInfo]:
+        with self._cond:
+            return [self._info(s) for s in self._slots.values()]
+
+    def drain(self, worker_id: str, drained: bool = True) -> WorkerInfo:
+        with self._cond:
+            slot = self._slots.get(worker_id)
+            if slot is None:
+                raise NotFoundError(f"no worker {worker_id!r}; workers: {', '.join(self._slots)}")
+            slot.drained = drained
+            self._cond.notify_all()
+            return self._info(slot)
+
+    @staticmethod
+    def _info(slot: _Slot) -> WorkerInfo:
+        state = slot.state
+        status = "starting" if state is None else "busy" if slot.job_id else "drained" if slot.drained else "idle"
+        return WorkerInfo(
+            id=slot.worker_id,
+            host=state.host if state else None,
+            device=state.device if state else slot.device,
+            status=status,
+            drained=slot.drained,
+            pid=state.pid if state else None,
+            memory_budget_gb=round(state.budget_bytes / GB, 3) if state else None,
+            memory_used_gb=round(state.used_bytes / GB, 3) if state else None,
+            loaded_models=list(state.loaded) if state else [],
+            current_job_id=slot.job_id,
+            restarts=slot.restarts,
+        )
+
+    # -- running a job -------------------------------------------------------------------------
+    def call(self, kind: JobKind[Any], ctx: JobContext) -> dict[str, Any] | BaseModel | None:
+        job = ctx.job
+        model = self._describe(job)
+        slot = self._take(job, model.model_id, model.need_bytes)
+        state = slot.state
+        assert state is not None  # a taken worker is ready
+        if job.kind not in state.kinds:  # a GPU kind the workers do not run: here, as with one device
+            self._release(slot)
+            return kind.run(ctx, ctx.params)
+        try:
+            self.store.set_ran_on(job.id, RanOn(host=state.host, device=state.device, worker_id=slot.worker_id))
+            ctx.on_stop(lambda shutdown: self._forward_stop(slot, job.id, shutdown))
+            done = self._serve(slot, job, model.entry)
+        except WorkerLost:
+            self._restart(slot)
+            raise
+        finally:
+            self._release(slot)
+        if done.outcome == "completed":
+            return done.result
+        if done.outcome == "cancelled":
+            raise JobCancelled("cancelled")
+        if done.outcome == "interrupted":
+            raise JobInterrupted("the studio is shutting down")
+        raise StudioError(done.error or "The job failed on its worker.", detail=done.detail)
+
+    def _take(self, job: Job, model_id: str | None, need: int | None) -> _Slot:
+        with self._cond:
+            while True:
+                if self._stopping:
+                    raise JobInterrupted("the studio is shutting down")
+                self._restart_dead_idle()
+                ready = [s for s in self._slots.values() if s.state is not None and not s.drained]
+                candidates = [
+                    Candidate(s.worker_id, s.job_id is None, s.state.budget_bytes, s.state.used_bytes, s.state.loaded)
+                    for s in ready
+                    if s.state is not None
+                ]
+                chosen = pick_worker(candidates, model_id, need)
+                if chosen is not None:
+                    slot = self._slots[chosen]
+                    slot.job_id = job.id
+                    return slot
+                self._cond.wait(timeout=30)  # woken when a worker frees up, starts or is undrained
+
+    def _restart_dead_idle(self) -> None:  # the caller holds the condition
+        for slot in self._slots.values():
+            if slot.state is not None and slot.job_id is None and not slot.link.alive():
+                log.warning("worker %s on %s died while idle; restarting it", slot.worker_id, slot.device)
+                slot.state = None
+                slot.restarts += 1
+                threading.Thread(target=self._relaunch, args=(slot,), daemon=True).start()
+
+    def _relaunch(self, slot: _Slot) -> None:
+        slot.link.stop(timeout=1)
+        self._start_worker(slot)
+
+    def _release(self, slot: _Slot) -> None:
+        with self._cond:
+            slot.job_id = None
+            self._cond.notify_all()
+
+    def _forward_stop(self, slot: _Slot, job_id: str, shutdown: bool) -> None:
+        if slot.job_id == job_id:
+            with contextlib.suppress(WorkerLost):  # it died: the job's thread finds out and re-queues it
+                slot.link.send(StopJob(job_id, shutdown))
+
+    def _serve(self, slot: _Slot, job: Job, entry: ModelEntry | None) -> JobDone:
+        slot.link.send(RunJob(job, entry))
+        while True:
+            message = slot.link.receive()
+            if isinstance(message, JobDone):
+                with self._cond:
+                    slot.state = message.state
+                return message
+            if isinstance(message, Publish):
+                self.bus.publish(message.event)
+            elif isinstance(message, SaveProgress):
+                try:
+                    self.store.set_progress(message.job_id, message.progress)
+                except Exception as exc:  # progress is advisory (as in JobContext)
+                    if not is_storage_error(exc):
+                        raise
+                    log.warning("job %s: progress not saved: %s", message.job_id, exc)
+            elif isinstance(message, Ready):
+                log.warning("worker %s restarted itself during job %s", slot.worker_id, job.id)
+            else:
+                slot.link.send(self._answer(message))
+
+    def _answer(self, message: MergeResult | SaveCheckpoint | SaveImage | SaveFile | GetAssets) -> Answer:
+        try:
+            value: Any = None
+            if isinstance(message, MergeResult):
+                self.store.merge_result(message.job_id, message.result)
+            elif isinstance(message, SaveCheckpoint):
+                self.store.set_checkpoint(message.job_id, message.checkpoint)
+            elif isinstance(message, SaveImage):
+                value = self.assets.save_image(message.image, params=message.params, **message.fields)
+            elif isinstance(message, SaveFile):
+                data, known = message.data, message.known
+
+                def write(path: Path) -> dict[str, Any] | None:
+                    path.write_bytes(data)
+                    return known
+
+                value = self.assets.save_file(
+                    message.kind, message.ext, message.mime, write, poster=message.poster, **message.fields
+                )
+            else:
+                value = self.assets.repo.get_many(message.ids)
+            return Answer(message.call_id, value)
+        except Exception as exc:  # the job fails with this, as it would have in the studio's process
+            log.exception("a worker's request failed")
+            failure = explain(exc)
+            return Answer(message.call_id, error=failure.message, detail=failure.detail)

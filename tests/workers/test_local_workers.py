@@ -1,0 +1,148 @@
+"""The GPU lane as two worker processes on one machine (acted out on the CPU): placement, running at
+once, progress, previews and cancel across the process boundary, a killed worker, draining."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from hollywool.jobs.events import JobPreview, JobProgress
+from hollywool.jobs.store import JobQuery
+from tests.workers.conftest import (
+    STEPS,
+    Recorder,
+    parallel_ratio,
+    run_alone,
+    studio_of,
+    submit,
+    wait_done,
+    wait_for,
+    workers,
+)
+
+
+def test_jobs_for_the_same_model_go_to_the_warm_worker(two_workers):
+    client = two_workers
+    first_a, _ = run_alone(client, "tiny-a")
+    first_b, _ = run_alone(client, "tiny-b")
+    for _ in range(2):
+        again_a, _ = run_alone(client, "tiny-a")
+        again_b, _ = run_alone(client, "tiny-b")
+        assert again_a["ran_on"] == first_a["ran_on"]
+        assert again_b["ran_on"] == first_b["ran_on"]
+    held = {w["id"]: w["loaded_models"] for w in workers(client).values()}
+    assert "tiny-a" in held[first_a["ran_on"]["worker_id"]] and "tiny-b" in held[first_b["ran_on"]["worker_id"]]
+    assert first_a["ran_on"]["device"] == "cpu" and first_a["ran_on"]["host"]
+
+
+def test_two_models_run_at_the_same_time(two_workers):
+    client = two_workers
+    run_alone(client, "tiny-a")  # both warm (a no-op when the test above ran first)
+    run_alone(client, "tiny-b")
+    # The machine is shared: each figure is the best of two rounds, measured in turn.
+    alone: list[float] = []
+    together: list[float] = []
+    machine: list[float] = []
+    for _ in range(2):
+        machine.append(parallel_ratio())
+        alone.append(run_alone(client, "tiny-a")[1] + run_alone(client, "tiny-b")[1])
+        started = time.monotonic()
+        ids = [submit(client, "tiny-a"), submit(client, "tiny-b")]
+        jobs = [wait_done(client, job_id) for job_id in ids]
+        together.append(time.monotonic() - started)
+        assert all(j["status"] == "completed" for j in jobs)
+        a, b = jobs
+        assert a["ran_on"]["worker_id"] != b["ran_on"]["worker_id"]
+        # They ran at once: each started before the other finished.
+        assert a["started_at"] < b["finished_at"] and b["started_at"] < a["finished_at"]
+    # One after the other they take `alone`; at once, about the longer of the two, as far as the machine's
+    # free cores allow (the same ratio for two plain CPU loads, with a margin).
+    assert min(together) / min(alone) < min(machine) + 0.25, (together, alone, machine)
+
+
+def test_progress_previews_and_cancel_cross_the_process_boundary(two_workers):
+    client = two_workers
+    studio = studio_of(client)
+    events = Recorder()
+    studio.bus.add_listener(events)
+    try:
+        done = wait_done(client, submit(client, "tiny-b"))
+        progress = events.of(done["id"], "job.progress")
+        steps = [e.step for e in progress if isinstance(e, JobProgress) and e.stage == "generating"]
+        assert steps[-1] == STEPS["tiny-b"] and sorted(steps) == steps
+        previews = events.of(done["id"], "job.preview")
+        assert previews and all(isinstance(p, JobPreview) and p.image.startswith("data:image/") for p in previews)
+        assert done["progress"] == 100 and len(done["images"]) == 1
+
+        job_id = submit(client, "tiny-a", steps=12)
+        wait_for(lambda: any(step >= 1 for step in events.steps(job_id)), 120, "a step")
+        assert client.post(f"/api/jobs/{job_id}/cancel").status_code == 200
+        cancelled = wait_done(client, job_id, timeout=60)
+        assert cancelled["status"] == "cancelled" and cancelled["images"] == []
+    finally:
+        studio.bus.remove_listener(events)
+    # The worker that ran it is free again for the next job.
+    assert wait_done(client, submit(client, "tiny-a"))["status"] == "completed"
+
+
+def test_a_killed_worker_is_replaced_and_its_job_finishes_elsewhere(two_workers):
+    client = two_workers
+    studio = studio_of(client)
+    events = Recorder()
+    studio.bus.add_listener(events)
+    try:
+        job_id = submit(client, "tiny-a", steps=6)
+        wait_for(lambda: any(step >= 1 for step in events.steps(job_id)), 120, "a step")
+    finally:
+        studio.bus.remove_listener(events)
+    running = next(w for w in workers(client).values() if w["current_job_id"] == job_id)
+    os.kill(running["pid"], signal.SIGKILL)
+
+    job = wait_done(client, job_id)
+    assert job["status"] == "completed", job
+    assert job["attempts"] == 2  # the killed attempt counts
+    assert job["ran_on"]["worker_id"] != running["id"]
+    # Nothing lost or made twice: one image, recorded once, one completed row.
+    assert len(job["images"]) == 1 and len(job["result"]["asset_ids"]) == 1
+    assert len(studio.assets_repo.get_many(job["result"]["asset_ids"])) == 1
+    rows, _ = studio.store.list(JobQuery(limit=1000))
+    assert sum(1 for r in rows if r.id == job_id) == 1
+    # The killed worker comes back, a new process, and takes jobs again.
+    back = wait_for(
+        lambda: w if (w := workers(client)[running["id"]])["status"] == "idle" else None, 240, "the worker to restart"
+    )
+    assert back["restarts"] == 1 and back["pid"] != running["pid"]
+
+
+def test_a_drained_worker_takes_no_new_jobs(two_workers):
+    client = two_workers
+    ids = sorted(workers(client))
+    drained = client.post(f"/api/system/workers/{ids[0]}/drain")
+    assert drained.status_code == 200 and drained.json()["drained"] is True
+    try:
+        for model in ("tiny-a", "tiny-b", "tiny-a"):
+            job = wait_done(client, submit(client, model))
+            assert job["status"] == "completed" and job["ran_on"]["worker_id"] == ids[1]
+        assert workers(client)[ids[0]]["status"] == "drained"
+    finally:
+        undrained = client.post(f"/api/system/workers/{ids[0]}/undrain")
+    assert undrained.json()["drained"] is False
+    assert client.post("/api/system/workers/nope/drain").status_code == 404
+
+
+def test_a_model_added_after_the_workers_started_runs_on_them(two_workers, tiny_model):
+    """A Civitai download or a model added in the UI is in the studio's catalogue only: the job carries it."""
+    from hollywool.models.catalog import ModelEntry
+    from tests.kit.studio import tiny_entry
+
+    studio = studio_of(two_workers)
+    studio.models.catalog.register(ModelEntry.model_validate({**tiny_entry(tiny_model("sd15"), "sd"), "id": "late"}))
+    job = wait_done(two_workers, submit(two_workers, "late", steps=2))
+    assert job["status"] == "completed", job["error"]
+
+
+def test_health_and_the_job_view_say_where_models_and_jobs_are(two_workers):
+    job = wait_done(two_workers, submit(two_workers, "tiny-b"))
+    assert job["ran_on"]["worker_id"] in workers(two_workers)
+    assert "tiny-b" in two_workers.get("/api/health").json()["loaded_models"]
