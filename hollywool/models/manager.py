@@ -22,7 +22,7 @@ from typing import Any, cast
 from hollywool.errors import ConflictError, StudioError
 from hollywool.jobs.events import DownloadProgress, EventBus, ModelLoaded, ModelUnloaded
 from hollywool.models import memory
-from hollywool.models.cache import CachedModel, Component, ComponentKey, ModelCache
+from hollywool.models.cache import CachedModel, Component, ComponentKey, ModelCache, ModelKind
 from hollywool.models.catalog import Catalog, ModelEntry
 from hollywool.models.control_models import ControlCatalog, ControlModel, load_control
 from hollywool.models.device import DevicePlan, expected_device
@@ -249,30 +249,33 @@ class ModelManager:
     def close(self) -> None:
         self.cache.remove(reason="shutdown", kind=None)
 
-    # -- upscalers -----------------------------------------------------------------------------
+    # -- upscalers and control models -----------------------------------------------------------
     def acquire_upscaler(self, model: UpscalerModel, ctx: LoadReport) -> Any:
         """The upscaler's spandrel descriptor, fetched and loaded under the same budget as pipelines."""
-        cache_id = _UPSCALER + model.id
-        cached = self.cache.get(cache_id)
-        if cached is not None:
-            return cached.pipe
-        with self._load_lock:
-            cached = self.cache.get(cache_id)
-            if cached is not None:
-                return cached.pipe
+
+        def load() -> tuple[Any, Any, Any]:
             path = self.upscalers.fetch(model, ctx)
             ctx.set_stage("loading", f"Loading {model.name}")
             self.cache.make_room(path.stat().st_size)
             descriptor, device = _load_upscaler(path, self.device)
-            size = memory.module_size(descriptor.model)
-            self.cache.put(CachedModel(cache_id, descriptor, [Component("model", descriptor.model, size)],
-                                       "device", device, kind="upscaler"))  # fmt: skip
-        return descriptor
+            return descriptor, descriptor.model, device
 
-    # -- control models ------------------------------------------------------------------------
+        return self._acquire_module(_UPSCALER + model.id, "upscaler", load)
+
     def acquire_control(self, model: ControlModel, ctx: LoadReport) -> Any:
         """A ControlNet module or a preprocessor, fetched and loaded under the same budget as pipelines."""
-        cache_id = _CONTROL + model.id
+
+        def load() -> tuple[Any, Any, Any]:
+            location = self.controls.fetch(model, ctx)
+            ctx.set_stage("loading", f"Loading {model.name}")
+            self.cache.make_room(int(model.size_gb * GB))
+            loaded = load_control(model, location, self.device.device, self.device.dtype)
+            return loaded, getattr(loaded, "model", loaded), self.device.device
+
+        return self._acquire_module(_CONTROL + model.id, "control", load)
+
+    def _acquire_module(self, cache_id: str, kind: ModelKind, load: Callable[[], tuple[Any, Any, Any]]) -> Any:
+        """A cached helper model, else `load()` -> (what callers use, its torch module, its device), cached."""
         cached = self.cache.get(cache_id)
         if cached is not None:
             return cached.pipe
@@ -280,15 +283,9 @@ class ModelManager:
             cached = self.cache.get(cache_id)
             if cached is not None:
                 return cached.pipe
-            location = self.controls.fetch(model, ctx)
-            ctx.set_stage("loading", f"Loading {model.name}")
-            self.cache.make_room(int(model.size_gb * GB))
-            device = self.device
-            loaded = load_control(model, location, device.device, device.dtype)
-            module = getattr(loaded, "model", loaded)
-            size = memory.module_size(module)
-            self.cache.put(CachedModel(cache_id, loaded, [Component("model", module, size)],
-                                       "device", device.device, kind="control"))  # fmt: skip
+            loaded, module, device = load()
+            parts = [Component("model", module, memory.module_size(module))]
+            self.cache.put(CachedModel(cache_id, loaded, parts, "device", device, kind=kind))
         return loaded
 
     # -- downloads -----------------------------------------------------------------------------
