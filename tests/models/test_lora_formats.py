@@ -42,8 +42,8 @@ def test_layout_and_family_are_read_from_the_keys(layout_files):
         "comfy-wan": ("comfyui", "wan"),
     }
     assert found["comfy-wan"].model_types == ["wan", "wan-i2v"]
-    # A FLUX.1 LoRA fits FLUX.1 and Chroma (FLUX.1-derived), nothing else.
-    assert "sdxl" not in found["kohya-flux"].model_types and found["kohya-flux"].model_types == ["flux", "chroma"]
+    # A FLUX.1 LoRA fits FLUX.1, Chroma (FLUX.1-derived) and FLUX.1's Kontext and Fill, nothing else.
+    assert found["kohya-flux"].model_types == ["flux", "chroma", "flux-kontext", "flux-fill"]
 
 
 def test_comfyui_names_become_kohya_names_with_diffusers_blocks(layout_files, tiny_model):
