@@ -20,6 +20,8 @@ from typing import Any
 
 import torch
 
+from hollywool.testkit.tiny_parts import SEED, save, sd_vae, t5_encoder, t5_tokenizer
+
 # Sentences the tiny BPE tokenizers learn their merges from (plus FLUX.2 dev's fixed system message).
 _CORPUS = [
     "a photo of a cat sitting on a red chair",
@@ -126,8 +128,6 @@ def _flux2_vae() -> Any:
     """AutoencoderKLFlux2 with the real 8x downscale and 32 latent channels, at 16/32 block widths."""
     from diffusers import AutoencoderKLFlux2
 
-    from hollywool.testkit.tiny_models import SEED
-
     torch.manual_seed(SEED)
     return AutoencoderKLFlux2(
         down_block_types=("DownEncoderBlock2D",) * 4,
@@ -144,8 +144,6 @@ def _flux2_vae() -> Any:
 
 def _flux2_transformer(text_width: int, *, guidance_embeds: bool) -> Any:
     from diffusers import Flux2Transformer2DModel
-
-    from hollywool.testkit.tiny_models import SEED
 
     torch.manual_seed(SEED)
     return Flux2Transformer2DModel(
@@ -174,8 +172,6 @@ def build_flux2_klein(folder: str | Path) -> Path:
     from diffusers import Flux2KleinPipeline
     from transformers import Qwen2Tokenizer, Qwen3Config, Qwen3ForCausalLM
 
-    from hollywool.testkit.tiny_models import SEED, _save
-
     tokenizer = _load_tokenizer(write_qwen_tokenizer, Qwen2Tokenizer.from_pretrained)
     width = 16
     config = Qwen3Config(
@@ -201,15 +197,13 @@ def build_flux2_klein(folder: str | Path) -> Path:
         transformer=_flux2_transformer(width, guidance_embeds=False),
         is_distilled=True,
     )
-    return _save(pipe, folder)
+    return save(pipe, folder)
 
 
 def build_flux2(folder: str | Path) -> Path:
     """FLUX.2 dev: Flux2 transformer with guidance embedding, 30-layer tiny Mistral 3 + 1-layer Pixtral tower."""
     from diffusers import Flux2Pipeline
     from transformers import AutoProcessor, Mistral3Config, Mistral3ForConditionalGeneration
-
-    from hollywool.testkit.tiny_models import SEED, _save
 
     processor = _load_tokenizer(write_mistral_processor, AutoProcessor.from_pretrained)
     tokenizer = processor.tokenizer
@@ -253,16 +247,14 @@ def build_flux2(folder: str | Path) -> Path:
         tokenizer=processor,
         transformer=_flux2_transformer(width, guidance_embeds=True),
     )
-    return _save(pipe, folder)
+    return save(pipe, folder)
 
 
 def build_chroma(folder: str | Path) -> Path:
     """Chroma: FLUX.1-style transformer with a distilled guidance approximator, T5 only, FLUX.1's 16-channel VAE."""
     from diffusers import ChromaPipeline, ChromaTransformer2DModel, FlowMatchEulerDiscreteScheduler
 
-    from hollywool.testkit.tiny_models import SEED, _save, _sd_vae, _t5_encoder, _t5_tokenizer
-
-    tokenizer = _t5_tokenizer()
+    tokenizer = t5_tokenizer()
     torch.manual_seed(SEED)
     transformer = ChromaTransformer2DModel(
         patch_size=1,
@@ -279,14 +271,14 @@ def build_chroma(folder: str | Path) -> Path:
     )
     pipe = ChromaPipeline(
         scheduler=FlowMatchEulerDiscreteScheduler(),
-        vae=_sd_vae(16, use_quant_conv=False, use_post_quant_conv=False, shift_factor=0.1159, scaling_factor=0.3611),
-        text_encoder=_t5_encoder(tokenizer, 32),
+        vae=sd_vae(16, use_quant_conv=False, use_post_quant_conv=False, shift_factor=0.1159, scaling_factor=0.3611),
+        text_encoder=t5_encoder(tokenizer, 32),
         tokenizer=tokenizer,
         transformer=transformer,
         image_encoder=None,
         feature_extractor=None,
     )
-    return _save(pipe, folder)
+    return save(pipe, folder)
 
 
 # Linear layers a LoRA trains: the attention projections, and FLUX.2's fused single-block projection.

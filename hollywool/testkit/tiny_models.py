@@ -25,8 +25,17 @@ import torch
 from PIL import Image
 
 from hollywool.testkit import tiny_zqk
-from hollywool.testkit import tokenizers as tk
 from hollywool.testkit.tiny_flux2 import build_chroma, build_flux2, build_flux2_klein
+from hollywool.testkit.tiny_parts import (
+    SEED,
+    clip_text_model,
+    clip_tokenizer,
+    gemma_tokenizer,
+    save,
+    sd_vae,
+    t5_encoder,
+    t5_tokenizer,
+)
 from hollywool.testkit.tiny_video26 import (
     build_hunyuanvideo15,
     build_hunyuanvideo15_i2v,
@@ -35,114 +44,12 @@ from hollywool.testkit.tiny_video26 import (
     ltx2_audio_vae,
 )
 
-SEED = 0
-
-
-# --------------------------------------------------------------------------- text encoders and tokenizers
-
-
-def _clip_tokenizer():
-    with tempfile.TemporaryDirectory() as tmp:
-        tk.write_clip_tokenizer(tmp)
-        return tk.load_clip_tokenizer(tmp)
-
-
-def _t5_tokenizer():
-    with tempfile.TemporaryDirectory() as tmp:
-        tk.write_t5_tokenizer(tmp)
-        return tk.load_t5_tokenizer(tmp)
-
-
-def _gemma_tokenizer():
-    with tempfile.TemporaryDirectory() as tmp:
-        tk.write_gemma_tokenizer(tmp)
-        return tk.load_gemma_tokenizer(tmp)
-
-
-def _clip_text_config(tokenizer, hidden_size: int = 32, projection_dim: int = 32):
-    from transformers import CLIPTextConfig
-
-    return CLIPTextConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=hidden_size,
-        intermediate_size=2 * hidden_size,
-        num_hidden_layers=2,  # SDXL and SD3 read hidden_states[-2]
-        num_attention_heads=4,
-        max_position_embeddings=77,
-        projection_dim=projection_dim,
-        hidden_act="gelu",
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-
-
-def _clip_text_model(tokenizer, hidden_size: int = 32, *, with_projection: bool = False, projection_dim: int = 32):
-    from transformers import CLIPTextModel, CLIPTextModelWithProjection
-
-    torch.manual_seed(SEED)
-    cls = CLIPTextModelWithProjection if with_projection else CLIPTextModel
-    return cls(_clip_text_config(tokenizer, hidden_size, projection_dim)).eval()
-
-
-def _t5_encoder(tokenizer, d_model: int = 32, *, umt5: bool = False):
-    from transformers import T5Config, T5EncoderModel, UMT5Config, UMT5EncoderModel
-
-    config_cls, model_cls = (UMT5Config, UMT5EncoderModel) if umt5 else (T5Config, T5EncoderModel)
-    config = config_cls(
-        vocab_size=len(tokenizer),
-        d_model=d_model,
-        d_ff=2 * d_model,
-        d_kv=8,
-        num_layers=2,
-        num_heads=4,
-        relative_attention_num_buckets=8,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        decoder_start_token_id=tokenizer.pad_token_id,
-    )
-    torch.manual_seed(SEED)
-    return model_cls(config).eval()
-
-
-# --------------------------------------------------------------------------- shared sub-models
-
-
-def _sd_vae(latent_channels: int = 4, **overrides):
-    """A 4-level AutoencoderKL (scale factor 8) like SD's, at 16/32 channels."""
-    from diffusers import AutoencoderKL
-
-    kwargs = {
-        "in_channels": 3,
-        "out_channels": 3,
-        "down_block_types": ("DownEncoderBlock2D",) * 4,
-        "up_block_types": ("UpDecoderBlock2D",) * 4,
-        "block_out_channels": (16, 16, 32, 32),
-        "layers_per_block": 2,
-        "latent_channels": latent_channels,
-        "norm_num_groups": 8,
-        "sample_size": 64,
-    }
-    kwargs.update(overrides)
-    torch.manual_seed(SEED)
-    return AutoencoderKL(**kwargs)
-
-
-def _save(pipe, folder: str | Path) -> Path:
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    pipe.save_pretrained(folder, safe_serialization=True)
-    return folder
-
-
-# --------------------------------------------------------------------------- image families
-
 
 def build_sd15(folder: str | Path) -> Path:
     """Stable Diffusion 1.5 layout: UNet (2 levels), 4-level VAE, CLIP text encoder, PNDM scheduler."""
     from diffusers import PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
 
-    tokenizer = _clip_tokenizer()
+    tokenizer = clip_tokenizer()
     torch.manual_seed(SEED)
     unet = UNet2DConditionModel(
         sample_size=8,
@@ -161,25 +68,25 @@ def build_sd15(folder: str | Path) -> Path:
     )
     pipe = StableDiffusionPipeline(
         unet=unet,
-        vae=_sd_vae(),
-        text_encoder=_clip_text_model(tokenizer, 32),
+        vae=sd_vae(),
+        text_encoder=clip_text_model(tokenizer, 32),
         tokenizer=tokenizer,
         scheduler=scheduler,
         safety_checker=None,
         feature_extractor=None,
         requires_safety_checker=False,
     )
-    return _save(pipe, folder)
+    return save(pipe, folder)
 
 
 def build_sdxl(folder: str | Path) -> Path:
     """SDXL layout: two CLIP encoders of different widths (32 and 64), text-time UNet, Euler scheduler."""
     from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
 
-    tokenizer = _clip_tokenizer()
-    tokenizer_2 = _clip_tokenizer()
-    text_encoder = _clip_text_model(tokenizer, 32)
-    text_encoder_2 = _clip_text_model(tokenizer_2, 64, with_projection=True, projection_dim=32)
+    tokenizer = clip_tokenizer()
+    tokenizer_2 = clip_tokenizer()
+    text_encoder = clip_text_model(tokenizer, 32)
+    text_encoder_2 = clip_text_model(tokenizer_2, 64, with_projection=True, projection_dim=32)
     torch.manual_seed(SEED)
     unet = UNet2DConditionModel(
         sample_size=8,
@@ -207,21 +114,21 @@ def build_sdxl(folder: str | Path) -> Path:
     )
     pipe = StableDiffusionXLPipeline(
         unet=unet,
-        vae=_sd_vae(),
+        vae=sd_vae(),
         text_encoder=text_encoder,
         text_encoder_2=text_encoder_2,
         tokenizer=tokenizer,
         tokenizer_2=tokenizer_2,
         scheduler=scheduler,
     )
-    return _save(pipe, folder)
+    return save(pipe, folder)
 
 
 def build_sd3(folder: str | Path) -> Path:
     """SD3 layout: MMDiT, two CLIP encoders with projection, T5, 16-channel 4-level VAE."""
     from diffusers import FlowMatchEulerDiscreteScheduler, SD3Transformer2DModel, StableDiffusion3Pipeline
 
-    tokenizer, tokenizer_2, tokenizer_3 = _clip_tokenizer(), _clip_tokenizer(), _t5_tokenizer()
+    tokenizer, tokenizer_2, tokenizer_3 = clip_tokenizer(), clip_tokenizer(), t5_tokenizer()
     torch.manual_seed(SEED)
     transformer = SD3Transformer2DModel(
         sample_size=8,
@@ -239,22 +146,22 @@ def build_sd3(folder: str | Path) -> Path:
     pipe = StableDiffusion3Pipeline(
         transformer=transformer,
         scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0),
-        vae=_sd_vae(16, use_quant_conv=False, use_post_quant_conv=False, shift_factor=0.0609, scaling_factor=1.5035),
-        text_encoder=_clip_text_model(tokenizer, 32, with_projection=True),
+        vae=sd_vae(16, use_quant_conv=False, use_post_quant_conv=False, shift_factor=0.0609, scaling_factor=1.5035),
+        text_encoder=clip_text_model(tokenizer, 32, with_projection=True),
         tokenizer=tokenizer,
-        text_encoder_2=_clip_text_model(tokenizer_2, 32, with_projection=True),
+        text_encoder_2=clip_text_model(tokenizer_2, 32, with_projection=True),
         tokenizer_2=tokenizer_2,
-        text_encoder_3=_t5_encoder(tokenizer_3, 64),
+        text_encoder_3=t5_encoder(tokenizer_3, 64),
         tokenizer_3=tokenizer_3,
     )
-    return _save(pipe, folder)
+    return save(pipe, folder)
 
 
 def build_flux(folder: str | Path) -> Path:
     """FLUX.1 layout: double/single-stream transformer, CLIP (pooled) + T5, 16-channel VAE."""
     from diffusers import FlowMatchEulerDiscreteScheduler, FluxPipeline, FluxTransformer2DModel
 
-    tokenizer, tokenizer_2 = _clip_tokenizer(), _t5_tokenizer()
+    tokenizer, tokenizer_2 = clip_tokenizer(), t5_tokenizer()
     torch.manual_seed(SEED)
     transformer = FluxTransformer2DModel(
         patch_size=1,
@@ -270,13 +177,13 @@ def build_flux(folder: str | Path) -> Path:
     pipe = FluxPipeline(
         transformer=transformer,
         scheduler=FlowMatchEulerDiscreteScheduler(),
-        vae=_sd_vae(16, use_quant_conv=False, use_post_quant_conv=False, shift_factor=0.1159, scaling_factor=0.3611),
-        text_encoder=_clip_text_model(tokenizer, 32),
+        vae=sd_vae(16, use_quant_conv=False, use_post_quant_conv=False, shift_factor=0.1159, scaling_factor=0.3611),
+        text_encoder=clip_text_model(tokenizer, 32),
         tokenizer=tokenizer,
-        text_encoder_2=_t5_encoder(tokenizer_2, 32),
+        text_encoder_2=t5_encoder(tokenizer_2, 32),
         tokenizer_2=tokenizer_2,
     )
-    return _save(pipe, folder)
+    return save(pipe, folder)
 
 
 def build_flux_kontext(folder: str | Path) -> Path:
@@ -285,7 +192,7 @@ def build_flux_kontext(folder: str | Path) -> Path:
 
     with tempfile.TemporaryDirectory() as tmp:
         base = FluxPipeline.from_pretrained(build_flux(tmp))
-        return _save(FluxKontextPipeline(**base.components), folder)
+        return save(FluxKontextPipeline(**base.components), folder)
 
 
 def build_flux_fill(folder: str | Path) -> Path:
@@ -298,7 +205,7 @@ def build_flux_fill(folder: str | Path) -> Path:
     config = {k: v for k, v in base.transformer.config.items() if not k.startswith("_")}
     transformer = FluxTransformer2DModel.from_config({**config, "in_channels": 384, "out_channels": 64})
     parts = {k: v for k, v in base.components.items() if k not in ("image_encoder", "feature_extractor")}
-    return _save(FluxFillPipeline(**{**parts, "transformer": transformer}), folder)
+    return save(FluxFillPipeline(**{**parts, "transformer": transformer}), folder)
 
 
 # --------------------------------------------------------------------------- video families
@@ -325,7 +232,7 @@ def build_cogvideox(folder: str | Path) -> Path:
     """CogVideoX text-to-video (2B-style: sincos positions, DDIM)."""
     from diffusers import CogVideoXDDIMScheduler, CogVideoXPipeline, CogVideoXTransformer3DModel
 
-    tokenizer = _t5_tokenizer()
+    tokenizer = t5_tokenizer()
     torch.manual_seed(SEED)
     transformer = CogVideoXTransformer3DModel(
         num_attention_heads=4,
@@ -344,19 +251,19 @@ def build_cogvideox(folder: str | Path) -> Path:
     )
     pipe = CogVideoXPipeline(
         tokenizer=tokenizer,
-        text_encoder=_t5_encoder(tokenizer, 32),
+        text_encoder=t5_encoder(tokenizer, 32),
         vae=_cogvideox_vae(),
         transformer=transformer,
         scheduler=CogVideoXDDIMScheduler(),
     )
-    return _save(pipe, folder)
+    return save(pipe, folder)
 
 
 def build_cogvideox_i2v(folder: str | Path) -> Path:
     """CogVideoX image-to-video (5B-I2V style: RoPE + learned positions, so one fixed size: 16x16)."""
     from diffusers import CogVideoXDDIMScheduler, CogVideoXImageToVideoPipeline, CogVideoXTransformer3DModel
 
-    tokenizer = _t5_tokenizer()
+    tokenizer = t5_tokenizer()
     torch.manual_seed(SEED)
     transformer = CogVideoXTransformer3DModel(
         num_attention_heads=2,
@@ -377,12 +284,12 @@ def build_cogvideox_i2v(folder: str | Path) -> Path:
     )
     pipe = CogVideoXImageToVideoPipeline(
         tokenizer=tokenizer,
-        text_encoder=_t5_encoder(tokenizer, 32),
+        text_encoder=t5_encoder(tokenizer, 32),
         vae=_cogvideox_vae(),
         transformer=transformer,
         scheduler=CogVideoXDDIMScheduler(),
     )
-    return _save(pipe, folder)
+    return save(pipe, folder)
 
 
 def _wan_vae():
@@ -417,20 +324,20 @@ def _wan_transformer(in_channels: int):
 def _wan_two_experts(pipeline_cls, in_channels: int, boundary_ratio: float, folder):
     from diffusers import UniPCMultistepScheduler
 
-    tokenizer = _t5_tokenizer()
+    tokenizer = t5_tokenizer()
     high_noise = _wan_transformer(in_channels)
     torch.manual_seed(SEED + 1)  # the second expert gets different weights
     low_noise = _wan_transformer(in_channels)
     pipe = pipeline_cls(
         tokenizer=tokenizer,
-        text_encoder=_t5_encoder(tokenizer, 32, umt5=True),
+        text_encoder=t5_encoder(tokenizer, 32, umt5=True),
         vae=_wan_vae(),
         scheduler=UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0),
         transformer=high_noise,
         transformer_2=low_noise,
         boundary_ratio=boundary_ratio,
     )
-    return _save(pipe, folder)
+    return save(pipe, folder)
 
 
 def build_wan(folder: str | Path) -> Path:
@@ -456,7 +363,7 @@ def build_mochi(folder: str | Path) -> Path:
         MochiTransformer3DModel,
     )
 
-    tokenizer = _t5_tokenizer()
+    tokenizer = t5_tokenizer()
     torch.manual_seed(SEED)
     transformer = MochiTransformer3DModel(
         patch_size=2,
@@ -483,11 +390,11 @@ def build_mochi(folder: str | Path) -> Path:
     pipe = MochiPipeline(
         scheduler=FlowMatchEulerDiscreteScheduler(),
         vae=vae,
-        text_encoder=_t5_encoder(tokenizer, 32),
+        text_encoder=t5_encoder(tokenizer, 32),
         tokenizer=tokenizer,
         transformer=transformer,
     )
-    return _save(pipe, folder)
+    return save(pipe, folder)
 
 
 def build_svd(folder: str | Path) -> Path:
@@ -557,7 +464,7 @@ def build_svd(folder: str | Path) -> Path:
         scheduler=scheduler,
         feature_extractor=CLIPImageProcessor(crop_size=224, size=224),
     )
-    return _save(pipe, folder)
+    return save(pipe, folder)
 
 
 def build_ltx2(folder: str | Path) -> Path:
@@ -572,7 +479,7 @@ def build_ltx2(folder: str | Path) -> Path:
     from diffusers.pipelines.ltx2.vocoder import LTX2Vocoder
     from transformers import Gemma3Config, Gemma3ForConditionalGeneration
 
-    tokenizer = _gemma_tokenizer()
+    tokenizer = gemma_tokenizer()
     gemma_width, gemma_layers = 32, 2
     config = Gemma3Config(
         text_config={
@@ -689,7 +596,7 @@ def build_ltx2(folder: str | Path) -> Path:
         transformer=transformer,
         vocoder=vocoder,
     )
-    return _save(pipe, folder)
+    return save(pipe, folder)
 
 
 # --------------------------------------------------------------------------- registry

@@ -16,15 +16,7 @@ from typing import Any
 
 import torch
 
-SEED = 0
-
-
-def _base() -> Any:
-    # tiny_models imports this module for its FAMILIES table; importing it back lazily avoids the cycle.
-    from hollywool.testkit import tiny_models
-
-    return tiny_models
-
+from hollywool.testkit.tiny_parts import SEED, gemma_tokenizer, save, t5_encoder, t5_tokenizer
 
 # --------------------------------------------------------------------------- Wan 2.2 TI2V-5B
 
@@ -34,8 +26,7 @@ def build_wan_5b(folder: str | Path) -> Path:
     ``expand_timesteps``: text-to-video as ``WanPipeline``, image-to-video from the same folder."""
     from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanPipeline, WanTransformer3DModel
 
-    base = _base()
-    tokenizer = base._t5_tokenizer()
+    tokenizer = t5_tokenizer()
     torch.manual_seed(SEED)
     vae = AutoencoderKLWan(
         base_dim=3,
@@ -69,7 +60,7 @@ def build_wan_5b(folder: str | Path) -> Path:
     )
     pipe = WanPipeline(
         tokenizer=tokenizer,
-        text_encoder=base._t5_encoder(tokenizer, 32, umt5=True),
+        text_encoder=t5_encoder(tokenizer, 32, umt5=True),
         vae=vae,
         scheduler=UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=5.0),
         transformer=transformer,
@@ -77,7 +68,7 @@ def build_wan_5b(folder: str | Path) -> Path:
         boundary_ratio=None,
         expand_timesteps=True,
     )
-    return base._save(pipe, folder)
+    return save(pipe, folder)
 
 
 # --------------------------------------------------------------------------- LTX-2.3
@@ -157,8 +148,7 @@ def build_ltx23(folder: str | Path) -> Path:
     from diffusers.pipelines.ltx2 import LTX2TextConnectors
     from diffusers.pipelines.ltx2.vocoder import LTX2VocoderWithBWE
 
-    base = _base()
-    tokenizer = base._gemma_tokenizer()
+    tokenizer = gemma_tokenizer()
     gemma_width, gemma_layers = 32, 2
     text_encoder = _ltx23_gemma(tokenizer, gemma_width, gemma_layers)
     video_width, audio_width = 16, 8  # the transformer's inner widths: heads x head dim
@@ -262,7 +252,7 @@ def build_ltx23(folder: str | Path) -> Path:
         transformer=transformer,
         vocoder=vocoder,
     )
-    return base._save(pipe, folder)
+    return save(pipe, folder)
 
 
 # --------------------------------------------------------------------------- HunyuanVideo 1.5
@@ -395,7 +385,7 @@ def build_hunyuanvideo15(folder: str | Path) -> Path:
     real compression: sizes in 16s, 4k+1 frames) and a transformer trained for text-to-video."""
     from diffusers import HunyuanVideo15Pipeline
 
-    return _base()._save(HunyuanVideo15Pipeline(**_hunyuanvideo15_parts("t2v")), folder)
+    return save(HunyuanVideo15Pipeline(**_hunyuanvideo15_parts("t2v")), folder)
 
 
 def build_hunyuanvideo15_i2v(folder: str | Path) -> Path:
@@ -420,4 +410,4 @@ def build_hunyuanvideo15_i2v(folder: str | Path) -> Path:
         image_encoder=image_encoder,
         feature_extractor=SiglipImageProcessor(size={"height": 16, "width": 16}),
     )
-    return _base()._save(pipe, folder)
+    return save(pipe, folder)

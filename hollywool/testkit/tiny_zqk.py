@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from hollywool.testkit import qwen_tokenizer
+from hollywool.testkit.tiny_parts import SEED, save, sd_vae
 
 TEXT_WIDTH = 16  # hidden size of every tiny text encoder here
 
@@ -27,15 +28,7 @@ def _qwen_tokenizer() -> Any:
 
 
 def _seed() -> None:
-    from hollywool.testkit.tiny_models import SEED
-
     torch.manual_seed(SEED)
-
-
-def _save(pipe: Any, folder: str | Path) -> Path:
-    from hollywool.testkit.tiny_models import _save as save
-
-    return save(pipe, folder)
 
 
 def _qwen_vae(*, levels: int = 4, base_dim: int = 8, res_blocks: int = 0) -> Any:
@@ -62,8 +55,6 @@ def build_zimage(folder: str | Path) -> Path:
     """Z-Image: single-stream DiT, Qwen3 text encoder (second-to-last layer), FLUX's 16-channel VAE."""
     from diffusers import FlowMatchEulerDiscreteScheduler, ZImagePipeline, ZImageTransformer2DModel
     from transformers import Qwen3Config, Qwen3Model
-
-    from hollywool.testkit.tiny_models import _sd_vae
 
     tokenizer = _qwen_tokenizer()
     _seed()
@@ -100,12 +91,12 @@ def build_zimage(folder: str | Path) -> Path:
     ).eval()
     pipe = ZImagePipeline(
         scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0),
-        vae=_sd_vae(16, use_quant_conv=False, use_post_quant_conv=False, shift_factor=0.1159, scaling_factor=0.3611),
+        vae=sd_vae(16, use_quant_conv=False, use_post_quant_conv=False, shift_factor=0.1159, scaling_factor=0.3611),
         text_encoder=text_encoder,
         tokenizer=tokenizer,
         transformer=transformer,
     )
-    return _save(pipe, folder)
+    return save(pipe, folder)
 
 
 # --------------------------------------------------------------------------- Qwen-Image
@@ -179,7 +170,7 @@ def build_qwen_image(folder: str | Path) -> Path:
         tokenizer=tokenizer,
         transformer=_qwen_transformer(),
     )
-    return _save(pipe, folder)
+    return save(pipe, folder)
 
 
 def build_qwen_image_edit(folder: str | Path) -> Path:
@@ -204,7 +195,7 @@ def build_qwen_image_edit(folder: str | Path) -> Path:
         processor=processor,
         transformer=_qwen_transformer(),
     )
-    return _save(pipe, folder)
+    return save(pipe, folder)
 
 
 # --------------------------------------------------------------------------- Qwen-Image 2.1
@@ -299,7 +290,7 @@ def build_qwen_image_21(folder: str | Path) -> Path:
     pipe = QwenImage21Pipeline(
         scheduler=scheduler, vae=vae, text_encoder=text_encoder, processor=processor, transformer=transformer
     )
-    return _save(pipe, folder)
+    return save(pipe, folder)
 
 
 # --------------------------------------------------------------------------- Krea 2
@@ -364,4 +355,4 @@ def build_krea2(folder: str | Path) -> Path:
         transformer=transformer,
         text_encoder_select_layers=tuple(range(layers + 1)),
     )
-    return _save(pipe, folder)
+    return save(pipe, folder)
