@@ -4,7 +4,7 @@ A txt2img or img2img request becomes ordinary image jobs (four images each at mo
 page, their images are assets with the A1111 `parameters` text the studio writes anyway, and interrupt cancels
 them. The model the routes use is A1111's `sd_model_checkpoint` option, kept in the settings store
 (`sdapi_model`); without one it is the studio's default image model. Progress and the live preview come from
-the job system's own events, for the jobs these routes started.
+the job system's own events, for whatever runs on the GPU lane (as A1111's, they see any source's job).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import contextlib
 import io
 import random
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
@@ -38,14 +38,20 @@ from hollywool.compat.a1111_params import (
 )
 from hollywool.compat.openai_images import OpenAIImages
 from hollywool.errors import InvalidInputError, NotFoundError, StudioError
-from hollywool.jobs.events import Event, JobPreview
+from hollywool.integrations.civitai.records import DownloadRepository
+from hollywool.jobs.events import Event, JobEvent, JobPreview, ModelLoaded
+from hollywool.jobs.kinds import GPU_LANE
 from hollywool.jobs.models import Job, JobStatus
+from hollywool.jobs.store import JobQuery
 from hollywool.media.png_meta import read_text_chunks
+from hollywool.models.checkpoint_hashes import CheckpointHashes
 from hollywool.models.views import LocalModelInfo
+from hollywool.storage.file_hashes import FileHashRepository
 from hollywool.studio import Studio
 
 PER_JOB = 4
 WAIT_S = 3600.0
+_FINISHED_EVENTS = ("job.completed", "job.failed", "job.cancelled")
 
 
 @dataclass
@@ -53,7 +59,6 @@ class _Batch:
     """The jobs of one txt2img or img2img request, while it runs."""
 
     job_ids: list[str]
-    previews: dict[str, str] = field(default_factory=dict[str, str])
 
 
 class A1111:
@@ -64,23 +69,35 @@ class A1111:
         self.openai = OpenAIImages(studio)  # the same model listing and default-model rule
         self._lock = threading.Lock()
         self._batches: list[_Batch] = []
+        self._previews: dict[str, str] = {}  # job id -> its latest live preview, while it runs
+        self.hashes = CheckpointHashes(FileHashRepository(studio.db), [DownloadRepository(studio.db).sha256_of_file])
         studio.bus.add_listener(self._on_event)
 
     # -- models and options ------------------------------------------------------------------------
     def _local(self) -> dict[str, LocalModelInfo]:
         return {m.id: m for m in self.studio.model_service.list_models("image")}
 
+    def _sha256(self, info: LocalModelInfo | None, queue: bool) -> str | None:
+        """A single-file checkpoint's sha256 once known (A1111 hashes lazily too); None for a diffusers folder."""
+        if info is None or info.source != "file":
+            return None
+        known = self.hashes.known(info.path)
+        if known is None and queue:
+            self.hashes.request(info.path)
+        return known
+
     def sd_models(self) -> list[dict[str, Any]]:
         local = self._local()
         out = []
         for m in self.openai.models().data:
             info = local.get(m.id)
+            sha256 = self._sha256(info, queue=True)
             out.append(
                 {
-                    "title": m.id,
+                    "title": _title(m.id, sha256),
                     "model_name": m.id,
-                    "hash": None,  # A1111 hashes checkpoint files lazily; the studio does not hash them
-                    "sha256": None,
+                    "hash": sha256[:10] if sha256 else None,
+                    "sha256": sha256,
                     "filename": info.path if info else m.id,
                     "config": None,
                 }
@@ -88,13 +105,20 @@ class A1111:
         return out
 
     def resolve_checkpoint(self, name: str, field_name: str = "sd_model_checkpoint") -> str:
-        """A model id from A1111's checkpoint name: the title, the name, or `name [hash]`/`file.safetensors`."""
+        """A model id from A1111's checkpoint name: the title, the name, `name [hash]`, `file.safetensors`, the hash."""
         ids = [m.id for m in self.openai.models().data]
         wanted = name.strip()
         candidates = [wanted, wanted.rsplit(" [", 1)[0], wanted.rsplit(".", 1)[0]]
         for c in candidates:
             for i in ids:
                 if c.lower() == i.lower():
+                    return i
+        digits = wanted.lower().strip("[]")
+        if len(digits) >= 8 and all(ch in "0123456789abcdef" for ch in digits):
+            local = self._local()
+            for i in ids:
+                sha256 = self._sha256(local.get(i), queue=False)
+                if sha256 and sha256.startswith(digits):
                     return i
         raise NotFoundError(f"{field_name}: no model {name!r}; GET /sdapi/v1/sd-models lists them", field=field_name)
 
@@ -105,9 +129,11 @@ class A1111:
         return self.openai.resolve_model(None)
 
     def options(self) -> dict[str, Any]:
+        model = self.current_model()
+        sha256 = self._sha256(self._local().get(model), queue=True)
         return {
-            "sd_model_checkpoint": self.current_model(),
-            "sd_checkpoint_hash": None,
+            "sd_model_checkpoint": _title(model, sha256),
+            "sd_checkpoint_hash": sha256,
             "sd_vae": "Automatic",
             "sd_lora": "None",
             "CLIP_stop_at_last_layers": 1,
@@ -234,38 +260,65 @@ class A1111:
                 out.append(base64.b64encode(raw).decode())
         return out
 
-    @staticmethod
-    def info(jobs: list[Job], images: list[str], denoising: float | None) -> str:
+    def info(self, jobs: list[Job], images: list[str], denoising: float | None) -> str:
         finished = [j for j in jobs if j.asset_ids] or jobs
         texts = [read_text_chunks(base64.b64decode(b)).get("parameters", "") for b in images]
-        return a1111_info.generation_info(finished, texts, denoising, [j.id for j in jobs])
+        sha256 = self._sha256(self._local().get(finished[0].params.get("model", "")), queue=True)
+        short = sha256[:10] if sha256 else None
+        return a1111_info.generation_info(finished, texts, denoising, [j.id for j in jobs], short)
 
     # -- progress, interrupt, skip ---------------------------------------------------------------
+    # As in A1111 they act on whatever is generating: the running GPU-lane job from any source (the web UI, the
+    # OpenAI API, /sdapi). A job of an /sdapi request is seen with the rest of its request's jobs.
     def _on_event(self, event: Event) -> None:  # on the publisher's thread: quick
-        if isinstance(event, JobPreview):
+        if isinstance(event, ModelLoaded):  # a checkpoint's first use: hash it in the background
+            entry = self.studio.models.catalog.find(event.model_id)
+            if entry is not None and entry.source == "file":
+                self.hashes.request(entry.path)
+        elif isinstance(event, JobPreview):
             with self._lock:
-                for batch in self._batches:
-                    if event.job_id in batch.job_ids:
-                        batch.previews[event.job_id] = event.image
+                self._previews[event.job_id] = event.image
+        elif isinstance(event, JobEvent) and event.type in _FINISHED_EVENTS:
+            with self._lock:
+                self._previews.pop(event.job_id, None)
+
+    def _running_gpu_job(self) -> Job | None:
+        running, _ = self.studio.jobs.list(JobQuery(status=[JobStatus.running], limit=100))
+        return next((j for j in running if j.lane == GPU_LANE and j.parent_id is None), None) or next(
+            (j for j in running if j.lane == GPU_LANE), None
+        )
+
+    def _queued_image_jobs(self) -> int:
+        queued, _ = self.studio.jobs.list(JobQuery(status=[JobStatus.queued], kind="image", limit=1000))
+        return sum(1 for j in queued if j.lane == GPU_LANE)
+
+    def _current(self) -> tuple[list[Job], Job | None, bool]:
+        """(the jobs progress speaks of, the running GPU job, whether they are an /sdapi request's)."""
+        running = self._running_gpu_job()
+        with self._lock:
+            batches = [list(b.job_ids) for b in self._batches]
+        own = next((ids for ids in batches if running and running.id in ids), None)
+        if own is None and running is None and batches:  # an /sdapi request queued or on another lane
+            own = batches[0]
+        if own is not None:
+            return [self.studio.jobs.get(i) for i in own], running, True
+        return ([running] if running else []), running, False
 
     def progress(self, skip_current_image: bool = False) -> dict[str, Any]:
-        with self._lock:
-            batch = next(iter(self._batches), None)
-            ids = list(batch.job_ids) if batch else []
-            previews = dict(batch.previews) if batch else {}
-        jobs = [self.studio.jobs.get(i) for i in ids]
+        jobs, _, own = self._current()
         running = next((j for j in jobs if j.status == JobStatus.running), None)
         current = running or next((j for j in jobs if not j.status.finished), None)
         fractions = [1.0 if j.status.finished else j.fraction for j in jobs]
         progress = sum(fractions) / len(fractions) if fractions else 0.0
         eta = running.eta_seconds if running and running.eta_seconds is not None else None
-        image = previews.get(current.id) if current else None
+        with self._lock:
+            image = self._previews.get(current.id) if current else None
         state = {
             "skipped": False,
             "interrupted": any(j.cancel_requested or j.status == JobStatus.cancelled for j in jobs),
             "stopping_generation": False,
             "job": f"job {current.id}" if current else "",
-            "job_count": len(jobs),
+            "job_count": len(jobs) + (0 if own else self._queued_image_jobs()),
             "job_timestamp": "0",
             "job_no": jobs.index(current) if current else 0,
             "sampling_step": current.step if current else 0,
@@ -286,17 +339,19 @@ class A1111:
                 self.studio.jobs.cancel(job_id)
 
     def interrupt(self) -> None:
-        """A1111's interrupt ends the whole request: every job of the running requests is cancelled."""
-        with self._lock:
-            ids = [i for b in self._batches for i in b.job_ids]
-        self._cancel(ids)
+        """A1111's interrupt ends what is generating: an /sdapi request whole, another job (web UI, OpenAI API)."""
+        jobs, running, own = self._current()
+        ids = [j.id for j in jobs] if own else []
+        self._cancel(ids + ([running.id] if running and running.id not in ids else []))
 
     def skip(self) -> None:
-        """A1111's skip drops the image in progress and goes on: the running job is cancelled, the rest run."""
-        with self._lock:
-            ids = [i for b in self._batches for i in b.job_ids]
-        running = [i for i in ids if self.studio.jobs.get(i).status == JobStatus.running]
-        self._cancel(running[:1])
+        """A1111's skip drops the image in progress: an /sdapi request's running job is cancelled and the rest
+        run; another source's job has no next image to go on to, so skip is an interrupt."""
+        jobs, running, own = self._current()
+        if own:
+            self._cancel([j.id for j in jobs if j.status == JobStatus.running][:1])
+        elif running is not None:
+            self._cancel([running.id])
 
     # -- lists -----------------------------------------------------------------------------------
     @staticmethod
@@ -391,6 +446,10 @@ class A1111:
             if out.size != target:
                 return png_b64(out.resize(target, Image.Resampling.LANCZOS))
         return base64.b64encode(path.read_bytes()).decode()
+
+
+def _title(model_id: str, sha256: str | None) -> str:
+    return f"{model_id} [{sha256[:10]}]" if sha256 else model_id
 
 
 def _png_from_data_url(url: str) -> str:
