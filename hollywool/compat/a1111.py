@@ -4,18 +4,15 @@ A txt2img or img2img request becomes ordinary image jobs (four images each at mo
 page, their images are assets with the A1111 `parameters` text the studio writes anyway, and interrupt cancels
 them. The model the routes use is A1111's `sd_model_checkpoint` option, kept in the settings store
 (`sdapi_model`); without one it is the studio's default image model. Progress and the live preview come from
-the job system's own events, for whatever runs on the GPU lane (as A1111's, they see any source's job).
+the job system's own events, for whatever runs on the GPU lane (a1111_progress.py). A single-file checkpoint's
+sha256 (A1111's `hash` and `name [hash]` title) is computed lazily in the background (checkpoint_hashes.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
-import io
 import random
-import threading
-from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
@@ -36,13 +33,12 @@ from hollywool.compat.a1111_params import (
     png_b64,
     scheduler_of,
 )
+from hollywool.compat.a1111_progress import A1111Progress
 from hollywool.compat.openai_images import OpenAIImages
 from hollywool.errors import InvalidInputError, NotFoundError, StudioError
 from hollywool.integrations.civitai.records import DownloadRepository
-from hollywool.jobs.events import Event, JobEvent, JobPreview, ModelLoaded
-from hollywool.jobs.kinds import GPU_LANE
+from hollywool.jobs.events import Event, ModelLoaded
 from hollywool.jobs.models import Job, JobStatus
-from hollywool.jobs.store import JobQuery
 from hollywool.media.png_meta import read_text_chunks
 from hollywool.models.checkpoint_hashes import CheckpointHashes
 from hollywool.models.views import LocalModelInfo
@@ -51,25 +47,15 @@ from hollywool.studio import Studio
 
 PER_JOB = 4
 WAIT_S = 3600.0
-_FINISHED_EVENTS = ("job.completed", "job.failed", "job.cancelled")
-
-
-@dataclass
-class _Batch:
-    """The jobs of one txt2img or img2img request, while it runs."""
-
-    job_ids: list[str]
 
 
 class A1111:
-    """One per app: it remembers which jobs its requests are running (for progress, interrupt and skip)."""
+    """One per app: the routes' service; `live` follows what is generating, `hashes` the checkpoints' sha256."""
 
     def __init__(self, studio: Studio):
         self.studio = studio
         self.openai = OpenAIImages(studio)  # the same model listing and default-model rule
-        self._lock = threading.Lock()
-        self._batches: list[_Batch] = []
-        self._previews: dict[str, str] = {}  # job id -> its latest live preview, while it runs
+        self.live = A1111Progress(studio)
         self.hashes = CheckpointHashes(FileHashRepository(studio.db), [DownloadRepository(studio.db).sha256_of_file])
         studio.bus.add_listener(self._on_event)
 
@@ -222,9 +208,7 @@ class A1111:
         first = body.seed if body.seed >= 0 else random.randint(0, 2**32 - 1 - count)
         seeds = [(first + i) % 2**32 for i in range(count)]
         jobs: list[Job] = []
-        batch = _Batch([])
-        with self._lock:
-            self._batches.append(batch)
+        batch = self.live.track()
         try:
             # One job per A1111 iteration (n_iter) of batch_size images (four at most a job): skip drops one.
             chunks = [
@@ -236,15 +220,13 @@ class A1111:
                 for chunk in chunks:
                     job = await run_in_threadpool(self.studio.router.submit, "image", {**params, "seeds": chunk}, None)
                     jobs.append(job)
-                    with self._lock:
-                        batch.job_ids.append(job.id)
+                    self.live.add(batch, job.id)
             except StudioError:  # a later job refused: the request fails whole
-                await run_in_threadpool(self._cancel, [j.id for j in jobs])
+                await run_in_threadpool(self.live.cancel, [j.id for j in jobs])
                 raise
             done = list(await asyncio.gather(*(self.studio.jobs.wait_async(j.id, WAIT_S) for j in jobs)))
         finally:
-            with self._lock:
-                self._batches.remove(batch)
+            self.live.untrack(batch)
         for job in done:
             if job.status == JobStatus.failed:
                 raise StudioError(job.error or f"The image job {job.id} failed")
@@ -267,91 +249,21 @@ class A1111:
         short = sha256[:10] if sha256 else None
         return a1111_info.generation_info(finished, texts, denoising, [j.id for j in jobs], short)
 
-    # -- progress, interrupt, skip ---------------------------------------------------------------
-    # As in A1111 they act on whatever is generating: the running GPU-lane job from any source (the web UI, the
-    # OpenAI API, /sdapi). A job of an /sdapi request is seen with the rest of its request's jobs.
+    # -- progress, interrupt, skip (a1111_progress.py) ------------------------------------------
     def _on_event(self, event: Event) -> None:  # on the publisher's thread: quick
         if isinstance(event, ModelLoaded):  # a checkpoint's first use: hash it in the background
             entry = self.studio.models.catalog.find(event.model_id)
             if entry is not None and entry.source == "file":
                 self.hashes.request(entry.path)
-        elif isinstance(event, JobPreview):
-            with self._lock:
-                self._previews[event.job_id] = event.image
-        elif isinstance(event, JobEvent) and event.type in _FINISHED_EVENTS:
-            with self._lock:
-                self._previews.pop(event.job_id, None)
-
-    def _running_gpu_job(self) -> Job | None:
-        running, _ = self.studio.jobs.list(JobQuery(status=[JobStatus.running], limit=100))
-        return next((j for j in running if j.lane == GPU_LANE and j.parent_id is None), None) or next(
-            (j for j in running if j.lane == GPU_LANE), None
-        )
-
-    def _queued_image_jobs(self) -> int:
-        queued, _ = self.studio.jobs.list(JobQuery(status=[JobStatus.queued], kind="image", limit=1000))
-        return sum(1 for j in queued if j.lane == GPU_LANE)
-
-    def _current(self) -> tuple[list[Job], Job | None, bool]:
-        """(the jobs progress speaks of, the running GPU job, whether they are an /sdapi request's)."""
-        running = self._running_gpu_job()
-        with self._lock:
-            batches = [list(b.job_ids) for b in self._batches]
-        own = next((ids for ids in batches if running and running.id in ids), None)
-        if own is None and running is None and batches:  # an /sdapi request queued or on another lane
-            own = batches[0]
-        if own is not None:
-            return [self.studio.jobs.get(i) for i in own], running, True
-        return ([running] if running else []), running, False
 
     def progress(self, skip_current_image: bool = False) -> dict[str, Any]:
-        jobs, _, own = self._current()
-        running = next((j for j in jobs if j.status == JobStatus.running), None)
-        current = running or next((j for j in jobs if not j.status.finished), None)
-        fractions = [1.0 if j.status.finished else j.fraction for j in jobs]
-        progress = sum(fractions) / len(fractions) if fractions else 0.0
-        eta = running.eta_seconds if running and running.eta_seconds is not None else None
-        with self._lock:
-            image = self._previews.get(current.id) if current else None
-        state = {
-            "skipped": False,
-            "interrupted": any(j.cancel_requested or j.status == JobStatus.cancelled for j in jobs),
-            "stopping_generation": False,
-            "job": f"job {current.id}" if current else "",
-            "job_count": len(jobs) + (0 if own else self._queued_image_jobs()),
-            "job_timestamp": "0",
-            "job_no": jobs.index(current) if current else 0,
-            "sampling_step": current.step if current else 0,
-            "sampling_steps": current.total_steps if current else 0,
-        }
-        return {
-            "progress": round(progress, 4),
-            "eta_relative": round(eta, 2) if eta is not None else 0.0,
-            "state": state,
-            "current_image": None if skip_current_image or not image else _png_from_data_url(image),
-            "textinfo": current.message if current else None,
-            "current_task": current.id if current else None,
-        }
-
-    def _cancel(self, ids: list[str]) -> None:
-        for job_id in ids:
-            with contextlib.suppress(StudioError):  # finished meanwhile
-                self.studio.jobs.cancel(job_id)
+        return self.live.progress(skip_current_image)
 
     def interrupt(self) -> None:
-        """A1111's interrupt ends what is generating: an /sdapi request whole, another job (web UI, OpenAI API)."""
-        jobs, running, own = self._current()
-        ids = [j.id for j in jobs] if own else []
-        self._cancel(ids + ([running.id] if running and running.id not in ids else []))
+        self.live.interrupt()
 
     def skip(self) -> None:
-        """A1111's skip drops the image in progress: an /sdapi request's running job is cancelled and the rest
-        run; another source's job has no next image to go on to, so skip is an interrupt."""
-        jobs, running, own = self._current()
-        if own:
-            self._cancel([j.id for j in jobs if j.status == JobStatus.running][:1])
-        elif running is not None:
-            self._cancel([running.id])
+        self.live.skip()
 
     # -- lists -----------------------------------------------------------------------------------
     @staticmethod
@@ -450,9 +362,3 @@ class A1111:
 
 def _title(model_id: str, sha256: str | None) -> str:
     return f"{model_id} [{sha256[:10]}]" if sha256 else model_id
-
-
-def _png_from_data_url(url: str) -> str:
-    data = base64.b64decode(url.split(",", 1)[1])
-    with Image.open(io.BytesIO(data)) as img:
-        return png_b64(img.convert("RGB"))

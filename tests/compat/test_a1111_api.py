@@ -45,6 +45,8 @@ def _start(root, tiny_model, env=None) -> ServerProcess:
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory, tiny_model):
     server = _start(tmp_path_factory.mktemp("a1111"), tiny_model)
+    # The default model A1111's routes use unless told (the single files would otherwise sort first).
+    httpx.put(f"{server.url}/api/settings", json={"default_model": "tiny-sd"}, timeout=10).raise_for_status()
     yield server
     server.stop()
 
