@@ -20,6 +20,7 @@ from hollywool.storage.file_hashes import FileHashRepository
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 20
+IDLE_S = 30.0  # the thread ends after this long without work; the next request starts another
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 # (paths the file is known by, its size) -> a recorded sha256, or None
@@ -84,14 +85,21 @@ class CheckpointHashes:
             if str(found[0]) in self._pending:
                 return
             self._pending.add(str(found[0]))
-            if self._thread is None or not self._thread.is_alive():
+            self._queue.put(found[0])
+            if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="checkpoint-hashes", daemon=True)
                 self._thread.start()
-        self._queue.put(found[0])
 
     def _run(self) -> None:
         while True:
-            path = self._queue.get()
+            try:
+                path = self._queue.get(timeout=IDLE_S)
+            except queue.Empty:
+                with self._lock:  # under the lock `request` queues and starts: no file is left behind
+                    if self._queue.empty():
+                        self._thread = None
+                        return
+                continue
             try:
                 self._hash(path)
             except Exception:  # an unreadable file, a closed database at shutdown: the next request tries again

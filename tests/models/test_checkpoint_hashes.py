@@ -66,3 +66,16 @@ def test_a_hub_lfs_blob_and_a_civitai_download_are_known_without_reading(db, tmp
     assert hashes.known(tmp_path / "civitai.safetensors") == "ab" * 32
     (tmp_path / "other.safetensors").write_bytes(b"1234")
     assert hashes.known(tmp_path / "other.safetensors") is None and seen
+
+
+def test_the_one_thread_ends_when_idle_and_a_later_request_starts_it_again(db, tmp_path, monkeypatch):
+    import hollywool.models.checkpoint_hashes as module
+
+    monkeypatch.setattr(module, "IDLE_S", 0.1)
+    hashes = CheckpointHashes(FileHashRepository(db))
+    for name in ("a.safetensors", "b.safetensors"):
+        (tmp_path / name).write_bytes(name.encode())
+        hashes.request(tmp_path / name)
+        expected = hashlib.sha256(name.encode()).hexdigest()
+        assert wait_for(lambda n=name: hashes.known(tmp_path / n), timeout=30, what=name) == expected
+        wait_for(lambda: hashes._thread is None, timeout=30, what="the idle thread to end")
