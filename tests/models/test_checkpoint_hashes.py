@@ -79,3 +79,20 @@ def test_the_one_thread_ends_when_idle_and_a_later_request_starts_it_again(db, t
         expected = hashlib.sha256(name.encode()).hexdigest()
         assert wait_for(lambda n=name: hashes.known(tmp_path / n), timeout=30, what=name) == expected
         wait_for(lambda: hashes._thread is None, timeout=30, what="the idle thread to end")
+
+
+def test_a_completed_civitai_download_gives_its_recorded_sha256(db, tmp_path):
+    from hollywool.integrations.civitai.records import DownloadRepository, DownloadStatus
+
+    downloads = DownloadRepository(db)
+    ckpt = tmp_path / "civitai-model.safetensors"
+    ckpt.write_bytes(b"civitai weights")
+    recorded = "C0FFEE" * 10 + "ABCD"  # Civitai's upper-case hex, not the file's real digest: no read happened
+    download = downloads.create(
+        "123", url="https://civitai.example/123", total_bytes=15, sha256=recorded, version_id=123
+    )
+    assert download is not None
+    hashes = CheckpointHashes(FileHashRepository(db), [downloads.sha256_of_file])
+    assert hashes.known(ckpt) is None  # still downloading
+    downloads.update(download.id, path=str(ckpt), status=DownloadStatus.completed)
+    assert hashes.known(ckpt) == recorded.lower()
