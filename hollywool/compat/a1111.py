@@ -4,18 +4,15 @@ A txt2img or img2img request becomes ordinary image jobs (four images each at mo
 page, their images are assets with the A1111 `parameters` text the studio writes anyway, and interrupt cancels
 them. The model the routes use is A1111's `sd_model_checkpoint` option, kept in the settings store
 (`sdapi_model`); without one it is the studio's default image model. Progress and the live preview come from
-the job system's own events, for the jobs these routes started.
+the job system's own events, for whatever runs on the GPU lane (a1111_progress.py). A single-file checkpoint's
+sha256 (A1111's `hash` and `name [hash]` title) is computed lazily in the background (checkpoint_hashes.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
-import io
 import random
-import threading
-from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import Image
@@ -36,51 +33,57 @@ from hollywool.compat.a1111_params import (
     png_b64,
     scheduler_of,
 )
+from hollywool.compat.a1111_progress import A1111Progress
 from hollywool.compat.openai_images import OpenAIImages
 from hollywool.errors import InvalidInputError, NotFoundError, StudioError
-from hollywool.jobs.events import Event, JobPreview
+from hollywool.integrations.civitai.records import DownloadRepository
+from hollywool.jobs.events import Event, ModelLoaded
 from hollywool.jobs.models import Job, JobStatus
 from hollywool.media.png_meta import read_text_chunks
+from hollywool.models.checkpoint_hashes import CheckpointHashes
 from hollywool.models.views import LocalModelInfo
+from hollywool.storage.file_hashes import FileHashRepository
 from hollywool.studio import Studio
 
 PER_JOB = 4
 WAIT_S = 3600.0
 
 
-@dataclass
-class _Batch:
-    """The jobs of one txt2img or img2img request, while it runs."""
-
-    job_ids: list[str]
-    previews: dict[str, str] = field(default_factory=dict[str, str])
-
-
 class A1111:
-    """One per app: it remembers which jobs its requests are running (for progress, interrupt and skip)."""
+    """One per app: the routes' service; `live` follows what is generating, `hashes` the checkpoints' sha256."""
 
     def __init__(self, studio: Studio):
         self.studio = studio
         self.openai = OpenAIImages(studio)  # the same model listing and default-model rule
-        self._lock = threading.Lock()
-        self._batches: list[_Batch] = []
+        self.live = A1111Progress(studio)
+        self.hashes = CheckpointHashes(FileHashRepository(studio.db), [DownloadRepository(studio.db).sha256_of_file])
         studio.bus.add_listener(self._on_event)
 
     # -- models and options ------------------------------------------------------------------------
     def _local(self) -> dict[str, LocalModelInfo]:
         return {m.id: m for m in self.studio.model_service.list_models("image")}
 
+    def _sha256(self, info: LocalModelInfo | None, queue: bool) -> str | None:
+        """A single-file checkpoint's sha256 once known (A1111 hashes lazily too); None for a diffusers folder."""
+        if info is None or info.source != "file":
+            return None
+        known = self.hashes.known(info.path)
+        if known is None and queue:
+            self.hashes.request(info.path)
+        return known
+
     def sd_models(self) -> list[dict[str, Any]]:
         local = self._local()
         out = []
         for m in self.openai.models().data:
             info = local.get(m.id)
+            sha256 = self._sha256(info, queue=True)
             out.append(
                 {
-                    "title": m.id,
+                    "title": _title(m.id, sha256),
                     "model_name": m.id,
-                    "hash": None,  # A1111 hashes checkpoint files lazily; the studio does not hash them
-                    "sha256": None,
+                    "hash": sha256[:10] if sha256 else None,
+                    "sha256": sha256,
                     "filename": info.path if info else m.id,
                     "config": None,
                 }
@@ -88,13 +91,20 @@ class A1111:
         return out
 
     def resolve_checkpoint(self, name: str, field_name: str = "sd_model_checkpoint") -> str:
-        """A model id from A1111's checkpoint name: the title, the name, or `name [hash]`/`file.safetensors`."""
+        """A model id from A1111's checkpoint name: the title, the name, `name [hash]`, `file.safetensors`, the hash."""
         ids = [m.id for m in self.openai.models().data]
         wanted = name.strip()
         candidates = [wanted, wanted.rsplit(" [", 1)[0], wanted.rsplit(".", 1)[0]]
         for c in candidates:
             for i in ids:
                 if c.lower() == i.lower():
+                    return i
+        digits = wanted.lower().strip("[]")
+        if len(digits) >= 8 and all(ch in "0123456789abcdef" for ch in digits):
+            local = self._local()
+            for i in ids:
+                sha256 = self._sha256(local.get(i), queue=False)
+                if sha256 and sha256.startswith(digits):
                     return i
         raise NotFoundError(f"{field_name}: no model {name!r}; GET /sdapi/v1/sd-models lists them", field=field_name)
 
@@ -105,9 +115,11 @@ class A1111:
         return self.openai.resolve_model(None)
 
     def options(self) -> dict[str, Any]:
+        model = self.current_model()
+        sha256 = self._sha256(self._local().get(model), queue=True)
         return {
-            "sd_model_checkpoint": self.current_model(),
-            "sd_checkpoint_hash": None,
+            "sd_model_checkpoint": _title(model, sha256),
+            "sd_checkpoint_hash": sha256,
             "sd_vae": "Automatic",
             "sd_lora": "None",
             "CLIP_stop_at_last_layers": 1,
@@ -196,9 +208,7 @@ class A1111:
         first = body.seed if body.seed >= 0 else random.randint(0, 2**32 - 1 - count)
         seeds = [(first + i) % 2**32 for i in range(count)]
         jobs: list[Job] = []
-        batch = _Batch([])
-        with self._lock:
-            self._batches.append(batch)
+        batch = self.live.track()
         try:
             # One job per A1111 iteration (n_iter) of batch_size images (four at most a job): skip drops one.
             chunks = [
@@ -210,15 +220,13 @@ class A1111:
                 for chunk in chunks:
                     job = await run_in_threadpool(self.studio.router.submit, "image", {**params, "seeds": chunk}, None)
                     jobs.append(job)
-                    with self._lock:
-                        batch.job_ids.append(job.id)
+                    self.live.add(batch, job.id)
             except StudioError:  # a later job refused: the request fails whole
-                await run_in_threadpool(self._cancel, [j.id for j in jobs])
+                await run_in_threadpool(self.live.cancel, [j.id for j in jobs])
                 raise
             done = list(await asyncio.gather(*(self.studio.jobs.wait_async(j.id, WAIT_S) for j in jobs)))
         finally:
-            with self._lock:
-                self._batches.remove(batch)
+            self.live.untrack(batch)
         for job in done:
             if job.status == JobStatus.failed:
                 raise StudioError(job.error or f"The image job {job.id} failed")
@@ -234,69 +242,28 @@ class A1111:
                 out.append(base64.b64encode(raw).decode())
         return out
 
-    @staticmethod
-    def info(jobs: list[Job], images: list[str], denoising: float | None) -> str:
+    def info(self, jobs: list[Job], images: list[str], denoising: float | None) -> str:
         finished = [j for j in jobs if j.asset_ids] or jobs
         texts = [read_text_chunks(base64.b64decode(b)).get("parameters", "") for b in images]
-        return a1111_info.generation_info(finished, texts, denoising, [j.id for j in jobs])
+        sha256 = self._sha256(self._local().get(finished[0].params.get("model", "")), queue=True)
+        short = sha256[:10] if sha256 else None
+        return a1111_info.generation_info(finished, texts, denoising, [j.id for j in jobs], short)
 
-    # -- progress, interrupt, skip ---------------------------------------------------------------
+    # -- progress, interrupt, skip (a1111_progress.py) ------------------------------------------
     def _on_event(self, event: Event) -> None:  # on the publisher's thread: quick
-        if isinstance(event, JobPreview):
-            with self._lock:
-                for batch in self._batches:
-                    if event.job_id in batch.job_ids:
-                        batch.previews[event.job_id] = event.image
+        if isinstance(event, ModelLoaded):  # a checkpoint's first use: hash it in the background
+            entry = self.studio.models.catalog.find(event.model_id)
+            if entry is not None and entry.source == "file":
+                self.hashes.request(entry.path)
 
     def progress(self, skip_current_image: bool = False) -> dict[str, Any]:
-        with self._lock:
-            batch = next(iter(self._batches), None)
-            ids = list(batch.job_ids) if batch else []
-            previews = dict(batch.previews) if batch else {}
-        jobs = [self.studio.jobs.get(i) for i in ids]
-        running = next((j for j in jobs if j.status == JobStatus.running), None)
-        current = running or next((j for j in jobs if not j.status.finished), None)
-        fractions = [1.0 if j.status.finished else j.fraction for j in jobs]
-        progress = sum(fractions) / len(fractions) if fractions else 0.0
-        eta = running.eta_seconds if running and running.eta_seconds is not None else None
-        image = previews.get(current.id) if current else None
-        state = {
-            "skipped": False,
-            "interrupted": any(j.cancel_requested or j.status == JobStatus.cancelled for j in jobs),
-            "stopping_generation": False,
-            "job": f"job {current.id}" if current else "",
-            "job_count": len(jobs),
-            "job_timestamp": "0",
-            "job_no": jobs.index(current) if current else 0,
-            "sampling_step": current.step if current else 0,
-            "sampling_steps": current.total_steps if current else 0,
-        }
-        return {
-            "progress": round(progress, 4),
-            "eta_relative": round(eta, 2) if eta is not None else 0.0,
-            "state": state,
-            "current_image": None if skip_current_image or not image else _png_from_data_url(image),
-            "textinfo": current.message if current else None,
-            "current_task": current.id if current else None,
-        }
-
-    def _cancel(self, ids: list[str]) -> None:
-        for job_id in ids:
-            with contextlib.suppress(StudioError):  # finished meanwhile
-                self.studio.jobs.cancel(job_id)
+        return self.live.progress(skip_current_image)
 
     def interrupt(self) -> None:
-        """A1111's interrupt ends the whole request: every job of the running requests is cancelled."""
-        with self._lock:
-            ids = [i for b in self._batches for i in b.job_ids]
-        self._cancel(ids)
+        self.live.interrupt()
 
     def skip(self) -> None:
-        """A1111's skip drops the image in progress and goes on: the running job is cancelled, the rest run."""
-        with self._lock:
-            ids = [i for b in self._batches for i in b.job_ids]
-        running = [i for i in ids if self.studio.jobs.get(i).status == JobStatus.running]
-        self._cancel(running[:1])
+        self.live.skip()
 
     # -- lists -----------------------------------------------------------------------------------
     @staticmethod
@@ -393,7 +360,5 @@ class A1111:
         return base64.b64encode(path.read_bytes()).decode()
 
 
-def _png_from_data_url(url: str) -> str:
-    data = base64.b64decode(url.split(",", 1)[1])
-    with Image.open(io.BytesIO(data)) as img:
-        return png_b64(img.convert("RGB"))
+def _title(model_id: str, sha256: str | None) -> str:
+    return f"{model_id} [{sha256[:10]}]" if sha256 else model_id

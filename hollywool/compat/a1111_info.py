@@ -21,8 +21,11 @@ def sampler_label(scheduler: str | None) -> str:
     return choice.a1111 if choice and choice.a1111 else "Automatic"
 
 
-def generation_info(jobs: list[Job], infotexts: list[str], denoising: float | None, job_ids: list[str]) -> str:
-    """A1111's `info` string (JSON) for the images of `jobs`, in order; `job_ids`: every job of the request."""
+def generation_info(
+    jobs: list[Job], infotexts: list[str], denoising: float | None, job_ids: list[str], model_hash: str | None = None
+) -> str:
+    """A1111's `info` string (JSON) for the images of `jobs`, in order; `job_ids`: every job of the request;
+    `model_hash`: the checkpoint's short hash once known."""
     import json
 
     first = jobs[0].params
@@ -51,7 +54,7 @@ def generation_info(jobs: list[Job], infotexts: list[str], denoising: float | No
         "restore_faces": False,
         "face_restoration_model": None,
         "sd_model_name": first["model"],
-        "sd_model_hash": None,
+        "sd_model_hash": model_hash,
         "sd_vae_name": None,
         "sd_vae_hash": None,
         "seed_resize_from_w": -1,

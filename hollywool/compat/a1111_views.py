@@ -37,7 +37,7 @@ class ProgressState(BaseModel):
 
 
 class ProgressResponse(BaseModel):
-    progress: float = Field(description="0 to 1, over the jobs of the request running")
+    progress: float = Field(description="0 to 1: the running GPU job (any source), or an /sdapi request's jobs")
     eta_relative: float
     state: ProgressState
     current_image: str | None = Field(description="the live preview, a base64 PNG")

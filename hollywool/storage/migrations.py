@@ -222,6 +222,19 @@ _GALLERY = [
 # 18: where a job ran (issue 18): {"host", "device", "worker_id"} as JSON, set when a worker takes it.
 _JOB_RAN_ON = ["ALTER TABLE jobs ADD COLUMN ran_on TEXT"]
 
+# 17: checkpoint files' sha256 (A1111's `hash` is its first 10 hex digits), computed once: keyed by the resolved
+# path, with the size and mtime it was read at, so an edited file is hashed again.
+_FILE_HASHES = [
+    """
+    CREATE TABLE file_hashes (
+        path TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,           -- lower-case hex
+        hashed_at REAL NOT NULL
+    )""",
+]
+
 # (version, statements). Later issues append their own versions here.
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (1, _INITIAL),
@@ -229,5 +242,6 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (5, _COST_LEDGER),
     (6, _JOB_ERROR_DETAIL),
     (15, _GALLERY),
+    (17, _FILE_HASHES),
     (18, _JOB_RAN_ON),
 ]

@@ -7,8 +7,10 @@ token as the basic-auth password. The jobs are the studio's own: they show in it
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
+import sqlite3
 import threading
 
 import httpx
@@ -18,6 +20,7 @@ import webuiapi
 from PIL import Image
 
 from hollywool.testkit.loras import write_kohya_lora
+from hollywool.testkit.single_file import write_sd15_single_file
 from hollywool.testkit.upscalers import write_realesrgan
 from tests.kit.studio import ServerProcess, tiny_entry, wait_for, write_user_config
 
@@ -28,6 +31,10 @@ TOKEN = "s3cret-a1111-token"
 def _start(root, tiny_model, env=None) -> ServerProcess:
     sd = tiny_model("sd15")
     models = {"tiny-sd": tiny_entry(sd, "sd", name="Tiny SD"), "tiny-sd-b": tiny_entry(sd, "sd", name="Tiny SD B")}
+    # A1111-style single-file checkpoints: these get hashes
+    for name in ("tiny-file", "tiny-file-edited", "tiny-file-used"):
+        ckpt = write_sd15_single_file(sd, root / "checkpoints" / f"{name}.safetensors")
+        models[name] = tiny_entry(ckpt, "sd", name=name, config=str(sd))
     write_user_config(root / "data", models)
     write_kohya_lora(sd, root / "loras" / "kohya-sd15.safetensors", seed=2)
     write_realesrgan(root / "data" / "upscalers" / "tiny-x2.pth", scale=2)
@@ -38,6 +45,8 @@ def _start(root, tiny_model, env=None) -> ServerProcess:
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory, tiny_model):
     server = _start(tmp_path_factory.mktemp("a1111"), tiny_model)
+    # The default model A1111's routes use unless told (the single files would otherwise sort first).
+    httpx.put(f"{server.url}/api/settings", json={"default_model": "tiny-sd"}, timeout=10).raise_for_status()
     yield server
     server.stop()
 
@@ -53,6 +62,23 @@ def _jobs(studio) -> list[dict]:
 
 def _pixels(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("RGB"), dtype=np.int16)
+
+
+def _stored_hash(studio, path) -> str | None:
+    with sqlite3.connect(studio.root / "data" / "hollywool.db") as db:
+        row = db.execute("SELECT sha256 FROM file_hashes WHERE path = ?", (str(path.resolve()),)).fetchone()
+    return row[0] if row else None
+
+
+def test_a_checkpoint_is_hashed_in_the_background_when_a_job_first_loads_it(studio):
+    # First in this module: no sd-models listing has queued the file yet.
+    path = studio.root / "checkpoints" / "tiny-file-used.safetensors"
+    assert _stored_hash(studio, path) is None
+    body = {"prompt": "load me", "model": "tiny-file-used", "width": 64, "height": 64, "steps": 1}
+    job_id = httpx.post(f"{studio.url}/api/jobs", json=body, timeout=30).json()["job_id"]
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert wait_for(lambda: _stored_hash(studio, path), timeout=60, what="the hash") == sha256
+    assert wait_for(lambda: _job_if_finished(studio, job_id), timeout=60, what="the job")["status"] == "completed"
 
 
 def test_txt2img_with_a_fixed_seed_gives_the_same_pixels_and_a1111s_info(api, studio):
@@ -137,6 +163,49 @@ def test_options_switch_the_model_the_routes_use(api, studio):
         api.set_options({"sd_model_checkpoint": "tiny-sd"})
 
 
+def _sd_model(api, name: str) -> dict:
+    return next(m for m in api.get_sd_models() if m["model_name"] == name)
+
+
+def _hashed(api, name: str, sha256: str) -> dict:
+    return wait_for(lambda: (m := _sd_model(api, name))["sha256"] == sha256 and m, timeout=60, what=f"{name} hashed")
+
+
+def test_a_single_file_checkpoint_gets_its_sha256_and_its_title_switches_the_model(api, studio):
+    path = studio.root / "checkpoints" / "tiny-file.safetensors"
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    model = _hashed(api, "tiny-file", sha256)  # listing queues the file; it is hashed in the background
+    assert model["hash"] == sha256[:10] and model["title"] == f"tiny-file [{sha256[:10]}]"
+    assert model["filename"] == str(path)
+    folder = _sd_model(api, "tiny-sd")
+    assert folder["hash"] is None and folder["sha256"] is None and folder["title"] == "tiny-sd"
+    # Kept in the studio's SQLite database, by resolved path with the size and mtime it was read at.
+    assert _stored_hash(studio, path) == sha256
+
+    api.util_set_model(model["title"])  # webuiapi sends the title, `name [hash]`
+    try:
+        options = api.get_options()
+        assert options["sd_model_checkpoint"] == model["title"] and options["sd_checkpoint_hash"] == sha256
+        res = api.txt2img(prompt="from a file", seed=1, width=64, height=64)
+        assert res.info["sd_model_name"] == "tiny-file" and res.info["sd_model_hash"] == sha256[:10]
+        api.set_options({"sd_model_checkpoint": "tiny-sd"})
+        api.set_options({"sd_model_checkpoint": sha256[:10]})  # the hash alone names it too
+        assert api.get_options()["sd_model_checkpoint"] == model["title"]
+    finally:
+        api.set_options({"sd_model_checkpoint": "tiny-sd"})
+
+
+def test_an_edited_checkpoint_is_hashed_again(api, studio):
+    from safetensors.torch import load_file, save_file
+
+    path = studio.root / "checkpoints" / "tiny-file-edited.safetensors"
+    before = _hashed(api, "tiny-file-edited", hashlib.sha256(path.read_bytes()).hexdigest())["sha256"]
+    save_file(load_file(path), str(path), metadata={"edited": "yes"})
+    after = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert after != before
+    assert _hashed(api, "tiny-file-edited", after)["title"] == f"tiny-file-edited [{after[:10]}]"
+
+
 def test_hires_fix_fields_become_the_jobs_second_pass(api, studio):
     res = api.txt2img(
         prompt="hires", seed=3, width=64, height=64, enable_hr=True, hr_scale=2, hr_upscaler="Latent",
@@ -183,6 +252,35 @@ def test_progress_during_a_job_and_interrupt_cancels_it(api, studio):
     assert job["status"] == "cancelled" and job["step"] < 200
     assert answer["res"].images == []
     assert api.get_progress()["state"]["job_count"] == 0
+
+
+def test_progress_and_interrupt_see_a_job_from_the_studios_own_api(api, studio):
+    api.txt2img(prompt="warm", seed=1, width=64, height=64)
+    body = {"model": "tiny-sd", "width": 64, "height": 64, "steps": 200, "seed": 4}
+    first = httpx.post(f"{studio.url}/api/jobs", json={**body, "prompt": "from the web ui"}, timeout=30)
+    second = httpx.post(f"{studio.url}/api/jobs", json={**body, "prompt": "queued behind"}, timeout=30)
+    ids = [first.json()["job_id"], second.json()["job_id"]]
+    try:
+        seen = _progress_with_preview(api)
+        assert seen["current_task"] == ids[0] and seen["state"]["sampling_steps"] == 200
+        assert seen["state"]["job_count"] == 2  # the running job and the queued image job
+        assert Image.open(io.BytesIO(base64.b64decode(seen["current_image"]))).format == "PNG"
+        api.interrupt()
+        job = wait_for(lambda: _job_if_finished(studio, ids[0]), timeout=60, what="the interrupted job")
+        assert job["status"] == "cancelled" and job["step"] < 200
+        # For a job that is not an /sdapi request, skip has no next image to go on to: it ends the job.
+        wait_for(lambda: api.get_progress()["current_task"] == ids[1], timeout=60, what="the second job")
+        api.skip()
+        assert wait_for(lambda: _job_if_finished(studio, ids[1]), timeout=60, what="skipped")["status"] == "cancelled"
+    finally:
+        for job_id in ids:
+            httpx.post(f"{studio.url}/api/jobs/{job_id}/cancel", timeout=10)
+    assert api.get_progress()["state"]["job_count"] == 0
+
+
+def _job_if_finished(studio, job_id: str) -> dict | None:
+    job = httpx.get(f"{studio.url}/api/jobs/{job_id}", timeout=10).json()
+    return job if job["status"] in ("completed", "failed", "cancelled") else None
 
 
 def test_skip_drops_the_iteration_in_progress_and_goes_on(api, studio):

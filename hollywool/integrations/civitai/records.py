@@ -155,6 +155,21 @@ class DownloadRepository:
             ).first()
         return _row(row) if row else None
 
+    def sha256_of_file(self, paths: list[str], size: int) -> str | None:
+        """The sha256 a completed download recorded for a file at one of `paths` that still has its size."""
+        with self.db.read() as conn:
+            for path in paths:
+                row = conn.execute(
+                    text(
+                        "SELECT sha256 FROM downloads WHERE source = :s AND dest_path = :p AND status = 'completed' "
+                        "AND total_bytes = :n AND sha256 IS NOT NULL"
+                    ),
+                    {"s": SOURCE, "p": path, "n": size},
+                ).first()
+                if row:
+                    return row[0].lower()
+        return None
+
     def list(
         self, *, status: list[DownloadStatus] | None = None, limit: int = 100, offset: int = 0
     ) -> tuple[list[Download], int]:
