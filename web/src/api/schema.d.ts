@@ -6315,7 +6315,7 @@ export interface components {
         ProgressResponse: {
             /**
              * Progress
-             * @description 0 to 1, over the jobs of the request running
+             * @description 0 to 1: the running GPU job (any source), or an /sdapi request's jobs
              */
             progress: number;
             /** Eta Relative */
