@@ -29,6 +29,7 @@ from hollywool.compat.a1111_params import (
     hires_of,
     inpaint_of,
     lora_tags,
+    masked_content,
     plain_upscaler,
     png_b64,
     scheduler_of,
@@ -193,7 +194,9 @@ class A1111:
         if body.mask and info is not None and "inpaint" not in (info.modes or []):
             raise InvalidInputError(f"mask: {model} cannot inpaint; choose a model that can", field="mask")
         if body.mask:
-            params.update(inpaint_of(body), reference_images=refs[:1])
+            fields, mask = inpaint_of(body)
+            start = masked_content(source, mask, body.inpainting_fill, max(body.seed, 0))
+            params.update(fields, reference_images=[{"image_base64": png_b64(start)}])
         elif info is not None and info.requires_reference_image:
             params.update(mode="edit", reference_images=refs)
         else:

@@ -13,7 +13,8 @@ import io
 import re
 from typing import Any
 
-from PIL import Image, ImageOps
+import numpy as np
+from PIL import Image, ImageFilter, ImageOps
 from pydantic import BaseModel, ConfigDict, Field
 
 from hollywool.engines.image.params import MAX_REFERENCE_IMAGES
@@ -65,7 +66,9 @@ class Img2ImgRequest(A1111Generation):
     init_images: list[str] = Field(min_length=1, max_length=MAX_REFERENCE_IMAGES)
     mask: str | None = None
     mask_blur: int = Field(4, ge=0, le=64)
-    inpainting_fill: int = Field(0, ge=0, le=3)
+    inpainting_fill: int = Field(
+        0, ge=0, le=3, description="masked content: 0 fill, 1 original, 2 latent noise, 3 latent nothing"
+    )
     inpaint_full_res: bool = True
     inpaint_full_res_padding: int = Field(0, ge=0, le=512)
     inpainting_mask_invert: int = Field(0, ge=0, le=1)
@@ -158,18 +161,43 @@ def hires_of(body: Txt2ImgRequest, width: int | None, height: int | None, upscal
     return fix
 
 
-def inpaint_of(body: Img2ImgRequest) -> dict[str, Any]:
-    """A1111's mask fields as the job's inpaint fields (white = change, as in A1111)."""
+def inpaint_of(body: Img2ImgRequest) -> tuple[dict[str, Any], Image.Image]:
+    """A1111's mask fields as the job's inpaint fields (white = change, as in A1111), and the mask."""
     mask = decode_b64_image(body.mask or "", "mask").convert("L")
     if body.inpainting_mask_invert:
         mask = ImageOps.invert(mask)
-    return {
+    fields = {
         "mode": "inpaint",
         "mask": {"image_base64": png_b64(mask)},
         "mask_blur": body.mask_blur,
         "inpaint_only_masked": body.inpaint_full_res,
         "inpaint_padding": body.inpaint_full_res_padding or 32,
     }
+    return fields, mask
+
+
+def masked_content(source: Image.Image, mask: Image.Image, fill: int, seed: int) -> Image.Image:
+    """A1111's "masked content" (`inpainting_fill`) laid into the source before inpainting, in pixels:
+    0 fill (the surrounding colours blurred in), 1 original (as is), 2 latent noise (seeded noise),
+    3 latent nothing (flat grey, what an all-zero latent decodes to). Unmasked pixels are never touched."""
+    if fill == 1:
+        return source
+    rgb = np.asarray(source.convert("RGB"), dtype=np.float32)
+    change = np.asarray(mask.convert("L").resize(source.size), dtype=np.float32)[..., None] > 127
+    if fill == 0:
+        # Normalised blur: the average of the kept pixels around each masked one, wide enough to cross the mask.
+        keep = (~change).astype(np.float32)
+        radius = max(source.size) / 8
+        blur = ImageFilter.GaussianBlur(radius)
+        spread = np.asarray(Image.fromarray((rgb * keep).astype(np.uint8)).filter(blur), dtype=np.float32)
+        weight = np.asarray(Image.fromarray((keep[..., 0] * 255).astype(np.uint8)).filter(blur), dtype=np.float32)
+        filled = spread / np.maximum(weight[..., None] / 255.0, 1e-3)
+    elif fill == 2:
+        filled = np.random.default_rng(seed).integers(0, 256, rgb.shape).astype(np.float32)
+    else:
+        filled = np.full_like(rgb, 128.0)
+    out = np.where(change, np.clip(filled, 0, 255), rgb)
+    return Image.fromarray(out.astype(np.uint8))
 
 
 def plain_upscaler(name: str | None) -> bool:

@@ -131,6 +131,18 @@ def test_img2img_and_inpaint_keep_the_unmasked_pixels(api, studio):
     assert np.abs(out[inside] - src[inside]).mean() > 10
     job = next(j for j in _jobs(studio) if j["id"] == painted.info["job_ids"][0])
     assert job["params"]["mode"] == "inpaint" and job["params"]["mask_blur"] == 0
+    # Masked content (inpainting_fill): "latent nothing" starts the masked area from grey, not from the source's
+    # blurred surroundings (the default, "fill"): another result inside, the same pixels outside.
+    grey = api.img2img(
+        images=[source], mask_image=mask, prompt="a red apple", seed=5, denoising_strength=0.5, width=64, height=64,
+        inpaint_full_res=False, mask_blur=0, inpainting_fill=3,
+    )  # fmt: skip
+    filled = api.img2img(
+        images=[source], mask_image=mask, prompt="a red apple", seed=5, denoising_strength=0.5, width=64, height=64,
+        inpaint_full_res=False, mask_blur=0, inpainting_fill=0,
+    )  # fmt: skip
+    a, b = _pixels(grey.image), _pixels(filled.image)
+    assert (a[~inside] == b[~inside]).all() and np.abs(a[inside] - b[inside]).mean() > 0.3  # tiny SD: weak but exact
     # inpainting_mask_invert: the black area is what changes.
     inverted = api.img2img(
         images=[source], mask_image=Image.eval(mask, lambda v: 255 - v), inpainting_mask_invert=1, prompt="apple",

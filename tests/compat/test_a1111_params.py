@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+from PIL import Image
+
 from hollywool.compat.a1111_info import png_info
 from hollywool.compat.a1111_params import Txt2ImgRequest, hires_of, lora_tags, scheduler_of
 from hollywool.models.loras import LoraInfo
@@ -62,3 +65,30 @@ def test_png_info_says_an_invokeai_image_in_a1111s_words():
     assert read["parameters"]["Model"] == "juggernaut" and read["parameters"]["Source"] == "invokeai"
     assert read["items"] == {"invokeai_metadata": json.dumps(meta)}
     assert png_info({}) == {"info": "", "items": {}, "parameters": {}}
+
+
+def test_masked_content_fills_only_the_masked_area_as_a1111_names_it():
+    from hollywool.compat.a1111_params import masked_content
+
+    rng = np.random.default_rng(1)
+    source = Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8))
+    left_red = np.asarray(source).copy()
+    left_red[:, :32] = (200, 30, 30)  # the kept surroundings of the masked square: red on the left
+    source = Image.fromarray(left_red)
+    mask = Image.new("L", (64, 64), 0)
+    mask.paste(255, (24, 24, 40, 40))
+    inside = np.zeros((64, 64), dtype=bool)
+    inside[24:40, 24:40] = True
+    src = np.asarray(source).astype(int)
+    filled = {fill: np.asarray(masked_content(source, mask, fill, seed=3)).astype(int) for fill in range(4)}
+    for out in filled.values():
+        assert (out[~inside] == src[~inside]).all()  # unmasked pixels never change
+    assert (filled[1] == src).all()  # original
+    assert (filled[3][inside] == 128).all()  # latent nothing: flat grey
+    assert np.abs(filled[2][inside] - src[inside]).mean() > 40  # latent noise: new noise, seeded
+    assert (np.asarray(masked_content(source, mask, 2, seed=3)) == filled[2]).all()
+    # fill: the surroundings' colours, redder on the red side than on the other.
+    fill = filled[0]
+    rough = lambda img: np.abs(np.diff(img[24:40, 24:40], axis=1)).mean()  # noqa: E731
+    assert rough(fill) < rough(src) / 4  # smooth, not the noise that was there
+    assert fill[24:40, 24:28, 0].mean() > fill[24:40, 36:40, 0].mean()
