@@ -4883,6 +4883,7 @@ export interface components {
             mask_blur?: number;
             /**
              * Inpainting Fill
+             * @description masked content: 0 fill, 1 original, 2 latent noise, 3 latent nothing
              * @default 0
              */
             inpainting_fill?: number;
