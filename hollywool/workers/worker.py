@@ -30,6 +30,7 @@ from hollywool.models.catalog import ModelEntry
 from hollywool.settings import Settings
 from hollywool.storage.assets import Asset
 from hollywool.workers.inputs import JobInputs, ShippedAssets, ShippedImages, ShippedInputs, ShippedPreferences
+from hollywool.workers.node_files import check_on_node
 from hollywool.workers.protocol import (
     Answer,
     GetAssets,
@@ -205,6 +206,7 @@ class GpuWorker:
         try:
             self.inputs.hold(job.id, inputs or JobInputs())
             if entry is not None:
+                check_on_node(entry, self.host, self.device)
                 self.models.catalog.register(entry)
             kind = self.kinds.get(job.kind)
             params = kind.params.model_validate(job.params)

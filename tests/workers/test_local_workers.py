@@ -211,3 +211,18 @@ def test_a_worker_that_dies_while_idle_is_replaced_without_charging_a_job(two_wo
     assert job["attempts"] == 1 and job["ran_on"]["worker_id"] == ids[0]
     back = workers(client)[ids[0]]
     assert back["restarts"] == idle["restarts"] + 1 and back["pid"] != idle["pid"]
+
+
+def test_a_model_missing_on_the_workers_machine_fails_naming_the_machine_and_the_files(
+    two_workers, tiny_model, tmp_path
+):
+    """The studio's catalogue names a folder the worker's machine lacks: the job says which machine and which files."""
+    from hollywool.models.catalog import ModelEntry
+    from tests.kit.studio import tiny_entry
+
+    missing = tmp_path / "only-on-the-studio"
+    entry = {**tiny_entry(tiny_model("sd15"), "sd"), "id": "elsewhere", "path": str(missing)}
+    studio_of(two_workers).models.catalog.register(ModelEntry.model_validate(entry))
+    job = wait_done(two_workers, submit(two_workers, "elsewhere", steps=2))
+    assert job["status"] == "failed", job
+    assert str(missing) in job["error"] and f"not on {job['ran_on']['host']}" in job["error"], job["error"]
