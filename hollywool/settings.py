@@ -103,6 +103,9 @@ class Settings:
     ray_address: str | None = None
     # The Ray resource one worker takes: "GPU", or a custom one the nodes offer (`--resources='{"hollywool_gpu": 1}'`).
     ray_resource: str = "GPU"
+    # The folder a GPU worker keeps its scratch files in (on its own machine); None: the data folder. A job's
+    # inputs travel with it, so a worker needs only this and the model folder.
+    worker_data_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if self.token is not None and not self.token.strip():
@@ -146,6 +149,9 @@ class Settings:
             gpus=_env_list("HOLLYWOOL_GPUS"),
             ray_address=os.environ.get("HOLLYWOOL_RAY_ADDRESS") or None,
             ray_resource=os.environ.get("HOLLYWOOL_RAY_RESOURCE") or "GPU",
+            worker_data_dir=_env_path("HOLLYWOOL_WORKER_DATA_DIR", "")
+            if os.environ.get("HOLLYWOOL_WORKER_DATA_DIR")
+            else None,
         )
         values.update(overrides)
         return cls(**values)

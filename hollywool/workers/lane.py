@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 
 from hollywool.jobs.events import EventBus
 from hollywool.jobs.executor import Executor, ThreadExecutor
@@ -12,8 +13,10 @@ from hollywool.jobs.kinds import GPU_LANE
 from hollywool.jobs.models import Job
 from hollywool.jobs.store import JobStore
 from hollywool.media.assets import AssetService
+from hollywool.media.references import ReferenceImages
 from hollywool.models.manager import ModelManager
 from hollywool.settings import Settings
+from hollywool.workers.inputs import gather_inputs
 from hollywool.workers.pool import JobModel, WorkerLink, WorkerPool
 
 log = logging.getLogger("hollywool.workers")
@@ -50,16 +53,25 @@ def gpu_lane(
     settings: Settings, store: JobStore, bus: EventBus, assets: AssetService, models: ModelManager
 ) -> Executor:
     links: list[tuple[str, str, WorkerLink]]
+    on_worker = replace(settings, data_dir=settings.worker_data_dir) if settings.worker_data_dir else settings
     if settings.ray_address:
         from hollywool.workers.ray_workers import ray_links
 
-        links = ray_links(settings)
+        links = ray_links(on_worker)
     else:
         devices = gpu_devices(settings)
         if len(devices) <= 1:
             return ThreadExecutor(GPU_LANE, capacity=1)
         from hollywool.workers.process import LocalProcess
 
-        links = [(f"w{i}", device, LocalProcess(settings, device)) for i, device in enumerate(devices)]
+        links = [(f"w{i}", device, LocalProcess(on_worker, device)) for i, device in enumerate(devices)]
     log.info("GPU lane: %d workers (%s)", len(links), ", ".join(device for _, device, _ in links))
-    return WorkerPool(links, store=store, bus=bus, assets=assets, describe=lambda job: job_model(models, job))
+    references = ReferenceImages(settings.data_dir / "uploads", assets)
+    return WorkerPool(
+        links,
+        store=store,
+        bus=bus,
+        assets=assets,
+        describe=lambda job: job_model(models, job),
+        gather=lambda job: gather_inputs(job.params, references, models.preferences.get()),
+    )

@@ -30,6 +30,7 @@ from hollywool.jobs.models import Job, RanOn
 from hollywool.jobs.store import JobStore
 from hollywool.media.assets import AssetService
 from hollywool.models.catalog import ModelEntry
+from hollywool.workers.inputs import JobInputs
 from hollywool.workers.placement import Candidate, pick_worker
 from hollywool.workers.protocol import (
     Answer,
@@ -113,13 +114,16 @@ class WorkerPool(ThreadExecutor):
         bus: EventBus,
         assets: AssetService,
         describe: Callable[[Job], JobModel],
+        gather: Callable[[Job], JobInputs],
     ):
-        """`links`: (worker id, device, link) each; `describe(job)`: the job's model and what it takes loaded."""
+        """`links`: (worker id, device, link) each; `describe(job)`: the job's model and what it takes loaded;
+        `gather(job)`: the files it reads, sent with it."""
         super().__init__(GPU_LANE, capacity=len(links))
         self.store = store
         self.bus = bus
         self.assets = assets
         self._describe = describe
+        self._gather = gather
         self._slots = {wid: _Slot(wid, device, link) for wid, device, link in links}
         self._cond = threading.Condition()
         self._stopping = False
@@ -220,7 +224,7 @@ class WorkerPool(ThreadExecutor):
         try:
             self.store.set_ran_on(job.id, RanOn(host=state.host, device=state.device, worker_id=slot.worker_id))
             ctx.on_stop(lambda shutdown: self._forward_stop(slot, job.id, shutdown))
-            done = self._serve(slot, job, model.entry)
+            done = self._serve(slot, job, RunJob(job, model.entry, self._gather(job)))
         except WorkerLost:
             self._restart(slot)
             raise
@@ -235,11 +239,12 @@ class WorkerPool(ThreadExecutor):
         raise StudioError(done.error or "The job failed on its worker.", detail=done.detail)
 
     def _take(self, job: Job, model_id: str | None, need: int | None) -> _Slot:
-        with self._cond:
-            while True:
+        while True:
+            dead = self._dead_idle()
+            with self._cond:
                 if self._stopping:
                     raise JobInterrupted("the studio is shutting down")
-                self._restart_dead_idle()
+                self._relaunch_dead(dead)
                 ready = [s for s in self._slots.values() if s.state is not None and not s.drained]
                 candidates = [
                     Candidate(s.worker_id, s.job_id is None, s.state.budget_bytes, s.state.used_bytes, s.state.loaded)
@@ -253,9 +258,16 @@ class WorkerPool(ThreadExecutor):
                     return slot
                 self._cond.wait(timeout=30)  # woken when a worker frees up, starts or is undrained
 
-    def _restart_dead_idle(self) -> None:  # the caller holds the condition
-        for slot in self._slots.values():
-            if slot.state is not None and slot.job_id is None and not slot.link.alive():
+    def _dead_idle(self) -> list[tuple[_Slot, WorkerState]]:
+        """Ready, idle workers that died since their last job (asked outside the lock: a Ray actor is pinged),
+        so that no job is sent to one and charged an attempt for it."""
+        with self._cond:
+            idle = [(s, s.state) for s in self._slots.values() if s.state is not None and s.job_id is None]
+        return [(slot, state) for slot, state in idle if state is not None and not slot.link.alive()]
+
+    def _relaunch_dead(self, dead: list[tuple[_Slot, WorkerState]]) -> None:  # the caller holds the condition
+        for slot, state in dead:
+            if slot.state is state and slot.job_id is None:  # not restarted or taken meanwhile
                 log.warning("worker %s on %s died while idle; restarting it", slot.worker_id, slot.device)
                 slot.state = None
                 slot.restarts += 1
@@ -275,8 +287,8 @@ class WorkerPool(ThreadExecutor):
             with contextlib.suppress(WorkerLost):  # it died: the job's thread finds out and re-queues it
                 slot.link.send(StopJob(job_id, shutdown))
 
-    def _serve(self, slot: _Slot, job: Job, entry: ModelEntry | None) -> JobDone:
-        slot.link.send(RunJob(job, entry))
+    def _serve(self, slot: _Slot, job: Job, run: RunJob) -> JobDone:
+        slot.link.send(run)
         while True:
             message = slot.link.receive()
             if isinstance(message, JobDone):

@@ -61,7 +61,7 @@ def serve(conn: Connection, settings: Settings, device: str) -> None:
     channel.send(Ready(worker.state()))
 
     def run(message: RunJob) -> None:
-        channel.send(worker.run(message.job, channel, message.entry))
+        channel.send(worker.run(message.job, channel, message.entry, message.inputs))
 
     while True:
         try:
@@ -110,7 +110,9 @@ class LocalProcess:
         return self._process.pid if self._process else None
 
     def alive(self) -> bool:
-        return self._process is not None and self._process.is_alive()
+        # Its sentinel, not is_alive(): that says "alive" for ever once something else reaped the child.
+        process = self._process
+        return process is not None and not wait([process.sentinel], timeout=0)
 
     def send(self, message: ToWorker) -> None:
         with self._lock:

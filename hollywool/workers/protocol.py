@@ -18,6 +18,7 @@ from hollywool.jobs.events import Event
 from hollywool.jobs.models import Job
 from hollywool.jobs.store import Progress
 from hollywool.models.catalog import ModelEntry
+from hollywool.workers.inputs import JobInputs
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class RunJob:
     # The studio's catalogue entry of the job's model: a worker's own catalogue misses models added since it
     # started (a Civitai download, an edited config.yaml), and a worker on another machine may have none.
     entry: ModelEntry | None = None
+    # What the job reads (its images, an upscale's source, the preferences): the worker needs no studio folder.
+    inputs: JobInputs | None = None
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,13 @@ from hollywool.jobs.executor import WorkerLost
 from hollywool.jobs.models import Job
 from hollywool.models.catalog import ModelEntry
 from hollywool.settings import Settings
+from hollywool.workers.inputs import JobInputs
 from hollywool.workers.pool import WorkerLink
 from hollywool.workers.protocol import Answer, JobDone, Quit, Ready, RunJob, StopJob, ToStudio, ToWorker, WorkerState
 from hollywool.workers.worker import PendingCalls
 
 READY_TIMEOUT_S = 300.0
+PING_TIMEOUT_S = 5.0
 
 
 class _QueueChannel:
@@ -71,10 +73,10 @@ class RayWorkerActor:
     def ready(self) -> WorkerState:
         return self.worker.state()
 
-    def run(self, job: Job, entry: ModelEntry | None) -> Iterator[ToStudio]:
+    def run(self, job: Job, entry: ModelEntry | None, inputs: JobInputs | None) -> Iterator[ToStudio]:
         out: queue.Queue[ToStudio] = queue.Queue()
         channel = _QueueChannel(out, self.pending)
-        threading.Thread(target=lambda: out.put(self.worker.run(job, channel, entry)), daemon=True).start()
+        threading.Thread(target=lambda: out.put(self.worker.run(job, channel, entry, inputs)), daemon=True).start()
         while True:
             message = out.get()
             yield message
@@ -83,6 +85,9 @@ class RayWorkerActor:
 
     def answer(self, answer: Answer) -> None:
         self.pending.resolve(answer)
+
+    def ping(self) -> bool:
+        return True
 
     def stop(self, job_id: str, shutdown: bool) -> None:
         self.worker.stop(job_id, shutdown)
@@ -116,7 +121,7 @@ class RayLink:
         if actor is None:
             raise WorkerLost("the Ray worker is not running")
         if isinstance(message, RunJob):
-            self._stream = actor.run.options(num_returns="streaming").remote(message.job, message.entry)
+            self._stream = actor.run.options(num_returns="streaming").remote(message.job, message.entry, message.inputs)
         elif isinstance(message, StopJob):
             actor.stop.remote(message.job_id, message.shutdown)
         elif isinstance(message, Answer):
@@ -138,7 +143,20 @@ class RayLink:
             raise WorkerLost(f"the Ray worker went away ({type(exc).__name__})") from exc
 
     def alive(self) -> bool:
-        return self._actor is not None  # a dead actor shows when it runs a job (its stream ends)
+        """Whether the actor answers: one that died while idle (its process killed, its node gone) is
+        restarted before a job is sent to it. A slow answer is not a death: that shows when a job runs."""
+        import ray
+        from ray.exceptions import GetTimeoutError
+
+        actor = self._actor
+        if actor is None:
+            return False
+        try:
+            return ray.get(actor.ping.remote(), timeout=PING_TIMEOUT_S)
+        except GetTimeoutError:
+            return True
+        except Exception:  # ActorDiedError, ActorUnavailableError, a node that left
+            return False
 
     def stop(self, timeout: float = 10.0) -> None:
         import ray

@@ -29,6 +29,8 @@ from hollywool.jobs.store import Progress
 from hollywool.models.catalog import ModelEntry
 from hollywool.settings import Settings
 from hollywool.storage.assets import Asset
+from hollywool.workers.inputs import JobInputs, ShippedAssets, ShippedImages, ShippedInputs, ShippedPreferences
+from hollywool.workers.node_files import check_on_node
 from hollywool.workers.protocol import (
     Answer,
     GetAssets,
@@ -147,23 +149,18 @@ class GpuWorker:
         from hollywool.engines.prompts.wildcards import Wildcards
         from hollywool.engines.upscale.engine import UpscaleEngine
         from hollywool.engines.video.engine import VideoEngine
-        from hollywool.media.assets import AssetService
-        from hollywool.media.references import ReferenceImages
         from hollywool.models.manager import ModelManager
-        from hollywool.storage.assets import AssetRepository
-        from hollywool.storage.db import Database
-        from hollywool.storage.preferences import PreferencesRepository
 
         self.settings = settings
         self.device = device
         self.host = host or socket.gethostname()
-        # Reads only (preferences, reference images, source assets): every write goes through the studio.
-        db = Database(settings.db_path)
-        assets = AssetService(AssetRepository(db), settings.outputs_dir)
+        # No database and no studio folders: a job's images, source asset and the preferences come with it.
+        self.inputs = ShippedInputs(settings.data_dir / "inputs")
+        assets = ShippedAssets(self.inputs)
         self.bus = EventBus()
         self.bus.add_listener(self._forward)  # model loaded / unloaded, as the studio's own manager says it
-        self.models = ModelManager(settings, self.bus, PreferencesRepository(db))
-        references = ReferenceImages(settings.data_dir / "uploads", assets)
+        self.models = ModelManager(settings, self.bus, ShippedPreferences(self.inputs))
+        references = ShippedImages(self.inputs, assets)
         wildcards = Wildcards(settings.wildcard_folder)
         self.kinds = KindRegistry()
         ImageJob(self.models, references, wildcards).register(self.kinds)
@@ -195,11 +192,21 @@ class GpuWorker:
         if ctx is not None:
             ctx.request_shutdown() if shutdown else ctx.request_cancel()
 
-    def run(self, job: Job, channel: Channel, entry: ModelEntry | None = None) -> JobDone:
+    def run(
+        self, job: Job, channel: Channel, entry: ModelEntry | None = None, inputs: JobInputs | None = None
+    ) -> JobDone:
         """Run `job` here, in this thread, reporting through `channel`; never raises. `entry`: its model, as
-        the studio's catalogue has it."""
+        the studio's catalogue has it; `inputs`: the files it reads."""
         try:
+            return self._run(job, channel, entry, inputs)
+        finally:
+            self.inputs.release(job.id)
+
+    def _run(self, job: Job, channel: Channel, entry: ModelEntry | None, inputs: JobInputs | None) -> JobDone:
+        try:
+            self.inputs.hold(job.id, inputs or JobInputs())
             if entry is not None:
+                check_on_node(entry, self.host, self.device)
                 self.models.catalog.register(entry)
             kind = self.kinds.get(job.kind)
             params = kind.params.model_validate(job.params)

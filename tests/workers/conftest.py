@@ -120,7 +120,11 @@ def two_workers(tiny_model, tmp_path_factory) -> Iterator[TestClient]:
     entries = {mid: tiny_entry(tiny_model(fam), FAMILY_TYPES[fam]) for mid, fam in MODELS.items()}
     write_user_config(root / "data", entries)
     settings = Settings.from_env(
-        data_dir=root / "data", outputs_dir=root / "outputs", allowed_hosts=("testserver",), gpus=("cpu", "cpu")
+        data_dir=root / "data",
+        outputs_dir=root / "outputs",
+        allowed_hosts=("testserver",),
+        gpus=("cpu", "cpu"),
+        worker_data_dir=root / "worker-data",  # not the studio's: a job's inputs must travel with it
     )
     with TestClient(create_app(settings)) as client:
         pool = studio_of(client).workers

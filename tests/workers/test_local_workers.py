@@ -7,8 +7,13 @@ import os
 import signal
 import time
 
+import numpy as np
+import psutil
+from PIL import Image
+
 from hollywool.jobs.events import JobPreview, JobProgress
 from hollywool.jobs.store import JobQuery
+from tests.image.conftest import image_of, png_base64
 from tests.workers.conftest import (
     STEPS,
     Recorder,
@@ -146,3 +151,78 @@ def test_health_and_the_job_view_say_where_models_and_jobs_are(two_workers):
     job = wait_done(two_workers, submit(two_workers, "tiny-b"))
     assert job["ran_on"]["worker_id"] in workers(two_workers)
     assert "tiny-b" in two_workers.get("/api/health").json()["loaded_models"]
+
+
+def _inpaint_then_refer(client) -> tuple[np.ndarray, np.ndarray]:
+    """An inpaint (an uploaded source and mask), then an image-to-image job whose reference is its output asset."""
+    rng = np.random.default_rng(7)
+    source = Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8))
+    mask = Image.new("L", (64, 64), 0)
+    mask.paste(255, (16, 16, 48, 40))
+    common = {"model": "tiny-a", "prompt": "a red apple", "seed": 3, "steps": 3, "width": 64, "height": 64}
+    body = {
+        **common,
+        "reference_images": [{"image_base64": png_base64(source)}],
+        "mask": {"image_base64": png_base64(mask)},
+    }
+    inpainted = wait_done(client, client.post("/api/jobs", json=body).json()["job_id"])
+    assert inpainted["status"] == "completed", inpainted["error"]
+    asset_id = inpainted["images"][0]["id"]
+    body = {**common, "reference_images": [{"image_asset_id": asset_id}], "strength": 0.6}
+    referred = wait_done(client, client.post("/api/jobs", json=body).json()["job_id"])
+    assert referred["status"] == "completed", referred["error"]
+    return tuple(
+        np.asarray(image_of(client, j["images"][0]).convert("RGB"), dtype=np.int16) for j in (inpainted, referred)
+    )  # type: ignore[return-value]
+
+
+def test_a_jobs_images_travel_with_it_to_a_worker_without_the_data_folder(two_workers, register_models, make_client):
+    """The workers' data folder is not the studio's (the fixture): uploads, masks and image assets reach them as
+    bytes, and the pictures are the ones the studio's own process makes."""
+    on_workers = _inpaint_then_refer(two_workers)
+    register_models({"tiny-a": "sd15"})
+    in_process = _inpaint_then_refer(make_client())
+    for worker_made, studio_made in zip(on_workers, in_process, strict=True):
+        assert worker_made.shape == studio_made.shape == (64, 64, 3)
+        assert np.abs(worker_made - studio_made).max() <= 2
+
+
+def _gone(pid: int) -> bool:
+    """The process ended: gone, or a zombie whose threads have all exited (a big process takes a while)."""
+    try:
+        process = psutil.Process(pid)
+        return process.status() == psutil.STATUS_ZOMBIE and process.num_threads() <= 1
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_a_worker_that_dies_while_idle_is_replaced_without_charging_a_job(two_workers):
+    client = two_workers
+    ids = sorted(workers(client))
+    idle = wait_for(lambda: w if (w := workers(client)[ids[0]])["status"] == "idle" else None, 240, "an idle worker")
+    os.kill(idle["pid"], signal.SIGKILL)
+    wait_for(lambda: _gone(idle["pid"]), 60, "the killed process to end")
+    client.post(f"/api/system/workers/{ids[1]}/drain")  # the job can only go to the dead worker's slot
+    try:
+        job = wait_done(client, submit(client, "tiny-b"))
+    finally:
+        client.post(f"/api/system/workers/{ids[1]}/undrain")
+    assert job["status"] == "completed", job["error"]
+    assert job["attempts"] == 1 and job["ran_on"]["worker_id"] == ids[0]
+    back = workers(client)[ids[0]]
+    assert back["restarts"] == idle["restarts"] + 1 and back["pid"] != idle["pid"]
+
+
+def test_a_model_missing_on_the_workers_machine_fails_naming_the_machine_and_the_files(
+    two_workers, tiny_model, tmp_path
+):
+    """The studio's catalogue names a folder the worker's machine lacks: the job says which machine and which files."""
+    from hollywool.models.catalog import ModelEntry
+    from tests.kit.studio import tiny_entry
+
+    missing = tmp_path / "only-on-the-studio"
+    entry = {**tiny_entry(tiny_model("sd15"), "sd"), "id": "elsewhere", "path": str(missing)}
+    studio_of(two_workers).models.catalog.register(ModelEntry.model_validate(entry))
+    job = wait_done(two_workers, submit(two_workers, "elsewhere", steps=2))
+    assert job["status"] == "failed", job
+    assert str(missing) in job["error"] and f"not on {job['ran_on']['host']}" in job["error"], job["error"]

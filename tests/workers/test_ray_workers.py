@@ -17,8 +17,11 @@ from tests.workers.conftest import MODELS, Recorder, studio_of, submit, wait_don
 # them from this module too, with this module's `two_workers`).
 from tests.workers.test_local_workers import (  # noqa: F401
     test_a_drained_worker_takes_no_new_jobs,
+    test_a_jobs_images_travel_with_it_to_a_worker_without_the_data_folder,
     test_a_killed_worker_is_replaced_and_its_job_finishes_elsewhere,
     test_a_model_added_after_the_workers_started_runs_on_them,
+    test_a_model_missing_on_the_workers_machine_fails_naming_the_machine_and_the_files,
+    test_a_worker_that_dies_while_idle_is_replaced_without_charging_a_job,
     test_jobs_for_the_same_model_go_to_the_warm_worker,
     test_progress_previews_and_cancel_cross_the_process_boundary,
     test_two_models_run_at_the_same_time,
@@ -70,6 +73,7 @@ def two_workers(ray_cluster, tiny_model, tmp_path_factory) -> Iterator[TestClien
         outputs_dir=root / "outputs",
         allowed_hosts=("testserver",),
         ray_address=ray_cluster.address,
+        worker_data_dir=root / "worker-data",  # not the studio's: a job's inputs must travel with it
     )
     with TestClient(create_app(settings)) as client:
         pool = studio_of(client).workers
