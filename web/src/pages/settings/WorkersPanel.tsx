@@ -1,4 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Link } from "react-router-dom";
 import { fetchers, qk } from "@/api/queries";
 import type { WorkerInfo } from "@/api/types";
 import { Button } from "@/components/ui/button";
@@ -15,7 +16,7 @@ export function WorkersPanel() {
         <h2 className="text-sm font-semibold">GPU workers</h2>
         <p className="text-xs text-muted-foreground">
           One worker per GPU{data?.mode === "ray" ? " on the Ray cluster" : ""}. A job goes to the worker that already holds its
-          model when it is free. A drained worker finishes its job and takes no new ones.
+          model when it is free. A drained worker finishes its job and takes no new ones until you resume it.
         </p>
       </div>
       <ErrorText error={error} />
@@ -41,7 +42,11 @@ function WorkerRow({ worker: w }: { worker: WorkerInfo }) {
       <Badge tone={workerTone(w)}>{w.status}</Badge>
       <span className="text-xs text-muted-foreground">{workerMemory(w)}</span>
       <span className="text-xs">{w.loaded_models.length ? w.loaded_models.join(", ") : "no model loaded"}</span>
-      {w.current_job_id && <span className="text-xs text-muted-foreground">job {w.current_job_id.slice(0, 8)}</span>}
+      {w.current_job_id && (
+        <Link className="text-xs text-primary underline-offset-2 hover:underline" to={`/queue/${w.current_job_id}`}>
+          running job {w.current_job_id.slice(0, 8)}
+        </Link>
+      )}
       <Button
         className="ml-auto"
         size="sm"
@@ -49,7 +54,7 @@ function WorkerRow({ worker: w }: { worker: WorkerInfo }) {
         disabled={drain.isPending}
         onClick={() => drain.mutate(!w.drained)}
       >
-        {w.drained ? "Undrain" : "Drain"}
+        {w.drained ? "Resume" : "Drain"}
       </Button>
       <ErrorText error={drain.error} />
     </li>
