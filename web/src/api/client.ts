@@ -210,17 +210,20 @@ export async function postForBlob(path: string, body: unknown, signal?: AbortSig
     if ((e as Error)?.name === "AbortError") throw e;
     throw new ApiError(0, "The studio's server cannot be reached.");
   }
-  if (!res.ok) {
-    const text = await res.text();
-    let data: unknown = text;
-    try {
-      data = JSON.parse(text);
-    } catch {
-      /* not JSON */
-    }
-    throw toApiError(res.status, data, res.statusText);
-  }
+  if (!res.ok) throw await failureOf(res);
   return res.blob();
+}
+
+/** A failed answer as an ApiError: its JSON body when it has one, else its text. */
+async function failureOf(res: Response): Promise<ApiError> {
+  const text = await res.text();
+  let data: unknown = text;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return toApiError(res.status, data, res.statusText);
 }
 
 /** POST a JSON body and save the file the answer carries (a zip the server streams) under its own name. */
@@ -234,16 +237,7 @@ export async function downloadFile(path: string, body: unknown, fallbackName: st
   } catch {
     throw new ApiError(0, "The studio's server cannot be reached.");
   }
-  if (!res.ok) {
-    const text = await res.text();
-    let data: unknown = text;
-    try {
-      data = JSON.parse(text);
-    } catch {
-      /* not JSON */
-    }
-    throw toApiError(res.status, data, res.statusText);
-  }
+  if (!res.ok) throw await failureOf(res);
   const name = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1] ?? fallbackName;
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement("a");
