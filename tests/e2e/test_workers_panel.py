@@ -44,8 +44,9 @@ def test_workers_are_listed_a_running_job_links_and_a_worker_drains(browser, two
         expect(rows.nth(0)).to_contain_text("cpu")
         expect(rows.nth(0)).to_contain_text("idle", timeout=60_000)
 
-        # A long job: its worker shows it running, linked to the job's page.
-        body = {"prompt": "a lighthouse", "model": "tiny-sd", "width": 128, "height": 128, "steps": 150}
+        # A long job (the panel polls every 5 s; it is cancelled below): its worker shows it, linked to its page.
+        body = {"prompt": "a lighthouse", "model": "tiny-sd", "width": 512, "height": 512, "steps": 150}
+        body["num_images"] = 4
         r = httpx.post(f"{url}/api/jobs", json=body, timeout=30)
         assert r.status_code == 201, r.text
         job_id = r.json()["job_id"]

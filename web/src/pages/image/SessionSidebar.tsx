@@ -14,7 +14,7 @@ export function SessionSidebar({
 }: {
   current: string | null;
   onSelect: (id: string | null) => void;
-  /** A session was made with "New": the page starts a fresh form for it. */
+  /** "New" was pressed: the page starts a fresh form at once (what is typed next is never wiped). */
   onNew: () => void;
 }) {
   const qc = useQueryClient();
@@ -24,7 +24,6 @@ export function SessionSidebar({
     onSuccess: (s) => {
       void qc.invalidateQueries({ queryKey: qk.sessions });
       onSelect(s.id);
-      onNew();
     },
   });
   const remove = useMutation({
@@ -38,7 +37,7 @@ export function SessionSidebar({
     <aside aria-label="Sessions" className="flex w-full flex-col gap-2 lg:w-56 lg:shrink-0">
       <div className="flex items-center justify-between">
         <h2 className="text-sm font-semibold">Sessions</h2>
-        <Button size="sm" variant="outline" onClick={() => create.mutate()} aria-label="New session" title="A new session, starting from your Settings' defaults">
+        <Button size="sm" variant="outline" onClick={() => (onNew(), create.mutate())} aria-label="New session" title="A new session, starting from your Settings' defaults">
           <Plus className="h-3.5 w-3.5" /> New
         </Button>
       </div>
