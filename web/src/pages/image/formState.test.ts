@@ -275,6 +275,13 @@ describe("the model a new form starts with", () => {
       expect(freshForm({ ...worked, model: "gone" }, d, models).model).toBe("tiny-sd");
     });
 
+    it("a model picked before the Settings arrived stays; the rest of the defaults apply", () => {
+      const d = defaultsOf({ default_model: "tiny-sd", default_steps: 30 });
+      const f = withDefaults({ ...defaultForm(), model: "flux" }, d, models);
+      expect(f).toMatchObject({ model: "flux", steps: 30 });
+      expect(withDefaults({ ...defaultForm(), model: "gone" }, d, models).model).toBe("tiny-sd");
+    });
+
     it("a saved form takes only what changed in Settings since, and keeps the user's work", () => {
       const d = defaultsOf({ default_model: "tiny-sd" });
       const mine = { ...withDefaults(defaultForm(), d, models), prompt: "a cat", steps: 9, model: "flux" };

@@ -117,7 +117,9 @@ export function withDefaults<M extends ModelInfo>(f: ImageFormState, d: FormDefa
   const changed = (k: keyof FormDefaults) => !before || before[k] !== d[k];
   let next = f;
   const modelGone = !models.some((m) => m.id === f.model);
-  if (changed("model") || modelGone) next = withModel({ ...next, aspect: next.aspect ?? "1:1" }, initialModel(models, d.model), d);
+  // A model the user picked before the Settings arrived (a new form, defaults not taken yet) stays.
+  const picked = !before && !!f.model && !modelGone;
+  if ((changed("model") && !picked) || modelGone) next = withModel({ ...next, aspect: next.aspect ?? "1:1" }, initialModel(models, d.model), d);
   const model = models.find((m) => m.id === next.model);
   if (changed("width") || changed("height") || ((changed("model") || modelGone) && (d.width || d.height))) {
     const rules = sizeRulesOf(model);
