@@ -6,9 +6,11 @@ and diffusers, which takes seconds on this machine.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import pytest
@@ -113,20 +115,27 @@ class Recorder:
 
 @pytest.fixture(scope="module")
 def two_workers(tiny_model, tmp_path_factory) -> Iterator[TestClient]:
+    with worker_studio(tiny_model, tmp_path_factory.mktemp("workers"), 240, gpus=("cpu", "cpu")) as client:
+        yield client
+
+
+@contextlib.contextmanager
+def worker_studio(tiny_model, root: Path, ready_s: float, **workers: Any) -> Iterator[TestClient]:
+    """A studio with the two tiny models whose GPU workers are set by `workers` (local devices or a Ray address),
+    once every worker is ready."""
     from hollywool.app import create_app
     from hollywool.settings import Settings
 
-    root = tmp_path_factory.mktemp("workers")
     entries = {mid: tiny_entry(tiny_model(fam), FAMILY_TYPES[fam]) for mid, fam in MODELS.items()}
     write_user_config(root / "data", entries)
     settings = Settings.from_env(
         data_dir=root / "data",
         outputs_dir=root / "outputs",
         allowed_hosts=("testserver",),
-        gpus=("cpu", "cpu"),
         worker_data_dir=root / "worker-data",  # not the studio's: a job's inputs must travel with it
+        **workers,
     )
     with TestClient(create_app(settings)) as client:
         pool = studio_of(client).workers
-        assert pool is not None and pool.wait_ready(240)
+        assert pool is not None and pool.wait_ready(ready_s)
         yield client

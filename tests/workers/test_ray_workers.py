@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.kit.studio import FAMILY_TYPES, tiny_entry, write_user_config
-from tests.workers.conftest import MODELS, Recorder, studio_of, submit, wait_done, wait_for, workers
+from tests.workers.conftest import Recorder, studio_of, submit, wait_done, wait_for, worker_studio, workers
 
 # The tests themselves are test_local_workers.py's, run here against the Ray studio below (pytest collects
 # them from this module too, with this module's `two_workers`).
@@ -62,22 +61,8 @@ def ray_cluster() -> Iterator[Cluster]:
 
 @pytest.fixture(scope="module")
 def two_workers(ray_cluster, tiny_model, tmp_path_factory) -> Iterator[TestClient]:
-    from hollywool.app import create_app
-    from hollywool.settings import Settings
-
     root = tmp_path_factory.mktemp("ray-workers")
-    entries = {mid: tiny_entry(tiny_model(fam), FAMILY_TYPES[fam]) for mid, fam in MODELS.items()}
-    write_user_config(root / "data", entries)
-    settings = Settings.from_env(
-        data_dir=root / "data",
-        outputs_dir=root / "outputs",
-        allowed_hosts=("testserver",),
-        ray_address=ray_cluster.address,
-        worker_data_dir=root / "worker-data",  # not the studio's: a job's inputs must travel with it
-    )
-    with TestClient(create_app(settings)) as client:
-        pool = studio_of(client).workers
-        assert pool is not None and pool.wait_ready(300)
+    with worker_studio(tiny_model, root, 300, ray_address=ray_cluster.address) as client:
         assert client.get("/api/system/workers").json()["mode"] == "ray"
         yield client
 
