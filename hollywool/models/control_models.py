@@ -1,4 +1,5 @@
-"""Control models: ControlNets (each fits one base family) and preprocessor models that make control maps.
+"""Control models: ControlNets (each fits one base family), preprocessor models that make control maps, and the
+detectors a preprocessor runs first (pose: the people in the photo).
 
 The shipped catalogue (catalog/control.yaml) names public Hugging Face repos; a user adds local ones under
 `control_models:` in <data dir>/config.yaml with the same fields and a `path` (a diffusers folder or a single
@@ -19,15 +20,21 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from hollywool.errors import NotFoundError, StudioError, UnavailableError
 from hollywool.models import families
+from hollywool.models.hub import endpoint as hub_endpoint
+from hollywool.models.hub import offline
+from hollywool.models.hub_blobs import ByteProgress, ProgressFn, bytes_on_disk, fetch_blob
 from hollywool.models.reporting import LoadReport
 
 log = logging.getLogger(__name__)
 
 
+PREPROCESSOR_MAPS = ("depth", "pose")  # the maps a preprocessor model can make
+
+
 class ControlModel(BaseModel):
     id: str
     name: str
-    kind: Literal["controlnet", "preprocessor"]
+    kind: Literal["controlnet", "preprocessor", "detector"]
     base: str | None = Field(None, description="controlnet: the model family it fits (its `type`)")
     repo: str | None = Field(None, description="Hugging Face repo id the files come from")
     path: str | None = Field(None, description="a local diffusers folder or single file (instead of `repo`)")
@@ -40,6 +47,7 @@ class ControlModel(BaseModel):
         default_factory=dict, description="controlnet: control types it follows, with a union model's index"
     )
     produces: str | None = Field(None, description="preprocessor: the control type of its maps (depth, pose)")
+    detector: str | None = Field(None, description="preprocessor: the id of the person detector it runs first")
     size_gb: float = 0.0
     license: str = ""
     user_defined: bool = False
@@ -60,8 +68,10 @@ class ControlModel(BaseModel):
             raise ValueError("give exactly one of repo or path")
         if self.kind == "controlnet" and (not self.base or not self.model_class):
             raise ValueError("a controlnet needs its `base` family and its `model_class`")
-        if self.kind == "preprocessor" and not self.produces:
-            raise ValueError("a preprocessor needs `produces` (the control type of its maps)")
+        if self.kind == "preprocessor" and self.produces not in PREPROCESSOR_MAPS:
+            raise ValueError(f"a preprocessor needs `produces`: one of {', '.join(PREPROCESSOR_MAPS)}")
+        if self.produces == "pose" and not self.detector:
+            raise ValueError("a pose preprocessor needs its person `detector` (the id of a detector entry)")
         return self
 
     @property
@@ -106,6 +116,11 @@ class ControlCatalog:
                 log.warning("Skipped control model %s in %s: %s", mid, self.user_config, exc)
         with self._lock:
             out.update(self._extra)
+        detectors = {mid for mid, m in out.items() if m.kind == "detector"}
+        for mid, m in list(out.items()):
+            if m.detector and m.detector not in detectors:
+                log.warning("Skipped control model %s: its detector %r is not a detector entry", mid, m.detector)
+                del out[mid]
         return list(out.values())
 
     def register(self, model: ControlModel) -> None:
@@ -124,23 +139,27 @@ class ControlCatalog:
         fitting = [m for m in self.all() if m.kind == "controlnet" and m.base == family_type]
         return sorted(fitting, key=lambda m: (not m.user_defined, not self.is_downloaded(m)))
 
+    def with_detector(self, model: ControlModel) -> list[ControlModel]:
+        """The model and the detector it runs first, if any: what it needs on this machine."""
+        return [model, self.get(model.detector, kind="detector", field="detector")] if model.detector else [model]
+
     def is_downloaded(self, model: ControlModel) -> bool:
         if model.path:
             return Path(model.path).expanduser().exists()
         return all(self.hub.extra_file(model.repo, name) is not None for name in model.fetch_files)
 
-    def fetch(self, model: ControlModel, ctx: LoadReport) -> Path:
-        """The model's local folder or file, its files fetched from the hub first when they are missing."""
+    def fetch(self, model: ControlModel, ctx: LoadReport, report: ProgressFn | None = None) -> Path:
+        """The model's local folder or file, its files fetched from the hub first when they are missing;
+        `report(done_bytes, total_bytes)` as they arrive."""
         if model.path:
             return Path(model.path).expanduser()
         assert model.repo is not None
-        paths: dict[str, Path] = {}
-        for name in model.fetch_files:
-            found = self.hub.extra_file(model.repo, name)
-            if found is None:
-                ctx.set_stage("downloading", f"Downloading {model.name}")
-                found = _download(model, name, self.hub.cache_dir)
-            paths[name] = found
+        paths = {name: self.hub.extra_file(model.repo, name) for name in model.fetch_files}
+        missing = [name for name, found in paths.items() if found is None]
+        if missing:
+            ctx.set_stage("downloading", f"Downloading {model.name}")
+            paths.update(_download(model, missing, self.hub.cache_dir, report or _quiet, self.hub.timeout_s))
+        paths = {name: found for name, found in paths.items() if found is not None}
         if model.single_file:
             return paths[model.weights_file]
         if model.files or (model.config_file, model.weights_file) == ("config.json", _DIFFUSERS_WEIGHTS):
@@ -162,37 +181,80 @@ class ControlCatalog:
 _DIFFUSERS_WEIGHTS = "diffusion_pytorch_model.safetensors"
 
 
-def _download(model: ControlModel, name: str, cache_dir: Path) -> Path:
-    from huggingface_hub import constants, hf_hub_download  # pyright: ignore[reportUnknownVariableType]
-    from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, LocalEntryNotFoundError
+def _quiet(_done: int, _total: int | None) -> None:
+    return None
 
-    offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
-    constants.HF_HUB_OFFLINE = offline  # the hub client reads it once, at import
-    if offline:
-        raise StudioError(
-            f"{model.name} ({model.repo}) is not downloaded and offline mode is on (HF_HUB_OFFLINE=1): "
-            "turn it off once to fetch it"
+
+def _download(
+    model: ControlModel, names: list[str], cache_dir: Path, report: ProgressFn, timeout_s: float
+) -> dict[str, Path]:
+    """Fetch `names` of the model's repo into the hub cache, resuming what an earlier attempt left (as hub
+    models are fetched: `hub_blobs`); `report` sums the bytes of all of them."""
+    # The hub client leaves some parameters of these untyped (a bare dict, tqdm).
+    from huggingface_hub import constants, get_hf_file_metadata, hf_hub_download, hf_hub_url  # pyright: ignore[reportUnknownVariableType]
+    from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
+    from huggingface_hub.file_download import repo_folder_name
+
+    repo = model.repo or ""
+    constants.HF_HUB_OFFLINE = offline()  # the hub client reads it once, at import
+    if offline():
+        raise UnavailableError(
+            f"{model.name} ({repo}) is not downloaded and offline mode is on (HF_HUB_OFFLINE=1): unset "
+            "HF_HUB_OFFLINE and restart the studio once to fetch it"
         )
+    endpoint, token = hub_endpoint(), os.environ.get("HF_TOKEN") or None
+    storage = cache_dir / repo_folder_name(repo_id=repo, repo_type="model")
     try:
-        return Path(hf_hub_download(model.repo or "", name, cache_dir=cache_dir))
+        urls = {name: hf_hub_url(repo, name, endpoint=endpoint) for name in names}
+        metas = [get_hf_file_metadata(url, token=token, timeout=timeout_s, endpoint=endpoint) for url in urls.values()]
+        sizes = {m.etag: m.size for m in metas if m.etag and m.size is not None}
+        on_disk = {etag: bytes_on_disk(storage, etag, size) for etag, size in sizes.items()}
+        progress = ByteProgress(report, sum(sizes.values()) or None, on_disk)
+        progress.add(0)
+        out: dict[str, Path] = {}
+        for name, url in urls.items():
+            fetch_blob(storage, url, token=token, timeout=timeout_s, endpoint=endpoint, progress=progress)
+            # The blob is in the cache now: this only links it into the snapshot (and records refs/main).
+            out[name] = Path(hf_hub_download(repo, name, endpoint=endpoint, token=token, cache_dir=cache_dir))
+        return out
     except GatedRepoError:
-        raise StudioError(f"{model.repo} is gated: accept its licence on its Hugging Face page, set HF_TOKEN") from None
-    except LocalEntryNotFoundError:
-        raise UnavailableError(f"the model hub cannot be reached, so {model.name} cannot be downloaded") from None
+        raise StudioError(f"{repo} is gated: accept its licence on its Hugging Face page, then set HF_TOKEN") from None
+    except RepositoryNotFoundError:
+        raise StudioError(f"{repo} was not found on {endpoint} (or it is private: set HF_TOKEN)") from None
     except HfHubHTTPError as exc:
-        raise UnavailableError(f"the hub refused {model.repo}/{name}: {exc}") from None
+        raise UnavailableError(f"the hub refused {repo}: {exc}") from None
+    except (OSError, TimeoutError) as exc:  # connection refused, DNS, timeouts
+        raise UnavailableError(_unreachable(model, endpoint), detail=f"{exc.__class__.__name__}: {exc}") from None
+    except Exception as exc:
+        if exc.__class__.__module__.startswith(("httpx", "httpcore")):
+            raise UnavailableError(_unreachable(model, endpoint), detail=f"{exc.__class__.__name__}: {exc}") from None
+        raise
+
+
+def _unreachable(model: ControlModel, endpoint: str) -> str:
+    return (
+        f"The model hub at {endpoint} cannot be reached, so {model.name} ({model.repo}) cannot be downloaded. "
+        "Check the network connection (or HF_ENDPOINT), then retry."
+    )
 
 
 def load_control(model: ControlModel, location: Path, device: str, dtype: Any) -> Any:
-    """A ControlNet module, or a preprocessor (`DepthEstimator`), on the device."""
-    if model.kind == "preprocessor":
+    """A ControlNet module, a preprocessor (`DepthEstimator`, `PoseEstimator`) or a `PersonDetector`, on the device."""
+    if model.kind != "controlnet":
         import transformers
 
-        if model.produces != "depth":
-            raise StudioError(f"{model.name}: no preprocessor runs maps of type {model.produces!r}")
+        from hollywool.models.pose_estimation import PersonDetector, PoseEstimator
+
         auto: Any = transformers  # its Auto classes are typed loosely
-        estimator = auto.AutoModelForDepthEstimation.from_pretrained(str(location), dtype=dtype)
-        return DepthEstimator(estimator.to(device).eval(), auto.AutoImageProcessor.from_pretrained(str(location)))
+        folder = str(location)
+        if model.kind == "detector":
+            detector = auto.AutoModelForObjectDetection.from_pretrained(folder, dtype=dtype)
+            return PersonDetector(detector.to(device).eval(), auto.AutoImageProcessor.from_pretrained(folder))
+        if model.produces == "pose":
+            pose = auto.VitPoseForPoseEstimation.from_pretrained(folder, dtype=dtype)
+            return PoseEstimator.from_folder(pose.to(device).eval(), location)
+        estimator = auto.AutoModelForDepthEstimation.from_pretrained(folder, dtype=dtype)
+        return DepthEstimator(estimator.to(device).eval(), auto.AutoImageProcessor.from_pretrained(folder))
     import diffusers
 
     cls = getattr(diffusers, model.model_class or "")

@@ -1,5 +1,6 @@
-"""Tiny random-weight control models: ControlNets that fit the kit's tiny SDXL, Z-Image and Qwen-Image, and a
-tiny Depth Anything preprocessor. Each is saved as a user would have it (a diffusers or transformers folder).
+"""Tiny random-weight control models: ControlNets that fit the kit's tiny SDXL, Z-Image and Qwen-Image, a tiny
+Depth Anything preprocessor, and a tiny ViTPose with the tiny RT-DETR person detector it runs first. Each is
+saved as a user would have it (a diffusers or transformers folder).
 
 ControlNets start with their output layers at zero (they change nothing until trained): the builders give every
 all-zero weight random values, so a different control image gives a different picture.
@@ -116,4 +117,47 @@ def build_flux_controlnet(base: str | Path, folder: str | Path) -> Path:
         transformer, num_layers=1, num_single_layers=1, attention_head_dim=16, num_attention_heads=2
     )
     _wake(model, 1.0).save_pretrained(folder)
+    return Path(folder)
+
+
+def build_person_detector(folder: str | Path, person_bias: float = 6.0) -> Path:
+    """RT-DETR (a ResNet backbone, one decoder layer, 4 queries) with its image processor, 64 px input, labels
+    person and cat. `person_bias`: added to the person logits, so random weights find a person in every query
+    (positive) or never (negative)."""
+    from transformers import RTDetrConfig, RTDetrForObjectDetection, RTDetrImageProcessor, RTDetrResNetConfig
+
+    torch.manual_seed(SEED)
+    stages: dict[str, Any] = {"out_features": ["stage2", "stage3", "stage4"]}  # a backbone option (**kwargs)
+    backbone = RTDetrResNetConfig(
+        embedding_size=8, hidden_sizes=[8, 16, 16, 32], depths=[1, 1, 1, 1], layer_type="basic", **stages
+    )
+    config = RTDetrConfig(
+        backbone_config=backbone, encoder_hidden_dim=16, encoder_in_channels=[16, 16, 32], encoder_ffn_dim=32,
+        encoder_attention_heads=2, d_model=16, num_queries=4, decoder_in_channels=[16, 16, 16], decoder_ffn_dim=32,
+        decoder_layers=1, decoder_attention_heads=2, num_denoising=0,
+        id2label={0: "person", 1: "cat"}, label2id={"person": 0, "cat": 1},
+    )  # fmt: skip
+    model = RTDetrForObjectDetection(config).eval()
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if name.endswith("bias") and ("class_embed" in name or "enc_score_head" in name):
+                param[0] += person_bias
+    model.save_pretrained(folder)
+    RTDetrImageProcessor(size={"height": 64, "width": 64}).save_pretrained(folder)
+    return Path(folder)
+
+
+def build_vitpose(folder: str | Path) -> Path:
+    """ViTPose (the simple decoder, 17 COCO keypoints) with its image processor's config, a 64x48 input."""
+    from transformers import VitPoseBackboneConfig, VitPoseConfig, VitPoseForPoseEstimation, VitPoseImageProcessor
+
+    torch.manual_seed(SEED)
+    options: dict[str, Any] = {"out_indices": [1]}  # a backbone option (**kwargs)
+    backbone = VitPoseBackboneConfig(
+        image_size=[64, 48], patch_size=[8, 8], hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+        mlp_ratio=2, **options,
+    )  # fmt: skip
+    keypoints: dict[str, Any] = {"num_labels": 17}  # COCO's keypoints (a PretrainedConfig **kwargs)
+    VitPoseForPoseEstimation(VitPoseConfig(backbone_config=backbone, **keypoints)).eval().save_pretrained(folder)
+    VitPoseImageProcessor(size={"height": 64, "width": 48}).save_pretrained(folder)
     return Path(folder)

@@ -1,7 +1,8 @@
 """ControlNet jobs and control maps through the API with tiny models: an SDXL ControlNet Union job with a canny
 map runs through the model manager like a user's model (different maps, different pictures), as do tiny Z-Image
 and Qwen-Image ControlNets; canny finds an edge, tile keeps the size, a tiny Depth Anything makes a depth map
-through the model manager; a ControlNet that does not fit the model is refused naming the field."""
+through the model manager, as do a tiny RT-DETR and ViTPose a pose map (OpenPose's colours); a ControlNet that
+does not fit the model is refused naming the field."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 import yaml
 from PIL import Image, ImageDraw
 
-from tests.image.conftest import image_of, png_base64, run
+from tests.image.conftest import image_of, png_base64, run, wait_job
 
 MODELS = {
     "tiny-sdxl": "sdxl",
@@ -35,6 +36,9 @@ def control_folders(models_root, tiny_model) -> dict[str, Path]:
         "cn-qwen": lambda f: kit.build_qwen_controlnet(tiny_model("qwen_image"), f),
         "cn-flux": lambda f: kit.build_flux_controlnet(tiny_model("flux"), f),
         "depth": kit.build_depth_anything,
+        "pose": kit.build_vitpose,
+        "person-detector": kit.build_person_detector,
+        "no-person-detector": lambda f: kit.build_person_detector(f, person_bias=-10.0),
     }
     out = {}
     for name, build in builds.items():
@@ -83,6 +87,26 @@ def control_entries(folders: dict[str, Path]) -> dict[str, dict]:
             "produces": "depth",
             "path": str(folders["depth"]),
         },  # fmt: skip
+        "tiny-pose": {
+            "name": "Tiny ViTPose",
+            "kind": "preprocessor",
+            "produces": "pose",
+            "detector": "tiny-person-detector",
+            "path": str(folders["pose"]),
+        },
+        "tiny-person-detector": {"name": "Tiny RT-DETR", "kind": "detector", "path": str(folders["person-detector"])},
+        "tiny-pose-blind": {  # its detector never finds a person
+            "name": "Tiny ViTPose (blind detector)",
+            "kind": "preprocessor",
+            "produces": "pose",
+            "detector": "tiny-no-person",
+            "path": str(folders["pose"]),
+        },
+        "tiny-no-person": {
+            "name": "Tiny RT-DETR (blind)",
+            "kind": "detector",
+            "path": str(folders["no-person-detector"]),
+        },
     }
 
 
@@ -244,3 +268,59 @@ def test_sdxl_union_steers_image_to_image_and_inpaint(client):
         if extra:
             outside = np.asarray(mask) == 0
             assert (out[outside] == src[outside]).all(), "an inpaint with control changed a pixel outside the mask"
+
+
+def _palette() -> set[tuple[int, int, int]]:
+    from hollywool.engines.image.pose_maps import COLOURS, LIMBS, limb_colour
+
+    return {(0, 0, 0), *COLOURS, *(limb_colour(i) for i in range(len(LIMBS)))}
+
+
+def _photo(width: int, height: int) -> Image.Image:
+    return Image.fromarray(np.random.default_rng(3).integers(0, 256, (height, width, 3), dtype=np.uint8))
+
+
+def test_pose_preview_runs_the_detector_and_vitpose_through_the_model_manager(client):
+    """Random weights put the keypoints anywhere: the map is checked for its size, its drawing (only OpenPose's
+    colours on black, something drawn) and for being the same for the same photo."""
+    first = _preview(client, _photo(90, 60), "tiny-pose")
+    again = _preview(client, _photo(90, 60), "tiny-pose")
+    values = np.asarray(first)
+    assert values.shape == (60, 90, 3)
+    colours = {tuple(int(v) for v in p) for p in values.reshape(-1, 3)}
+    assert colours <= _palette(), "a pose map holds only black and OpenPose's keypoint and limb colours"
+    assert len(colours) > 1, "no keypoint or limb was drawn"
+    assert (values == np.asarray(again)).all(), "the same photo gave another pose map"
+
+
+def test_pose_preview_without_a_person_says_so(client):
+    resp = client.post(
+        "/api/control/preprocess",
+        json={"image": {"image_base64": png_base64(_photo(64, 64))}, "preprocessor": "tiny-pose-blind"},
+    )
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["field"] == "image"
+    assert "found no person" in resp.json()["detail"] and "preprocessor 'none'" in resp.json()["detail"]
+
+
+def test_a_pose_job_on_sdxl_union_makes_its_map_with_the_pose_models(client):
+    photo = _photo(64, 64)
+    job = _generate(client, "tiny-sdxl", 64, photo, type="pose", preprocessor="tiny-pose")
+    ready = _generate(client, "tiny-sdxl", 64, photo, type="pose", preprocessor="none")  # the photo as the map
+    assert (job["params"]["control"][0]["type"], job["params"]["control"][0]["preprocessor"]) == ("pose", "tiny-pose")
+    assert np.abs(_pixels(client, job) - _pixels(client, ready)).mean() > 1, "the pose map was not used"
+    blind = client.post(
+        "/api/jobs",
+        json={"prompt": "a dancer", "model": "tiny-sdxl", "width": 64, "height": 64, "steps": 2,
+              "control": [{"image": {"image_base64": png_base64(photo)}, "type": "pose",
+                           "preprocessor": "tiny-pose-blind"}]},
+    )  # fmt: skip
+    failed = wait_job(client, blind.json()["job_id"])
+    assert failed["status"] == "failed" and "found no person" in failed["error"]
+
+
+def test_pose_preprocessors_are_listed_and_their_detectors_are_not(client):
+    listed = {p["id"]: p for p in client.get("/api/control/models").json()["preprocessors"]}
+    assert listed["vitpose-base-simple"]["produces"] == "pose" and listed["vitpose-base-simple"]["model"]
+    assert listed["tiny-pose"]["downloaded"] and not listed["vitpose-base-simple"]["downloaded"]
+    assert "rtdetr-r50vd-coco-o365" not in listed and "tiny-person-detector" not in listed

@@ -2,8 +2,9 @@
 
 A ControlNet is a model of the model manager (models/control_models.py) made for one base family; the family
 says which pipeline runs each ControlNet class (`ImageFamily.control_pipelines`). A control image is a ready
-map or a photo that a preprocessor turns into one: canny and tile here (control_maps.py), depth through a
-preprocessor model the model manager loads like any other.
+map or a photo that a preprocessor turns into one: canny and tile here (control_maps.py), depth and pose
+through preprocessor models the model manager loads like any other (pose: a person detector, then ViTPose,
+drawn as OpenPose draws, pose_maps.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from PIL import Image
 
 from hollywool.engines.image.control_maps import BUILTIN, builtin_map
 from hollywool.engines.image.params import ControlInput
+from hollywool.engines.image.pose_maps import draw_pose, openpose_from_coco
 from hollywool.errors import InvalidInputError, NotFoundError
 from hollywool.jobs.context import JobContext
 from hollywool.media.references import ReferenceImages, fit
@@ -136,8 +138,19 @@ def make_map(models: ModelManager, ctx: Any, control: ControlInput, image: Image
     """The control map of `image` as the control input's preprocessor makes it."""
     if control.preprocessor in BUILTIN:
         return builtin_map(control.preprocessor, image, control.model_dump())
-    estimator = models.acquire_control(models.controls.get(control.preprocessor, kind="preprocessor"), ctx)
-    return estimator(image)
+    model = models.controls.get(control.preprocessor, kind="preprocessor")
+    estimator = models.acquire_control(model, ctx)
+    if model.produces != "pose":
+        return estimator(image)
+    detector = models.acquire_control(models.controls.get(model.detector or "", kind="detector"), ctx)
+    people = detector(image)
+    if not people:
+        raise InvalidInputError(
+            f"image: {model.name} found no person in the control image, so there is no pose to follow. Use a "
+            "photo in which a person is clearly visible, or give a ready pose map with the preprocessor 'none'.",
+            field="image",
+        )
+    return draw_pose(image.size, [openpose_from_coco(points, scores) for points, scores in estimator(image, people)])
 
 
 @dataclass
