@@ -12,9 +12,12 @@ from hollywool.api.deps import get_studio
 from hollywool.engines.image.control import make_map
 from hollywool.engines.image.control_maps import BUILTIN
 from hollywool.engines.image.params import ControlInput, ReferenceImage
-from hollywool.errors import InvalidInputError, NotFoundError
+from hollywool.errors import ConflictError, InvalidInputError, NotFoundError
 from hollywool.jobs.events import Event
+from hollywool.jobs.models import JobStatus
+from hollywool.jobs.store import JobQuery
 from hollywool.models.control_models import ControlModel
+from hollywool.models.service import CONTROL_DOWNLOAD
 from hollywool.studio import Studio
 
 router = APIRouter(prefix="/api/control", tags=["control"])
@@ -30,6 +33,7 @@ class Preprocessor(BaseModel):
     name: str
     produces: str | None = Field(description="the control type of its maps; None: the image is used as it is")
     model: bool = Field(description="runs a model (fetched on first use) rather than plain image processing")
+    downloaded: bool = Field(default=True, description="a model's files (and its detector's) are on this machine")
 
 
 class ControlModels(BaseModel):
@@ -56,7 +60,13 @@ def control_models(studio: Studio = Depends(get_studio)) -> ControlModels:
             Preprocessor(id=p, name=_BUILTIN_NAMES[p], produces=_BUILTIN_PRODUCES[p], model=False) for p in BUILTIN
         ]  # fmt: skip
         + [
-            Preprocessor(id=m.id, name=m.name, produces=m.produces, model=True)
+            Preprocessor(
+                id=m.id,
+                name=m.name,
+                produces=m.produces,
+                model=True,
+                downloaded=all(models.controls.is_downloaded(n) for n in models.controls.with_detector(m)),
+            )
             for m in everything
             if m.kind == "preprocessor"
         ],  # fmt: skip
@@ -90,19 +100,51 @@ class _Quiet:
         return None
 
 
+def _ready_or_downloading(studio: Studio, model: ControlModel) -> None:
+    """Nothing when the preprocessor's files (and its detector's) are here; else a 409 naming the download job
+    that fetches them, queued now unless one is already under way."""
+    catalog = studio.models.controls
+    missing = [m for m in catalog.with_detector(model) if not catalog.is_downloaded(m)]
+    if not missing:
+        return
+    for local in (m for m in missing if m.path):
+        raise InvalidInputError(
+            f"preprocessor: {local.name} has no files at {local.path}: fix its `path` in config.yaml",
+            field="preprocessor",
+        )
+    active, _ = studio.jobs.list(JobQuery(kind=CONTROL_DOWNLOAD, status=[JobStatus.queued, JobStatus.running]))
+    job = next((j for j in active if j.params.get("model") == model.id), None)
+    job = job or studio.jobs.submit(CONTROL_DOWNLOAD, {"model": model.id})
+    size = sum(m.size_gb for m in missing)
+    raise ConflictError(
+        f"{model.name} is not downloaded yet; downloading it now{f' ({size:g} GB)' if size else ''}: try the "
+        "preview again when the download finishes",
+        field="preprocessor",
+        detail={"download_job_id": job.id, "model": model.id},
+    )
+
+
 @router.post(
     "/preprocess",
     response_class=Response,
-    responses={200: {"content": {"image/png": {}}, "description": "the control map as a PNG"}},
+    responses={
+        200: {"content": {"image/png": {}}, "description": "the control map as a PNG"},
+        409: {
+            "description": "the preprocessor model is not downloaded yet: a `control.download` job fetches it "
+            "(`errors.download_job_id`); ask again when it has completed"
+        },
+    },
 )
 def preprocess(body: PreprocessRequest, studio: Studio = Depends(get_studio)) -> Response:
     """The control map a preprocessor makes of an image (a preview; jobs make their own at their size).
-    canny and tile answer at once; a preprocessor model is fetched and loaded on first use."""
+    canny and tile answer at once; a preprocessor model that is not downloaded yet is fetched by a download job
+    on the queue first (a 409 naming the job), then loaded on first use."""
     if body.preprocessor not in BUILTIN:
         try:
-            studio.models.controls.get(body.preprocessor, kind="preprocessor", field="preprocessor")
+            model = studio.models.controls.get(body.preprocessor, kind="preprocessor", field="preprocessor")
         except NotFoundError as exc:
             raise InvalidInputError(exc.message, field="preprocessor") from None
+        _ready_or_downloading(studio, model)
     ref = studio.references.normalise_one(body.image, "image")
     image = studio.references.load(ref)
     image.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))

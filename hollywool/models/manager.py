@@ -266,7 +266,7 @@ class ModelManager:
         """A ControlNet module or a preprocessor, fetched and loaded under the same budget as pipelines."""
 
         def load() -> tuple[Any, Any, Any]:
-            location = self.controls.fetch(model, ctx)
+            location = self.controls.fetch(model, ctx, self._control_reporter(ctx, model))
             ctx.set_stage("loading", f"Loading {model.name}")
             self.cache.make_room(int(model.size_gb * GB))
             loaded = load_control(model, location, self.device.device, self.device.dtype)
@@ -289,7 +289,14 @@ class ModelManager:
         return loaded
 
     # -- downloads -----------------------------------------------------------------------------
-    def download_reporter(self, ctx: LoadReport, entry: ModelEntry) -> Callable[[int, int | None], None]:
+    def download_controls(self, ctx: LoadReport, model: ControlModel) -> list[Path]:
+        """The files of a control model and of the detector it runs first, fetched where missing (a download job)."""
+        return [self.controls.fetch(m, ctx, self._control_reporter(ctx, m)) for m in self.controls.with_detector(model)]
+
+    def _control_reporter(self, ctx: LoadReport, model: ControlModel) -> Callable[[int, int | None], None]:
+        return Throttle(self.download_reporter(ctx, model.id, model.repo or model.path or model.id))
+
+    def download_reporter(self, ctx: LoadReport, model_id: str, filename: str) -> Callable[[int, int | None], None]:
         started = time.monotonic()
         first: list[int] = []  # the bytes on disk when this attempt began: the speed counts what arrives
 
@@ -303,8 +310,8 @@ class ModelManager:
                 DownloadProgress(
                     download_id=ctx.job_id,
                     job_id=ctx.job_id,
-                    model_id=entry.id,
-                    filename=entry.path,
+                    model_id=model_id,
+                    filename=filename,
                     downloaded_bytes=done,
                     total_bytes=total,
                     speed_bps=round(speed, 1),
@@ -316,7 +323,7 @@ class ModelManager:
 
     def download(self, ctx: LoadReport, entry: ModelEntry) -> Path:
         ctx.set_stage("downloading", f"Downloading {entry.name}")
-        return self.hub.download(entry, Throttle(self.download_reporter(ctx, entry)))
+        return self.hub.download(entry, Throttle(self.download_reporter(ctx, entry.id, entry.path)))
 
 
 def _load_upscaler(path: Path, device: DevicePlan) -> tuple[Any, str]:

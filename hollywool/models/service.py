@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from pydantic import BaseModel, Field
 
-from hollywool.errors import InvalidInputError
+from hollywool.errors import InvalidInputError, NotFoundError
 from hollywool.jobs.context import JobContext
 from hollywool.jobs.kinds import JobKind, KindRegistry
 from hollywool.models import families, memory
@@ -37,6 +37,8 @@ from hollywool.models.views import (
     lora_preset_views,
 )
 
+CONTROL_DOWNLOAD = "control.download"
+
 
 class DownloadParams(BaseModel):
     model: str = Field(min_length=1)
@@ -45,6 +47,15 @@ class DownloadParams(BaseModel):
 class DownloadResult(BaseModel):
     path: str
     model: str
+
+
+class ControlDownloadParams(BaseModel):
+    model: str = Field(min_length=1, description="a preprocessor or ControlNet of the control catalogue")
+
+
+class ControlDownloadResult(BaseModel):
+    model: str
+    paths: list[str] = Field(description="the model's folder or file, then its detector's (if it runs one)")
 
 
 class ModelService:
@@ -62,6 +73,17 @@ class ModelService:
                 lane=lambda _p: lane,
                 check=self._check_download,
                 label="Model download",
+            )
+        )
+        kinds.register(
+            JobKind(
+                CONTROL_DOWNLOAD,
+                ControlDownloadParams,
+                self.run_control_download,
+                lane=lambda _p: lane,
+                check=self._check_control_download,
+                label="Control model download",
+                title=self._control_download_title,
             )
         )
 
@@ -260,6 +282,22 @@ class ModelService:
         entry = self.catalog.get(params.model)
         folder = self.manager.download(ctx, entry)
         return DownloadResult(path=str(folder), model=entry.id)
+
+    def _control_download_title(self, params: ControlDownloadParams) -> str | None:
+        try:
+            return f"Download {self.manager.controls.get(params.model).name}"
+        except NotFoundError:  # removed from the user's config since
+            return None
+
+    def _check_control_download(self, params: ControlDownloadParams) -> None:
+        model = self.manager.controls.get(params.model)  # 404 naming `model` for an unknown id
+        if model.path:
+            raise InvalidInputError(f"model: {model.id} is a local model; there is nothing to download", field="model")
+
+    def run_control_download(self, ctx: JobContext, params: ControlDownloadParams) -> ControlDownloadResult:
+        model = self.manager.controls.get(params.model)
+        paths = self.manager.download_controls(ctx, model)
+        return ControlDownloadResult(model=model.id, paths=[str(p) for p in paths])
 
     # -- models folders --------------------------------------------------------------------------
     def model_folders(self) -> list[ModelFolderInfo]:
