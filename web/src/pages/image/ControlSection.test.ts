@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { defaultForm, saveForm, loadForm, toRequest, type ControlChoice } from "./formState";
-import { preprocessorFor } from "./ControlSection";
+import { ApiError } from "@/api/client";
+import { downloadJobOf, preprocessorFor } from "./ControlSection";
 
 const preprocessors = [
   { id: "none", name: "None", produces: null, model: false },
@@ -25,6 +26,16 @@ describe("control section", () => {
     expect(preprocessorFor("canny", preprocessors)).toBe("canny");
     expect(preprocessorFor("depth", preprocessors)).toBe("depth-anything-v2-small");
     expect(preprocessorFor("pose", preprocessors)).toBe("none");
+    const pose = { id: "vitpose-base-simple", name: "ViTPose Base (pose)", produces: "pose", model: true };
+    expect(preprocessorFor("pose", [...preprocessors, pose])).toBe("vitpose-base-simple");
+  });
+
+  it("reads the download job a preview's 409 names, and nothing from other failures", () => {
+    const downloading = new ApiError(409, "Depth is not downloaded yet; downloading it now", "preprocessor", { download_job_id: "job-1", model: "depth" });
+    expect(downloadJobOf(downloading)).toBe("job-1");
+    expect(downloadJobOf(new ApiError(409, "busy"))).toBeNull();
+    expect(downloadJobOf(new ApiError(422, "no person", "image", { download_job_id: "job-1" }))).toBeNull();
+    expect(downloadJobOf(new Error("network"))).toBeNull();
   });
 
   it("sends the control input with its image as the API takes it, and does not save it with the form", () => {

@@ -1,10 +1,14 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
+import { ApiError } from "@/api/client";
 import { fetchers, qk } from "@/api/queries";
-import type { ControlModels } from "@/api/types";
+import type { ControlModels, Job } from "@/api/types";
 import { Field } from "@/components/ui/field";
 import { Select } from "@/components/ui/input";
+import { ProgressBar } from "@/components/ui/misc";
 import { Slider } from "@/components/ui/slider";
+import { isFinished, mergeJob } from "@/live/jobsReducer";
+import { useLive } from "@/live/store";
 import { ReferenceImages, type RefImage } from "./ReferenceImages";
 import { toReferenceImage, type ControlChoice } from "./formState";
 
@@ -23,16 +27,52 @@ function newChoice(image: RefImage, net: ControlNet | undefined, preprocessors: 
   return { key: image.key, image, model: net?.id ?? null, type, preprocessor: preprocessorFor(type, preprocessors), scale: 0.7, start: 0, end: 1 };
 }
 
+/** The download job a 409 from the preview names: a preprocessor model that is not on this machine yet. */
+export function downloadJobOf(e: unknown): string | null {
+  if (!(e instanceof ApiError) || e.status !== 409 || !e.errors || typeof e.errors !== "object") return null;
+  const id = (e.errors as { download_job_id?: unknown }).download_job_id;
+  return typeof id === "string" ? id : null;
+}
+
+/** A job followed live (websocket events), with the REST answer polled as well in case the socket is down. */
+function useFollowedJob(jobId: string | null): Job | undefined {
+  const live = useLive((s) => (jobId ? s.jobs[jobId] : undefined));
+  const { data } = useQuery({
+    queryKey: qk.job(jobId ?? ""),
+    queryFn: () => fetchers.job(jobId ?? ""),
+    enabled: !!jobId && !isFinished(live?.status),
+    refetchInterval: 1000,
+  });
+  return data ? mergeJob(data, live) : live;
+}
+
+interface PreviewState {
+  url: string | null;
+  error: string | null;
+  busy: boolean;
+  /** The job downloading the preprocessor model; the preview is made again once it completes. */
+  download: { jobId: string; message: string } | null;
+}
+
 /** The control map the chosen preprocessor makes of the image, as an object URL (null: none to show). */
-function usePreview(choice: ControlChoice | undefined): { url: string | null; error: string | null; busy: boolean } {
-  const [state, setState] = useState<{ url: string | null; error: string | null; busy: boolean }>({ url: null, error: null, busy: false });
+function usePreview(choice: ControlChoice | undefined): PreviewState & { downloadJob: Job | undefined } {
+  const [state, setState] = useState<PreviewState>({ url: null, error: null, busy: false, download: null });
+  const [attempt, setAttempt] = useState(0);
   const image = choice?.image;
   const preprocessor = choice?.preprocessor;
   const low = choice?.low_threshold;
   const high = choice?.high_threshold;
+  const downloadJob = useFollowedJob(state.download?.jobId ?? null);
+  const downloadStatus = downloadJob?.status;
+  const downloadError = downloadJob?.error;
+  useEffect(() => {
+    if (!state.download || !isFinished(downloadStatus)) return;
+    if (downloadStatus === "completed") setAttempt((n) => n + 1);
+    else setState((s) => ({ ...s, download: null, error: downloadError ?? "The preprocessor model's download did not finish." }));
+  }, [downloadStatus, downloadError, state.download]);
   useEffect(() => {
     if (!image || !preprocessor || preprocessor === "none") {
-      setState({ url: null, error: null, busy: false });
+      setState({ url: null, error: null, busy: false, download: null });
       return;
     }
     const abort = new AbortController();
@@ -42,17 +82,20 @@ function usePreview(choice: ControlChoice | undefined): { url: string | null; er
       .controlPreview({ image: toReferenceImage(image), preprocessor, low_threshold: low ?? undefined, high_threshold: high ?? undefined }, abort.signal)
       .then((blob) => {
         url = URL.createObjectURL(blob);
-        setState({ url, error: null, busy: false });
+        setState({ url, error: null, busy: false, download: null });
       })
       .catch((e: unknown) => {
-        if ((e as Error)?.name !== "AbortError") setState({ url: null, error: (e as Error).message, busy: false });
+        if ((e as Error)?.name === "AbortError") return;
+        const jobId = downloadJobOf(e);
+        if (jobId) setState({ url: null, error: null, busy: false, download: { jobId, message: (e as ApiError).detail } });
+        else setState({ url: null, error: (e as Error).message, busy: false, download: null });
       });
     return () => {
       abort.abort();
       if (url) URL.revokeObjectURL(url);
     };
-  }, [image, preprocessor, low, high]);
-  return state;
+  }, [image, preprocessor, low, high, attempt]);
+  return { ...state, downloadJob };
 }
 
 /**
@@ -100,7 +143,13 @@ export function ControlSection({ value, onChange, modelType }: { value: ControlC
           />
           {choice && choice.preprocessor !== "none" && (
             <figure className="space-y-1">
-              <figcaption className="text-xs text-muted-foreground">{preview.busy ? "Making the map…" : "The map the model follows"}</figcaption>
+              <figcaption className="text-xs text-muted-foreground">{preview.busy ? "Making the map…" : preview.download ? "Downloading the preprocessor model…" : "The map the model follows"}</figcaption>
+              {preview.download && (
+                <div className="space-y-1" data-testid="control-preview-download">
+                  <p className="text-xs text-muted-foreground">{preview.download.message}</p>
+                  <ProgressBar value={preview.downloadJob?.progress ?? 0} label="Preprocessor model download" />
+                </div>
+              )}
               {preview.url && <img src={preview.url} alt="Preprocessed control map" data-testid="control-preview" className="h-28 w-28 rounded-md border border-border bg-black object-contain" />}
               {preview.error && (
                 <p role="alert" className="text-xs text-destructive" data-testid="control-preview-error">
