@@ -116,8 +116,11 @@ class PoseEstimator:
         out_w, out_h = self.input_size
         sx, sy = span[0] / (out_w - 1), span[1] / (out_h - 1)
         left, top = centre - span / 2
+        # PIL samples output pixel u at input a*u + c + (a - 1)/2 (pixel centres): take that shift off, so that
+        # output pixel u sees input pixel left + u*sx exactly, as the heatmap decoding assumes.
+        c, f = left - (sx - 1) / 2, top - (sy - 1) / 2
         crop = image.transform(
-            self.input_size, Image.Transform.AFFINE, (sx, 0, left, 0, sy, top), resample=Image.Resampling.BILINEAR
+            self.input_size, Image.Transform.AFFINE, (sx, 0, c, 0, sy, f), resample=Image.Resampling.BILINEAR
         )
         return (np.asarray(crop, dtype=np.float32) / 255.0 - self.mean) / self.std
 
