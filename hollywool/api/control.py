@@ -16,7 +16,7 @@ from hollywool.errors import ConflictError, InvalidInputError, NotFoundError
 from hollywool.jobs.events import Event
 from hollywool.jobs.models import JobStatus
 from hollywool.jobs.store import JobQuery
-from hollywool.models.control_models import ControlModel
+from hollywool.models.control_models import ControlCatalog, ControlModel
 from hollywool.models.service import CONTROL_DOWNLOAD
 from hollywool.studio import Studio
 
@@ -34,6 +34,7 @@ class Preprocessor(BaseModel):
     produces: str | None = Field(description="the control type of its maps; None: the image is used as it is")
     model: bool = Field(description="runs a model (fetched on first use) rather than plain image processing")
     downloaded: bool = Field(default=True, description="a model's files (and its detector's) are on this machine")
+    size_gb: float = Field(default=0.0, description="a model's download size, with its detector's")
 
 
 class ControlModels(BaseModel):
@@ -59,17 +60,19 @@ def control_models(studio: Studio = Depends(get_studio)) -> ControlModels:
         preprocessors=[
             Preprocessor(id=p, name=_BUILTIN_NAMES[p], produces=_BUILTIN_PRODUCES[p], model=False) for p in BUILTIN
         ]  # fmt: skip
-        + [
-            Preprocessor(
-                id=m.id,
-                name=m.name,
-                produces=m.produces,
-                model=True,
-                downloaded=all(models.controls.is_downloaded(n) for n in models.controls.with_detector(m)),
-            )
-            for m in everything
-            if m.kind == "preprocessor"
-        ],  # fmt: skip
+        + [_model_preprocessor(models.controls, m) for m in everything if m.kind == "preprocessor"],
+    )
+
+
+def _model_preprocessor(catalog: ControlCatalog, model: ControlModel) -> Preprocessor:
+    needs = catalog.with_detector(model)
+    return Preprocessor(
+        id=model.id,
+        name=model.name,
+        produces=model.produces,
+        model=True,
+        downloaded=all(catalog.is_downloaded(m) for m in needs),
+        size_gb=round(sum(m.size_gb for m in needs), 2),
     )
 
 

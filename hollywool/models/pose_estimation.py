@@ -18,7 +18,7 @@ from PIL import Image
 
 from hollywool.errors import StudioError
 
-DETECTION_THRESHOLD = 0.5
+DETECTION_THRESHOLD = 0.3  # as transformers' ViTPose examples run RT-DETR
 MAX_PEOPLE = 10
 COCO_KEYPOINT_COUNT = 17
 _PADDING = 1.25  # how much larger than the person's box the crop is

@@ -323,4 +323,5 @@ def test_pose_preprocessors_are_listed_and_their_detectors_are_not(client):
     listed = {p["id"]: p for p in client.get("/api/control/models").json()["preprocessors"]}
     assert listed["vitpose-base-simple"]["produces"] == "pose" and listed["vitpose-base-simple"]["model"]
     assert listed["tiny-pose"]["downloaded"] and not listed["vitpose-base-simple"]["downloaded"]
+    assert listed["vitpose-base-simple"]["size_gb"] == 0.51  # ViTPose and its detector
     assert "rtdetr-r50vd-coco-o365" not in listed and "tiny-person-detector" not in listed
