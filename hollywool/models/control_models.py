@@ -154,12 +154,12 @@ class ControlCatalog:
         if model.path:
             return Path(model.path).expanduser()
         assert model.repo is not None
-        paths = {name: self.hub.extra_file(model.repo, name) for name in model.fetch_files}
-        missing = [name for name, found in paths.items() if found is None]
-        if missing:
+        cached = {name: self.hub.extra_file(model.repo, name) for name in model.fetch_files}
+        paths = {name: found for name, found in cached.items() if found is not None}
+        if len(paths) < len(cached):
             ctx.set_stage("downloading", f"Downloading {model.name}")
-            paths.update(_download(model, missing, self.hub.cache_dir, report or _quiet, self.hub.timeout_s))
-        paths = {name: found for name, found in paths.items() if found is not None}
+            # All of them, so that they share one snapshot (the files already here are linked, not fetched).
+            paths = _download(model, model.fetch_files, self.hub.cache_dir, report or _quiet, self.hub.timeout_s)
         if model.single_file:
             return paths[model.weights_file]
         if model.files or (model.config_file, model.weights_file) == ("config.json", _DIFFUSERS_WEIGHTS):

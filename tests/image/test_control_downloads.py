@@ -120,3 +120,20 @@ def test_offline_the_download_job_fails_saying_why(studio, monkeypatch, tmp_path
     job = wait_job(client, first.json()["errors"]["download_job_id"])
     assert job["status"] == "failed"
     assert "offline mode is on (HF_HUB_OFFLINE=1)" in job["error"] and "Depth Anything V2 Small" in job["error"]
+
+
+def test_a_model_partly_in_the_cache_fetches_only_what_is_missing(served, online, studio, preprocessor_folders):
+    from huggingface_hub import constants, hf_hub_download
+
+    constants.HF_HUB_OFFLINE = False  # read at import; `online` puts it back after the test
+    hf_hub_download(DEPTH_REPO, "config.json", cache_dir=online, endpoint=served.url)  # an earlier, cut-short fetch
+    client = studio
+    first = _preview(client, "depth-anything-v2-small")
+    assert first.status_code == 409, first.text
+    job = wait_job(client, first.json()["errors"]["download_job_id"])
+    assert job["status"] == "completed", job["error"]
+    source = _files(preprocessor_folders["depth"])
+    assert _files(Path(job["result"]["paths"][0])) == source, "one snapshot holds every file"
+    assert served.bytes_served["config.json"] == len(source["config.json"]), "the cached file was fetched again"
+    assert served.bytes_served["model.safetensors"] == len(source["model.safetensors"])
+    assert _preview(client, "depth-anything-v2-small").status_code == 200
