@@ -325,3 +325,12 @@ def test_pose_preprocessors_are_listed_and_their_detectors_are_not(client):
     assert listed["tiny-pose"]["downloaded"] and not listed["vitpose-base-simple"]["downloaded"]
     assert listed["vitpose-base-simple"]["size_gb"] == 0.51  # ViTPose and its detector
     assert "rtdetr-r50vd-coco-o365" not in listed and "tiny-person-detector" not in listed
+
+
+def test_a_job_fetches_a_missing_preprocessor_model_itself(client, hub, online, control_folders):
+    hub.add_repo("depth-anything/Depth-Anything-V2-Small-hf", control_folders["depth"])  # the catalogue's repo
+    photo = _shapes(64, (10, 10, 40, 50))
+    job = _generate(client, "tiny-sdxl", 64, photo, type="depth", preprocessor="depth-anything-v2-small")
+    local = _generate(client, "tiny-sdxl", 64, photo, type="depth", preprocessor="tiny-depth")  # the same weights
+    assert (_pixels(client, job) == _pixels(client, local)).all()
+    assert hub.bytes_served["model.safetensors"] == (control_folders["depth"] / "model.safetensors").stat().st_size
