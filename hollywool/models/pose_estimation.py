@@ -44,7 +44,8 @@ class PersonDetector:
         import torch
 
         inputs = self.processor(images=image.convert("RGB"), return_tensors="pt")
-        inputs = {k: v.to(self.model.device, self.model.dtype) for k, v in inputs.items()}
+        device, dtype = self.model.device, self.model.dtype
+        inputs = {k: v.to(device, dtype) if v.is_floating_point() else v.to(device) for k, v in inputs.items()}
         with torch.no_grad():
             out = self.model(**inputs)
         found = self.processor.post_process_object_detection(
