@@ -54,10 +54,11 @@ _CLIP_VISION_LAYER = re.compile(r"(^|\.)encoder\.layers\.0\.self_attn\.q_proj\.w
 
 
 def _siglip_vision(shapes: Mapping[str, list[int]]) -> int | None:
-    """A SigLIP (or CLIP) vision tower: a patch embedding and no token embedding (ComfyUI's `clip_vision/` files)."""
+    """A SigLIP vision tower (ComfyUI's `clip_vision/` files): a patch embedding, no text embedding, and no class
+    token, which CLIP's vision towers (clip_vision_h) have."""
     if not any(k.endswith("embeddings.patch_embedding.weight") for k in shapes):
         return None
-    if any(k.endswith("token_embedding.weight") for k in shapes):
+    if any(k.endswith(("token_embedding.weight", "class_embedding")) for k in shapes):
         return None
     return next((s[1] for k, s in shapes.items() if _CLIP_VISION_LAYER.search(k) and len(s) == 2), None)
 
