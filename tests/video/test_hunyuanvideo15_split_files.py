@@ -204,3 +204,27 @@ def test_a_models_folder_lists_the_file_as_hunyuanvideo15_and_pairs_its_files(ti
     assert (diffusion.role, diffusion.family, diffusion.problem) == ("diffusion_model", "hunyuanvideo15", None)
     assert diffusion.text_encoders == list(encoders) and diffusion.vae == vae  # the SigLIP file only for i2v
     assert (found[vae].role, found[vae].family, found[vae].problem) == ("vae", "hunyuanvideo15", None)
+
+
+@pytest.mark.parametrize("keep_fp8", [True, False])
+def test_an_fp8_hunyuanvideo15_file_loads_and_samples(keep_fp8, tiny_model, tmp_path):
+    """ComfyUI's fp8 file (every large matrix float8_e4m3fn): kept fp8 where asked (the converter only renames and
+    splits rows), else upcast; either way it samples a video's latents."""
+    import torch
+
+    from hollywool.models.split_files import ModelFiles, load_files
+    from hollywool.testkit.split_layouts import write_hunyuanvideo15_split_files
+
+    folder = tiny_model("hunyuanvideo15")
+    model, encoders, vae = write_hunyuanvideo15_split_files(folder, tmp_path / "models", fp8=True)
+    pipe, _keys = load_files(
+        ModelFiles(model, encoders, vae, folder), "hunyuanvideo15", tmp_path / "configs", torch.float32,
+        keep_fp8=keep_fp8,
+    )  # fmt: skip
+    linear = pipe.transformer.transformer_blocks[0].ff.net[0].proj  # 16 x 32: stored fp8 (small ones bf16)
+    assert linear.weight.dtype == (torch.float8_e4m3fn if keep_fp8 else torch.float32)
+    latents = pipe(
+        "a robot", height=32, width=32, num_frames=5, num_inference_steps=2, output_type="latent",
+        generator=torch.Generator().manual_seed(7), return_dict=False,
+    )[0]  # fmt: skip
+    assert latents.shape == (1, 4, 2, 2, 2) and torch.isfinite(latents).all()
