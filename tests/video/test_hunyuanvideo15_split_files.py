@@ -228,3 +228,31 @@ def test_an_fp8_hunyuanvideo15_file_loads_and_samples(keep_fp8, tiny_model, tmp_
         generator=torch.Generator().manual_seed(7), return_dict=False,
     )[0]  # fmt: skip
     assert latents.shape == (1, 4, 2, 2, 2) and torch.isfinite(latents).all()
+
+
+def test_a_gguf_hunyuanvideo15_file_stays_quantized_and_samples(tiny_model, hunyuan_files, tmp_path):
+    """A Q8_0 GGUF diffusion model (written with the `gguf` package): diffusers has no single-file loader for this
+    transformer, so the studio builds it the way `from_single_file` does; the blocks stay quantized and sample close
+    to the folder's own weights."""
+    import diffusers
+    import torch
+    from diffusers.quantizers.gguf.utils import GGUFParameter
+
+    from hollywool.models.split_files import ModelFiles, load_files
+    from hollywool.testkit.split_layouts import write_hunyuanvideo15_gguf
+
+    folder = tiny_model("hunyuanvideo15")
+    _model, encoders, vae = hunyuan_files["hunyuanvideo15"]
+    gguf_file = write_hunyuanvideo15_gguf(folder, tmp_path / "hunyuanvideo1.5_720p_t2v-Q8_0.gguf")
+    pipe, _keys = load_files(
+        ModelFiles(gguf_file, encoders, vae, folder), "hunyuanvideo15", tmp_path / "configs", torch.float32,
+        keep_fp8=False,
+    )  # fmt: skip
+    quantized = [p for p in pipe.transformer.parameters() if isinstance(p, GGUFParameter)]
+    assert quantized and {p.quant_type.name for p in quantized} == {"Q8_0"}
+    ref = diffusers.HunyuanVideo15Pipeline.from_pretrained(folder)
+    call = {"prompt": "a robot", "height": 32, "width": 32, "num_frames": 5, "num_inference_steps": 2,
+            "output_type": "latent", "return_dict": False}  # fmt: skip
+    mine, theirs = (p(generator=torch.Generator().manual_seed(7), **call)[0] for p in (pipe, ref))
+    assert torch.isfinite(mine).all() and not torch.equal(mine, theirs)
+    assert float((mine - theirs).abs().mean()) < 0.05 * float(theirs.abs().mean())
