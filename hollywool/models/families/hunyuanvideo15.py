@@ -1,10 +1,12 @@
 """HunyuanVideo 1.5 text- and image-to-video: 4k+1 frames at 24 fps, sizes in 16s.
 
 Its text-to-video and image-to-video models are separate checkpoints of one architecture: one type, two
-variants, told apart by whether the folder has an image encoder (or named by a catalogue entry's
-`extra.variant`). In diffusers 0.42 its pipelines take no step callback and no guidance scale (a
-`guider` component holds it), and image-to-video picks its own size: the aspect bucket nearest the
-image's, of about target_size x target_size pixels (640 for the 480p models, 960 for 720p).
+variants, told apart by whether the folder has an image encoder, a single file's name (their tensors are
+alike) or a catalogue entry's `extra.variant`. Single files (Tencent's and ComfyUI's) are assembled from
+split files (models/split_files.py; the conversions are in models/hunyuanvideo15_original.py). In diffusers
+0.42 its pipelines take no step callback and no guidance scale (a `guider` component holds it), and
+image-to-video picks its own size: the aspect bucket nearest the image's, of about target_size x
+target_size pixels (640 for the 480p models, 960 for 720p).
 """
 
 from __future__ import annotations
