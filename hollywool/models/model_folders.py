@@ -24,7 +24,7 @@ from hollywool.models import families
 from hollywool.models.catalog import Catalog, ModelEntry
 from hollywool.models.loras import LoraLibrary, detect_base
 from hollywool.models.single_file import detect
-from hollywool.models.split_files import is_diffusion_model_only
+from hollywool.models.split_files import is_diffusion_model_only, needed_slots, split_config
 from hollywool.models.text_encoders import LABELS, config_width, detect_kind
 from hollywool.models.weight_files import WeightFile, is_weight_file, read_weight_file
 from hollywool.storage.preferences import PreferencesRepository
@@ -41,6 +41,7 @@ SUBFOLDERS: dict[str, Role] = {
     "diffusion_models": "diffusion_model",
     "unet": "diffusion_model",
     "text_encoders": "text_encoder",
+    "clip_vision": "text_encoder",  # image encoders a pipeline takes beside its text encoders (SigLIP)
     "clip": "text_encoder",
     "vae": "vae",
     "loras": "lora",
@@ -120,7 +121,7 @@ def _weight_files(root: Path) -> list[tuple[Path, Role]]:
 
 
 # Causal video VAEs (3-D convolutions): Wan's, and Qwen-Image's, which is Wan 2.1's.
-_VIDEO_VAES = {"AutoencoderKLWan", "AutoencoderKLQwenImage"}
+_VIDEO_VAES = {"AutoencoderKLWan", "AutoencoderKLQwenImage", "AutoencoderKLHunyuanVideo15"}
 
 
 def _latent_channels(weights: WeightFile) -> tuple[int, bool] | None:
@@ -129,8 +130,8 @@ def _latent_channels(weights: WeightFile) -> tuple[int, bool] | None:
     for key, shape in weights.shapes.items():
         if key.endswith("decoder.conv_in.weight") and len(shape) in (4, 5):
             return int(shape[1]), len(shape) == 5
-        if key.endswith("decoder.conv1.weight") and len(shape) == 5:
-            return int(shape[1]), True
+        if key.endswith(("decoder.conv1.weight", "decoder.conv_in.conv.weight")) and len(shape) == 5:
+            return int(shape[1]), True  # Wan's original names; HunyuanVideo 1.5's causal convolutions
     return None
 
 
@@ -194,6 +195,11 @@ def _slot_width(config: str, component: str) -> int | None:
         return None
 
 
+def _shipped(config: str) -> Path | None:
+    folder = resources.files("hollywool.catalog").joinpath(f"configs/{config}")
+    return Path(str(folder)) if folder.is_dir() else None
+
+
 def pair(model: FoundFile, files: list[FoundFile]) -> None:
     """Give a diffusion model the text encoders and the VAE of its family found in the same folder
     (by kind, then width, a name hint, the model's own precision, the name), or say what is missing."""
@@ -205,8 +211,9 @@ def pair(model: FoundFile, files: list[FoundFile]) -> None:
     encoders = {f.path: read_weight_file(f.path) for f in files if f.role == "text_encoder" and not f.problem}
     kinds = {path: detect_kind(w.shapes) for path, w in encoders.items()}
     missing: list[str] = []
-    for slot in split.text_encoders:
-        width = _slot_width(split.config, slot.component)
+    config = split_config(split, read_weight_file(model.path))
+    for slot in needed_slots(split, _shipped(config)):
+        width = _slot_width(config, slot.component)
         fits = [p for p, k in kinds.items() if k and k[0] == slot.kind and p not in model.text_encoders]
         fits = [p for p, k in kinds.items() if p in fits and k and k[1] == width] or fits
         fits.sort(key=lambda p: (not any(n in p.stem.lower() for n in slot.names),

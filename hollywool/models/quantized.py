@@ -116,6 +116,8 @@ def load_diffusion_model(
 def _gguf_model(
     cls: Any, weights: WeightFile, config_dir: Path, subfolder: str, dtype: Any, convert: Converter | None, config: Any
 ) -> Any:
+    import importlib
+
     from diffusers.quantizers.quantization_config import GGUFQuantizationConfig
 
     source: Any = str(weights.path)
@@ -124,6 +126,9 @@ def _gguf_model(
 
         blocks: dict[str, Any] = model_loading_utils.load_gguf_checkpoint(str(weights.path))  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
         source = convert(blocks, config)  # renames, splits rows: the blocks stay quantized
+        single_file: Any = importlib.import_module("diffusers.loaders.single_file_model")
+        if cls.__name__ not in single_file.SINGLE_FILE_LOADABLE_CLASSES:  # HunyuanVideo 1.5's (diffusers 0.42.1)
+            return _gguf_without_single_file(cls, source, config, dtype)
     return cls.from_single_file(
         source,
         config=str(config_dir),
@@ -132,6 +137,34 @@ def _gguf_model(
         torch_dtype=dtype,
         quantization_config=GGUFQuantizationConfig(compute_dtype=dtype),
     )
+
+
+def _gguf_without_single_file(cls: Any, state: dict[str, Any], config: Any, dtype: Any) -> Any:
+    """A diffusers-layout GGUF state dict into a model of a class diffusers has no single-file loader for: the
+    steps of `from_single_file` (GGUF linears on an empty model, then the blocks assigned as they are)."""
+    import importlib
+
+    import torch
+    from accelerate import init_empty_weights  # pyright: ignore[reportMissingTypeStubs]  # no stubs
+    from diffusers.quantizers.quantization_config import GGUFQuantizationConfig
+
+    loading: Any = importlib.import_module("diffusers.models.model_loading_utils")
+    auto: Any = importlib.import_module("diffusers.quantizers.auto")
+    quantizer: Any = auto.DiffusersAutoQuantizer.from_config(GGUFQuantizationConfig(compute_dtype=dtype))
+    with init_empty_weights():
+        model = cls.from_config(config)
+    quantizer.preprocess_model(model=model, device_map=None, state_dict=state, keep_in_fp32_modules=[])
+    missing = sorted(set(model.state_dict()) - set(state))
+    if missing:
+        raise KeyError(
+            f"the file lacks {', '.join(missing[:3])}" + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        )
+    loading.load_model_dict_into_meta(
+        model, state, dtype=dtype, device_map={"": torch.device("cpu")}, hf_quantizer=quantizer
+    )
+    quantizer.postprocess_model(model)
+    model.hf_quantizer = quantizer
+    return model.eval()
 
 
 def _diffusers_names(model_class: str, state: dict[str, Any], config: Any) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any
 from hollywool.errors import InvalidInputError
 from hollywool.models import families
 from hollywool.models.cache import ComponentKey
-from hollywool.models.families.split import Converter, SplitFiles
+from hollywool.models.families.split import Converter, SplitFiles, TextEncoderSlot
 from hollywool.models.quantized import load_diffusion_model
 from hollywool.models.single_file import detect, load_single_file, shipped_config
 from hollywool.models.text_encoders import LABELS, config_width, detect_kind, load_text_encoder
@@ -54,7 +54,20 @@ def read_file(path: Path) -> WeightFile:
 
 def split_config(split: SplitFiles, weights: WeightFile) -> str:
     """The shipped config folder for this diffusion-model file (a variant's, when the keys say so)."""
-    return (split.variant(weights.shapes) if split.variant else None) or split.config
+    by_name = split.variant_by_name(weights.path.name) if split.variant_by_name else None
+    return by_name or (split.variant(weights.shapes) if split.variant else None) or split.config
+
+
+def needed_slots(split: SplitFiles, config_dir: Path | None) -> tuple[TextEncoderSlot, ...]:
+    """The text-encoder slots the config folder's pipeline has: a slot its model_index.json does not list is left out
+    (HunyuanVideo 1.5's image encoder, which only its image-to-video pipeline takes)."""
+    try:
+        index = json.loads((config_dir / "model_index.json").read_text()) if config_dir else None
+    except (OSError, ValueError):
+        index = None
+    if not isinstance(index, dict):
+        return split.text_encoders
+    return tuple(s for s in split.text_encoders if s.component in index)
 
 
 def assign_text_encoders(
@@ -65,13 +78,14 @@ def assign_text_encoders(
     the text encoder inside the `whole` checkpoint, when it has one. Problems name what is missing."""
     assigned: dict[str, tuple[WeightFile, str]] = {}
     problems: list[str] = []
+    needed = needed_slots(split, config_dir)
     for weights in files:
         found = detect_kind(weights.shapes)
         if found is None:
             problems.append(f"{weights.path.name} is not a text encoder the studio recognises")
             continue
         kind, width = found
-        slots = [s for s in split.text_encoders if s.kind == kind and s.component not in assigned]
+        slots = [s for s in needed if s.kind == kind and s.component not in assigned]
         if len(slots) > 1 and config_dir is not None:
             slots = [s for s in slots if _slot_width(config_dir, s.component) == width] or slots
         if not slots:
@@ -80,7 +94,7 @@ def assign_text_encoders(
             )
             continue
         assigned[slots[0].component] = (weights, "")
-    for slot in split.text_encoders:
+    for slot in needed:
         if slot.component in assigned:
             continue
         prefix = slot.checkpoint_prefix
@@ -227,9 +241,19 @@ def _assemble(
         weights, split.model_class, config_dir, split.component, dtype, keep_fp8=keep_fp8, convert=split.convert,
         prefix=split.checkpoint_prefix if whole else "",
     )  # fmt: skip
-    pipeline_cls = getattr(diffusers, family.pipeline)
+    pipeline_cls = getattr(diffusers, _pipeline_name(family, config_dir))
     pipe = pipeline_cls.from_pretrained(str(config_dir), local_files_only=True, **parts)
     return pipe, keys
+
+
+def _pipeline_name(family: families.Family, config_dir: Path) -> str:
+    """The config folder's pipeline class when it is one of the family's (HunyuanVideo 1.5's image-to-video
+    checkpoints load as its image-to-video pipeline), else the family's own."""
+    try:
+        name = json.loads((config_dir / "model_index.json").read_text()).get("_class_name")
+    except (OSError, ValueError, AttributeError):
+        return family.pipeline
+    return name if isinstance(name, str) and name in family.tasks.values() else family.pipeline
 
 
 def _load_vae(path: Path, vae_class: str, config_dir: Path, dtype: Any, convert: Converter | None = None) -> Any:

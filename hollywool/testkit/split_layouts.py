@@ -276,3 +276,168 @@ def write_wan22_split_files(
     text = {k: v for k, v in _component(folder, "text_encoder").items() if k != "encoder.embed_tokens.weight"}
     vae = wan22_vae_to_original(_component(folder, "vae"), _config(folder, "vae"))
     return _files(Path(out_dir), "wan2.2_ti2v_tiny", model, text, vae, fp8)
+
+
+# -- HunyuanVideo 1.5 -----------------------------------------------------------------------------------------
+# diffusers -> Tencent's names, written the other way from hollywool/models/hunyuanvideo15_original.py.
+_HY_BLOCK = {
+    "norm1.linear.": "img_mod.linear.",
+    "norm1_context.linear.": "txt_mod.linear.",
+    "attn.norm_q.": "img_attn_q_norm.",
+    "attn.norm_k.": "img_attn_k_norm.",
+    "attn.norm_added_q.": "txt_attn_q_norm.",
+    "attn.norm_added_k.": "txt_attn_k_norm.",
+    "attn.to_q.": "img_attn_q.",
+    "attn.to_k.": "img_attn_k.",
+    "attn.to_v.": "img_attn_v.",
+    "attn.to_out.0.": "img_attn_proj.",
+    "attn.add_q_proj.": "txt_attn_q.",
+    "attn.add_k_proj.": "txt_attn_k.",
+    "attn.add_v_proj.": "txt_attn_v.",
+    "attn.to_add_out.": "txt_attn_proj.",
+    "ff.net.0.proj.": "img_mlp.fc1.",
+    "ff.net.2.": "img_mlp.fc2.",
+    "ff_context.net.0.proj.": "txt_mlp.fc1.",
+    "ff_context.net.2.": "txt_mlp.fc2.",
+}
+_HY_REFINER = {
+    "norm1.": "norm1.",
+    "norm2.": "norm2.",
+    "attn.to_out.0.": "self_attn_proj.",
+    "ff.net.0.proj.": "mlp.fc1.",
+    "ff.net.2.": "mlp.fc2.",
+    "norm_out.linear.": "adaLN_modulation.1.",
+}
+_HY_TOP = {
+    "time_embed.timestep_embedder.linear_1.": "time_in.mlp.0.",
+    "time_embed.timestep_embedder.linear_2.": "time_in.mlp.2.",
+    "context_embedder.time_text_embed.timestep_embedder.linear_1.": "txt_in.t_embedder.mlp.0.",
+    "context_embedder.time_text_embed.timestep_embedder.linear_2.": "txt_in.t_embedder.mlp.2.",
+    "context_embedder.time_text_embed.text_embedder.": "txt_in.c_embedder.",
+    "context_embedder.proj_in.": "txt_in.input_embedder.",
+    "context_embedder_2.norm.": "byt5_in.layernorm.",
+    "context_embedder_2.linear_1.": "byt5_in.fc1.",
+    "context_embedder_2.linear_2.": "byt5_in.fc2.",
+    "context_embedder_2.linear_3.": "byt5_in.fc3.",
+    "image_embedder.norm_in.": "vision_in.proj.0.",
+    "image_embedder.linear_1.": "vision_in.proj.1.",
+    "image_embedder.linear_2.": "vision_in.proj.3.",
+    "image_embedder.norm_out.": "vision_in.proj.4.",
+    "x_embedder.proj.": "img_in.proj.",
+    "cond_type_embed.": "cond_type_embedding.",
+    "proj_out.": "final_layer.linear.",
+}
+
+
+def _renamed(rest: str, table: dict[str, str]) -> str:
+    old = next(o for o in table if rest.startswith(o))
+    return table[old] + rest[len(old) :]
+
+
+def hunyuanvideo15_to_original(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """diffusers' HunyuanVideo15Transformer3DModel -> Tencent's layout: refiner q/k/v fused into `self_attn_qkv`, the
+    final modulation stored as (shift, scale)."""
+    out: dict[str, torch.Tensor] = {}
+    refiner = "context_embedder.token_refiner.refiner_blocks."
+    for key, value in state.items():
+        if key.startswith("transformer_blocks."):
+            _, index, rest = key.split(".", 2)
+            out[f"double_blocks.{index}.{_renamed(rest, _HY_BLOCK)}"] = value
+        elif key.startswith(refiner):
+            index, rest = key.removeprefix(refiner).split(".", 1)
+            block = f"txt_in.individual_token_refiner.blocks.{index}."
+            if rest.startswith(("attn.to_q.", "attn.to_k.", "attn.to_v.")):
+                if rest.startswith("attn.to_q."):
+                    kind = rest.removeprefix("attn.to_q.")
+                    parts = [state[f"{refiner}{index}.attn.to_{p}.{kind}"] for p in "qkv"]
+                    out[f"{block}self_attn_qkv.{kind}"] = torch.cat(parts)
+            else:
+                out[block + _renamed(rest, _HY_REFINER)] = value
+        elif key.startswith("norm_out.linear."):
+            scale, shift = value.chunk(2)
+            out["final_layer.adaLN_modulation.1." + key.rsplit(".", 1)[1]] = torch.cat([shift, scale])
+        else:
+            out[_renamed(key, _HY_TOP)] = value
+    return out
+
+
+def hunyuanvideo15_vae_to_original(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """diffusers' AutoencoderKLHunyuanVideo15 -> the original names (`encoder.down.N.block.M`, `mid.block_1`,
+    `mid.attn_1.q`, `decoder.up.N.upsample`)."""
+    out: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        parts = key.split(".")
+        if parts[1] in ("down_blocks", "up_blocks"):
+            level, word = parts[2], "down" if parts[1] == "down_blocks" else "up"
+            if parts[3] == "resnets":
+                new = f"{parts[0]}.{word}.{level}.block.{parts[4]}.{'.'.join(parts[5:])}"
+            else:  # downsamplers.0 / upsamplers.0
+                new = f"{parts[0]}.{word}.{level}.{word}sample.{'.'.join(parts[5:])}"
+        elif parts[1] == "mid_block":
+            if parts[2] == "resnets":
+                new = f"{parts[0]}.mid.block_{int(parts[3]) + 1}.{'.'.join(parts[4:])}"
+            else:
+                rest = ".".join(parts[4:])
+                new = f"{parts[0]}.mid.attn_1.{rest.removeprefix('to_')}"
+        else:
+            new = key
+        out[new] = value
+    return out
+
+
+def write_hunyuanvideo15_split_files(
+    folder: str | Path, out_dir: str | Path, *, name: str = "hunyuanvideo1.5_720p_t2v", fp8: bool = False
+) -> tuple[Path, tuple[Path, ...], Path]:
+    """HunyuanVideo 1.5 as ComfyUI users hold it: (diffusion model, text encoders, VAE).
+
+    The transformer in Tencent's names under ComfyUI's prefix (`name` is the file's stem: ComfyUI's names say t2v or
+    i2v); Qwen2.5-VL in ComfyUI's names (`model.layers.N`, `model.embed_tokens`); the ByT5 glyph encoder in
+    transformers' names without the tied `encoder.embed_tokens`; the VAE in its original names. An image-to-video
+    folder also gives its SigLIP image encoder, as ComfyUI's `clip_vision/` file (transformers' `vision_model.` names),
+    after the two text encoders."""
+    folder, out_dir = Path(folder), Path(out_dir)
+    model = {COMFY + k: v for k, v in hunyuanvideo15_to_original(_component(folder, "transformer")).items()}
+    if fp8:
+        model = _fp8(model)
+    qwen = {"model." + k: v for k, v in _component(folder, "text_encoder").items()}
+    byt5 = {k: v for k, v in _component(folder, "text_encoder_2").items() if k != "encoder.embed_tokens.weight"}
+    encoders = [
+        _save(qwen, out_dir / "text_encoders" / "qwen_2.5_vl_7b_tiny.safetensors"),
+        _save(byt5, out_dir / "text_encoders" / "byt5_small_glyphxl_tiny.safetensors"),
+    ]
+    if (folder / "image_encoder").is_dir():
+        siglip = {"vision_model." + k: v for k, v in _component(folder, "image_encoder").items()}
+        encoders.append(_save(siglip, out_dir / "clip_vision" / "sigclip_vision_patch14_384_tiny.safetensors"))
+    suffix = "_fp8_e4m3fn" if fp8 else "_fp16"
+    return (
+        _save(model, out_dir / "diffusion_models" / f"{name}{suffix}.safetensors"),
+        tuple(encoders),
+        _save(
+            hunyuanvideo15_vae_to_original(_component(folder, "vae")),
+            out_dir / "vae" / "hunyuanvideo15_vae_tiny.safetensors",
+        ),
+    )
+
+
+def write_hunyuanvideo15_gguf(folder: str | Path, out_path: str | Path) -> Path:
+    """The tiny HunyuanVideo 1.5 transformer in Tencent's names as a GGUF file: Q8_0 where a row splits into 32-wide
+    blocks (its 2048-wide glyph projection), float32 elsewhere, as the quantizers' small tensors are."""
+    import gguf
+    import numpy as np
+
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    writer = gguf.GGUFWriter(str(out_path), arch="hyvid15")
+    writer.add_quantization_version(gguf.GGML_QUANT_VERSION)
+    q8 = gguf.GGMLQuantizationType.Q8_0
+    for key, value in sorted(hunyuanvideo15_to_original(_component(Path(folder), "transformer")).items()):
+        data = value.float().numpy()
+        if data.ndim == 2 and data.size > 1024 and data.shape[-1] % gguf.GGML_QUANT_SIZES[q8][0] == 0:
+            writer.add_tensor(key, gguf.quantize(data, q8), raw_dtype=q8)
+        else:
+            writer.add_tensor(key, data.astype(np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return out_path

@@ -56,6 +56,9 @@ class SplitFiles:
     vae_names: tuple[str, ...] = ()  # file-name hints for pairing ("ae", "flux")
     vae_family: str | None = None  # another family whose VAE files this one takes (Z-Image: FLUX.1's ae.safetensors)
     variant: Callable[[Mapping[str, list[int]]], str | None] | None = None
+    # The shipped config folder from the diffusion-model file's name, for variants whose keys are alike (HunyuanVideo
+    # 1.5's t2v and i2v, 480p and 720p checkpoints); tried before `variant`.
+    variant_by_name: Callable[[str], str | None] | None = None
     convert: Converter | None = None
     vae_convert: Converter | None = None
     # A file of this family that split files cannot make (Wan 2.2 A14B's two experts): a sentence naming what to

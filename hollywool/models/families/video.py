@@ -167,6 +167,8 @@ class VideoFamily(Family):
     variant_of: Callable[[dict[str, dict[str, Any]]], str | None] = lambda _cfg: None
     # The same for a single file, from its tensors' names and shapes (a Wan 2.2 TI2V-5B diffusion-model file).
     variant_of_file: Callable[[dict[str, list[int]]], str | None] = lambda _shapes: None
+    # The same from a single file's name, for variants whose files are alike (HunyuanVideo 1.5's t2v and i2v).
+    variant_of_file_name: Callable[[str], str | None] = lambda _name: None
     variant: str | None = None  # set on the family `for_model` returns
     # Civitai `baseModel` name -> the variant its checkpoints are ("Wan Video 2.2 TI2V-5B" -> "ti2v-5b").
     civitai_variants: Mapping[str, str] = field(default_factory=dict[str, str])
@@ -213,7 +215,8 @@ class VideoFamily(Family):
         """This family as one model is: the variant its catalogue entry names, else the one its configs show."""
         name: str | None = (extra or {}).get("variant") or self.variant_of(self.configs(path))
         if name is None and Path(path).expanduser().is_file():
-            name = self.variant_of_file(_file_shapes(Path(path).expanduser()))
+            file = Path(path).expanduser()
+            name = self.variant_of_file_name(file.name) or self.variant_of_file(_file_shapes(file))
         return self.with_variant(name) if name is not None and name in self.variants else self
 
     def rules_for(self, path: str, extra: dict[str, Any] | None = None) -> Rules:
