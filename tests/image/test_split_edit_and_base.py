@@ -63,6 +63,11 @@ def test_qwen_image_edit_split_files_edit_as_the_folder(version, name, marker, r
     pipe = client.app.state.studio.models.cache.peek("split").pipe
     assert type(pipe).__name__ == "QwenImageEditPlusPipeline" and pipe.transformer.config.zero_cond_t is marker
     assert any(k.startswith("model.visual.") for k in pipe.text_encoder.state_dict())
+    # In a ComfyUI models folder the file is found as the edit model, with Qwen-Image's text encoder and VAE.
+    r = client.post("/api/models/folders", json={"path": str(tmp_path / "models")})
+    found = {Path(f["path"]).name: f for f in r.json()["files"]}[model.name]
+    assert (found["role"], found["family"], found["problem"]) == ("diffusion_model", "qwen-image-edit", None), found
+    assert (found["text_encoders"], found["vae"]) == ([str(text)], str(vae))
     if version == "2511":  # 2511's timestep-zero references change the image: reading it as 2509 would show
         assert split != pixels(client, run(client, model="tiny-edit-2509", **body))
 
