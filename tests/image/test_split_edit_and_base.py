@@ -205,3 +205,17 @@ def test_a_klein_base_file_runs_with_guidance(klein_files, register_models, make
     base = [pixels(client, run(client, model="base", guidance_scale=g, **body)) for g in (1.0, 4.0)]
     distilled = [pixels(client, run(client, model="distilled", guidance_scale=g, **body)) for g in (1.0, 4.0)]
     assert base[0] == distilled[0] == distilled[1] and base[1] != base[0]
+
+
+def test_the_shipped_edit_config_asks_for_the_tokenizer_files_of_its_processor_too(tiny_model, tmp_path):
+    from hollywool.errors import InvalidInputError
+    from hollywool.models.single_file import shipped_config
+    from hollywool.models.split_files import check_tokenizers
+
+    root = shipped_config("qwen-image-edit-2511", tmp_path)
+    tiny = tiny_model("qwen_image_edit")
+    for part in ("processor", "tokenizer"):  # each folder's vocabulary missing in turn
+        with pytest.raises(InvalidInputError, match=f"{part} has no tokenizer files"):
+            check_tokenizers(root)
+        shutil.copyfile(tiny / part / "tokenizer.json", root / part / "tokenizer.json")
+    check_tokenizers(root)
