@@ -24,7 +24,8 @@ def without_prefix(checkpoint: dict[str, Any], prefix: str = COMFY_PREFIX) -> di
 
 
 def qwen_image_to_diffusers(checkpoint: dict[str, Any], _config: Mapping[str, Any]) -> dict[str, Any]:
-    return without_prefix(checkpoint)
+    # Qwen-Image-Edit 2511's empty marker tensor (`__index_timestep_zero__`) is no weight: its config says it.
+    return {k: v for k, v in without_prefix(checkpoint).items() if k != "__index_timestep_zero__"}
 
 
 def flux2_to_diffusers(checkpoint: dict[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:

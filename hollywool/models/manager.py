@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
-from hollywool.errors import ConflictError, StudioError
+from hollywool.errors import ConflictError, InvalidInputError, StudioError
 from hollywool.jobs.events import DownloadProgress, EventBus, ModelLoaded, ModelUnloaded
 from hollywool.models import memory
 from hollywool.models.cache import CachedModel, Component, ComponentKey, ModelCache, ModelKind
@@ -43,6 +43,7 @@ from hollywool.models.precision import (
 )
 from hollywool.models.quantized import keeps_fp8
 from hollywool.models.reporting import LoadReport
+from hollywool.models.split_files import refusal
 from hollywool.models.upscalers import UpscalerCatalog, UpscalerModel
 from hollywool.settings import Settings
 from hollywool.storage.preferences import PreferencesRepository
@@ -142,7 +143,9 @@ class ModelManager:
         return memory.choose_plan(options, room, pixels, fp8=castable, next_step=_next_step(entry, room))
 
     def check_fits(self, entry: ModelEntry, pixels: int) -> memory.MemoryPlan:
-        """The plan a job of `entry` will run with; a 409 saying why and what to do when nothing fits here."""
+        """The plan a job of `entry` will run with; a 409 saying why and what to do when nothing fits here (a 422
+        naming `model` when its file is one the studio lists but cannot load)."""
+        self.check_loadable(entry)
         cached = self.cache.peek(entry.id)
         if cached is not None and cached.plan is not None:
             return cached.plan
@@ -153,6 +156,15 @@ class ModelManager:
                 detail={"needed_gb": round(plan.required_bytes / GB, 2), "precision": plan.precision},
             )
         return plan
+
+    def check_loadable(self, entry: ModelEntry) -> None:
+        """A 422 naming `model` for a single file its family cannot load (LTX-2 and HunyuanVideo 1.5 single files
+        diffusers has no conversion for, Wan 2.2 A14B's experts), saying what to use: at submit, not as a failed job."""
+        if entry.source != "file":
+            return
+        reason = refusal(Path(entry.path).expanduser())
+        if reason:
+            raise InvalidInputError(f"model: {entry.name} cannot be loaded: {reason}", field="model")
 
     def room_bytes(self) -> int:
         """Memory a new model could have now: what is free plus what evicting loaded models would free.

@@ -24,7 +24,7 @@ from hollywool.models import families
 from hollywool.models.catalog import Catalog, ModelEntry
 from hollywool.models.loras import LoraLibrary, detect_base
 from hollywool.models.single_file import detect
-from hollywool.models.split_files import is_diffusion_model_only, needed_slots, split_config
+from hollywool.models.split_files import file_defaults, is_diffusion_model_only, needed_slots, split_config
 from hollywool.models.text_encoders import LABELS, config_width, detect_kind
 from hollywool.models.weight_files import WeightFile, is_weight_file, read_weight_file
 from hollywool.storage.preferences import PreferencesRepository
@@ -250,6 +250,11 @@ def _slug(text: str) -> str:
 def entry_for(found: FoundFile, model_id: str) -> ModelEntry:
     family = families.REGISTRY.get(found.family or "")
     assert family is not None
+    # A variant with its own sampling (FLUX.2 [klein] Base), else the family's.
+    steps, guidance = file_defaults(found.path) or (
+        int(getattr(family, "default_steps", 20)),
+        float(getattr(family, "default_guidance", 7.0)),
+    )
     return ModelEntry(
         id=model_id,
         name=found.path.stem,
@@ -258,8 +263,8 @@ def entry_for(found: FoundFile, model_id: str) -> ModelEntry:
         text_encoders=[str(p) for p in found.text_encoders],
         vae=str(found.vae) if found.vae else None,
         config=None,
-        default_steps=int(getattr(family, "default_steps", 20)),
-        default_guidance=float(getattr(family, "default_guidance", 7.0)),
+        default_steps=steps,
+        default_guidance=guidance,
         category="video" if isinstance(family, families.VideoFamily) else "quality",
         size_gb=round(found.size_bytes / 1024**3, 2),
         memory_gb=round(found.size_bytes / 1024**3, 2),

@@ -38,7 +38,10 @@ def detect(path: Path) -> tuple[families.Family, str | None, str]:
         raise InvalidInputError(f"{path.name}: cannot read checkpoint ({exc})") from None
     for marker, family, layout in _layouts():
         if any(k.startswith(marker) for k in shapes):
-            other = families.REGISTRY.get(layout.family_of(shapes) or "") if layout.family_of else None
+            named = layout.family_of(shapes) if layout.family_of else None
+            if named is None:  # the keys cannot tell: the file name may (family_by_name)
+                named = next((t for word, t in layout.family_by_name if word in path.name.lower()), None)
+            other = families.REGISTRY.get(named or "")
             family = other or family
             variant = layout.variant(shapes) if layout.variant else None
             config, detail = variant or (layout.config, family.label)

@@ -32,6 +32,13 @@ _VAE_KEYS = ("first_stage_model.", "vae.")
 _BUNDLED = (*_VAE_KEYS, "cond_stage_model.", "conditioner.", "text_encoders.")
 
 
+# Files of a tokenizer's or processor's folder that are not the vocabulary (shipped; the vocabulary is not).
+_NOT_TOKENIZER_FILES = {
+    "tokenizer_config.json", "special_tokens_map.json", "processor_config.json", "preprocessor_config.json",
+    "chat_template.json", "chat_template.jinja",
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class ModelFiles:
     model: Path  # a whole checkpoint or a diffusion-model file
@@ -53,9 +60,10 @@ def read_file(path: Path) -> WeightFile:
 
 
 def split_config(split: SplitFiles, weights: WeightFile) -> str:
-    """The shipped config folder for this diffusion-model file (a variant's, when the keys say so)."""
+    """The shipped config folder for this diffusion-model file (a variant's, when the keys or the name say so)."""
     by_name = split.variant_by_name(weights.path.name) if split.variant_by_name else None
-    return by_name or (split.variant(weights.shapes) if split.variant else None) or split.config
+    config = by_name or (split.variant(weights.shapes) if split.variant else None) or split.config
+    return split.named_config(weights.path.name.lower(), config) if split.named_config else config
 
 
 def needed_slots(split: SplitFiles, config_dir: Path | None) -> tuple[TextEncoderSlot, ...]:
@@ -68,6 +76,34 @@ def needed_slots(split: SplitFiles, config_dir: Path | None) -> tuple[TextEncode
     if not isinstance(index, dict):
         return split.text_encoders
     return tuple(s for s in split.text_encoders if s.component in index)
+
+
+def refusal(path: Path) -> str | None:
+    """Why a single file the studio lists cannot be loaded (its family's `unsupported` layout, a split file the
+    family refuses), said before a job is queued; None when it may load (loading says what else is wrong)."""
+    try:
+        family, _arch, detail = detect(path)
+        weights = read_file(path)
+    except InvalidInputError:
+        return None
+    layout = family.single_file
+    if layout is not None and layout.unsupported:
+        return f"{path.name} is a {detail} checkpoint: {layout.unsupported}"
+    split = family.split_files
+    reason = split.refuse(weights.shapes) if split is not None and split.refuse else None
+    return f"{path.name}: {reason}" if reason else None
+
+
+def file_defaults(path: Path) -> tuple[int, float] | None:
+    """(steps, guidance) for a file of a variant whose sampling differs from its family's (FLUX.2 [klein] Base),
+    else None (the family's defaults apply)."""
+    try:
+        family, _arch, _detail = detect(path)
+        weights = read_file(path)
+    except InvalidInputError:
+        return None
+    split = family.split_files
+    return split.config_defaults.get(split_config(split, weights)) if split is not None else None
 
 
 def assign_text_encoders(
@@ -120,9 +156,9 @@ def check_tokenizers(config_dir: Path) -> None:
     except (OSError, ValueError):
         raise InvalidInputError(f"{config_dir} is not a diffusers config folder (no model_index.json)") from None
     for name in index:
-        if not name.startswith("tokenizer"):
+        if not name.startswith(("tokenizer", "processor")):  # a processor (Qwen-Image-Edit's) holds a tokenizer too
             continue
-        files = {p.name for p in (config_dir / name).glob("*")} - {"tokenizer_config.json", "special_tokens_map.json"}
+        files = {p.name for p in (config_dir / name).glob("*")} - _NOT_TOKENIZER_FILES
         if not files:
             raise InvalidInputError(
                 f"{config_dir / name} has no tokenizer files: copy the model's `{name}` folder "
@@ -148,9 +184,9 @@ def load_files(
             f"{files.model.name} is a {detail} checkpoint but its catalogue entry says type {model_type!r}; "
             f"set `type: {family.type}`"
         )
-    layout = family.single_file
-    if layout is not None and layout.unsupported:
-        raise InvalidInputError(f"{files.model.name} is a {detail} checkpoint: {layout.unsupported}")
+    reason = refusal(files.model)
+    if reason:
+        raise InvalidInputError(reason)
     split = family.split_files
     if split is not None:  # a whole checkpoint of such a family is assembled from its own parts
         return _assemble(files, weights, family, split, configs_root, dtype, keep_fp8, shared)
@@ -196,9 +232,6 @@ def _assemble(
 ) -> tuple[Any, dict[str, ComponentKey]]:
     import diffusers
 
-    refusal = split.refuse(weights.shapes) if split.refuse else None
-    if refusal:
-        raise InvalidInputError(f"{files.model.name}: {refusal}")
     config_dir = files.config or shipped_config(split_config(split, weights), configs_root)
     check_tokenizers(config_dir)
     whole = None if is_diffusion_model_only(weights) else weights

@@ -19,6 +19,7 @@ from hollywool.errors import ConflictError, InvalidInputError, NotFoundError
 from hollywool.models import families
 from hollywool.models.catalog import Catalog, ModelEntry, read_user_config
 from hollywool.models.model_type import infer_type
+from hollywool.models.split_files import file_defaults
 
 _lock = threading.Lock()  # one writer of config.yaml at a time
 
@@ -88,6 +89,9 @@ def _fields(req: AddModelRequest) -> dict[str, Any]:
     family = families.family(kind)
     if isinstance(family, families.VideoFamily):
         fields["category"] = "video"
+    defaults = file_defaults(path) if path.is_file() else None  # a variant with its own sampling (klein Base)
+    if defaults:
+        fields["default_steps"], fields["default_guidance"] = defaults
     return fields
 
 

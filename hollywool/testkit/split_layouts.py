@@ -231,17 +231,26 @@ def qwen_vae_to_original(state: dict[str, torch.Tensor], config: dict) -> dict[s
 
 
 def write_qwen_image_split_files(
-    folder: str | Path, out_dir: str | Path, *, fp8: bool | str = False
+    folder: str | Path,
+    out_dir: str | Path,
+    *,
+    fp8: bool | str = False,
+    name: str = "qwen_image_tiny",
+    zero_cond_marker: bool = False,
 ) -> tuple[Path, Path, Path]:
+    """`name`: the files' stem (an edit model's says "edit"); `zero_cond_marker`: ComfyUI's empty
+    `__index_timestep_zero__` tensor, which Qwen-Image-Edit 2511's files carry."""
     folder = Path(folder)
     model = {COMFY + k: v for k, v in _component(folder, "transformer").items()}
+    if zero_cond_marker:
+        model[COMFY + "__index_timestep_zero__"] = torch.tensor([])
     text: dict[str, torch.Tensor] = {}
     for key, value in _component(folder, "text_encoder").items():
         if key.startswith("lm_head."):
             continue
         text[key.replace("model.language_model.", "model.", 1).replace("model.visual.", "visual.", 1)] = value
     vae = qwen_vae_to_original(_component(folder, "vae"), _config(folder, "vae"))
-    return _files(Path(out_dir), "qwen_image_tiny", model, text, vae, fp8)
+    return _files(Path(out_dir), name, model, text, vae, fp8)
 
 
 # -- Wan 2.2 TI2V-5B ------------------------------------------------------------------------------------------

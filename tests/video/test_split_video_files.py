@@ -12,7 +12,7 @@ import pytest
 
 from hollywool.media.video import read_frames
 from tests.image.conftest import add_user_models
-from tests.video.conftest import asset_path, png_b64, run_job, tiny_body, wait_job
+from tests.video.conftest import asset_path, png_b64, run_job, tiny_body
 
 
 @pytest.fixture(scope="module")
@@ -79,15 +79,14 @@ def test_a_wan_a14b_file_is_refused_naming_what_to_use(register_models, make_cli
     config = register_models({"tiny": "wan_5b"})
     add_user_models(config, {"a14b": {"name": "A14B", "path": str(a14b), "category": "video", "default_steps": 2}})
     client = make_client()
+    jobs_before = client.get("/api/jobs").json()
     r = client.post("/api/video/jobs", json=tiny_body("wan_5b", "a14b"))
-    if r.status_code == 201:  # loading happens in the job: the job fails with the sentence
-        job = wait_job(client, "video", r.json()["job_id"])
-        assert job["status"] == "failed"
-        message = job["error"]
-    else:
-        assert 400 <= r.status_code < 500, r.text
-        message = r.text
-    assert "two diffusion models" in message and "Wan-AI/Wan2.2-T2V-A14B-Diffusers" in message, message
+    # Refused at submit (no job queued to fail later), naming the field and what to use instead.
+    assert r.status_code == 422 and r.json()["field"] == "model", r.text
+    message = r.json()["detail"]
+    assert "A14B cannot be loaded" in message and "two diffusion models" in message, message
+    assert "Wan-AI/Wan2.2-T2V-A14B-Diffusers" in message, message
+    assert client.get("/api/jobs").json() == jobs_before
 
 
 def _renamed_transformer(folder: Path, out: Path, renames: dict[str, str]) -> Path:
@@ -121,7 +120,5 @@ def test_video_single_files_diffusers_cannot_load_are_listed_and_refused_naming_
     listed = {m["id"]: m for m in client.get("/api/video/models").json()}["file"]
     assert listed["type"] == model_type  # the keys say the family
     r = client.post("/api/video/jobs", json=tiny_body(family, "file"))
-    assert r.status_code == 201, r.text
-    job = wait_job(client, "video", r.json()["job_id"])
-    assert job["status"] == "failed"
-    assert "single file" in job["error"] and instead in job["error"], job["error"]
+    assert r.status_code == 422 and r.json()["field"] == "model", r.text  # refused at submit, not as a failed job
+    assert "single file" in r.json()["detail"] and instead in r.json()["detail"], r.text

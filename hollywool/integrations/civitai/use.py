@@ -58,6 +58,12 @@ def _user_overrides(user_config: Path | None, model_id: str) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if k != "id"} if isinstance(fields, dict) else {}
 
 
+def _file_defaults(path: Path) -> tuple[int, float] | None:
+    from hollywool.models.split_files import file_defaults
+
+    return file_defaults(path) if path.is_file() else None
+
+
 def catalog_entry(download: Download, user_config: Path | None = None):  # noqa: ANN201 - a ModelEntry or None
     from hollywool.models.catalog import ModelEntry
 
@@ -72,6 +78,7 @@ def catalog_entry(download: Download, user_config: Path | None = None):  # noqa:
     # The family's sensible first settings; the user may change them in config.yaml.
     if isinstance(family, families.ImageFamily):
         steps, guidance, side = family.default_steps, family.default_guidance, family.default_size
+        steps, guidance = _file_defaults(path) or (steps, guidance)  # a variant with its own (FLUX.2 klein Base)
         sizes: dict[str, Any] = dict(default_width=side, default_height=side)
         category = "quality"
     elif isinstance(family, families.VideoFamily):

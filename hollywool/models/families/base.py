@@ -64,6 +64,9 @@ class SingleFile:
     family_of: Callable[[dict[str, list[int]]], str | None] | None = None
     # A family whose single files are recognised but cannot be loaded: what to use instead (one sentence).
     unsupported: str | None = None
+    # Models whose files have the same keys and shapes (Qwen-Image and Qwen-Image-Edit 2509): (a word in the
+    # lower-cased file name, the type of the family it names), asked only when the keys leave the family as it is.
+    family_by_name: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -145,6 +145,12 @@ KLEIN_SPLIT = SplitFiles(
     vae_names=("flux2-vae", "flux2"),
     vae_family="flux2",  # the same flux2-vae.safetensors as [dev]
     variant=_klein_size,
+    # Klein Base (undistilled: flux-2-klein-base-4b.safetensors, -9b, their fp8 and GGUF) has the distilled
+    # checkpoints' architecture exactly (black-forest-labs/flux2's util.py builds both from Klein4BParams /
+    # Klein9BParams; only `guidance_distilled` differs, which no weight shows): its file name says "base".
+    named_config=lambda name, config: config.replace("flux2-klein-", "flux2-klein-base-") if "base" in name else config,
+    # BFL's defaults for Base (util.py): 50 steps, guidance 4.0 with real CFG (`is_distilled: false`).
+    config_defaults={"flux2-klein-base-4b": (50, 4.0), "flux2-klein-base-9b": (50, 4.0)},
     convert=flux2_to_diffusers,
     vae_convert=flux2_vae_to_diffusers,
 )

@@ -18,6 +18,8 @@ references). Its latent space has no fitted preview projection yet, so previews 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from hollywool.models.comfy_layouts import qwen_image_to_diffusers
@@ -83,17 +85,28 @@ def _encode(
 # model") is a separate ecosystem, whose generator sizes in multiples of 32 (qwen21.constants.ts): Qwen-Image 2.1.
 CIVITAI = ("Qwen",)
 CIVITAI_21 = ("Qwen 2",)
+# ComfyUI's marker of Qwen-Image-Edit 2511 (an empty tensor in Comfy-Org's qwen_image_edit_2511_*.safetensors): the
+# model modulates the reference images' tokens with timestep zero (diffusers' `zero_cond_t`), which no weight shows.
+ZERO_COND_MARKER = "__index_timestep_zero__"
+
+
+def _family_of(shapes: dict[str, list[int]]) -> str | None:
+    keys = [k.removeprefix("model.diffusion_model.") for k in shapes]
+    # Qwen-Image 2.1 files carry a text norm on their input projection (diffusers' single_file_utils tells 2.1
+    # by `txt_in.text_norm.weight`): never take one for a 2512 model.
+    if any(k.startswith("txt_in.text_norm.") for k in keys):
+        return "qwen-image-2.1"
+    return "qwen-image-edit" if ZERO_COND_MARKER in keys else None
+
+
 # ComfyUI's Qwen-Image files keep diffusers' names (with or without `model.diffusion_model.`); the first block's
 # image-modulation layer is in every Qwen-Image and Qwen-Image-Edit transformer.
 SINGLE_FILE = SingleFile(
     markers=("transformer_blocks.0.img_mod.", "model.diffusion_model.transformer_blocks.0.img_mod."),
-    # Qwen-Image 2.1 files carry a text norm on their input projection (diffusers' single_file_utils tells 2.1
-    # by `txt_in.text_norm.weight`): never take one for a 2512 model.
-    family_of=lambda shapes: (
-        "qwen-image-2.1"
-        if any(k.removeprefix("model.diffusion_model.").startswith("txt_in.text_norm.") for k in shapes)
-        else None
-    ),
+    family_of=_family_of,
+    # Qwen-Image-Edit (the first, 2509) has Qwen-Image's keys and shapes exactly, and no marker: only its name
+    # (qwen_image_edit_2509_fp8_e4m3fn.safetensors, Qwen-Image-Edit-2509-Q4_K_M.gguf) says it is the edit model.
+    family_by_name=(("edit", "qwen-image-edit"),),
 )
 
 # Comfy-Org/Qwen-Image_ComfyUI's split files: qwen_image_fp8_e4m3fn.safetensors (diffusers' names, prefixed),
@@ -119,6 +132,28 @@ SPLIT = SplitFiles(
     vae_names=("qwen_image_vae", "qwen_image"),
     convert=qwen_image_to_diffusers,
     vae_convert=wan21_vae_to_diffusers,
+)
+
+
+def _edit_version(shapes: Mapping[str, list[int]]) -> str | None:
+    return "qwen-image-edit-2511" if any(k.endswith(ZERO_COND_MARKER) for k in shapes) else None
+
+
+def _edit_named(name: str, config: str) -> str:
+    return "qwen-image-edit-2511" if "2511" in name else config
+
+
+# Comfy-Org/Qwen-Image-Edit_ComfyUI's qwen_image_edit_2509 / 2511 files (Qwen-Image's layout; 2511 with the marker)
+# with Qwen-Image's text encoder and VAE files. The edit pipeline shows the reference images to Qwen2.5-VL's vision
+# tower, which ComfyUI's qwen_2.5_vl_7b files carry (`visual.`). Shipped configs: Qwen/Qwen-Image-Edit-2509's and
+# -2511's (the same but `zero_cond_t`); a 2511 file without the marker (a GGUF) is told by its name.
+EDIT_SPLIT = replace(
+    SPLIT,
+    config="qwen-image-edit-2509",
+    vae_names=(),
+    vae_family="qwen-image",  # Qwen-Image's qwen_image_vae.safetensors
+    variant=_edit_version,
+    named_config=_edit_named,
 )
 
 _LIGHTNING_REPO = "lightx2v/Qwen-Image-Lightning"
@@ -173,8 +208,8 @@ FAMILY = register(
     )
 )
 
-# The edit models share Qwen-Image's transformer layout: their single files (and LoRAs) look the same, so a
-# file is an edit model only when its catalogue entry says so; Qwen-Image LoRAs load on them.
+# The edit models share Qwen-Image's transformer layout: their LoRAs look the same (Qwen-Image LoRAs load on them),
+# and so do their single files, told apart by 2511's marker or the file's name (SINGLE_FILE above).
 EDIT = register(
     ImageFamily(
         type="qwen-image-edit",
@@ -194,6 +229,7 @@ EDIT = register(
         latent_rgb=WAN_PREVIEW.rgb,
         unpack_latents=_unpack,
         lora_bases={"qwen-image": "Qwen-Image"},
+        split_files=EDIT_SPLIT,
     )
 )
 

@@ -13,7 +13,7 @@ files are told apart by their width, read from the config folder.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # (original-layout state dict, the diffusion model's diffusers config) -> a diffusers-layout state dict
@@ -66,3 +66,9 @@ class SplitFiles:
     refuse: Callable[[Mapping[str, list[int]]], str | None] | None = (
         None  # the VAE file's original layout -> diffusers' (None: `from_single_file`)
     )
+    # Variants whose weights have the same keys and shapes (FLUX.2 [klein] Base and distilled): (the lower-cased
+    # file name, the config the keys picked) -> the shipped config; only the name can tell them apart.
+    named_config: Callable[[str, str], str] | None = None
+    # Shipped configs whose sampling differs from the family's defaults: config -> (steps, guidance), given to
+    # catalogue entries made from such files (a models folder, "add a model").
+    config_defaults: Mapping[str, tuple[int, float]] = field(default_factory=dict[str, tuple[int, float]])

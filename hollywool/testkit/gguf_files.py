@@ -1,0 +1,84 @@
+"""GGUF diffusion-model files of Chroma, FLUX.2 [klein] and Qwen-Image, as the quantizers publish them (city96's
+ComfyUI-GGUF `convert.py`, QuantStack, unsloth), from the tiny diffusers folders.
+
+The tensors are the original layouts of split_layouts.py (BFL's for Chroma and FLUX.2, diffusers' names for Qwen-Image)
+without ComfyUI's prefix. 1-D and small tensors stay F32; matrices are quantized to the type asked for when their rows
+fill its blocks, else to llama.cpp's fallback for that type (Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0), else F16.
+`gguf` quantizes the 32-wide types (Q8_0, Q5_0 ...) itself but has no K-quant quantizer: Q4_K blocks are encoded here
+the way ggml's reference quantizer lays them out (fp16 d and dmin, eight 6-bit scales and mins packed in 12 bytes,
+4-bit values), so a Q4_K file holds the model's weights rounded, not noise.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from hollywool.testkit.split_layouts import _component, chroma_to_original, flux2_to_original
+
+_FALLBACK = {"Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0"}
+
+
+def quantize_q4_k(data: np.ndarray) -> np.ndarray:
+    """Rows of float32 (length a multiple of 256) -> Q4_K blocks, 144 bytes per 256 values."""
+    rows, cols = data.shape
+    x = data.reshape(-1, 8, 32).astype(np.float32)  # super-blocks of 8 sub-blocks of 32
+    low = np.minimum(x.min(axis=2), 0.0)
+    scales = (x.max(axis=2) - low) / 15.0
+    mins = -low
+    d = scales.max(axis=1, keepdims=True) / 63.0
+    dmin = mins.max(axis=1, keepdims=True) / 63.0
+    d16, dmin16 = d.astype(np.float16), dmin.astype(np.float16)
+    ls = np.clip(np.rint(scales / np.where(d16 > 0, d16, 1).astype(np.float32)), 0, 63).astype(np.uint8)
+    lm = np.clip(np.rint(mins / np.where(dmin16 > 0, dmin16, 1).astype(np.float32)), 0, 63).astype(np.uint8)
+    step = (d16.astype(np.float32) * ls)[:, :, None]
+    offset = (dmin16.astype(np.float32) * lm)[:, :, None]
+    q = np.clip(np.rint((x + offset) / np.where(step > 0, step, 1)), 0, 15).astype(np.uint8)
+    packed_scales = np.zeros((x.shape[0], 12), dtype=np.uint8)
+    packed_scales[:, :4] = ls[:, :4] | ((ls[:, 4:] >> 4) << 6)
+    packed_scales[:, 4:8] = lm[:, :4] | ((lm[:, 4:] >> 4) << 6)
+    packed_scales[:, 8:] = (ls[:, 4:] & 0xF) | ((lm[:, 4:] & 0xF) << 4)
+    # Sub-blocks 2k and 2k+1 share 32 bytes: 2k in the low nibbles, 2k+1 in the high ones.
+    qs = (q[:, 0::2] | (q[:, 1::2] << 4)).reshape(x.shape[0], 128)
+    blocks = np.concatenate([d16.view(np.uint8), dmin16.view(np.uint8), packed_scales, qs], axis=1)
+    return blocks.reshape(rows, cols // 256 * 144)
+
+
+def write_gguf(tensors: dict[str, torch.Tensor], out_path: str | Path, qtype: str, arch: str) -> Path:
+    import gguf
+
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    writer = gguf.GGUFWriter(str(out_path), arch=arch)
+    writer.add_quantization_version(gguf.GGML_QUANT_VERSION)
+    for key, value in sorted(tensors.items()):
+        data = value.float().numpy()
+        if data.ndim == 1 or data.size <= 1024:
+            writer.add_tensor(key, data.astype(np.float32))
+            continue
+        for candidate in (qtype, _FALLBACK.get(qtype, "Q8_0")):
+            kind = gguf.GGMLQuantizationType[candidate]
+            if data.shape[-1] % gguf.GGML_QUANT_SIZES[kind][0] == 0:
+                packed = quantize_q4_k(data) if candidate == "Q4_K" else gguf.quantize(data, kind)
+                writer.add_tensor(key, packed, raw_dtype=kind)
+                break
+        else:
+            writer.add_tensor(key, data.astype(np.float16))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return out_path
+
+
+def write_family_gguf(family: str, folder: str | Path, out_path: str | Path, qtype: str) -> Path:
+    """`family`: the test kit's chroma, flux2_klein or qwen_image."""
+    state = _component(Path(folder), "transformer")
+    original, arch = {
+        "chroma": lambda: (chroma_to_original(state), "chroma"),
+        "flux2_klein": lambda: (flux2_to_original(state), "flux2"),
+        "qwen_image": lambda: (state, "qwen_image"),
+    }[family]()
+    return write_gguf(original, out_path, qtype, arch)
