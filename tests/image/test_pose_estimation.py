@@ -1,4 +1,4 @@
-"""ViTPose's top-down geometry: the crop around a person's box and the way back from heatmap to image pixels.
+"""ViTPose's top-down geometry, as the studio runs it: the crop around a person's box and the way back to photo pixels.
 
 Random weights put keypoints anywhere, so the network here is a stand-in whose every heatmap is the brightness of
 the crop it is given, sampled on the heatmap grid (corners aligned, as ViTPose's unbiased processing has it): a
@@ -14,6 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from transformers import VitPoseImageProcessor
 
 from hollywool.models.pose_estimation import Person, PoseEstimator
 
@@ -56,7 +57,7 @@ def _spot(size: tuple[int, int], centre: tuple[int, int]) -> Image.Image:
     ],
 )
 def test_keypoints_come_back_where_the_photo_shows_them(box, spot):
-    estimator = PoseEstimator(_Brightness(), {"size": {"height": 256, "width": 192}})
+    estimator = PoseEstimator(_Brightness(), VitPoseImageProcessor(size={"height": 256, "width": 192}))
     [(points, scores)] = estimator(_spot((200, 160), spot), [Person(box, 0.9)])
     assert points.shape == (17, 2) and scores.shape == (17,)
     # One heatmap pixel is (crop size / heatmap size) photo pixels: at most ~3.5 here.
@@ -64,4 +65,4 @@ def test_keypoints_come_back_where_the_photo_shows_them(box, spot):
 
 
 def test_no_people_no_keypoints():
-    assert PoseEstimator(_Brightness(), {})(_spot((64, 64), (30, 30)), []) == []
+    assert PoseEstimator(_Brightness(), VitPoseImageProcessor())(_spot((64, 64), (30, 30)), []) == []
