@@ -193,6 +193,9 @@ def _assemble(
     vae = files.vae or (files.model if whole and any(k.startswith(_VAE_KEYS) for k in weights.tensors) else None)
     if vae is None:
         problems.append("a VAE (`vae:`)")
+    for part in split.parts:
+        if whole is None or not any(k.startswith(part.prefixes) for k in weights.tensors):
+            problems.append(f"its {part.label}, which only a whole checkpoint carries")
     if problems:
         alone = "checkpoint" if whole else "diffusion model alone"
         raise InvalidInputError(
@@ -214,7 +217,10 @@ def _assemble(
         module = shared(component, key)
         if module is None:
             if component == "vae":
-                module = _load_vae(vae, split.vae_class, config_dir, dtype, split.vae_convert)
+                # Inside a whole checkpoint only the VAE's own tensors are read (not the whole file).
+                inside = next((p for p in _VAE_KEYS if any(k.startswith(p) for k in weights.tensors)), "")
+                prefix = inside if vae == files.model else ""
+                module = _load_vae(vae, split.vae_class, config_dir, dtype, split.vae_convert, prefix)
             else:
                 slot = next(s for s in split.text_encoders if s.component == component)
                 te, prefix = encoders[component]
@@ -223,21 +229,28 @@ def _assemble(
                     slot.optional,
                 )  # fmt: skip
         parts[component] = module
+    for part in split.parts:  # read from the model's own file: not shared
+        parts[part.component] = load_diffusion_model(
+            weights, "", config_dir, part.component, dtype, keep_fp8=False, convert=part.convert, prefix=part.prefixes
+        )
+    others = tuple(p for part in split.parts for p in part.prefixes)
     parts[split.component] = load_diffusion_model(
         weights, split.model_class, config_dir, split.component, dtype, keep_fp8=keep_fp8, convert=split.convert,
-        prefix=split.checkpoint_prefix if whole else "",
+        prefix=split.checkpoint_prefix if whole else "", exclude=others if whole else (),
     )  # fmt: skip
     pipeline_cls = getattr(diffusers, family.pipeline)
     pipe = pipeline_cls.from_pretrained(str(config_dir), local_files_only=True, **parts)
     return pipe, keys
 
 
-def _load_vae(path: Path, vae_class: str, config_dir: Path, dtype: Any, convert: Converter | None = None) -> Any:
+def _load_vae(
+    path: Path, vae_class: str, config_dir: Path, dtype: Any, convert: Converter | None = None, prefix: str = ""
+) -> Any:
     import diffusers
 
     if convert is not None:  # a VAE class diffusers has no single-file conversion for
         return load_diffusion_model(
-            read_file(path), vae_class, config_dir, "vae", dtype, keep_fp8=False, convert=convert
+            read_file(path), vae_class, config_dir, "vae", dtype, keep_fp8=False, convert=convert, prefix=prefix
         )
     cls = getattr(diffusers, vae_class)
     try:

@@ -107,8 +107,6 @@ def _renamed_transformer(folder: Path, out: Path, renames: dict[str, str]) -> Pa
 @pytest.mark.parametrize(
     ("family", "model_type", "renames", "instead"),
     [
-        ("ltx23", "ltx2", {"av_cross_attn_video_a2v_gate": "av_ca_a2v_gate_adaln_single", "proj_in": "patchify_proj"},
-         "dg845/LTX-2.3-Diffusers"),
         ("hunyuanvideo15", "hunyuanvideo15", {"cond_type_embed": "cond_type_embedding"},
          "hunyuanvideo-community/HunyuanVideo-1.5-Diffusers-720p_t2v"),
     ],

@@ -36,6 +36,18 @@ class TextEncoderSlot:
 
 
 @dataclass(frozen=True)
+class CheckpointPart:
+    """A component besides the diffusion model, the VAE and the text encoders that a whole checkpoint carries (LTX-2's
+    audio VAE, text connectors and vocoder): read from the keys under `prefixes`, mapped by `convert`, built with the
+    class and config the config folder gives `component`."""
+
+    component: str  # the pipeline's name for it: "audio_vae"
+    label: str  # what a person calls it, in messages: "audio VAE"
+    prefixes: tuple[str, ...]  # its keys' prefixes inside the checkpoint
+    convert: Converter
+
+
+@dataclass(frozen=True)
 class SplitFiles:
     """How a diffusion-model-only file of this family becomes a pipeline.
 
@@ -60,6 +72,5 @@ class SplitFiles:
     vae_convert: Converter | None = None
     # A file of this family that split files cannot make (Wan 2.2 A14B's two experts): a sentence naming what to
     # use instead; None when the file can be assembled.
-    refuse: Callable[[Mapping[str, list[int]]], str | None] | None = (
-        None  # the VAE file's original layout -> diffusers' (None: `from_single_file`)
-    )
+    refuse: Callable[[Mapping[str, list[int]]], str | None] | None = None
+    parts: tuple[CheckpointPart, ...] = ()  # further components read from a whole checkpoint

@@ -1,0 +1,120 @@
+"""LTX-2 and LTX-2.3 single files (Lightricks' ltx-2-19b-dev.safetensors, ltx-2.3-22b-dev.safetensors, ComfyUI's
+copies) mapped to diffusers' components.
+
+One file holds five parts, each under its own prefix:
+
+* the transformer under `model.diffusion_model.`, in Lightricks' names (`patchify_proj`, `adaln_single`,
+  `av_ca_a2v_gate_adaln_single`, `q_norm`; LTX-2.3 adds `prompt_adaln_single`): diffusers' own single-file
+  conversion, plus the LTX-2.3 names it does not know;
+* the text connectors beside it (`video_embeddings_connector.transformer_1d_blocks.N`, the Gemma feature projection
+  `text_embedding_projection.aggregate_embed`, per modality in LTX-2.3: `video_aggregate_embed`,
+  `audio_aggregate_embed`), which diffusers 0.42.1 does not convert;
+* the video VAE under `vae.` (a flat `down_blocks` / `up_blocks` list of residual stages and resamplers): diffusers'
+  conversion, which stops at LTX-2.0's three decoder stages, plus LTX-2.3's fourth;
+* the audio VAE under `audio_vae.`: diffusers' conversion;
+* the vocoder under `vocoder.` (HiFi-GAN names: `conv_pre`, `ups`, `resblocks`; LTX-2.3's BigVGAN with bandwidth
+  extension nests it as `vocoder.vocoder.` beside `vocoder.bwe_generator.` and `vocoder.mel_stft.`), which diffusers
+  0.42.1 does not convert.
+
+Each converter only renames and drops: fp8 tensors stay fp8.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from hollywool.models.comfy_layouts import COMFY_PREFIX
+
+# The connectors' keys, inside or (the Gemma feature projection of some files) outside the diffusion model's prefix.
+CONNECTOR_KEYS = ("video_embeddings_connector.", "audio_embeddings_connector.", "text_embedding_projection.")
+CONNECTOR_PREFIXES = (*(COMFY_PREFIX + k for k in CONNECTOR_KEYS), *CONNECTOR_KEYS)
+
+_CONNECTOR_RENAMES = (
+    (r"^video_embeddings_connector\.", "video_connector."),
+    (r"^audio_embeddings_connector\.", "audio_connector."),
+    (r"\.transformer_1d_blocks\.", ".transformer_blocks."),
+    (r"\.q_norm\.", ".norm_q."),
+    (r"\.k_norm\.", ".norm_k."),
+    (r"^text_embedding_projection\.aggregate_embed\.", "text_proj_in."),
+    (r"^text_embedding_projection\.(video|audio)_aggregate_embed\.", r"\1_text_proj_in."),
+)
+# LTX-2.3's decoder has a fourth stage (upsampler, then residual blocks); its timestep conditioning sits at the end.
+_VAE_RENAMES = (
+    (r"^decoder\.up_blocks\.7\.", "decoder.up_blocks.3.upsamplers.0."),
+    (r"^decoder\.up_blocks\.8\.", "decoder.up_blocks.3."),
+    (r"^decoder\.last_time_embedder\.", "decoder.time_embedder."),
+    (r"^decoder\.last_scale_shift_table$", "decoder.scale_shift_table"),
+)
+_VOCODER_RENAMES = (
+    (r"(^|\.)ups\.", r"\1upsamplers."),  # not `upsample.` (the anti-aliasing filters of LTX-2.3's activations)
+    (r"(^|\.)resblocks\.", r"\1resnets."),
+    (r"(^|\.)conv_pre\.", r"\1conv_in."),
+    (r"(^|\.)conv_post\.", r"\1conv_out."),
+    (r"(^|\.)act_post\.", r"\1act_out."),
+    (r"\.downsample\.lowpass\.", ".downsample."),
+)
+
+
+def _renamed(name: str, renames: tuple[tuple[str, str], ...]) -> str:
+    for pattern, replacement in renames:
+        name = re.sub(pattern, replacement, name)
+    return name
+
+
+def _part(checkpoint: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """The tensors under `prefix` without it; a file of that part alone (no prefix) as it is."""
+    if any(k.startswith(prefix) for k in checkpoint):
+        return {k.removeprefix(prefix): v for k, v in checkpoint.items() if k.startswith(prefix)}
+    return dict(checkpoint)
+
+
+def is_connector_key(name: str) -> bool:
+    return name.removeprefix(COMFY_PREFIX).startswith(CONNECTOR_KEYS)
+
+
+def ltx2_transformer_to_diffusers(checkpoint: dict[str, Any], _config: Mapping[str, Any]) -> dict[str, Any]:
+    from diffusers.loaders import single_file_utils
+
+    state = {k.removeprefix(COMFY_PREFIX): v for k, v in checkpoint.items() if not is_connector_key(k)}
+    convert: Any = single_file_utils.convert_ltx2_transformer_to_diffusers  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]  # untyped
+    converted: dict[str, Any] = convert(state)
+    # LTX-2.3's prompt modulation (`prompt_adaln_single`, `audio_prompt_adaln_single`): diffusers' `prompt_adaln`.
+    return {re.sub(r"^(audio_)?prompt_adaln_single\.", r"\1prompt_adaln.", k): v for k, v in converted.items()}
+
+
+def ltx2_connectors_to_diffusers(checkpoint: dict[str, Any], _config: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in checkpoint.items():
+        name = key.removeprefix(COMFY_PREFIX)
+        if name.startswith(CONNECTOR_KEYS):
+            out[_renamed(name, _CONNECTOR_RENAMES)] = value
+    return out
+
+
+def ltx2_vae_to_diffusers(checkpoint: dict[str, Any], _config: Mapping[str, Any]) -> dict[str, Any]:
+    from diffusers.loaders import single_file_utils
+
+    convert: Any = single_file_utils.convert_ltx2_vae_to_diffusers  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]  # untyped
+    converted: dict[str, Any] = convert(_part(checkpoint, "vae."))
+    return {_renamed(k, _VAE_RENAMES): v for k, v in converted.items()}
+
+
+def ltx2_audio_vae_to_diffusers(checkpoint: dict[str, Any], _config: Mapping[str, Any]) -> dict[str, Any]:
+    from diffusers.loaders import single_file_utils
+
+    convert: Any = single_file_utils.convert_ltx2_audio_vae_to_diffusers  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]  # untyped
+    converted: dict[str, Any] = convert(_part(checkpoint, "audio_vae."))
+    return converted
+
+
+def ltx2_vocoder_to_diffusers(checkpoint: dict[str, Any], _config: Mapping[str, Any]) -> dict[str, Any]:
+    return {_renamed(k, _VOCODER_RENAMES): v for k, v in _part(checkpoint, "vocoder.").items()}
+
+
+def is_ltx23(shapes: Mapping[str, list[int]]) -> bool:
+    """LTX-2.3's file: gated attention (`to_gate_logits`) and the prompt modulation LTX-2.0 does not have."""
+    return any(
+        ".to_gate_logits." in k or k.removeprefix(COMFY_PREFIX).startswith("prompt_adaln_single.") for k in shapes
+    )

@@ -1,0 +1,134 @@
+"""LTX-2 / LTX-2.3 from the files users hold: one Lightricks checkpoint (transformer, text connectors, video and audio
+VAEs, vocoder; written from the tiny LTX-2.3 folder in Lightricks' layout by hollywool/testkit/ltx2_layouts.py) plus
+the Gemma 3 text encoder as ComfyUI keeps it. Loaded the way a user's entry is, it is the folder's pipeline: the same
+weights, the same video and sound for a seed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import pytest
+
+from hollywool.media.video import read_frames
+from tests.image.conftest import add_user_models
+from tests.video.conftest import asset_path, run_job, tiny_body, wait_job
+
+
+@pytest.fixture(scope="module")
+def ltx23_files(tiny_model, tmp_path_factory) -> tuple[Path, Path]:
+    from hollywool.testkit.ltx2_layouts import write_gemma_text_encoder, write_ltx2_checkpoint
+
+    root = tmp_path_factory.mktemp("comfy-ltx") / "models"
+    folder = tiny_model("ltx23")
+    checkpoint = write_ltx2_checkpoint(folder, root / "checkpoints" / "ltx-2.3-22b-dev.safetensors")
+    return checkpoint, write_gemma_text_encoder(folder, root / "text_encoders" / "gemma_3_12B_it.safetensors")
+
+
+def test_an_ltx23_checkpoint_is_the_folders_pipeline(tiny_model, ltx23_files, tmp_path):
+    """Through the loading code a job uses: every component's weights exactly, and the same frames and waveform."""
+    import torch
+    from diffusers import LTX2Pipeline
+
+    from hollywool.models.split_files import ModelFiles, load_files
+
+    checkpoint, gemma = ltx23_files
+    folder = tiny_model("ltx23")
+    pipe, _keys = load_files(ModelFiles(checkpoint, (gemma,), None, folder), "ltx2", tmp_path, torch.float32,
+                             keep_fp8=False)  # fmt: skip
+    ref = LTX2Pipeline.from_pretrained(folder)
+    for name in ("transformer", "connectors", "vae", "audio_vae", "vocoder"):
+        mine, theirs = getattr(pipe, name).state_dict(), getattr(ref, name).state_dict()
+        assert mine.keys() == theirs.keys(), name
+        assert all(torch.equal(mine[k], theirs[k]) for k in theirs), name
+    # The language model only: LTX-2 prompts with text, so the vision tower in the file is not loaded.
+    mine, theirs = pipe.text_encoder.state_dict(), ref.text_encoder.state_dict()
+    language = [k for k in theirs if not k.startswith(("model.vision_tower.", "model.multi_modal_projector."))]
+    assert set(mine) == set(language) and all(torch.equal(mine[k], theirs[k]) for k in language)
+    call = {"prompt": "a robot", "height": 64, "width": 64, "num_frames": 17, "frame_rate": 24.0,
+            "num_inference_steps": 2, "max_sequence_length": 16, "output_type": "np"}  # fmt: skip
+    a, b = (cast(Any, p(generator=torch.Generator().manual_seed(7), **call)) for p in (pipe, ref))
+    # Equal weights in differently aligned memory (read into fresh tensors here, mapped from the file there) take
+    # other SIMD paths: measured differences about 1e-6; other weights would differ by the whole signal.
+    np.testing.assert_allclose(a.frames, b.frames, atol=1e-4)
+    torch.testing.assert_close(a.audio, b.audio, atol=1e-4, rtol=1e-4)
+    assert a.audio.shape[-1] > 0 and float(np.abs(b.frames).max()) > 0
+
+
+def _frames(client, studio_dirs, job) -> np.ndarray:
+    _asset, path = asset_path(client, studio_dirs, job["videos"][0]["id"])
+    return np.stack([np.asarray(f, dtype=np.float32) for f in read_frames(path)])
+
+
+def test_an_ltx23_checkpoint_makes_the_same_video_as_its_folder(register_models, make_client, studio_dirs, tiny_model,
+                                                               ltx23_files):  # fmt: skip
+    checkpoint, gemma = ltx23_files
+    config = register_models({"tiny": "ltx23"})
+    # No `type`: the keys say LTX-2, the gated attention LTX-2.3. The tiny folder stands in for the shipped config.
+    add_user_models(config, {"file": {"name": "LTX file", "path": str(checkpoint), "text_encoders": [str(gemma)],
+                                      "config": str(tiny_model("ltx23")), "category": "video", "default_steps": 2,
+                                      "default_guidance": 5.0, "memory_gb": 0.1}})  # fmt: skip
+    client = make_client()
+    listed = {m["id"]: m for m in client.get("/api/video/models").json()}["file"]
+    assert listed["type"] == "ltx2" and listed["variant"] == "2.3"
+    single = run_job(client, "video", tiny_body("ltx23", "file"))
+    folder = run_job(client, "video", tiny_body("ltx23", "tiny"))
+    asset, _path = asset_path(client, studio_dirs, single["videos"][0]["id"])
+    assert asset["has_audio"]  # the vocoder from the file made the sound track
+    a, b = _frames(client, studio_dirs, single), _frames(client, studio_dirs, folder)
+    assert a.shape == b.shape
+    assert float(np.abs(a - b).mean()) < 1.0  # H.264 of equal frames (other weights: tens of levels)
+
+
+def test_ltx2_and_ltx23_files_are_told_apart(tiny_model, ltx23_files, tmp_path):
+    from hollywool.models import families
+    from hollywool.models.single_file import detect
+    from hollywool.models.split_files import read_file, split_config
+    from hollywool.testkit.ltx2_layouts import write_ltx2_checkpoint
+
+    ltx20 = write_ltx2_checkpoint(tiny_model("ltx2"), tmp_path / "ltx-2-19b-dev.safetensors", projection_outside=True)
+    family = families.REGISTRY.get("ltx2")
+    assert family is not None and family.split_files is not None
+    for path, config, label, variant in ((ltx20, "ltx2", "LTX-2", None), (ltx23_files[0], "ltx2.3", "LTX-2.3", "2.3")):
+        found, _arch, detail = detect(path)
+        assert (found.type, detail) == ("ltx2", label)
+        assert split_config(family.split_files, read_file(path)) == config
+        assert family.for_model(str(path)).variant == variant  # type: ignore[attr-defined]
+
+
+def test_an_ltx_checkpoint_without_its_text_encoder_names_the_file_to_add(register_models, make_client, tiny_model,
+                                                                          ltx23_files):  # fmt: skip
+    checkpoint, _gemma = ltx23_files
+    config = register_models({"tiny": "ltx23"})
+    add_user_models(config, {"file": {"name": "LTX file", "path": str(checkpoint), "config": str(tiny_model("ltx23")),
+                                      "category": "video", "default_steps": 2}})  # fmt: skip
+    client = make_client()
+    r = client.post("/api/video/jobs", json=tiny_body("ltx23", "file"))
+    if r.status_code == 201:  # loading happens in the job: the job fails with the sentence
+        job = wait_job(client, "video", r.json()["job_id"])
+        assert job["status"] == "failed"
+        message = job["error"]
+    else:
+        assert 400 <= r.status_code < 500, r.text
+        message = r.text
+    assert "gemma_3_12B_it.safetensors" in message and "text_encoders" in message, message
+
+
+def test_the_shipped_configs_have_the_published_sizes():
+    """LTX-2 is a 19B model, LTX-2.3 a 22B one (their model cards): transformer and text connectors together."""
+    from accelerate import init_empty_weights
+    from diffusers import LTX2VideoTransformer3DModel
+    from diffusers.pipelines.ltx2 import LTX2TextConnectors
+
+    root = Path(__file__).resolve().parents[2] / "hollywool" / "catalog" / "configs"
+    sizes = {}
+    for name in ("ltx2", "ltx2.3"):
+        transformer_config = json.loads((root / name / "transformer" / "config.json").read_text())
+        connectors_config = json.loads((root / name / "connectors" / "config.json").read_text())
+        with init_empty_weights():
+            models = (LTX2VideoTransformer3DModel.from_config(transformer_config),
+                      LTX2TextConnectors.from_config(connectors_config))  # fmt: skip
+        sizes[name] = sum(p.numel() for m in models for p in cast(Any, m).parameters()) / 1e9
+    assert 19.0 < sizes["ltx2"] < 21.0 and 21.5 < sizes["ltx2.3"] < 22.5, sizes
