@@ -9,8 +9,8 @@ One file holds five parts, each under its own prefix:
 * the text connectors beside it (`video_embeddings_connector.transformer_1d_blocks.N`, the Gemma feature projection
   `text_embedding_projection.aggregate_embed`, per modality in LTX-2.3: `video_aggregate_embed`,
   `audio_aggregate_embed`), which diffusers 0.42.1 does not convert;
-* the video VAE under `vae.` (a flat `down_blocks` / `up_blocks` list of residual stages and resamplers): diffusers'
-  conversion, which stops at LTX-2.0's three decoder stages, plus LTX-2.3's fourth;
+* the video VAE under `vae.` (a flat `down_blocks` / `up_blocks` list of residual stages and resamplers), mapped to
+  diffusers' blocks from the VAE's config (diffusers' conversion hard-codes LTX-2.0's three decoder levels);
 * the audio VAE under `audio_vae.`: diffusers' conversion;
 * the vocoder under `vocoder.` (HiFi-GAN names: `conv_pre`, `ups`, `resblocks`; LTX-2.3's BigVGAN with bandwidth
   extension nests it as `vocoder.vocoder.` beside `vocoder.bwe_generator.` and `vocoder.mel_stft.`), which diffusers
@@ -40,11 +40,11 @@ _CONNECTOR_RENAMES = (
     (r"^text_embedding_projection\.aggregate_embed\.", "text_proj_in."),
     (r"^text_embedding_projection\.(video|audio)_aggregate_embed\.", r"\1_text_proj_in."),
 )
-# LTX-2.3's decoder has a fourth stage (upsampler, then residual blocks); its timestep conditioning sits at the end.
-_VAE_RENAMES = (
-    (r"^decoder\.up_blocks\.7\.", "decoder.up_blocks.3.upsamplers.0."),
-    (r"^decoder\.up_blocks\.8\.", "decoder.up_blocks.3."),
-    (r"^decoder\.last_time_embedder\.", "decoder.time_embedder."),
+_VAE_NAMES = (
+    (r"\.res_blocks\.", ".resnets."),
+    (r"^per_channel_statistics\.mean-of-means$", "latents_mean"),
+    (r"^per_channel_statistics\.std-of-means$", "latents_std"),
+    (r"^decoder\.last_time_embedder\.", "decoder.time_embedder."),  # the decoder's timestep conditioning
     (r"^decoder\.last_scale_shift_table$", "decoder.scale_shift_table"),
 )
 _VOCODER_RENAMES = (
@@ -93,12 +93,43 @@ def ltx2_connectors_to_diffusers(checkpoint: dict[str, Any], _config: Mapping[st
     return out
 
 
-def ltx2_vae_to_diffusers(checkpoint: dict[str, Any], _config: Mapping[str, Any]) -> dict[str, Any]:
-    from diffusers.loaders import single_file_utils
+def _vae_stages(config: Mapping[str, Any]) -> dict[str, str]:
+    """Lightricks' flat stage lists -> diffusers' blocks, from the VAE's config: the encoder's `down_blocks` are each
+    level's residual stage then its downsampler (levels that scale), then the middle stage; the decoder's `up_blocks`
+    the middle stage, then each level's upsampler (levels that scale) and residual stage. (diffusers' own conversion
+    fixes these indices for LTX-2.0's shape: three decoder levels, every level scaling; LTX-2.3 has four.)"""
+    stages: dict[str, str] = {}
+    scaling = list(config.get("spatio_temporal_scaling") or [])
+    index = 0
+    for level, scales in enumerate(scaling):
+        stages[f"encoder.down_blocks.{index}."] = f"encoder.down_blocks.{level}."
+        index += 1
+        if scales:
+            stages[f"encoder.down_blocks.{index}."] = f"encoder.down_blocks.{level}.downsamplers.0."
+            index += 1
+    stages[f"encoder.down_blocks.{index}."] = "encoder.mid_block."
+    stages["decoder.up_blocks.0."] = "decoder.mid_block."
+    index = 1
+    for level, scales in enumerate(config.get("decoder_spatio_temporal_scaling") or []):
+        if scales:
+            stages[f"decoder.up_blocks.{index}."] = f"decoder.up_blocks.{level}.upsamplers.0."
+            index += 1
+        stages[f"decoder.up_blocks.{index}."] = f"decoder.up_blocks.{level}."
+        index += 1
+    return stages
 
-    convert: Any = single_file_utils.convert_ltx2_vae_to_diffusers  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]  # untyped
-    converted: dict[str, Any] = convert(_part(checkpoint, "vae."))
-    return {_renamed(k, _VAE_RENAMES): v for k, v in converted.items()}
+
+def ltx2_vae_to_diffusers(checkpoint: dict[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
+    stages = _vae_stages(config)
+    out: dict[str, Any] = {}
+    for key, value in _part(checkpoint, "vae.").items():
+        if key in ("per_channel_statistics.channel", "per_channel_statistics.mean-of-stds"):
+            continue  # kept by Lightricks' statistics module, used by no diffusers model
+        stage = re.match(r"^(?:encoder\.down|decoder\.up)_blocks\.\d+\.", key)
+        if stage and stage[0] in stages:
+            key = stages[stage[0]] + key[stage.end() :]
+        out[_renamed(key, _VAE_NAMES)] = value
+    return out
 
 
 def ltx2_audio_vae_to_diffusers(checkpoint: dict[str, Any], _config: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,25 +19,32 @@ from tests.video.conftest import asset_path, run_job, tiny_body, wait_job
 
 @pytest.fixture(scope="module")
 def ltx23_files(tiny_model, tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("comfy-ltx") / "models"
+    return _write_files(tiny_model("ltx23"), root, "ltx-2.3-22b-dev.safetensors")
+
+
+def _write_files(folder: Path, root: Path, name: str, projection_outside: bool = False) -> tuple[Path, Path]:
     from hollywool.testkit.ltx2_layouts import write_gemma_text_encoder, write_ltx2_checkpoint
 
-    root = tmp_path_factory.mktemp("comfy-ltx") / "models"
-    folder = tiny_model("ltx23")
-    checkpoint = write_ltx2_checkpoint(folder, root / "checkpoints" / "ltx-2.3-22b-dev.safetensors")
+    checkpoint = write_ltx2_checkpoint(folder, root / "checkpoints" / name, projection_outside=projection_outside)
     return checkpoint, write_gemma_text_encoder(folder, root / "text_encoders" / "gemma_3_12B_it.safetensors")
 
 
-def test_an_ltx23_checkpoint_is_the_folders_pipeline(tiny_model, ltx23_files, tmp_path):
+# LTX-2.0's file keeps the Gemma feature projection outside the diffusion model's prefix (as some files do).
+@pytest.mark.parametrize(("family", "name", "outside"), [("ltx23", "ltx-2.3-22b-dev.safetensors", False),
+                                                         ("ltx2", "ltx-2-19b-dev.safetensors", True)])  # fmt: skip
+def test_an_ltx_checkpoint_is_the_folders_pipeline(family, name, outside, tiny_model, tmp_path):
     """Through the loading code a job uses: every component's weights exactly, and the same frames and waveform."""
     import torch
     from diffusers import LTX2Pipeline
 
     from hollywool.models.split_files import ModelFiles, load_files
+    from hollywool.testkit.tiny_models import FAMILIES
 
-    checkpoint, gemma = ltx23_files
-    folder = tiny_model("ltx23")
-    pipe, _keys = load_files(ModelFiles(checkpoint, (gemma,), None, folder), "ltx2", tmp_path, torch.float32,
-                             keep_fp8=False)  # fmt: skip
+    folder = tiny_model(family)
+    checkpoint, gemma = _write_files(folder, tmp_path / "models", name, outside)
+    pipe, _keys = load_files(ModelFiles(checkpoint, (gemma,), None, folder), "ltx2", tmp_path / "configs",
+                             torch.float32, keep_fp8=False)  # fmt: skip
     ref = LTX2Pipeline.from_pretrained(folder)
     for name in ("transformer", "connectors", "vae", "audio_vae", "vocoder"):
         mine, theirs = getattr(pipe, name).state_dict(), getattr(ref, name).state_dict()
@@ -47,8 +54,7 @@ def test_an_ltx23_checkpoint_is_the_folders_pipeline(tiny_model, ltx23_files, tm
     mine, theirs = pipe.text_encoder.state_dict(), ref.text_encoder.state_dict()
     language = [k for k in theirs if not k.startswith(("model.vision_tower.", "model.multi_modal_projector."))]
     assert set(mine) == set(language) and all(torch.equal(mine[k], theirs[k]) for k in language)
-    call = {"prompt": "a robot", "height": 64, "width": 64, "num_frames": 17, "frame_rate": 24.0,
-            "num_inference_steps": 2, "max_sequence_length": 16, "output_type": "np"}  # fmt: skip
+    call = {**FAMILIES[family].call, "prompt": "a robot", "num_inference_steps": 2, "output_type": "np"}
     a, b = (cast(Any, p(generator=torch.Generator().manual_seed(7), **call)) for p in (pipe, ref))
     # Equal weights in differently aligned memory (read into fresh tensors here, mapped from the file there) take
     # other SIMD paths: measured differences about 1e-6; other weights would differ by the whole signal.
