@@ -6,7 +6,8 @@ hold them. A whole checkpoint loads through the pipeline's `from_single_file`; `
 encoders) given beside it replace its own. A diffusion-model-only file of a family that declares
 `SplitFiles` is assembled: the diffusion model from its file, each text encoder into the slot its kind
 fills, the VAE from its file, and the scheduler and tokenizers from the config folder (the entry's
-`config`, else the one shipped for the family). Text encoders and VAEs read from the same files are
+`config`, else the one shipped for the family). A whole checkpoint of such a family is assembled from its own
+parts the same way, with any further parts its family declares (LTX-2's audio VAE, text connectors, vocoder). Text encoders and VAEs read from the same files are
 shared between models (the model cache's component keys).
 """
 
