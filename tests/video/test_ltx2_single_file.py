@@ -138,3 +138,22 @@ def test_the_shipped_configs_have_the_published_sizes():
                       LTX2TextConnectors.from_config(connectors_config))  # fmt: skip
         sizes[name] = sum(p.numel() for m in models for p in cast(Any, m).parameters()) / 1e9
     assert 19.0 < sizes["ltx2"] < 21.0 and 21.5 < sizes["ltx2.3"] < 22.5, sizes
+
+
+def test_a_models_folder_pairs_an_ltx_checkpoint_with_its_gemma_file(ltx23_files):
+    from hollywool.models.model_folders import scan
+
+    checkpoint, gemma = ltx23_files
+    found = {f.path: f for f in scan(checkpoint.parents[2]).files}
+    model = found[checkpoint]
+    assert (model.role, model.family, model.detail, model.problem) == ("checkpoint", "ltx2", "LTX-2.3", None)
+    assert model.text_encoders == [gemma] and model.vae is None  # the VAEs are the checkpoint's own
+
+
+def test_a_models_folder_says_what_an_ltx_checkpoint_lacks(tiny_model, tmp_path):
+    from hollywool.models.model_folders import scan
+
+    checkpoint, gemma = _write_files(tiny_model("ltx23"), tmp_path / "models", "ltx-2.3-22b-dev.safetensors")
+    gemma.unlink()
+    model = {f.path: f for f in scan(tmp_path).files}[checkpoint]
+    assert "gemma_3_12B_it.safetensors" in (model.problem or ""), model.problem
