@@ -138,11 +138,17 @@ def vocoder_to_original(state: dict[str, torch.Tensor]) -> dict[str, torch.Tenso
     return out
 
 
-def write_ltx2_checkpoint(folder: str | Path, out_path: str | Path, *, projection_outside: bool = False) -> Path:
-    """The tiny LTX-2 / LTX-2.3 folder's transformer, connectors, VAEs and vocoder as one Lightricks checkpoint."""
+def write_ltx2_checkpoint(
+    folder: str | Path, out_path: str | Path, *, projection_outside: bool = False, fp8: bool = False
+) -> Path:
+    """The tiny LTX-2 / LTX-2.3 folder's transformer, connectors, VAEs and vocoder as one Lightricks checkpoint.
+    `fp8`: the transformer's matrices as float8_e4m3fn, its small and 1-D tensors bf16 (as ltx-2-19b-dev-fp8 keeps
+    some layers in higher precision); the other parts as they are."""
     folder, out_path = Path(folder), Path(out_path)
     out: dict[str, torch.Tensor] = {}
     for key, value in transformer_to_original(_component(folder, "transformer")).items():
+        if fp8:
+            value = value.to(torch.float8_e4m3fn if value.ndim == 2 and value.numel() > 64 else torch.bfloat16)
         out[COMFY + key] = value
     for key, value in connectors_to_original(_component(folder, "connectors")).items():
         inside = not (projection_outside and key.startswith("text_embedding_projection."))

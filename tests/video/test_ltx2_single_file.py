@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from hollywool.media.video import read_frames
+from hollywool.testkit.tiny_models import FAMILIES
 from tests.image.conftest import add_user_models
 from tests.video.conftest import asset_path, run_job, tiny_body, wait_job
 
@@ -39,7 +40,6 @@ def test_an_ltx_checkpoint_is_the_folders_pipeline(family, name, outside, tiny_m
     from diffusers import LTX2Pipeline
 
     from hollywool.models.split_files import ModelFiles, load_files
-    from hollywool.testkit.tiny_models import FAMILIES
 
     folder = tiny_model(family)
     checkpoint, gemma = _write_files(folder, tmp_path / "models", name, outside)
@@ -61,6 +61,32 @@ def test_an_ltx_checkpoint_is_the_folders_pipeline(family, name, outside, tiny_m
     np.testing.assert_allclose(a.frames, b.frames, atol=1e-4)
     torch.testing.assert_close(a.audio, b.audio, atol=1e-4, rtol=1e-4)
     assert a.audio.shape[-1] > 0 and float(np.abs(b.frames).max()) > 0
+
+
+def test_an_fp8_ltx_checkpoint_keeps_its_transformer_in_fp8(tiny_model, tmp_path):
+    """ltx-2.3-22b-dev-fp8.safetensors: kept, the transformer's linear layers stay 1 byte and compute in the run
+    dtype; upcast (devices without fp8), they are the fp8 values exactly. The other parts load as stored."""
+    import torch
+    from diffusers import LTX2Pipeline
+
+    from hollywool.models.split_files import ModelFiles, load_files
+    from hollywool.testkit.ltx2_layouts import write_gemma_text_encoder, write_ltx2_checkpoint
+
+    folder = tiny_model("ltx23")
+    checkpoint = write_ltx2_checkpoint(folder, tmp_path / "ltx-2.3-22b-dev-fp8.safetensors", fp8=True)
+    files = ModelFiles(checkpoint, (write_gemma_text_encoder(folder, tmp_path / "gemma.safetensors"),), None, folder)
+    kept, _keys = load_files(files, "ltx2", tmp_path / "configs", torch.float32, keep_fp8=True)
+    to_q = kept.transformer.transformer_blocks[0].attn1.to_q
+    assert to_q.weight.dtype == torch.float8_e4m3fn
+    assert kept.connectors.video_text_proj_in.weight.dtype == torch.float32
+    out = cast(Any, kept(prompt="a robot", num_inference_steps=2, output_type="np", **FAMILIES["ltx23"].call))
+    assert np.isfinite(out.frames).all() and to_q.weight.dtype == torch.float8_e4m3fn
+    upcast, _keys = load_files(files, "ltx2", tmp_path / "configs", torch.float32, keep_fp8=False)
+    reference = LTX2Pipeline.from_pretrained(folder).transformer.state_dict()
+    weight = upcast.transformer.state_dict()["transformer_blocks.0.attn1.to_q.weight"]
+    assert weight.dtype == torch.float32
+    expected = reference["transformer_blocks.0.attn1.to_q.weight"].to(torch.float8_e4m3fn).float()
+    assert torch.equal(weight, expected)
 
 
 def _frames(client, studio_dirs, job) -> np.ndarray:
