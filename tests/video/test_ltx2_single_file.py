@@ -148,21 +148,52 @@ def test_an_ltx_checkpoint_without_its_text_encoder_names_the_file_to_add(regist
     assert "gemma_3_12B_it.safetensors" in message and "text_encoders" in message, message
 
 
-def test_the_shipped_configs_have_the_published_sizes():
-    """LTX-2 is a 19B model, LTX-2.3 a 22B one (their model cards): transformer and text connectors together."""
+def test_the_shipped_configs_have_the_published_sizes_and_take_full_size_files():
+    """LTX-2 is a 19B model, LTX-2.3 a 22B one (their model cards): transformer and text connectors together. Every
+    component built from the shipped configs (without weights) takes the names its full-size file has: the file's
+    key names (written as the test kit writes them) convert to exactly the model's."""
     from accelerate import init_empty_weights
-    from diffusers import LTX2VideoTransformer3DModel
-    from diffusers.pipelines.ltx2 import LTX2TextConnectors
+    from diffusers import AutoencoderKLLTX2Audio, AutoencoderKLLTX2Video, LTX2VideoTransformer3DModel
+    from diffusers.pipelines.ltx2 import LTX2TextConnectors, LTX2Vocoder, LTX2VocoderWithBWE
+
+    from hollywool.models import ltx2_original as convert
+    from hollywool.testkit import ltx2_layouts as original
 
     root = Path(__file__).resolve().parents[2] / "hollywool" / "catalog" / "configs"
     sizes = {}
-    for name in ("ltx2", "ltx2.3"):
-        transformer_config = json.loads((root / name / "transformer" / "config.json").read_text())
-        connectors_config = json.loads((root / name / "connectors" / "config.json").read_text())
+    for name, vocoder_class in (("ltx2", LTX2Vocoder), ("ltx2.3", LTX2VocoderWithBWE)):
+        configs = {c: json.loads((root / name / c / "config.json").read_text())
+                   for c in ("transformer", "connectors", "vae", "audio_vae", "vocoder")}  # fmt: skip
         with init_empty_weights():
-            models = (LTX2VideoTransformer3DModel.from_config(transformer_config),
-                      LTX2TextConnectors.from_config(connectors_config))  # fmt: skip
-        sizes[name] = sum(p.numel() for m in models for p in cast(Any, m).parameters()) / 1e9
+            models: dict[str, Any] = {
+                "transformer": LTX2VideoTransformer3DModel.from_config(configs["transformer"]),
+                "connectors": LTX2TextConnectors.from_config(configs["connectors"]),
+                "vae": AutoencoderKLLTX2Video.from_config(configs["vae"]),
+                "audio_vae": AutoencoderKLLTX2Audio.from_config(configs["audio_vae"]),
+                "vocoder": vocoder_class.from_config(configs["vocoder"]),
+            }
+        sizes[name] = sum(p.numel() for c in ("transformer", "connectors") for p in models[c].parameters()) / 1e9
+        state = {c: m.state_dict() for c, m in models.items()}
+        files = {
+            "transformer": original.transformer_to_original(state["transformer"]),
+            "connectors": original.connectors_to_original(state["connectors"]),
+            "vae": original.video_vae_to_original(state["vae"], configs["vae"]),
+            "audio_vae": original.audio_vae_to_original(state["audio_vae"]),
+            "vocoder": original.vocoder_to_original(state["vocoder"]),
+        }
+        converters = {
+            "transformer": convert.ltx2_transformer_to_diffusers,
+            "connectors": convert.ltx2_connectors_to_diffusers,
+            "vae": convert.ltx2_vae_to_diffusers,
+            "audio_vae": convert.ltx2_audio_vae_to_diffusers,
+            "vocoder": convert.ltx2_vocoder_to_diffusers,
+        }
+        prefixes = {"transformer": original.COMFY, "connectors": original.COMFY, "vae": "vae.",
+                    "audio_vae": "audio_vae.", "vocoder": "vocoder."}  # fmt: skip
+        for component, convert_part in converters.items():
+            in_file = {prefixes[component] + k: v for k, v in files[component].items()}  # as in the checkpoint
+            converted = convert_part(in_file, configs[component])
+            assert set(converted) == set(state[component]), (name, component)
     assert 19.0 < sizes["ltx2"] < 21.0 and 21.5 < sizes["ltx2.3"] < 22.5, sizes
 
 
@@ -183,3 +214,16 @@ def test_a_models_folder_says_what_an_ltx_checkpoint_lacks(tiny_model, tmp_path)
     gemma.unlink()
     model = {f.path: f for f in scan(tmp_path).files}[checkpoint]
     assert "gemma_3_12B_it.safetensors" in (model.problem or ""), model.problem
+
+
+def test_without_a_config_the_shipped_ltx23_one_is_used_and_asks_for_the_gemma_tokenizer(ltx23_files, tmp_path):
+    import torch
+
+    from hollywool.errors import InvalidInputError
+    from hollywool.models.split_files import ModelFiles, load_files
+
+    checkpoint, gemma = ltx23_files
+    with pytest.raises(InvalidInputError) as caught:
+        load_files(ModelFiles(checkpoint, (gemma,)), "ltx2", tmp_path / "configs", torch.float32, keep_fp8=False)
+    assert "ltx2.3/tokenizer has no tokenizer files" in caught.value.message, caught.value.message
+    assert (tmp_path / "configs" / "ltx2.3" / "vocoder" / "config.json").is_file()
