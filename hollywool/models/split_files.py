@@ -6,9 +6,10 @@ hold them. A whole checkpoint loads through the pipeline's `from_single_file`; `
 encoders) given beside it replace its own. A diffusion-model-only file of a family that declares
 `SplitFiles` is assembled: the diffusion model from its file, each text encoder into the slot its kind
 fills, the VAE from its file, and the scheduler and tokenizers from the config folder (the entry's
-`config`, else the one shipped for the family). A whole checkpoint of such a family is assembled from its own
-parts the same way, with any further parts its family declares (LTX-2's audio VAE, text connectors, vocoder). Text encoders and VAEs read from the same files are
-shared between models (the model cache's component keys).
+`config`, else the one shipped for the family). A whole checkpoint of such a family is assembled from its
+own parts the same way, with any further parts its family declares (LTX-2's audio VAE, text connectors,
+vocoder). Text encoders and VAEs read from the same files are shared between models (the model cache's
+component keys).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from hollywool.models.cache import ComponentKey
 from hollywool.models.families.split import Converter, SplitFiles
 from hollywool.models.quantized import load_diffusion_model
 from hollywool.models.single_file import detect, load_single_file, shipped_config
+from hollywool.models.state_dict import read_state_dict
 from hollywool.models.text_encoders import LABELS, config_width, detect_kind, load_text_encoder
 from hollywool.models.weight_files import WeightFile, read_weight_file
 
@@ -118,6 +120,21 @@ def check_tokenizers(config_dir: Path) -> None:
             )
 
 
+def tokenizer_from_text_encoder(config_dir: Path, texts: list[WeightFile]) -> None:
+    """ComfyUI ships no Gemma tokenizer: its Gemma text-encoder files carry the sentencepiece model (`spiece_model`,
+    the model file's bytes as a uint8 tensor). A Gemma tokenizer folder without files takes it from there."""
+    source = next((t for t in texts if "spiece_model" in t.tensors and not t.is_gguf), None)
+    if source is None:
+        return
+    for folder in sorted(config_dir.glob("tokenizer*")):
+        config = folder / "tokenizer_config.json"
+        has_files = any(p.name not in ("tokenizer_config.json", "special_tokens_map.json") for p in folder.iterdir())
+        if has_files or not config.is_file() or "GemmaTokenizer" not in config.read_text():
+            continue
+        tensor = read_state_dict(source.path, None, lambda name: name == "spiece_model")["spiece_model"]
+        (folder / "tokenizer.model").write_bytes(tensor.numpy().tobytes())
+
+
 def load_files(
     files: ModelFiles,
     model_type: str,
@@ -187,9 +204,11 @@ def _assemble(
     if refusal:
         raise InvalidInputError(f"{files.model.name}: {refusal}")
     config_dir = files.config or shipped_config(split_config(split, weights), configs_root)
+    texts = [read_file(p) for p in files.text_encoders]
+    if files.config is None:  # the studio's own copy of a shipped folder, never the user's
+        tokenizer_from_text_encoder(config_dir, texts)
     check_tokenizers(config_dir)
     whole = None if is_diffusion_model_only(weights) else weights
-    texts = [read_file(p) for p in files.text_encoders]
     encoders, problems = assign_text_encoders(split, texts, config_dir, whole)
     vae = files.vae or (files.model if whole and any(k.startswith(_VAE_KEYS) for k in weights.tensors) else None)
     if vae is None:

@@ -164,10 +164,20 @@ def write_ltx2_checkpoint(
     return out_path
 
 
-def write_gemma_text_encoder(folder: str | Path, out_path: str | Path) -> Path:
+def write_gemma_text_encoder(folder: str | Path, out_path: str | Path, *, tokenizer: bool = False) -> Path:
     """The tiny Gemma 3 in ComfyUI's names: `model.layers.N` for the language model, `vision_model.` and
-    `multi_modal_projector.` at the top, no `lm_head` (tied to the embeddings)."""
+    `multi_modal_projector.` at the top, no `lm_head` (tied to the embeddings). `tokenizer`: with the sentencepiece
+    model inside as `spiece_model` (its bytes as uint8), as ComfyUI keeps it (the test kit's Gemma tokenizer, which
+    the tiny folders' tokenizers are made from)."""
     out: dict[str, torch.Tensor] = {}
+    if tokenizer:
+        import tempfile
+
+        from hollywool.testkit.tokenizers import write_gemma_tokenizer
+
+        with tempfile.TemporaryDirectory() as tmp:
+            data = (write_gemma_tokenizer(tmp) / "tokenizer.model").read_bytes()
+        out["spiece_model"] = torch.frombuffer(bytearray(data), dtype=torch.uint8)
     # transformers saves Gemma 3 as `language_model.model.`, `vision_tower.`, `multi_modal_projector.`.
     for key, value in _component(Path(folder), "text_encoder").items():
         if key.startswith("language_model.model."):
