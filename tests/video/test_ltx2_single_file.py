@@ -15,7 +15,7 @@ import pytest
 from hollywool.media.video import read_frames
 from hollywool.testkit.tiny_models import FAMILIES
 from tests.image.conftest import add_user_models
-from tests.video.conftest import asset_path, run_job, tiny_body, wait_job
+from tests.video.conftest import asset_path, png_b64, run_job, tiny_body, wait_job
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +94,9 @@ def _frames(client, studio_dirs, job) -> np.ndarray:
     return np.stack([np.asarray(f, dtype=np.float32) for f in read_frames(path)])
 
 
-def test_an_ltx23_checkpoint_makes_the_same_video_as_its_folder(register_models, make_client, studio_dirs, tiny_model,
-                                                               ltx23_files):  # fmt: skip
+@pytest.mark.parametrize("kind", ["video", "i2v"])
+def test_an_ltx23_checkpoint_makes_the_same_video_as_its_folder(kind, register_models, make_client, studio_dirs,
+                                                               tiny_model, ltx23_files):  # fmt: skip
     checkpoint, gemma = ltx23_files
     config = register_models({"tiny": "ltx23"})
     # No `type`: the keys say LTX-2, the gated attention LTX-2.3. The tiny folder stands in for the shipped config.
@@ -105,8 +106,9 @@ def test_an_ltx23_checkpoint_makes_the_same_video_as_its_folder(register_models,
     client = make_client()
     listed = {m["id"]: m for m in client.get("/api/video/models").json()}["file"]
     assert listed["type"] == "ltx2" and listed["variant"] == "2.3"
-    single = run_job(client, "video", tiny_body("ltx23", "file"))
-    folder = run_job(client, "video", tiny_body("ltx23", "tiny"))
+    extra = {"reference_images": [{"image_base64": png_b64()}]} if kind == "i2v" else {}
+    single = run_job(client, kind, tiny_body("ltx23", "file", **extra))
+    folder = run_job(client, kind, tiny_body("ltx23", "tiny", **extra))
     asset, _path = asset_path(client, studio_dirs, single["videos"][0]["id"])
     assert asset["has_audio"]  # the vocoder from the file made the sound track
     a, b = _frames(client, studio_dirs, single), _frames(client, studio_dirs, folder)
