@@ -200,9 +200,23 @@ def _shipped(config: str) -> Path | None:
     return Path(str(folder)) if folder.is_dir() else None
 
 
-def pair(model: FoundFile, files: list[FoundFile]) -> None:
+def lacks_text_encoders(model: FoundFile) -> bool:
+    """A checkpoint of a family assembled from split files that holds no text encoder of its own (LTX-2's: the
+    transformer, VAEs and vocoder, with Gemma 3 in a file beside it)."""
+    family = families.REGISTRY.get(model.family or "")
+    split = family.split_files if family else None
+    if split is None or not split.text_encoders:
+        return False
+    names = read_weight_file(model.path).tensors
+    return not any(
+        s.checkpoint_prefix and any(k.startswith(s.checkpoint_prefix) for k in names) for s in split.text_encoders
+    )
+
+
+def pair(model: FoundFile, files: list[FoundFile], vae: bool = True) -> None:
     """Give a diffusion model the text encoders and the VAE of its family found in the same folder
-    (by kind, then width, a name hint, the model's own precision, the name), or say what is missing."""
+    (by kind, then width, a name hint, the model's own precision, the name), or say what is missing.
+    `vae=False`: a checkpoint that carries its VAE, paired with text encoders only."""
     family = families.REGISTRY.get(model.family or "")
     split = family.split_files if family else None
     if family is None or split is None:
@@ -227,8 +241,8 @@ def pair(model: FoundFile, files: list[FoundFile]) -> None:
         (f for f in files if f.role == "vae" and f.family and f.family in (family.type, split.vae_family)),
         key=lambda f: (not any(n in f.path.stem.lower() for n in split.vae_names), f.path.name),
     )
-    model.vae = vaes[0].path if vaes else None
-    if model.vae is None:
+    model.vae = vaes[0].path if vaes and vae else None
+    if model.vae is None and vae:
         missing.append(f"a {family.label} VAE")
     if missing:
         model.problem = "needs " + " and ".join(missing) + " beside it (text_encoders/, vae/)"
@@ -240,6 +254,8 @@ def scan(path: Path, from_env: bool = False) -> ModelFolder:
     for model in files:
         if model.role == "diffusion_model" and not model.problem:
             pair(model, files)
+        elif model.role == "checkpoint" and not model.problem and lacks_text_encoders(model):
+            pair(model, files, vae=False)
     return ModelFolder(path, root, layout, files, from_env)
 
 

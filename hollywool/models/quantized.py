@@ -85,22 +85,24 @@ def load_diffusion_model(
     *,
     keep_fp8: bool,
     convert: Converter | None = None,
-    prefix: str = "",
+    prefix: str | tuple[str, ...] = "",
+    exclude: tuple[str, ...] = (),
 ) -> Any:
     """The diffusers model of a diffusion-model file (plain, fp8 or GGUF), configured from `config_dir/subfolder`.
 
     `convert` maps the file's original keys to diffusers' when diffusers' own conversion does not fit;
-    `prefix`: read only the tensors under it (the diffusion model inside a whole checkpoint)."""
-    import diffusers
-
-    cls = getattr(diffusers, model_class)
+    `prefix`: read only the tensors under it (the diffusion model inside a whole checkpoint), less those under
+    `exclude` (other parts of the checkpoint inside the same prefix)."""
+    cls = model_class_of(model_class, config_dir, subfolder)
     try:
         config = cls.load_config(config_dir, subfolder=subfolder)
         if weights.is_gguf:
             return _gguf_model(cls, weights, config_dir, subfolder, dtype, convert, config)
         scaled = weights.scaled_fp8
         kept = keep_fp8 and weights.has_fp8(prefix)
-        select: Callable[[str], bool] | None = (lambda name: name.startswith(prefix)) if prefix else None
+        select: Callable[[str], bool] | None = None
+        if prefix or exclude:
+            select = lambda name: name.startswith(prefix) and not name.startswith(exclude)  # noqa: E731
         # fp8 kept (or scaled): read as stored; otherwise every float tensor becomes `dtype` as it is read.
         state = read_state_dict(weights.path, None if kept or scaled else dtype, select)
         if scaled:
@@ -111,6 +113,25 @@ def load_diffusion_model(
         raise InvalidInputError(
             f"{weights.path.name} does not fit the {model_class} configured in {config_dir / subfolder}: {exc}"
         ) from exc
+
+
+def model_class_of(model_class: str, config_dir: Path, subfolder: str) -> Any:
+    """A diffusers model class by name; one diffusers keeps with its pipeline (LTX-2's `LTX2TextConnectors`), or any
+    when no name is given, is found through the config folder's model_index.json, as `from_pretrained` finds it."""
+    import importlib
+    import json
+
+    import diffusers
+
+    cls = getattr(diffusers, model_class, None) if model_class else None
+    if cls is not None:
+        return cls
+    try:
+        library, name = json.loads((config_dir / "model_index.json").read_text())[subfolder]
+        module = diffusers if library == "diffusers" else importlib.import_module(f"diffusers.pipelines.{library}")
+        return getattr(module, model_class or name)
+    except (OSError, ValueError, KeyError, TypeError, ImportError, AttributeError):
+        raise InvalidInputError(f"{config_dir} names no diffusers class for {subfolder}") from None
 
 
 def _gguf_model(

@@ -6,8 +6,10 @@ hold them. A whole checkpoint loads through the pipeline's `from_single_file`; `
 encoders) given beside it replace its own. A diffusion-model-only file of a family that declares
 `SplitFiles` is assembled: the diffusion model from its file, each text encoder into the slot its kind
 fills, the VAE from its file, and the scheduler and tokenizers from the config folder (the entry's
-`config`, else the one shipped for the family). Text encoders and VAEs read from the same files are
-shared between models (the model cache's component keys).
+`config`, else the one shipped for the family). A whole checkpoint of such a family is assembled from its
+own parts the same way, with any further parts its family declares (LTX-2's audio VAE, text connectors,
+vocoder). Text encoders and VAEs read from the same files are shared between models (the model cache's
+component keys).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from hollywool.models.cache import ComponentKey
 from hollywool.models.families.split import Converter, SplitFiles, TextEncoderSlot
 from hollywool.models.quantized import load_diffusion_model
 from hollywool.models.single_file import detect, load_single_file, shipped_config
+from hollywool.models.state_dict import read_state_dict
 from hollywool.models.text_encoders import LABELS, config_width, detect_kind, load_text_encoder
 from hollywool.models.weight_files import WeightFile, read_weight_file
 
@@ -79,16 +82,13 @@ def needed_slots(split: SplitFiles, config_dir: Path | None) -> tuple[TextEncode
 
 
 def refusal(path: Path) -> str | None:
-    """Why a single file the studio lists cannot be loaded (its family's `unsupported` layout, a split file the
-    family refuses), said before a job is queued; None when it may load (loading says what else is wrong)."""
+    """Why a single file the studio lists cannot be loaded (a split file its family refuses: Wan 2.2 A14B's experts),
+    said before a job is queued; None when it may load (loading says what else is wrong)."""
     try:
-        family, _arch, detail = detect(path)
+        family, _arch, _detail = detect(path)
         weights = read_file(path)
     except InvalidInputError:
         return None
-    layout = family.single_file
-    if layout is not None and layout.unsupported:
-        return f"{path.name} is a {detail} checkpoint: {layout.unsupported}"
     split = family.split_files
     reason = split.refuse(weights.shapes) if split is not None and split.refuse else None
     return f"{path.name}: {reason}" if reason else None
@@ -167,6 +167,21 @@ def check_tokenizers(config_dir: Path) -> None:
             )
 
 
+def tokenizer_from_text_encoder(config_dir: Path, texts: list[WeightFile]) -> None:
+    """ComfyUI ships no Gemma tokenizer: its Gemma text-encoder files carry the sentencepiece model (`spiece_model`,
+    the model file's bytes as a uint8 tensor). A Gemma tokenizer folder without files takes it from there."""
+    source = next((t for t in texts if "spiece_model" in t.tensors and not t.is_gguf), None)
+    if source is None:
+        return
+    for folder in sorted(config_dir.glob("tokenizer*")):
+        config = folder / "tokenizer_config.json"
+        has_files = any(p.name not in ("tokenizer_config.json", "special_tokens_map.json") for p in folder.iterdir())
+        if has_files or not config.is_file() or "GemmaTokenizer" not in config.read_text():
+            continue
+        tensor = read_state_dict(source.path, None, lambda name: name == "spiece_model")["spiece_model"]
+        (folder / "tokenizer.model").write_bytes(tensor.numpy().tobytes())
+
+
 def load_files(
     files: ModelFiles,
     model_type: str,
@@ -233,13 +248,18 @@ def _assemble(
     import diffusers
 
     config_dir = files.config or shipped_config(split_config(split, weights), configs_root)
+    texts = [read_file(p) for p in files.text_encoders]
+    if files.config is None:  # the studio's own copy of a shipped folder, never the user's
+        tokenizer_from_text_encoder(config_dir, texts)
     check_tokenizers(config_dir)
     whole = None if is_diffusion_model_only(weights) else weights
-    texts = [read_file(p) for p in files.text_encoders]
     encoders, problems = assign_text_encoders(split, texts, config_dir, whole)
     vae = files.vae or (files.model if whole and any(k.startswith(_VAE_KEYS) for k in weights.tensors) else None)
     if vae is None:
         problems.append("a VAE (`vae:`)")
+    for part in split.parts:
+        if whole is None or not any(k.startswith(part.prefixes) for k in weights.tensors):
+            problems.append(f"its {part.label}, which only a whole checkpoint carries")
     if problems:
         alone = "checkpoint" if whole else "diffusion model alone"
         raise InvalidInputError(
@@ -261,7 +281,10 @@ def _assemble(
         module = shared(component, key)
         if module is None:
             if component == "vae":
-                module = _load_vae(vae, split.vae_class, config_dir, dtype, split.vae_convert)
+                # Inside a whole checkpoint only the VAE's own tensors are read (not the whole file).
+                inside = next((p for p in _VAE_KEYS if any(k.startswith(p) for k in weights.tensors)), "")
+                prefix = inside if vae == files.model else ""
+                module = _load_vae(vae, split.vae_class, config_dir, dtype, split.vae_convert, prefix)
             else:
                 slot = next(s for s in split.text_encoders if s.component == component)
                 te, prefix = encoders[component]
@@ -270,9 +293,14 @@ def _assemble(
                     slot.optional,
                 )  # fmt: skip
         parts[component] = module
+    for part in split.parts:  # read from the model's own file: not shared
+        parts[part.component] = load_diffusion_model(
+            weights, "", config_dir, part.component, dtype, keep_fp8=False, convert=part.convert, prefix=part.prefixes
+        )
+    others = tuple(p for part in split.parts for p in part.prefixes)
     parts[split.component] = load_diffusion_model(
         weights, split.model_class, config_dir, split.component, dtype, keep_fp8=keep_fp8, convert=split.convert,
-        prefix=split.checkpoint_prefix if whole else "",
+        prefix=split.checkpoint_prefix if whole else "", exclude=others if whole else (),
     )  # fmt: skip
     pipeline_cls = getattr(diffusers, _pipeline_name(family, config_dir))
     pipe = pipeline_cls.from_pretrained(str(config_dir), local_files_only=True, **parts)
@@ -289,12 +317,14 @@ def _pipeline_name(family: families.Family, config_dir: Path) -> str:
     return name if isinstance(name, str) and name in family.tasks.values() else family.pipeline
 
 
-def _load_vae(path: Path, vae_class: str, config_dir: Path, dtype: Any, convert: Converter | None = None) -> Any:
+def _load_vae(
+    path: Path, vae_class: str, config_dir: Path, dtype: Any, convert: Converter | None = None, prefix: str = ""
+) -> Any:
     import diffusers
 
     if convert is not None:  # a VAE class diffusers has no single-file conversion for
         return load_diffusion_model(
-            read_file(path), vae_class, config_dir, "vae", dtype, keep_fp8=False, convert=convert
+            read_file(path), vae_class, config_dir, "vae", dtype, keep_fp8=False, convert=convert, prefix=prefix
         )
     cls = getattr(diffusers, vae_class)
     try:

@@ -71,7 +71,7 @@ class WeightFile:
         """ComfyUI's "scaled" fp8 (a `scale_weight` or `weight_scale` per layer): upcast with its scales, never kept."""
         return is_scaled_fp8_names(self.tensors)
 
-    def has_fp8(self, prefix: str = "") -> bool:
+    def has_fp8(self, prefix: str | tuple[str, ...] = "") -> bool:
         """Whether tensors under `prefix` are float8_e4m3fn that can stay so (not scaled fp8)."""
         fp8 = any(t.dtype == "F8_E4M3" for n, t in self.tensors.items() if n.startswith(prefix))
         return fp8 and not self.scaled_fp8

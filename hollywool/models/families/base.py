@@ -55,15 +55,12 @@ class SingleFile:
     `variant`: tells sub-architectures apart from the header's shapes, as (config, label), or None.
     `family_of`: for one key layout that several families share (FLUX.2 dev and [klein]), the type of the
     family the file belongs to, from its keys and shapes; None keeps the family that declares the layout.
-    `unsupported`: the file is recognised (a model of this family in the list) but cannot load; says what to use.
     """
 
     markers: tuple[str, ...]
     config: str | None = None
     variant: Callable[[dict[str, list[int]]], tuple[str, str] | None] | None = None
     family_of: Callable[[dict[str, list[int]]], str | None] | None = None
-    # A family whose single files are recognised but cannot be loaded: what to use instead (one sentence).
-    unsupported: str | None = None
     # Models whose files have the same keys and shapes (Qwen-Image and Qwen-Image-Edit 2509): (a word in the
     # lower-cased file name, the type of the family it names), asked only when the keys leave the family as it is.
     family_by_name: tuple[tuple[str, str], ...] = ()

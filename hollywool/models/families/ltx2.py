@@ -12,7 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 from hollywool.models.families.base import SingleFile, register
+from hollywool.models.families.split import CheckpointPart, SplitFiles, TextEncoderSlot
 from hollywool.models.families.video import Decoded, Keyframes, LatentPreview, Rules, Variant, VideoFamily, postprocess
+from hollywool.models.ltx2_original import (
+    CONNECTOR_PREFIXES,
+    is_ltx23,
+    ltx2_audio_vae_to_diffusers,
+    ltx2_connectors_to_diffusers,
+    ltx2_transformer_to_diffusers,
+    ltx2_vae_to_diffusers,
+    ltx2_vocoder_to_diffusers,
+)
 from hollywool.models.precision import Weights
 
 
@@ -106,16 +116,49 @@ def _variant(configs: dict[str, dict[str, Any]]) -> str | None:
     return None
 
 
+def _file_variant(shapes: dict[str, list[int]]) -> str | None:
+    return "2.3" if is_ltx23(shapes) else None
+
+
 # Lightricks' checkpoints (ltx-2-19b-dev.safetensors, ltx-2.3-22b-dev.safetensors ...) and ComfyUI's: one file with the
 # transformer, both VAEs, the text connectors and the vocoder (diffusers' single_file_utils tells LTX-2 by the
-# audio-video cross-attention gate). diffusers 0.42.1 converts the transformer and the VAEs but not the connectors and
-# the vocoder, so such a file is listed as LTX-2 and refused with what to use instead.
+# audio-video cross-attention gate); the Gemma 3 text encoder is a file of its own.
 SINGLE_FILE = SingleFile(
     markers=("model.diffusion_model.av_ca_a2v_gate_adaln_single.", "av_ca_a2v_gate_adaln_single."),
-    unsupported=(
-        "the studio cannot load LTX-2 or LTX-2.3 from a single file yet (diffusers 0.42.1 cannot build its text "
-        "connectors and vocoder from the file); use a diffusers folder instead: the catalogue's LTX-2.3 models "
-        "(dg845/LTX-2.3-Diffusers, dg845/LTX-2.3-Distilled-Diffusers) or Lightricks/LTX-2"
+    variant=lambda shapes: ("ltx2.3", "LTX-2.3") if is_ltx23(shapes) else None,
+)
+# Such a file is assembled with ComfyUI's text encoder file (Comfy-Org/ltx-2's gemma_3_12B_it.safetensors, in
+# ComfyUI's names: the language model as `model.layers.N`, the vision tower as `vision_model.`; google's own layout,
+# `language_model.model.`, also fits). LTX-2 prompts with text only: the vision tower is not loaded. Shipped configs:
+# Lightricks/LTX-2's (ltx2) and LTX-2.3's (ltx2.3), told apart by the file's gated attention.
+SPLIT = SplitFiles(
+    config="ltx2",
+    model_class="LTX2VideoTransformer3DModel",
+    text_encoders=(
+        TextEncoderSlot(
+            "text_encoder",
+            "llm",
+            "Gemma3ForConditionalGeneration",
+            ("gemma_3_12B_it", "gemma_3_12b", "gemma3", "gemma"),
+            renames=(
+                (r"^(?:model\.)?(?:vision_tower|vision_model|multi_modal_projector)\..*", ""),  # dropped
+                (r"^language_model\.lm_head\..*", ""),
+                (r"^language_model\.model\.", "model.language_model."),
+                (r"^model\.(?!language_model\.)", "model.language_model."),
+            ),
+            optional=("model.vision_tower.", "model.multi_modal_projector."),
+        ),
+    ),
+    vae_class="AutoencoderKLLTX2Video",
+    vae_channels=128,
+    vae_names=("ltx2_video_vae", "ltx-2", "ltx2"),
+    variant=lambda shapes: "ltx2.3" if is_ltx23(shapes) else None,
+    convert=ltx2_transformer_to_diffusers,
+    vae_convert=ltx2_vae_to_diffusers,
+    parts=(
+        CheckpointPart("connectors", "text connectors", CONNECTOR_PREFIXES, ltx2_connectors_to_diffusers),
+        CheckpointPart("audio_vae", "audio VAE", ("audio_vae.",), ltx2_audio_vae_to_diffusers),
+        CheckpointPart("vocoder", "vocoder", ("vocoder.",), ltx2_vocoder_to_diffusers),
     ),
 )
 
@@ -123,6 +166,7 @@ FAMILY = register(
     VideoFamily(
         type="ltx2",
         single_file=SINGLE_FILE,
+        split_files=SPLIT,
         weights=WEIGHTS,
         label="LTX-2",
         pipeline="LTX2Pipeline",
@@ -155,5 +199,6 @@ FAMILY = register(
         ),
         variants={"2.3": Variant(family={"label": "LTX-2.3", "call_args": _call_args_23})},
         variant_of=_variant,
+        variant_of_file=_file_variant,
     )
 )

@@ -36,6 +36,18 @@ class TextEncoderSlot:
 
 
 @dataclass(frozen=True)
+class CheckpointPart:
+    """A component besides the diffusion model, the VAE and the text encoders that a whole checkpoint carries (LTX-2's
+    audio VAE, text connectors and vocoder): read from the keys under `prefixes`, mapped by `convert`, built with the
+    class and config the config folder gives `component`."""
+
+    component: str  # the pipeline's name for it: "audio_vae"
+    label: str  # what a person calls it, in messages: "audio VAE"
+    prefixes: tuple[str, ...]  # its keys' prefixes inside the checkpoint
+    convert: Converter
+
+
+@dataclass(frozen=True)
 class SplitFiles:
     """How a diffusion-model-only file of this family becomes a pipeline.
 
@@ -63,12 +75,11 @@ class SplitFiles:
     vae_convert: Converter | None = None
     # A file of this family that split files cannot make (Wan 2.2 A14B's two experts): a sentence naming what to
     # use instead; None when the file can be assembled.
-    refuse: Callable[[Mapping[str, list[int]]], str | None] | None = (
-        None  # the VAE file's original layout -> diffusers' (None: `from_single_file`)
-    )
+    refuse: Callable[[Mapping[str, list[int]]], str | None] | None = None
     # Variants whose weights have the same keys and shapes (FLUX.2 [klein] Base and distilled): (the lower-cased
     # file name, the config the keys picked) -> the shipped config; only the name can tell them apart.
     named_config: Callable[[str, str], str] | None = None
     # Shipped configs whose sampling differs from the family's defaults: config -> (steps, guidance), given to
     # catalogue entries made from such files (a models folder, "add a model").
     config_defaults: Mapping[str, tuple[int, float]] = field(default_factory=dict[str, tuple[int, float]])
+    parts: tuple[CheckpointPart, ...] = ()  # further components read from a whole checkpoint
