@@ -31,6 +31,7 @@ from hollywool.jobs.store import JobStore
 from hollywool.media.assets import AssetService
 from hollywool.models.catalog import ModelEntry
 from hollywool.workers.inputs import JobInputs
+from hollywool.workers.node_files import UserModels
 from hollywool.workers.placement import Candidate, pick_worker
 from hollywool.workers.protocol import (
     Answer,
@@ -87,11 +88,13 @@ class WorkerInfo(BaseModel):
 
 @dataclass(frozen=True)
 class JobModel:
-    """A job's model: its id, the bytes it takes loaded (as the model manager estimates them) and its entry."""
+    """A job's model: its id, the bytes it takes loaded (as the model manager estimates them) and its entry; the
+    user-added LoRAs, ControlNets and upscalers it uses."""
 
     model_id: str | None = None
     need_bytes: int | None = None
     entry: ModelEntry | None = None
+    user_models: UserModels | None = None
 
 
 @dataclass
@@ -224,7 +227,7 @@ class WorkerPool(ThreadExecutor):
         try:
             self.store.set_ran_on(job.id, RanOn(host=state.host, device=state.device, worker_id=slot.worker_id))
             ctx.on_stop(lambda shutdown: self._forward_stop(slot, job.id, shutdown))
-            done = self._serve(slot, job, RunJob(job, model.entry, self._gather(job)))
+            done = self._serve(slot, job, RunJob(job, model.entry, self._gather(job), model.user_models))
         except WorkerLost:
             self._restart(slot)
             raise

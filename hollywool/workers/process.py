@@ -61,7 +61,7 @@ def serve(conn: Connection, settings: Settings, device: str) -> None:
     channel.send(Ready(worker.state()))
 
     def run(message: RunJob) -> None:
-        channel.send(worker.run(message.job, channel, message.entry, message.inputs))
+        channel.send(worker.run(message, channel))
 
     while True:
         try:

@@ -19,6 +19,7 @@ from hollywool.jobs.models import Job
 from hollywool.jobs.store import Progress
 from hollywool.models.catalog import ModelEntry
 from hollywool.workers.inputs import JobInputs
+from hollywool.workers.node_files import UserModels
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class RunJob:
     entry: ModelEntry | None = None
     # What the job reads (its images, an upscale's source, the preferences): the worker needs no studio folder.
     inputs: JobInputs | None = None
+    # The LoRAs, ControlNets and upscaler files the user added that it uses, as the studio resolves them.
+    user_models: UserModels | None = None
 
 
 @dataclass(frozen=True)
