@@ -77,4 +77,5 @@ def gpu_lane(
         assets=assets,
         describe=lambda job: job_model(models, job),
         gather=lambda job: gather_inputs(job.params, references, models.preferences.get()),
+        preferences=models.preferences.get,
     )

@@ -22,6 +22,7 @@ from typing import Any, cast
 
 from hollywool.jobs.executor import WorkerLost
 from hollywool.settings import Settings
+from hollywool.storage.preferences import Preferences
 from hollywool.workers.pool import WorkerLink
 from hollywool.workers.protocol import Answer, JobDone, Quit, Ready, RunJob, StopJob, ToStudio, ToWorker, WorkerState
 from hollywool.workers.worker import PendingCalls
@@ -70,6 +71,9 @@ class RayWorkerActor:
     def ready(self) -> WorkerState:
         return self.worker.state()
 
+    def configure(self, preferences: Preferences) -> WorkerState:
+        return self.worker.configure(preferences)
+
     def run(self, job: RunJob) -> Iterator[ToStudio]:
         out: queue.Queue[ToStudio] = queue.Queue()
         channel = _QueueChannel(out, self.pending)
@@ -112,6 +116,17 @@ class RayLink:
             return Ready(ray.get(actor.ready.remote(), timeout=READY_TIMEOUT_S))
         except Exception as exc:
             raise WorkerLost(f"a Ray worker did not start ({exc})") from exc
+
+    def configure(self, preferences: Preferences) -> WorkerState:
+        import ray
+
+        actor = self._actor
+        if actor is None:
+            raise WorkerLost("the Ray worker is not running")
+        try:
+            return ray.get(actor.configure.remote(preferences), timeout=READY_TIMEOUT_S)
+        except Exception as exc:
+            raise WorkerLost(f"the Ray worker did not take the settings ({type(exc).__name__})") from exc
 
     def send(self, message: ToWorker) -> None:
         actor = self._actor

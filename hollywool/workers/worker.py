@@ -28,6 +28,7 @@ from hollywool.jobs.models import Job
 from hollywool.jobs.store import Progress
 from hollywool.settings import Settings
 from hollywool.storage.assets import Asset
+from hollywool.storage.preferences import Preferences
 from hollywool.workers.inputs import JobInputs, ShippedAssets, ShippedImages, ShippedInputs, ShippedPreferences
 from hollywool.workers.node_files import check_on_node, use_on_node
 from hollywool.workers.protocol import (
@@ -171,15 +172,23 @@ class GpuWorker:
         self._channel: Channel | None = None
 
     def state(self) -> WorkerState:
+        memory = self.models.device_memory(now=True)  # NVML or the OS: no torch before the first job
         return WorkerState(
             host=self.host,
             device=self.device,
             pid=os.getpid(),
             kinds=tuple(self.kinds.names()),
             budget_bytes=self.models.memory_budget(),
+            memory_kind=memory.kind,
+            memory_total_bytes=memory.total_bytes,
             used_bytes=self.models.cache.used_bytes(),
             loaded=tuple(self.models.loaded_models()),
         )
+
+    def configure(self, preferences: Preferences) -> WorkerState:
+        """The user's preferences from now on (its memory budget follows them); its state under them."""
+        self.inputs.set_preferences(preferences)
+        return self.state()
 
     def _forward(self, event: Event) -> None:
         channel = self._channel
