@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.workers.conftest import Recorder, studio_of, submit, wait_done, wait_for, worker_studio, workers
+from tests.workers.conftest import running_job, wait_done, wait_for, worker_studio, workers
 
 # The tests themselves are test_local_workers.py's, run here against the Ray studio below (pytest collects
 # them from this module too, with this module's `two_workers`).
@@ -74,15 +74,7 @@ def test_each_ray_worker_is_on_its_own_node(two_workers):
 
 def test_a_node_that_leaves_gives_its_job_back_and_a_new_node_takes_its_place(two_workers, ray_cluster):
     client = two_workers
-    studio = studio_of(client)
-    events = Recorder()
-    studio.bus.add_listener(events)
-    try:
-        job_id = submit(client, "tiny-a", steps=6)
-        wait_for(lambda: any(step >= 1 for step in events.steps(job_id)), 120, "a step")
-    finally:
-        studio.bus.remove_listener(events)
-    running = next(w for w in workers(client).values() if w["current_job_id"] == job_id)
+    job_id, running = running_job(client)
     node_prefix = running["host"].rsplit("/", 1)[1]
     (node,) = [n for n in ray_cluster.worker_nodes if n.node_id.startswith(node_prefix)]
     ray_cluster.remove_node(node, allow_graceful=False)
