@@ -172,7 +172,7 @@ class GpuWorker:
         self._channel: Channel | None = None
 
     def state(self) -> WorkerState:
-        memory = self.models.device_memory(now=True)  # NVML or the OS: no torch before the first job
+        memory = self.models.device_memory()  # its own device (NVML would see the machine's first GPU)
         return WorkerState(
             host=self.host,
             device=self.device,
