@@ -330,7 +330,7 @@ class WorkerPool(ThreadExecutor):
         slots = list(self._slots.values())
         fitting = [s for s in slots if s.state is None or not need or s.state.budget_bytes >= need] or slots
         states = [
-            f"{s.worker_id} ({s.device}) is "
+            f"{s.worker_id} ({s.state.device if s.state else s.device}) is "
             + ("starting" if s.state is None else "drained" if s.drained else "busy" if s.job_id else "updating")
             for s in fitting
         ]

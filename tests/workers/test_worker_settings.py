@@ -25,11 +25,12 @@ def test_a_workers_budget_follows_the_settings_from_its_start(two_workers):
         # No job has run since: the settings reached the workers when they changed.
         wait_for(lambda: set(_budgets(client).values()) == {3.5}, 60, "the workers to take the new budget")
         # A worker that died while idle is started again when the settings change, and reads them as it starts.
-        idle = workers(client)["w0"]
+        first = sorted(workers(client))[0]
+        idle = workers(client)[first]
         os.kill(idle["pid"], signal.SIGKILL)
         assert client.put("/api/settings", json={"memory_budget_gb": 2.5}).status_code == 200
         back = wait_for(
-            lambda: w if (w := workers(client)["w0"])["pid"] not in (None, idle["pid"]) else None,
+            lambda: w if (w := workers(client)[first])["pid"] not in (None, idle["pid"]) else None,
             240,
             "the killed worker to start again",
         )
@@ -76,10 +77,13 @@ def test_a_job_waiting_for_a_worker_says_why(two_workers):
             "the job to say it waits",
         )
         assert waiting["status"] == "running" and waiting["stage_label"] == "Waiting for worker"
-        assert all(f"{wid} (cpu) is drained" in waiting["message"] for wid in ids), waiting["message"]
-        assert "resume one" in waiting["message"]
+        shown, said = workers(client), waiting["message"]
+        assert all(f"{wid} ({shown[wid]['device']}) is drained" in said for wid in ids), said
+        assert "resume one" in said
     finally:
         client.post(f"/api/system/workers/{ids[1]}/undrain")
-    job = wait_done(client, job_id)
-    assert job["status"] == "completed" and job["ran_on"]["worker_id"] == ids[1]
-    client.post(f"/api/system/workers/{ids[0]}/undrain")
+    try:
+        job = wait_done(client, job_id)
+        assert job["status"] == "completed" and job["ran_on"]["worker_id"] == ids[1]
+    finally:
+        client.post(f"/api/system/workers/{ids[0]}/undrain")
