@@ -85,6 +85,9 @@ class Studio:
         # One device: jobs run in this process; several (or a Ray cluster): a worker each (hollywool/workers/).
         self.gpu_lane = gpu_lane(settings, self.store, self.bus, self.assets, self.models)
         self.scheduler.add_lane(GPU_LANE, self.gpu_lane)
+        if isinstance(self.gpu_lane, WorkerPool):
+            self.preferences.add_listener(self.gpu_lane.set_preferences)  # a worker's budget follows the settings
+            self.models.worker_devices = self.gpu_lane.devices  # where jobs run: loaded flags, submit-time checks
 
         # Local engines: one job kind each over the one model manager, sharing the reference uploads.
         self.model_service = ModelService(self.models)

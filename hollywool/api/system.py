@@ -32,9 +32,7 @@ class Health(BaseModel):
 def health(studio: Studio = Depends(get_studio)) -> Health:
     stat = system_info.status()
     queue = studio.scheduler.queue_health()
-    loaded = studio.models.loaded_models()
-    if studio.workers is not None:  # the models are loaded in the workers
-        loaded += [m for w in studio.workers.workers() for m in w.loaded_models if m not in loaded]
+    loaded = studio.models.loaded_models()  # here and on the GPU workers
     return Health(
         status="ok" if queue.ok else "degraded",
         version=__version__,

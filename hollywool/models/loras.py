@@ -95,6 +95,7 @@ class LoraLibrary:
         self.folders = folders
         self._lock = threading.Lock()
         self._items: dict[str, LoraInfo] | None = None
+        self._registered: dict[str, LoraInfo] = {}  # files found elsewhere (a GPU worker's job brings them)
         # Trigger words known from elsewhere (Civitai's trained words) for files that carry none.
         self.known_words: Callable[[Path], list[str]] = lambda _path: []
         # The base a file's source says (Civitai's base model), asked when no family claims its keys.
@@ -151,11 +152,18 @@ class LoraLibrary:
         """A LoRA file outside the LoRA folders (a preset's file in the hub cache), or None when it is none."""
         return self._identify(path, path.parent, source)
 
+    def register(self, info: LoraInfo) -> None:
+        """Known under its id from now on, whatever the folders hold."""
+        with self._lock:
+            self._registered[info.id] = info
+
     def all(self, model_type: str | None = None) -> list[LoraInfo]:
         with self._lock:
             items = self._items
+            registered = dict(self._registered)
         if items is None:
             items = {i.id: i for i in self.scan()}
+        items = {**items, **registered}
         return [i for i in items.values() if model_type is None or model_type in i.model_types]
 
     def get(self, lora_id: str, field: str = "loras") -> LoraInfo:

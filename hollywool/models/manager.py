@@ -70,6 +70,8 @@ class ModelManager:
         self.controls = ControlCatalog(settings.data_dir / "config.yaml", settings.data_dir / "control", self.hub)
         self.configs_root = settings.data_dir / "configs"
         self._device: DevicePlan | None = None
+        # With GPU workers, jobs run on their devices, not here: the studio sets this to what they report.
+        self.worker_devices: Callable[[], list[memory.WorkerDevice]] = list
         self._load_lock = threading.Lock()
         self._oom_models: set[str] = set()
 
@@ -129,7 +131,11 @@ class ModelManager:
         device = self._device_now() if now else self.device
         info = self.device_memory(now=now)
         budget = self._chosen_budget() or memory.default_budget(info)
-        if now:
+        largest = self._largest_worker() if now else None
+        if largest is not None:  # it runs on a worker: the largest one's budget, all of it evictable
+            info = memory.MemoryInfo(largest.kind, largest.total_bytes, largest.total_bytes)
+            available = largest.budget_bytes
+        elif now:
             available = min(info.free_bytes + self.cache.used_bytes(), budget)
         else:
             others = sum(m.size_bytes for m in self.cache.models() if m.model_id != entry.id)
@@ -169,8 +175,15 @@ class ModelManager:
     def room_bytes(self) -> int:
         """Memory a new model could have now: what is free plus what evicting loaded models would free.
 
-        Reads NVML or the OS, never torch, so submit-time checks answer at once after start-up."""
+        Reads NVML or the OS, never torch, so submit-time checks answer at once after start-up. With GPU
+        workers: the largest worker's budget."""
+        largest = self._largest_worker()
+        if largest is not None:
+            return largest.budget_bytes
         return memory.free_bytes_now() + self.cache.used_bytes()
+
+    def _largest_worker(self) -> memory.WorkerDevice | None:
+        return max(self.worker_devices(), key=lambda d: d.budget_bytes, default=None)
 
     def estimate_bytes(self, entry: ModelEntry) -> int:
         loaded = self.cache.peek(entry.id)
@@ -181,7 +194,11 @@ class ModelManager:
 
     # -- pipelines -----------------------------------------------------------------------------
     def loaded_models(self) -> list[str]:
-        return self.cache.ids()
+        """Loaded here, then on any GPU worker."""
+        return list(dict.fromkeys([*self.cache.ids(), *(m for d in self.worker_devices() for m in d.loaded)]))
+
+    def is_loaded(self, model_id: str) -> bool:
+        return model_id in self.loaded_models()
 
     def acquire(self, entry: ModelEntry, ctx: LoadReport, pixels: int) -> CachedModel:
         """The entry's pipeline from the cache, downloading and loading it first when needed."""

@@ -40,6 +40,17 @@ class MemoryInfo:
     free_bytes: int
 
 
+@dataclass(frozen=True)
+class WorkerDevice:
+    """A device jobs run on in another process (a GPU worker), as it last reported: its memory, the budget
+    its loaded models share, and the models it holds."""
+
+    kind: str  # cuda, unified, cpu
+    total_bytes: int
+    budget_bytes: int
+    loaded: tuple[str, ...] = ()
+
+
 def memory_info(device: str) -> MemoryInfo:
     """Memory of the device generation runs on (imports torch only for CUDA devices)."""
     vm = psutil.virtual_memory()

@@ -97,7 +97,7 @@ class ModelService:
             "source": entry.source,
             "is_video": entry.is_video,
             "downloaded": location is not None,
-            "loaded": self.manager.cache.peek(entry.id) is not None,
+            "loaded": self.manager.is_loaded(entry.id),
             # A video model's own form where its family has several (Wan 2.2 TI2V-5B, LTX-2.3).
             "family": family.for_model(entry.path, entry.extra).label
             if isinstance(family, families.VideoFamily)
@@ -221,7 +221,7 @@ class ModelService:
     def _fit(self, entry: ModelEntry) -> CanGenerate:
         manager = self.manager
         cached = manager.cache.peek(entry.id)
-        loaded = cached is not None
+        loaded = self.manager.is_loaded(entry.id)
         downloaded = model_files(entry, manager.hub) is not None
         if entry.is_video:  # video jobs are checked against the free memory at their size (see engines/video)
             plan = cached.plan if cached and cached.plan else manager.plan_for(entry, 0, now=True)

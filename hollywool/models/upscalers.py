@@ -41,6 +41,11 @@ def _slug(name: str) -> str:
 class UpscalerCatalog:
     def __init__(self, folder: Path):
         self.folder = folder
+        self._registered: dict[str, tuple[UpscalerModel, Path]] = {}  # files elsewhere (a GPU worker's job's)
+
+    def register(self, model: UpscalerModel, path: Path) -> None:
+        """Known under its id from now on, its file at `path`."""
+        self._registered[model.id] = (model, path)
 
     def _shipped(self) -> dict[str, dict[str, Any]]:
         data = yaml.safe_load(resources.files("hollywool.catalog").joinpath("upscalers.yaml").read_text())
@@ -62,7 +67,8 @@ class UpscalerCatalog:
                             source="folder", available=True,
                         )
                     )  # fmt: skip
-        return out
+        registered = [model for model, _ in self._registered.values()]
+        return [m for m in out if m.id not in self._registered] + registered
 
     def get(self, model_id: str) -> UpscalerModel:
         for model in self.all():
@@ -72,6 +78,8 @@ class UpscalerCatalog:
         raise NotFoundError(f"model: unknown upscaler {model_id!r}; valid ids: {valid}", field="model")
 
     def path_of(self, model: UpscalerModel) -> Path:
+        if model.id in self._registered:
+            return self._registered[model.id][1]
         return self.folder / model.filename
 
     def fetch(self, model: UpscalerModel, ctx: LoadReport) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -50,6 +51,11 @@ class Preferences(BaseModel):
 class PreferencesRepository:
     def __init__(self, db: Database):
         self.db = db
+        self._listeners: list[Callable[[Preferences], None]] = []
+
+    def add_listener(self, listener: Callable[[Preferences], None]) -> None:
+        """`listener(preferences)` after every change (the GPU workers take the new ones)."""
+        self._listeners.append(listener)
 
     def get(self) -> Preferences:
         with self.db.read() as conn:
@@ -68,4 +74,6 @@ class PreferencesRepository:
                     ),
                     {"k": key, "v": json.dumps(getattr(merged, key))},
                 )
+        for listener in self._listeners:
+            listener(merged)
         return merged

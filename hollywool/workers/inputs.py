@@ -76,6 +76,10 @@ class ShippedInputs:
         self._files: dict[str, Path] = {}
         self.preferences = Preferences.model_validate({})
 
+    def set_preferences(self, preferences: Preferences) -> None:
+        with self._lock:
+            self.preferences = preferences
+
     def hold(self, job_id: str, inputs: JobInputs) -> None:
         folder = self._scratch / job_id
         files: dict[str, Path] = {}
@@ -138,7 +142,7 @@ class ShippedAssets(AssetService):
 
 
 class ShippedPreferences(PreferencesRepository):
-    """The user's preferences as the last job brought them (memory budget, model folders); read only."""
+    """The user's preferences as the studio last sent them (memory budget, model folders); read only."""
 
     def __init__(self, inputs: ShippedInputs):
         self._inputs = inputs

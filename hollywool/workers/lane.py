@@ -17,6 +17,7 @@ from hollywool.media.references import ReferenceImages
 from hollywool.models.manager import ModelManager
 from hollywool.settings import Settings
 from hollywool.workers.inputs import gather_inputs
+from hollywool.workers.node_files import user_models
 from hollywool.workers.pool import JobModel, WorkerLink, WorkerPool
 
 log = logging.getLogger("hollywool.workers")
@@ -35,18 +36,20 @@ def gpu_devices(settings: Settings) -> list[str]:
 
 
 def job_model(models: ModelManager, job: Job) -> JobModel:
-    """The job's model, its catalogue entry and the bytes it takes loaded, as far as they are known."""
+    """The job's model, its catalogue entry and the bytes it takes loaded, as far as they are known; the
+    user-added files it uses."""
+    user = user_models(job.kind, job.params, models)
     model_id = job.params.get("model")
     if not isinstance(model_id, str):
-        return JobModel()
+        return JobModel(user_models=user)
     entry = models.catalog.find(model_id)
     if entry is None:  # not a catalogue model (an upscaler's id): any worker
-        return JobModel(model_id)
+        return JobModel(model_id, user_models=user)
     try:
-        return JobModel(model_id, models.estimate_bytes(entry), entry)
+        return JobModel(model_id, models.estimate_bytes(entry), entry, user)
     except Exception:  # its files cannot be measured now: no size, any worker
         log.warning("could not size %s for placement", model_id, exc_info=True)
-        return JobModel(model_id, None, entry)
+        return JobModel(model_id, None, entry, user)
 
 
 def gpu_lane(
@@ -74,4 +77,5 @@ def gpu_lane(
         assets=assets,
         describe=lambda job: job_model(models, job),
         gather=lambda job: gather_inputs(job.params, references, models.preferences.get()),
+        preferences=models.preferences.get,
     )

@@ -30,7 +30,10 @@ from hollywool.jobs.models import Job, RanOn
 from hollywool.jobs.store import JobStore
 from hollywool.media.assets import AssetService
 from hollywool.models.catalog import ModelEntry
+from hollywool.models.memory import WorkerDevice
+from hollywool.storage.preferences import Preferences
 from hollywool.workers.inputs import JobInputs
+from hollywool.workers.node_files import UserModels
 from hollywool.workers.placement import Candidate, pick_worker
 from hollywool.workers.protocol import (
     Answer,
@@ -54,6 +57,7 @@ log = logging.getLogger("hollywool.workers")
 GB = 1024**3
 # After a worker fails to start: wait this long before the next try.
 RESTART_DELAY_S = 2.0
+WAITING = "waiting_for_worker"  # a claimed job's stage while no fitting worker is free
 
 
 class WorkerLink(Protocol):
@@ -63,6 +67,10 @@ class WorkerLink(Protocol):
     def send(self, message: ToWorker) -> None: ...
     def receive(self) -> ToStudio:
         """The next message of the running job; WorkerLost when the worker went away."""
+        ...
+
+    def configure(self, preferences: Preferences) -> WorkerState:
+        """Send the user's preferences and get the worker's state under them; called while it runs no job."""
         ...
 
     def alive(self) -> bool: ...
@@ -87,11 +95,13 @@ class WorkerInfo(BaseModel):
 
 @dataclass(frozen=True)
 class JobModel:
-    """A job's model: its id, the bytes it takes loaded (as the model manager estimates them) and its entry."""
+    """A job's model: its id, the bytes it takes loaded (as the model manager estimates them) and its entry; the
+    user-added LoRAs, ControlNets and upscalers it uses."""
 
     model_id: str | None = None
     need_bytes: int | None = None
     entry: ModelEntry | None = None
+    user_models: UserModels | None = None
 
 
 @dataclass
@@ -103,6 +113,11 @@ class _Slot:
     job_id: str | None = None
     drained: bool = False
     restarts: int = 0
+    configuring: bool = False  # taking new preferences: no job meanwhile
+
+    @property
+    def free(self) -> bool:
+        return self.state is not None and self.job_id is None and not self.configuring
 
 
 class WorkerPool(ThreadExecutor):
@@ -115,15 +130,19 @@ class WorkerPool(ThreadExecutor):
         assets: AssetService,
         describe: Callable[[Job], JobModel],
         gather: Callable[[Job], JobInputs],
+        preferences: Callable[[], Preferences],
     ):
         """`links`: (worker id, device, link) each; `describe(job)`: the job's model and what it takes loaded;
-        `gather(job)`: the files it reads, sent with it."""
+        `gather(job)`: the files it reads, sent with it; `preferences()`: the user's, sent to a worker as it
+        starts (and by `set_preferences` when they change)."""
         super().__init__(GPU_LANE, capacity=len(links))
         self.store = store
         self.bus = bus
         self.assets = assets
         self._describe = describe
         self._gather = gather
+        self._preferences = preferences
+        self._stale: set[str] = set()  # workers that have not yet had the latest preferences
         self._slots = {wid: _Slot(wid, device, link) for wid, device, link in links}
         self._cond = threading.Condition()
         self._stopping = False
@@ -139,16 +158,16 @@ class WorkerPool(ThreadExecutor):
     def _start_worker(self, slot: _Slot) -> None:
         while not self._stopping:
             try:
-                ready = slot.link.start()
+                slot.link.start()
+                state = slot.link.configure(self._preferences())  # its budget is the user's from the start
             except Exception:
                 log.exception("worker %s on %s could not start; trying again", slot.worker_id, slot.device)
                 slot.link.stop(timeout=1)
                 time.sleep(RESTART_DELAY_S)
                 continue
             with self._cond:
-                slot.state = ready.state
+                slot.state = state
                 self._cond.notify_all()
-            state = ready.state
             log.info("worker %s ready on %s (%s, pid %s)", slot.worker_id, slot.device, state.host, state.pid)
             return
 
@@ -159,6 +178,39 @@ class WorkerPool(ThreadExecutor):
         slot.link.stop(timeout=1)
         if not self._stopping:
             self._boot(slot)
+
+    def set_preferences(self, _preferences: Preferences | None = None) -> None:
+        """The user's preferences changed: each worker takes them as soon as it runs no job (a worker starting
+        now reads them as it starts)."""
+        with self._cond:
+            start = not self._stale
+            self._stale = set(self._slots)
+            self._cond.notify_all()
+        if start:
+            threading.Thread(target=self._configure_stale, name="worker-preferences", daemon=True).start()
+
+    def _configure_stale(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stopping and self._stale and not any(self._slots[w].free for w in self._stale):
+                    self._cond.wait(timeout=30)
+                if self._stopping or not self._stale:
+                    self._stale.clear()
+                    return
+                slot = next(self._slots[w] for w in sorted(self._stale) if self._slots[w].free)
+                self._stale.discard(slot.worker_id)
+                slot.configuring = True
+            try:
+                state = slot.link.configure(self._preferences())
+            except WorkerLost:
+                log.warning("worker %s on %s went away taking new settings; restarting it", slot.worker_id, slot.device)
+                with self._cond:
+                    slot.configuring = False
+                self._restart(slot)
+                continue
+            with self._cond:
+                slot.state, slot.configuring = state, False
+                self._cond.notify_all()
 
     def shutdown(self, wait: bool = True) -> None:
         with self._cond:
@@ -183,6 +235,12 @@ class WorkerPool(ThreadExecutor):
     def workers(self) -> list[WorkerInfo]:
         with self._cond:
             return [self._info(s) for s in self._slots.values()]
+
+    def devices(self) -> list[WorkerDevice]:
+        """The ready workers' devices as they last reported (the studio's submit-time checks and loaded flags)."""
+        with self._cond:
+            states = [s.state for s in self._slots.values() if s.state is not None]
+        return [WorkerDevice(s.memory_kind, s.memory_total_bytes, s.budget_bytes, s.loaded) for s in states]
 
     def drain(self, worker_id: str, drained: bool = True) -> WorkerInfo:
         with self._cond:
@@ -215,7 +273,7 @@ class WorkerPool(ThreadExecutor):
     def call(self, kind: JobKind[Any], ctx: JobContext) -> dict[str, Any] | BaseModel | None:
         job = ctx.job
         model = self._describe(job)
-        slot = self._take(job, model.model_id, model.need_bytes)
+        slot = self._take(ctx, model.model_id, model.need_bytes)
         state = slot.state
         assert state is not None  # a taken worker is ready
         if job.kind not in state.kinds:  # a GPU kind the workers do not run: here, as with one device
@@ -224,7 +282,7 @@ class WorkerPool(ThreadExecutor):
         try:
             self.store.set_ran_on(job.id, RanOn(host=state.host, device=state.device, worker_id=slot.worker_id))
             ctx.on_stop(lambda shutdown: self._forward_stop(slot, job.id, shutdown))
-            done = self._serve(slot, job, RunJob(job, model.entry, self._gather(job)))
+            done = self._serve(slot, job, RunJob(job, model.entry, self._gather(job), model.user_models))
         except WorkerLost:
             self._restart(slot)
             raise
@@ -238,7 +296,9 @@ class WorkerPool(ThreadExecutor):
             raise JobInterrupted("the studio is shutting down")
         raise StudioError(done.error or "The job failed on its worker.", detail=done.detail)
 
-    def _take(self, job: Job, model_id: str | None, need: int | None) -> _Slot:
+    def _take(self, ctx: JobContext, model_id: str | None, need: int | None) -> _Slot:
+        """A worker for the job, once one is free; meanwhile the job's stage says what it waits for."""
+        told: str | None = None
         while True:
             dead = self._dead_idle()
             with self._cond:
@@ -247,27 +307,47 @@ class WorkerPool(ThreadExecutor):
                 self._relaunch_dead(dead)
                 ready = [s for s in self._slots.values() if s.state is not None and not s.drained]
                 candidates = [
-                    Candidate(s.worker_id, s.job_id is None, s.state.budget_bytes, s.state.used_bytes, s.state.loaded)
+                    Candidate(s.worker_id, s.free, s.state.budget_bytes, s.state.used_bytes, s.state.loaded)
                     for s in ready
                     if s.state is not None
                 ]
                 chosen = pick_worker(candidates, model_id, need)
                 if chosen is not None:
                     slot = self._slots[chosen]
-                    slot.job_id = job.id
-                    return slot
-                self._cond.wait(timeout=30)  # woken when a worker frees up, starts or is undrained
+                    slot.job_id = ctx.job_id
+                    break
+                why = self._why_waiting(need)
+                if why == told:
+                    self._cond.wait(timeout=30)  # woken when a worker frees up, starts or is undrained
+                    continue
+            ctx.set_stage(WAITING, why)  # outside the lock: it writes the store and publishes
+            told = why
+        if told is not None:
+            ctx.set_stage("starting")
+        return slot
+
+    def _why_waiting(self, need: int | None) -> str:  # the caller holds the condition
+        slots = list(self._slots.values())
+        fitting = [s for s in slots if s.state is None or not need or s.state.budget_bytes >= need] or slots
+        states = [
+            f"{s.worker_id} ({s.state.device if s.state else s.device}) is "
+            + ("starting" if s.state is None else "drained" if s.drained else "busy" if s.job_id else "updating")
+            for s in fitting
+        ]
+        if all(s.drained for s in fitting):  # shown after the stage's label, "Waiting for worker"
+            return f"{', '.join(states)}: resume one to run this job"
+        return f"none is free: {', '.join(states)}"
 
     def _dead_idle(self) -> list[tuple[_Slot, WorkerState]]:
         """Ready, idle workers that died since their last job (asked outside the lock: a Ray actor is pinged),
         so that no job is sent to one and charged an attempt for it."""
         with self._cond:
-            idle = [(s, s.state) for s in self._slots.values() if s.state is not None and s.job_id is None]
+            idle = [(s, s.state) for s in self._slots.values() if s.free]
         return [(slot, state) for slot, state in idle if state is not None and not slot.link.alive()]
 
     def _relaunch_dead(self, dead: list[tuple[_Slot, WorkerState]]) -> None:  # the caller holds the condition
         for slot, state in dead:
-            if slot.state is state and slot.job_id is None:  # not restarted or taken meanwhile
+            if slot.state is state and slot.free:  # not restarted or taken meanwhile
                 log.warning("worker %s on %s died while idle; restarting it", slot.worker_id, slot.device)
                 slot.state = None
                 slot.restarts += 1

@@ -18,7 +18,8 @@ from typing import Any
 
 from hollywool.jobs.executor import WorkerLost
 from hollywool.settings import Settings
-from hollywool.workers.protocol import Answer, Quit, Ready, RunJob, StopJob, ToStudio, ToWorker
+from hollywool.storage.preferences import Preferences
+from hollywool.workers.protocol import Answer, Configure, Quit, Ready, RunJob, StopJob, ToStudio, ToWorker, WorkerState
 from hollywool.workers.worker import PendingCalls
 
 
@@ -61,7 +62,7 @@ def serve(conn: Connection, settings: Settings, device: str) -> None:
     channel.send(Ready(worker.state()))
 
     def run(message: RunJob) -> None:
-        channel.send(worker.run(message.job, channel, message.entry, message.inputs))
+        channel.send(worker.run(message, channel))
 
     while True:
         try:
@@ -70,6 +71,8 @@ def serve(conn: Connection, settings: Settings, device: str) -> None:
             break
         if isinstance(message, RunJob):
             threading.Thread(target=run, args=(message,), name=f"job-{message.job.id}", daemon=True).start()
+        elif isinstance(message, Configure):
+            channel.send(Ready(worker.configure(message.preferences)))
         elif isinstance(message, StopJob):
             worker.stop(message.job_id, message.shutdown)
         elif isinstance(message, Answer):
@@ -104,6 +107,14 @@ class LocalProcess:
         if not isinstance(first, Ready):
             raise WorkerLost(f"the worker on {self.device} sent {type(first).__name__} before it was ready")
         return first
+
+    def configure(self, preferences: Preferences) -> WorkerState:
+        """Send the preferences and wait for its state under them (only while it runs no job)."""
+        self.send(Configure(preferences))
+        answer = self.receive()
+        if not isinstance(answer, Ready):
+            raise WorkerLost(f"the worker on {self.device} sent {type(answer).__name__} instead of its state")
+        return answer.state
 
     @property
     def pid(self) -> int | None:

@@ -18,18 +18,22 @@ from hollywool.jobs.events import Event
 from hollywool.jobs.models import Job
 from hollywool.jobs.store import Progress
 from hollywool.models.catalog import ModelEntry
+from hollywool.storage.preferences import Preferences
 from hollywool.workers.inputs import JobInputs
+from hollywool.workers.node_files import UserModels
 
 
 @dataclass(frozen=True)
 class WorkerState:
-    """A worker's device and what it holds, sent when it is ready and after each job."""
+    """A worker's device and what it holds, sent when it is ready, configured and after each job."""
 
     host: str
     device: str
     pid: int
     kinds: tuple[str, ...]  # the job kinds it can run; others run in the studio's process
     budget_bytes: int  # what loaded models may hold together on its device
+    memory_kind: str = "cpu"  # cuda, unified, cpu
+    memory_total_bytes: int = 0
     used_bytes: int = 0
     loaded: tuple[str, ...] = ()
 
@@ -43,6 +47,16 @@ class RunJob:
     entry: ModelEntry | None = None
     # What the job reads (its images, an upscale's source, the preferences): the worker needs no studio folder.
     inputs: JobInputs | None = None
+    # The LoRAs, ControlNets and upscaler files the user added that it uses, as the studio resolves them.
+    user_models: UserModels | None = None
+
+
+@dataclass(frozen=True)
+class Configure:
+    """The user's preferences (memory budget, model folders), when the worker starts and when they change; it
+    answers `Ready` with its state under them. Sent only while it runs no job."""
+
+    preferences: Preferences
 
 
 @dataclass(frozen=True)
@@ -138,5 +152,5 @@ class JobDone:
     detail: str | None = None
 
 
-ToWorker = RunJob | StopJob | Answer | Quit
+ToWorker = RunJob | Configure | StopJob | Answer | Quit
 ToStudio = Ready | Publish | SaveProgress | MergeResult | SaveCheckpoint | SaveImage | SaveFile | GetAssets | JobDone

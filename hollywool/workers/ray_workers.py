@@ -21,10 +21,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 from hollywool.jobs.executor import WorkerLost
-from hollywool.jobs.models import Job
-from hollywool.models.catalog import ModelEntry
 from hollywool.settings import Settings
-from hollywool.workers.inputs import JobInputs
+from hollywool.storage.preferences import Preferences
 from hollywool.workers.pool import WorkerLink
 from hollywool.workers.protocol import Answer, JobDone, Quit, Ready, RunJob, StopJob, ToStudio, ToWorker, WorkerState
 from hollywool.workers.worker import PendingCalls
@@ -73,10 +71,13 @@ class RayWorkerActor:
     def ready(self) -> WorkerState:
         return self.worker.state()
 
-    def run(self, job: Job, entry: ModelEntry | None, inputs: JobInputs | None) -> Iterator[ToStudio]:
+    def configure(self, preferences: Preferences) -> WorkerState:
+        return self.worker.configure(preferences)
+
+    def run(self, job: RunJob) -> Iterator[ToStudio]:
         out: queue.Queue[ToStudio] = queue.Queue()
         channel = _QueueChannel(out, self.pending)
-        threading.Thread(target=lambda: out.put(self.worker.run(job, channel, entry, inputs)), daemon=True).start()
+        threading.Thread(target=lambda: out.put(self.worker.run(job, channel)), daemon=True).start()
         while True:
             message = out.get()
             yield message
@@ -116,12 +117,23 @@ class RayLink:
         except Exception as exc:
             raise WorkerLost(f"a Ray worker did not start ({exc})") from exc
 
+    def configure(self, preferences: Preferences) -> WorkerState:
+        import ray
+
+        actor = self._actor
+        if actor is None:
+            raise WorkerLost("the Ray worker is not running")
+        try:
+            return ray.get(actor.configure.remote(preferences), timeout=READY_TIMEOUT_S)
+        except Exception as exc:
+            raise WorkerLost(f"the Ray worker did not take the settings ({type(exc).__name__})") from exc
+
     def send(self, message: ToWorker) -> None:
         actor = self._actor
         if actor is None:
             raise WorkerLost("the Ray worker is not running")
         if isinstance(message, RunJob):
-            self._stream = actor.run.options(num_returns="streaming").remote(message.job, message.entry, message.inputs)
+            self._stream = actor.run.options(num_returns="streaming").remote(message)
         elif isinstance(message, StopJob):
             actor.stop.remote(message.job_id, message.shutdown)
         elif isinstance(message, Answer):

@@ -26,17 +26,18 @@ from hollywool.jobs.failures import explain
 from hollywool.jobs.kinds import KindRegistry
 from hollywool.jobs.models import Job
 from hollywool.jobs.store import Progress
-from hollywool.models.catalog import ModelEntry
 from hollywool.settings import Settings
 from hollywool.storage.assets import Asset
+from hollywool.storage.preferences import Preferences
 from hollywool.workers.inputs import JobInputs, ShippedAssets, ShippedImages, ShippedInputs, ShippedPreferences
-from hollywool.workers.node_files import check_on_node
+from hollywool.workers.node_files import check_on_node, use_on_node
 from hollywool.workers.protocol import (
     Answer,
     GetAssets,
     JobDone,
     MergeResult,
     Publish,
+    RunJob,
     SaveCheckpoint,
     SaveFile,
     SaveImage,
@@ -171,15 +172,23 @@ class GpuWorker:
         self._channel: Channel | None = None
 
     def state(self) -> WorkerState:
+        memory = self.models.device_memory()  # its own device (NVML would see the machine's first GPU)
         return WorkerState(
             host=self.host,
             device=self.device,
             pid=os.getpid(),
             kinds=tuple(self.kinds.names()),
             budget_bytes=self.models.memory_budget(),
+            memory_kind=memory.kind,
+            memory_total_bytes=memory.total_bytes,
             used_bytes=self.models.cache.used_bytes(),
             loaded=tuple(self.models.loaded_models()),
         )
+
+    def configure(self, preferences: Preferences) -> WorkerState:
+        """The user's preferences from now on (its memory budget follows them); its state under them."""
+        self.inputs.set_preferences(preferences)
+        return self.state()
 
     def _forward(self, event: Event) -> None:
         channel = self._channel
@@ -192,22 +201,23 @@ class GpuWorker:
         if ctx is not None:
             ctx.request_shutdown() if shutdown else ctx.request_cancel()
 
-    def run(
-        self, job: Job, channel: Channel, entry: ModelEntry | None = None, inputs: JobInputs | None = None
-    ) -> JobDone:
-        """Run `job` here, in this thread, reporting through `channel`; never raises. `entry`: its model, as
-        the studio's catalogue has it; `inputs`: the files it reads."""
+    def run(self, message: RunJob, channel: Channel) -> JobDone:
+        """Run the job here, in this thread, reporting through `channel`; never raises. The message brings its
+        model's and user-added files' entries, as the studio's catalogue has them, and the files it reads."""
         try:
-            return self._run(job, channel, entry, inputs)
+            return self._run(message, channel)
         finally:
-            self.inputs.release(job.id)
+            self.inputs.release(message.job.id)
 
-    def _run(self, job: Job, channel: Channel, entry: ModelEntry | None, inputs: JobInputs | None) -> JobDone:
+    def _run(self, message: RunJob, channel: Channel) -> JobDone:
+        job, entry = message.job, message.entry
         try:
-            self.inputs.hold(job.id, inputs or JobInputs())
+            self.inputs.hold(job.id, message.inputs or JobInputs())
             if entry is not None:
                 check_on_node(entry, self.host, self.device)
                 self.models.catalog.register(entry)
+            if message.user_models is not None:
+                use_on_node(message.user_models, self.models, self.host, self.device)
             kind = self.kinds.get(job.kind)
             params = kind.params.model_validate(job.params)
             work_dir = self.settings.data_dir / "jobs" / job.id

@@ -113,6 +113,19 @@ class Recorder:
             return [e for e in self.events if e.type == type_ and getattr(e, "job_id", None) == job_id]
 
 
+def running_job(client: TestClient, model: str = "tiny-a", steps: int = 6) -> tuple[str, dict]:
+    """Submit a job and wait for its first step: its id and the worker running it (as /api/system/workers shows)."""
+    studio = studio_of(client)
+    events = Recorder()
+    studio.bus.add_listener(events)
+    try:
+        job_id = submit(client, model, steps=steps)
+        wait_for(lambda: any(step >= 1 for step in events.steps(job_id)), 120, "a step")
+    finally:
+        studio.bus.remove_listener(events)
+    return job_id, next(w for w in workers(client).values() if w["current_job_id"] == job_id)
+
+
 @pytest.fixture(scope="module")
 def two_workers(tiny_model, tmp_path_factory) -> Iterator[TestClient]:
     with worker_studio(tiny_model, tmp_path_factory.mktemp("workers"), 240, gpus=("cpu", "cpu")) as client:

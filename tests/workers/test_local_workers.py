@@ -19,6 +19,7 @@ from tests.workers.conftest import (
     Recorder,
     parallel_ratio,
     run_alone,
+    running_job,
     studio_of,
     submit,
     wait_done,
@@ -94,14 +95,7 @@ def test_progress_previews_and_cancel_cross_the_process_boundary(two_workers):
 def test_a_killed_worker_is_replaced_and_its_job_finishes_elsewhere(two_workers):
     client = two_workers
     studio = studio_of(client)
-    events = Recorder()
-    studio.bus.add_listener(events)
-    try:
-        job_id = submit(client, "tiny-a", steps=6)
-        wait_for(lambda: any(step >= 1 for step in events.steps(job_id)), 120, "a step")
-    finally:
-        studio.bus.remove_listener(events)
-    running = next(w for w in workers(client).values() if w["current_job_id"] == job_id)
+    job_id, running = running_job(client)
     os.kill(running["pid"], signal.SIGKILL)
 
     job = wait_done(client, job_id)

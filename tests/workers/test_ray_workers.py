@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.workers.conftest import Recorder, studio_of, submit, wait_done, wait_for, worker_studio, workers
+from tests.workers.conftest import running_job, wait_done, wait_for, worker_studio, workers
 
-# The tests themselves are test_local_workers.py's, run here against the Ray studio below (pytest collects
-# them from this module too, with this module's `two_workers`).
+# The tests themselves are test_local_workers.py's, test_user_files.py's and test_worker_settings.py's, run here
+# against the Ray studio below (pytest collects them from this module too, with this module's `two_workers`).
 from tests.workers.test_local_workers import (  # noqa: F401
     test_a_drained_worker_takes_no_new_jobs,
     test_a_jobs_images_travel_with_it_to_a_worker_without_the_data_folder,
@@ -24,6 +24,17 @@ from tests.workers.test_local_workers import (  # noqa: F401
     test_jobs_for_the_same_model_go_to_the_warm_worker,
     test_progress_previews_and_cancel_cross_the_process_boundary,
     test_two_models_run_at_the_same_time,
+)
+from tests.workers.test_user_files import (  # noqa: F401
+    test_a_lora_in_a_models_folder_gives_the_in_process_picture,
+    test_a_lora_missing_on_the_workers_machine_fails_naming_the_machine_and_the_path,
+    test_a_user_controlnet_steers_a_job_on_a_worker,
+    test_an_upscaler_file_in_the_studios_folder_upscales_on_a_worker,
+)
+from tests.workers.test_worker_settings import (  # noqa: F401
+    test_a_job_waiting_for_a_worker_says_why,
+    test_a_workers_budget_follows_the_settings_from_its_start,
+    test_loaded_flags_and_the_submit_check_read_the_workers,
 )
 
 if TYPE_CHECKING:
@@ -74,15 +85,7 @@ def test_each_ray_worker_is_on_its_own_node(two_workers):
 
 def test_a_node_that_leaves_gives_its_job_back_and_a_new_node_takes_its_place(two_workers, ray_cluster):
     client = two_workers
-    studio = studio_of(client)
-    events = Recorder()
-    studio.bus.add_listener(events)
-    try:
-        job_id = submit(client, "tiny-a", steps=6)
-        wait_for(lambda: any(step >= 1 for step in events.steps(job_id)), 120, "a step")
-    finally:
-        studio.bus.remove_listener(events)
-    running = next(w for w in workers(client).values() if w["current_job_id"] == job_id)
+    job_id, running = running_job(client)
     node_prefix = running["host"].rsplit("/", 1)[1]
     (node,) = [n for n in ray_cluster.worker_nodes if n.node_id.startswith(node_prefix)]
     ray_cluster.remove_node(node, allow_graceful=False)
