@@ -1947,7 +1947,8 @@ export interface paths {
         /**
          * Preprocess
          * @description The control map a preprocessor makes of an image (a preview; jobs make their own at their size).
-         *     canny and tile answer at once; a preprocessor model is fetched and loaded on first use.
+         *     canny and tile answer at once; a preprocessor model that is not downloaded yet is fetched by a download job
+         *     on the queue first (a 409 naming the job), then loaded on first use.
          */
         post: operations["preprocess_api_control_preprocess_post"];
         delete?: never;
@@ -3668,7 +3669,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "controlnet" | "preprocessor";
+            kind: "controlnet" | "preprocessor" | "detector";
             /**
              * Base
              * @description controlnet: the model family it fits (its `type`)
@@ -3722,6 +3723,11 @@ export interface components {
              * @description preprocessor: the control type of its maps (depth, pose)
              */
             produces?: string | null;
+            /**
+             * Detector
+             * @description preprocessor: the id of the person detector it runs first
+             */
+            detector?: string | null;
             /**
              * Size Gb
              * @default 0
@@ -6225,6 +6231,18 @@ export interface components {
              * @description runs a model (fetched on first use) rather than plain image processing
              */
             model: boolean;
+            /**
+             * Downloaded
+             * @description a model's files (and its detector's) are on this machine
+             * @default true
+             */
+            downloaded?: boolean;
+            /**
+             * Size Gb
+             * @description a model's download size, with its detector's
+             * @default 0
+             */
+            size_gb?: number;
         };
         /** PresetLoraInfo */
         PresetLoraInfo: {
@@ -11917,6 +11935,13 @@ export interface operations {
                 content: {
                     "image/png": unknown;
                 };
+            };
+            /** @description the preprocessor model is not downloaded yet: a `control.download` job fetches it (`errors.download_job_id`); ask again when it has completed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {

@@ -4,10 +4,10 @@ import { ApiError } from "@/api/client";
 import { downloadJobOf, preprocessorFor } from "./ControlSection";
 
 const preprocessors = [
-  { id: "none", name: "None", produces: null, model: false },
-  { id: "canny", name: "Canny", produces: "canny", model: false },
-  { id: "tile", name: "Tile", produces: "tile", model: false },
-  { id: "depth-anything-v2-small", name: "Depth", produces: "depth", model: true },
+  { id: "none", name: "None", produces: null, model: false, downloaded: true, size_gb: 0 },
+  { id: "canny", name: "Canny", produces: "canny", model: false, downloaded: true, size_gb: 0 },
+  { id: "tile", name: "Tile", produces: "tile", model: false, downloaded: true, size_gb: 0 },
+  { id: "depth-anything-v2-small", name: "Depth", produces: "depth", model: true, downloaded: false, size_gb: 0.1 },
 ];
 
 const choice: ControlChoice = {
@@ -26,7 +26,7 @@ describe("control section", () => {
     expect(preprocessorFor("canny", preprocessors)).toBe("canny");
     expect(preprocessorFor("depth", preprocessors)).toBe("depth-anything-v2-small");
     expect(preprocessorFor("pose", preprocessors)).toBe("none");
-    const pose = { id: "vitpose-base-simple", name: "ViTPose Base (pose)", produces: "pose", model: true };
+    const pose = { id: "vitpose-base-simple", name: "ViTPose Base (pose)", produces: "pose", model: true, downloaded: false, size_gb: 0.5 };
     expect(preprocessorFor("pose", [...preprocessors, pose])).toBe("vitpose-base-simple");
   });
 

@@ -188,6 +188,7 @@ export function ControlSection({ value, onChange, modelType }: { value: ControlC
                   {preprocessors.map((p) => (
                     <option key={p.id} value={p.id}>
                       {p.name}
+                      {p.downloaded ? "" : ` (downloads ${p.size_gb} GB on first use)`}
                     </option>
                   ))}
                 </Select>
