@@ -14,17 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
+from hollywool.engines.image.params import OutpaintMargins
 from hollywool.models.sizes import MIN_SIDE
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom (right and bottom exclusive)
-
-
-@dataclass(frozen=True)
-class Margins:
-    left: int = 0
-    top: int = 0
-    right: int = 0
-    bottom: int = 0
 
 
 def hard_mask(mask: Image.Image, size: tuple[int, int]) -> Image.Image:
@@ -67,7 +60,7 @@ def crop_box(box: Box, padding: int, aspect: float, size: tuple[int, int]) -> Bo
     return left, top, left + w, top + h
 
 
-def extend(source: Image.Image, margins: Margins) -> tuple[Image.Image, Image.Image]:
+def extend(source: Image.Image, margins: OutpaintMargins) -> tuple[Image.Image, Image.Image]:
     """The source on a canvas grown by `margins`, the new area filled by stretching the source's edge pixels
     (a start the model repaints), and the mask of that new area."""
     pixels = np.asarray(source.convert("RGB"))

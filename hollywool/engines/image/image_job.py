@@ -12,6 +12,7 @@ import math
 import random
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from hollywool import __version__
@@ -215,12 +216,10 @@ class ImageJob:
             # A refine's stored size is its final one: the pass scales the source to it.
             first = references[0].size if params.mode == "refine" else (width, height)
             second = hires.SecondPass(family, refine_pipe, params.hires, first, upscaler, steps, self._step_callback)
-        if params.mode == "refine":
-            pass
-        elif params.mode in ("inpaint", "outpaint"):
+        if params.mode in ("inpaint", "outpaint"):
             repaint = self._repaint_plan(family, params, params.reference_images, params.mask, (width, height))
             pipe = cached.variant("inpaint", lambda: _converted(family, family.inpaint_pipeline or "", cached.pipe))
-        elif references and family.reference_list is None:
+        elif references and family.reference_list is None and params.mode != "refine":
             task = "edit" if family.edit_pipeline else "image-to-image"
             pipe = cached.variant(task, lambda: _from_references(family, cached.pipe))
         control_args: dict[str, Any] = {}
@@ -264,6 +263,8 @@ class ImageJob:
         }
         # A LoRA may change the text encoder: such jobs encode their prompts without the model's cache.
         prompt_cache = None if loras else cached.variant("prompts", PromptCache)
+        # Qwen-Image-Edit inpaints with the job's other reference images beside the source.
+        inpaint_refs = family.inpaint_references if repaint is not None else None
         ctx.set_stage("generating", total_steps=steps * len(todo))
         with AppliedLoras(pipe, loras, entry.id, family, second_expert):
             for position, (index, seed) in enumerate(todo):
@@ -294,14 +295,18 @@ class ImageJob:
                 on_step = self._step_callback(ctx, family, position, len(todo), width, height, steps)
                 try:
                     image_call = prompt_call(family, pipe, {**call, "prompt": final_prompt}, prompt_cache)
-                    out = pipe(
-                        **image_call,
-                        **control_args,
-                        **({"output_type": "latent"} if second is not None and second.latent else {}),
-                        generator=generator,
-                        callback_on_step_end=on_step,
-                        callback_on_step_end_tensor_inputs=["latents"],
+                    made_call = (
+                        inpaint_refs(pipe, image_call, references[1:]) if inpaint_refs else nullcontext(image_call)
                     )
+                    with made_call as made:
+                        out = pipe(
+                            **made,
+                            **control_args,
+                            **({"output_type": "latent"} if second is not None and second.latent else {}),
+                            generator=generator,
+                            callback_on_step_end=on_step,
+                            callback_on_step_end_tensor_inputs=["latents"],
+                        )
                     image = out.images[0] if repaint is None else repaint.paste(out.images[0], params.paste_back)
                     if second is not None:
                         first = out.images[0:1] if second.latent else image
@@ -384,7 +389,7 @@ class ImageJob:
         source = self.references.load(references[0])
         if params.mode == "outpaint" or (params.mode is None and params.outpaint is not None):
             margins = params.outpaint or OutpaintMargins.model_validate({})
-            source, mask_image = canvas.extend(source, canvas.Margins(**margins.model_dump()))
+            source, mask_image = canvas.extend(source, margins)
             only_masked = False
         else:
             if mask is None:
@@ -470,10 +475,16 @@ def _check_repaint(family: ImageFamily, params: ImageParams, mode: str) -> None:
             f"reference_images: {mode} needs the image to paint on as the first reference image",
             field="reference_images",
         )
-    if len(params.reference_images) > 1:
+    count = len(params.reference_images)
+    if family.inpaint_references is not None and count > family.max_references:
         raise InvalidInputError(
-            f"reference_images: {mode} paints on one image; {len(params.reference_images)} were given",
+            f"reference_images: {family.label} models {mode} on the first reference image with at most "
+            f"{family.max_references - 1} more; {count} were given",
             field="reference_images",
+        )
+    if family.inpaint_references is None and count > 1:
+        raise InvalidInputError(
+            f"reference_images: {mode} paints on one image; {count} were given", field="reference_images"
         )
     if mode == "inpaint" and params.mask is None:
         raise InvalidInputError("mask: inpaint needs a mask (white: what to change)", field="mask")
