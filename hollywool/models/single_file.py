@@ -38,9 +38,11 @@ def detect(path: Path) -> tuple[families.Family, str | None, str]:
         raise InvalidInputError(f"{path.name}: cannot read checkpoint ({exc})") from None
     for marker, family, layout in _layouts():
         if any(k.startswith(marker) for k in shapes):
-            other = families.REGISTRY.get(layout.family_of(shapes) or "") if layout.family_of else None
+            found = layout.family_of(shapes) if layout.family_of else None
+            found = found or next((t for word, t in layout.named if word in path.name.lower()), None)
+            other = families.REGISTRY.get(found or "")
             family = other or family
-            variant = layout.variant(shapes) if layout.variant else None
+            variant = layout.variant(shapes) if layout.variant and other is None else None  # the layout's own variants
             config, detail = variant or (layout.config, family.label)
             return family, config, detail
     known = ", ".join(f.label for f in families.REGISTRY.all() if f.single_file)

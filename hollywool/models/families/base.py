@@ -62,6 +62,9 @@ class SingleFile:
     config: str | None = None
     variant: Callable[[dict[str, list[int]]], tuple[str, str] | None] | None = None
     family_of: Callable[[dict[str, list[int]]], str | None] | None = None
+    # (a word in the file's name, family type) for files whose weights look like another family's: asked when
+    # `family_of` says nothing (FLUX.1 Kontext has FLUX.1 dev's keys and shapes).
+    named: tuple[tuple[str, str], ...] = ()
     # A family whose single files are recognised but cannot be loaded: what to use instead (one sentence).
     unsupported: str | None = None
 
