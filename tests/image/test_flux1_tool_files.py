@@ -28,6 +28,7 @@ def files(tiny_model, tmp_path_factory) -> dict[str, Path]:
     models = root / "diffusion_models"
     return {
         "fill": kit.write_flux_diffusion_model(fill, models / "flux1-fill-tiny.safetensors"),
+        "fill-gguf": kit.write_flux_gguf(fill, models / "flux1-fill-tiny-Q8_0.gguf", "Q8_0"),
         "kontext": kit.write_flux_diffusion_model(kontext, models / "flux1-kontext-tiny.safetensors"),
         "kontext-fp8": kit.write_flux_diffusion_model(
             kontext, models / "flux1-tiny-kontext_fp8_scaled.safetensors", fp8=True, scaled=True, comfy_prefix=True
@@ -40,7 +41,7 @@ def files(tiny_model, tmp_path_factory) -> dict[str, Path]:
 
 
 def test_fill_is_told_by_its_input_width_and_kontext_by_its_name(files):
-    assert detect_architecture(files["fill"]) == ("flux-fill", "FLUX.1 Fill")
+    assert detect_architecture(files["fill"]) == detect_architecture(files["fill-gguf"]) == ("flux-fill", "FLUX.1 Fill")
     assert detect_architecture(files["kontext"]) == ("flux-kontext", "FLUX.1 Kontext")
     assert detect_architecture(files["kontext-fp8"]) == ("flux-kontext", "FLUX.1 Kontext")
     # Kontext's weights have FLUX.1 dev's keys and shapes: without the word in its name it reads as FLUX.1.
