@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from hollywool.engines.image.params import OutpaintMargins
+from hollywool.media.references import fit
 from hollywool.models.sizes import MIN_SIDE
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom (right and bottom exclusive)
@@ -88,6 +89,12 @@ class InpaintPlan:
     @property
     def mask_image(self) -> Image.Image:
         return self.mask.crop(self.region).resize(self.size, Image.Resampling.NEAREST)
+
+    def frame(self, image: Image.Image) -> Image.Image:
+        """An image of the whole canvas (a control image) as the model sees its region: fitted to the source's size,
+        cropped to the region, scaled to the size made. So an only-masked inpaint's control map is cropped and scaled
+        with the source, as A1111's ControlNet extension crops it for "Inpaint area: Only masked"."""
+        return fit(image, *self.source.size).crop(self.region).resize(self.size, Image.Resampling.LANCZOS)
 
     def paste(self, generated: Image.Image, paste_back: bool = True) -> Image.Image:
         """The model's answer in place: scaled to its region and laid over the source through the soft mask."""

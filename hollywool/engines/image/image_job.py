@@ -101,11 +101,7 @@ class ImageJob:
             len(params.reference_images),
             self.models.controls,
             self.references,
-            only_masked=params.inpaint_only_masked,
         )
-        if controls and params.hires is not None:
-            raise InvalidInputError("hires: a hires fix does not follow a ControlNet job yet; give one or the other",
-                                    field="hires")  # fmt: skip
         fix = params.hires or (HiresFix.model_validate({}) if mode == "refine" else None)
         area = width * height
         if fix is not None:
@@ -215,7 +211,20 @@ class ImageJob:
                 upscaler = models.acquire_upscaler(models.upscalers.get(params.hires.upscaler), ctx)
             # A refine's stored size is its final one: the pass scales the source to it.
             first = references[0].size if params.mode == "refine" else (width, height)
-            second = hires.SecondPass(family, refine_pipe, params.hires, first, upscaler, steps, self._step_callback)
+            second_control: dict[str, Any] = {}
+            if params.control:
+                # A1111's ControlNet steers both passes of a hires fix by default ("Both"), the map made again at the
+                # final size: so here, where the family has a ControlNet image-to-image pipeline; else the first only.
+                target = hires.target_size(*first, params.hires.scale, family.size_multiple)
+                steered = control.prepare_hires(ctx, family, cached, params.control, self.references, target)
+                if steered is None:
+                    why = f"{family.label} has no ControlNet image-to-image pipeline for it"
+                    result["notes"] = [*result["notes"], f"The ControlNet steered the first pass only ({why})"]
+                else:
+                    refine_pipe, second_control = steered.pipe, steered.args
+            second = hires.SecondPass(
+                family, refine_pipe, params.hires, first, upscaler, steps, self._step_callback, second_control
+            )
         if params.mode in ("inpaint", "outpaint"):
             repaint = self._repaint_plan(family, params, params.reference_images, params.mask, (width, height))
             pipe = cached.variant("inpaint", lambda: _converted(family, family.inpaint_pipeline or "", cached.pipe))
@@ -225,9 +234,12 @@ class ImageJob:
         control_args: dict[str, Any] = {}
         if params.control:  # the task's control pipeline over the same modules, in place of the one chosen above
             task = control.task_of(params.mode or "generate", len(references))
-            controlled = control.prepare_run(ctx, family, cached, params.control, self.references, width, height, task)
+            frame = repaint.frame if repaint is not None else None
+            controlled = control.prepare_run(
+                ctx, family, cached, params.control, self.references, width, height, task, frame
+            )
             pipe, control_args = controlled.pipe, controlled.args
-            result["notes"] = [*params.notes, *controlled.notes]
+            result["notes"] = [*result["notes"], *controlled.notes]
         pipe.scheduler = (
             make_scheduler(params.scheduler, cached.default_scheduler.config)
             if params.scheduler
