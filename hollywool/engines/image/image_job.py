@@ -103,7 +103,7 @@ class ImageJob:
             self.references,
         )
         fix = params.hires or (HiresFix.model_validate({}) if mode == "refine" else None)
-        area = width * height
+        area = _rendered_area(family, mode, width, height)
         if fix is not None:
             self._check_hires(family, fix, mode, len(params.reference_images))
             if mode == "refine":  # the source is the first pass: the final size follows from it
@@ -197,7 +197,7 @@ class ImageJob:
             result["kept_from_earlier_attempt"] = len(seeds) - len(todo)
         if not todo:
             return result
-        cached = models.acquire(entry, ctx, width * height)
+        cached = models.acquire(entry, ctx, _rendered_area(family, params.mode or "generate", width, height))
         if cached.plan is not None:
             result["memory_plan"] = cached.plan.summary()
         pipe = cached.pipe
@@ -245,7 +245,7 @@ class ImageJob:
             if params.scheduler
             else cached.default_scheduler
         )
-        models.set_vae_tiling(pipe, cached, width * height)
+        models.set_vae_tiling(pipe, cached, _rendered_area(family, params.mode or "generate", width, height))
         prompts = params.resolved_prompts or [params.prompt] * len(seeds)
         _, negative = apply_style(params.style, params.prompt, params.negative_prompt)
         call: dict[str, Any] = {
@@ -447,6 +447,12 @@ def _prepared(params: ImageParams) -> tuple[int, int, int, list[int]]:
     if params.width is None or params.height is None or params.steps is None or params.seeds is None:
         raise StudioError("This image job was stored without its size, steps or seeds; submit it again.")
     return params.width, params.height, params.steps, params.seeds
+
+
+def _rendered_area(family: ImageFamily, mode: str, width: int, height: int) -> int:
+    """The pixels the pipeline makes: the size asked, or the family's fixed inpaint area (Qwen-Image-Edit)."""
+    fixed = family.inpaint_area if mode in ("inpaint", "outpaint") else None
+    return max(width * height, fixed or 0)
 
 
 def _check_references(family: ImageFamily, count: int) -> None:

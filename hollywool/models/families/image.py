@@ -57,6 +57,9 @@ class ImageFamily(Family):
     # Its inpaint pipeline also reads reference images besides the source (Qwen-Image-Edit), up to
     # `max_references` in all: (pipeline, call, references) -> a context in which to make the call it gives.
     inpaint_references: InpaintReferences | None = None
+    # Its inpaint pipeline renders about this many pixels whatever the size asked (diffusers'
+    # QwenImageEditInpaintPipeline: 1024x1024 at the image's aspect): what a job's memory is planned for.
+    inpaint_area: int | None = None
     # The pipeline a ControlNet runs in, per ControlNet model class (diffusers' name), for generate; under
     # "Class/image-to-image" and "Class/inpaint" for those tasks. The job's control model must be one of these
     # classes (and name this family as its base).

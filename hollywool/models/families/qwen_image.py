@@ -204,6 +204,7 @@ EDIT = register(
         # Inpaint and outpaint: the source is "Picture 1", other references follow (qwen_edit_references.py).
         inpaint_pipeline="QwenImageEditInpaintPipeline",
         inpaint_references=inpaint_with_references,
+        inpaint_area=VAE_AREA,
         latent_rgb=WAN_PREVIEW.rgb,
         unpack_latents=_unpack_edit,
         lora_bases={"qwen-image": "Qwen-Image"},
