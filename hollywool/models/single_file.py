@@ -43,7 +43,7 @@ def detect(path: Path) -> tuple[families.Family, str | None, str]:
                 named = next((t for word, t in layout.family_by_name if word in path.name.lower()), None)
             other = families.REGISTRY.get(named or "")
             family = other or family
-            variant = layout.variant(shapes) if layout.variant else None
+            variant = layout.variant(shapes) if layout.variant and other is None else None  # the layout's own variants
             config, detail = variant or (layout.config, family.label)
             return family, config, detail
     known = ", ".join(f.label for f in families.REGISTRY.all() if f.single_file)

@@ -126,7 +126,10 @@ def test_the_families_say_what_they_do(client):
         "control": "QwenImageControlNetPipeline",
         "image-to-image": "QwenImageImg2ImgPipeline",
     }
-    assert described["qwen-image-edit"]["tasks"] == {"edit": "QwenImageEditPlusPipeline"}
+    assert described["qwen-image-edit"]["tasks"] == {
+        "inpaint": "QwenImageEditInpaintPipeline",
+        "edit": "QwenImageEditPlusPipeline",
+    }
     assert described["krea2"]["tasks"] == {"text-to-image": "Krea2Pipeline"}
     assert described["qwen-image-2.1"]["tasks"] == {
         "text-to-image": "QwenImage21Pipeline",

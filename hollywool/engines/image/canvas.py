@@ -14,17 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
+from hollywool.engines.image.params import OutpaintMargins
+from hollywool.media.references import fit
 from hollywool.models.sizes import MIN_SIDE
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom (right and bottom exclusive)
-
-
-@dataclass(frozen=True)
-class Margins:
-    left: int = 0
-    top: int = 0
-    right: int = 0
-    bottom: int = 0
 
 
 def hard_mask(mask: Image.Image, size: tuple[int, int]) -> Image.Image:
@@ -67,7 +61,7 @@ def crop_box(box: Box, padding: int, aspect: float, size: tuple[int, int]) -> Bo
     return left, top, left + w, top + h
 
 
-def extend(source: Image.Image, margins: Margins) -> tuple[Image.Image, Image.Image]:
+def extend(source: Image.Image, margins: OutpaintMargins) -> tuple[Image.Image, Image.Image]:
     """The source on a canvas grown by `margins`, the new area filled by stretching the source's edge pixels
     (a start the model repaints), and the mask of that new area."""
     pixels = np.asarray(source.convert("RGB"))
@@ -95,6 +89,12 @@ class InpaintPlan:
     @property
     def mask_image(self) -> Image.Image:
         return self.mask.crop(self.region).resize(self.size, Image.Resampling.NEAREST)
+
+    def frame(self, image: Image.Image) -> Image.Image:
+        """An image of the whole canvas (a control image) as the model sees its region: fitted to the source's size,
+        cropped to the region, scaled to the size made. So an only-masked inpaint's control map is cropped and scaled
+        with the source, as A1111's ControlNet extension crops it for "Inpaint area: Only masked"."""
+        return fit(image, *self.source.size).crop(self.region).resize(self.size, Image.Resampling.LANCZOS)
 
     def paste(self, generated: Image.Image, paste_back: bool = True) -> Image.Image:
         """The model's answer in place: scaled to its region and laid over the source through the soft mask."""

@@ -10,6 +10,7 @@ drawn as OpenPose draws, pose_maps.py).
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +50,6 @@ def check(
     references: int,
     catalog: ControlCatalog,
     images: ReferenceImages,
-    only_masked: bool = False,
 ) -> list[ControlInput]:
     """The job's control inputs with their ControlNet chosen and their images stored; a 422 naming the field."""
     if not controls:
@@ -60,10 +60,9 @@ def check(
             f"control: {image_family.label} models take no ControlNet; models that do: {able}", field="control"
         )
     task = task_of(mode, references)
-    if mode not in ("generate", "inpaint", "outpaint") or (mode == "inpaint" and only_masked):
+    if mode not in ("generate", "inpaint", "outpaint"):
         raise InvalidInputError(
-            f"control: a ControlNet steers generate, image-to-image, inpaint (whole image) and outpaint jobs; "
-            f"not {'an only-masked inpaint' if mode == 'inpaint' else f'a {mode} job'}",
+            f"control: a ControlNet steers generate, image-to-image, inpaint and outpaint jobs; not a {mode} job",
             field="control",
         )
     chosen: ControlModel | None = None
@@ -171,7 +170,10 @@ def prepare_run(
     width: int,
     height: int,
     task: str = "generate",
+    frame: Callable[[Image.Image], Image.Image] | None = None,
 ) -> ControlRun:
+    """The control pipeline and its arguments; each control image is fitted to width x height, or put in the
+    generated region's frame by `frame` (an inpaint's crop)."""
     models = ctx.models
     model = models.controls.get(controls[0].model or "", kind="controlnet")
     module = models.acquire_control(model, ctx)
@@ -182,7 +184,8 @@ def prepare_run(
     pipe = cached.variants.get(key)
     if pipe is None or pipe.controlnet is not module:  # made anew when the ControlNet was reloaded
         pipe = cached.variants[key] = _converted(image_family, name, cached.pipe, module)
-    maps = [make_map(models, ctx, c, fit(images.load(c.image), width, height)) for c in controls]
+    framed = [frame(images.load(c.image)) if frame else fit(images.load(c.image), width, height) for c in controls]
+    maps = [make_map(models, ctx, c, image) for c, image in zip(controls, framed, strict=True)]
     takes = set(inspect.signature(pipe.__call__).parameters)
     notes: list[str] = []
     first = controls[0]
@@ -202,6 +205,22 @@ def prepare_run(
     elif (first.start, first.end) != (0.0, 1.0):
         notes.append(f"{image_family.label} ControlNets steer every step: start and end were not used")
     return ControlRun(pipe, args, notes)
+
+
+def prepare_hires(
+    ctx: JobContext,
+    image_family: ImageFamily,
+    cached: CachedModel,
+    controls: list[ControlInput],
+    images: ReferenceImages,
+    size: tuple[int, int],
+) -> ControlRun | None:
+    """The hires fix's second pass steered too: the ControlNet's image-to-image pipeline with the maps made at the
+    final size; None when the family has no such pipeline for this ControlNet."""
+    model = ctx.models.controls.get(controls[0].model or "", kind="controlnet")
+    if pipeline_for(image_family, model.model_class or "", "image-to-image") is None:
+        return None
+    return prepare_run(ctx, image_family, cached, controls, images, *size, task="image-to-image")
 
 
 def _converted(image_family: ImageFamily, name: str, pipe: Any, controlnet: Any) -> Any:

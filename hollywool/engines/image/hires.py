@@ -8,7 +8,7 @@ whole, the second pass runs tile by tile with overlapping, linearly blended edge
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from PIL import Image
@@ -103,10 +103,12 @@ class SecondPass:
         upscaler: Any | None,
         steps: int,
         step_callback: CallbackFactory,
+        control: dict[str, Any] | None = None,
     ):
         import inspect
 
         self.family, self.pipe, self.fix, self.upscaler = family, pipe, fix, upscaler
+        self.control = control or {}  # a ControlNet's arguments, its maps at the final size
         self.size = target_size(*size, fix.scale, family.size_multiple)
         self.steps = fix.steps or steps
         self.latent = fix.upscaler == LATENT
@@ -119,6 +121,8 @@ class SecondPass:
         ctx.set_stage("refining", f"Refining at {width}x{height}")
         args = {k: v for k, v in call.items() if k in self.accepted and k not in _OWN_KEYS}
         args.update(strength=self.fix.strength, num_inference_steps=self.steps)
+        if self.latent or not (self.fix.tile and max(self.size) > self.fix.tile):
+            args.update(self._control(None))
         if self.latent:
             latents = upscale_latents(base, self.size, self.pipe.vae_scale_factor)
             return self._pass(ctx, args, latents, self.size, generator, position, count)
@@ -128,10 +132,20 @@ class SecondPass:
             n = len(boxes)
 
             def one(crop: Image.Image, i: int) -> Image.Image:
-                return self._pass(ctx, args, crop, crop.size, generator, position * n + i, count * n)
+                tile_args = {**args, **self._control(boxes[i])}
+                return self._pass(ctx, tile_args, crop, crop.size, generator, position * n + i, count * n)
 
             return refine_tiled(pixels, boxes, one)
         return self._pass(ctx, args, pixels, self.size, generator, position, count)
+
+    def _control(self, box: Box | None) -> dict[str, Any]:
+        """The ControlNet's arguments for the whole image, or with its maps cropped to one tile's box."""
+        maps: Any = self.control.get("control_image")  # one map, or a list (ControlNet Union)
+        if maps is None or box is None:
+            return self.control
+        several = cast(list[Any], maps) if isinstance(maps, list) else [maps]
+        cropped = [m.crop(box) for m in several]
+        return {**self.control, "control_image": cropped if isinstance(maps, list) else cropped[0]}
 
     def _pass(
         self,

@@ -12,6 +12,7 @@ import math
 import random
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from hollywool import __version__
@@ -100,13 +101,9 @@ class ImageJob:
             len(params.reference_images),
             self.models.controls,
             self.references,
-            only_masked=params.inpaint_only_masked,
         )
-        if controls and params.hires is not None:
-            raise InvalidInputError("hires: a hires fix does not follow a ControlNet job yet; give one or the other",
-                                    field="hires")  # fmt: skip
         fix = params.hires or (HiresFix.model_validate({}) if mode == "refine" else None)
-        area = width * height
+        area = _rendered_area(family, mode, width, height)
         if fix is not None:
             self._check_hires(family, fix, mode, len(params.reference_images))
             if mode == "refine":  # the source is the first pass: the final size follows from it
@@ -200,7 +197,7 @@ class ImageJob:
             result["kept_from_earlier_attempt"] = len(seeds) - len(todo)
         if not todo:
             return result
-        cached = models.acquire(entry, ctx, width * height)
+        cached = models.acquire(entry, ctx, _rendered_area(family, params.mode or "generate", width, height))
         if cached.plan is not None:
             result["memory_plan"] = cached.plan.summary()
         pipe = cached.pipe
@@ -214,27 +211,41 @@ class ImageJob:
                 upscaler = models.acquire_upscaler(models.upscalers.get(params.hires.upscaler), ctx)
             # A refine's stored size is its final one: the pass scales the source to it.
             first = references[0].size if params.mode == "refine" else (width, height)
-            second = hires.SecondPass(family, refine_pipe, params.hires, first, upscaler, steps, self._step_callback)
-        if params.mode == "refine":
-            pass
-        elif params.mode in ("inpaint", "outpaint"):
+            second_control: dict[str, Any] = {}
+            if params.control:
+                # A1111's ControlNet steers both passes of a hires fix by default ("Both"), the map made again at the
+                # final size: so here, where the family has a ControlNet image-to-image pipeline; else the first only.
+                target = hires.target_size(*first, params.hires.scale, family.size_multiple)
+                steered = control.prepare_hires(ctx, family, cached, params.control, self.references, target)
+                if steered is None:
+                    why = f"{family.label} has no ControlNet image-to-image pipeline for it"
+                    result["notes"] = [*result["notes"], f"The ControlNet steered the first pass only ({why})"]
+                else:
+                    refine_pipe, second_control = steered.pipe, steered.args
+            second = hires.SecondPass(
+                family, refine_pipe, params.hires, first, upscaler, steps, self._step_callback, second_control
+            )
+        if params.mode in ("inpaint", "outpaint"):
             repaint = self._repaint_plan(family, params, params.reference_images, params.mask, (width, height))
             pipe = cached.variant("inpaint", lambda: _converted(family, family.inpaint_pipeline or "", cached.pipe))
-        elif references and family.reference_list is None:
+        elif references and family.reference_list is None and params.mode != "refine":
             task = "edit" if family.edit_pipeline else "image-to-image"
             pipe = cached.variant(task, lambda: _from_references(family, cached.pipe))
         control_args: dict[str, Any] = {}
         if params.control:  # the task's control pipeline over the same modules, in place of the one chosen above
             task = control.task_of(params.mode or "generate", len(references))
-            controlled = control.prepare_run(ctx, family, cached, params.control, self.references, width, height, task)
+            frame = repaint.frame if repaint is not None else None
+            controlled = control.prepare_run(
+                ctx, family, cached, params.control, self.references, width, height, task, frame
+            )
             pipe, control_args = controlled.pipe, controlled.args
-            result["notes"] = [*params.notes, *controlled.notes]
+            result["notes"] = [*result["notes"], *controlled.notes]
         pipe.scheduler = (
             make_scheduler(params.scheduler, cached.default_scheduler.config)
             if params.scheduler
             else cached.default_scheduler
         )
-        models.set_vae_tiling(pipe, cached, width * height)
+        models.set_vae_tiling(pipe, cached, _rendered_area(family, params.mode or "generate", width, height))
         prompts = params.resolved_prompts or [params.prompt] * len(seeds)
         _, negative = apply_style(params.style, params.prompt, params.negative_prompt)
         call: dict[str, Any] = {
@@ -264,6 +275,8 @@ class ImageJob:
         }
         # A LoRA may change the text encoder: such jobs encode their prompts without the model's cache.
         prompt_cache = None if loras else cached.variant("prompts", PromptCache)
+        # Qwen-Image-Edit inpaints with the job's other reference images beside the source.
+        inpaint_refs = family.inpaint_references if repaint is not None else None
         ctx.set_stage("generating", total_steps=steps * len(todo))
         with AppliedLoras(pipe, loras, entry.id, family, second_expert):
             for position, (index, seed) in enumerate(todo):
@@ -294,14 +307,18 @@ class ImageJob:
                 on_step = self._step_callback(ctx, family, position, len(todo), width, height, steps)
                 try:
                     image_call = prompt_call(family, pipe, {**call, "prompt": final_prompt}, prompt_cache)
-                    out = pipe(
-                        **image_call,
-                        **control_args,
-                        **({"output_type": "latent"} if second is not None and second.latent else {}),
-                        generator=generator,
-                        callback_on_step_end=on_step,
-                        callback_on_step_end_tensor_inputs=["latents"],
+                    made_call = (
+                        inpaint_refs(pipe, image_call, references[1:]) if inpaint_refs else nullcontext(image_call)
                     )
+                    with made_call as made:
+                        out = pipe(
+                            **made,
+                            **control_args,
+                            **({"output_type": "latent"} if second is not None and second.latent else {}),
+                            generator=generator,
+                            callback_on_step_end=on_step,
+                            callback_on_step_end_tensor_inputs=["latents"],
+                        )
                     image = out.images[0] if repaint is None else repaint.paste(out.images[0], params.paste_back)
                     if second is not None:
                         first = out.images[0:1] if second.latent else image
@@ -384,7 +401,7 @@ class ImageJob:
         source = self.references.load(references[0])
         if params.mode == "outpaint" or (params.mode is None and params.outpaint is not None):
             margins = params.outpaint or OutpaintMargins.model_validate({})
-            source, mask_image = canvas.extend(source, canvas.Margins(**margins.model_dump()))
+            source, mask_image = canvas.extend(source, margins)
             only_masked = False
         else:
             if mask is None:
@@ -432,6 +449,12 @@ def _prepared(params: ImageParams) -> tuple[int, int, int, list[int]]:
     return params.width, params.height, params.steps, params.seeds
 
 
+def _rendered_area(family: ImageFamily, mode: str, width: int, height: int) -> int:
+    """The pixels the pipeline makes: the size asked, or the family's fixed inpaint area (Qwen-Image-Edit)."""
+    fixed = family.inpaint_area if mode in ("inpaint", "outpaint") else None
+    return max(width * height, fixed or 0)
+
+
 def _check_references(family: ImageFamily, count: int) -> None:
     """Refuse reference images a family cannot use, or their absence where it needs them."""
     field = "reference_images"
@@ -470,10 +493,16 @@ def _check_repaint(family: ImageFamily, params: ImageParams, mode: str) -> None:
             f"reference_images: {mode} needs the image to paint on as the first reference image",
             field="reference_images",
         )
-    if len(params.reference_images) > 1:
+    count = len(params.reference_images)
+    if family.inpaint_references is not None and count > family.max_references:
         raise InvalidInputError(
-            f"reference_images: {mode} paints on one image; {len(params.reference_images)} were given",
+            f"reference_images: {family.label} models {mode} on the first reference image with at most "
+            f"{family.max_references - 1} more; {count} were given",
             field="reference_images",
+        )
+    if family.inpaint_references is None and count > 1:
+        raise InvalidInputError(
+            f"reference_images: {mode} paints on one image; {count} were given", field="reference_images"
         )
     if mode == "inpaint" and params.mask is None:
         raise InvalidInputError("mask: inpaint needs a mask (white: what to change)", field="mask")

@@ -142,7 +142,8 @@ class ImageParams(BaseModel):
         None,
         description="generate (from text, or image-to-image from reference images), edit (reference images are "
         "the edit inputs), inpaint (repaint the mask's white area of the first reference image), outpaint "
-        "(extend the first reference image by `outpaint`), refine (upscale the first reference image and work it "
+        "(extend the first reference image by `outpaint`; for both, Qwen-Image-Edit reads the other reference "
+        "images as its edit inputs), refine (upscale the first reference image and work it "
         "over, see `hires`); default: inpaint with a mask, outpaint with margins, else generate",
     )
     mask: ReferenceImage | None = Field(None, description="inpaint: white marks what to change, black what to keep")
@@ -159,8 +160,8 @@ class ImageParams(BaseModel):
     control: list[ControlInput] = Field(
         default_factory=list[ControlInput],
         max_length=MAX_CONTROLS,
-        description="ControlNet inputs (generate; SDXL also image-to-image, inpaint and outpaint); several only with "
-        "a union model that takes them together",
+        description="ControlNet inputs (generate; SDXL also image-to-image, inpaint and outpaint, and the second pass "
+        "of a hires fix); several only with a union model that takes them together",
     )
     notes: list[str] = Field(default_factory=list, description="set by the studio: parameters the model ignores")
     resolved_prompts: list[str] | None = Field(

@@ -61,8 +61,9 @@ class SingleFile:
     config: str | None = None
     variant: Callable[[dict[str, list[int]]], tuple[str, str] | None] | None = None
     family_of: Callable[[dict[str, list[int]]], str | None] | None = None
-    # Models whose files have the same keys and shapes (Qwen-Image and Qwen-Image-Edit 2509): (a word in the
-    # lower-cased file name, the type of the family it names), asked only when the keys leave the family as it is.
+    # Models whose files have the same keys and shapes (Qwen-Image and Qwen-Image-Edit 2509, FLUX.1 dev and Kontext):
+    # (a word in the lower-cased file name, the type of the family it names), asked only when the keys leave the
+    # family as it is.
     family_by_name: tuple[tuple[str, str], ...] = ()
 
 

@@ -40,6 +40,13 @@ def _schnell(shapes: Mapping[str, list[int]]) -> str | None:
     return None if any("guidance_in." in k for k in shapes) else "flux1-schnell"
 
 
+def _tool(shapes: Mapping[str, list[int]]) -> str | None:
+    """FLUX.1 Fill's input projection reads 384 channels (latents, masked-image latents and the 8x8-packed mask,
+    each 2x2-packed) where FLUX.1's reads 64: diffusers' single-file loader and ComfyUI tell Fill by that too."""
+    shape = shapes.get("img_in.weight") or shapes.get("model.diffusion_model.img_in.weight") or []
+    return "flux-fill" if shape[1:] == [384] else None
+
+
 def _single_file_variant(shapes: Mapping[str, list[int]]) -> tuple[str, str] | None:
     return ("flux1-schnell", "FLUX.1 schnell") if _schnell(shapes) else None
 
@@ -85,6 +92,11 @@ FAMILY = register(
             markers=("double_blocks.", "model.diffusion_model.double_blocks."),
             config="flux1",
             variant=_single_file_variant,
+            family_of=_tool,
+            # FLUX.1 Kontext has dev's keys and shapes (it reads its reference image as more tokens of the same
+            # width), and ComfyUI loads it as plain FLUX.1 with the reference latents added by its workflow: no
+            # weight tells it apart, so its file name does (flux1-kontext-dev, flux1-dev-kontext_fp8_scaled).
+            family_by_name=(("kontext", "flux-kontext"),),
         ),
         # ComfyUI's split files: flux1-dev.safetensors (or fp8, or GGUF) + clip_l + t5xxl + ae.safetensors.
         split_files=SplitFiles(

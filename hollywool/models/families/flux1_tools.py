@@ -1,20 +1,30 @@
 """FLUX.1 Kontext (edits one reference image from the prompt) and FLUX.1 Fill (inpaint and outpaint): the FLUX.1
 transformer with other pipelines, told apart by their model_index.json. Kontext's pipeline scales its output to
 an area (`max_area`): the studio passes the job's own size. Fill's transformer reads the masked image and the
-mask beside the latents (384 input channels); it has no text-to-image or image-to-image pass."""
+mask beside the latents (384 input channels); it has no text-to-image or image-to-image pass.
+
+Their single files (flux1-fill-dev.safetensors, flux1-kontext-dev.safetensors, fp8 or GGUF, with or without
+ComfyUI's prefix) are FLUX.1's original layout: FLUX.1's single-file layout sends them here (families/flux.py) and
+they assemble as FLUX.1's split files do, with their own shipped config folder."""
 
 from dataclasses import replace
 from typing import Any
 
 from hollywool.models.families.base import register
 from hollywool.models.families.flux import FAMILY as FLUX1
+from hollywool.models.families.split import SplitFiles
 
 _NOT_INHERITED: dict[str, Any] = {
-    "single_file": None,
-    "split_files": None,
+    "single_file": None,  # FLUX.1's layout names these families (families/flux.py)
     "control_pipelines": {},
     "civitai_base_models": (),
 }
+
+
+def _split(config: str) -> SplitFiles:
+    assert FLUX1.split_files is not None
+    return replace(FLUX1.split_files, config=config, variant=None)  # no schnell of these
+
 
 KONTEXT = register(
     replace(
@@ -29,6 +39,7 @@ KONTEXT = register(
         aliases=("flux1-kontext", "kontext"),
         default_guidance=2.5,
         area_param="max_area",
+        split_files=_split("flux1-kontext"),
     )
 )
 
@@ -45,5 +56,6 @@ FILL = register(
         max_references=1,
         aliases=("flux1-fill",),
         default_guidance=30.0,
+        split_files=_split("flux1-fill"),
     )
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,10 @@ MAX_REFERENCES = 5  # reference images one image job may give (the API's limit);
 
 # (pipe, prompt, negative prompt, classifier-free guidance?, device, options) -> embedding keyword arguments
 PromptEncoder = Callable[[Any, str, "str | None", bool, Any, dict[str, Any]], dict[str, Any]]
+
+
+# (inpaint pipeline, its call, reference images) -> the call to make, inside the context (see `inpaint_references`)
+InpaintReferences = Callable[[Any, dict[str, Any], list[Any]], AbstractContextManager[dict[str, Any]]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,6 +54,12 @@ class ImageFamily(Family):
     max_references: int = MAX_REFERENCES  # reference images one job may give
     # The pipeline that repaints a masked area of a source image (inpaint and outpaint); None: the family cannot.
     inpaint_pipeline: str | None = None
+    # Its inpaint pipeline also reads reference images besides the source (Qwen-Image-Edit), up to
+    # `max_references` in all: (pipeline, call, references) -> a context in which to make the call it gives.
+    inpaint_references: InpaintReferences | None = None
+    # Its inpaint pipeline renders about this many pixels whatever the size asked (diffusers'
+    # QwenImageEditInpaintPipeline: 1024x1024 at the image's aspect): what a job's memory is planned for.
+    inpaint_area: int | None = None
     # The pipeline a ControlNet runs in, per ControlNet model class (diffusers' name), for generate; under
     # "Class/image-to-image" and "Class/inpaint" for those tasks. The job's control model must be one of these
     # classes (and name this family as its base).

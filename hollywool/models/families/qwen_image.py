@@ -27,6 +27,7 @@ from hollywool.models.families.base import LoraPreset, PresetLora, SingleFile, l
 from hollywool.models.families.image import ImageFamily, call_default
 from hollywool.models.families.split import SplitFiles, TextEncoderSlot
 from hollywool.models.families.wan import PREVIEW as WAN_PREVIEW
+from hollywool.models.qwen_edit_references import VAE_AREA, area_size, inpaint_with_references
 from hollywool.models.wan_vae_original import wan21_vae_to_diffusers
 
 # Blocks with separate image and text streams: transformer_blocks.N.img_mlp / txt_mlp / img_mod / txt_mod.
@@ -56,6 +57,15 @@ def _lora_base(shapes: dict[str, list[int]], metadata: dict[str, str]) -> str | 
 def _unpack(pipe: Any, latents: Any, height: int, width: int) -> Any:
     """[batch, tokens, 64] -> [batch, 16, h, w] (the VAE's frame axis of one dropped)."""
     return pipe._unpack_latents(latents, height, width, pipe.vae_scale_factor)[:, :, 0]
+
+
+def _unpack_edit(pipe: Any, latents: Any, height: int, width: int) -> Any:
+    """As `_unpack`; the edit inpaint pipeline renders at about 1024x1024 at the image's aspect whatever size it
+    is asked (diffusers' QwenImageEditInpaintPipeline), so its latents are unpacked at that size."""
+    if type(pipe).__name__ == "QwenImageEditInpaintPipeline":
+        step = pipe.vae_scale_factor * 2
+        width, height = (side // step * step for side in area_size(VAE_AREA, width / height))
+    return _unpack(pipe, latents, height, width)
 
 
 def _unpack_21(pipe: Any, latents: Any, height: int, width: int) -> Any:
@@ -226,8 +236,12 @@ EDIT = register(
         image_to_image=False,
         edit_pipeline="QwenImageEditPlusPipeline",
         max_references=3,  # the model card: one to three input images work best
+        # Inpaint and outpaint: the source is "Picture 1", other references follow (qwen_edit_references.py).
+        inpaint_pipeline="QwenImageEditInpaintPipeline",
+        inpaint_references=inpaint_with_references,
+        inpaint_area=VAE_AREA,
         latent_rgb=WAN_PREVIEW.rgb,
-        unpack_latents=_unpack,
+        unpack_latents=_unpack_edit,
         lora_bases={"qwen-image": "Qwen-Image"},
         split_files=EDIT_SPLIT,
     )
