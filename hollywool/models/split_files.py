@@ -155,8 +155,10 @@ def check_tokenizers(config_dir: Path) -> None:
         index = json.loads((config_dir / "model_index.json").read_text())
     except (OSError, ValueError):
         raise InvalidInputError(f"{config_dir} is not a diffusers config folder (no model_index.json)") from None
-    for name in index:
+    for name, spec in index.items():
         if not name.startswith(("tokenizer", "processor")):  # a processor (Qwen-Image-Edit's) holds a tokenizer too
+            continue
+        if not isinstance(spec, list) or not any(spec):  # [null, null]: a component the pipeline may go without
             continue
         files = {p.name for p in (config_dir / name).glob("*")} - _NOT_TOKENIZER_FILES
         if not files:
