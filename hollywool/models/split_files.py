@@ -84,26 +84,28 @@ def needed_slots(split: SplitFiles, config_dir: Path | None) -> tuple[TextEncode
 def refusal(path: Path) -> str | None:
     """Why a single file the studio lists cannot be loaded (a split file its family refuses: Wan 2.2 A14B's experts),
     said before a job is queued; None when it may load (loading says what else is wrong)."""
-    try:
-        family, _arch, _detail = detect(path)
-        weights = read_file(path)
-    except InvalidInputError:
+    found = _split_file(path)
+    if found is None or found[0].refuse is None:
         return None
-    split = family.split_files
-    reason = split.refuse(weights.shapes) if split is not None and split.refuse else None
+    reason = found[0].refuse(found[1].shapes)
     return f"{path.name}: {reason}" if reason else None
 
 
 def file_defaults(path: Path) -> tuple[int, float] | None:
     """(steps, guidance) for a file of a variant whose sampling differs from its family's (FLUX.2 [klein] Base),
     else None (the family's defaults apply)."""
+    found = _split_file(path)
+    return found[0].config_defaults.get(split_config(*found)) if found else None
+
+
+def _split_file(path: Path) -> tuple[SplitFiles, WeightFile] | None:
+    """The split-files layout of the file's family and its header; None for a file of no such family or unreadable."""
     try:
         family, _arch, _detail = detect(path)
         weights = read_file(path)
     except InvalidInputError:
         return None
-    split = family.split_files
-    return split.config_defaults.get(split_config(split, weights)) if split is not None else None
+    return (family.split_files, weights) if family.split_files is not None else None
 
 
 def assign_text_encoders(
@@ -158,7 +160,7 @@ def check_tokenizers(config_dir: Path) -> None:
     for name, spec in index.items():
         if not name.startswith(("tokenizer", "processor")):  # a processor (Qwen-Image-Edit's) holds a tokenizer too
             continue
-        if not isinstance(spec, list) or not any(spec):  # [null, null]: a component the pipeline may go without
+        if spec == [None, None]:  # a component the pipeline may go without (LTX-2's processor)
             continue
         files = {p.name for p in (config_dir / name).glob("*")} - _NOT_TOKENIZER_FILES
         if not files:
