@@ -14,21 +14,21 @@ export function JobProgress({ job, onCancel }: { job: Job; onCancel?: (id: strin
   const j = live && (live.updated_at ?? 0) >= (job.updated_at ?? 0) - 1 ? { ...job, ...live } : job;
   return (
     <Card className="flex gap-3 p-3" data-testid="job-progress" data-job-id={j.id}>
-      <div className="h-24 w-24 shrink-0 overflow-hidden rounded-md bg-muted">
+      <div className="h-16 w-16 shrink-0 overflow-hidden rounded-md bg-muted sm:h-24 sm:w-24">
         {preview ? (
           <img src={preview.image} alt={`Preview at step ${preview.step}`} data-testid="job-preview" className="h-full w-full object-cover" />
         ) : (
-          <div className="flex h-full items-center justify-center text-[11px] text-muted-foreground">
+          <div className="flex h-full items-center justify-center p-1 text-center text-[11px] text-muted-foreground">
             {j.status === "queued" ? "Queued" : "Waiting for a preview"}
           </div>
         )}
       </div>
       <div className="min-w-0 flex-1 space-y-1">
-        <div className="flex items-center justify-between gap-2">
-          <Link to={`/queue/${j.id}`} className="truncate text-sm font-medium hover:underline">
+        <div className="flex items-start justify-between gap-2">
+          <Link to={`/queue/${j.id}`} className="line-clamp-2 min-w-0 flex-1 break-words text-sm font-medium hover:underline">
             {jobTitle(j)}
           </Link>
-          <div className="flex items-center gap-1">
+          <div className="flex shrink-0 items-center gap-1">
             <StatusBadge status={j.status} />
             {onCancel && (j.status === "queued" || j.status === "running") && (
               <Button size="icon" variant="ghost" className="h-7 w-7" aria-label="Cancel job" onClick={() => onCancel(j.id)}>

@@ -1,4 +1,4 @@
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { ApiError } from "@/api/client";
 import { fetchers, qk } from "@/api/queries";
@@ -34,6 +34,12 @@ export function downloadJobOf(e: unknown): string | null {
   return typeof id === "string" ? id : null;
 }
 
+/** What the preview area says while the preprocessor model downloads: the map follows by itself, no retry needed. */
+function downloadSentence(p: ControlModels["preprocessors"][number] | undefined, serverMessage: string): string {
+  if (!p) return serverMessage;
+  return `${p.name} is not downloaded yet; downloading it now${p.size_gb ? ` (${p.size_gb} GB)` : ""}. The map appears here when it finishes.`;
+}
+
 /** A job followed live (websocket events), with the REST answer polled as well in case the socket is down. */
 function useFollowedJob(jobId: string | null): Job | undefined {
   const live = useLive((s) => (jobId ? s.jobs[jobId] : undefined));
@@ -62,14 +68,17 @@ function usePreview(choice: ControlChoice | undefined): PreviewState & { downloa
   const preprocessor = choice?.preprocessor;
   const low = choice?.low_threshold;
   const high = choice?.high_threshold;
+  const qc = useQueryClient();
   const downloadJob = useFollowedJob(state.download?.jobId ?? null);
   const downloadStatus = downloadJob?.status;
   const downloadError = downloadJob?.error;
   useEffect(() => {
     if (!state.download || !isFinished(downloadStatus)) return;
-    if (downloadStatus === "completed") setAttempt((n) => n + 1);
-    else setState((s) => ({ ...s, download: null, error: downloadError ?? "The preprocessor model's download did not finish." }));
-  }, [downloadStatus, downloadError, state.download]);
+    if (downloadStatus === "completed") {
+      setAttempt((n) => n + 1);
+      void qc.invalidateQueries({ queryKey: qk.controlModels }); // the list stops saying "downloads on first use"
+    } else setState((s) => ({ ...s, download: null, error: downloadError ?? "The preprocessor model's download did not finish." }));
+  }, [downloadStatus, downloadError, state.download, qc]);
   useEffect(() => {
     if (!image || !preprocessor || preprocessor === "none") {
       setState({ url: null, error: null, busy: false, download: null });
@@ -143,11 +152,16 @@ export function ControlSection({ value, onChange, modelType }: { value: ControlC
           />
           {choice && choice.preprocessor !== "none" && (
             <figure className="space-y-1">
-              <figcaption className="text-xs text-muted-foreground">{preview.busy ? "Making the map…" : preview.download ? "Downloading the preprocessor model…" : "The map the model follows"}</figcaption>
+              {!preview.download && <figcaption className="text-xs text-muted-foreground">{preview.busy ? "Making the map…" : "The map the model follows"}</figcaption>}
               {preview.download && (
-                <div className="space-y-1" data-testid="control-preview-download">
-                  <p className="text-xs text-muted-foreground">{preview.download.message}</p>
-                  <ProgressBar value={preview.downloadJob?.progress ?? 0} label="Preprocessor model download" />
+                <div className="space-y-2 rounded-md border border-border bg-muted/40 p-2" data-testid="control-preview-download">
+                  <p className="text-sm" data-testid="control-preview-download-message">
+                    {downloadSentence(preprocessors.find((p) => p.id === choice.preprocessor), preview.download.message)}
+                  </p>
+                  <ProgressBar value={preview.downloadJob?.progress ?? 0} label="Preprocessor model download" className="h-2.5" />
+                  <p className="text-xs tabular-nums text-muted-foreground" data-testid="control-preview-download-progress">
+                    {Math.round(preview.downloadJob?.progress ?? 0)}%{preview.downloadJob?.message ? ` · ${preview.downloadJob.message}` : ""}
+                  </p>
                 </div>
               )}
               {preview.url && <img src={preview.url} alt="Preprocessed control map" data-testid="control-preview" className="h-28 w-28 rounded-md border border-border bg-black object-contain" />}
@@ -173,7 +187,7 @@ export function ControlSection({ value, onChange, modelType }: { value: ControlC
                 </Select>
               </Field>
             )}
-            <div className="grid grid-cols-2 gap-3">
+            <div className="space-y-3">
               <Field label="Type">
                 <Select data-testid="control-type" value={choice.type ?? "canny"} onChange={(e) => update({ type: e.target.value, preprocessor: preprocessorFor(e.target.value, preprocessors) })}>
                   {types.map((t) => (

@@ -158,7 +158,11 @@ function LivePreview({ job }: { job: Job }) {
         {preview ? (
           <img src={preview.image} alt={`Preview at step ${preview.step}`} data-testid="stage-preview" className="h-full max-h-full w-full object-contain [image-rendering:auto]" />
         ) : (
-          <p className="text-sm text-muted-foreground">{j.status === "queued" ? "Queued: it starts when the jobs before it end." : `${j.stage_label}…`}</p>
+          <div className="max-w-md space-y-1 text-center text-sm text-muted-foreground">
+            <p>{j.status === "queued" ? "Queued: it starts when the jobs before it end." : `${j.stage_label}…`}</p>
+            {/* Why it waits and what to do ("w0 (cpu) is drained ... resume one to run this job"). */}
+            {j.status !== "queued" && j.message && <p data-testid="stage-message">{j.message}</p>}
+          </div>
         )}
       </div>
       <div className="w-full max-w-xl space-y-1">
