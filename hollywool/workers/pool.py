@@ -335,7 +335,7 @@ class WorkerPool(ThreadExecutor):
             for s in fitting
         ]
         if all(s.drained for s in fitting):  # shown after the stage's label, "Waiting for worker"
-            return f"{', '.join(states)}: resume one to run this job"
+            return f"{', '.join(states)}: resume one in Settings, GPU workers, to run this job"
         return f"none is free: {', '.join(states)}"
 
     def _dead_idle(self) -> list[tuple[_Slot, WorkerState]]:

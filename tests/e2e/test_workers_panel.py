@@ -103,7 +103,7 @@ def test_a_job_waiting_for_a_drained_worker_says_so_then_runs_when_one_resumes(b
         stage = page.get_by_test_id("job-progress").get_by_test_id("job-stage")
         expect(stage).to_contain_text("Waiting for worker", timeout=60_000)
         expect(stage).to_contain_text("is drained")
-        expect(stage).to_contain_text("resume one to run this job")
+        expect(stage).to_contain_text("resume one in Settings, GPU workers, to run this job")
         assert "waiting_for_worker" not in stage.inner_text(), "a raw stage id shown to the user"
         stage.scroll_into_view_if_needed()
         _in_view(page, stage)
@@ -112,7 +112,7 @@ def test_a_job_waiting_for_a_drained_worker_says_so_then_runs_when_one_resumes(b
         assert width_now <= width, f"the page scrolls sideways ({width_now} px)"
         # The large result area, where the user looks first, says the same.
         stage_message = page.get_by_test_id("stage-live").get_by_test_id("stage-message")
-        expect(stage_message).to_contain_text("resume one to run this job")
+        expect(stage_message).to_contain_text("resume one in Settings, GPU workers, to run this job")
         stage_message.scroll_into_view_if_needed()
         _in_view(page, stage_message)
         # On a phone the job's title wraps beside its state and Cancel rather than being cut to a few letters.

@@ -160,7 +160,7 @@ function LivePreview({ job }: { job: Job }) {
         ) : (
           <div className="max-w-md space-y-1 text-center text-sm text-muted-foreground">
             <p>{j.status === "queued" ? "Queued: it starts when the jobs before it end." : `${j.stage_label}…`}</p>
-            {/* Why it waits and what to do ("w0 (cpu) is drained ... resume one to run this job"). */}
+            {/* Why it waits and what to do ("w0 (cpu) is drained ... resume one in Settings, GPU workers, to run this job"). */}
             {j.status !== "queued" && j.message && <p data-testid="stage-message">{j.message}</p>}
           </div>
         )}
