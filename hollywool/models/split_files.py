@@ -178,19 +178,30 @@ def check_tokenizers(config_dir: Path, shipped: bool = False) -> None:
         )
 
 
+# Tokenizer class -> the sentencepiece file it reads, for the vocabularies ComfyUI keeps inside its text-encoder files
+# (`spiece_model`) rather than in its source tree: Gemma's (LTX-2, comfy/text_encoders/lt.py) and UMT5's (Wan,
+# comfy/text_encoders/wan.py).
+_SPIECE_FILES = {"GemmaTokenizer": "tokenizer.model", "T5Tokenizer": "spiece.model"}
+
+
 def tokenizer_from_text_encoder(config_dir: Path, texts: list[WeightFile]) -> None:
-    """ComfyUI ships no Gemma tokenizer: its Gemma text-encoder files carry the sentencepiece model (`spiece_model`,
-    the model file's bytes as a uint8 tensor). A Gemma tokenizer folder without files takes it from there."""
+    """A Gemma or UMT5 tokenizer folder without files takes the sentencepiece model a ComfyUI text-encoder file
+    carries (`spiece_model`, the model file's bytes as a uint8 tensor)."""
     source = next((t for t in texts if "spiece_model" in t.tensors and not t.is_gguf), None)
     if source is None:
         return
     for folder in sorted(config_dir.glob("tokenizer*")):
         config = folder / "tokenizer_config.json"
-        has_files = any(p.name not in ("tokenizer_config.json", "special_tokens_map.json") for p in folder.iterdir())
-        if has_files or not config.is_file() or "GemmaTokenizer" not in config.read_text():
+        if has_vocabulary(folder) or not config.is_file():
             continue
-        tensor = read_state_dict(source.path, None, lambda name: name == "spiece_model")["spiece_model"]
-        (folder / "tokenizer.model").write_bytes(tensor.numpy().tobytes())
+        try:
+            name = _SPIECE_FILES.get(json.loads(config.read_text()).get("tokenizer_class"))
+        except (ValueError, AttributeError):
+            continue
+        if name is None:
+            continue
+        tensor = read_state_dict(source.path, None, lambda key: key == "spiece_model")["spiece_model"]
+        (folder / name).write_bytes(tensor.numpy().tobytes())
 
 
 def load_files(

@@ -146,3 +146,27 @@ def test_comfyui_ships_no_vocabulary_for_qwen3_so_zimage_is_not_filled(tmp_path)
     assert comfyui_folder(shipped_config("wan2.2-ti2v-5b", configs), "tokenizer") is None  # UMT5, not T5
     assert comfyui_folder(shipped_config("flux1", configs), "tokenizer_2") == "t5_tokenizer"
     assert comfyui_folder(shipped_config("qwen-image-edit-2511", configs), "processor") == "qwen25_tokenizer"
+
+
+def test_wan_5b_takes_the_umt5_tokenizer_from_comfyuis_text_encoder_file(tiny_model, tmp_path):
+    """ComfyUI ships no UMT5 vocabulary in its source tree: its umt5_xxl files carry the sentencepiece model
+    (`spiece_model`), which the studio writes into its copy of the shipped wan2.2-ti2v-5b folder."""
+    import torch
+    from diffusers import WanPipeline
+
+    from hollywool.models.split_files import ModelFiles, load_files
+    from hollywool.testkit.split_layouts import write_wan22_split_files
+
+    tiny = tiny_model("wan_5b")
+    model, text, vae = write_wan22_split_files(tiny, tmp_path / "ComfyUI" / "models", tokenizer=True)
+    config = _studio_copy(tiny, tmp_path / "data" / "configs", "wan2.2-ti2v-5b")
+
+    pipe, _keys = load_files(ModelFiles(model, (text,), vae), "wan", config.parent, torch.float32, keep_fp8=False)
+
+    assert (config / "tokenizer" / "spiece.model").is_file()
+    ref = WanPipeline.from_pretrained(tiny)
+    assert pipe.tokenizer(PROMPT).input_ids == ref.tokenizer(PROMPT).input_ids
+    call = {"prompt": PROMPT, "height": 32, "width": 32, "num_frames": 9, "num_inference_steps": 2,
+            "output_type": "latent"}  # fmt: skip
+    latents = [p(generator=torch.Generator().manual_seed(7), return_dict=False, **call)[0] for p in (pipe, ref)]
+    assert torch.equal(latents[0], latents[1])
