@@ -23,15 +23,19 @@ NOT_TOKENIZER_FILES = {
 }  # fmt: skip
 
 # (shipped tokenizer_class, the text encoder's model_type) -> ComfyUI's folder with that model's vocabulary.
-# Only pairs ComfyUI itself uses for the same model: T5 v1.1 XXL for FLUX.1 and Chroma (comfy/text_encoders/flux.py,
-# chroma.py), Qwen2.5-VL for Qwen-Image and its edit models (qwen_image.py). Qwen3 (Z-Image, FLUX.2 [klein]) shares
-# the vocabulary, but its pipelines apply Qwen3's chat template, which ComfyUI does not ship; UMT5 and Gemma come
-# from the text-encoder files (split_files.tokenizer_from_text_encoder).
+# Only pairs that give the model's own token ids and template: T5 v1.1 XXL for FLUX.1 and Chroma (ComfyUI's
+# flux.py), Qwen2.5-VL for Qwen-Image and its edit models (qwen_image.py) and for HunyuanVideo 1.5, whose
+# system-prompt template then ends at token 108, where its pipeline crops (crop_start). Not Qwen3 (Z-Image,
+# FLUX.2 [klein]): ComfyUI's files carry Qwen2.5's chat template, which adds a system prompt to a lone user message,
+# and give ids 151665-151668 to other tokens than Qwen3's <think> and </think>. UMT5 and Gemma come from the
+# text-encoder files (split_files.tokenizer_from_text_encoder).
 COMFYUI_FOLDERS = {
     ("T5Tokenizer", "t5"): "t5_tokenizer",
     ("T5TokenizerFast", "t5"): "t5_tokenizer",
     ("Qwen2Tokenizer", "qwen2_5_vl"): "qwen25_tokenizer",
     ("Qwen2TokenizerFast", "qwen2_5_vl"): "qwen25_tokenizer",
+    ("Qwen2Tokenizer", "qwen2_5_vl_text"): "qwen25_tokenizer",
+    ("Qwen2TokenizerFast", "qwen2_5_vl_text"): "qwen25_tokenizer",
 }
 COMFYUI_LABELS = "T5 and Qwen2.5-VL"
 

@@ -16,11 +16,13 @@ SHIPPED = Path(__file__).resolve().parents[2] / "hollywool/catalog/configs"
 PROMPT = "a red fox in the snow"
 
 
-def _studio_copy(tiny: Path, configs: Path, name: str) -> Path:
-    """<data dir>/configs/<name> as the studio materialises it: JSON, the shipped tokenizer configs, no vocabulary."""
+def _studio_copy(tiny: Path, configs: Path, name: str, empty: tuple[str, ...] = ()) -> Path:
+    """<data dir>/configs/<name> as the studio materialises it: JSON, the shipped tokenizer configs, no vocabulary
+    (in the `empty` folders; every tokenizer's when none are named)."""
     copy = configs / name
     shutil.copytree(tiny, copy, ignore=shutil.ignore_patterns("*.safetensors"))
-    for folder in [p for p in copy.iterdir() if p.name.startswith(("tokenizer", "processor"))]:
+    folders = [p for p in copy.iterdir() if p.name.startswith(("tokenizer", "processor"))]
+    for folder in [p for p in folders if not empty or p.name in empty]:
         shutil.rmtree(folder)
         folder.mkdir()
         shutil.copy(SHIPPED / name / folder.name / "tokenizer_config.json", folder)
@@ -135,14 +137,17 @@ def test_a_config_folder_the_user_names_is_never_filled_from_comfyui(tiny_model,
     assert _listing(users) == before
 
 
-def test_comfyui_ships_no_vocabulary_for_qwen3_so_zimage_is_not_filled(tmp_path):
-    """Z-Image's Qwen3 shares Qwen2.5's vocabulary but its pipeline applies Qwen3's chat template, which ComfyUI's
-    qwen25_tokenizer does not carry: its folder is left for the user's files."""
+def test_comfyui_folders_are_taken_only_for_the_models_whose_vocabulary_they_are(tmp_path):
+    """Z-Image's and Klein's Qwen3 share Qwen2.5's vocabulary but not its chat template or its last added tokens
+    (ComfyUI's qwen25_tokenizer has no <think>): their folders are left for the user's files; UMT5 is not T5."""
     from hollywool.models.comfyui_tokenizers import comfyui_folder
     from hollywool.models.single_file import shipped_config
 
     configs = tmp_path / "configs"
     assert comfyui_folder(shipped_config("zimage", configs), "tokenizer") is None
+    assert comfyui_folder(shipped_config("flux2-klein-4b", configs), "tokenizer") is None
+    assert comfyui_folder(shipped_config("hunyuanvideo15-480p-i2v", configs), "tokenizer") == "qwen25_tokenizer"
+    assert comfyui_folder(shipped_config("hunyuanvideo15-480p-i2v", configs), "tokenizer_2") is None  # ByT5
     assert comfyui_folder(shipped_config("wan2.2-ti2v-5b", configs), "tokenizer") is None  # UMT5, not T5
     assert comfyui_folder(shipped_config("flux1", configs), "tokenizer_2") == "t5_tokenizer"
     assert comfyui_folder(shipped_config("qwen-image-edit-2511", configs), "processor") == "qwen25_tokenizer"
@@ -168,5 +173,28 @@ def test_wan_5b_takes_the_umt5_tokenizer_from_comfyuis_text_encoder_file(tiny_mo
     assert pipe.tokenizer(PROMPT).input_ids == ref.tokenizer(PROMPT).input_ids
     call = {"prompt": PROMPT, "height": 32, "width": 32, "num_frames": 9, "num_inference_steps": 2,
             "output_type": "latent"}  # fmt: skip
+    latents = [p(generator=torch.Generator().manual_seed(7), return_dict=False, **call)[0] for p in (pipe, ref)]
+    assert torch.equal(latents[0], latents[1])
+
+
+def test_hunyuanvideo15_takes_the_qwen_tokenizer_from_comfyui_and_makes_the_folders_latents(tiny_model, tmp_path):
+    import diffusers
+    import torch
+
+    from hollywool.models.split_files import ModelFiles, load_files
+    from hollywool.testkit.split_layouts import write_hunyuanvideo15_split_files
+
+    tiny = tiny_model("hunyuanvideo15")
+    comfyui = _comfyui(tmp_path / "ComfyUI", {"qwen25_tokenizer": tiny / "tokenizer"})
+    model, encoders, vae = write_hunyuanvideo15_split_files(tiny, comfyui / "models", name="hunyuanvideo1.5_720p_t2v")
+    config = _studio_copy(tiny, tmp_path / "data" / "configs", "hunyuanvideo15-720p-t2v", empty=("tokenizer",))
+
+    pipe, _keys = load_files(
+        ModelFiles(model, encoders, vae), "hunyuanvideo15", config.parent, torch.float32, keep_fp8=False
+    )
+
+    ref = diffusers.HunyuanVideo15Pipeline.from_pretrained(tiny)
+    call: dict = {"prompt": PROMPT, "num_frames": 5, "num_inference_steps": 2, "output_type": "latent", "height": 32,
+                  "width": 32}  # fmt: skip
     latents = [p(generator=torch.Generator().manual_seed(7), return_dict=False, **call)[0] for p in (pipe, ref)]
     assert torch.equal(latents[0], latents[1])
