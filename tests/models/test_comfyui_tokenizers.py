@@ -198,3 +198,22 @@ def test_hunyuanvideo15_takes_the_qwen_tokenizer_from_comfyui_and_makes_the_fold
                   "width": 32}  # fmt: skip
     latents = [p(generator=torch.Generator().manual_seed(7), return_dict=False, **call)[0] for p in (pipe, ref)]
     assert torch.equal(latents[0], latents[1])
+
+
+def test_a_job_finds_comfyui_beside_the_models_folder_the_user_named(register_models, make_client, studio_dirs,
+                                                                     tiny_model, tmp_path):  # fmt: skip
+    """Through the API: the files lie elsewhere; the models folder in the settings leads to the install."""
+    from hollywool.testkit.split_layouts import write_chroma_split_files
+    from tests.image.conftest import add_user_models, run
+
+    tiny = tiny_model("chroma")
+    comfyui = _comfyui(tmp_path / "ComfyUI", {"t5_tokenizer": tiny / "tokenizer"})
+    (comfyui / "models" / "checkpoints").mkdir(parents=True)
+    model, text, vae = write_chroma_split_files(tiny, tmp_path / "elsewhere")
+    config = _studio_copy(tiny, studio_dirs["data_dir"] / "configs", "chroma")
+    add_user_models(register_models({}), {"split": {"name": "Split", "path": str(model), "text_encoders": [str(text)],
+                                                    "vae": str(vae), "default_steps": 2}})  # fmt: skip
+    client = make_client(model_folders=(comfyui / "models",))
+    job = run(client, model="split", width=64, height=64, seed=5, steps=2, guidance_scale=3.0)
+    assert len(job["images"]) == 1
+    assert {p.name for p in (config / "tokenizer").iterdir()} >= {p.name for p in (tiny / "tokenizer").iterdir()}
