@@ -217,3 +217,22 @@ def test_a_job_finds_comfyui_beside_the_models_folder_the_user_named(register_mo
     job = run(client, model="split", width=64, height=64, seed=5, steps=2, guidance_scale=3.0)
     assert len(job["images"]) == 1
     assert {p.name for p in (config / "tokenizer").iterdir()} >= {p.name for p in (tiny / "tokenizer").iterdir()}
+
+
+@pytest.mark.parametrize("config", ["qwen-image-edit-2509", "qwen-image-edit-2511"])
+def test_the_shipped_edit_processor_loads_once_comfyuis_files_are_in(config, tiny_model, tmp_path):
+    """transformers loads a Qwen2VLProcessor only with a video processor config: the shipped one names it."""
+    from transformers import Qwen2VLProcessor
+
+    from hollywool.models.comfyui_tokenizers import tokenizers_from_comfyui
+    from hollywool.models.single_file import shipped_config
+
+    tiny = tiny_model("qwen_image_edit")
+    comfyui = _comfyui(tmp_path / "ComfyUI", {"qwen25_tokenizer": tiny / "tokenizer"})
+    folder = shipped_config(config, tmp_path / "configs")
+    assert tokenizers_from_comfyui(folder, [comfyui]) == ["processor", "tokenizer"]
+    processor = Qwen2VLProcessor.from_pretrained(folder / "processor")
+    assert processor.image_processor.size["longest_edge"] == 12_845_056  # the shipped settings
+    assert processor.tokenizer("<|vision_start|>").input_ids == [
+        processor.tokenizer.convert_tokens_to_ids("<|vision_start|>")
+    ]
