@@ -60,11 +60,13 @@ def load_pipeline(
     shared: Callable[[str, ComponentKey], Any | None] = lambda _name, _key: None,
     *,
     keep_fp8: bool = False,
+    model_folders: tuple[Path, ...] = (),
 ) -> tuple[Any, dict[str, ComponentKey]]:
     """The entry's pipeline, and the sharing key of each component read from a folder or its own file.
 
     `shared(name, key)` returns an already loaded module with those weights (or None to load it);
-    `keep_fp8`: fp8 weights stay fp8, upcast layer by layer as they run (CUDA).
+    `keep_fp8`: fp8 weights stay fp8, upcast layer by layer as they run (CUDA); `model_folders`: the models folders
+    the user named (a ComfyUI install beside one supplies tokenizer files a single file's shipped config lacks).
     """
     from diffusers import DiffusionPipeline  # pyright: ignore[reportPrivateImportUsage]  # its documented import
     from diffusers.utils import logging as diffusers_logging
@@ -80,7 +82,10 @@ def load_pipeline(
     keys: dict[str, ComponentKey] = {}
     pipeline: Any = DiffusionPipeline  # diffusers leaves from_pretrained's **kwargs untyped
     if entry.source == "file":
-        pipe, keys = load_files(entry_files(entry), entry.type, configs_root, dtype, keep_fp8=keep_fp8, shared=shared)
+        pipe, keys = load_files(
+            entry_files(entry), entry.type, configs_root, dtype, keep_fp8=keep_fp8, shared=shared,
+            model_folders=model_folders,
+        )  # fmt: skip
     else:
         variant = entry.variant if entry.source == "hub" or _has_variant(location, entry.variant) else None
         keys = component_keys(location, str(dtype).removeprefix("torch."), variant)

@@ -232,8 +232,9 @@ class ModelManager:
         alone = plan.placement != "device" or bool(plan.fp8_components)
         shared = _not_shared if alone else self._shareable
         pipe, keys = load_pipeline(
-            entry, self.hub, self.configs_root, device.dtype, shared, keep_fp8=keeps_fp8(device.device)
-        )
+            entry, self.hub, self.configs_root, device.dtype, shared, keep_fp8=keeps_fp8(device.device),
+            model_folders=tuple(path for path, _from_env in self.folders.named()),
+        )  # fmt: skip
         memory.apply_precision(pipe, plan.fp8_components, device.dtype)
         components = self._components(pipe, keys)
         memory.apply_placement(pipe, plan.placement, device.device)

@@ -23,6 +23,13 @@ from typing import Any
 from hollywool.errors import InvalidInputError
 from hollywool.models import families
 from hollywool.models.cache import ComponentKey
+from hollywool.models.comfyui_tokenizers import (
+    COMFYUI_LABELS,
+    comfyui_folder,
+    comfyui_installs,
+    has_vocabulary,
+    tokenizers_from_comfyui,
+)
 from hollywool.models.families.split import Converter, SplitFiles, TextEncoderSlot
 from hollywool.models.quantized import load_diffusion_model
 from hollywool.models.single_file import detect, load_single_file, shipped_config
@@ -33,13 +40,6 @@ from hollywool.models.weight_files import WeightFile, read_weight_file
 # Key prefixes of the VAE and the text encoders inside whole checkpoints (LDM, SDXL, ComfyUI's FLUX/SD3).
 _VAE_KEYS = ("first_stage_model.", "vae.")
 _BUNDLED = (*_VAE_KEYS, "cond_stage_model.", "conditioner.", "text_encoders.")
-
-
-# Files of a tokenizer's or processor's folder that are not the vocabulary (shipped; the vocabulary is not).
-_NOT_TOKENIZER_FILES = {
-    "tokenizer_config.json", "special_tokens_map.json", "processor_config.json", "preprocessor_config.json",
-    "chat_template.json", "chat_template.jinja",
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -151,8 +151,9 @@ def _slot_width(config_dir: Path, component: str) -> int | None:
         return None
 
 
-def check_tokenizers(config_dir: Path) -> None:
-    """Every tokenizer of the pipeline has its files (the T5 tokenizer is not shipped with the studio)."""
+def check_tokenizers(config_dir: Path, shipped: bool = False) -> None:
+    """Every tokenizer of the pipeline has its files (the shipped folders carry no vocabularies). `shipped`: the
+    folder is the studio's copy of a shipped one, which a ComfyUI install can fill."""
     try:
         index = json.loads((config_dir / "model_index.json").read_text())
     except (OSError, ValueError):
@@ -162,28 +163,45 @@ def check_tokenizers(config_dir: Path) -> None:
             continue
         if spec == [None, None]:  # a component the pipeline may go without (LTX-2's processor)
             continue
-        files = {p.name for p in (config_dir / name).glob("*")} - _NOT_TOKENIZER_FILES
-        if not files:
-            raise InvalidInputError(
-                f"{config_dir / name} has no tokenizer files: copy the model's `{name}` folder "
-                f"(for T5, its spiece.model or tokenizer.json) there, or set `config:` in the model's entry to a "
-                "diffusers folder of that model (JSON and tokenizer files are enough)"
-            )
+        if has_vocabulary(config_dir / name):
+            continue
+        comfyui = (
+            f"add your ComfyUI folder (the one holding comfy/ and models/) as a models folder so the studio copies "
+            f"the {COMFYUI_LABELS} tokenizers from its comfy/text_encoders/, or "
+            if shipped and comfyui_folder(config_dir, name)
+            else ""
+        )
+        raise InvalidInputError(
+            f"{config_dir / name} has no tokenizer files: {comfyui}copy the model's `{name}` folder "
+            f"(for T5, its spiece.model or tokenizer.json) there, or set `config:` in the model's entry to a "
+            "diffusers folder of that model (JSON and tokenizer files are enough)"
+        )
+
+
+# Tokenizer class -> the sentencepiece file it reads, for the vocabularies ComfyUI keeps inside its text-encoder files
+# (`spiece_model`) rather than in its source tree: Gemma's (LTX-2, comfy/text_encoders/lt.py) and UMT5's (Wan,
+# comfy/text_encoders/wan.py).
+_SPIECE_FILES = {"GemmaTokenizer": "tokenizer.model", "T5Tokenizer": "spiece.model"}
 
 
 def tokenizer_from_text_encoder(config_dir: Path, texts: list[WeightFile]) -> None:
-    """ComfyUI ships no Gemma tokenizer: its Gemma text-encoder files carry the sentencepiece model (`spiece_model`,
-    the model file's bytes as a uint8 tensor). A Gemma tokenizer folder without files takes it from there."""
+    """A Gemma or UMT5 tokenizer folder without files takes the sentencepiece model a ComfyUI text-encoder file
+    carries (`spiece_model`, the model file's bytes as a uint8 tensor)."""
     source = next((t for t in texts if "spiece_model" in t.tensors and not t.is_gguf), None)
     if source is None:
         return
     for folder in sorted(config_dir.glob("tokenizer*")):
         config = folder / "tokenizer_config.json"
-        has_files = any(p.name not in ("tokenizer_config.json", "special_tokens_map.json") for p in folder.iterdir())
-        if has_files or not config.is_file() or "GemmaTokenizer" not in config.read_text():
+        if has_vocabulary(folder) or not config.is_file():
             continue
-        tensor = read_state_dict(source.path, None, lambda name: name == "spiece_model")["spiece_model"]
-        (folder / "tokenizer.model").write_bytes(tensor.numpy().tobytes())
+        try:
+            name = _SPIECE_FILES.get(json.loads(config.read_text()).get("tokenizer_class"))
+        except (ValueError, AttributeError):
+            continue
+        if name is None:
+            continue
+        tensor = read_state_dict(source.path, None, lambda key: key == "spiece_model")["spiece_model"]
+        (folder / name).write_bytes(tensor.numpy().tobytes())
 
 
 def load_files(
@@ -194,8 +212,10 @@ def load_files(
     *,
     keep_fp8: bool,
     shared: Callable[[str, ComponentKey], Any | None] = lambda _name, _key: None,
+    model_folders: tuple[Path, ...] = (),
 ) -> tuple[Any, dict[str, ComponentKey]]:
-    """The pipeline of a single-file entry, and the sharing key of each component read from its own file."""
+    """The pipeline of a single-file entry, and the sharing key of each component read from its own file.
+    `model_folders`: the models folders the user named, where a ComfyUI install may supply tokenizer files."""
     weights = read_file(files.model)
     family, arch, detail = detect(files.model)
     if family.type != model_type:
@@ -208,7 +228,7 @@ def load_files(
         raise InvalidInputError(reason)
     split = family.split_files
     if split is not None:  # a whole checkpoint of such a family is assembled from its own parts
-        return _assemble(files, weights, family, split, configs_root, dtype, keep_fp8, shared)
+        return _assemble(files, weights, family, split, configs_root, dtype, keep_fp8, shared, model_folders)
     if weights.is_gguf:
         raise InvalidInputError(f"{files.model.name}: GGUF files of {family.label} models are not supported")
     return _whole_checkpoint(files, weights, family, arch, configs_root, dtype, keep_fp8), {}
@@ -248,6 +268,7 @@ def _assemble(
     dtype: Any,
     keep_fp8: bool,
     shared: Callable[[str, ComponentKey], Any | None],
+    model_folders: tuple[Path, ...],
 ) -> tuple[Any, dict[str, ComponentKey]]:
     import diffusers
 
@@ -255,7 +276,9 @@ def _assemble(
     texts = [read_file(p) for p in files.text_encoders]
     if files.config is None:  # the studio's own copy of a shipped folder, never the user's
         tokenizer_from_text_encoder(config_dir, texts)
-    check_tokenizers(config_dir)
+        own = (files.model, *files.text_encoders, *((files.vae,) if files.vae else ()))
+        tokenizers_from_comfyui(config_dir, comfyui_installs(own, model_folders))
+    check_tokenizers(config_dir, shipped=files.config is None)
     whole = None if is_diffusion_model_only(weights) else weights
     encoders, problems = assign_text_encoders(split, texts, config_dir, whole)
     vae = files.vae or (files.model if whole and any(k.startswith(_VAE_KEYS) for k in weights.tensors) else None)

@@ -274,15 +274,24 @@ def wan22_vae_to_original(state: dict[str, torch.Tensor], config: dict) -> dict[
 
 
 def write_wan22_split_files(
-    folder: str | Path, out_dir: str | Path, *, fp8: bool | str = False
+    folder: str | Path, out_dir: str | Path, *, fp8: bool | str = False, tokenizer: bool = False
 ) -> tuple[Path, Path, Path]:
     """Wan 2.2 TI2V-5B: the transformer in Wan's original names under ComfyUI's prefix, UMT5 in transformers' names,
-    the VAE in Wan 2.2's original names."""
+    the VAE in Wan 2.2's original names. `tokenizer`: the UMT5 file carries the sentencepiece model as `spiece_model`
+    (its bytes as uint8), as ComfyUI's umt5_xxl files do (the test kit's T5 tokenizer, the tiny folders' source)."""
     from hollywool.testkit.original_layouts import wan_to_original
 
     folder = Path(folder)
     model = {COMFY + k: v for k, v in wan_to_original(_component(folder, "transformer")).items()}
     text = {k: v for k, v in _component(folder, "text_encoder").items() if k != "encoder.embed_tokens.weight"}
+    if tokenizer:
+        import tempfile
+
+        from hollywool.testkit.tokenizers import write_t5_tokenizer
+
+        with tempfile.TemporaryDirectory() as tmp:
+            data = (write_t5_tokenizer(tmp) / "spiece.model").read_bytes()
+        text["spiece_model"] = torch.frombuffer(bytearray(data), dtype=torch.uint8)
     vae = wan22_vae_to_original(_component(folder, "vae"), _config(folder, "vae"))
     return _files(Path(out_dir), "wan2.2_ti2v_tiny", model, text, vae, fp8)
 

@@ -1,0 +1,238 @@
+"""Split files with the shipped config folders, whose tokenizers have no vocabulary: the studio copies it from the
+ComfyUI install the files lie in (or beside a models folder the user named) into its own copy of the config folder,
+never into the user's folders. A fake ComfyUI tree holds the tiny models' tokenizer files where ComfyUI keeps its
+own (comfy/text_encoders/t5_tokenizer, qwen25_tokenizer); the studio's copy of the shipped folder is the tiny
+folder's JSON with the shipped tokenizer_config.json (the shipped folders are full size)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SHIPPED = Path(__file__).resolve().parents[2] / "hollywool/catalog/configs"
+PROMPT = "a red fox in the snow"
+
+
+def _studio_copy(tiny: Path, configs: Path, name: str, empty: tuple[str, ...] = ()) -> Path:
+    """<data dir>/configs/<name> as the studio materialises it: JSON, the shipped tokenizer configs, no vocabulary
+    (in the `empty` folders; every tokenizer's when none are named)."""
+    copy = configs / name
+    shutil.copytree(tiny, copy, ignore=shutil.ignore_patterns("*.safetensors"))
+    folders = [p for p in copy.iterdir() if p.name.startswith(("tokenizer", "processor"))]
+    for folder in [p for p in folders if not empty or p.name in empty]:
+        shutil.rmtree(folder)
+        folder.mkdir()
+        shutil.copy(SHIPPED / name / folder.name / "tokenizer_config.json", folder)
+    (copy / ".complete").write_text("1")
+    return copy
+
+
+def _comfyui(root: Path, tokenizers: dict[str, Path]) -> Path:
+    """A ComfyUI install at `root`: comfy/text_encoders/<name>/ holding the given tokenizer folders' files."""
+    for name, source in tokenizers.items():
+        shutil.copytree(source, root / "comfy" / "text_encoders" / name)
+    return root
+
+
+def _listing(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in sorted(root.rglob("*"))}
+
+
+def _image(pipe, **kwargs) -> np.ndarray:
+    import torch
+
+    out = pipe(PROMPT, num_inference_steps=2, generator=torch.Generator().manual_seed(0), output_type="np", **kwargs)
+    return np.asarray(out.images[0])
+
+
+def test_chroma_takes_the_t5_tokenizer_from_the_comfyui_install_its_files_lie_in(tiny_model, tmp_path):
+    import torch
+    from diffusers import ChromaPipeline
+
+    from hollywool.models.split_files import ModelFiles, load_files
+    from hollywool.testkit.split_layouts import write_chroma_split_files
+
+    tiny = tiny_model("chroma")
+    comfyui = _comfyui(tmp_path / "ComfyUI", {"t5_tokenizer": tiny / "tokenizer"})
+    model, text, vae = write_chroma_split_files(tiny, comfyui / "models")
+    config = _studio_copy(tiny, tmp_path / "data" / "configs", "chroma")
+    before = _listing(comfyui)
+
+    pipe, _keys = load_files(ModelFiles(model, (text,), vae), "chroma", config.parent, torch.float32, keep_fp8=False)
+
+    copied = {p.name for p in (config / "tokenizer").iterdir()}
+    assert copied >= {p.name for p in (tiny / "tokenizer").iterdir()}, copied
+    assert _listing(comfyui) == before  # nothing written into the user's install
+    ref = ChromaPipeline.from_pretrained(tiny)
+    assert pipe.tokenizer(PROMPT).input_ids == ref.tokenizer(PROMPT).input_ids
+    assert pipe.tokenizer.model_max_length == 512  # the shipped tokenizer_config.json's settings are kept
+    assert np.allclose(_image(pipe, height=64, width=64), _image(ref, height=64, width=64), atol=1e-4)
+
+
+def test_qwen_image_takes_the_qwen_tokenizer_from_comfyui_beside_a_models_folder_the_user_named(tiny_model, tmp_path):
+    import torch
+    from diffusers import QwenImagePipeline
+
+    from hollywool.models.split_files import ModelFiles, load_files
+    from hollywool.testkit.split_layouts import write_qwen_image_split_files
+
+    tiny = tiny_model("qwen_image")
+    comfyui = _comfyui(tmp_path / "ComfyUI", {"qwen25_tokenizer": tiny / "tokenizer"})
+    (comfyui / "models").mkdir()
+    # The files lie elsewhere (another drive): only the named models folder leads to the install.
+    model, text, vae = write_qwen_image_split_files(tiny, tmp_path / "elsewhere")
+    config = _studio_copy(tiny, tmp_path / "data" / "configs", "qwen-image")
+
+    pipe, _keys = load_files(
+        ModelFiles(model, (text,), vae), "qwen-image", config.parent, torch.float32, keep_fp8=False,
+        model_folders=(comfyui / "models",),
+    )  # fmt: skip
+
+    assert {p.name for p in (config / "tokenizer").iterdir()} >= {p.name for p in (tiny / "tokenizer").iterdir()}
+    ref = QwenImagePipeline.from_pretrained(tiny)
+    templated = "<|im_start|>user\n" + PROMPT + "<|im_end|>\n"
+    assert pipe.tokenizer(templated).input_ids == ref.tokenizer(templated).input_ids
+    assert _image(pipe, height=32, width=32).shape == (32, 32, 3)
+
+
+def test_without_a_comfyui_install_the_refusal_names_both_ways_to_get_the_tokenizer(tiny_model, tmp_path):
+    import torch
+
+    from hollywool.errors import InvalidInputError
+    from hollywool.models.split_files import ModelFiles, load_files
+    from hollywool.testkit.split_layouts import write_chroma_split_files
+
+    tiny = tiny_model("chroma")
+    model, text, vae = write_chroma_split_files(tiny, tmp_path / "models")
+    config = _studio_copy(tiny, tmp_path / "data" / "configs", "chroma")
+    with pytest.raises(InvalidInputError) as caught:
+        load_files(ModelFiles(model, (text,), vae), "chroma", config.parent, torch.float32, keep_fp8=False,
+                   model_folders=(tmp_path / "models",))  # fmt: skip
+    message = caught.value.message
+    assert "chroma/tokenizer has no tokenizer files" in message, message
+    assert "add your ComfyUI folder (the one holding comfy/ and models/) as a models folder" in message, message
+    assert "copy the model's `tokenizer` folder" in message, message
+    assert message.count(". ") == 0, message  # one sentence
+
+
+def test_a_config_folder_the_user_names_is_never_filled_from_comfyui(tiny_model, tmp_path):
+    import torch
+
+    from hollywool.errors import InvalidInputError
+    from hollywool.models.split_files import ModelFiles, load_files
+    from hollywool.testkit.split_layouts import write_chroma_split_files
+
+    tiny = tiny_model("chroma")
+    comfyui = _comfyui(tmp_path / "ComfyUI", {"t5_tokenizer": tiny / "tokenizer"})
+    model, text, vae = write_chroma_split_files(tiny, comfyui / "models")
+    users = _studio_copy(tiny, tmp_path / "mine", "chroma")
+    before = _listing(users)
+    with pytest.raises(InvalidInputError) as caught:
+        load_files(ModelFiles(model, (text,), vae, users), "chroma", tmp_path / "data" / "configs", torch.float32,
+                   keep_fp8=False)  # fmt: skip
+    assert "has no tokenizer files: copy the model's `tokenizer` folder" in caught.value.message, caught.value.message
+    assert _listing(users) == before
+
+
+def test_comfyui_folders_are_taken_only_for_the_models_whose_vocabulary_they_are(tmp_path):
+    """Z-Image's and Klein's Qwen3 share Qwen2.5's vocabulary but not its chat template or its last added tokens
+    (ComfyUI's qwen25_tokenizer has no <think>): their folders are left for the user's files; UMT5 is not T5."""
+    from hollywool.models.comfyui_tokenizers import comfyui_folder
+    from hollywool.models.single_file import shipped_config
+
+    configs = tmp_path / "configs"
+    assert comfyui_folder(shipped_config("zimage", configs), "tokenizer") is None
+    assert comfyui_folder(shipped_config("flux2-klein-4b", configs), "tokenizer") is None
+    assert comfyui_folder(shipped_config("hunyuanvideo15-480p-i2v", configs), "tokenizer") == "qwen25_tokenizer"
+    assert comfyui_folder(shipped_config("hunyuanvideo15-480p-i2v", configs), "tokenizer_2") is None  # ByT5
+    assert comfyui_folder(shipped_config("wan2.2-ti2v-5b", configs), "tokenizer") is None  # UMT5, not T5
+    assert comfyui_folder(shipped_config("flux1", configs), "tokenizer_2") == "t5_tokenizer"
+    assert comfyui_folder(shipped_config("qwen-image-edit-2511", configs), "processor") == "qwen25_tokenizer"
+
+
+def test_wan_5b_takes_the_umt5_tokenizer_from_comfyuis_text_encoder_file(tiny_model, tmp_path):
+    """ComfyUI ships no UMT5 vocabulary in its source tree: its umt5_xxl files carry the sentencepiece model
+    (`spiece_model`), which the studio writes into its copy of the shipped wan2.2-ti2v-5b folder."""
+    import torch
+    from diffusers import WanPipeline
+
+    from hollywool.models.split_files import ModelFiles, load_files
+    from hollywool.testkit.split_layouts import write_wan22_split_files
+
+    tiny = tiny_model("wan_5b")
+    model, text, vae = write_wan22_split_files(tiny, tmp_path / "ComfyUI" / "models", tokenizer=True)
+    config = _studio_copy(tiny, tmp_path / "data" / "configs", "wan2.2-ti2v-5b")
+
+    pipe, _keys = load_files(ModelFiles(model, (text,), vae), "wan", config.parent, torch.float32, keep_fp8=False)
+
+    assert (config / "tokenizer" / "spiece.model").is_file()
+    ref = WanPipeline.from_pretrained(tiny)
+    assert pipe.tokenizer(PROMPT).input_ids == ref.tokenizer(PROMPT).input_ids
+    call = {"prompt": PROMPT, "height": 32, "width": 32, "num_frames": 9, "num_inference_steps": 2,
+            "output_type": "latent"}  # fmt: skip
+    latents = [p(generator=torch.Generator().manual_seed(7), return_dict=False, **call)[0] for p in (pipe, ref)]
+    assert torch.equal(latents[0], latents[1])
+
+
+def test_hunyuanvideo15_takes_the_qwen_tokenizer_from_comfyui_and_makes_the_folders_latents(tiny_model, tmp_path):
+    import diffusers
+    import torch
+
+    from hollywool.models.split_files import ModelFiles, load_files
+    from hollywool.testkit.split_layouts import write_hunyuanvideo15_split_files
+
+    tiny = tiny_model("hunyuanvideo15")
+    comfyui = _comfyui(tmp_path / "ComfyUI", {"qwen25_tokenizer": tiny / "tokenizer"})
+    model, encoders, vae = write_hunyuanvideo15_split_files(tiny, comfyui / "models", name="hunyuanvideo1.5_720p_t2v")
+    config = _studio_copy(tiny, tmp_path / "data" / "configs", "hunyuanvideo15-720p-t2v", empty=("tokenizer",))
+
+    pipe, _keys = load_files(
+        ModelFiles(model, encoders, vae), "hunyuanvideo15", config.parent, torch.float32, keep_fp8=False
+    )
+
+    ref = diffusers.HunyuanVideo15Pipeline.from_pretrained(tiny)
+    call: dict = {"prompt": PROMPT, "num_frames": 5, "num_inference_steps": 2, "output_type": "latent", "height": 32,
+                  "width": 32}  # fmt: skip
+    latents = [p(generator=torch.Generator().manual_seed(7), return_dict=False, **call)[0] for p in (pipe, ref)]
+    assert torch.equal(latents[0], latents[1])
+
+
+def test_a_job_finds_comfyui_beside_the_models_folder_the_user_named(register_models, make_client, studio_dirs,
+                                                                     tiny_model, tmp_path):  # fmt: skip
+    """Through the API: the files lie elsewhere; the models folder in the settings leads to the install."""
+    from hollywool.testkit.split_layouts import write_chroma_split_files
+    from tests.image.conftest import add_user_models, run
+
+    tiny = tiny_model("chroma")
+    comfyui = _comfyui(tmp_path / "ComfyUI", {"t5_tokenizer": tiny / "tokenizer"})
+    (comfyui / "models" / "checkpoints").mkdir(parents=True)
+    model, text, vae = write_chroma_split_files(tiny, tmp_path / "elsewhere")
+    config = _studio_copy(tiny, studio_dirs["data_dir"] / "configs", "chroma")
+    add_user_models(register_models({}), {"split": {"name": "Split", "path": str(model), "text_encoders": [str(text)],
+                                                    "vae": str(vae), "default_steps": 2}})  # fmt: skip
+    client = make_client(model_folders=(comfyui / "models",))
+    job = run(client, model="split", width=64, height=64, seed=5, steps=2, guidance_scale=3.0)
+    assert len(job["images"]) == 1
+    assert {p.name for p in (config / "tokenizer").iterdir()} >= {p.name for p in (tiny / "tokenizer").iterdir()}
+
+
+@pytest.mark.parametrize("config", ["qwen-image-edit-2509", "qwen-image-edit-2511"])
+def test_the_shipped_edit_processor_loads_once_comfyuis_files_are_in(config, tiny_model, tmp_path):
+    """transformers loads a Qwen2VLProcessor only with a video processor config: the shipped one names it."""
+    from transformers import Qwen2VLProcessor
+
+    from hollywool.models.comfyui_tokenizers import tokenizers_from_comfyui
+    from hollywool.models.single_file import shipped_config
+
+    tiny = tiny_model("qwen_image_edit")
+    comfyui = _comfyui(tmp_path / "ComfyUI", {"qwen25_tokenizer": tiny / "tokenizer"})
+    folder = shipped_config(config, tmp_path / "configs")
+    assert tokenizers_from_comfyui(folder, [comfyui]) == ["processor", "tokenizer"]
+    processor = Qwen2VLProcessor.from_pretrained(folder / "processor")
+    assert processor.image_processor.size["longest_edge"] == 12_845_056  # the shipped settings
+    assert processor.tokenizer("<|vision_start|>").input_ids == [
+        processor.tokenizer.convert_tokens_to_ids("<|vision_start|>")
+    ]
