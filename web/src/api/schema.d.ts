@@ -4289,7 +4289,7 @@ export interface components {
             strength?: number;
             /**
              * Mode
-             * @description generate (from text, or image-to-image from reference images), edit (reference images are the edit inputs), inpaint (repaint the mask's white area of the first reference image), outpaint (extend the first reference image by `outpaint`), refine (upscale the first reference image and work it over, see `hires`); default: inpaint with a mask, outpaint with margins, else generate
+             * @description generate (from text, or image-to-image from reference images), edit (reference images are the edit inputs), inpaint (repaint the mask's white area of the first reference image), outpaint (extend the first reference image by `outpaint`; for both, Qwen-Image-Edit reads the other reference images as its edit inputs), refine (upscale the first reference image and work it over, see `hires`); default: inpaint with a mask, outpaint with margins, else generate
              */
             mode?: ("generate" | "edit" | "inpaint" | "outpaint" | "refine") | null;
             /** @description inpaint: white marks what to change, black what to keep */
@@ -4323,7 +4323,7 @@ export interface components {
             hires?: components["schemas"]["HiresFix"] | null;
             /**
              * Control
-             * @description ControlNet inputs (generate; SDXL also image-to-image, inpaint and outpaint); several only with a union model that takes them together
+             * @description ControlNet inputs (generate; SDXL also image-to-image, inpaint and outpaint, and the second pass of a hires fix); several only with a union model that takes them together
              */
             control?: components["schemas"]["ControlInput"][];
             /**
@@ -4724,7 +4724,7 @@ export interface components {
             strength?: number;
             /**
              * Mode
-             * @description generate (from text, or image-to-image from reference images), edit (reference images are the edit inputs), inpaint (repaint the mask's white area of the first reference image), outpaint (extend the first reference image by `outpaint`), refine (upscale the first reference image and work it over, see `hires`); default: inpaint with a mask, outpaint with margins, else generate
+             * @description generate (from text, or image-to-image from reference images), edit (reference images are the edit inputs), inpaint (repaint the mask's white area of the first reference image), outpaint (extend the first reference image by `outpaint`; for both, Qwen-Image-Edit reads the other reference images as its edit inputs), refine (upscale the first reference image and work it over, see `hires`); default: inpaint with a mask, outpaint with margins, else generate
              */
             mode?: ("generate" | "edit" | "inpaint" | "outpaint" | "refine") | null;
             /** @description inpaint: white marks what to change, black what to keep */
@@ -4758,7 +4758,7 @@ export interface components {
             hires?: components["schemas"]["HiresFix"] | null;
             /**
              * Control
-             * @description ControlNet inputs (generate; SDXL also image-to-image, inpaint and outpaint); several only with a union model that takes them together
+             * @description ControlNet inputs (generate; SDXL also image-to-image, inpaint and outpaint, and the second pass of a hires fix); several only with a union model that takes them together
              */
             control?: components["schemas"]["ControlInput"][];
             /**
