@@ -51,6 +51,17 @@ def png_base64(image: Image.Image, fmt: str = "PNG") -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
+def built_once(root: Path, builds: dict) -> dict[str, Path]:
+    """Each kit model built in `root/<name>` unless a session before built it (its config.json is there)."""
+    out = {}
+    for name, build in builds.items():
+        folder = root / name
+        if not (folder / "config.json").is_file():
+            build(folder)
+        out[name] = folder
+    return out
+
+
 def add_user_models(config: Path, entries: dict[str, dict]) -> None:
     data = yaml.safe_load(config.read_text())
     data["models"].update(entries)

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from PIL import Image, ImageDraw
 
-from tests.image.conftest import image_of, png_base64, run, wait_job
+from tests.image.conftest import built_once, image_of, png_base64, run, wait_job
 
 MODELS = {
     "tiny-sdxl": "sdxl",
@@ -40,13 +40,7 @@ def control_folders(models_root, tiny_model) -> dict[str, Path]:
         "person-detector": kit.build_person_detector,
         "no-person-detector": lambda f: kit.build_person_detector(f, person_bias=-10.0),
     }
-    out = {}
-    for name, build in builds.items():
-        folder = root / name
-        if not (folder / "config.json").is_file():
-            build(folder)
-        out[name] = folder
-    return out
+    return built_once(root, builds)
 
 
 def control_entries(folders: dict[str, Path]) -> dict[str, dict]:

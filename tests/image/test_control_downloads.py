@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.image.conftest import png_base64, wait_job
+from tests.image.conftest import built_once, png_base64, wait_job
 
 DEPTH_REPO = "depth-anything/Depth-Anything-V2-Small-hf"  # the catalogue's repos, served by the fake hub
 POSE_REPO = "usyd-community/vitpose-base-simple"
@@ -28,13 +28,7 @@ def preprocessor_folders(models_root) -> dict[str, Path]:
         "pose": kit.build_vitpose,
         "person-detector": kit.build_person_detector,
     }
-    out = {}
-    for name, build in builds.items():
-        folder = root / name
-        if not (folder / "config.json").is_file():
-            build(folder)
-        out[name] = folder
-    return out
+    return built_once(root, builds)
 
 
 @pytest.fixture
