@@ -151,10 +151,10 @@ class ModelManager:
     def check_fits(self, entry: ModelEntry, pixels: int) -> memory.MemoryPlan:
         """The plan a job of `entry` will run with; a 409 saying why and what to do when nothing fits here (a 422
         naming `model` when its file is one the studio lists but cannot load)."""
-        self.check_loadable(entry)
         cached = self.cache.peek(entry.id)
         if cached is not None and cached.plan is not None:
             return cached.plan
+        self.check_loadable(entry)  # reads the file's header: only for a model not loaded already
         plan = self.plan_for(entry, pixels, now=True)
         if not plan.fits:
             raise ConflictError(
@@ -164,8 +164,8 @@ class ModelManager:
         return plan
 
     def check_loadable(self, entry: ModelEntry) -> None:
-        """A 422 naming `model` for a single file its family cannot load (LTX-2 and HunyuanVideo 1.5 single files
-        diffusers has no conversion for, Wan 2.2 A14B's experts), saying what to use: at submit, not as a failed job."""
+        """A 422 naming `model` for a single file its family cannot load (Wan 2.2 A14B's experts), saying what to use:
+        at submit, not as a failed job."""
         if entry.source != "file":
             return
         reason = refusal(Path(entry.path).expanduser())
