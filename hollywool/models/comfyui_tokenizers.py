@@ -25,10 +25,12 @@ NOT_TOKENIZER_FILES = {
 # (shipped tokenizer_class, the text encoder's model_type) -> ComfyUI's folder with that model's vocabulary.
 # Only pairs that give the model's own token ids and template: T5 v1.1 XXL for FLUX.1 and Chroma (ComfyUI's
 # flux.py), Qwen2.5-VL for Qwen-Image and its edit models (qwen_image.py) and for HunyuanVideo 1.5, whose
-# system-prompt template then ends at token 108, where its pipeline crops (crop_start). Not Qwen3 (Z-Image,
-# FLUX.2 [klein]): ComfyUI's files carry Qwen2.5's chat template, which adds a system prompt to a lone user message,
-# and give ids 151665-151668 to other tokens than Qwen3's <think> and </think>. UMT5 and Gemma come from the
-# text-encoder files (split_files.tokenizer_from_text_encoder).
+# system-prompt template then ends at token 108, where its pipeline crops (crop_start). Qwen3 (Z-Image, FLUX.2
+# [klein]) has Qwen2.5's vocabulary and merges, as ComfyUI's z_image.py and flux.py use them, but its own chat template
+# (no default system prompt, the <think> block) and added tokens 151665-151668 (<tool_response>, </tool_response>,
+# <think>, </think>, where ComfyUI's file has <|img|> ...): the shipped Qwen3 tokenizer_config.json declares both, and
+# overrides ComfyUI's in the merge. UMT5 and Gemma come from the text-encoder files
+# (split_files.tokenizer_from_text_encoder).
 COMFYUI_FOLDERS = {
     ("T5Tokenizer", "t5"): "t5_tokenizer",
     ("T5TokenizerFast", "t5"): "t5_tokenizer",
@@ -36,8 +38,10 @@ COMFYUI_FOLDERS = {
     ("Qwen2TokenizerFast", "qwen2_5_vl"): "qwen25_tokenizer",
     ("Qwen2Tokenizer", "qwen2_5_vl_text"): "qwen25_tokenizer",
     ("Qwen2TokenizerFast", "qwen2_5_vl_text"): "qwen25_tokenizer",
+    ("Qwen2Tokenizer", "qwen3"): "qwen25_tokenizer",
+    ("Qwen2TokenizerFast", "qwen3"): "qwen25_tokenizer",
 }
-COMFYUI_LABELS = "T5 and Qwen2.5-VL"
+COMFYUI_LABELS = "T5, Qwen2.5-VL and Qwen3"
 
 
 def has_vocabulary(folder: Path) -> bool:
@@ -75,8 +79,8 @@ def comfyui_folder(config_dir: Path, component: str) -> str | None:
 
 def tokenizers_from_comfyui(config_dir: Path, installs: list[Path]) -> list[str]:
     """Fill each tokenizer folder of `config_dir` that has no vocabulary from the first install that has ComfyUI's
-    matching folder; the components filled. ComfyUI's tokenizer_config.json is the base (Qwen's special tokens are
-    declared only there) and the shipped one's settings override it."""
+    matching folder; the components filled. ComfyUI's tokenizer_config.json is the base (Qwen2.5's special tokens are
+    declared only there) and the shipped one's settings override it (Qwen3's added tokens and chat template)."""
     filled: list[str] = []
     for folder in sorted(p for p in config_dir.iterdir() if p.name.startswith(("tokenizer", "processor"))):
         name = comfyui_folder(config_dir, folder.name)
@@ -97,14 +101,16 @@ def _fill(target: Path, source: Path) -> None:
     staging = target.with_name(f".{target.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
     shutil.copytree(target, staging)
+    shipped_path = staging / "tokenizer_config.json"
+    shipped: dict[str, Any] = json.loads(shipped_path.read_text()) if shipped_path.is_file() else {}
     for path in sorted(source.iterdir()):
         if not path.is_file():
             continue
         if path.name == "tokenizer_config.json":
-            shipped_path = staging / path.name
-            shipped: dict[str, Any] = json.loads(shipped_path.read_text()) if shipped_path.is_file() else {}
             merged: dict[str, Any] = {**json.loads(path.read_text(encoding="utf-8")), **shipped}
             shipped_path.write_text(json.dumps(merged, indent=2, ensure_ascii=False), encoding="utf-8")
+        elif path.name.startswith("chat_template.") and "chat_template" in shipped:
+            continue  # transformers prefers a template file to tokenizer_config.json's: the shipped template wins
         elif not (staging / path.name).exists():
             shutil.copy2(path, staging / path.name)
     shutil.rmtree(target)

@@ -1,8 +1,9 @@
 """Split files with the shipped config folders, whose tokenizers have no vocabulary: the studio copies it from the
 ComfyUI install the files lie in (or beside a models folder the user named) into its own copy of the config folder,
 never into the user's folders. A fake ComfyUI tree holds the tiny models' tokenizer files where ComfyUI keeps its
-own (comfy/text_encoders/t5_tokenizer, qwen25_tokenizer); the studio's copy of the shipped folder is the tiny
-folder's JSON with the shipped tokenizer_config.json (the shipped folders are full size)."""
+own (comfy/text_encoders/t5_tokenizer, qwen25_tokenizer; for Qwen3, a qwen25_tokenizer at Qwen's real size); the
+studio's copy of the shipped folder is the tiny folder's JSON with the shipped tokenizer_config.json (the shipped
+folders are full size)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 
 SHIPPED = Path(__file__).resolve().parents[2] / "hollywool/catalog/configs"
+QWEN3_CONFIGS = ("zimage", "flux2-klein-4b", "flux2-klein-9b", "flux2-klein-base-4b", "flux2-klein-base-9b")
 PROMPT = "a red fox in the snow"
 
 
@@ -138,19 +140,131 @@ def test_a_config_folder_the_user_names_is_never_filled_from_comfyui(tiny_model,
 
 
 def test_comfyui_folders_are_taken_only_for_the_models_whose_vocabulary_they_are(tmp_path):
-    """Z-Image's and Klein's Qwen3 share Qwen2.5's vocabulary but not its chat template or its last added tokens
-    (ComfyUI's qwen25_tokenizer has no <think>): their folders are left for the user's files; UMT5 is not T5."""
+    """Z-Image's and Klein's Qwen3 take Qwen2.5's vocabulary (their shipped tokenizer_config.json brings Qwen3's added
+    tokens and template); ByT5 and UMT5 are not T5."""
     from hollywool.models.comfyui_tokenizers import comfyui_folder
     from hollywool.models.single_file import shipped_config
 
     configs = tmp_path / "configs"
-    assert comfyui_folder(shipped_config("zimage", configs), "tokenizer") is None
-    assert comfyui_folder(shipped_config("flux2-klein-4b", configs), "tokenizer") is None
+    for qwen3 in QWEN3_CONFIGS:
+        assert comfyui_folder(shipped_config(qwen3, configs), "tokenizer") == "qwen25_tokenizer", qwen3
     assert comfyui_folder(shipped_config("hunyuanvideo15-480p-i2v", configs), "tokenizer") == "qwen25_tokenizer"
     assert comfyui_folder(shipped_config("hunyuanvideo15-480p-i2v", configs), "tokenizer_2") is None  # ByT5
     assert comfyui_folder(shipped_config("wan2.2-ti2v-5b", configs), "tokenizer") is None  # UMT5, not T5
     assert comfyui_folder(shipped_config("flux1", configs), "tokenizer_2") == "t5_tokenizer"
     assert comfyui_folder(shipped_config("qwen-image-edit-2511", configs), "processor") == "qwen25_tokenizer"
+
+
+def test_the_qwen3_configs_ship_one_tokenizer_config():
+    """Z-Image and the four FLUX.2 [klein] folders prompt the same Qwen3 tokenizer: one file, five copies."""
+    texts = {name: (SHIPPED / name / "tokenizer" / "tokenizer_config.json").read_bytes() for name in QWEN3_CONFIGS}
+    assert len(set(texts.values())) == 1, sorted(texts)
+
+
+@pytest.mark.parametrize("template_file", [False, True], ids=["comfyuis-files", "with-a-template-file"])
+def test_comfyuis_qwen25_files_become_qwen3s_tokenizer_in_the_studios_copy(template_file, tmp_path):
+    """ComfyUI's qwen25_tokenizer (the vocabulary at Qwen's real size, so the ids are Qwen's) merged under the shipped
+    Qwen3 tokenizer_config.json: Qwen3's added tokens at their ids, none of Qwen2.5-VL's own, Qwen3's chat template
+    (no system prompt; the empty think block when thinking is off), even when the folder carries a template file."""
+    from transformers import Qwen2Tokenizer
+
+    from hollywool.models.comfyui_tokenizers import tokenizers_from_comfyui
+    from hollywool.models.single_file import shipped_config
+    from hollywool.testkit.qwen_tokenizer import QWEN25_CHAT_TEMPLATE, write_comfyui_qwen25_folder, write_qwen_tokenizer
+
+    source = write_comfyui_qwen25_folder(
+        write_qwen_tokenizer(tmp_path / "kit"), tmp_path / "ComfyUI" / "comfy" / "text_encoders" / "qwen25_tokenizer"
+    )
+    if template_file:
+        (source / "chat_template.jinja").write_text(QWEN25_CHAT_TEMPLATE, encoding="utf-8")
+    lone_user = [{"role": "user", "content": "a cat"}]
+    comfyuis = Qwen2Tokenizer.from_pretrained(source)  # the fake is ComfyUI's: Qwen2.5-VL's tokens and template
+    assert comfyuis.convert_tokens_to_ids(["<|img|>", "<|endofmeta|>"]) == [151665, 151668]
+    assert comfyuis.apply_chat_template(lone_user, tokenize=False).startswith("<|im_start|>system\nYou are")
+
+    folder = shipped_config("zimage", tmp_path / "configs")
+    assert tokenizers_from_comfyui(folder, [tmp_path / "ComfyUI"]) == ["tokenizer"]
+    tokenizer = Qwen2Tokenizer.from_pretrained(folder / "tokenizer")
+
+    assert tokenizer.convert_tokens_to_ids(["<think>", "</think>", "<|im_end|>", "<tool_response>"]) == [
+        151667, 151668, 151645, 151665
+    ]  # fmt: skip
+    think = tokenizer("<think>\n\n</think>").input_ids
+    assert (think[0], think[-1]) == (151667, 151668)  # one token each, as in Qwen3
+    assert len(tokenizer) == 151669 and "<|img|>" not in tokenizer.get_vocab()
+    assert (tokenizer.pad_token_id, tokenizer.eos_token_id) == (151643, 151645)
+    render = lambda thinking: tokenizer.apply_chat_template(  # noqa: E731
+        lone_user, tokenize=False, add_generation_prompt=True, enable_thinking=thinking
+    )
+    assert render(False) == "<|im_start|>user\na cat<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"  # klein
+    assert render(True) == "<|im_start|>user\na cat<|im_end|>\n<|im_start|>assistant\n"  # Z-Image
+    turns = [{"role": "system", "content": "Be brief."}, *lone_user, {"role": "assistant", "content": "A cat."}]
+    assert tokenizer.apply_chat_template(turns, tokenize=False) == (
+        "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\na cat<|im_end|>\n"
+        "<|im_start|>assistant\n<think>\n\n</think>\n\nA cat.<|im_end|>\n"
+    )
+
+
+def _wide_qwen3_encoder(text: Path, kit_tokenizer: Path, vocab_size: int) -> None:
+    """Rewrite a kit Qwen3 text-encoder file for Qwen's real ids: the BPE rows stay, each added token's row moves to
+    the id the shipped Qwen3 tokenizer_config.json gives it, so the encoder reads the same vectors as the kit's."""
+    import json
+
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from hollywool.testkit.qwen_tokenizer import kit_bpe, load_qwen_tokenizer
+
+    state = load_file(text)
+    rows = state["model.embed_tokens.weight"]
+    kit = load_qwen_tokenizer(kit_tokenizer)
+    shipped = json.loads((SHIPPED / "zimage" / "tokenizer" / "tokenizer_config.json").read_text())
+    real = {token["content"]: int(i) for i, token in shipped["added_tokens_decoder"].items()}
+    wide = torch.zeros(vocab_size, rows.shape[1], dtype=rows.dtype)
+    bpe = len(kit_bpe(kit_tokenizer)[0])
+    wide[:bpe] = rows[:bpe]
+    for token, kit_id in kit.added_tokens_encoder.items():
+        wide[real[token]] = rows[kit_id]
+    state["model.embed_tokens.weight"] = wide
+    save_file(state, text)
+
+
+def test_zimage_split_files_with_comfyuis_qwen_files_make_the_folders_image(register_models, make_client, studio_dirs,
+                                                                            tiny_model, tmp_path):  # fmt: skip
+    """Through the API, as a user's Z-Image split files load: the studio's copy of the shipped zimage folder takes
+    ComfyUI's qwen25_tokenizer (at Qwen's real size and ids) and Qwen3's settings, and the split model, whose text
+    encoder reads the kit's vectors at those ids, makes the tiny folder's image."""
+    import json
+
+    from transformers import Qwen2Tokenizer
+
+    from hollywool.testkit.original_layouts import write_zimage_split_files
+    from hollywool.testkit.qwen_tokenizer import write_comfyui_qwen25_folder
+    from tests.image.conftest import add_user_models, mean_abs_diff, pixels, run
+
+    tiny = tiny_model("zimage")
+    comfyui = tmp_path / "ComfyUI"
+    write_comfyui_qwen25_folder(tiny / "tokenizer", comfyui / "comfy" / "text_encoders" / "qwen25_tokenizer")
+    model, text, vae = write_zimage_split_files(tiny, comfyui / "models")
+    _wide_qwen3_encoder(text, tiny / "tokenizer", 151936)
+    config = _studio_copy(tiny, studio_dirs["data_dir"] / "configs", "zimage")
+    encoder = json.loads((config / "text_encoder" / "config.json").read_text())
+    encoder.update(vocab_size=151936, pad_token_id=151643, eos_token_id=151645)  # Qwen3-4B's
+    (config / "text_encoder" / "config.json").write_text(json.dumps(encoder))
+    add_user_models(register_models({"tiny-zimage": "zimage"}), {"split-zimage": {
+        "name": "Split Z-Image", "path": str(model), "text_encoders": [str(text)], "vae": str(vae),
+        "default_steps": 2, "default_guidance": 0.0}})  # fmt: skip
+    client = make_client()
+
+    body = {"prompt": PROMPT, "width": 64, "height": 64, "seed": 5, "steps": 2, "guidance_scale": 0.0}
+    split = run(client, model="split-zimage", **body)
+    folder = run(client, model="tiny-zimage", **body)
+    other = run(client, model="tiny-zimage", **{**body, "prompt": "a blue boat on a lake"})
+
+    tokenizer = Qwen2Tokenizer.from_pretrained(config / "tokenizer")
+    assert tokenizer.convert_tokens_to_ids("<think>") == 151667 and (config / "tokenizer" / "vocab.json").is_file()
+    prompt_effect = mean_abs_diff(pixels(client, other), pixels(client, folder))
+    assert mean_abs_diff(pixels(client, split), pixels(client, folder)) < min(0.5, prompt_effect / 4), prompt_effect
 
 
 def test_wan_5b_takes_the_umt5_tokenizer_from_comfyuis_text_encoder_file(tiny_model, tmp_path):
