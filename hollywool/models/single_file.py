@@ -3,23 +3,21 @@
 The architecture is read from the checkpoint's key names (header only, no weights loaded). Loading
 uses the concrete pipeline class's `from_single_file` with a local `config=` folder: the entry's own
 `config` when given, else the folder shipped with the package for that architecture, materialised
-once under `<data dir>/configs/` with CLIP tokenizer files derived from the shipped BPE vocabulary.
+once under `<data dir>/configs/` (shipped_configs.py).
 The weighted components are loaded first from a state dict read in the run dtype (state_dict.py), so
 loading holds the model once rather than the model plus the mapped file.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
-import shutil
-from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
-from hollywool.errors import InvalidInputError, StudioError
+from hollywool.errors import InvalidInputError
 from hollywool.models import families
 from hollywool.models.families.base import SingleFile
+from hollywool.models.shipped_configs import shipped_config
 from hollywool.models.state_dict import read_state_dict
 from hollywool.models.weight_files import read_weight_file
 
@@ -54,42 +52,6 @@ def detect_architecture(path: Path) -> tuple[str, str]:
     """(model type, detail) of a checkpoint: ("sdxl", "SDXL"), ("sd", "SD 2.x"), ..."""
     family, _config, detail = detect(path)
     return family.type, detail
-
-
-def _bpe_vocab() -> tuple[dict[str, int], list[str]]:
-    """CLIP's vocab.json and merges, built the way OpenAI's SimpleTokenizer builds them."""
-    from hollywool.models.bpe import bytes_to_unicode
-
-    raw = resources.files("hollywool.catalog").joinpath("configs/clip/bpe_simple_vocab_16e6.txt.gz").read_bytes()
-    merges = gzip.decompress(raw).decode("utf-8").split("\n")[1 : 49152 - 256 - 2 + 1]
-    symbols = list(bytes_to_unicode().values())
-    vocab = symbols + [s + "</w>" for s in symbols] + ["".join(m.split(" ")) for m in merges]
-    vocab += ["<|startoftext|>", "<|endoftext|>"]
-    return {token: i for i, token in enumerate(vocab)}, merges
-
-
-def shipped_config(arch: str, configs_root: Path) -> Path:
-    """The shipped config folder for `arch` (sd15, sd2, sdxl), complete with tokenizer files."""
-    target = configs_root / arch
-    if (target / ".complete").exists():
-        return target
-    source = resources.files("hollywool.catalog").joinpath(f"configs/{arch}")
-    if not source.is_dir():
-        raise StudioError(f"no shipped config folder for {arch!r}")
-    staging = configs_root / f".{arch}.staging"
-    shutil.rmtree(staging, ignore_errors=True)
-    with resources.as_file(source) as src:
-        shutil.copytree(src, staging)
-    vocab, merges = _bpe_vocab()
-    for tokenizer_dir in staging.glob("tokenizer*"):
-        if "CLIPTokenizer" not in (tokenizer_dir / "tokenizer_config.json").read_text():
-            continue  # a T5 tokenizer (FLUX, SD3) is not derived from CLIP's vocabulary
-        (tokenizer_dir / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-        (tokenizer_dir / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n", encoding="utf-8")
-    (staging / ".complete").write_text("1")
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
-    return target
 
 
 def config_folder(path: Path, model_type: str, config: str | None, configs_root: Path) -> tuple[families.Family, Path]:

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hollywool.models.shipped_configs import MARKER, folder_digest
+
 SHIPPED = Path(__file__).resolve().parents[2] / "hollywool/catalog/configs"
 QWEN3_CONFIGS = ("zimage", "flux2-klein-4b", "flux2-klein-9b", "flux2-klein-base-4b", "flux2-klein-base-9b")
 PROMPT = "a red fox in the snow"
@@ -28,7 +30,7 @@ def _studio_copy(tiny: Path, configs: Path, name: str, empty: tuple[str, ...] = 
         shutil.rmtree(folder)
         folder.mkdir()
         shutil.copy(SHIPPED / name / folder.name / "tokenizer_config.json", folder)
-    (copy / ".complete").write_text("1")
+    (copy / MARKER).write_text(folder_digest(SHIPPED / name))  # as made from today's shipped folder
     return copy
 
 
