@@ -28,7 +28,7 @@ NOT_TOKENIZER_FILES = {
 # system-prompt template then ends at token 108, where its pipeline crops (crop_start). Not Qwen3 (Z-Image,
 # FLUX.2 [klein]): ComfyUI's files carry Qwen2.5's chat template, which adds a system prompt to a lone user message,
 # and give ids 151665-151668 to other tokens than Qwen3's <think> and </think>. UMT5 and Gemma come from the
-# text-encoder files (split_files.tokenizer_from_text_encoder).
+# text-encoder files (embedded_tokenizers).
 COMFYUI_FOLDERS = {
     ("T5Tokenizer", "t5"): "t5_tokenizer",
     ("T5TokenizerFast", "t5"): "t5_tokenizer",
@@ -87,13 +87,15 @@ def tokenizers_from_comfyui(config_dir: Path, installs: list[Path]) -> list[str]
         )  # fmt: skip
         if source is None:
             continue
-        _fill(folder, source)
+        fill_folder(folder, source)
         filled.append(folder.name)
     return filled
 
 
-def _fill(target: Path, source: Path) -> None:
-    """Build the filled folder beside the target and swap it in, so an interrupted copy leaves no half vocabulary."""
+def fill_folder(target: Path, source: Path) -> None:
+    """Copy a tokenizer's files from `source` into the tokenizer folder `target`, keeping the files the target has;
+    `source`'s tokenizer_config.json is the base the target's settings override. The filled folder is built beside
+    the target and swapped in, so an interrupted copy leaves no half vocabulary."""
     staging = target.with_name(f".{target.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
     shutil.copytree(target, staging)
@@ -107,5 +109,8 @@ def _fill(target: Path, source: Path) -> None:
             shipped_path.write_text(json.dumps(merged, indent=2, ensure_ascii=False), encoding="utf-8")
         elif not (staging / path.name).exists():
             shutil.copy2(path, staging / path.name)
-    shutil.rmtree(target)
+    replaced = target.with_name(f".{target.name}.replaced")
+    shutil.rmtree(replaced, ignore_errors=True)
+    target.rename(replaced)
     staging.rename(target)
+    shutil.rmtree(replaced)
