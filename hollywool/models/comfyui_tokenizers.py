@@ -30,7 +30,7 @@ NOT_TOKENIZER_FILES = {
 # (no default system prompt, the <think> block) and added tokens 151665-151668 (<tool_response>, </tool_response>,
 # <think>, </think>, where ComfyUI's file has <|img|> ...): the shipped Qwen3 tokenizer_config.json declares both, and
 # overrides ComfyUI's in the merge. UMT5 and Gemma come from the text-encoder files
-# (split_files.tokenizer_from_text_encoder).
+# (embedded_tokenizers).
 COMFYUI_FOLDERS = {
     ("T5Tokenizer", "t5"): "t5_tokenizer",
     ("T5TokenizerFast", "t5"): "t5_tokenizer",
@@ -91,13 +91,15 @@ def tokenizers_from_comfyui(config_dir: Path, installs: list[Path]) -> list[str]
         )  # fmt: skip
         if source is None:
             continue
-        _fill(folder, source)
+        fill_folder(folder, source)
         filled.append(folder.name)
     return filled
 
 
-def _fill(target: Path, source: Path) -> None:
-    """Build the filled folder beside the target and swap it in, so an interrupted copy leaves no half vocabulary."""
+def fill_folder(target: Path, source: Path) -> None:
+    """Copy a tokenizer's files from `source` into the tokenizer folder `target`, keeping the files the target has;
+    `source`'s tokenizer_config.json is the base the target's settings override. The filled folder is built beside
+    the target and swapped in, so an interrupted copy leaves no half vocabulary."""
     staging = target.with_name(f".{target.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
     shutil.copytree(target, staging)
@@ -113,5 +115,8 @@ def _fill(target: Path, source: Path) -> None:
             continue  # transformers prefers a template file to tokenizer_config.json's: the shipped template wins
         elif not (staging / path.name).exists():
             shutil.copy2(path, staging / path.name)
-    shutil.rmtree(target)
+    replaced = target.with_name(f".{target.name}.replaced")
+    shutil.rmtree(replaced, ignore_errors=True)
+    target.rename(replaced)
     staging.rename(target)
+    shutil.rmtree(replaced)

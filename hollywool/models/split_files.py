@@ -30,10 +30,10 @@ from hollywool.models.comfyui_tokenizers import (
     has_vocabulary,
     tokenizers_from_comfyui,
 )
+from hollywool.models.embedded_tokenizers import refusal_hint, tokenizers_from_text_encoders
 from hollywool.models.families.split import Converter, SplitFiles, TextEncoderSlot
 from hollywool.models.quantized import load_diffusion_model
 from hollywool.models.single_file import detect, load_single_file, shipped_config
-from hollywool.models.state_dict import read_state_dict
 from hollywool.models.text_encoders import LABELS, config_width, detect_kind, load_text_encoder
 from hollywool.models.weight_files import WeightFile, read_weight_file
 
@@ -171,37 +171,12 @@ def check_tokenizers(config_dir: Path, shipped: bool = False) -> None:
             if shipped and comfyui_folder(config_dir, name)
             else ""
         )
+        embedded = refusal_hint(config_dir / name) if shipped else ""
         raise InvalidInputError(
-            f"{config_dir / name} has no tokenizer files: {comfyui}copy the model's `{name}` folder "
+            f"{config_dir / name} has no tokenizer files: {comfyui}{embedded}copy the model's `{name}` folder "
             f"(for T5, its spiece.model or tokenizer.json) there, or set `config:` in the model's entry to a "
             "diffusers folder of that model (JSON and tokenizer files are enough)"
         )
-
-
-# Tokenizer class -> the sentencepiece file it reads, for the vocabularies ComfyUI keeps inside its text-encoder files
-# (`spiece_model`) rather than in its source tree: Gemma's (LTX-2, comfy/text_encoders/lt.py) and UMT5's (Wan,
-# comfy/text_encoders/wan.py).
-_SPIECE_FILES = {"GemmaTokenizer": "tokenizer.model", "T5Tokenizer": "spiece.model"}
-
-
-def tokenizer_from_text_encoder(config_dir: Path, texts: list[WeightFile]) -> None:
-    """A Gemma or UMT5 tokenizer folder without files takes the sentencepiece model a ComfyUI text-encoder file
-    carries (`spiece_model`, the model file's bytes as a uint8 tensor)."""
-    source = next((t for t in texts if "spiece_model" in t.tensors and not t.is_gguf), None)
-    if source is None:
-        return
-    for folder in sorted(config_dir.glob("tokenizer*")):
-        config = folder / "tokenizer_config.json"
-        if has_vocabulary(folder) or not config.is_file():
-            continue
-        try:
-            name = _SPIECE_FILES.get(json.loads(config.read_text()).get("tokenizer_class"))
-        except (ValueError, AttributeError):
-            continue
-        if name is None:
-            continue
-        tensor = read_state_dict(source.path, None, lambda key: key == "spiece_model")["spiece_model"]
-        (folder / name).write_bytes(tensor.numpy().tobytes())
 
 
 def load_files(
@@ -275,7 +250,7 @@ def _assemble(
     config_dir = files.config or shipped_config(split_config(split, weights), configs_root)
     texts = [read_file(p) for p in files.text_encoders]
     if files.config is None:  # the studio's own copy of a shipped folder, never the user's
-        tokenizer_from_text_encoder(config_dir, texts)
+        tokenizers_from_text_encoders(config_dir, texts)
         own = (files.model, *files.text_encoders, *((files.vae,) if files.vae else ()))
         tokenizers_from_comfyui(config_dir, comfyui_installs(own, model_folders))
     check_tokenizers(config_dir, shipped=files.config is None)

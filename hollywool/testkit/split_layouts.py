@@ -167,11 +167,12 @@ def write_flux2_klein_split_files(
 
 
 def write_flux2_dev_split_files(
-    folder: str | Path, out_dir: str | Path, *, fp8: bool | str = False, vision: bool = False
+    folder: str | Path, out_dir: str | Path, *, fp8: bool | str = False, vision: bool = False, tokenizer: bool = False
 ) -> tuple[Path, Path, Path]:
     """FLUX.2 [dev]: the klein layout's transformer and VAE; Mistral 3 as ComfyUI keeps it (`model.layers.N`,
     `model.embed_tokens`, `model.norm`), without `lm_head`; its vision tower (`vision_tower.`,
-    `multi_modal_projector.`) only when `vision`."""
+    `multi_modal_projector.`) only when `vision`. `tokenizer`: the Mistral file carries the folder's vocabulary as
+    tekken.json's bytes (`tekken_model`, uint8), as ComfyUI's mistral_3_small_flux2 files do (testkit/tekken.py)."""
     folder = Path(folder)
     model = {COMFY + k: v for k, v in flux2_to_original(_component(folder, "transformer")).items()}
     text: dict[str, torch.Tensor] = {}
@@ -181,6 +182,11 @@ def write_flux2_dev_split_files(
                 text["model." + key.removeprefix(old)] = value
         if vision and key.startswith(("vision_tower.", "multi_modal_projector.", "model.vision_tower.")):
             text[key.removeprefix("model.")] = value
+    if tokenizer:
+        from hollywool.testkit.tekken import tekken_json
+
+        data = tekken_json(folder / "tokenizer" / "tokenizer.json")
+        text["tekken_model"] = torch.frombuffer(bytearray(data), dtype=torch.uint8)
     vae_state = _component(folder, "vae")
     vae = {k: v for k, v in vae_to_ldm(vae_state, _config(folder, "vae")).items() if "num_batches_tracked" not in k}
     return _files(Path(out_dir), "flux2-dev-tiny", model, text, vae, fp8)

@@ -93,7 +93,8 @@ def write_qwen_tokenizer(folder: str | Path) -> Path:
 
 
 def write_mistral_processor(folder: str | Path, patch_size: int = 16) -> Path:
-    """A ``PixtralProcessor`` (Mistral special tokens at their real ids, a chat template) for FLUX.2 dev."""
+    """A ``PixtralProcessor`` (Mistral special tokens at their real ids, a chat template, left padding) for FLUX.2
+    dev."""
     from diffusers.pipelines.flux2.system_messages import SYSTEM_MESSAGE
     from transformers import PixtralImageProcessor, PixtralProcessor, PreTrainedTokenizerFast
 
@@ -106,6 +107,7 @@ def write_mistral_processor(folder: str | Path, patch_size: int = 16) -> Path:
         unk_token="<unk>",
         pad_token="<pad>",
         model_max_length=2048,
+        padding_side="left",  # as FLUX.2 [dev]'s: its pipeline pads prompts to 512 tokens on the left
     )
     processor = PixtralProcessor(
         image_processor=PixtralImageProcessor(patch_size=patch_size, size={"longest_edge": 64}),

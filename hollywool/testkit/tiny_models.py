@@ -791,7 +791,7 @@ FAMILY_BUILDERS: dict[str, Callable[[str | Path], Path]] = {name: f.builder for 
 
 
 # Bump when a builder changes, so folders kept between runs (HOLLYWOOL_TEST_MODELS) are rebuilt.
-TESTKIT_VERSION = "1"
+TESTKIT_VERSION = "2"
 _STAMP = ".testkit-version"
 
 
