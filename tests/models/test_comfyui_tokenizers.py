@@ -13,25 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hollywool.models.shipped_configs import MARKER, folder_digest
+from hollywool.testkit.studio_copies import studio_copy
 
 SHIPPED = Path(__file__).resolve().parents[2] / "hollywool/catalog/configs"
 QWEN3_CONFIGS = ("zimage", "flux2-klein-4b", "flux2-klein-9b", "flux2-klein-base-4b", "flux2-klein-base-9b")
 PROMPT = "a red fox in the snow"
-
-
-def _studio_copy(tiny: Path, configs: Path, name: str, empty: tuple[str, ...] = ()) -> Path:
-    """<data dir>/configs/<name> as the studio materialises it: JSON, the shipped tokenizer configs, no vocabulary
-    (in the `empty` folders; every tokenizer's when none are named)."""
-    copy = configs / name
-    shutil.copytree(tiny, copy, ignore=shutil.ignore_patterns("*.safetensors"))
-    folders = [p for p in copy.iterdir() if p.name.startswith(("tokenizer", "processor"))]
-    for folder in [p for p in folders if not empty or p.name in empty]:
-        shutil.rmtree(folder)
-        folder.mkdir()
-        shutil.copy(SHIPPED / name / folder.name / "tokenizer_config.json", folder)
-    (copy / MARKER).write_text(folder_digest(SHIPPED / name))  # as made from today's shipped folder
-    return copy
 
 
 def _comfyui(root: Path, tokenizers: dict[str, Path]) -> Path:
@@ -62,7 +48,7 @@ def test_chroma_takes_the_t5_tokenizer_from_the_comfyui_install_its_files_lie_in
     tiny = tiny_model("chroma")
     comfyui = _comfyui(tmp_path / "ComfyUI", {"t5_tokenizer": tiny / "tokenizer"})
     model, text, vae = write_chroma_split_files(tiny, comfyui / "models")
-    config = _studio_copy(tiny, tmp_path / "data" / "configs", "chroma")
+    config = studio_copy(tiny, tmp_path / "data" / "configs", "chroma")
     before = _listing(comfyui)
 
     pipe, _keys = load_files(ModelFiles(model, (text,), vae), "chroma", config.parent, torch.float32, keep_fp8=False)
@@ -88,7 +74,7 @@ def test_qwen_image_takes_the_qwen_tokenizer_from_comfyui_beside_a_models_folder
     (comfyui / "models").mkdir()
     # The files lie elsewhere (another drive): only the named models folder leads to the install.
     model, text, vae = write_qwen_image_split_files(tiny, tmp_path / "elsewhere")
-    config = _studio_copy(tiny, tmp_path / "data" / "configs", "qwen-image")
+    config = studio_copy(tiny, tmp_path / "data" / "configs", "qwen-image")
 
     pipe, _keys = load_files(
         ModelFiles(model, (text,), vae), "qwen-image", config.parent, torch.float32, keep_fp8=False,
@@ -111,7 +97,7 @@ def test_without_a_comfyui_install_the_refusal_names_both_ways_to_get_the_tokeni
 
     tiny = tiny_model("chroma")
     model, text, vae = write_chroma_split_files(tiny, tmp_path / "models")
-    config = _studio_copy(tiny, tmp_path / "data" / "configs", "chroma")
+    config = studio_copy(tiny, tmp_path / "data" / "configs", "chroma")
     with pytest.raises(InvalidInputError) as caught:
         load_files(ModelFiles(model, (text,), vae), "chroma", config.parent, torch.float32, keep_fp8=False,
                    model_folders=(tmp_path / "models",))  # fmt: skip
@@ -132,7 +118,7 @@ def test_a_config_folder_the_user_names_is_never_filled_from_comfyui(tiny_model,
     tiny = tiny_model("chroma")
     comfyui = _comfyui(tmp_path / "ComfyUI", {"t5_tokenizer": tiny / "tokenizer"})
     model, text, vae = write_chroma_split_files(tiny, comfyui / "models")
-    users = _studio_copy(tiny, tmp_path / "mine", "chroma")
+    users = studio_copy(tiny, tmp_path / "mine", "chroma")
     before = _listing(users)
     with pytest.raises(InvalidInputError) as caught:
         load_files(ModelFiles(model, (text,), vae, users), "chroma", tmp_path / "data" / "configs", torch.float32,
@@ -249,7 +235,7 @@ def test_zimage_split_files_with_comfyuis_qwen_files_make_the_folders_image(regi
     write_comfyui_qwen25_folder(tiny / "tokenizer", comfyui / "comfy" / "text_encoders" / "qwen25_tokenizer")
     model, text, vae = write_zimage_split_files(tiny, comfyui / "models")
     _wide_qwen3_encoder(text, tiny / "tokenizer", 151936)
-    config = _studio_copy(tiny, studio_dirs["data_dir"] / "configs", "zimage")
+    config = studio_copy(tiny, studio_dirs["data_dir"] / "configs", "zimage")
     encoder = json.loads((config / "text_encoder" / "config.json").read_text())
     encoder.update(vocab_size=151936, pad_token_id=151643, eos_token_id=151645)  # Qwen3-4B's
     (config / "text_encoder" / "config.json").write_text(json.dumps(encoder))
@@ -280,7 +266,7 @@ def test_wan_5b_takes_the_umt5_tokenizer_from_comfyuis_text_encoder_file(tiny_mo
 
     tiny = tiny_model("wan_5b")
     model, text, vae = write_wan22_split_files(tiny, tmp_path / "ComfyUI" / "models", tokenizer=True)
-    config = _studio_copy(tiny, tmp_path / "data" / "configs", "wan2.2-ti2v-5b")
+    config = studio_copy(tiny, tmp_path / "data" / "configs", "wan2.2-ti2v-5b")
 
     pipe, _keys = load_files(ModelFiles(model, (text,), vae), "wan", config.parent, torch.float32, keep_fp8=False)
 
@@ -303,7 +289,7 @@ def test_hunyuanvideo15_takes_the_qwen_tokenizer_from_comfyui_and_makes_the_fold
     tiny = tiny_model("hunyuanvideo15")
     comfyui = _comfyui(tmp_path / "ComfyUI", {"qwen25_tokenizer": tiny / "tokenizer"})
     model, encoders, vae = write_hunyuanvideo15_split_files(tiny, comfyui / "models", name="hunyuanvideo1.5_720p_t2v")
-    config = _studio_copy(tiny, tmp_path / "data" / "configs", "hunyuanvideo15-720p-t2v", empty=("tokenizer",))
+    config = studio_copy(tiny, tmp_path / "data" / "configs", "hunyuanvideo15-720p-t2v", empty=("tokenizer",))
 
     pipe, _keys = load_files(
         ModelFiles(model, encoders, vae), "hunyuanvideo15", config.parent, torch.float32, keep_fp8=False
@@ -326,7 +312,7 @@ def test_a_job_finds_comfyui_beside_the_models_folder_the_user_named(register_mo
     comfyui = _comfyui(tmp_path / "ComfyUI", {"t5_tokenizer": tiny / "tokenizer"})
     (comfyui / "models" / "checkpoints").mkdir(parents=True)
     model, text, vae = write_chroma_split_files(tiny, tmp_path / "elsewhere")
-    config = _studio_copy(tiny, studio_dirs["data_dir"] / "configs", "chroma")
+    config = studio_copy(tiny, studio_dirs["data_dir"] / "configs", "chroma")
     add_user_models(register_models({}), {"split": {"name": "Split", "path": str(model), "text_encoders": [str(text)],
                                                     "vae": str(vae), "default_steps": 2}})  # fmt: skip
     client = make_client(model_folders=(comfyui / "models",))

@@ -5,24 +5,14 @@ folder in its own copy of the shipped folder. The tiny files embed a tekken.json
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
+from hollywool.testkit.studio_copies import studio_copy
+
 SHIPPED = Path(__file__).resolve().parents[2] / "hollywool/catalog/configs/flux2-dev"
 PROMPTS = ["a red fox in the snow", "A Robot, dancing!  in the rain at night 2024", "zebra qüx 😀"]
-
-
-def _studio_copy(tiny: Path, configs: Path) -> Path:
-    """<data dir>/configs/flux2-dev as the studio materialises it: JSON and the shipped tokenizer folder (no
-    vocabulary)."""
-    copy = configs / "flux2-dev"
-    shutil.copytree(tiny, copy, ignore=shutil.ignore_patterns("*.safetensors"))
-    shutil.rmtree(copy / "tokenizer")
-    shutil.copytree(SHIPPED / "tokenizer", copy / "tokenizer")
-    (copy / ".complete").write_text("1")
-    return copy
 
 
 def _listing(root: Path) -> dict[str, int]:
@@ -50,7 +40,7 @@ def test_flux2_dev_takes_its_mistral_tokenizer_from_comfyuis_text_encoder_file(t
 
     tiny = tiny_model("flux2")
     model, text, vae = dev_files
-    config = _studio_copy(tiny, tmp_path / "data" / "configs")
+    config = studio_copy(tiny, tmp_path / "data" / "configs", "flux2-dev")
 
     pipe, _keys = load_files(ModelFiles(model, (text,), vae), "flux2", config.parent, torch.float32, keep_fp8=False)
 
@@ -93,7 +83,7 @@ def test_the_written_processor_renders_image_turns_and_answers_in_the_v7_form(ti
     from hollywool.models.split_files import ModelFiles, load_files
 
     model, text, vae = dev_files
-    config = _studio_copy(tiny_model("flux2"), tmp_path / "configs")
+    config = studio_copy(tiny_model("flux2"), tmp_path / "configs", "flux2-dev")
     pipe, _keys = load_files(ModelFiles(model, (text,), vae), "flux2", config.parent, torch.float32, keep_fp8=False)
     messages = [
         {"role": "system", "content": "S"},
@@ -116,7 +106,7 @@ def test_a_mistral_file_without_tekken_model_gets_a_sentence_naming_where_the_to
 
     tiny = tiny_model("flux2")
     model, text, vae = write_flux2_dev_split_files(tiny, tmp_path / "models")  # no tekken_model
-    config = _studio_copy(tiny, tmp_path / "data" / "configs")
+    config = studio_copy(tiny, tmp_path / "data" / "configs", "flux2-dev")
     before = _listing(config)
     with pytest.raises(InvalidInputError) as caught:
         load_files(ModelFiles(model, (text,), vae), "flux2", config.parent, torch.float32, keep_fp8=False)
@@ -142,7 +132,7 @@ def test_a_broken_tekken_model_names_the_file_and_leaves_the_folder_as_it_was(ti
     tensors = load_file(str(text))
     tensors["tekken_model"] = torch.frombuffer(bytearray(b'{"config": {}}'), dtype=torch.uint8)
     save_file(tensors, str(text))
-    config = _studio_copy(tiny, tmp_path / "data" / "configs")
+    config = studio_copy(tiny, tmp_path / "data" / "configs", "flux2-dev")
     before = _listing(config)
     with pytest.raises(InvalidInputError) as caught:
         load_files(ModelFiles(model, (text,), vae), "flux2", config.parent, torch.float32, keep_fp8=False)
@@ -157,7 +147,7 @@ def test_a_config_folder_the_user_names_is_never_written(tiny_model, dev_files, 
     from hollywool.models.split_files import ModelFiles, load_files
 
     model, text, vae = dev_files
-    users = _studio_copy(tiny_model("flux2"), tmp_path / "mine")
+    users = studio_copy(tiny_model("flux2"), tmp_path / "mine", "flux2-dev")
     before = _listing(users)
     with pytest.raises(InvalidInputError, match="has no tokenizer files: copy the model's `tokenizer` folder"):
         load_files(ModelFiles(model, (text,), vae, users), "flux2", tmp_path / "configs", torch.float32,
@@ -171,7 +161,7 @@ def test_flux2_dev_split_files_generate_through_the_api_without_a_tokenizer_copi
     from tests.image.conftest import add_user_models, mean_abs_diff, pixels, run
 
     model, text, vae = dev_files
-    config = _studio_copy(tiny_model("flux2"), studio_dirs["data_dir"] / "configs")
+    config = studio_copy(tiny_model("flux2"), studio_dirs["data_dir"] / "configs", "flux2-dev")
     settings = register_models({"tiny-folder": "flux2"})
     add_user_models(settings, {"split": {"name": "Split", "path": str(model), "text_encoders": [str(text)],
                                          "vae": str(vae), "default_steps": 2}})  # fmt: skip
