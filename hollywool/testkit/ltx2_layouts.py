@@ -15,6 +15,8 @@ The checkpoint holds, by prefix:
 * `vocoder.`: HiFi-GAN names (`conv_pre`, `ups`, `resblocks`, `conv_post`; LTX-2.3's `act_post` and the
   activations' `downsample.lowpass`), LTX-2.3's nested as `vocoder.vocoder.` beside `vocoder.bwe_generator.`.
 
+`write_ltx2_split_files` writes the same parts as separate files, as ComfyUI users hold them.
+
 This is the mapping of hollywool/models/ltx2_original.py written the other way, independently.
 """
 

@@ -117,12 +117,15 @@ def test_a_models_folder_pairs_each_separate_ltx_file(tiny_model, ltx23_split, t
 
     files, gemma = ltx23_split
     root = files["transformer"].parents[1]
-    other = root / "text_encoders" / "ltx-2-19b-embeddings_connector_distill_bf16.safetensors"
-    shutil.copy(files["connectors"], other)  # an LTX-2 distilled connectors file, by its name
+    others = [root / "text_encoders" / "ltx-2-19b-embeddings_connector_distill_bf16.safetensors", root / "vae" /
+              "LTX2_video_vae_bf16.safetensors"]  # fmt: skip
+    for source, other in zip((files["connectors"], files["vae"]), others, strict=True):
+        shutil.copy(source, other)  # LTX-2's files, by their names
     try:
         found = {f.path: f for f in scan(root).files}
     finally:
-        other.unlink()
+        for other in others:
+            other.unlink()
     model = found[files["transformer"]]
     assert (model.role, model.family, model.detail, model.problem) == ("diffusion_model", "ltx2", "LTX-2.3", None)
     assert model.text_encoders == [gemma] and model.vae == files["vae"]
