@@ -179,7 +179,13 @@ def write_ltx2_checkpoint(
 
 
 def write_ltx2_split_files(
-    folder: str | Path, root: str | Path, name: str, *, gguf: str | None = None, projection_only: bool = False
+    folder: str | Path,
+    root: str | Path,
+    name: str,
+    *,
+    gguf: str | None = None,
+    projection_only: bool = False,
+    fp8: bool = False,
 ) -> dict[str, Path]:
     """The tiny folder as ComfyUI users hold LTX-2 in separate files under `root` (a `models` folder), named after
     `name` ("ltx-2-19b-dev"): {"transformer", "vae", "audio_vae", "connectors"} -> path.
@@ -190,8 +196,10 @@ def write_ltx2_split_files(
       `audio_vae.` and `vocoder.` (ComfyUI's LTXVAudioVAELoader keeps only those keys);
     * text_encoders/: the connectors as ComfyUI's LTXAVTextEncoderLoader reads them (the connector blocks under
       `model.diffusion_model.`, the Gemma projection at the top), or, `projection_only` (Kijai's LTX-2.3 split), the
-      projection alone, the connector blocks then riding in the transformer's file."""
-    parts = _original_parts(Path(folder))
+      projection alone, the connector blocks then riding in the transformer's file.
+
+    `fp8`: the transformer's matrices in float8_e4m3fn, as in write_ltx2_checkpoint."""
+    parts = _original_parts(Path(folder), fp8=fp8)
     root = Path(root)
     blocks = {k: v for k, v in parts["connectors"].items() if not k.startswith("text_embedding_projection.")}
     projection = {k: v for k, v in parts["connectors"].items() if k.startswith("text_embedding_projection.")}
@@ -201,8 +209,9 @@ def write_ltx2_split_files(
 
         model = write_gguf(transformer, root / "diffusion_models" / f"{name}-{gguf}.gguf", gguf, "ltxv")
     else:
+        stored = "fp8" if fp8 else "bf16"
         model = _save({COMFY + k: v for k, v in transformer.items()},
-                      root / "diffusion_models" / f"{name}_transformer_only_bf16.safetensors")  # fmt: skip
+                      root / "diffusion_models" / f"{name}_transformer_only_{stored}.safetensors")  # fmt: skip
     audio = {**{f"audio_vae.{k}": v for k, v in parts["audio_vae"].items()},
              **{f"vocoder.{k}": v for k, v in parts["vocoder"].items()}}  # fmt: skip
     connectors = projection if projection_only else {**projection, **{COMFY + k: v for k, v in blocks.items()}}

@@ -87,6 +87,25 @@ def test_a_gguf_ltx_transformer_loads_and_stays_quantized(tiny_model, ltx23_spli
     assert "time_embed.emb.timestep_embedder.linear_1.weight" in quantized()
 
 
+def test_an_fp8_transformer_only_file_keeps_its_transformer_in_fp8(tiny_model, ltx23_split, tmp_path):
+    """Kijai's ltx-2.3-22b-dev_transformer_only_fp8...: the transformer's linear layers stay 1 byte, its connector
+    blocks join the projection file's."""
+    import torch
+
+    from hollywool.models.split_files import ModelFiles, load_files
+    from hollywool.testkit.ltx2_layouts import write_ltx2_split_files
+
+    folder = tiny_model("ltx23")
+    files, gemma = ltx23_split
+    fp8 = write_ltx2_split_files(folder, tmp_path, "ltx-2.3-22b-dev", projection_only=True, fp8=True)["transformer"]
+    named = ModelFiles(fp8, (gemma, files["connectors"]), files["vae"], folder, (files["audio_vae"],))
+    pipe, _keys = load_files(named, "ltx2", tmp_path / "configs", torch.float32, keep_fp8=True)
+    to_q = pipe.transformer.transformer_blocks[0].attn1.to_q
+    assert to_q.weight.dtype == torch.float8_e4m3fn and pipe.connectors.video_text_proj_in.weight.dtype == torch.float32
+    out = cast(Any, pipe(prompt="a robot", num_inference_steps=2, output_type="np", **FAMILIES["ltx23"].call))
+    assert np.isfinite(out.frames).all() and out.audio.shape[-1] > 0 and to_q.weight.dtype == torch.float8_e4m3fn
+
+
 def test_a_missing_ltx_file_is_named_at_submit(register_models, make_client, tiny_model, ltx23_split):
     """A 422 before the job is queued, each missing file said with a published one that has it."""
     files, gemma = ltx23_split
