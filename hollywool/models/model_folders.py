@@ -201,7 +201,7 @@ def identify(path: Path, role: Role) -> FoundFile:
     if part is not None:  # in vae/, text_encoders/ or checkpoints/ (ComfyUI's LTX loaders list that folder)
         family, held = part
         labels = [p.label for p in family.split_files.parts if p.component in held] if family.split_files else []
-        role = "vae" if "audio_vae" in held or "vae" in held else "text_encoder"
+        role = "vae" if "audio_vae" in held else "text_encoder"
         detail = f"{family.label} {' and '.join(labels)}"
         return FoundFile(path, role, family.type, detail, precision, size, carries=held)
     if role == "text_encoder":

@@ -354,10 +354,12 @@ def _assemble(
         parts[part.component] = module if module is not None else load_from_files(
             sources, config_dir, part.component, dtype, part.convert, part.prefixes
         )  # fmt: skip
+    # Other parts inside the file (a whole checkpoint's; the connector blocks of LTX-2.3's transformer-only files) are
+    # left unread.
     others = tuple(p for part in split.parts for p in part.prefixes)
     parts[split.component] = load_diffusion_model(
         weights, split.model_class, config_dir, split.component, dtype, keep_fp8=keep_fp8, convert=split.convert,
-        prefix=split.checkpoint_prefix if whole else "", exclude=others if whole else (),
+        prefix=split.checkpoint_prefix if whole else "", exclude=others,
     )  # fmt: skip
     pipeline_cls = getattr(diffusers, _pipeline_name(family, config_dir))
     pipe = pipeline_cls.from_pretrained(str(config_dir), local_files_only=True, **parts)
