@@ -57,6 +57,11 @@ class ModelEntry(BaseModel):
     vae: str | None = Field(
         None, description="a VAE file: needed by a diffusion-model-only file, replaces a checkpoint's own"
     )
+    parts: list[str] = Field(
+        default_factory=list,
+        description="files of further parts a diffusion-model-only file needs (LTX-2's audio VAE with its vocoder, its "
+        "text connectors), told by their keys",
+    )
     extra: dict[str, Any] = Field(default_factory=dict)
     user_defined: bool = False
 
@@ -71,6 +76,30 @@ class ModelEntry(BaseModel):
             if found:
                 return {**data, "type": found}
         return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_sampling(cls, data: Any) -> Any:
+        """A single file of a variant with its own sampling (LTX-2's distilled checkpoints, told by name) gets it when
+        the entry gives no `default_steps`: its steps, guidance and further pipeline arguments (`extra.call`)."""
+        if not (_is_mapping(data) and "default_steps" not in data and isinstance(data.get("path"), str)):
+            return data
+        path = Path(data["path"]).expanduser()
+        if path.suffix not in (".safetensors", ".gguf", ".sft") or not path.is_file():
+            return data
+        from hollywool.models.split_files import file_sampling
+
+        sampling = file_sampling(path)
+        if sampling is None:
+            return data
+        given = data.get("extra")
+        if given is not None and not _is_mapping(given):
+            return data  # validation says what is wrong with it
+        extra: dict[str, Any] = dict(given or {})
+        if sampling.call:
+            extra.setdefault("call", dict(sampling.call))
+        return {**data, "default_steps": sampling.steps, "default_guidance": data.get("default_guidance",
+                sampling.guidance), "extra": extra}  # fmt: skip
 
     @field_validator("type")
     @classmethod
@@ -188,6 +217,7 @@ def _missing_path(entry: ModelEntry) -> str | None:
     if entry.source != "hub" and not Path(entry.path).expanduser().exists():
         return f"path {entry.path} does not exist"
     named = [("text_encoders", p) for p in entry.text_encoders] + ([("vae", entry.vae)] if entry.vae else [])
+    named += [("parts", p) for p in entry.parts]
     for field, path in named:
         if not Path(path).expanduser().is_file():
             return f"{field}: {path} is not a file"

@@ -105,6 +105,7 @@ def entry_files(entry: ModelEntry) -> ModelFiles:
         text_encoders=tuple(Path(p).expanduser() for p in entry.text_encoders),
         vae=Path(entry.vae).expanduser() if entry.vae else None,
         config=Path(entry.config).expanduser() if entry.config else None,
+        parts=tuple(Path(p).expanduser() for p in entry.parts),
     )
 
 

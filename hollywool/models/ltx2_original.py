@@ -17,6 +17,28 @@ One file holds five parts, each under its own prefix:
   0.42.1 does not convert.
 
 Each converter only renames and drops: fp8 tensors stay fp8.
+
+ComfyUI users also hold these parts as separate files (sources in brackets; what could not be found is accepted both
+ways, as each converter reads a part with or without its prefix):
+
+* the transformer alone in `diffusion_models/`: Kijai's `ltx-2.3-22b-dev_transformer_only_fp8_input_scaled.safetensors`,
+  GGUF quantizations (unsloth/LTX-2-GGUF `ltx-2-19b-dev-Q6_K.gguf`, QuantStack/LTX-2.3-GGUF). GGUF converters drop
+  `model.diffusion_model.` (diffusers PR #10298 accounts for LTX GGUFs without it); the safetensors ones are read with
+  or without it. LTX-2.3's transformer-only files keep the connector blocks (Lightricks/ComfyUI-LTXVideo PR #431: "the
+  connector and projection weights are embedded in the same GGUF file as the diffusion model", the projection in a file
+  beside it);
+* the video VAE in `vae/` (Kijai/LTXV2_comfy `VAE/LTX2_video_vae_bf16.safetensors`, unsloth's
+  `vae/ltx-2.3-22b-dev_video_vae.safetensors`): ComfyUI's VAELoader passes the file as is to `comfy.sd.VAE`, which tells
+  LTX's VAE by `decoder.up_blocks.0.res_blocks.0.conv1.conv.weight`, so these files drop `vae.`;
+* the audio VAE with the vocoder in `vae/` (`LTX2_audio_vae_bf16.safetensors`, `LTX23_audio_vae_bf16.safetensors`,
+  `ltx-2.3-22b-dev_audio_vae.safetensors`): ComfyUI's LTXVAudioVAELoader keeps only the keys under `audio_vae.` and
+  `vocoder.` (comfy_extras/nodes_lt_audio.py, `filter_keys=True`), so these files keep both prefixes;
+* the text connectors in `text_encoders/`, loaded beside Gemma by LTXAVTextEncoderLoader or DualCLIPLoader (type ltxv):
+  Kijai's `ltx-2-19b-embeddings_connector_dev_bf16.safetensors` / `..._distill_bf16` (LTX-2; the dev and distilled
+  ones differ, city96/ComfyUI-GGUF PR #402), unsloth's `ltx-2.3-22b-dev_embeddings_connectors.safetensors`, and for
+  LTX-2.3 Kijai's `ltx-2.3_text_projection_bf16.safetensors` (the projection alone). ComfyUI's `LTXAVTEModel.load_sd`
+  (comfy/text_encoders/lt.py) maps `model.diffusion_model.video_embeddings_connector.` and a top-level
+  `text_embedding_projection.aggregate_embed.weight`, falling back to the names without `model.diffusion_model.`.
 """
 
 from __future__ import annotations
@@ -39,6 +61,9 @@ _CONNECTOR_RENAMES = (
     (r"\.k_norm\.", ".norm_k."),
     (r"^text_embedding_projection\.aggregate_embed\.", "text_proj_in."),
     (r"^text_embedding_projection\.(video|audio)_aggregate_embed\.", r"\1_text_proj_in."),
+    # ComfyUI's own module name for LTX-2.0's projection (`LTXAVTEModel.text_embedding_projection`, a bare Linear),
+    # as a file saved from ComfyUI would have it.
+    (r"^text_embedding_projection\.(weight|bias)$", r"text_proj_in.\1"),
 )
 _VAE_NAMES = (
     (r"\.res_blocks\.", ".resnets."),

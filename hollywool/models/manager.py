@@ -114,6 +114,7 @@ class ModelManager:
                 files = entry_files(entry)
                 extra = [measure_files(f"text_encoder_{i + 1}", [p]) for i, p in enumerate(files.text_encoders)]
                 extra.append(measure_files("vae", [files.vae]) if files.vae else None)
+                extra += [measure_files(f"part_{i + 1}", [p]) for i, p in enumerate(files.parts)]
                 found = [*found, *(need for need in extra if need)]
             if found:
                 return found
@@ -164,11 +165,11 @@ class ModelManager:
         return plan
 
     def check_loadable(self, entry: ModelEntry) -> None:
-        """A 422 naming `model` for a single file its family cannot load (Wan 2.2 A14B's experts), saying what to use:
-        at submit, not as a failed job."""
+        """A 422 naming `model` for a single file its family cannot load (Wan 2.2 A14B's experts), saying what to use,
+        or one whose parts come in many files (LTX-2) with a file missing, naming it: at submit, not as a failed job."""
         if entry.source != "file":
             return
-        reason = refusal(Path(entry.path).expanduser())
+        reason = refusal(Path(entry.path).expanduser(), entry_files(entry))
         if reason:
             raise InvalidInputError(f"model: {entry.name} cannot be loaded: {reason}", field="model")
 

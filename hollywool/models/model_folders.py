@@ -3,7 +3,8 @@
 The user names folders (`HOLLYWOOL_MODEL_FOLDERS`, or the models-folder action, kept in the settings).
 Every weights file under a folder's known subfolders is identified from its header alone: its role
 (checkpoint, diffusion model, text encoder, VAE, LoRA), its family and its precision. Checkpoints, and
-diffusion models whose text encoders and VAE lie beside them, become catalogue entries that point at
+diffusion models whose text encoders and VAE (and any further parts their family declares: LTX-2's audio VAE and
+text connectors, in `vae/` and `text_encoders/`) lie beside them, become catalogue entries that point at
 the files; LoRAs join the LoRA library. Nothing is copied or written there, and a file whose real path
 (after links) leaves the folder the user named is left out.
 """
@@ -22,9 +23,18 @@ from typing import Literal
 from hollywool.errors import InvalidInputError
 from hollywool.models import families
 from hollywool.models.catalog import Catalog, ModelEntry
+from hollywool.models.families.split import SplitFiles
 from hollywool.models.loras import LoraLibrary, detect_base
 from hollywool.models.single_file import detect
-from hollywool.models.split_files import file_defaults, is_diffusion_model_only, needed_slots, split_config
+from hollywool.models.split_files import (
+    carries,
+    file_sampling,
+    has_piece,
+    is_diffusion_model_only,
+    needed_slots,
+    read_file,
+    split_config,
+)
 from hollywool.models.text_encoders import LABELS, config_width, detect_kind
 from hollywool.models.weight_files import WeightFile, is_weight_file, read_weight_file
 from hollywool.storage.preferences import PreferencesRepository
@@ -68,6 +78,8 @@ class FoundFile:
     problem: str | None = None  # why it is not usable as it is
     text_encoders: list[Path] = field(default_factory=list[Path])  # paired with a diffusion model
     vae: Path | None = None
+    parts: list[Path] = field(default_factory=list[Path])  # files of further parts paired with it (LTX-2's audio VAE)
+    carries: tuple[str, ...] = ()  # a part file: the parts it holds ("audio_vae", "vocoder")
 
 
 @dataclass
@@ -121,7 +133,7 @@ def _weight_files(root: Path) -> list[tuple[Path, Role]]:
 
 
 # Causal video VAEs (3-D convolutions): Wan's, and Qwen-Image's, which is Wan 2.1's.
-_VIDEO_VAES = {"AutoencoderKLWan", "AutoencoderKLQwenImage", "AutoencoderKLHunyuanVideo15"}
+_VIDEO_VAES = {"AutoencoderKLWan", "AutoencoderKLQwenImage", "AutoencoderKLHunyuanVideo15", "AutoencoderKLLTX2Video"}
 
 
 def _latent_channels(weights: WeightFile) -> tuple[int, bool] | None:
@@ -136,6 +148,10 @@ def _latent_channels(weights: WeightFile) -> tuple[int, bool] | None:
 
 
 def _vae_family(weights: WeightFile) -> str | None:
+    for family in families.REGISTRY.all():
+        markers = family.split_files.vae_markers if family.split_files else ()
+        if markers and any(k.endswith(markers) for k in weights.tensors):
+            return family.type
     found = _latent_channels(weights)
     if found is None:
         return None
@@ -151,6 +167,17 @@ def _vae_family(weights: WeightFile) -> str | None:
     ] + (list(_NAMED_VAES.get(channels, ())) if not video else [])
     named.sort(key=lambda item: -len(item[0]))  # a name hint first, then any name
     return next((family for hint, family in named if hint in name), None)
+
+
+def _part_file(weights: WeightFile) -> tuple[families.Family, tuple[str, ...]] | None:
+    """(family, the parts it holds) for a file of further parts alone (LTX-2's audio VAE with its vocoder, its text
+    connectors), which no diffusion model is in; None for any other file."""
+    for family in families.REGISTRY.all():
+        split = family.split_files
+        held = tuple(p.component for p in split.parts if carries(p, weights)) if split else ()
+        if held and family.single_file and not any(k.startswith(family.single_file.markers) for k in weights.tensors):
+            return family, held
+    return None
 
 
 def _lora_family(weights: WeightFile) -> tuple[str | None, str]:
@@ -170,6 +197,13 @@ def identify(path: Path, role: Role) -> FoundFile:
     if role == "lora":
         family, detail = _lora_family(weights)
         return FoundFile(path, role, family, detail, precision, size)
+    part = _part_file(weights)
+    if part is not None:  # in vae/, text_encoders/ or checkpoints/ (ComfyUI's LTX loaders list that folder)
+        family, held = part
+        labels = [p.label for p in family.split_files.parts if p.component in held] if family.split_files else []
+        role = "vae" if "audio_vae" in held else "text_encoder"
+        detail = f"{family.label} {' and '.join(labels)}"
+        return FoundFile(path, role, family.type, detail, precision, size, carries=held)
     if role == "text_encoder":
         kind = detect_kind(weights.shapes)
         detail = f"{LABELS.get(kind[0], kind[0])} text encoder" if kind else "not a text encoder the studio knows"
@@ -237,15 +271,50 @@ def pair(model: FoundFile, files: list[FoundFile], vae: bool = True) -> None:
         else:
             hint = f" (such as {slot.names[0]}.safetensors)" if slot.names else ""
             missing.append(f"a {LABELS.get(slot.kind, slot.kind)} text encoder{hint}")
+    same = split.same_release or _any_release  # LTX-2's and LTX-2.3's VAEs do not fit each other
     vaes = sorted(
-        (f for f in files if f.role == "vae" and f.family and f.family in (family.type, split.vae_family)),
-        key=lambda f: (not any(n in f.path.stem.lower() for n in split.vae_names), f.path.name),
+        (
+            f
+            for f in files
+            if f.role == "vae" and not f.carries and f.family and f.family in (family.type, split.vae_family)
+        ),
+        key=lambda f: (
+            not same(model.path.name, f.path.name),
+            not any(n in f.path.stem.lower() for n in split.vae_names),
+            f.path.name,
+        ),
     )
     model.vae = vaes[0].path if vaes and vae else None
     if model.vae is None and vae:
         missing.append(f"a {family.label} VAE")
+    missing += _pair_parts(model, files, split)
     if missing:
         model.problem = "needs " + " and ".join(missing) + " beside it (text_encoders/, vae/)"
+
+
+def _any_release(_model: str, _other: str) -> bool:
+    return True
+
+
+def _pair_parts(model: FoundFile, files: list[FoundFile], split: SplitFiles) -> list[str]:
+    """Give the model the files of the parts its own file does not carry (the best named for each: its release, a name
+    hint, its precision); what is missing, said with a published file that has it."""
+    weights = read_file(model.path)
+    same = split.same_release or _any_release
+    missing: list[str] = []
+    for part in split.parts:
+        if carries(part, weights) and all(has_piece(weights, piece) for piece in part.pieces):
+            continue  # a whole checkpoint's own
+        fits = [f for f in files if f.family == model.family and part.component in f.carries]
+        fits.sort(key=lambda f: (not same(model.path.name, f.path.name),
+                                 not any(n in f.path.stem.lower() for n in part.names),
+                                 f.precision != model.precision, f.path.name))  # fmt: skip
+        if fits:
+            if fits[0].path not in model.parts:
+                model.parts.append(fits[0].path)
+        else:
+            missing.append(f"its {part.label} (such as {part.example})" if part.example else f"its {part.label}")
+    return missing
 
 
 def scan(path: Path, from_env: bool = False) -> ModelFolder:
@@ -266,11 +335,12 @@ def _slug(text: str) -> str:
 def entry_for(found: FoundFile, model_id: str) -> ModelEntry:
     family = families.REGISTRY.get(found.family or "")
     assert family is not None
-    # A variant with its own sampling (FLUX.2 [klein] Base), else the family's.
-    steps, guidance = file_defaults(found.path) or (
+    # A variant with its own sampling (FLUX.2 [klein] Base, LTX-2's distilled checkpoints), else the family's.
+    sampling = file_sampling(found.path)
+    steps, guidance = (sampling.steps, sampling.guidance) if sampling else (
         int(getattr(family, "default_steps", 20)),
         float(getattr(family, "default_guidance", 7.0)),
-    )
+    )  # fmt: skip
     return ModelEntry(
         id=model_id,
         name=found.path.stem,
@@ -278,6 +348,8 @@ def entry_for(found: FoundFile, model_id: str) -> ModelEntry:
         type=family.type,
         text_encoders=[str(p) for p in found.text_encoders],
         vae=str(found.vae) if found.vae else None,
+        parts=[str(p) for p in found.parts],
+        extra={"call": dict(sampling.call)} if sampling and sampling.call else {},
         config=None,
         default_steps=steps,
         default_guidance=guidance,

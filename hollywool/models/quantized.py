@@ -115,6 +115,48 @@ def load_diffusion_model(
         ) from exc
 
 
+def load_from_files(
+    sources: list[WeightFile], config_dir: Path, subfolder: str, dtype: Any, convert: Converter, prefix: tuple[str, ...]
+) -> Any:
+    """A model (of the class the config folder names) gathered from the tensors under `prefix` in several files:
+    LTX-2.3's connector blocks in its transformer-only file, their Gemma projection in a file beside it. Each file's
+    tensors are converted on their own and the first file's win; quantized (GGUF) ones are dequantized to `dtype`, fp8
+    ones upcast. One file loads as `load_diffusion_model` loads it."""
+    if len(sources) == 1:
+        return load_diffusion_model(
+            sources[0], "", config_dir, subfolder, dtype, keep_fp8=False, convert=convert, prefix=prefix
+        )
+    cls = model_class_of("", config_dir, subfolder)
+    names = " + ".join(w.path.name for w in sources)
+    try:
+        config = cls.load_config(config_dir, subfolder=subfolder)
+        state: dict[str, Any] = {}
+        for weights in sources:
+            for key, tensor in convert(_plain_tensors(weights, prefix, dtype), config).items():
+                state.setdefault(key, tensor)
+        return _assign(cls, config, state, dtype, names, keep_fp8=False)
+    except (KeyError, ValueError, RuntimeError) as exc:
+        raise InvalidInputError(
+            f"{names} do not fit the {subfolder} configured in {config_dir / subfolder}: {exc}"
+        ) from exc
+
+
+def _plain_tensors(weights: WeightFile, prefix: tuple[str, ...], dtype: Any) -> dict[str, Any]:
+    """The file's tensors under `prefix` as plain tensors of `dtype`."""
+    if weights.is_gguf:
+        import importlib
+
+        from diffusers.models import model_loading_utils
+
+        gguf: Any = importlib.import_module("diffusers.quantizers.gguf.utils")  # untyped
+        blocks: dict[str, Any] = model_loading_utils.load_gguf_checkpoint(str(weights.path))  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        return {k: gguf.dequantize_gguf_tensor(v).to(dtype) for k, v in blocks.items() if k.startswith(prefix)}
+    select: Callable[[str], bool] = lambda name: name.startswith(prefix)  # noqa: E731
+    if weights.scaled_fp8:
+        return unscale_fp8(read_state_dict(weights.path, None, select), dtype)
+    return read_state_dict(weights.path, dtype, select)
+
+
 def model_class_of(model_class: str, config_dir: Path, subfolder: str) -> Any:
     """A diffusers model class by name; one diffusers keeps with its pipeline (LTX-2's `LTX2TextConnectors`), or any
     when no name is given, is found through the config folder's model_index.json, as `from_pretrained` finds it."""

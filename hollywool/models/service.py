@@ -333,6 +333,7 @@ def folder_info(folder: ModelFolder) -> ModelFolderInfo:
             problem=f.problem,
             text_encoders=[str(p) for p in f.text_encoders],
             vae=str(f.vae) if f.vae else None,
+            parts=[str(p) for p in f.parts],
         )
         for f in folder.files
     ]

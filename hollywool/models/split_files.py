@@ -2,14 +2,14 @@
 
 A catalogue entry's `path` names the checkpoint or the diffusion-model file (.safetensors or .gguf);
 `text_encoders` and `vae` name the other files, as ComfyUI's `models/text_encoders` and `models/vae`
-hold them. A whole checkpoint loads through the pipeline's `from_single_file`; `vae` (and text
-encoders) given beside it replace its own. A diffusion-model-only file of a family that declares
-`SplitFiles` is assembled: the diffusion model from its file, each text encoder into the slot its kind
-fills, the VAE from its file, and the scheduler and tokenizers from the config folder (the entry's
-`config`, else the one shipped for the family). A whole checkpoint of such a family is assembled from its
-own parts the same way, with any further parts its family declares (LTX-2's audio VAE, text connectors,
-vocoder). Text encoders and VAEs read from the same files are shared between models (the model cache's
-component keys).
+hold them, and `parts` the files of any further parts its family declares (LTX-2's audio VAE with its vocoder, its
+text connectors; a connectors file among `text_encoders`, where ComfyUI's loaders take it, is told by its keys). A
+whole checkpoint loads through the pipeline's `from_single_file`; `vae` (and text encoders) given beside it replace
+its own. A diffusion-model-only file of a family that declares `SplitFiles` is assembled: the diffusion model from its
+file, each text encoder into the slot its kind fills, the VAE from its file, each further part gathered from the files
+that carry it, and the scheduler and tokenizers from the config folder (the entry's `config`, else the one shipped for
+the family). A whole checkpoint of such a family is assembled from its own parts the same way. Text encoders, VAEs and
+parts read from the same files are shared between models (the model cache's component keys).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,10 @@ from hollywool.models.comfyui_tokenizers import (
     tokenizers_from_comfyui,
 )
 from hollywool.models.embedded_tokenizers import refusal_hint, tokenizers_from_text_encoders
-from hollywool.models.families.split import Converter, SplitFiles, TextEncoderSlot
-from hollywool.models.quantized import load_diffusion_model
-from hollywool.models.single_file import detect, load_single_file, shipped_config
+from hollywool.models.families.split import CheckpointPart, Converter, Sampling, SplitFiles, TextEncoderSlot
+from hollywool.models.quantized import load_diffusion_model, load_from_files
+from hollywool.models.shipped_configs import shipped_config
+from hollywool.models.single_file import detect, load_single_file
 from hollywool.models.text_encoders import LABELS, config_width, detect_kind, load_text_encoder
 from hollywool.models.weight_files import WeightFile, read_weight_file
 
@@ -48,6 +50,7 @@ class ModelFiles:
     text_encoders: tuple[Path, ...] = ()
     vae: Path | None = None
     config: Path | None = None  # a diffusers config folder (JSON and tokenizers) instead of the shipped one
+    parts: tuple[Path, ...] = ()  # files of further parts (LTX-2's audio VAE, text connectors)
 
 
 def is_diffusion_model_only(weights: WeightFile) -> bool:
@@ -81,21 +84,50 @@ def needed_slots(split: SplitFiles, config_dir: Path | None) -> tuple[TextEncode
     return tuple(s for s in split.text_encoders if s.component in index)
 
 
-def refusal(path: Path) -> str | None:
-    """Why a single file the studio lists cannot be loaded (a split file its family refuses: Wan 2.2 A14B's experts),
-    said before a job is queued; None when it may load (loading says what else is wrong)."""
+def refusal(path: Path, files: ModelFiles | None = None) -> str | None:
+    """Why a single file the studio lists cannot be loaded, said before a job is queued: a split file its family refuses
+    (Wan 2.2 A14B's experts), or, for a family whose parts come in many files (LTX-2), the files its entry (`files`)
+    lacks, each named. None when it may load (loading says what else is wrong)."""
     found = _split_file(path)
-    if found is None or found[0].refuse is None:
+    if found is None:
         return None
-    reason = found[0].refuse(found[1].shapes)
-    return f"{path.name}: {reason}" if reason else None
+    split, weights = found
+    reason = split.refuse(weights.shapes) if split.refuse else None
+    if reason:
+        return f"{path.name}: {reason}"
+    if files is None or not split.parts:
+        return None
+    try:
+        named = _PartFiles.of(split, [read_file(p) for p in files.text_encoders], [read_file(p) for p in files.parts])
+        config = files.config or _packaged_config(split_config(split, weights))
+    except InvalidInputError as exc:
+        return exc.message
+    family, _arch, _detail = detect(path)
+    problems = _problems(split, weights, named, files.vae, config)
+    return _lacks(family, weights, problems) if problems else None
+
+
+def file_sampling(path: Path) -> Sampling | None:
+    """The recommended sampling of a file of a variant whose sampling differs from its family's (FLUX.2 [klein] Base,
+    LTX-2's distilled checkpoints), else None (the family's defaults apply)."""
+    found = _split_file(path)
+    if found is None:
+        return None
+    split, weights = found
+    named = split.named_sampling(weights.path.name.lower()) if split.named_sampling else None
+    defaults = split.config_defaults.get(split_config(split, weights))
+    return named or (Sampling(*defaults) if defaults else None)
 
 
 def file_defaults(path: Path) -> tuple[int, float] | None:
-    """(steps, guidance) for a file of a variant whose sampling differs from its family's (FLUX.2 [klein] Base),
-    else None (the family's defaults apply)."""
-    found = _split_file(path)
-    return found[0].config_defaults.get(split_config(*found)) if found else None
+    """(steps, guidance) of `file_sampling`."""
+    sampling = file_sampling(path)
+    return (sampling.steps, sampling.guidance) if sampling else None
+
+
+def _packaged_config(name: str) -> Path | None:
+    folder = resources.files("hollywool.catalog").joinpath(f"configs/{name}")
+    return Path(str(folder)) if folder.is_dir() else None
 
 
 def _split_file(path: Path) -> tuple[SplitFiles, WeightFile] | None:
@@ -251,25 +283,16 @@ def _assemble(
     texts = [read_file(p) for p in files.text_encoders]
     if files.config is None:  # the studio's own copy of a shipped folder, never the user's
         tokenizers_from_text_encoders(config_dir, texts)
-        own = (files.model, *files.text_encoders, *((files.vae,) if files.vae else ()))
+        own = (files.model, *files.text_encoders, *((files.vae,) if files.vae else ()), *files.parts)
         tokenizers_from_comfyui(config_dir, comfyui_installs(own, model_folders))
     check_tokenizers(config_dir, shipped=files.config is None)
-    whole = None if is_diffusion_model_only(weights) else weights
-    encoders, problems = assign_text_encoders(split, texts, config_dir, whole)
-    vae = files.vae or (files.model if whole and any(k.startswith(_VAE_KEYS) for k in weights.tensors) else None)
-    if vae is None:
-        problems.append("a VAE (`vae:`)")
-    for part in split.parts:
-        if whole is None or not any(k.startswith(part.prefixes) for k in weights.tensors):
-            problems.append(f"its {part.label}, which only a whole checkpoint carries")
+    named = _PartFiles.of(split, texts, [read_file(p) for p in files.parts])
+    problems = _problems(split, weights, named, files.vae, config_dir)
     if problems:
-        alone = "checkpoint" if whole else "diffusion model alone"
-        raise InvalidInputError(
-            f"{files.model.name} is a {family.label} {alone}; it needs "
-            + "; ".join(problems)
-            + ". Name the files in its entry's `text_encoders:` and `vae:`"
-        )
-    assert vae is not None
+        raise InvalidInputError(_lacks(family, weights, problems))
+    whole = None if is_diffusion_model_only(weights) else weights
+    encoders, _problems_again = assign_text_encoders(split, named.texts, config_dir, whole)
+    vae = files.vae or files.model
     dtype_name = str(dtype).removeprefix("torch.")
     kept = "+fp8" if keep_fp8 else ""
     # A part of a whole checkpoint is shared only with the same part of the same file.
@@ -295,18 +318,90 @@ def _assemble(
                     slot.optional,
                 )  # fmt: skip
         parts[component] = module
-    for part in split.parts:  # read from the model's own file: not shared
-        parts[part.component] = load_diffusion_model(
-            weights, "", config_dir, part.component, dtype, keep_fp8=False, convert=part.convert, prefix=part.prefixes
-        )
+    for part in split.parts:
+        sources = named.sources(part, weights)
+        # A part read from files of its own is shared with models naming the same files; one inside the model's own
+        # file is not.
+        key: ComponentKey | None = None
+        if all(w is not weights for w in sources):
+            key = (tuple(f"{w.path.resolve()}#{part.component}" for w in sources), dtype_name)
+            keys[part.component] = key
+        module = shared(part.component, key) if key else None
+        parts[part.component] = module if module is not None else load_from_files(
+            sources, config_dir, part.component, dtype, part.convert, part.prefixes
+        )  # fmt: skip
+    # Other parts inside the file (a whole checkpoint's; the connector blocks of LTX-2.3's transformer-only files) are
+    # left unread.
     others = tuple(p for part in split.parts for p in part.prefixes)
     parts[split.component] = load_diffusion_model(
         weights, split.model_class, config_dir, split.component, dtype, keep_fp8=keep_fp8, convert=split.convert,
-        prefix=split.checkpoint_prefix if whole else "", exclude=others if whole else (),
+        prefix=split.checkpoint_prefix if whole else "", exclude=others,
     )  # fmt: skip
     pipeline_cls = getattr(diffusers, _pipeline_name(family, config_dir))
     pipe = pipeline_cls.from_pretrained(str(config_dir), local_files_only=True, **parts)
     return pipe, keys
+
+
+@dataclass(frozen=True)
+class _PartFiles:
+    """The files an entry names besides the model, sorted: text encoders, and the files that carry parts (a connectors
+    file among the text encoders, as ComfyUI's loaders take it beside Gemma, included)."""
+
+    texts: list[WeightFile]
+    carriers: list[WeightFile]
+    strangers: list[WeightFile]  # named in `parts:` but carrying none
+
+    @classmethod
+    def of(cls, split: SplitFiles, texts: list[WeightFile], parts: list[WeightFile]) -> _PartFiles:
+        carrying = {id(w) for w in (*texts, *parts) if any(carries(p, w) for p in split.parts)}
+        return cls(
+            [w for w in texts if id(w) not in carrying],
+            [w for w in (*texts, *parts) if id(w) in carrying],
+            [w for w in parts if id(w) not in carrying],
+        )
+
+    def sources(self, part: CheckpointPart, model: WeightFile) -> list[WeightFile]:
+        """The files to gather `part` from: the named ones first (a connectors file wins over the copy a transformer
+        carries), then the model's own file."""
+        return [w for w in (*self.carriers, model) if carries(part, w)]
+
+
+def carries(part: CheckpointPart, weights: WeightFile) -> bool:
+    return any(k.startswith(part.prefixes) for k in weights.tensors)
+
+
+def has_piece(weights: WeightFile, piece: str) -> bool:
+    return any(k.startswith(piece) or f".{piece}" in k for k in weights.tensors)
+
+
+def _problems(
+    split: SplitFiles, weights: WeightFile, named: _PartFiles, vae: Path | None, config_dir: Path | None
+) -> list[str]:
+    """What the model lacks, each said with the file that brings it."""
+    problems = [f"{w.path.name} carries none of its {', '.join(p.label for p in split.parts)}" for w in named.strangers]
+    whole = None if is_diffusion_model_only(weights) else weights
+    problems += assign_text_encoders(split, named.texts, config_dir, whole)[1]
+    if vae is None and not (whole and any(k.startswith(_VAE_KEYS) for k in weights.tensors)):
+        problems.append(f"a VAE (`vae:`{f', such as {split.vae_example}' if split.vae_example else ''})")
+    for part in split.parts:
+        sources = named.sources(part, weights)
+        if sources and all(any(has_piece(w, piece) for w in sources) for piece in part.pieces):
+            continue
+        lacking = [piece for piece in part.pieces if not any(has_piece(w, piece) for w in sources)]
+        detail = f" (`{'`, `'.join(p.rstrip('.') for p in lacking)}`)" if sources and lacking else ""
+        example = f", such as {part.example}" if part.example else ""
+        problems.append(f"its {part.label}{detail} (`parts:`{example})")
+    return problems
+
+
+def _lacks(family: families.Family, weights: WeightFile, problems: list[str]) -> str:
+    alone = "diffusion model alone" if is_diffusion_model_only(weights) else "checkpoint"
+    fields = "`text_encoders:`, `vae:` and `parts:`" if family.split_files and family.split_files.parts else (
+        "`text_encoders:` and `vae:`"
+    )  # fmt: skip
+    return f"{weights.path.name} is a {family.label} {alone}; it needs " + "; ".join(problems) + (
+        f". Name the files in its entry's {fields}"
+    )  # fmt: skip
 
 
 def _pipeline_name(family: families.Family, config_dir: Path) -> str:

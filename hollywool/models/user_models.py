@@ -19,7 +19,7 @@ from hollywool.errors import ConflictError, InvalidInputError, NotFoundError
 from hollywool.models import families
 from hollywool.models.catalog import Catalog, ModelEntry, read_user_config
 from hollywool.models.model_type import infer_type
-from hollywool.models.split_files import file_defaults
+from hollywool.models.split_files import file_sampling
 
 _lock = threading.Lock()  # one writer of config.yaml at a time
 
@@ -33,6 +33,9 @@ class AddModelRequest(BaseModel):
     )
     text_encoders: list[str] = Field(default_factory=list, description="text-encoder files (split files)")
     vae: str | None = Field(None, description="a VAE file (split files, or replacing a checkpoint's own)")
+    parts: list[str] = Field(
+        default_factory=list, description="files of further parts (split LTX-2: its audio VAE, text connectors)"
+    )
     config: str | None = Field(
         None, description="a diffusers config folder for a single file (default: the one shipped for its family)"
     )
@@ -60,6 +63,7 @@ def _fields(req: AddModelRequest) -> dict[str, Any]:
     path = _local_path(req.path, "path")
     encoders = [str(_local_path(p, "text_encoders", file=True)) for p in req.text_encoders]
     vae = str(_local_path(req.vae, "vae", file=True)) if req.vae else None
+    parts = [str(_local_path(p, "parts", file=True)) for p in req.parts]
     config = _local_path(req.config, "config") if req.config else None
     if config and not (config / "model_index.json").is_file():
         raise InvalidInputError(
@@ -84,14 +88,18 @@ def _fields(req: AddModelRequest) -> dict[str, Any]:
         fields["text_encoders"] = encoders
     if vae:
         fields["vae"] = vae
+    if parts:
+        fields["parts"] = parts
     if config:
         fields["config"] = str(config)
     family = families.family(kind)
     if isinstance(family, families.VideoFamily):
         fields["category"] = "video"
-    defaults = file_defaults(path) if path.is_file() else None  # a variant with its own sampling (klein Base)
-    if defaults:
-        fields["default_steps"], fields["default_guidance"] = defaults
+    sampling = file_sampling(path) if path.is_file() else None  # a variant with its own (klein Base, distilled LTX)
+    if sampling:
+        fields["default_steps"], fields["default_guidance"] = sampling.steps, sampling.guidance
+        if sampling.call:
+            fields["extra"] = {"call": dict(sampling.call)}
     return fields
 
 

@@ -89,6 +89,9 @@ class LocalModelInfo(BaseModel):
         default_factory=list, description="text-encoder files beside a diffusion-model-only file"
     )
     vae: str | None = Field(None, description="a VAE file of its own (split files), replacing a checkpoint's")
+    parts: list[str] = Field(
+        default_factory=list, description="files of further parts (LTX-2's audio VAE, text connectors) beside it"
+    )
     source: Literal["hub", "folder", "file"]
     is_video: bool
     downloaded: bool
@@ -309,6 +312,9 @@ class FolderFile(BaseModel):
     problem: str | None = Field(description="why it is not usable as it is")
     text_encoders: list[str] = Field(description="the text-encoder files paired with a diffusion model")
     vae: str | None = Field(description="the VAE file paired with a diffusion model")
+    parts: list[str] = Field(
+        default_factory=list, description="files of further parts paired with it (LTX-2's audio VAE, text connectors)"
+    )
 
 
 class ModelFolderInfo(BaseModel):

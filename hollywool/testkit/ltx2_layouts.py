@@ -15,6 +15,8 @@ The checkpoint holds, by prefix:
 * `vocoder.`: HiFi-GAN names (`conv_pre`, `ups`, `resblocks`, `conv_post`; LTX-2.3's `act_post` and the
   activations' `downsample.lowpass`), LTX-2.3's nested as `vocoder.vocoder.` beside `vocoder.bwe_generator.`.
 
+`write_ltx2_split_files` writes the same parts as separate files, as ComfyUI users hold them.
+
 This is the mapping of hollywool/models/ltx2_original.py written the other way, independently.
 """
 
@@ -138,30 +140,88 @@ def vocoder_to_original(state: dict[str, torch.Tensor]) -> dict[str, torch.Tenso
     return out
 
 
+def _original_parts(folder: Path, *, fp8: bool = False) -> dict[str, dict[str, torch.Tensor]]:
+    """Each part of the tiny folder in Lightricks' names, without the checkpoint's prefixes."""
+    transformer: dict[str, torch.Tensor] = {}
+    for key, value in transformer_to_original(_component(folder, "transformer")).items():
+        if fp8:
+            value = value.to(torch.float8_e4m3fn if value.ndim == 2 and value.numel() > 64 else torch.bfloat16)
+        transformer[key] = value
+    return {
+        "transformer": transformer,
+        "connectors": connectors_to_original(_component(folder, "connectors")),
+        "vae": video_vae_to_original(_component(folder, "vae"), _config(folder, "vae")),
+        "audio_vae": audio_vae_to_original(_component(folder, "audio_vae")),
+        "vocoder": vocoder_to_original(_component(folder, "vocoder")),
+    }
+
+
+def _save(tensors: dict[str, torch.Tensor], out_path: Path) -> Path:
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(out_path))
+    return out_path
+
+
 def write_ltx2_checkpoint(
     folder: str | Path, out_path: str | Path, *, projection_outside: bool = False, fp8: bool = False
 ) -> Path:
     """The tiny LTX-2 / LTX-2.3 folder's transformer, connectors, VAEs and vocoder as one Lightricks checkpoint.
     `fp8`: the transformer's matrices as float8_e4m3fn, its small and 1-D tensors bf16 (as ltx-2-19b-dev-fp8 keeps
     some layers in higher precision); the other parts as they are."""
-    folder, out_path = Path(folder), Path(out_path)
-    out: dict[str, torch.Tensor] = {}
-    for key, value in transformer_to_original(_component(folder, "transformer")).items():
-        if fp8:
-            value = value.to(torch.float8_e4m3fn if value.ndim == 2 and value.numel() > 64 else torch.bfloat16)
-        out[COMFY + key] = value
-    for key, value in connectors_to_original(_component(folder, "connectors")).items():
+    parts = _original_parts(Path(folder), fp8=fp8)
+    out = {COMFY + k: v for k, v in parts["transformer"].items()}
+    for key, value in parts["connectors"].items():
         inside = not (projection_outside and key.startswith("text_embedding_projection."))
         out[(COMFY if inside else "") + key] = value
-    for key, value in video_vae_to_original(_component(folder, "vae"), _config(folder, "vae")).items():
-        out["vae." + key] = value
-    for key, value in audio_vae_to_original(_component(folder, "audio_vae")).items():
-        out["audio_vae." + key] = value
-    for key, value in vocoder_to_original(_component(folder, "vocoder")).items():
-        out["vocoder." + key] = value
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in out.items()}, str(out_path))
-    return out_path
+    for part in ("vae", "audio_vae", "vocoder"):
+        out.update({f"{part}.{k}": v for k, v in parts[part].items()})
+    return _save(out, Path(out_path))
+
+
+def write_ltx2_split_files(
+    folder: str | Path,
+    root: str | Path,
+    name: str,
+    *,
+    gguf: str | None = None,
+    projection_only: bool = False,
+    fp8: bool = False,
+) -> dict[str, Path]:
+    """The tiny folder as ComfyUI users hold LTX-2 in separate files under `root` (a `models` folder), named after
+    `name` ("ltx-2-19b-dev"): {"transformer", "vae", "audio_vae", "connectors"} -> path.
+
+    * diffusion_models/: the transformer alone under `model.diffusion_model.` (Kijai's transformer-only files), or a
+      GGUF of it without the prefix (`gguf`: the quantization, "Q8_0"), as city96's converter writes them;
+    * vae/: the video VAE without `vae.` (ComfyUI's VAELoader reads it as is) and the audio VAE with the vocoder under
+      `audio_vae.` and `vocoder.` (ComfyUI's LTXVAudioVAELoader keeps only those keys);
+    * text_encoders/: the connectors as ComfyUI's LTXAVTextEncoderLoader reads them (the connector blocks under
+      `model.diffusion_model.`, the Gemma projection at the top), or, `projection_only` (Kijai's LTX-2.3 split), the
+      projection alone, the connector blocks then riding in the transformer's file.
+
+    `fp8`: the transformer's matrices in float8_e4m3fn, as in write_ltx2_checkpoint."""
+    parts = _original_parts(Path(folder), fp8=fp8)
+    root = Path(root)
+    blocks = {k: v for k, v in parts["connectors"].items() if not k.startswith("text_embedding_projection.")}
+    projection = {k: v for k, v in parts["connectors"].items() if k.startswith("text_embedding_projection.")}
+    transformer = {**parts["transformer"], **(blocks if projection_only else {})}
+    if gguf:
+        from hollywool.testkit.gguf_files import write_gguf
+
+        model = write_gguf(transformer, root / "diffusion_models" / f"{name}-{gguf}.gguf", gguf, "ltxv")
+    else:
+        stored = "fp8" if fp8 else "bf16"
+        model = _save({COMFY + k: v for k, v in transformer.items()},
+                      root / "diffusion_models" / f"{name}_transformer_only_{stored}.safetensors")  # fmt: skip
+    audio = {**{f"audio_vae.{k}": v for k, v in parts["audio_vae"].items()},
+             **{f"vocoder.{k}": v for k, v in parts["vocoder"].items()}}  # fmt: skip
+    connectors = projection if projection_only else {**projection, **{COMFY + k: v for k, v in blocks.items()}}
+    kind = "text_projection" if projection_only else "embeddings_connector"
+    return {
+        "transformer": model,
+        "vae": _save(parts["vae"], root / "vae" / f"{name}_video_vae.safetensors"),
+        "audio_vae": _save(audio, root / "vae" / f"{name}_audio_vae.safetensors"),
+        "connectors": _save(connectors, root / "text_encoders" / f"{name}_{kind}_bf16.safetensors"),
+    }
 
 
 def write_gemma_text_encoder(folder: str | Path, out_path: str | Path, *, tokenizer: bool = False) -> Path:
@@ -186,7 +246,4 @@ def write_gemma_text_encoder(folder: str | Path, out_path: str | Path, *, tokeni
             out["vision_model." + key.removeprefix("vision_tower.")] = value
         elif key.startswith("multi_modal_projector."):
             out[key] = value
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in out.items()}, str(out_path))
-    return out_path
+    return _save(out, Path(out_path))

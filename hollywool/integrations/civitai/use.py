@@ -64,6 +64,12 @@ def _file_defaults(path: Path) -> tuple[int, float] | None:
     return file_defaults(path) if path.is_file() else None
 
 
+def _file_sampling(path: Path):  # noqa: ANN202 - a Sampling or None (imported when used)
+    from hollywool.models.split_files import file_sampling
+
+    return file_sampling(path) if path.is_file() else None
+
+
 def catalog_entry(download: Download, user_config: Path | None = None):  # noqa: ANN201 - a ModelEntry or None
     from hollywool.models.catalog import ModelEntry
 
@@ -83,8 +89,14 @@ def catalog_entry(download: Download, user_config: Path | None = None):  # noqa:
         category = "quality"
     elif isinstance(family, families.VideoFamily):
         width, height = family.rules.default_size
-        # Video families declare no steps or guidance; a middling start the user may change in config.yaml.
+        # Video families declare no steps or guidance; a middling start the user may change in config.yaml, unless
+        # the file is of a variant with its own (LTX-2's distilled checkpoints: 8 steps on their sigmas, no guidance).
         steps, guidance, category = 30, 5.0, "video"
+        sampling = _file_sampling(path)
+        if sampling:
+            steps, guidance = sampling.steps, sampling.guidance
+            if sampling.call:
+                extra["call"] = dict(sampling.call)
         sizes = dict(default_width=width, default_height=height)
         variant = family.civitai_variants.get(download.base_model or "")
         if variant:  # a form its files alone do not name (Wan 2.2 TI2V-5B)

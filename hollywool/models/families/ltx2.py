@@ -9,10 +9,11 @@ later latent frame (1, 9, 17, ...).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hollywool.models.families.base import SingleFile, register
-from hollywool.models.families.split import CheckpointPart, SplitFiles, TextEncoderSlot
+from hollywool.models.families.split import CheckpointPart, Sampling, SplitFiles, TextEncoderSlot
 from hollywool.models.families.video import Decoded, Keyframes, LatentPreview, Rules, Variant, VideoFamily, postprocess
 from hollywool.models.ltx2_original import (
     CONNECTOR_PREFIXES,
@@ -127,6 +128,36 @@ SINGLE_FILE = SingleFile(
     markers=("model.diffusion_model.av_ca_a2v_gate_adaln_single.", "av_ca_a2v_gate_adaln_single."),
     variant=lambda shapes: ("ltx2.3", "LTX-2.3") if is_ltx23(shapes) else None,
 )
+# The distilled checkpoints (ltx-2-19b-distilled.safetensors, ltx-2.3-22b-distilled.safetensors, their fp8 and GGUF
+# copies) have the dev ones' keys and configs: only the name tells them. They run 8 steps on their trained sigmas
+# without guidance: DISTILLED_SIGMA_VALUES in diffusers.pipelines.ltx2.utils (from Lightricks/LTX-2's ltx-pipelines
+# constants.py), guidance_scale=1.0 in diffusers' LTX-2 examples, "8 steps with CFG = 1" on the LTX-2.3 model card
+# (as the catalogue's ltx-2.3-distilled entry has it); STG and modality guidance are off.
+DISTILLED = Sampling(
+    steps=8,
+    guidance=1.0,
+    call={
+        "sigmas": [1.0, 0.99375, 0.9875, 0.98125, 0.975, 0.909375, 0.725, 0.421875],
+        "stg_scale": 0.0,
+        "modality_scale": 1.0,
+        "audio_guidance_scale": 1.0,
+        "audio_stg_scale": 0.0,
+        "audio_modality_scale": 1.0,
+    },
+)
+
+
+def _named_sampling(name: str) -> Sampling | None:
+    return DISTILLED if "distill" in name and "lora" not in name else None
+
+
+def _release(name: str) -> tuple[str, bool]:
+    """(LTX version, distilled) as a file name says them: LTX23_audio_vae_bf16, ltx-2.3-22b-dev_video_vae,
+    ltx-2-19b-embeddings_connector_distill_bf16."""
+    name = name.lower()
+    return ("2.3" if re.search(r"ltx-?2[._-]?3", name) else "2"), "distill" in name
+
+
 # Such a file is assembled with ComfyUI's text encoder file (Comfy-Org/ltx-2's gemma_3_12B_it.safetensors, in
 # ComfyUI's names: the language model as `model.layers.N`, the vision tower as `vision_model.`; google's own layout,
 # `language_model.model.`, also fits). LTX-2 prompts with text only: the vision tower is not loaded. Shipped configs:
@@ -151,15 +182,45 @@ SPLIT = SplitFiles(
     ),
     vae_class="AutoencoderKLLTX2Video",
     vae_channels=128,
-    vae_names=("ltx2_video_vae", "ltx-2", "ltx2"),
+    vae_names=("video_vae", "ltx2_video_vae", "ltx-2", "ltx2"),
+    vae_example="LTX2_video_vae_bf16.safetensors",
+    vae_markers=("decoder.up_blocks.0.res_blocks.0.conv1.conv.weight",),
     variant=lambda shapes: "ltx2.3" if is_ltx23(shapes) else None,
     convert=ltx2_transformer_to_diffusers,
     vae_convert=ltx2_vae_to_diffusers,
+    # Each part comes from the whole checkpoint or from files of its own (ltx2_original.py lists the published ones).
     parts=(
-        CheckpointPart("connectors", "text connectors", CONNECTOR_PREFIXES, ltx2_connectors_to_diffusers),
-        CheckpointPart("audio_vae", "audio VAE", ("audio_vae.",), ltx2_audio_vae_to_diffusers),
-        CheckpointPart("vocoder", "vocoder", ("vocoder.",), ltx2_vocoder_to_diffusers),
-    ),
+        CheckpointPart(
+            "connectors",
+            "text connectors",
+            CONNECTOR_PREFIXES,
+            ltx2_connectors_to_diffusers,
+            pieces=("text_embedding_projection.", "video_embeddings_connector.", "audio_embeddings_connector."),
+            example="ltx-2-19b-embeddings_connector_dev_bf16.safetensors or, beside an LTX-2.3 transformer that "
+            "carries the connectors, ltx-2.3_text_projection_bf16.safetensors",
+            names=("connector", "text_projection", "proj"),
+        ),
+        CheckpointPart(
+            "audio_vae",
+            "audio VAE",
+            ("audio_vae.",),
+            ltx2_audio_vae_to_diffusers,
+            pieces=("audio_vae.",),
+            example="LTX2_audio_vae_bf16.safetensors",
+            names=("audio_vae", "audio"),
+        ),
+        CheckpointPart(
+            "vocoder",
+            "vocoder",
+            ("vocoder.",),
+            ltx2_vocoder_to_diffusers,
+            pieces=("vocoder.",),
+            example="LTX2_audio_vae_bf16.safetensors (the audio VAE file holds it)",
+            names=("audio_vae", "vocoder", "audio"),
+        ),
+    ),  # fmt: skip
+    named_sampling=_named_sampling,
+    same_release=lambda model, other: _release(model) == _release(other),
 )
 
 FAMILY = register(

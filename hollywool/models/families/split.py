@@ -39,12 +39,30 @@ class TextEncoderSlot:
 class CheckpointPart:
     """A component besides the diffusion model, the VAE and the text encoders that a whole checkpoint carries (LTX-2's
     audio VAE, text connectors and vocoder): read from the keys under `prefixes`, mapped by `convert`, built with the
-    class and config the config folder gives `component`."""
+    class and config the config folder gives `component`.
+
+    Such a part may also come in files of its own (ComfyUI users' `vae/LTX2_audio_vae_bf16.safetensors`), alone or
+    with other parts, or be spread over several files (LTX-2.3's connector blocks in the transformer-only file, their
+    Gemma feature projection in a file beside it): its tensors are gathered from every file that carries some, and
+    `pieces` says what must be among them."""
 
     component: str  # the pipeline's name for it: "audio_vae"
     label: str  # what a person calls it, in messages: "audio VAE"
-    prefixes: tuple[str, ...]  # its keys' prefixes inside the checkpoint
+    prefixes: tuple[str, ...]  # its keys' prefixes inside the checkpoint or a file of its own
     convert: Converter
+    # Key names (at the start of a key or after a dot) that some file must carry, each: a file lacking one is named.
+    pieces: tuple[str, ...] = ()
+    example: str = ""  # a published file that holds it, named when it is missing
+    names: tuple[str, ...] = ()  # file-name hints (lower case) for pairing files in a models folder
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """The recommended sampling of a variant that only a file's name tells apart (LTX-2's distilled checkpoints)."""
+
+    steps: int
+    guidance: float
+    call: Mapping[str, Any] = field(default_factory=dict[str, Any])  # further pipeline arguments: `extra.call`
 
 
 @dataclass(frozen=True)
@@ -66,6 +84,9 @@ class SplitFiles:
     vae_class: str = "AutoencoderKL"
     vae_channels: int = 16  # latent channels: tells its VAE files from other families'
     vae_names: tuple[str, ...] = ()  # file-name hints for pairing ("ae", "flux")
+    # Key names (a VAE file's keys end with one) that tell this family's VAE by its layout whatever its width, before
+    # the latent channels are asked (LTX's causal VAE: ComfyUI's comfy.sd.VAE tells it by the first one).
+    vae_markers: tuple[str, ...] = ()
     vae_family: str | None = None  # another family whose VAE files this one takes (Z-Image: FLUX.1's ae.safetensors)
     variant: Callable[[Mapping[str, list[int]]], str | None] | None = None
     # The shipped config folder from the diffusion-model file's name, for variants whose keys are alike (HunyuanVideo
@@ -82,4 +103,11 @@ class SplitFiles:
     # Shipped configs whose sampling differs from the family's defaults: config -> (steps, guidance), given to
     # catalogue entries made from such files (a models folder, "add a model").
     config_defaults: Mapping[str, tuple[int, float]] = field(default_factory=dict[str, tuple[int, float]])
-    parts: tuple[CheckpointPart, ...] = ()  # further components read from a whole checkpoint
+    # Sampling told by the lower-cased file name alone, when the weights' keys and config are those of another variant
+    # (LTX-2's distilled checkpoints have the dev ones' keys and configs); tried before `config_defaults`.
+    named_sampling: Callable[[str], Sampling | None] | None = None
+    parts: tuple[CheckpointPart, ...] = ()  # further components: in a whole checkpoint or files of their own
+    vae_example: str = ""  # a published VAE file, named when the VAE is missing
+    # (the diffusion model's file name, another file's name) -> whether the names say the same release, preferred when
+    # a models folder holds several (LTX-2 and LTX-2.3 VAEs; the dev and distilled connectors, which differ)
+    same_release: Callable[[str, str], bool] | None = None
