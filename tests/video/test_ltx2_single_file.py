@@ -229,20 +229,15 @@ def test_the_gemma_tokenizer_comes_from_comfyuis_text_encoder_file(tiny_model, l
     """ComfyUI's Gemma files carry the sentencepiece model (`spiece_model`); the studio's copy of the shipped config
     (the tiny folder's JSON standing in for it, with the shipped tokenizer_config.json) takes the tokenizer from
     there."""
-    import shutil
-
     import torch
     from diffusers import LTX2Pipeline
 
     from hollywool.models.split_files import ModelFiles, load_files
     from hollywool.testkit.ltx2_layouts import write_gemma_text_encoder
+    from hollywool.testkit.studio_copies import studio_copy
 
     folder = tiny_model("ltx23")
-    shipped = tmp_path / "configs" / "ltx2.3"  # where the shipped folder is materialised (complete, so kept)
-    shutil.copytree(folder, shipped, ignore=shutil.ignore_patterns("*.safetensors", "tokenizer.json"))
-    shipped_tokenizer = Path(__file__).resolve().parents[2] / "hollywool/catalog/configs/ltx2.3/tokenizer"
-    shutil.copy(shipped_tokenizer / "tokenizer_config.json", shipped / "tokenizer")  # the shipped one, as is
-    (shipped / ".complete").write_text("1")
+    shipped = studio_copy(folder, tmp_path / "configs", "ltx2.3", empty=("tokenizer",))
     gemma = write_gemma_text_encoder(folder, tmp_path / "gemma_3_12B_it.safetensors", tokenizer=True)
     pipe, _keys = load_files(ModelFiles(ltx23_files[0], (gemma,)), "ltx2", tmp_path / "configs", torch.float32,
                              keep_fp8=False)  # fmt: skip
