@@ -81,9 +81,9 @@ def load_pipeline(
         raise StudioError(f"model {entry.id}: {entry.path} does not exist")
     keys: dict[str, ComponentKey] = {}
     pipeline: Any = DiffusionPipeline  # diffusers leaves from_pretrained's **kwargs untyped
-    if entry.source == "file":
+    if entry.source == "file" or entry.files:
         pipe, keys = load_files(
-            entry_files(entry), entry.type, configs_root, dtype, keep_fp8=keep_fp8, shared=shared,
+            entry_files(entry, hub), entry.type, configs_root, dtype, keep_fp8=keep_fp8, shared=shared,
             model_folders=model_folders,
         )  # fmt: skip
     else:
@@ -98,8 +98,21 @@ def load_pipeline(
     return pipe, keys
 
 
-def entry_files(entry: ModelEntry) -> ModelFiles:
-    """The files a single-file entry names: the checkpoint or diffusion model, text encoders, VAE, config."""
+def entry_files(entry: ModelEntry, hub: HubModels) -> ModelFiles:
+    """The files a single-file entry names: the checkpoint or diffusion model, text encoders, VAE, config; for split
+    files in a hub repository, where the hub cache holds them."""
+    if entry.files:
+        cached = {name: hub.extra_file(entry.path, name) for name in entry.files.names()}
+        missing = [name for name, path in cached.items() if path is None]
+        if missing:
+            raise NotDownloaded(f"{entry.id} is not downloaded yet ({', '.join(missing)})")
+        found = {name: path for name, path in cached.items() if path is not None}
+        return ModelFiles(
+            model=found[entry.files.model],
+            text_encoders=tuple(found[name] for name in entry.files.text_encoders),
+            vae=found[entry.files.vae] if entry.files.vae else None,
+            config=Path(entry.config).expanduser() if entry.config else None,
+        )
     return ModelFiles(
         model=Path(entry.path).expanduser(),
         text_encoders=tuple(Path(p).expanduser() for p in entry.text_encoders),

@@ -110,8 +110,8 @@ class ModelManager:
         location = model_files(entry, self.hub)
         if location is not None:
             found = measure_model(location, entry.variant)
-            if found and entry.source == "file":  # split files: the text encoders and VAE the entry names
-                files = entry_files(entry)
+            if found and (entry.source == "file" or entry.files):  # split files: the text encoders and VAE it names
+                files = entry_files(entry, self.hub)
                 extra = [measure_files(f"text_encoder_{i + 1}", [p]) for i, p in enumerate(files.text_encoders)]
                 extra.append(measure_files("vae", [files.vae]) if files.vae else None)
                 found = [*found, *(need for need in extra if need)]
@@ -119,7 +119,7 @@ class ModelManager:
                 return found
         weights = entry_weights(entry)
         if weights:
-            return declared_needs(weights)
+            return declared_needs(weights, _stored_in_files(entry))
         return [ComponentNeed("weights", int(entry.memory_gb * GB / 2))] if entry.memory_gb else []
 
     def plan_for(self, entry: ModelEntry, pixels: int, *, now: bool = False) -> memory.MemoryPlan:
@@ -382,6 +382,15 @@ def entry_weights(entry: ModelEntry) -> dict[str, Weights]:
     if isinstance(own, dict) and own:
         return {str(name): Weights(**sizes) for name, sizes in cast(dict[str, dict[str, float]], own).items()}
     return dict(entry.family.weights)
+
+
+def _stored_in_files(entry: ModelEntry) -> dict[str, str]:
+    """{component: "fp8"} for the split files an entry names in fp8 (ComfyUI's `_fp8` names), before they are on disk
+    to be measured: the diffusion model, and the first text encoder (the large one; Comfy-Org has only it in fp8)."""
+    if not entry.files:
+        return {}
+    named = {"transformer": entry.files.model, "text_encoder": next(iter(entry.files.text_encoders), "")}
+    return {component: "fp8" for component, name in named.items() if "fp8" in Path(name).name.lower()}
 
 
 def measure_model(location: Path, variant: str | None) -> list[ComponentNeed]:

@@ -99,7 +99,7 @@ class ModelService:
             "downloaded": location is not None,
             "loaded": self.manager.is_loaded(entry.id),
             # A video model's own form where its family has several (Wan 2.2 TI2V-5B, LTX-2.3).
-            "family": family.for_model(entry.path, entry.extra).label
+            "family": family.for_model(entry.model_path, entry.extra).label
             if isinstance(family, families.VideoFamily)
             else family.label,
             "legacy": family.legacy,
