@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from hollywool.errors import StudioError
 from hollywool.models.cache import ComponentKey
@@ -118,7 +118,15 @@ def entry_files(entry: ModelEntry, hub: HubModels) -> ModelFiles:
         text_encoders=tuple(Path(p).expanduser() for p in entry.text_encoders),
         vae=Path(entry.vae).expanduser() if entry.vae else None,
         config=Path(entry.config).expanduser() if entry.config else None,
+        known_as=civitai_base_model(entry),
     )
+
+
+def civitai_base_model(entry: ModelEntry) -> str:
+    """The Civitai base model a download was filed under (its version's `baseModel`), else ""."""
+    civitai = entry.extra.get("civitai")  # a mapping the Civitai integration wrote (or the user's YAML)
+    found = cast(dict[str, Any], civitai).get("base_model") if isinstance(civitai, dict) else None
+    return str(found) if found else ""
 
 
 def _has_variant(folder: Path, variant: str | None) -> bool:

@@ -48,6 +48,7 @@ class ModelFiles:
     text_encoders: tuple[Path, ...] = ()
     vae: Path | None = None
     config: Path | None = None  # a diffusers config folder (JSON and tokenizers) instead of the shipped one
+    known_as: str = ""  # what else names the model (Civitai's base model): read with its file's name for the variant
 
 
 def is_diffusion_model_only(weights: WeightFile) -> bool:
@@ -62,11 +63,13 @@ def read_file(path: Path) -> WeightFile:
         raise InvalidInputError(f"{path.name}: cannot read weights ({exc})") from None
 
 
-def split_config(split: SplitFiles, weights: WeightFile) -> str:
-    """The shipped config folder for this diffusion-model file (a variant's, when the keys or the name say so)."""
+def split_config(split: SplitFiles, weights: WeightFile, known_as: str = "") -> str:
+    """The shipped config folder for this diffusion-model file (a variant's, when the keys or the name say so; the
+    name read is the file's and `known_as`, Civitai's base model of a download: "Flux.2 Klein 4B-base")."""
     by_name = split.variant_by_name(weights.path.name) if split.variant_by_name else None
     config = by_name or (split.variant(weights.shapes) if split.variant else None) or split.config
-    return split.named_config(weights.path.name.lower(), config) if split.named_config else config
+    name = f"{weights.path.name} {known_as}".strip().lower()
+    return split.named_config(name, config) if split.named_config else config
 
 
 def needed_slots(split: SplitFiles, config_dir: Path | None) -> tuple[TextEncoderSlot, ...]:
@@ -91,11 +94,11 @@ def refusal(path: Path) -> str | None:
     return f"{path.name}: {reason}" if reason else None
 
 
-def file_defaults(path: Path) -> tuple[int, float] | None:
+def file_defaults(path: Path, known_as: str = "") -> tuple[int, float] | None:
     """(steps, guidance) for a file of a variant whose sampling differs from its family's (FLUX.2 [klein] Base),
-    else None (the family's defaults apply)."""
+    else None (the family's defaults apply). `known_as`: as `split_config`'s."""
     found = _split_file(path)
-    return found[0].config_defaults.get(split_config(*found)) if found else None
+    return found[0].config_defaults.get(split_config(*found, known_as)) if found else None
 
 
 def _split_file(path: Path) -> tuple[SplitFiles, WeightFile] | None:
@@ -272,7 +275,7 @@ def _assemble(
 ) -> tuple[Any, dict[str, ComponentKey]]:
     import diffusers
 
-    config_dir = files.config or shipped_config(split_config(split, weights), configs_root)
+    config_dir = files.config or shipped_config(split_config(split, weights, files.known_as), configs_root)
     texts = [read_file(p) for p in files.text_encoders]
     if files.config is None:  # the studio's own copy of a shipped folder, never the user's
         tokenizer_from_text_encoder(config_dir, texts)

@@ -58,10 +58,10 @@ def _user_overrides(user_config: Path | None, model_id: str) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if k != "id"} if isinstance(fields, dict) else {}
 
 
-def _file_defaults(path: Path) -> tuple[int, float] | None:
+def _file_defaults(path: Path, base_model: str | None) -> tuple[int, float] | None:
     from hollywool.models.split_files import file_defaults
 
-    return file_defaults(path) if path.is_file() else None
+    return file_defaults(path, base_model or "") if path.is_file() else None
 
 
 def catalog_entry(download: Download, user_config: Path | None = None):  # noqa: ANN201 - a ModelEntry or None
@@ -74,11 +74,13 @@ def catalog_entry(download: Download, user_config: Path | None = None):  # noqa:
 
     model_type = architecture(path, download.base_model)
     family = families.family(model_type) if model_type else None
-    extra: dict[str, Any] = {"civitai": {"model_id": download.model_id, "version_id": download.version_id}}
+    # The base model goes with the entry: it names a variant the file's name may not (FLUX.2 [klein] Base).
+    civitai = {"model_id": download.model_id, "version_id": download.version_id, "base_model": download.base_model}
+    extra: dict[str, Any] = {"civitai": civitai}
     # The family's sensible first settings; the user may change them in config.yaml.
     if isinstance(family, families.ImageFamily):
         steps, guidance, side = family.default_steps, family.default_guidance, family.default_size
-        steps, guidance = _file_defaults(path) or (steps, guidance)  # a variant with its own (FLUX.2 klein Base)
+        steps, guidance = _file_defaults(path, download.base_model) or (steps, guidance)  # FLUX.2 klein Base's own
         sizes: dict[str, Any] = dict(default_width=side, default_height=side)
         category = "quality"
     elif isinstance(family, families.VideoFamily):
