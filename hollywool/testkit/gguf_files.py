@@ -80,9 +80,11 @@ def write_gguf(
     *,
     keep_f16: tuple[str, ...] = (),
     fallback: str | None = None,
+    unquantized: type[np.floating] = np.float16,
 ) -> Path:
     """`tensors` as a GGUF file of `arch`: 1-D and small tensors F32, those whose names start with `keep_f16` F16, the
-    rest `qtype` where their rows fill its blocks, else `fallback` (llama.cpp's for the type by default), else F16."""
+    rest `qtype` where their rows fill its blocks, else `fallback` (llama.cpp's for the type by default), else
+    `unquantized`."""
     import gguf
 
     out_path = Path(out_path)
@@ -103,7 +105,7 @@ def write_gguf(
                 writer.add_tensor(key, _pack(data, candidate, n), raw_dtype=kind)
                 break
         else:
-            writer.add_tensor(key, data.astype(np.float16))
+            writer.add_tensor(key, data.astype(unquantized))
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
