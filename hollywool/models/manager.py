@@ -131,7 +131,7 @@ class ModelManager:
         device = self._device_now() if now else self.device
         info = self.device_memory(now=now)
         budget = self._chosen_budget() or memory.default_budget(info)
-        largest = self._largest_worker() if now else None
+        largest = self.largest_worker() if now else None
         if largest is not None:  # it runs on a worker: the largest one's budget, all of it evictable
             info = memory.MemoryInfo(largest.kind, largest.total_bytes, largest.total_bytes)
             available = largest.budget_bytes
@@ -177,12 +177,13 @@ class ModelManager:
 
         Reads NVML or the OS, never torch, so submit-time checks answer at once after start-up. With GPU
         workers: the largest worker's budget."""
-        largest = self._largest_worker()
+        largest = self.largest_worker()
         if largest is not None:
             return largest.budget_bytes
         return memory.free_bytes_now() + self.cache.used_bytes()
 
-    def _largest_worker(self) -> memory.WorkerDevice | None:
+    def largest_worker(self) -> memory.WorkerDevice | None:
+        """The GPU worker with the largest budget, where a job's memory is checked; None without workers."""
         return max(self.worker_devices(), key=lambda d: d.budget_bytes, default=None)
 
     def estimate_bytes(self, entry: ModelEntry) -> int:

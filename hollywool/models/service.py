@@ -246,10 +246,15 @@ class ModelService:
                 available_gb=round(room / GB, 3),
                 plan=MemoryPlanInfo(**plan.to_dict()),
             )
-        device = manager.device.device
-        info = manager.device_memory()
-        budget = manager.memory_budget()
-        plan = cached.plan if cached and cached.plan else manager.plan_for(entry, 1024 * 1024)
+        largest = manager.largest_worker()
+        if largest is not None:  # jobs run on GPU workers: the largest one's budget, as the submit check reads it
+            plan = cached.plan if cached and cached.plan else manager.plan_for(entry, 1024 * 1024, now=True)
+            device, kind, budget, available = largest.device, largest.kind, largest.budget_bytes, largest.budget_bytes
+        else:
+            info = manager.device_memory()
+            plan = cached.plan if cached and cached.plan else manager.plan_for(entry, 1024 * 1024)
+            device, kind, budget = manager.device.device, info.kind, manager.memory_budget()
+            available = min(info.free_bytes, budget)
         answer = CanGenerate(
             model_id=entry.id,
             can_generate=False,
@@ -257,10 +262,10 @@ class ModelService:
             reason="",
             downloaded=downloaded,
             required_gb=round(plan.required_bytes / GB, 3),
-            available_gb=round(min(info.free_bytes, budget) / GB, 3),
+            available_gb=round(available / GB, 3),
             budget_gb=round(budget / GB, 3),
             device=device,
-            memory_kind=info.kind,
+            memory_kind=kind,
             plan=MemoryPlanInfo(**plan.to_dict()),
         )
         if not plan.fits:
