@@ -187,9 +187,16 @@ class ModelService:
             free_bytes=status["free_bytes"],
             models=[LoadedModel(**m) for m in status["models"]],
             hub_cache_bytes=sum(u["size_bytes"] for u in usage.values()),
-            downloaded=sorted(e.id for e in self.catalog.all() if e.source == "hub" and e.path in usage),
+            downloaded=sorted(
+                e.id for e in self.catalog.all() if e.source == "hub" and e.path in usage and self._whole(e)
+            ),
             cache_dir=str(constants.HF_HUB_CACHE),
         )
+
+    def _whole(self, entry: ModelEntry) -> bool:
+        """Whether a hub model whose repo is cached has all its files: split files (`files:`) share a repo with
+        other models' files, so the repo alone does not say."""
+        return not entry.files or model_files(entry, self.manager.hub) is not None
 
     def unload(self, model_id: str | None = None) -> Unloaded:
         if model_id is not None:

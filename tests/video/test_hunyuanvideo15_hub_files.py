@@ -98,6 +98,9 @@ def test_an_entry_naming_hub_split_files_downloads_them_and_makes_a_video(
     served = {f.filename for f in hub.file_requests}
     assert "split_files/diffusion_models/hunyuanvideo1.5_720p_t2v_fp16.safetensors" not in served
     assert client.post("/api/models/comfy-hv/download").json()["status"] == "already_cached"
+    # The shipped entries naming other files of the same repo are not downloaded by it.
+    downloaded = client.get("/api/models/cache-status").json()["downloaded"]
+    assert "comfy-hv" in downloaded and not [m for m in downloaded if m.endswith("-comfy")]
 
     manager = client.app.state.studio.models
     needs = manager.needs(manager.catalog.get("comfy-hv"))  # now measured from the files
