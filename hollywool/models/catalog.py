@@ -25,6 +25,19 @@ def _family_ids() -> str:
     return ", ".join(families.REGISTRY.ids())
 
 
+class HubFiles(BaseModel):
+    """Split files in a hub repository (the entry's `path`), named by their paths in it, as the Comfy-Org
+    repackaged repositories publish them: only these files are downloaded, and the model is assembled from them
+    as from the same files on disk."""
+
+    model: str = Field(description="the diffusion-model file")
+    text_encoders: list[str] = Field(default_factory=list, description="text-encoder (and image-encoder) files")
+    vae: str | None = Field(None, description="the VAE file")
+
+    def names(self) -> list[str]:
+        return [self.model, *self.text_encoders, *([self.vae] if self.vae else [])]
+
+
 class ModelEntry(BaseModel):
     id: str
     name: str
@@ -61,6 +74,9 @@ class ModelEntry(BaseModel):
         default_factory=list,
         description="files of further parts a diffusion-model-only file needs (LTX-2's audio VAE with its vocoder, its "
         "text connectors), told by their keys",
+    )
+    files: HubFiles | None = Field(
+        None, description="split files in the hub repository `path` (the model is assembled from them)"
     )
     extra: dict[str, Any] = Field(default_factory=dict)
     user_defined: bool = False
@@ -117,6 +133,11 @@ class ModelEntry(BaseModel):
         if p.is_dir() or self.path.startswith(("/", "./", "~", "../")):
             return "folder"
         return "hub"
+
+    @property
+    def model_path(self) -> str:
+        """What names the model itself: `path`, or for split files in a hub repository the diffusion-model file's."""
+        return self.files.model if self.files else self.path
 
     @property
     def family(self) -> families.Family:

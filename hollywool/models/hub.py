@@ -55,7 +55,10 @@ def _sync_offline_mode() -> None:
 
 
 def allow_patterns(entry: ModelEntry) -> list[str]:
-    """Only what the diffusers folder layout needs (repos often also carry single-file copies)."""
+    """Only what the diffusers folder layout needs (repos often also carry single-file copies); for split files,
+    the files the entry names."""
+    if entry.files:
+        return entry.files.names()
     if entry.variant:
         v = entry.variant
         weights = [f"*/*.{v}.safetensors", f"*/*.{v}-*.safetensors", f"*/*.safetensors.index.{v}.json"]
@@ -66,7 +69,7 @@ def allow_patterns(entry: ModelEntry) -> list[str]:
 
 def _ignore_patterns(entry: ModelEntry) -> list[str] | None:
     # Without a variant, skip the half-precision copies that many repos carry beside the full ones.
-    return None if entry.variant else ["*.fp16.*", "*.bf16.*", "*.fp16-*", "*.bf16-*"]
+    return None if entry.variant or entry.files else ["*.fp16.*", "*.bf16.*", "*.fp16-*", "*.bf16-*"]
 
 
 def _silent_bars():  # noqa: ANN202
@@ -93,9 +96,13 @@ class HubModels:
         return self._cache_dir or hub_cache_dir()
 
     def local_snapshot(self, entry: ModelEntry) -> Path | None:
-        """The cached snapshot folder of a hub model, or None when it is not downloaded."""
+        """The cached snapshot folder of a hub model (for split files: its diffusion-model file, once every file it
+        names is cached), or None when it is not downloaded."""
         from huggingface_hub import try_to_load_from_cache
 
+        if entry.files:
+            found = [self.extra_file(entry.path, name) for name in entry.files.names()]
+            return found[0] if all(found) else None
         found = try_to_load_from_cache(entry.path, "model_index.json", cache_dir=self.cache_dir)
         return Path(found).parent if isinstance(found, str) else None
 

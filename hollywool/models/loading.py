@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from hollywool.errors import StudioError
 from hollywool.models.cache import ComponentKey
@@ -81,9 +81,9 @@ def load_pipeline(
         raise StudioError(f"model {entry.id}: {entry.path} does not exist")
     keys: dict[str, ComponentKey] = {}
     pipeline: Any = DiffusionPipeline  # diffusers leaves from_pretrained's **kwargs untyped
-    if entry.source == "file":
+    if entry.source == "file" or entry.files:
         pipe, keys = load_files(
-            entry_files(entry), entry.type, configs_root, dtype, keep_fp8=keep_fp8, shared=shared,
+            entry_files(entry, hub), entry.type, configs_root, dtype, keep_fp8=keep_fp8, shared=shared,
             model_folders=model_folders,
         )  # fmt: skip
     else:
@@ -98,15 +98,36 @@ def load_pipeline(
     return pipe, keys
 
 
-def entry_files(entry: ModelEntry) -> ModelFiles:
-    """The files a single-file entry names: the checkpoint or diffusion model, text encoders, VAE, config."""
+def entry_files(entry: ModelEntry, hub: HubModels) -> ModelFiles:
+    """The files a single-file entry names: the checkpoint or diffusion model, text encoders, VAE, config; for split
+    files in a hub repository, where the hub cache holds them."""
+    if entry.files:
+        cached = {name: hub.extra_file(entry.path, name) for name in entry.files.names()}
+        missing = [name for name, path in cached.items() if path is None]
+        if missing:
+            raise NotDownloaded(f"{entry.id} is not downloaded yet ({', '.join(missing)})")
+        found = {name: path for name, path in cached.items() if path is not None}
+        return ModelFiles(
+            model=found[entry.files.model],
+            text_encoders=tuple(found[name] for name in entry.files.text_encoders),
+            vae=found[entry.files.vae] if entry.files.vae else None,
+            config=Path(entry.config).expanduser() if entry.config else None,
+        )
     return ModelFiles(
         model=Path(entry.path).expanduser(),
         text_encoders=tuple(Path(p).expanduser() for p in entry.text_encoders),
         vae=Path(entry.vae).expanduser() if entry.vae else None,
         config=Path(entry.config).expanduser() if entry.config else None,
         parts=tuple(Path(p).expanduser() for p in entry.parts),
+        known_as=civitai_base_model(entry),
     )
+
+
+def civitai_base_model(entry: ModelEntry) -> str:
+    """The Civitai base model a download was filed under (its version's `baseModel`), else ""."""
+    civitai = entry.extra.get("civitai")  # a mapping the Civitai integration wrote (or the user's YAML)
+    found = cast(dict[str, Any], civitai).get("base_model") if isinstance(civitai, dict) else None
+    return str(found) if found else ""
 
 
 def _has_variant(folder: Path, variant: str | None) -> bool:

@@ -110,8 +110,8 @@ class ModelManager:
         location = model_files(entry, self.hub)
         if location is not None:
             found = measure_model(location, entry.variant)
-            if found and entry.source == "file":  # split files: the text encoders and VAE the entry names
-                files = entry_files(entry)
+            if found and (entry.source == "file" or entry.files):  # split files: the text encoders and VAE it names
+                files = entry_files(entry, self.hub)
                 extra = [measure_files(f"text_encoder_{i + 1}", [p]) for i, p in enumerate(files.text_encoders)]
                 extra.append(measure_files("vae", [files.vae]) if files.vae else None)
                 extra += [measure_files(f"part_{i + 1}", [p]) for i, p in enumerate(files.parts)]
@@ -120,7 +120,7 @@ class ModelManager:
                 return found
         weights = entry_weights(entry)
         if weights:
-            return declared_needs(weights)
+            return declared_needs(weights, _stored_in_files(entry))
         return [ComponentNeed("weights", int(entry.memory_gb * GB / 2))] if entry.memory_gb else []
 
     def plan_for(self, entry: ModelEntry, pixels: int, *, now: bool = False) -> memory.MemoryPlan:
@@ -132,7 +132,7 @@ class ModelManager:
         device = self._device_now() if now else self.device
         info = self.device_memory(now=now)
         budget = self._chosen_budget() or memory.default_budget(info)
-        largest = self._largest_worker() if now else None
+        largest = self.largest_worker() if now else None
         if largest is not None:  # it runs on a worker: the largest one's budget, all of it evictable
             info = memory.MemoryInfo(largest.kind, largest.total_bytes, largest.total_bytes)
             available = largest.budget_bytes
@@ -178,12 +178,13 @@ class ModelManager:
 
         Reads NVML or the OS, never torch, so submit-time checks answer at once after start-up. With GPU
         workers: the largest worker's budget."""
-        largest = self._largest_worker()
+        largest = self.largest_worker()
         if largest is not None:
             return largest.budget_bytes
         return memory.free_bytes_now() + self.cache.used_bytes()
 
-    def _largest_worker(self) -> memory.WorkerDevice | None:
+    def largest_worker(self) -> memory.WorkerDevice | None:
+        """The GPU worker with the largest budget, where a job's memory is checked; None without workers."""
         return max(self.worker_devices(), key=lambda d: d.budget_bytes, default=None)
 
     def estimate_bytes(self, entry: ModelEntry) -> int:
@@ -383,6 +384,15 @@ def entry_weights(entry: ModelEntry) -> dict[str, Weights]:
     if isinstance(own, dict) and own:
         return {str(name): Weights(**sizes) for name, sizes in cast(dict[str, dict[str, float]], own).items()}
     return dict(entry.family.weights)
+
+
+def _stored_in_files(entry: ModelEntry) -> dict[str, str]:
+    """{component: "fp8"} for the split files an entry names in fp8 (ComfyUI's `_fp8` names), before they are on disk
+    to be measured: the diffusion model, and the first text encoder (the large one; Comfy-Org has only it in fp8)."""
+    if not entry.files:
+        return {}
+    named = {"transformer": entry.files.model, "text_encoder": next(iter(entry.files.text_encoders), "")}
+    return {component: "fp8" for component, name in named.items() if "fp8" in Path(name).name.lower()}
 
 
 def measure_model(location: Path, variant: str | None) -> list[ComponentNeed]:

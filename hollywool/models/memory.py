@@ -49,6 +49,7 @@ class WorkerDevice:
     total_bytes: int
     budget_bytes: int
     loaded: tuple[str, ...] = ()
+    device: str = ""  # its name on its machine: cuda:1
 
 
 def memory_info(device: str) -> MemoryInfo:

@@ -112,9 +112,11 @@ def _stored_label(parts: list[ComponentNeed], run_dtype: str) -> str:
     return f"{run_dtype}" + (f", GGUF ({', '.join(gguf)})" if gguf else "")
 
 
-def declared_needs(weights: Mapping[str, Weights]) -> list[ComponentNeed]:
-    """Component needs from a family's published sizes (for a hub model that is not on disk yet)."""
-    return [ComponentNeed(name, w.params) for name, w in weights.items()]
+def declared_needs(weights: Mapping[str, Weights], stored: Mapping[str, str] | None = None) -> list[ComponentNeed]:
+    """Component needs from a family's published sizes (for a hub model that is not on disk yet); `stored` names the
+    precision of the files of some components (fp8), as measuring them once downloaded will say."""
+    stored = stored or {}
+    return [ComponentNeed(name, w.params, stored.get(name, "bf16")) for name, w in weights.items()]
 
 
 def lighter_published(weights: Mapping[str, Weights]) -> dict[str, int]:

@@ -99,7 +99,7 @@ class ModelService:
             "downloaded": location is not None,
             "loaded": self.manager.is_loaded(entry.id),
             # A video model's own form where its family has several (Wan 2.2 TI2V-5B, LTX-2.3).
-            "family": family.for_model(entry.path, entry.extra).label
+            "family": family.for_model(entry.model_path, entry.extra).label
             if isinstance(family, families.VideoFamily)
             else family.label,
             "legacy": family.legacy,
@@ -187,9 +187,16 @@ class ModelService:
             free_bytes=status["free_bytes"],
             models=[LoadedModel(**m) for m in status["models"]],
             hub_cache_bytes=sum(u["size_bytes"] for u in usage.values()),
-            downloaded=sorted(e.id for e in self.catalog.all() if e.source == "hub" and e.path in usage),
+            downloaded=sorted(
+                e.id for e in self.catalog.all() if e.source == "hub" and e.path in usage and self._whole(e)
+            ),
             cache_dir=str(constants.HF_HUB_CACHE),
         )
+
+    def _whole(self, entry: ModelEntry) -> bool:
+        """Whether a hub model whose repo is cached has all its files: split files (`files:`) share a repo with
+        other models' files, so the repo alone does not say."""
+        return not entry.files or model_files(entry, self.manager.hub) is not None
 
     def unload(self, model_id: str | None = None) -> Unloaded:
         if model_id is not None:
@@ -246,10 +253,15 @@ class ModelService:
                 available_gb=round(room / GB, 3),
                 plan=MemoryPlanInfo(**plan.to_dict()),
             )
-        device = manager.device.device
-        info = manager.device_memory()
-        budget = manager.memory_budget()
-        plan = cached.plan if cached and cached.plan else manager.plan_for(entry, 1024 * 1024)
+        largest = manager.largest_worker()
+        if largest is not None:  # jobs run on GPU workers: the largest one's budget, as the submit check reads it
+            plan = cached.plan if cached and cached.plan else manager.plan_for(entry, 1024 * 1024, now=True)
+            device, kind, budget, available = largest.device, largest.kind, largest.budget_bytes, largest.budget_bytes
+        else:
+            info = manager.device_memory()
+            plan = cached.plan if cached and cached.plan else manager.plan_for(entry, 1024 * 1024)
+            device, kind, budget = manager.device.device, info.kind, manager.memory_budget()
+            available = min(info.free_bytes, budget)
         answer = CanGenerate(
             model_id=entry.id,
             can_generate=False,
@@ -257,10 +269,10 @@ class ModelService:
             reason="",
             downloaded=downloaded,
             required_gb=round(plan.required_bytes / GB, 3),
-            available_gb=round(min(info.free_bytes, budget) / GB, 3),
+            available_gb=round(available / GB, 3),
             budget_gb=round(budget / GB, 3),
             device=device,
-            memory_kind=info.kind,
+            memory_kind=kind,
             plan=MemoryPlanInfo(**plan.to_dict()),
         )
         if not plan.fits:

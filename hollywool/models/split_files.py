@@ -51,6 +51,7 @@ class ModelFiles:
     vae: Path | None = None
     config: Path | None = None  # a diffusers config folder (JSON and tokenizers) instead of the shipped one
     parts: tuple[Path, ...] = ()  # files of further parts (LTX-2's audio VAE, text connectors)
+    known_as: str = ""  # what else names the model (Civitai's base model): read with its file's name for the variant
 
 
 def is_diffusion_model_only(weights: WeightFile) -> bool:
@@ -65,11 +66,13 @@ def read_file(path: Path) -> WeightFile:
         raise InvalidInputError(f"{path.name}: cannot read weights ({exc})") from None
 
 
-def split_config(split: SplitFiles, weights: WeightFile) -> str:
-    """The shipped config folder for this diffusion-model file (a variant's, when the keys or the name say so)."""
+def split_config(split: SplitFiles, weights: WeightFile, known_as: str = "") -> str:
+    """The shipped config folder for this diffusion-model file (a variant's, when the keys or the name say so; the
+    name read is the file's and `known_as`, Civitai's base model of a download: "Flux.2 Klein 4B-base")."""
     by_name = split.variant_by_name(weights.path.name) if split.variant_by_name else None
     config = by_name or (split.variant(weights.shapes) if split.variant else None) or split.config
-    return split.named_config(weights.path.name.lower(), config) if split.named_config else config
+    name = f"{weights.path.name} {known_as}".strip().lower()
+    return split.named_config(name, config) if split.named_config else config
 
 
 def needed_slots(split: SplitFiles, config_dir: Path | None) -> tuple[TextEncoderSlot, ...]:
@@ -99,7 +102,7 @@ def refusal(path: Path, files: ModelFiles | None = None) -> str | None:
         return None
     try:
         named = _PartFiles.of(split, [read_file(p) for p in files.text_encoders], [read_file(p) for p in files.parts])
-        config = files.config or _packaged_config(split_config(split, weights))
+        config = files.config or _packaged_config(split_config(split, weights, files.known_as))
     except InvalidInputError as exc:
         return exc.message
     family, _arch, _detail = detect(path)
@@ -107,22 +110,16 @@ def refusal(path: Path, files: ModelFiles | None = None) -> str | None:
     return _lacks(family, weights, problems) if problems else None
 
 
-def file_sampling(path: Path) -> Sampling | None:
+def file_sampling(path: Path, known_as: str = "") -> Sampling | None:
     """The recommended sampling of a file of a variant whose sampling differs from its family's (FLUX.2 [klein] Base,
-    LTX-2's distilled checkpoints), else None (the family's defaults apply)."""
+    LTX-2's distilled checkpoints), else None (the family's defaults apply). `known_as`: as `split_config`'s."""
     found = _split_file(path)
     if found is None:
         return None
     split, weights = found
     named = split.named_sampling(weights.path.name.lower()) if split.named_sampling else None
-    defaults = split.config_defaults.get(split_config(split, weights))
+    defaults = split.config_defaults.get(split_config(split, weights, known_as))
     return named or (Sampling(*defaults) if defaults else None)
-
-
-def file_defaults(path: Path) -> tuple[int, float] | None:
-    """(steps, guidance) of `file_sampling`."""
-    sampling = file_sampling(path)
-    return (sampling.steps, sampling.guidance) if sampling else None
 
 
 def _packaged_config(name: str) -> Path | None:
@@ -279,7 +276,7 @@ def _assemble(
 ) -> tuple[Any, dict[str, ComponentKey]]:
     import diffusers
 
-    config_dir = files.config or shipped_config(split_config(split, weights), configs_root)
+    config_dir = files.config or shipped_config(split_config(split, weights, files.known_as), configs_root)
     texts = [read_file(p) for p in files.text_encoders]
     if files.config is None:  # the studio's own copy of a shipped folder, never the user's
         tokenizers_from_text_encoders(config_dir, texts)

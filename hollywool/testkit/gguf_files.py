@@ -6,7 +6,8 @@ without ComfyUI's prefix. 1-D and small tensors stay F32; matrices are quantized
 fill its blocks, else to llama.cpp's fallback for that type (Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0), else F16.
 `gguf` quantizes the 32-wide types (Q8_0, Q5_0 ...) itself but has no K-quant quantizer: Q4_K blocks are encoded here
 the way ggml's reference quantizer lays them out (fp16 d and dmin, eight 6-bit scales and mins packed in 12 bytes,
-4-bit values), so a Q4_K file holds the model's weights rounded, not noise.
+4-bit values), so a Q4_K file holds the model's weights rounded, not noise; other K types (Q5_K ...) get valid scales
+and random quants. FLUX.1's GGUF files (split_files.py) are written here too.
 """
 
 from __future__ import annotations
@@ -46,26 +47,65 @@ def quantize_q4_k(data: np.ndarray) -> np.ndarray:
     return blocks.reshape(rows, cols // 256 * 144)
 
 
-def write_gguf(tensors: dict[str, torch.Tensor], out_path: str | Path, qtype: str, arch: str) -> Path:
+def k_blocks(rows: int, cols: int, qtype: str, seed: int) -> np.ndarray:
+    """Random but valid K-quant blocks (Q5_K, Q6_K ...), for the types no quantizer here encodes: fp16 d and dmin,
+    then random scales and quants, which tests the loader's dequantization all the same."""
+    from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
+
+    block, size = GGML_QUANT_SIZES[GGMLQuantizationType[qtype]]
+    count = rows * cols // block
+    rng = np.random.default_rng(seed)
+    data = rng.integers(0, 256, size=(count, size), dtype=np.uint8)
+    scales = np.full((count, 2), 1e-4, dtype=np.float16)  # d, dmin: keeps the weights small
+    data[:, :4] = scales.view(np.uint8)
+    return data.reshape(rows, cols // block * size)
+
+
+def _pack(data: np.ndarray, qtype: str, seed: int) -> np.ndarray:
+    import gguf
+
+    if qtype == "Q4_K":
+        return quantize_q4_k(data)
+    if qtype.endswith("_K"):
+        rows, cols = data.shape
+        return k_blocks(rows, cols, qtype, seed)
+    return gguf.quantize(data, gguf.GGMLQuantizationType[qtype])
+
+
+def write_gguf(
+    tensors: dict[str, torch.Tensor],
+    out_path: str | Path,
+    qtype: str,
+    arch: str,
+    *,
+    keep_f16: tuple[str, ...] = (),
+    fallback: str | None = None,
+    unquantized: type[np.floating] = np.float16,
+) -> Path:
+    """`tensors` as a GGUF file of `arch`: 1-D and small tensors F32, those whose names start with `keep_f16` F16, the
+    rest `qtype` where their rows fill its blocks, else `fallback` (llama.cpp's for the type by default), else
+    `unquantized`."""
     import gguf
 
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     writer = gguf.GGUFWriter(str(out_path), arch=arch)
     writer.add_quantization_version(gguf.GGML_QUANT_VERSION)
-    for key, value in sorted(tensors.items()):
+    for n, (key, value) in enumerate(sorted(tensors.items())):
         data = value.float().numpy()
         if data.ndim == 1 or data.size <= 1024:
             writer.add_tensor(key, data.astype(np.float32))
             continue
-        for candidate in (qtype, _FALLBACK.get(qtype, "Q8_0")):
+        if keep_f16 and key.startswith(keep_f16):
+            writer.add_tensor(key, data.astype(np.float16))
+            continue
+        for candidate in (qtype, fallback or _FALLBACK.get(qtype, "Q8_0")):
             kind = gguf.GGMLQuantizationType[candidate]
             if data.shape[-1] % gguf.GGML_QUANT_SIZES[kind][0] == 0:
-                packed = quantize_q4_k(data) if candidate == "Q4_K" else gguf.quantize(data, kind)
-                writer.add_tensor(key, packed, raw_dtype=kind)
+                writer.add_tensor(key, _pack(data, candidate, n), raw_dtype=kind)
                 break
         else:
-            writer.add_tensor(key, data.astype(np.float16))
+            writer.add_tensor(key, data.astype(unquantized))
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()

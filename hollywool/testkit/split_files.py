@@ -7,8 +7,8 @@
 * GGUF the way city96's ComfyUI-GGUF `convert.py` writes it: architecture `flux`, 1-D and small
   tensors in F32, the input and output projections in F16, the rest quantized; a tensor whose rows do
   not fill whole blocks of the type falls back to Q8_0, then F16 (as llama.cpp's quantizer does).
-  `gguf` quantizes Q8_0 itself; it has no quantizer for the K types, so their blocks are packed here
-  (valid fp16 scales, random quants), which tests the loader's dequantization all the same.
+  The writer is the test kit's one (gguf_files.py): Q4_K quantized from the weights, other K types packed
+  with valid fp16 scales and random quants, which tests the loader's dequantization all the same.
 * `clip_l.safetensors` in transformers' names under `text_model.` (as ComfyUI ships it),
   `t5xxl.safetensors` in transformers' T5 encoder names, and `ae.safetensors` in the LDM VAE layout
   without a prefix.
@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
@@ -147,48 +146,10 @@ def write_flux_vae(folder: str | Path, out_path: str | Path) -> Path:
 
 
 # -- GGUF ----------------------------------------------------------------------------------------------
-def _k_blocks(rows: int, cols: int, qtype: str, seed: int) -> np.ndarray:
-    """Random but valid Q4_K / Q5_K blocks: fp16 d and dmin, then random 6-bit scales and quants."""
-    from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
-
-    block, size = GGML_QUANT_SIZES[GGMLQuantizationType[qtype]]
-    count = rows * cols // block
-    rng = np.random.default_rng(seed)
-    data = rng.integers(0, 256, size=(count, size), dtype=np.uint8)
-    scales = np.full((count, 2), 1e-4, dtype=np.float16)  # d, dmin: keeps the weights small
-    data[:, :4] = scales.view(np.uint8)
-    return data.reshape(rows, cols // block * size)
-
-
 def write_flux_gguf(folder: str | Path, out_path: str | Path, qtype: str = "Q8_0") -> Path:
-    """The tiny FLUX transformer as a GGUF diffusion-model file quantized to `qtype` (Q8_0, Q5_K, Q4_K)."""
-    import gguf
+    """The tiny FLUX transformer as a GGUF diffusion-model file quantized to `qtype` (Q8_0, Q5_K, Q4_K), as city96's
+    converter writes FLUX: the input and output projections in F16, rows that do not fill `qtype`'s blocks in Q8_0."""
+    from hollywool.testkit.gguf_files import write_gguf  # it imports this module's layouts
 
     original = flux_to_original(_component(Path(folder), "transformer"))
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    writer = gguf.GGUFWriter(str(out_path), arch="flux")
-    writer.add_quantization_version(gguf.GGML_QUANT_VERSION)
-    for n, (key, value) in enumerate(sorted(original.items())):
-        data = value.float().numpy()
-        if data.ndim == 1 or data.size <= 1024:
-            writer.add_tensor(key, data.astype(np.float32))
-            continue
-        if key.startswith(_HIGH_PRECISION):
-            writer.add_tensor(key, data.astype(np.float16))
-            continue
-        for candidate in (qtype, "Q8_0"):
-            kind = gguf.GGMLQuantizationType[candidate]
-            block = gguf.GGML_QUANT_SIZES[kind][0]
-            if data.shape[-1] % block == 0:
-                rows, cols = data.shape
-                packed = gguf.quantize(data, kind) if candidate.endswith("_0") else _k_blocks(rows, cols, candidate, n)
-                writer.add_tensor(key, packed, raw_dtype=kind)
-                break
-        else:
-            writer.add_tensor(key, data.astype(np.float16))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    return out_path
+    return write_gguf(original, out_path, qtype, "flux", keep_f16=_HIGH_PRECISION, fallback="Q8_0")

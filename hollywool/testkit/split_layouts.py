@@ -446,22 +446,9 @@ def write_hunyuanvideo15_split_files(
 def write_hunyuanvideo15_gguf(folder: str | Path, out_path: str | Path) -> Path:
     """The tiny HunyuanVideo 1.5 transformer in Tencent's names as a GGUF file: Q8_0 where a row splits into 32-wide
     blocks (its 2048-wide glyph projection), float32 elsewhere, as the quantizers' small tensors are."""
-    import gguf
     import numpy as np
 
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    writer = gguf.GGUFWriter(str(out_path), arch="hyvid15")
-    writer.add_quantization_version(gguf.GGML_QUANT_VERSION)
-    q8 = gguf.GGMLQuantizationType.Q8_0
-    for key, value in sorted(hunyuanvideo15_to_original(_component(Path(folder), "transformer")).items()):
-        data = value.float().numpy()
-        if data.ndim == 2 and data.size > 1024 and data.shape[-1] % gguf.GGML_QUANT_SIZES[q8][0] == 0:
-            writer.add_tensor(key, gguf.quantize(data, q8), raw_dtype=q8)
-        else:
-            writer.add_tensor(key, data.astype(np.float32))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    return out_path
+    from hollywool.testkit.gguf_files import write_gguf  # it imports this module's layouts
+
+    original = hunyuanvideo15_to_original(_component(Path(folder), "transformer"))
+    return write_gguf(original, out_path, "Q8_0", "hyvid15", fallback="Q8_0", unquantized=np.float32)

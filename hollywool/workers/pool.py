@@ -240,7 +240,7 @@ class WorkerPool(ThreadExecutor):
         """The ready workers' devices as they last reported (the studio's submit-time checks and loaded flags)."""
         with self._cond:
             states = [s.state for s in self._slots.values() if s.state is not None]
-        return [WorkerDevice(s.memory_kind, s.memory_total_bytes, s.budget_bytes, s.loaded) for s in states]
+        return [WorkerDevice(s.memory_kind, s.memory_total_bytes, s.budget_bytes, s.loaded, s.device) for s in states]
 
     def drain(self, worker_id: str, drained: bool = True) -> WorkerInfo:
         with self._cond:

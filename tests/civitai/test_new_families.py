@@ -15,9 +15,12 @@ from tests.kit.studio import tiny_entry, write_user_config
 @pytest.fixture(scope="session")
 def new_family_files(tmp_path_factory, tiny_model) -> dict[str, bytes]:
     from hollywool.testkit.original_layouts import write_comfy_transformer, write_flux2_lora, write_wan_original
+    from hollywool.testkit.split_layouts import write_flux2_klein_split_files
 
     root = tmp_path_factory.mktemp("civitai-new-families")
+    klein, _text, _vae = write_flux2_klein_split_files(tiny_model("flux2_klein"), root / "klein")
     return {
+        "klein": klein.read_bytes(),
         "qwen": write_comfy_transformer(tiny_model("qwen_image"), root / "qwen.safetensors").read_bytes(),
         "wan": write_wan_original(tiny_model("wan_5b"), root / "wan.safetensors", comfy_prefix=True).read_bytes(),
         "flux2-lora": write_flux2_lora(
@@ -52,6 +55,33 @@ def test_checkpoints_of_the_new_families_become_models_of_their_family(make_clie
     # The video page lists it as the 5B form, which starts from a prompt or an image.
     video = {m["id"]: m for m in client.get("/api/video/models").json()}[f"civitai-{wan}"]
     assert video["variant"] == "ti2v-5b" and video["text_to_video"] and video["image_to_video"]
+
+
+def test_a_klein_base_download_gets_the_base_config_whatever_its_file_name(make_client, fake, civitai_dir,
+                                                                          new_family_files):  # fmt: skip
+    """Civitai files FLUX.2 [klein] Base under its own base model; the file's name need not say "base" (the distilled
+    and Base files have the same keys and shapes): the base model picks the Base config and its 50 steps, guidance 4."""
+    from hollywool.models.families.flux2 import FLUX2_KLEIN
+    from hollywool.models.loading import entry_files
+    from hollywool.models.split_files import read_file, split_config
+
+    client = make_client(services=ServiceUrls(civitai=fake.url), civitai_dir=civitai_dir)
+    data = new_family_files["klein"]
+    base = _download(
+        client, fake, "Tiny Klein Base", "Checkpoint", "Flux.2 Klein 4B-base", "kleinmix.safetensors", data
+    )
+    distilled = _download(client, fake, "Tiny Klein", "Checkpoint", "Flux.2 Klein 4B", "kleinfast.safetensors", data)
+    models = {m["id"]: m for m in client.get("/api/models").json()["models"]}
+    got = {v: (models[f"civitai-{v}"]["type"], models[f"civitai-{v}"]["default_steps"],
+               models[f"civitai-{v}"]["default_guidance"]) for v in (base, distilled)}  # fmt: skip
+    assert got == {base: ("flux2-klein", 50, 4.0), distilled: ("flux2-klein", 4, 1.0)}
+    # Loading reads the same config the defaults came from (the call the split-files assembly makes).
+    manager = client.app.state.studio.models
+    split = FLUX2_KLEIN.split_files
+    assert split is not None
+    for version, config in ((base, "flux2-klein-base-4b"), (distilled, "flux2-klein-4b")):
+        files = entry_files(manager.catalog.get(f"civitai-{version}"), manager.hub)
+        assert split_config(split, read_file(files.model), files.known_as) == config
 
 
 def test_a_flux2_lora_is_tagged_by_civitai_and_refused_by_other_families(make_client, fake, civitai_dir, tiny_model,

@@ -6,42 +6,22 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import WEB_DIST, shot
-from tests.kit.studio import ServerProcess, tiny_entry, write_user_config
+from tests.e2e.control_kit import add_control_image, write_control_studio
+from tests.kit.studio import ServerProcess
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory, tiny_model):
-    from hollywool.testkit.tiny_controlnets import build_sdxl_union
-
     root = tmp_path_factory.mktemp("e2e-control")
-    union = build_sdxl_union(tiny_model("sdxl"), root / "union-sdxl")
-    config = write_user_config(root / "data", {"tiny-sdxl": tiny_entry(tiny_model("sdxl"), "sdxl", name="Tiny SDXL")})
-    config.write_text(
-        config.read_text()
-        + "control_models:\n"
-        + "  tiny-union:\n    name: Tiny ControlNet Union\n    kind: controlnet\n    base: sdxl\n"
-        + f"    path: {union}\n    model_class: ControlNetUnionModel\n"
-        + "    modes: {pose: 0, depth: 1, canny: 3, tile: 6}\n"
-    )
+    write_control_studio(root, tiny_model("sdxl"))
     server = ServerProcess(root, env={"HOLLYWOOL_WEB_DIR": str(WEB_DIST)}).start(timeout=90)
     yield server
     server.stop()
-
-
-def _control_png(tmp_path):
-    path = tmp_path / "house.png"
-    image = Image.new("RGB", (160, 120), (20, 20, 20))
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((40, 50, 120, 110), fill=(230, 230, 230))
-    draw.polygon([(30, 50), (80, 10), (130, 50)], fill=(200, 60, 60))
-    image.save(path)
-    return path
 
 
 def _white_pixels(page, test_id: str) -> int:
@@ -60,14 +40,7 @@ def test_a_control_image_shows_its_canny_map_and_steers_the_job(browser, studio,
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
-        page.goto(studio.url + "/")
-        expect(page.get_by_test_id("live-status")).to_have_attribute("data-status", "open")
-        page.get_by_role("button", name="New session", exact=True).click()
-        page.get_by_test_id("model-select").select_option("tiny-sdxl")
-        section = page.get_by_test_id("control-section")
-        section.locator("summary").click()
-        page.get_by_test_id("control-input").set_input_files(str(_control_png(tmp_path)))
-        expect(page.get_by_test_id("control-thumb")).to_have_count(1)
+        section = add_control_image(page, studio.url, tmp_path)
         expect(page.get_by_test_id("control-type")).to_have_value("canny")
         expect(page.get_by_test_id("control-preprocessor")).to_have_value("canny")
         preview = page.get_by_test_id("control-preview")

@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import WEB_DIST, shot
-from tests.kit.studio import ServerProcess, tiny_entry, write_user_config
+from tests.e2e.control_kit import add_control_image, write_control_studio
+from tests.kit.studio import ServerProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -33,19 +33,10 @@ def depth_folder(models_root):
 @pytest.fixture
 def hub_studio(tmp_path_factory, tiny_model, depth_folder):
     """A studio online against a fake hub that sends the depth model slowly (a few seconds), with a fresh HF cache."""
-    from hollywool.testkit.tiny_controlnets import build_sdxl_union
     from tests.fakes.hf_hub import FakeHub
 
     root = tmp_path_factory.mktemp("e2e-control-download")
-    union = build_sdxl_union(tiny_model("sdxl"), root / "union-sdxl")
-    config = write_user_config(root / "data", {"tiny-sdxl": tiny_entry(tiny_model("sdxl"), "sdxl", name="Tiny SDXL")})
-    config.write_text(
-        config.read_text()
-        + "control_models:\n"
-        + "  tiny-union:\n    name: Tiny ControlNet Union\n    kind: controlnet\n    base: sdxl\n"
-        + f"    path: {union}\n    model_class: ControlNetUnionModel\n"
-        + "    modes: {pose: 0, depth: 1, canny: 3, tile: 6}\n"
-    )
+    write_control_studio(root, tiny_model("sdxl"))
     hub = FakeHub()
     with hub:
         hub.add_repo(DEPTH_REPO, depth_folder)
@@ -62,16 +53,6 @@ def hub_studio(tmp_path_factory, tiny_model, depth_folder):
             yield server
         finally:
             server.stop()
-
-
-def _control_png(tmp_path):
-    path = tmp_path / "house.png"
-    image = Image.new("RGB", (160, 120), (20, 20, 20))
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((40, 50, 120, 110), fill=(230, 230, 230))
-    draw.polygon([(30, 50), (80, 10), (130, 50)], fill=(200, 60, 60))
-    image.save(path)
-    return path
 
 
 def _box_in_view(page, locator) -> dict:
@@ -98,14 +79,7 @@ def test_first_depth_preview_downloads_the_model_with_a_progress_bar_then_shows_
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
-        page.goto(hub_studio.url + "/")
-        expect(page.get_by_test_id("live-status")).to_have_attribute("data-status", "open")
-        page.get_by_role("button", name="New session", exact=True).click()
-        page.get_by_test_id("model-select").select_option("tiny-sdxl")
-        section = page.get_by_test_id("control-section")
-        section.locator("summary").click()
-        page.get_by_test_id("control-input").set_input_files(str(_control_png(tmp_path)))
-        expect(page.get_by_test_id("control-thumb")).to_have_count(1)
+        add_control_image(page, hub_studio.url, tmp_path)
 
         # The list says which preprocessor is not on this machine yet, and how much it downloads.
         preprocessor = page.get_by_test_id("control-preprocessor")

@@ -154,14 +154,16 @@ def test_klein_base_files_get_the_base_config_and_defaults_without_config(klein_
                                                                           make_client):  # fmt: skip
     from hollywool.models.families.flux2 import FLUX2_KLEIN
     from hollywool.models.single_file import detect
-    from hollywool.models.split_files import file_defaults, read_file, split_config
+    from hollywool.models.split_files import file_sampling, read_file, split_config
 
     split = FLUX2_KLEIN.split_files
     assert split is not None
     for kind, config, defaults in (("distilled", "flux2-klein-4b", None), ("base", "flux2-klein-base-4b", (50, 4.0))):
         path = klein_files[kind]
         assert detect(path)[0] is FLUX2_KLEIN
-        assert split_config(split, read_file(path)) == config and file_defaults(path) == defaults
+        sampling = file_sampling(path)
+        assert split_config(split, read_file(path)) == config
+        assert ((sampling.steps, sampling.guidance) if sampling else None) == defaults
     # The 9B's width picks the 9B config, and the name its Base.
     assert split.named_config is not None and split.named_config("flux-2-klein-base-9b-fp8.safetensors",
                                                                  "flux2-klein-9b") == "flux2-klein-base-9b"  # fmt: skip

@@ -57,6 +57,11 @@ def test_loaded_flags_and_the_submit_check_read_the_workers(two_workers):
     try:
         largest = max(w["memory_budget_gb"] for w in workers(client).values())
         assert abs(studio.models.room_bytes() / GB - largest) < 0.01
+        # The UI's question "can it run here?" reads the same worker, not the studio's own device.
+        answer = client.get("/api/system/can-generate/tiny-b").json()
+        assert answer["can_generate"] is True, answer["reason"]
+        assert abs(answer["available_gb"] - largest) < 0.01 and abs(answer["budget_gb"] - largest) < 0.01
+        assert answer["device"] in {w["device"] for w in workers(client).values()}
         job = wait_done(client, submit(client, "tiny-b", steps=2))
         assert job["status"] == "completed", job["error"]
     finally:

@@ -43,7 +43,7 @@ log = logging.getLogger("hollywool.video")
 
 def model_family(entry: ModelEntry) -> VideoFamily:
     """The entry's family as this model is (its variant: Wan 2.2 TI2V-5B can start from an image, A14B cannot)."""
-    return video_family(entry.type).for_model(entry.path, entry.extra)
+    return video_family(entry.type).for_model(entry.model_path, entry.extra)
 
 
 def _can(family: VideoFamily, image_to_video: bool) -> bool:

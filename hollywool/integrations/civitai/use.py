@@ -58,16 +58,10 @@ def _user_overrides(user_config: Path | None, model_id: str) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if k != "id"} if isinstance(fields, dict) else {}
 
 
-def _file_defaults(path: Path) -> tuple[int, float] | None:
-    from hollywool.models.split_files import file_defaults
-
-    return file_defaults(path) if path.is_file() else None
-
-
-def _file_sampling(path: Path):  # noqa: ANN202 - a Sampling or None (imported when used)
+def _file_sampling(path: Path, base_model: str | None):  # noqa: ANN202 - a Sampling or None (imported when used)
     from hollywool.models.split_files import file_sampling
 
-    return file_sampling(path) if path.is_file() else None
+    return file_sampling(path, base_model or "") if path.is_file() else None
 
 
 def catalog_entry(download: Download, user_config: Path | None = None):  # noqa: ANN201 - a ModelEntry or None
@@ -80,11 +74,15 @@ def catalog_entry(download: Download, user_config: Path | None = None):  # noqa:
 
     model_type = architecture(path, download.base_model)
     family = families.family(model_type) if model_type else None
-    extra: dict[str, Any] = {"civitai": {"model_id": download.model_id, "version_id": download.version_id}}
+    # The base model goes with the entry: it names a variant the file's name may not (FLUX.2 [klein] Base).
+    civitai = {"model_id": download.model_id, "version_id": download.version_id, "base_model": download.base_model}
+    extra: dict[str, Any] = {"civitai": civitai}
     # The family's sensible first settings; the user may change them in config.yaml.
     if isinstance(family, families.ImageFamily):
         steps, guidance, side = family.default_steps, family.default_guidance, family.default_size
-        steps, guidance = _file_defaults(path) or (steps, guidance)  # a variant with its own (FLUX.2 klein Base)
+        sampling = _file_sampling(path, download.base_model)  # FLUX.2 [klein] Base's own
+        if sampling:
+            steps, guidance = sampling.steps, sampling.guidance
         sizes: dict[str, Any] = dict(default_width=side, default_height=side)
         category = "quality"
     elif isinstance(family, families.VideoFamily):
@@ -92,7 +90,7 @@ def catalog_entry(download: Download, user_config: Path | None = None):  # noqa:
         # Video families declare no steps or guidance; a middling start the user may change in config.yaml, unless
         # the file is of a variant with its own (LTX-2's distilled checkpoints: 8 steps on their sigmas, no guidance).
         steps, guidance, category = 30, 5.0, "video"
-        sampling = _file_sampling(path)
+        sampling = _file_sampling(path, download.base_model)
         if sampling:
             steps, guidance = sampling.steps, sampling.guidance
             if sampling.call:

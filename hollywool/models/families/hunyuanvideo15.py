@@ -19,6 +19,7 @@ from hollywool.models.families.base import SingleFile, register
 from hollywool.models.families.split import SplitFiles, TextEncoderSlot
 from hollywool.models.families.video import Decoded, LatentPreview, Rules, Variant, VideoFamily, postprocess
 from hollywool.models.hunyuanvideo15_original import hunyuanvideo15_to_diffusers, hunyuanvideo15_vae_to_diffusers
+from hollywool.models.precision import Weights
 from hollywool.models.text_encoders import register_kind
 
 
@@ -118,9 +119,21 @@ SPLIT = SplitFiles(
     refuse=_refuse,
 )
 
+# Published sizes (GB, the hub's byte counts) of Comfy-Org/HunyuanVideo_1.5_repackaged's split files: the 8.3B diffusion
+# model hunyuanvideo1.5_720p_i2v_fp16 16.65 (every t2v / i2v fp16 file holds the same tensors) and its fp8_scaled
+# (cfg-distilled) 8.33; qwen_2.5_vl_7b 16.6 (bf16) and _fp8_scaled 9.38; byt5_small_glyphxl_fp16 0.439;
+# hunyuanvideo15_vae_fp16 2.52. The image-to-video models' SigLIP encoder (0.857) is left out: t2v has none.
+WEIGHTS = {
+    "transformer": Weights(bf16=16.65, fp8=8.33),
+    "text_encoder": Weights(bf16=16.6, fp8=9.38),
+    "text_encoder_2": Weights(bf16=0.439),
+    "vae": Weights(bf16=2.52),
+}
+
 FAMILY = register(
     VideoFamily(
         type="hunyuanvideo15",
+        weights=WEIGHTS,
         single_file=SINGLE_FILE,
         split_files=SPLIT,
         label="HunyuanVideo 1.5",

@@ -214,9 +214,11 @@ class VideoFamily(Family):
     def for_model(self, path: str, extra: dict[str, Any] | None = None) -> VideoFamily:
         """This family as one model is: the variant its catalogue entry names, else the one its configs show."""
         name: str | None = (extra or {}).get("variant") or self.variant_of(self.configs(path))
-        if name is None and Path(path).expanduser().is_file():
-            file = Path(path).expanduser()
+        file = Path(path).expanduser()
+        if name is None and file.is_file():
             name = self.variant_of_file_name(file.name) or self.variant_of_file(_file_shapes(file))
+        elif name is None and file.suffix in (".safetensors", ".gguf"):  # a file in a hub repo, not downloaded yet
+            name = self.variant_of_file_name(file.name)
         return self.with_variant(name) if name is not None and name in self.variants else self
 
     def rules_for(self, path: str, extra: dict[str, Any] | None = None) -> Rules:
