@@ -169,7 +169,7 @@ class ModelManager:
         or one whose parts come in many files (LTX-2) with a file missing, naming it: at submit, not as a failed job."""
         if entry.source != "file":
             return
-        reason = refusal(Path(entry.path).expanduser(), entry_files(entry))
+        reason = refusal(Path(entry.path).expanduser(), entry_files(entry, self.hub))
         if reason:
             raise InvalidInputError(f"model: {entry.name} cannot be loaded: {reason}", field="model")
 

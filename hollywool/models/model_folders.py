@@ -351,6 +351,7 @@ def entry_for(found: FoundFile, model_id: str) -> ModelEntry:
         parts=[str(p) for p in found.parts],
         extra={"call": dict(sampling.call)} if sampling and sampling.call else {},
         config=None,
+        files=None,
         default_steps=steps,
         default_guidance=guidance,
         category="video" if isinstance(family, families.VideoFamily) else "quality",
