@@ -239,3 +239,48 @@ def test_add_a_split_files_model_through_the_dialog(browser, studio, tiny_model,
     finally:
         context.close()
     assert not errors, errors
+
+
+@pytest.mark.parametrize("screen", list(VIEWPORTS))
+def test_add_ltx2_from_separate_files_through_the_dialog(browser, studio, tiny_model, tmp_path, screen):
+    """LTX-2 as ComfyUI users hold it in separate files: the transformer, Gemma, the video VAE, and the audio VAE and
+    text connectors typed into "Other part files"; the dialog says what the added model reads."""
+    from hollywool.testkit.ltx2_layouts import write_gemma_text_encoder, write_ltx2_split_files
+
+    comfy = tmp_path / f"ComfyUI-ltx-{screen}" / "models"
+    folder = tiny_model("ltx2")
+    files = write_ltx2_split_files(folder, comfy, f"ltx-2-19b-dev-{screen}")
+    gemma = write_gemma_text_encoder(folder, comfy / "text_encoders" / "gemma_3_12B_it.safetensors")
+    width, height = VIEWPORTS[screen]
+    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme="light")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        pg.goto(f"{studio.url}/models")
+        pg.get_by_test_id("add-model").click()
+        dialog = pg.get_by_role("dialog")
+        dialog.get_by_test_id("add-model-path").fill(str(files["transformer"]))
+        dialog.get_by_test_id("add-model-name").fill(f"Split LTX {screen}")
+        dialog.get_by_test_id("add-model-split").locator("summary").click()
+        dialog.get_by_test_id("add-model-text-encoders").fill(str(gemma))
+        dialog.get_by_test_id("add-model-vae").fill(str(files["vae"]))
+        parts = dialog.get_by_test_id("add-model-parts")
+        parts.fill(f"{files['audio_vae']}\n{files['connectors']}")
+        parts.scroll_into_view_if_needed()
+        assert _in_view(pg, parts)
+        expect(dialog.get_by_text("LTX-2 from separate files: its audio VAE and text connectors")).to_be_visible()
+        shot(pg, f"models-{screen}-ltx-parts")
+        dialog.get_by_test_id("add-model-submit").click()
+        expect(dialog.get_by_test_id("added-family")).to_have_text("LTX-2")
+        expect(dialog.get_by_test_id("added-split")).to_have_text(" with 1 text encoder, a VAE and 2 part files")
+        assert _in_view(pg, dialog.get_by_test_id("model-added"))
+        shot(pg, f"models-{screen}-ltx-added")
+        added = next(
+            m for m in pg.request.get(f"{studio.url}/api/models").json()["models"] if m["name"] == f"Split LTX {screen}"
+        )
+        assert added["type"] == "ltx2" and added["parts"] == [str(files["audio_vae"]), str(files["connectors"])]
+        assert added["vae"] == str(files["vae"]) and added["text_encoders"] == [str(gemma)]
+    finally:
+        context.close()
+    assert not errors, errors

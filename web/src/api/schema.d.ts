@@ -2491,6 +2491,11 @@ export interface components {
              */
             vae?: string | null;
             /**
+             * Parts
+             * @description files of further parts (split LTX-2: its audio VAE, text connectors)
+             */
+            parts?: string[];
+            /**
              * Config
              * @description a diffusers config folder for a single file (default: the one shipped for its family)
              */
@@ -4222,6 +4227,11 @@ export interface components {
              * @description the VAE file paired with a diffusion model
              */
             vae: string | null;
+            /**
+             * Parts
+             * @description files of further parts paired with it (LTX-2's audio VAE, text connectors)
+             */
+            parts?: string[];
         };
         /** GenerateRequest */
         GenerateRequest: {
@@ -5286,6 +5296,11 @@ export interface components {
              */
             vae?: string | null;
             /**
+             * Parts
+             * @description files of further parts (LTX-2's audio VAE, text connectors) beside it
+             */
+            parts?: string[];
+            /**
              * Source
              * @enum {string}
              */
@@ -5436,6 +5451,11 @@ export interface components {
              * @description a VAE file of its own (split files), replacing a checkpoint's
              */
             vae?: string | null;
+            /**
+             * Parts
+             * @description files of further parts (LTX-2's audio VAE, text connectors) beside it
+             */
+            parts?: string[];
             /**
              * Source
              * @enum {string}

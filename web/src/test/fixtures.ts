@@ -56,6 +56,7 @@ export const localModel = (m: Partial<LocalModel> & Pick<LocalModel, "id">): Loc
   lora_presets: null,
   text_encoders: [],
   vae: null,
+  parts: [],
   legacy: false,
   max_reference_images: null,
   requires_reference_image: null,

@@ -10,10 +10,12 @@ import { Dialog } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
 import { Input, Select, Textarea } from "@/components/ui/input";
 
-/** The split files beside a diffusion-model file: text-encoder paths one per line (or comma-separated), a VAE path. */
+/** The split files beside a diffusion-model file: text-encoder paths one per line (or comma-separated), a VAE path,
+ * further part files (LTX-2's audio VAE, its text connectors) as text encoders are typed. */
 export interface SplitFiles {
   textEncoders: string;
   vae: string;
+  parts?: string;
 }
 
 /** Text-encoder paths as typed: one per line or separated by commas, blanks and repeats dropped. */
@@ -33,16 +35,21 @@ export function addModelRequest(path: string, name: string, type: string, split?
   const encoders = splitPaths(split?.textEncoders ?? "");
   if (encoders.length) req.text_encoders = encoders;
   if (split?.vae.trim()) req.vae = split.vae.trim();
+  const parts = splitPaths(split?.parts ?? "");
+  if (parts.length) req.parts = parts;
   return req;
 }
 
-const FIELDS = ["path", "name", "type", "text_encoders", "vae"];
+const FIELDS = ["path", "name", "type", "text_encoders", "vae", "parts"];
 
-/** "with 2 text encoders and a VAE": the split files an added model reads beside its own file ("" when none). */
-export function splitSummary(model: Pick<LocalModelInfo, "text_encoders" | "vae">): string {
-  const n = model.text_encoders?.length ?? 0;
-  const parts = [n ? `${n} text encoder${n === 1 ? "" : "s"}` : "", model.vae ? "a VAE" : ""].filter(Boolean);
-  return parts.length ? `with ${parts.join(" and ")}` : "";
+/** "with 2 text encoders, a VAE and 1 part file": the split files an added model reads beside its own file ("" when none). */
+export function splitSummary(model: Pick<LocalModelInfo, "text_encoders" | "vae" | "parts">): string {
+  const count = (n: number, what: string) => (n ? `${n} ${what}${n === 1 ? "" : "s"}` : "");
+  const found = [count(model.text_encoders.length, "text encoder"), model.vae ? "a VAE" : "", count(model.parts.length, "part file")];
+  const named = found.filter(Boolean);
+  if (!named.length) return "";
+  const last = named.pop();
+  return `with ${named.length ? `${named.join(", ")} and ${last}` : last}`;
 }
 
 /** "Add a model": a local diffusers folder or weights file, used in place and kept in config.yaml. */
@@ -54,11 +61,12 @@ export function AddModelDialog() {
   const [type, setType] = useState("");
   const [textEncoders, setTextEncoders] = useState("");
   const [vae, setVae] = useState("");
+  const [parts, setParts] = useState("");
   const [splitOpen, setSplitOpen] = useState(false);
   const [added, setAdded] = useState<LocalModelInfo | null>(null);
   const families = useQuery({ queryKey: qk.families, queryFn: fetchers.families, enabled: open, staleTime: 60_000 });
   const add = useMutation({
-    mutationFn: () => fetchers.addModel(addModelRequest(path, name, type, { textEncoders, vae })),
+    mutationFn: () => fetchers.addModel(addModelRequest(path, name, type, { textEncoders, vae, parts })),
     onSuccess: (model) => {
       setAdded(model);
       void qc.invalidateQueries({ queryKey: qk.models });
@@ -68,7 +76,7 @@ export function AddModelDialog() {
   const errors = fieldErrors(add.error);
   // Errors about a field the dialog shows go under it; any other (an id clash, config.yaml unreadable) below the form.
   const shown = add.error instanceof ApiError && FIELDS.includes((add.error.field ?? "").split(".")[0]);
-  const splitError = errors.text_encoders ?? errors.vae;
+  const splitError = errors.text_encoders ?? errors.vae ?? errors.parts;
   const general = add.error && !shown ? (add.error instanceof ApiError ? add.error.detail : String(add.error)) : null;
   const reset = () => {
     setPath("");
@@ -76,6 +84,7 @@ export function AddModelDialog() {
     setType("");
     setTextEncoders("");
     setVae("");
+    setParts("");
     setSplitOpen(false);
     setAdded(null);
     add.reset();
@@ -154,6 +163,20 @@ export function AddModelDialog() {
                 </Field>
                 <Field label="VAE file" name="vae" error={errors.vae}>
                   <Input value={vae} onChange={(e) => setVae(e.target.value)} placeholder="/home/me/ComfyUI/models/vae/ae.safetensors" data-testid="add-model-vae" />
+                </Field>
+                <Field
+                  label="Other part files"
+                  name="parts"
+                  error={errors.parts}
+                  hint="LTX-2 from separate files: its audio VAE and text connectors. Absolute paths, one per line."
+                >
+                  <Textarea
+                    value={parts}
+                    onChange={(e) => setParts(e.target.value)}
+                    rows={2}
+                    placeholder={"/home/me/ComfyUI/models/vae/LTX2_audio_vae_bf16.safetensors\n…/ltx-2-19b-embeddings_connector_dev_bf16.safetensors"}
+                    data-testid="add-model-parts"
+                  />
                 </Field>
               </div>
             </details>

@@ -53,13 +53,16 @@ describe("adding a model", () => {
       vae: "/vae/ae.safetensors",
     });
     expect(splitPaths("a, b\r\nc")).toEqual(["a", "b", "c"]);
+    const ltx = { textEncoders: "/te/gemma.safetensors", vae: "/vae/video.safetensors", parts: "/vae/audio.safetensors\n/te/connector.safetensors" };
+    expect(addModelRequest("/m/ltx.gguf", "", "", ltx).parts).toEqual(["/vae/audio.safetensors", "/te/connector.safetensors"]);
   });
 
   it("says which split files an added model reads", () => {
-    expect(splitSummary({ text_encoders: ["a", "b"], vae: "v" })).toBe("with 2 text encoders and a VAE");
-    expect(splitSummary({ text_encoders: ["a"], vae: null })).toBe("with 1 text encoder");
-    expect(splitSummary({ text_encoders: [], vae: "v" })).toBe("with a VAE");
-    expect(splitSummary({ text_encoders: [], vae: null })).toBe("");
+    expect(splitSummary({ text_encoders: ["a", "b"], vae: "v", parts: [] })).toBe("with 2 text encoders and a VAE");
+    expect(splitSummary({ text_encoders: ["a"], vae: null, parts: [] })).toBe("with 1 text encoder");
+    expect(splitSummary({ text_encoders: [], vae: "v", parts: [] })).toBe("with a VAE");
+    expect(splitSummary({ text_encoders: [], vae: null, parts: [] })).toBe("");
+    expect(splitSummary({ text_encoders: ["g"], vae: "v", parts: ["a", "c"] })).toBe("with 1 text encoder, a VAE and 2 part files");
   });
 
   it("sums up a models folder by role", () => {
@@ -74,6 +77,7 @@ describe("adding a model", () => {
       problem: null,
       text_encoders: [],
       vae: null,
+      parts: [],
     });
     expect(folderSummary({ files: [file("checkpoint", "local-a"), file("checkpoint", "local-b"), file("lora")] })).toBe(
       "2 checkpoints · 1 LoRA · 2 usable as models",
