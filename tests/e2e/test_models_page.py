@@ -5,6 +5,9 @@ its detected family, and the Image page starts on a model that is ready here. On
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -182,6 +185,23 @@ def test_model_folders_panel_and_removing_an_added_model(browser, studio, tiny_m
     assert not errors, errors
 
 
+@contextmanager
+def _add_dialog(browser, studio, screen: str) -> Iterator[tuple[Any, Any]]:  # noqa: ANN001
+    """The Models page at the screen's size with "Add a model" opened: (page, dialog); no page error on the way."""
+    width, height = VIEWPORTS[screen]
+    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme="light")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        pg.goto(f"{studio.url}/models")
+        pg.get_by_test_id("add-model").click()
+        yield pg, pg.get_by_role("dialog")
+    finally:
+        context.close()
+    assert not errors, errors
+
+
 @pytest.mark.parametrize("screen", list(VIEWPORTS))
 def test_add_a_split_files_model_through_the_dialog(browser, studio, tiny_model, tmp_path, screen):
     """A FLUX.1 diffusion model with its text encoders and VAE in ComfyUI's folders, added through the dialog's
@@ -194,15 +214,7 @@ def test_add_a_split_files_model_through_the_dialog(browser, studio, tiny_model,
     model = kit.write_flux_diffusion_model(folder, comfy / "diffusion_models" / f"flux-split-{screen}.safetensors")
     clip, t5 = kit.write_flux_text_encoders(folder, comfy / "text_encoders")
     vae = kit.write_flux_vae(folder, comfy / "vae" / "ae.safetensors")
-    width, height = VIEWPORTS[screen]
-    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme="light")
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    try:
-        pg.goto(f"{studio.url}/models")
-        pg.get_by_test_id("add-model").click()
-        dialog = pg.get_by_role("dialog")
+    with _add_dialog(browser, studio, screen) as (pg, dialog):
         split = dialog.get_by_test_id("add-model-split")
         expect(split).to_be_visible()
         expect(dialog.get_by_test_id("add-model-vae")).to_be_hidden()  # collapsed until opened
@@ -236,9 +248,6 @@ def test_add_a_split_files_model_through_the_dialog(browser, studio, tiny_model,
         )
         assert added["path"] == str(model) and added["type"] == "flux"
         assert added["text_encoders"] == [str(clip), str(t5)] and added["vae"] == str(vae)
-    finally:
-        context.close()
-    assert not errors, errors
 
 
 @pytest.mark.parametrize("screen", list(VIEWPORTS))
@@ -251,15 +260,7 @@ def test_add_ltx2_from_separate_files_through_the_dialog(browser, studio, tiny_m
     folder = tiny_model("ltx2")
     files = write_ltx2_split_files(folder, comfy, f"ltx-2-19b-dev-{screen}")
     gemma = write_gemma_text_encoder(folder, comfy / "text_encoders" / "gemma_3_12B_it.safetensors")
-    width, height = VIEWPORTS[screen]
-    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme="light")
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    try:
-        pg.goto(f"{studio.url}/models")
-        pg.get_by_test_id("add-model").click()
-        dialog = pg.get_by_role("dialog")
+    with _add_dialog(browser, studio, screen) as (pg, dialog):
         dialog.get_by_test_id("add-model-path").fill(str(files["transformer"]))
         dialog.get_by_test_id("add-model-name").fill(f"Split LTX {screen}")
         dialog.get_by_test_id("add-model-split").locator("summary").click()
@@ -281,6 +282,3 @@ def test_add_ltx2_from_separate_files_through_the_dialog(browser, studio, tiny_m
         )
         assert added["type"] == "ltx2" and added["parts"] == [str(files["audio_vae"]), str(files["connectors"])]
         assert added["vae"] == str(files["vae"]) and added["text_encoders"] == [str(gemma)]
-    finally:
-        context.close()
-    assert not errors, errors
