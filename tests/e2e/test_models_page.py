@@ -25,8 +25,9 @@ def _in_view(pg, locator) -> bool:  # noqa: ANN001
     return bool(box) and box["x"] >= 0 and box["x"] + box["width"] <= width + 1 and 0 <= box["y"] < height
 
 
-@pytest.mark.parametrize("screen", list(VIEWPORTS))
-def test_search_legacy_group_and_add_a_model(browser, studio, tiny_model, tmp_path, screen):
+@contextmanager
+def _models_page(browser, studio, screen: str) -> Iterator[Any]:  # noqa: ANN001
+    """The Models page at the screen's size; no page error on the way."""
     width, height = VIEWPORTS[screen]
     context = browser.new_context(viewport={"width": width, "height": height}, color_scheme="light")
     pg = context.new_page()
@@ -34,6 +35,15 @@ def test_search_legacy_group_and_add_a_model(browser, studio, tiny_model, tmp_pa
     pg.on("pageerror", lambda e: errors.append(str(e)))
     try:
         pg.goto(f"{studio.url}/models")
+        yield pg
+    finally:
+        context.close()
+    assert not errors, errors
+
+
+@pytest.mark.parametrize("screen", list(VIEWPORTS))
+def test_search_legacy_group_and_add_a_model(browser, studio, tiny_model, tmp_path, screen):
+    with _models_page(browser, studio, screen) as pg:
         cards = pg.get_by_test_id("model-card")
         expect(cards.first).to_be_visible()
         total = cards.count()
@@ -121,9 +131,6 @@ def test_search_legacy_group_and_add_a_model(browser, studio, tiny_model, tmp_pa
         legacy_options = video_select.locator("optgroup[label=Legacy] option").all_inner_texts()
         assert any("CogVideoX" in t for t in legacy_options), legacy_options
         assert not any("CogVideoX" in t for t in video_select.locator("optgroup[label=Local] option").all_inner_texts())
-    finally:
-        context.close()
-    assert not errors, errors
 
 
 @pytest.mark.parametrize("screen", list(VIEWPORTS))
@@ -134,14 +141,8 @@ def test_model_folders_panel_and_removing_an_added_model(browser, studio, tiny_m
     (comfy / "models" / "checkpoints").mkdir(parents=True)
     (comfy / "models" / "loras").mkdir()
     write_sd15_single_file(tiny_model("sd15"), comfy / "models" / "checkpoints" / f"comfy-{screen}.safetensors")
-    width, height = VIEWPORTS[screen]
-    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme="light")
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.on("dialog", lambda d: d.accept())  # the "Remove ...?" confirmation
-    try:
-        pg.goto(f"{studio.url}/models")
+    with _models_page(browser, studio, screen) as pg:
+        pg.on("dialog", lambda d: d.accept())  # the "Remove ...?" confirmation
         panel = pg.get_by_test_id("model-folders")
         panel.scroll_into_view_if_needed()
         panel.get_by_test_id("model-folder-path").fill(str(tmp_path / "nowhere"))
@@ -180,26 +181,6 @@ def test_model_folders_panel_and_removing_an_added_model(browser, studio, tiny_m
         card.get_by_test_id("remove-model").click()
         expect(card).to_have_count(0)
         assert (mine / "model_index.json").is_file()
-    finally:
-        context.close()
-    assert not errors, errors
-
-
-@contextmanager
-def _add_dialog(browser, studio, screen: str) -> Iterator[tuple[Any, Any]]:  # noqa: ANN001
-    """The Models page at the screen's size with "Add a model" opened: (page, dialog); no page error on the way."""
-    width, height = VIEWPORTS[screen]
-    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme="light")
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    try:
-        pg.goto(f"{studio.url}/models")
-        pg.get_by_test_id("add-model").click()
-        yield pg, pg.get_by_role("dialog")
-    finally:
-        context.close()
-    assert not errors, errors
 
 
 @pytest.mark.parametrize("screen", list(VIEWPORTS))
@@ -214,7 +195,9 @@ def test_add_a_split_files_model_through_the_dialog(browser, studio, tiny_model,
     model = kit.write_flux_diffusion_model(folder, comfy / "diffusion_models" / f"flux-split-{screen}.safetensors")
     clip, t5 = kit.write_flux_text_encoders(folder, comfy / "text_encoders")
     vae = kit.write_flux_vae(folder, comfy / "vae" / "ae.safetensors")
-    with _add_dialog(browser, studio, screen) as (pg, dialog):
+    with _models_page(browser, studio, screen) as pg:
+        pg.get_by_test_id("add-model").click()
+        dialog = pg.get_by_role("dialog")
         split = dialog.get_by_test_id("add-model-split")
         expect(split).to_be_visible()
         expect(dialog.get_by_test_id("add-model-vae")).to_be_hidden()  # collapsed until opened
@@ -260,7 +243,9 @@ def test_add_ltx2_from_separate_files_through_the_dialog(browser, studio, tiny_m
     folder = tiny_model("ltx2")
     files = write_ltx2_split_files(folder, comfy, f"ltx-2-19b-dev-{screen}")
     gemma = write_gemma_text_encoder(folder, comfy / "text_encoders" / "gemma_3_12B_it.safetensors")
-    with _add_dialog(browser, studio, screen) as (pg, dialog):
+    with _models_page(browser, studio, screen) as pg:
+        pg.get_by_test_id("add-model").click()
+        dialog = pg.get_by_role("dialog")
         dialog.get_by_test_id("add-model-path").fill(str(files["transformer"]))
         dialog.get_by_test_id("add-model-name").fill(f"Split LTX {screen}")
         dialog.get_by_test_id("add-model-split").locator("summary").click()
