@@ -52,6 +52,29 @@ export function splitSummary(model: Pick<LocalModelInfo, "text_encoders" | "vae"
   return `with ${named.length ? `${named.join(", ")} and ${last}` : last}`;
 }
 
+/** A list of file paths typed one per line (split files: text encoders, part files). */
+function PathsField(props: {
+  label: string;
+  name: "text_encoders" | "parts";
+  error?: string;
+  value: string;
+  onChange: (value: string) => void;
+  placeholder: string;
+  hint?: string;
+}) {
+  return (
+    <Field label={props.label} name={props.name} error={props.error} hint={`${props.hint ? `${props.hint} ` : ""}Absolute paths, one per line.`}>
+      <Textarea
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+        rows={2}
+        placeholder={props.placeholder}
+        data-testid={`add-model-${props.name.replace("_", "-")}`}
+      />
+    </Field>
+  );
+}
+
 /** "Add a model": a local diffusers folder or weights file, used in place and kept in config.yaml. */
 export function AddModelDialog() {
   const qc = useQueryClient();
@@ -152,32 +175,26 @@ export function AddModelDialog() {
                 For a diffusion-model-only file (ComfyUI&apos;s diffusion_models/): its text encoders and VAE, as ComfyUI keeps them in text_encoders/ and vae/.
               </p>
               <div className="mt-2 space-y-3">
-                <Field label="Text-encoder files" name="text_encoders" error={errors.text_encoders} hint="Absolute paths, one per line.">
-                  <Textarea
-                    value={textEncoders}
-                    onChange={(e) => setTextEncoders(e.target.value)}
-                    rows={2}
-                    placeholder={"/home/me/ComfyUI/models/text_encoders/clip_l.safetensors\n…/t5xxl_fp8_e4m3fn.safetensors"}
-                    data-testid="add-model-text-encoders"
-                  />
-                </Field>
+                <PathsField
+                  label="Text-encoder files"
+                  name="text_encoders"
+                  error={errors.text_encoders}
+                  value={textEncoders}
+                  onChange={setTextEncoders}
+                  placeholder={"/home/me/ComfyUI/models/text_encoders/clip_l.safetensors\n…/t5xxl_fp8_e4m3fn.safetensors"}
+                />
                 <Field label="VAE file" name="vae" error={errors.vae}>
                   <Input value={vae} onChange={(e) => setVae(e.target.value)} placeholder="/home/me/ComfyUI/models/vae/ae.safetensors" data-testid="add-model-vae" />
                 </Field>
-                <Field
+                <PathsField
                   label="Other part files"
                   name="parts"
                   error={errors.parts}
-                  hint="LTX-2 from separate files: its audio VAE and text connectors. Absolute paths, one per line."
-                >
-                  <Textarea
-                    value={parts}
-                    onChange={(e) => setParts(e.target.value)}
-                    rows={2}
-                    placeholder={"/home/me/ComfyUI/models/vae/LTX2_audio_vae_bf16.safetensors\n…/ltx-2-19b-embeddings_connector_dev_bf16.safetensors"}
-                    data-testid="add-model-parts"
-                  />
-                </Field>
+                  value={parts}
+                  onChange={setParts}
+                  hint="LTX-2 from separate files: its audio VAE and text connectors."
+                  placeholder={"/home/me/ComfyUI/models/vae/LTX2_audio_vae_bf16.safetensors\n…/ltx-2-19b-embeddings_connector_dev_bf16.safetensors"}
+                />
               </div>
             </details>
             {general && (
