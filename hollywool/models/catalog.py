@@ -302,6 +302,14 @@ class Catalog:
         with self._lock:
             self._extra.pop(model_id, None)
 
+    def swap(self, old_ids: list[str], entries: list[ModelEntry]) -> None:
+        """Unregister `old_ids` and register `entries` in one step: a reader never sees the list between the two (a
+        models folder scanned again while the model list is read)."""
+        with self._lock:
+            for model_id in old_ids:
+                self._extra.pop(model_id, None)
+            self._extra.update({e.id: e for e in entries})
+
     def all(self) -> list[ModelEntry]:
         with self._lock:
             return list({**self._entries, **self._extra}.values())

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -373,6 +374,7 @@ class ModelFolders:
         self.prefs = prefs  # the folders added through the API are kept in the settings (`model_folders`)
         self._lora_base = list(loras.folders)
         self._registered: list[str] = []
+        self._refreshing = threading.Lock()
         self.folders: list[ModelFolder] = []
 
     def named(self) -> list[tuple[Path, bool]]:
@@ -400,17 +402,20 @@ class ModelFolders:
         return self.refresh()
 
     def refresh(self) -> list[ModelFolder]:
-        """Scan every folder again: the catalogue and the LoRA library then hold exactly what they have."""
+        """Scan every folder again: the catalogue and the LoRA library then hold exactly what they have. One refresh
+        at a time (the folder list and a folder's POST both refresh), and the catalogue swaps its entries at once."""
+        with self._refreshing:
+            return self._refresh()
+
+    def _refresh(self) -> list[ModelFolder]:
         scanned: list[ModelFolder] = []
         for path, from_env in self.named():
             try:
                 scanned.append(scan(path, from_env))
             except (InvalidInputError, OSError) as exc:
                 log.warning("Models folder %s left out: %s", path, exc)
-        for model_id in self._registered:
-            self.catalog.unregister(model_id)
-        taken = {e.id for e in self.catalog.all()}
-        registered: list[str] = []
+        taken = {e.id for e in self.catalog.all()} - set(self._registered)
+        entries: list[ModelEntry] = []
         for folder in scanned:
             for found in folder.files:
                 if found.role not in ("checkpoint", "diffusion_model") or found.family is None or found.problem:
@@ -419,11 +424,11 @@ class ModelFolders:
                 n = 2
                 while model_id in taken:
                     model_id, n = f"{base}-{n}", n + 1
-                self.catalog.register(entry_for(found, model_id))
+                entries.append(entry_for(found, model_id))
                 found.model_id = model_id
                 taken.add(model_id)
-                registered.append(model_id)
-        self._registered = registered
+        self.catalog.swap(self._registered, entries)
+        self._registered = [e.id for e in entries]
         lora_dirs = [
             (folder.root / sub, LORA_SOURCE)
             for folder in scanned

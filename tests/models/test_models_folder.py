@@ -236,3 +236,34 @@ def test_split_file_entries_naming_missing_files_are_skipped_naming_the_field(ma
     skipped = {s["id"]: s["reason"] for s in client.get("/api/models/config-problems").json()["skipped"]}
     assert skipped["no-vae"].startswith("vae: /nowhere/ae.safetensors")
     assert skipped["no-t5"].startswith("text_encoders: /nowhere/t5xxl.safetensors")
+
+
+def test_the_model_list_keeps_a_folders_models_while_the_folder_is_scanned_again(make_client, comfyui):
+    """The Models page asks for the folder list (which scans again) and the model list at once: a list read during a
+    scan still holds the folder's models, and two scans at once leave each model listed once."""
+    import threading
+
+    client = make_client()
+    assert client.post("/api/models/folders", json={"path": str(comfyui)}).status_code == 201
+    ids = {m["id"] for m in client.get("/api/models").json()["models"] if m["id"].startswith("local-")}
+    assert "local-checkpoints-sd15-tiny-sd15" in ids
+
+    stop = threading.Event()
+    scans: list[int] = []
+
+    def scan_again() -> None:
+        while not stop.is_set():
+            scans.append(client.get("/api/models/folders").status_code)
+
+    scanners = [threading.Thread(target=scan_again) for _ in range(2)]
+    for t in scanners:
+        t.start()
+    try:
+        for _ in range(30):
+            listed = [m["id"] for m in client.get("/api/models").json()["models"] if m["id"].startswith("local-")]
+            assert sorted(listed) == sorted(ids), listed
+    finally:
+        stop.set()
+        for t in scanners:
+            t.join()
+    assert scans and set(scans) == {200}
