@@ -15,6 +15,7 @@ from tests.image.conftest import UNET, add_user_models, hub_entry, wait_job
 from tests.kit.studio import ServerProcess, wait_for, write_user_config
 
 MB = 1024 * 1024
+IN_FLIGHT = 4 * MB  # one unwritten chunk plus socket buffers
 
 
 def _cdn_gets(hub, filename: str) -> list:
@@ -91,8 +92,11 @@ def test_a_download_killed_mid_file_continues_after_the_restart(hub, big_repo, t
     assert len(gets) == 2 and gets[0].range is None
     assert _range_start(gets[1]) == kept  # continued from every byte on disk
     assert hub.bytes_served[UNET] == served_before + len(data) - kept
-    assert served_before - kept <= 1 * MB + 256 * 1024  # lost: at most the one chunk not yet written
-    assert hub.bytes_served[UNET] <= len(data) + 1 * MB + 256 * 1024  # about the file's size, once
+    # Lost: the one 1 MB chunk not yet written, and what sat in the loopback sockets' buffers when the
+    # studio was killed (the fake counts a byte as served when it hands it to its socket; a loaded
+    # 2-core CI box measured 1.9 MB in all). The default 10 MB chunk would lose up to 10 MB.
+    assert served_before - kept <= IN_FLIGHT
+    assert hub.bytes_served[UNET] <= len(data) + IN_FLIGHT  # about the file's size, once
     # The re-queued job's progress starts from the bytes on disk (the small files and the UNet's part).
     assert progress[0] == on_disk and progress == sorted(progress) and progress[-1] == len(data) + small
     snapshot = next((cache / "models--acme--big-sd" / "snapshots").iterdir())
