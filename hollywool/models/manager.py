@@ -379,11 +379,12 @@ def _not_shared(_name: str, _key: ComponentKey) -> Any | None:
 
 def entry_weights(entry: ModelEntry) -> dict[str, Weights]:
     """Published weight sizes for an entry: its own `extra.weights` (a family with models of several
-    sizes, e.g. `{transformer: {bf16: 10.0, fp8: 5.0}}`), else its family's."""
+    sizes, e.g. `{transformer: {bf16: 10.0, fp8: 5.0}}`), else its family's as this model is (a variant with
+    more components: HunyuanVideo 1.5's image-to-video models add an image encoder)."""
     own = entry.extra.get("weights")
     if isinstance(own, dict) and own:
         return {str(name): Weights(**sizes) for name, sizes in cast(dict[str, dict[str, float]], own).items()}
-    return dict(entry.family.weights)
+    return dict(entry.family.for_model(entry.model_path, entry.extra).weights)
 
 
 def _stored_in_files(entry: ModelEntry) -> dict[str, str]:

@@ -63,6 +63,11 @@ def test_declared_components_are_the_pipelines_own():
         if family.weights:
             accepted = inspect.signature(getattr(diffusers, family.pipeline).__init__).parameters
             assert set(family.weights) <= set(accepted), (family.type, set(family.weights) - set(accepted))
+        for name in getattr(family, "variants", {}):  # a variant's own (HunyuanVideo 1.5 i2v)
+            form = family.for_model("", {"variant": name})
+            pipeline = getattr(form, "i2v_pipeline", None) if not getattr(form, "text_to_video", True) else None
+            accepted = inspect.signature(getattr(diffusers, pipeline or form.pipeline).__init__).parameters
+            assert set(form.weights) <= set(accepted), (family.type, name, set(form.weights) - set(accepted))
 
 
 @pytest.mark.parametrize("family_type", DECLARED)

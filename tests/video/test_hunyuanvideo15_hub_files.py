@@ -46,6 +46,10 @@ def test_the_catalogue_lists_comfyui_hunyuanvideo15_files_with_sizes_and_precisi
         assert needs["transformer"].stored == precision
         assert needs["text_encoder"].stored == "fp8"  # qwen_2.5_vl_7b_fp8_scaled
         assert round(needs["transformer"].params / 1e9, 2) == 8.32  # 8.3B, whatever the file's precision
+        # Image-to-video models carry the SigLIP image encoder (0.86 GB in bf16): counted for them alone.
+        assert ("image_encoder" in needs) == i2v
+        if i2v:
+            assert round(needs["image_encoder"].params / 1e9, 2) == 0.43
 
 
 @pytest.fixture

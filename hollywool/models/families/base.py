@@ -116,6 +116,10 @@ class Family:
     # Kept working but outdated (SD3, Mochi, CogVideoX, SVD): listed after the current families, in a Legacy group.
     legacy: bool = False
 
+    def for_model(self, path: str, extra: dict[str, Any] | None = None) -> Family:
+        """This family as one model (at `path`, with its catalogue `extra`) is; a family with variants says which."""
+        return self
+
     @property
     def medium(self) -> Medium:
         raise NotImplementedError

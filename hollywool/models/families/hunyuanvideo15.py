@@ -122,13 +122,14 @@ SPLIT = SplitFiles(
 # Published sizes (GB, the hub's byte counts) of Comfy-Org/HunyuanVideo_1.5_repackaged's split files: the 8.3B diffusion
 # model hunyuanvideo1.5_720p_i2v_fp16 16.65 (every t2v / i2v fp16 file holds the same tensors) and its fp8_scaled
 # (cfg-distilled) 8.33; qwen_2.5_vl_7b 16.6 (bf16) and _fp8_scaled 9.38; byt5_small_glyphxl_fp16 0.439;
-# hunyuanvideo15_vae_fp16 2.52. The image-to-video models' SigLIP encoder (0.857) is left out: t2v has none.
+# hunyuanvideo15_vae_fp16 2.52; the image-to-video models' SigLIP encoder 0.857.
 WEIGHTS = {
     "transformer": Weights(bf16=16.65, fp8=8.33),
     "text_encoder": Weights(bf16=16.6, fp8=9.38),
     "text_encoder_2": Weights(bf16=0.439),
     "vae": Weights(bf16=2.52),
 }
+I2V_WEIGHTS = {**WEIGHTS, "image_encoder": Weights(bf16=0.857)}
 
 FAMILY = register(
     VideoFamily(
@@ -163,7 +164,7 @@ FAMILY = register(
         guidance_by_guider=True,
         variants={
             "t2v": Variant(family={"i2v_pipeline": None, "max_references": 0, "references_doc": ""}),
-            "i2v": Variant(family={"text_to_video": False}),
+            "i2v": Variant(family={"text_to_video": False, "weights": I2V_WEIGHTS}),
         },
         variant_of=_variant,
         variant_of_file_name=_task,
