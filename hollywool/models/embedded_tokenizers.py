@@ -10,7 +10,7 @@ A tokenizer folder without a vocabulary takes the one the paired text-encoder fi
 shipped model_index.json names (`PixtralProcessor` around a fast tokenizer): transformers' own tekken converter, the
 Mistral v7 chat template below (transformers only generates one with mistral_common), left padding, and a Pixtral
 image processor sized by the folder's own vision config. GGUF text encoders are not read for a vocabulary (ComfyUI
-rebuilds one from GGUF metadata); nor are they loaded yet (text_encoders.load_text_encoder).
+rebuilds one from GGUF metadata): their tokenizers come from a ComfyUI install as a safetensors file's would.
 """
 
 from __future__ import annotations

@@ -112,7 +112,10 @@ class ModelManager:
             found = measure_model(location, entry.variant)
             if found and (entry.source == "file" or entry.files):  # split files: the text encoders and VAE it names
                 files = entry_files(entry, self.hub)
-                extra = [measure_files(f"text_encoder_{i + 1}", [p]) for i, p in enumerate(files.text_encoders)]
+                extra = [
+                    measure_files(f"text_encoder_{i + 1}", [p], dequantized=True)
+                    for i, p in enumerate(files.text_encoders)
+                ]
                 extra.append(measure_files("vae", [files.vae]) if files.vae else None)
                 extra += [measure_files(f"part_{i + 1}", [p]) for i, p in enumerate(files.parts)]
                 found = [*found, *(need for need in extra if need)]

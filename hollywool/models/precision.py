@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hollywool.models.weight_files import read_weight_file
+
 # Bytes per parameter; GGUF block formats include their scales (Q8_0: 34 bytes per 32 weights, K-quants per 256).
 BYTES_PER_PARAM: dict[str, float] = {
     "float32": 4,  # run dtypes, as torch names them
@@ -156,13 +158,16 @@ def _count(tensors: Iterable[dict[str, Any]]) -> tuple[int, str]:
     return sum(by_dtype.values()), _STORED.get(main, "bf16")
 
 
-def measure_files(name: str, files: Iterable[Path]) -> ComponentNeed | None:
-    """A component's need from its weight files; None when none can be read."""
+def measure_files(name: str, files: Iterable[Path], *, dequantized: bool = False) -> ComponentNeed | None:
+    """A component's need from its weight files; None when none can be read. `dequantized`: GGUF files are loaded
+    in the pipeline's dtype (text encoders: transformers runs no GGUF layers), so their parameters count."""
     params, file_bytes, stored = 0, 0, "bf16"
     for f in files:
         try:
             size = f.stat().st_size
-            if f.suffix == ".gguf":
+            if f.suffix == ".gguf" and dequantized:
+                params += sum(math.prod(t.shape) for t in read_weight_file(f).tensors.values())
+            elif f.suffix == ".gguf":
                 stored, file_bytes = "gguf", file_bytes + size
             elif f.suffix == ".safetensors":
                 count, stored = _count(_tensors(f).values())

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from hollywool.errors import InvalidInputError
+from hollywool.models.gguf_text_encoders import read_gguf_text_encoder
 from hollywool.models.quantized import is_scaled_fp8, keep_fp8_layers, unscale_fp8
 from hollywool.models.state_dict import read_state_dict
 
@@ -23,9 +24,13 @@ from hollywool.models.state_dict import read_state_dict
 KindTest = Callable[[Mapping[str, list[int]]], int | None]
 
 _CLIP_LAYER = re.compile(r"(^|\.)encoder\.layers\.0\.self_attn\.q_proj\.weight$")
-_T5_Q = re.compile(r"(^|\.)encoder\.block\.0\.layer\.0\.SelfAttention\.q\.weight$")
-_UMT5_BIAS = re.compile(r"(^|\.)encoder\.block\.1\.layer\.0\.SelfAttention\.relative_attention_bias\.weight$")
-_LLM_LAYER = re.compile(r"(^|\.)layers\.0\.self_attn\.q_proj\.weight$")
+# Each in transformers' names and in llama.cpp's (GGUF files: `enc.blk.N.attn_q`, `blk.N.attn_q`, `token_embd`).
+_T5_Q = re.compile(r"(^|\.)encoder\.block\.0\.layer\.0\.SelfAttention\.q\.weight$|^enc\.blk\.0\.attn_q\.weight$")
+_UMT5_BIAS = re.compile(
+    r"(^|\.)encoder\.block\.1\.layer\.0\.SelfAttention\.relative_attention_bias\.weight$|^enc\.blk\.1\.attn_rel_b\.weight$"
+)
+_VISION = re.compile(r"(^|\.)(visual|vision_tower|multi_modal_projector)\.")
+_LLM_LAYER = re.compile(r"(^|\.)layers\.0\.self_attn\.q_proj\.weight$|^blk\.0\.attn_q\.weight$")
 
 
 def _width(shapes: Mapping[str, list[int]], pattern: re.Pattern[str]) -> int | None:
@@ -49,7 +54,7 @@ def _umt5(shapes: Mapping[str, list[int]]) -> int | None:
 
 def _decoder_llm(shapes: Mapping[str, list[int]]) -> int | None:
     """Llama-style decoders used as text encoders (Qwen, Mistral, Gemma): embed_tokens + self_attn.q_proj."""
-    if not any(k.endswith("embed_tokens.weight") for k in shapes):
+    if not any(k.endswith("embed_tokens.weight") or k == "token_embd.weight" for k in shapes):
         return None
     return _width(shapes, _LLM_LAYER)
 
@@ -123,11 +128,11 @@ def load_text_encoder(
     with init_empty_weights():  # parameters on the meta device until the file's are assigned
         model = cls(config)
     wanted = model.state_dict()
-    if path.suffix.lower() == ".gguf":
-        raise InvalidInputError(f"{path.name}: GGUF text encoders are not supported yet; use a .safetensors file")
-    # Kept fp8: read as stored; otherwise every float tensor becomes `dtype` as it is read.
-    select: Callable[[str], bool] | None = (lambda name: name.startswith(prefix)) if prefix else None
-    state = read_state_dict(path, None if keep_fp8 else dtype, select)
+    if path.suffix.lower() == ".gguf":  # llama.cpp's names, mapped to the model's; dequantized to `dtype`
+        state = read_gguf_text_encoder(path, model, dtype)
+    else:  # kept fp8: read as stored; otherwise every float tensor becomes `dtype` as it is read
+        select: Callable[[str], bool] | None = (lambda name: name.startswith(prefix)) if prefix else None
+        state = read_state_dict(path, None if keep_fp8 else dtype, select)
     if is_scaled_fp8(state):
         state = unscale_fp8(state, dtype)
     if renames:
@@ -152,6 +157,11 @@ def load_text_encoder(
             setattr(model.get_submodule(parent), name, None)
             wanted = {k: v for k, v in wanted.items() if not k.startswith(part)}
     missing = sorted(k for k in wanted if k not in weights)
+    if missing and path.suffix.lower() == ".gguf" and all(_VISION.search(k) for k in missing):
+        raise InvalidInputError(
+            f"{path.name} holds the language model only (llama.cpp keeps the vision tower in a separate mmproj file), "
+            "and this model shows its reference images to the vision tower: use the .safetensors text encoder"
+        )
     if missing:
         shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
         raise InvalidInputError(

@@ -81,19 +81,23 @@ def write_gguf(
     keep_f16: tuple[str, ...] = (),
     fallback: str | None = None,
     unquantized: type[np.floating] = np.float16,
+    small: int = 1024,
+    fields: dict[str, int | str] | None = None,
 ) -> Path:
-    """`tensors` as a GGUF file of `arch`: 1-D and small tensors F32, those whose names start with `keep_f16` F16, the
-    rest `qtype` where their rows fill its blocks, else `fallback` (llama.cpp's for the type by default), else
-    `unquantized`."""
+    """`tensors` as a GGUF file of `arch`: 1-D tensors and those of up to `small` values F32, those whose names start
+    with `keep_f16` F16, the rest `qtype` (F32: unquantized) where their rows fill its blocks, else `fallback`
+    (llama.cpp's for the type by default), else `unquantized`. `fields`: metadata besides the architecture."""
     import gguf
 
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     writer = gguf.GGUFWriter(str(out_path), arch=arch)
     writer.add_quantization_version(gguf.GGML_QUANT_VERSION)
+    for name, value in (fields or {}).items():
+        writer.add_string(name, value) if isinstance(value, str) else writer.add_uint32(name, value)
     for n, (key, value) in enumerate(sorted(tensors.items())):
         data = value.float().numpy()
-        if data.ndim == 1 or data.size <= 1024:
+        if data.ndim == 1 or data.size <= small or qtype == "F32":
             writer.add_tensor(key, data.astype(np.float32))
             continue
         if keep_f16 and key.startswith(keep_f16):
@@ -122,3 +126,35 @@ def write_family_gguf(family: str, folder: str | Path, out_path: str | Path, qty
         "qwen_image": lambda: (state, "qwen_image"),
     }[family]()
     return write_gguf(original, out_path, qtype, arch)
+
+
+def write_text_encoder_gguf(folder: str | Path, out_path: str | Path, arch: str, qtype: str = "Q8_0") -> Path:
+    """A tiny folder's text encoder as a GGUF file of llama.cpp's `arch` (qwen3, t5encoder, qwen2vl ...), as the
+    quantizers publish text encoders for ComfyUI-GGUF: llama.cpp's tensor names (gguf's tables, which its
+    convert_hf_to_gguf.py writes with), every matrix in `qtype`, no vision tower (llama.cpp keeps that in an mmproj
+    file). LLaMA-architecture files (Mistral's) get llama.cpp's permuted q and k rows."""
+    import json
+
+    import transformers
+
+    from hollywool.models.gguf_text_encoders import gguf_names
+
+    component = Path(folder) / "text_encoder"
+    model_class = json.loads((component / "config.json").read_text())["architectures"][0]
+    model = getattr(transformers, model_class).from_pretrained(component)
+    text = model.config.get_text_config()
+    layers = int(getattr(text, "num_hidden_layers", None) or text.num_layers)
+    names = gguf_names(model, arch, layers)
+    state = model.state_dict()
+    tensors = {gguf_name: state[key] for gguf_name, key in names.items() if key in state}
+    if arch == "llama":  # convert_hf_to_gguf.py's LlamaModel.permute: each head's rotary halves interleaved
+        heads = {".attn_q.": text.num_attention_heads, ".attn_k.": text.num_key_value_heads}
+        for name, value in tensors.items():
+            count = next((n for part, n in heads.items() if part in name and name.endswith(".weight")), None)
+            if count:
+                rows = value.shape[0]
+                tensors[name] = (
+                    value.reshape(count, 2, rows // count // 2, *value.shape[1:]).swapaxes(1, 2).reshape(value.shape)
+                )
+    fields: dict[str, int | str] = {f"{arch}.block_count": layers, "general.name": f"tiny {model_class}"}
+    return write_gguf(tensors, out_path, qtype, arch, small=0, fields=fields)

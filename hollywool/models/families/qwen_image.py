@@ -135,6 +135,7 @@ SPLIT = SplitFiles(
                 (r"^model\.(?!language_model\.|visual\.)", "model.language_model."),
                 (r"^visual\.", "model.visual."),
             ),
+            optional=("model.visual.",),  # text-to-image prompts with text only; a GGUF file has no vision tower
         ),
     ),
     vae_class="AutoencoderKLQwenImage",
@@ -160,6 +161,7 @@ def _edit_named(name: str, config: str) -> str:
 EDIT_SPLIT = replace(
     SPLIT,
     config="qwen-image-edit-2509",
+    text_encoders=(replace(SPLIT.text_encoders[0], optional=()),),  # the edit shows the references to the vision tower
     vae_names=(),
     vae_family="qwen-image",  # Qwen-Image's qwen_image_vae.safetensors
     variant=_edit_version,

@@ -1,0 +1,74 @@
+"""Text encoders in GGUF files, as ComfyUI-GGUF's GGUF CLIP loader takes them (t5-v1_1-xxl-encoder-Q8_0.gguf,
+umt5-xxl-encoder-Q8_0.gguf, Qwen3-4B-Q8_0.gguf, Qwen2.5-VL-7B-Instruct-Q8_0.gguf, gemma-3-12b-it-Q4_K_M.gguf ...).
+
+Their tensors have llama.cpp's names (`token_embd`, `blk.N.attn_q`, T5's `enc.blk.N.attn_rel_b`), mapped to
+transformers' names through gguf's tensor-name table for the architecture the file declares (so a Qwen2.5-VL file,
+`qwen2vl`, maps although transformers cannot load that architecture from GGUF itself); transformers' GGUF tensor
+processors undo what llama.cpp's converter changed (LLaMA/Mistral's permuted q and k, Gemma's norm offset). It runs no
+quantized GGUF layers: the weights are dequantized to the pipeline's dtype as they are read, so the encoder takes the
+memory of its full-precision file (the diffusion model, not the text encoder, is what GGUF keeps small).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def _field(reader: Any, name: str) -> Any | None:
+    field = reader.fields.get(name)
+    return None if field is None else field.contents()
+
+
+def gguf_names(model: Any, arch: str, layers: int) -> dict[str, str]:
+    """{llama.cpp's name: `model`'s key} for a model of GGUF architecture `arch`, from gguf's table for it (what
+    llama.cpp's converter names with): each key's longest tail the table knows. A vision-language model's language
+    model is named first: the tables also give a vision tower's layers (Pixtral's) `blk.N` names, which would
+    otherwise take the text layers' place. (Transformers' own mapper builds a table per submodule: minutes for a
+    24B model.)"""
+    from gguf import MODEL_ARCH_NAMES, get_tensor_name_map
+
+    kind = next((k for k, name in MODEL_ARCH_NAMES.items() if name == arch), None)
+    if kind is None:
+        return {}
+    table = get_tensor_name_map(kind, layers)
+    keys = sorted(model.state_dict(), key=lambda k: "language_model." not in k)  # stable: the text model first
+    names: dict[str, str] = {}
+    for key in keys:
+        stem, _, suffix = key.rpartition(".")
+        parts = stem.split(".")
+        for start in range(len(parts)):
+            found = table.get_name(".".join(parts[start:]))
+            if found is not None:
+                names.setdefault(f"{found}.{suffix}", key)
+                break
+    return names
+
+
+def read_gguf_text_encoder(path: Path, model: Any, dtype: Any) -> dict[str, Any]:
+    """{`model`'s key: tensor in `dtype`} for each tensor of the GGUF file at `path` that `model` has (a transformers
+    model, its parameters may be on the meta device: only its key names and config are read)."""
+    import numpy as np
+    import torch
+    from gguf import GGUFReader, dequantize
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
+
+    reader = GGUFReader(path)
+    arch = str(_field(reader, "general.architecture") or "")
+    text = model.config.get_text_config()
+    # LLaMA's q/k un-permuting needs the head counts: the model's own config gives them, whatever the file says.
+    heads = {"num_attention_heads": getattr(text, "num_attention_heads", None)}
+    heads["num_key_value_heads"] = getattr(text, "num_key_value_heads", None) or heads["num_attention_heads"]
+    processors: dict[str, Any] = getattr(gguf_utils, "TENSOR_PROCESSORS")  # noqa: B009  # untyped in transformers
+    processor: Any = processors.get(arch, gguf_utils.TensorProcessor)(config=heads)
+    layers = _field(reader, f"{arch}.block_count") or getattr(text, "num_hidden_layers", None) or text.num_layers
+    names = gguf_names(model, arch, int(layers))
+    state: dict[str, Any] = {}
+    for tensor in reader.tensors:
+        result: Any = processor.process(
+            weights=dequantize(tensor.data, tensor.tensor_type), name=tensor.name, tensor_key_mapping=names
+        )
+        if result.name in names:
+            # torch's stub leaves from_numpy's argument unannotated
+            state[names[result.name]] = torch.from_numpy(np.copy(result.weights)).to(dtype)  # pyright: ignore[reportUnknownMemberType]
+    return state
