@@ -11,8 +11,13 @@ memory of its full-precision file (the diffusion model, not the text encoder, is
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
+
+# A vision-language model's parts that see images (Qwen2.5-VL's `visual.`, Mistral 3's and Gemma 3's vision tower and
+# projector).
+VISION = re.compile(r"(^|\.)(visual|vision_tower|multi_modal_projector)\.")
 
 
 def _field(reader: Any, name: str) -> Any | None:
@@ -22,19 +27,20 @@ def _field(reader: Any, name: str) -> Any | None:
 
 def gguf_names(model: Any, arch: str, layers: int) -> dict[str, str]:
     """{llama.cpp's name: `model`'s key} for a model of GGUF architecture `arch`, from gguf's table for it (what
-    llama.cpp's converter names with): each key's longest tail the table knows. A vision-language model's language
-    model is named first: the tables also give a vision tower's layers (Pixtral's) `blk.N` names, which would
-    otherwise take the text layers' place. (Transformers' own mapper builds a table per submodule: minutes for a
-    24B model.)"""
+    llama.cpp's converter names with): each key's longest tail the table knows. A vision-language model's vision
+    tower and projector are left out: llama.cpp keeps them in another file (mmproj), and the tables would give
+    some of their layers the text layers' names (Pixtral's `blk.N`). (Transformers' own mapper builds a table per
+    submodule: minutes for a 24B model.)"""
     from gguf import MODEL_ARCH_NAMES, get_tensor_name_map
 
     kind = next((k for k, name in MODEL_ARCH_NAMES.items() if name == arch), None)
     if kind is None:
         return {}
     table = get_tensor_name_map(kind, layers)
-    keys = sorted(model.state_dict(), key=lambda k: "language_model." not in k)  # stable: the text model first
     names: dict[str, str] = {}
-    for key in keys:
+    for key in model.state_dict():
+        if VISION.search(key):
+            continue
         stem, _, suffix = key.rpartition(".")
         parts = stem.split(".")
         for start in range(len(parts)):

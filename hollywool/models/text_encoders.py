@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from hollywool.errors import InvalidInputError
-from hollywool.models.gguf_text_encoders import read_gguf_text_encoder
+from hollywool.models.gguf_text_encoders import VISION, read_gguf_text_encoder
 from hollywool.models.quantized import is_scaled_fp8, keep_fp8_layers, unscale_fp8
 from hollywool.models.state_dict import read_state_dict
 
@@ -29,7 +29,6 @@ _T5_Q = re.compile(r"(^|\.)encoder\.block\.0\.layer\.0\.SelfAttention\.q\.weight
 _UMT5_BIAS = re.compile(
     r"(^|\.)encoder\.block\.1\.layer\.0\.SelfAttention\.relative_attention_bias\.weight$|^enc\.blk\.1\.attn_rel_b\.weight$"
 )
-_VISION = re.compile(r"(^|\.)(visual|vision_tower|multi_modal_projector)\.")
 _LLM_LAYER = re.compile(r"(^|\.)layers\.0\.self_attn\.q_proj\.weight$|^blk\.0\.attn_q\.weight$")
 
 
@@ -157,7 +156,7 @@ def load_text_encoder(
             setattr(model.get_submodule(parent), name, None)
             wanted = {k: v for k, v in wanted.items() if not k.startswith(part)}
     missing = sorted(k for k in wanted if k not in weights)
-    if missing and path.suffix.lower() == ".gguf" and all(_VISION.search(k) for k in missing):
+    if missing and path.suffix.lower() == ".gguf" and all(VISION.search(k) for k in missing):
         raise InvalidInputError(
             f"{path.name} holds the language model only (llama.cpp keeps the vision tower in a separate mmproj file), "
             "and this model shows its reference images to the vision tower: use the .safetensors text encoder"

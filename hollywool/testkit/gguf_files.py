@@ -132,7 +132,7 @@ def write_text_encoder_gguf(folder: str | Path, out_path: str | Path, arch: str,
     """A tiny folder's text encoder as a GGUF file of llama.cpp's `arch` (qwen3, t5encoder, qwen2vl ...), as the
     quantizers publish text encoders for ComfyUI-GGUF: llama.cpp's tensor names (gguf's tables, which its
     convert_hf_to_gguf.py writes with), every matrix in `qtype`, no vision tower (llama.cpp keeps that in an mmproj
-    file). LLaMA-architecture files (Mistral's) get llama.cpp's permuted q and k rows."""
+    file). LLaMA-architecture files (Mistral's) get llama.cpp's permuted q and k rows, Gemma's its norms plus one."""
     import json
 
     import transformers
@@ -147,6 +147,8 @@ def write_text_encoder_gguf(folder: str | Path, out_path: str | Path, arch: str,
     names = gguf_names(model, arch, layers)
     state = model.state_dict()
     tensors = {gguf_name: state[key] for gguf_name, key in names.items() if key in state}
+    if arch in ("gemma2", "gemma3"):  # convert_hf_to_gguf.py stores Gemma's RMSNorm weights as 1 + w
+        tensors = {k: v + 1 if k.endswith("norm.weight") else v for k, v in tensors.items()}
     if arch == "llama":  # convert_hf_to_gguf.py's LlamaModel.permute: each head's rotary halves interleaved
         heads = {".attn_q.": text.num_attention_heads, ".attn_k.": text.num_key_value_heads}
         for name, value in tensors.items():

@@ -132,3 +132,29 @@ def test_a_gguf_qwen_vl_file_for_an_edit_model_says_the_vision_tower_is_missing(
         files["Q8_0"], "Qwen2_5_VLForConditionalGeneration", config, torch.float32, False, optional=("model.visual.",)
     )
     assert model.model.visual is None
+
+
+@pytest.mark.parametrize(
+    ("family", "model_class", "arch"),
+    [("wan_5b", "UMT5EncoderModel", "t5encoder"), ("ltx2", "Gemma3ForConditionalGeneration", "gemma3")],
+    ids=["umt5-xxl-encoder (Wan 2.2)", "gemma-3-12b-it (LTX-2)"],
+)
+def test_video_families_gguf_text_encoders_load_every_weight(family, model_class, arch, tiny_model, tmp_path):
+    """UMT5 (a relative-attention bias in every block) and Gemma 3 (norms stored as 1 + w by llama.cpp): each weight
+    of the GGUF file lands where the model's own folder has it."""
+    import transformers
+
+    from hollywool.models.split_files import read_file
+    from hollywool.models.text_encoders import detect_kind, load_text_encoder
+    from hollywool.testkit.gguf_files import write_text_encoder_gguf
+
+    folder = tiny_model(family) / "text_encoder"
+    path = write_text_encoder_gguf(tiny_model(family), tmp_path / f"{family}-F32.gguf", arch, "F32")
+    assert detect_kind(read_file(path).shapes) == (("umt5" if family == "wan_5b" else "llm"), 32)
+    vision = ("model.vision_tower.", "model.multi_modal_projector.") if family == "ltx2" else ()  # LTX-2's slot's
+    loaded = load_text_encoder(path, model_class, folder, torch.float32, False, optional=vision)
+    own = getattr(transformers, model_class).from_pretrained(folder).state_dict()
+    state = loaded.state_dict()
+    assert state and all(torch.equal(v, own[k]) for k, v in state.items() if not k.startswith("lm_head.")), [
+        k for k, v in state.items() if not torch.equal(v, own[k])
+    ]
