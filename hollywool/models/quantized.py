@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hollywool.errors import InvalidInputError
-from hollywool.models.families.split import Converter
 from hollywool.models.state_dict import read_state_dict
 from hollywool.models.weight_files import SCALE_ONLY_SUFFIXES, WeightFile, is_scaled_fp8_names
+
+if TYPE_CHECKING:  # the families import this module's neighbours (text_encoders) as they register
+    from hollywool.models.families.split import Converter
 
 
 def keeps_fp8(device: str) -> bool:
