@@ -29,11 +29,11 @@ from hollywool.models.loras import LoraLibrary, detect_base
 from hollywool.models.single_file import detect
 from hollywool.models.split_files import (
     carries,
-    file_sampling,
     has_piece,
     is_diffusion_model_only,
     needed_slots,
     read_file,
+    recommended_sampling,
     split_config,
 )
 from hollywool.models.text_encoders import LABELS, config_width, detect_kind
@@ -336,12 +336,7 @@ def _slug(text: str) -> str:
 def entry_for(found: FoundFile, model_id: str) -> ModelEntry:
     family = families.REGISTRY.get(found.family or "")
     assert family is not None
-    # A variant with its own sampling (FLUX.2 [klein] Base, LTX-2's distilled checkpoints), else the family's.
-    sampling = file_sampling(found.path)
-    steps, guidance = (sampling.steps, sampling.guidance) if sampling else (
-        int(getattr(family, "default_steps", 20)),
-        float(getattr(family, "default_guidance", 7.0)),
-    )  # fmt: skip
+    sampling = recommended_sampling(found.path, family)
     return ModelEntry(
         id=model_id,
         name=found.path.stem,
@@ -350,11 +345,11 @@ def entry_for(found: FoundFile, model_id: str) -> ModelEntry:
         text_encoders=[str(p) for p in found.text_encoders],
         vae=str(found.vae) if found.vae else None,
         parts=[str(p) for p in found.parts],
-        extra={"call": dict(sampling.call)} if sampling and sampling.call else {},
+        extra={"call": dict(sampling.call)} if sampling.call else {},
         config=None,
         files=None,
-        default_steps=steps,
-        default_guidance=guidance,
+        default_steps=sampling.steps,
+        default_guidance=sampling.guidance,
         category="video" if isinstance(family, families.VideoFamily) else "quality",
         size_gb=round(found.size_bytes / 1024**3, 2),
         memory_gb=round(found.size_bytes / 1024**3, 2),

@@ -122,6 +122,14 @@ def file_sampling(path: Path, known_as: str = "") -> Sampling | None:
     return named or (Sampling(*defaults) if defaults else None)
 
 
+def recommended_sampling(path: Path, family: object) -> Sampling:
+    """The sampling a model at `path` of `family` starts with: its variant's (`file_sampling`: klein Base, distilled
+    LTX-2), else its family's defaults (Z-Image Turbo's 8 steps without guidance ...)."""
+    sampling = file_sampling(path) if path.is_file() else None
+    default = Sampling(int(getattr(family, "default_steps", 20)), float(getattr(family, "default_guidance", 7.0)))
+    return sampling or default
+
+
 def _packaged_config(name: str) -> Path | None:
     folder = resources.files("hollywool.catalog").joinpath(f"configs/{name}")
     return Path(str(folder)) if folder.is_dir() else None

@@ -19,7 +19,7 @@ from hollywool.errors import ConflictError, InvalidInputError, NotFoundError
 from hollywool.models import families
 from hollywool.models.catalog import Catalog, ModelEntry, read_user_config
 from hollywool.models.model_type import infer_type
-from hollywool.models.split_files import file_sampling
+from hollywool.models.split_files import recommended_sampling
 
 _lock = threading.Lock()  # one writer of config.yaml at a time
 
@@ -95,11 +95,12 @@ def _fields(req: AddModelRequest) -> dict[str, Any]:
     family = families.family(kind)
     if isinstance(family, families.VideoFamily):
         fields["category"] = "video"
-    sampling = file_sampling(path) if path.is_file() else None  # a variant with its own (klein Base, distilled LTX)
-    if sampling:
-        fields["default_steps"], fields["default_guidance"] = sampling.steps, sampling.guidance
-        if sampling.call:
-            fields["extra"] = {"call": dict(sampling.call)}
+    # The family's recommended sampling (Z-Image Turbo: 8 steps, no guidance), or its variant's (klein Base, distilled
+    # LTX): an entry without them would start at the generic 20 steps and guidance 7.
+    sampling = recommended_sampling(path, family)
+    fields["default_steps"], fields["default_guidance"] = sampling.steps, sampling.guidance
+    if sampling.call:
+        fields["extra"] = {"call": dict(sampling.call)}
     return fields
 
 

@@ -29,7 +29,9 @@ def test_added_folder_is_detected_listed_kept_and_generates(make_client, studio_
     listed = {m["id"]: m for m in client.get("/api/models").json()["models"]}
     assert listed["my-sd"]["path"] == str(sd_folder)
     config = yaml.safe_load((studio_dirs["data_dir"] / "config.yaml").read_text())
-    assert config["models"]["my-sd"] == {"name": "My SD", "path": str(sd_folder), "type": "sd"}
+    # With the family's recommended sampling (SD 1.5: 25 steps, guidance 7), not the generic defaults.
+    assert config["models"]["my-sd"] == {"name": "My SD", "path": str(sd_folder), "type": "sd",
+                                         "default_steps": 25, "default_guidance": 7.0}  # fmt: skip
 
     client.__exit__(None, None, None)  # the studio stops (releasing its data folder) ...
     restarted = make_client()  # ... and a new app on the same data folder reads it back from config.yaml
@@ -122,3 +124,19 @@ def test_added_single_file_is_recognised_by_its_keys(make_client, tiny_model, tm
     )
     assert job.status_code == 201, job.text
     assert wait_job(client, job.json()["job_id"])["status"] == "completed"
+
+
+def test_an_added_z_image_turbo_file_samples_as_its_family_recommends(make_client, tiny_model, tmp_path):
+    """Z-Image Turbo is distilled: 8 steps without guidance. Added with the generic 20 steps and guidance 7, its first
+    image would run classifier-free guidance the model was never made for."""
+    from hollywool.testkit.original_layouts import write_zimage_split_files
+
+    model, text, vae = write_zimage_split_files(tiny_model("zimage"), tmp_path / "models")
+    client = make_client()
+    body = {"path": str(model), "text_encoders": [str(text)], "vae": str(vae), "config": str(tiny_model("zimage"))}
+    resp = client.post("/api/models", json=body)
+    assert resp.status_code == 201, resp.text
+    added = resp.json()
+    assert (added["type"], added["default_steps"], added["default_guidance"]) == ("zimage", 8, 0.0)
+    listed = {m["id"]: m for m in client.get("/api/models").json()["models"]}[added["id"]]
+    assert (listed["default_steps"], listed["default_guidance"]) == (8, 0.0)
