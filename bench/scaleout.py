@@ -76,6 +76,29 @@ def ray_cluster(nodes: int) -> Iterator[str]:
         cluster.shutdown()
 
 
+def _burn(_: int = 0) -> int:
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return total
+
+
+def machine_ratio() -> float:
+    """Two equal CPU loads in two processes over the same two in turn: about 0.5 on an idle two-core machine,
+    near 1 when other work holds the cores; the most two CPU workers can gain here, now."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pool.map(_burn, [0, 1])  # both processes started
+        started = time.monotonic()
+        _burn()
+        _burn()
+        in_turn = time.monotonic() - started
+        started = time.monotonic()
+        pool.map(_burn, [0, 1])
+        return (time.monotonic() - started) / in_turn
+
+
 def report(label: str, jobs: int, one: float, two: float) -> None:
     print(f"{label}: 1 worker {jobs / one:.2f} jobs/s ({one:.1f} s), 2 workers {jobs / two:.2f} jobs/s ({two:.1f} s), "
           f"ratio {one / two:.2f}x", flush=True)  # fmt: skip
@@ -100,6 +123,7 @@ def main() -> None:
         write_user_config(root / name / "data", entries)
         return Settings.from_env(data_dir=root / name / "data", outputs_dir=root / name / "out", **extra)
 
+    print(f"this machine: two plain CPU loads at once take {machine_ratio():.2f}x their time in turn")
     print(f"{args.jobs} image jobs, {args.size}x{args.size}, {args.steps} steps, two tiny models alternating")
     one, _ = run_batch(settings("local1", gpus=devices[:1]), args.jobs, args.size, args.steps)
     two, _ = run_batch(settings("local2", gpus=devices), args.jobs, args.size, args.steps)

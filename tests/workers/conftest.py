@@ -69,31 +69,6 @@ def run_alone(client: TestClient, model: str) -> tuple[dict, float]:
     return job, time.monotonic() - started
 
 
-def _burn(_: int = 0) -> float:
-    started = time.monotonic()
-    total = 0
-    for i in range(10_000_000):
-        total += i
-    return time.monotonic() - started
-
-
-def parallel_ratio() -> float:
-    """Wall time of two equal CPU loads in two processes over the same two run in turn: about 0.5 on an idle
-    two-core machine, near 1 when other work holds the cores. What two workers can gain here, now."""
-    import multiprocessing
-
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
-        pool.map(_burn, [0, 1])  # both processes started
-        started = time.monotonic()
-        _burn()
-        _burn()
-        in_turn = time.monotonic() - started
-        started = time.monotonic()
-        pool.map(_burn, [0, 1])
-        at_once = time.monotonic() - started
-    return at_once / in_turn
-
-
 class Recorder:
     """The studio's live events, as a websocket client would receive them."""
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 import numpy as np
 import psutil
@@ -17,7 +16,6 @@ from tests.image.conftest import image_of, png_base64
 from tests.workers.conftest import (
     STEPS,
     Recorder,
-    parallel_ratio,
     run_alone,
     running_job,
     studio_of,
@@ -46,25 +44,15 @@ def test_two_models_run_at_the_same_time(two_workers):
     client = two_workers
     run_alone(client, "tiny-a")  # both warm (a no-op when the test above ran first)
     run_alone(client, "tiny-b")
-    # The machine is shared: each figure is the best of two rounds, measured in turn.
-    alone: list[float] = []
-    together: list[float] = []
-    machine: list[float] = []
     for _ in range(2):
-        machine.append(parallel_ratio())
-        alone.append(run_alone(client, "tiny-a")[1] + run_alone(client, "tiny-b")[1])
-        started = time.monotonic()
         ids = [submit(client, "tiny-a"), submit(client, "tiny-b")]
         jobs = [wait_done(client, job_id) for job_id in ids]
-        together.append(time.monotonic() - started)
         assert all(j["status"] == "completed" for j in jobs)
         a, b = jobs
         assert a["ran_on"]["worker_id"] != b["ran_on"]["worker_id"]
-        # They ran at once: each started before the other finished.
+        # They ran at once: each started before the other finished. (How much that gains on a given
+        # machine is a figure for bench/scaleout.py, not a pass/fail bound on a shared CI box.)
         assert a["started_at"] < b["finished_at"] and b["started_at"] < a["finished_at"]
-    # One after the other they take `alone`; at once, about the longer of the two, as far as the machine's
-    # free cores allow (the same ratio for two plain CPU loads, with a margin).
-    assert min(together) / min(alone) < min(machine) + 0.25, (together, alone, machine)
 
 
 def test_progress_previews_and_cancel_cross_the_process_boundary(two_workers):
