@@ -7,8 +7,10 @@ about the code path, not the models' speed:
 * bf16 on the card: the klein diffusers folder, then its split files (ComfyUI's layout);
 * fp8 files (plain and `comfy_quant` mixed) kept fp8 on the card with layerwise upcasting;
 * GGUF diffusion models (Q8_0, Q4_K) and a Q8_0 GGUF Qwen3 text encoder (Z-Image);
-* FLUX.2 [dev]'s plan on the whole card, then with HOLLYWOOL_DEVICE_MEMORY_GB acting out 24 GB and 12 GB cards
-  (fp8 storage, offload), each image against the whole card's.
+* the offloading plans, for real: HOLLYWOOL_DEVICE_MEMORY_GB set, from the tiny model's own needs, to a card that
+  holds its largest component but not all (model offload) and to one that holds none whole (sequential offload);
+* fp8 storage (layerwise casting) of the transformer and text encoder with each placement, through the studio's
+  own apply_precision / apply_placement (a tiny model's VAE is its largest part, so no cap makes the plan pick fp8).
 
 Per job it prints the plan the studio chose, the cold (load + sampling) and warm (sampling) job times, peak CUDA
 memory, the storage dtypes and devices of the denoiser's weights after the job, and the mean difference from the
@@ -106,7 +108,7 @@ def run_job(studio: Studio, settings: Settings, model: str, size: int, steps: in
 
 
 def check(studio: Studio, settings: Settings, model: str, args: argparse.Namespace,
-          reference: np.ndarray | None, bound: float) -> np.ndarray | None:  # fmt: skip
+          reference: np.ndarray | None, bound: float, placement: str = "device") -> np.ndarray | None:  # fmt: skip
     import torch
 
     cuda = torch.cuda.is_available()
@@ -127,7 +129,53 @@ def check(studio: Studio, settings: Settings, model: str, args: argparse.Namespa
           flush=True)  # fmt: skip
     if diff > bound or same > 0.5:
         failures.append(f"{model}: {diff:.2f} from its reference (bound {bound}), {same:.2f} between two runs")
+    if torch.cuda.is_available() and plan.get("placement") != placement:
+        failures.append(f"{model}: placed {plan.get('placement')}, expected {placement}")
     return image
+
+
+def cap_for(studio: Studio, model: str, fraction: float) -> float:
+    """HOLLYWOOL_DEVICE_MEMORY_GB whose default budget (85 %) is `fraction` of the way from the model's largest
+    component (0) to all of it (1), in bfloat16."""
+    from hollywool.models.memory import GB
+    from hollywool.models.precision import footprints
+
+    [native, *_] = footprints(studio.models.needs(studio.models.catalog.get(model)), "bfloat16")
+    room = native.largest_bytes + fraction * (native.total_bytes - native.largest_bytes)
+    return room / 0.85 / GB
+
+
+def fp8_with_placements(folder: Path, args: argparse.Namespace) -> None:
+    """The klein folder with its transformer and text encoder stored in fp8, on the card and offloaded both ways,
+    against the same pipeline in bf16 on the card."""
+    import torch
+    from diffusers import Flux2KleinPipeline
+
+    from hollywool.models.memory import apply_placement, apply_precision
+
+    def image(fp8: bool, placement: str) -> tuple[np.ndarray, str, float]:
+        pipe: Any = Flux2KleinPipeline.from_pretrained(folder, torch_dtype=torch.bfloat16)
+        pipe.set_progress_bar_config(disable=True)
+        if fp8:
+            apply_precision(pipe, ("transformer", "text_encoder"), torch.bfloat16)
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        apply_placement(pipe, placement if device == "cuda" else "device", device)
+        generator = torch.Generator("cpu").manual_seed(7)
+        started = time.monotonic()
+        out = pipe(prompt="a red fox in the snow", width=args.size, height=args.size, num_inference_steps=args.steps,
+                   generator=generator, output_type="np").images[0]  # fmt: skip
+        took = time.monotonic() - started
+        kinds = Counter(f"{p.dtype}@{p.device.type}" for p in pipe.transformer.parameters())
+        return np.asarray(out * 255, dtype=np.float32), ", ".join(f"{k} x{n}" for k, n in kinds.items()), took
+
+    reference, _, _ = image(False, "device")
+    print("fp8 storage (apply_precision) with each placement (apply_placement), the klein folder:")
+    for placement in ("device", "model_offload", "sequential_offload"):
+        got, where, took = image(True, placement)
+        diff = float(np.abs(got - reference).mean())
+        print(f"  fp8 {placement:19s} {took:5.2f} s  vs bf16 on the card {diff:5.2f}  transformer: {where}", flush=True)
+        if diff > 12.0 or "float8_e4m3fn" not in where:
+            failures.append(f"fp8 {placement}: {diff:.2f} from bf16, transformer {where}")
 
 
 def main() -> None:
@@ -163,17 +211,20 @@ def main() -> None:
             check(studio, settings, model, args, klein, bound)
         zimage = check(studio, settings, "zimage-files", args, None, 0)
         check(studio, settings, "zimage-gguf-encoder", args, zimage, 4.0)
-        dev = check(studio, settings, "flux2-dev", args, None, 0)
+        check(studio, settings, "flux2-dev", args, None, 0)
     finally:
         studio.stop()
-    for cap in (24.0, 12.0):
-        studio, settings = studio_for(f"cap{cap:.0f}", cap)
+    studio, settings = studio_for("caps", None)
+    caps = {"model_offload": cap_for(studio, "klein", 0.5), "sequential_offload": cap_for(studio, "klein", -0.5)}
+    studio.stop()
+    for placement, cap in caps.items() if torch.cuda.is_available() else ():  # the CPU offloads nothing
+        studio, settings = studio_for(placement, cap)
         try:
-            print(f"a {cap:.0f} GB card (HOLLYWOOL_DEVICE_MEMORY_GB):")
-            check(studio, settings, "flux2-dev", args, dev, 12.0)
-            check(studio, settings, "klein", args, klein, 12.0)
+            print(f"a card of {cap * 1024**3 / 1e6:.2f} MB (HOLLYWOOL_DEVICE_MEMORY_GB), expecting {placement}:")
+            check(studio, settings, "klein", args, klein, 1.0, placement)
         finally:
             studio.stop()
+    fp8_with_placements(Path(found["klein"]["path"]), args)
     print("failures:" if failures else "every job completed near its reference", *failures, sep="\n  ")
     raise SystemExit(1 if failures else 0)
 

@@ -268,7 +268,13 @@ def apply_precision(pipe: Any, fp8_components: Sequence[str], compute_dtype: Any
             continue
         kept = [*(getattr(module, "_keep_in_fp32_modules", None) or ()),
                 *(getattr(module, "_keep_in_fp32_modules_strict", None) or ())]  # fmt: skip
-        skip = (*DEFAULT_SKIP_MODULES_PATTERN, *(rf"(^|\.){re.escape(k)}$" for k in kept))
+        # A head tied to the token embedding (Qwen3-4B's lm_head) shares its weight: casting the head would store
+        # the embedding in fp8 too, and its fp8 output breaks the first norm.
+        embeddings = {id(m.weight) for m in module.modules() if isinstance(m, torch.nn.Embedding)}
+        tied = [n for n, m in module.named_modules() if not isinstance(m, torch.nn.Embedding)
+                and id(getattr(m, "weight", None)) in embeddings]  # fmt: skip
+        skip = (*DEFAULT_SKIP_MODULES_PATTERN, *(rf"(^|\.){re.escape(k)}$" for k in kept),
+                *(rf"^{re.escape(n)}$" for n in tied))  # fmt: skip
         # Embeddings stay too: pipelines read a text encoder's dtype from its first parameter, the token embedding.
         apply_layerwise_casting(
             module,

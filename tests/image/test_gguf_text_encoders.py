@@ -89,7 +89,8 @@ def test_a_gguf_text_encoder_makes_the_image_of_its_safetensors_file(family, ggu
     assert rounded and all(encoders["gguf-q8"][k].dtype == reference[k].dtype for k in reference)
     for key in rounded:
         error = (encoders["gguf-q8"][key] - reference[key]).abs().max()
-        assert error <= reference[key].abs().max() / 200, key
+        # Plus the run dtype's own rounding of both (bf16 on a GPU; nothing in float32).
+        assert error <= reference[key].abs().max() * (1 / 200 + torch.finfo(reference[key].dtype).eps), key
 
     # Its memory need counts what it holds once loaded: every parameter in the pipeline's dtype, not the file's bytes.
     manager = client.app.state.studio.models

@@ -226,6 +226,29 @@ def test_fp8_storage_keeps_weights_in_fp8_and_still_generates(tiny_model):
     assert linear.weight.dtype == torch.float8_e4m3fn  # cast back after each forward
 
 
+def test_fp8_storage_of_a_text_encoder_with_a_tied_head_keeps_its_embedding(tiny_model):
+    """Qwen3-4B (FLUX.2 [klein] 4B's and Z-Image's text encoder) ties its LM head to the token embedding: fp8 storage
+    leaves that shared weight in the run dtype (found on a GPU: the prompt failed in the first RMSNorm)."""
+    import numpy as np
+    import torch
+    from diffusers import DiffusionPipeline
+
+    from hollywool.models.memory import apply_precision
+
+    pipe: Any = DiffusionPipeline.from_pretrained(tiny_model("flux2_klein"), dtype=torch.bfloat16)
+    pipe.set_progress_bar_config(disable=True)
+    encoder = pipe.text_encoder
+    assert encoder.lm_head.weight is encoder.model.embed_tokens.weight  # tied, as in Qwen3-4B
+    call = {"prompt": "a fox", "width": 64, "height": 64, "num_inference_steps": 2, "output_type": "np"}
+    full = pipe(**call, generator=torch.Generator("cpu").manual_seed(1)).images
+
+    apply_precision(pipe, ["transformer", "text_encoder"], torch.bfloat16)
+    assert encoder.model.layers[0].mlp.up_proj.weight.dtype == torch.float8_e4m3fn
+    assert encoder.model.embed_tokens.weight.dtype == torch.bfloat16
+    light = pipe(**call, generator=torch.Generator("cpu").manual_seed(1)).images
+    assert bool(np.isfinite(light).all()) and 0 < float(np.abs(light - full).mean()) < 0.05
+
+
 def test_a_single_file_is_measured_by_part_from_its_header(tiny_model, tmp_path):
     from safetensors.torch import load_file, save_file
 
