@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -148,7 +149,8 @@ class ModelManager:
             available //= 2
         room = memory.room_of(info, max(available, 0))
         parts = self.needs(entry)
-        options = footprints(parts, device.dtype_name) or [Footprint("native", device.dtype_name, 0, 0)]
+        keep = keeps_fp8(device.device)
+        options = footprints(parts, device.dtype_name, keep_fp8=keep) or [Footprint("native", device.dtype_name, 0, 0)]
         castable = [c.name for c in parts if c.castable]
         return memory.choose_plan(options, room, pixels, fp8=castable, next_step=_next_step(entry, room))
 
@@ -194,7 +196,8 @@ class ModelManager:
         loaded = self.cache.peek(entry.id)
         if loaded:
             return loaded.size_bytes
-        options = footprints(self.needs(entry), self._device_now().dtype_name)
+        device = self._device_now()
+        options = footprints(self.needs(entry), device.dtype_name, keep_fp8=keeps_fp8(device.device))
         return options[0].total_bytes if options else int(entry.memory_gb * GB)
 
     # -- pipelines -----------------------------------------------------------------------------
@@ -396,7 +399,9 @@ def _stored_in_files(entry: ModelEntry) -> dict[str, str]:
     if not entry.files:
         return {}
     named = {"transformer": entry.files.model, "text_encoder": next(iter(entry.files.text_encoders), "")}
-    return {component: "fp8" for component, name in named.items() if "fp8" in Path(name).name.lower()}
+    # Scaled files (`..._fp8_scaled`, `..._fp8mixed`) are upcast at load: they count in the run dtype.
+    return {component: "fp8_scaled" if re.search(r"scaled|mixed", Path(name).name.lower()) else "fp8"
+            for component, name in named.items() if "fp8" in Path(name).name.lower()}  # fmt: skip
 
 
 def measure_model(location: Path, variant: str | None) -> list[ComponentNeed]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hollywool.models.weight_files import read_weight_file
+from hollywool.models.weight_files import is_scaled_fp8_names, read_weight_file
 
 # Bytes per parameter; GGUF block formats include their scales (Q8_0: 34 bytes per 32 weights, K-quants per 256).
 BYTES_PER_PARAM: dict[str, float] = {
@@ -70,18 +70,21 @@ class ComponentNeed:
 
     name: str
     params: int
-    stored: str = "bf16"  # bf16, fp16, fp32, fp8 or gguf (kept as its file, `file_bytes`, whatever the run dtype)
+    # bf16, fp16, fp32, fp8, fp8_scaled (ComfyUI's scaled fp8: upcast at load) or gguf (kept as its file, `file_bytes`,
+    # whatever the run dtype)
+    stored: str = "bf16"
     file_bytes: int = 0
 
     @property
     def castable(self) -> bool:
         return self.stored != "gguf" and self.name.startswith(_FP8_PREFIXES)
 
-    def bytes_at(self, precision: str, run_dtype: str) -> int:
-        """Bytes in memory when run in `run_dtype` with the plan's `precision` ("native" or "fp8")."""
+    def bytes_at(self, precision: str, run_dtype: str, keep_fp8: bool = False) -> int:
+        """Bytes in memory when run in `run_dtype` with the plan's `precision` ("native" or "fp8"); `keep_fp8`: the
+        device keeps an fp8 file's weights in fp8 (CUDA), whatever the plan."""
         if self.stored == "gguf":
             return self.file_bytes
-        if precision == "fp8" and self.castable:
+        if (precision == "fp8" and self.castable) or (keep_fp8 and self.stored == "fp8"):
             return self.params
         return int(self.params * BYTES_PER_PARAM.get(run_dtype, 2))
 
@@ -96,22 +99,25 @@ class Footprint:
     largest_bytes: int
 
 
-def footprints(components: Iterable[ComponentNeed], run_dtype: str) -> list[Footprint]:
-    """The precisions a model can run in, best quality first: its run dtype, then fp8 storage if anything casts."""
+def footprints(components: Iterable[ComponentNeed], run_dtype: str, *, keep_fp8: bool = False) -> list[Footprint]:
+    """The precisions a model can run in, best quality first: its run dtype (fp8 files kept fp8 where the device
+    keeps them, `keep_fp8`), then fp8 storage if anything casts."""
     parts = list(components)
     if not parts:
         return []
-    native = [c.bytes_at("native", run_dtype) for c in parts]
-    out = [Footprint("native", _stored_label(parts, run_dtype), sum(native), max(native))]
+    native = [c.bytes_at("native", run_dtype, keep_fp8) for c in parts]
+    out = [Footprint("native", _stored_label(parts, run_dtype, keep_fp8), sum(native), max(native))]
     if any(c.castable for c in parts):
         fp8 = [c.bytes_at("fp8", run_dtype) for c in parts]
         out.append(Footprint("fp8", "fp8", sum(fp8), max(fp8)))
     return out
 
 
-def _stored_label(parts: list[ComponentNeed], run_dtype: str) -> str:
+def _stored_label(parts: list[ComponentNeed], run_dtype: str, keep_fp8: bool) -> str:
     gguf = sorted({c.name for c in parts if c.stored == "gguf"})
-    return f"{run_dtype}" + (f", GGUF ({', '.join(gguf)})" if gguf else "")
+    fp8 = sorted({c.name for c in parts if c.stored == "fp8"}) if keep_fp8 else []
+    return (f"{run_dtype}" + (f", GGUF ({', '.join(gguf)})" if gguf else "")
+            + (f", fp8 file ({', '.join(fp8)})" if fp8 else ""))  # fmt: skip
 
 
 def declared_needs(weights: Mapping[str, Weights], stored: Mapping[str, str] | None = None) -> list[ComponentNeed]:
@@ -170,7 +176,9 @@ def measure_files(name: str, files: Iterable[Path], *, dequantized: bool = False
             elif f.suffix == ".gguf":
                 stored, file_bytes = "gguf", file_bytes + size
             elif f.suffix == ".safetensors":
-                count, stored = _count(_tensors(f).values())
+                tensors = _tensors(f)
+                count, stored = _count(tensors.values())
+                stored = "fp8_scaled" if stored == "fp8" and is_scaled_fp8_names(tensors) else stored
                 params += count
             else:  # a pickled .bin: assume 16-bit weights
                 params += size // 2
@@ -201,4 +209,6 @@ def measure_single_file(path: Path) -> list[ComponentNeed]:
     for key, spec in tensors.items():
         part = next((n for n, prefixes in _SINGLE_FILE_PARTS if key.startswith(prefixes)), "model")
         parts.setdefault(part, []).append(spec)
-    return [ComponentNeed(name, *_count(specs)) for name, specs in parts.items()]
+    scaled = is_scaled_fp8_names(tensors)
+    return [ComponentNeed(name, count, "fp8_scaled" if scaled and stored == "fp8" else stored)
+            for name, (count, stored) in ((n, _count(specs)) for n, specs in parts.items())]  # fmt: skip

@@ -198,8 +198,12 @@ def test_memory_estimates_count_fp8_at_one_byte_and_gguf_as_stored(flux_files):
     model = measure_files("transformer", [flux_files["fp8"]])
     assert model is not None and (model.params, model.stored) == (params, "fp8")
     assert model.bytes_at("fp8", "bfloat16") == params and model.bytes_at("native", "bfloat16") == 2 * params
+    # Where the device keeps fp8 files as they are (CUDA), the plan in the run dtype counts them at one byte too.
+    assert model.bytes_at("native", "bfloat16", keep_fp8=True) == params
+    # A scaled file (weights times a per-layer scale) is upcast at load: the run dtype's bytes, kept or not.
     scaled = measure_files("transformer", [flux_files["fp8-scaled"]])
-    assert scaled is not None and scaled.stored == "fp8" and scaled.params > params  # plus its scales
+    assert scaled is not None and scaled.stored == "fp8_scaled" and scaled.params > params  # plus its scales
+    assert scaled.castable and scaled.bytes_at("native", "bfloat16", keep_fp8=True) == 2 * scaled.params
     gguf = measure_files("transformer", [flux_files["Q8_0"]])
     assert gguf is not None and gguf.stored == "gguf" and not gguf.castable
     assert gguf.bytes_at("native", "float32") == gguf.bytes_at("fp8", "float32") == flux_files["Q8_0"].stat().st_size
@@ -211,6 +215,10 @@ def test_memory_estimates_count_fp8_at_one_byte_and_gguf_as_stored(flux_files):
     assert all(needs) and vae is not None and not vae.castable
     native, kept = footprints([*needs, vae], "bfloat16")
     assert kept.total_bytes == native.total_bytes - sum(n.params for n in needs if n)
+    # On CUDA the fp8 file is already fp8 in the best plan, and says so.
+    on_gpu = footprints([*needs, vae], "bfloat16", keep_fp8=True)[0]
+    assert on_gpu.total_bytes == native.total_bytes - model.params
+    assert on_gpu.label == "bfloat16, fp8 file (transformer)" and native.label == "bfloat16"
 
 
 def test_a_diffusion_model_alone_says_what_it_lacks(register_models, make_client, flux_files, tiny_model):
