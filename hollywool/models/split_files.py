@@ -126,6 +126,8 @@ def recommended_sampling(path: Path, family: object) -> Sampling:
     """The sampling a model at `path` of `family` starts with: its variant's (`file_sampling`: klein Base, distilled
     LTX-2), else its family's defaults (Z-Image Turbo's 8 steps without guidance ...)."""
     sampling = file_sampling(path) if path.is_file() else None
+    for_model = getattr(family, "for_model", None)  # a video family's variant (Wan 2.2 TI2V-5B) has its own
+    family = for_model(str(path)) if for_model is not None else family
     default = Sampling(int(getattr(family, "default_steps", 20)), float(getattr(family, "default_guidance", 7.0)))
     return sampling or default
 

@@ -52,6 +52,10 @@ def test_checkpoints_of_the_new_families_become_models_of_their_family(make_clie
     assert models[f"civitai-{qwen}"]["category"] == "quality"
     assert models[f"civitai-{wan}"]["type"] == "wan"
     assert models[f"civitai-{wan}"]["category"] == "video"
+    # The 5B's own first settings (its model card: 50 steps, guidance 5, 1280x704), not the A14B's.
+    wan_entry = models[f"civitai-{wan}"]
+    assert (wan_entry["default_steps"], wan_entry["default_guidance"]) == (50, 5.0)
+    assert (wan_entry["default_width"], wan_entry["default_height"]) == (1280, 704)
     # The video page lists it as the 5B form, which starts from a prompt or an image.
     video = {m["id"]: m for m in client.get("/api/video/models").json()}[f"civitai-{wan}"]
     assert video["variant"] == "ti2v-5b" and video["text_to_video"] and video["image_to_video"]

@@ -140,3 +140,21 @@ def test_an_added_z_image_turbo_file_samples_as_its_family_recommends(make_clien
     assert (added["type"], added["default_steps"], added["default_guidance"]) == ("zimage", 8, 0.0)
     listed = {m["id"]: m for m in client.get("/api/models").json()["models"]}[added["id"]]
     assert (listed["default_steps"], listed["default_guidance"]) == (8, 0.0)
+
+
+def test_an_added_video_file_samples_as_its_family_and_form_recommend(make_client, tiny_model, tmp_path):
+    """Video families declare their recommended sampling too: a Wan 2.2 TI2V-5B file (the 5B told apart by its
+    input channels) starts at its model card's 50 steps and guidance 5, not a generic 20 and 7."""
+    from hollywool.models import families
+    from hollywool.testkit.split_layouts import write_wan22_split_files
+
+    model, text, vae = write_wan22_split_files(tiny_model("wan_5b"), tmp_path / "models")
+    client = make_client()
+    body = {"path": str(model), "text_encoders": [str(text)], "vae": str(vae), "config": str(tiny_model("wan_5b"))}
+    resp = client.post("/api/models", json=body)
+    assert resp.status_code == 201, resp.text
+    added = resp.json()
+    assert (added["type"], added["default_steps"], added["default_guidance"]) == ("wan", 50, 5.0)
+    # Each video family says its own (Wan 2.2 A14B's card: 40 steps at 4; Mochi's: 64 at 4.5).
+    wan, mochi = families.video_family("wan"), families.video_family("mochi")
+    assert (wan.default_steps, wan.default_guidance, mochi.default_steps, mochi.default_guidance) == (40, 4.0, 64, 4.5)

@@ -86,17 +86,18 @@ def catalog_entry(download: Download, user_config: Path | None = None):  # noqa:
         sizes: dict[str, Any] = dict(default_width=side, default_height=side)
         category = "quality"
     elif isinstance(family, families.VideoFamily):
-        width, height = family.rules.default_size
-        # Video families declare no steps or guidance; a middling start the user may change in config.yaml, unless
-        # the file is of a variant with its own (LTX-2's distilled checkpoints: 8 steps on their sigmas, no guidance).
-        steps, guidance, category = 30, 5.0, "video"
+        variant = family.civitai_variants.get(download.base_model or "")
+        # The family's (or its variant's: Wan 2.2 TI2V-5B) recommended sampling, unless the file is of a variant
+        # with its own (LTX-2's distilled checkpoints: 8 steps on their sigmas, no guidance).
+        chosen = family.for_model(str(path), {"variant": variant} if variant else None)
+        width, height = chosen.rules.default_size
+        steps, guidance, category = chosen.default_steps, chosen.default_guidance, "video"
         sampling = _file_sampling(path, download.base_model)
         if sampling:
             steps, guidance = sampling.steps, sampling.guidance
             if sampling.call:
                 extra["call"] = dict(sampling.call)
         sizes = dict(default_width=width, default_height=height)
-        variant = family.civitai_variants.get(download.base_model or "")
         if variant:  # a form its files alone do not name (Wan 2.2 TI2V-5B)
             extra["variant"] = variant
     else:

@@ -67,6 +67,8 @@ T2V = register(
         weights=WEIGHTS,
         label="CogVideoX",
         pipeline="CogVideoXPipeline",
+        default_steps=50,  # CogVideoX's model card: 50 steps, guidance 6
+        default_guidance=6.0,
         rules=RULES,
         pipe_args=_pipe_args,
         decode=_decode,
@@ -82,6 +84,8 @@ I2V = register(
         weights=WEIGHTS,
         label="CogVideoX I2V",
         pipeline="CogVideoXImageToVideoPipeline",
+        default_steps=50,
+        default_guidance=6.0,
         rules=replace(RULES, fixed_size=(720, 480)),
         text_to_video=False,
         i2v_pipeline="CogVideoXImageToVideoPipeline",

@@ -139,6 +139,8 @@ FAMILY = register(
         split_files=SPLIT,
         label="HunyuanVideo 1.5",
         pipeline="HunyuanVideo15Pipeline",
+        default_steps=50,  # Tencent's model card: 50 steps, guidance 6 (distilled files: the catalogue's own)
+        default_guidance=6.0,
         # No Civitai name: Civitai's base models (civitai/civitai, basemodel.constants.ts) have only "Hunyuan Video",
         # HunyuanVideo 1 (13B), another architecture; its files must not become 1.5 models.
         civitai_base_models=(),

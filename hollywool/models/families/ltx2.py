@@ -231,6 +231,8 @@ FAMILY = register(
         weights=WEIGHTS,
         label="LTX-2",
         pipeline="LTX2Pipeline",
+        default_steps=40,  # LTX2Pipeline's defaults (the catalogue's ltx-2): 40 steps, guidance 4
+        default_guidance=4.0,
         # Civitai's `baseModel` names for LTX-2 and 2.3 (civitai/civitai, basemodel.constants.ts).
         civitai_base_models=("LTXV2", "LTXV 2.3"),
         rules=Rules(
@@ -258,7 +260,12 @@ FAMILY = register(
             slots=_keyframe_slots,
             call_args=_keyframe_args,
         ),
-        variants={"2.3": Variant(family={"label": "LTX-2.3", "call_args": _call_args_23})},
+        # LTX-2.3's full model: 30 steps, guidance 3 (the catalogue's ltx-2.3); distilled files name their own.
+        variants={
+            "2.3": Variant(
+                family={"label": "LTX-2.3", "call_args": _call_args_23, "default_steps": 30, "default_guidance": 3.0}
+            )
+        },  # fmt: skip
         variant_of=_variant,
         variant_of_file=_file_variant,
     )

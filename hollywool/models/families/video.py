@@ -138,6 +138,10 @@ class Variant:
 @dataclass(frozen=True, kw_only=True)
 class VideoFamily(Family):
     rules: Rules
+    # The sampling a model of the family starts with where its catalogue entry sets none (a file added by hand, found
+    # in a models folder or downloaded from Civitai): the model cards' recommendations, as the catalogue gives them.
+    default_steps: int = 30
+    default_guidance: float = 5.0
     text_to_video: bool = True
     i2v_pipeline: str | None = None  # class for image-to-video (None: the model cannot start from images)
     max_references: int = 0  # reference images the model uses

@@ -100,6 +100,8 @@ TI2V_5B = Variant(
     },
     family={
         "label": "Wan 2.2 TI2V-5B",
+        "default_steps": 50,  # the model card's example (and the catalogue's wan22-ti2v-5b)
+        "default_guidance": 5.0,
         "i2v_pipeline": "WanImageToVideoPipeline",
         "max_references": 1,
         "references_doc": "the first image is the first frame",
@@ -192,6 +194,8 @@ T2V = register(
         label="Wan",
         pipeline="WanPipeline",
         rules=RULES,
+        default_steps=40,  # Wan 2.2 A14B's model card: 40 steps, guidance 4 (3 on the low-noise expert)
+        default_guidance=4.0,
         decode=_decode,
         facts_from_folder=_facts,
         preview=PREVIEW,
@@ -215,6 +219,8 @@ I2V = register(
         label="Wan I2V",
         pipeline="WanImageToVideoPipeline",
         rules=RULES,
+        default_steps=40,  # Wan 2.2 I2V A14B's model card: 40 steps, guidance 3.5
+        default_guidance=3.5,
         text_to_video=False,
         i2v_pipeline="WanImageToVideoPipeline",
         max_references=2,
