@@ -9,8 +9,12 @@ top-level uint8 tensor holding a file's bytes:
 A tokenizer folder without a vocabulary takes the one the paired text-encoder file carries. Tekken becomes what the
 shipped model_index.json names (`PixtralProcessor` around a fast tokenizer): transformers' own tekken converter, the
 Mistral v7 chat template below (transformers only generates one with mistral_common), left padding, and a Pixtral
-image processor sized by the folder's own vision config. GGUF text encoders are not read for a vocabulary (ComfyUI
-rebuilds one from GGUF metadata): their tokenizers come from a ComfyUI install as a safetensors file's would.
+image processor sized by the folder's own vision config.
+
+GGUF text encoders carry their vocabulary as llama.cpp's metadata (`tokenizer.ggml.*`), from which ComfyUI-GGUF
+rebuilds the tokenizer. A UMT5 / T5 file's (a unigram model: pieces and scores) is rebuilt exactly by transformers'
+GGUF tokenizer conversion into a tokenizer.json. Gemma's and Mistral's files hold BPE vocabularies whose merges
+transformers re-derives; those come from the .safetensors files or a ComfyUI install instead.
 """
 
 from __future__ import annotations
@@ -136,11 +140,17 @@ def tokenizers_from_text_encoders(config_dir: Path, texts: list[WeightFile]) -> 
         vocabulary = vocabulary_for(folder)
         if vocabulary is None or has_vocabulary(folder):
             continue
+        config = _json(folder / "tokenizer_config.json") or {}
         source = next((t for t in texts if vocabulary.tensor in t.tensors and not t.is_gguf), None)
         if source is None:
+            gguf = next((t for t in texts if t.is_gguf and _gguf_vocabulary_fits(t.path, config)), None)
+            if gguf is not None:
+                with tempfile.TemporaryDirectory() as tmp:
+                    _write_gguf_vocabulary(gguf.path, Path(tmp))
+                    fill_folder(folder, Path(tmp))
+                filled.append(folder.name)
             continue
         tensor = read_state_dict(source.path, None, lambda key, name=vocabulary.tensor: key == name)[vocabulary.tensor]
-        config = _json(folder / "tokenizer_config.json") or {}
         encoder = _json(config_dir / folder.name.replace("tokenizer", "text_encoder", 1) / "config.json") or {}
         with tempfile.TemporaryDirectory() as tmp:
             try:
@@ -152,6 +162,38 @@ def tokenizers_from_text_encoders(config_dir: Path, texts: list[WeightFile]) -> 
     return filled
 
 
+# Tokenizer class -> llama.cpp's tokenizer model whose metadata rebuilds it exactly (`tokenizer.ggml.model`).
+_GGUF_TOKENIZERS = {"T5Tokenizer": "t5"}
+
+
+def _gguf_tokenizer_model(path: Path) -> str | None:
+    from gguf import GGUFReader
+
+    try:
+        field = GGUFReader(path).get_field("tokenizer.ggml.model")
+    except (OSError, ValueError):
+        return None
+    return None if field is None else str(field.contents())
+
+
+def _gguf_vocabulary_fits(path: Path, tokenizer_config: dict[str, Any]) -> bool:
+    wanted = _GGUF_TOKENIZERS.get(str(tokenizer_config.get("tokenizer_class")))
+    return wanted is not None and _gguf_tokenizer_model(path) == wanted
+
+
+def _write_gguf_vocabulary(path: Path, out: Path) -> None:
+    """The GGUF file's vocabulary as a tokenizer.json in `out` (transformers' conversion of llama.cpp's metadata)."""
+    import importlib
+
+    mapping: Any = importlib.import_module("transformers.integrations.gguf.gguf_tokenizer_mapping")  # untyped
+    try:
+        architecture, tokenizer, _config = mapping.get_gguf_tokenizer(str(path))
+        backend, _ = mapping.convert_gguf_tokenizer(architecture, tokenizer)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InvalidInputError(f"{path.name}: its tokenizer metadata cannot be read ({exc})") from None
+    backend.save(str(out / "tokenizer.json"))
+
+
 def refusal_hint(folder: Path) -> str:
     """The clause of check_tokenizers' refusal that names the text-encoder files able to supply this folder's
     vocabulary ('' when ComfyUI's files carry none for it)."""
@@ -160,5 +202,6 @@ def refusal_hint(folder: Path) -> str:
         return ""
     return (
         f"name ComfyUI's {vocabulary.label} text-encoder .safetensors file in `text_encoders:` (it carries the "
-        f"tokenizer as `{vocabulary.tensor}`; a GGUF text encoder or a file without it cannot supply it), or "
+        f"tokenizer as `{vocabulary.tensor}`; a file without it cannot supply it, nor a GGUF text encoder other than "
+        "UMT5 / T5), or "
     )

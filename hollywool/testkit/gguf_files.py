@@ -12,7 +12,9 @@ and random quants. FLUX.1's GGUF files (split_files.py) are written here too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -83,10 +85,12 @@ def write_gguf(
     unquantized: type[np.floating] = np.float16,
     small: int = 1024,
     fields: dict[str, int | str] | None = None,
+    vocabulary: Callable[[Any], None] | None = None,
 ) -> Path:
     """`tensors` as a GGUF file of `arch`: 1-D tensors and those of up to `small` values F32, those whose names start
     with `keep_f16` F16, the rest `qtype` (F32: unquantized) where their rows fill its blocks, else `fallback`
-    (llama.cpp's for the type by default), else `unquantized`. `fields`: metadata besides the architecture."""
+    (llama.cpp's for the type by default), else `unquantized`. `fields`: metadata besides the architecture;
+    `vocabulary` writes the tokenizer's metadata."""
     import gguf
 
     out_path = Path(out_path)
@@ -95,6 +99,8 @@ def write_gguf(
     writer.add_quantization_version(gguf.GGML_QUANT_VERSION)
     for name, value in (fields or {}).items():
         writer.add_string(name, value) if isinstance(value, str) else writer.add_uint32(name, value)
+    if vocabulary is not None:
+        vocabulary(writer)
     for n, (key, value) in enumerate(sorted(tensors.items())):
         data = value.float().numpy()
         if data.ndim == 1 or data.size <= small or qtype == "F32":
@@ -128,11 +134,54 @@ def write_family_gguf(family: str, folder: str | Path, out_path: str | Path, qty
     return write_gguf(original, out_path, qtype, arch)
 
 
-def write_text_encoder_gguf(folder: str | Path, out_path: str | Path, arch: str, qtype: str = "Q8_0") -> Path:
+def t5_vocabulary(spiece: bytes, vocab_size: int) -> Callable[[Any], None]:
+    """A T5 / UMT5 sentencepiece model as llama.cpp's convert_hf_to_gguf.py (T5EncoderModel.set_vocab) writes it:
+    tokenizer model `t5`, every piece with its score and type, `[PAD<n>]` placeholders up to the model's vocabulary
+    size, the normalizer's flags and precompiled charsmap, the special ids; EOS added, BOS not."""
+    import gguf
+    from sentencepiece import SentencePieceProcessor, sentencepiece_model_pb2
+
+    proto: Any = sentencepiece_model_pb2.ModelProto()  # pyright: ignore[reportAttributeAccessIssue]  # generated
+    proto.ParseFromString(spiece)
+    sp = SentencePieceProcessor(model_proto=spiece)
+    size = max(vocab_size, sp.vocab_size())
+    tokens = [f"[PAD{i}]".encode() for i in range(size)]
+    scores = [-10000.0] * size
+    types = [gguf.TokenType.UNUSED] * size
+    for i in range(sp.vocab_size()):
+        tokens[i], scores[i] = sp.id_to_piece(i).encode(), sp.get_score(i)
+        types[i] = (gguf.TokenType.UNKNOWN if sp.is_unknown(i) else gguf.TokenType.CONTROL if sp.is_control(i)
+                    else gguf.TokenType.UNUSED if sp.is_unused(i) else gguf.TokenType.BYTE if sp.is_byte(i)
+                    else gguf.TokenType.NORMAL)  # fmt: skip
+
+    def write(writer: Any) -> None:
+        writer.add_tokenizer_model("t5")
+        writer.add_tokenizer_pre("default")
+        writer.add_token_list(tokens)
+        writer.add_token_scores(scores)
+        writer.add_token_types(types)
+        writer.add_add_space_prefix(proto.normalizer_spec.add_dummy_prefix)
+        writer.add_remove_extra_whitespaces(proto.normalizer_spec.remove_extra_whitespaces)
+        if proto.normalizer_spec.precompiled_charsmap:
+            writer.add_precompiled_charsmap(proto.normalizer_spec.precompiled_charsmap)
+        writer.add_unk_token_id(sp.unk_id())
+        writer.add_eos_token_id(sp.eos_id())
+        writer.add_pad_token_id(sp.pad_id())
+        writer.add_add_bos_token(False)
+        writer.add_add_eos_token(True)
+
+    return write
+
+
+def write_text_encoder_gguf(
+    folder: str | Path, out_path: str | Path, arch: str, qtype: str = "Q8_0", *, tokenizer: bool = False
+) -> Path:
     """A tiny folder's text encoder as a GGUF file of llama.cpp's `arch` (qwen3, t5encoder, qwen2vl ...), as the
     quantizers publish text encoders for ComfyUI-GGUF: llama.cpp's tensor names (gguf's tables, which its
     convert_hf_to_gguf.py writes with), every matrix in `qtype`, no vision tower (llama.cpp keeps that in an mmproj
-    file). LLaMA-architecture files (Mistral's) get llama.cpp's permuted q and k rows, Gemma's its norms plus one."""
+    file). LLaMA-architecture files (Mistral's) get llama.cpp's permuted q and k rows, Gemma's its norms plus one.
+    `tokenizer` (T5 / UMT5 only): the vocabulary in the file's metadata, as llama.cpp writes it (the test kit's T5
+    sentencepiece model, the tiny folders' source)."""
     import json
 
     import transformers
@@ -159,4 +208,15 @@ def write_text_encoder_gguf(folder: str | Path, out_path: str | Path, arch: str,
                     value.reshape(count, 2, rows // count // 2, *value.shape[1:]).swapaxes(1, 2).reshape(value.shape)
                 )
     fields: dict[str, int | str] = {f"{arch}.block_count": layers, "general.name": f"tiny {model_class}"}
-    return write_gguf(tensors, out_path, qtype, arch, small=0, fields=fields)
+    vocabulary = None
+    if tokenizer:
+        import tempfile
+
+        from hollywool.testkit.tokenizers import write_t5_tokenizer
+
+        if arch != "t5encoder":
+            raise ValueError(f"the test kit writes a T5 vocabulary only, not {arch}'s")
+        with tempfile.TemporaryDirectory() as tmp:
+            spiece = (write_t5_tokenizer(tmp) / "spiece.model").read_bytes()
+        vocabulary = t5_vocabulary(spiece, int(text.vocab_size))
+    return write_gguf(tensors, out_path, qtype, arch, small=0, fields=fields, vocabulary=vocabulary)

@@ -279,6 +279,43 @@ def test_wan_5b_takes_the_umt5_tokenizer_from_comfyuis_text_encoder_file(tiny_mo
     assert torch.equal(latents[0], latents[1])
 
 
+def test_wan_5b_rebuilds_the_umt5_tokenizer_from_a_gguf_text_encoders_metadata(tiny_model, tmp_path):
+    """ComfyUI-GGUF users hold umt5-xxl-encoder-Q8_0.gguf and no .safetensors encoder: llama.cpp's metadata holds the
+    sentencepiece vocabulary (pieces, scores, types), which transformers' GGUF conversion rebuilds into the studio's
+    copy of the shipped folder. An F32 file: the folder's own ids and latents, exactly. A file without the metadata
+    still gets the sentence saying where a tokenizer comes from."""
+    import torch
+    from diffusers import WanPipeline
+
+    from hollywool.errors import InvalidInputError
+    from hollywool.models.split_files import ModelFiles, load_files
+    from hollywool.testkit.gguf_files import write_text_encoder_gguf
+    from hollywool.testkit.split_layouts import write_wan22_split_files
+
+    tiny = tiny_model("wan_5b")
+    models = tmp_path / "ComfyUI" / "models"
+    model, _text, vae = write_wan22_split_files(tiny, models)  # its UMT5 .safetensors is not used
+    gguf = write_text_encoder_gguf(tiny, models / "text_encoders" / "umt5-xxl-encoder-F32.gguf", "t5encoder", "F32",
+                                   tokenizer=True)  # fmt: skip
+    config = studio_copy(tiny, tmp_path / "data" / "configs", "wan2.2-ti2v-5b")
+
+    pipe, _keys = load_files(ModelFiles(model, (gguf,), vae), "wan", config.parent, torch.float32, keep_fp8=False)
+
+    assert {p.name for p in (config / "tokenizer").iterdir()} == {"tokenizer.json", "tokenizer_config.json"}
+    ref = WanPipeline.from_pretrained(tiny)
+    for prompt in (PROMPT, "A Robot, dancing!  in the rain 2024", "zebra qüx"):
+        assert pipe.tokenizer(prompt).input_ids == ref.tokenizer(prompt).input_ids, prompt
+    call = {"prompt": PROMPT, "height": 32, "width": 32, "num_frames": 9, "num_inference_steps": 2,
+            "output_type": "latent"}  # fmt: skip
+    latents = [p(generator=torch.Generator().manual_seed(7), return_dict=False, **call)[0] for p in (pipe, ref)]
+    assert torch.equal(latents[0], latents[1])
+
+    bare = write_text_encoder_gguf(tiny, tmp_path / "bare" / "umt5-xxl-encoder-Q8_0.gguf", "t5encoder")
+    other = studio_copy(tiny, tmp_path / "data2" / "configs", "wan2.2-ti2v-5b")
+    with pytest.raises(InvalidInputError, match="has no tokenizer files.*UMT5 / T5"):
+        load_files(ModelFiles(model, (bare,), vae), "wan", other.parent, torch.float32, keep_fp8=False)
+
+
 def test_hunyuanvideo15_takes_the_qwen_tokenizer_from_comfyui_and_makes_the_folders_latents(tiny_model, tmp_path):
     import diffusers
     import torch

@@ -17,9 +17,9 @@ COMFY_ENTRIES = {
     # id: (size_gb, the diffusion model's precision, i2v)
     "hunyuanvideo-1.5-720p-t2v-comfy": (29.0, "bf16", False),
     "hunyuanvideo-1.5-720p-i2v-comfy": (29.9, "bf16", True),
-    "hunyuanvideo-1.5-720p-i2v-distilled-fp8-comfy": (21.5, "fp8", True),
+    "hunyuanvideo-1.5-720p-i2v-distilled-fp8-comfy": (21.5, "fp8_scaled", True),
     "hunyuanvideo-1.5-480p-t2v-comfy": (29.0, "bf16", False),
-    "hunyuanvideo-1.5-480p-t2v-distilled-fp8-comfy": (20.7, "fp8", False),
+    "hunyuanvideo-1.5-480p-t2v-distilled-fp8-comfy": (20.7, "fp8_scaled", False),
     "hunyuanvideo-1.5-480p-i2v-comfy": (29.9, "bf16", True),
 }
 
@@ -44,7 +44,7 @@ def test_the_catalogue_lists_comfyui_hunyuanvideo15_files_with_sizes_and_precisi
         # Not on disk yet: the family's published sizes, in the precision the entry's files hold.
         needs = {n.name: n for n in manager.needs(entry)}
         assert needs["transformer"].stored == precision
-        assert needs["text_encoder"].stored == "fp8"  # qwen_2.5_vl_7b_fp8_scaled
+        assert needs["text_encoder"].stored == "fp8_scaled"  # qwen_2.5_vl_7b_fp8_scaled: upcast at load
         assert round(needs["transformer"].params / 1e9, 2) == 8.32  # 8.3B, whatever the file's precision
         # Image-to-video models carry the SigLIP image encoder (0.86 GB in bf16): counted for them alone.
         assert ("image_encoder" in needs) == i2v
