@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hollywool.models.gguf_text_encoders import stays_quantized
 from hollywool.models.weight_files import is_scaled_fp8_names, read_weight_file
 
 # Bytes per parameter; GGUF block formats include their scales (Q8_0: 34 bytes per 32 weights, K-quants per 256).
@@ -74,6 +75,7 @@ class ComponentNeed:
     # whatever the run dtype)
     stored: str = "bf16"
     file_bytes: int = 0
+    unquantized: int = 0  # of a GGUF file's parameters, those its loader dequantizes (a text encoder's norms)
 
     @property
     def castable(self) -> bool:
@@ -82,8 +84,8 @@ class ComponentNeed:
     def bytes_at(self, precision: str, run_dtype: str, keep_fp8: bool = False) -> int:
         """Bytes in memory when run in `run_dtype` with the plan's `precision` ("native" or "fp8"); `keep_fp8`: the
         device keeps an fp8 file's weights in fp8 (CUDA), whatever the plan."""
-        if self.stored == "gguf":
-            return self.file_bytes
+        if self.stored == "gguf":  # its blocks as stored, plus what is dequantized at load
+            return self.file_bytes + int(self.unquantized * BYTES_PER_PARAM.get(run_dtype, 2))
         if (precision == "fp8" and self.castable) or (keep_fp8 and self.stored == "fp8"):
             return self.params
         return int(self.params * BYTES_PER_PARAM.get(run_dtype, 2))
@@ -165,14 +167,20 @@ def _count(tensors: Iterable[dict[str, Any]]) -> tuple[int, str]:
 
 
 def measure_files(name: str, files: Iterable[Path], *, dequantized: bool = False) -> ComponentNeed | None:
-    """A component's need from its weight files; None when none can be read. `dequantized`: GGUF files are loaded
-    in the pipeline's dtype (text encoders: transformers runs no GGUF layers), so their parameters count."""
-    params, file_bytes, stored = 0, 0, "bf16"
+    """A component's need from its weight files; None when none can be read. `dequantized`: a GGUF text encoder,
+    whose linear layers keep their blocks and whose other tensors are dequantized to the pipeline's dtype."""
+    params, file_bytes, stored, unquantized = 0, 0, "bf16", 0
     for f in files:
         try:
             size = f.stat().st_size
-            if f.suffix == ".gguf" and dequantized:
-                params += sum(math.prod(t.shape) for t in read_weight_file(f).tensors.values())
+            if f.suffix == ".gguf" and dequantized:  # a text encoder: its linear layers stay quantized
+                for tensor_name, t in read_weight_file(f).tensors.items():
+                    params += t.numel
+                    if stays_quantized(tensor_name, t.shape, t.dtype):
+                        file_bytes += t.nbytes
+                    else:
+                        unquantized += t.numel
+                stored = "gguf"
             elif f.suffix == ".gguf":
                 stored, file_bytes = "gguf", file_bytes + size
             elif f.suffix == ".safetensors":
@@ -186,7 +194,7 @@ def measure_files(name: str, files: Iterable[Path], *, dequantized: bool = False
             continue
     if not params and not file_bytes:
         return None
-    return ComponentNeed(name, params, stored, file_bytes)
+    return ComponentNeed(name, params, stored, file_bytes, unquantized)
 
 
 # Top-level key prefixes of single-file checkpoints, grouped into the components they load as.

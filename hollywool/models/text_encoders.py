@@ -166,7 +166,16 @@ def load_text_encoder(
         raise InvalidInputError(
             f"{path.name} does not fit {model_class} as configured in {config_dir.name}: it lacks {shown}"
         )
-    model.load_state_dict(weights, strict=False, assign=True)
+    quantized = {k: v for k, v in weights.items() if getattr(v, "quant_type", None) is not None}
+    if quantized:  # a GGUF file's linear layers keep their blocks: diffusers' GGUF linears take them as they are
+        import importlib
+
+        gguf_utils: Any = importlib.import_module("diffusers.quantizers.gguf.utils")  # untyped
+        gguf_utils._replace_with_gguf_linear(model, dtype, quantized)  # what diffusers' GGUF quantizer does
+    model.load_state_dict({k: v for k, v in weights.items() if k not in quantized}, strict=False, assign=True)
+    for key, blocks in quantized.items():  # assigned whole: their byte shape is not the layer's
+        parent, _, name = key.rpartition(".")
+        setattr(model.get_submodule(parent), name, blocks)
     _retie(model, weights)
     model.eval()
     if any(w.dtype == fp8 for w in weights.values()):

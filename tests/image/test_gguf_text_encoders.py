@@ -87,21 +87,34 @@ def test_a_gguf_text_encoder_makes_the_image_of_its_safetensors_file(family, ggu
     # carries the model's own (`output.weight`).
     reference = {k: v for k, v in reference.items() if not k.startswith("lm_head.")}
     assert [k for k, v in reference.items() if not torch.equal(encoders["gguf-f32"][k], v)] == []
-    # Q8_0: each weight within its block's rounding (1/254 of the block's largest), and dequantized to the
-    # pipeline's dtype (transformers runs no GGUF layers).
-    rounded = [k for k, v in reference.items() if not torch.equal(encoders["gguf-q8"][k], v)]
-    assert rounded and all(encoders["gguf-q8"][k].dtype == reference[k].dtype for k in reference)
+    # Q8_0: the linear layers keep their blocks (diffusers' GGUF linears, dequantized as they run), as ComfyUI-GGUF
+    # keeps them; the rest (embeddings, norms) is dequantized to the pipeline's dtype. Each weight within its block's
+    # rounding (1/254 of the block's largest).
+    from diffusers.quantizers.gguf.utils import GGUFLinear, GGUFParameter, dequantize_gguf_tensor
+
+    q8_encoder = cache.peek("gguf-q8").pipe.text_encoder
+    kept = {k for k, v in encoders["gguf-q8"].items() if isinstance(v, GGUFParameter)}
+    linears = {f"{n}.weight" for n, m in q8_encoder.named_modules() if isinstance(m, GGUFLinear)}
+    assert kept and kept == linears and {encoders["gguf-q8"][k].quant_type.name for k in kept} == {"Q8_0"}
+    assert all(encoders["gguf-q8"][k].dtype == reference[k].dtype for k in reference if k not in kept)
+    dequantized = {k: dequantize_gguf_tensor(v).to(reference[k].dtype) if k in kept else v
+                   for k, v in encoders["gguf-q8"].items() if k in reference}  # fmt: skip
+    rounded = [k for k, v in reference.items() if not torch.equal(dequantized[k], v)]
+    assert rounded
     for key in rounded:
-        error = (encoders["gguf-q8"][key] - reference[key]).abs().max()
+        error = (dequantized[key] - reference[key]).abs().max()
         # Plus the run dtype's own rounding of both (bf16 on a GPU; nothing in float32).
         assert error <= reference[key].abs().max() * (1 / 200 + torch.finfo(reference[key].dtype).eps), key
 
-    # Its memory need counts what it holds once loaded: every parameter in the pipeline's dtype, not the file's bytes.
+    # Its memory need counts what it holds once loaded: the blocks as stored, the rest in the pipeline's dtype.
     manager = client.app.state.studio.models
     [need] = [n for n in manager.needs(manager.catalog.get("gguf-q8")) if n.name == "text_encoder_1"]
-    held = {p.data_ptr(): p for p in cache.peek("gguf-q8").pipe.text_encoder.parameters()}  # T5's tied embeddings once
-    loaded = sum(p.numel() for p in held.values())
-    assert (need.stored, need.params) == ("bf16", loaded)
+    held = {p.data_ptr(): p for p in q8_encoder.parameters()}  # T5's tied embeddings once
+    loaded = sum(p.numel() * p.element_size() for p in held.values())
+    run_dtype = str(reference[next(iter(reference))].dtype).removeprefix("torch.")
+    assert need.stored == "gguf" and need.bytes_at("native", run_dtype) == loaded
+    # Q8_0 keeps 34 bytes per 32 weights: a quarter of what float32 took.
+    assert sum(encoders["gguf-q8"][k].numel() for k in kept) == sum(reference[k].numel() for k in kept) * 34 // 32
 
 
 @pytest.mark.parametrize("family", list(CASES))
