@@ -12,9 +12,10 @@ Mistral v7 chat template below (transformers only generates one with mistral_com
 image processor sized by the folder's own vision config.
 
 GGUF text encoders carry their vocabulary as llama.cpp's metadata (`tokenizer.ggml.*`), from which ComfyUI-GGUF
-rebuilds the tokenizer. A UMT5 / T5 file's (a unigram model: pieces and scores) is rebuilt exactly by transformers'
-GGUF tokenizer conversion into a tokenizer.json. Gemma's and Mistral's files hold BPE vocabularies whose merges
-transformers re-derives; those come from the .safetensors files or a ComfyUI install instead.
+rebuilds the tokenizer. A UMT5 / T5 file's (a unigram model: pieces and scores) and a Mistral file's (a byte-level
+BPE with its merges, tekken's pre-tokenizer) are rebuilt exactly by transformers' GGUF tokenizer conversion, the
+latter into the same Pixtral processor folder. Gemma's files list no merges (transformers re-derives them): its
+vocabulary comes from the .safetensors file or a copied tokenizer folder instead.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class EmbeddedVocabulary:
     fits: Callable[[dict[str, Any]], bool]  # a tokenizer_config.json this vocabulary completes
     # (the file's bytes, the folder to write, the tokenizer_config.json, the paired text encoder's config.json)
     write: Callable[[bytes, Path, dict[str, Any], dict[str, Any]], None]
+    gguf: str  # which GGUF text encoders carry it in their metadata, for messages
 
 
 def _write_spiece(data: bytes, out: Path, tokenizer_config: dict[str, Any], _encoder: dict[str, Any]) -> None:
@@ -70,7 +72,6 @@ def _write_spiece(data: bytes, out: Path, tokenizer_config: dict[str, Any], _enc
 
 
 def _write_tekken(data: bytes, out: Path, _tokenizer_config: dict[str, Any], encoder: dict[str, Any]) -> None:
-    from transformers import PixtralImageProcessor, PixtralProcessor
     from transformers.integrations.mistral.tokenizer import convert_tekken_tokenizer
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -82,6 +83,14 @@ def _write_tekken(data: bytes, out: Path, _tokenizer_config: dict[str, Any], enc
             raise InvalidInputError(
                 f"its `tekken_model` is not a tekken vocabulary transformers reads ({exc})"
             ) from None
+    _write_pixtral_processor(tokenizer, out, encoder)
+
+
+def _write_pixtral_processor(tokenizer: Any, out: Path, encoder: dict[str, Any]) -> None:
+    """FLUX.2 [dev]'s processor folder around a Mistral tokenizer: the v7 chat template, left padding, an image
+    processor sized by the text encoder's vision config."""
+    from transformers import PixtralImageProcessor, PixtralProcessor
+
     # save_pretrained writes init_kwargs: FLUX.2 [dev] pads its 512-token prompts on the left (as diffusers', BFL's
     # and ComfyUI's code do), up to Mistral Small 3.1's context; the temporary tekken.json is no file of the folder.
     settings = cast(dict[str, Any], tokenizer.init_kwargs)  # pyright: ignore[reportUnknownMemberType]
@@ -110,10 +119,18 @@ _SPIECE_FILES = {"GemmaTokenizer": "tokenizer.model", "T5Tokenizer": "spiece.mod
 
 VOCABULARIES = (
     EmbeddedVocabulary(
-        "spiece_model", "Gemma or UMT5", lambda c: c.get("tokenizer_class") in _SPIECE_FILES, _write_spiece
+        "spiece_model",
+        "Gemma or UMT5",
+        lambda c: c.get("tokenizer_class") in _SPIECE_FILES,
+        _write_spiece,
+        "a UMT5 / T5 GGUF file carries it in its metadata, a Gemma one cannot supply it",
     ),
     EmbeddedVocabulary(
-        "tekken_model", "Mistral", lambda c: c.get("processor_class") == "PixtralProcessor", _write_tekken
+        "tekken_model",
+        "Mistral",
+        lambda c: c.get("processor_class") == "PixtralProcessor",
+        _write_tekken,
+        "a Mistral GGUF file carries it in its metadata",
     ),
 )
 
@@ -142,16 +159,16 @@ def tokenizers_from_text_encoders(config_dir: Path, texts: list[WeightFile]) -> 
             continue
         config = _json(folder / "tokenizer_config.json") or {}
         source = next((t for t in texts if vocabulary.tensor in t.tensors and not t.is_gguf), None)
+        encoder = _json(config_dir / folder.name.replace("tokenizer", "text_encoder", 1) / "config.json") or {}
         if source is None:
             gguf = next((t for t in texts if t.is_gguf and _gguf_vocabulary_fits(t.path, config)), None)
             if gguf is not None:
                 with tempfile.TemporaryDirectory() as tmp:
-                    _write_gguf_vocabulary(gguf.path, Path(tmp))
+                    _write_gguf_vocabulary(gguf.path, Path(tmp), encoder)
                     fill_folder(folder, Path(tmp))
                 filled.append(folder.name)
             continue
         tensor = read_state_dict(source.path, None, lambda key, name=vocabulary.tensor: key == name)[vocabulary.tensor]
-        encoder = _json(config_dir / folder.name.replace("tokenizer", "text_encoder", 1) / "config.json") or {}
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 vocabulary.write(tensor.numpy().tobytes(), Path(tmp), config, encoder)
@@ -162,36 +179,52 @@ def tokenizers_from_text_encoders(config_dir: Path, texts: list[WeightFile]) -> 
     return filled
 
 
-# Tokenizer class -> llama.cpp's tokenizer model whose metadata rebuilds it exactly (`tokenizer.ggml.model`).
-_GGUF_TOKENIZERS = {"T5Tokenizer": "t5"}
+# A tokenizer folder (its tokenizer_config.json's class) -> llama.cpp's tokenizer model and pre-tokenizer whose
+# metadata rebuilds that vocabulary exactly (`tokenizer.ggml.model`, `.pre`): UMT5's unigram pieces and scores,
+# Mistral's byte-level BPE with its merges. (Gemma's files list no merges; transformers re-derives them.)
+_GGUF_VOCABULARIES = {"T5Tokenizer": ("t5", None), "PixtralProcessor": ("gpt2", "tekken")}
 
 
-def _gguf_tokenizer_model(path: Path) -> str | None:
+def _gguf_field(path: Path, name: str) -> str | None:
     from gguf import GGUFReader
 
     try:
-        field = GGUFReader(path).get_field("tokenizer.ggml.model")
+        field = GGUFReader(path).get_field(name)
     except (OSError, ValueError):
         return None
     return None if field is None else str(field.contents())
 
 
 def _gguf_vocabulary_fits(path: Path, tokenizer_config: dict[str, Any]) -> bool:
-    wanted = _GGUF_TOKENIZERS.get(str(tokenizer_config.get("tokenizer_class")))
-    return wanted is not None and _gguf_tokenizer_model(path) == wanted
+    kind = tokenizer_config.get("processor_class") or tokenizer_config.get("tokenizer_class")
+    wanted = _GGUF_VOCABULARIES.get(str(kind))
+    if wanted is None or _gguf_field(path, "tokenizer.ggml.model") != wanted[0]:
+        return False
+    return wanted[1] is None or _gguf_field(path, "tokenizer.ggml.pre") == wanted[1]
 
 
-def _write_gguf_vocabulary(path: Path, out: Path) -> None:
-    """The GGUF file's vocabulary as a tokenizer.json in `out` (transformers' conversion of llama.cpp's metadata)."""
+def _write_gguf_vocabulary(path: Path, out: Path, encoder: dict[str, Any]) -> None:
+    """The GGUF file's vocabulary (transformers' conversion of llama.cpp's metadata) in `out`: a tokenizer.json, or
+    for Mistral's (FLUX.2 [dev]) the Pixtral processor folder the shipped model_index.json names."""
     import importlib
+
+    from transformers import PreTrainedTokenizerFast
 
     mapping: Any = importlib.import_module("transformers.integrations.gguf.gguf_tokenizer_mapping")  # untyped
     try:
-        architecture, tokenizer, _config = mapping.get_gguf_tokenizer(str(path))
+        architecture, tokenizer, config = mapping.get_gguf_tokenizer(str(path))
         backend, _ = mapping.convert_gguf_tokenizer(architecture, tokenizer)
     except (KeyError, ValueError, TypeError) as exc:
         raise InvalidInputError(f"{path.name}: its tokenizer metadata cannot be read ({exc})") from None
-    backend.save(str(out / "tokenizer.json"))
+    if tokenizer.get("tokenizer_type") != "gpt2":
+        backend.save(str(out / "tokenizer.json"))
+        return
+    specials = {k: v for k, v in config.items() if k.endswith("_token") and isinstance(v, str)}
+    _write_pixtral_processor(
+        PreTrainedTokenizerFast(tokenizer_object=backend, chat_template=MISTRAL_V7_CHAT_TEMPLATE, **specials),
+        out,
+        encoder,
+    )
 
 
 def refusal_hint(folder: Path) -> str:
@@ -202,6 +235,5 @@ def refusal_hint(folder: Path) -> str:
         return ""
     return (
         f"name ComfyUI's {vocabulary.label} text-encoder .safetensors file in `text_encoders:` (it carries the "
-        f"tokenizer as `{vocabulary.tensor}`; a file without it cannot supply it, nor a GGUF text encoder other than "
-        "UMT5 / T5), or "
+        f"tokenizer as `{vocabulary.tensor}`; {vocabulary.gguf}; a file without either cannot supply it), or "
     )

@@ -173,6 +173,38 @@ def t5_vocabulary(spiece: bytes, vocab_size: int) -> Callable[[Any], None]:
     return write
 
 
+def tekken_vocabulary(tokenizer_json: Path) -> Callable[[Any], None]:
+    """A Mistral byte-level BPE (the tiny FLUX.2 [dev] folder's `tokenizer.json`, Mistral's specials at ids 0-19) as
+    llama.cpp's convert_hf_to_gguf.py writes Mistral's (`_set_vocab_gpt2`): tokenizer model `gpt2`, pre-tokenizer
+    `tekken`, the tokens in byte-level spelling by id, the added specials CONTROL, the merges, BOS added."""
+    import json
+
+    import gguf
+
+    data = json.loads(tokenizer_json.read_text(encoding="utf-8"))
+    vocab: dict[str, int] = data["model"]["vocab"]
+    specials = {t["id"]: t["content"] for t in data["added_tokens"]}
+    tokens = [token for token, _id in sorted(vocab.items(), key=lambda kv: kv[1])]
+    types = [gguf.TokenType.CONTROL if i in specials else gguf.TokenType.NORMAL for i in range(len(tokens))]
+    merges = [m if isinstance(m, str) else " ".join(m) for m in data["model"]["merges"]]
+    ids = {content: i for i, content in specials.items()}
+
+    def write(writer: Any) -> None:
+        writer.add_tokenizer_model("gpt2")
+        writer.add_tokenizer_pre("tekken")
+        writer.add_token_list(tokens)
+        writer.add_token_types(types)
+        writer.add_token_merges(merges)
+        writer.add_bos_token_id(ids["<s>"])
+        writer.add_eos_token_id(ids["</s>"])
+        writer.add_unk_token_id(ids["<unk>"])
+        writer.add_pad_token_id(ids["<pad>"])
+        writer.add_add_bos_token(True)
+        writer.add_add_eos_token(False)
+
+    return write
+
+
 def write_text_encoder_gguf(
     folder: str | Path, out_path: str | Path, arch: str, qtype: str = "Q8_0", *, tokenizer: bool = False
 ) -> Path:
@@ -180,8 +212,8 @@ def write_text_encoder_gguf(
     quantizers publish text encoders for ComfyUI-GGUF: llama.cpp's tensor names (gguf's tables, which its
     convert_hf_to_gguf.py writes with), every matrix in `qtype`, no vision tower (llama.cpp keeps that in an mmproj
     file). LLaMA-architecture files (Mistral's) get llama.cpp's permuted q and k rows, Gemma's its norms plus one.
-    `tokenizer` (T5 / UMT5 only): the vocabulary in the file's metadata, as llama.cpp writes it (the test kit's T5
-    sentencepiece model, the tiny folders' source)."""
+    `tokenizer` (T5 / UMT5 and Mistral): the vocabulary in the file's metadata, as llama.cpp writes it (the test
+    kit's T5 sentencepiece model, the tiny folders' source; the tiny FLUX.2 [dev] folder's BPE)."""
     import json
 
     import transformers
@@ -214,9 +246,12 @@ def write_text_encoder_gguf(
 
         from hollywool.testkit.tokenizers import write_t5_tokenizer
 
-        if arch != "t5encoder":
-            raise ValueError(f"the test kit writes a T5 vocabulary only, not {arch}'s")
-        with tempfile.TemporaryDirectory() as tmp:
-            spiece = (write_t5_tokenizer(tmp) / "spiece.model").read_bytes()
-        vocabulary = t5_vocabulary(spiece, int(text.vocab_size))
+        if arch == "llama":
+            vocabulary = tekken_vocabulary(Path(folder) / "tokenizer" / "tokenizer.json")
+        elif arch == "t5encoder":
+            with tempfile.TemporaryDirectory() as tmp:
+                spiece = (write_t5_tokenizer(tmp) / "spiece.model").read_bytes()
+            vocabulary = t5_vocabulary(spiece, int(text.vocab_size))
+        else:
+            raise ValueError(f"the test kit writes T5's and Mistral's vocabularies, not {arch}'s")
     return write_gguf(tensors, out_path, qtype, arch, small=0, fields=fields, vocabulary=vocabulary)

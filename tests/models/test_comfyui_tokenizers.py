@@ -312,7 +312,7 @@ def test_wan_5b_rebuilds_the_umt5_tokenizer_from_a_gguf_text_encoders_metadata(t
 
     bare = write_text_encoder_gguf(tiny, tmp_path / "bare" / "umt5-xxl-encoder-Q8_0.gguf", "t5encoder")
     other = studio_copy(tiny, tmp_path / "data2" / "configs", "wan2.2-ti2v-5b")
-    with pytest.raises(InvalidInputError, match="has no tokenizer files.*UMT5 / T5"):
+    with pytest.raises(InvalidInputError, match="no tokenizer files.*a UMT5 / T5 GGUF file carries it"):
         load_files(ModelFiles(model, (bare,), vae), "wan", other.parent, torch.float32, keep_fp8=False)
 
 

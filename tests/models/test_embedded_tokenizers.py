@@ -95,6 +95,40 @@ def test_the_written_processor_renders_image_turns_and_answers_in_the_v7_form(ti
     assert rendered == "<s>[SYSTEM_PROMPT]S[/SYSTEM_PROMPT][INST][IMG]T[/INST]A</s>[INST]U[/INST]"
 
 
+def test_a_mistral_gguf_text_encoder_supplies_the_same_processor_from_its_metadata(tiny_model, tmp_path):
+    """A GGUF Mistral Small (Mistral-Small-3.2-24B-Instruct-2506-Q4_K_M.gguf) and no .safetensors encoder: llama.cpp's
+    metadata (byte-level tokens, merges, CONTROL specials, tekken's pre-tokenizer) becomes the same Pixtral processor
+    folder; an F32 file gives the folder's ids and prompt embeddings exactly."""
+    import torch
+    from diffusers import Flux2Pipeline
+    from diffusers.pipelines.flux2.pipeline_flux2 import format_input
+    from diffusers.pipelines.flux2.system_messages import SYSTEM_MESSAGE
+    from transformers import PixtralProcessor
+
+    from hollywool.models.split_files import ModelFiles, load_files
+    from hollywool.testkit.gguf_files import write_text_encoder_gguf
+    from hollywool.testkit.split_layouts import write_flux2_dev_split_files
+
+    tiny = tiny_model("flux2")
+    model, _text, vae = write_flux2_dev_split_files(tiny, tmp_path / "models")  # no tekken_model, not used
+    gguf = write_text_encoder_gguf(tiny, tmp_path / "models" / "text_encoders" / "Mistral-Small-3.2-24B-F32.gguf",
+                                   "llama", "F32", tokenizer=True)  # fmt: skip
+    config = studio_copy(tiny, tmp_path / "data" / "configs", "flux2-dev")
+
+    pipe, _keys = load_files(ModelFiles(model, (gguf,), vae), "flux2", config.parent, torch.float32, keep_fp8=False)
+
+    assert isinstance(pipe.tokenizer, PixtralProcessor)
+    ref = Flux2Pipeline.from_pretrained(tiny)
+    for prompt in [*PROMPTS, "[SYSTEM_PROMPT]x[/SYSTEM_PROMPT][INST]y[/INST]"]:
+        ids = pipe.tokenizer.tokenizer(prompt, add_special_tokens=False).input_ids
+        assert ids == ref.tokenizer.tokenizer(prompt, add_special_tokens=False).input_ids, prompt
+    messages = format_input(prompts=[PROMPTS[0]], system_message=SYSTEM_MESSAGE)
+    rendered = pipe.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=False)
+    assert rendered == [f"<s>[SYSTEM_PROMPT]{SYSTEM_MESSAGE}[/SYSTEM_PROMPT][INST]{PROMPTS[0]}[/INST]"]
+    embeds = [p.encode_prompt(prompt=PROMPTS[0], device=torch.device("cpu"))[0] for p in (pipe, ref)]
+    assert torch.equal(embeds[0], embeds[1])
+
+
 def test_a_mistral_file_without_tekken_model_gets_a_sentence_naming_where_the_tokenizer_comes_from(
     tiny_model, tmp_path
 ):
@@ -113,7 +147,7 @@ def test_a_mistral_file_without_tekken_model_gets_a_sentence_naming_where_the_to
     message = caught.value.message
     assert "flux2-dev/tokenizer has no tokenizer files" in message, message
     assert "ComfyUI's Mistral text-encoder .safetensors file" in message and "`tekken_model`" in message, message
-    assert "a GGUF text encoder" in message, message
+    assert "a Mistral GGUF file carries it in its metadata" in message, message
     assert "copy the model's `tokenizer` folder" in message, message
     assert message.count(". ") == 0, message  # one sentence
     assert _listing(config) == before
